@@ -1,0 +1,38 @@
+import { XMLSerializer, type Node } from '@xmldom/xmldom';
+
+/** Escapes text for XML character data. */
+export function escapeText(s: string): string {
+  return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+/** Escapes text for a double- or single-quoted XML attribute value (also tabs and newlines, so they survive). */
+export function escapeAttr(s: string): string {
+  return s.replace(/[&<>"'\t\n\r]/g, (c) => {
+    switch (c) {
+      case '&':
+        return '&amp;';
+      case '<':
+        return '&lt;';
+      case '>':
+        return '&gt;';
+      case '"':
+        return '&quot;';
+      case "'":
+        return '&apos;';
+      case '\t':
+        return '&#9;';
+      case '\n':
+        return '&#10;';
+      default:
+        return '&#13;';
+    }
+  });
+}
+
+/** Characters XML 1.0 cannot carry at all (not even as character references). */
+// eslint-disable-next-line no-control-regex
+export const XML_INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function serializeXml(node: Node): string {
+  return new XMLSerializer().serializeToString(node);
+}

@@ -1,0 +1,34 @@
+import { DomforgeError, UsageError } from '../errors.js';
+
+/** Exit codes shared by every command. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+/** Where commands write; replaced in tests. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+/** Prints an error as `file:line:col: message` (plus detail lines) and returns the exit code. */
+export function reportError(io: CliIo, e: unknown, json = false): number {
+  if (e instanceof DomforgeError) {
+    if (json) io.stderr(JSON.stringify({ error: e.toJSON() }) + '\n');
+    else io.stderr(`domforge: ${e.fullMessage}\n`);
+    return e instanceof UsageError ? EXIT.USAGE : EXIT.FAILED;
+  }
+  const err = e as Error;
+  io.stderr(`domforge: internal error: ${err?.stack ?? String(e)}\n`);
+  return EXIT.FAILED;
+}
+
+/** Collects a repeatable `--param k=v` option into a record. */
+export function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--param expects name=value, got ${JSON.stringify(value)}`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}

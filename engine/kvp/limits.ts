@@ -1,0 +1,106 @@
+import {
+  GUEST_MAX_KEY_UTF8,
+  GUEST_MAX_VALUE_UTF8,
+  HOST_MAX_KEY_UTF16,
+  HOST_MAX_VALUE_UTF16,
+  KEY_FIELD_BYTES,
+  LIMIT_PROFILES,
+  VALUE_FIELD_BYTES,
+  type KvpRecord,
+  type LimitProfile,
+} from './constants.js';
+import { KvpCharacterError, KvpKeyError, KvpLimitError, type KvpLimitName } from './errors.js';
+import { KvpError } from '../errors.js';
+
+/**
+ * The three limit profiles (see `LimitProfile`) and the character rules every profile shares:
+ * no empty key, no U+0000, no unpaired surrogate. Pure functions; each violation is a typed
+ * error naming the key and the limit.
+ */
+
+/** Index of the first unpaired surrogate in `s`, or -1. */
+export function findLoneSurrogate(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return i;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return i;
+  }
+  return -1;
+}
+
+/** UTF-8 length of a string without lone surrogates. */
+export function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** UTF-8 length of one code point. */
+export function codePointUtf8Length(cp: number): number {
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+interface ProfileLimits {
+  keyUtf8: number;
+  valueUtf8: number;
+  keyUtf16?: number;
+  valueUtf16?: number;
+  why: string;
+}
+
+const PROFILE_LIMITS: Record<LimitProfile, ProfileLimits> = {
+  field: { keyUtf8: KEY_FIELD_BYTES, valueUtf8: VALUE_FIELD_BYTES, why: 'the size of the pool-file field' },
+  daemon: { keyUtf8: GUEST_MAX_KEY_UTF8, valueUtf8: GUEST_MAX_VALUE_UTF8, why: 'what hv_kvp_daemon writes, plus a NUL' },
+  host: {
+    keyUtf8: GUEST_MAX_KEY_UTF8,
+    valueUtf8: GUEST_MAX_VALUE_UTF8,
+    keyUtf16: HOST_MAX_KEY_UTF16,
+    valueUtf16: HOST_MAX_VALUE_UTF16,
+    why: 'what travels host to guest unmodified',
+  },
+};
+
+/** Throws a usage-style KvpError unless `profile` is one of the three profiles. */
+export function assertProfile(profile: unknown): asserts profile is LimitProfile {
+  if (!LIMIT_PROFILES.includes(profile as LimitProfile)) {
+    throw new KvpError(`Expected \`profile\` to be one of ${LIMIT_PROFILES.join(', ')}, got ${JSON.stringify(profile)}`);
+  }
+}
+
+/** Checks the characters of one key or value (no NUL, no unpaired surrogate). */
+export function checkCharacters(key: string, field: 'key' | 'value', text: string): void {
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw new KvpCharacterError({ key, field, index: nul, problem: 'nul', codeUnit: 0 });
+  const lone = findLoneSurrogate(text);
+  if (lone >= 0) throw new KvpCharacterError({ key, field, index: lone, problem: 'lone-surrogate', codeUnit: text.charCodeAt(lone) });
+}
+
+/**
+ * Validates a record against a profile (default `host`): the key is not empty, neither key nor
+ * value holds U+0000 or an unpaired surrogate, and both fit the profile's sizes.
+ * Throws KvpKeyError, KvpCharacterError or KvpLimitError.
+ */
+export function validateRecord(r: KvpRecord, profile: LimitProfile = 'host'): void {
+  assertProfile(profile);
+  if (typeof r?.key !== 'string' || typeof r?.value !== 'string') {
+    throw new KvpError(`Expected a record { key: string, value: string }, got ${JSON.stringify(r)}`);
+  }
+  if (r.key === '') throw new KvpKeyError('', 'a KVP key must not be empty (the guest reads an empty key as an unused record)');
+  checkCharacters(r.key, 'key', r.key);
+  checkCharacters(r.key, 'value', r.value);
+  const lim = PROFILE_LIMITS[profile];
+  const fail = (limit: KvpLimitName, max: number, actual: number): never => {
+    throw new KvpLimitError({ key: r.key, limit, max, actual, profile, why: lim.why });
+  };
+  if (lim.keyUtf16 !== undefined && r.key.length > lim.keyUtf16) fail('key-utf16', lim.keyUtf16, r.key.length);
+  if (lim.valueUtf16 !== undefined && r.value.length > lim.valueUtf16) fail('value-utf16', lim.valueUtf16, r.value.length);
+  const k8 = utf8Length(r.key);
+  if (k8 > lim.keyUtf8) fail('key-utf8', lim.keyUtf8, k8);
+  const v8 = utf8Length(r.value);
+  if (v8 > lim.valueUtf8) fail('value-utf8', lim.valueUtf8, v8);
+}

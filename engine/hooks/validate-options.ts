@@ -1,0 +1,55 @@
+import { UsageError } from '../errors.js';
+
+/** `(number)`, `(string)`, ... as execa words it: ``Expected `timeoutMs` to be ..., got `-1` (number)``. */
+function got(value: unknown): string {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  return `got \`${shown}\` (${type})`;
+}
+
+export function expectNonNegativeInteger(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new UsageError(`Expected \`${name}\` to be a non-negative integer, ${got(value)}`);
+  }
+}
+
+export function expectPositiveInteger(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`Expected \`${name}\` to be a positive integer, ${got(value)}`);
+  }
+}
+
+export function expectString(name: string, value: unknown, { optional = true, nonEmpty = true } = {}): void {
+  if (value === undefined && optional) return;
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw new UsageError(`Expected \`${name}\` to be a ${nonEmpty ? 'non-empty ' : ''}string, ${got(value)}`);
+  }
+}
+
+export function expectFunction(name: string, value: unknown, { optional = true } = {}): void {
+  if (value === undefined && optional) return;
+  if (typeof value !== 'function') throw new UsageError(`Expected \`${name}\` to be a function, ${got(value)}`);
+}
+
+export function expectOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): asserts value is T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`Expected \`${name}\` to be one of ${allowed.map((a) => `\`${a}\``).join(', ')}, ${got(value)}`);
+  }
+}
+
+export function expectStringRecord(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`Expected \`${name}\` to be an object of strings, ${got(value)}`);
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined && typeof v !== 'string') throw new UsageError(`Expected \`${name}.${k}\` to be a string, ${got(v)}`);
+  }
+}

@@ -1,0 +1,18 @@
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { buildConfigDrive, type ConfigDrive, type ConfigDriveOptions } from './build.js';
+import type { ConfigDriveInput } from './input.js';
+
+/** The drive holds the admin password: only the owner (the node's user) may read it. */
+export const CONFIG_DRIVE_MODE = 0o600;
+
+/**
+ * Builds the drive and writes it to `path` atomically (temporary file in the
+ * same folder, fsync, rename) with mode 0600. Everything that can fail on the
+ * input fails before the file system is touched; a failed write leaves no
+ * partial image (IoError, e.g. when the folder does not exist).
+ */
+export async function writeConfigDrive(path: string, input: ConfigDriveInput, options: ConfigDriveOptions = {}): Promise<ConfigDrive> {
+  const drive = buildConfigDrive(input, options);
+  await writeFileAtomic(path, drive.image, { mode: CONFIG_DRIVE_MODE });
+  return drive;
+}

@@ -1,0 +1,81 @@
+import { ConfigDriveError } from '../errors.js';
+import type { Instance } from '../instance/model.js';
+import type { ConfigDriveOptions } from './build.js';
+import type { ConfigDriveInput, NetworkInterface } from './input.js';
+
+/**
+ * Maps an instance to what its config drive says (pure). Where each field comes from:
+ * - `uuid`, `name` (instance id), `launchIndex`, `availabilityZone`, `password`, `metadata` → same-named fields;
+ * - hostname: `privateDnsName`, else `dnsName`, else the instance id;
+ * - user data: `/instance/userData` base64-decoded to the exact bytes (empty = none);
+ * - the ssh key: `/instance/key/@sshKey`, named `key` (CloudStack's default key name);
+ * - NICs (`nics` then `extraNics`): MAC, private IP and bridge; no netmask is known, so guests use DHCP;
+ * - EC2/CloudStack extras: `VmType` (instance type, service offering), `imageId`, `account` (project id),
+ *   the primary NIC's public and private IPs, `dnsName` (public host name);
+ * - `timestamp`: `/instance/timestamps/launchTime` (0 when absent), so rebuilding gives the same bytes.
+ */
+export function configDriveInputFromInstance(instance: Instance): ConfigDriveInput {
+  const launchIndex = instance.launchIndex === '' ? 0 : Number(instance.launchIndex);
+  if (!Number.isInteger(launchIndex) || launchIndex < 0) {
+    throw new ConfigDriveError(`launchIndex ${JSON.stringify(instance.launchIndex)} is not a non-negative integer`, { path: '/instance/launchIndex' });
+  }
+  const launch = instance.timestamps.find(([k]) => k === 'launchTime')?.[1];
+  const timestamp = launch === undefined || launch === '' ? 0 : Number(launch);
+  if (!Number.isInteger(timestamp) || timestamp < 0) {
+    throw new ConfigDriveError(`launchTime ${JSON.stringify(launch)} is not whole seconds since 1970`, { path: '/instance/timestamps/launchTime' });
+  }
+  const networks: NetworkInterface[] = [
+    ...instance.nics.map((n) => nic(n.mac, n.privateIp, n.bridgeDeviceName)),
+    ...instance.extraNics.map((n) => nic(n.mac, n.privateIp, n.bridgeDeviceName)),
+  ];
+  const primary = instance.nics.find((n) => (n.device ?? 0) === 0) ?? instance.nics[0];
+  const sshKey = instance.key.sshKey.trim();
+  return {
+    uuid: instance.uuid,
+    name: instance.name,
+    hostname: instance.privateDnsName || instance.dnsName || instance.name,
+    availabilityZone: instance.availabilityZone || undefined,
+    launchIndex,
+    userData: decodeUserData(instance.userData),
+    publicKeys: sshKey ? [{ name: 'key', type: 'ssh', data: sshKey }] : [],
+    password: instance.password || undefined,
+    meta: Object.fromEntries(instance.metadata),
+    projectId: instance.account || undefined,
+    instanceType: instance.VmType || undefined,
+    imageId: instance.imageId || undefined,
+    networks,
+    cloudstack: {
+      serviceOffering: instance.VmType || undefined,
+      publicIp: usableIp(primary?.publicIp),
+      localIp: usableIp(primary?.privateIp),
+      publicHostname: instance.dnsName || undefined,
+    },
+    timestamp,
+  };
+}
+
+/** Label and layouts from `/instance/configDrive`, when the instance says. */
+export function configDriveOptionsFromInstance(instance: Instance): ConfigDriveOptions {
+  const cd = instance.configDrive;
+  if (!cd) return {};
+  return { label: cd.label || undefined, layouts: cd.layouts.length ? cd.layouts : undefined };
+}
+
+function nic(mac: string, ip: string | undefined, bridge: string): NetworkInterface {
+  return { mac, ip: usableIp(ip), bridge: bridge || undefined };
+}
+
+/** Eucalyptus writes `0.0.0.0` for "no address". */
+function usableIp(ip: string | undefined): string | undefined {
+  return ip && ip !== '0.0.0.0' ? ip : undefined;
+}
+
+/** Strict base64 (whitespace allowed between groups, as XML pretty-printing adds): the decoded bytes, or none when empty. */
+export function decodeUserData(base64: string): Uint8Array | undefined {
+  const compact = base64.replace(/\s+/g, '');
+  if (compact === '') return undefined;
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(compact)) {
+    throw new ConfigDriveError('userData is not valid base64; instance.xml carries user data base64-encoded', { path: '/instance/userData' });
+  }
+  return new Uint8Array(Buffer.from(compact, 'base64'));
+}

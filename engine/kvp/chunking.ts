@@ -114,11 +114,17 @@ export function reassemble(source: KvpSource, base: string): string | undefined 
   return parts.length ? parts.join('') : undefined;
 }
 
-/** Keys among `keys` that belong to payload `base`: `B` itself and every `B.<n>`. */
+/** Suffix of the key flagging a base64 payload (`B.encoding = base64`); not a chunk key. */
+export const ENCODING_SUFFIX = '.encoding';
+
+/**
+ * Keys among `keys` that belong to payload `base`: `B` itself, every `B.<n>` and the
+ * `B.encoding` flag.
+ */
 export function payloadKeys(keys: Iterable<string>, base: string): string[] {
   const out: string[] = [];
   for (const k of keys) {
-    if (k === base) out.push(k);
+    if (k === base || k === base + ENCODING_SUFFIX) out.push(k);
     else if (k.startsWith(base + '.') && CHUNK_INDEX.test(k.slice(base.length + 1))) out.push(k);
   }
   return out;

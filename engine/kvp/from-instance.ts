@@ -1,0 +1,154 @@
+import { TextDecoder } from 'node:util';
+import type { KvpRecord } from './constants.js';
+import { chunkKeys, ENCODING_SUFFIX, type ChunkOptions } from './chunking.js';
+import { validateRecord } from './limits.js';
+import { encodePool } from './pool-file.js';
+import { KvpError } from '../errors.js';
+import type { Instance } from '../instance/model.js';
+import { XML_INVALID_CHARS } from '../xml/serialize.js';
+
+/**
+ * Instance → KVP: the items a Hyper-V node pushes for an instance (AddKvpItems, Source=0) and
+ * the pool-0 file a guest then sees. Policy only; the bytes come from pool-file.ts and the
+ * WMI text from cim-xml.ts.
+ *
+ * Base names (each a `B` / `B.0…B.N-1` payload, see chunking.ts):
+ *   `<prefix>.user-data`   user data, text; binary data base64 with `<prefix>.user-data.encoding = base64`
+ *   `<prefix>.meta-data`   JSON object: instance-id, uuid, hostname, then the instance's metadata
+ *   `<prefix>.public-keys` SSH public keys, one a line (authorized_keys form)
+ *   `<prefix>.password`    admin password (delete it with RemoveKvpItems once consumed)
+ *   `ignition.config`      the user data again when it is an Ignition config (Ignition reads it)
+ *   `cloudstack-vm-userdata` optional single key, CloudStack's boot-args style string
+ */
+
+/** What the mapping needs, independent of instance.xml. */
+export interface KvpInput {
+  /** Instance id (`i-…`), written to the metadata as `instance-id`. */
+  instanceId?: string;
+  /** Instance UUID, written to the metadata as `uuid`. */
+  uuid?: string;
+  /** Guest host name, written to the metadata as `hostname`. */
+  hostname?: string;
+  /** User data bytes as the user supplied them (already decoded from base64). */
+  userData?: Uint8Array;
+  /** Free-form metadata, merged over instance-id/uuid/hostname and written as JSON. */
+  metadata?: Readonly<Record<string, unknown>>;
+  /** SSH public keys, one key each. */
+  publicKeys?: readonly string[];
+  /** Admin password for the guest. */
+  password?: string;
+}
+
+export interface KvpItemsOptions {
+  /** Prefix of domforge's own base names (default `euca`). */
+  prefix?: string;
+  /**
+   * Publish the user data also as `ignition.config`: `auto` (default) when it is a JSON object
+   * with an `ignition` member, `always`, or `never`.
+   */
+  ignition?: 'auto' | 'always' | 'never';
+  /**
+   * The CloudStack-compatible single key `cloudstack-vm-userdata`: `false` (default) leaves it
+   * out, `true` writes the user data text, a string writes that string. It is one key, never
+   * chunked, so it must fit 1023 UTF-16 units / 2047 UTF-8 bytes.
+   */
+  cloudstack?: boolean | string;
+  /** `chunked` (default, as `kvpctl add-ign`) or `auto` (single key when it fits 990 bytes). */
+  form?: ChunkOptions['form'];
+}
+
+export const CLOUDSTACK_KEY = 'cloudstack-vm-userdata';
+export const IGNITION_BASE = 'ignition.config';
+
+/** The base names a set of items for `input` may use (to remove stale chunks before adding). */
+export function kvpBaseNames(options: KvpItemsOptions = {}): string[] {
+  const p = options.prefix ?? 'euca';
+  return [`${p}.user-data`, IGNITION_BASE, `${p}.meta-data`, `${p}.public-keys`, `${p}.password`, CLOUDSTACK_KEY];
+}
+
+/** User data as KVP text when it is valid UTF-8 that KVP and XML can carry, else undefined. */
+export function userDataText(bytes: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+  return XML_INVALID_CHARS.test(text) ? undefined : text;
+}
+
+function isIgnitionConfig(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) && 'ignition' in v;
+  } catch {
+    return false;
+  }
+}
+
+/** The records for `input`, validated with the `host` profile, in a fixed order. */
+export function kvpItemsFromInput(input: KvpInput, options: KvpItemsOptions = {}): KvpRecord[] {
+  const p = options.prefix ?? 'euca';
+  const chunk: ChunkOptions = { form: options.form ?? 'chunked' };
+  const out: KvpRecord[] = [];
+  const bytes = input.userData ?? new Uint8Array(0);
+  const text = userDataText(bytes);
+  if (bytes.length > 0) {
+    if (text !== undefined) out.push(...chunkKeys(`${p}.user-data`, text, chunk));
+    else {
+      out.push(...chunkKeys(`${p}.user-data`, Buffer.from(bytes).toString('base64'), chunk));
+      out.push({ key: `${p}.user-data${ENCODING_SUFFIX}`, value: 'base64' });
+    }
+    const ignition = options.ignition ?? 'auto';
+    if (ignition === 'always' && text === undefined) {
+      throw new KvpError('the user data is not UTF-8 text, so it cannot be published as ignition.config');
+    }
+    if (text !== undefined && (ignition === 'always' || (ignition === 'auto' && isIgnitionConfig(text)))) out.push(...chunkKeys(IGNITION_BASE, text, chunk));
+  }
+  const meta: Record<string, unknown> = {};
+  if (input.instanceId) meta['instance-id'] = input.instanceId;
+  if (input.uuid) meta['uuid'] = input.uuid;
+  if (input.hostname) meta['hostname'] = input.hostname;
+  Object.assign(meta, input.metadata ?? {});
+  if (Object.keys(meta).length) out.push(...chunkKeys(`${p}.meta-data`, JSON.stringify(meta), chunk));
+  const keys = (input.publicKeys ?? []).map((k) => k.trim()).filter((k) => k !== '');
+  keys.forEach((k, i) => {
+    if (/[\r\n]/.test(k)) throw new KvpError(`public key ${i + 1} spans several lines; give one key per entry (they are written one a line)`);
+  });
+  if (keys.length) out.push(...chunkKeys(`${p}.public-keys`, keys.join('\n') + '\n', chunk));
+  if (input.password !== undefined && input.password !== '') out.push(...chunkKeys(`${p}.password`, input.password, chunk));
+  if (options.cloudstack !== undefined && options.cloudstack !== false) {
+    const value = typeof options.cloudstack === 'string' ? options.cloudstack : text;
+    if (value === undefined) throw new KvpError(`the user data is not UTF-8 text, so it cannot be published as ${CLOUDSTACK_KEY}`);
+    const r = { key: CLOUDSTACK_KEY, value };
+    validateRecord(r, 'host');
+    out.push(r);
+  }
+  return out;
+}
+
+/** The pool-0 file (`/var/lib/hyperv/.kvp_pool_0`) a guest sees once the items are delivered. */
+export function kvpPoolFromInput(input: KvpInput, options: KvpItemsOptions = {}): Buffer {
+  return encodePool(kvpItemsFromInput(input, options), 'host');
+}
+
+/** Decodes instance.xml's base64 user data strictly (whitespace allowed, padding optional). */
+export function decodeUserData(base64: string): Uint8Array {
+  const s = base64.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 === 1) {
+    throw new KvpError('userData is not valid base64', { path: '/instance/userData' });
+  }
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+/** The KVP input of a parsed instance.xml (user data, SSH key, password, metadata, ids). */
+export function kvpInputFromInstance(instance: Instance): KvpInput {
+  const input: KvpInput = { instanceId: instance.name, uuid: instance.uuid };
+  const hostname = instance.privateDnsName || instance.dnsName;
+  if (hostname) input.hostname = hostname;
+  if (instance.userData) input.userData = decodeUserData(instance.userData);
+  if (instance.key?.sshKey) input.publicKeys = [instance.key.sshKey];
+  if (instance.password) input.password = instance.password;
+  if (instance.metadata?.length) input.metadata = Object.fromEntries(instance.metadata);
+  return input;
+}

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import type { KvpRecord, LimitProfile } from './constants.js';
+import { applyPayloadUpdate, planPayloadUpdate, type ChunkOptions } from './chunking.js';
+import { decodePool, encodePool, type DecodedPool, type DecodePoolOptions } from './pool-file.js';
+import { IoError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+
+/**
+ * Pool files on disk. Writes go to a temporary file in the same folder (mode 0600) renamed over
+ * the pool file, and everything is validated and encoded before the first byte is written, so
+ * a failure leaves the old file untouched. hv_kvp_daemon locks pool files with fcntl, which Node
+ * cannot take: do not write pool 0 of a guest whose daemon is running (the daemon rewrites it on
+ * every host update anyway); these functions are for images, tests and Ignition-like set-up.
+ */
+
+/** Reads and decodes a pool file (see `decodePool` for the options). */
+export async function readPoolFile(path: string, options: DecodePoolOptions = {}): Promise<DecodedPool> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    throw new IoError(`cannot read pool file: ${(e as Error).message}`, { file: path, cause: e });
+  }
+  return decodePool(buf, { ...options, file: options.file ?? path });
+}
+
+export interface WritePoolOptions {
+  /** Limit profile every record is validated with (default `host`). */
+  profile?: LimitProfile;
+  /** File mode (default 0o600, as Ignition writes pool files; the daemon's are world-readable). */
+  mode?: number;
+}
+
+/** Encodes `records` and replaces the pool file atomically. */
+export async function writePoolFile(path: string, records: readonly KvpRecord[], options: WritePoolOptions = {}): Promise<void> {
+  const bytes = encodePool(records, options.profile ?? 'host');
+  await writeFileAtomic(path, bytes, { mode: options.mode ?? 0o600 });
+}
+
+/**
+ * Replaces payload `base` in an existing pool file: removes `B`, every `B.N` and `B.encoding`,
+ * appends the new chunks (validated with `profile`, default `host`), and rewrites the file
+ * atomically (the whole file held to `profile`, default `daemon`). A missing file counts as empty.
+ * A file ending in a partial record is refused (KvpTruncatedPoolError) and left as it is,
+ * since rewriting it would lose whatever the partial record was going to be.
+ */
+export async function updatePoolPayload(path: string, base: string, value: string, options: WritePoolOptions & ChunkOptions = {}): Promise<KvpRecord[]> {
+  let existing: KvpRecord[] = [];
+  let buf: Buffer | undefined;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new IoError(`cannot read pool file: ${(e as Error).message}`, { file: path, cause: e });
+  }
+  if (buf) existing = decodePool(buf, { partialRecord: 'error', file: path }).records;
+  const plan = planPayloadUpdate(
+    existing.map((r) => r.key),
+    base,
+    value,
+    options,
+  );
+  const records = applyPayloadUpdate(existing, plan);
+  // The records already in the file came from the daemon, so they are held to its limits.
+  await writePoolFile(path, records, { mode: options.mode, profile: options.profile ?? 'daemon' });
+  return records;
+}

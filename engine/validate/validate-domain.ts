@@ -1,0 +1,111 @@
+/**
+ * The one gate every rendered document passes before it reaches libvirt:
+ * strict parse → libvirt's RelaxNG schema → domforge's own checks. All problems
+ * are collected; the thrown {@link DomainInvalidError} names the first and counts
+ * the rest, and lists every one in `problems` (each with file, line and XML path).
+ */
+import { DomainInvalidError, DomforgeError } from '../errors.js';
+import { parseXml, type Document } from '../xml/parse.js';
+import { loadDomainSchema } from './schema.js';
+import { runVirtXmlValidate } from './virt-xml-validate.js';
+import { domainSchemaProblems, placeRawProblems } from './domain-schema.js';
+import { checkDomainSemantics } from './semantic.js';
+import type { Findings } from './findings.js';
+
+/** Which schema validator to run, or `false` for domforge's own checks only. */
+export type SchemaEngine = 'wasm' | 'virt-xml-validate' | false;
+
+export interface ValidateDomainOptions {
+  /** File name used in messages (the document is never read from it). Default: none (`<input>`). */
+  file?: string;
+  /**
+   * Check that the files the domain refers to exist on this host (disk sources,
+   * kernel, initrd, loader; folders of serial/console output and logs). Default: false.
+   */
+  checkPaths?: boolean;
+  /**
+   * `'wasm'` (default): libvirt's `domain.rng` compiled once in-process with libxml2-wasm,
+   * with problems narrowed down to the element or attribute at fault.
+   * `'virt-xml-validate'`: libvirt's own script as a process (its schema path, libxml2's
+   * terse messages, ~40 ms a document). `false`: skip the schema.
+   */
+  schema?: SchemaEngine;
+  /**
+   * The `.rng` file or schema folder for the `'wasm'` engine.
+   * Default: `$DOMFORGE_LIBVIRT_SCHEMAS`, else `/usr/share/libvirt/schemas/domain.rng`.
+   */
+  schemaPath?: string;
+  /** How `checkPaths` tests a path. Default: `fs.existsSync`. */
+  exists?: (path: string) => boolean;
+}
+
+export interface DomainValidation {
+  /** Things an admin should look at that do not stop the document (e.g. `vda` on an IDE bus). */
+  warnings: DomforgeError[];
+}
+
+/**
+ * Validates a libvirt domain document. Resolves with its warnings when it may go to
+ * libvirt; rejects with DomainInvalidError listing every problem otherwise, or with
+ * IoError when the schema (or `virt-xml-validate`) is not installed.
+ */
+export async function validateDomainXml(xml: string, options: ValidateDomainOptions = {}): Promise<DomainValidation> {
+  const file = options.file;
+  const doc = parseOrThrow(xml, file);
+  const schemaProblems = await runSchema(doc, xml, options);
+  const findings = checkDomainSemantics(doc, { file, checkPaths: options.checkPaths, exists: options.exists });
+  return settle(schemaProblems, findings, file);
+}
+
+async function runSchema(doc: Document, xml: string, o: ValidateDomainOptions): Promise<DomforgeError[]> {
+  const engine = o.schema ?? 'wasm';
+  if (engine === false) return [];
+  if (engine === 'virt-xml-validate') {
+    const r = await runVirtXmlValidate(xml);
+    return r.valid ? [] : placeRawProblems(doc, r.errors, o.file);
+  }
+  const schema = await loadDomainSchema({ schemaPath: o.schemaPath });
+  return domainSchemaProblems(doc, xml, schema, { file: o.file });
+}
+
+/** Parses strictly; a syntax error becomes a DomainInvalidError with it as the one problem. */
+export function parseOrThrow(xml: string, file?: string): Document {
+  try {
+    return parseXml(xml, { file });
+  } catch (e) {
+    if (!(e instanceof DomforgeError)) throw e;
+    throw new DomainInvalidError(`not well-formed XML: ${e.shortMessage}`, {
+      file: e.file,
+      line: e.line,
+      column: e.column,
+      problems: [e],
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Merges schema problems and domforge's findings: where both speak of the same node,
+ * domforge's (more specific) message wins. Throws when any error remains.
+ */
+export function settle(schemaProblems: DomforgeError[], findings: Findings, file?: string): DomainValidation {
+  const own = findings.errors;
+  const covered = (p: DomforgeError): boolean =>
+    !!p.path && own.some((e) => e.path === p.path || (e.path !== undefined && e.path.startsWith(p.path + '/')));
+  const problems = [...own, ...schemaProblems.filter((p) => !covered(p))].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (problems.length) throw invalid(problems, file);
+  return { warnings: findings.warnings };
+}
+
+function invalid(problems: DomforgeError[], file?: string): DomainInvalidError {
+  const [first] = problems as [DomforgeError, ...DomforgeError[]];
+  const more = problems.length - 1;
+  return new DomainInvalidError(first.shortMessage + (more ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''), {
+    file: first.file ?? file,
+    line: first.line,
+    column: first.column,
+    path: first.path,
+    problems,
+    details: problems.slice(1).map((p) => p.message),
+  });
+}

@@ -48,11 +48,20 @@ export function domainSchemaProblems(doc: Document, xml: string, schema: Compile
     return [new DomforgeError('DOMAIN_INVALID', `the root element must be <domain>, not <${root.nodeName}>`, { file: o.file, line: lineOf(root), path: pathOf(root) })];
   }
   const hints = loadHints(schema);
-  const open = openTag(root);
+  let open = openTag(root);
   const problems: DomforgeError[] = [];
   const culprits = new Set<Element>();
 
-  if (!schema.accepts(skeleton(open, undefined, ''))) problems.push(...rootAttributeProblems(root, schema, hints, o.file));
+  if (!schema.accepts(skeleton(open, undefined, ''))) {
+    problems.push(...rootAttributeProblems(root, schema, hints, o.file));
+    // Test the units under a plain <domain type="kvm"> (keeping namespaces), so a bad
+    // root attribute is not blamed on every unit as well.
+    const plain = root.cloneNode(false) as Element;
+    for (const a of Array.from(root.attributes)) if (a.name !== 'xmlns' && !a.name.startsWith('xmlns:')) plain.removeAttribute(a.name);
+    plain.setAttribute('type', 'kvm');
+    open = openTag(plain);
+    culprits.add(root);
+  }
 
   const devices = childElements(root, 'devices');
   for (const child of childElements(root)) {
@@ -70,7 +79,7 @@ export function domainSchemaProblems(doc: Document, xml: string, schema: Compile
   }
 
   // What the units do not explain: validate the rest, culprits blanked out in place.
-  const rest = culprits.size ? schema.validate(blankOut(root, culprits)) : raw;
+  const rest = culprits.has(root) ? [] : culprits.size ? schema.validate(blankOut(root, culprits)) : raw;
   if (rest.length) problems.push(...rawProblems(rest, { file: o.file }).map((p) => withLine(p, doc)));
   return problems;
 }

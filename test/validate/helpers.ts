@@ -1,0 +1,27 @@
+/** Shared bits of the validation tests: fixture paths and the virt-xml-validate oracle. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** test/validate/fixtures, from the compiled test in dist/test/validate. */
+export const FIXTURES = fileURLToPath(new URL('../../../test/validate/fixtures/', import.meta.url));
+
+export function fixture(rel: string): string {
+  return readFileSync(FIXTURES + rel, 'utf8');
+}
+
+/** libvirt's own verdict: `virt-xml-validate FILE domain` exits 0. */
+export function oracleAccepts(path: string): boolean {
+  const r = spawnSync('virt-xml-validate', [path, 'domain'], { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return r.status === 0;
+}
+
+/** The same for a fragment, wrapped as the only device of a minimal domain. */
+export function oracleAcceptsFragment(xml: string): boolean {
+  const body = xml.replace(/<\?xml[^>]*\?>/, '');
+  const doc = `<domain type="kvm"><name>x</name><memory>1024</memory><os><type>hvm</type></os><devices>${body}</devices></domain>`;
+  const r = spawnSync('virt-xml-validate', ['-', 'domain'], { input: doc, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return r.status === 0;
+}

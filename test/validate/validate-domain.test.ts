@@ -1,0 +1,165 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { validateDomainXml } from '../../engine/validate/validate-domain.js';
+import { DomainInvalidError } from '../../engine/errors.js';
+import { FIXTURES, fixture, oracleAccepts } from './helpers.js';
+
+const valid = readdirSync(FIXTURES + 'valid').filter((f) => f.endsWith('.xml'));
+
+describe('valid domains', () => {
+  test('there are several shapes', () => assert.ok(valid.length >= 6));
+  for (const name of valid) {
+    test(`${name}: domforge and virt-xml-validate both accept it`, async () => {
+      assert.equal(oracleAccepts(FIXTURES + 'valid/' + name), true, 'virt-xml-validate rejects the fixture');
+      const xml = fixture('valid/' + name);
+      const wasm = await validateDomainXml(xml, { file: name });
+      assert.deepEqual(wasm.warnings.map(String), []);
+      await validateDomainXml(xml, { file: name, schema: 'virt-xml-validate' });
+    });
+  }
+});
+
+interface Bad {
+  file: string;
+  path: string;
+  line: number;
+  message: RegExp;
+  /** What libvirt's schema alone says (virt-xml-validate is the oracle). */
+  schemaValid: boolean;
+  checkPaths?: boolean;
+}
+
+const bad: Bad[] = [
+  { file: 'bad-memory-unit.xml', path: '/domain/memory/@unit', line: 3, message: /unit "XB" is not one libvirt knows/, schemaValid: false },
+  { file: 'memory-zero.xml', path: '/domain/memory', line: 3, message: /<memory> must be positive/, schemaValid: true },
+  { file: 'vcpu-zero.xml', path: '/domain/vcpu', line: 4, message: /<vcpu> must be a whole number of at least 1, got "0"/, schemaValid: false },
+  { file: 'current-memory-larger.xml', path: '/domain/currentMemory', line: 4, message: /larger than <memory> 524288 KiB/, schemaValid: true },
+  { file: 'missing-name.xml', path: '/domain', line: 1, message: /required element <name> is missing/, schemaValid: false },
+  { file: 'bad-domain-type.xml', path: '/domain/@type', line: 1, message: /type="vmx" of <domain> .*expected one of "qemu"/, schemaValid: false },
+  { file: 'unknown-element.xml', path: '/domain/devices/frobnicator', line: 13, message: /unknown element <frobnicator> in <devices>; libvirt's schema allows .*disk/, schemaValid: false },
+  { file: 'unknown-attribute.xml', path: '/domain/devices/disk/@speed', line: 9, message: /<disk> has no attribute speed/, schemaValid: false },
+  { file: 'bad-bus.xml', path: '/domain/devices/disk/target/@bus', line: 11, message: /bus="virtiox" .*expected one of "ide", "fdc", "scsi", "virtio"/, schemaValid: false },
+  { file: 'duplicate-target.xml', path: '/domain/devices/disk[2]/target/@dev', line: 15, message: /target dev "vda" is used twice \(first at line 11\)/, schemaValid: true },
+  { file: 'duplicate-mac.xml', path: '/domain/devices/interface[2]/mac/@address', line: 14, message: /MAC address "52:54:00:AA:BB:CC" is used twice/, schemaValid: true },
+  { file: 'multicast-mac.xml', path: '/domain/devices/interface/mac/@address', line: 10, message: /multicast/, schemaValid: false },
+  { file: 'ide-on-q35.xml', path: '/domain/devices/disk[2]/target/@bus', line: 15, message: /q35 machines have no IDE bus/, schemaValid: true },
+  { file: 'five-ide-on-pc.xml', path: '/domain/devices/disk[5]/target/@dev', line: 27, message: /more than 4 IDE disks on a pc machine/, schemaValid: true },
+  { file: 'duplicate-alias.xml', path: '/domain/devices/disk[3]/alias/@name', line: 21, message: /alias "ua-disk" is used twice/, schemaValid: true },
+  { file: 'hugepage-size.xml', path: '/domain/memoryBacking/hugepages/page/@size', line: 6, message: /not a power of two/, schemaValid: true },
+  { file: 'topology-mismatch.xml', path: '/domain/cpu/topology', line: 7, message: /gives 2 vCPUs .* <vcpu> is 4/, schemaValid: true },
+  { file: 'missing-file.xml', path: '/domain/devices/disk/source/@file', line: 10, message: /\/nonexistent\/domforge\/missing.img does not exist/, schemaValid: true, checkPaths: true },
+  { file: 'missing-kernel.xml', path: '/domain/os/kernel', line: 6, message: /<kernel> \/nonexistent\/domforge\/vmlinuz does not exist/, schemaValid: true, checkPaths: true },
+];
+
+describe('invalid domains', () => {
+  test('at least 12 cases', () => assert.ok(bad.length >= 12));
+  for (const c of bad) {
+    test(`${c.file}: ${c.path} at line ${c.line}`, async () => {
+      assert.equal(oracleAccepts(FIXTURES + 'invalid/' + c.file), c.schemaValid, 'virt-xml-validate disagrees with the fixture table');
+      const xml = fixture('invalid/' + c.file);
+      const err = await validateDomainXml(xml, { file: c.file, checkPaths: c.checkPaths }).then(
+        () => assert.fail('accepted'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof DomainInvalidError, String(err));
+      assert.equal(err.code, 'DOMAIN_INVALID');
+      assert.equal(err.problems.length, 1, err.fullMessage);
+      const [p] = err.problems;
+      assert.equal(p!.path, c.path);
+      assert.equal(p!.line, c.line);
+      assert.equal(p!.file, c.file);
+      assert.match(p!.shortMessage, c.message);
+      assert.equal(err.path, c.path);
+      assert.ok(err.message.startsWith(`${c.file}:${c.line}:`), err.message);
+    });
+  }
+
+  test('without checkPaths, missing files are not looked for', async () => {
+    await validateDomainXml(fixture('invalid/missing-file.xml'));
+  });
+
+  test('the process engine rejects every schema-invalid case too', async () => {
+    for (const c of bad.filter((b) => !b.schemaValid)) {
+      await assert.rejects(validateDomainXml(fixture('invalid/' + c.file), { file: c.file, schema: 'virt-xml-validate' }), DomainInvalidError, c.file);
+    }
+  });
+
+  test('schema: false runs only domforge checks', async () => {
+    await validateDomainXml(fixture('invalid/unknown-element.xml'), { schema: false });
+    await assert.rejects(validateDomainXml(fixture('invalid/duplicate-mac.xml'), { schema: false }), /used twice/);
+  });
+
+  test('malformed XML is a DomainInvalidError carrying the syntax error', async () => {
+    const err = await validateDomainXml(fixture('invalid/malformed.xml'), { file: 'malformed.xml' }).catch((e: unknown) => e);
+    assert.ok(err instanceof DomainInvalidError);
+    assert.equal(err.problems[0]!.code, 'XML_SYNTAX');
+    assert.equal(err.file, 'malformed.xml');
+    assert.ok(err.line! >= 9);
+  });
+
+  test('all problems are listed; the message names the first and counts the rest', async () => {
+    const xml = `<domain type='kvm'>
+  <name>x</name>
+  <memory unit='KiB'>1024</memory>
+  <vcpu>0</vcpu>
+  <os><type>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/><bogus/></disk>
+    <interface type='bridge'><mac address='zz'/><source bridge='br0'/></interface>
+  </devices>
+  <foo/>
+</domain>`;
+    const err = (await validateDomainXml(xml, { file: 'd.xml' }).catch((e: unknown) => e)) as DomainInvalidError;
+    assert.deepEqual(
+      err.problems.map((p) => [p.line, p.path]),
+      [
+        [4, '/domain/vcpu'],
+        [7, '/domain/devices/disk/bogus'],
+        [8, '/domain/devices/interface/mac/@address'],
+        [10, '/domain/foo'],
+      ],
+    );
+    assert.match(err.message, /^d\.xml:4:3: <vcpu> must be .* \(and 3 more problems\)/);
+    assert.equal(err.details.length, 3);
+  });
+
+  test('a duplicated singleton element falls back to libxml2, placed by line', async () => {
+    const xml = `<domain type='kvm'>\n  <name>x</name>\n  <name>y</name>\n  <memory>1024</memory>\n  <os><type>hvm</type></os>\n</domain>`;
+    const err = (await validateDomainXml(xml).catch((e: unknown) => e)) as DomainInvalidError;
+    assert.ok(err instanceof DomainInvalidError);
+    assert.match(err.message, /name/);
+  });
+});
+
+describe('warnings', () => {
+  test('a target dev that does not fit its bus, a non-ua alias, an unusual page size', async () => {
+    const xml = `<domain type='kvm'>
+  <name>w</name>
+  <memory unit='MiB'>1024</memory>
+  <memoryBacking><hugepages><page size='8192' unit='KiB'/></hugepages></memoryBacking>
+  <os><type>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='/images/disk.img'/>
+      <target dev='vda' bus='ide'/>
+      <alias name='root'/>
+    </disk>
+  </devices>
+</domain>`;
+    const { warnings } = await validateDomainXml(xml, { checkPaths: true, exists: () => true });
+    assert.deepEqual(
+      warnings.map((w) => w.path),
+      ['/domain/memoryBacking/hugepages/page/@size', '/domain/devices/disk/target/@dev', '/domain/devices/disk/alias/@name'],
+    );
+    assert.match(warnings[1]!.message, /does not fit bus "ide", whose disks are named hd\*/);
+  });
+
+  test('a relative path (the schema refuses it too) is a warning of domforge with checkPaths', async () => {
+    const xml = fixture('valid/kvm-virtio.xml').replace('/var/lib/eucalyptus/instances/i-3f2a1b7c/disk', 'disk.img');
+    const { warnings } = await validateDomainXml(xml, { schema: false, checkPaths: true, exists: () => true });
+    assert.deepEqual(warnings.map((w) => w.path), ['/domain/devices/disk[1]/source/@file']);
+    assert.match(warnings[0]!.message, /relative path/);
+    await assert.rejects(validateDomainXml(xml), /expected string matching \(\/\|/);
+  });
+});

@@ -70,7 +70,7 @@ export interface FiltersReport {
 export async function runFilters(xml: string, options: RunFiltersOptions): Promise<FiltersReport> {
   validateRunFiltersOptions(xml, options);
   const { event } = options;
-  const validate = options.validate ?? ((text: string) => void parseXml(text));
+  const validate: XmlValidator = options.validate ?? ((text, { filter }) => void parseXml(text, { file: `output of ${filter}` }));
   const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
   const started = performance.now();
   const filters = await discoverExecutables(options.dir);

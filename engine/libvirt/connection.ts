@@ -1,0 +1,262 @@
+import { UsageError } from '../errors.js';
+import type { BindingDomain, BindingHypervisor } from './binding.js';
+import { domainStateName, type DomainStateName } from './domain-state.js';
+import { VIR_ERR_NO_DOMAIN } from './error-codes.js';
+import { LibvirtError, toLibvirtError } from './errors.js';
+import { attachDevice, detachDevice, type DeviceChangeOptions, type DeviceChangeResult } from './hotplug.js';
+
+/** A domain is named by its name or its UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`). */
+export type DomainId = string;
+
+/** Who a domain is: what `define`, `lookup` and `list` return. */
+export interface DomainRef {
+  name: string;
+  uuid: string;
+  /** Hypervisor id while running, else null. */
+  id: number | null;
+}
+
+export interface DomainSummary extends DomainRef {
+  state: DomainStateName;
+  /** Running (or paused...): has a live configuration. */
+  active: boolean;
+  /** Has a persistent (inactive) configuration; false for a transient domain. */
+  persistent: boolean;
+}
+
+export interface DomainInfo {
+  state: DomainStateName;
+  /** `virDomainState` number. */
+  stateCode: number;
+  maxMemoryKiB: number;
+  memoryKiB: number;
+  vcpus: number;
+  cpuTimeNs: number;
+}
+
+export interface GetXmlOptions {
+  /** The persistent configuration instead of the live one (VIR_DOMAIN_XML_INACTIVE). Default false. */
+  inactive?: boolean;
+  /** Include security-sensitive data such as VNC passwords (VIR_DOMAIN_XML_SECURE). Default false. */
+  secure?: boolean;
+}
+
+export interface RebootOptions {
+  /**
+   * Ask the guest to shut down (ACPI) and wait up to this many ms before pulling the
+   * plug; 0 (the default) destroys at once. Either way the domain is then started again
+   * from its persistent configuration, as a Eucalyptus NC reboot does.
+   */
+  graceMs?: number;
+}
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+// virConnectListAllDomainsFlags (libvirt-domain.h)
+const LIST_ACTIVE = 1;
+const LIST_INACTIVE = 2;
+const LIST_PERSISTENT = 4;
+// virDomainXMLFlags
+const XML_SECURE = 1;
+const XML_INACTIVE = 2;
+
+/**
+ * One open libvirt connection (get it from `connect()`, which keeps one per URI).
+ * Every method names its domain by name or UUID and turns libvirt's failures into
+ * LibvirtError carrying the operation, the domain, the URI and libvirt's message and code.
+ */
+export class LibvirtConnection {
+  private closedFlag = false;
+
+  constructor(
+    readonly uri: string,
+    private readonly hypervisor: BindingHypervisor,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Defines (or redefines) a persistent domain from XML; does not start it. */
+  async define(xml: string): Promise<DomainRef> {
+    const d = await this.call('define', undefined, () => this.hypervisor.domainDefineXML(xml));
+    return this.refOf(d, 'define');
+  }
+
+  /** Creates and starts a transient domain (gone once destroyed). */
+  async createTransient(xml: string): Promise<DomainRef> {
+    const d = await this.call('create', undefined, () => this.hypervisor.domainCreateXML(xml));
+    return this.refOf(d, 'create');
+  }
+
+  /** Starts a defined domain (virDomainCreate). */
+  async start(domain: DomainId): Promise<void> {
+    await this.onDomain('start', domain, (d) => d.create());
+  }
+
+  /** Stops a running domain at once (virDomainDestroy: pulls the plug). */
+  async destroy(domain: DomainId): Promise<void> {
+    await this.onDomain('destroy', domain, (d) => d.destroy());
+  }
+
+  /** Asks the guest to shut down (ACPI); returns without waiting. */
+  async shutdown(domain: DomainId): Promise<void> {
+    await this.onDomain('shutdown', domain, (d) => d.shutdown());
+  }
+
+  /** Removes the persistent configuration (a running domain becomes transient). */
+  async undefine(domain: DomainId): Promise<void> {
+    await this.onDomain('undefine', domain, (d) => d.undefine());
+  }
+
+  /** The domain, or a LibvirtError (VIR_ERR_NO_DOMAIN when there is none). */
+  async lookup(domain: DomainId): Promise<DomainRef> {
+    const d = await this.lookupRaw(domain);
+    return this.refOf(d, 'lookup', domain);
+  }
+
+  /** The domain, or undefined when libvirt has none by that name/UUID. Other failures throw. */
+  async find(domain: DomainId): Promise<DomainRef | undefined> {
+    try {
+      return await this.lookup(domain);
+    } catch (e) {
+      if (e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every domain, active and inactive, with its state. */
+  async list(): Promise<DomainSummary[]> {
+    const [all, persistent] = await this.call('list', undefined, () =>
+      Promise.all([
+        this.hypervisor.connectListAllDomains(LIST_ACTIVE | LIST_INACTIVE),
+        this.hypervisor.connectListAllDomains(LIST_PERSISTENT),
+      ]),
+    );
+    const persistentUuids = new Set(await Promise.all(persistent.map((d) => this.call('list', undefined, () => d.getUUIDString()))));
+    const out: DomainSummary[] = [];
+    for (const d of all) {
+      try {
+        const [ref, info] = await Promise.all([this.refOf(d, 'list'), this.call('list', undefined, () => d.getInfo())]);
+        const state = domainStateName(info.state);
+        out.push({ ...ref, state, active: ref.id !== null, persistent: persistentUuids.has(ref.uuid) });
+      } catch (e) {
+        // A transient domain destroyed between the listing and the query is simply gone.
+        if (e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN) continue;
+        throw e;
+      }
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The domain's XML as libvirt holds it: live by default, `inactive: true` for the persistent configuration. */
+  async getXML(domain: DomainId, options: GetXmlOptions = {}): Promise<string> {
+    const flags = (options.inactive ? XML_INACTIVE : 0) | (options.secure ? XML_SECURE : 0);
+    return this.onDomain('get-xml', domain, (d) => d.getXMLDesc(flags));
+  }
+
+  async getInfo(domain: DomainId): Promise<DomainInfo> {
+    const i = await this.onDomain('get-info', domain, (d) => d.getInfo());
+    return {
+      state: domainStateName(i.state),
+      stateCode: i.state,
+      maxMemoryKiB: i.maxMem,
+      memoryKiB: i.memory,
+      vcpus: i.nrVirtCpu,
+      cpuTimeNs: i.cpuTime,
+    };
+  }
+
+  async getState(domain: DomainId): Promise<DomainStateName> {
+    return (await this.getInfo(domain)).state;
+  }
+
+  /** Whether the domain has a persistent configuration. */
+  async isPersistent(domain: DomainId): Promise<boolean> {
+    const ref = await this.lookup(domain);
+    const persistent = await this.call('list', undefined, () => this.hypervisor.connectListAllDomains(LIST_PERSISTENT));
+    const uuids = await Promise.all(persistent.map((d) => d.getUUIDString()));
+    return uuids.includes(ref.uuid);
+  }
+
+  /**
+   * Restarts a persistent domain: optional graceful shutdown (`graceMs`), then destroy,
+   * then start from the persistent configuration. The binding has no virDomainReboot;
+   * this is also what a Eucalyptus NC does, so attached devices come back from the config.
+   */
+  async reboot(domain: DomainId, options: RebootOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 0;
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
+      throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
+    }
+    if (!(await this.isPersistent(domain))) {
+      throw new LibvirtError({
+        operation: 'reboot',
+        domain,
+        uri: this.uri,
+        libvirtMessage: 'Requested operation is not valid: cannot reboot a transient domain by destroy and start',
+      });
+    }
+    if ((await this.lookup(domain)).id !== null) {
+      if (graceMs > 0) {
+        await this.shutdown(domain);
+        const deadline = Date.now() + graceMs;
+        while (Date.now() < deadline && (await this.lookup(domain)).id !== null) await new Promise((r) => setTimeout(r, 100));
+      }
+      if ((await this.lookup(domain)).id !== null) await this.destroy(domain);
+    }
+    await this.start(domain);
+  }
+
+  /**
+   * Adds a device (`<disk>`, `<interface>`...) to the domain: live and/or persistent, by
+   * the method that works on this connection (see hotplug.ts).
+   */
+  attachDevice(domain: DomainId, deviceXml: string, options: DeviceChangeOptions = {}): Promise<DeviceChangeResult> {
+    return attachDevice(this, domain, deviceXml, options);
+  }
+
+  /** Removes a device, matched as libvirt does: a disk by target dev, an interface by MAC. */
+  detachDevice(domain: DomainId, deviceXml: string, options: DeviceChangeOptions = {}): Promise<DeviceChangeResult> {
+    return detachDevice(this, domain, deviceXml, options);
+  }
+
+  /** Closes the connection and removes it from the pool. Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.onClose();
+    await this.call('close', undefined, () => this.hypervisor.connectClose());
+  }
+
+  private async lookupRaw(domain: DomainId): Promise<BindingDomain> {
+    if (typeof domain !== 'string' || domain === '') {
+      throw new UsageError(`Expected a domain name or UUID, got \`${String(domain)}\` (${typeof domain})`);
+    }
+    return this.call('lookup', domain, () =>
+      UUID.test(domain) ? this.hypervisor.domainLookupByUUIDString(domain) : this.hypervisor.domainLookupByName(domain),
+    );
+  }
+
+  private async onDomain<T>(operation: string, domain: DomainId, f: (d: BindingDomain) => Promise<T>): Promise<T> {
+    const d = await this.lookupRaw(domain);
+    return this.call(operation, domain, () => f(d));
+  }
+
+  private async refOf(d: BindingDomain, operation: string, domain?: string): Promise<DomainRef> {
+    const [name, uuid, id] = await this.call(operation, domain, () => Promise.all([d.getName(), d.getUUIDString(), d.getID()]));
+    return { name, uuid, id: typeof id === 'number' && id >= 0 ? id : null };
+  }
+
+  /** Runs one binding call, mapping its failure to LibvirtError. */
+  async call<T>(operation: string, domain: string | undefined, f: () => Promise<T>): Promise<T> {
+    if (this.closedFlag && operation !== 'close') {
+      throw new LibvirtError({ operation, domain, uri: this.uri, libvirtMessage: 'the connection was closed', libvirtCode: 6 });
+    }
+    try {
+      return await f();
+    } catch (e) {
+      throw toLibvirtError(e, operation, { domain, uri: this.uri });
+    }
+  }
+}

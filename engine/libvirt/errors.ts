@@ -1,0 +1,80 @@
+import { DomforgeError } from '../errors.js';
+import { libvirtCodeName, libvirtCodeOf } from './error-codes.js';
+
+export interface LibvirtErrorOptions {
+  /** What domforge asked libvirt to do: `define`, `start`, `lookup`, `attach-device`... */
+  operation: string;
+  /** The domain's name or UUID, when the operation concerns one. */
+  domain?: string;
+  uri?: string;
+  /** libvirt's own message (the binding's, or virsh's `error:` line). */
+  libvirtMessage: string;
+  /** libvirt's `virErrorNumber`; recovered from the message when the binding does not give it. */
+  libvirtCode?: number;
+  cause?: unknown;
+  details?: string[];
+}
+
+/**
+ * LIBVIRT_ERROR: libvirt refused an operation. Carries libvirt's own message
+ * (`libvirtMessage`) and error number (`libvirtCode`, `libvirtCodeName` such as
+ * `VIR_ERR_NO_DOMAIN`), the operation, the domain and the URI.
+ */
+export class LibvirtError extends DomforgeError {
+  readonly operation: string;
+  readonly domain?: string;
+  readonly uri?: string;
+  readonly libvirtMessage: string;
+  readonly libvirtCode?: number;
+  readonly libvirtCodeName?: string;
+
+  constructor(o: LibvirtErrorOptions) {
+    const target = o.domain !== undefined ? ` of domain '${o.domain}'` : '';
+    const on = o.uri ? ` on ${o.uri}` : '';
+    // libxml2's parse errors span lines (message, source line, caret): keep the first in the message.
+    const [first, ...rest] = o.libvirtMessage.split('\n');
+    super('LIBVIRT_ERROR', `libvirt ${o.operation}${target}${on} failed: ${first}`, {
+      cause: o.cause,
+      details: [...rest.filter((l) => l.trim() !== ''), ...(o.details ?? [])],
+    });
+    const inferred = o.libvirtCode === undefined ? libvirtCodeOf(o.libvirtMessage) : undefined;
+    this.operation = o.operation;
+    this.domain = o.domain;
+    this.uri = o.uri;
+    this.libvirtMessage = o.libvirtMessage;
+    this.libvirtCode = o.libvirtCode ?? inferred?.code;
+    this.libvirtCodeName = this.libvirtCode === undefined ? undefined : libvirtCodeName(this.libvirtCode);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      operation: this.operation,
+      domain: this.domain,
+      uri: this.uri,
+      libvirtMessage: this.libvirtMessage,
+      libvirtCode: this.libvirtCode,
+      libvirtCodeName: this.libvirtCodeName,
+    };
+  }
+}
+
+/** LIBVIRT_UNAVAILABLE: the optional native binding @unraid/libvirt (or libvirt itself) cannot be loaded. */
+export class LibvirtUnavailableError extends DomforgeError {
+  constructor(message: string, o: { cause?: unknown } = {}) {
+    super('LIBVIRT_UNAVAILABLE', message, {
+      cause: o.cause,
+      details: o.cause instanceof Error ? [`cause: ${o.cause.message.split('\n')[0]}`] : [],
+    });
+  }
+}
+
+/** Turns whatever the binding threw into a LibvirtError naming the operation and domain. */
+export function toLibvirtError(e: unknown, operation: string, context: { domain?: string; uri?: string }): LibvirtError {
+  if (e instanceof LibvirtError) return e;
+  const raw = e as { message?: unknown; code?: unknown } | string | undefined;
+  const message = typeof raw === 'string' ? raw : typeof raw?.message === 'string' ? raw.message : String(e);
+  // The binding sets code -1 when it does not know it (always, as of 2.2.1).
+  const code = typeof raw === 'object' && typeof raw?.code === 'number' && raw.code > 0 ? raw.code : undefined;
+  return new LibvirtError({ operation, ...context, libvirtMessage: message, libvirtCode: code, cause: e });
+}

@@ -22,7 +22,7 @@ export interface KvpItem {
 /**
  * Escapes text for a CIM-XML `<VALUE>`: `&`, `<`, `>` as entities (so `]]>` never appears and
  * the result can also sit inside CDATA), CR as `&#13;` (a parser would turn CRLF into LF),
- * TAB and LF literal. A character XML 1.0 cannot carry is a KvpCharacterError naming `key`.
+ * TAB and LF literal (see `escapeXmlText`). A character XML 1.0 cannot carry is a KvpCharacterError naming `key`.
  */
 export function escapeCimText(text: string, key: string, field: 'key' | 'value'): string {
   const bad = XML_INVALID_CHARS.exec(text);
@@ -31,7 +31,17 @@ export function escapeCimText(text: string, key: string, field: 'key' | 'value')
     const problem = c === 0 ? 'nul' : c >= 0xd800 && c <= 0xdfff ? 'lone-surrogate' : 'xml-invalid';
     throw new KvpCharacterError({ key, field, index: bad.index, problem, codeUnit: c });
   }
-  return text.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
+  return escapeXmlText(text);
+}
+
+/**
+ * `&`, `<`, `>` as entities; CR, NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH
+ * SEPARATOR (U+2029) as character references, because parsers normalise them to LF as line
+ * ends (XML 1.0 §2.11 for CR; XML 1.1 and @xmldom/xmldom also for the other three).
+ * A reference is never normalised, so the character arrives as it was sent.
+ */
+export function escapeXmlText(text: string): string {
+  return text.replace(/[&<>\r\u0085\u2028\u2029]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : `&#${c.charCodeAt(0)};`));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KvpError } from '../errors.js';
-import { escapeAttr, escapeText, XML_INVALID_CHARS } from '../xml/serialize.js';
+import { escapeAttr, XML_INVALID_CHARS } from '../xml/serialize.js';
+import { escapeXmlText } from './cim-xml.js';
 
 /**
  * SOAP 1.2 envelopes that invoke a CIM method over WS-Management (DSP0226, the WS-CIM mapping
@@ -73,12 +74,12 @@ export function xmlText(s: string, where: string): string {
     const hex = 'U+' + bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
     throw new KvpError(`${where} contains ${hex} at index ${bad.index}, which XML 1.0 cannot carry`);
   }
-  return escapeText(s).replace(/\r/g, '&#13;');
+  return escapeXmlText(s);
 }
 
 function attr(s: string, where: string): string {
   xmlText(s, where);
-  return escapeAttr(s);
+  return escapeAttr(s).replace(/[\u0085\u2028\u2029]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function isEpr(v: WsmanValue): v is EndpointReference {
@@ -121,8 +122,8 @@ function renderValue(name: string, v: WsmanValue, indent: string): string[] {
   if (isEpr(v)) return [open, ...renderEprBody(v, indent + '  '), `${indent}${close}`];
   if (isCdata(v)) {
     xmlText(v.cdata, `parameter ${name}`);
-    // A CR inside CDATA would be normalised away by the reader; fall back to escaped text.
-    if (v.cdata.includes('\r')) return [`${open}${xmlText(v.cdata, `parameter ${name}`)}${close}`];
+    // A line-end character inside CDATA would be normalised to LF by the reader; use escaped text.
+    if (/[\r\u0085\u2028\u2029]/.test(v.cdata)) return [`${open}${xmlText(v.cdata, `parameter ${name}`)}${close}`];
     return [`${open}<![CDATA[${v.cdata.split(']]>').join(']]]]><![CDATA[>')}]]>${close}`];
   }
   if (typeof v === 'boolean') return [`${open}${v ? 'true' : 'false'}${close}`];

@@ -1,0 +1,97 @@
+// Instance → KVP items and the pool-0 file a guest sees.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseInstance } from '../../engine/instance/index.js';
+import {
+  kvpItemsFromInput,
+  kvpPoolFromInput,
+  kvpInputFromInstance,
+  decodeUserData,
+  decodePool,
+  reassemble,
+  renderAddKvpItemsEnvelope,
+  KvpLimitError,
+} from '../../engine/kvp/index.js';
+import { KvpError } from '../../engine/errors.js';
+
+const fixture = fileURLToPath(new URL('../../../test/kvp/fixtures/instance-hyperv.xml', import.meta.url));
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+test('an instance.xml becomes user data, metadata, key and password payloads', () => {
+  const instance = parseInstance(readFileSync(fixture, 'utf8'), { file: fixture });
+  const input = kvpInputFromInstance(instance);
+  assert.deepEqual(input, {
+    instanceId: 'i-4b1d2c3e',
+    uuid: '9b3c8f0e-6a2b-4a8e-9d41-0c5f5c2b7e11',
+    hostname: 'euca-10-0-0-7.eucalyptus.internal',
+    userData: utf8('#cloud-config\npackages: [nginx]\n'),
+    publicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF3lcw0Qm9A admin@euca'],
+    password: 's3cr<et',
+    metadata: { role: 'web', zone: 'é-1' },
+  });
+  const records = kvpItemsFromInput(input);
+  assert.deepEqual(
+    records.map((r) => r.key),
+    ['euca.user-data.0', 'euca.meta-data.0', 'euca.public-keys.0', 'euca.password.0'],
+  );
+  const pool = decodePool(kvpPoolFromInput(input), { fatal: true }).records;
+  assert.equal(reassemble(pool, 'euca.user-data'), '#cloud-config\npackages: [nginx]\n');
+  assert.deepEqual(JSON.parse(reassemble(pool, 'euca.meta-data')!), {
+    'instance-id': 'i-4b1d2c3e',
+    uuid: '9b3c8f0e-6a2b-4a8e-9d41-0c5f5c2b7e11',
+    hostname: 'euca-10-0-0-7.eucalyptus.internal',
+    role: 'web',
+    zone: 'é-1',
+  });
+  assert.equal(reassemble(pool, 'euca.public-keys'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF3lcw0Qm9A admin@euca\n');
+  assert.equal(reassemble(pool, 'euca.password'), 's3cr<et');
+  // The same items go into one AddKvpItems call.
+  assert.match(renderAddKvpItemsEnvelope({ host: 'HV', vmName: 'GUID', items: records }), /euca\.password\.0/);
+});
+
+test('large text user data is chunked at 990 bytes and reassembles', () => {
+  const text = '#!/bin/sh\n' + 'echo "ünïcödé 😀"\n'.repeat(400);
+  const records = kvpItemsFromInput({ userData: utf8(text) });
+  assert.ok(records.length > 5);
+  assert.ok(records.every((r) => Buffer.byteLength(r.value) <= 990));
+  assert.equal(reassemble(decodePool(kvpPoolFromInput({ userData: utf8(text) })).records, 'euca.user-data'), text);
+});
+
+test('binary user data travels as base64 with an encoding flag', () => {
+  const bytes = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01]);
+  const records = kvpItemsFromInput({ userData: bytes });
+  assert.deepEqual(records, [
+    { key: 'euca.user-data.0', value: Buffer.from(bytes).toString('base64') },
+    { key: 'euca.user-data.encoding', value: 'base64' },
+  ]);
+  // Valid UTF-8 holding a control character XML cannot carry is binary too.
+  assert.equal(kvpItemsFromInput({ userData: utf8('a\u0007b') })[1]?.key, 'euca.user-data.encoding');
+  assert.throws(() => kvpItemsFromInput({ userData: bytes }, { ignition: 'always' }), KvpError);
+});
+
+test('an Ignition config is also published as ignition.config; the CloudStack key on request', () => {
+  const ign = '{"ignition":{"version":"3.4.0"}}';
+  const records = kvpItemsFromInput({ userData: utf8(ign) }, { cloudstack: ' template=domP type=router name=r-4-VM' });
+  assert.deepEqual(records, [
+    { key: 'euca.user-data.0', value: ign },
+    { key: 'ignition.config.0', value: ign },
+    { key: 'cloudstack-vm-userdata', value: ' template=domP type=router name=r-4-VM' },
+  ]);
+  assert.deepEqual(kvpItemsFromInput({ userData: utf8(ign) }, { ignition: 'never', form: 'auto', prefix: 'df' }), [{ key: 'df.user-data', value: ign }]);
+  assert.equal(kvpItemsFromInput({ userData: utf8('x') }, { cloudstack: true }).at(-1)?.value, 'x');
+  assert.throws(
+    () => kvpItemsFromInput({ userData: utf8('x'.repeat(1024)) }, { cloudstack: true }),
+    (e: unknown) => e instanceof KvpLimitError && e.key === 'cloudstack-vm-userdata',
+  );
+});
+
+test('empty input gives no items and an empty pool; bad keys and base64 are refused', () => {
+  assert.deepEqual(kvpItemsFromInput({ userData: new Uint8Array(0), publicKeys: ['  '] }), []);
+  assert.equal(kvpPoolFromInput({}).length, 0);
+  assert.throws(() => kvpItemsFromInput({ publicKeys: ['ssh-rsa A\nssh-rsa B'] }), /public key 1 spans several lines/);
+  // The instance parser refuses bad base64 already; decodeUserData checks again for other callers.
+  assert.throws(() => decodeUserData('not base64!'), (e: unknown) => e instanceof KvpError && e.path === '/instance/userData');
+  assert.deepEqual(decodeUserData(' aGk=\n'), utf8('hi'));
+});

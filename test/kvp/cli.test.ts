@@ -1,0 +1,110 @@
+// `domforge kvp …` through the real CLI runner (error reporting and exit codes included).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../engine/cli/main.js';
+import { commands } from '../../engine/cli/commands.js';
+import { registerKvp } from '../../engine/cli/kvp.js';
+import { decodePool, encodePool, parseKvpItem, reassemble } from '../../engine/kvp/index.js';
+import { parseXml } from '../../engine/xml/parse.js';
+
+const fixture = fileURLToPath(new URL('../../../test/kvp/fixtures/instance-hyperv.xml', import.meta.url));
+let dir = '';
+
+before(() => {
+  if (!commands.includes(registerKvp)) commands.push(registerKvp);
+  dir = mkdtempSync(join(tmpdir(), 'domforge-kvp-cli-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'domforge', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+test('kvp encode --instance writes pool 0 with mode 0600; decode reads it back', async () => {
+  const out = join(dir, 'pool0');
+  const r = await cli('kvp', 'encode', '--instance', fixture, '--out', out, '--set', 'extra=a=b');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wrote .*pool0: 5 records, 12800 bytes/);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const records = decodePool(readFileSync(out)).records;
+  assert.equal(reassemble(records, 'euca.user-data'), '#cloud-config\npackages: [nginx]\n');
+  assert.deepEqual(records.at(-1), { key: 'extra', value: 'a=b' });
+
+  const text = await cli('kvp', 'decode', out);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /^euca\.user-data\.0=#cloud-config\\npackages: \[nginx\]\\n$/m);
+  assert.match(text.stdout, /^extra=a=b$/m);
+  const json = await cli('kvp', 'decode', out, '--json');
+  assert.deepEqual(JSON.parse(json.stdout), { records, trailingBytes: 0 });
+  const payload = await cli('kvp', 'decode', out, '--payload', 'euca.password');
+  assert.equal(payload.stdout, 's3cr<et');
+});
+
+test('kvp decode of a truncated file warns, or fails with --strict', async () => {
+  const file = join(dir, 'trunc');
+  writeFileSync(file, Buffer.concat([encodePool([{ key: 'a', value: 'b' }]), Buffer.alloc(10, 1)]));
+  const r = await cli('kvp', 'decode', file);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'a=b\n');
+  assert.match(r.stderr, /warning: .*partial record \(10 bytes/);
+  const strict = await cli('kvp', 'decode', file, '--strict');
+  assert.equal(strict.code, 1);
+  assert.match(strict.stderr, /trunc: pool file ends with a partial record/);
+  const missing = await cli('kvp', 'decode', file, '--payload', 'nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no payload "nope"/);
+});
+
+test('kvp items prints the CIM-XML instances', async () => {
+  const r = await cli('kvp', 'items', '--set', 'cloudstack-vm-userdata=a<b&c');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE>a&lt;b&amp;c</VALUE></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>cloudstack-vm-userdata</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>0</VALUE></PROPERTY></INSTANCE>\n',
+  );
+  const inst = await cli('kvp', 'items', '--instance', fixture, '--cloudstack', ' type=user', '--json');
+  assert.equal(inst.code, 0, inst.stderr);
+  assert.deepEqual(
+    (JSON.parse(inst.stdout) as string[]).map((l) => parseKvpItem(l).name),
+    ['euca.user-data.0', 'euca.meta-data.0', 'euca.public-keys.0', 'euca.password.0', 'cloudstack-vm-userdata'],
+  );
+});
+
+test('kvp envelope add / remove print parseable envelopes', async () => {
+  const vm = '5C8A3F57-0E7B-4B6B-9C1E-7F0D0B2D9A11';
+  const r = await cli('kvp', 'envelope', 'add', '--vm-name', vm, '--host', 'HYPERV-1', '--instance', fixture, '--message-id', 'uuid:1');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const doc = parseXml(r.stdout);
+  assert.equal(doc.getElementsByTagNameNS('http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd', 'Selector').length, 6);
+  assert.match(r.stdout, /<a:To>http:\/\/HYPERV-1:5985\/wsman<\/a:To>/);
+  const rm = await cli('kvp', 'envelope', 'remove', '--vm-name', 'web-1', '--key', 'euca.password.0');
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.match(rm.stderr, /note: --vm-name is the Name key of Msvm_ComputerSystem/);
+  assert.match(rm.stdout, /RemoveKvpItems_INPUT/);
+});
+
+test('bad input: typed errors, exit codes, nothing written', async () => {
+  const out = join(dir, 'never');
+  const nul = await cli('kvp', 'encode', '--set', 'k=a\u0000b', '--out', out);
+  assert.equal(nul.code, 1);
+  assert.match(nul.stderr, /value of key "k" contains U\+0000/);
+  const long = await cli('kvp', 'encode', '--set', `${'k'.repeat(300)}=v`, '--out', out);
+  assert.equal(long.code, 1);
+  assert.match(long.stderr, /is 300 UTF-16 code units; the host profile allows at most 255/);
+  assert.equal(existsSync(out), false);
+  const tooMany = await cli('kvp', 'envelope', 'add', '--vm-name', 'x', ...Array.from({ length: 129 }, (_, i) => ['--set', `k${i}=v`]).flat());
+  assert.equal(tooMany.code, 1);
+  assert.match(tooMany.stderr, /at most 128 items in one call, got 129/);
+  assert.equal((await cli('kvp', 'encode', '--out', out)).code, 2, 'no item source is a usage error');
+  assert.equal((await cli('kvp', 'encode', '--set', 'k=v', '--out', out, '--profile', 'loose')).code, 2);
+  assert.equal((await cli('kvp', 'encode', '--set', 'novalue', '--out', out)).code, 2);
+  assert.equal(existsSync(out), false);
+});

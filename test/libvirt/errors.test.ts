@@ -132,3 +132,16 @@ test('a failed load is not cached: the same loader works once the binding is the
   await closeConnections(flaky);
   assert.equal(c.closed, true);
 });
+
+test('no module imports @unraid/libvirt statically (rendering must work without it)', async () => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { dirname, join, resolve } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const engine = resolve(dirname(fileURLToPath(import.meta.url)), '../../../engine');
+  const files = (await readdir(engine, { recursive: true })).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length > 10);
+  for (const f of files) {
+    const text = await readFile(join(engine, f), 'utf8');
+    assert.doesNotMatch(text, /(from|import|require\()\s*['"]@unraid\/libvirt['"]/, `${f} must load @unraid/libvirt through engine/libvirt/binding.ts`);
+  }
+});

@@ -240,3 +240,9 @@ export function sampleInputs(): { title: string; input: ConfigDriveInput }[] {
     },
   ];
 }
+
+/** xorriso's complaints (WARNING, SORRY, FAILURE, MISHAP lines) while loading and checking the image's tree. */
+export function xorrisoProblems(iso: string): string[] {
+  const r = spawnSync('xorriso', ['-indev', iso, '-find', '/', '-exec', 'lsdl'], { encoding: 'utf8' });
+  return `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /: (WARNING|SORRY|FAILURE|MISHAP|FATAL) :/.test(l));
+}

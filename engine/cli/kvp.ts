@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { KvpError, UsageError } from '../errors.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { LIMIT_PROFILES, type KvpRecord, type LimitProfile } from '../kvp/constants.js';
 import { renderKvpItem } from '../kvp/cim-xml.js';
 import { reassemble } from '../kvp/chunking.js';
-import { KvpError } from '../errors.js';
 import { KvpTruncatedPoolError } from '../kvp/errors.js';
 import { kvpInputFromInstance, kvpItemsFromInput, type KvpItemsOptions } from '../kvp/from-instance.js';
 import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNamespace, type KvpItemsCallOptions } from '../kvp/hyperv-calls.js';

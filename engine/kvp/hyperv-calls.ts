@@ -126,6 +126,16 @@ export function renderKvpItemsEnvelope(method: KvpItemsMethod, o: KvpItemsCallOp
   });
 }
 
+/** Splits records into groups of at most 128, one group per method call. */
+export function batchItems<T>(items: readonly T[], size: number = MAX_ITEMS_PER_CALL): T[][] {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_ITEMS_PER_CALL) {
+    throw new KvpError(`Expected \`size\` to be an integer from 1 to ${MAX_ITEMS_PER_CALL}, got \`${size}\` (${typeof size})`);
+  }
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** `AddKvpItems`: adds host→guest items (fails with 32773 when a key already exists). */
 export function renderAddKvpItemsEnvelope(o: KvpItemsCallOptions): string {
   return renderKvpItemsEnvelope('AddKvpItems', o);

@@ -47,6 +47,7 @@ export {
   renderModifyKvpItemsEnvelope,
   renderRemoveKvpItemsEnvelope,
   renderGetSummaryInformationEnvelope,
+  batchItems,
   hypervResourceUri,
   vmmsSelectors,
   computerSystemRef,

@@ -16,6 +16,7 @@ import {
   splitValue,
   renderKvpItem,
   renderAddKvpItemsEnvelope,
+  batchItems,
   KvpLimitError,
   KvpCharacterError,
   KvpKeyError,
@@ -90,6 +91,9 @@ test('more than 128 items in one call', () => {
     (e: unknown) => e instanceof KvpTooManyItemsError && e.count === 129 && e.max === 128 && /AddKvpItems takes at most 128 items in one call, got 129/.test(e.message),
   );
   assert.doesNotThrow(() => renderAddKvpItemsEnvelope({ host: 'HV1', vmName: 'GUID', items: items.slice(0, 128) }));
+  // A caller with more items splits them over several calls.
+  assert.deepEqual(batchItems(items).map((b) => b.length), [128, 1]);
+  assert.deepEqual(batchItems([]), []);
   assert.throws(() => renderAddKvpItemsEnvelope({ host: 'HV1', vmName: 'GUID', items: [] }), KvpError);
   assert.throws(
     () => renderAddKvpItemsEnvelope({ host: 'HV1', vmName: 'GUID', items: [items[0]!, items[0]!] }),

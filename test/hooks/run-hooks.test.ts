@@ -299,3 +299,23 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+test('a hook that exits while a background child holds its output finishes promptly', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  const pidFile = join(sb.root, 'bg');
+  await sb.script(sb.hooks, 'bg', `sleep 30 & echo $! > '${pidFile}'; echo started`);
+  const started = Date.now();
+  const r = await runHooks('euca-nc-pre-init', { dir: sb.hooks, home: sb.root });
+  const bg = Number((await readFile(pidFile, 'utf8')).trim());
+  t.after(() => {
+    try {
+      process.kill(bg, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  assert.ok(Date.now() - started < 3000, 'did not wait for the background child');
+  assert.equal(r.results[0]!.ok, true);
+  assert.equal(r.results[0]!.stdout, 'started\n');
+});

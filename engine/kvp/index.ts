@@ -75,7 +75,6 @@ export {
   kvpPoolFromInput,
   kvpInputFromInstance,
   kvpBaseNames,
-  decodeUserData,
   userDataText,
   CLOUDSTACK_KEY,
   IGNITION_BASE,

@@ -8,12 +8,12 @@ import {
   kvpItemsFromInput,
   kvpPoolFromInput,
   kvpInputFromInstance,
-  decodeUserData,
   decodePool,
   reassemble,
   renderAddKvpItemsEnvelope,
   KvpLimitError,
 } from '../../engine/kvp/index.js';
+import { decodeUserData } from '../../engine/kvp/from-instance.js';
 import { KvpError } from '../../engine/errors.js';
 
 const fixture = fileURLToPath(new URL('../../../test/kvp/fixtures/instance-hyperv.xml', import.meta.url));

@@ -1,6 +1,6 @@
 import { ConfigDriveError } from '../../errors.js';
 import type { ConfigDriveInput } from '../input.js';
-import { utf8, type DriveFile } from '../tree.js';
+import { checkPortableName, utf8, type DriveFile } from '../tree.js';
 
 /**
  * CloudStack's own tree (ConfigDriveBuilder): `cloudstack/metadata/<name>.txt`
@@ -31,6 +31,8 @@ export function cloudstackMetadata(input: ConfigDriveInput): [string, string][] 
         path: `/cloudstack/extra/${k}`,
       });
     }
+    // A key is one file name: `a/b` must not make a sub-folder.
+    checkPortableName(`${k}.txt`, `cloudstack/metadata/${k}.txt`);
     entries.push([k, v]);
   }
   return entries.filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '');

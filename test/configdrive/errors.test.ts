@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { ConfigDriveOptions } from '../../engine/configdrive/build.js';
+import type { ConfigDriveInput } from '../../engine/configdrive/input.js';
+import { writeConfigDrive } from '../../engine/configdrive/write.js';
+import { ConfigDriveError, DomforgeError, IoError } from '../../engine/errors.js';
+import { sampleInputs, sha256, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+const good = sampleInputs()[0].input;
+let n = 0;
+
+/** Writes into a fresh, empty folder, expects the error, and checks the folder is still empty. */
+async function rejects(input: ConfigDriveInput, options: ConfigDriveOptions, kind: new (...args: never[]) => DomforgeError, message: RegExp, path?: string) {
+  const dir = join(tmp.dir, `case-${n++}`);
+  mkdirSync(dir);
+  await assert.rejects(writeConfigDrive(join(dir, 'config.iso'), input, options), (e: unknown) => {
+    assert.ok(e instanceof kind, `expected ${kind.name}, got ${String(e)}`);
+    assert.match((e as Error).message, message);
+    if (path !== undefined) assert.equal((e as DomforgeError).path, path);
+    return true;
+  });
+  assert.deepEqual(readdirSync(dir), [], 'no image and no temporary file left behind');
+}
+
+test('user data over the default 64 KiB cap', async () => {
+  await rejects({ ...good, userData: new Uint8Array(64 * 1024 + 1) }, {}, ConfigDriveError, /user data is 65537 bytes once decoded, over the 65536-byte cap/, '/userData');
+});
+
+test('the user data cap is configurable both ways', async () => {
+  await rejects({ ...good, userData: new Uint8Array(11) }, { maxUserDataBytes: 10 }, ConfigDriveError, /over the 10-byte cap/);
+  const drive = await writeConfigDrive(join(tmp.dir, 'big.iso'), { ...good, userData: new Uint8Array(200 * 1024).fill(1) }, { maxUserDataBytes: 1024 * 1024 });
+  assert.ok(drive.image.length > 200 * 1024);
+});
+
+test('file names that are not portable', async () => {
+  for (const bad of ['bad name', 'café', '../escape', 'a/b', 'x'.repeat(61), 'semi;colon']) {
+    await rejects({ ...good, cloudstack: { extra: { [bad]: 'v' } } }, {}, ConfigDriveError, /is not portable: use 1 to 64 of A-Z a-z 0-9 \. _ -/);
+  }
+});
+
+test('names that differ only in case', async () => {
+  await rejects({ ...good, cloudstack: { extra: { 'Cloud': 'a', 'cloud': 'b' } } }, { layouts: ['cloudstack'] }, ConfigDriveError, /differs only in case/);
+});
+
+test('NUL bytes anywhere in metadata', async () => {
+  await rejects({ ...good, meta: { role: 'web\0server' } }, {}, ConfigDriveError, /metadata value at \/meta\/role contains a NUL byte \(offset 3\)/, '/meta/role');
+  await rejects({ ...good, hostname: 'host\0' }, {}, ConfigDriveError, /NUL byte/, '/hostname');
+  await rejects({ ...good, password: '\0' }, {}, ConfigDriveError, /NUL byte/, '/password');
+  await rejects({ ...good, meta: { 'k\0': 'v' } }, {}, ConfigDriveError, /NUL byte/);
+  await rejects({ ...good, publicKeys: [{ name: 'k', data: 'ssh-rsa A\0' }] }, {}, ConfigDriveError, /NUL byte/, '/publicKeys/0/data');
+});
+
+test('an output folder that does not exist', async () => {
+  const missing = join(tmp.dir, 'no-such-folder');
+  await assert.rejects(writeConfigDrive(join(missing, 'config.iso'), good), (e: unknown) => {
+    assert.ok(e instanceof IoError);
+    assert.match((e as Error).message, /folder .*no-such-folder does not exist/);
+    return true;
+  });
+  assert.ok(!readdirSync(tmp.dir).includes('no-such-folder'));
+});
+
+test('an image over the size cap', async () => {
+  await rejects(good, { maxImageBytes: 64 * 1024 }, ConfigDriveError, /config drive would be \d+ bytes, over the 65536-byte cap/);
+});
+
+test('bad labels, required fields, MACs and timestamps', async () => {
+  await rejects(good, { label: 'has space' }, ConfigDriveError, /volume label "has space" must be 1 to 32/);
+  await rejects(good, { label: 'x'.repeat(33) }, ConfigDriveError, /volume label/);
+  await rejects({ ...good, uuid: '' }, {}, ConfigDriveError, /non-empty `uuid`/, '/uuid');
+  await rejects({ ...good, networks: [{ mac: '52:54:00:12:34' }] }, {}, ConfigDriveError, /NIC 0 has MAC address/, '/networks/0/mac');
+  await rejects({ ...good, timestamp: 1.5 }, {}, ConfigDriveError, /`timestamp` must be whole seconds/);
+  await rejects({ ...good, launchIndex: -1 }, {}, ConfigDriveError, /`launchIndex` must be a non-negative integer/);
+});
+
+test('a failed rebuild leaves the previous image untouched', async () => {
+  const dir = join(tmp.dir, 'rebuild');
+  mkdirSync(dir);
+  const out = join(dir, 'config.iso');
+  const first = await writeConfigDrive(out, good);
+  await assert.rejects(writeConfigDrive(out, { ...good, userData: new Uint8Array(70_000) }), ConfigDriveError);
+  assert.equal(sha256(readFileSync(out)), sha256(first.image));
+  assert.deepEqual(readdirSync(dir), ['config.iso']);
+});
+
+test('a write that fails at rename removes its temporary file', async () => {
+  const dir = join(tmp.dir, 'rename');
+  mkdirSync(join(dir, 'config.iso'), { recursive: true }); // the target is a folder: rename fails
+  await assert.rejects(writeConfigDrive(join(dir, 'config.iso'), good), IoError);
+  assert.deepEqual(readdirSync(dir), ['config.iso']);
+  assert.deepEqual(readdirSync(join(dir, 'config.iso')), []);
+});

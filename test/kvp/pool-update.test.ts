@@ -1,0 +1,53 @@
+// Replacing a payload: stale `B`, `B.N` and `B.encoding` keys go first, other keys stay.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePool, decodePool, planPayloadUpdate, payloadKeys, reassemble, updatePoolPayload } from '../../engine/kvp/index.js';
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'domforge-kvp-update-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('payloadKeys picks B, canonical B.N and B.encoding only', () => {
+  const keys = ['ignition.config', 'ignition.config.0', 'ignition.config.12', 'ignition.config.01', 'ignition.config.x', 'ignition.configs.0', 'ignition.config.encoding', 'other'];
+  assert.deepEqual(payloadKeys(keys, 'ignition.config'), ['ignition.config', 'ignition.config.0', 'ignition.config.12', 'ignition.config.encoding']);
+});
+
+test('planPayloadUpdate removes every old chunk before adding the new ones', () => {
+  const plan = planPayloadUpdate(['u.0', 'u.1', 'u.2', 'u', 'keep'], 'u', 'short');
+  assert.deepEqual(plan, { remove: ['u.0', 'u.1', 'u.2', 'u'], add: [{ key: 'u.0', value: 'short' }] });
+});
+
+test('updatePoolPayload rewrites a pool file: a shorter payload leaves no stale tail', async () => {
+  const file = join(dir, 'pool0');
+  // A daemon-written file: one value at the daemon's (not the host's) limit.
+  writeFileSync(
+    file,
+    encodePool(
+      [
+        { key: 'ignition.config.0', value: 'a'.repeat(990) },
+        { key: 'other', value: 'é'.repeat(1023) + 'x' },
+        { key: 'ignition.config.1', value: 'b'.repeat(990) },
+        { key: 'ignition.config.2', value: 'c' },
+      ],
+      'daemon',
+    ),
+  );
+  const records = await updatePoolPayload(file, 'ignition.config', '{"ignition":{"version":"3.4.0"}}');
+  const onDisk = decodePool(readFileSync(file)).records;
+  assert.deepEqual(onDisk, records);
+  assert.deepEqual(
+    onDisk.map((r) => r.key),
+    ['other', 'ignition.config.0'],
+  );
+  assert.equal(reassemble(onDisk, 'ignition.config'), '{"ignition":{"version":"3.4.0"}}');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  // A missing file counts as empty.
+  const fresh = join(dir, 'fresh');
+  await updatePoolPayload(fresh, 'b', 'x'.repeat(1000));
+  assert.deepEqual(decodePool(readFileSync(fresh)).records.map((r) => r.key), ['b.0', 'b.1']);
+});

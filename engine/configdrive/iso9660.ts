@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { ConfigDriveError } from '../errors.js';
 import { SECTOR, ascii, asciiBytes, be16, be32, both16, both32, le16, le32, longDate, sectorsFor, shortDate, ucs2 } from './iso-fields.js';
 import { assignIsoNames, compareIsoNames } from './iso-names.js';
 import { JOLIET_ESCAPE, JOLIET_MAX_LABEL, compareJolietNames, jolietName } from './joliet.js';
-import { DIR_MODE, FILE_MODE, ce, concat, er, nm, px, sp, tf } from './rock-ridge.js';
+import { DIR_MODE, FILE_MODE, ce, er, nm, px, sp, tf } from './rock-ridge.js';
 import { toDirectoryTree, type DirNode, type DriveFile, type FileNode, type TreeNode } from './tree.js';
 
 /** Options of the ISO 9660 writer. */
@@ -35,8 +34,9 @@ interface HDir {
 }
 interface HRecord {
   ident: Uint8Array;
-  /** System use area (Rock Ridge entries), empty in Joliet. */
-  su: Uint8Array;
+  /** System use area: Rock Ridge entries, written one after the other (none in Joliet); parts are shared between records. */
+  su: readonly Uint8Array[];
+  suLength: number;
   node: TreeNode | 'self' | 'parent';
   dir?: HDir;
 }
@@ -77,27 +77,31 @@ export function buildIsoImage(files: readonly DriveFile[], options: IsoOptions):
   const ceSector = take(erEntry.length);
   // The root's "." record gets SP first and a CE pointing at the ER entry.
   const rootSelf = primary[0].records[0];
-  rootSelf.su = concat([sp(), rootSelf.su, ce(ceSector, 0, erEntry.length)]);
+  rootSelf.su = [sp(), ...rootSelf.su, ce(ceSector, 0, erEntry.length)];
+  rootSelf.suLength = lengthOf(rootSelf.su);
 
   for (const dir of [...primary, ...joliet]) {
     dir.size = directorySize(dir);
     dir.extent = take(dir.size);
   }
   const extents = new Map<FileNode, number>();
-  const byContent = new Map<string, { data: Uint8Array; extent: number }>();
+  const stored: { data: Uint8Array; extent: number }[] = [];
+  const byLength = new Map<number, { data: Uint8Array; extent: number }[]>();
   for (const file of filesOf(root)) {
     if (file.data.length === 0) {
       extents.set(file, 0);
       continue;
     }
-    const key = `${file.data.length}:${createHash('sha256').update(file.data).digest('hex')}`;
-    const seen = byContent.get(key);
-    if (seen && bytesEqual(seen.data, file.data)) {
+    const same = byLength.get(file.data.length) ?? [];
+    const seen = same.find((s) => bytesEqual(s.data, file.data));
+    if (seen) {
       extents.set(file, seen.extent);
     } else {
-      const extent = take(file.data.length);
-      byContent.set(key, { data: file.data, extent });
-      extents.set(file, extent);
+      const entry = { data: file.data, extent: take(file.data.length) };
+      same.push(entry);
+      byLength.set(file.data.length, same);
+      stored.push(entry);
+      extents.set(file, entry.extent);
     }
   }
 
@@ -116,9 +120,22 @@ export function buildIsoImage(files: readonly DriveFile[], options: IsoOptions):
   writePathTable(buf, ptLJoliet * SECTOR, joliet, 'L');
   writePathTable(buf, ptMJoliet * SECTOR, joliet, 'M');
   buf.set(erEntry, ceSector * SECTOR);
-  for (const dir of [...primary, ...joliet]) writeDirectory(buf, dir, extents, time);
-  for (const { data, extent } of byContent.values()) buf.set(data, extent * SECTOR);
+  const date = new Uint8Array(7);
+  shortDate(date, 0, time);
+  for (const dir of [...primary, ...joliet]) writeDirectory(buf, dir, extents, date);
+  for (const { data, extent } of stored) buf.set(data, extent * SECTOR);
   return buf;
+}
+
+/** Identifiers of the "." and ".." records (9.1.11), and the root's in the path table. */
+const SELF_ID = new Uint8Array([0]);
+const PARENT_ID = new Uint8Array([1]);
+const NO_SU: readonly Uint8Array[] = [];
+
+function lengthOf(parts: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }
 
 /** Volume labels: 1 to 32 characters, ASCII letters, digits, `_`, `-` and `.`. */
@@ -133,21 +150,34 @@ function checkLabel(label: string): string {
 function hierarchy(root: DirNode, kind: 'primary' | 'joliet', time: number): HDir[] {
   const rr = kind === 'primary';
   const links = (d: DirNode) => 2 + d.children.filter((c) => c.kind === 'dir').length;
-  const top: HDir = { node: root, parent: null, ident: new Uint8Array([0]), records: [], number: 1, extent: 0, size: 0 };
+  // Every record of a hierarchy shares one TF entry and few distinct PX entries: build them once.
+  const times = tf(time);
+  const fileSu = px(FILE_MODE, 1);
+  const dirPx = new Map<number, Uint8Array>();
+  const pxDir = (d: DirNode) => {
+    const n = links(d);
+    let e = dirPx.get(n);
+    if (!e) dirPx.set(n, (e = px(DIR_MODE, n)));
+    return e;
+  };
+  const top: HDir = { node: root, parent: null, ident: SELF_ID, records: [], number: 1, extent: 0, size: 0 };
   const out: HDir[] = [top];
   for (let i = 0; i < out.length; i++) {
     const dir = out[i];
     const parentNode = dir.parent?.node ?? root;
-    const selfSu = rr ? concat([px(DIR_MODE, links(dir.node)), tf(time)]) : new Uint8Array(0);
-    const parentSu = rr ? concat([px(DIR_MODE, links(parentNode)), tf(time)]) : new Uint8Array(0);
-    dir.records.push({ ident: new Uint8Array([0]), su: selfSu, node: 'self' }, { ident: new Uint8Array([1]), su: parentSu, node: 'parent' });
+    const selfSu = rr ? [pxDir(dir.node), times] : NO_SU;
+    const parentSu = rr ? [pxDir(parentNode), times] : NO_SU;
+    dir.records.push(
+      { ident: SELF_ID, su: selfSu, suLength: lengthOf(selfSu), node: 'self' },
+      { ident: PARENT_ID, su: parentSu, suLength: lengthOf(parentSu), node: 'parent' },
+    );
     const named: { name: string; node: TreeNode }[] = rr
       ? [...assignIsoNames(dir.node.children)].map(([node, name]) => ({ name, node })).sort((a, b) => compareIsoNames(a.name, b.name))
       : dir.node.children.map((node) => ({ name: node.name, node })).sort((a, b) => compareJolietNames(a.name, b.name));
     for (const { name, node } of named) {
       const ident = rr ? asciiBytes(name) : jolietName(name);
-      const su = rr ? concat([px(node.kind === 'dir' ? DIR_MODE : FILE_MODE, node.kind === 'dir' ? links(node) : 1), tf(time), nm(node.name)]) : new Uint8Array(0);
-      const record: HRecord = { ident, su, node };
+      const su = rr ? [node.kind === 'dir' ? pxDir(node) : fileSu, times, nm(node.name)] : NO_SU;
+      const record: HRecord = { ident, su, suLength: lengthOf(su), node };
       if (node.kind === 'dir') {
         record.dir = { node, parent: dir, ident, records: [], number: out.length + 1, extent: 0, size: 0 };
         out.push(record.dir);
@@ -160,7 +190,7 @@ function hierarchy(root: DirNode, kind: 'primary' | 'joliet', time: number): HDi
 
 /** 9.1: 33 fixed bytes, the identifier, a pad byte to make it even, the system use area, padded even. */
 function recordLength(r: HRecord): number {
-  const n = 33 + r.ident.length + (r.ident.length % 2 === 0 ? 1 : 0) + r.su.length;
+  const n = 33 + r.ident.length + (r.ident.length % 2 === 0 ? 1 : 0) + r.suLength;
   return n + (n % 2);
 }
 
@@ -176,33 +206,37 @@ function directorySize(dir: HDir): number {
   return sectorsFor(at) * SECTOR;
 }
 
-function writeDirectory(buf: Uint8Array, dir: HDir, extents: Map<FileNode, number>, time: number): void {
+function writeDirectory(buf: Uint8Array, dir: HDir, extents: Map<FileNode, number>, date: Uint8Array): void {
   const base = dir.extent * SECTOR;
   let at = 0;
   for (const r of dir.records) {
     const len = recordLength(r);
     if ((at % SECTOR) + len > SECTOR) at = Math.ceil(at / SECTOR) * SECTOR;
     const target = r.node === 'self' ? dir : r.node === 'parent' ? (dir.parent ?? dir) : r.dir;
-    if (target) writeRecord(buf, base + at, r, len, target.extent, target.size, 2, time);
+    if (target) writeRecord(buf, base + at, r, len, target.extent, target.size, 2, date);
     else {
       const file = r.node as FileNode;
-      writeRecord(buf, base + at, r, len, extents.get(file)!, file.data.length, 0, time);
+      writeRecord(buf, base + at, r, len, extents.get(file)!, file.data.length, 0, date);
     }
     at += len;
   }
 }
 
-function writeRecord(buf: Uint8Array, at: number, r: HRecord, len: number, extent: number, size: number, flags: number, time: number): void {
+function writeRecord(buf: Uint8Array, at: number, r: HRecord, len: number, extent: number, size: number, flags: number, date: Uint8Array): void {
   buf[at] = len;
   buf[at + 1] = 0; // extended attribute record length
   both32(buf, at + 2, extent);
   both32(buf, at + 10, size);
-  shortDate(buf, at + 18, time);
+  buf.set(date, at + 18);
   buf[at + 25] = flags; // bit 1: directory
   both16(buf, at + 28, 1); // volume sequence number
   buf[at + 32] = r.ident.length;
   buf.set(r.ident, at + 33);
-  buf.set(r.su, at + 33 + r.ident.length + (r.ident.length % 2 === 0 ? 1 : 0));
+  let su = at + 33 + r.ident.length + (r.ident.length % 2 === 0 ? 1 : 0);
+  for (const part of r.su) {
+    buf.set(part, su);
+    su += part.length;
+  }
 }
 
 /** 9.4: 8 bytes + identifier, padded even, per folder. */
@@ -253,8 +287,10 @@ function writeDescriptor(buf: Uint8Array, sector: number, kind: 'primary' | 'jol
   both32(buf, at + 132, f.ptSize);
   le32(buf, at + 140, f.ptL);
   be32(buf, at + 148, f.ptM);
-  const root: HRecord = { ident: new Uint8Array([0]), su: new Uint8Array(0), node: 'self' };
-  writeRecord(buf, at + 156, root, 34, f.root.extent, f.root.size, 2, f.time);
+  const root: HRecord = { ident: SELF_ID, su: NO_SU, suLength: 0, node: 'self' };
+  const date = new Uint8Array(7);
+  shortDate(date, 0, f.time);
+  writeRecord(buf, at + 156, root, 34, f.root.extent, f.root.size, 2, date);
   text(buf, at + 190, '', 128); // volume set
   text(buf, at + 318, '', 128); // publisher
   text(buf, at + 446, '', 128); // data preparer
@@ -276,9 +312,7 @@ function* filesOf(dir: DirNode): Generator<FileNode> {
   }
 }
 
+/** Same bytes? The same array (user data reused across versions) is the common, free case. */
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a === b || Buffer.compare(a, b) === 0;
 }

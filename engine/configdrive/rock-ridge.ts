@@ -79,14 +79,3 @@ export function nm(name: string): Uint8Array {
   e.set(asciiBytes(name), 5);
   return e;
 }
-
-/** Concatenates entries into one system use area. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

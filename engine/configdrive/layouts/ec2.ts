@@ -33,9 +33,9 @@ export function ec2MetaData(input: ConfigDriveInput): Record<string, unknown> {
 /** `ec2/2009-04-04/` and `ec2/latest/`: meta-data.json, and user-data when present. */
 export function ec2Layout(input: ConfigDriveInput): DriveFile[] {
   const files: DriveFile[] = [];
-  const md = ec2MetaData(input);
+  const md = jsonFile('meta-data.json', ec2MetaData(input)).data;
   for (const version of EC2_VERSIONS) {
-    files.push(jsonFile(`ec2/${version}/meta-data.json`, md));
+    files.push({ path: `ec2/${version}/meta-data.json`, data: md });
     if (input.userData !== undefined && input.userData.length > 0) files.push({ path: `ec2/${version}/user-data`, data: input.userData });
   }
   return files;

@@ -48,14 +48,22 @@ export function openstackMetaData(input: ConfigDriveInput, version: string): Rec
  */
 export function openstackLayout(input: ConfigDriveInput): DriveFile[] {
   const files: DriveFile[] = [];
+  // Identical files across versions share one byte array (the ISO writer then stores them once).
+  const encoded = new Map<string, Uint8Array>();
+  const json = (path: string, value: unknown) => {
+    const text = JSON.stringify(value);
+    let data = encoded.get(text);
+    if (!data) encoded.set(text, (data = jsonFile(path, value).data));
+    files.push({ path, data });
+  };
   const network = buildNetworkData(input);
   for (const version of [...OPENSTACK_VERSIONS, 'latest']) {
     const dir = `openstack/${version}`;
-    files.push(jsonFile(`${dir}/meta_data.json`, openstackMetaData(input, version)));
+    json(`${dir}/meta_data.json`, openstackMetaData(input, version));
     if (input.userData !== undefined && input.userData.length > 0) files.push({ path: `${dir}/user_data`, data: input.userData });
-    if (atLeast(version, VENDOR_DATA_SINCE)) files.push(jsonFile(`${dir}/vendor_data.json`, input.vendorData ?? {}));
-    if (atLeast(version, NETWORK_DATA_SINCE)) files.push(jsonFile(`${dir}/network_data.json`, network));
-    if (atLeast(version, VENDOR_DATA2_SINCE)) files.push(jsonFile(`${dir}/vendor_data2.json`, {}));
+    if (atLeast(version, VENDOR_DATA_SINCE)) json(`${dir}/vendor_data.json`, input.vendorData ?? {});
+    if (atLeast(version, NETWORK_DATA_SINCE)) json(`${dir}/network_data.json`, network);
+    if (atLeast(version, VENDOR_DATA2_SINCE)) json(`${dir}/vendor_data2.json`, {});
   }
   return files;
 }

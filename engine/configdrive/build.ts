@@ -16,7 +16,7 @@ export interface ConfigDriveOptions {
 }
 
 /** A built drive: its files (for inspection and tests) and the image bytes. */
-export interface ConfigDrive {
+export interface BuiltConfigDrive {
   files: DriveFile[];
   image: Uint8Array;
   label: string;
@@ -33,7 +33,7 @@ export function buildConfigDriveFiles(input: ConfigDriveInput, options: ConfigDr
  * writes the ISO 9660 image. Pure and deterministic; throws ConfigDriveError
  * on bad input, before anything is written anywhere.
  */
-export function buildConfigDrive(input: ConfigDriveInput, options: ConfigDriveOptions = {}): ConfigDrive {
+export function buildConfigDrive(input: ConfigDriveInput, options: ConfigDriveOptions = {}): BuiltConfigDrive {
   const files = buildConfigDriveFiles(input, options);
   const label = options.label ?? DEFAULT_LABEL;
   const image = buildIsoImage(files, { label, timestamp: input.timestamp, maxImageBytes: options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES });

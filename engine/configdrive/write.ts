@@ -1,5 +1,5 @@
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { buildConfigDrive, type ConfigDrive, type ConfigDriveOptions } from './build.js';
+import { buildConfigDrive, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
 import type { ConfigDriveInput } from './input.js';
 
 /** The drive holds the admin password: only the owner (the node's user) may read it. */
@@ -11,7 +11,7 @@ export const CONFIG_DRIVE_MODE = 0o600;
  * input fails before the file system is touched; a failed write leaves no
  * partial image (IoError, e.g. when the folder does not exist).
  */
-export async function writeConfigDrive(path: string, input: ConfigDriveInput, options: ConfigDriveOptions = {}): Promise<ConfigDrive> {
+export async function writeConfigDrive(path: string, input: ConfigDriveInput, options: ConfigDriveOptions = {}): Promise<BuiltConfigDrive> {
   const drive = buildConfigDrive(input, options);
   await writeFileAtomic(path, drive.image, { mode: CONFIG_DRIVE_MODE });
   return drive;

@@ -1,0 +1,184 @@
+import { escapeAttr, escapeText } from '../xml/serialize.js';
+import type { DiskPath, Instance, Nic } from './model.js';
+import { VBR_FIELDS } from './parse.js';
+
+/** A tiny indenting XML writer: enough for the flat documents domforge emits. */
+class Writer {
+  private out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  private depth = 0;
+  private pad() {
+    return '  '.repeat(this.depth);
+  }
+  open(name: string, attrs: Attrs = {}) {
+    this.out.push(`${this.pad()}<${name}${attrString(attrs)}>`);
+    this.depth++;
+  }
+  close(name: string) {
+    this.depth--;
+    this.out.push(`${this.pad()}</${name}>`);
+  }
+  empty(name: string, attrs: Attrs = {}) {
+    this.out.push(`${this.pad()}<${name}${attrString(attrs)}/>`);
+  }
+  text(name: string, value: string | number | boolean | undefined, attrs: Attrs = {}) {
+    if (value === undefined) return;
+    const v = String(value);
+    if (v === '') this.empty(name, attrs);
+    else this.out.push(`${this.pad()}<${name}${attrString(attrs)}>${escapeText(v)}</${name}>`);
+  }
+  raw(xml: string) {
+    for (const line of xml.split('\n')) this.out.push(this.pad() + line);
+  }
+  toString() {
+    return this.out.join('\n') + '\n';
+  }
+}
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+function attrString(attrs: Attrs): string {
+  let s = '';
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) s += ` ${k}="${escapeAttr(String(v))}"`;
+  return s;
+}
+
+export function nicAttrs(n: Nic): Attrs {
+  return {
+    vlan: n.vlan,
+    networkIndex: n.networkIndex,
+    mac: n.mac,
+    publicIp: n.publicIp,
+    privateIp: n.privateIp,
+    bridgeDeviceName: n.bridgeDeviceName,
+    guestDeviceName: n.guestDeviceName,
+    device: n.device,
+    stateName: n.stateName,
+    hypervisorType: n.hypervisorType,
+    osPlatform: n.osPlatform,
+    osVirtioNetwork: n.osVirtioNetwork,
+    attachmentId: n.attachmentId,
+  };
+}
+
+function diskAttrs(d: DiskPath): Attrs {
+  return {
+    targetDeviceType: d.targetDeviceType,
+    targetDeviceName: d.targetDeviceName,
+    targetDeviceNameVirtio: d.targetDeviceNameVirtio,
+    targetDeviceBusVirtio: d.targetDeviceBusVirtio,
+    targetDeviceBus: d.targetDeviceBus,
+    sourceType: d.sourceType,
+    serial: d.serial,
+  };
+}
+
+/**
+ * Writes an instance as `instance.xml` in the newest Eucalyptus form (4.3+), Eucalyptus
+ * elements first in their order, then domforge's extensions, then unknown elements kept
+ * from the parsed file. `parseInstance(emitInstance(i))` gives back `i`.
+ */
+export function emitInstance(inst: Instance): string {
+  const w = new Writer();
+  w.open('instance', { 'xml-version': inst.xmlVersion ?? '2' });
+  w.empty('hypervisor', { type: inst.hypervisor.type, capability: inst.hypervisor.capability, bitness: inst.hypervisor.bitness, requiresDisk: inst.hypervisor.requiresDisk });
+  w.open('backing');
+  w.empty('root', { type: inst.backing.rootType });
+  w.close('backing');
+  for (const f of ['name', 'uuid', 'reservation', 'user', 'owner', 'account', 'imageId', 'kernelId', 'ramdiskId', 'dnsName', 'privateDnsName', 'instancePath', 'kernel', 'ramdisk', 'xmlFilePath', 'libvirtFilePath', 'consoleLogPath', 'userData', 'launchIndex'] as const) {
+    w.text(f, inst[f]);
+  }
+  w.text('hasFloppy', inst.hasFloppy);
+  w.text('cpuPassthrough', inst.cpuPassthrough);
+  w.text('cores', inst.cores);
+  w.text('memoryKB', inst.memoryKB);
+  w.text('diskGB', inst.diskGB);
+  w.text('VmType', inst.VmType);
+  w.text('NicType', inst.NicType);
+  w.text('NicDevice', inst.NicDevice);
+  w.text('rootDirective', inst.rootDirective);
+  w.empty('key', { doInjectKey: inst.key.doInjectKey, sshKey: inst.key.sshKey });
+  w.empty('os', { platform: inst.os.platform, virtioRoot: inst.os.virtioRoot, virtioDisk: inst.os.virtioDisk, virtioNetwork: inst.os.virtioNetwork });
+  if (inst.groupNames.length) {
+    w.open('groupNames');
+    for (const g of inst.groupNames) w.text('name', g);
+    w.close('groupNames');
+  } else w.empty('groupNames');
+  w.open('disks');
+  w.text('floppyPath', inst.disks.floppyPath);
+  const root = inst.disks.root;
+  if (root && inst.disks.diskPaths.length === 0) w.empty('root', { device: root.device, uuid: root.uuid });
+  inst.disks.diskPaths.forEach((d, i) => {
+    w.text('diskPath', d.path, diskAttrs(d));
+    if (i === 0 && root) w.empty('root', { device: root.device, uuid: root.uuid });
+  });
+  w.close('disks');
+  if (inst.vbrs.length) {
+    w.open('vbrs');
+    for (const v of inst.vbrs) {
+      w.open('vbr');
+      for (const f of VBR_FIELDS) w.text(f, v[f]);
+      w.close('vbr');
+    }
+    w.close('vbrs');
+  } else w.empty('vbrs');
+  if (inst.volumes.length) {
+    w.open('volumes');
+    for (const v of inst.volumes) {
+      w.open('volume');
+      w.text('id', v.id);
+      w.text('attachmentToken', v.attachmentToken);
+      w.text('devName', v.devName);
+      w.text('stateName', v.stateName);
+      w.text('connectionString', v.connectionString);
+      w.text('localDev', v.localDev);
+      w.text('localDevReal', v.localDevReal);
+      if (v.libvirt !== undefined) {
+        w.open('libvirt');
+        w.raw(v.libvirt);
+        w.close('libvirt');
+      }
+      w.close('volume');
+    }
+    w.close('volumes');
+  } else w.empty('volumes');
+  if (inst.nics.length) {
+    w.open('nics');
+    for (const n of inst.nics) w.empty('nic', nicAttrs(n));
+    w.close('nics');
+  }
+  pairs(w, 'states', inst.states);
+  pairs(w, 'timestamps', inst.timestamps);
+
+  // domforge extensions
+  const f = inst.features;
+  if (f.hugepages || f.legacyDiskBus) {
+    w.open('features');
+    if (f.hugepages) w.empty('hugepages', { enabled: f.hugepages.enabled, pageSizeKiB: f.hugepages.pageSizeKiB, nodeset: f.hugepages.nodeset });
+    w.text('legacyDiskBus', f.legacyDiskBus);
+    w.close('features');
+  }
+  if (inst.machine) w.empty('machine', { type: inst.machine.type, arch: inst.machine.arch });
+  if (inst.configDrive) w.empty('configDrive', { path: inst.configDrive.path, label: inst.configDrive.label, layouts: inst.configDrive.layouts.join(',') });
+  w.text('password', inst.password);
+  w.text('availabilityZone', inst.availabilityZone);
+  if (inst.metadata.length) {
+    w.open('metadata');
+    for (const [k, v] of inst.metadata) w.text('item', v, { key: k });
+    w.close('metadata');
+  }
+  if (inst.extraNics.length) {
+    w.open('extraNics');
+    for (const n of inst.extraNics) w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp });
+    w.close('extraNics');
+  }
+  for (const u of inst.unknown) w.raw(u.xml);
+  w.close('instance');
+  return w.toString();
+}
+
+function pairs(w: Writer, name: string, list: [string, string][]) {
+  if (!list.length) return;
+  w.open(name);
+  for (const [k, v] of list) w.text(k, v);
+  w.close(name);
+}

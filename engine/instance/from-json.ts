@@ -1,0 +1,259 @@
+import { readFile } from 'node:fs/promises';
+import { InstanceError, IoError } from '../errors.js';
+import { lineColOf } from '../xml/parse.js';
+import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
+import { validateInstance } from './validate.js';
+
+/**
+ * A JSON instance description: the same field names as `Instance` (and as instance.xml),
+ * with everything but `name`, `uuid`, `cores`, `memoryKB`, `hypervisor.type` and
+ * `os.platform` optional. `metadata` may be an object; `userData` is base64, or give
+ * `userDataText` for plain text.
+ */
+export type InstanceDescription = Record<string, unknown>;
+
+type Obj = Record<string, unknown>;
+
+class JsonReader {
+  constructor(
+    readonly file: string | undefined,
+    readonly text: string | undefined,
+  ) {}
+  fail(path: string, message: string): never {
+    // Point at the key's first occurrence in the source text: good enough to find the line.
+    let line: number | undefined;
+    let column: number | undefined;
+    const key = path.split('/').pop()!.replace(/\[\d+\]$/, '').replace(/^@/, '');
+    if (this.text && key) {
+      const i = this.text.indexOf(`"${key}"`);
+      if (i >= 0) ({ line, column } = lineColOf(this.text, i));
+    }
+    throw new InstanceError(message, { file: this.file, line, column, path });
+  }
+  obj(v: unknown, path: string, required = false): Obj | undefined {
+    if (v === undefined || v === null) return required ? this.fail(path, 'missing required object') : undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) return this.fail(path, `expected an object, got ${describe(v)}`);
+    return v as Obj;
+  }
+  str(v: unknown, path: string, required = false): string | undefined {
+    if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;
+    if (typeof v === 'number') return String(v);
+    if (typeof v !== 'string') return this.fail(path, `expected a string, got ${describe(v)}`);
+    return v;
+  }
+  int(v: unknown, path: string, required = false): number | undefined {
+    if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;
+    const n = typeof v === 'string' && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) return this.fail(path, `expected a whole number, got ${describe(v)}`);
+    return n;
+  }
+  bool(v: unknown, path: string): boolean | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    if (typeof v !== 'boolean') return this.fail(path, `expected true or false, got ${describe(v)}`);
+    return v;
+  }
+  oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string, required = false): T | undefined {
+    const s = this.str(v, path, required);
+    if (s === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(s)) return this.fail(path, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(s)}`);
+    return s as T;
+  }
+  arr(v: unknown, path: string): unknown[] {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) return this.fail(path, `expected an array, got ${describe(v)}`);
+    return v;
+  }
+}
+
+function describe(v: unknown): string {
+  return `${JSON.stringify(v)?.slice(0, 40)} (${Array.isArray(v) ? 'array' : typeof v})`;
+}
+
+/** Reads a JSON instance description file. */
+export async function readInstanceJsonFile(file: string): Promise<Instance> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read instance description: ${(e as Error).message}`, { file, cause: e });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const loc = m ? lineColOf(text, Number(m[1])) : undefined;
+    throw new InstanceError(`malformed JSON: ${(e as Error).message}`, { file, line: loc?.line, column: loc?.column, cause: e });
+  }
+  return instanceFromJson(data, { file, text });
+}
+
+/**
+ * Builds an Instance from a JSON description (what a controller process passes to the
+ * library), filling Eucalyptus's defaults, and validates it exactly as parsed XML is.
+ */
+export function instanceFromJson(data: unknown, options: { file?: string; text?: string } = {}): Instance {
+  const j = new JsonReader(options.file, options.text);
+  const d = j.obj(data, '/instance', true)!;
+  const hv = j.obj(d.hypervisor, '/instance/hypervisor', true)!;
+  const os = j.obj(d.os, '/instance/os', true)!;
+  const key = j.obj(d.key, '/instance/key') ?? {};
+  const disks = j.obj(d.disks, '/instance/disks') ?? {};
+  const features = j.obj(d.features, '/instance/features') ?? {};
+  const s = (name: string) => j.str(d[name], `/instance/${name}`);
+  const name = j.str(d.name, '/instance/name', true)!;
+  let userData = s('userData') ?? '';
+  const userDataText = s('userDataText');
+  if (userDataText !== undefined) userData = Buffer.from(userDataText, 'utf8').toString('base64');
+
+  const inst: Instance = {
+    xmlVersion: '2',
+    hypervisor: {
+      type: j.oneOf(hv.type, HYPERVISOR_TYPES, '/instance/hypervisor/@type', true)!,
+      capability: j.str(hv.capability, '/instance/hypervisor/@capability') ?? 'hw',
+      bitness: j.int(hv.bitness, '/instance/hypervisor/@bitness') === 32 ? 32 : 64,
+      requiresDisk: j.bool(hv.requiresDisk, '/instance/hypervisor/@requiresDisk'),
+    },
+    backing: { rootType: j.str(j.obj(d.backing, '/instance/backing')?.rootType, '/instance/backing/rootType') ?? 'image' },
+    name,
+    uuid: j.str(d.uuid, '/instance/uuid', true)!,
+    reservation: s('reservation') ?? '',
+    user: s('user') ?? '',
+    owner: s('owner') ?? '',
+    account: s('account') ?? '',
+    imageId: s('imageId') ?? '',
+    kernelId: s('kernelId') ?? '',
+    ramdiskId: s('ramdiskId') ?? '',
+    dnsName: s('dnsName') ?? '',
+    privateDnsName: s('privateDnsName') ?? '',
+    instancePath: s('instancePath') ?? '',
+    kernel: s('kernel'),
+    ramdisk: s('ramdisk'),
+    xmlFilePath: s('xmlFilePath') ?? '',
+    libvirtFilePath: s('libvirtFilePath') ?? '',
+    consoleLogPath: s('consoleLogPath') ?? '',
+    userData,
+    launchIndex: s('launchIndex') ?? '0',
+    hasFloppy: j.bool(d.hasFloppy, '/instance/hasFloppy') ?? false,
+    cpuPassthrough: j.bool(d.cpuPassthrough, '/instance/cpuPassthrough') ?? false,
+    cores: j.int(d.cores, '/instance/cores', true)!,
+    memoryKB: j.int(d.memoryKB, '/instance/memoryKB', true)!,
+    diskGB: j.int(d.diskGB, '/instance/diskGB') ?? 0,
+    VmType: s('VmType') ?? '',
+    NicType: s('NicType') ?? '',
+    NicDevice: s('NicDevice') ?? '',
+    rootDirective: s('rootDirective') ?? '',
+    key: { doInjectKey: j.bool(key.doInjectKey, '/instance/key/@doInjectKey') ?? false, sshKey: j.str(key.sshKey, '/instance/key/@sshKey') ?? '' },
+    os: {
+      platform: j.oneOf(os.platform, PLATFORMS, '/instance/os/@platform', true)!,
+      virtioRoot: j.bool(os.virtioRoot, '/instance/os/@virtioRoot') ?? false,
+      virtioDisk: j.bool(os.virtioDisk, '/instance/os/@virtioDisk') ?? false,
+      virtioNetwork: j.bool(os.virtioNetwork, '/instance/os/@virtioNetwork') ?? false,
+    },
+    groupNames: j.arr(d.groupNames, '/instance/groupNames').map((g, i) => j.str(g, `/instance/groupNames/name[${i + 1}]`, true)!),
+    disks: {
+      floppyPath: j.str(disks.floppyPath, '/instance/disks/floppyPath') ?? '',
+      diskPaths: j.arr(disks.diskPaths, '/instance/disks/diskPaths').map((x, i) => {
+        const p = `/instance/disks/diskPath[${i + 1}]`;
+        const o = j.obj(x, p, true)!;
+        return {
+          path: j.str(o.path, `${p}/path`, true)!,
+          targetDeviceType: j.oneOf(o.targetDeviceType, DEVICE_TYPES, `${p}/@targetDeviceType`) ?? 'disk',
+          targetDeviceName: j.str(o.targetDeviceName, `${p}/@targetDeviceName`, true)!,
+          targetDeviceNameVirtio: j.str(o.targetDeviceNameVirtio, `${p}/@targetDeviceNameVirtio`),
+          targetDeviceBusVirtio: j.str(o.targetDeviceBusVirtio, `${p}/@targetDeviceBusVirtio`),
+          targetDeviceBus: j.oneOf(o.targetDeviceBus, DISK_BUSES, `${p}/@targetDeviceBus`, true)!,
+          sourceType: j.oneOf(o.sourceType, SOURCE_TYPES, `${p}/@sourceType`) ?? 'file',
+          serial: j.str(o.serial, `${p}/@serial`),
+        };
+      }),
+      root: disks.root ? { device: j.str(j.obj(disks.root, '/instance/disks/root')!.device, '/instance/disks/root/@device', true)!, uuid: j.str((disks.root as Obj).uuid, '/instance/disks/root/@uuid') } : undefined,
+    },
+    vbrs: [],
+    volumes: j.arr(d.volumes, '/instance/volumes').map((x, i) => {
+      const p = `/instance/volumes/volume[${i + 1}]`;
+      const o = j.obj(x, p, true)!;
+      return {
+        id: j.str(o.id, `${p}/id`, true)!,
+        attachmentToken: j.str(o.attachmentToken, `${p}/attachmentToken`) ?? '',
+        devName: j.str(o.devName, `${p}/devName`) ?? '',
+        stateName: j.str(o.stateName, `${p}/stateName`) ?? 'attached',
+        connectionString: j.str(o.connectionString, `${p}/connectionString`) ?? '',
+        libvirt: j.str(o.libvirt, `${p}/libvirt`),
+      };
+    }),
+    nics: j.arr(d.nics, '/instance/nics').map((x, i) => {
+      const p = `/instance/nics/nic[${i + 1}]`;
+      const o = j.obj(x, p, true)!;
+      return {
+        vlan: j.int(o.vlan, `${p}/@vlan`) ?? -1,
+        networkIndex: j.int(o.networkIndex, `${p}/@networkIndex`) ?? -1,
+        mac: j.str(o.mac, `${p}/@mac`, true)!,
+        publicIp: j.str(o.publicIp, `${p}/@publicIp`) ?? '0.0.0.0',
+        privateIp: j.str(o.privateIp, `${p}/@privateIp`) ?? '',
+        bridgeDeviceName: j.str(o.bridgeDeviceName, `${p}/@bridgeDeviceName`, true)!,
+        guestDeviceName: j.str(o.guestDeviceName, `${p}/@guestDeviceName`),
+        device: j.int(o.device, `${p}/@device`) ?? i,
+        stateName: j.str(o.stateName, `${p}/@stateName`),
+        hypervisorType: j.str(o.hypervisorType, `${p}/@hypervisorType`),
+        osPlatform: j.str(o.osPlatform, `${p}/@osPlatform`),
+        osVirtioNetwork: j.bool(o.osVirtioNetwork, `${p}/@osVirtioNetwork`),
+        attachmentId: j.str(o.attachmentId, `${p}/@attachmentId`),
+      };
+    }),
+    states: [],
+    timestamps: [],
+    features: {},
+    password: s('password'),
+    availabilityZone: s('availabilityZone'),
+    metadata: [],
+    extraNics: j.arr(d.extraNics, '/instance/extraNics').map((x, i) => {
+      const p = `/instance/extraNics/nic[${i + 1}]`;
+      const o = j.obj(x, p, true)!;
+      return {
+        mac: j.str(o.mac, `${p}/@mac`, true)!,
+        bridgeDeviceName: j.str(o.bridgeDeviceName, `${p}/@bridgeDeviceName`, true)!,
+        model: j.str(o.model, `${p}/@model`) ?? 'virtio',
+        privateIp: j.str(o.privateIp, `${p}/@privateIp`),
+      };
+    }),
+    unknown: [],
+  };
+  const hp = j.obj(features.hugepages, '/instance/features/hugepages');
+  if (hp) {
+    inst.features.hugepages = {
+      enabled: j.bool(hp.enabled, '/instance/features/hugepages/@enabled') ?? true,
+      pageSizeKiB: j.int(hp.pageSizeKiB, '/instance/features/hugepages/@pageSizeKiB'),
+      nodeset: j.str(hp.nodeset, '/instance/features/hugepages/@nodeset'),
+    };
+  }
+  const lb = j.oneOf(features.legacyDiskBus, LEGACY_DISK_BUSES, '/instance/features/legacyDiskBus');
+  if (lb) inst.features.legacyDiskBus = lb;
+  const m = j.obj(d.machine, '/instance/machine');
+  if (m) inst.machine = { type: j.str(m.type, '/instance/machine/@type') ?? 'pc', arch: j.str(m.arch, '/instance/machine/@arch') ?? 'x86_64' };
+  const cd = j.obj(d.configDrive, '/instance/configDrive');
+  if (cd) {
+    inst.configDrive = {
+      path: j.str(cd.path, '/instance/configDrive/@path', true)!,
+      label: j.str(cd.label, '/instance/configDrive/@label') ?? 'config-2',
+      layouts: (cd.layouts === undefined ? [...CONFIG_DRIVE_LAYOUTS] : j.arr(cd.layouts, '/instance/configDrive/@layouts')).map((l) => j.oneOf(l, CONFIG_DRIVE_LAYOUTS, '/instance/configDrive/@layouts', true)!),
+    };
+  }
+  const meta = j.obj(d.metadata, '/instance/metadata');
+  if (meta) inst.metadata = Object.entries(meta).map(([k, v]) => [k, j.str(v, `/instance/metadata/${k}`, true)!]);
+  for (const [k, v] of [['states', j.obj(d.states, '/instance/states')], ['timestamps', j.obj(d.timestamps, '/instance/timestamps')]] as const) {
+    if (v) inst[k] = Object.entries(v).map(([n, x]) => [n, j.str(x, `/instance/${k}/${n}`, true)!]);
+  }
+  validateInstance(inst, {
+    file: options.file,
+    locate: (path) => {
+      if (!options.text) return {};
+      const key = path.split('/').pop()!.replace(/\[\d+\]$/, '').replace(/^@/, '');
+      const i = options.text.indexOf(`"${key}"`);
+      return i >= 0 ? lineColOf(options.text, i) : {};
+    },
+  });
+  return inst;
+}

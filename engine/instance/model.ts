@@ -1,0 +1,222 @@
+/**
+ * The instance as domforge and an admin's transform see it: every field of the
+ * Eucalyptus 4.3+ `instance.xml` (names kept as Eucalyptus spells them, so a reader can
+ * check us against its schema), then domforge's own extension elements.
+ *
+ * This module only declares shapes and enumerations; parsing, emitting and
+ * validation live beside it.
+ */
+
+export const HYPERVISOR_TYPES = ['kvm', 'qemu', 'xen', 'hyperv'] as const;
+export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
+
+export const PLATFORMS = ['linux', 'windows'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const DISK_BUSES = ['ide', 'scsi', 'virtio', 'xen', 'sata', 'usb', 'fdc'] as const;
+export type DiskBus = (typeof DISK_BUSES)[number];
+
+export const DEVICE_TYPES = ['disk', 'floppy', 'cdrom'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+export const SOURCE_TYPES = ['file', 'block'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export const CONFIG_DRIVE_LAYOUTS = ['openstack', 'ec2', 'cloudstack'] as const;
+export type ConfigDriveLayout = (typeof CONFIG_DRIVE_LAYOUTS)[number];
+
+export const LEGACY_DISK_BUSES = ['ide', 'scsi'] as const;
+export type LegacyDiskBus = (typeof LEGACY_DISK_BUSES)[number];
+
+export interface Hypervisor {
+  type: HypervisorType;
+  /** `unknown` | `xen` | `hw` | `xen+hw`. */
+  capability: string;
+  bitness: 32 | 64;
+  requiresDisk?: boolean;
+}
+
+/** `/instance/disks/diskPath`: one guest-visible disk (EBS volumes are in `volumes`). */
+export interface DiskPath {
+  /** The backing file or block device (the element's text). */
+  path: string;
+  targetDeviceType: DeviceType;
+  targetDeviceName: string;
+  targetDeviceNameVirtio?: string;
+  targetDeviceBusVirtio?: string;
+  targetDeviceBus: DiskBus;
+  sourceType: SourceType;
+  serial?: string;
+}
+
+export interface DiskRoot {
+  device: string;
+  uuid?: string;
+}
+
+export interface Disks {
+  /** Always written by Eucalyptus, empty when there is no floppy. */
+  floppyPath: string;
+  diskPaths: DiskPath[];
+  /** Written after the first image disk. */
+  root?: DiskRoot;
+}
+
+/** `/instance/vbrs/vbr`: a virtual boot record (checkpoint of what the NC prepared). */
+export interface Vbr {
+  resourceLocation: string;
+  guestDeviceName: string;
+  sizeBytes: number;
+  formatName: string;
+  id: string;
+  typeName: string;
+  type: string;
+  locationType: string;
+  format: string;
+  diskNumber: number;
+  partitionNumber: number;
+  guestDeviceType: string;
+  guestDeviceBus: string;
+  backingType: string;
+  backingPath: string;
+  preparedResourceLocation: string;
+  guestDeviceSerialId: string;
+}
+
+/** `/instance/volumes/volume`: an attached (or attaching) EBS volume. */
+export interface Volume {
+  id: string;
+  attachmentToken: string;
+  devName: string;
+  stateName: string;
+  connectionString: string;
+  /** The volume's libvirt `<disk>` element as XML text (Eucalyptus 4.1+), kept verbatim. */
+  libvirt?: string;
+  /** Eucalyptus 3.4–4.0 forms, read and written back when present. */
+  localDev?: string;
+  localDevReal?: string;
+}
+
+/** `/instance/nics/nic` and the `eni-XXXX.xml` stub's root attributes. */
+export interface Nic {
+  vlan: number;
+  networkIndex: number;
+  mac: string;
+  publicIp: string;
+  privateIp: string;
+  bridgeDeviceName: string;
+  guestDeviceName?: string;
+  /** 0 = primary. */
+  device?: number;
+  stateName?: string;
+  hypervisorType?: string;
+  osPlatform?: string;
+  osVirtioNetwork?: boolean;
+  attachmentId?: string;
+}
+
+/** domforge extension: an extra NIC with its own device model (`/instance/extraNics/nic`). */
+export interface ExtraNic {
+  mac: string;
+  bridgeDeviceName: string;
+  /** libvirt `<model type>`: `virtio`, `e1000`, `rtl8139`, `e1000e`, ... */
+  model: string;
+  privateIp?: string;
+}
+
+export interface Hugepages {
+  enabled: boolean;
+  /** Page size in KiB (2048 for 2 MiB pages, 1048576 for 1 GiB); absent = the host's default. */
+  pageSizeKiB?: number;
+  /** Host NUMA nodes to take the pages from, libvirt's nodeset syntax (`0`, `0-1`, `0,2`). */
+  nodeset?: string;
+}
+
+/** domforge extension `/instance/features`. */
+export interface Features {
+  hugepages?: Hugepages;
+  /** Bus for disks when virtio is off: `ide` (Eucalyptus's legacy `sd` → `hd` rename) or `scsi` (virtio-scsi controller). */
+  legacyDiskBus?: LegacyDiskBus;
+}
+
+/** domforge extension `/instance/machine`. */
+export interface Machine {
+  /** QEMU machine type: `pc` (i440fx) or `q35`, optionally versioned (`pc-q35-7.2`). */
+  type: string;
+  /** Guest architecture, e.g. `x86_64`, `i686`, `aarch64`. */
+  arch: string;
+}
+
+/** domforge extension `/instance/configDrive`. */
+export interface ConfigDrive {
+  /** Where the ISO image is (or will be) written. */
+  path: string;
+  /** ISO volume label; `config-2` unless an old CloudStack guest wants `config`. */
+  label: string;
+  layouts: ConfigDriveLayout[];
+}
+
+/** An element domforge does not know, kept verbatim (XML text) and written back. */
+export interface UnknownElement {
+  name: string;
+  xml: string;
+}
+
+export interface Instance {
+  xmlVersion?: string;
+  hypervisor: Hypervisor;
+  backing: { rootType: string };
+  name: string;
+  uuid: string;
+  reservation: string;
+  user: string;
+  owner: string;
+  account: string;
+  imageId: string;
+  kernelId: string;
+  ramdiskId: string;
+  dnsName: string;
+  privateDnsName: string;
+  instancePath: string;
+  kernel?: string;
+  ramdisk?: string;
+  xmlFilePath: string;
+  libvirtFilePath: string;
+  consoleLogPath: string;
+  /** EC2 user data, base64 as received. */
+  userData: string;
+  launchIndex: string;
+  hasFloppy: boolean;
+  cpuPassthrough: boolean;
+  cores: number;
+  memoryKB: number;
+  diskGB: number;
+  VmType: string;
+  NicType: string;
+  NicDevice: string;
+  rootDirective: string;
+  key: { doInjectKey: boolean; sshKey: string };
+  os: { platform: Platform; virtioRoot: boolean; virtioDisk: boolean; virtioNetwork: boolean };
+  groupNames: string[];
+  disks: Disks;
+  vbrs: Vbr[];
+  volumes: Volume[];
+  nics: Nic[];
+  /** `/instance/states/*`, in document order. */
+  states: [string, string][];
+  /** `/instance/timestamps/*` (epoch seconds), in document order. */
+  timestamps: [string, string][];
+
+  // domforge extensions (own elements, after Eucalyptus's)
+  features: Features;
+  machine?: Machine;
+  configDrive?: ConfigDrive;
+  /** Admin password for the guest (config drive `admin_pass`, CloudStack `vm_password`). */
+  password?: string;
+  availabilityZone?: string;
+  /** Free-form instance metadata (`meta` on the config drive). */
+  metadata: [string, string][];
+  extraNics: ExtraNic[];
+  /** Elements domforge does not model, kept and written back after the known ones. */
+  unknown: UnknownElement[];
+}

@@ -1,0 +1,289 @@
+import { readFile } from 'node:fs/promises';
+import { IoError, InstanceError } from '../errors.js';
+import { parseXml, lineOf, columnOf, type Element } from '../xml/parse.js';
+import { serializeXml } from '../xml/serialize.js';
+import { ElementReader } from './reader.js';
+import { validateInstance, type Locator } from './validate.js';
+import {
+  CONFIG_DRIVE_LAYOUTS,
+  DEVICE_TYPES,
+  DISK_BUSES,
+  HYPERVISOR_TYPES,
+  LEGACY_DISK_BUSES,
+  PLATFORMS,
+  SOURCE_TYPES,
+  type DiskPath,
+  type Instance,
+  type Nic,
+  type Vbr,
+  type Volume,
+} from './model.js';
+
+/** Simple text children of `<instance>` in the order Eucalyptus writes them (kernel/ramdisk are optional). */
+export const TEXT_FIELDS = [
+  'name', 'uuid', 'reservation', 'user', 'owner', 'account', 'imageId', 'kernelId', 'ramdiskId',
+  'dnsName', 'privateDnsName', 'instancePath', 'kernel', 'ramdisk', 'xmlFilePath', 'libvirtFilePath',
+  'consoleLogPath', 'userData', 'launchIndex',
+] as const;
+
+const KNOWN = new Set<string>([
+  'hypervisor', 'backing', ...TEXT_FIELDS, 'hasFloppy', 'cpuPassthrough', 'cores', 'memoryKB', 'diskGB', 'VmType',
+  'NicType', 'NicDevice', 'rootDirective', 'key', 'os', 'groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'states',
+  'timestamps', 'features', 'machine', 'configDrive', 'password', 'availabilityZone', 'metadata', 'extraNics',
+]);
+
+export const VBR_FIELDS = [
+  'resourceLocation', 'guestDeviceName', 'sizeBytes', 'formatName', 'id', 'typeName', 'type', 'locationType', 'format',
+  'diskNumber', 'partitionNumber', 'guestDeviceType', 'guestDeviceBus', 'backingType', 'backingPath',
+  'preparedResourceLocation', 'guestDeviceSerialId',
+] as const;
+const VBR_NUMERIC = new Set(['sizeBytes', 'diskNumber', 'partitionNumber']);
+
+export interface ParseInstanceOptions {
+  /** File name for error messages. */
+  file?: string;
+}
+
+/** Reads and parses an instance.xml file. */
+export async function readInstanceFile(file: string): Promise<Instance> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read instance file: ${(e as Error).message}`, { file, cause: e });
+  }
+  return parseInstance(text, { file });
+}
+
+/**
+ * Parses an `instance.xml` (any Eucalyptus form from 3.4 on, plus domforge extensions),
+ * strictly, and validates it. Errors name file, line and path (`/instance/cores`).
+ */
+export function parseInstance(text: string, options: ParseInstanceOptions = {}): Instance {
+  const file = options.file;
+  const doc = parseXml(text, { file });
+  const root = doc.documentElement!;
+  if (root.nodeName !== 'instance') {
+    throw new InstanceError(`expected root element <instance>, found <${root.nodeName}>`, { file, line: lineOf(root), column: columnOf(root), path: `/${root.nodeName}` });
+  }
+  const r = new ElementReader(root, '/instance', file);
+  const lines = new Map<string, Element>();
+  const instance = readInstance(r, lines);
+  const locate: Locator = (path) => {
+    // Walk up the path until an element we recorded (attributes and indexes map to their element).
+    let p = path;
+    while (p) {
+      const el = lines.get(p);
+      if (el) return { line: lineOf(el), column: columnOf(el) };
+      p = p.replace(/\/[^/]*$/, '');
+    }
+    return {};
+  };
+  validateInstance(instance, { file, locate });
+  return instance;
+}
+
+function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
+  for (const el of r.elements()) if (!lines.has(`/instance/${el.nodeName}`)) lines.set(`/instance/${el.nodeName}`, el);
+  const text = (name: string) => r.childText(name);
+  const hv = r.requireChild('hypervisor');
+  const os = r.requireChild('os');
+  const key = r.child('key');
+  const disks = r.child('disks');
+
+  const inst: Instance = {
+    xmlVersion: r.attr('xml-version'),
+    hypervisor: {
+      type: hv.oneOf(hv.requireAttr('type'), HYPERVISOR_TYPES, hv.at('type'))!,
+      capability: hv.attr('capability') ?? 'unknown',
+      bitness: (hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64),
+      requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
+    },
+    backing: { rootType: r.child('backing')?.child('root')?.attr('type') ?? 'unknown' },
+    name: requiredText(r, 'name'),
+    uuid: requiredText(r, 'uuid'),
+    reservation: text('reservation') ?? '',
+    user: text('user') ?? '',
+    owner: text('owner') ?? '',
+    account: text('account') ?? '',
+    imageId: text('imageId') ?? '',
+    kernelId: text('kernelId') ?? '',
+    ramdiskId: text('ramdiskId') ?? '',
+    dnsName: text('dnsName') ?? '',
+    privateDnsName: text('privateDnsName') ?? '',
+    instancePath: text('instancePath') ?? '',
+    kernel: text('kernel'),
+    ramdisk: text('ramdisk'),
+    xmlFilePath: text('xmlFilePath') ?? '',
+    libvirtFilePath: text('libvirtFilePath') ?? '',
+    consoleLogPath: text('consoleLogPath') ?? '',
+    userData: (text('userData') ?? '').trim(),
+    launchIndex: text('launchIndex') ?? '0',
+    hasFloppy: r.bool(text('hasFloppy'), r.sub('hasFloppy')) ?? false,
+    cpuPassthrough: r.bool(text('cpuPassthrough'), r.sub('cpuPassthrough')) ?? false,
+    cores: r.int(requiredText(r, 'cores'), r.sub('cores'))!,
+    memoryKB: r.int(requiredText(r, 'memoryKB'), r.sub('memoryKB'))!,
+    diskGB: r.int(text('diskGB') || undefined, r.sub('diskGB')) ?? 0,
+    VmType: text('VmType') ?? '',
+    NicType: text('NicType') ?? '',
+    NicDevice: text('NicDevice') ?? '',
+    rootDirective: text('rootDirective') ?? '',
+    key: {
+      // Eucalyptus 3.3 and older wrote isKeyInjected.
+      doInjectKey: key ? (key.bool(key.attr('doInjectKey') ?? key.attr('isKeyInjected'), key.at('doInjectKey')) ?? false) : false,
+      sshKey: key?.attr('sshKey') ?? '',
+    },
+    os: {
+      platform: os.oneOf(os.requireAttr('platform'), PLATFORMS, os.at('platform'))!,
+      virtioRoot: os.bool(os.attr('virtioRoot'), os.at('virtioRoot')) ?? false,
+      virtioDisk: os.bool(os.attr('virtioDisk'), os.at('virtioDisk')) ?? false,
+      virtioNetwork: os.bool(os.attr('virtioNetwork'), os.at('virtioNetwork')) ?? false,
+    },
+    groupNames: (r.child('groupNames')?.children('name') ?? []).map((n) => n.text()),
+    disks: { floppyPath: disks?.childText('floppyPath') ?? '', diskPaths: [] },
+    vbrs: (r.child('vbrs')?.children('vbr') ?? []).map(readVbr),
+    volumes: (r.child('volumes')?.children('volume') ?? []).map(readVolume),
+    nics: (r.child('nics')?.children('nic') ?? []).map((n) => readNic(n, lines)),
+    states: readPairs(r.child('states')),
+    timestamps: readPairs(r.child('timestamps')),
+    features: {},
+    metadata: [],
+    extraNics: [],
+    unknown: [],
+  };
+  if (disks) {
+    for (const d of disks.children('diskPath')) {
+      lines.set(d.path, d.el);
+      inst.disks.diskPaths.push(readDiskPath(d));
+    }
+    const root = disks.child('root');
+    if (root) inst.disks.root = { device: root.attr('device') ?? '', uuid: root.attr('uuid') };
+  }
+  readExtensions(r, inst, lines);
+  for (const el of r.elements()) {
+    if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: serializeXml(el) });
+  }
+  return inst;
+}
+
+function requiredText(r: ElementReader, name: string): string {
+  const c = r.child(name);
+  if (!c) r.fail(`missing required element <${name}>`, r.sub(name));
+  const t = c.text().trim();
+  if (t === '') c.fail(`<${name}> must not be empty`);
+  return t;
+}
+
+function readDiskPath(d: ElementReader): DiskPath {
+  return {
+    path: d.text().trim(),
+    targetDeviceType: d.oneOf(d.attr('targetDeviceType') ?? 'disk', DEVICE_TYPES, d.at('targetDeviceType'))!,
+    targetDeviceName: d.requireAttr('targetDeviceName'),
+    targetDeviceNameVirtio: d.attr('targetDeviceNameVirtio'),
+    targetDeviceBusVirtio: d.attr('targetDeviceBusVirtio'),
+    targetDeviceBus: d.oneOf(d.requireAttr('targetDeviceBus'), DISK_BUSES, d.at('targetDeviceBus'))!,
+    sourceType: d.oneOf(d.attr('sourceType') ?? 'file', SOURCE_TYPES, d.at('sourceType'))!,
+    serial: d.attr('serial'),
+  };
+}
+
+function readVbr(v: ElementReader): Vbr {
+  const out: Record<string, string | number> = {};
+  for (const f of VBR_FIELDS) {
+    const t = v.childText(f) ?? '';
+    out[f] = VBR_NUMERIC.has(f) ? (v.int(t.trim() === '' ? '0' : t, v.sub(f)) ?? 0) : t;
+  }
+  return out as unknown as Vbr;
+}
+
+function readVolume(v: ElementReader): Volume {
+  const lib = v.child('libvirt');
+  const disk = lib?.elements()[0];
+  return {
+    id: v.childText('id') ?? '',
+    attachmentToken: v.childText('attachmentToken') ?? '',
+    devName: v.childText('devName') ?? '',
+    stateName: v.childText('stateName') ?? '',
+    connectionString: v.childText('connectionString') ?? '',
+    libvirt: disk ? serializeXml(stripWhitespace(disk.cloneNode(true) as Element)) : undefined,
+    localDev: v.childText('localDev'),
+    localDevReal: v.childText('localDevReal'),
+  };
+}
+
+/** Removes whitespace-only text nodes so kept XML snippets have one canonical form. */
+function stripWhitespace(el: Element): Element {
+  for (let n = el.firstChild; n; ) {
+    const next = n.nextSibling;
+    if (n.nodeType === 3 && (n.nodeValue ?? '').trim() === '') el.removeChild(n);
+    else if (n.nodeType === 1) stripWhitespace(n as Element);
+    n = next;
+  }
+  return el;
+}
+
+/** Reads the attributes of a `<nic>` element (also the root of an `eni-XXXX.xml` stub). */
+export function readNic(n: ElementReader, lines?: Map<string, Element>): Nic {
+  lines?.set(n.path, n.el);
+  const opt = (a: string) => n.attr(a);
+  return {
+    vlan: n.int(opt('vlan') ?? '-1', n.at('vlan'))!,
+    networkIndex: n.int(opt('networkIndex') ?? '-1', n.at('networkIndex'))!,
+    mac: n.requireAttr('mac'),
+    publicIp: opt('publicIp') ?? '',
+    privateIp: opt('privateIp') ?? '',
+    bridgeDeviceName: opt('bridgeDeviceName') ?? '',
+    guestDeviceName: opt('guestDeviceName'),
+    device: n.int(opt('device'), n.at('device')),
+    stateName: opt('stateName'),
+    hypervisorType: opt('hypervisorType'),
+    osPlatform: opt('osPlatform'),
+    osVirtioNetwork: n.bool(opt('osVirtioNetwork'), n.at('osVirtioNetwork')),
+    attachmentId: opt('attachmentId'),
+  };
+}
+
+function readPairs(r: ElementReader | undefined): [string, string][] {
+  if (!r) return [];
+  return r.elements().map((e) => [e.nodeName, e.textContent ?? ''] as [string, string]);
+}
+
+function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {
+  const f = r.child('features');
+  if (f) {
+    const hp = f.child('hugepages');
+    if (hp) {
+      lines.set(hp.path, hp.el);
+      inst.features.hugepages = {
+        enabled: hp.bool(hp.attr('enabled') ?? 'true', hp.at('enabled'))!,
+        pageSizeKiB: hp.int(hp.attr('pageSizeKiB'), hp.at('pageSizeKiB')),
+        nodeset: hp.attr('nodeset'),
+      };
+    }
+    const lb = f.child('legacyDiskBus');
+    if (lb) inst.features.legacyDiskBus = lb.oneOf(lb.text().trim(), LEGACY_DISK_BUSES, lb.path);
+  }
+  const m = r.child('machine');
+  if (m) inst.machine = { type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' };
+  const cd = r.child('configDrive');
+  if (cd) {
+    const layouts = (cd.attr('layouts') ?? CONFIG_DRIVE_LAYOUTS.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => cd.oneOf(s, CONFIG_DRIVE_LAYOUTS, cd.at('layouts'))!);
+    inst.configDrive = { path: cd.attr('path') ?? '', label: cd.attr('label') ?? 'config-2', layouts };
+  }
+  inst.password = r.childText('password');
+  inst.availabilityZone = r.childText('availabilityZone');
+  inst.metadata = (r.child('metadata')?.children('item') ?? []).map((i) => [i.requireAttr('key'), i.text()] as [string, string]);
+  inst.extraNics = (r.child('extraNics')?.children('nic') ?? []).map((n) => {
+    lines.set(n.path, n.el);
+    return {
+      mac: n.requireAttr('mac'),
+      bridgeDeviceName: n.requireAttr('bridgeDeviceName'),
+      model: n.attr('model') ?? 'virtio',
+      privateIp: n.attr('privateIp'),
+    };
+  });
+}

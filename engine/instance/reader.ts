@@ -1,0 +1,107 @@
+import { InstanceError } from '../errors.js';
+import { NODE, lineOf, columnOf, type Element } from '../xml/parse.js';
+
+/**
+ * Typed access to one element of a parsed instance document. Every conversion error
+ * names the file, the element's line and its path (`/instance/cores`).
+ */
+export class ElementReader {
+  constructor(
+    readonly el: Element,
+    readonly path: string,
+    readonly file?: string,
+  ) {}
+
+  fail(message: string, path = this.path, el: Element = this.el): never {
+    throw new InstanceError(message, { file: this.file, line: lineOf(el), column: columnOf(el), path });
+  }
+
+  /** Child element readers by name, in document order. */
+  children(name: string): ElementReader[] {
+    const out: ElementReader[] = [];
+    let i = 0;
+    for (let n = this.el.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === NODE.ELEMENT && (n as Element).nodeName === name) {
+        i++;
+        out.push(new ElementReader(n as Element, `${this.path}/${name}`, this.file));
+      }
+    }
+    if (out.length > 1) out.forEach((r, k) => ((r as { path: string }).path = `${this.path}/${name}[${k + 1}]`));
+    return out;
+  }
+
+  child(name: string): ElementReader | undefined {
+    for (let n = this.el.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === NODE.ELEMENT && (n as Element).nodeName === name) return new ElementReader(n as Element, `${this.path}/${name}`, this.file);
+    }
+    return undefined;
+  }
+
+  requireChild(name: string): ElementReader {
+    const c = this.child(name);
+    if (!c) this.fail(`missing required element <${name}>`, `${this.path}/${name}`);
+    return c;
+  }
+
+  /** Every child element, in order. */
+  elements(): Element[] {
+    const out: Element[] = [];
+    for (let n = this.el.firstChild; n; n = n.nextSibling) if (n.nodeType === NODE.ELEMENT) out.push(n as Element);
+    return out;
+  }
+
+  text(): string {
+    return this.el.textContent ?? '';
+  }
+
+  /** Text of a child element, or undefined when the child is absent. */
+  childText(name: string): string | undefined {
+    return this.child(name)?.text();
+  }
+
+  has(attr: string): boolean {
+    return this.el.hasAttribute(attr);
+  }
+
+  attr(name: string): string | undefined {
+    return this.el.hasAttribute(name) ? this.el.getAttribute(name)! : undefined;
+  }
+
+  requireAttr(name: string): string {
+    const v = this.attr(name);
+    if (v === undefined) this.fail(`missing required attribute ${name}`, `${this.path}/@${name}`);
+    return v;
+  }
+
+  /** Parses `true`/`false` (what Eucalyptus writes); anything else is an error naming the path. */
+  bool(value: string | undefined, path: string): boolean | undefined {
+    if (value === undefined) return undefined;
+    const v = value.trim();
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    return this.fail(`expected true or false, got ${JSON.stringify(value)}`, path);
+  }
+
+  int(value: string | undefined, path: string): number | undefined {
+    if (value === undefined) return undefined;
+    const v = value.trim();
+    if (!/^[+-]?\d+$/.test(v)) return this.fail(`expected a whole number, got ${JSON.stringify(value)}`, path);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) return this.fail(`number out of range: ${v}`, path);
+    return n;
+  }
+
+  oneOf<T extends string>(value: string | undefined, allowed: readonly T[], path: string): T | undefined {
+    if (value === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(value)) return this.fail(`expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, path);
+    return value as T;
+  }
+
+  /** Path of this element's attribute. */
+  at(attr: string): string {
+    return `${this.path}/@${attr}`;
+  }
+  sub(name: string): string {
+    return `${this.path}/${name}`;
+  }
+}

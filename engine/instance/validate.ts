@@ -1,0 +1,97 @@
+import { InstanceError } from '../errors.js';
+import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
+
+/** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
+export type Locator = (path: string) => { line?: number; column?: number };
+
+export interface ValidateInstanceOptions {
+  file?: string;
+  locate?: Locator;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const DEV_NAME = /^[a-z]{2,4}[0-9]*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
+const NODESET = /^\^?\d+(-\d+)?(,\^?\d+(-\d+)?)*$/;
+const MODEL = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Checks the meaning of an instance's values (the parser has already checked their types):
+ * identifiers, sizes, paths, MACs, device names. Throws an InstanceError naming the first
+ * problem's path and, through `locate`, its line.
+ */
+export function validateInstance(inst: Instance, options: ValidateInstanceOptions = {}): void {
+  const fail = (path: string, message: string): never => {
+    const loc = options.locate?.(path) ?? {};
+    throw new InstanceError(message, { file: options.file, line: loc.line, column: loc.column, path });
+  };
+  if (!(HYPERVISOR_TYPES as readonly string[]).includes(inst.hypervisor.type)) fail('/instance/hypervisor/@type', `unknown hypervisor type ${JSON.stringify(inst.hypervisor.type)} (expected ${HYPERVISOR_TYPES.join(', ')})`);
+  if (!(PLATFORMS as readonly string[]).includes(inst.os.platform)) fail('/instance/os/@platform', `unknown platform ${JSON.stringify(inst.os.platform)} (expected ${PLATFORMS.join(', ')})`);
+  if (!inst.name) fail('/instance/name', 'the instance name is missing');
+  if (inst.name.length > 200) fail('/instance/name', 'the instance name is longer than 200 characters');
+  if (inst.name.includes('/') || CONTROL.test(inst.name)) fail('/instance/name', `the instance name ${JSON.stringify(inst.name)} contains "/" or a control character, which libvirt refuses`);
+  if (!UUID.test(inst.uuid)) fail('/instance/uuid', `not a UUID: ${JSON.stringify(inst.uuid)}`);
+  if (!Number.isInteger(inst.cores) || inst.cores < 1) fail('/instance/cores', `cores must be a whole number of at least 1, got ${inst.cores}`);
+  if (inst.cores > 4096) fail('/instance/cores', `cores must be at most 4096, got ${inst.cores}`);
+  if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${inst.memoryKB}`);
+  if (inst.diskGB < 0) fail('/instance/diskGB', `diskGB must not be negative, got ${inst.diskGB}`);
+  for (const field of ['kernel', 'ramdisk'] as const) {
+    const p = inst[field];
+    if (p === undefined) continue;
+    if (p.trim() === '') fail(`/instance/${field}`, `<${field}> is present but empty`);
+    if (p.startsWith('/dev/')) fail(`/instance/${field}`, `the ${field} must be a file, not a device under /dev/: ${p}`);
+    if (!p.startsWith('/')) fail(`/instance/${field}`, `the ${field} path must be absolute: ${p}`);
+  }
+  if (inst.ramdisk !== undefined && inst.kernel === undefined) fail('/instance/ramdisk', 'a ramdisk is given without a kernel');
+  if (inst.userData && !BASE64.test(inst.userData)) fail('/instance/userData', 'userData is not base64');
+  if (inst.NicType && !MODEL.test(inst.NicType)) fail('/instance/NicType', `not a NIC model name: ${JSON.stringify(inst.NicType)}`);
+
+  const dp = (i: number) => (inst.disks.diskPaths.length > 1 ? `/instance/disks/diskPath[${i + 1}]` : '/instance/disks/diskPath');
+  inst.disks.diskPaths.forEach((d, i) => {
+    if (!d.path) fail(dp(i), 'diskPath has no backing path');
+    if (!DEV_NAME.test(d.targetDeviceName)) fail(`${dp(i)}/@targetDeviceName`, `not a guest device name: ${JSON.stringify(d.targetDeviceName)} (expected e.g. vda, sda, hdb)`);
+    if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) fail(`${dp(i)}/@targetDeviceBus`, `unknown bus ${d.targetDeviceBus}`);
+  });
+
+  const macs = new Map<string, string>();
+  const nicPath = (i: number) => (inst.nics.length > 1 ? `/instance/nics/nic[${i + 1}]` : '/instance/nics/nic');
+  const xnicPath = (i: number) => (inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic');
+  const checkMac = (mac: string, path: string) => {
+    if (!MAC.test(mac)) fail(`${path}/@mac`, `malformed MAC address ${JSON.stringify(mac)} (expected six hex pairs such as d0:0d:12:34:56:78)`);
+    if (parseInt(mac.slice(0, 2), 16) & 1) fail(`${path}/@mac`, `MAC address ${mac} is a multicast address`);
+    const key = mac.toLowerCase();
+    const prev = macs.get(key);
+    if (prev) fail(`${path}/@mac`, `MAC address ${mac} is already used by ${prev}`);
+    macs.set(key, path);
+  };
+  inst.nics.forEach((n, i) => checkMac(n.mac, nicPath(i)));
+  inst.extraNics.forEach((n, i) => {
+    checkMac(n.mac, xnicPath(i));
+    if (!n.bridgeDeviceName) fail(`${xnicPath(i)}/@bridgeDeviceName`, 'an extra NIC needs a bridge');
+    if (!MODEL.test(n.model)) fail(`${xnicPath(i)}/@model`, `not a NIC model name: ${JSON.stringify(n.model)}`);
+  });
+
+  const hp = inst.features.hugepages;
+  if (hp?.pageSizeKiB !== undefined) {
+    const s = hp.pageSizeKiB;
+    if (s < 4 || (s & (s - 1)) !== 0) fail('/instance/features/hugepages/@pageSizeKiB', `page size must be a power of two in KiB (2048 for 2 MiB pages), got ${s}`);
+    if (inst.memoryKB % s !== 0) fail('/instance/features/hugepages/@pageSizeKiB', `memoryKB ${inst.memoryKB} is not a multiple of the page size ${s} KiB`);
+  }
+  if (hp?.nodeset !== undefined && !NODESET.test(hp.nodeset)) fail('/instance/features/hugepages/@nodeset', `not a NUMA nodeset: ${JSON.stringify(hp.nodeset)} (expected e.g. 0, 0-1, 0,2)`);
+  if (inst.machine) {
+    if (!/^[a-z][a-z0-9._-]*$/.test(inst.machine.type)) fail('/instance/machine/@type', `not a machine type: ${JSON.stringify(inst.machine.type)}`);
+    if (!/^[a-z0-9_]+$/.test(inst.machine.arch)) fail('/instance/machine/@arch', `not an architecture: ${JSON.stringify(inst.machine.arch)}`);
+  }
+  if (inst.configDrive) {
+    const cd = inst.configDrive;
+    if (!cd.path.startsWith('/')) fail('/instance/configDrive/@path', `the config drive path must be absolute, got ${JSON.stringify(cd.path)}`);
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(cd.label)) fail('/instance/configDrive/@label', `an ISO volume label is 1 to 32 characters of A-Z a-z 0-9 _ -, got ${JSON.stringify(cd.label)}`);
+    for (const l of cd.layouts) if (!(CONFIG_DRIVE_LAYOUTS as readonly string[]).includes(l)) fail('/instance/configDrive/@layouts', `unknown layout ${l}`);
+  }
+  inst.metadata.forEach(([k], i) => {
+    if (!k) fail(`/instance/metadata/item[${i + 1}]/@key`, 'a metadata item needs a key');
+  });
+}

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { DomforgeError, DomainInvalidError, InstanceError, IoError, TransformError } from '../errors.js';
+import { parseXml, type Document } from '../xml/parse.js';
+import { parseInstance } from '../instance/parse.js';
+import type { Instance } from '../instance/model.js';
+import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
+import type { CompiledTransform, TransformParams } from '../transform/types.js';
+import { validateDomainXml, validateDomainFragment, type SchemaEngine } from '../validate/index.js';
+
+/** What an input document is: a whole instance, or a hot-plug stub for one device. */
+export type InputKind = 'instance' | 'nic' | 'volume';
+
+/** The root element each input kind must render to. */
+export const OUTPUT_ROOT: Record<InputKind, 'domain' | 'interface' | 'disk'> = {
+  instance: 'domain',
+  nic: 'interface',
+  volume: 'disk',
+};
+
+export interface RenderOptions {
+  /** A compiled transform, or the path of one to load. */
+  transform: CompiledTransform | string;
+  /** Options for loading the transform when a path is given. */
+  load?: LoadTransformOptions;
+  /** Transform parameters (`--param name=value`). */
+  params?: TransformParams;
+  /** Validate the output (default true). `false` only parses it strictly. */
+  validate?: boolean;
+  /** Schema engine for validation (default: libvirt's domain.rng in-process). */
+  schema?: SchemaEngine;
+  /** Check that files the domain refers to exist on this host (default false). */
+  checkPaths?: boolean;
+  /** For a device stub: the running domain's XML, so clashes with its devices are found. */
+  domainXml?: string;
+}
+
+export interface Rendered {
+  /** The rendered libvirt XML. */
+  xml: string;
+  inputKind: InputKind;
+  /** Root element of the output. */
+  outputRoot: 'domain' | 'interface' | 'disk';
+  /** The parsed instance, when the input was one. */
+  instance?: Instance;
+  /** Messages that do not stop the render (xsl:message, validation warnings). */
+  warnings: string[];
+  /** Whether the output passed validation (false when validation was skipped). */
+  validated: boolean;
+  transform: { file: string; kind: string; hash: string; engine: string };
+}
+
+/** Reads an input file (instance.xml, `<nic>` or `<volume>` stub) and renders it. */
+export async function renderFile(inputFile: string, options: RenderOptions): Promise<Rendered> {
+  let text: string;
+  try {
+    text = await readFile(inputFile, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read input: ${(e as Error).message}`, { file: inputFile, cause: e });
+  }
+  return renderText(text, { ...options, file: inputFile });
+}
+
+/**
+ * The core pipeline: strict parse of the input → typed instance (checked field by field)
+ * → transform → strict parse of the output → its root element is the one expected →
+ * libvirt's schema and domforge's semantic checks. Any failure is a DomforgeError naming
+ * the file, line and field at fault; nothing is written.
+ */
+export async function renderText(text: string, options: RenderOptions & { file?: string }): Promise<Rendered> {
+  const file = options.file;
+  const document = parseXml(text, { file });
+  const inputKind = inputKindOf(document, file);
+  const instance = inputKind === 'instance' ? parseInstance(text, { file }) : undefined;
+  const transform = typeof options.transform === 'string' ? await loadTransform(options.transform, options.load) : options.transform;
+  const result = await transform.render({ xml: text, file, document, instance }, options.params ?? {});
+  const warnings = [...result.warnings];
+  const outputRoot = OUTPUT_ROOT[inputKind];
+  const outputLabel = `${transform.file} (output for ${file ?? 'input'})`;
+  checkOutput(result.output, outputRoot, outputLabel, transform.file);
+  let validated = false;
+  if (options.validate !== false) {
+    const v =
+      inputKind === 'instance'
+        ? await validateDomainXml(result.output, { file: outputLabel, schema: options.schema, checkPaths: options.checkPaths })
+        : await validateDomainFragment(result.output, outputRoot as 'disk' | 'interface', {
+            file: outputLabel,
+            schema: options.schema,
+            checkPaths: options.checkPaths,
+            domainXml: options.domainXml,
+          });
+    warnings.push(...v.warnings.map((w) => w.message));
+    validated = true;
+  }
+  return {
+    xml: result.output,
+    inputKind,
+    outputRoot,
+    instance,
+    warnings,
+    validated,
+    transform: { file: transform.file, kind: transform.kind, hash: transform.hash, engine: result.engine },
+  };
+}
+
+/** Tells instance.xml from a device stub by its root element. */
+export function inputKindOf(doc: Document, file?: string): InputKind {
+  const root = doc.documentElement;
+  const name = root?.nodeName;
+  if (name === 'instance' || name === 'nic' || name === 'volume') return name;
+  throw new InstanceError(`the root element is <${name}>; expected <instance>, <nic> or <volume>`, { file, line: 1, path: `/${name ?? ''}` });
+}
+
+/** The transform's output must be well-formed and have the expected root; otherwise the transform is at fault. */
+function checkOutput(xml: string, root: string, label: string, transformFile: string): void {
+  if (!xml.trim()) throw new TransformError('TRANSFORM_RUNTIME', `the transform produced no output (expected a <${root}> element)`, { file: transformFile });
+  let doc: Document;
+  try {
+    doc = parseXml(xml, { file: label });
+  } catch (e) {
+    if (!(e instanceof DomforgeError)) throw e;
+    throw new DomainInvalidError(`the transform's output is not well-formed XML: ${e.shortMessage}`, {
+      file: label,
+      line: e.line,
+      column: e.column,
+      cause: e,
+      problems: [e],
+    });
+  }
+  const got = doc.documentElement?.nodeName;
+  if (got !== root) {
+    throw new DomainInvalidError(`the transform's output has root element <${got}>; expected <${root}>`, { file: label, line: 1, path: `/${got}` });
+  }
+}

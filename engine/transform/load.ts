@@ -1,0 +1,90 @@
+import { stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { TransformError, IoError } from '../errors.js';
+import { compileXslt, type XsltEngineName } from './xslt/compile.js';
+import type { CompiledTransform } from './types.js';
+
+export type TransformKind = 'xslt' | 'handlebars';
+
+export interface LoadTransformOptions {
+  /** Folder that includes, imports and partials must stay inside (default: the transform's folder). */
+  root?: string;
+  /** XSLT engine (default `xslt-processor`, in-process). */
+  engine?: XsltEngineName;
+  /** Transform text when already read. */
+  text?: string;
+  /** Handlebars: the admin has marked this template trusted (triple-stash allowed on instance values). */
+  trusted?: boolean;
+}
+
+/** Compiles one kind of transform; Handlebars registers itself here. */
+export type TransformCompiler = (file: string, options: LoadTransformOptions) => CompiledTransform | Promise<CompiledTransform>;
+
+const compilers = new Map<TransformKind, TransformCompiler>([
+  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text })],
+]);
+
+/** Registers the compiler of a transform kind (used by the Handlebars module). */
+export function registerTransformCompiler(kind: TransformKind, compiler: TransformCompiler): void {
+  compilers.set(kind, compiler);
+}
+
+/** The kind of transform a file is, by its name: `*.xsl`, `*.xslt` or `*.hbs` (`*.xml.hbs`). */
+export function transformKindOf(file: string): TransformKind {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.xsl' || ext === '.xslt') return 'xslt';
+  if (ext === '.hbs' || ext === '.handlebars') return 'handlebars';
+  throw new TransformError('TRANSFORM_UNSUPPORTED', `cannot tell what kind of transform this is from its name: expected *.xsl, *.xslt or *.hbs`, { file });
+}
+
+/** Reads, strictly parses and compiles a transform, choosing XSLT or Handlebars by file name. */
+export async function loadTransform(file: string, options: LoadTransformOptions = {}): Promise<CompiledTransform> {
+  const kind = transformKindOf(file);
+  let compiler = compilers.get(kind);
+  if (!compiler && kind === 'handlebars') {
+    // The Handlebars module registers its compiler when loaded.
+    const spec = './handlebars/index.js';
+    await import(spec).catch(() => undefined);
+    compiler = compilers.get(kind);
+  }
+  if (!compiler) throw new TransformError('TRANSFORM_UNSUPPORTED', `${kind} transforms are not available in this build`, { file });
+  if (options.text === undefined) {
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) throw new IoError(`not a regular file`, { file });
+    } catch (e) {
+      if (e instanceof IoError) throw e;
+      throw new IoError(`cannot read transform: ${(e as Error).message}`, { file, cause: e });
+    }
+  }
+  return compiler(file, options);
+}
+
+/**
+ * Compiled transforms by file, kept while their files do not change: a lookup re-reads the
+ * transform's files only to hash them, and compiles again only when the hash differs.
+ */
+export class TransformCache {
+  private readonly entries = new Map<string, CompiledTransform>();
+
+  constructor(private readonly options: LoadTransformOptions = {}) {}
+
+  /** The compiled transform for a file, compiled now if it is new or has changed. */
+  async get(file: string): Promise<CompiledTransform> {
+    const key = resolve(file);
+    const fresh = await loadTransform(key, this.options);
+    const old = this.entries.get(key);
+    if (old && old.hash === fresh.hash) return old;
+    this.entries.set(key, fresh);
+    return fresh;
+  }
+
+  /** The compiled transform last loaded for a file, without touching the disk. */
+  peek(file: string): CompiledTransform | undefined {
+    return this.entries.get(resolve(file));
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

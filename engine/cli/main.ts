@@ -24,7 +24,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);
-    return process.exitCode === undefined ? EXIT.OK : Number(process.exitCode);
+    return EXIT.OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.OK;

@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { IoError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { readInstanceJsonFile } from '../instance/from-json.js';
+import { emitInstance } from '../instance/emit.js';
+import { renderText } from '../render/render.js';
+import { defaultTransformPath } from '../transform/defaults.js';
+import type { XsltEngineName } from '../transform/xslt/compile.js';
+import type { SchemaEngine } from '../validate/index.js';
+import { prettyXml } from '../xml/pretty.js';
+import { xmlEqual } from '../xml/compare.js';
+import { unifiedDiff } from '../hooks/line-diff.js';
+import { collectParam } from './io.js';
+import type { RegisterCommand } from './commands.js';
+
+interface RenderCliOptions {
+  instance: string;
+  transform?: string;
+  param?: Record<string, string>;
+  out?: string;
+  validate: boolean;
+  diff?: string;
+  json?: boolean;
+  checkPaths?: boolean;
+  engine?: string;
+  schema?: string;
+}
+
+const ENGINES: readonly XsltEngineName[] = ['xslt-processor', 'libxslt'];
+const SCHEMAS = ['wasm', 'virt-xml-validate', 'none'] as const;
+
+/**
+ * `domforge render --instance instance.xml` — the admin's dry run: the libvirt XML the
+ * node would define, validated, without touching libvirt. Nothing is written unless the
+ * render and validation succeed; `--out` is replaced atomically.
+ */
+export const registerRender: RegisterCommand = (program, io) => {
+  program
+    .command('render')
+    .description('Render libvirt XML from an instance.xml (or a <nic>/<volume> stub) through a transform, validate it, and print or write it. Touches no hypervisor.')
+    .requiredOption('--instance <file>', 'instance.xml, a .json instance description, or a <nic>/<volume> stub')
+    .option('--transform <file>', 'XSLT (*.xsl, *.xslt) or Handlebars (*.hbs) transform (default: $DOMFORGE_TRANSFORM, else the shipped transforms/libvirt.xsl)')
+    .option('--param <name=value>', 'transform parameter, as xsltproc --stringparam (repeatable)', collectParam)
+    .option('--out <file>', 'write the XML to this file atomically instead of stdout')
+    .option('--no-validate', 'skip libvirt schema and semantic validation (the output is still parsed strictly)')
+    .option('--check-paths', 'also check that disks, kernel, initrd and console folders exist on this host')
+    .option('--diff <file>', 'print a unified diff from an earlier libvirt.xml to this render instead of the XML')
+    .option('--engine <name>', `XSLT engine: ${ENGINES.join(' or ')} (default: xslt-processor)`)
+    .option('--schema <engine>', `schema validator: ${SCHEMAS.join(', ')} (default: wasm, libvirt's domain.rng in-process)`)
+    .option('--json', 'print one JSON object (xml, warnings, transform, diff) instead of text')
+    .action(async (opts: RenderCliOptions) => {
+      const engine = opts.engine as XsltEngineName | undefined;
+      if (engine !== undefined && !ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}, got ${JSON.stringify(opts.engine)}`);
+      if (opts.schema !== undefined && !(SCHEMAS as readonly string[]).includes(opts.schema)) {
+        throw new UsageError(`--schema must be one of ${SCHEMAS.join(', ')}, got ${JSON.stringify(opts.schema)}`);
+      }
+      const schema: SchemaEngine | undefined = opts.schema === 'none' ? false : (opts.schema as SchemaEngine | undefined);
+      const text = await readInput(opts.instance);
+      const earlier = opts.diff === undefined ? undefined : await readText(opts.diff, 'earlier libvirt.xml');
+      const transform = opts.transform ?? defaultTransformPath();
+      const r = await renderText(text, {
+        file: opts.instance,
+        transform,
+        load: { engine },
+        params: opts.param,
+        validate: opts.validate,
+        schema,
+        checkPaths: opts.checkPaths,
+      });
+      if (opts.out) await writeFileAtomic(opts.out, r.xml);
+      let diff: string | undefined;
+      if (earlier !== undefined) {
+        diff = xmlEqual(earlier, r.xml) ? '' : unifiedDiff(prettyXml(earlier, opts.diff), prettyXml(r.xml), { fromFile: opts.diff, toFile: opts.out ?? 'rendered' });
+      }
+      for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
+      if (opts.json) {
+        io.stdout(
+          JSON.stringify({
+            input: { file: opts.instance, kind: r.inputKind },
+            transform: r.transform,
+            validated: r.validated,
+            warnings: r.warnings,
+            out: opts.out,
+            diff,
+            xml: opts.out ? undefined : r.xml,
+          }) + '\n',
+        );
+      } else if (diff !== undefined) {
+        io.stdout(diff === '' ? `no differences from ${opts.diff}\n` : diff);
+      } else if (!opts.out) {
+        io.stdout(r.xml.endsWith('\n') ? r.xml : r.xml + '\n');
+      }
+    });
+};
+
+/** The input as instance XML text: `.json` descriptions are turned into instance.xml first. */
+async function readInput(file: string): Promise<string> {
+  if (file.toLowerCase().endsWith('.json')) return emitInstance(await readInstanceJsonFile(file));
+  return readText(file, 'input');
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read ${what}: ${(e as Error).message}`, { file, cause: e });
+  }
+}

@@ -217,15 +217,26 @@
       </xsl:choose>
     </xsl:variable>
     <xsl:choose>
+      <!-- written without the root= prefix, as Eucalyptus stores it; tolerated with it -->
+      <xsl:when test="starts-with(normalize-space(rootDirective), 'root=')">
+        <xsl:value-of select="substring-after(normalize-space(rootDirective), 'root=')"/>
+      </xsl:when>
       <xsl:when test="string(normalize-space(rootDirective))">
         <xsl:value-of select="normalize-space(rootDirective)"/>
       </xsl:when>
       <xsl:otherwise>
+        <!-- the drive letters and partition after the name's prefix (xvd, vd, sd or hd) -->
+        <xsl:variable name="suffix">
+          <xsl:choose>
+            <xsl:when test="starts-with($dev, 'xvd')"><xsl:value-of select="substring($dev, 4)"/></xsl:when>
+            <xsl:otherwise><xsl:value-of select="substring($dev, 3)"/></xsl:otherwise>
+          </xsl:choose>
+        </xsl:variable>
         <xsl:text>/dev/</xsl:text>
         <xsl:choose>
-          <xsl:when test="starts-with($dev, 'v')"><xsl:value-of select="$dev"/></xsl:when>
-          <xsl:when test="$hv = 'xen'">xvd<xsl:value-of select="substring($dev, 3)"/></xsl:when>
-          <xsl:otherwise>sd<xsl:value-of select="substring($dev, 3)"/></xsl:otherwise>
+          <xsl:when test="starts-with($dev, 'vd')"><xsl:value-of select="$dev"/></xsl:when>
+          <xsl:when test="$hv = 'xen'">xvd<xsl:value-of select="$suffix"/></xsl:when>
+          <xsl:otherwise>sd<xsl:value-of select="$suffix"/></xsl:otherwise>
         </xsl:choose>
         <xsl:if test="translate(substring($dev, string-length($dev)), '0123456789', '') != ''">1</xsl:if>
       </xsl:otherwise>

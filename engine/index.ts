@@ -1,5 +1,6 @@
 export * from './errors.js';
-export { parseXml, pathOf } from './xml/parse.js';
+export { parseXml, pathOf, childElements, lineOf, columnOf } from './xml/parse.js';
+export { prettyXml } from './xml/pretty.js';
 export { diffXml, xmlEqual, DONTCARE, type XmlDifference, type CompareOptions } from './xml/compare.js';
 export { writeFileAtomic } from './fs/atomic-write.js';
 export * from './instance/index.js';

@@ -12,8 +12,16 @@ export class ElementReader {
     readonly file?: string,
   ) {}
 
-  fail(message: string, path = this.path, el: Element = this.el): never {
+  fail(message: string, path = this.path, el: Element = this.elementAt(path)): never {
     throw new InstanceError(message, { file: this.file, line: lineOf(el), column: columnOf(el), path });
+  }
+
+  /** The element a path of this reader points into: a direct child when the path names one, else this element. */
+  private elementAt(path: string): Element {
+    if (!path.startsWith(this.path + '/')) return this.el;
+    const rest = path.slice(this.path.length + 1);
+    if (!/^[A-Za-z_][\w.-]*$/.test(rest)) return this.el;
+    return this.child(rest)?.el ?? this.el;
   }
 
   /** Child element readers by name, in document order. */

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseInstance, emitInstance, instanceFromJson, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, type Instance } from '../../engine/index.js';
+
+const EUCA = '/work/shared/reference/euca-inputs';
+const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
+const instanceFiles = [
+  ...readdirSync(SAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(SAMPLES, d.name, 'instance.xml')),
+];
+const eucaInstances = (() => {
+  try {
+    // The Eucalyptus fixtures of ../shared when this checkout has them (instance documents only).
+    return readdirSync(EUCA).filter((f) => /^\s*(<\?[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<instance[\s>]/.test(readFileSync(join(EUCA, f), 'utf8'))).map((f) => join(EUCA, f));
+  } catch {
+    return [];
+  }
+})();
+
+for (const file of [...instanceFiles, ...eucaInstances]) {
+  test(`round trip: parse → emit → parse keeps the tree and the model (${file.split('/').slice(-2).join('/')})`, () => {
+    const text = readFileSync(file, 'utf8');
+    const a = parseInstance(text, { file });
+    const emitted = emitInstance(a);
+    const d = diffXml(text, emitted, { ignoreComments: true });
+    assert.equal(d, undefined, d && `${d.path}: ${d.message}`);
+    assert.deepEqual(parseInstance(emitted), a);
+  });
+}
+
+const base = () => readFileSync(join(SAMPLES, '01-linux-virtio', 'instance.xml'), 'utf8');
+
+function expectInstanceError(text: string, path: RegExp | string, line?: number) {
+  assert.throws(
+    () => parseInstance(text, { file: 'bad.xml' }),
+    (e: unknown) => {
+      assert.ok(e instanceof InstanceError || e instanceof XmlSyntaxError || e instanceof XmlForbiddenError, String(e));
+      const err = e as InstanceError;
+      assert.equal(err.file, 'bad.xml');
+      if (typeof path === 'string') assert.equal(err.path, path);
+      else assert.match(err.path ?? err.message, path);
+      if (line !== undefined) assert.equal(err.line, line);
+      assert.ok(err.line && err.line > 0, 'a line is named');
+      return true;
+    },
+  );
+}
+const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+
+test('a missing name, uuid or memory is an error naming the path', () => {
+  for (const [el, path] of [
+    ['name', '/instance/name'],
+    ['uuid', '/instance/uuid'],
+    ['memoryKB', '/instance/memoryKB'],
+  ] as const) {
+    const t = base().replace(new RegExp(`\\s*<${el}>[^<]*</${el}>`), '');
+    assert.throws(() => parseInstance(t, { file: 'bad.xml' }), (e: InstanceError) => e instanceof InstanceError && e.path === path && e.file === 'bad.xml');
+  }
+});
+
+test('a non-numeric cores is an error at its line', () => {
+  const t = base().replace(/<cores>\d+<\/cores>/, '<cores>two</cores>');
+  expectInstanceError(t, '/instance/cores', lineOf(t, '<cores>'));
+});
+
+test('an unknown platform is an error at its line', () => {
+  const t = base().replace('platform="linux"', 'platform="plan9"');
+  expectInstanceError(t, '/instance/os/@platform', lineOf(t, 'platform="plan9"'));
+});
+
+test('a kernel path under /dev/ is refused', () => {
+  const t = base().replace('<ramdiskId/>', '<ramdiskId/>\n  <kernel>/dev/sda</kernel>');
+  expectInstanceError(t, '/instance/kernel');
+});
+
+test('a malformed MAC is refused at the NIC line', () => {
+  const t = base().replace(/mac="[^"]+"/, 'mac="d0:0d:zz:00:00:01"');
+  expectInstanceError(t, /\/instance\/nics\/nic(\[1\])?\/@mac/, lineOf(t, 'mac="d0:0d:zz'));
+});
+
+test('malformed XML and DOCTYPE are refused with line and column', () => {
+  assert.throws(() => parseInstance('<instance>\n  <name>x</nam>\n</instance>', { file: 'bad.xml' }), (e: XmlSyntaxError) => e instanceof XmlSyntaxError && e.line === 2 && e.file === 'bad.xml');
+  assert.throws(() => parseInstance('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<instance>&e;</instance>', { file: 'bad.xml' }), (e: XmlForbiddenError) => e instanceof XmlForbiddenError && e.line === 2);
+});
+
+test('JSON descriptions build the same instance as XML, validated the same way', () => {
+  const inst = parseInstance(base());
+  const json = JSON.parse(JSON.stringify(inst)) as Record<string, unknown>;
+  // The JSON form names disk paths as a list and takes user data as base64.
+  json.disks = { diskPaths: inst.disks.diskPaths, root: inst.disks.root };
+  // …and name/value lists (metadata, states, timestamps) as objects.
+  for (const k of ['metadata', 'states', 'timestamps'] as const) json[k] = Object.fromEntries(inst[k]);
+  const fromJson: Instance = instanceFromJson(json);
+  assert.equal(fromJson.name, inst.name);
+  assert.equal(fromJson.memoryKB, inst.memoryKB);
+  assert.deepEqual(fromJson.nics, inst.nics);
+  assert.ok(xmlEqual(emitInstance({ ...fromJson, vbrs: inst.vbrs }), emitInstance(inst)));
+  const text = JSON.stringify({ ...json, cores: 'four' }, null, 2);
+  assert.throws(
+    () => instanceFromJson(JSON.parse(text), { file: 'inst.json', text }),
+    (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/cores' && e.file === 'inst.json' && e.line === lineOf(text, '"cores"'),
+  );
+});
+
+test('domforge extensions survive the round trip', () => {
+  const t = readFileSync(join(SAMPLES, '08-hugepages-page-size', 'instance.xml'), 'utf8');
+  const inst = parseInstance(t);
+  assert.deepEqual(inst.features.hugepages, { enabled: true, pageSizeKiB: 2048, nodeset: '0' });
+  const q = parseInstance(readFileSync(join(SAMPLES, '09-q35-config-drive', 'instance.xml'), 'utf8'));
+  assert.deepEqual(q.machine, { type: 'q35', arch: 'x86_64' });
+  assert.equal(q.configDrive?.label, 'config-2');
+  assert.deepEqual(q.metadata, [['role', 'web'], ['tier', 'frontend']]);
+});

@@ -1,0 +1,48 @@
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../../errors.js';
+import type { SchemaEngine } from '../../validate/index.js';
+
+export interface SandboxOptions {
+  /** Worker threads in the pool. Default: the number of CPUs, at least 2 and at most 4. */
+  size?: number;
+  /** Wall-clock limit of one task (a render, a compile, a proof of one sample), in milliseconds. Default 2000. */
+  timeoutMs?: number;
+  /** Old-generation heap limit of each worker (`resourceLimits.maxOldGenerationSizeMb`), in MB. Default 256. */
+  maxHeapMb?: number;
+  /** Compiled transforms each worker keeps warm, by hash (least recently used dropped first). Default 8. */
+  warmTransforms?: number;
+  /** Workers load libvirt's schema as soon as they start, so the first proof does not pay for it. Default false. */
+  prewarmSchema?: boolean;
+  /** Schema engine used when a task validates (proofs). Default: libvirt's domain.rng in-process. */
+  schema?: SchemaEngine;
+}
+
+export interface ResolvedSandboxOptions {
+  size: number;
+  timeoutMs: number;
+  maxHeapMb: number;
+  warmTransforms: number;
+  prewarmSchema: boolean;
+  schema?: SchemaEngine;
+}
+
+export const SANDBOX_DEFAULTS = { timeoutMs: 2000, maxHeapMb: 256, warmTransforms: 8 } as const;
+
+function positiveInteger(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new UsageError(`Expected \`${name}\` to be an integer >= ${min}, got \`${String(value)}\` (${typeof value})`);
+  }
+  return value;
+}
+
+/** Checks the options up front and fills in the defaults. */
+export function resolveSandboxOptions(o: SandboxOptions = {}): ResolvedSandboxOptions {
+  return {
+    size: o.size === undefined ? Math.min(4, Math.max(2, availableParallelism())) : positiveInteger('size', o.size, 1),
+    timeoutMs: o.timeoutMs === undefined ? SANDBOX_DEFAULTS.timeoutMs : positiveInteger('timeoutMs', o.timeoutMs, 1),
+    maxHeapMb: o.maxHeapMb === undefined ? SANDBOX_DEFAULTS.maxHeapMb : positiveInteger('maxHeapMb', o.maxHeapMb, 16),
+    warmTransforms: o.warmTransforms === undefined ? SANDBOX_DEFAULTS.warmTransforms : positiveInteger('warmTransforms', o.warmTransforms, 1),
+    prewarmSchema: o.prewarmSchema ?? false,
+    schema: o.schema,
+  };
+}

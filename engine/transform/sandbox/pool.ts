@@ -1,0 +1,232 @@
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { DomforgeError, TransformError } from '../../errors.js';
+import { fromWire, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
+import { resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from './options.js';
+import { loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
+import type { FromWorker, SandboxTask, TaskReply, ToWorker, WorkerConfig } from './protocol.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** How a task's errors are named: the file the admin edits, and the input being rendered. */
+export interface TaskLabel {
+  /** The transform's main file as the admin knows it. */
+  file: string;
+  /** The input file, when the task renders one. */
+  input?: string;
+  /** Turns a path seen by the worker (a version snapshot) into the admin's path. */
+  mapFile?: (s: string) => string;
+}
+
+interface Job {
+  id: number;
+  task: SandboxTask;
+  label: TaskLabel;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  /** Set once the pool has given up on this worker (timed out, failed, closing). */
+  dead: boolean;
+  job?: Job;
+  started: number;
+  timer?: NodeJS.Timeout;
+  /** Hashes this worker has compiled (it may have dropped some since; only a hint for scheduling). */
+  warm: Set<string>;
+}
+
+export interface SandboxStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  /** Workers replaced after a timeout, a heap overflow or a crash. */
+  replaced: number;
+  timeouts: number;
+  outOfMemory: number;
+  completed: number;
+}
+
+/**
+ * A pool of worker threads that runs admin transforms under a wall-clock limit and a heap
+ * limit. One task runs on a worker at a time; a worker that runs past the limit is
+ * terminated, one that fills its heap dies alone, and either is replaced at once, so the
+ * controller's own thread never runs admin code and never stops serving.
+ */
+export class TransformSandbox {
+  readonly options: ResolvedSandboxOptions;
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readonly counters = { replaced: 0, timeouts: 0, outOfMemory: 0, completed: 0 };
+
+  constructor(options: SandboxOptions = {}) {
+    this.options = resolveSandboxOptions(options);
+    for (let i = 0; i < this.options.size; i++) this.spawn();
+  }
+
+  /** Compiles a transform in a worker and returns a handle that renders in this sandbox. */
+  load(file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
+    return loadSandboxedTransform(this, file, options);
+  }
+
+  /** Runs one task on the first free worker (preferring one that has its transform warm). */
+  run<T extends SandboxTask>(task: T, label: TaskLabel): Promise<TaskReply<T>> {
+    if (this.closed) return Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox is closed', { file: label.file }));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  stats(): SandboxStats {
+    let busy = 0;
+    for (const s of this.slots) if (s.job) busy++;
+    return { workers: this.slots.size, busy, queued: this.queue.length, ...this.counters };
+  }
+
+  /** Resolves once every worker has started (useful before measuring). */
+  async ready(): Promise<void> {
+    while ([...this.slots].some((s) => !s.ready)) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** Stops every worker; queued and running tasks fail with TRANSFORM_RUNTIME. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed before this render ran', { file: job.label.file }));
+    await Promise.all(
+      [...this.slots].map((s) => {
+        s.dead = true;
+        clearTimeout(s.timer);
+        s.job?.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed during this render', { file: s.job.label.file }));
+        s.job = undefined;
+        return s.worker.terminate();
+      }),
+    );
+    this.slots.clear();
+  }
+
+  private spawn(): void {
+    const config: WorkerConfig = { warmTransforms: this.options.warmTransforms, prewarmSchema: this.options.prewarmSchema, schema: this.options.schema };
+    const worker = new Worker(WORKER_URL, {
+      workerData: config,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb },
+      stdout: true, // an engine's console output must not reach the controller's stdout
+      stderr: true,
+    });
+    const slot: Slot = { worker, ready: false, dead: false, started: 0, warm: new Set() };
+    this.slots.add(slot);
+    // Engines print to the console (xslt-processor's xsl:message, warnings): drained, never shown.
+    worker.stdout.resume();
+    worker.stderr.resume();
+    worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
+    worker.on('error', (e: Error & { code?: string }) => this.onFailure(slot, e));
+    worker.on('exit', (code) => this.onExit(slot, code));
+    this.refresh();
+  }
+
+  private dispatch(): void {
+    while (this.queue.length) {
+      const idle = [...this.slots].filter((s) => s.ready && !s.dead && !s.job);
+      if (!idle.length) break;
+      const job = this.queue.shift()!;
+      const hash = 'hash' in job.task ? job.task.hash : undefined;
+      const slot = idle.find((s) => hash !== undefined && s.warm.has(hash)) ?? idle[0]!;
+      slot.job = job;
+      slot.started = performance.now();
+      slot.timer = setTimeout(() => this.onTimeout(slot), this.options.timeoutMs);
+      slot.worker.postMessage({ id: job.id, task: job.task } satisfies ToWorker);
+    }
+    this.refresh();
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    if (slot.dead) return;
+    if ('ready' in m) {
+      slot.ready = true;
+      this.dispatch();
+      return;
+    }
+    const job = slot.job;
+    if (!job || job.id !== m.id) return;
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    this.counters.completed++;
+    const map = job.label.mapFile ?? ((s: string) => s);
+    if (m.ok) {
+      const value = m.value as Record<string, unknown>;
+      if (typeof value.hash === 'string') slot.warm.add(value.hash);
+      if ('hash' in job.task) slot.warm.add(job.task.hash);
+      job.resolve(mapValue(value, map));
+    } else {
+      job.reject(fromWire(m.error, job.label.file, map));
+    }
+    this.dispatch();
+  }
+
+  private onTimeout(slot: Slot): void {
+    const job = slot.job;
+    if (!job || slot.dead) return;
+    this.counters.timeouts++;
+    this.retire(slot, new TransformTimeoutError({ file: job.label.file, input: job.label.input, durationMs: performance.now() - slot.started, limit: this.options.timeoutMs }));
+    void slot.worker.terminate();
+  }
+
+  private onFailure(slot: Slot, e: Error & { code?: string }): void {
+    const job = slot.job;
+    if (slot.dead) return;
+    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      this.counters.outOfMemory++;
+      if (job) this.retire(slot, new TransformOutOfMemoryError({ file: job.label.file, input: job.label.input, durationMs: performance.now() - slot.started, limit: this.options.maxHeapMb, cause: e }));
+      else this.retire(slot);
+      return;
+    }
+    this.retire(slot, job ? new TransformError('TRANSFORM_RUNTIME', `the sandbox worker failed: ${e.message}`, { file: job.label.file, cause: e }) : undefined);
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    if (slot.dead) return;
+    const job = slot.job;
+    this.retire(slot, job ? new TransformError('TRANSFORM_RUNTIME', `the sandbox worker exited (code ${code}) during the render`, { file: job.label.file }) : undefined);
+  }
+
+  /** Gives up on a worker: fails its task with `error`, and starts a replacement. */
+  private retire(slot: Slot, error?: DomforgeError): void {
+    slot.dead = true;
+    clearTimeout(slot.timer);
+    const job = slot.job;
+    slot.job = undefined;
+    this.slots.delete(slot);
+    if (job) job.reject(error ?? new TransformError('TRANSFORM_RUNTIME', 'the sandbox worker stopped', { file: job.label.file }));
+    if (!this.closed) {
+      this.counters.replaced++;
+      this.spawn();
+    }
+    this.dispatch();
+  }
+
+  /** Keeps the process alive only while there is work: idle workers do not hold it open. */
+  private refresh(): void {
+    const waiting = this.queue.length > 0;
+    for (const s of this.slots) {
+      if (s.job || waiting) s.worker.ref();
+      else s.worker.unref();
+    }
+  }
+}
+
+/** Applies the path mapping to the strings a worker sent back (file names, messages). */
+function mapValue(v: unknown, map: (s: string) => string): unknown {
+  if (typeof v === 'string') return map(v);
+  if (Array.isArray(v)) return v.map((x) => mapValue(x, map));
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = k === 'output' || k === 'hash' ? x : mapValue(x, map);
+    return out;
+  }
+  return v;
+}

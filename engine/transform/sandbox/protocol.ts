@@ -1,0 +1,65 @@
+import type { XsltEngineName } from '../xslt/compile.js';
+import type { RenderResult, TransformParams } from '../types.js';
+import type { SchemaEngine } from '../../validate/index.js';
+import type { WireError } from './errors.js';
+
+/**
+ * Where a worker loads a transform from: its files on disk, never code sent across. For a
+ * watched transform these are the files of an immutable version snapshot, so every worker,
+ * even one started after a kill, compiles exactly the version the hash names.
+ */
+export interface TransformSource {
+  /** The main transform file (`*.xsl`, `*.xslt`, `*.hbs`). */
+  file: string;
+  /** Folder includes, imports and partials must stay inside (default: the main file's folder). */
+  root?: string;
+  /** XSLT engine (default `xslt-processor`). */
+  engine?: XsltEngineName;
+  /** Handlebars: the admin marked the template trusted. */
+  trusted?: boolean;
+}
+
+/** One instance a new transform version must render before it goes live. */
+export interface ProvingSample {
+  /** Short name for reports (`01-linux-virtio`). */
+  name: string;
+  /** The input file, for messages. */
+  file: string;
+  /** The input XML (instance.xml or a `<nic>` / `<volume>` stub). */
+  xml: string;
+  /** Expected libvirt XML, compared by meaning (whitespace, attribute order and number spelling ignored). */
+  expected?: string;
+  /** The expected file, for messages. */
+  expectedFile?: string;
+}
+
+export type SandboxTask =
+  | { kind: 'compile'; source: TransformSource }
+  | { kind: 'render'; source: TransformSource; hash: string; xml: string; file?: string; params: TransformParams }
+  | { kind: 'prove'; source: TransformSource; hash: string; sample: ProvingSample; params: TransformParams; schema?: SchemaEngine };
+
+export interface CompileReply {
+  kind: 'xslt' | 'handlebars';
+  file: string;
+  files: string[];
+  hash: string;
+}
+
+export interface ProveReply {
+  output: string;
+  warnings: string[];
+  /** Where the output differs from the expected XML, when one was given. */
+  difference?: { path: string; message: string };
+}
+
+export type TaskReply<T extends SandboxTask> = T extends { kind: 'compile' } ? CompileReply : T extends { kind: 'render' } ? RenderResult : ProveReply;
+
+export type ToWorker = { id: number; task: SandboxTask };
+export type FromWorker = { ready: true } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+
+/** What the pool hands a worker at start. */
+export interface WorkerConfig {
+  warmTransforms: number;
+  prewarmSchema: boolean;
+  schema?: SchemaEngine;
+}

@@ -1,0 +1,85 @@
+/**
+ * A sandbox worker: compiles transforms from their files, keeps them warm by hash and
+ * renders. It is disposable: the pool terminates it when a render runs past the time
+ * limit, and V8 ends it alone when it reaches its heap limit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { TransformError } from '../../errors.js';
+import { parseXml } from '../../xml/parse.js';
+import { diffXml } from '../../xml/compare.js';
+import { parseInstance } from '../../instance/parse.js';
+import { renderText } from '../../render/render.js';
+import { validateDomainXml } from '../../validate/index.js';
+import { loadTransform } from '../load.js';
+import type { CompiledTransform, RenderResult } from '../types.js';
+import { toWire } from './errors.js';
+import type { CompileReply, FromWorker, ProveReply, SandboxTask, ToWorker, TransformSource, WorkerConfig } from './protocol.js';
+
+const config = workerData as WorkerConfig;
+const port = parentPort!;
+
+// A transform reads nothing but its input: no engine may reach the network from here.
+globalThis.fetch = () => Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'network access is refused inside the transform sandbox'));
+
+const warm = new Map<string, CompiledTransform>();
+
+function remember(t: CompiledTransform): void {
+  warm.delete(t.hash);
+  warm.set(t.hash, t);
+  while (warm.size > config.warmTransforms) warm.delete(warm.keys().next().value!);
+}
+
+async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
+  const hit = warm.get(hash);
+  if (hit) {
+    remember(hit);
+    return hit;
+  }
+  const t = await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted });
+  if (t.hash !== hash) {
+    throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${t.hash.slice(0, 12)}); load it again`, { file: source.file });
+  }
+  remember(t);
+  return t;
+}
+
+async function run(task: SandboxTask): Promise<CompileReply | RenderResult | ProveReply> {
+  switch (task.kind) {
+    case 'compile': {
+      const t = await loadTransform(task.source.file, { root: task.source.root, engine: task.source.engine, trusted: task.source.trusted });
+      remember(t);
+      return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash };
+    }
+    case 'render': {
+      const t = await compiled(task.source, task.hash);
+      // The input is parsed strictly here too: a DOCTYPE (XXE, entity bombs) never reaches an engine.
+      const document = parseXml(task.xml, { file: task.file });
+      const instance = t.kind === 'handlebars' && document.documentElement?.nodeName === 'instance' ? parseInstance(task.xml, { file: task.file }) : undefined;
+      return t.render({ xml: task.xml, file: task.file, document, instance }, task.params);
+    }
+    case 'prove': {
+      const t = await compiled(task.source, task.hash);
+      const s = task.sample;
+      const r = await renderText(s.xml, { transform: t, file: s.file, params: task.params, schema: task.schema ?? config.schema });
+      let difference: ProveReply['difference'];
+      if (s.expected !== undefined) {
+        difference = diffXml(r.xml, s.expected, { numeric: true, ignoreComments: true }, ['rendered', s.expectedFile ?? 'expected']);
+      }
+      return { output: r.xml, warnings: r.warnings, difference };
+    }
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  run(m.task).then(
+    (value) => port.postMessage({ id: m.id, ok: true, value } satisfies FromWorker),
+    (e: unknown) => port.postMessage({ id: m.id, ok: false, error: toWire(e) } satisfies FromWorker),
+  );
+});
+
+if (config.prewarmSchema && config.schema !== false) {
+  const tiny = '<domain type="kvm"><name>warm</name><memory>65536</memory><os><type>hvm</type></os></domain>';
+  validateDomainXml(tiny, { schema: config.schema }).catch(() => undefined);
+}
+
+port.postMessage({ ready: true } satisfies FromWorker);

@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../engine/cli/main.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const GOOD = readFileSync(join(ROOT, 'samples', '01-linux-virtio', 'instance.xml'), 'utf8');
+const XSL = readFileSync(join(ROOT, 'transforms', 'libvirt.xsl'), 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'domforge-bad-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'domforge', ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+const lineOf = (text: string, needle: string) => {
+  const i = text.indexOf(needle);
+  assert.ok(i >= 0, `fixture contains ${needle}`);
+  return text.slice(0, i).split('\n').length;
+};
+
+interface Case {
+  name: string;
+  /** instance file name and text (default: the good instance). */
+  instance?: [string, string];
+  /** stylesheet text (default: the shipped one) and its file name. */
+  stylesheet?: [string, string];
+  /** Where the error must point: file name and line. */
+  at: { file: 'instance' | 'stylesheet' | 'output'; line?: number };
+  message: RegExp;
+}
+
+const sub = (from: string | RegExp, to: string) => GOOD.replace(from, to);
+const xsl = (from: string | RegExp, to: string) => {
+  const t = XSL.replace(from, to);
+  assert.notEqual(t, XSL, `stylesheet edit applies: ${from}`);
+  return t;
+};
+// Stylesheet edits are written as changes to the shipped transform, so each case is a realistic admin mistake.
+const withUnclosed = xsl('<memory unit="KiB">', '<memory unit="KiB"><broken>');
+const badXPath = xsl('<xsl:value-of select="name"/>', '<xsl:value-of select="name[["/>');
+const unknownXsl = xsl('<xsl:value-of select="name"/>', '<xsl:valueof select="name"/>');
+const missingTemplate = xsl('<xsl:call-template name="root-device"/>', '<xsl:call-template name="no-such-template"/>');
+const schemaViolation = xsl('<vcpu placement="static">', '<vcpu placement="sometimes">');
+const docFn = xsl('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'/etc/passwd\')"/>');
+const includeEscape = xsl('<xsl:output', '<xsl:include href="../../etc/x.xsl"/>\n  <xsl:output');
+const wrongRoot = XSL.replace(/<domain\b/g, '<vm').replace(/<\/domain>/g, '</vm>');
+const duplicateDisk = xsl('<xsl:for-each select="disks/diskPath">', '<xsl:for-each select="disks/diskPath[1]"><xsl:call-template name="disk"/></xsl:for-each>\n        <xsl:for-each select="disks/diskPath">');
+const terminate = xsl('<xsl:template match="/instance">', '<xsl:template match="/instance">\n    <xsl:message terminate="yes">refusing <xsl:value-of select="name"/> by policy</xsl:message>');
+
+const cases: Case[] = [
+  { name: 'malformed instance XML', instance: ['i.xml', sub('</cores>', '</core>')], at: { file: 'instance', line: lineOf(GOOD, '<cores>') }, message: /cores|core/ },
+  { name: 'missing name', instance: ['i.xml', sub(/<name>i-[^<]*<\/name>/, '')], at: { file: 'instance' }, message: /name/ },
+  { name: 'missing uuid', instance: ['i.xml', sub(/<uuid>[^<]*<\/uuid>/, '')], at: { file: 'instance' }, message: /uuid/ },
+  { name: 'missing memoryKB', instance: ['i.xml', sub(/<memoryKB>[^<]*<\/memoryKB>/, '')], at: { file: 'instance' }, message: /memoryKB/ },
+  { name: 'non-numeric cores', instance: ['i.xml', sub(/<cores>\d+/, '<cores>two')], at: { file: 'instance', line: lineOf(GOOD, '<cores>') }, message: /whole number/ },
+  { name: 'zero memory', instance: ['i.xml', sub(/<memoryKB>\d+/, '<memoryKB>0')], at: { file: 'instance', line: lineOf(GOOD, '<memoryKB>') }, message: /memoryKB/ },
+  { name: 'unknown platform', instance: ['i.xml', sub('platform="linux"', 'platform="plan9"')], at: { file: 'instance', line: lineOf(GOOD, 'platform="linux"') }, message: /plan9/ },
+  { name: 'unknown hypervisor', instance: ['i.xml', sub('type="kvm"', 'type="vmware"')], at: { file: 'instance', line: lineOf(GOOD, '<hypervisor') }, message: /vmware/ },
+  { name: 'kernel under /dev/', instance: ['i.xml', sub('<ramdiskId/>', '<ramdiskId/>\n  <kernel>/dev/sda1</kernel>')], at: { file: 'instance' }, message: /kernel/ },
+  { name: 'malformed MAC', instance: ['i.xml', sub(/mac="[^"]+"/, 'mac="d0:0d:zz:00:00:01"')], at: { file: 'instance' }, message: /mac|MAC/ },
+  { name: 'malformed uuid', instance: ['i.xml', sub(/<uuid>[^<]*<\/uuid>/, '<uuid>not-a-uuid</uuid>')], at: { file: 'instance', line: lineOf(GOOD, '<uuid>') }, message: /uuid/ },
+  { name: 'bad boolean', instance: ['i.xml', sub('virtioRoot="true"', 'virtioRoot="yes"')], at: { file: 'instance' }, message: /true or false/ },
+  { name: 'wrong root element', instance: ['i.xml', '<domain type="kvm"><name>x</name></domain>\n'], at: { file: 'instance', line: 1 }, message: /<instance>/ },
+  { name: 'empty instance file', instance: ['i.xml', ''], at: { file: 'instance' }, message: /./ },
+  { name: 'external entity (XXE)', instance: ['i.xml', '<?xml version="1.0"?>\n<!DOCTYPE instance [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<instance>&x;</instance>\n'], at: { file: 'instance', line: 2 }, message: /DOCTYPE/ },
+  { name: 'billion laughs', instance: ['i.xml', '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n<instance>&lol2;</instance>\n'], at: { file: 'instance', line: 2 }, message: /DOCTYPE/ },
+  { name: 'JSON description with a string for cores', instance: ['i.json', JSON.stringify({ name: 'i-1', uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000001', cores: 'four', memoryKB: 1024, hypervisor: { type: 'kvm' }, os: { platform: 'linux' } }, null, 2)], at: { file: 'instance', line: 4 }, message: /cores/ },
+  { name: 'stylesheet with an unclosed tag', stylesheet: ['t.xsl', withUnclosed], at: { file: 'stylesheet' }, message: /broken|memory|end tag|close/i },
+  { name: 'stylesheet with a bad XPath', stylesheet: ['t.xsl', badXPath], at: { file: 'stylesheet', line: lineOf(badXPath, 'name[[') }, message: /XPath|name\[\[/ },
+  { name: 'stylesheet with an unknown xsl element', stylesheet: ['t.xsl', unknownXsl], at: { file: 'stylesheet', line: lineOf(unknownXsl, 'xsl:valueof') }, message: /valueof/ },
+  { name: 'call-template of a missing template', stylesheet: ['t.xsl', missingTemplate], at: { file: 'stylesheet', line: lineOf(missingTemplate, 'no-such-template') }, message: /no-such-template/ },
+  { name: 'xsl:message terminate', stylesheet: ['t.xsl', terminate], at: { file: 'stylesheet', line: lineOf(terminate, 'terminate="yes">refusing') }, message: /refusing i-0a000001 by policy/ },
+  { name: 'document() is refused', stylesheet: ['t.xsl', docFn], at: { file: 'stylesheet', line: lineOf(docFn, 'document(') }, message: /document\(\)/ },
+  { name: 'include outside the transforms folder', stylesheet: ['t.xsl', includeEscape], at: { file: 'stylesheet', line: lineOf(includeEscape, 'xsl:include') }, message: /refused/ },
+  { name: 'output that violates libvirt\'s schema', stylesheet: ['t.xsl', schemaViolation], at: { file: 'output' }, message: /placement|vcpu/ },
+  { name: 'output with the wrong root element', stylesheet: ['t.xsl', wrongRoot], at: { file: 'output', line: 1 }, message: /<vm>.*<domain>/ },
+  { name: 'output with the root disk twice fails the semantic check', stylesheet: ['t.xsl', duplicateDisk], at: { file: 'output' }, message: /vda/ },
+  { name: 'transform of an unknown kind', stylesheet: ['t.txt', XSL], at: { file: 'stylesheet' }, message: /\*\.xsl/ },
+  { name: 'instance file that does not exist', instance: ['missing.xml', '\u0000'], at: { file: 'instance' }, message: /cannot read/ },
+];
+
+for (const c of cases) {
+  test(`bad input: ${c.name} → exit 1, file:line on stderr, no output written`, async () => {
+    const caseDir = mkdtempSync(join(dir, 'case-'));
+    const instance = join(caseDir, c.instance?.[0] ?? 'instance.xml');
+    if (c.instance?.[1] !== '\u0000') writeFileSync(instance, c.instance?.[1] ?? GOOD);
+    const args = ['render', '--instance', instance, '--out', join(caseDir, 'libvirt.xml')];
+    let stylesheet: string | undefined;
+    if (c.stylesheet) {
+      stylesheet = join(caseDir, c.stylesheet[0]);
+      writeFileSync(stylesheet, c.stylesheet[1]);
+      args.push('--transform', stylesheet);
+    }
+    const r = await cli(args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    const first = r.stderr.split('\n')[0];
+    const file = c.at.file === 'instance' ? instance : stylesheet!;
+    if (c.at.file === 'output') assert.match(first, new RegExp(`^domforge: ${escape(stylesheet!)} \\(output for ${escape(instance)}\\)(:\\d+)*: `));
+    else if (c.at.line !== undefined) assert.match(first, new RegExp(`^domforge: ${escape(file)}:${c.at.line}(:\\d+)?: `), first);
+    else assert.match(first, new RegExp(`^domforge: ${escape(file)}(:\\d+)*: `), first);
+    assert.match(r.stderr, c.message);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    // Nothing written: not the output, not a temporary file beside it.
+    assert.deepEqual(readdirSync(caseDir).filter((f) => f !== c.instance?.[0] && f !== 'instance.xml' && f !== c.stylesheet?.[0]), []);
+    assert.equal(existsSync(join(caseDir, 'libvirt.xml')), false);
+  });
+}
+
+test('the bad-input suite has at least 25 cases', () => assert.ok(cases.length >= 25, String(cases.length)));
+
+test('usage errors exit 2', async () => {
+  assert.equal((await cli(['render'])).code, 2);
+  assert.equal((await cli(['render', '--instance', 'x.xml', '--engine', 'saxon'])).code, 2);
+  assert.equal((await cli(['render', '--instance', 'x.xml', '--param', 'novalue'])).code, 2);
+  assert.equal((await cli(['no-such-command'])).code, 2);
+});
+
+test('--json reports the error as one JSON object with file, line and code', async () => {
+  const f = join(dir, 'json-bad.xml');
+  writeFileSync(f, sub(/<cores>\d+/, '<cores>two'));
+  const r = await cli(['render', '--instance', f, '--json']);
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.stderr) as { error: { code: string; file: string; line: number; path: string } };
+  assert.deepEqual([j.error.code, j.error.file, j.error.line, j.error.path], ['INSTANCE_INVALID', f, lineOf(GOOD, '<cores>'), '/instance/cores']);
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

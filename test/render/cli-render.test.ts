@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { runCli } from '../../engine/cli/main.js';
+import { diffXml, parseXml } from '../../engine/index.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const SAMPLE = join(ROOT, 'samples', '01-linux-virtio');
+const dir = mkdtempSync(join(tmpdir(), 'domforge-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'domforge', ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+test('render prints the validated libvirt XML to stdout', async () => {
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.equal(diffXml(readFileSync(join(SAMPLE, 'libvirt.xml'), 'utf8'), r.stdout), undefined);
+});
+
+test('--out writes the file (and nothing else) and prints nothing', async () => {
+  const out = join(dir, 'out', 'libvirt.xml');
+  execFileSync('mkdir', ['-p', join(dir, 'out')]);
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(readdirSync(join(dir, 'out')), ['libvirt.xml']);
+  assert.equal(diffXml(readFileSync(join(SAMPLE, 'libvirt.xml'), 'utf8'), readFileSync(out, 'utf8')), undefined);
+  assert.ok(statSync(out).size > 0);
+});
+
+test('--param reaches the stylesheet like xsltproc --stringparam', async () => {
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--param', 'diskCache=writeback']);
+  assert.equal(r.code, 0, r.stderr);
+  const caches = [...parseXml(r.stdout).getElementsByTagName('driver')].map((d) => d.getAttribute('cache'));
+  assert.deepEqual(caches, ['writeback', 'writeback']);
+  const ref = execFileSync('xsltproc', ['--stringparam', 'diskCache', 'writeback', join(ROOT, 'transforms', 'libvirt.xsl'), join(SAMPLE, 'instance.xml')], { encoding: 'utf8' });
+  assert.equal(diffXml(ref, r.stdout), undefined);
+});
+
+test('--diff shows a readable unified diff against an earlier libvirt.xml, or says there is none', async () => {
+  const same = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--diff', join(SAMPLE, 'libvirt.xml')]);
+  assert.equal(same.code, 0);
+  assert.match(same.stdout, /^no differences from /);
+  const earlier = join(dir, 'earlier.xml');
+  writeFileSync(earlier, readFileSync(join(SAMPLE, 'libvirt.xml'), 'utf8').replace('<vcpu placement="static">2</vcpu>', '<vcpu placement="static">1</vcpu>'));
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--diff', earlier]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^--- ${earlier.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+  assert.match(r.stdout, /^-  <vcpu placement="static">1<\/vcpu>$/m);
+  assert.match(r.stdout, /^\+  <vcpu placement="static">2<\/vcpu>$/m);
+  assert.equal(r.stdout.split('\n').filter((l) => /^[-+][^-+]/.test(l)).length, 2, r.stdout);
+});
+
+test('--json gives the XML, the transform hash and the input kind', async () => {
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { input: { kind: string }; transform: { kind: string; hash: string; engine: string }; validated: boolean; xml: string };
+  assert.equal(j.input.kind, 'instance');
+  assert.equal(j.transform.kind, 'xslt');
+  assert.match(j.transform.hash, /^[0-9a-f]{64}$/);
+  assert.equal(j.transform.engine, 'xslt-processor');
+  assert.equal(j.validated, true);
+  assert.ok(j.xml.startsWith('<domain'));
+});
+
+test('--engine libxslt renders the same tree through xsltproc', async () => {
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--engine', 'libxslt', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { xml: string; transform: { engine: string } };
+  assert.equal(j.transform.engine, 'libxslt');
+  assert.equal(diffXml(readFileSync(join(SAMPLE, 'libvirt.xml'), 'utf8'), j.xml), undefined);
+});
+
+test('a JSON instance description renders like its instance.xml', async () => {
+  const f = join(dir, 'inst.json');
+  writeFileSync(
+    f,
+    JSON.stringify({
+      name: 'i-json0001',
+      uuid: '0b8e2c55-3d4f-4a1b-8c9d-112233445566',
+      cores: 1,
+      memoryKB: 524288,
+      hypervisor: { type: 'kvm' },
+      os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
+      disks: { diskPaths: [{ path: '/var/lib/domforge/i-json0001/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
+      nics: [{ mac: '52:54:00:12:34:56', bridgeDeviceName: 'br0' }],
+    }),
+  );
+  const r = await cli(['render', '--instance', f]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = parseXml(r.stdout);
+  assert.equal(doc.getElementsByTagName('name')[0].textContent, 'i-json0001');
+  assert.equal(doc.getElementsByTagName('mac')[0].getAttribute('address'), '52:54:00:12:34:56');
+});
+
+test('--check-paths refuses a domain whose disks are not on this host', async () => {
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--check-paths']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /euca-i-0a000001-root/);
+});
+
+test('every command has --help', async () => {
+  for (const c of ['render', 'configdrive', 'kvp']) {
+    const r = await cli([c, '--help']);
+    assert.equal(r.code, 0, c);
+    assert.match(r.stdout, /Usage: domforge /);
+  }
+});

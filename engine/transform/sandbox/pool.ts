@@ -74,10 +74,23 @@ export class TransformSandbox {
   }
 
   /** Runs one task on the first free worker (preferring one that has its transform warm). */
-  run<T extends SandboxTask>(task: T, label: TaskLabel): Promise<TaskReply<T>> {
+  run<T extends SandboxTask>(task: T, label: TaskLabel, signal?: AbortSignal): Promise<TaskReply<T>> {
     if (this.closed) return Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox is closed', { file: label.file }));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject });
+      const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject };
+      if (signal) {
+        // A task not yet started is dropped when the caller no longer needs it; a running one finishes.
+        const drop = () => {
+          const i = this.queue.indexOf(job);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          reject(new TransformError('TRANSFORM_RUNTIME', 'the render was cancelled before it started', { file: label.file, cause: signal.reason }));
+          this.refresh();
+        };
+        this.queue.push(job);
+        if (signal.aborted) return drop();
+        signal.addEventListener('abort', drop, { once: true });
+      } else this.queue.push(job);
       this.dispatch();
     });
   }

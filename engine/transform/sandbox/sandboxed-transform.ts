@@ -45,8 +45,8 @@ export class SandboxedTransform implements CompiledTransform {
   }
 
   /** Renders one sample in the sandbox, validates the output and compares it with the expected XML. */
-  prove(sample: ProvingSample, params: TransformParams = {}): Promise<ProveReply> {
-    return this.sandbox.run({ kind: 'prove', source: this.source, hash: this.hash, sample, params, schema: this.sandbox.options.schema }, this.label(sample.file));
+  prove(sample: ProvingSample, params: TransformParams = {}, signal?: AbortSignal): Promise<ProveReply> {
+    return this.sandbox.run({ kind: 'prove', source: this.source, hash: this.hash, sample, params, schema: this.sandbox.options.schema }, this.label(sample.file), signal);
   }
 
   private label(input?: string): TaskLabel {

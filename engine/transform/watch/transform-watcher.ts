@@ -1,0 +1,342 @@
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { watch, type FSWatcher } from 'chokidar';
+import { DomforgeError, TransformError, UsageError } from '../../errors.js';
+import { TransformSandbox } from '../sandbox/pool.js';
+import type { SandboxOptions } from '../sandbox/options.js';
+import type { SandboxedTransform } from '../sandbox/sandboxed-transform.js';
+import type { ProvingSample, TransformSource } from '../sandbox/protocol.js';
+import type { TransformParams } from '../types.js';
+import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
+import { proveTransform, type SampleOutcome } from './prove.js';
+import { loadProvingSet } from './proving-set.js';
+import { dropSnapshot, isEditorNoise, snapshotFolder, type Snapshot } from './snapshot.js';
+import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
+
+/** domforge's own samples (`samples/` of the package): the proving set when none is given. */
+export const DEFAULT_PROVING_SET = fileURLToPath(new URL('../../../../samples/', import.meta.url));
+
+export interface TransformWatcherOptions {
+  /** The transforms folder. Everything in it is watched: the main file, includes, partials. */
+  dir: string;
+  /** The main transform, relative to `dir`. Default `libvirt.xsl`. */
+  main?: string;
+  /**
+   * The instances a new version must render: a folder (see loadProvingSet) or samples.
+   * Default: domforge's `samples/`.
+   */
+  provingSet?: string | readonly ProvingSample[];
+  /**
+   * Compare each output with the sample's expected XML where one is given. Default: true
+   * for a proving set you give, false for domforge's own samples (whose expected files
+   * are the stock transform's output, which an admin's edit is meant to change).
+   */
+  compareExpected?: boolean;
+  /** The instances running on the node now (supplied by the controller): proved too. */
+  runningInstances?: () => readonly ProvingSample[] | Promise<readonly ProvingSample[]>;
+  /**
+   * Where versions are kept: `versions.jsonl` (one line per activated version) and a copy
+   * of the folder per version under `snapshots/`. Default: a temporary folder removed by
+   * `close()`, so give one to keep the history across restarts.
+   */
+  versionsDir?: string;
+  /** Quiet time after the last file-system event before a check starts, in ms. Default 50. */
+  debounceMs?: number;
+  /** A sandbox to share, or options for the watcher's own (closed with the watcher). */
+  sandbox?: TransformSandbox | SandboxOptions;
+  /** Parameters passed to the transform when proving. */
+  params?: TransformParams;
+  /** XSLT engine (default `xslt-processor`). */
+  engine?: TransformSource['engine'];
+  /** Handlebars: the admin marked the template trusted. */
+  trusted?: boolean;
+}
+
+/** The version renders use now: always one consistent set of files. */
+export interface ActiveTransform {
+  transform: SandboxedTransform;
+  version: TransformVersion;
+}
+
+/**
+ * Watches an admin's transforms folder and keeps the last good version live. On a change,
+ * once writes have settled: copy the folder to an immutable snapshot → compile it in the
+ * sandbox (strict parse, static checks) → render, validate and compare every sample of the
+ * proving set in the sandbox → only if all pass, swap the active version in one assignment.
+ * Otherwise the previous version stays active and a `rejected` event names the file, line
+ * and sample at fault.
+ */
+export class TransformWatcher {
+  private readonly hub = new WatchEventHub();
+  private readonly dir: string;
+  private readonly main: string;
+  private readonly debounceMs: number;
+  private readonly ownSandbox: boolean;
+  readonly sandbox: TransformSandbox;
+  private versionsDir = '';
+  private tempVersions = false;
+  private fsWatcher?: FSWatcher;
+  private current?: ActiveTransform;
+  private currentSnapshot?: string;
+  private lastRejected?: string;
+  private readonly recorded = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private loop?: Promise<void>;
+  private pending = false;
+  private lastEventAt?: number;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: TransformWatcherOptions) {
+    if (!options?.dir) throw new UsageError('Expected `dir` to be the transforms folder, got `undefined`');
+    this.dir = resolve(options.dir);
+    this.main = options.main ?? 'libvirt.xsl';
+    if (isAbsolute(this.main) || this.main.split(/[\\/]/).includes('..')) throw new UsageError(`Expected \`main\` to be a file name inside the transforms folder, got \`${this.main}\``);
+    this.debounceMs = options.debounceMs ?? 50;
+    if (!Number.isInteger(this.debounceMs) || this.debounceMs < 0) throw new UsageError(`Expected \`debounceMs\` to be a non-negative integer, got \`${String(options.debounceMs)}\``);
+    this.ownSandbox = !(options.sandbox instanceof TransformSandbox);
+    this.sandbox = options.sandbox instanceof TransformSandbox ? options.sandbox : new TransformSandbox({ prewarmSchema: true, ...options.sandbox });
+  }
+
+  on<K extends keyof WatchEvents>(name: K, fn: WatchListener<K>): () => void {
+    return this.hub.on(name, fn);
+  }
+
+  onAny(fn: (e: WatchEvent) => void): () => void {
+    return this.hub.onAny(fn);
+  }
+
+  /**
+   * Proves the version on disk and starts watching. When it fails and the version log holds
+   * an earlier good version, that one is proved again and restored. Resolves once watching.
+   */
+  async start(): Promise<this> {
+    const st = await stat(this.dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new UsageError(`the transforms folder ${this.dir} does not exist or is not a folder`);
+    if (this.options.versionsDir) this.versionsDir = resolve(this.options.versionsDir);
+    else {
+      this.versionsDir = await mkdtemp(join(tmpdir(), 'domforge-transform-versions-'));
+      this.tempVersions = true;
+    }
+    await mkdir(join(this.versionsDir, 'snapshots'), { recursive: true });
+    for (const v of await readTransformVersions(this.versionsDir)) this.recorded.add(v.snapshot);
+    const store = this.versionsDir;
+    this.fsWatcher = watch(this.dir, {
+      ignoreInitial: true,
+      ignored: (path: string) => path !== this.dir && (isEditorNoise(basename(path)) || path === store || path.startsWith(store + sep)),
+    });
+    this.fsWatcher.on('all', () => this.changed());
+    this.fsWatcher.on('error', (e: unknown) => this.emitError(e));
+    await new Promise<void>((r) => this.fsWatcher!.once('ready', () => r()));
+    this.kick();
+    await this.settled();
+    if (!this.current) await this.restore();
+    return this;
+  }
+
+  /** The active version, or undefined while none has passed. Read it once per launch. */
+  active(): ActiveTransform | undefined {
+    return this.current;
+  }
+
+  /** The active transform; TRANSFORM_RUNTIME when no version has passed its proof yet. */
+  transform(): SandboxedTransform {
+    if (!this.current) throw new TransformError('TRANSFORM_RUNTIME', 'no version of the transform has passed its proof yet', { file: join(this.dir, this.main) });
+    return this.current.transform;
+  }
+
+  /** Every version activated so far, as recorded in the version log (oldest first). */
+  versions(): Promise<TransformVersion[]> {
+    return readTransformVersions(this.versionsDir);
+  }
+
+  /** Resolves when no change is waiting for its debounce and no check is running. */
+  settled(): Promise<void> {
+    if (!this.timer && !this.loop) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.fsWatcher?.close();
+    await this.loop;
+    if (this.ownSandbox) await this.sandbox.close();
+    if (this.tempVersions) await rm(this.versionsDir, { recursive: true, force: true });
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private changed(): void {
+    if (this.closed) return;
+    this.lastEventAt = performance.now();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, this.debounceMs);
+  }
+
+  /** Runs checks one after another until no change is pending. */
+  private kick(): void {
+    if (this.loop) {
+      this.pending = true;
+      return;
+    }
+    this.loop = (async () => {
+      do {
+        this.pending = false;
+        await this.check().catch((e: unknown) => this.emitError(e));
+      } while (this.pending && !this.closed);
+    })().finally(() => {
+      this.loop = undefined;
+      if (!this.timer) for (const w of this.idleWaiters.splice(0)) w();
+    });
+  }
+
+  private async check(): Promise<void> {
+    const t0 = performance.now();
+    const since = this.lastEventAt;
+    const snap = await snapshotFolder(this.dir, join(this.versionsDir, 'snapshots'));
+    if (snap.id === this.currentSnapshot || snap.id === this.lastRejected) return;
+    const outcome = await this.evaluate(snap);
+    if (this.closed) return;
+    if ('error' in outcome) {
+      this.lastRejected = snap.id;
+      if (!this.recorded.has(basename(snap.dir)) && snap.dir !== this.current?.transform.source.root) await dropSnapshot(snap);
+      this.emitRejected(outcome.error, outcome.hash, outcome.sample, t0, since);
+      return;
+    }
+    const { transform, samples } = outcome;
+    if (transform.hash === this.current?.transform.hash) {
+      // Only files the transform does not use changed: the active version stays as it is.
+      this.currentSnapshot = snap.id;
+      if (snap.dir !== this.current.transform.source.root) await dropSnapshot(snap);
+      return;
+    }
+    const version: TransformVersion = { hash: transform.hash, snapshot: basename(snap.dir), main: this.main, files: snap.files, activatedAt: new Date().toISOString(), samples };
+    await recordVersion(this.versionsDir, version).catch((e: unknown) => this.emitError(e));
+    this.recorded.add(version.snapshot);
+    this.activate({ transform, version }, snap.id, t0, since);
+  }
+
+  /** Compiles a snapshot in the sandbox and proves it on every sample. */
+  private async evaluate(snap: Snapshot): Promise<{ transform: SandboxedTransform; samples: number } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
+    if (!snap.files.includes(this.main)) {
+      return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} is missing from the transforms folder`, { file: join(this.dir, this.main) }) };
+    }
+    let transform: SandboxedTransform;
+    try {
+      transform = await this.sandbox.load(join(snap.dir, this.main), { root: snap.dir, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted });
+    } catch (e) {
+      return { error: asDomforgeError(e, join(this.dir, this.main)) };
+    }
+    if (transform.hash === this.current?.transform.hash) return { transform, samples: 0 };
+    let samples: ProvingSample[];
+    try {
+      samples = await this.samples();
+    } catch (e) {
+      return { error: asDomforgeError(e, join(this.dir, this.main)), hash: transform.hash };
+    }
+    const report = await proveTransform(transform, samples, this.options.params);
+    if (report.failure) return { error: report.failure.error!, hash: transform.hash, sample: report.failure };
+    return { transform, samples: samples.length };
+  }
+
+  private async samples(): Promise<ProvingSample[]> {
+    const given = this.options.provingSet ?? DEFAULT_PROVING_SET;
+    const compare = this.options.compareExpected ?? this.options.provingSet !== undefined;
+    const fromSet = typeof given === 'string' ? await loadProvingSet(given) : [...given];
+    const running = this.options.runningInstances ? await this.options.runningInstances() : [];
+    const all = [...fromSet, ...running];
+    return compare ? all : all.map(({ expected: _e, expectedFile: _f, ...s }) => s);
+  }
+
+  /** At start, when the files on disk fail: the last recorded version, if it still passes. */
+  private async restore(): Promise<void> {
+    const last = (await readTransformVersions(this.versionsDir)).at(-1);
+    if (!last || this.closed) return;
+    const dir = join(this.versionsDir, 'snapshots', last.snapshot);
+    if (!(await stat(dir).catch(() => undefined))) return;
+    const t0 = performance.now();
+    try {
+      const transform = await this.sandbox.load(join(dir, last.main), { root: dir, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted });
+      const report = await proveTransform(transform, await this.samples(), this.options.params);
+      if (!report.ok || transform.hash !== last.hash) return;
+      this.activate({ transform, version: { ...last, restored: true } }, undefined, t0, undefined, true);
+    } catch (e) {
+      this.emitError(e);
+    }
+  }
+
+  /** The swap: one assignment, so a reader sees the old version or the new one, never a mix. */
+  private activate(next: ActiveTransform, snapshotId: string | undefined, t0: number, since: number | undefined, restored = false): void {
+    const previous = this.current;
+    this.current = next;
+    this.currentSnapshot = snapshotId;
+    this.lastRejected = undefined;
+    const now = performance.now();
+    this.hub.emit({
+      type: 'activated',
+      hash: next.transform.hash,
+      previousHash: previous?.transform.hash,
+      file: next.transform.file,
+      files: [...next.transform.files],
+      samples: next.version.samples,
+      durationMs: round(now - t0),
+      sinceChangeMs: since === undefined ? undefined : round(now - since),
+      restored: restored || undefined,
+      version: next.version,
+      at: new Date().toISOString(),
+    });
+  }
+
+  private emitRejected(error: DomforgeError, hash: string | undefined, sample: SampleOutcome | undefined, t0: number, since: number | undefined): void {
+    const now = performance.now();
+    this.hub.emit({
+      type: 'rejected',
+      hash,
+      activeHash: this.current?.transform.hash,
+      code: error.code,
+      file: error.file,
+      line: error.line,
+      column: error.column,
+      path: error.path,
+      sample: sample?.sample,
+      sampleFile: sample?.file,
+      message: error.fullMessage,
+      durationMs: round(now - t0),
+      sinceChangeMs: since === undefined ? undefined : round(now - since),
+      at: new Date().toISOString(),
+    });
+  }
+
+  private emitError(e: unknown): void {
+    const err = asDomforgeError(e, this.dir);
+    this.hub.emit({ type: 'error', code: err.code, message: err.fullMessage, file: err.file, at: new Date().toISOString() });
+  }
+}
+
+/** Creates a watcher and starts it (see TransformWatcher.start). */
+export async function watchTransforms(options: TransformWatcherOptions, listen?: (e: WatchEvent) => void): Promise<TransformWatcher> {
+  const w = new TransformWatcher(options);
+  if (listen) w.onAny(listen);
+  try {
+    return await w.start();
+  } catch (e) {
+    await w.close();
+    throw e;
+  }
+}
+
+function asDomforgeError(e: unknown, file: string): DomforgeError {
+  return e instanceof DomforgeError ? e : new TransformError('TRANSFORM_RUNTIME', String((e as Error)?.message ?? e), { file, cause: e });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

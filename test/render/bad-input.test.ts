@@ -76,7 +76,7 @@ const cases: Case[] = [
   { name: 'stylesheet with an unknown xsl element', stylesheet: ['t.xsl', unknownXsl], at: { file: 'stylesheet', line: lineOf(unknownXsl, 'xsl:valueof') }, message: /valueof/ },
   { name: 'call-template of a missing template', stylesheet: ['t.xsl', missingTemplate], at: { file: 'stylesheet', line: lineOf(missingTemplate, 'no-such-template') }, message: /no-such-template/ },
   { name: 'xsl:message terminate', stylesheet: ['t.xsl', terminate], at: { file: 'stylesheet', line: lineOf(terminate, 'terminate="yes">refusing') }, message: /refusing i-0a000001 by policy/ },
-  { name: 'document() is refused', stylesheet: ['t.xsl', docFn], at: { file: 'stylesheet', line: lineOf(docFn, 'document(') }, message: /document\(\)/ },
+  { name: 'document() is refused', stylesheet: ['t.xsl', docFn], at: { file: 'stylesheet', line: lineOf(docFn, 'document(') }, message: /document\(.*refused/ },
   { name: 'include outside the transforms folder', stylesheet: ['t.xsl', includeEscape], at: { file: 'stylesheet', line: lineOf(includeEscape, 'xsl:include') }, message: /refused/ },
   { name: 'output that violates libvirt\'s schema', stylesheet: ['t.xsl', schemaViolation], at: { file: 'output' }, message: /placement|vcpu/ },
   { name: 'output with the wrong root element', stylesheet: ['t.xsl', wrongRoot], at: { file: 'output', line: 1 }, message: /<vm>.*<domain>/ },

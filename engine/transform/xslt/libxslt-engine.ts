@@ -3,6 +3,7 @@ import { TransformError } from '../../errors.js';
 import { terminateError } from './error-map.js';
 import type { Stylesheet } from './stylesheet.js';
 import type { RenderResult, TransformParams } from '../types.js';
+import type { XsltEngine } from './engine.js';
 
 export interface LibxsltOptions {
   /** The xsltproc binary (default `xsltproc` on PATH). */
@@ -18,8 +19,8 @@ export interface LibxsltOptions {
  * (xsltproc sometimes exits 0 after those), is a failure; other stderr lines are
  * `xsl:message` output and become warnings.
  */
-export class LibxsltEngine {
-  readonly name = 'libxslt';
+export class LibxsltEngine implements XsltEngine {
+  readonly name = 'libxslt' as const;
   constructor(
     private readonly sheet: Stylesheet,
     private readonly options: LibxsltOptions = {},

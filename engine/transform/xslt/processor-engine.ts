@@ -1,6 +1,8 @@
 import { Xslt, XmlParser, type XDocument } from 'xslt-processor';
 import { TransformError } from '../../errors.js';
 import { preprocessForXsltProcessor } from './preprocess.js';
+import { applyProcessorPatches } from './processor-patches.js';
+import type { XsltEngine } from './engine.js';
 import { mapRuntimeError, terminateError } from './error-map.js';
 import type { Stylesheet } from './stylesheet.js';
 import type { RenderResult, TransformParams } from '../types.js';
@@ -42,18 +44,19 @@ export function stripProlog(xml: string): string {
 }
 
 /** The in-process engine: xslt-processor with domforge's fixes around it. */
-export class XsltProcessorEngine {
-  readonly name = 'xslt-processor';
+export class XsltProcessorEngine implements XsltEngine {
+  readonly name = 'xslt-processor' as const;
   private readonly parser = new XmlParser();
   private readonly styleDoc: XDocument;
   private readonly modules = new Map<string, string>();
   readonly rewrites: number;
 
   constructor(private readonly sheet: Stylesheet) {
-    const pre = preprocessForXsltProcessor(sheet.main.doc);
+    applyProcessorPatches();
+    const pre = preprocessForXsltProcessor(sheet.main.doc, sheet);
     this.rewrites = pre.rewrites;
     this.styleDoc = this.parser.xmlParse(pre.text);
-    for (const [key, mod] of sheet.modules) this.modules.set(key, preprocessForXsltProcessor(mod.doc).text);
+    for (const [key, mod] of sheet.modules) this.modules.set(key, preprocessForXsltProcessor(mod.doc, sheet).text);
   }
 
   async render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {
@@ -80,8 +83,52 @@ export class XsltProcessorEngine {
       if (e instanceof TerminateSignal) throw terminateError(this.sheet, e.text, this.name);
       throw mapRuntimeError(this.sheet, e, this.name);
     }
-    return { output, warnings, engine: this.name };
+    return { output: escapeAttributeWhitespace(output), warnings, engine: this.name };
   }
+}
+
+/**
+ * Writes tab, line feed and carriage return inside attribute values as character
+ * references. xslt-processor's serializer writes them raw, and a parser then reads them
+ * as spaces (attribute-value normalisation, XML 1.0 §3.3.3): `&#10;` in a value would
+ * silently become a space. libxslt writes `&#9;`, `&#10;`, `&#13;`.
+ */
+export function escapeAttributeWhitespace(xml: string): string {
+  if (!/[\t\n\r]/.test(xml)) return xml;
+  let out = '';
+  let i = 0;
+  while (i < xml.length) {
+    const lt = xml.indexOf('<', i);
+    if (lt < 0) break;
+    out += xml.slice(i, lt);
+    const skip = (open: string, close: string): boolean => {
+      if (!xml.startsWith(open, lt)) return false;
+      const end = xml.indexOf(close, lt + open.length);
+      const stop = end < 0 ? xml.length : end + close.length;
+      out += xml.slice(lt, stop);
+      i = stop;
+      return true;
+    };
+    if (skip('<!--', '-->') || skip('<![CDATA[', ']]>') || skip('<?', '?>') || skip('<!', '>')) continue;
+    // A start or end tag: whitespace inside quoted values is escaped.
+    let j = lt;
+    let quote: string | undefined;
+    for (; j < xml.length; j++) {
+      const c = xml[j]!;
+      if (quote) {
+        if (c === quote) quote = undefined;
+        else if (c === '\t' || c === '\n' || c === '\r') {
+          out += c === '\t' ? '&#9;' : c === '\n' ? '&#10;' : '&#13;';
+          continue;
+        }
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === '>') break;
+      out += c;
+    }
+    out += '>';
+    i = j + 1;
+  }
+  return out + xml.slice(i);
 }
 
 function attr(node: unknown, name: string): string | undefined {

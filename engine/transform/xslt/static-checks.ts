@@ -1,10 +1,16 @@
+import { isAbsolute, relative, resolve, dirname } from 'node:path';
 import { TransformError, XmlForbiddenError } from '../../errors.js';
-import { lineOf, columnOf, type Element } from '../../xml/parse.js';
+import { lineOf, columnOf, NODE, type Element } from '../../xml/parse.js';
 import { XPath } from 'xslt-processor';
 import { XSL_NS, XSLT10_ELEMENTS, XPATH_ATTRIBUTES } from './constants.js';
 import { allElements, type Stylesheet, type StylesheetModule } from './stylesheet.js';
+import { avtParts } from './preprocess.js';
 
-/** A construct the in-process engine is known to get wrong; the differential guard pins such stylesheets to libxslt. */
+/**
+ * A construct xslt-processor is known to get wrong (measured against libxslt on the
+ * probes) and domforge does not rewrite. A stylesheet with one renders with libxslt
+ * under `--engine auto`, and is refused under `--engine xslt-processor`.
+ */
 export interface EngineCaveat {
   feature: string;
   file: string;
@@ -16,28 +22,45 @@ export interface StaticReport {
   /** Parameter names declared by the main stylesheet (`xsl:param` at top level). */
   params: string[];
   caveats: EngineCaveat[];
+  /** The stylesheet's `xsl:output method` (default `xml`). */
+  outputMethod: string;
 }
 
 const xpath = new XPath();
 
 /**
- * Compile-time checks with file:line, before any engine sees the stylesheet:
- * unknown `xsl:` elements, XPath syntax, `call-template` targets, `document()` (refused:
- * a transform reads nothing but its input), and constructs the in-process engine is
+ * Compile-time checks with file:line, before any engine sees the stylesheet: unknown
+ * `xsl:` elements, XPath syntax, `call-template` targets (across includes and imports),
+ * variable references that nothing declares, `document()` (only a literal relative path
+ * inside the transforms folder, or `''`), and the constructs the in-process engine is
  * known to mishandle (reported as caveats).
  */
 export function checkStylesheet(sheet: Stylesheet): StaticReport {
   const mods: StylesheetModule[] = [sheet.main, ...new Set(sheet.modules.values())];
   const namedTemplates = new Set<string>();
+  const declared = new Set<string>();
+  const literalAttrNames = new Set<string>();
   const params: string[] = [];
   const caveats: EngineCaveat[] = [];
+  let usesApplyTemplates = false;
+  let outputMethod = 'xml';
   for (const m of mods) {
     const root = m.doc.documentElement!;
-    const version = Number(root.getAttribute('version') ?? '1.0');
     for (const el of allElements(m.doc)) {
-      if (el.namespaceURI === XSL_NS && el.localName === 'template' && el.getAttribute('name')) namedTemplates.add(el.getAttribute('name')!);
-      if (m === sheet.main && el.namespaceURI === XSL_NS && el.localName === 'param' && el.parentNode === root) params.push(el.getAttribute('name') ?? '');
+      if (el.namespaceURI === XSL_NS) {
+        if (el.localName === 'template' && el.getAttribute('name')) namedTemplates.add(el.getAttribute('name')!);
+        if (el.localName === 'variable' || el.localName === 'param') declared.add(el.getAttribute('name') ?? '');
+        if (el.localName === 'apply-templates') usesApplyTemplates = true;
+        if (m === sheet.main && el.localName === 'param' && el.parentNode === root) params.push(el.getAttribute('name') ?? '');
+        if (m === sheet.main && el.localName === 'output' && el.parentNode === root && el.hasAttribute('method')) outputMethod = el.getAttribute('method')!;
+      } else {
+        for (let i = 0; i < el.attributes.length; i++) literalAttrNames.add(el.attributes.item(i)!.name);
+      }
     }
+  }
+  const ctx: CheckContext = { sheet, declared, caveats };
+  for (const m of mods) {
+    const version = Number(m.doc.documentElement!.getAttribute('version') ?? '1.0');
     for (const el of allElements(m.doc)) {
       const place = { file: m.file, line: lineOf(el), column: columnOf(el) };
       if (el.namespaceURI === XSL_NS) {
@@ -46,33 +69,42 @@ export function checkStylesheet(sheet: Stylesheet): StaticReport {
           throw new TransformError('TRANSFORM_SYNTAX', `unknown XSLT element <xsl:${name}> (XSLT 1.0 has no such instruction)`, place);
         }
         for (const attr of XPATH_ATTRIBUTES[name] ?? []) {
-          if (el.hasAttribute(attr)) checkExpression(el.getAttribute(attr)!, `xsl:${name}/@${attr}`, place, caveats);
+          if (el.hasAttribute(attr)) checkExpression(el.getAttribute(attr)!, `xsl:${name}/@${attr}`, place, ctx, { positional: usesApplyTemplates && inTemplateOutsideForEach(el) });
         }
-        if (name === 'template' && el.hasAttribute('match')) checkExpression(el.getAttribute('match')!, 'xsl:template/@match', place, caveats, true);
+        if (name === 'template' && el.hasAttribute('match')) checkExpression(el.getAttribute('match')!, 'xsl:template/@match', place, ctx, { pattern: true });
         if (name === 'call-template') {
           const target = el.getAttribute('name') ?? '';
-          if (!namedTemplatesAll(mods, namedTemplates).has(target)) {
-            throw new TransformError('TRANSFORM_SYNTAX', `xsl:call-template name="${target}": no template of that name in the stylesheet or what it includes`, place);
+          if (!namedTemplates.has(target)) {
+            throw new TransformError('TRANSFORM_SYNTAX', `xsl:call-template name="${target}": no template of that name in the stylesheet or what it includes or imports`, place);
           }
         }
-        caveatsFor(el, name, m, caveats);
+        // Attribute value templates on XSLT instructions (xsl:element/@name, xsl:attribute/@name...).
+        for (const attr of ['name', 'namespace']) {
+          const v = el.getAttribute(attr);
+          if (v?.includes('{') && (name === 'element' || name === 'attribute' || name === 'processing-instruction')) {
+            for (const p of avtParts(v)) if (p.expr !== undefined) checkExpression(p.expr, `xsl:${name}/@${attr}`, place, ctx, {});
+          }
+        }
+        caveatsFor(el, name, m, caveats, literalAttrNames);
       } else {
+        if (el.hasAttributeNS(XSL_NS, 'use-attribute-sets')) caveats.push({ feature: 'xsl:use-attribute-sets', file: m.file, line: lineOf(el) });
         // Attribute value templates on literal result elements.
         for (let i = 0; i < el.attributes.length; i++) {
           const a = el.attributes.item(i)!;
-          if (a.value.includes('{')) {
-            if (a.value.includes('{{') || a.value.includes('}}')) caveats.push({ feature: 'escaped braces {{ }} in an attribute value template', file: m.file, line: lineOf(el) });
-            for (const expr of avtExpressions(a.value)) checkExpression(expr, `attribute ${a.name}`, place, caveats);
-          }
+          if (!a.value.includes('{')) continue;
+          const positional = usesApplyTemplates && inTemplateOutsideForEach(el);
+          for (const p of avtParts(a.value)) if (p.expr !== undefined) checkExpression(p.expr, `attribute ${a.name}`, place, ctx, { positional });
         }
       }
     }
   }
-  return { namedTemplates, params, caveats };
+  return { namedTemplates, params, caveats: dedupe(caveats), outputMethod };
 }
 
-function namedTemplatesAll(_mods: StylesheetModule[], names: Set<string>): Set<string> {
-  return names;
+interface CheckContext {
+  sheet: Stylesheet;
+  declared: Set<string>;
+  caveats: EngineCaveat[];
 }
 
 function hasFallback(el: Element): boolean {
@@ -80,83 +112,133 @@ function hasFallback(el: Element): boolean {
   return false;
 }
 
-function avtExpressions(v: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < v.length) {
-    if (v[i] === '{') {
-      if (v[i + 1] === '{') {
-        i += 2;
-        continue;
-      }
-      const end = v.indexOf('}', i);
-      if (end < 0) break;
-      out.push(v.slice(i + 1, end));
-      i = end + 1;
-    } else i++;
+/** Whether `el` sits in a template body with no xsl:for-each between them (position() there is the apply-templates position). */
+function inTemplateOutsideForEach(el: Element): boolean {
+  for (let n: Element | null = el; n && n.nodeType === NODE.ELEMENT; n = n.parentNode as Element | null) {
+    if (n.namespaceURI !== XSL_NS) continue;
+    if (n.localName === 'for-each' && n !== el) return false;
+    if (n.localName === 'template') return true;
+  }
+  return false;
+}
+
+/** The expression with string literals and predicates blanked out, so what is left is evaluated in the outer context. */
+function outsidePredicates(expr: string): string {
+  let out = '';
+  let depth = 0;
+  let quote: string | undefined;
+  for (const c of expr) {
+    if (quote) {
+      if (c === quote) quote = undefined;
+      out += ' ';
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      out += ' ';
+    } else if (c === '[') {
+      depth++;
+      out += ' ';
+    } else if (c === ']') {
+      depth--;
+      out += ' ';
+    } else out += depth > 0 ? ' ' : c;
   }
   return out;
 }
 
-function checkExpression(expr: string, where: string, place: { file: string; line?: number; column?: number }, caveats: EngineCaveat[], pattern = false): void {
-  if (/(^|[^\w.-])document\s*\(/.test(expr)) {
-    throw new XmlForbiddenError(`${where}: document() is refused: a transform may read only its input document`, place);
-  }
+function withoutStrings(expr: string): string {
+  return expr.replace(/"[^"]*"|'[^']*'/g, (s) => ' '.repeat(s.length));
+}
+
+function checkExpression(expr: string, where: string, place: { file: string; line?: number; column?: number }, ctx: CheckContext, o: { pattern?: boolean; positional?: boolean }): void {
+  const add = (feature: string) => ctx.caveats.push({ feature, file: place.file, line: place.line });
+  const code = withoutStrings(expr);
+  if (/(^|[^\w.:-])document\s*\(/.test(code)) checkDocumentCalls(expr, where, place, ctx);
   try {
-    xpath.xPathParse(pattern ? expr : expr);
+    xpath.xPathParse(expr);
   } catch (e) {
     const msg = (e as Error).message.replace(/^XPST\d+:\s*/, '');
     throw new TransformError('TRANSFORM_SYNTAX', `${where}: invalid XPath ${JSON.stringify(expr)}: ${msg}`, { ...place, cause: e });
   }
-  if (/\bkey\s*\(/.test(expr)) caveats.push({ feature: 'key()', file: place.file, line: place.line });
-  if (/\b[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*\s*\(/.test(expr)) caveats.push({ feature: 'extension function call', file: place.file, line: place.line });
-  if (/(^|[/[(\s])[A-Za-z_][\w.-]*:[A-Za-z_*]/.test(expr.replace(/[a-z-]+::/g, ''))) caveats.push({ feature: 'namespace prefix in an XPath name test', file: place.file, line: place.line });
-  if (/[\uD800-\uDFFF]/.test(expr)) caveats.push({ feature: 'astral-plane characters in an expression', file: place.file, line: place.line });
+  for (const m of code.matchAll(/\$([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)/g)) {
+    if (!ctx.declared.has(m[1]!)) throw new TransformError('TRANSFORM_SYNTAX', `${where}: undefined variable $${m[1]} (no xsl:variable or xsl:param declares it)`, place);
+  }
+  if (/(^|[^\w.:-])generate-id\s*\(/.test(code)) add('generate-id()');
+  if (/(^|[^\w.-])[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*\s*\(/.test(code)) add('extension function call');
+  if (/(^|[/[(|@\s,=<>!+*-])[A-Za-z_][\w.-]*:([A-Za-z_*])/.test(code.replace(/[a-z-]+::/g, ' ').replace(/[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*\s*\(/g, ' ('))) add('namespace prefix in an XPath name test');
+  if (o.positional && !o.pattern && /(^|[^\w.-])(position|last)\s*\(/.test(outsidePredicates(expr))) add('position() or last() in a template reached through xsl:apply-templates');
 }
 
-function caveatsFor(el: Element, name: string, m: StylesheetModule, caveats: EngineCaveat[]): void {
-  const line = lineOf(el);
-  const add = (feature: string) => caveats.push({ feature, file: m.file, line });
+/** `document()` may read only a literal relative path inside the transforms folder, or `''` (the stylesheet itself). */
+function checkDocumentCalls(expr: string, where: string, place: { file: string; line?: number; column?: number }, ctx: CheckContext): void {
+  const calls = [...expr.matchAll(/(^|[^\w.:-])document\s*\(\s*("[^"]*"|'[^']*')?\s*(\)|,)?/g)];
+  for (const c of calls) {
+    if (!c[2] || c[3] !== ')') {
+      throw new XmlForbiddenError(`${where}: document() is refused unless its one argument is a literal relative path inside the transforms folder`, place);
+    }
+    const href = c[2].slice(1, -1);
+    if (href !== '') {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: only relative paths inside ${ctx.sheet.root} may be read`, place);
+      const rel = relative(ctx.sheet.root, resolve(dirname(place.file), href));
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: it leaves the transforms folder ${ctx.sheet.root}`, place);
+    }
+  }
+  ctx.caveats.push({ feature: 'document()', file: place.file, line: place.line });
+}
+
+function caveatsFor(el: Element, name: string, m: StylesheetModule, caveats: EngineCaveat[], literalAttrNames: Set<string>): void {
+  const add = (feature: string) => caveats.push({ feature, file: m.file, line: lineOf(el) });
   switch (name) {
     case 'attribute-set':
-      add('xsl:attribute-set');
-      break;
     case 'import':
     case 'apply-imports':
-      add(`xsl:${name}`);
-      break;
-    case 'include':
-      add('xsl:include (top-level variables and templates from included modules)');
-      break;
-    case 'key':
-      add('xsl:key');
-      break;
     case 'strip-space':
     case 'preserve-space':
+    case 'namespace-alias':
+    case 'decimal-format':
       add(`xsl:${name}`);
       break;
-    case 'output':
-      if (el.getAttribute('method') === 'text' || el.getAttribute('method') === 'html') add(`xsl:output method="${el.getAttribute('method')}"`);
+    case 'element':
+    case 'copy':
+      if (el.hasAttribute('use-attribute-sets')) add('use-attribute-sets');
+      if (el.hasAttribute('namespace')) add(`xsl:${name} with a namespace`);
       break;
-    case 'attribute': {
-      // xsl:attribute overriding an attribute the literal parent already has
-      const parent = el.parentNode as Element | null;
-      const an = el.getAttribute('name') ?? '';
-      if (parent && parent.namespaceURI !== XSL_NS && (an.includes('{') || parent.hasAttribute(an))) add('xsl:attribute overriding a literal attribute');
+    case 'output': {
+      const method = el.getAttribute('method');
+      if (method && method !== 'xml') add(`xsl:output method="${method}"`);
       break;
     }
-    case 'apply-templates':
-      add('xsl:apply-templates (position() and last() in the applied templates)');
+    case 'attribute': {
+      if (el.hasAttribute('namespace') || (el.getAttribute('name') ?? '').includes(':')) add('xsl:attribute with a namespace');
+      // An xsl:attribute that adds to an element made elsewhere (the caller's) may meet a literal attribute there.
+      const an = el.getAttribute('name') ?? '';
+      if (!ownerIsLiteral(el) && (an.includes('{') || literalAttrNames.has(an))) add('xsl:attribute adding to an element created by another template');
       break;
-    case 'number':
-      add('xsl:number');
-      break;
-    case 'element':
-      if (el.hasAttribute('namespace')) add('xsl:element with a namespace');
+    }
+    case 'sort':
+      if ((el.parentNode as Element | null)?.localName === 'apply-templates') add('xsl:sort inside xsl:apply-templates');
       break;
     case 'value-of':
-    case 'text':
-      if (el.getAttribute('disable-output-escaping') === 'yes') add('disable-output-escaping');
+      if (el.getAttribute('disable-output-escaping') === 'yes') add('xsl:value-of disable-output-escaping="yes"');
       break;
   }
+}
+
+/** Whether the element an xsl:attribute adds to is made in the same template (a literal element, xsl:element or xsl:copy). */
+function ownerIsLiteral(el: Element): boolean {
+  for (let n = el.parentNode as Element | null; n && n.nodeType === NODE.ELEMENT; n = n.parentNode as Element | null) {
+    if (n.namespaceURI !== XSL_NS) return true;
+    if (n.localName === 'element' || n.localName === 'copy') return true;
+    if (n.localName === 'template' || n.localName === 'attribute-set') return false;
+  }
+  return false;
+}
+
+function dedupe(caveats: EngineCaveat[]): EngineCaveat[] {
+  const seen = new Set<string>();
+  return caveats.filter((c) => {
+    const k = `${c.feature}\0${c.file}\0${c.line}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }

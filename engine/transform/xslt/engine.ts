@@ -1,0 +1,22 @@
+import type { RenderResult, TransformParams } from '../types.js';
+
+/** The two engines that can run an XSLT 1.0 stylesheet. */
+export type XsltEngineName = 'xslt-processor' | 'libxslt';
+
+/**
+ * Which engine a stylesheet renders with: one of the two, or `auto` (the default): the
+ * in-process engine unless the differential guard pins the stylesheet to libxslt.
+ */
+export type XsltEngineChoice = XsltEngineName | 'auto';
+
+export const XSLT_ENGINE_CHOICES: readonly XsltEngineChoice[] = ['auto', 'xslt-processor', 'libxslt'];
+
+/**
+ * One way of running a compiled stylesheet over an input document. Both engines throw
+ * the same TransformError (code, stylesheet file:line) and return `xsl:message` output
+ * without terminate as warnings.
+ */
+export interface XsltEngine {
+  readonly name: XsltEngineName;
+  render(inputXml: string, params?: TransformParams): Promise<RenderResult>;
+}

@@ -163,6 +163,83 @@
     </domain>
   </xsl:template>
 
+  <!-- Hyper-V: libvirt's Hyper-V driver applies only part of the domain XML (name, memory,
+       vCPUs, IDE and SCSI disks, NICs, serial ports), so this domain holds only that.
+       Generation 1 machines boot from IDE: the root disk is hda, further disks go on SCSI.
+       A NIC's bridge is the Hyper-V virtual switch (its name or id, from bridgeDeviceName).
+       The serial console is a named pipe on the Hyper-V host. There is no config drive:
+       the guest gets its data through KVP items (domforge kvp). -->
+  <xsl:template match="/instance[hypervisor/@type = 'hyperv']" priority="2">
+    <domain type="hyperv">
+      <name><xsl:value-of select="name"/></name>
+      <uuid><xsl:value-of select="uuid"/></uuid>
+      <description>
+        <xsl:text>Eucalyptus instance </xsl:text><xsl:value-of select="name"/>
+        <xsl:if test="string(VmType)"> (<xsl:value-of select="VmType"/>)</xsl:if>
+        <xsl:if test="string(reservation)">, reservation <xsl:value-of select="reservation"/></xsl:if>
+        <xsl:if test="string(owner)">, owner <xsl:value-of select="owner"/></xsl:if>
+      </description>
+      <memory unit="KiB"><xsl:value-of select="memoryKB"/></memory>
+      <currentMemory unit="KiB"><xsl:value-of select="memoryKB"/></currentMemory>
+      <vcpu placement="static"><xsl:value-of select="cores"/></vcpu>
+      <os>
+        <type>hvm</type>
+        <boot dev="hd"/>
+      </os>
+      <devices>
+        <xsl:for-each select="disks/diskPath">
+          <disk device="disk">
+            <xsl:attribute name="type"><xsl:value-of select="@sourceType"/></xsl:attribute>
+            <source>
+              <xsl:choose>
+                <xsl:when test="@sourceType = 'block'">
+                  <xsl:attribute name="dev"><xsl:value-of select="."/></xsl:attribute>
+                </xsl:when>
+                <xsl:otherwise>
+                  <xsl:attribute name="file"><xsl:value-of select="."/></xsl:attribute>
+                </xsl:otherwise>
+              </xsl:choose>
+            </source>
+            <xsl:choose>
+              <xsl:when test="position() = 1">
+                <target dev="hda" bus="ide"/>
+              </xsl:when>
+              <xsl:otherwise>
+                <target bus="scsi">
+                  <xsl:attribute name="dev">sd<xsl:value-of select="substring('abcdefghijklmnopqrstuvwxyz', position() - 1, 1)"/></xsl:attribute>
+                </target>
+              </xsl:otherwise>
+            </xsl:choose>
+          </disk>
+        </xsl:for-each>
+        <xsl:for-each select="volumes/volume[stateName = 'attached' or stateName = 'attaching']">
+          <xsl:copy-of select="libvirt/disk"/>
+        </xsl:for-each>
+        <xsl:if test="count(disks/diskPath) &gt; 1">
+          <controller type="scsi" index="0"/>
+        </xsl:if>
+        <xsl:if test="NicType != 'none'">
+          <xsl:for-each select="nics/nic">
+            <interface type="bridge">
+              <mac>
+                <xsl:attribute name="address"><xsl:value-of select="translate(@mac, 'ABCDEF', 'abcdef')"/></xsl:attribute>
+              </mac>
+              <source>
+                <xsl:attribute name="bridge"><xsl:value-of select="@bridgeDeviceName"/></xsl:attribute>
+              </source>
+            </interface>
+          </xsl:for-each>
+        </xsl:if>
+        <serial type="pipe">
+          <source>
+            <xsl:attribute name="path">\\.\pipe\<xsl:value-of select="name"/>-com1</xsl:attribute>
+          </source>
+          <target port="0"/>
+        </serial>
+      </devices>
+    </domain>
+  </xsl:template>
+
   <!-- Boot: direct kernel boot when the instance has a kernel, else from the first disk. -->
   <xsl:template name="os">
     <os>

@@ -174,7 +174,7 @@ function requiredText(r: ElementReader, name: string): string {
   return t;
 }
 
-function readDiskPath(d: ElementReader): DiskPath {
+export function readDiskPath(d: ElementReader): DiskPath {
   return {
     path: d.text().trim(),
     targetDeviceType: d.oneOf(d.attr('targetDeviceType') ?? 'disk', DEVICE_TYPES, d.at('targetDeviceType'))!,

@@ -1,0 +1,162 @@
+/**
+ * A Handlebars transform compiled once and rendered many times, behind the same
+ * CompiledTransform interface as XSLT. Loading reads the template and every partial it
+ * uses (transitively), checks them (helpers, partial names, triple-stash), and compiles
+ * them; rendering is then a synchronous function call over the typed input.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { relative, resolve, sep, isAbsolute } from 'node:path';
+import { DomforgeError, IoError, TransformError } from '../../errors.js';
+import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
+import { compileAst, createEnvironment, type HandlebarsEnv } from './environment.js';
+import { KNOWN_HELPERS, registerHelpers } from './helpers.js';
+import { checkTemplate } from './checks.js';
+import { parseTemplate } from './parse.js';
+import { partialsDirOf, resolvePartial } from './partials.js';
+import { buildContext } from './context.js';
+
+export interface CompileHandlebarsOptions {
+  /** Folder partials must stay inside, besides their own `partials/` folder (default: none beyond it). */
+  root?: string;
+  /** Template text when already read (partials are always read from disk). */
+  text?: string;
+  /**
+   * Trust every file of this transform: triple-stash (`{{{x}}}`) may write values unescaped.
+   * Default false; a single file is trusted by starting with `{{!-- domforge: trusted --}}`.
+   */
+  trusted?: boolean;
+}
+
+interface SourceFile {
+  file: string;
+  text: string;
+}
+
+export class CompiledHandlebars implements CompiledTransform {
+  readonly kind = 'handlebars' as const;
+  readonly file: string;
+  readonly files: readonly string[];
+  readonly hash: string;
+  private readonly template: HandlebarsTemplateDelegate;
+  /** Files being rendered, innermost last (rendering is synchronous, so one stack serves every call). */
+  private readonly stack: string[] = [];
+  private warnings: string[] = [];
+
+  constructor(file: string, options: CompileHandlebarsOptions = {}) {
+    this.file = file;
+    const env = createEnvironment();
+    registerHelpers(env, () => this.stack[this.stack.length - 1] ?? file);
+    env.log = ((level: unknown, ...message: unknown[]) => {
+      this.warnings.push(`${this.stack[this.stack.length - 1] ?? file}: ${message.map(String).join(' ')}${level === 'error' ? ' (error)' : ''}`);
+    }) as typeof env.log;
+    const sources: SourceFile[] = [{ file, text: options.text ?? readText(file) }];
+    const trusted = options.trusted === true;
+    const mainAst = parseTemplate(env, sources[0]!.text, file);
+    const queue = checkTemplate(mainAst, { file, knownHelpers: KNOWN_HELPERS, trusted }).partials.map((u) => ({ ...u, from: file }));
+    const dir = partialsDirOf(file);
+    const loaded = new Map<string, string>();
+    while (queue.length) {
+      const use = queue.shift()!;
+      if (loaded.has(use.name)) continue;
+      const pfile = resolvePartial(use.name, dir, { file: use.from, line: use.line, column: use.column });
+      checkInsideRoot(pfile, options.root, use);
+      const text = readText(pfile);
+      sources.push({ file: pfile, text });
+      loaded.set(use.name, pfile);
+      const ast = parseTemplate(env, text, pfile);
+      const report = checkTemplate(ast, { file: pfile, knownHelpers: KNOWN_HELPERS, trusted });
+      queue.push(...report.partials.map((u) => ({ ...u, from: pfile })));
+      this.registerPartial(env, use.name, pfile, compileChecked(env, ast, pfile));
+    }
+    this.template = compileChecked(env, mainAst, file);
+    this.files = sources.map((s) => s.file);
+    const h = createHash('sha256');
+    for (const s of sources) h.update(s.file).update('\0').update(s.text).update('\0');
+    this.hash = h.digest('hex');
+  }
+
+  private registerPartial(env: HandlebarsEnv, name: string, file: string, fn: HandlebarsTemplateDelegate): void {
+    env.registerPartial(name, ((context: unknown, options: Handlebars.RuntimeOptions) => {
+      this.stack.push(file);
+      try {
+        return fn(context, options);
+      } catch (e) {
+        throw runtimeError(e, file);
+      } finally {
+        this.stack.pop();
+      }
+    }) as unknown as Handlebars.Template);
+  }
+
+  render(input: TransformInput, params: TransformParams = {}): Promise<RenderResult> {
+    try {
+      return Promise.resolve(this.renderSync(input, params));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The same as render, without the promise (Handlebars renders synchronously). */
+  renderSync(input: TransformInput, params: TransformParams = {}): RenderResult {
+    const context = buildContext(input, params);
+    this.stack.length = 0;
+    this.stack.push(this.file);
+    this.warnings = [];
+    try {
+      const output = this.template(context);
+      return { output, warnings: this.warnings, engine: 'handlebars' };
+    } catch (e) {
+      throw runtimeError(e, this.file);
+    } finally {
+      this.stack.length = 0;
+    }
+  }
+}
+
+/** Loads, checks and compiles a Handlebars transform (`*.hbs`). */
+export function compileHandlebars(file: string, options: CompileHandlebarsOptions = {}): CompiledHandlebars {
+  return new CompiledHandlebars(file, options);
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read template: ${(e as Error).message}`, { file, cause: e });
+  }
+}
+
+function compileChecked(env: HandlebarsEnv, ast: hbs.AST.Program, file: string): HandlebarsTemplateDelegate {
+  try {
+    return compileAst(env, ast);
+  } catch (e) {
+    const err = e as { message?: string; lineNumber?: number; column?: number };
+    throw new TransformError('TRANSFORM_SYNTAX', `template cannot be compiled: ${String(err.message ?? e).replace(/ - \d+:\d+$/, '')}`, {
+      file,
+      line: err.lineNumber,
+      column: err.column !== undefined ? err.column + 1 : undefined,
+      cause: e,
+    });
+  }
+}
+
+function checkInsideRoot(file: string, root: string | undefined, use: { name: string; from: string; line: number; column: number }): void {
+  if (!root) return;
+  const rel = relative(resolve(root), resolve(file));
+  if (rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
+    throw new TransformError('TRANSFORM_SYNTAX', `partial "${use.name}" (${file}) is outside ${root}`, { file: use.from, line: use.line, column: use.column });
+  }
+}
+
+/** A render failure as a TransformError naming the file (and line, when Handlebars knows it). */
+function runtimeError(e: unknown, file: string): DomforgeError {
+  if (e instanceof DomforgeError) return e;
+  const err = e as { message?: string; lineNumber?: number; column?: number };
+  return new TransformError('TRANSFORM_RUNTIME', `template failed: ${String(err?.message ?? e).replace(/ - \d+:\d+$/, '')}`, {
+    file,
+    line: err?.lineNumber,
+    column: err?.column !== undefined ? err.column + 1 : undefined,
+    cause: e,
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * The helpers every domforge Handlebars template has. Each is a small pure function of its
+ * arguments; `registerHelpers` wraps them so any error names the template file and line.
+ * docs/handlebars.md lists them with examples.
+ */
+import type { HelperOptions } from 'handlebars';
+import { TransformError } from '../../errors.js';
+import { parseXml } from '../../xml/parse.js';
+import { serializeXml } from '../../xml/serialize.js';
+import type { Instance } from '../../instance/model.js';
+import { hasPartition, nameOnBus, nextFreeName, suffixOfName } from './device-names.js';
+import type { HandlebarsEnv } from './environment.js';
+
+/** Data variable names `let` may not set (Handlebars's own). */
+const RESERVED_DATA = new Set(['root', 'index', 'key', 'first', 'last', 'partial-block', '_parent']);
+
+/** Thrown by a helper on bad input; turned into a TransformError with the template's place. */
+class HelperError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'TRANSFORM_MESSAGE' | 'TRANSFORM_RUNTIME' = 'TRANSFORM_RUNTIME',
+  ) {
+    super(message);
+  }
+}
+
+/** Handlebars's notion of empty, as in `{{#if}}`: undefined, null, false, '', 0, NaN, []. */
+export function truthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  return !!v;
+}
+
+/** Missing values compare as '' and numbers compare with their text (`eq bitness "32"`). */
+function comparable(v: unknown): string {
+  return v == null ? '' : String(v);
+}
+
+function text(v: unknown, helper: string, what = 'argument'): string {
+  if (v == null) return '';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new HelperError(`${helper}: expected text as ${what}, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+}
+
+function num(v: unknown, helper: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new HelperError(`${helper}: expected a number, got ${JSON.stringify(v ?? null)}`);
+  return n;
+}
+
+/** Helper implementations; the last argument Handlebars passes (options) is already removed. */
+export const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
+  // equality and logic
+  eq: (a, b) => comparable(a) === comparable(b),
+  ne: (a, b) => comparable(a) !== comparable(b),
+  and: (...xs) => xs.length > 0 && xs.every(truthy),
+  or: (...xs) => xs.some(truthy),
+  not: (x) => !truthy(x),
+  ternary: (c, a, b) => (truthy(c) ? a : b),
+  default: (v, fallback) => (v == null || v === '' ? fallback : v),
+
+  // text
+  lower: (s) => text(s, 'lower').toLowerCase(),
+  upper: (s) => text(s, 'upper').toUpperCase(),
+  replace: (s, find, by) => {
+    const f = text(find, 'replace', 'the text to find');
+    if (f === '') throw new HelperError('replace: the text to find must not be empty');
+    return text(s, 'replace').split(f).join(text(by, 'replace', 'the replacement'));
+  },
+  startsWith: (s, p) => text(s, 'startsWith').startsWith(text(p, 'startsWith')),
+  contains: (s, p) => text(s, 'contains').includes(text(p, 'contains')),
+  substringAfter: (s, p) => {
+    const t = text(s, 'substringAfter');
+    const i = t.indexOf(text(p, 'substringAfter'));
+    return i < 0 ? '' : t.slice(i + text(p, 'substringAfter').length);
+  },
+  normalizeSpace: (s) => text(s, 'normalizeSpace').trim().replace(/\s+/g, ' '),
+  concat: (...xs) => xs.map((x) => text(x, 'concat')).join(''),
+
+  // numbers (memory units, positions)
+  add: (a, b) => num(a, 'add') + num(b, 'add'),
+  mul: (a, b) => num(a, 'mul') * num(b, 'mul'),
+  div: (a, b) => {
+    const d = num(b, 'div');
+    if (d === 0) throw new HelperError('div: division by zero');
+    return Math.floor(num(a, 'div') / d);
+  },
+
+  // device names
+  devName: (name, bus) => nameOnBus(text(name, 'devName'), text(bus, 'devName', 'the bus')),
+  devLetter: (n) => {
+    const i = num(n, 'devLetter');
+    return Number.isInteger(i) && i >= 0 && i < 26 ? String.fromCharCode(97 + i) : '';
+  },
+  devSuffix: (name) => suffixOfName(text(name, 'devSuffix')),
+  hasPartition: (name) => hasPartition(text(name, 'hasPartition')),
+  nextFreeDev: (instance, prefix) => {
+    const i = instance as Partial<Instance> | undefined;
+    if (!i || !i.disks || !Array.isArray(i.volumes)) throw new HelperError('nextFreeDev: the first argument must be the instance (e.g. `this` or `@root.instance`)');
+    return nextFreeName(i as Instance, text(prefix ?? 'sd', 'nextFreeDev', 'the prefix'));
+  },
+
+  // output
+  fail: (...parts) => {
+    throw new HelperError(parts.map((p) => text(p, 'fail')).join('') || 'the template called fail', 'TRANSFORM_MESSAGE');
+  },
+};
+
+/** `{{xml value}}`: XML kept verbatim in the instance (a volume's `<disk>`), checked well-formed, written unescaped. */
+function xmlHelper(env: HandlebarsEnv) {
+  return (value: unknown) => {
+    if (value == null || value === '') return '';
+    const s = text(value, 'xml');
+    let root;
+    try {
+      root = parseXml(s).documentElement;
+    } catch (e) {
+      throw new HelperError(`xml: the value is not one well-formed XML element: ${(e as Error).message}`);
+    }
+    return new env.SafeString(serializeXml(root!));
+  };
+}
+
+/** `{{#let name=value ...}}...{{/let}}`: the block sees each value as `@name` (and so do partials it calls). */
+function letHelper(env: HandlebarsEnv) {
+  return function (this: unknown, ...args: unknown[]) {
+    const options = args[args.length - 1] as HelperOptions;
+    if (args.length > 1) throw new HelperError('let: takes only name=value pairs');
+    if (typeof options.fn !== 'function') throw new HelperError('let: use it as a block, {{#let name=value}}...{{/let}}');
+    const data = env.createFrame(options.data ?? {});
+    for (const [k, v] of Object.entries(options.hash ?? {})) {
+      if (RESERVED_DATA.has(k)) throw new HelperError(`let: @${k} is Handlebars's own and cannot be set`);
+      data[k] = v;
+    }
+    return options.fn(this, { data });
+  };
+}
+
+/** Where a helper error is reported: the file being rendered (main template or partial). */
+export type CurrentFile = () => string;
+
+/** Registers every helper on an environment, each wrapped to report the template's file and line. */
+export function registerHelpers(env: HandlebarsEnv, currentFile: CurrentFile): void {
+  const all: Record<string, (...args: unknown[]) => unknown> = { ...HELPERS, xml: xmlHelper(env) };
+  for (const [name, fn] of Object.entries(all)) {
+    env.registerHelper(name, function (this: unknown, ...args: unknown[]) {
+      const options = args[args.length - 1] as HelperOptions & { loc?: Loc };
+      try {
+        return fn.apply(this, args.slice(0, -1));
+      } catch (e) {
+        throw placeError(e, name, currentFile(), options?.loc);
+      }
+    });
+  }
+  const let_ = letHelper(env);
+  env.registerHelper('let', function (this: unknown, ...args: unknown[]) {
+    const options = args[args.length - 1] as HelperOptions & { loc?: Loc };
+    try {
+      return let_.apply(this, args);
+    } catch (e) {
+      // Errors from inside the block carry their own place; only let's own are placed here.
+      throw e instanceof HelperError ? placeError(e, 'let', currentFile(), options?.loc) : e;
+    }
+  });
+}
+
+interface Loc {
+  start: { line: number; column: number };
+}
+
+/** A helper's failure as a TransformError at the helper call; errors already placed pass through. */
+function placeError(e: unknown, helper: string, file: string, loc: Loc | undefined): unknown {
+  if (e instanceof TransformError) return e;
+  const place = { file, line: loc?.start.line, column: loc ? loc.start.column + 1 : undefined, cause: e };
+  if (e instanceof HelperError) return new TransformError(e.code, e.message, place);
+  return new TransformError('TRANSFORM_RUNTIME', `helper ${helper} failed: ${(e as Error)?.message ?? String(e)}`, place);
+}
+
+/** Names of every domforge helper plus Handlebars's built-in ones: what a template may call. */
+export const KNOWN_HELPERS: ReadonlySet<string> = new Set([...Object.keys(HELPERS), 'xml', 'let', 'if', 'unless', 'each', 'with', 'lookup', 'log']);

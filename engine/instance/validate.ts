@@ -11,7 +11,7 @@ export interface ValidateInstanceOptions {
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const DEV_NAME = /^[a-z]{2,4}[0-9]*$/;
+const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;

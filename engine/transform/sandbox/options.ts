@@ -1,8 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../errors.js';
 import type { SchemaEngine } from '../../validate/index.js';
+import type { SandboxIsolation } from './runners.js';
 
 export interface SandboxOptions {
+  /**
+   * What hosts each worker: `process` (a child Node process, default) or `thread` (a
+   * worker_threads Worker: cheaper to start, but see runners.ts for why a memory bomb can
+   * abort the whole process there).
+   */
+  isolation?: SandboxIsolation;
   /** Worker threads in the pool. Default: the number of CPUs, at least 2 and at most 4. */
   size?: number;
   /** Wall-clock limit of one task (a render, a compile, a proof of one sample), in milliseconds. Default 2000. */
@@ -18,6 +25,7 @@ export interface SandboxOptions {
 }
 
 export interface ResolvedSandboxOptions {
+  isolation: SandboxIsolation;
   size: number;
   timeoutMs: number;
   maxHeapMb: number;
@@ -37,7 +45,11 @@ function positiveInteger(name: string, value: unknown, min: number): number {
 
 /** Checks the options up front and fills in the defaults. */
 export function resolveSandboxOptions(o: SandboxOptions = {}): ResolvedSandboxOptions {
+  if (o.isolation !== undefined && o.isolation !== 'process' && o.isolation !== 'thread') {
+    throw new UsageError(`Expected \`isolation\` to be \`process\` or \`thread\`, got \`${String(o.isolation)}\``);
+  }
   return {
+    isolation: o.isolation ?? 'process',
     size: o.size === undefined ? Math.min(4, Math.max(2, availableParallelism())) : positiveInteger('size', o.size, 1),
     timeoutMs: o.timeoutMs === undefined ? SANDBOX_DEFAULTS.timeoutMs : positiveInteger('timeoutMs', o.timeoutMs, 1),
     maxHeapMb: o.maxHeapMb === undefined ? SANDBOX_DEFAULTS.maxHeapMb : positiveInteger('maxHeapMb', o.maxHeapMb, 16),

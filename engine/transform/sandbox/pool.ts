@@ -1,12 +1,10 @@
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { DomforgeError, TransformError } from '../../errors.js';
 import { fromWire, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
 import { resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from './options.js';
 import { loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
-import type { FromWorker, SandboxTask, TaskReply, ToWorker, WorkerConfig } from './protocol.js';
-
-const WORKER_URL = new URL('./worker.js', import.meta.url);
+import type { FromWorker, SandboxTask, TaskReply, WorkerConfig } from './protocol.js';
+import { startRunner, type Runner, type RunnerEnd } from './runners.js';
 
 /** How a task's errors are named: the file the admin edits, and the input being rendered. */
 export interface TaskLabel {
@@ -16,6 +14,8 @@ export interface TaskLabel {
   input?: string;
   /** Turns a path seen by the worker (a version snapshot) into the admin's path. */
   mapFile?: (s: string) => string;
+  /** This task's wall-clock limit, when not the sandbox's. */
+  timeoutMs?: number;
 }
 
 interface Job {
@@ -27,7 +27,7 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  worker: Runner;
   ready: boolean;
   /** Set once the pool has given up on this worker (timed out, failed, closing). */
   dead: boolean;
@@ -50,10 +50,11 @@ export interface SandboxStats {
 }
 
 /**
- * A pool of worker threads that runs admin transforms under a wall-clock limit and a heap
- * limit. One task runs on a worker at a time; a worker that runs past the limit is
- * terminated, one that fills its heap dies alone, and either is replaced at once, so the
- * controller's own thread never runs admin code and never stops serving.
+ * A pool of workers (child processes by default, or worker threads; see runners.ts) that
+ * runs admin transforms under a wall-clock limit and a heap limit. One task runs on a worker
+ * at a time; a worker that runs past the limit is killed, one that fills its heap dies
+ * alone, and either is replaced at once, so the controller's own thread never runs admin
+ * code and never stops serving.
  */
 export class TransformSandbox {
   readonly options: ResolvedSandboxOptions;
@@ -112,12 +113,12 @@ export class TransformSandbox {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed before this render ran', { file: job.label.file }));
     await Promise.all(
-      [...this.slots].map((s) => {
+      [...this.slots].map(async (s) => {
         s.dead = true;
         clearTimeout(s.timer);
         s.job?.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed during this render', { file: s.job.label.file }));
         s.job = undefined;
-        return s.worker.terminate();
+        s.worker.terminate();
       }),
     );
     this.slots.clear();
@@ -125,20 +126,12 @@ export class TransformSandbox {
 
   private spawn(): void {
     const config: WorkerConfig = { warmTransforms: this.options.warmTransforms, prewarmSchema: this.options.prewarmSchema, schema: this.options.schema };
-    const worker = new Worker(WORKER_URL, {
-      workerData: config,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb },
-      stdout: true, // an engine's console output must not reach the controller's stdout
-      stderr: true,
+    const slot = { ready: false, dead: false, started: 0, warm: new Set<string>() } as Slot;
+    slot.worker = startRunner(this.options.isolation, config, this.options.maxHeapMb, {
+      message: (m) => this.onMessage(slot, m),
+      end: (e) => this.onEnd(slot, e),
     });
-    const slot: Slot = { worker, ready: false, dead: false, started: 0, warm: new Set() };
     this.slots.add(slot);
-    // Engines print to the console (xslt-processor's xsl:message, warnings): drained, never shown.
-    worker.stdout.resume();
-    worker.stderr.resume();
-    worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
-    worker.on('error', (e: Error & { code?: string }) => this.onFailure(slot, e));
-    worker.on('exit', (code) => this.onExit(slot, code));
     this.refresh();
   }
 
@@ -151,8 +144,8 @@ export class TransformSandbox {
       const slot = idle.find((s) => hash !== undefined && s.warm.has(hash)) ?? idle[0]!;
       slot.job = job;
       slot.started = performance.now();
-      slot.timer = setTimeout(() => this.onTimeout(slot), this.options.timeoutMs);
-      slot.worker.postMessage({ id: job.id, task: job.task } satisfies ToWorker);
+      slot.timer = setTimeout(() => this.onTimeout(slot), job.label.timeoutMs ?? this.options.timeoutMs);
+      slot.worker.post({ id: job.id, task: job.task });
     }
     this.refresh();
   }
@@ -185,26 +178,22 @@ export class TransformSandbox {
     const job = slot.job;
     if (!job || slot.dead) return;
     this.counters.timeouts++;
-    this.retire(slot, new TransformTimeoutError({ file: job.label.file, input: job.label.input, durationMs: performance.now() - slot.started, limit: this.options.timeoutMs }));
-    void slot.worker.terminate();
+    this.retire(slot, new TransformTimeoutError({ file: job.label.file, input: job.label.input, durationMs: performance.now() - slot.started, limit: job.label.timeoutMs ?? this.options.timeoutMs }));
+    slot.worker.terminate();
   }
 
-  private onFailure(slot: Slot, e: Error & { code?: string }): void {
-    const job = slot.job;
-    if (slot.dead) return;
-    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      this.counters.outOfMemory++;
-      if (job) this.retire(slot, new TransformOutOfMemoryError({ file: job.label.file, input: job.label.input, durationMs: performance.now() - slot.started, limit: this.options.maxHeapMb, cause: e }));
-      else this.retire(slot);
-      return;
-    }
-    this.retire(slot, job ? new TransformError('TRANSFORM_RUNTIME', `the sandbox worker failed: ${e.message}`, { file: job.label.file, cause: e }) : undefined);
-  }
-
-  private onExit(slot: Slot, code: number): void {
+  private onEnd(slot: Slot, e: RunnerEnd): void {
     if (slot.dead) return;
     const job = slot.job;
-    this.retire(slot, job ? new TransformError('TRANSFORM_RUNTIME', `the sandbox worker exited (code ${code}) during the render`, { file: job.label.file }) : undefined);
+    if (e.outOfMemory) this.counters.outOfMemory++;
+    if (!job) return this.retire(slot);
+    const durationMs = performance.now() - slot.started;
+    this.retire(
+      slot,
+      e.outOfMemory
+        ? new TransformOutOfMemoryError({ file: job.label.file, input: job.label.input, durationMs, limit: this.options.maxHeapMb })
+        : new TransformError('TRANSFORM_RUNTIME', `the sandbox worker stopped during the render (${e.reason})`, { file: job.label.file }),
+    );
   }
 
   /** Gives up on a worker: fails its task with `error`, and starts a replacement. */

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import type { TransformSandbox, TaskLabel } from './pool.js';
 import type { CompileReply, ProveReply, ProvingSample, TransformSource } from './protocol.js';
@@ -15,6 +16,8 @@ export interface SandboxLoadOptions {
    * snapshot): file names in `file`, `files` and every error are shown under this folder.
    */
   displayRoot?: string;
+  /** Wall-clock limit of this transform's renders, in ms. Default: the sandbox's `timeoutMs`. */
+  timeoutMs?: number;
 }
 
 /**
@@ -33,6 +36,7 @@ export class SandboxedTransform implements CompiledTransform {
     readonly source: TransformSource,
     compiled: CompileReply,
     private readonly mapFile: (s: string) => string,
+    private readonly timeoutMs?: number,
   ) {
     this.kind = compiled.kind;
     this.file = compiled.file;
@@ -50,7 +54,7 @@ export class SandboxedTransform implements CompiledTransform {
   }
 
   private label(input?: string): TaskLabel {
-    return { file: this.file, input, mapFile: this.mapFile };
+    return { file: this.file, input, mapFile: this.mapFile, timeoutMs: this.timeoutMs };
   }
 }
 
@@ -69,6 +73,9 @@ export function pathMapper(from: string | undefined, to: string | undefined): (s
 export async function loadSandboxedTransform(sandbox: TransformSandbox, file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
   const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
-  const compiled = await sandbox.run({ kind: 'compile', source }, { file: mapFile(source.file), mapFile });
-  return new SandboxedTransform(sandbox, source, compiled, mapFile);
+  if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
+    throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);
+  }
+  const compiled = await sandbox.run({ kind: 'compile', source }, { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs });
+  return new SandboxedTransform(sandbox, source, compiled, mapFile, options.timeoutMs);
 }

@@ -15,8 +15,13 @@ import type { CompiledTransform, RenderResult } from '../types.js';
 import { toWire } from './errors.js';
 import type { CompileReply, FromWorker, ProveReply, SandboxTask, ToWorker, TransformSource, WorkerConfig } from './protocol.js';
 
-const config = workerData as WorkerConfig;
-const port = parentPort!;
+/** The same code runs as a worker thread or as a child process (see runners.ts). */
+const config: WorkerConfig = parentPort ? (workerData as WorkerConfig) : (JSON.parse(process.argv[2] ?? '{}') as WorkerConfig);
+const port = parentPort ?? {
+  postMessage: (m: FromWorker) => void process.send!(m),
+  on: (_: 'message', fn: (m: ToWorker) => void) => void process.on('message', (m) => fn(m as ToWorker)),
+};
+if (!parentPort) process.on('disconnect', () => process.exit(0));
 
 // A transform reads nothing but its input: no engine may reach the network from here.
 globalThis.fetch = () => Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'network access is refused inside the transform sandbox'));

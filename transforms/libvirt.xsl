@@ -396,7 +396,8 @@
         </xsl:otherwise>
       </xsl:choose>
     </xsl:variable>
-    <xsl:if test="$bus = 'ide' and disks/diskPath[not(@targetDeviceBus = 'virtio' or starts-with(@targetDeviceName, 'v'))][substring(@targetDeviceName, 3, 1) = 'd']">
+    <!-- A disk's letter follows its name's prefix: the third character, the fourth after xvd. -->
+    <xsl:if test="$bus = 'ide' and disks/diskPath[not(@targetDeviceBus = 'virtio' or starts-with(@targetDeviceName, 'v'))][substring(@targetDeviceName, 3 + starts-with(@targetDeviceName, 'xvd'), 1) = 'd']">
       <xsl:message terminate="yes">instance <xsl:value-of select="name"/>: the config drive needs IDE slot hdd, which a disk already takes</xsl:message>
     </xsl:if>
     <disk type="file" device="cdrom">
@@ -423,7 +424,7 @@
       <xsl:when test="$l = ''">
         <xsl:message terminate="yes">instance <xsl:value-of select="name"/>: no free sdX name left for the config drive</xsl:message>
       </xsl:when>
-      <xsl:when test="disks/diskPath[not(@targetDeviceBus = 'virtio' or starts-with(@targetDeviceName, 'v'))][substring(@targetDeviceName, 3, 1) = $l] or volumes/volume/libvirt/disk/target[@dev = concat('sd', $l)]">
+      <xsl:when test="disks/diskPath[not(@targetDeviceBus = 'virtio' or starts-with(@targetDeviceName, 'v'))][substring(@targetDeviceName, 3 + starts-with(@targetDeviceName, 'xvd'), 1) = $l] or volumes/volume/libvirt/disk/target[@dev = concat('sd', $l)]">
         <xsl:call-template name="next-free-sd">
           <xsl:with-param name="letters" select="substring($letters, 2)"/>
         </xsl:call-template>
@@ -496,7 +497,7 @@
   <!-- ================================================================== -->
   <xsl:template match="/nic">
     <xsl:call-template name="interface">
-      <xsl:with-param name="hypervisor" select="@hypervisorType"/>
+      <xsl:with-param name="hypervisor" select="string(@hypervisorType)"/>
     </xsl:call-template>
   </xsl:template>
 
@@ -523,12 +524,12 @@
       <target>
         <xsl:choose>
           <xsl:when test="$virtio">
-            <xsl:attribute name="dev">vd<xsl:value-of select="substring($name, 3)"/></xsl:attribute>
+            <xsl:attribute name="dev">vd<xsl:value-of select="substring($name, 3 + starts-with($name, 'xvd'))"/></xsl:attribute>
             <xsl:attribute name="bus">virtio</xsl:attribute>
           </xsl:when>
           <xsl:otherwise>
             <!-- Hot-plug needs a bus that supports it: SCSI (virtio-scsi), not IDE. -->
-            <xsl:attribute name="dev">sd<xsl:value-of select="substring($name, 3)"/></xsl:attribute>
+            <xsl:attribute name="dev">sd<xsl:value-of select="substring($name, 3 + starts-with($name, 'xvd'))"/></xsl:attribute>
             <xsl:attribute name="bus">scsi</xsl:attribute>
           </xsl:otherwise>
         </xsl:choose>

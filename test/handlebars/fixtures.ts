@@ -1,7 +1,8 @@
 /** Shared bits of the Handlebars tests: paths, inputs, and rendering through the real pipeline. */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { renderText, type Rendered } from '../../engine/render/render.js';
 import { loadTransform } from '../../engine/transform/load.js';
 import type { CompiledTransform } from '../../engine/transform/types.js';
@@ -64,4 +65,16 @@ export async function outcome(text: string, transform: CompiledTransform, params
     if (e instanceof DomforgeError) return { ok: false, error: e };
     throw e;
   }
+}
+
+/** Writes a template (and partials under partials/) into a fresh temporary folder; returns the template's path. */
+export function tmpTemplate(main: string, partials: Record<string, string> = {}, name = 'domain.xml.hbs'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-hbs-'));
+  writeFileSync(join(dir, name), main);
+  for (const [p, text] of Object.entries(partials)) {
+    const f = join(dir, 'partials', p);
+    mkdirSync(dirname(f), { recursive: true });
+    writeFileSync(f, text);
+  }
+  return join(dir, name);
 }

@@ -1,0 +1,222 @@
+import { readFile, rm } from 'node:fs/promises';
+import { IoError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
+import { unifiedDiff } from '../hooks/line-diff.js';
+import type { Instance } from '../instance/model.js';
+import type { DeviceChangeResult } from '../libvirt/hotplug.js';
+import { VIR_ERR_DEVICE_MISSING } from '../libvirt/error-codes.js';
+import { LibvirtError } from '../libvirt/errors.js';
+import { renderText } from '../render/render.js';
+import type { FragmentKind } from '../validate/fragment.js';
+import { checkDeviceXml } from './domain-xml.js';
+import { InstanceNotFoundError, StateConflictError, type Operation } from './errors.js';
+import { InstanceLog } from './instance-log.js';
+import { checkInstanceId } from './layout.js';
+import type { ControllerContext } from './options.js';
+import { readRecord, writeRecord } from './record.js';
+import { Steps, type StepTiming } from './steps.js';
+
+/**
+ * What differs between hot-plugging a volume and an interface; the pipeline is the same.
+ * (Volumes use it now; `attachInterface` of issue 9 plugs an `eni-XXX` spec in.)
+ */
+export interface AttachSpec {
+  operation: Extract<Operation, 'attach-volume' | 'attach-interface'>;
+  /** `disk` or `interface`: what the stub must render to. */
+  fragment: FragmentKind;
+  /** File base name: `vol-XXX` → `vol-XXX.xml`, `vol-XXX-libvirt.xml`. */
+  deviceId: string;
+  /** `volume vol-XXX`, for messages. */
+  label: string;
+  /** Why this device cannot be attached to this instance (already attached...), or undefined. */
+  conflict(record: Instance): string | undefined;
+  /** The stub (`<volume>` / `<nic>`) to write and render. */
+  stub(record: Instance): string;
+  /** The record once the device is attached (its libvirt XML given). */
+  attached(record: Instance, deviceXml: string): Instance;
+}
+
+export interface DetachSpec {
+  operation: Extract<Operation, 'detach-volume' | 'detach-interface'>;
+  fragment: FragmentKind;
+  deviceId: string;
+  label: string;
+  /** The device's libvirt XML as recorded, or undefined when the record has no such device. */
+  recorded(record: Instance): { xml?: string } | undefined;
+  /** The record once the device is gone. */
+  detached(record: Instance): Instance;
+}
+
+export interface AttachResult {
+  id: string;
+  deviceId: string;
+  /** The `<disk>` / `<interface>` given to libvirt (after filters and pre-attach hooks). */
+  deviceXml: string;
+  /** How libvirt applied it (live, persistent config, method). */
+  change: DeviceChangeResult;
+  warnings: string[];
+  steps: StepTiming[];
+}
+
+export interface DetachResult {
+  id: string;
+  deviceId: string;
+  deviceXml: string;
+  /** False when the domain no longer had the device (the record is cleaned all the same). */
+  detachedFromDomain: boolean;
+  /** Failures of post-detach hooks (they cannot cancel anything). */
+  postDetachFailures: (HookFailedError | HookTimeoutError)[];
+  steps: StepTiming[];
+}
+
+/**
+ * stub → transform → validate (against the live domain's devices) → XML filters →
+ * `<id>-libvirt.xml` → `euca-nc-pre-attach` (re-read, re-validate) → attach through libvirt
+ * (live and persistent) → instance.xml updated. A failure undoes what was done: the device
+ * is detached again if it was attached, the stub files are removed.
+ */
+export async function attachDevice(ctx: ControllerContext, id: string, spec: AttachSpec): Promise<AttachResult> {
+  checkInstanceId(id);
+  return ctx.locks.run(id, async () => {
+    const { layout, connection: conn } = ctx;
+    const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
+    const steps = new Steps(spec.operation, id, log, ctx.onStep);
+    const stubPath = layout.deviceStub(id, spec.deviceId);
+    const xmlPath = layout.deviceXml(id, spec.deviceId);
+    const warnings: string[] = [];
+
+    const record = await steps.run('read-record', () => readRecord(layout, id));
+    const domainXml = await steps.run('check', async () => {
+      const why = spec.conflict(record);
+      if (why) throw new StateConflictError(`${spec.label} cannot be attached to ${id}: ${why}`, { instanceId: id, file: layout.instanceXml(id) });
+      const ref = await conn.find(record.uuid);
+      if (!ref) throw new StateConflictError(`libvirt has no domain for ${id} (uuid ${record.uuid}) to attach ${spec.label} to`, { instanceId: id });
+      return conn.getXML(ref.uuid);
+    });
+
+    const stub = spec.stub(record);
+    await steps.run('write-stub', async () => {
+      await writeFileAtomic(stubPath, stub, { mode: 0o600 });
+      steps.onUndo('remove-stub', () => rm(stubPath, { force: true }));
+    });
+
+    const rendered = await steps.run('render', async () => {
+      const r = await renderText(stub, { file: stubPath, transform: await ctx.transform(), params: ctx.params, schema: ctx.schema, checkPaths: ctx.checkPaths, domainXml });
+      warnings.push(...r.warnings);
+      return r.xml;
+    });
+
+    let xml = rendered;
+    const hookContext = { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, log: log.hookSink() };
+    if (ctx.hooks) {
+      const hooks = ctx.hooks;
+      xml = await steps.run('filters', async () => {
+        const report = await hooks.filter(rendered, {
+          ...hookContext,
+          event: 'euca-nc-pre-attach',
+          validate: async (text, { filter }) => void (await checkDeviceXml(ctx, text, spec.fragment, `output of filters.d/${filter}`, domainXml)),
+        });
+        warnings.push(...report.skipped.map((e) => e.shortMessage));
+        return report.xml;
+      });
+    }
+
+    await steps.run('write-device-xml', async () => {
+      await writeFileAtomic(xmlPath, xml, { mode: 0o600 });
+      steps.onUndo('remove-device-xml', () => rm(xmlPath, { force: true }));
+    });
+
+    if (ctx.hooks) {
+      const hooks = ctx.hooks;
+      xml = await steps.run('pre-attach', async () => {
+        await hooks.run('euca-nc-pre-attach', { ...hookContext, param: xmlPath });
+        const edited = await readBack(xmlPath);
+        if (edited !== xml) {
+          warnings.push(...(await checkDeviceXml(ctx, edited, spec.fragment, xmlPath, domainXml)));
+          log.info(`pre-attach hooks edited ${spec.deviceId}-libvirt.xml:\n${unifiedDiff(xml, edited, { fromFile: 'before pre-attach', toFile: 'after pre-attach' }).trimEnd()}`);
+        }
+        return edited;
+      });
+    }
+
+    const change = await steps.run('attach', async () => {
+      const c = await conn.attachDevice(record.uuid, xml, ctx.hotplug);
+      steps.onUndo('detach-device', async () => void (await conn.detachDevice(record.uuid, xml, ctx.hotplug)));
+      return c;
+    });
+
+    await steps.run('record', () => writeRecord(layout, spec.attached(record, xml)));
+    steps.commit();
+    await log.flush();
+    return { id, deviceId: spec.deviceId, deviceXml: xml, change, warnings, steps: steps.timings };
+  });
+}
+
+/**
+ * Detach through libvirt (a device the domain no longer has is not an error) → instance.xml
+ * updated → `euca-nc-post-detach` with the device XML's path (failures logged, never
+ * thrown) → stub files removed.
+ */
+export async function detachDevice(ctx: ControllerContext, id: string, spec: DetachSpec): Promise<DetachResult> {
+  checkInstanceId(id);
+  return ctx.locks.run(id, async () => {
+    const { layout, connection: conn } = ctx;
+    const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
+    const steps = new Steps(spec.operation, id, log, ctx.onStep);
+    const stubPath = layout.deviceStub(id, spec.deviceId);
+    const xmlPath = layout.deviceXml(id, spec.deviceId);
+
+    const record = await steps.run('read-record', () => readRecord(layout, id));
+    const xml = await steps.run('check', async () => {
+      const found = spec.recorded(record);
+      if (!found) throw new InstanceNotFoundError(`${id} has no ${spec.label} attached`, { instanceId: id, file: layout.instanceXml(id) });
+      // The file the pre-attach hooks approved is what libvirt has; the record's copy is the fallback.
+      const text = (await readBack(xmlPath, true)) ?? found.xml;
+      if (!text) throw new IoError(`neither ${xmlPath} nor the record holds the libvirt XML of ${spec.label}`, { file: xmlPath });
+      return text;
+    });
+
+    const detachedFromDomain = await steps.run('detach', async () => {
+      try {
+        await conn.detachDevice(record.uuid, xml, ctx.hotplug);
+        return true;
+      } catch (e) {
+        if (e instanceof LibvirtError && e.libvirtCode === VIR_ERR_DEVICE_MISSING) {
+          log.info(`the domain no longer has ${spec.label}: ${e.libvirtMessage}`);
+          return false;
+        }
+        throw e;
+      }
+    });
+
+    await steps.run('record', () => writeRecord(layout, spec.detached(record)));
+
+    let postDetachFailures: DetachResult['postDetachFailures'] = [];
+    if (ctx.hooks) {
+      const hooks = ctx.hooks;
+      postDetachFailures = await steps.run('post-detach', async () => {
+        await writeFileAtomic(xmlPath, xml, { mode: 0o600 }); // the hook's PARAM: make sure it exists
+        const report = await hooks.run('euca-nc-post-detach', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, param: xmlPath, log: log.hookSink() });
+        return report.failures;
+      });
+    }
+    await steps.run('remove-files', async () => {
+      await Promise.all([rm(stubPath, { force: true }), rm(xmlPath, { force: true })]);
+    });
+    steps.commit();
+    await log.flush();
+    return { id, deviceId: spec.deviceId, deviceXml: xml, detachedFromDomain, postDetachFailures, steps: steps.timings };
+  });
+}
+
+async function readBack(file: string): Promise<string>;
+async function readBack(file: string, optional: true): Promise<string | undefined>;
+async function readBack(file: string, optional = false): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new IoError(`cannot read ${file} back: ${(e as Error).message}`, { file, cause: e });
+  }
+}

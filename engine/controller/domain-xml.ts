@@ -1,0 +1,59 @@
+import { DomainInvalidError } from '../errors.js';
+import { firstChild, lineOf, columnOf, parseXml, childElements } from '../xml/parse.js';
+import { validateDomainFragment, type FragmentKind } from '../validate/fragment.js';
+import { validateDomainXml } from '../validate/validate-domain.js';
+import type { ControllerContext } from './options.js';
+
+/**
+ * The gate before libvirt: libvirt's schema and domforge's checks (validateDomainXml),
+ * then the domain must still be this instance — `<name>` the instance id and `<uuid>`
+ * (when present) the record's — so that a transform, filter or hook cannot make the
+ * controller define, and later destroy, a domain under another name.
+ * Returns the validator's warnings as text.
+ */
+export async function checkDomainXml(ctx: ControllerContext, xml: string, file: string, id: string, uuid: string): Promise<string[]> {
+  const v = await validateDomainXml(xml, { file, schema: ctx.schema, checkPaths: ctx.checkPaths });
+  const root = parseXml(xml, { file }).documentElement!;
+  const name = firstChild(root, 'name');
+  const got = name?.textContent?.trim() ?? '';
+  if (got !== id) {
+    throw new DomainInvalidError(`the domain is named ${JSON.stringify(got)}; it must be named after the instance, ${JSON.stringify(id)}`, {
+      file,
+      line: name ? lineOf(name) : lineOf(root),
+      column: name ? columnOf(name) : columnOf(root),
+      path: '/domain/name',
+    });
+  }
+  const u = firstChild(root, 'uuid');
+  const gotUuid = u?.textContent?.trim() ?? '';
+  if (u && normalizeUuid(gotUuid) !== normalizeUuid(uuid)) {
+    throw new DomainInvalidError(`the domain's uuid ${gotUuid} is not the instance's ${uuid}`, { file, line: lineOf(u), column: columnOf(u), path: '/domain/uuid' });
+  }
+  return v.warnings.map((w) => w.message);
+}
+
+/** Validates a `<disk>` / `<interface>` for hot-plug, against the running domain's devices. */
+export async function checkDeviceXml(ctx: ControllerContext, xml: string, kind: FragmentKind, file: string, domainXml: string): Promise<string[]> {
+  const v = await validateDomainFragment(xml, kind, { file, schema: ctx.schema, checkPaths: ctx.checkPaths, domainXml });
+  return v.warnings.map((w) => w.message);
+}
+
+function normalizeUuid(u: string): string {
+  return u.replace(/-/g, '').toLowerCase();
+}
+
+/** Whether a `<disk>` of the domain has `path` as its source file or device (how we know the config drive is used). */
+export function domainUsesFile(xml: string, path: string): boolean {
+  const devices = firstChild(parseXml(xml).documentElement!, 'devices');
+  if (!devices) return false;
+  return childElements(devices).some((d) => {
+    if (d.nodeName !== 'disk') return false;
+    const source = firstChild(d, 'source');
+    return source?.getAttribute('file') === path || source?.getAttribute('dev') === path;
+  });
+}
+
+/** The XML without its declaration, to embed it in another document (instance.xml's `volumes/volume/libvirt`). */
+export function withoutDeclaration(xml: string): string {
+  return xml.replace(/^\s*<\?xml[^?]*\?>\s*/, '').trim();
+}

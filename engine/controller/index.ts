@@ -1,0 +1,14 @@
+/** The node controller: the whole life of an instance on one host (engine/controller/). */
+export { NodeController } from './node-controller.js';
+export type { NodeControllerOptions, TransformSource } from './options.js';
+export { OperationError, StateConflictError, InstanceNotFoundError, type Operation, type RollbackAction } from './errors.js';
+export { LAUNCH_STEPS, type LaunchStep, type LaunchResult } from './launch.js';
+export type { TerminateOptions, TerminateResult } from './terminate.js';
+export type { InstanceSummary, InstanceDetails, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';
+export type { AdoptReport, AdoptedInstance } from './adopt.js';
+export type { AttachResult, DetachResult, AttachSpec, DetachSpec } from './devices.js';
+export { volumeStubXml, type VolumeAttachment } from './volumes.js';
+export { InstanceLayout, isInstanceId, checkInstanceId } from './layout.js';
+export type { StepEvent, StepObserver, StepTiming } from './steps.js';
+export type { ControllerLogEntry, ControllerLogSink } from './instance-log.js';
+export type { RecordState } from './record.js';

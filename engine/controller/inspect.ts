@@ -1,0 +1,104 @@
+import { DomforgeError } from '../errors.js';
+import type { Instance } from '../instance/model.js';
+import type { DomainSummary } from '../libvirt/connection.js';
+import { InstanceLog } from './instance-log.js';
+import { checkInstanceId } from './layout.js';
+import type { ControllerContext } from './options.js';
+import { readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
+import { Steps, asDomforgeError } from './steps.js';
+import { findDomain } from './summary.js';
+import { StateConflictError } from './errors.js';
+
+export interface InstanceSummary {
+  id: string;
+  dir: string;
+  /** The record's `states/stateName`: `Extant`, `Staging` (launch under way or interrupted), `Teardown`... ('' when unreadable). */
+  state: string;
+  /** libvirt's domain by that name, or null when it has none. */
+  domain: DomainSummary | null;
+  /** Launched or adopted by this controller. */
+  tracked: boolean;
+  /** Why the record could not be read (the folder is then listed, never dropped). */
+  error?: DomforgeError;
+}
+
+export interface InstanceDetails extends InstanceSummary {
+  instance: Instance;
+  /** The attached volumes, as recorded. */
+  volumes: Instance['volumes'];
+  /** The live domain XML, when asked for and the domain exists. */
+  domainXml?: string;
+}
+
+export interface DescribeOptions {
+  /** Include the live domain XML (default false). */
+  xml?: boolean;
+}
+
+/** One instance: its record, its domain as libvirt reports it, and optionally the domain's XML. */
+export async function describe(ctx: ControllerContext, id: string, o: DescribeOptions = {}): Promise<InstanceDetails> {
+  checkInstanceId(id);
+  const instance = await readRecord(ctx.layout, id);
+  const domain = (await findDomain(ctx.connection, id)) ?? null;
+  const domainXml = o.xml && domain ? await ctx.connection.getXML(domain.uuid) : undefined;
+  return {
+    id,
+    dir: ctx.layout.dir(id),
+    state: stateOf(instance),
+    domain,
+    tracked: ctx.tracked.has(id),
+    instance,
+    volumes: instance.volumes,
+    domainXml,
+  };
+}
+
+/** Every instance folder, sorted by id, with its domain. A folder whose record cannot be read is listed with `error`. */
+export async function list(ctx: ControllerContext): Promise<InstanceSummary[]> {
+  const [ids, domains] = await Promise.all([ctx.layout.ids(), ctx.connection.list()]);
+  const byName = new Map(domains.map((d) => [d.name, d]));
+  return Promise.all(
+    ids.map(async (id): Promise<InstanceSummary> => {
+      const base = { id, dir: ctx.layout.dir(id), domain: byName.get(id) ?? null, tracked: ctx.tracked.has(id) };
+      try {
+        return { ...base, state: stateOf(await readRecord(ctx.layout, id)) };
+      } catch (e) {
+        const error = asDomforgeError(e);
+        if (!error) throw e;
+        return { ...base, state: '', error };
+      }
+    }),
+  );
+}
+
+export interface RebootOptions {
+  /** Ask the guest to shut down and wait this long (ms) before pulling the plug. Default 0. */
+  graceMs?: number;
+}
+
+/**
+ * Reboots an instance's domain as a Eucalyptus NC does: (graceful shutdown,) destroy,
+ * then start from the persistent configuration, which holds the volumes attached since.
+ * Records `bootTime`.
+ */
+export async function reboot(ctx: ControllerContext, id: string, o: RebootOptions = {}): Promise<DomainSummary> {
+  checkInstanceId(id);
+  return ctx.locks.run(id, async () => {
+    const log = new InstanceLog(ctx.layout.log(id), id, 'reboot', ctx.log);
+    const steps = new Steps('reboot', id, log, ctx.onStep);
+    const record = await steps.run('read-record', () => readRecord(ctx.layout, id));
+    const domain = await steps.run('reboot', async () => {
+      const ref = await ctx.connection.find(id);
+      if (!ref || ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
+        throw new StateConflictError(ref ? `libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid})` : `libvirt has no domain ${id} to reboot`, {
+          instanceId: id,
+        });
+      }
+      await ctx.connection.reboot(ref.uuid, { graceMs: o.graceMs });
+      return (await findDomain(ctx.connection, ref.uuid))!;
+    });
+    await steps.run('record', () => writeRecord(ctx.layout, withTimestamp(record, 'bootTime')));
+    await log.flush();
+    return domain;
+  });
+}

@@ -1,0 +1,208 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { IoError, InstanceError } from '../errors.js';
+import { configDriveInputFromInstance, configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
+import { writeConfigDrive } from '../configdrive/write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { unifiedDiff } from '../hooks/line-diff.js';
+import type { Instance } from '../instance/model.js';
+import type { DomainSummary } from '../libvirt/connection.js';
+import { renderText } from '../render/render.js';
+import { checkDomainXml, domainUsesFile } from './domain-xml.js';
+import { StateConflictError } from './errors.js';
+import { keepFolder, removeFolder } from './folders.js';
+import { InstanceLog } from './instance-log.js';
+import { isInstanceId } from './layout.js';
+import type { ControllerContext } from './options.js';
+import { relocate, withState, withTimestamp, writeRecord } from './record.js';
+import { Steps, type StepTiming } from './steps.js';
+import { domainSummary } from './summary.js';
+
+/**
+ * The steps of a launch, in order. Each one's failure rolls back the ones before it and
+ * is reported as `launch of ID failed at step 'STEP'`.
+ */
+export const LAUNCH_STEPS = [
+  'check',
+  'create-folder',
+  'write-instance',
+  'render',
+  'filters',
+  'write-libvirt',
+  'config-drive',
+  'pre-boot',
+  'define',
+  'start',
+  'record',
+] as const;
+export type LaunchStep = (typeof LAUNCH_STEPS)[number];
+
+export interface LaunchResult {
+  id: string;
+  /** The instance folder. */
+  dir: string;
+  /** The instance as recorded in `instance.xml` (paths pointing into its folder, state `Extant`). */
+  instance: Instance;
+  /** The domain as libvirt reports it after the start. */
+  domain: DomainSummary;
+  /** The live domain XML as libvirt holds it. */
+  domainXml: string;
+  /** The XML given to libvirt (`libvirt.xml`). */
+  libvirtXml: string;
+  /** Unified diff from the rendered XML to the XML given to libvirt ('' when filters and hooks changed nothing). */
+  diff: string;
+  /** The config drive written, when the domain uses one. */
+  configDrive?: { path: string; bytes: number };
+  /** Things to look at that did not stop the launch (validator warnings, skipped fail-open filters, an unused config drive). */
+  warnings: string[];
+  /** Each step's duration. */
+  steps: StepTiming[];
+}
+
+/**
+ * Launches an instance: create its folder → write instance.xml → render libvirt XML with
+ * the active transform and validate it → XML filters → write libvirt.xml → config drive →
+ * pre-boot hooks (then re-read and re-validate libvirt.xml) → define → start → record.
+ * Every file is written atomically. Any failure undoes what this launch did, in reverse:
+ * no domain is left defined and the folder is removed (or kept under `.kept` with
+ * `keepFailed`), and an OperationError names the failed step.
+ */
+export async function launch(ctx: ControllerContext, input: Instance): Promise<LaunchResult> {
+  const id = input?.name;
+  if (!isInstanceId(id)) {
+    throw new InstanceError(`the instance name ${JSON.stringify(id)} cannot name an instance folder: use letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'`, {
+      path: '/instance/name',
+    });
+  }
+  const outcome = await ctx.locks.tryRun(id, () => launchLocked(ctx, input, id));
+  if (outcome.busy) throw new StateConflictError(`launch of ${id} refused: another operation on ${id} is in progress`, { instanceId: id });
+  return outcome.value;
+}
+
+async function launchLocked(ctx: ControllerContext, input: Instance, id: string): Promise<LaunchResult> {
+  const { layout, connection: conn } = ctx;
+  const dir = layout.dir(id);
+  const libvirtXmlPath = layout.libvirtXml(id);
+  const log = new InstanceLog(layout.log(id), id, 'launch', ctx.log);
+  const steps = new Steps('launch', id, log, ctx.onStep);
+  const warnings: string[] = [];
+  const hookContext = { instanceId: id, instanceDir: dir, libvirtXml: libvirtXmlPath, uri: ctx.uri, log: log.hookSink() };
+
+  let record!: Instance;
+  await steps.run('check', async () => {
+    record = withState(relocate(input, layout), 'Staging');
+    for (const key of new Set([id, input.uuid])) {
+      const existing = await conn.find(key);
+      if (existing) {
+        throw new StateConflictError(
+          `libvirt already has a domain ${existing.name} (uuid ${existing.uuid})${key === id ? '' : ` with this instance's uuid`}; terminate it, or adopt it if it is a domforge instance`,
+          { instanceId: id },
+        );
+      }
+    }
+  });
+
+  await steps.run('create-folder', async () => {
+    try {
+      await mkdir(dir, { mode: 0o755 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new StateConflictError(`the instance folder already exists (${id} was launched before, or a crash left it): terminate or adopt ${id} first`, {
+          instanceId: id,
+          file: dir,
+        });
+      }
+      throw new IoError(`cannot create the instance folder: ${(e as Error).message}`, { file: dir, cause: e });
+    }
+    steps.onUndo(
+      ctx.keepFailed ? 'keep-folder' : 'remove-folder',
+      async () => {
+        await log.close();
+        if (ctx.keepFailed) await keepFolder(layout, id, 'failed');
+        else await removeFolder(layout, id);
+      },
+      // A domain could not be undone: keep the folder as its record, marked Teardown for adopt() to report.
+      { action: 'mark-teardown', run: async () => void (await writeRecord(layout, withState(record, 'Teardown'))) },
+    );
+  });
+
+  const recordText = await steps.run('write-instance', () => writeRecord(layout, record));
+
+  const rendered = await steps.run('render', async () => {
+    const transform = await ctx.transform();
+    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, schema: ctx.schema, checkPaths: ctx.checkPaths });
+    warnings.push(...r.warnings);
+    await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid);
+    log.info(`rendered with ${transform.file} (${transform.kind}, ${transform.hash.slice(0, 12)})`);
+    return r.xml;
+  });
+
+  let xml = rendered;
+  if (ctx.hooks) {
+    const hooks = ctx.hooks;
+    xml = await steps.run('filters', async () => {
+      const report = await hooks.filter(rendered, {
+        ...hookContext,
+        event: 'euca-nc-pre-boot',
+        validate: async (text, { filter }) => void (await checkDomainXml(ctx, text, `output of filters.d/${filter}`, id, record.uuid)),
+      });
+      warnings.push(...report.skipped.map((e) => e.shortMessage));
+      return report.xml;
+    });
+  }
+
+  await steps.run('write-libvirt', () => writeFileAtomic(libvirtXmlPath, xml, { mode: 0o600 }));
+
+  let configDrive: LaunchResult['configDrive'];
+  if (record.configDrive) {
+    const drive = record.configDrive;
+    configDrive = await steps.run('config-drive', async () => {
+      if (!domainUsesFile(xml, drive.path)) {
+        warnings.push(`the instance asks for a config drive but no <disk> of the domain uses ${drive.path}; not built`);
+        return undefined;
+      }
+      const built = await writeConfigDrive(drive.path, configDriveInputFromInstance(record), configDriveOptionsFromInstance(record));
+      return { path: drive.path, bytes: built.image.length };
+    });
+  }
+
+  if (ctx.hooks) {
+    const hooks = ctx.hooks;
+    xml = await steps.run('pre-boot', async () => {
+      await hooks.run('euca-nc-pre-boot', hookContext);
+      // A pre-boot hook may edit libvirt.xml: read it back and validate it again before libvirt sees it.
+      let edited: string;
+      try {
+        edited = await readFile(libvirtXmlPath, 'utf8');
+      } catch (e) {
+        throw new IoError(`cannot read libvirt.xml back after the pre-boot hooks: ${(e as Error).message}`, { file: libvirtXmlPath, cause: e });
+      }
+      if (edited !== xml) {
+        warnings.push(...(await checkDomainXml(ctx, edited, libvirtXmlPath, id, record.uuid)));
+        log.info(`pre-boot hooks edited libvirt.xml:\n${unifiedDiff(xml, edited, { fromFile: 'before pre-boot', toFile: 'after pre-boot' }).trimEnd()}`);
+      }
+      return edited;
+    });
+  }
+
+  const ref = await steps.run('define', async () => {
+    const r = await conn.define(xml);
+    steps.onUndo('undefine', () => conn.undefine(r.uuid));
+    return r;
+  });
+
+  await steps.run('start', async () => {
+    await conn.start(ref.uuid);
+    steps.onUndo('destroy', () => conn.destroy(ref.uuid));
+  });
+
+  record = withTimestamp(withState(record, 'Extant'), 'bootTime');
+  await steps.run('record', () => writeRecord(layout, record));
+  steps.commit();
+  ctx.tracked.add(id);
+
+  const diff = unifiedDiff(rendered, xml, { fromFile: 'rendered', toFile: 'libvirt.xml' });
+  const [domain, domainXml] = await Promise.all([domainSummary(conn, ref.uuid, true), conn.getXML(ref.uuid)]);
+  log.info(`launched: domain ${domain.name} (${domain.uuid}) is ${domain.state}`);
+  await log.flush();
+  return { id, dir, instance: record, domain, domainXml, libvirtXml: xml, diff, configDrive, warnings, steps: steps.timings };
+}

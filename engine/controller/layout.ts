@@ -1,0 +1,100 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IoError, UsageError } from '../errors.js';
+
+/**
+ * The instance folder layout, one folder per instance under the instances folder:
+ *
+ *     <instances>/<id>/instance.xml          the record (Eucalyptus instance.xml; rewritten atomically on every change)
+ *     <instances>/<id>/libvirt.xml           the domain XML given to libvirt (after filters and pre-boot hooks)
+ *     <instances>/<id>/config.iso            the config drive, when the instance has one
+ *     <instances>/<id>/console.log           the guest's serial console (written by the hypervisor)
+ *     <instances>/<id>/instance.log          hook and filter output, the controller's steps
+ *     <instances>/<id>/vol-XXX.xml           a volume stub; vol-XXX-libvirt.xml its rendered <disk>
+ *     <instances>/<id>/eni-XXX.xml           an interface stub; eni-XXX-libvirt.xml its rendered <interface>
+ *     <instances>/.kept/<id>-<time>-<why>/   folders kept by `terminate --keep`, a failed pre-clean hook, or keepFailed
+ *
+ * Names starting with a dot are never instances, so `.kept` and editors' or
+ * writeFileAtomic's temporary files are never mistaken for one.
+ */
+export class InstanceLayout {
+  constructor(
+    /** The instances folder. */
+    readonly root: string,
+    /** Where kept folders go (default `<root>/.kept`). */
+    readonly keepDir: string = join(root, '.kept'),
+  ) {}
+
+  dir(id: string): string {
+    return join(this.root, checkInstanceId(id));
+  }
+  instanceXml(id: string): string {
+    return join(this.dir(id), 'instance.xml');
+  }
+  libvirtXml(id: string): string {
+    return join(this.dir(id), 'libvirt.xml');
+  }
+  configDrive(id: string): string {
+    return join(this.dir(id), 'config.iso');
+  }
+  consoleLog(id: string): string {
+    return join(this.dir(id), 'console.log');
+  }
+  log(id: string): string {
+    return join(this.dir(id), 'instance.log');
+  }
+  /** `vol-XXX.xml` / `eni-XXX.xml`: the stub of a hot-plugged device. */
+  deviceStub(id: string, deviceId: string): string {
+    return join(this.dir(id), `${checkDeviceId(deviceId)}.xml`);
+  }
+  /** `vol-XXX-libvirt.xml` / `eni-XXX-libvirt.xml`: the stub's rendered `<disk>` / `<interface>`. */
+  deviceXml(id: string, deviceId: string): string {
+    return join(this.dir(id), `${checkDeviceId(deviceId)}-libvirt.xml`);
+  }
+  /** A fresh folder name under keepDir for an instance's kept files. */
+  keptDir(id: string, why: string, now = new Date()): string {
+    const stamp = now.toISOString().replace(/[:.]/g, '-');
+    return join(this.keepDir, `${checkInstanceId(id)}-${stamp}-${why}`);
+  }
+
+  /** The ids of every instance folder, sorted (dot-names and plain files are skipped). */
+  async ids(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new IoError(`cannot list the instances folder: ${(e as Error).message}`, { file: this.root, cause: e });
+    }
+    return entries
+      .filter((d) => d.isDirectory() && isInstanceId(d.name))
+      .map((d) => d.name)
+      .sort();
+  }
+}
+
+/** An instance id usable as a folder name and a libvirt domain name: `i-12345678`, `web-1.a`... */
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
+/** A device id (`vol-XXX`, `eni-XXX`, an attachment id). */
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function isInstanceId(id: unknown): id is string {
+  return typeof id === 'string' && ID.test(id);
+}
+
+/** Refuses an id that cannot be a folder name under the instances folder (`..`, `a/b`, `.x`, control characters). */
+export function checkInstanceId(id: unknown): string {
+  if (!isInstanceId(id)) {
+    throw new UsageError(
+      `Expected an instance id of letters, digits, '.', '_' and '-' that does not start with '.', '_' or '-' (at most 200 characters), got \`${String(id)}\` (${typeof id})`,
+    );
+  }
+  return id;
+}
+
+export function checkDeviceId(id: unknown, what = 'device id'): string {
+  if (typeof id !== 'string' || !DEVICE_ID.test(id) || id.endsWith('-libvirt')) {
+    throw new UsageError(`Expected a ${what} of letters, digits, '.', '_' and '-' (e.g. vol-1a2b3c4d), got \`${String(id)}\` (${typeof id})`);
+  }
+  return id;
+}

@@ -1,0 +1,127 @@
+import { readInstanceJsonFile } from '../instance/from-json.js';
+import type { Instance } from '../instance/model.js';
+import { readInstanceFile } from '../instance/parse.js';
+import { UsageError } from '../errors.js';
+import { adopt, type AdoptReport } from './adopt.js';
+import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
+import { describe, list, reboot, type DescribeOptions, type InstanceDetails, type InstanceSummary, type RebootOptions } from './inspect.js';
+import { launch, type LaunchResult } from './launch.js';
+import { createContext, type ControllerContext, type NodeControllerOptions } from './options.js';
+import { terminate, type TerminateOptions, type TerminateResult } from './terminate.js';
+import { attachVolumeSpec, detachVolumeSpec, type VolumeAttachment } from './volumes.js';
+import type { DomainSummary } from '../libvirt/connection.js';
+import type { InstanceLayout } from './layout.js';
+
+/**
+ * The library facade a node-controller process uses: the whole life of an instance on
+ * one host, through libvirt, with Eucalyptus's nc-hooks.
+ *
+ * ```ts
+ * const nc = await NodeController.open({ instancesDir: '/var/lib/domforge/instances', uri: 'qemu:///system', hooksDir: '/etc/domforge/hooks' });
+ * await nc.adopt();                                   // after a restart
+ * const r = await nc.launch('instance.xml');          // or an Instance object
+ * await nc.attachVolume(r.id, { id: 'vol-1a2b3c4d', devName: 'sdf', path: '/dev/mapper/vol-1a2b3c4d' });
+ * await nc.terminate(r.id);
+ * ```
+ *
+ * Operations on one instance run one at a time (a second launch of an id in progress is
+ * refused); operations on different instances run concurrently. The instances folder is
+ * the state: every method reads the instance's record from its folder, so a new
+ * controller over the same folder and connection sees what an earlier one did.
+ */
+export class NodeController {
+  private closed = false;
+
+  private constructor(private readonly ctx: ControllerContext) {}
+
+  /** Checks the options, creates the instances folder if needed, and connects to libvirt (LIBVIRT_UNAVAILABLE when the binding is missing). */
+  static async open(options: NodeControllerOptions): Promise<NodeController> {
+    return new NodeController(await createContext(options));
+  }
+
+  /** The libvirt URI in use. */
+  get uri(): string {
+    return this.ctx.uri;
+  }
+
+  /** Where each instance's files are. */
+  get layout(): InstanceLayout {
+    return this.ctx.layout;
+  }
+
+  /** Ids this controller launched or adopted (and has not terminated). */
+  get tracked(): ReadonlySet<string> {
+    return this.ctx.tracked;
+  }
+
+  /**
+   * Launches an instance given as an Instance or the path of an instance.xml (or a `.json`
+   * description). See launch.ts for the steps; a failure is an OperationError naming the
+   * step, after everything the launch did has been undone.
+   */
+  async launch(instance: Instance | string): Promise<LaunchResult> {
+    this.open_();
+    const parsed = typeof instance === 'string' ? await readInstance(instance) : instance;
+    return launch(this.ctx, parsed);
+  }
+
+  /** pre-clean hooks → destroy → undefine → remove (or keep) the instance's files. */
+  terminate(id: string, options: TerminateOptions = {}): Promise<TerminateResult> {
+    this.open_();
+    return terminate(this.ctx, id, options);
+  }
+
+  /** Destroy and start again from the persistent configuration (after an optional graceful shutdown). */
+  reboot(id: string, options: RebootOptions = {}): Promise<DomainSummary> {
+    this.open_();
+    return reboot(this.ctx, id, options);
+  }
+
+  /** The instance's record and its domain as libvirt reports it. */
+  describe(id: string, options: DescribeOptions = {}): Promise<InstanceDetails> {
+    this.open_();
+    return describe(this.ctx, id, options);
+  }
+
+  /** Every instance folder with its domain. */
+  list(): Promise<InstanceSummary[]> {
+    this.open_();
+    return list(this.ctx);
+  }
+
+  /** Renders a `<volume>` stub to a `<disk>`, runs pre-attach hooks, hot-plugs it and records it. */
+  attachVolume(id: string, volume: VolumeAttachment): Promise<AttachResult> {
+    this.open_();
+    return attachDevice(this.ctx, id, attachVolumeSpec(volume));
+  }
+
+  /** Hot-unplugs a volume, records it, runs post-detach hooks. */
+  detachVolume(id: string, volumeId: string): Promise<DetachResult> {
+    this.open_();
+    return detachDevice(this.ctx, id, detachVolumeSpec(volumeId));
+  }
+
+  /** Rebuilds the state after a restart: matches instance folders with libvirt's domains, runs pre-adopt hooks. */
+  adopt(): Promise<AdoptReport> {
+    this.open_();
+    return adopt(this.ctx);
+  }
+
+  /**
+   * Refuses new operations and waits for the running ones. The pooled libvirt connection
+   * stays open (other controllers in the process may share it; `closeConnections()` closes it).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.ctx.locks.idle();
+  }
+
+  private open_(): void {
+    if (this.closed) throw new UsageError('this NodeController is closed');
+  }
+}
+
+async function readInstance(file: string): Promise<Instance> {
+  if (typeof file !== 'string' || file === '') throw new UsageError('Expected an Instance or the path of an instance.xml');
+  return file.endsWith('.json') ? readInstanceJsonFile(file) : readInstanceFile(file);
+}

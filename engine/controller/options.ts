@@ -1,0 +1,151 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { IoError, UsageError } from '../errors.js';
+import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
+import type { BindingLoader } from '../libvirt/binding.js';
+import type { LibvirtConnection } from '../libvirt/connection.js';
+import type { DeviceChangeOptions } from '../libvirt/hotplug.js';
+import { connect } from '../libvirt/pool.js';
+import { defaultTransformPath } from '../transform/defaults.js';
+import { TransformCache, type LoadTransformOptions } from '../transform/load.js';
+import type { CompiledTransform, TransformParams } from '../transform/types.js';
+import type { SchemaEngine } from '../validate/validate-domain.js';
+import type { ControllerLogSink } from './instance-log.js';
+import { InstanceLayout } from './layout.js';
+import { KeyedLock } from './lock.js';
+import type { StepObserver } from './steps.js';
+
+/** Where the transform comes from: a file (re-read when it changes), a compiled transform, or a provider (e.g. a TransformWatcher's active version). */
+export type TransformSource = string | CompiledTransform | (() => CompiledTransform | Promise<CompiledTransform>);
+
+export interface NodeControllerOptions {
+  /** The instances folder: one folder per instance (see layout.ts). Created if missing. Required. */
+  instancesDir: string;
+  /** libvirt URI. Default: `LIBVIRT_DEFAULT_URI`, else `test:///default`. Ignored when `connection` is given. */
+  uri?: string;
+  /** An open connection to use instead of `connect({ uri })`. */
+  connection?: LibvirtConnection;
+  /** Loader of @unraid/libvirt (tests simulate a missing binding with it). */
+  loader?: BindingLoader;
+  /** The nc-hooks folder; XML filters in `<hooksDir>/filters.d`. Default: none (no hooks, no filters). */
+  hooksDir?: string;
+  /** The XML filters folder. Default: `<hooksDir>/filters.d`. */
+  filtersDir?: string;
+  /** Eucalyptus's HOME argument of every hook. Default: the instances folder's parent. */
+  home?: string;
+  /** Per-hook and per-filter time limit in ms (default 30000; 0 = none). */
+  hookTimeoutMs?: number;
+  /** The transform. Default: `$DOMFORGE_TRANSFORM`, else the shipped `transforms/libvirt.xsl`. */
+  transform?: TransformSource;
+  /** Options for loading a transform given as a file. */
+  transformOptions?: LoadTransformOptions;
+  /** Transform parameters (`--param name=value`). Default: none. */
+  params?: TransformParams;
+  /** Schema engine validating every domain and device XML (default `'wasm'`, libvirt's domain.rng in-process). */
+  schema?: SchemaEngine;
+  /** Check that files the domain refers to exist on this host (default false). */
+  checkPaths?: boolean;
+  /** Where kept instance folders go (`terminate --keep`, failed pre-clean, `keepFailed`). Default: `<instancesDir>/.kept`. */
+  keepDir?: string;
+  /** Keep (move to `keepDir`) the folder of a launch that failed, for troubleshooting. Default false: removed. */
+  keepFailed?: boolean;
+  /** How devices are hot-plugged (see engine/libvirt/hotplug.ts). Default: `{ method: 'auto' }`. */
+  hotplug?: DeviceChangeOptions;
+  /** Receives every instance-log line of every instance (e.g. for the controller's own log). */
+  log?: ControllerLogSink;
+  /** Called before every step of every operation; a throw fails the step (tracing, fault injection). */
+  onStep?: StepObserver;
+}
+
+/** Everything an operation needs, resolved once. */
+export interface ControllerContext {
+  readonly layout: InstanceLayout;
+  readonly connection: LibvirtConnection;
+  readonly uri: string;
+  readonly hooks?: HookRunner;
+  readonly transform: () => Promise<CompiledTransform>;
+  readonly params: TransformParams;
+  readonly schema?: SchemaEngine;
+  readonly checkPaths: boolean;
+  readonly hotplug: DeviceChangeOptions;
+  readonly keepFailed: boolean;
+  readonly log?: ControllerLogSink;
+  readonly onStep?: StepObserver;
+  readonly locks: KeyedLock;
+  /** Ids this controller launched or adopted. */
+  readonly tracked: Set<string>;
+}
+
+export async function createContext(o: NodeControllerOptions): Promise<ControllerContext> {
+  checkOptions(o);
+  const instancesDir = resolve(o.instancesDir);
+  try {
+    await mkdir(instancesDir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw new IoError(`cannot create the instances folder: ${(e as Error).message}`, { file: instancesDir, cause: e });
+  }
+  const connection = o.connection ?? (await connect({ uri: o.uri, loader: o.loader }));
+  const hooks = o.hooksDir
+    ? createHookRunner({
+        dir: resolve(o.hooksDir),
+        filtersDir: o.filtersDir && resolve(o.filtersDir),
+        home: o.home ?? dirname(instancesDir),
+        uri: connection.uri,
+        timeoutMs: o.hookTimeoutMs,
+      })
+    : undefined;
+  return {
+    layout: new InstanceLayout(instancesDir, o.keepDir && resolve(o.keepDir)),
+    connection,
+    uri: connection.uri,
+    hooks,
+    transform: transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions),
+    params: { ...(o.params ?? {}) },
+    schema: o.schema,
+    checkPaths: o.checkPaths ?? false,
+    hotplug: { ...(o.hotplug ?? {}) },
+    keepFailed: o.keepFailed ?? false,
+    log: o.log,
+    onStep: o.onStep,
+    locks: new KeyedLock(),
+    tracked: new Set(),
+  };
+}
+
+function transformProvider(source: TransformSource, options: LoadTransformOptions = {}): () => Promise<CompiledTransform> {
+  if (typeof source === 'string') {
+    // Re-hashed on each launch: an edited stylesheet is recompiled, an unchanged one reused.
+    const cache = new TransformCache(options);
+    return () => cache.get(source);
+  }
+  if (typeof source === 'function') return async () => source();
+  return async () => source;
+}
+
+function checkOptions(o: NodeControllerOptions): void {
+  if (typeof o !== 'object' || o === null) throw new UsageError('Expected NodeController options to be an object with `instancesDir`');
+  const str = (k: keyof NodeControllerOptions, optional = true) => {
+    const v = o[k];
+    if ((v === undefined && optional) || (typeof v === 'string' && v !== '')) return;
+    throw new UsageError(`Expected \`${k}\` to be a non-empty string, got \`${String(v)}\` (${typeof v})`);
+  };
+  str('instancesDir', false);
+  for (const k of ['uri', 'hooksDir', 'filtersDir', 'home', 'keepDir'] as const) str(k);
+  if (o.hookTimeoutMs !== undefined && !(Number.isSafeInteger(o.hookTimeoutMs) && o.hookTimeoutMs >= 0)) {
+    throw new UsageError(`Expected \`hookTimeoutMs\` to be a non-negative integer, got \`${String(o.hookTimeoutMs)}\` (${typeof o.hookTimeoutMs})`);
+  }
+  for (const k of ['checkPaths', 'keepFailed'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new UsageError(`Expected \`${k}\` to be a boolean, got \`${String(o[k])}\` (${typeof o[k]})`);
+  }
+  for (const k of ['log', 'onStep'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new UsageError(`Expected \`${k}\` to be a function, got ${typeof o[k]}`);
+  }
+  const t = o.transform;
+  if (t !== undefined && typeof t !== 'string' && typeof t !== 'function' && (typeof t !== 'object' || t === null || typeof t.render !== 'function')) {
+    throw new UsageError('Expected `transform` to be a file name, a compiled transform or a function returning one');
+  }
+  if (o.params !== undefined) {
+    if (typeof o.params !== 'object' || o.params === null) throw new UsageError('Expected `params` to be an object of strings');
+    for (const [k, v] of Object.entries(o.params)) if (typeof v !== 'string') throw new UsageError(`Expected \`params.${k}\` to be a string, got ${typeof v}`);
+  }
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { InstanceError, IoError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { emitInstance } from '../instance/emit.js';
+import type { Instance } from '../instance/model.js';
+import { parseInstance } from '../instance/parse.js';
+import type { InstanceLayout } from './layout.js';
+import { InstanceNotFoundError } from './errors.js';
+
+/**
+ * `states/stateName` values domforge writes (Eucalyptus's instance state names):
+ * `Staging` while a launch is under way, `Extant` once the domain runs, `Teardown`
+ * while a terminate is under way or after a rollback that could not finish. A folder
+ * whose record says `Staging` or `Teardown` is never mistaken for a live instance.
+ */
+export type RecordState = 'Staging' | 'Extant' | 'Teardown';
+
+/** The record's `states/stateName` ('' when absent). */
+export function stateOf(instance: Instance): string {
+  return instance.states.find(([k]) => k === 'stateName')?.[1] ?? '';
+}
+
+/** Sets a `states/*` or `timestamps/*` entry, keeping document order (a new key goes last). */
+export function setPair(pairs: [string, string][], key: string, value: string): [string, string][] {
+  const out = pairs.map(([k, v]): [string, string] => [k, k === key ? value : v]);
+  if (!out.some(([k]) => k === key)) out.push([key, value]);
+  return out;
+}
+
+export function withState(instance: Instance, state: RecordState): Instance {
+  return { ...instance, states: setPair(instance.states, 'stateName', state) };
+}
+
+/** `timestamps/<key>` = now, in epoch seconds as Eucalyptus writes them. */
+export function withTimestamp(instance: Instance, key: string, now = Date.now()): Instance {
+  return { ...instance, timestamps: setPair(instance.timestamps, key, String(Math.floor(now / 1000))) };
+}
+
+/**
+ * The instance as the controller records it: the fields that name files of the instance
+ * folder (instancePath, xmlFilePath, libvirtFilePath, consoleLogPath, configDrive/@path)
+ * point into its folder, as a Eucalyptus NC sets them itself; `launchTime` is set when
+ * absent. Disk backing paths are the caller's and are left alone.
+ */
+export function relocate(instance: Instance, layout: InstanceLayout): Instance {
+  const id = instance.name;
+  let out: Instance = {
+    ...instance,
+    instancePath: layout.dir(id),
+    xmlFilePath: layout.instanceXml(id),
+    libvirtFilePath: layout.libvirtXml(id),
+    consoleLogPath: layout.consoleLog(id),
+    configDrive: instance.configDrive ? { ...instance.configDrive, path: layout.configDrive(id) } : undefined,
+  };
+  const launch = out.timestamps.find(([k]) => k === 'launchTime')?.[1];
+  if (!launch) out = withTimestamp(out, 'launchTime');
+  return out;
+}
+
+/** Writes the record atomically (mode 0600: it holds user data and may hold a password). */
+export async function writeRecord(layout: InstanceLayout, instance: Instance): Promise<string> {
+  const text = emitInstance(instance);
+  await writeFileAtomic(layout.instanceXml(instance.name), text, { mode: 0o600 });
+  return text;
+}
+
+/**
+ * Reads an instance's record. A missing folder is InstanceNotFoundError; a record that
+ * does not parse is the parser's error (file, line, path); a record whose `<name>` is
+ * not its folder's name is an InstanceError.
+ */
+export async function readRecord(layout: InstanceLayout, id: string): Promise<Instance> {
+  const file = layout.instanceXml(id);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InstanceNotFoundError(`no instance ${id} under ${layout.root}`, { instanceId: id, file });
+    throw new IoError(`cannot read the instance record: ${(e as Error).message}`, { file, cause: e });
+  }
+  const instance = parseInstance(text, { file });
+  if (instance.name !== id) {
+    throw new InstanceError(`the record names instance ${JSON.stringify(instance.name)} but lies in the folder of ${id}`, { file, path: '/instance/name' });
+  }
+  return instance;
+}

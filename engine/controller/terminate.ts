@@ -1,0 +1,102 @@
+import { UsageError } from '../errors.js';
+import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
+import { StateConflictError } from './errors.js';
+import { keepFolder, removeFolder } from './folders.js';
+import { InstanceLog } from './instance-log.js';
+import { checkInstanceId } from './layout.js';
+import type { ControllerContext } from './options.js';
+import { readRecord, withState, withTimestamp, writeRecord } from './record.js';
+import { Steps, type StepTiming } from './steps.js';
+
+export interface TerminateOptions {
+  /** Keep the instance's files: move its folder under the keep folder instead of removing it. Default false. */
+  keep?: boolean;
+  /** Ask the guest to shut down and wait this long (ms) before pulling the plug. Default 0: destroy at once. */
+  graceMs?: number;
+}
+
+export interface TerminateResult {
+  id: string;
+  /** What happened to the domain: it was running and was destroyed then undefined; was stopped and undefined; or libvirt had none. */
+  domain: 'destroyed' | 'undefined' | 'absent';
+  /** `removed`, or the folder the files were moved to (`--keep`, or a failed pre-clean hook). */
+  files: 'removed' | { kept: string };
+  /** The pre-clean hook failure that kept the files, when there was one. */
+  preCleanFailure?: HookFailedError | HookTimeoutError;
+  steps: StepTiming[];
+}
+
+/**
+ * Terminates an instance: mark the record `Teardown` → `euca-nc-pre-clean` hooks → destroy →
+ * undefine → remove the folder. As in Eucalyptus, a failing pre-clean hook does not stop
+ * the termination: it keeps the instance's files (moved under the keep folder). A failure
+ * at destroy or undefine leaves the record marked `Teardown` (terminate again to retry).
+ * A domain whose uuid is not the record's is not this instance and is never touched.
+ */
+export async function terminate(ctx: ControllerContext, id: string, o: TerminateOptions = {}): Promise<TerminateResult> {
+  checkInstanceId(id);
+  const graceMs = o.graceMs ?? 0;
+  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
+    throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
+  }
+  return ctx.locks.run(id, async () => {
+    const { layout, connection: conn } = ctx;
+    const log = new InstanceLog(layout.log(id), id, 'terminate', ctx.log);
+    const steps = new Steps('terminate', id, log, ctx.onStep);
+
+    const record = await steps.run('read-record', () => readRecord(layout, id));
+    await steps.run('mark-teardown', () => writeRecord(layout, withTimestamp(withState(record, 'Teardown'), 'terminationRequestedTime')));
+
+    let preCleanFailure: TerminateResult['preCleanFailure'];
+    if (ctx.hooks) {
+      const hooks = ctx.hooks;
+      await steps.run('pre-clean', async () => {
+        try {
+          await hooks.run('euca-nc-pre-clean', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: layout.libvirtXml(id), uri: ctx.uri, log: log.hookSink() });
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'HOOK_FAILED' && (e as { code?: string }).code !== 'HOOK_TIMEOUT') throw e;
+          preCleanFailure = e as HookFailedError;
+          log.error(`${preCleanFailure.shortMessage}: the files will be kept`);
+        }
+      });
+    }
+
+    const domain = await steps.run('destroy', async () => {
+      const ref = await conn.find(id);
+      if (!ref) return 'absent' as const;
+      if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
+        throw new StateConflictError(`libvirt's domain ${id} has uuid ${ref.uuid} but the record says ${record.uuid}: it is not this instance; not touching it`, {
+          instanceId: id,
+          file: layout.instanceXml(id),
+          path: '/instance/uuid',
+        });
+      }
+      if (ref.id === null) return 'undefined' as const;
+      if (graceMs > 0) {
+        await conn.shutdown(ref.uuid).catch(() => undefined);
+        const deadline = Date.now() + graceMs;
+        while (Date.now() < deadline && (await conn.lookup(ref.uuid)).id !== null) await new Promise((r) => setTimeout(r, 100));
+      }
+      if ((await conn.lookup(ref.uuid)).id !== null) await conn.destroy(ref.uuid);
+      return 'destroyed' as const;
+    });
+
+    if (domain !== 'absent') {
+      await steps.run('undefine', async () => {
+        if (await conn.isPersistent(record.uuid)) await conn.undefine(record.uuid);
+      });
+    }
+
+    const keep = o.keep || preCleanFailure !== undefined;
+    const files = await steps.run('remove-files', async () => {
+      log.info(keep ? 'keeping the instance files' : 'removing the instance files');
+      await log.close();
+      if (keep) return { kept: await keepFolder(layout, id, preCleanFailure ? 'pre-clean-failed' : 'terminated') };
+      await removeFolder(layout, id);
+      return 'removed' as const;
+    });
+    steps.commit();
+    ctx.tracked.delete(id);
+    return { id, domain, files, preCleanFailure, steps: steps.timings };
+  });
+}

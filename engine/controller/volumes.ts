@@ -1,0 +1,114 @@
+import { UsageError } from '../errors.js';
+import type { Instance, SourceType } from '../instance/model.js';
+import { escapeAttr, escapeText } from '../xml/serialize.js';
+import type { AttachSpec, DetachSpec } from './devices.js';
+import { withoutDeclaration } from './domain-xml.js';
+import { checkDeviceId } from './layout.js';
+
+/** An EBS-style volume to attach (what Eucalyptus's ncAttachVolume receives, once the storage is connected on the node). */
+export interface VolumeAttachment {
+  /** The volume id, `vol-XXXXXXXX`: names the stub files and the record entry. */
+  id: string;
+  /** The guest device the cloud asked for, e.g. `sdf` (Eucalyptus's `devName`); the transform maps it (`sdf` → `vdf` with virtio). */
+  devName: string;
+  /** The volume's block device (or file) on this host. */
+  path: string;
+  /** `block` (default) or `file`. */
+  sourceType?: SourceType;
+  /** The disk's serial as the guest sees it. Default: `euca-bdm-<id>-dev-<devName>`. */
+  serial?: string;
+  /** Kept in the record. Default ''. */
+  attachmentToken?: string;
+  /** Kept in the record. Default ''. */
+  connectionString?: string;
+}
+
+const DEV_NAME = /^(sd|vd|hd|xvd)[a-z]{1,2}$/;
+
+export function checkVolumeAttachment(v: VolumeAttachment): VolumeAttachment {
+  if (typeof v !== 'object' || v === null) throw new UsageError('Expected the volume to be an object with `id`, `devName` and `path`');
+  checkDeviceId(v.id, 'volume id');
+  if (typeof v.devName !== 'string' || !DEV_NAME.test(v.devName)) {
+    throw new UsageError(`Expected \`devName\` to be a guest disk name such as sdf or vdf, got \`${String(v.devName)}\` (${typeof v.devName})`);
+  }
+  if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw new UsageError(`Expected \`path\` to be an absolute path, got \`${String(v.path)}\` (${typeof v.path})`);
+  if (v.sourceType !== undefined && v.sourceType !== 'block' && v.sourceType !== 'file') {
+    throw new UsageError(`Expected \`sourceType\` to be \`block\` or \`file\`, got \`${String(v.sourceType)}\``);
+  }
+  for (const k of ['serial', 'attachmentToken', 'connectionString'] as const) {
+    if (v[k] !== undefined && typeof v[k] !== 'string') throw new UsageError(`Expected \`${k}\` to be a string, got ${typeof v[k]}`);
+  }
+  return v;
+}
+
+/**
+ * The `vol-XXX.xml` stub the transform's `/volume` entry point renders into a `<disk>`:
+ * `hypervisor`, `id`, `user`, `instancePath`, `os`, `backing/root` from the instance, and
+ * one `diskPath` (Eucalyptus's `gen_volume_xml` shape).
+ */
+export function volumeStubXml(instance: Instance, v: VolumeAttachment): string {
+  const a = (s: string | number | boolean) => escapeAttr(String(s));
+  const h = instance.hypervisor;
+  const os = instance.os;
+  const bus = os.virtioDisk ? 'virtio' : 'scsi';
+  const serial = v.serial ?? `euca-bdm-${v.id}-dev-${v.devName}`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<volume>',
+    `  <hypervisor type="${a(h.type)}" capability="${a(h.capability)}" bitness="${h.bitness}"/>`,
+    `  <id>${escapeText(v.id)}</id>`,
+    `  <user>${escapeText(instance.user)}</user>`,
+    `  <instancePath>${escapeText(instance.instancePath)}</instancePath>`,
+    `  <os platform="${a(os.platform)}" virtioRoot="${os.virtioRoot}" virtioDisk="${os.virtioDisk}" virtioNetwork="${os.virtioNetwork}"/>`,
+    `  <backing><root type="${a(instance.backing.rootType)}"/></backing>`,
+    `  <diskPath targetDeviceType="disk" targetDeviceName="${a(v.devName)}" targetDeviceBus="${bus}" sourceType="${a(v.sourceType ?? 'block')}" serial="${a(serial)}">${escapeText(v.path)}</diskPath>`,
+    '</volume>',
+    '',
+  ].join('\n');
+}
+
+export function attachVolumeSpec(v: VolumeAttachment): AttachSpec {
+  checkVolumeAttachment(v);
+  return {
+    operation: 'attach-volume',
+    fragment: 'disk',
+    deviceId: v.id,
+    label: `volume ${v.id}`,
+    conflict: (r) => {
+      if (r.volumes.some((x) => x.id === v.id)) return `${v.id} is already attached`;
+      const same = r.volumes.find((x) => x.devName === v.devName);
+      if (same) return `device ${v.devName} is already used by ${same.id}`;
+      return undefined;
+    },
+    stub: (r) => volumeStubXml(r, v),
+    attached: (r, xml) => ({
+      ...r,
+      volumes: [
+        ...r.volumes,
+        {
+          id: v.id,
+          attachmentToken: v.attachmentToken ?? '',
+          devName: v.devName,
+          stateName: 'attached',
+          connectionString: v.connectionString ?? '',
+          libvirt: withoutDeclaration(xml),
+        },
+      ],
+    }),
+  };
+}
+
+export function detachVolumeSpec(volumeId: string): DetachSpec {
+  checkDeviceId(volumeId, 'volume id');
+  return {
+    operation: 'detach-volume',
+    fragment: 'disk',
+    deviceId: volumeId,
+    label: `volume ${volumeId}`,
+    recorded: (r) => {
+      const v = r.volumes.find((x) => x.id === volumeId);
+      return v && { xml: v.libvirt };
+    },
+    detached: (r) => ({ ...r, volumes: r.volumes.filter((x) => x.id !== volumeId) }),
+  };
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readInstanceFile, type Instance } from '../../engine/instance/index.js';
+import { compileXslt } from '../../engine/transform/xslt/compile.js';
+import type { CompiledTransform } from '../../engine/transform/types.js';
+
+export const ROOT = new URL('../../../', import.meta.url).pathname;
+export const SAMPLES = join(ROOT, 'samples');
+export const XSL = join(ROOT, 'transforms', 'libvirt.xsl');
+
+let compiled: CompiledTransform | undefined;
+/** The shipped stylesheet, compiled once per test file. */
+export function shippedTransform(): CompiledTransform {
+  return (compiled ??= compileXslt(XSL));
+}
+
+export async function sampleNames(): Promise<string[]> {
+  return (await readdir(SAMPLES, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+}
+
+let counter = 0;
+/** A sample's instance under a fresh id and uuid, so tests never collide on the shared test:///default. */
+export async function sampleInstance(sample = '01-linux-virtio', id?: string): Promise<Instance> {
+  const inst = await readInstanceFile(join(SAMPLES, sample, 'instance.xml'));
+  const name = id ?? `i-${process.pid.toString(16)}${(counter++).toString(16).padStart(4, '0')}`;
+  return { ...inst, name, uuid: randomUUID() };
+}
+
+/** A temp folder with `instances/` and `hooks/filters.d/`. */
+export interface Sandbox {
+  root: string;
+  instances: string;
+  hooks: string;
+  filters: string;
+  /** Writes an executable `#!/bin/sh` script. */
+  script(dir: string, name: string, body: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function sandbox(): Promise<Sandbox> {
+  const root = await mkdtemp(join(tmpdir(), 'domforge-nc-'));
+  const instances = join(root, 'instances');
+  const hooks = join(root, 'hooks');
+  const filters = join(hooks, 'filters.d');
+  await mkdir(filters, { recursive: true });
+  return {
+    root,
+    instances,
+    hooks,
+    filters,
+    async script(dir, name, body) {
+      const path = join(dir, name);
+      await writeFile(path, `#!/bin/sh\n${body}\n`);
+      await chmod(path, 0o755);
+      return path;
+    },
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}

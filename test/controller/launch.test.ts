@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeController, OperationError, StateConflictError } from '../../engine/controller/index.js';
+import { readInstanceFile, parseInstance } from '../../engine/instance/index.js';
+import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { childElements, parseXml, type Element } from '../../engine/xml/parse.js';
+import { diffXml } from '../../engine/xml/compare.js';
+import { DomforgeError, InstanceError } from '../../engine/errors.js';
+import { sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, type Sandbox } from './fixtures.js';
+
+let conn: LibvirtConnection;
+let sb: Sandbox;
+let nc: NodeController;
+test.before(async () => {
+  conn = await connect({ uri: 'test:///default' });
+  sb = await sandbox();
+  nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() });
+});
+test.after(async () => {
+  await sb.cleanup();
+  await closeConnections();
+});
+
+const devicesOf = (xml: string) => childElements(parseXml(xml).getElementsByTagName('devices')[0]);
+const targets = (els: Element[], device: string) =>
+  els.filter((e) => e.nodeName === 'disk' && (e.getAttribute('device') ?? 'disk') === device).map((e) => e.getElementsByTagName('target')[0].getAttribute('dev')).sort();
+const macs = (els: Element[]) => els.filter((e) => e.nodeName === 'interface').map((e) => e.getElementsByTagName('mac')[0]?.getAttribute('address')?.toLowerCase()).sort();
+
+for (const sample of await sampleNames()) {
+  test(`launch ${sample}: running domain with the transform's devices; terminate leaves nothing`, async () => {
+    const original = await readInstanceFile(join(SAMPLES, sample, 'instance.xml'));
+    const id = original.name;
+    const r = await nc.launch(join(SAMPLES, sample, 'instance.xml'));
+    const dir = join(sb.instances, id);
+    assert.equal(r.id, id);
+    assert.equal(r.dir, dir);
+    assert.equal(r.domain.name, id);
+    assert.equal(r.domain.uuid, original.uuid);
+    assert.equal(r.domain.state, 'running');
+    assert.equal(await conn.getState(id), 'running');
+
+    // libvirt.xml is the sample's expected XML, with the files of the instance folder moved into ours.
+    const oldDir = `/var/lib/domforge/instances/${id}`;
+    let expected = readFileSync(join(SAMPLES, sample, 'libvirt.xml'), 'utf8');
+    for (const f of ['console.log', 'config.iso']) expected = expected.split(`${oldDir}/${f}`).join(`${dir}/${f}`);
+    const written = readFileSync(join(dir, 'libvirt.xml'), 'utf8');
+    assert.equal(written, r.libvirtXml);
+    const d = diffXml(expected, written, {}, ['expected', 'libvirt.xml']);
+    assert.equal(d, undefined, d && `${d.path}: ${d.message}`);
+
+    // The live XML libvirt holds has the same disks, CDROMs, NICs and hugepages.
+    const live = await conn.getXML(id);
+    assert.equal(r.domainXml, live);
+    const want = devicesOf(expected);
+    const got = devicesOf(live);
+    for (const device of ['disk', 'cdrom', 'floppy']) assert.deepEqual(targets(got, device), targets(want, device), `${device} targets`);
+    assert.deepEqual(macs(got), macs(want), 'interfaces');
+    assert.equal(parseXml(live).getElementsByTagName('hugepages').length, parseXml(expected).getElementsByTagName('hugepages').length, 'hugepages');
+
+    // The record: paths into the folder, state Extant, launch and boot times.
+    const record = parseInstance(readFileSync(join(dir, 'instance.xml'), 'utf8'));
+    assert.equal(record.instancePath, dir);
+    assert.equal(record.xmlFilePath, join(dir, 'instance.xml'));
+    assert.equal(record.libvirtFilePath, join(dir, 'libvirt.xml'));
+    assert.equal(record.consoleLogPath, join(dir, 'console.log'));
+    assert.deepEqual(record.states.find(([k]) => k === 'stateName'), ['stateName', 'Extant']);
+    assert.ok(record.timestamps.some(([k, v]) => k === 'bootTime' && Number(v) > 0));
+    assert.equal(statSync(join(dir, 'instance.xml')).mode & 0o777, 0o600);
+
+    // The config drive is built exactly when the instance asks for one and the domain uses it.
+    if (original.configDrive) {
+      assert.equal(r.configDrive?.path, join(dir, 'config.iso'));
+      assert.equal(statSync(join(dir, 'config.iso')).size, r.configDrive?.bytes);
+      assert.ok(targets(got, 'cdrom').length >= 1);
+    } else {
+      assert.equal(r.configDrive, undefined);
+      assert.equal(existsSync(join(dir, 'config.iso')), false);
+    }
+    const files = readdirSync(dir).sort();
+    assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no temporary files left');
+    assert.ok(files.includes('instance.log'));
+
+    const t = await nc.terminate(id);
+    assert.equal(t.domain, 'destroyed');
+    assert.equal(t.files, 'removed');
+    assert.equal(await conn.find(id), undefined, 'no domain left');
+    assert.equal(existsSync(dir), false, 'no folder left');
+  });
+}
+
+test('describe and list report the record and the domain; reboot keeps it running', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  await nc.launch(inst);
+  const d = await nc.describe(inst.name, { xml: true });
+  assert.equal(d.state, 'Extant');
+  assert.equal(d.domain?.state, 'running');
+  assert.equal(d.tracked, true);
+  assert.match(d.domainXml ?? '', new RegExp(`<name>${inst.name}</name>`));
+  const listed = (await nc.list()).find((x) => x.id === inst.name);
+  assert.equal(listed?.domain?.uuid, inst.uuid);
+  const before = (await conn.lookup(inst.name)).id;
+  const after = await nc.reboot(inst.name);
+  assert.equal(after.state, 'running');
+  assert.notEqual(after.id, before, 'a new run of the domain');
+  await nc.terminate(inst.name);
+  await assert.rejects(nc.describe(inst.name), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /no instance/.test(e.message));
+});
+
+test('terminate --keep moves the folder under .kept; a stopped domain is undefined', async () => {
+  const inst = await sampleInstance('10-no-nic');
+  await nc.launch(inst);
+  await conn.destroy(inst.name);
+  const t = await nc.terminate(inst.name, { keep: true });
+  assert.equal(t.domain, 'undefined');
+  assert.ok(typeof t.files === 'object' && t.files.kept.startsWith(join(sb.instances, '.kept', `${inst.name}-`)));
+  assert.ok(existsSync(join((t.files as { kept: string }).kept, 'instance.xml')));
+  assert.equal(await conn.find(inst.name), undefined);
+  assert.equal((await nc.list()).some((x) => x.id === inst.name), false, '.kept is not an instance');
+});
+
+test('a second launch of the same id is refused, whether concurrent or later, and the first is untouched', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const [a, b] = await Promise.allSettled([nc.launch(inst), nc.launch(inst)]);
+  assert.equal(a.status, 'fulfilled');
+  assert.equal(b.status, 'rejected');
+  assert.ok((b as PromiseRejectedResult).reason instanceof StateConflictError);
+  assert.match((b as PromiseRejectedResult).reason.message, /in progress/);
+  const later = await nc.launch(inst).then(
+    () => assert.fail('launched twice'),
+    (e: unknown) => e,
+  );
+  assert.ok(later instanceof OperationError);
+  assert.equal(later.code, 'STATE_CONFLICT');
+  assert.equal(later.step, 'check');
+  assert.equal(await conn.getState(inst.name), 'running', 'the first launch is still running');
+  assert.ok(existsSync(join(sb.instances, inst.name, 'instance.xml')), 'and keeps its folder');
+  await nc.terminate(inst.name);
+});
+
+test('a domain libvirt already has under the id or uuid is not redefined', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const { xml } = await import('../libvirt/fixtures.js').then((m) => m.testDomainXml(inst.name));
+  await conn.define(xml);
+  try {
+    await assert.rejects(nc.launch(inst), (e: OperationError) => e.code === 'STATE_CONFLICT' && e.step === 'check' && /already has a domain/.test(e.message));
+    assert.equal(existsSync(join(sb.instances, inst.name)), false);
+    assert.equal((await conn.lookup(inst.name)).id, null, 'the existing domain is left as it was');
+  } finally {
+    await conn.undefine(inst.name);
+  }
+});
+
+test('an instance folder left by a crash refuses the launch and is left alone', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(join(sb.instances, inst.name));
+  writeFileSync(join(sb.instances, inst.name, 'marker'), 'x');
+  await assert.rejects(nc.launch(inst), (e: OperationError) => e.step === 'create-folder' && e.code === 'STATE_CONFLICT' && /already exists/.test(e.message));
+  assert.ok(existsSync(join(sb.instances, inst.name, 'marker')), 'a folder this launch did not create is not removed');
+  assert.equal(await conn.find(inst.name), undefined);
+  const { rmSync } = await import('node:fs');
+  rmSync(join(sb.instances, inst.name), { recursive: true });
+});
+
+test('bad input: an id that cannot be a folder name, a bad instance file, unknown ids', async () => {
+  const inst = await sampleInstance('01-linux-virtio', '../escape');
+  await assert.rejects(nc.launch(inst), (e: DomforgeError) => e instanceof InstanceError && e.path === '/instance/name');
+  const { writeFileSync } = await import('node:fs');
+  const bad = join(sb.root, 'bad.xml');
+  writeFileSync(bad, readFileSync(join(SAMPLES, '01-linux-virtio', 'instance.xml'), 'utf8').replace('<cores>2</cores>', '<cores>two</cores>'));
+  await assert.rejects(nc.launch(bad), (e: DomforgeError) => e.file === bad && typeof e.line === 'number' && e.line > 1 && /cores/.test(e.message));
+  await assert.rejects(nc.terminate('i-nothere'), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /no instance i-nothere/.test(e.message));
+  await assert.rejects(nc.terminate('../x'), (e: DomforgeError) => e.code === 'USAGE');
+  assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
+});

@@ -1,7 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { TransformError, IoError } from '../errors.js';
-import { compileXslt, type XsltEngineName } from './xslt/compile.js';
+import { compileXslt, type XsltEngineChoice } from './xslt/compile.js';
+import type { DivergencePolicy } from './xslt/guard.js';
+import type { TransformInput } from './types.js';
 import type { CompiledTransform } from './types.js';
 
 export type TransformKind = 'xslt' | 'handlebars';
@@ -9,8 +11,12 @@ export type TransformKind = 'xslt' | 'handlebars';
 export interface LoadTransformOptions {
   /** Folder that includes, imports and partials must stay inside (default: the transform's folder). */
   root?: string;
-  /** XSLT engine (default `xslt-processor`, in-process). */
-  engine?: XsltEngineName;
+  /** XSLT engine (default `auto`: in-process, pinned to libxslt by the differential guard when they differ). */
+  engine?: XsltEngineChoice;
+  /** XSLT, `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet. */
+  onDivergence?: DivergencePolicy;
+  /** XSLT, `auto`: inputs the guard renders with both engines when the stylesheet is first used. */
+  provingSet?: TransformInput[];
   /** Transform text when already read. */
   text?: string;
   /** Handlebars: the admin has marked this template trusted (triple-stash allowed on instance values). */
@@ -21,7 +27,7 @@ export interface LoadTransformOptions {
 export type TransformCompiler = (file: string, options: LoadTransformOptions) => CompiledTransform | Promise<CompiledTransform>;
 
 const compilers = new Map<TransformKind, TransformCompiler>([
-  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text })],
+  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text, onDivergence: o.onDivergence, provingSet: o.provingSet })],
 ]);
 
 /** Registers the compiler of a transform kind (used by the Handlebars module). */

@@ -36,6 +36,8 @@ interface Slot {
   timer?: NodeJS.Timeout;
   /** Hashes this worker has compiled (it may have dropped some since; only a hint for scheduling). */
   warm: Set<string>;
+  /** Id of the warm-up render a replacement runs before it takes work. */
+  warming?: number;
 }
 
 export interface SandboxStats {
@@ -63,6 +65,8 @@ export class TransformSandbox {
   private nextId = 1;
   private closed = false;
   private readonly counters = { replaced: 0, timeouts: 0, outOfMemory: 0, completed: 0 };
+  /** The last render that succeeded: what a replacement worker warms up with. */
+  private recent?: Extract<SandboxTask, { kind: 'render' }>;
 
   constructor(options: SandboxOptions = {}) {
     this.options = resolveSandboxOptions(options);
@@ -153,7 +157,20 @@ export class TransformSandbox {
   private onMessage(slot: Slot, m: FromWorker): void {
     if (slot.dead) return;
     if ('ready' in m) {
+      // A replacement first renders the last good input once, untimed, so that its first
+      // real task does not pay for compiling and JIT warm-up (which, on a busy host, can
+      // take longer than the time limit and would be blamed on the transform).
+      if (this.recent && this.counters.replaced > 0) {
+        slot.warming = -this.nextId++;
+        slot.worker.post({ id: slot.warming, task: this.recent });
+      } else slot.ready = true;
+      this.dispatch();
+      return;
+    }
+    if (slot.warming !== undefined && m.id === slot.warming) {
+      slot.warming = undefined;
       slot.ready = true;
+      if (m.ok && this.recent) slot.warm.add(this.recent.hash);
       this.dispatch();
       return;
     }
@@ -167,6 +184,8 @@ export class TransformSandbox {
       const value = m.value as Record<string, unknown>;
       if (typeof value.hash === 'string') slot.warm.add(value.hash);
       if ('hash' in job.task) slot.warm.add(job.task.hash);
+      if (job.task.kind === 'render') this.recent = job.task;
+      else if (job.task.kind === 'prove') this.recent = { kind: 'render', source: job.task.source, hash: job.task.hash, xml: job.task.sample.xml, file: job.task.sample.file, params: job.task.params };
       job.resolve(mapValue(value, map));
     } else {
       job.reject(fromWire(m.error, job.label.file, map));

@@ -36,7 +36,6 @@ export function stampTransformVersion(domainXml: string, stamp: TransformStamp):
     if (n.nodeType === NODE.ELEMENT && (n as Element).namespaceURI === DOMFORGE_TRANSFORM_NS && (n as Element).localName === ELEMENT) metadata.removeChild(n);
   }
   const el = doc.createElementNS(DOMFORGE_TRANSFORM_NS, `${PREFIX}:${ELEMENT}`);
-  el.setAttribute(`xmlns:${PREFIX}`, DOMFORGE_TRANSFORM_NS);
   el.setAttribute('hash', stamp.hash);
   if (stamp.file) el.setAttribute('file', stamp.file);
   metadata.appendChild(el);

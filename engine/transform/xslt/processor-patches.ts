@@ -36,7 +36,7 @@ export function applyProcessorPatches(): void {
   call.substring = function (this: FunctionCallInternals, args: unknown[]): string {
     return xpathSubstring(str(this, args[0]), xpathNumber(args[1], this), args.length > 2 ? xpathNumber(args[2], this) : undefined);
   };
-  if (!process.env.NOPATCH) patchNodeConverter(Object.getPrototypeOf((xpath as unknown as { nodeConverter: object }).nodeConverter) as NodeConverterProto);
+  patchNodeConverter(Object.getPrototypeOf((xpath as unknown as { nodeConverter: object }).nodeConverter) as NodeConverterProto);
   call.translate = function (this: FunctionCallInternals, args: unknown[]): string {
     return xpathTranslate(str(this, args[0]), str(this, args[1]), str(this, args[2]));
   };

@@ -186,7 +186,11 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
 
   const ref = await steps.run('define', async () => {
     const r = await conn.define(xml);
-    steps.onUndo('undefine', () => conn.undefine(r.uuid));
+    steps.onUndo('undefine', async () => {
+      // Undefining a running domain would leave it running as a transient one: stop it first.
+      if ((await conn.lookup(r.uuid)).id !== null) await conn.destroy(r.uuid);
+      await conn.undefine(r.uuid);
+    });
     return r;
   });
 

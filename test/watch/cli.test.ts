@@ -1,0 +1,85 @@
+// `domforge watch` and `domforge transforms …` through the real CLI runner.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli } from '../../engine/cli/main.js';
+import { commands } from '../../engine/cli/commands.js';
+import { registerTransforms } from '../../engine/cli/transforms.js';
+import { DEFAULT_XSL, copyProvingSet, tempDir, type TempDir } from '../sandbox/fixtures.js';
+
+let tmp: TempDir;
+let dir = '';
+let proving = '';
+let base = '';
+let stopWatch: () => void = () => undefined;
+
+before(async () => {
+  commands.push((p, io) => registerTransforms(p, io, { stop: () => new Promise<void>((r) => (stopWatch = r)) }));
+  tmp = await tempDir('domforge-watch-cli-');
+  dir = join(tmp.dir, 'transforms');
+  proving = join(tmp.dir, 'proving');
+  base = await readFile(DEFAULT_XSL, 'utf8');
+  await tmp.write('transforms/libvirt.xsl', base);
+  await copyProvingSet(proving, ['01-linux-kvm-virtio.xml', '07-volume-attach-kvm-virtio.xml', '08-nic-eni-attach.xml']);
+});
+after(() => tmp.cleanup());
+
+function capture() {
+  const out = { stdout: '', stderr: '' };
+  return { out, io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) } };
+}
+
+async function until(pred: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('watch --json prints one JSON line per event and stops cleanly', async () => {
+  const { out, io } = capture();
+  const run = runCli(['node', 'domforge', 'watch', '--transforms', dir, '--proving-set', proving, '--versions', join(tmp.dir, 'versions'), '--timeout', '6000', '--json'], io);
+  const lines = () => out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+  await until(() => lines().length >= 1);
+  assert.equal(lines()[0]!.type, 'activated');
+  assert.equal(lines()[0]!.samples, 3);
+  await writeFile(join(dir, 'libvirt.xsl'), base.replace('<on_crash>destroy</on_crash>', '<on_crash>destroy'));
+  await until(() => lines().length >= 2);
+  const r = lines()[1]!;
+  assert.equal(r.type, 'rejected');
+  assert.equal(r.code, 'TRANSFORM_SYNTAX');
+  assert.equal(r.file, join(dir, 'libvirt.xsl'));
+  assert.ok(typeof r.line === 'number' && typeof r.column === 'number');
+  assert.equal(r.activeHash, lines()[0]!.hash);
+  await writeFile(join(dir, 'libvirt.xsl'), base);
+  stopWatch();
+  assert.equal(await run, 0, out.stderr);
+});
+
+test('transforms versions lists what watch activated', async () => {
+  const { out, io } = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'versions', '--versions', join(tmp.dir, 'versions'), '--json'], io), 0, out.stderr);
+  const v = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { hash: string; files: string[] });
+  assert.ok(v.length >= 1);
+  assert.deepEqual(v[0]!.files, ['libvirt.xsl']);
+});
+
+test('transforms prove passes a good version and fails a broken one with file:line and exit 1', async () => {
+  const ok = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--proving-set', proving, '--timeout', '6000'], ok.io), 0, ok.out.stderr);
+  assert.match(ok.out.stdout, /passes 3 samples/);
+  await writeFile(join(dir, 'libvirt.xsl'), base.replace('<on_crash>destroy</on_crash>', '<on_crash>explode</on_crash>'));
+  const bad = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--proving-set', proving, '--timeout', '6000'], bad.io), 1);
+  assert.match(bad.out.stdout, /FAIL 01-linux-kvm-virtio/);
+  assert.match(bad.out.stderr, /on_crash/);
+  await writeFile(join(dir, 'libvirt.xsl'), base);
+});
+
+test('a bad flag value is a usage error (exit 2)', async () => {
+  const { out, io } = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--timeout', 'soon'], io), 2);
+  assert.match(out.stderr, /Expected `--timeout` to be a positive integer, got "soon"/);
+});

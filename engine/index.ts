@@ -11,3 +11,5 @@ export * from './configdrive/index.js';
 export * from './kvp/index.js';
 export * from './transform/index.js';
 export * from './render/index.js';
+export { compileHandlebars, CompiledHandlebars, TRUST_MARK, type CompileHandlebarsOptions, type TemplateContext } from './transform/handlebars/index.js';
+export { parseStub, type Stub, type NicStub, type VolumeStub } from './instance/stubs.js';

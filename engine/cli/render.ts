@@ -5,7 +5,7 @@ import { readInstanceJsonFile } from '../instance/from-json.js';
 import { emitInstance } from '../instance/emit.js';
 import { renderText } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
-import type { XsltEngineName } from '../transform/xslt/compile.js';
+import type { XsltEngineChoice } from '../transform/xslt/engine.js';
 import type { SchemaEngine } from '../validate/index.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
@@ -26,7 +26,7 @@ interface RenderCliOptions {
   schema?: string;
 }
 
-const ENGINES: readonly XsltEngineName[] = ['xslt-processor', 'libxslt'];
+const ENGINES: readonly XsltEngineChoice[] = ['auto', 'xslt-processor', 'libxslt'];
 const SCHEMAS = ['wasm', 'virt-xml-validate', 'none'] as const;
 
 /**
@@ -45,11 +45,11 @@ export const registerRender: RegisterCommand = (program, io) => {
     .option('--no-validate', 'skip libvirt schema and semantic validation (the output is still parsed strictly)')
     .option('--check-paths', 'also check that disks, kernel, initrd and console folders exist on this host')
     .option('--diff <file>', 'print a unified diff from an earlier libvirt.xml to this render instead of the XML')
-    .option('--engine <name>', `XSLT engine: ${ENGINES.join(' or ')} (default: xslt-processor)`)
+    .option('--engine <name>', `XSLT engine: ${ENGINES.join(', ')} (default: auto — in-process, checked against libxslt on first use and pinned to libxslt where they differ)`)
     .option('--schema <engine>', `schema validator: ${SCHEMAS.join(', ')} (default: wasm, libvirt's domain.rng in-process)`)
     .option('--json', 'print one JSON object (xml, warnings, transform, diff) instead of text')
     .action(async (opts: RenderCliOptions) => {
-      const engine = opts.engine as XsltEngineName | undefined;
+      const engine = opts.engine as XsltEngineChoice | undefined;
       if (engine !== undefined && !ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}, got ${JSON.stringify(opts.engine)}`);
       if (opts.schema !== undefined && !(SCHEMAS as readonly string[]).includes(opts.schema)) {
         throw new UsageError(`--schema must be one of ${SCHEMAS.join(', ')}, got ${JSON.stringify(opts.schema)}`);

@@ -35,7 +35,16 @@ export interface ProvingSample {
 
 export type SandboxTask =
   | { kind: 'compile'; source: TransformSource }
-  | { kind: 'render'; source: TransformSource; hash: string; xml: string; file?: string; params: TransformParams }
+  | {
+      kind: 'render';
+      source: TransformSource;
+      hash: string;
+      xml: string;
+      file?: string;
+      params: TransformParams;
+      /** The caller already parsed the input strictly (renderText does): the worker need not again. */
+      checked?: boolean;
+    }
   | { kind: 'prove'; source: TransformSource; hash: string; sample: ProvingSample; params: TransformParams; schema?: SchemaEngine };
 
 export interface CompileReply {

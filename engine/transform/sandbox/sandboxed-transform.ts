@@ -45,7 +45,9 @@ export class SandboxedTransform implements CompiledTransform {
   }
 
   render(input: TransformInput, params: TransformParams = {}): Promise<RenderResult> {
-    return this.sandbox.run({ kind: 'render', source: this.source, hash: this.hash, xml: input.xml, file: input.file, params }, this.label(input.file));
+    // A `document` means the caller parsed the input strictly in its own thread (renderText does).
+    const checked = input.document !== undefined;
+    return this.sandbox.run({ kind: 'render', source: this.source, hash: this.hash, xml: input.xml, file: input.file, params, checked }, this.label(input.file));
   }
 
   /** Renders one sample in the sandbox, validates the output and compares it with the expected XML. */

@@ -57,9 +57,10 @@ async function run(task: SandboxTask): Promise<CompileReply | RenderResult | Pro
     }
     case 'render': {
       const t = await compiled(task.source, task.hash);
-      // The input is parsed strictly here too: a DOCTYPE (XXE, entity bombs) never reaches an engine.
-      const document = parseXml(task.xml, { file: task.file });
-      const instance = t.kind === 'handlebars' && document.documentElement?.nodeName === 'instance' ? parseInstance(task.xml, { file: task.file }) : undefined;
+      // Unless the caller already did, the input is parsed strictly here: a DOCTYPE (XXE,
+      // entity bombs) never reaches an engine.
+      const document = task.checked && t.kind === 'xslt' ? undefined : parseXml(task.xml, { file: task.file });
+      const instance = t.kind === 'handlebars' && document?.documentElement?.nodeName === 'instance' ? parseInstance(task.xml, { file: task.file }) : undefined;
       return t.render({ xml: task.xml, file: task.file, document, instance }, task.params);
     }
     case 'prove': {

@@ -15,7 +15,8 @@ import { DomforgeError } from '../../engine/errors.js';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const XSL = join(ROOT, 'transforms', 'libvirt.xsl');
 export const HBS = join(ROOT, 'transforms', 'libvirt.xml.hbs');
-export const EUCA_INPUTS = '/work/shared/reference/euca-inputs';
+import { EUCA_INPUTS_DIR } from '../fixtures/reference.js';
+export const EUCA_INPUTS = EUCA_INPUTS_DIR;
 
 /** Every instance.xml under samples/ (a new sample is covered without new test code). */
 export function sampleFiles(): string[] {

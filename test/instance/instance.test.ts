@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInstance, emitInstance, instanceFromJson, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, type Instance } from '../../engine/index.js';
 
-const EUCA = '/work/shared/reference/euca-inputs';
+import { EUCA_INPUTS_DIR as EUCA } from '../fixtures/reference.js';
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 const instanceFiles = [
   ...readdirSync(SAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(SAMPLES, d.name, 'instance.xml')),

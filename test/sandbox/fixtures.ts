@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (tests run from dist/test/...). */
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_XSL = join(REPO, 'transforms', 'libvirt.xsl');
-export const EUCA_INPUTS = '/work/shared/reference/euca-inputs';
+import { EUCA_INPUTS_DIR } from '../fixtures/reference.js';
+export const EUCA_INPUTS = EUCA_INPUTS_DIR;
 /** The euca-inputs that render with the default transform (09 terminates by design). */
 export const PROVING_INPUTS = ['01-linux-kvm-virtio.xml', '02-linux-kvm-legacy-scsi-ide.xml', '03-windows-kvm.xml', '04-linux-kvm-ebs-volumes.xml', '05-linux-kvm-kernel-ramdisk.xml', '06-linux-qemu-kernel-rootdirective-2nics.xml', '07-volume-attach-kvm-virtio.xml', '08-nic-eni-attach.xml', '10-synthetic-special-chars.xml'];
 export const TERMINATING_INPUT = join(EUCA_INPUTS, '09-neg-xen-terminate.xml');

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const PROBES = '/work/shared/reference/xslt-probes';
-export const EUCA_INPUTS = '/work/shared/reference/euca-inputs';
+import { PROBES_DIR, EUCA_INPUTS_DIR } from '../fixtures/reference.js';
+export const PROBES = PROBES_DIR;
+export const EUCA_INPUTS = EUCA_INPUTS_DIR;
 export const DEFAULT_XSL = ROOT + 'transforms/libvirt.xsl';
 
 /** `false` when xsltproc is installed, else the reason to skip. */

@@ -66,43 +66,43 @@ export class NodeController {
   }
 
   /** pre-clean hooks → destroy → undefine → remove (or keep) the instance's files. */
-  terminate(id: string, options: TerminateOptions = {}): Promise<TerminateResult> {
+  async terminate(id: string, options: TerminateOptions = {}): Promise<TerminateResult> {
     this.open_();
     return terminate(this.ctx, id, options);
   }
 
   /** Destroy and start again from the persistent configuration (after an optional graceful shutdown). */
-  reboot(id: string, options: RebootOptions = {}): Promise<DomainSummary> {
+  async reboot(id: string, options: RebootOptions = {}): Promise<DomainSummary> {
     this.open_();
     return reboot(this.ctx, id, options);
   }
 
   /** The instance's record and its domain as libvirt reports it. */
-  describe(id: string, options: DescribeOptions = {}): Promise<InstanceDetails> {
+  async describe(id: string, options: DescribeOptions = {}): Promise<InstanceDetails> {
     this.open_();
     return describe(this.ctx, id, options);
   }
 
   /** Every instance folder with its domain. */
-  list(): Promise<InstanceSummary[]> {
+  async list(): Promise<InstanceSummary[]> {
     this.open_();
     return list(this.ctx);
   }
 
   /** Renders a `<volume>` stub to a `<disk>`, runs pre-attach hooks, hot-plugs it and records it. */
-  attachVolume(id: string, volume: VolumeAttachment): Promise<AttachResult> {
+  async attachVolume(id: string, volume: VolumeAttachment): Promise<AttachResult> {
     this.open_();
     return attachDevice(this.ctx, id, attachVolumeSpec(volume));
   }
 
   /** Hot-unplugs a volume, records it, runs post-detach hooks. */
-  detachVolume(id: string, volumeId: string): Promise<DetachResult> {
+  async detachVolume(id: string, volumeId: string): Promise<DetachResult> {
     this.open_();
     return detachDevice(this.ctx, id, detachVolumeSpec(volumeId));
   }
 
   /** Rebuilds the state after a restart: matches instance folders with libvirt's domains, runs pre-adopt hooks. */
-  adopt(): Promise<AdoptReport> {
+  async adopt(): Promise<AdoptReport> {
     this.open_();
     return adopt(this.ctx);
   }

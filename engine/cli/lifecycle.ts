@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { NodeController } from '../controller/node-controller.js';
+import type { NodeControllerOptions } from '../controller/options.js';
+import type { AdoptReport } from '../controller/adopt.js';
+import { isTestDriverUri } from '../libvirt/uri.js';
+import { collectParam, type CliIo } from './io.js';
+import type { RegisterCommand } from './commands.js';
+
+/** Default instances folder when neither `--instances` nor `$DOMFORGE_INSTANCES` is given. */
+export const DEFAULT_INSTANCES_DIR = '/var/lib/domforge/instances';
+
+interface CommonOptions {
+  uri?: string;
+  instances?: string;
+  hooks?: string;
+  transform?: string;
+  param?: Record<string, string>;
+  hookTimeout?: string;
+  json?: boolean;
+}
+
+/** The options every lifecycle command shares. */
+function common(c: Command): Command {
+  return c
+    .option('--uri <uri>', 'libvirt URI (default: $LIBVIRT_DEFAULT_URI, else test:///default)')
+    .option('--instances <dir>', `instances folder (default: $DOMFORGE_INSTANCES, else ${DEFAULT_INSTANCES_DIR})`)
+    .option('--hooks <dir>', 'nc-hooks folder, with XML filters in <dir>/filters.d (default: $DOMFORGE_HOOKS, else none)')
+    .option('--transform <file>', 'transform (default: $DOMFORGE_TRANSFORM, else the shipped transforms/libvirt.xsl)')
+    .option('--param <name=value>', 'transform parameter (repeatable)', collectParam)
+    .option('--hook-timeout <ms>', 'time limit of each hook and filter in ms (default 30000; 0 = none)')
+    .option('--json', 'print the result as JSON');
+}
+
+function controllerOptions(o: CommonOptions): NodeControllerOptions {
+  let hookTimeoutMs: number | undefined;
+  if (o.hookTimeout !== undefined) {
+    hookTimeoutMs = Number(o.hookTimeout);
+    if (!Number.isSafeInteger(hookTimeoutMs) || hookTimeoutMs < 0) {
+      throw new UsageError(`Expected \`--hook-timeout\` to be a non-negative integer (ms), got ${JSON.stringify(o.hookTimeout)}`);
+    }
+  }
+  return {
+    instancesDir: o.instances || process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR,
+    uri: o.uri,
+    hooksDir: o.hooks || process.env.DOMFORGE_HOOKS || undefined,
+    transform: o.transform,
+    params: o.param,
+    hookTimeoutMs,
+  };
+}
+
+async function withController<T>(o: CommonOptions, f: (nc: NodeController) => Promise<T>): Promise<T> {
+  const nc = await NodeController.open(controllerOptions(o));
+  try {
+    return await f(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+function parseGrace(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`Expected \`--grace\` to be a non-negative integer (ms), got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k, v) => (v instanceof Error && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v)) + '\n');
+
+/**
+ * The instance lifecycle on this host:
+ *   domforge launch --instance instance.xml   prepare, hooks, define and start; prints the domain and its XML
+ *   domforge terminate ID [--keep]            pre-clean hooks, destroy, undefine, remove (or keep) the files
+ *   domforge list                             every instance folder with its domain
+ *   domforge describe ID [--xml]              one instance's record and domain
+ *   domforge adopt                            match folders with libvirt's domains after a restart
+ */
+export const registerLifecycle: RegisterCommand = (program, io) => {
+  common(
+    program
+      .command('launch')
+      .description('Launch an instance: folder, instance.xml, render and validate, filters, config drive, pre-boot hooks, define, start. Rolls back on any failure.')
+      .requiredOption('--instance <file>', 'instance.xml (or a .json instance description)')
+      .option('--keep-failed', 'keep the folder of a failed launch under <instances>/.kept for troubleshooting'),
+  ).action(async (o: CommonOptions & { instance: string; keepFailed?: boolean }) => {
+    const nc = await NodeController.open({ ...controllerOptions(o), keepFailed: o.keepFailed });
+    try {
+      const r = await nc.launch(o.instance);
+      if (o.json) {
+        const { instance: _omit, ...rest } = r;
+        return json(io, rest);
+      }
+      io.stdout(`launched ${r.id}: domain ${r.domain.name} uuid ${r.domain.uuid} state ${r.domain.state}\n`);
+      io.stdout(`instance folder: ${r.dir}\n`);
+      if (r.configDrive) io.stdout(`config drive: ${r.configDrive.path} (${r.configDrive.bytes} bytes)\n`);
+      for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
+      io.stdout(r.domainXml.endsWith('\n') ? r.domainXml : r.domainXml + '\n');
+      if (isTestDriverUri(nc.uri)) {
+        io.stderr(
+          `domforge: note: ${nc.uri} keeps domains inside this process only: the domain is gone when this command exits; its folder remains (\`domforge terminate ${r.id}\` removes it). Use --uri qemu:///system on a real host.\n`,
+        );
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
+  common(
+    program
+      .command('terminate')
+      .description('Terminate an instance: pre-clean hooks, destroy, undefine, remove its files (or keep them with --keep).')
+      .argument('<id>', 'instance id')
+      .option('--keep', 'move the instance folder under <instances>/.kept instead of removing it')
+      .option('--grace <ms>', 'ask the guest to shut down and wait this long before pulling the plug (default 0)'),
+  ).action(async (id: string, o: CommonOptions & { keep?: boolean; grace?: string }) => {
+    const r = await withController(o, (nc) => nc.terminate(id, { keep: o.keep, graceMs: parseGrace(o.grace) }));
+    if (o.json) return json(io, r);
+    const files = r.files === 'removed' ? 'files removed' : `files kept in ${r.files.kept}`;
+    io.stdout(`terminated ${r.id}: domain ${r.domain}, ${files}\n`);
+    if (r.preCleanFailure) io.stderr(`domforge: warning: ${r.preCleanFailure.fullMessage}\n`);
+  });
+
+  common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
+    const all = await withController(o, (nc) => nc.list());
+    if (o.json) return json(io, all);
+    const rows = [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : x.state || '-', x.domain?.state ?? '-', x.domain?.uuid ?? '-'])];
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) io.stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
+    for (const x of all) if (x.error) io.stderr(`domforge: ${x.id}: ${x.error.message}\n`);
+  });
+
+  common(
+    program
+      .command('describe')
+      .description("Show an instance's record and its domain.")
+      .argument('<id>', 'instance id')
+      .option('--xml', 'also print the live domain XML'),
+  ).action(async (id: string, o: CommonOptions & { xml?: boolean }) => {
+    const d = await withController(o, (nc) => nc.describe(id, { xml: o.xml }));
+    if (o.json) return json(io, d);
+    io.stdout(`${d.id}\n  folder: ${d.dir}\n  record state: ${d.state || '-'}\n`);
+    io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${d.domain.state}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
+    io.stdout(`  type: ${d.instance.VmType || '-'}, ${d.instance.cores} vCPU, ${d.instance.memoryKB} KiB\n`);
+    for (const v of d.volumes) io.stdout(`  volume: ${v.id} as ${v.devName} (${v.stateName})\n`);
+    if (d.domainXml) io.stdout(d.domainXml.endsWith('\n') ? d.domainXml : d.domainXml + '\n');
+  });
+
+  common(program.command('adopt').description("After a restart: match instance folders with libvirt's domains, run pre-adopt hooks, report the rest.")).action(
+    async (o: CommonOptions) => {
+      const report = await withController(o, (nc) => nc.adopt());
+      if (o.json) return json(io, report);
+      printAdoptReport(io, report);
+    },
+  );
+};
+
+function printAdoptReport(io: CliIo, r: AdoptReport): void {
+  for (const a of r.adopted) io.stdout(`adopted ${a.id}: domain ${a.domain.state}\n`);
+  for (const x of r.refused) io.stdout(`refused ${x.id}: ${x.error.shortMessage}\n`);
+  for (const x of r.missingDomain) io.stdout(`no domain ${x.id}: the record says ${x.state || 'nothing'} but libvirt has no such domain\n`);
+  for (const x of r.incomplete) io.stdout(`incomplete ${x.id}: record state ${x.state}${x.domain ? `, domain ${x.domain.state}` : ', no domain'}\n`);
+  for (const x of r.mismatched) io.stdout(`mismatched ${x.id}: domain uuid ${x.domain.uuid}, record uuid ${x.recordUuid}\n`);
+  for (const x of r.unreadable) io.stdout(`unreadable ${x.id}: ${x.error.message}\n`);
+  for (const d of r.untracked) io.stdout(`untracked domain ${d.name}: ${d.state}, no instance folder\n`);
+  const n = (k: keyof AdoptReport) => r[k].length;
+  io.stdout(
+    `${n('adopted')} adopted, ${n('refused')} refused, ${n('missingDomain')} without domain, ${n('incomplete')} incomplete, ${n('mismatched')} mismatched, ${n('unreadable')} unreadable, ${n('untracked')} untracked domains\n`,
+  );
+}

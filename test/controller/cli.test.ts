@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { parseXml } from '../../engine/xml/parse.js';
+import { runLifecycleCli } from './cli-program.js';
+import { SAMPLES, XSL, sandbox, type Sandbox } from './fixtures.js';
+
+let conn: LibvirtConnection;
+let sb: Sandbox;
+test.before(async () => {
+  conn = await connect({ uri: 'test:///default' });
+  sb = await sandbox();
+});
+test.after(async () => {
+  await sb.cleanup();
+  await closeConnections();
+});
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runLifecycleCli([...args, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+  });
+  return { code, stdout, stderr };
+}
+
+const SAMPLE = join(SAMPLES, '09-q35-config-drive', 'instance.xml');
+const ID = 'i-0a000009';
+
+test('launch prints the domain (name, uuid, state) and its XML as libvirt holds it; list, describe and terminate follow it', async () => {
+  const r = await cli('launch', '--instance', SAMPLE);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^launched ${ID}: domain ${ID} uuid 5a3e9c1d-7b2f-4c8a-9d1e-000000000009 state running$`, 'm'));
+  assert.match(r.stdout, /^config drive: .*config\.iso \(\d+ bytes\)$/m);
+  const xml = r.stdout.slice(r.stdout.indexOf('<domain'));
+  assert.equal(xml.trim(), (await conn.getXML(ID)).trim());
+  assert.match(r.stderr, /note: test:\/\/\/default keeps domains inside this process only/);
+
+  const l = await cli('list');
+  assert.equal(l.code, 0, l.stderr);
+  assert.match(l.stdout, /^ID\s+RECORD\s+DOMAIN\s+UUID$/m);
+  assert.match(l.stdout, new RegExp(`^${ID}\\s+Extant\\s+running\\s+5a3e9c1d`, 'm'));
+
+  const d = await cli('describe', ID, '--json');
+  assert.equal(d.code, 0, d.stderr);
+  const described = JSON.parse(d.stdout);
+  assert.equal(described.domain.state, 'running');
+  assert.equal(described.state, 'Extant');
+  assert.equal(described.instance.name, ID);
+
+  const again = await cli('launch', '--instance', SAMPLE);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /launch of i-0a000009 failed at step 'check'/);
+
+  const t = await cli('terminate', ID);
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(t.stdout, `terminated ${ID}: domain destroyed, files removed\n`);
+  assert.equal(await conn.find(ID), undefined);
+  assert.equal(existsSync(join(sb.instances, ID)), false);
+});
+
+test('errors: a bad instance names file:line; unknown ids and bad flags are clear; --json errors are JSON', async () => {
+  const bad = join(sb.root, 'bad-instance.xml');
+  writeFileSync(bad, readFileSync(SAMPLE, 'utf8').replace('<memoryKB>2097152</memoryKB>', '<memoryKB>lots</memoryKB>'));
+  const r = await cli('launch', '--instance', bad);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`^domforge: ${bad.replace(/[.]/g, '\\.')}:\\d+:\\d+: .*memoryKB`));
+  const t = await cli('terminate', 'i-missing');
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /no instance i-missing under/);
+  const j = await cli('terminate', 'i-missing', '--json');
+  assert.equal(JSON.parse(j.stderr).error.code, 'STATE_CONFLICT');
+  const u = await cli('terminate', 'i-x', '--grace', 'soon');
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /--grace/);
+  const m = await cli('launch');
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /--instance/);
+});
+
+test('adopt reports folders without domains (a launch from an earlier process on test:///default)', async () => {
+  const child = new URL('./cli-program.js', import.meta.url).pathname;
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [child, ...args, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], { encoding: 'utf8', timeout: 60_000 });
+  // A separate process: its test:///default domain ends with it, and the process exits on its own.
+  const l = run('launch', '--instance', join(SAMPLES, '01-linux-virtio', 'instance.xml'));
+  assert.equal(l.status, 0, l.stderr);
+  assert.match(l.stdout, /^launched i-0a000001: domain i-0a000001 uuid [0-9a-f-]{36} state running$/m);
+  assert.equal(parseXml(l.stdout.slice(l.stdout.indexOf('<domain'))).documentElement?.nodeName, 'domain');
+
+  const a = await cli('adopt');
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /^no domain i-0a000001: the record says Extant but libvirt has no such domain$/m);
+  assert.match(a.stdout, /^untracked domain test: running, no instance folder$/m);
+  assert.match(a.stdout, /0 adopted, 0 refused, 1 without domain/);
+  const t = await cli('terminate', 'i-0a000001');
+  assert.equal(t.stdout, 'terminated i-0a000001: domain absent, files removed\n');
+});

@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: where domforge stands against the tools a node would otherwise use,
+ * every figure measured in this run next to its reference, as a ratio.
+ *
+ *   node dist/bench/run.js [--quick] [--json] [--only NAME[,NAME…]]
+ *
+ * --quick runs a few iterations of each (the test suite uses it so the benchmark does
+ * not rot); --json prints one JSON object per figure. A figure whose part of domforge is
+ * not built yet prints `n/a (not built)`. Nothing here fails: targets are printed with
+ * ✓ or ✗ beside the figures.
+ */
+import { fileURLToPath } from 'node:url';
+import { round, type Figure } from './lib.js';
+
+export interface Target {
+  /** Printed beside the figure, e.g. `≤ 0.3 ms`. */
+  text: string;
+  met(f: Figure): boolean;
+}
+
+export interface Group {
+  key: string;
+  title: string;
+  /** Runs the measurements; resolves to `undefined` when that part of domforge is not built. */
+  run(quick: boolean): Promise<Figure[] | undefined>;
+  /** The target for each figure of the group, by index. */
+  targets?: (Target | undefined)[];
+  /** The one target applies to every figure of the group (one figure per sample, say). */
+  targetForEach?: Target;
+}
+
+const atMost = (limit: number, unit: string): Target => ({ text: `≤ ${limit} ${unit}`, met: (f) => f.domforge <= limit });
+const fasterBy = (factor: number): Target => ({ text: `≥ ${factor}× faster`, met: (f) => f.ratio <= 1 / factor });
+
+/** Imports a benchmark module, or undefined when it does not exist in this build. */
+async function optional<T>(path: string): Promise<T | undefined> {
+  try {
+    return (await import(path)) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path.replace(/^\.\//, ''))) return undefined;
+    throw e;
+  }
+}
+
+export const groups: Group[] = [
+  {
+    key: 'xslt',
+    title: '1. XSLT render of the default stylesheet, per instance',
+    run: async (quick) => {
+      const m = await optional<typeof import('./xslt.js')>('./xslt.js');
+      return m?.benchXslt({ samples: quick ? 5 : undefined, jitWarmup: quick ? 5 : undefined });
+    },
+    targets: [atMost(0.3, 'ms median')],
+  },
+  {
+    key: 'handlebars',
+    title: '2. Handlebars render of the default template, per instance',
+    run: async (quick) => {
+      const m = await optional<typeof import('./handlebars.js')>('./handlebars.js');
+      if (!m) return undefined;
+      const rows = await m.benchHandlebars(quick ? 5 : 200);
+      return rows.map((r) => ({
+        name: `Handlebars render, ${r.sample}, median (vs the XSLT render, ${r.xslt.engine}, same run)`,
+        unit: 'ms/render',
+        domforge: round(r.handlebars.medianUs / 1000, 4),
+        reference: round(r.xslt.medianUs / 1000, 4),
+        ratio: round(r.handlebars.medianUs / r.xslt.medianUs, 4),
+        samples: r.rounds,
+      }));
+    },
+    targetForEach: atMost(0.02, 'ms median'),
+  },
+  {
+    key: 'validate',
+    title: '3. Validation per document (schema + semantic)',
+    run: async (quick) => {
+      const m = await optional<typeof import('./validate.js')>('./validate.js');
+      return m?.benchValidate({ samples: quick ? 3 : undefined });
+    },
+    targets: [fasterBy(1), undefined, undefined],
+  },
+  {
+    key: 'configdrive',
+    title: '4. Config-drive ISO build, typical drive',
+    run: async (quick) => {
+      const m = await optional<typeof import('./configdrive.js')>('./configdrive.js');
+      return m?.benchConfigDrive(quick ? { samples: 3, warmup: 1, jitWarmup: 5 } : {});
+    },
+    targets: [fasterBy(10), undefined, fasterBy(10)],
+  },
+  {
+    key: 'launch',
+    title: '5. Launch + terminate on test:///default',
+    run: async (quick) => {
+      const m = await optional<{ benchLaunch(o: { quick: boolean }): Promise<Figure[]> }>('./launch.js');
+      return m?.benchLaunch({ quick });
+    },
+    targets: [fasterBy(20)],
+  },
+  {
+    key: 'edit',
+    title: '6. Transform edit → active, 10-sample proving set',
+    run: async (quick) => {
+      const m = await optional<{ benchEditToActive(o: { quick: boolean }): Promise<Figure[]> }>('./edit-to-active.js');
+      return m?.benchEditToActive({ quick });
+    },
+    targets: [atMost(100, 'ms')],
+  },
+  {
+    key: 'rss',
+    title: '7. Memory over 10,000 launch/terminate cycles',
+    run: async (quick) => {
+      const m = await optional<{ benchMemory(o: { quick: boolean }): Promise<Figure[]> }>('./memory.js');
+      return m?.benchMemory({ quick });
+    },
+  },
+  {
+    key: 'scale',
+    title: '8. Scale: XSLT render time with 1, 10, 100, 1,000 disks',
+    run: async (quick) => {
+      const m = await optional<typeof import('./scale.js')>('./scale.js');
+      return m?.benchScale({ quick });
+    },
+  },
+];
+
+function targetFor(g: Group, i: number): Target | undefined {
+  return g.targetForEach ?? g.targets?.[i];
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && Math.abs(x) < 0.01) return x.toPrecision(2);
+  return String(round(x, 3));
+}
+
+export async function runBench(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<void> {
+  const quick = argv.includes('--quick');
+  const json = argv.includes('--json');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',')) : undefined;
+  for (const g of groups) {
+    if (only && !only.has(g.key)) continue;
+    let figures: Figure[] | undefined;
+    let error: string | undefined;
+    try {
+      figures = await g.run(quick);
+    } catch (e) {
+      error = (e as Error).message.split('\n')[0];
+    }
+    if (json) {
+      if (error) out(JSON.stringify({ group: g.key, name: g.title, error }));
+      else if (!figures) out(JSON.stringify({ group: g.key, name: g.title, status: 'n/a (not built)' }));
+      else figures.forEach((f, i) => out(JSON.stringify({ ...f, group: g.key, target: targetFor(g, i)?.text, met: targetFor(g, i)?.met(f) })));
+      continue;
+    }
+    out(`\n${g.title}`);
+    if (error) {
+      out(`  error: ${error}`);
+      continue;
+    }
+    if (!figures) {
+      out('  n/a (not built)');
+      continue;
+    }
+    figures.forEach((f, i) => {
+      const t = targetFor(g, i);
+      const mark = t ? `  target ${t.text} ${t.met(f) ? '✓' : '✗'}` : '';
+      out(`  ${f.name}`);
+      out(`    domforge ${fmt(f.domforge)} ${f.unit}   reference ${fmt(f.reference)} ${f.unit}   ratio ${fmt(f.ratio)}   n=${f.samples}${mark}`);
+    });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await runBench(process.argv.slice(2));
+}

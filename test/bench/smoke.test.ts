@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBench, groups } from '../../bench/run.js';
+
+// The benchmark is not a test and fails nothing; this only keeps it from rotting:
+// every figure group runs a few iterations and prints figures, or says it is not built.
+test('npm run bench --quick: every group prints finite figures or n/a, none errors', { timeout: 600_000 }, async () => {
+  const lines: string[] = [];
+  await runBench(['--quick', '--json'], (l) => lines.push(l));
+  const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const seen = new Set(rows.map((r) => r.group));
+  assert.deepEqual([...seen].sort(), groups.map((g) => g.key).sort(), 'every group reported');
+  for (const r of rows) {
+    assert.equal(r.error, undefined, `${String(r.group)}: ${String(r.error)}`);
+    if (r.status === 'n/a (not built)') continue;
+    for (const k of ['domforge', 'reference', 'ratio']) assert.ok(Number.isFinite(r[k]), `${String(r.name)}: ${k} = ${String(r[k])}`);
+    assert.ok(typeof r.unit === 'string' && typeof r.samples === 'number');
+  }
+});

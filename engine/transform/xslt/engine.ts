@@ -1,7 +1,7 @@
 import type { RenderResult, TransformParams } from '../types.js';
 
-/** The two engines that can run an XSLT 1.0 stylesheet. */
-export type XsltEngineName = 'xslt-processor' | 'libxslt';
+/** The engines that can run an XSLT 1.0 stylesheet: two in-process (compiled, xslt-processor) and libxslt. */
+export type XsltEngineName = 'xslt-processor' | 'libxslt' | 'compiled';
 
 /**
  * Which engine a stylesheet renders with: one of the two, or `auto` (the default): the
@@ -9,7 +9,7 @@ export type XsltEngineName = 'xslt-processor' | 'libxslt';
  */
 export type XsltEngineChoice = XsltEngineName | 'auto';
 
-export const XSLT_ENGINE_CHOICES: readonly XsltEngineChoice[] = ['auto', 'xslt-processor', 'libxslt'];
+export const XSLT_ENGINE_CHOICES: readonly XsltEngineChoice[] = ['auto', 'compiled', 'xslt-processor', 'libxslt'];
 
 /**
  * One way of running a compiled stylesheet over an input document. Both engines throw

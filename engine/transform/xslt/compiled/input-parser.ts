@@ -1,0 +1,215 @@
+import { parseXml, NODE, type Node, type Element } from '../../../xml/parse.js';
+import { XML_INVALID_CHARS } from '../../../xml/serialize.js';
+import { XNode, ROOT, ELEMENT, ATTRIBUTE, TEXT, PI, COMMENT, appendChild } from './tree.js';
+import { unsupportedInput } from './refuse.js';
+
+/** Whether whitespace-only text children of an element of this name are dropped (xsl:strip-space). */
+export type StripRule = (elementName: string) => boolean;
+
+class Malformed extends Error {}
+
+const NAME = /^[A-Za-z_\u00C0-\uFFFF][\w.\u00B7-\uFFFF-]*$/;
+const WS_ONLY = /^[ \t\r\n]*$/;
+
+/**
+ * Parses an input document into the compiled engine's tree. A fast strict parser handles
+ * the documents domforge renders (elements, attributes, text, CDATA, comments, PIs, the
+ * five predefined entities and character references). Anything it does not accept is
+ * handed to the strict @xmldom/xmldom parse, whose error (with line and column) is thrown,
+ * or whose tree is converted when it is well-formed after all. DOCTYPEs are refused by
+ * that parse; namespaces are refused here (the engine does not model namespace nodes).
+ */
+export function parseInput(xml: string, strip: StripRule | undefined, file?: string): XNode {
+  if (XML_INVALID_CHARS.test(xml)) return slowParse(xml, strip, file);
+  try {
+    return fastParse(xml.includes('\r') ? xml.replace(/\r\n?/g, '\n') : xml, strip);
+  } catch (e) {
+    if (!(e instanceof Malformed)) throw e;
+    return slowParse(xml, strip, file);
+  }
+}
+
+function checkName(name: string): void {
+  if (name.includes(':') || name === 'xmlns') throw unsupportedInput('namespaces in the input document');
+  if (!NAME.test(name)) throw new Malformed(name);
+}
+
+function decode(s: string, attr: boolean): string {
+  if (attr) s = s.replace(/[\t\n]/g, ' ');
+  if (!s.includes('&')) return s;
+  return s.replace(/&([^;&]*);?/g, (m, ent: string) => {
+    if (!m.endsWith(';')) throw new Malformed('&');
+    switch (ent) {
+      case 'amp':
+        return '&';
+      case 'lt':
+        return '<';
+      case 'gt':
+        return '>';
+      case 'quot':
+        return '"';
+      case 'apos':
+        return "'";
+    }
+    const hex = /^#x([0-9a-fA-F]+)$/.exec(ent);
+    const dec = /^#([0-9]+)$/.exec(ent);
+    if (!hex && !dec) throw new Malformed(ent);
+    const cp = hex ? parseInt(hex[1]!, 16) : parseInt(dec![1]!, 10);
+    if (!(cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff))) throw new Malformed(ent);
+    return String.fromCodePoint(cp);
+  });
+}
+
+function fastParse(s: string, strip: StripRule | undefined): XNode {
+  const root = new XNode(ROOT, '', '');
+  let cur = root;
+  let i = s.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let sawRoot = false;
+  if (s.startsWith('<?xml', i) && /\s/.test(s[i + 5] ?? '')) {
+    const end = s.indexOf('?>', i);
+    if (end < 0) throw new Malformed('decl');
+    i = end + 2;
+  }
+  const n = s.length;
+  while (i < n) {
+    const lt = s.indexOf('<', i);
+    const stop = lt < 0 ? n : lt;
+    if (stop > i) {
+      const raw = s.slice(i, stop);
+      if (cur === root) {
+        if (!WS_ONLY.test(raw)) throw new Malformed('text outside the root');
+      } else {
+        if (raw.includes(']]>')) throw new Malformed(']]>');
+        addText(cur, decode(raw, false));
+      }
+    }
+    if (lt < 0) break;
+    const c = s.charCodeAt(lt + 1);
+    if (c === 0x21 /* ! */) {
+      if (s.startsWith('<!--', lt)) {
+        const end = s.indexOf('-->', lt + 4);
+        if (end < 0) throw new Malformed('comment');
+        const body = s.slice(lt + 4, end);
+        if (body.includes('--') || body.endsWith('-')) throw new Malformed('--');
+        appendChild(cur, new XNode(COMMENT, '', body));
+        i = end + 3;
+      } else if (s.startsWith('<![CDATA[', lt) && cur !== root) {
+        const end = s.indexOf(']]>', lt + 9);
+        if (end < 0) throw new Malformed('cdata');
+        const body = s.slice(lt + 9, end);
+        addText(cur, body);
+        i = end + 3;
+      } else throw new Malformed('<!');
+    } else if (c === 0x3f /* ? */) {
+      const end = s.indexOf('?>', lt + 2);
+      if (end < 0) throw new Malformed('pi');
+      const m = /^([^\s?]+)(?:\s+([\s\S]*))?$/.exec(s.slice(lt + 2, end));
+      if (!m || m[1]!.toLowerCase() === 'xml') throw new Malformed('pi');
+      checkName(m[1]!);
+      appendChild(cur, new XNode(PI, m[1]!, m[2] ?? ''));
+      i = end + 2;
+    } else if (c === 0x2f /* / */) {
+      const end = s.indexOf('>', lt + 2);
+      if (end < 0) throw new Malformed('end tag');
+      const name = s.slice(lt + 2, end).trimEnd();
+      if (cur === root || name !== cur.name) throw new Malformed('mismatched end tag');
+      if (strip) stripWhitespace(cur, strip);
+      cur = cur.parent!;
+      i = end + 1;
+    } else {
+      if (cur === root && sawRoot) throw new Malformed('second root');
+      i = startTag(s, lt, cur, (el, empty) => {
+        if (cur === root) sawRoot = true;
+        if (!empty) cur = el;
+      });
+    }
+  }
+  if (cur !== root || !sawRoot) throw new Malformed('unclosed');
+  return root;
+}
+
+const ATTR = /\s+([^\s=/>]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')|\s*(\/?)>/y;
+
+function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty: boolean) => void): number {
+  const nameEnd = /[\s/>]/g;
+  nameEnd.lastIndex = lt + 1;
+  const m = nameEnd.exec(s);
+  if (!m) throw new Malformed('tag');
+  const name = s.slice(lt + 1, m.index);
+  checkName(name);
+  const el = new XNode(ELEMENT, name, '');
+  appendChild(parent, el);
+  let i = m.index;
+  for (;;) {
+    ATTR.lastIndex = i;
+    const a = ATTR.exec(s);
+    if (!a) throw new Malformed('attribute');
+    i = ATTR.lastIndex;
+    if (a[1] === undefined) {
+      done(el, a[4] === '/');
+      return i;
+    }
+    const an = a[1];
+    checkName(an);
+    for (const x of el.attrs) if (x.name === an) throw new Malformed('duplicate attribute');
+    const at = new XNode(ATTRIBUTE, an, decode(a[2] ?? a[3] ?? '', true));
+    at.parent = el;
+    el.attrs.push(at);
+  }
+}
+
+/** xsl:strip-space on one element: its whitespace-only text children (each already merged with its neighbours) go. */
+function stripWhitespace(el: XNode, strip: StripRule): void {
+  const c = el.children;
+  if (c.length === 0 || !strip(el.name)) return;
+  el.children = c.filter((k) => k.kind !== TEXT || !WS_ONLY.test(k.value));
+}
+
+function addText(parent: XNode, text: string): void {
+  if (text === '') return;
+  const last = parent.children[parent.children.length - 1];
+  if (last && last.kind === TEXT) last.value += text;
+  else appendChild(parent, new XNode(TEXT, '', text));
+}
+
+/** The strict xmldom parse (its errors carry line and column), converted to the engine's tree. */
+function slowParse(xml: string, strip: StripRule | undefined, file?: string): XNode {
+  const doc = parseXml(xml, { file });
+  const root = new XNode(ROOT, '', '');
+  const convert = (from: Node, to: XNode) => {
+    for (let k = from.firstChild; k; k = k.nextSibling) {
+      switch (k.nodeType) {
+        case NODE.ELEMENT: {
+          const e = k as Element;
+          checkName(e.nodeName);
+          const el = new XNode(ELEMENT, e.nodeName, '');
+          appendChild(to, el);
+          for (let i = 0; i < e.attributes.length; i++) {
+            const a = e.attributes.item(i)!;
+            checkName(a.name);
+            const at = new XNode(ATTRIBUTE, a.name, a.value);
+            at.parent = el;
+            el.attrs.push(at);
+          }
+          convert(e, el);
+          if (strip) stripWhitespace(el, strip);
+          break;
+        }
+        case NODE.TEXT:
+        case NODE.CDATA: {
+          const v = k.nodeValue ?? '';
+          if (to !== root) addText(to, v);
+          break;
+        }
+        case NODE.COMMENT:
+          appendChild(to, new XNode(COMMENT, '', k.nodeValue ?? ''));
+          break;
+        case NODE.PI:
+          appendChild(to, new XNode(PI, k.nodeName, k.nodeValue ?? ''));
+          break;
+      }
+    }
+  };
+  convert(doc, root);
+  return root;
+}

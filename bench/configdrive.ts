@@ -15,18 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfigDrive, buildConfigDriveFiles } from '../engine/configdrive/build.js';
 import type { ConfigDriveInput } from '../engine/configdrive/input.js';
-
-export interface Figure {
-  name: string;
-  unit: string;
-  /** domforge's time. */
-  domforge: number;
-  /** The reference tool's time for the same work. */
-  reference: number;
-  /** domforge / reference: below 1 means domforge is faster (0.1 = ten times faster). */
-  ratio: number;
-  samples: number;
-}
+import { quantile, round, type Figure } from './lib.js';
 
 export interface BenchConfigDriveOptions {
   /** Timed builds per side. Default 40. */
@@ -111,15 +100,6 @@ export async function benchConfigDrive(o: BenchConfigDriveOptions = {}): Promise
   }
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
-function round(x: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const samples = process.argv[2] ? Number(process.argv[2]) : undefined;

@@ -12,18 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validateDomainXml } from '../engine/validate/validate-domain.js';
 import { loadDomainSchema, releaseDomainSchemas } from '../engine/validate/schema.js';
-
-export interface Figure {
-  name: string;
-  unit: string;
-  /** domforge's time. */
-  domforge: number;
-  /** The reference tool's time for the same work. */
-  reference: number;
-  /** domforge / reference: below 1 means domforge is faster. */
-  ratio: number;
-  samples: number;
-}
+import { quantile, round, type Figure } from './lib.js';
 
 export interface BenchValidateOptions {
   /** Timed documents per side. Default 60. */
@@ -75,14 +64,6 @@ export async function benchValidate(o: BenchValidateOptions = {}): Promise<Figur
     // virt-xml-validate compiles the schema on every call; domforge once per process.
     { name: 'first use: load libxml2-wasm and compile domain.rng (domforge, once per process) vs one virt-xml-validate call', unit: 'ms', domforge: round(compileMs), reference: round(quantile(theirs, 0.5)), ratio: round(compileMs / quantile(theirs, 0.5), 4), samples: 1 },
   ];
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-function round(x: number, digits = 3): number {
-  return Number(x.toFixed(digits));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../engine/cli/main.js';
+import { cli } from './cli.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const GOOD = readFileSync(join(ROOT, 'samples', '01-linux-virtio', 'instance.xml'), 'utf8');
@@ -11,12 +11,6 @@ const XSL = readFileSync(join(ROOT, 'transforms', 'libvirt.xsl'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'domforge-bad-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['node', 'domforge', ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 const lineOf = (text: string, needle: string) => {
   const i = text.indexOf(needle);

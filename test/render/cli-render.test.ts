@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { runCli } from '../../engine/cli/main.js';
+import { cli } from './cli.js';
 import { diffXml, parseXml } from '../../engine/index.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -12,12 +12,6 @@ const SAMPLE = join(ROOT, 'samples', '01-linux-virtio');
 const dir = mkdtempSync(join(tmpdir(), 'domforge-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['node', 'domforge', ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 test('render prints the validated libvirt XML to stdout', async () => {
   const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml')]);

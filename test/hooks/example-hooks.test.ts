@@ -95,3 +95,11 @@ test('hooks/filters.d/50-no-hpet.fail-open turns HPET off as an XML filter', asy
   const c = await runFilters(withClock, { dir: sb.filters, instanceId: 'i-1', event: 'euca-nc-pre-boot' });
   assert.match(c.xml, /<clock offset="localtime"><timer name="hpet" present="no"\/><\/clock>/);
 });
+
+test('the shipped hooks folder runs as it is, inside the domforge package (ES module scope)', async () => {
+  // A script without a .js extension under a "type": "module" package fails to load;
+  // hooks/package.json makes the examples CommonJS where they stand.
+  const r = await runFilters(SMALL_DOMAIN, { dir: join(EXAMPLES, 'filters.d'), instanceId: 'i-12345678', event: 'euca-nc-pre-boot', validate: (x) => void parseXml(x) });
+  assert.deepEqual(r.filters.map((f) => [f.name, f.ok]), [['50-no-hpet.fail-open', true]]);
+  assert.equal(r.changed, true);
+});

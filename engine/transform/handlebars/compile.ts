@@ -69,7 +69,7 @@ export class CompiledHandlebars implements CompiledTransform {
       queue.push(...report.partials.map((u) => ({ ...u, from: pfile })));
       this.registerPartial(env, use.name, pfile, compileChecked(env, ast, pfile));
     }
-    this.template = compileChecked(env, mainAst, file);
+    this.template = compileChecked(env, mainAst, file, true);
     this.files = sources.map((s) => s.file);
     const h = createHash('sha256');
     for (const s of sources) h.update(s.file).update('\0').update(s.text).update('\0');
@@ -127,9 +127,9 @@ function readText(file: string): string {
   }
 }
 
-function compileChecked(env: HandlebarsEnv, ast: hbs.AST.Program, file: string): HandlebarsTemplateDelegate {
+function compileChecked(env: HandlebarsEnv, ast: hbs.AST.Program, file: string, top = false): HandlebarsTemplateDelegate {
   try {
-    return compileAst(env, ast);
+    return compileAst(env, ast, KNOWN_HELPERS, top);
   } catch (e) {
     const err = e as { message?: string; lineNumber?: number; column?: number };
     throw new TransformError('TRANSFORM_SYNTAX', `template cannot be compiled: ${String(err.message ?? e).replace(/ - \d+:\d+$/, '')}`, {

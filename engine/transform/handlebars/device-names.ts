@@ -2,7 +2,7 @@
  * Guest device names (`vda`, `hdb`, `sdc1`, `xvda`): the prefix names the bus, the letter
  * the slot, trailing digits a partition. Pure functions behind the device-name helpers.
  */
-import { parseXml, NODE, type Element } from '../../xml/parse.js';
+import { keptXml } from './kept-xml.js';
 import type { Instance } from '../../instance/model.js';
 
 /** The name prefix libvirt and guest kernels use for a disk bus. */
@@ -43,16 +43,7 @@ function onVirtio(d: { targetDeviceBus: string; targetDeviceName: string }): boo
 
 /** `<target dev>` of a volume's kept `<disk>` element, if it has one. */
 function volumeTargetDev(xml: string | undefined): string | undefined {
-  if (!xml) return undefined;
-  const root = parseXml(xml).documentElement;
-  if (!root || root.nodeName !== 'disk') return undefined;
-  for (let n = root.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === NODE.ELEMENT && n.nodeName === 'target') {
-      const t = n as Element;
-      return t.hasAttribute('dev') ? t.getAttribute('dev')! : undefined;
-    }
-  }
-  return undefined;
+  return xml ? keptXml(xml).targetDev : undefined;
 }
 
 /**

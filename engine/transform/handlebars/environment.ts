@@ -63,11 +63,112 @@ export const COMPILE_OPTIONS = {
 /**
  * Compiles a parsed template now (Handlebars's own `compile` waits for the first call),
  * so every compile error surfaces at load time.
+ *
+ * `knownHelpers` are every helper a template may call (checks.ts refuses any other before
+ * this runs). Naming them lets Handlebars compile `{{#if (eq a b)}}` to direct calls and
+ * `{{name}}` to a plain lookup, instead of asking at every render whether `name` is a
+ * helper: the output is the same, since the context is plain data (no functions) and a
+ * known helper is still called first, as before.
+ *
+ * `top` marks the template domforge calls itself (not a partial): see `setUpOnce`.
  */
-export function compileAst(env: HandlebarsEnv, ast: hbs.AST.Program): Handlebars.TemplateDelegate {
+export function compileAst(env: HandlebarsEnv, ast: hbs.AST.Program, knownHelpers: Iterable<string> = [], top = false): Handlebars.TemplateDelegate {
   const internals = env as unknown as CompilerInternals;
-  const options = { ...COMPILE_OPTIONS };
+  const known: Record<string, boolean> = {};
+  for (const name of knownHelpers) known[name] = true;
+  const options = { ...COMPILE_OPTIONS, knownHelpers: known, knownHelpersOnly: true };
   const environment = new internals.Compiler().compile(ast, options);
   const spec = new internals.JavaScriptCompiler().compile(environment, options, undefined, true);
-  return env.template(spec);
+  const state = streamline(env, spec as unknown as Spec, top);
+  const template = env.template(spec);
+  if (top) setUpOnce(template, state);
+  return template;
+}
+
+/*
+ * Handlebars's runtime (runtime.js), as used by every render, spends much of its time on
+ * work whose result never changes once a transform is loaded. Three pieces are done once
+ * here instead; each leaves what templates see and write unchanged.
+ *
+ * 1. Every block (`{{#if}}`, `{{#each}}`, `{{#let}}`) asks `container.fn(i)` for its
+ *    compiled body, which builds the key `i + "_d"` and stores the body's decorator on it
+ *    again at every call. The bodies and decorators are fixed: a table built once serves.
+ * 2. At each top-level call, `_setup` wraps every helper in a new closure and copies the
+ *    partials and decorators. domforge registers helpers and partials only while loading
+ *    and passes none at render time, so the first setup serves every later plain call.
+ * 3. Those wrappers add `options.lookupProperty` before calling a helper, which only
+ *    Handlebars's `lookup` reads; every other helper is called directly.
+ * The runtime's shape is checked before it is touched; another version is left as it is.
+ */
+
+/** Helpers that read `options.lookupProperty` (Handlebars's own `lookup`): they keep the runtime's wrapper. */
+const READS_LOOKUP_PROPERTY = new Set(['lookup']);
+
+interface Container {
+  fn?: (i: number) => unknown;
+  helpers?: Record<string, unknown>;
+}
+type Program = ((...args: unknown[]) => unknown) & { decorator?: unknown };
+type Spec = Record<string, unknown> & { main: Program };
+
+interface RuntimeState {
+  /** The last top-level setup merged nothing but the environment's own helpers. */
+  plainSetup: boolean;
+  /** The helpers the top-level container uses once streamlined. */
+  helpers?: Record<string, unknown>;
+}
+
+function streamline(env: HandlebarsEnv, spec: Spec, top: boolean): RuntimeState {
+  const state: RuntimeState = { plainSetup: false };
+  if (typeof spec.main !== 'function') return state;
+  const table: Program[] = [];
+  for (const key of Object.keys(spec)) {
+    if (!/^\d+$/.test(key) || typeof spec[key] !== 'function') continue;
+    const program = spec[key] as Program;
+    program.decorator = spec[`${key}_d`];
+    table[Number(key)] = program;
+  }
+  const fn = (i: number) => table[i];
+  const main = spec.main;
+  spec.main = function (this: unknown, container: Container) {
+    if (container.fn !== fn && typeof container.fn === 'function') container.fn = fn;
+    if (top && state.plainSetup && container.helpers && container.helpers !== state.helpers) {
+      container.helpers = state.helpers = directHelpers(env, container.helpers);
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return main.apply(this, arguments as unknown as unknown[]);
+  } as Program;
+  return state;
+}
+
+/** The runtime's wrapped helpers, replaced by the registered functions where none reads `lookupProperty`. */
+function directHelpers(env: HandlebarsEnv, wrapped: Record<string, unknown>): Record<string, unknown> {
+  const registered = env.helpers as Record<string, unknown>;
+  const helpers: Record<string, unknown> = {};
+  for (const name of Object.keys(wrapped)) {
+    helpers[name] = READS_LOOKUP_PROPERTY.has(name) || !Object.prototype.hasOwnProperty.call(registered, name) ? wrapped[name] : registered[name];
+  }
+  return helpers;
+}
+
+/** The part of a compiled template Handlebars calls at the start of every render. */
+interface TemplateSetup {
+  _setup(options: { partial?: boolean; helpers?: unknown; partials?: unknown; decorators?: unknown }): void;
+}
+
+/**
+ * Makes a top-level template set its runtime up once instead of at every render (point 2
+ * above). A call that passes runtime helpers, partials or decorators of its own (or a call
+ * as a partial) is set up as usual.
+ */
+function setUpOnce(template: Handlebars.TemplateDelegate, state: RuntimeState): void {
+  const t = template as unknown as TemplateSetup;
+  const setup = t._setup;
+  if (typeof setup !== 'function') return; // another Handlebars runtime: leave it alone
+  t._setup = function (this: unknown, options) {
+    const plain = !options.partial && !options.helpers && !options.partials && !options.decorators;
+    if (plain && state.plainSetup) return;
+    setup.call(this, options);
+    state.plainSetup = plain;
+  };
 }

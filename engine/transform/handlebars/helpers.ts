@@ -5,8 +5,7 @@
  */
 import type { HelperOptions } from 'handlebars';
 import { TransformError } from '../../errors.js';
-import { parseXml } from '../../xml/parse.js';
-import { serializeXml } from '../../xml/serialize.js';
+import { keptXml } from './kept-xml.js';
 import type { Instance } from '../../instance/model.js';
 import { hasPartition, nameOnBus, nextFreeName, suffixOfName } from './device-names.js';
 import type { HandlebarsEnv } from './environment.js';
@@ -110,13 +109,13 @@ function xmlHelper(env: HandlebarsEnv) {
   return (value: unknown) => {
     if (value == null || value === '') return '';
     const s = text(value, 'xml');
-    let root;
+    let markup;
     try {
-      root = parseXml(s).documentElement;
+      markup = keptXml(s).markup;
     } catch (e) {
       throw new HelperError(`xml: the value is not one well-formed XML element: ${(e as Error).message}`);
     }
-    return new env.SafeString(serializeXml(root!));
+    return new env.SafeString(markup);
   };
 }
 
@@ -142,11 +141,25 @@ export type CurrentFile = () => string;
 export function registerHelpers(env: HandlebarsEnv, currentFile: CurrentFile): void {
   const all: Record<string, (...args: unknown[]) => unknown> = { ...HELPERS, xml: xmlHelper(env) };
   for (const [name, fn] of Object.entries(all)) {
-    env.registerHelper(name, function (this: unknown, ...args: unknown[]) {
-      const options = args[args.length - 1] as HelperOptions & { loc?: Loc };
+    // Called for every helper in every render: the common arities are passed on without
+    // building an argument array (options, always last, is dropped).
+    env.registerHelper(name, function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
+      const n = arguments.length - 1;
       try {
-        return fn.apply(this, args.slice(0, -1));
+        switch (n) {
+          case 0:
+            return fn.call(this);
+          case 1:
+            return fn.call(this, a);
+          case 2:
+            return fn.call(this, a, b);
+          case 3:
+            return fn.call(this, a, b, c);
+          default:
+            return fn.apply(this, Array.prototype.slice.call(arguments, 0, n));
+        }
       } catch (e) {
+        const options = arguments[n] as (HelperOptions & { loc?: Loc }) | undefined;
         throw placeError(e, name, currentFile(), options?.loc);
       }
     });

@@ -43,7 +43,9 @@ export function hypervisorStatus(): HypervisorStatus {
   try {
     status = readFileSync(join(dir, 'status'), 'utf8').trim();
   } catch {
-    return (cached = { up: false, skip: `the QEMU tier is not set up: no ${join(dir, 'status')} (run bash scripts/hypervisor-up.sh as root)` });
+    const uid = process.getuid?.();
+    const why = uid !== undefined && uid !== 0 ? `not root (uid ${uid}), and ` : '';
+    return (cached = { up: false, skip: `the QEMU tier is not set up: ${why}no ${join(dir, 'status')} (run bash scripts/hypervisor-up.sh as root)` });
   }
   if (status.startsWith('skipped:')) return (cached = { up: false, skip: status.slice('skipped:'.length).trim() });
   if (status === 'down') return (cached = { up: false, skip: `the QEMU tier was taken down (scripts/hypervisor-down.sh); run scripts/hypervisor-up.sh` });

@@ -1,0 +1,156 @@
+/**
+ * Launch + terminate per instance on `test:///default`, through the library
+ * (NodeController, the shipped transforms/libvirt.xsl, sample 01-linux-virtio under a
+ * fresh id and uuid each time), (a) with no hooks and (b) with one no-op hook — an
+ * executable `#!/bin/sh` that exits 0 — in the hooks folder, which Eucalyptus's
+ * contract runs once per event: `euca-nc-pre-boot` in the launch, `euca-nc-pre-clean`
+ * in the terminate (and an empty `filters.d/`).
+ *
+ * The reference is the shell pipeline an admin would script for the same work, one
+ * `sh -c` per instance:
+ *
+ *     mkdir DIR && xsltproc --nonet -o DIR/libvirt.xml libvirt.xsl instance.xml &&
+ *     virsh -q -c test:///default 'define DIR/libvirt.xml; start ID; destroy ID; undefine ID';
+ *     rm -rf DIR
+ *
+ * `test:///default` lives inside the process that opens it, so the four virsh commands
+ * must share one `virsh` process (chained with `;` in virsh's own command syntax, as an
+ * admin script would per instance): a second `virsh` would not see the domain. That is
+ * the cheapest honest pipeline — three processes per instance (sh, xsltproc, virsh)
+ * rather than the five of `virsh define` / `virsh start` / `virsh destroy` / `virsh
+ * undefine` as separate commands on a daemon URI. The pipeline does not validate, write
+ * a record, log, or roll back; domforge does all of that in the times below.
+ *
+ * The three are timed in the same loop, interleaved (domforge, domforge with hooks,
+ * pipeline), after an untimed warm-up, sequentially (one instance at a time).
+ *
+ * Run alone: `node dist/bench/launch.js [--quick]`.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeController } from '../engine/controller/node-controller.js';
+import type { Instance } from '../engine/instance/model.js';
+import { readInstanceFile } from '../engine/instance/parse.js';
+import { medianAndP95, quantile, round, type Figure } from './lib.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BENCH_XSL = join(ROOT, 'transforms', 'libvirt.xsl');
+export const BENCH_SAMPLE = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
+const URI = 'test:///default';
+
+/** A controller over a fresh instances folder, with or without the no-op hook. */
+export interface BenchController {
+  nc: NodeController;
+  root: string;
+  next(): Instance;
+  cycle(): Promise<{ launchMs: number; terminateMs: number }>;
+  cleanup(): Promise<void>;
+}
+
+let serial = 0;
+
+export async function benchController(o: { hooks: boolean; tag: string }): Promise<BenchController> {
+  const root = await mkdtemp(join(tmpdir(), `domforge-bench-${o.tag}-`));
+  let hooksDir: string | undefined;
+  if (o.hooks) {
+    hooksDir = join(root, 'hooks');
+    await mkdir(join(hooksDir, 'filters.d'), { recursive: true });
+    await writeFile(join(hooksDir, '10-noop'), '#!/bin/sh\nexit 0\n');
+    await chmod(join(hooksDir, '10-noop'), 0o755);
+  }
+  const base = await readInstanceFile(BENCH_SAMPLE);
+  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: URI, hooksDir, transform: BENCH_XSL });
+  const next = (): Instance => ({ ...base, name: `i-b${process.pid.toString(16)}${o.tag}${(serial++).toString(16).padStart(6, '0')}`, uuid: randomUUID() });
+  return {
+    nc,
+    root,
+    next,
+    async cycle() {
+      const inst = next();
+      let t = performance.now();
+      await nc.launch(inst);
+      const launchMs = performance.now() - t;
+      t = performance.now();
+      await nc.terminate(inst.name);
+      return { launchMs, terminateMs: performance.now() - t };
+    },
+    async cleanup() {
+      await nc.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The reference pipeline for one instance; resolves to its wall time in ms. */
+export async function pipelineOnce(work: string, id: string): Promise<number> {
+  const dir = join(work, id);
+  const script =
+    `mkdir "$1" && xsltproc --nonet -o "$1/libvirt.xml" "$2" "$3" && ` +
+    `virsh -q -c ${URI} "define $1/libvirt.xml; start $4; destroy $4; undefine $4" >/dev/null; s=$?; rm -rf "$1"; exit $s`;
+  const t = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('sh', ['-c', script, 'sh', dir, BENCH_XSL, BENCH_SAMPLE, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the reference pipeline failed (exit ${code}; are xsltproc and virsh installed? run scripts/setup.sh): ${stderr.trim()}`))));
+  });
+  return performance.now() - t;
+}
+
+export interface BenchLaunchOptions {
+  quick: boolean;
+  /** Timed rounds (each: one cycle of every side). Default 40, quick 3. */
+  samples?: number;
+}
+
+export async function benchLaunch(o: BenchLaunchOptions): Promise<Figure[]> {
+  const samples = o.samples ?? (o.quick ? 3 : 40);
+  const jitWarmup = o.quick ? 2 : 30;
+  const warmup = o.quick ? 1 : 3;
+  const plain = await benchController({ hooks: false, tag: 'n' });
+  const hooked = await benchController({ hooks: true, tag: 'h' });
+  const work = await mkdtemp(join(tmpdir(), 'domforge-bench-pipeline-'));
+  // The pipeline's instance id is the sample's (each virsh has its own test:///default).
+  const pipelineId = (await readInstanceFile(BENCH_SAMPLE)).name;
+  try {
+    for (let i = 0; i < jitWarmup; i++) await plain.cycle();
+    const a: { launchMs: number; terminateMs: number }[] = [];
+    const b: { launchMs: number; terminateMs: number }[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < warmup + samples; i++) {
+      const x = await plain.cycle();
+      const y = await hooked.cycle();
+      const z = await pipelineOnce(work, pipelineId);
+      if (i < warmup) continue;
+      a.push(x);
+      b.push(y);
+      p.push(z);
+    }
+    const total = (c: { launchMs: number; terminateMs: number }) => c.launchMs + c.terminateMs;
+    const ref = 'xsltproc + virsh define; start; destroy; undefine, one sh per instance';
+    const split = (name: string, xs: number[]): Figure => {
+      const d = quantile(xs, 0.5);
+      const r = quantile(p, 0.5);
+      return { name: `${name}, median (vs the whole pipeline, median)`, unit: 'ms/instance', domforge: round(d, 4), reference: round(r, 4), ratio: round(d / r, 4), samples: xs.length };
+    };
+    return [
+      ...medianAndP95('Launch + terminate, no hooks', 'ms/instance', a.map(total), p, ref),
+      ...medianAndP95('Launch + terminate, one no-op hook per event', 'ms/instance', b.map(total), p, ref),
+      split('Launch alone, no hooks', a.map((c) => c.launchMs)),
+      split('Terminate alone, no hooks', a.map((c) => c.terminateMs)),
+    ];
+  } finally {
+    await plain.cleanup();
+    await hooked.cleanup();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const f of await benchLaunch({ quick: process.argv.includes('--quick') })) console.log(JSON.stringify(f));
+}

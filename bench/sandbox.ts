@@ -91,7 +91,7 @@ export async function benchSandbox(renders = 200, edits = 20): Promise<void> {
     const base0 = await readFile(XSL, 'utf8');
     await writeFile(join(dir, 'libvirt.xsl'), base0);
     let resolveNext: (e: ActivatedEvent) => void = () => undefined;
-    const w = await watchTransforms({ dir, provingSet: proving, versionsDir: join(tmp, 'versions'), sandbox: { timeoutMs: 30_000, prewarmSchema: true } }, (e) => {
+    const w = await watchTransforms({ dir, provingSet: proving, versionsDir: join(tmp, 'versions'), sandbox: { timeoutMs: 30_000, prewarm: true } }, (e) => {
       if (e.type === 'activated') resolveNext(e);
       else console.log('  unexpected event', e.type, e.message);
     });

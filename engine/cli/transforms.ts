@@ -37,7 +37,7 @@ function integer(flag: string, v: string | undefined): number | undefined {
 }
 
 function sandboxOptions(o: SandboxFlags) {
-  return { timeoutMs: integer('--timeout', o.timeout), maxHeapMb: integer('--heap', o.heap), prewarmSchema: true };
+  return { timeoutMs: integer('--timeout', o.timeout), maxHeapMb: integer('--heap', o.heap), prewarm: true };
 }
 
 function untilSignal(): Promise<void> {

@@ -8,7 +8,7 @@ import { TransformSandbox, TransformTimeoutError, resolveSandboxOptions, type Sa
 import { loadTransform } from '../../engine/transform/load.js';
 import { xmlEqual } from '../../engine/xml/compare.js';
 import { TransformError, UsageError } from '../../engine/errors.js';
-import { DEFAULT_XSL, PROVING_INPUTS, RECURSIVE, TERMINATING_INPUT, readInput, sheet, tempDir, type TempDir } from './fixtures.js';
+import { DEFAULT_XSL, PROVING_INPUTS, RUNAWAY_FOR_EACH, TERMINATING_INPUT, readInput, sheet, tempDir, type TempDir } from './fixtures.js';
 import { readFile } from 'node:fs/promises';
 
 let sandbox: TransformSandbox;
@@ -67,7 +67,7 @@ test('a version is bound to its hash: a fresh worker refuses files that changed 
     // Warm: the worker keeps the compiled version the hash names.
     assert.match((await v1.render({ xml })).output, /one/);
     // Kill the only worker; its replacement must load from disk and finds other content.
-    const bad = await small.load(await tmp.write('r.xsl', RECURSIVE), { timeoutMs: 300 });
+    const bad = await small.load(await tmp.write('r.xsl', RUNAWAY_FOR_EACH), { timeoutMs: 300 });
     await assert.rejects(bad.render({ xml }), TransformTimeoutError);
     await assert.rejects(v1.render({ xml }), /changed on disk since this version was loaded/);
     const v2 = await small.load(file);

@@ -30,7 +30,7 @@ function capture() {
   return { out, io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) } };
 }
 
-async function until(pred: () => boolean, ms = 30_000): Promise<void> {
+async function until(pred: () => boolean, ms = 90_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error('timed out');
@@ -40,7 +40,7 @@ async function until(pred: () => boolean, ms = 30_000): Promise<void> {
 
 test('watch --json prints one JSON line per event and stops cleanly', async () => {
   const { out, io } = capture();
-  const run = runCli(['node', 'domforge', 'watch', '--transforms', dir, '--proving-set', proving, '--versions', join(tmp.dir, 'versions'), '--timeout', '6000', '--json'], io);
+  const run = runCli(['node', 'domforge', 'watch', '--transforms', dir, '--proving-set', proving, '--versions', join(tmp.dir, 'versions'), '--timeout', '20000', '--json'], io);
   const lines = () => out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
   await until(() => lines().length >= 1);
   assert.equal(lines()[0]!.type, 'activated');
@@ -68,11 +68,11 @@ test('transforms versions lists what watch activated', async () => {
 
 test('transforms prove passes a good version and fails a broken one with file:line and exit 1', async () => {
   const ok = capture();
-  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--proving-set', proving, '--timeout', '6000'], ok.io), 0, ok.out.stderr);
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--proving-set', proving, '--timeout', '20000'], ok.io), 0, ok.out.stderr);
   assert.match(ok.out.stdout, /passes 3 samples/);
   await writeFile(join(dir, 'libvirt.xsl'), base.replace('<on_crash>destroy</on_crash>', '<on_crash>explode</on_crash>'));
   const bad = capture();
-  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--proving-set', proving, '--timeout', '6000'], bad.io), 1);
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--proving-set', proving, '--timeout', '20000'], bad.io), 1);
   assert.match(bad.out.stdout, /FAIL 01-linux-kvm-virtio/);
   assert.match(bad.out.stderr, /on_crash/);
   await writeFile(join(dir, 'libvirt.xsl'), base);

@@ -49,7 +49,7 @@ before(async () => {
   instance = await readInput('01-linux-kvm-virtio.xml');
   // A cold worker on a loaded CI host can take seconds for its first proof; the limit is
   // generous so only the runaway edit reaches it.
-  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000, prewarmSchema: true });
+  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000, prewarm: true });
   watcher = await watchTransforms({ dir, provingSet: join(tmp.dir, 'proving'), versionsDir: join(tmp.dir, 'versions'), sandbox }, log.push);
 });
 after(async () => {
@@ -77,7 +77,7 @@ test('a good edit becomes active; renders use it', async () => {
   assert.match(await renderActive(), /<on_crash>restart<\/on_crash>/);
 });
 
-const broken: { name: string; text: () => string; code: string; line?: () => number; sample?: boolean; path?: RegExp }[] = [
+const broken: { name: string; text: () => string; code: string | string[]; line?: () => number; sample?: boolean; path?: RegExp }[] = [
   { name: 'unclosed tag', text: () => base.replace(CRASH, '<on_crash>destroy'), code: 'TRANSFORM_SYNTAX' },
   {
     name: 'bad XPath',
@@ -99,7 +99,8 @@ const broken: { name: string; text: () => string; code: string; line?: () => num
       base
         .replace(CRASH, '<xsl:call-template name="forever"/>' + CRASH)
         .replace('</xsl:stylesheet>', '<xsl:template name="forever"><xsl:call-template name="forever"/></xsl:template>\n</xsl:stylesheet>'),
-    code: 'TRANSFORM_TIMEOUT',
+    // Stopped by the sandbox's time limit, or reported by an engine that counts its depth.
+    code: ['TRANSFORM_TIMEOUT', 'TRANSFORM_RUNTIME'],
     sample: true,
   },
 ];
@@ -110,7 +111,7 @@ for (const b of broken) {
     const rendered = await renderActive();
     await save(b.text());
     const e = await expectRejected();
-    assert.equal(e.code, b.code, `${e.message} (sample ${e.sample})`);
+    assert.ok([b.code].flat().includes(e.code), `${e.code}: ${e.message} (sample ${e.sample})`);
     assert.equal(e.activeHash, active);
     assert.equal(e.file?.startsWith(main) || e.file?.includes(dir), true, `file ${e.file}`);
     assert.ok(!e.message.includes(join(tmp.dir, 'versions')), 'the snapshot path leaked into the message');

@@ -18,8 +18,13 @@ export interface SandboxOptions {
   maxHeapMb?: number;
   /** Compiled transforms each worker keeps warm, by hash (least recently used dropped first). Default 8. */
   warmTransforms?: number;
-  /** Workers load libvirt's schema as soon as they start, so the first proof does not pay for it. Default false. */
-  prewarmSchema?: boolean;
+  /**
+   * Each worker, before it takes work, renders domforge's own libvirt.xsl on a bundled
+   * sample and validates the result once, so the first timed task does not pay for loading
+   * libvirt's schema and warming the engine (on a busy host that can exceed the time
+   * limit and would be blamed on the transform). Default false.
+   */
+  prewarm?: boolean;
   /** Schema engine used when a task validates (proofs). Default: libvirt's domain.rng in-process. */
   schema?: SchemaEngine;
 }
@@ -30,7 +35,7 @@ export interface ResolvedSandboxOptions {
   timeoutMs: number;
   maxHeapMb: number;
   warmTransforms: number;
-  prewarmSchema: boolean;
+  prewarm: boolean;
   schema?: SchemaEngine;
 }
 
@@ -54,7 +59,7 @@ export function resolveSandboxOptions(o: SandboxOptions = {}): ResolvedSandboxOp
     timeoutMs: o.timeoutMs === undefined ? SANDBOX_DEFAULTS.timeoutMs : positiveInteger('timeoutMs', o.timeoutMs, 1),
     maxHeapMb: o.maxHeapMb === undefined ? SANDBOX_DEFAULTS.maxHeapMb : positiveInteger('maxHeapMb', o.maxHeapMb, 16),
     warmTransforms: o.warmTransforms === undefined ? SANDBOX_DEFAULTS.warmTransforms : positiveInteger('warmTransforms', o.warmTransforms, 1),
-    prewarmSchema: o.prewarmSchema ?? false,
+    prewarm: o.prewarm ?? false,
     schema: o.schema,
   };
 }

@@ -129,7 +129,7 @@ export class TransformSandbox {
   }
 
   private spawn(): void {
-    const config: WorkerConfig = { warmTransforms: this.options.warmTransforms, prewarmSchema: this.options.prewarmSchema, schema: this.options.schema };
+    const config: WorkerConfig = { warmTransforms: this.options.warmTransforms, prewarm: this.options.prewarm, schema: this.options.schema };
     const slot = { ready: false, dead: false, started: 0, warm: new Set<string>() } as Slot;
     slot.worker = startRunner(this.options.isolation, config, this.options.maxHeapMb, {
       message: (m) => this.onMessage(slot, m),

@@ -69,6 +69,6 @@ export type FromWorker = { ready: true } | { id: number; ok: true; value: unknow
 /** What the pool hands a worker at start. */
 export interface WorkerConfig {
   warmTransforms: number;
-  prewarmSchema: boolean;
+  prewarm: boolean;
   schema?: SchemaEngine;
 }

@@ -3,6 +3,9 @@
  * renders. It is disposable: the pool terminates it when a render runs past the time
  * limit, and V8 ends it alone when it reaches its heap limit.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { TransformError } from '../../errors.js';
 import { parseXml } from '../../xml/parse.js';
@@ -83,9 +86,20 @@ port.on('message', (m: ToWorker) => {
   );
 });
 
-if (config.prewarmSchema && config.schema !== false) {
-  const tiny = '<domain type="kvm"><name>warm</name><memory>65536</memory><os><type>hvm</type></os></domain>';
-  validateDomainXml(tiny, { schema: config.schema }).catch(() => undefined);
+/** Renders the package's own transform on its first sample a few times; every failure is ignored. */
+async function prewarm(): Promise<void> {
+  const xsl = fileURLToPath(new URL('../../../../transforms/libvirt.xsl', import.meta.url));
+  const samples = fileURLToPath(new URL('../../../../samples/', import.meta.url));
+  try {
+    const first = (await readdir(samples)).sort()[0];
+    const xml = await readFile(join(samples, first ?? '', 'instance.xml'), 'utf8');
+    const t = await loadTransform(xsl);
+    for (let i = 0; i < 3; i++) await t.render({ xml });
+    if (config.schema !== false) await validateDomainXml((await t.render({ xml })).output, { schema: config.schema });
+  } catch {
+    // A missing or broken bundled sample only means a colder start.
+  }
 }
 
+if (config.prewarm) await prewarm();
 port.postMessage({ ready: true } satisfies FromWorker);

@@ -98,7 +98,7 @@ export class TransformWatcher {
     this.debounceMs = options.debounceMs ?? 50;
     if (!Number.isInteger(this.debounceMs) || this.debounceMs < 0) throw new UsageError(`Expected \`debounceMs\` to be a non-negative integer, got \`${String(options.debounceMs)}\``);
     this.ownSandbox = !(options.sandbox instanceof TransformSandbox);
-    this.sandbox = options.sandbox instanceof TransformSandbox ? options.sandbox : new TransformSandbox({ prewarmSchema: true, ...options.sandbox });
+    this.sandbox = options.sandbox instanceof TransformSandbox ? options.sandbox : new TransformSandbox({ prewarm: true, ...options.sandbox });
   }
 
   on<K extends keyof WatchEvents>(name: K, fn: WatchListener<K>): () => void {

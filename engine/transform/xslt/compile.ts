@@ -2,6 +2,7 @@ import { TransformError } from '../../errors.js';
 import { loadStylesheet, type Stylesheet } from './stylesheet.js';
 import { checkStylesheet, type StaticReport } from './static-checks.js';
 import { XsltProcessorEngine } from './processor-engine.js';
+import { CompiledEngine } from './compiled/engine.js';
 import { LibxsltEngine, type LibxsltOptions } from './libxslt-engine.js';
 import { hasXsltproc, runGuard, type DivergencePolicy, type GuardOutcome, type GuardReport } from './guard.js';
 import type { XsltEngine, XsltEngineChoice, XsltEngineName } from './engine.js';
@@ -13,8 +14,10 @@ export interface CompileXsltOptions {
   /** Folder includes, imports and document() must stay inside (default: the stylesheet's folder). */
   root?: string;
   /**
-   * Which engine renders (default `auto`: xslt-processor, unless a construct it does not
-   * run exactly, or a difference on the proving set, pins the stylesheet to libxslt).
+   * Which engine renders (default `auto`: the in-process engine, unless a difference on the
+   * proving set pins the stylesheet to libxslt). The in-process engine under `auto` is the
+   * compiled engine when it compiles the stylesheet, else xslt-processor when no static
+   * caveat applies, else libxslt.
    */
   engine?: XsltEngineChoice;
   /** `auto` only: on a difference, `pin` to libxslt (default) or `refuse` the stylesheet. */
@@ -43,7 +46,12 @@ export class CompiledXslt implements CompiledTransform {
   readonly choice: XsltEngineChoice;
   /** The guard's verdict (`auto`, after activation). */
   guard?: GuardReport;
+  /** The in-process engine `auto` compares with libxslt (and renders with, unless pinned). */
+  readonly inProcess: 'compiled' | 'xslt-processor';
+  /** Why the compiled engine does not run this stylesheet (`auto` then uses xslt-processor). */
+  readonly compiledRefusal?: Error;
   private processor?: XsltProcessorEngine;
+  private compiled?: CompiledEngine;
   private libxslt?: LibxsltEngine;
   private activation?: Promise<GuardReport>;
 
@@ -68,17 +76,31 @@ export class CompiledXslt implements CompiledTransform {
       }
       this.processor = new XsltProcessorEngine(sheet);
     }
+    if (engine === 'compiled') this.compiled = new CompiledEngine(sheet);
+    if (engine === 'auto') {
+      try {
+        this.compiled = new CompiledEngine(sheet);
+      } catch (e) {
+        // Whatever the compiled engine cannot compile goes to the other engines, which report their own errors.
+        this.compiledRefusal = e as Error;
+      }
+    }
+    this.inProcess = this.compiled ? 'compiled' : 'xslt-processor';
   }
 
-  /** The engine renders go to now: the chosen one, or under `auto` the guard's choice (xslt-processor until activated). */
+  /** The engine renders go to now: the chosen one, or under `auto` the guard's choice (the in-process engine until activated). */
   get engineName(): XsltEngineName {
     if (this.choice !== 'auto') return this.choice;
-    return this.guard?.engine ?? 'xslt-processor';
+    return this.guard?.engine ?? this.inProcess;
   }
 
-  /** The engine object for a name (both are available on every compiled stylesheet). */
+  /** The engine object for a name (the compiled engine throws its refusal when it cannot run the stylesheet). */
   engine(name: XsltEngineName): XsltEngine {
     if (name === 'libxslt') return (this.libxslt ??= new LibxsltEngine(this.sheet, this.options.libxslt));
+    if (name === 'compiled') {
+      if (this.compiledRefusal) throw this.compiledRefusal;
+      return (this.compiled ??= new CompiledEngine(this.sheet));
+    }
     return (this.processor ??= new XsltProcessorEngine(this.sheet));
   }
 
@@ -88,9 +110,10 @@ export class CompiledXslt implements CompiledTransform {
    */
   activate(extra: TransformInput[] = [], params: TransformParams = {}, known?: Map<TransformInput, GuardOutcome>): Promise<GuardReport> {
     this.activation ??= runGuard({
-      processor: this.engine('xslt-processor'),
+      processor: this.engine(this.inProcess),
       libxslt: this.engine('libxslt'),
-      caveats: this.report.caveats,
+      // The compiled engine refuses at compile time what it does not run exactly; the caveats are xslt-processor's.
+      caveats: this.inProcess === 'compiled' ? [] : this.report.caveats,
       inputs: [...(this.options.provingSet ?? []), ...extra],
       params,
       textOutput: this.report.outputMethod === 'text',
@@ -108,27 +131,44 @@ export class CompiledXslt implements CompiledTransform {
     if (this.choice !== 'auto') return this.renderWith(this.choice, input, params);
     let known: Map<TransformInput, GuardOutcome> | undefined;
     let first: GuardOutcome | undefined;
-    if (!this.activation && this.report.caveats.length === 0 && !inputCaveat(input.xml)) {
-      first = await this.engine('xslt-processor')
+    const inProcess = this.inProcess;
+    if (!this.activation && (inProcess === 'compiled' || this.report.caveats.length === 0) && !inputCaveat(input.xml)) {
+      first = await this.engine(inProcess)
         .render(input.xml, params)
         .then((result) => ({ ok: true as const, result }), (error: Error) => ({ ok: false as const, error }));
       known = new Map([[input, first]]);
     }
     const guard = await this.activate(inputCaveat(input.xml) ? [] : [input], params, known);
     if (guard.difference && this.options.onDivergence === 'refuse') {
-      throw new TransformError('TRANSFORM_UNSUPPORTED', `xslt-processor and libxslt disagree on this stylesheet (${guard.difference.input} at ${guard.difference.path}: ${guard.difference.message}); refused by configuration`, { file: this.file });
+      throw new TransformError('TRANSFORM_UNSUPPORTED', `${inProcess} and libxslt disagree on this stylesheet (${guard.difference.input} at ${guard.difference.path}: ${guard.difference.message}); refused by configuration`, { file: this.file });
     }
     const note = guard.unguarded ? [guard.summary] : [];
-    if (guard.engine === 'xslt-processor' && inputCaveat(input.xml) && !guard.unguarded) {
+    if (guard.engine === inProcess && inputCaveat(input.xml) && !guard.unguarded) {
       const r = await this.renderWith('libxslt', input, params);
       return { ...r, warnings: [...r.warnings, `rendered with libxslt: ${inputCaveat(input.xml)}`] };
     }
-    if (guard.engine === 'xslt-processor' && first) {
-      if (!first.ok) throw first.error;
+    if (guard.engine === inProcess && first) {
+      if (!first.ok) return this.fallback(first.error, input, params, guard.unguarded);
       return { ...first.result, warnings: [...first.result.warnings, ...note] };
     }
-    const r = await this.renderWith(guard.engine, input, params);
+    let r: RenderResult;
+    try {
+      r = await this.renderWith(guard.engine, input, params);
+    } catch (e) {
+      if (guard.engine !== inProcess) throw e;
+      return this.fallback(e as Error, input, params, guard.unguarded);
+    }
     return note.length ? { ...r, warnings: [...r.warnings, ...note] } : r;
+  }
+
+  /**
+   * Under `auto`, an input the in-process engine refuses (TRANSFORM_UNSUPPORTED: something
+   * only this input shows) is rendered with libxslt instead; any other error stands.
+   */
+  private async fallback(error: Error & { code?: string }, input: TransformInput, params: TransformParams, unguarded: boolean): Promise<RenderResult> {
+    if (error.code !== 'TRANSFORM_UNSUPPORTED' || unguarded) throw error;
+    const r = await this.renderWith('libxslt', input, params);
+    return { ...r, warnings: [...r.warnings, `rendered with libxslt: ${(error as { shortMessage?: string }).shortMessage ?? error.message}`] };
   }
 
   /** Renders with a given engine, bypassing the guard. xslt-processor still refuses inputs it cannot render exactly. */

@@ -21,11 +21,11 @@ export interface GuardReport {
   engine: XsltEngineName;
   /** True when the stylesheet was moved to libxslt (a caveat or a difference). */
   pinned: boolean;
-  /** Constructs found at compile time that xslt-processor does not run exactly. */
+  /** Constructs found at compile time that xslt-processor does not run exactly (empty when the compiled engine is the candidate). */
   caveats: EngineCaveat[];
   /** The first difference found on the proving set. */
   difference?: GuardDifference;
-  /** True when xsltproc is not installed: xslt-processor runs without a check. */
+  /** True when xsltproc is not installed: the in-process engine runs without a check. */
   unguarded: boolean;
   /** Inputs rendered by both engines. */
   compared: number;
@@ -55,14 +55,14 @@ async function attempt(engine: XsltEngine, input: TransformInput, params: Transf
 }
 
 /** Compares one input's results from both engines: undefined when they agree. */
-export function compareOutcomes(a: Outcome, b: Outcome, textOutput: boolean): Omit<GuardDifference, 'input'> | undefined {
-  if (!a.ok && !b.ok) return a.error.code === b.error.code ? undefined : { path: '/', message: `xslt-processor failed with ${a.error.code}, libxslt with ${b.error.code}` };
-  if (!a.ok) return { path: '/', message: `xslt-processor failed (${a.error.message}), libxslt rendered` };
-  if (!b.ok) return { path: '/', message: `libxslt failed (${b.error.message}), xslt-processor rendered` };
+export function compareOutcomes(a: Outcome, b: Outcome, textOutput: boolean, inProcess: string = 'xslt-processor'): Omit<GuardDifference, 'input'> | undefined {
+  if (!a.ok && !b.ok) return a.error.code === b.error.code ? undefined : { path: '/', message: `${inProcess} failed with ${a.error.code}, libxslt with ${b.error.code}` };
+  if (!a.ok) return { path: '/', message: `${inProcess} failed (${a.error.message}), libxslt rendered` };
+  if (!b.ok) return { path: '/', message: `libxslt failed (${b.error.message}), ${inProcess} rendered` };
   if (textOutput) return a.result.output === b.result.output ? undefined : { path: '/', message: 'the text outputs differ' };
   let d: XmlDifference | undefined;
   try {
-    d = diffXml(a.result.output, b.result.output, {}, ['xslt-processor', 'libxslt']);
+    d = diffXml(a.result.output, b.result.output, {}, [inProcess, 'libxslt']);
   } catch (e) {
     return { path: '/', message: `an output is not well-formed XML: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -87,24 +87,25 @@ export async function runGuard(o: {
 }): Promise<GuardReport> {
   const t0 = performance.now();
   const done = (r: Omit<GuardReport, 'ms' | 'caveats'>): GuardReport => ({ ...r, caveats: o.caveats, ms: performance.now() - t0 });
+  const name = o.processor.name;
   if (o.caveats.length) {
     const c = o.caveats[0]!;
     return done({ engine: 'libxslt', pinned: true, unguarded: false, compared: 0, summary: `pinned to libxslt: ${c.feature} at ${c.file}:${c.line ?? '?'} is not run exactly by xslt-processor` });
   }
   if (!o.libxsltAvailable) {
-    return done({ engine: 'xslt-processor', pinned: false, unguarded: true, compared: 0, summary: 'xsltproc is not installed: rendering with xslt-processor, UNGUARDED (results are not checked against libxslt)' });
+    return done({ engine: name, pinned: false, unguarded: true, compared: 0, summary: `xsltproc is not installed: rendering with ${name}, UNGUARDED (results are not checked against libxslt)` });
   }
   let compared = 0;
   for (const input of o.inputs) {
     const [a, b] = await Promise.all([o.known?.get(input) ?? attempt(o.processor, input, o.params ?? {}), attempt(o.libxslt, input, o.params ?? {})]);
     compared++;
-    const d = compareOutcomes(a, b, o.textOutput ?? false);
+    const d = compareOutcomes(a, b, o.textOutput ?? false, name);
     if (d) {
       const difference = { input: input.file ?? `proving input ${compared}`, ...d };
       return done({ engine: 'libxslt', pinned: true, unguarded: false, compared, difference, summary: `pinned to libxslt: the engines differ on ${difference.input} at ${d.path}: ${d.message}` });
     }
   }
-  return done({ engine: 'xslt-processor', pinned: false, unguarded: false, compared, summary: `xslt-processor and libxslt agree on ${compared} proving input${compared === 1 ? '' : 's'}` });
+  return done({ engine: name, pinned: false, unguarded: false, compared, summary: `${name} and libxslt agree on ${compared} proving input${compared === 1 ? '' : 's'}` });
 }
 
 export type { Outcome as GuardOutcome };

@@ -29,14 +29,19 @@ export function parseInput(xml: string, strip: StripRule | undefined, file?: str
   }
 }
 
+const goodNames = new Set<string>();
+
 function checkName(name: string): void {
+  if (goodNames.has(name)) return;
   if (name.includes(':') || name === 'xmlns') throw unsupportedInput('namespaces in the input document');
   if (!NAME.test(name)) throw new Malformed(name);
+  if (goodNames.size > 10_000) goodNames.clear();
+  goodNames.add(name);
 }
 
 function decode(s: string, attr: boolean): string {
-  if (attr) s = s.replace(/[\t\n]/g, ' ');
-  if (!s.includes('&')) return s;
+  if (attr && (s.indexOf('\n') >= 0 || s.indexOf('\t') >= 0)) s = s.replace(/[\t\n]/g, ' ');
+  if (s.indexOf('&') < 0) return s;
   return s.replace(/&([^;&]*);?/g, (m, ent: string) => {
     if (!m.endsWith(';')) throw new Malformed('&');
     switch (ent) {
@@ -128,31 +133,56 @@ function fastParse(s: string, strip: StripRule | undefined): XNode {
   return root;
 }
 
-const ATTR = /\s+([^\s=/>]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')|\s*(\/?)>/y;
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13;
+}
 
 function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty: boolean) => void): number {
-  const nameEnd = /[\s/>]/g;
-  nameEnd.lastIndex = lt + 1;
-  const m = nameEnd.exec(s);
-  if (!m) throw new Malformed('tag');
-  const name = s.slice(lt + 1, m.index);
+  const n = s.length;
+  let i = lt + 1;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (isSpace(c) || c === 47 || c === 62) break;
+    i++;
+  }
+  const name = s.slice(lt + 1, i);
   checkName(name);
   const el = new XNode(ELEMENT, name, '');
   appendChild(parent, el);
-  let i = m.index;
   for (;;) {
-    ATTR.lastIndex = i;
-    const a = ATTR.exec(s);
-    if (!a) throw new Malformed('attribute');
-    i = ATTR.lastIndex;
-    if (a[1] === undefined) {
-      done(el, a[4] === '/');
-      return i;
+    const before = i;
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    const c = s.charCodeAt(i);
+    if (c === 62 /* > */) {
+      done(el, false);
+      return i + 1;
     }
-    const an = a[1];
+    if (c === 47 /* / */ && s.charCodeAt(i + 1) === 62) {
+      done(el, true);
+      return i + 2;
+    }
+    if (i === before || i >= n) throw new Malformed('attribute');
+    const ns = i;
+    while (i < n) {
+      const d = s.charCodeAt(i);
+      if (isSpace(d) || d === 61 || d === 62 || d === 47) break;
+      i++;
+    }
+    const an = s.slice(ns, i);
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== 61 /* = */) throw new Malformed('attribute');
+    i++;
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    const q = s.charCodeAt(i);
+    if (q !== 34 && q !== 39) throw new Malformed('attribute');
+    const close = s.indexOf(q === 34 ? '"' : "'", i + 1);
+    if (close < 0) throw new Malformed('attribute');
+    const raw = s.slice(i + 1, close);
+    if (raw.indexOf('<') >= 0) throw new Malformed('attribute');
+    i = close + 1;
     checkName(an);
     for (const x of el.attrs) if (x.name === an) throw new Malformed('duplicate attribute');
-    const at = new XNode(ATTRIBUTE, an, decode(a[2] ?? a[3] ?? '', true));
+    const at = new XNode(ATTRIBUTE, an, decode(raw, true));
     at.parent = el;
     el.attrs.push(at);
   }

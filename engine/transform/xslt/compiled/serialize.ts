@@ -15,6 +15,7 @@ const TEXT_ESC = /[&<>\r]/g;
 const ATTR_ESC = /[&<>"\t\n\r]/g;
 const REFS: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
 const ref = (c: string) => REFS[c]!;
+const NON_ASCII = /[^\x00-\x7f]/gu;
 
 function checkChars(s: string): string {
   if (XML_INVALID_CHARS.test(s)) throw unsupportedInput('a character XML 1.0 cannot carry (in the result)');
@@ -44,6 +45,8 @@ export function serialize(root: XNode, o: OutputSettings): string {
     walk(root);
     return s;
   }
+  // Without an encoding in xsl:output, libxml2 writes non-ASCII characters in attribute values as references.
+  const attr = o.encoding ? escapeAttr : (v: string) => escapeAttr(v).replace(NON_ASCII, (c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`);
   let out = '';
   if (!o.omitDeclaration) out += `<?xml version="1.0"${o.encoding ? ` encoding="${o.encoding}"` : ''}${o.standalone ? ` standalone="${o.standalone}"` : ''}?>\n`;
   const node = (n: XNode, level: number, format: boolean) => {
@@ -59,7 +62,7 @@ export function serialize(root: XNode, o: OutputSettings): string {
         return;
     }
     out += '<' + n.name;
-    for (const a of n.attrs) out += ` ${a.name}="${escapeAttr(a.value)}"`;
+    for (const a of n.attrs) out += ` ${a.name}="${attr(a.value)}"`;
     const c = n.children;
     if (!c.length) {
       out += '/>';

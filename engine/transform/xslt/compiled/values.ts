@@ -60,11 +60,16 @@ export function toBool(v: Value): boolean {
   return v.length > 0;
 }
 
-const NUMBER = /^[ \t\r\n]*-?(?:\d+(?:\.\d*)?|\.\d+)[ \t\r\n]*$/;
+const NUMBER = /^[ \t\r\n]*(-?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?)(\d*))?[ \t\r\n]*$/;
 
-/** XPath number(): optional whitespace, an optional minus, digits with an optional point; anything else is NaN. */
+/**
+ * XPath number(): optional whitespace, an optional minus, digits with an optional point;
+ * anything else is NaN. Like libxml2, an exponent (`1e3`) is accepted too.
+ */
 export function stringToNumber(s: string): number {
-  return NUMBER.test(s) ? Number(s.trim()) : NaN;
+  const m = NUMBER.exec(s);
+  if (!m) return NaN;
+  return m[3] ? Number(`${m[1]}e${m[2]}${m[3]}`) : Number(m[1]);
 }
 
 /**

@@ -347,6 +347,26 @@ class Compiler {
     const preds = s.preds.map((p) => this.predicate(p));
     const axis = s.axis;
     const reverse = REVERSE.has(axis);
+    if (axis === 'child' && !preds.length && s.test.k === 'name') {
+      const name = s.test.name;
+      return (n) => {
+        const c = n.children;
+        const out: XNode[] = [];
+        for (let i = 0; i < c.length; i++) {
+          const k = c[i]!;
+          if (k.kind === ELEMENT && k.name === name) out.push(k);
+        }
+        return out;
+      };
+    }
+    if (axis === 'attribute' && !preds.length && s.test.k === 'name') {
+      const name = s.test.name;
+      return (n) => {
+        const a = n.attrs;
+        for (let i = 0; i < a.length; i++) if (a[i]!.name === name) return [a[i]!];
+        return [];
+      };
+    }
     if (axis === 'child' && !preds.length) {
       return (n) => {
         const c = n.children;

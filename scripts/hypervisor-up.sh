@@ -107,8 +107,7 @@ want_conf="$MARK
 user = \"root\"
 group = \"root\"
 security_driver = \"none\"
-dynamic_ownership = 0
-hugetlbfs_mount = \"/dev/hugepages\""
+dynamic_ownership = 0"
 conf_changed=0
 if [ "$(cat "$QEMU_CONF" 2>/dev/null)" != "$want_conf" ]; then
   mkdir -p /etc/libvirt
@@ -121,7 +120,8 @@ if [ "$(cat "$QEMU_CONF" 2>/dev/null)" != "$want_conf" ]; then
 fi
 
 # ---------------------------------------------------------------- hugepages
-# libvirtd finds hugetlbfs mounts when it starts, so this comes before the daemons.
+# libvirtd finds hugetlbfs mounts in /proc/mounts when it starts (qemu.conf's
+# hugetlbfs_mount is left unset), so this comes before the daemons.
 hugepages_note=ok
 if ! grep -qs ' /dev/hugepages hugetlbfs ' /proc/mounts; then
   mkdir -p /dev/hugepages
@@ -176,8 +176,11 @@ start_daemon() {
 }
 # A libvirtd we started before the qemu.conf changed must be restarted to read it.
 if [ "$conf_changed" = 1 ] && pid_runs "$(recorded libvirtd_pid)" libvirtd; then
+  log "qemu.conf changed: restarting the libvirtd we started"
   kill "$(recorded libvirtd_pid)"
   for _ in $(seq 50); do pid_runs "$(recorded libvirtd_pid)" libvirtd || break; sleep 0.2; done
+elif [ "$conf_changed" = 1 ] && pid="$(pidof libvirtd)" && [ -n "$pid" ]; then
+  log "qemu.conf changed, but libvirtd (pid $pid) is not ours: restart it for the change to apply"
 fi
 start_daemon virtlogd
 start_daemon libvirtd

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { Instance, SourceType } from '../instance/model.js';
-import { escapeAttr, escapeText } from '../xml/serialize.js';
+import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec, DetachSpec } from './devices.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { checkDeviceId } from './layout.js';
@@ -47,24 +47,25 @@ export function checkVolumeAttachment(v: VolumeAttachment): VolumeAttachment {
  * one `diskPath` (Eucalyptus's `gen_volume_xml` shape).
  */
 export function volumeStubXml(instance: Instance, v: VolumeAttachment): string {
-  const a = (s: string | number | boolean) => escapeAttr(String(s));
   const h = instance.hypervisor;
   const os = instance.os;
-  const bus = os.virtioDisk ? 'virtio' : 'scsi';
-  const serial = v.serial ?? `euca-bdm-${v.id}-dev-${v.devName}`;
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<volume>',
-    `  <hypervisor type="${a(h.type)}" capability="${a(h.capability)}" bitness="${h.bitness}"/>`,
-    `  <id>${escapeText(v.id)}</id>`,
-    `  <user>${escapeText(instance.user)}</user>`,
-    `  <instancePath>${escapeText(instance.instancePath)}</instancePath>`,
-    `  <os platform="${a(os.platform)}" virtioRoot="${os.virtioRoot}" virtioDisk="${os.virtioDisk}" virtioNetwork="${os.virtioNetwork}"/>`,
-    `  <backing><root type="${a(instance.backing.rootType)}"/></backing>`,
-    `  <diskPath targetDeviceType="disk" targetDeviceName="${a(v.devName)}" targetDeviceBus="${bus}" sourceType="${a(v.sourceType ?? 'block')}" serial="${a(serial)}">${escapeText(v.path)}</diskPath>`,
-    '</volume>',
-    '',
-  ].join('\n');
+  return emitVolumeStub({
+    // Eucalyptus's gen_volume_xml writes type, capability and bitness only.
+    hypervisor: { type: h.type, capability: h.capability, bitness: h.bitness },
+    id: v.id,
+    user: instance.user,
+    instancePath: instance.instancePath,
+    os: { platform: os.platform, virtioRoot: os.virtioRoot, virtioDisk: os.virtioDisk, virtioNetwork: os.virtioNetwork },
+    backing: { rootType: instance.backing.rootType },
+    diskPath: {
+      path: v.path,
+      targetDeviceType: 'disk',
+      targetDeviceName: v.devName,
+      targetDeviceBus: os.virtioDisk ? 'virtio' : 'scsi',
+      sourceType: v.sourceType ?? 'block',
+      serial: v.serial ?? `euca-bdm-${v.id}-dev-${v.devName}`,
+    },
+  });
 }
 
 export function attachVolumeSpec(v: VolumeAttachment): AttachSpec {
@@ -103,11 +104,10 @@ export function detachVolumeSpec(volumeId: string): DetachSpec {
   return {
     operation: 'detach-volume',
     fragment: 'disk',
-    deviceId: volumeId,
     label: `volume ${volumeId}`,
     recorded: (r) => {
       const v = r.volumes.find((x) => x.id === volumeId);
-      return v && { xml: v.libvirt };
+      return v && { deviceId: volumeId, xml: v.libvirt };
     },
     detached: (r) => ({ ...r, volumes: r.volumes.filter((x) => x.id !== volumeId) }),
   };

@@ -1,12 +1,15 @@
 /**
  * The hot-plug stubs Eucalyptus writes beside instance.xml and renders through the same
  * transform: `<nic>` (`eni-XXXX.xml`, a `/nic` entry point) and `<volume>` (`vol-XXXX.xml`,
- * a `/volume` entry point). Parsed strictly into typed objects, like the instance.
+ * a `/volume` entry point). Parsed strictly into typed objects, and written back by
+ * `emitStub`, like the instance: `parseStub(emitStub(s))` gives back `s`.
  */
 import { InstanceError } from '../errors.js';
 import { parseXml, lineOf, columnOf, type Document } from '../xml/parse.js';
 import { ElementReader } from './reader.js';
 import { readDiskPath, readNic } from './parse.js';
+import { escapeAttr, escapeText } from '../xml/serialize.js';
+import { nicAttrs } from './emit.js';
 import { HYPERVISOR_TYPES, PLATFORMS, type DiskPath, type Hypervisor, type Nic, type Platform } from './model.js';
 
 /** `eni-XXXX.xml`: one `<nic>` element, the same attributes as `/instance/nics/nic`. */
@@ -68,4 +71,53 @@ function readVolumeStub(r: ElementReader): VolumeStub {
     backing: { rootType: r.child('backing')?.child('root')?.attr('type') ?? 'unknown' },
     diskPath: readDiskPath(r.requireChild('diskPath')),
   };
+}
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+function attrs(a: Attrs): string {
+  let s = '';
+  for (const [k, v] of Object.entries(a)) if (v !== undefined) s += ` ${k}="${escapeAttr(String(v))}"`;
+  return s;
+}
+
+/**
+ * `eni-XXXX.xml`: `<nic xml-version="2" …/>`, the attributes in the order Eucalyptus's
+ * `prep_nic_xml_node` writes them (undefined ones left out).
+ */
+export function emitNicStub(nic: NicStub): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<nic${attrs({ 'xml-version': '2', ...nicAttrs(nic) })}/>\n`;
+}
+
+/** `vol-XXXX.xml` in Eucalyptus's `gen_volume_xml` order: hypervisor, id, user, instancePath, os, backing/root, diskPath. */
+export function emitVolumeStub(v: VolumeStub): string {
+  const h = v.hypervisor;
+  const d = v.diskPath;
+  const disk = {
+    targetDeviceType: d.targetDeviceType,
+    targetDeviceName: d.targetDeviceName,
+    targetDeviceNameVirtio: d.targetDeviceNameVirtio,
+    targetDeviceBusVirtio: d.targetDeviceBusVirtio,
+    targetDeviceBus: d.targetDeviceBus,
+    sourceType: d.sourceType,
+    serial: d.serial,
+  };
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<volume>',
+    `  <hypervisor${attrs({ type: h.type, capability: h.capability, bitness: h.bitness, requiresDisk: h.requiresDisk })}/>`,
+    `  <id>${escapeText(v.id)}</id>`,
+    `  <user>${escapeText(v.user)}</user>`,
+    `  <instancePath>${escapeText(v.instancePath)}</instancePath>`,
+    `  <os${attrs(v.os)}/>`,
+    `  <backing><root${attrs({ type: v.backing.rootType })}/></backing>`,
+    `  <diskPath${attrs(disk)}>${escapeText(d.path)}</diskPath>`,
+    '</volume>',
+    '',
+  ].join('\n');
+}
+
+/** Writes a stub of either kind. */
+export function emitStub(stub: Stub): string {
+  return stub.kind === 'nic' ? emitNicStub(stub.data) : emitVolumeStub(stub.data);
 }

@@ -18,8 +18,8 @@ import { readRecord, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
 
 /**
- * What differs between hot-plugging a volume and an interface; the pipeline is the same.
- * (Volumes use it now; `attachInterface` of issue 9 plugs an `eni-XXX` spec in.)
+ * What differs between hot-plugging a volume (volumes.ts) and a network interface
+ * (interfaces.ts); the pipeline is the same.
  */
 export interface AttachSpec {
   operation: Extract<Operation, 'attach-volume' | 'attach-interface'>;
@@ -29,21 +29,31 @@ export interface AttachSpec {
   deviceId: string;
   /** `volume vol-XXX`, for messages. */
   label: string;
-  /** Why this device cannot be attached to this instance (already attached...), or undefined. */
-  conflict(record: Instance): string | undefined;
+  /**
+   * Why this device cannot be attached to this instance (already attached, MAC or device
+   * index in use...), or undefined. Called with the instance folder, before libvirt is asked anything.
+   */
+  conflict(record: Instance, dir: string): string | undefined | Promise<string | undefined>;
   /** The stub (`<volume>` / `<nic>`) to write and render. */
   stub(record: Instance): string;
   /** The record once the device is attached (its libvirt XML given). */
   attached(record: Instance, deviceXml: string): Instance;
 }
 
+/** A device the record says is attached. */
+export interface RecordedDevice {
+  /** File base name of its stub files (`vol-XXX`, `eni-XXX`). */
+  deviceId: string;
+  /** Its libvirt XML as the record keeps it (the fallback when `<deviceId>-libvirt.xml` is gone). */
+  xml?: string;
+}
+
 export interface DetachSpec {
   operation: Extract<Operation, 'detach-volume' | 'detach-interface'>;
   fragment: FragmentKind;
-  deviceId: string;
   label: string;
-  /** The device's libvirt XML as recorded, or undefined when the record has no such device. */
-  recorded(record: Instance): { xml?: string } | undefined;
+  /** The device as recorded (found in the record, or with the stub files of the instance folder `dir`), or undefined when it is not attached. */
+  recorded(record: Instance, dir: string): RecordedDevice | undefined | Promise<RecordedDevice | undefined>;
   /** The record once the device is gone. */
   detached(record: Instance): Instance;
 }
@@ -88,7 +98,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
 
     const record = await steps.run('read-record', () => readRecord(layout, id));
     const domainXml = await steps.run('check', async () => {
-      const why = spec.conflict(record);
+      const why = await spec.conflict(record, layout.dir(id));
       if (why) throw new StateConflictError(`${spec.label} cannot be attached to ${id}: ${why}`, { instanceId: id, file: layout.instanceXml(id) });
       const ref = await conn.find(record.uuid);
       if (!ref) throw new StateConflictError(`libvirt has no domain for ${id} (uuid ${record.uuid}) to attach ${spec.label} to`, { instanceId: id });
@@ -164,17 +174,17 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
     const steps = new Steps(spec.operation, id, log, ctx.onStep);
-    const stubPath = layout.deviceStub(id, spec.deviceId);
-    const xmlPath = layout.deviceXml(id, spec.deviceId);
 
     const record = await steps.run('read-record', () => readRecord(layout, id));
-    const xml = await steps.run('check', async () => {
-      const found = spec.recorded(record);
+    const { deviceId, stubPath, xmlPath, xml } = await steps.run('check', async () => {
+      const found = await spec.recorded(record, layout.dir(id));
       if (!found) throw new InstanceNotFoundError(`${id} has no ${spec.label} attached`, { instanceId: id, file: layout.instanceXml(id) });
+      const stubPath = layout.deviceStub(id, found.deviceId);
+      const xmlPath = layout.deviceXml(id, found.deviceId);
       // The file the pre-attach hooks approved is what libvirt has; the record's copy is the fallback.
-      const text = (await readBack(xmlPath, true)) ?? found.xml;
-      if (!text) throw new IoError(`neither ${xmlPath} nor the record holds the libvirt XML of ${spec.label}`, { file: xmlPath });
-      return text;
+      const xml = (await readBack(xmlPath, true)) ?? found.xml;
+      if (!xml) throw new IoError(`neither ${xmlPath} nor the record holds the libvirt XML of ${spec.label}`, { file: xmlPath });
+      return { deviceId: found.deviceId, stubPath, xmlPath, xml };
     });
 
     const detachedFromDomain = await steps.run('detach', async () => {
@@ -206,7 +216,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     });
     steps.commit();
     await log.flush();
-    return { id, deviceId: spec.deviceId, deviceXml: xml, detachedFromDomain, postDetachFailures, steps: steps.timings };
+    return { id, deviceId, deviceXml: xml, detachedFromDomain, postDetachFailures, steps: steps.timings };
   });
 }
 

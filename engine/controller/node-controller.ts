@@ -8,6 +8,7 @@ import { describe, list, reboot, type DescribeOptions, type InstanceDetails, typ
 import { launch, type LaunchResult } from './launch.js';
 import { createContext, type ControllerContext, type NodeControllerOptions } from './options.js';
 import { terminate, type TerminateOptions, type TerminateResult } from './terminate.js';
+import { attachInterfaceSpec, detachInterfaceSpec, readInterfaceStubFile, type InterfaceAttachment } from './interfaces.js';
 import { attachVolumeSpec, detachVolumeSpec, type VolumeAttachment } from './volumes.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import type { InstanceLayout } from './layout.js';
@@ -21,6 +22,8 @@ import type { InstanceLayout } from './layout.js';
  * await nc.adopt();                                   // after a restart
  * const r = await nc.launch('instance.xml');          // or an Instance object
  * await nc.attachVolume(r.id, { id: 'vol-1a2b3c4d', devName: 'sdf', path: '/dev/mapper/vol-1a2b3c4d' });
+ * await nc.attachInterface(r.id, 'eni-1a2b3c4d.xml');  // or an InterfaceAttachment
+ * await nc.detachInterface(r.id, 'eni-attach-1a2b3c4d');
  * await nc.terminate(r.id);
  * ```
  *
@@ -99,6 +102,28 @@ export class NodeController {
   async detachVolume(id: string, volumeId: string): Promise<DetachResult> {
     this.open_();
     return detachDevice(this.ctx, id, detachVolumeSpec(volumeId));
+  }
+
+  /**
+   * Attaches a network interface (a Eucalyptus ENI): its `<nic>` stub is written as
+   * `eni-XXX.xml`, rendered by the same transform (`/nic` entry point) into an `<interface>`,
+   * validated against the schema and the running domain, passed through the XML filters and
+   * the `euca-nc-pre-attach` hooks (as `eni-XXX-libvirt.xml`, read back and validated again),
+   * attached live and to the persistent configuration, and recorded in instance.xml's `nics`.
+   * A MAC, device index or attachment id already used by the instance is a STATE_CONFLICT
+   * before libvirt is called. `nic` is an InterfaceAttachment or the path of an `eni-XXX.xml`
+   * stub (the interface id is its base name).
+   */
+  async attachInterface(id: string, nic: InterfaceAttachment | string): Promise<AttachResult> {
+    this.open_();
+    const attachment = typeof nic === 'string' ? await readInterfaceStubFile(nic) : nic;
+    return attachDevice(this.ctx, id, attachInterfaceSpec(attachment));
+  }
+
+  /** Hot-unplugs the interface of an attachment id, removes it from instance.xml, runs post-detach hooks with its XML's path. */
+  async detachInterface(id: string, attachmentId: string): Promise<DetachResult> {
+    this.open_();
+    return detachDevice(this.ctx, id, detachInterfaceSpec(attachmentId));
   }
 
   /** Rebuilds the state after a restart: matches instance folders with libvirt's domains, runs pre-adopt hooks. */

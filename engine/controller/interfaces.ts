@@ -1,0 +1,221 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { InstanceError, IoError, UsageError } from '../errors.js';
+import type { Instance, Nic } from '../instance/model.js';
+import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
+import { escapeAttr } from '../xml/serialize.js';
+import type { AttachSpec, DetachSpec, RecordedDevice } from './devices.js';
+import { StateConflictError } from './errors.js';
+import { checkDeviceId } from './layout.js';
+
+/**
+ * A network interface (Eucalyptus VPC ENI) to attach to a running instance: the
+ * attributes of its `<nic>` stub, as Eucalyptus's ncAttachNetworkInterface receives them
+ * in its netConfig, plus the interface id that names the stub files.
+ */
+export interface InterfaceAttachment {
+  /** The ENI id, `eni-XXXXXXXX`: names `eni-XXXXXXXX.xml` and `eni-XXXXXXXX-libvirt.xml` (Eucalyptus's `interfaceId`). */
+  interfaceId: string;
+  /** The attachment id (`eni-attach-XXXXXXXX`): the key of `detachInterface`. Unique per instance. */
+  attachmentId: string;
+  /** The guest's MAC address; unique per instance. */
+  mac: string;
+  /** The device index the cloud gave (0 is the primary interface); unique per instance. */
+  device: number;
+  /** The host bridge the interface joins. */
+  bridgeDeviceName: string;
+  /** Host-side tap name (`<target dev>`). Eucalyptus uses `vn_<interface id>`. Default: none (libvirt names it). */
+  guestDeviceName?: string;
+  /** Default -1. */
+  vlan?: number;
+  /** Default -1. */
+  networkIndex?: number;
+  /** Default `0.0.0.0`. */
+  publicIp?: string;
+  /** Default `0.0.0.0`. */
+  privateIp?: string;
+  /** For the transform's choice of model. Default: the instance's `hypervisor/@type`. */
+  hypervisorType?: string;
+  /** Default: the instance's `os/@platform`. */
+  osPlatform?: string;
+  /** Default: the instance's `os/@virtioNetwork`. */
+  osVirtioNetwork?: boolean;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+const got = (v: unknown) => `\`${String(v)}\` (${typeof v})`;
+
+export function checkInterfaceAttachment(a: InterfaceAttachment): InterfaceAttachment {
+  if (typeof a !== 'object' || a === null) {
+    throw new UsageError('Expected the interface to be an object with `interfaceId`, `attachmentId`, `mac`, `device` and `bridgeDeviceName`, or the path of an eni-XXX.xml stub');
+  }
+  checkDeviceId(a.interfaceId, 'interface id');
+  checkDeviceId(a.attachmentId, 'attachment id');
+  if (typeof a.mac !== 'string' || !MAC.test(a.mac)) throw new UsageError(`Expected \`mac\` to be six colon-separated hex bytes such as d0:0d:12:34:56:78, got ${got(a.mac)}`);
+  if (!Number.isSafeInteger(a.device) || a.device < 0) throw new UsageError(`Expected \`device\` to be a non-negative integer (the device index; 0 is the primary interface), got ${got(a.device)}`);
+  if (typeof a.bridgeDeviceName !== 'string' || a.bridgeDeviceName === '') throw new UsageError(`Expected \`bridgeDeviceName\` to be a non-empty string, got ${got(a.bridgeDeviceName)}`);
+  for (const k of ['vlan', 'networkIndex'] as const) {
+    if (a[k] !== undefined && !Number.isSafeInteger(a[k])) throw new UsageError(`Expected \`${k}\` to be an integer, got ${got(a[k])}`);
+  }
+  for (const k of ['guestDeviceName', 'publicIp', 'privateIp', 'hypervisorType', 'osPlatform'] as const) {
+    if (a[k] !== undefined && typeof a[k] !== 'string') throw new UsageError(`Expected \`${k}\` to be a string, got ${got(a[k])}`);
+  }
+  if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') throw new UsageError(`Expected \`osVirtioNetwork\` to be a boolean, got ${got(a.osVirtioNetwork)}`);
+  return a;
+}
+
+/**
+ * The attachment described by a parsed `eni-XXX.xml` stub. Its interface id is the file's
+ * base name, as Eucalyptus names the file after the ENI (`<instancePath>/<interfaceId>.xml`).
+ */
+export function interfaceAttachmentFromStub(stub: NicStub, interfaceId: string, file?: string): InterfaceAttachment {
+  const where = file ? ` in ${file}` : '';
+  if (stub.attachmentId === undefined) throw new UsageError(`the <nic> stub${where} has no attachmentId; it is what detach-interface names the interface by`);
+  if (stub.device === undefined) throw new UsageError(`the <nic> stub${where} has no device index (attribute device; 0 is the primary interface)`);
+  const { stateName: _state, ...rest } = stub;
+  return checkInterfaceAttachment({ ...rest, interfaceId, attachmentId: stub.attachmentId, device: stub.device });
+}
+
+/**
+ * Reads an `eni-XXX.xml` stub (`<nic xml-version="2" …/>`) as an attachment; the interface
+ * id is the file's base name (`eni-1a2b3c4d.xml` → `eni-1a2b3c4d`).
+ */
+export async function readInterfaceStubFile(file: string): Promise<InterfaceAttachment> {
+  if (typeof file !== 'string' || file === '') throw new UsageError(`Expected an InterfaceAttachment or the path of an eni-XXX.xml stub, got ${got(file)}`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read the interface stub: ${(e as Error).message}`, { file, cause: e });
+  }
+  const stub = parseStub(text, { file });
+  if (stub.kind !== 'nic') throw new InstanceError(`expected a <nic> stub (an eni-XXX.xml), found <${stub.kind}>`, { file, line: 1, path: `/${stub.kind}` });
+  return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file);
+}
+
+/** The `<nic>` as recorded and as written to the stub; the hypervisor and OS fields default to the instance's. */
+export function nicOf(instance: Instance, a: InterfaceAttachment, stateName: string): Nic {
+  return {
+    vlan: a.vlan ?? -1,
+    networkIndex: a.networkIndex ?? -1,
+    mac: a.mac,
+    publicIp: a.publicIp ?? '0.0.0.0',
+    privateIp: a.privateIp ?? '0.0.0.0',
+    bridgeDeviceName: a.bridgeDeviceName,
+    guestDeviceName: a.guestDeviceName,
+    device: a.device,
+    stateName,
+    hypervisorType: a.hypervisorType ?? instance.hypervisor.type,
+    osPlatform: a.osPlatform ?? instance.os.platform,
+    osVirtioNetwork: a.osVirtioNetwork ?? instance.os.virtioNetwork,
+    attachmentId: a.attachmentId,
+  };
+}
+
+/** A recorded NIC's device index: Eucalyptus records before 4.3 have one NIC and no `device`, the primary. */
+const indexOf = (n: Nic) => n.device ?? 0;
+
+function describeNic(n: Nic): string {
+  const index = indexOf(n);
+  return `${index === 0 ? 'the primary interface' : `interface device ${index}`}${n.attachmentId ? ` (attachment ${n.attachmentId})` : ''}`;
+}
+
+/**
+ * Why `a` cannot be attached to `instance`: its attachment id, MAC (compared without case,
+ * over `nics` and domforge's `extraNics`) or device index is already in use, or its
+ * interface id names the stub of an interface still attached.
+ */
+export async function interfaceConflict(instance: Instance, a: InterfaceAttachment, dir: string): Promise<string | undefined> {
+  const same = instance.nics.find((n) => n.attachmentId === a.attachmentId);
+  if (same) return `attachment ${a.attachmentId} is already attached (MAC ${same.mac}, device ${indexOf(same)})`;
+  const mac = a.mac.toLowerCase();
+  const byMac = instance.nics.find((n) => n.mac.toLowerCase() === mac);
+  if (byMac) return `MAC ${a.mac} is already used by ${describeNic(byMac)}`;
+  if (instance.extraNics.some((n) => n.mac.toLowerCase() === mac)) return `MAC ${a.mac} is already used by one of the instance's extraNics`;
+  const byIndex = instance.nics.find((n) => indexOf(n) === a.device);
+  if (byIndex) return `device index ${a.device} is already used by ${describeNic(byIndex)}`;
+  const stub = await readNicStub(join(dir, `${a.interfaceId}.xml`));
+  if (stub?.attachmentId && instance.nics.some((n) => n.attachmentId === stub.attachmentId)) {
+    return `${a.interfaceId} is already attached as ${stub.attachmentId}`;
+  }
+  return undefined;
+}
+
+export function attachInterfaceSpec(a: InterfaceAttachment): AttachSpec {
+  checkInterfaceAttachment(a);
+  return {
+    operation: 'attach-interface',
+    fragment: 'interface',
+    deviceId: a.interfaceId,
+    label: `interface ${a.interfaceId}`,
+    conflict: (r, dir) => interfaceConflict(r, a, dir),
+    stub: (r) => emitNicStub(nicOf(r, a, 'attaching')),
+    attached: (r) => ({ ...r, nics: [...r.nics, nicOf(r, a, 'attached')] }),
+  };
+}
+
+export function detachInterfaceSpec(attachmentId: string): DetachSpec {
+  checkDeviceId(attachmentId, 'attachment id');
+  return {
+    operation: 'detach-interface',
+    fragment: 'interface',
+    label: `interface attachment ${attachmentId}`,
+    recorded: async (r, dir) => {
+      const nic = r.nics.find((n) => n.attachmentId === attachmentId);
+      if (!nic) return undefined;
+      if (indexOf(nic) === 0) {
+        throw new StateConflictError(`attachment ${attachmentId} is the primary interface (device 0) of ${r.name}, which cannot be detached; it goes with the instance`, { instanceId: r.name });
+      }
+      return recordedInterface(nic, dir);
+    },
+    detached: (r) => ({ ...r, nics: r.nics.filter((n) => n.attachmentId !== attachmentId) }),
+  };
+}
+
+/**
+ * Where a recorded interface's files are: the `eni-XXX.xml` stub in the instance folder
+ * whose attachmentId is the NIC's; else the interface id Eucalyptus reads back from
+ * `guestDeviceName` (`vn_<interface id>`); else the attachment id. The XML fallback (when
+ * `eni-XXX-libvirt.xml` is gone) is the NIC by its MAC on its bridge, which is how libvirt
+ * finds an interface to detach.
+ */
+async function recordedInterface(nic: Nic, dir: string): Promise<RecordedDevice> {
+  const xml = `<interface type="bridge"><mac address="${escapeAttr(nic.mac.toLowerCase())}"/><source bridge="${escapeAttr(nic.bridgeDeviceName)}"/></interface>`;
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch {
+    // no folder listing: fall through to the record
+  }
+  for (const name of names.filter(isStubName).sort()) {
+    const stub = await readNicStub(join(dir, name));
+    if (stub?.attachmentId === nic.attachmentId) return { deviceId: name.slice(0, -'.xml'.length), xml };
+  }
+  const fromTap = nic.guestDeviceName?.includes('_') ? nic.guestDeviceName.slice(nic.guestDeviceName.indexOf('_') + 1) : undefined;
+  let deviceId = nic.attachmentId!;
+  try {
+    if (fromTap) deviceId = checkDeviceId(fromTap);
+  } catch {
+    // not a usable file name: keep the attachment id
+  }
+  return { deviceId, xml };
+}
+
+const isStubName = (name: string) => name.endsWith('.xml') && !name.startsWith('.') && !name.endsWith('-libvirt.xml') && name !== 'instance.xml' && name !== 'libvirt.xml';
+
+/** The `<nic>` stub in `file`, or undefined when the file is missing or is not a readable `<nic>` stub. */
+async function readNicStub(file: string): Promise<NicStub | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const stub = parseStub(text, { file });
+    return stub.kind === 'nic' ? stub.data : undefined;
+  } catch {
+    return undefined; // someone else's file: not one of ours
+  }
+}

@@ -1,0 +1,296 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeController, OperationError, type InterfaceAttachment, type StepEvent } from '../../engine/controller/index.js';
+import { parseInstance } from '../../engine/instance/index.js';
+import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { firstChild, parseXml } from '../../engine/xml/parse.js';
+import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+
+let conn: LibvirtConnection;
+let sb: Sandbox;
+let nc: NodeController;
+test.before(async () => {
+  conn = await connect({ uri: 'test:///default' });
+  sb = await sandbox();
+  nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks });
+});
+test.after(async () => {
+  await sb.cleanup();
+  await closeConnections();
+});
+
+/** The MACs of the domain's interfaces as libvirt holds them (live, or the persistent configuration). */
+const liveMacs = async (id: string, inactive = false) =>
+  [...parseXml(await conn.getXML(id, { inactive })).getElementsByTagName('interface')].map((i) => firstChild(i, 'mac')!.getAttribute('address')!).sort();
+const liveTargets = async (id: string) => [...parseXml(await conn.getXML(id)).getElementsByTagName('disk')].map((d) => firstChild(d, 'target')!.getAttribute('dev')!).sort();
+const recordOf = (id: string) => parseInstance(readFileSync(join(sb.instances, id, 'instance.xml'), 'utf8'));
+const PRIMARY = 'd0:0d:5a:3e:00:01'; // samples/01-linux-virtio
+
+function eni(n: number, over: Partial<InterfaceAttachment> = {}): InterfaceAttachment {
+  const hex = n.toString(16).padStart(8, '0');
+  return {
+    interfaceId: `eni-${hex}`,
+    attachmentId: `eni-attach-${hex}`,
+    mac: `d0:0d:00:00:00:${n.toString(16).padStart(2, '0')}`,
+    device: n,
+    bridgeDeviceName: 'br0',
+    privateIp: `172.31.1.${n}`,
+    ...over,
+  };
+}
+
+test('two ENIs and a volume: attached to the live domain and its persistent configuration, tracked by instance.xml, detached again', async () => {
+  const trace = join(sb.root, 'eni-trace');
+  await sb.script(sb.hooks, '10-trace', `echo "$1 $3" >> ${trace}`);
+  try {
+    const inst = await sampleInstance('01-linux-virtio');
+    const r = await nc.launch(inst);
+    const disks = await liveTargets(inst.name);
+    assert.deepEqual(await liveMacs(inst.name), [PRIMARY]);
+
+    // The first ENI from an eni-XXX.xml stub file, as Eucalyptus's CC hands it over; the interface id is the file's name.
+    const stubFile = join(sb.root, 'eni-00000001.xml');
+    writeFileSync(
+      stubFile,
+      '<?xml version="1.0"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="D0:0D:00:00:00:01" publicIp="0.0.0.0" privateIp="172.31.1.1" bridgeDeviceName="br0" guestDeviceName="vn_eni-0000001" device="1" stateName="attaching" hypervisorType="kvm" osPlatform="linux" osVirtioNetwork="true" attachmentId="eni-attach-00000001"/>\n',
+    );
+    const a1 = await nc.attachInterface(inst.name, stubFile);
+    assert.equal(a1.deviceId, 'eni-00000001');
+    assert.equal(a1.change.live, true);
+    assert.equal(a1.change.config, true);
+    const iface = parseXml(a1.deviceXml).documentElement!;
+    assert.equal(iface.nodeName, 'interface');
+    assert.equal(firstChild(iface, 'mac')!.getAttribute('address'), 'd0:0d:00:00:00:01', 'lower-cased by the transform');
+    assert.equal(firstChild(iface, 'model')!.getAttribute('type'), 'virtio');
+    assert.equal(firstChild(iface, 'target')!.getAttribute('dev'), 'vn_eni-0000001');
+    assert.deepEqual(await liveMacs(inst.name), [PRIMARY, 'd0:0d:00:00:00:01'].sort());
+    assert.equal(await conn.getState(inst.name), 'running');
+    assert.equal(readFileSync(join(r.dir, 'eni-00000001-libvirt.xml'), 'utf8'), a1.deviceXml);
+    const written = readFileSync(join(r.dir, 'eni-00000001.xml'), 'utf8');
+    assert.match(written, /^<\?xml[^>]*>\n<nic xml-version="2" /);
+    assert.match(written, /stateName="attaching"/);
+    let rec = recordOf(inst.name);
+    assert.deepEqual(
+      rec.nics.map((n) => [n.device, n.mac, n.attachmentId, n.stateName]),
+      [
+        [0, 'D0:0D:5A:3E:00:01', undefined, 'attached'],
+        [1, 'D0:0D:00:00:00:01', 'eni-attach-00000001', 'attached'],
+      ],
+    );
+
+    // The second from an object: hypervisor and OS fields come from the instance; e1000 when the NIC says no virtio.
+    const a2 = await nc.attachInterface(inst.name, eni(2, { osVirtioNetwork: false }));
+    assert.equal(firstChild(parseXml(a2.deviceXml).documentElement!, 'model')!.getAttribute('type'), 'e1000');
+    assert.match(readFileSync(join(r.dir, 'eni-00000002.xml'), 'utf8'), /hypervisorType="kvm" osPlatform="linux" osVirtioNetwork="false"/);
+    await nc.attachVolume(inst.name, { id: 'vol-0e0e0e0e', devName: 'sdf', path: '/dev/mapper/vol-0e0e0e0e' });
+    assert.deepEqual(await liveMacs(inst.name), [PRIMARY, 'd0:0d:00:00:00:01', 'd0:0d:00:00:00:02'].sort());
+    assert.deepEqual(await liveMacs(inst.name, true), await liveMacs(inst.name), 'the persistent configuration has them too');
+    assert.deepEqual(await liveTargets(inst.name), [...disks, 'vdf'].sort());
+    rec = recordOf(inst.name);
+    assert.deepEqual(rec.nics.map((n) => n.attachmentId), [undefined, 'eni-attach-00000001', 'eni-attach-00000002']);
+    assert.deepEqual(rec.volumes.map((v) => v.id), ['vol-0e0e0e0e']);
+
+    // A new controller over the same folder finds the ENI's files from the record alone.
+    const other = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks });
+    const d1 = await other.detachInterface(inst.name, 'eni-attach-00000001');
+    await other.close();
+    assert.equal(d1.deviceId, 'eni-00000001');
+    assert.equal(d1.detachedFromDomain, true);
+    assert.deepEqual(d1.postDetachFailures, []);
+    assert.deepEqual(await liveMacs(inst.name), [PRIMARY, 'd0:0d:00:00:00:02'].sort());
+    assert.deepEqual(recordOf(inst.name).nics.map((n) => n.attachmentId), [undefined, 'eni-attach-00000002']);
+    assert.equal(existsSync(join(r.dir, 'eni-00000001.xml')), false);
+    assert.equal(existsSync(join(r.dir, 'eni-00000001-libvirt.xml')), false);
+
+    // A reboot starts from the persistent configuration: the remaining ENI and the volume are still there.
+    await nc.reboot(inst.name);
+    assert.deepEqual(await liveMacs(inst.name), [PRIMARY, 'd0:0d:00:00:00:02'].sort());
+    assert.deepEqual(await liveTargets(inst.name), [...disks, 'vdf'].sort());
+
+    await nc.detachInterface(inst.name, 'eni-attach-00000002');
+    await nc.detachVolume(inst.name, 'vol-0e0e0e0e');
+    assert.deepEqual(await liveMacs(inst.name), [PRIMARY]);
+    assert.deepEqual(await liveMacs(inst.name, true), [PRIMARY]);
+    assert.deepEqual(await liveTargets(inst.name), disks);
+    rec = recordOf(inst.name);
+    assert.deepEqual(rec.nics.map((n) => n.device), [0]);
+    assert.equal(rec.volumes.length, 0);
+
+    const lines = readFileSync(trace, 'utf8').trim().split('\n');
+    for (const n of ['00000001', '00000002']) {
+      const xmlPath = join(r.dir, `eni-${n}-libvirt.xml`);
+      assert.ok(lines.includes(`euca-nc-pre-attach ${xmlPath}`), lines.join('\n'));
+      assert.ok(lines.includes(`euca-nc-post-detach ${xmlPath}`), lines.join('\n'));
+    }
+    await nc.terminate(inst.name);
+  } finally {
+    rmSync(join(sb.hooks, '10-trace'), { force: true });
+  }
+});
+
+test('a duplicate MAC, device index, attachment id or interface is a STATE_CONFLICT before libvirt is called', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const seen: StepEvent[] = [];
+  const watched = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), onStep: (e) => void seen.push(e) });
+  await watched.launch(inst);
+  await watched.attachInterface(inst.name, eni(1));
+  const xml = await conn.getXML(inst.name);
+  const cases: [InterfaceAttachment, RegExp][] = [
+    [eni(5, { mac: 'D0:0D:5A:3E:00:01' }), /MAC D0:0D:5A:3E:00:01 is already used by the primary interface/],
+    [eni(6, { mac: 'D0:0D:00:00:00:01' }), /MAC D0:0D:00:00:00:01 is already used by interface device 1 \(attachment eni-attach-00000001\)/],
+    [eni(7, { device: 1 }), /device index 1 is already used by interface device 1/],
+    [eni(8, { device: 0 }), /device index 0 is already used by the primary interface/],
+    [eni(9, { attachmentId: 'eni-attach-00000001' }), /attachment eni-attach-00000001 is already attached/],
+    [eni(10, { interfaceId: 'eni-00000001' }), /eni-00000001 is already attached as eni-attach-00000001/],
+  ];
+  for (const [nic, message] of cases) {
+    seen.length = 0;
+    await assert.rejects(watched.attachInterface(inst.name, nic), (e: OperationError) => {
+      assert.equal(e.code, 'STATE_CONFLICT', e.message);
+      assert.equal(e.step, 'check');
+      assert.equal(e.operation, 'attach-interface');
+      assert.match(e.message, message);
+      return true;
+    });
+    assert.deepEqual(
+      seen.map((s) => s.step),
+      ['read-record', 'check'],
+      'nothing after the check ran',
+    );
+  }
+  assert.equal(await conn.getXML(inst.name), xml, 'domain unchanged');
+  assert.equal(recordOf(inst.name).nics.length, 2);
+  assert.ok(existsSync(join(sb.instances, inst.name, 'eni-00000001.xml')), 'the attached interface keeps its stub');
+  for (const f of ['eni-00000005.xml', 'eni-00000007.xml', 'eni-0000000a.xml']) assert.equal(existsSync(join(sb.instances, inst.name, f)), false, f);
+
+  // Bad input is a usage error, before anything is read.
+  await assert.rejects(watched.attachInterface(inst.name, eni(11, { mac: '52:54:00:zz:00:01' })), (e: Error & { code: string }) => e.code === 'USAGE' && /`mac`/.test(e.message));
+  await assert.rejects(watched.attachInterface(inst.name, eni(12, { device: -1 })), (e: Error & { code: string }) => e.code === 'USAGE' && /`device`/.test(e.message));
+  await assert.rejects(watched.attachInterface(inst.name, eni(13, { interfaceId: '../eni' })), (e: Error & { code: string }) => e.code === 'USAGE' && /interface id/.test(e.message));
+  // Detach: an unknown attachment, and the primary interface.
+  await assert.rejects(watched.detachInterface(inst.name, 'eni-attach-nothere'), (e: OperationError) => e.code === 'STATE_CONFLICT' && /has no interface attachment eni-attach-nothere/.test(e.message));
+  await watched.close();
+  await nc.terminate(inst.name);
+});
+
+test('a pre-attach hook that exits non-zero cancels the attach: domain, record and folder unchanged', async () => {
+  await sb.script(sb.hooks, '20-deny-eni', 'test "$1" = euca-nc-pre-attach && { echo "no ENI on this node" >&2; exit 5; }\nexit 0');
+  try {
+    const inst = await sampleInstance('01-linux-virtio');
+    const r = await nc.launch(inst);
+    const xml = await conn.getXML(inst.name);
+    const inactive = await conn.getXML(inst.name, { inactive: true });
+    const record = readFileSync(join(r.dir, 'instance.xml'), 'utf8');
+    const e = await nc.attachInterface(inst.name, eni(3)).then(
+      () => assert.fail('attached'),
+      (err: unknown) => err as OperationError,
+    );
+    assert.equal(e.code, 'HOOK_FAILED');
+    assert.equal(e.step, 'pre-attach');
+    assert.equal(e.operation, 'attach-interface');
+    assert.ok(e.rolledBack);
+    assert.ok(e.details.some((l) => l.includes('no ENI on this node')));
+    assert.equal(await conn.getXML(inst.name), xml);
+    assert.equal(await conn.getXML(inst.name, { inactive: true }), inactive);
+    assert.equal(readFileSync(join(r.dir, 'instance.xml'), 'utf8'), record);
+    assert.equal(existsSync(join(r.dir, 'eni-00000003.xml')), false);
+    assert.equal(existsSync(join(r.dir, 'eni-00000003-libvirt.xml')), false);
+    await nc.terminate(inst.name);
+  } finally {
+    rmSync(join(sb.hooks, '20-deny-eni'), { force: true });
+  }
+});
+
+test('a pre-attach hook may edit the <interface>; an edit the schema rejects never reaches libvirt', async () => {
+  await sb.script(sb.hooks, '30-edit', 'test "$1" = euca-nc-pre-attach && sed -i "s|<model type=\\"[a-z0-9]*\\"/>|<model type=\\"rtl8139\\"/>|" "$3"\nexit 0');
+  try {
+    const inst = await sampleInstance('01-linux-virtio');
+    const r = await nc.launch(inst);
+    const a = await nc.attachInterface(inst.name, eni(4));
+    assert.match(a.deviceXml, /<model type="rtl8139"\/>/);
+    assert.match(readFileSync(join(r.dir, 'eni-00000004-libvirt.xml'), 'utf8'), /rtl8139/);
+    const live = [...parseXml(await conn.getXML(inst.name)).getElementsByTagName('interface')].find((i) => firstChild(i, 'mac')?.getAttribute('address') === 'd0:0d:00:00:00:04');
+    assert.equal(firstChild(live!, 'model')?.getAttribute('type'), 'rtl8139', 'libvirt got the edited XML');
+
+    await sb.script(sb.hooks, '30-edit', 'test "$1" = euca-nc-pre-attach && sed -i "s|type=\\"bridge\\"|type=\\"carrier-pigeon\\"|" "$3"\nexit 0');
+    const xml = await conn.getXML(inst.name);
+    await assert.rejects(nc.attachInterface(inst.name, eni(5)), (e: OperationError) => {
+      assert.equal(e.code, 'DOMAIN_INVALID');
+      assert.equal(e.step, 'pre-attach');
+      assert.equal(e.file, join(r.dir, 'eni-00000005-libvirt.xml'));
+      return true;
+    });
+    assert.equal(await conn.getXML(inst.name), xml);
+    assert.deepEqual(recordOf(inst.name).nics.map((n) => n.device), [0, 4]);
+    await nc.terminate(inst.name);
+  } finally {
+    rmSync(join(sb.hooks, '30-edit'), { force: true });
+  }
+});
+
+test('a transform whose /nic output the schema rejects fails at render; libvirt never sees it', async () => {
+  const xsl = join(sb.root, 'bad-nic.xsl');
+  writeFileSync(
+    xsl,
+    readFileSync(shippedTransform().file, 'utf8').replace(
+      /<xsl:template match="\/nic">[\s\S]*?<\/xsl:template>/,
+      '<xsl:template match="/nic"><interface type="bridge"><mac address="{@mac}"/><model type="bad model"/><link state="sideways"/></interface></xsl:template>',
+    ),
+  );
+  const seen: string[] = [];
+  const bad = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: xsl, onStep: (e) => void seen.push(e.step) });
+  const inst = await sampleInstance('01-linux-virtio');
+  await bad.launch(inst);
+  const xml = await conn.getXML(inst.name);
+  seen.length = 0;
+  await assert.rejects(bad.attachInterface(inst.name, eni(6)), (e: OperationError) => e.code === 'DOMAIN_INVALID' && e.step === 'render' && e.rolledBack);
+  assert.equal(seen.includes('attach'), false);
+  assert.equal(await conn.getXML(inst.name), xml);
+  assert.equal(existsSync(join(sb.instances, inst.name, 'eni-00000006.xml')), false);
+  await bad.terminate(inst.name);
+  await bad.close();
+});
+
+test('a failure after the attach detaches the interface again (rollback), and the primary interface cannot be detached', async () => {
+  let fail = true;
+  const faulty = await NodeController.open({
+    instancesDir: sb.instances,
+    connection: conn,
+    transform: shippedTransform(),
+    onStep: (e) => {
+      if (fail && e.operation === 'attach-interface' && e.step === 'record') throw Object.assign(new Error('disk full'), { code: 'ENOSPC', syscall: 'write', path: 'instance.xml' });
+    },
+  });
+  const inst = await sampleInstance('01-linux-virtio');
+  await faulty.launch(inst);
+  const macs = await liveMacs(inst.name);
+  await assert.rejects(faulty.attachInterface(inst.name, eni(7)), (e: OperationError) => {
+    assert.equal(e.code, 'IO_ERROR');
+    assert.equal(e.step, 'record');
+    assert.deepEqual(
+      e.rollback.map((a) => [a.action, a.ok]),
+      [
+        ['detach-device', true],
+        ['remove-device-xml', true],
+        ['remove-stub', true],
+      ],
+    );
+    return true;
+  });
+  assert.deepEqual(await liveMacs(inst.name), macs, 'detached again');
+  assert.deepEqual(await liveMacs(inst.name, true), macs, 'and gone from the persistent configuration');
+  assert.equal(existsSync(join(sb.instances, inst.name, 'eni-00000007.xml')), false);
+  fail = false;
+  await faulty.attachInterface(inst.name, eni(7));
+  assert.deepEqual(recordOf(inst.name).nics.map((n) => n.device), [0, 7]);
+
+  // In a VPC the primary interface has an attachment id too; it goes with the instance.
+  writeFileSync(join(sb.instances, inst.name, 'instance.xml'), readFileSync(join(sb.instances, inst.name, 'instance.xml'), 'utf8').replace('device="0"', 'device="0" attachmentId="eni-attach-primary"'));
+  assert.equal(recordOf(inst.name).nics[0].attachmentId, 'eni-attach-primary');
+  await assert.rejects(faulty.detachInterface(inst.name, 'eni-attach-primary'), (e: OperationError) => e.code === 'STATE_CONFLICT' && /primary interface \(device 0\)/.test(e.message));
+  assert.deepEqual(await liveMacs(inst.name), [...macs, 'd0:0d:00:00:00:07'].sort());
+  await faulty.terminate(inst.name);
+  await faulty.close();
+});

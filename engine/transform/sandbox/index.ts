@@ -3,4 +3,4 @@ export { SandboxedTransform, loadSandboxedTransform, pathMapper, type SandboxLoa
 export { TransformTimeoutError, TransformOutOfMemoryError, type SandboxLimitOptions } from './errors.js';
 export { resolveSandboxOptions, SANDBOX_DEFAULTS, type SandboxOptions, type ResolvedSandboxOptions } from './options.js';
 export type { SandboxIsolation } from './runners.js';
-export type { TransformSource, ProvingSample, ProveReply, CompileReply } from './protocol.js';
+export type { TransformSource as SandboxSource, ProvingSample, ProveReply, CompileReply } from './protocol.js';

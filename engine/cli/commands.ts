@@ -5,9 +5,10 @@ import { registerConfigDrive } from './configdrive.js';
 import { registerKvp } from './kvp.js';
 import { registerXslt } from './xslt.js';
 import { registerLifecycle } from './lifecycle.js';
+import { registerTransforms } from './transforms.js';
 
 /** A CLI command module registers itself on the program. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerRender, registerLifecycle, registerConfigDrive, registerKvp, registerXslt];
+export const commands: RegisterCommand[] = [registerRender, registerLifecycle, registerConfigDrive, registerKvp, registerXslt, registerTransforms];

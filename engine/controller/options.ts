@@ -7,12 +7,13 @@ import type { LibvirtConnection } from '../libvirt/connection.js';
 import type { DeviceChangeOptions } from '../libvirt/hotplug.js';
 import { connect } from '../libvirt/pool.js';
 import { defaultTransformPath } from '../transform/defaults.js';
-import { TransformCache, type LoadTransformOptions } from '../transform/load.js';
+import type { LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import type { SchemaEngine } from '../validate/validate-domain.js';
 import type { ControllerLogSink } from './instance-log.js';
 import { InstanceLayout } from './layout.js';
 import { KeyedLock } from './lock.js';
+import { FileTransformSource } from './transform-source.js';
 import type { StepObserver } from './steps.js';
 
 /** Where the transform comes from: a file (re-read when it changes), a compiled transform, or a provider (e.g. a TransformWatcher's active version). */
@@ -114,9 +115,9 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
 
 function transformProvider(source: TransformSource, options: LoadTransformOptions = {}): () => Promise<CompiledTransform> {
   if (typeof source === 'string') {
-    // Re-hashed on each launch: an edited stylesheet is recompiled, an unchanged one reused.
-    const cache = new TransformCache(options);
-    return () => cache.get(source);
+    // Its files re-hashed on each launch: an edited stylesheet is recompiled, an unchanged one reused.
+    const file = new FileTransformSource(source, options);
+    return () => file.get();
   }
   if (typeof source === 'function') return async () => source();
   return async () => source;

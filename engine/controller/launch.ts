@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { IoError, InstanceError } from '../errors.js';
 import { configDriveInputFromInstance, configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
 import { writeConfigDrive } from '../configdrive/write.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import type { Instance } from '../instance/model.js';
 import type { DomainSummary } from '../libvirt/connection.js';
@@ -90,8 +90,9 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   let record!: Instance;
   await steps.run('check', async () => {
     record = withState(relocate(input, layout), 'Staging');
-    for (const key of new Set([id, input.uuid])) {
-      const existing = await conn.find(key);
+    const found = await Promise.all([...new Set([id, input.uuid])].map((key) => conn.find(key)));
+    for (const [i, existing] of found.entries()) {
+      const key = i === 0 ? id : input.uuid;
       if (existing) {
         throw new StateConflictError(
           `libvirt already has a domain ${existing.name} (uuid ${existing.uuid})${key === id ? '' : ` with this instance's uuid`}; terminate it, or adopt it if it is a domforge instance`,
@@ -125,13 +126,16 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     );
   });
 
-  const recordText = await steps.run('write-instance', () => writeRecord(layout, record));
+  // instance.xml and libvirt.xml are new files in a new folder: they replace nothing, so
+  // they are written without an fsync each and made durable together before `define`.
+  const recordText = await steps.run('write-instance', () => writeRecord(layout, record, { fsync: false }));
 
   const rendered = await steps.run('render', async () => {
     const transform = await ctx.transform();
-    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, schema: ctx.schema, checkPaths: ctx.checkPaths });
+    // Validated once, by checkDomainXml (libvirt's schema, domforge's checks, then name and uuid).
+    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false });
     warnings.push(...r.warnings);
-    await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid);
+    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid)));
     log.info(`rendered with ${transform.file} (${transform.kind}, ${transform.hash.slice(0, 12)})`);
     return r.xml;
   });
@@ -150,7 +154,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     });
   }
 
-  await steps.run('write-libvirt', () => writeFileAtomic(libvirtXmlPath, xml, { mode: 0o600 }));
+  await steps.run('write-libvirt', () => writeFileAtomic(libvirtXmlPath, xml, { mode: 0o600, fsync: false }));
 
   let configDrive: LaunchResult['configDrive'];
   if (record.configDrive) {
@@ -185,6 +189,15 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   }
 
   const ref = await steps.run('define', async () => {
+    // Crash safety: once libvirt has the domain (persistently, on a real host), a crash must
+    // leave its record behind for adopt(). So before the define, everything the launch wrote
+    // is made durable at once: the data of instance.xml and libvirt.xml (written without
+    // fsync above; the config drive was fsynced when written) and the folders' entries
+    // (the renames in the instance folder, the instance folder in the instances folder).
+    // Four fsyncs in parallel cost about one; one per file and per rename's folder, in
+    // turn, cost a launch several. A crash before this point leaves at most a `Staging`
+    // folder with no domain, which adopt() reports and terminate removes.
+    await syncPaths([layout.instanceXml(id), libvirtXmlPath, dir, layout.root]);
     const r = await conn.define(xml);
     steps.onUndo('undefine', async () => {
       // Undefining a running domain would leave it running as a transient one: stop it first.

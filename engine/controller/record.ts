@@ -57,10 +57,13 @@ export function relocate(instance: Instance, layout: InstanceLayout): Instance {
   return out;
 }
 
-/** Writes the record atomically (mode 0600: it holds user data and may hold a password). */
-export async function writeRecord(layout: InstanceLayout, instance: Instance): Promise<string> {
+/**
+ * Writes the record atomically (mode 0600: it holds user data and may hold a password).
+ * `fsync: false` only where the caller makes it durable itself (see launch's `define`).
+ */
+export async function writeRecord(layout: InstanceLayout, instance: Instance, options: { fsync?: boolean } = {}): Promise<string> {
   const text = emitInstance(instance);
-  await writeFileAtomic(layout.instanceXml(instance.name), text, { mode: 0o600 });
+  await writeFileAtomic(layout.instanceXml(instance.name), text, { mode: 0o600, fsync: options.fsync });
   return text;
 }
 

@@ -6,7 +6,12 @@ import { IoError } from '../errors.js';
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o644). */
   mode?: number;
-  /** fsync the data before the rename (default true). */
+  /**
+   * fsync the data before the rename (default true). Without it the rename still shows
+   * readers either the old file or the whole new one while the machine runs, but after a
+   * power loss the file may be empty: pass `false` only for a file that replaces nothing
+   * and is made durable later with {@link syncPaths}, before anything depends on it.
+   */
   fsync?: boolean;
 }
 
@@ -14,20 +19,21 @@ export interface AtomicWriteOptions {
  * Writes `data` to `path` so that readers see either the old file or the whole new one:
  * a temporary file in the same folder, fsync, then rename over the target.
  * On any failure the temporary file is removed and nothing at `path` changes.
+ *
+ * The rename itself is made durable by an fsync of the folder, which this function does
+ * not do (one folder fsync after several writes costs one, not one per file): see
+ * {@link syncPaths}.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
-  try {
-    const st = await stat(dir);
-    if (!st.isDirectory()) throw new IoError(`cannot write ${path}: ${dir} is not a folder`, { file: path });
-  } catch (e) {
-    if (e instanceof IoError) throw e;
-    throw new IoError(`cannot write ${path}: folder ${dir} does not exist`, { file: path, cause: e });
-  }
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fh;
   try {
     fh = await open(tmp, 'wx', options.mode ?? 0o644);
+  } catch (e) {
+    throw await openFailure(path, dir, e);
+  }
+  try {
     await fh.writeFile(data);
     if (options.fsync !== false) await fh.sync();
     await fh.close();
@@ -36,7 +42,46 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (e) {
     if (fh) await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
-    const err = e as NodeJS.ErrnoException;
-    throw new IoError(`cannot write ${path}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' ').trim(), { file: path, cause: e });
+    throw ioError(path, e);
   }
+}
+
+/**
+ * fsyncs files and folders, all at once: after writes made with `fsync: false` (their
+ * data) and after renames, creations and removals in a folder (the folder's entries).
+ * Resolves once every one is on disk; the first failure is an IoError naming its path.
+ */
+export async function syncPaths(paths: readonly string[]): Promise<void> {
+  const results = await Promise.allSettled(
+    paths.map(async (p) => {
+      const fh = await open(p, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }),
+  );
+  const i = results.findIndex((r) => r.status === 'rejected');
+  if (i >= 0) {
+    const e = (results[i] as PromiseRejectedResult).reason as NodeJS.ErrnoException;
+    throw new IoError(`cannot fsync ${paths[i]}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim(), { file: paths[i], cause: e });
+  }
+}
+
+/** Why the temporary file could not be created, in the words of the folder when it is the folder's fault. */
+async function openFailure(path: string, dir: string, e: unknown): Promise<IoError> {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    // Looked at only on failure: a write into an existing folder costs no stat.
+    const st = await stat(dir).catch((err: unknown) => err as Error);
+    if (st instanceof Error) return new IoError(`cannot write ${path}: folder ${dir} does not exist`, { file: path, cause: st });
+    if (!st.isDirectory()) return new IoError(`cannot write ${path}: ${dir} is not a folder`, { file: path });
+  }
+  return ioError(path, e);
+}
+
+function ioError(path: string, e: unknown): IoError {
+  const err = e as NodeJS.ErrnoException;
+  return new IoError(`cannot write ${path}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' ').trim(), { file: path, cause: e });
 }

@@ -14,12 +14,18 @@ export interface ControllerLogEntry {
   line: string;
 }
 
+/** The longest a line waits in memory before it is appended to `instance.log`. */
+export const LOG_DELAY_MS = 50;
+
 /** Receives every log line of every instance (e.g. the controller process's own log). Must not throw. */
 export type ControllerLogSink = (entry: ControllerLogEntry) => void;
 
 /**
- * An instance's `instance.log`: appended line by line, in order, best-effort (a log that
- * cannot be written never changes an operation's outcome). Hook and filter output comes
+ * An instance's `instance.log`: appended in order, best-effort (a log that cannot be
+ * written never changes an operation's outcome). Lines are gathered and appended together
+ * — when the operation flushes (at its end, and after a rollback), or at most
+ * `LOG_DELAY_MS` after the first pending line (a hook's output shows while it runs) —
+ * rather than one open/append/close per line, which cost a launch more than its writes. Hook and filter output comes
  * through `hookSink()` in the hooks' own format; the controller's lines look alike:
  *
  *     2025-05-01T10:00:00.000Z launch domforge[info]: step define: ok in 3 ms
@@ -28,6 +34,8 @@ export type ControllerLogSink = (entry: ControllerLogEntry) => void;
 export class InstanceLog {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private pending = '';
+  private timer?: NodeJS.Timeout;
 
   constructor(
     readonly file: string,
@@ -49,14 +57,23 @@ export class InstanceLog {
     return (entry) => this.write(formatHookLogEntry(entry), entry, entry.stream === 'stderr' ? 'error' : 'info', entry.time);
   }
 
-  /** Waits for every pending line to be written. */
+  /** Writes the pending lines; resolves once every line so far is written. */
   flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending) {
+      const text = this.pending;
+      this.pending = '';
+      this.chain = this.chain.then(() => (this.closed ? undefined : appendFile(this.file, text, { mode: 0o600 }).catch(() => undefined)));
+    }
     return this.chain;
   }
 
   /** Flushes, then drops later lines from the file (they still reach the sink): used before the folder is removed or moved. */
   async close(): Promise<void> {
-    await this.chain;
+    await this.flush();
     this.closed = true;
   }
 
@@ -74,6 +91,7 @@ export class InstanceLog {
       // a broken sink must not break an operation
     }
     if (this.closed) return;
-    this.chain = this.chain.then(() => (this.closed ? undefined : appendFile(this.file, line + '\n', { mode: 0o600 }).catch(() => undefined)));
+    this.pending += line + '\n';
+    this.timer ??= setTimeout(() => void this.flush(), LOG_DELAY_MS);
   }
 }

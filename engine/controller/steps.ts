@@ -90,6 +90,7 @@ export class Steps {
       }
     }
     this.undos.length = 0;
+    await this.log.flush();
     // Not a DomforgeError nor a system error: a bug. Rolled back all the same; thrown as is.
     if (!cause) throw e;
     const failed = rollback.filter((a) => !a.ok);

@@ -1,4 +1,6 @@
 import { UsageError } from '../errors.js';
+import { VIR_ERR_NO_DOMAIN } from '../libvirt/error-codes.js';
+import { LibvirtError } from '../libvirt/errors.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import { StateConflictError } from './errors.js';
 import { keepFolder, removeFolder } from './folders.js';
@@ -72,18 +74,26 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
         });
       }
       if (ref.id === null) return 'undefined' as const;
+      let running = true;
       if (graceMs > 0) {
         await conn.shutdown(ref.uuid).catch(() => undefined);
         const deadline = Date.now() + graceMs;
         while (Date.now() < deadline && (await conn.lookup(ref.uuid)).id !== null) await new Promise((r) => setTimeout(r, 100));
+        running = (await conn.lookup(ref.uuid)).id !== null;
       }
-      if ((await conn.lookup(ref.uuid)).id !== null) await conn.destroy(ref.uuid);
+      if (running) await conn.destroy(ref.uuid);
       return 'destroyed' as const;
     });
 
     if (domain !== 'absent') {
       await steps.run('undefine', async () => {
-        if (await conn.isPersistent(record.uuid)) await conn.undefine(record.uuid);
+        // No persistence check first (it lists every domain of the host): a transient
+        // domain is gone once destroyed, which undefine reports as no such domain.
+        try {
+          await conn.undefine(record.uuid);
+        } catch (e) {
+          if (!(e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN)) throw e;
+        }
       });
     }
 

@@ -3,6 +3,9 @@ import { UsageError } from '../errors.js';
 import { NodeController } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';
+import { readInterfaceStubFile } from '../controller/interfaces.js';
+import type { DeviceChangeResult } from '../libvirt/hotplug.js';
+import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
 import { collectParam, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
@@ -75,6 +78,8 @@ const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k,
  *   domforge list                             every instance folder with its domain
  *   domforge describe ID [--xml]              one instance's record and domain
  *   domforge adopt                            match folders with libvirt's domains after a restart
+ *   domforge attach-interface ID --nic FILE   hot-plug an ENI from its <nic> stub (eni-XXX.xml)
+ *   domforge detach-interface ID ATTACHMENT   hot-unplug it again
  */
 export const registerLifecycle: RegisterCommand = (program, io) => {
   common(
@@ -143,6 +148,10 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${d.domain.state}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
     io.stdout(`  type: ${d.instance.VmType || '-'}, ${d.instance.cores} vCPU, ${d.instance.memoryKB} KiB\n`);
     for (const v of d.volumes) io.stdout(`  volume: ${v.id} as ${v.devName} (${v.stateName})\n`);
+    for (const n of d.interfaces) {
+      const attachment = n.attachmentId ? ` attachment ${n.attachmentId}` : '';
+      io.stdout(`  interface: device ${n.device ?? 0} mac ${n.mac} on ${n.bridgeDeviceName || '-'}${attachment} (${n.stateName || 'attached'})\n`);
+    }
     if (d.domainXml) io.stdout(d.domainXml.endsWith('\n') ? d.domainXml : d.domainXml + '\n');
   });
 
@@ -153,7 +162,46 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       printAdoptReport(io, report);
     },
   );
+
+  common(
+    program
+      .command('attach-interface')
+      .description(
+        'Hot-plug a network interface (Eucalyptus ENI): its <nic> stub rendered by the transform, validated, pre-attach hooks, attached live and to the persistent configuration, recorded in instance.xml. Rolls back on any failure.',
+      )
+      .argument('<id>', 'instance id')
+      .requiredOption('--nic <file>', 'the <nic> stub (eni-XXX.xml); it needs mac, device and attachmentId')
+      .option('--interface-id <eni>', "interface id naming the files eni-XXX.xml and eni-XXX-libvirt.xml (default: the stub file's name without .xml)"),
+  ).action(async (id: string, o: CommonOptions & { nic: string; interfaceId?: string }) => {
+    const r = await withController(o, async (nc) => {
+      const nic = await readInterfaceStubFile(o.nic);
+      return nc.attachInterface(id, o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId });
+    });
+    if (o.json) return json(io, r);
+    const mac = firstChild(parseXml(r.deviceXml).documentElement!, 'mac')?.getAttribute('address');
+    io.stdout(`attached ${r.deviceId} to ${r.id}${mac ? ` (mac ${mac})` : ''}: ${changeText(r.change)}\n`);
+    for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
+    io.stdout(r.deviceXml.endsWith('\n') ? r.deviceXml : r.deviceXml + '\n');
+  });
+
+  common(
+    program
+      .command('detach-interface')
+      .description('Hot-unplug a network interface by its attachment id, remove it from instance.xml, run post-detach hooks.')
+      .argument('<id>', 'instance id')
+      .argument('<attachment-id>', 'the attachment id (eni-attach-XXX) given at attach'),
+  ).action(async (id: string, attachmentId: string, o: CommonOptions) => {
+    const r = await withController(o, (nc) => nc.detachInterface(id, attachmentId));
+    if (o.json) return json(io, r);
+    io.stdout(`detached ${r.deviceId} (${attachmentId}) from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
+    for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
+  });
 };
+
+function changeText(c: DeviceChangeResult): string {
+  const where = [c.live && 'live', c.config && 'persistent'].filter(Boolean).join(' and ') || 'nowhere';
+  return `${where} (${c.method}${c.restarted ? ', domain restarted' : ''})`;
+}
 
 function printAdoptReport(io: CliIo, r: AdoptReport): void {
   for (const a of r.adopted) io.stdout(`adopted ${a.id}: domain ${a.domain.state}\n`);

@@ -26,6 +26,8 @@ export interface InstanceDetails extends InstanceSummary {
   instance: Instance;
   /** The attached volumes, as recorded. */
   volumes: Instance['volumes'];
+  /** The network interfaces (primary and attached ENIs), as recorded. */
+  interfaces: Instance['nics'];
   /** The live domain XML, when asked for and the domain exists. */
   domainXml?: string;
 }
@@ -49,6 +51,7 @@ export async function describe(ctx: ControllerContext, id: string, o: DescribeOp
     tracked: ctx.tracked.has(id),
     instance,
     volumes: instance.volumes,
+    interfaces: instance.nics,
     domainXml,
   };
 }

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { firstChild, parseXml } from '../../engine/xml/parse.js';
+import { runLifecycleCli } from './cli-program.js';
+import { SAMPLES, XSL, sandbox, type Sandbox } from './fixtures.js';
+
+let conn: LibvirtConnection;
+let sb: Sandbox;
+test.before(async () => {
+  conn = await connect({ uri: 'test:///default' });
+  sb = await sandbox();
+});
+test.after(async () => {
+  await sb.cleanup();
+  await closeConnections();
+});
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runLifecycleCli([...args, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL, '--hooks', sb.hooks], {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+  });
+  return { code, stdout, stderr };
+}
+
+const ID = 'i-0a000001'; // samples/01-linux-virtio
+const macs = async () => [...parseXml(await conn.getXML(ID)).getElementsByTagName('interface')].map((i) => firstChild(i, 'mac')!.getAttribute('address')).sort();
+
+test('attach-interface --nic eni.xml and detach-interface ATTACHMENT_ID, with describe showing the interfaces', async () => {
+  const trace = join(sb.root, 'trace');
+  await sb.script(sb.hooks, '10-trace', `echo "$1 $3" >> ${trace}`);
+  assert.equal((await cli('launch', '--instance', join(SAMPLES, '01-linux-virtio', 'instance.xml'))).code, 0);
+  const stub = join(sb.root, 'eni-0c0c0c0c.xml');
+  writeFileSync(stub, '<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:0c:0c:0c:0c" publicIp="0.0.0.0" privateIp="172.31.2.12" bridgeDeviceName="br0" device="1" attachmentId="eni-attach-0c0c0c0c"/>\n');
+
+  const a = await cli('attach-interface', ID, '--nic', stub);
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /^attached eni-0c0c0c0c to i-0a000001 \(mac d0:0d:0c:0c:0c:0c\): live and persistent \(redefine-restart, domain restarted\)$/m);
+  assert.match(a.stdout, /<interface type="bridge">/);
+  assert.deepEqual(await macs(), ['d0:0d:0c:0c:0c:0c', 'd0:0d:5a:3e:00:01']);
+  assert.ok(existsSync(join(sb.instances, ID, 'eni-0c0c0c0c-libvirt.xml')));
+
+  const d = await cli('describe', ID);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /^ {2}interface: device 0 mac D0:0D:5A:3E:00:01 on br0 \(attached\)$/m);
+  assert.match(d.stdout, /^ {2}interface: device 1 mac d0:0d:0c:0c:0c:0c on br0 attachment eni-attach-0c0c0c0c \(attached\)$/m);
+
+  // The same stub again: refused before libvirt, exit 1 with the reason; --json gives the code.
+  const again = await cli('attach-interface', ID, '--nic', stub, '--interface-id', 'eni-0d0d0d0d', '--json');
+  assert.equal(again.code, 1);
+  const err = JSON.parse(again.stderr).error;
+  assert.equal(err.code, 'STATE_CONFLICT');
+  assert.match(err.message, /attachment eni-attach-0c0c0c0c is already attached/);
+
+  const t = await cli('detach-interface', ID, 'eni-attach-0c0c0c0c');
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(t.stdout, 'detached eni-0c0c0c0c (eni-attach-0c0c0c0c) from i-0a000001\n');
+  assert.deepEqual(await macs(), ['d0:0d:5a:3e:00:01']);
+  assert.equal(existsSync(join(sb.instances, ID, 'eni-0c0c0c0c.xml')), false);
+  assert.equal(existsSync(join(sb.instances, ID, 'eni-0c0c0c0c-libvirt.xml')), false);
+  const xmlPath = join(sb.instances, ID, 'eni-0c0c0c0c-libvirt.xml');
+  assert.deepEqual(readFileSync(trace, 'utf8').trim().split('\n').filter((l) => l.includes('eni-')), [`euca-nc-pre-attach ${xmlPath}`, `euca-nc-post-detach ${xmlPath}`]);
+
+  assert.equal((await cli('terminate', ID)).code, 0);
+});
+
+test('attach-interface usage errors: no --nic, a stub without attachmentId, a <volume> stub, a missing file', async () => {
+  assert.equal((await cli('attach-interface', 'i-x')).code, 2);
+  const noAttachment = join(sb.root, 'eni-0e0e0e0e.xml');
+  writeFileSync(noAttachment, '<nic mac="d0:0d:0e:0e:0e:0e" bridgeDeviceName="br0" device="1"/>');
+  const r = await cli('attach-interface', 'i-x', '--nic', noAttachment);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /has no attachmentId/);
+  const volume = join(sb.root, 'vol-1.xml');
+  writeFileSync(volume, '<volume><hypervisor type="kvm"/><diskPath targetDeviceName="sdf" targetDeviceBus="scsi">/dev/x</diskPath></volume>');
+  const v = await cli('attach-interface', 'i-x', '--nic', volume);
+  assert.equal(v.code, 1);
+  assert.match(v.stderr, /expected a <nic> stub/);
+  const m = await cli('attach-interface', 'i-x', '--nic', join(sb.root, 'nothere.xml'));
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /cannot read the interface stub/);
+  const u = await cli('detach-interface', 'i-x');
+  assert.equal(u.code, 2);
+});

@@ -1,6 +1,7 @@
 /**
  * XSLT render speed of the default stylesheet (transforms/libvirt.xsl), per instance:
- * domforge in-process (xslt-processor, compiled once) against libxslt in-process
+ * domforge in-process (the compiled engine, which `auto` uses, and xslt-processor; each
+ * compiled once) against libxslt in-process
  * (`xsltproc --timing --repeat` reports the time of 20 applies; one sample is that / 20)
  * and against one `xsltproc` process per render (the admin's debug loop). The three are
  * timed in the same loop, interleaved, over the Eucalyptus inputs, after a warm-up. Also:
@@ -49,9 +50,14 @@ export async function benchXslt(o: BenchXsltOptions = {}): Promise<Figure[]> {
   const guardMs = performance.now() - t;
 
   const xsl = compileXslt(XSL, { engine: 'xslt-processor' });
-  for (let i = 0; i < (o.jitWarmup ?? 300); i++) await xsl.render(inputs[i % inputs.length]!);
+  const compiled = compileXslt(XSL, { engine: 'compiled' });
+  for (let i = 0; i < (o.jitWarmup ?? 300); i++) {
+    await xsl.render(inputs[i % inputs.length]!);
+    await compiled.render(inputs[i % inputs.length]!);
+  }
 
   const ours: number[] = [];
+  const oursCompiled: number[] = [];
   const libxsltApply: number[] = [];
   const process: number[] = [];
   const ourLibxslt: number[] = [];
@@ -61,6 +67,9 @@ export async function benchXslt(o: BenchXsltOptions = {}): Promise<Figure[]> {
     t = performance.now();
     await xsl.render(input);
     ours.push(performance.now() - t);
+    t = performance.now();
+    await compiled.render(input);
+    oursCompiled.push(performance.now() - t);
     if (i % Math.ceil(samples / repeatSamples) === 0) {
       const r = spawnSync('xsltproc', ['--timing', '--repeat', XSL, input.file], { encoding: 'utf8' });
       const m = /Applying stylesheet 20 times took (\d+) ms/.exec(r.stderr);
@@ -79,6 +88,9 @@ export async function benchXslt(o: BenchXsltOptions = {}): Promise<Figure[]> {
     return { name, unit: 'ms', domforge: round(x), reference: round(y), ratio: round(x / y), samples: Math.min(a.length, b.length) };
   };
   return [
+    fig('XSLT render, compiled engine, median (vs libxslt in-process per apply)', oursCompiled, libxsltApply),
+    fig('XSLT render, compiled engine, p95 (vs libxslt in-process per apply)', oursCompiled, libxsltApply, 0.95),
+    fig('XSLT render, compiled engine, median (vs xslt-processor in-process)', oursCompiled, ours),
     fig('XSLT render, median (in-process vs libxslt in-process per apply)', ours, libxsltApply),
     fig('XSLT render, p95 (in-process vs libxslt in-process per apply)', ours, libxsltApply, 0.95),
     fig('XSLT render, median (in-process vs one xsltproc process)', ours, process),
@@ -101,7 +113,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const figs = await benchXslt({ samples: process.argv[2] ? Number(process.argv[2]) : undefined });
   const target = 0.3;
   for (const f of figs) {
-    const mark = f.name.startsWith('XSLT render, median (in-process vs libxslt') ? `  target ≤ ${target} ms ${f.domforge <= target ? '✓' : '✗'}` : '';
+    const mark = f.name.startsWith('XSLT render, compiled engine, median (vs libxslt') ? `  target ≤ ${target} ms ${f.domforge <= target ? '✓' : '✗'}` : '';
     console.log(`${f.name.padEnd(84)} ${String(f.domforge).padStart(9)} ms  ref ${String(f.reference).padStart(8)} ms  ratio ${String(f.ratio).padStart(7)}  n=${f.samples}${mark}`);
   }
 }

@@ -99,12 +99,12 @@ export const groups: Group[] = [
   },
   {
     key: 'edit',
-    title: '6. Transform edit → active, 10-sample proving set',
+    title: '6. Sandboxed renders and transform edit → active, 10-sample proving set',
     run: async (quick) => {
-      const m = await optional<{ benchEditToActive(o: { quick: boolean }): Promise<Figure[]> }>('./edit-to-active.js');
-      return m?.benchEditToActive({ quick });
+      const m = await optional<typeof import('./sandbox.js')>('./sandbox.js');
+      return m?.benchSandbox(quick ? 10 : 200, quick ? 2 : 20);
     },
-    targets: [atMost(100, 'ms')],
+    targets: [undefined, undefined, undefined, undefined, atMost(100, 'ms'), undefined],
   },
   {
     key: 'rss',

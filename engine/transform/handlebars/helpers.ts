@@ -120,15 +120,21 @@ function xmlHelper(env: HandlebarsEnv) {
 }
 
 /** `{{#let name=value ...}}...{{/let}}`: the block sees each value as `@name` (and so do partials it calls). */
-function letHelper(env: HandlebarsEnv) {
+function letHelper() {
   return function (this: unknown, ...args: unknown[]) {
     const options = args[args.length - 1] as HelperOptions;
     if (args.length > 1) throw new HelperError('let: takes only name=value pairs');
     if (typeof options.fn !== 'function') throw new HelperError('let: use it as a block, {{#let name=value}}...{{/let}}');
-    const data = env.createFrame(options.data ?? {});
-    for (const [k, v] of Object.entries(options.hash ?? {})) {
+    // A frame as Handlebars's createFrame makes it (a copy of the enclosing data with
+    // `_parent` pointing at it; data lookups see own properties only), copied with
+    // Object.assign, which is several times faster than createFrame's for-in.
+    const parent = (options.data ?? {}) as Record<string, unknown>;
+    const data: Record<string, unknown> = Object.assign({}, parent);
+    data._parent = parent;
+    const hash = (options.hash ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(hash)) {
       if (RESERVED_DATA.has(k)) throw new HelperError(`let: @${k} is Handlebars's own and cannot be set`);
-      data[k] = v;
+      data[k] = hash[k];
     }
     return options.fn(this, { data });
   };
@@ -164,7 +170,7 @@ export function registerHelpers(env: HandlebarsEnv, currentFile: CurrentFile): v
       }
     });
   }
-  const let_ = letHelper(env);
+  const let_ = letHelper();
   env.registerHelper('let', function (this: unknown, ...args: unknown[]) {
     const options = args[args.length - 1] as HelperOptions & { loc?: Loc };
     try {

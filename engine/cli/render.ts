@@ -26,7 +26,7 @@ interface RenderCliOptions {
   schema?: string;
 }
 
-const ENGINES: readonly XsltEngineChoice[] = ['auto', 'xslt-processor', 'libxslt'];
+const ENGINES: readonly XsltEngineChoice[] = ['auto', 'compiled', 'xslt-processor', 'libxslt'];
 const SCHEMAS = ['wasm', 'virt-xml-validate', 'none'] as const;
 
 /**
@@ -45,7 +45,7 @@ export const registerRender: RegisterCommand = (program, io) => {
     .option('--no-validate', 'skip libvirt schema and semantic validation (the output is still parsed strictly)')
     .option('--check-paths', 'also check that disks, kernel, initrd and console folders exist on this host')
     .option('--diff <file>', 'print a unified diff from an earlier libvirt.xml to this render instead of the XML')
-    .option('--engine <name>', `XSLT engine: ${ENGINES.join(', ')} (default: auto — in-process, checked against libxslt on first use and pinned to libxslt where they differ)`)
+    .option('--engine <name>', `XSLT engine: ${ENGINES.join(', ')} (default: auto — the compiled in-process engine, checked against libxslt on first use and pinned to libxslt where they differ)`)
     .option('--schema <engine>', `schema validator: ${SCHEMAS.join(', ')} (default: wasm, libvirt's domain.rng in-process)`)
     .option('--json', 'print one JSON object (xml, warnings, transform, diff) instead of text')
     .action(async (opts: RenderCliOptions) => {

@@ -43,6 +43,10 @@ for (const s of samples) {
     const libxslt = execFileSync('xsltproc', ['--nonet', XSL, input], { encoding: 'utf8' });
     const dx = diffXml(libxslt, r.xml, {}, ['xsltproc', 'domforge']);
     assert.equal(dx, undefined, dx && `${dx.path}: ${dx.message}`);
+    // The golden file is exactly what xsltproc writes, and so is domforge's default (compiled) engine.
+    assert.equal(expected, libxslt, 'samples/*/libvirt.xml is byte-identical to xsltproc output');
+    assert.equal(r.transform.engine, 'compiled');
+    assert.equal(r.xml, libxslt);
 
     const v = await runVirtXmlValidate(r.xml);
     assert.equal(v.valid, true, v.errors.join('\n'));

@@ -99,6 +99,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       io.stdout(`launched ${r.id}: domain ${r.domain.name} uuid ${r.domain.uuid} state ${r.domain.state}\n`);
       io.stdout(`instance folder: ${r.dir}\n`);
       if (r.configDrive) io.stdout(`config drive: ${r.configDrive.path} (${r.configDrive.bytes} bytes)\n`);
+      if (r.kvp) io.stdout(`kvp items: ${r.kvp.items} (${r.kvp.keys.length} items for AddKvpItems)\nkvp pool: ${r.kvp.pool} (${r.kvp.poolBytes} bytes)\n`);
       for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
       io.stdout(r.domainXml.endsWith('\n') ? r.domainXml : r.domainXml + '\n');
       if (isTestDriverUri(nc.uri)) {

@@ -10,6 +10,7 @@ import { renderText } from '../render/render.js';
 import { checkDomainXml, domainUsesFile } from './domain-xml.js';
 import { StateConflictError } from './errors.js';
 import { keepFolder, removeFolder } from './folders.js';
+import { writeKvpArtefacts, type KvpArtefacts } from './kvp-artefacts.js';
 import { InstanceLog } from './instance-log.js';
 import { isInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
@@ -29,6 +30,7 @@ export const LAUNCH_STEPS = [
   'filters',
   'write-libvirt',
   'config-drive',
+  'kvp',
   'pre-boot',
   'define',
   'start',
@@ -52,6 +54,8 @@ export interface LaunchResult {
   diff: string;
   /** The config drive written, when the domain uses one. */
   configDrive?: { path: string; bytes: number };
+  /** Hyper-V instances: the KVP items and pool file written instead of a config drive. */
+  kvp?: KvpArtefacts;
   /** Things to look at that did not stop the launch (validator warnings, skipped fail-open filters, an unused config drive). */
   warnings: string[];
   /** Each step's duration. */
@@ -60,8 +64,8 @@ export interface LaunchResult {
 
 /**
  * Launches an instance: create its folder → write instance.xml → render libvirt XML with
- * the active transform and validate it → XML filters → write libvirt.xml → config drive →
- * pre-boot hooks (then re-read and re-validate libvirt.xml) → define → start → record.
+ * the active transform and validate it → XML filters → write libvirt.xml → config drive
+ * (KVM, Xen) or KVP items and pool file (Hyper-V) → pre-boot hooks (then re-read and re-validate libvirt.xml) → define → start → record.
  * Every file is written atomically. Any failure undoes what this launch did, in reverse:
  * no domain is left defined and the folder is removed (or kept under `.kept` with
  * `keepFailed`), and an OperationError names the failed step.
@@ -156,8 +160,11 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
 
   await steps.run('write-libvirt', () => writeFileAtomic(libvirtXmlPath, xml, { mode: 0o600, fsync: false }));
 
+  const hyperv = record.hypervisor.type === 'hyperv';
   let configDrive: LaunchResult['configDrive'];
-  if (record.configDrive) {
+  if (hyperv && record.configDrive) {
+    warnings.push('a Hyper-V guest gets its data through KVP items, not a config drive: <configDrive> ignored');
+  } else if (record.configDrive) {
     const drive = record.configDrive;
     configDrive = await steps.run('config-drive', async () => {
       if (!domainUsesFile(xml, drive.path)) {
@@ -166,6 +173,15 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
       }
       const built = await writeConfigDrive(drive.path, configDriveInputFromInstance(record), configDriveOptionsFromInstance(record));
       return { path: drive.path, bytes: built.image.length };
+    });
+  }
+
+  let kvp: KvpArtefacts | undefined;
+  if (hyperv) {
+    kvp = await steps.run('kvp', async () => {
+      const k = await writeKvpArtefacts(layout, record);
+      log.info(`KVP: ${k.keys.length} items for AddKvpItems in kvp-items.xml; the guest's pool 0 in kvp_pool_0 (${k.poolBytes} bytes)`);
+      return k;
     });
   }
 
@@ -221,5 +237,5 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   const [domain, domainXml] = await Promise.all([domainSummary(conn, ref.uuid, true), conn.getXML(ref.uuid)]);
   log.info(`launched: domain ${domain.name} (${domain.uuid}) is ${domain.state}`);
   await log.flush();
-  return { id, dir, instance: record, domain, domainXml, libvirtXml: xml, diff, configDrive, warnings, steps: steps.timings };
+  return { id, dir, instance: record, domain, domainXml, libvirtXml: xml, diff, configDrive, kvp, warnings, steps: steps.timings };
 }

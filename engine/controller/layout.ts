@@ -8,6 +8,8 @@ import { IoError, UsageError } from '../errors.js';
  *     <instances>/<id>/instance.xml          the record (Eucalyptus instance.xml; rewritten atomically on every change)
  *     <instances>/<id>/libvirt.xml           the domain XML given to libvirt (after filters and pre-boot hooks)
  *     <instances>/<id>/config.iso            the config drive, when the instance has one
+ *     <instances>/<id>/kvp-items.xml         Hyper-V: the KVP items for AddKvpItems (instead of a config drive)
+ *     <instances>/<id>/kvp_pool_0            Hyper-V: the pool-0 file the guest sees once they are delivered
  *     <instances>/<id>/console.log           the guest's serial console (written by the hypervisor)
  *     <instances>/<id>/instance.log          hook and filter output, the controller's steps
  *     <instances>/<id>/vol-XXX.xml           a volume stub; vol-XXX-libvirt.xml its rendered <disk>
@@ -36,6 +38,14 @@ export class InstanceLayout {
   }
   configDrive(id: string): string {
     return join(this.dir(id), 'config.iso');
+  }
+  /** Hyper-V: the CIM-XML `DataItems` of AddKvpItems. */
+  kvpItems(id: string): string {
+    return join(this.dir(id), 'kvp-items.xml');
+  }
+  /** Hyper-V: the guest's pool-0 file as it will read it. */
+  kvpPool(id: string): string {
+    return join(this.dir(id), 'kvp_pool_0');
   }
   consoleLog(id: string): string {
     return join(this.dir(id), 'console.log');

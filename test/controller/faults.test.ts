@@ -37,7 +37,8 @@ for (const step of LAUNCH_STEPS) {
         if (e.step === step) throw new IoError(`injected fault before ${step}`, { file: '/injected' });
       },
     });
-    const inst = await sampleInstance('09-q35-config-drive'); // has a config drive: every step runs
+    // 09 has a config drive, so every step but kvp runs; kvp runs for Hyper-V instances only.
+    const inst = await sampleInstance(step === 'kvp' ? '13-hyperv-windows' : '09-q35-config-drive');
     const e = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
     assert.ok(e instanceof OperationError, String(e));
     assert.equal(e.step, step);

@@ -1,0 +1,129 @@
+/**
+ * Issue 7, the launch path of Hyper-V instances: no config drive; the KVP items
+ * (kvp-items.xml, the DataItems of AddKvpItems) and the guest's pool 0 (kvp_pool_0) are
+ * written into the instance folder. On test:///default, whose driver accepts type="hyperv".
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeController, OperationError } from '../../engine/controller/index.js';
+import { decodePool, parseKvpItem, reassemble, toMap } from '../../engine/kvp/index.js';
+import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { childElements, firstChild, parseXml } from '../../engine/xml/parse.js';
+import { runLifecycleCli } from './cli-program.js';
+import { SAMPLES, XSL, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+
+let conn: LibvirtConnection;
+let sb: Sandbox;
+let nc: NodeController;
+test.before(async () => {
+  conn = await connect({ uri: 'test:///default' });
+  sb = await sandbox();
+  await sb.script(sb.hooks, '10-list', 'test "$1" = euca-nc-pre-boot && ls "$3" > "$3/pre-boot-listing"\nexit 0');
+  nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks });
+});
+test.after(async () => {
+  await sb.cleanup();
+  await closeConnections();
+});
+
+/** The items of kvp-items.xml, read back the way Hyper-V's AddKvpItems reads its DataItems strings. */
+function itemsOf(file: string) {
+  const root = parseXml(readFileSync(file, 'utf8')).documentElement!;
+  assert.equal(root.nodeName, 'PARAMVALUE');
+  assert.equal(root.getAttribute('NAME'), 'DataItems');
+  return childElements(firstChild(root, 'VALUE.ARRAY')!, 'VALUE').map((v) => parseKvpItem(v.textContent ?? ''));
+}
+
+test('a Hyper-V instance launches with KVP items instead of a config drive: kvp-items.xml and kvp_pool_0 hold the same data', async () => {
+  const inst = await sampleInstance('13-hyperv-windows');
+  const r = await nc.launch(inst);
+  assert.equal(r.domain.state, 'running');
+  assert.equal(parseXml(r.domainXml).documentElement!.getAttribute('type'), 'hyperv');
+  assert.equal(r.configDrive, undefined);
+  assert.equal(existsSync(join(r.dir, 'config.iso')), false);
+  assert.deepEqual(
+    r.steps.map((s) => s.step),
+    ['check', 'create-folder', 'write-instance', 'render', 'filters', 'write-libvirt', 'kvp', 'pre-boot', 'define', 'start', 'record'],
+  );
+
+  assert.ok(r.kvp);
+  assert.equal(r.kvp.items, join(r.dir, 'kvp-items.xml'));
+  assert.equal(r.kvp.pool, join(r.dir, 'kvp_pool_0'));
+  for (const f of [r.kvp.items, r.kvp.pool]) assert.equal(statSync(f).mode & 0o777, 0o600, `${f} holds the password: 0600`);
+  // They were there for the pre-boot hooks.
+  assert.match(readFileSync(join(r.dir, 'pre-boot-listing'), 'utf8'), /^kvp-items\.xml\nkvp_pool_0$/m);
+
+  const items = itemsOf(r.kvp.items);
+  const pool = readFileSync(r.kvp.pool);
+  assert.equal(pool.length, r.kvp.poolBytes);
+  assert.equal(pool.length % 2560, 0);
+  const decoded = decodePool(pool);
+  assert.equal(decoded.trailingBytes, 0);
+  assert.deepEqual(
+    decoded.records.map((x) => [x.key, x.value]),
+    items.map((i) => [i.name, i.data]),
+    'the guest sees exactly the items pushed, in order',
+  );
+  assert.deepEqual(r.kvp.keys, items.map((i) => i.name));
+  assert.ok(items.every((i) => i.source === 0));
+
+  // What the guest reads (Ignition's way: B, else B.0 B.1 … up to the first gap).
+  const map = toMap(decoded.records);
+  const payload = (base: string) => reassemble(map, base);
+  assert.equal(payload('euca.user-data'), '<powershell>Set-TimeZone UTC</powershell>');
+  assert.equal(payload('euca.password'), 'Adm1n!pass');
+  assert.equal(payload('euca.public-keys'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDomforgeSampleKeyOnlyForTests ops@example\n');
+  assert.deepEqual(JSON.parse(payload('euca.meta-data') ?? 'null'), { 'instance-id': inst.name, uuid: inst.uuid, hostname: 'i-0a000013.internal' });
+
+  await nc.terminate(inst.name);
+  assert.equal(existsSync(r.dir), false);
+});
+
+test('KVM instances get no KVP files; a Hyper-V instance asking for a config drive gets KVP and a warning', async () => {
+  const kvm = await nc.launch(await sampleInstance('09-q35-config-drive'));
+  assert.equal(kvm.kvp, undefined);
+  assert.ok(kvm.configDrive);
+  assert.equal(existsSync(join(kvm.dir, 'kvp-items.xml')), false);
+  assert.equal(kvm.steps.some((s) => s.step === 'kvp'), false);
+  await nc.terminate(kvm.id);
+
+  const hv = await sampleInstance('13-hyperv-windows');
+  const r = await nc.launch({ ...hv, configDrive: { path: '/ignored/config.iso', label: 'config-2', layouts: ['openstack'] } });
+  assert.ok(r.kvp);
+  assert.equal(r.configDrive, undefined);
+  assert.ok(r.warnings.some((w) => /KVP items, not a config drive/.test(w)), r.warnings.join('\n'));
+  assert.equal(existsSync(join(r.dir, 'config.iso')), false);
+  await nc.terminate(r.id);
+});
+
+test('data KVP cannot carry fails the launch at step kvp, nothing written, nothing defined', async () => {
+  const hv = await sampleInstance('13-hyperv-windows');
+  // A password with a NUL cannot be a KVP value.
+  const e = await nc.launch({ ...hv, password: 'a\u0000b' }).then(
+    () => assert.fail('launched'),
+    (err: unknown) => err as OperationError,
+  );
+  assert.equal(e.step, 'kvp');
+  assert.equal(e.code, 'KVP_INVALID');
+  assert.match(e.message, /euca\.password/);
+  assert.equal(e.rolledBack, true);
+  assert.equal(await conn.find(hv.name), undefined);
+  assert.equal(existsSync(join(sb.instances, hv.name)), false);
+});
+
+test('domforge launch prints the KVP files of a Hyper-V instance', async () => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runLifecycleCli(['launch', '--instance', join(SAMPLES, '13-hyperv-windows', 'instance.xml'), '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+  });
+  assert.equal(code, 0, stderr);
+  const dir = join(sb.instances, 'i-0a000013');
+  assert.match(stdout, new RegExp(`^kvp items: ${dir}/kvp-items\\.xml \\(\\d+ items for AddKvpItems\\)$`, 'm'));
+  assert.match(stdout, new RegExp(`^kvp pool: ${dir}/kvp_pool_0 \\(\\d+ bytes\\)$`, 'm'));
+  assert.doesNotMatch(stdout, /config drive/);
+  await nc.terminate('i-0a000013');
+});

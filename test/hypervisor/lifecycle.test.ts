@@ -24,7 +24,8 @@ after(async () => tier?.cleanup());
 test('terminate destroys and undefines the running guest and removes its folder', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
   const t = tier!;
   const g = await t.instance({ label: 'term' });
-  const { launched } = await t.launchAndBoot(g);
+  // No need to wait for the guest's marker: a started domain is a running QEMU process.
+  const launched = await t.nc.launch(g.instance);
   assert.equal(launched.domain.state, 'running');
   assert.equal(launched.domain.persistent, true);
 

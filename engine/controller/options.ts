@@ -13,7 +13,7 @@ import type { SchemaEngine } from '../validate/validate-domain.js';
 import type { ControllerLogSink } from './instance-log.js';
 import { InstanceLayout } from './layout.js';
 import { KeyedLock } from './lock.js';
-import { FileTransformSource } from './transform-source.js';
+import { FileTransformSource } from '../transform/file-source.js';
 import type { StepObserver } from './steps.js';
 
 /** Where the transform comes from: a file (re-read when it changes), a compiled transform, or a provider (e.g. a TransformWatcher's active version). */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
-import type { CompiledTransform } from '../transform/types.js';
+import { loadTransform, type LoadTransformOptions } from './load.js';
+import type { CompiledTransform } from './types.js';
 
 /**
  * The transform of a file for every launch, compiled once and again only when one of its

@@ -5,6 +5,7 @@ import { compileXslt, type XsltEngineChoice } from './xslt/compile.js';
 import type { DivergencePolicy } from './xslt/guard.js';
 import type { TransformInput } from './types.js';
 import type { CompiledTransform } from './types.js';
+import { FileTransformSource } from './file-source.js';
 
 export type TransformKind = 'xslt' | 'handlebars';
 
@@ -67,30 +68,24 @@ export async function loadTransform(file: string, options: LoadTransformOptions 
 }
 
 /**
- * Compiled transforms by file, kept while their files do not change: a lookup re-reads the
- * transform's files only to hash them, and compiles again only when the hash differs.
+ * Compiled transforms by file, kept while their files do not change: a lookup reads and
+ * hashes the transform's files (main file, includes, partials) and compiles again only
+ * when their content differs from the last compile.
  */
 export class TransformCache {
-  private readonly entries = new Map<string, CompiledTransform>();
+  private readonly sources = new Map<string, FileTransformSource>();
 
   constructor(private readonly options: LoadTransformOptions = {}) {}
 
   /** The compiled transform for a file, compiled now if it is new or has changed. */
-  async get(file: string): Promise<CompiledTransform> {
+  get(file: string): Promise<CompiledTransform> {
     const key = resolve(file);
-    const fresh = await loadTransform(key, this.options);
-    const old = this.entries.get(key);
-    if (old && old.hash === fresh.hash) return old;
-    this.entries.set(key, fresh);
-    return fresh;
-  }
-
-  /** The compiled transform last loaded for a file, without touching the disk. */
-  peek(file: string): CompiledTransform | undefined {
-    return this.entries.get(resolve(file));
+    let source = this.sources.get(key);
+    if (!source) this.sources.set(key, (source = new FileTransformSource(key, this.options)));
+    return source.get();
   }
 
   clear(): void {
-    this.entries.clear();
+    this.sources.clear();
   }
 }

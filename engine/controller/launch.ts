@@ -65,7 +65,8 @@ export interface LaunchResult {
 /**
  * Launches an instance: create its folder → write instance.xml → render libvirt XML with
  * the active transform and validate it → XML filters → write libvirt.xml → config drive
- * (KVM, Xen) or KVP items and pool file (Hyper-V) → pre-boot hooks (then re-read and re-validate libvirt.xml) → define → start → record.
+ * (KVM, Xen) or KVP items and pool file (Hyper-V) → pre-boot hooks (then re-read and
+ * re-validate libvirt.xml) → define → start → record.
  * Every file is written atomically. Any failure undoes what this launch did, in reverse:
  * no domain is left defined and the folder is removed (or kept under `.kept` with
  * `keepFailed`), and an OperationError names the failed step.
@@ -208,7 +209,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     // Crash safety: once libvirt has the domain (persistently, on a real host), a crash must
     // leave its record behind for adopt(). So before the define, everything the launch wrote
     // is made durable at once: the data of instance.xml and libvirt.xml (written without
-    // fsync above; the config drive was fsynced when written) and the folders' entries
+    // fsync above; the config drive and KVP files were fsynced when written) and the folders' entries
     // (the renames in the instance folder, the instance folder in the instances folder).
     // Four fsyncs in parallel cost about one; one per file and per rename's folder, in
     // turn, cost a launch several. A crash before this point leaves at most a `Staging`

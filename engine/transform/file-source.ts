@@ -36,7 +36,7 @@ export class FileTransformSource {
     return this.pending;
   }
 
-  private async load(): Promise<CompiledTransform> {
+  private async load(retry = true): Promise<CompiledTransform> {
     const files = this.files;
     this.current = undefined;
     const before = await digestOf(files).catch(() => undefined);
@@ -45,6 +45,9 @@ export class FileTransformSource {
     const after = await digestOf(this.files).catch(() => undefined);
     // Kept only when the files read before the compile are the ones it used, unchanged since.
     if (before !== undefined && before === after && sameFiles(files, this.files)) this.current = { transform, digest: after };
+    // The first compile is what tells which files (includes, partials) a transform has;
+    // compile once more with the full list so the digest can be checked around it.
+    else if (retry && !sameFiles(files, this.files)) return this.load(false);
     return transform;
   }
 }

@@ -21,8 +21,8 @@ export interface Target {
 export interface Group {
   key: string;
   title: string;
-  /** Runs the measurements; resolves to `undefined` when that part of domforge is not built. */
-  run(quick: boolean): Promise<Figure[] | undefined>;
+  /** Runs the measurements; resolves to `undefined` when that part of domforge is not built, or to the reason it was not measured now. */
+  run(quick: boolean): Promise<Figure[] | string | undefined>;
   /** The target for each figure of the group, by index. */
   targets?: (Target | undefined)[];
   /** The one target applies to every figure of the group (one figure per sample, say). */
@@ -113,6 +113,7 @@ export const groups: Group[] = [
       const m = await optional<{ benchMemory(o: { quick: boolean }): Promise<Figure[]> }>('./memory.js');
       return m?.benchMemory({ quick });
     },
+    targets: [atMost(150, 'MiB peak'), { text: 'growth < 10 %', met: (f) => f.ratio < 1.1 }],
   },
   {
     key: 'scale',
@@ -120,6 +121,17 @@ export const groups: Group[] = [
     run: async (quick) => {
       const m = await optional<typeof import('./scale.js')>('./scale.js');
       return m?.benchScale({ quick });
+    },
+  },
+  {
+    key: 'hypervisor',
+    title: '9. Real hypervisor (qemu:///system, TCG): launch → first console line, → config-drive marker',
+    // Boots real guests: only in a full run, with the tier up (npm run bench:hypervisor brings it up).
+    run: async (quick) => {
+      if (quick) return 'not measured in --quick mode (boots real guests)';
+      const m = await optional<{ benchHypervisor(o: { runs: number }): Promise<Figure[] | undefined> }>('./hypervisor.js');
+      if (!m) return undefined;
+      return (await m.benchHypervisor({ runs: 3 })) ?? 'not measured: the hypervisor tier is not up (npm run bench:hypervisor brings it up)';
     },
   },
 ];
@@ -141,7 +153,7 @@ export async function runBench(argv: string[], out: (line: string) => void = (l)
   const only = onlyAt >= 0 ? new Set((argv[onlyAt + 1] ?? '').split(',')) : undefined;
   for (const g of groups) {
     if (only && !only.has(g.key)) continue;
-    let figures: Figure[] | undefined;
+    let figures: Figure[] | string | undefined;
     let error: string | undefined;
     try {
       figures = await g.run(quick);
@@ -151,6 +163,7 @@ export async function runBench(argv: string[], out: (line: string) => void = (l)
     if (json) {
       if (error) out(JSON.stringify({ group: g.key, name: g.title, error }));
       else if (!figures) out(JSON.stringify({ group: g.key, name: g.title, status: 'n/a (not built)' }));
+      else if (typeof figures === 'string') out(JSON.stringify({ group: g.key, name: g.title, status: figures }));
       else figures.forEach((f, i) => out(JSON.stringify({ ...f, group: g.key, target: targetFor(g, i)?.text, met: targetFor(g, i)?.met(f) })));
       continue;
     }
@@ -161,6 +174,10 @@ export async function runBench(argv: string[], out: (line: string) => void = (l)
     }
     if (!figures) {
       out('  n/a (not built)');
+      continue;
+    }
+    if (typeof figures === 'string') {
+      out(`  ${figures}`);
       continue;
     }
     figures.forEach((f, i) => {

@@ -12,7 +12,7 @@ export * from './kvp/index.js';
 export * from './transform/index.js';
 export * from './render/index.js';
 export { compileHandlebars, CompiledHandlebars, TRUST_MARK, type CompileHandlebarsOptions, type TemplateContext } from './transform/handlebars/index.js';
-export { parseStub, type Stub, type NicStub, type VolumeStub } from './instance/stubs.js';
+export { parseStub, emitStub, emitNicStub, emitVolumeStub, type Stub, type NicStub, type VolumeStub } from './instance/stubs.js';
 export * from './controller/index.js';
 export * from './transform/sandbox/index.js';
 export * from './transform/watch/index.js';

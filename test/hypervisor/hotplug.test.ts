@@ -1,18 +1,16 @@
 /**
- * Issue 10, scenario 4: hot-plug into a running guest. A volume through the
- * NodeController (attachVolume / detachVolume: stub → transform → validate → libvirt),
- * and an ENI through the layers below it, since the controller has no attachInterface
- * yet (issue 9): the `<nic>` stub rendered by the same transform with renderText and
- * validated against the live domain, then LibvirtConnection.attachDevice/detachDevice.
- * Both show in libvirt's live XML and in the guest's /sys/block and /sys/class/net,
- * and both go away again.
+ * Issue 10, scenario 4: hot-plug into a running guest, through the NodeController. A
+ * volume (attachVolume / detachVolume) and an ENI (attachInterface / detachInterface):
+ * stub → transform → validate against the live domain → hooks → libvirt → instance.xml.
+ * Both show in libvirt's live and persistent XML and in the guest's /sys/block and
+ * /sys/class/net, the ENI in instance.xml's nics, and both go away again.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderText } from '../../engine/render/index.js';
-import { defaultTransformPath } from '../../engine/transform/defaults.js';
+import { parseInstance } from '../../engine/instance/index.js';
 import { firstChild, parseXml, type Element } from '../../engine/xml/parse.js';
 import { latest, waitForConsole } from './console.js';
 import { tierOptions } from './env.js';
@@ -28,6 +26,8 @@ after(async () => tier?.cleanup());
 const devices = (xml: string, tag: string): Element[] => [...parseXml(xml).getElementsByTagName(tag)];
 const diskByTarget = (xml: string, dev: string) => devices(xml, 'disk').find((d) => firstChild(d, 'target')?.getAttribute('dev') === dev);
 const nicByMac = (xml: string, mac: string) => devices(xml, 'interface').find((i) => firstChild(i, 'mac')?.getAttribute('address') === mac);
+const recordedNics = async (t: Tier, id: string) =>
+  parseInstance(await readFile(t.nc.layout.instanceXml(id), 'utf8')).nics.map((n) => ({ device: n.device, mac: n.mac.toLowerCase(), attachmentId: n.attachmentId, stateName: n.stateName }));
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 test('hot-plug: a volume and an ENI attached to the running guest show in the live XML and in the guest, then detach', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
@@ -54,17 +54,29 @@ test('hot-plug: a volume and an ENI attached to the running guest show in the li
   const added = latest(withVolume.blocks).filter((b) => !bootBlocks.includes(b));
   assert.deepEqual(added, ['vdb'], `the guest names the second virtio disk vdb: /sys/block is ${latest(withVolume.blocks).join(' ')}`);
 
-  // ---- an ENI, rendered by the same transform and plugged in through LibvirtConnection
+  // ---- an ENI, through the controller: the same transform's /nic entry point, hooks, libvirt, instance.xml
   const mac = randomMac();
-  const stub = `<nic vlan="-1" networkIndex="-1" mac="${mac}" publicIp="0.0.0.0" privateIp="0.0.0.0" bridgeDeviceName="${t.env.bridge}" device="1" stateName="attaching" hypervisorType="qemu" osPlatform="linux" osVirtioNetwork="true" attachmentId="eni-attach-dfhv0001"/>`;
-  const rendered = await renderText(stub, { transform: defaultTransformPath(), domainXml: await t.conn.getXML(g.name), file: 'eni-dfhv0001.xml' });
-  assert.equal(rendered.outputRoot, 'interface');
-  const nicChange = await t.conn.attachDevice(g.name, rendered.xml);
-  assert.deepEqual({ method: nicChange.method, live: nicChange.live }, { method: 'virsh', live: true });
+  const eni = await t.nc.attachInterface(g.name, {
+    interfaceId: 'eni-dfhv0001',
+    attachmentId: 'eni-attach-dfhv0001',
+    mac,
+    device: 1,
+    bridgeDeviceName: t.env.bridge,
+  });
+  assert.equal(eni.deviceId, 'eni-dfhv0001');
+  assert.equal(parseXml(eni.deviceXml).documentElement?.nodeName, 'interface');
+  assert.deepEqual({ method: eni.change.method, live: eni.change.live, config: eni.change.config }, { method: 'virsh', live: true, config: true });
   const nic = nicByMac(await t.conn.getXML(g.name), mac);
   assert.ok(nic, 'the live XML has the ENI by its MAC');
   assert.equal(firstChild(nic, 'source')?.getAttribute('bridge'), t.env.bridge);
-  assert.equal(firstChild(nic, 'model')?.getAttribute('type'), 'virtio');
+  assert.equal(firstChild(nic, 'model')?.getAttribute('type'), 'virtio', 'virtio, from the instance\'s os/@virtioNetwork');
+  assert.ok(nicByMac(await t.conn.getXML(g.name, { inactive: true }), mac), 'and the persistent configuration too');
+  const dir = t.nc.layout.dir(g.name);
+  assert.ok(existsSync(join(dir, 'eni-dfhv0001.xml')) && existsSync(join(dir, 'eni-dfhv0001-libvirt.xml')), 'the stub and its rendered interface are in the instance folder');
+  assert.deepEqual(await recordedNics(t, g.name), [
+    { device: 0, mac: g.mac, attachmentId: undefined, stateName: 'attached' },
+    { device: 1, mac, attachmentId: 'eni-attach-dfhv0001', stateName: 'attached' },
+  ]);
   const withNic = await waitForConsole(consoleLog, (r) => latest(r.nets).includes('eth1'), { timeoutMs: BOOT_TIMEOUT_MS, what: 'the guest to see eth1' });
   assert.deepEqual(latest(withNic.nets), ['eth0', 'eth1', 'lo']);
 
@@ -74,7 +86,12 @@ test('hot-plug: a volume and an ENI attached to the running guest show in the li
   await eventually(async () => (diskByTarget(await t.conn.getXML(g.name), 'vdf') ? undefined : true), 'vdf to leave the live XML');
   await waitForConsole(consoleLog, (r) => sameSet(latest(r.blocks), bootBlocks), { timeoutMs: BOOT_TIMEOUT_MS, what: 'the guest to lose the volume' });
 
-  await t.conn.detachDevice(g.name, rendered.xml);
+  const eniDetached = await t.nc.detachInterface(g.name, 'eni-attach-dfhv0001');
+  assert.equal(eniDetached.deviceId, 'eni-dfhv0001');
+  assert.equal(eniDetached.detachedFromDomain, true);
+  assert.deepEqual(eniDetached.postDetachFailures, []);
+  assert.deepEqual(await recordedNics(t, g.name), [{ device: 0, mac: g.mac, attachmentId: undefined, stateName: 'attached' }], 'instance.xml keeps only the primary interface');
+  assert.equal(existsSync(join(dir, 'eni-dfhv0001.xml')) || existsSync(join(dir, 'eni-dfhv0001-libvirt.xml')), false, 'the ENI\'s files are removed');
   await eventually(async () => (nicByMac(await t.conn.getXML(g.name), mac) ? undefined : true), 'the ENI to leave the live XML');
   await waitForConsole(consoleLog, (r) => sameSet(latest(r.nets), bootNets), { timeoutMs: BOOT_TIMEOUT_MS, what: 'the guest to lose eth1' });
   assert.equal(nicByMac(await t.conn.getXML(g.name, { inactive: true }), mac), undefined, 'gone from the persistent configuration too');

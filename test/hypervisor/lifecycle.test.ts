@@ -1,8 +1,8 @@
 /**
  * Issue 10, scenario 5: terminate destroys and undefines a running guest and removes its
- * folder; and after a controller restart (the guest launched by another, finished node
- * process), a new controller adopts the running guest, its pre-adopt hook runs, the guest
- * is not disturbed, and the new controller can terminate it.
+ * folder; and after a controller restart (the guest launched by `domforge launch`, a node
+ * process that has finished), a new controller adopts the running guest, its pre-adopt
+ * hook runs, the guest is not disturbed, and the new controller can terminate it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,24 +43,14 @@ test('after a controller restart: adopt the running guest (pre-adopt hook runs),
   const instanceXml = join(t.root, 'adopt-instance.xml');
   await writeFile(instanceXml, g.xml);
 
-  // The first controller lives in a separate node process that launches and exits.
+  // The first controller is the real CLI, in its own node process that launches and exits.
+  const noHooks = join(t.root, 'no-hooks');
+  await mkdir(noHooks, { recursive: true });
   const child = await promisify(execFile)(
     process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import { NodeController } from ${JSON.stringify(join(REPO, 'dist/engine/controller/index.js'))};
-       import { closeConnections } from ${JSON.stringify(join(REPO, 'dist/engine/libvirt/index.js'))};
-       const nc = await NodeController.open({ instancesDir: process.argv[1], uri: process.argv[2] });
-       const r = await nc.launch(process.argv[3]);
-       await nc.close();
-       await closeConnections();
-       process.stdout.write(JSON.stringify({ id: r.id, domain: r.domain }));`,
-      t.instancesDir,
-      t.env.uri,
-      instanceXml,
-    ],
-    { timeout: 120_000 },
+    [join(REPO, 'bin/domforge.js'), 'launch', '--instance', instanceXml, '--uri', t.env.uri, '--instances', t.instancesDir, '--hooks', noHooks, '--json'],
+    // Every path comes from the flags; the transform is the shipped one whatever the caller's environment says.
+    { timeout: 120_000, env: { ...process.env, DOMFORGE_TRANSFORM: undefined } },
   );
   const first = JSON.parse(child.stdout) as { id: string; domain: { id: number; uuid: string } };
   assert.equal(first.id, g.name);

@@ -15,7 +15,11 @@ let base = '';
 let stopWatch: () => void = () => undefined;
 
 before(async () => {
-  commands.push((p, io) => registerTransforms(p, io, { stop: () => new Promise<void>((r) => (stopWatch = r)) }));
+  // The CLI registers `watch` already; this test's registration replaces it so it can stop the watch.
+  const withStop: (typeof commands)[number] = (p, io) => registerTransforms(p, io, { stop: () => new Promise<void>((r) => (stopWatch = r)) });
+  const i = commands.indexOf(registerTransforms);
+  if (i >= 0) commands[i] = withStop;
+  else commands.push(withStop);
   tmp = await tempDir('domforge-watch-cli-');
   dir = join(tmp.dir, 'transforms');
   proving = join(tmp.dir, 'proving');

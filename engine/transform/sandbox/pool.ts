@@ -38,6 +38,8 @@ interface Slot {
   warm: Set<string>;
   /** Id of the warm-up render a replacement runs before it takes work. */
   warming?: number;
+  /** Whether the worker holds the process open now (see refresh). */
+  held?: boolean;
 }
 
 export interface SandboxStats {
@@ -98,6 +100,13 @@ export class TransformSandbox {
       } else this.queue.push(job);
       this.dispatch();
     });
+  }
+
+  /** Workers ready and without a task now. */
+  idleWorkers(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.ready && !s.dead && !s.job) n++;
+    return this.queue.length ? 0 : n;
   }
 
   stats(): SandboxStats {
@@ -179,14 +188,14 @@ export class TransformSandbox {
     clearTimeout(slot.timer);
     slot.job = undefined;
     this.counters.completed++;
-    const map = job.label.mapFile ?? ((s: string) => s);
+    const map = job.label.mapFile ?? identity;
     if (m.ok) {
       const value = m.value as Record<string, unknown>;
       if (typeof value.hash === 'string') slot.warm.add(value.hash);
       if ('hash' in job.task) slot.warm.add(job.task.hash);
       if (job.task.kind === 'render') this.recent = job.task;
       else if (job.task.kind === 'prove') this.recent = { kind: 'render', source: job.task.source, hash: job.task.hash, xml: job.task.sample.xml, file: job.task.sample.file, params: job.task.params };
-      job.resolve(mapValue(value, map));
+      job.resolve(map === identity ? value : mapValue(value, map));
     } else {
       job.reject(fromWire(m.error, job.label.file, map));
     }
@@ -234,11 +243,17 @@ export class TransformSandbox {
   private refresh(): void {
     const waiting = this.queue.length > 0;
     for (const s of this.slots) {
-      if (s.job || waiting) s.worker.ref();
+      // Only on a change: ref/unref reach into libuv handles, and this runs at every render.
+      const hold = waiting || s.job !== undefined;
+      if (s.held === hold) continue;
+      s.held = hold;
+      if (hold) s.worker.ref();
       else s.worker.unref();
     }
   }
 }
+
+const identity = (s: string) => s;
 
 /** Applies the path mapping to the strings a worker sent back (file names, messages). */
 function mapValue(v: unknown, map: (s: string) => string): unknown {

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { TransformError } from '../../errors.js';
 import { parseXml } from '../../xml/parse.js';
 import { diffXml } from '../../xml/compare.js';
-import { parseInstance } from '../../instance/parse.js';
+import { CompiledXslt } from '../xslt/compile.js';
 import { renderText } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
 import { loadTransform } from '../load.js';
@@ -51,6 +51,15 @@ async function compiled(source: TransformSource, hash: string): Promise<Compiled
   return t;
 }
 
+const DOCTYPE = /<!DOCTYPE/i;
+
+/** Whether rendering with `t` parses the input strictly (and refuses a DOCTYPE) on its own. */
+function parsesStrictly(t: CompiledTransform): boolean {
+  if (t.kind === 'handlebars') return true;
+  // Under `auto` the first render also runs libxslt (the guard); after it, engineName is the verdict.
+  return t instanceof CompiledXslt && t.engineName === 'compiled' && (t.choice !== 'auto' || t.guard !== undefined);
+}
+
 async function run(task: SandboxTask): Promise<CompileReply | RenderResult | ProveReply> {
   switch (task.kind) {
     case 'compile': {
@@ -60,11 +69,14 @@ async function run(task: SandboxTask): Promise<CompileReply | RenderResult | Pro
     }
     case 'render': {
       const t = await compiled(task.source, task.hash);
-      // Unless the caller already did, the input is parsed strictly here: a DOCTYPE (XXE,
-      // entity bombs) never reaches an engine.
-      const document = task.checked && t.kind === 'xslt' ? undefined : parseXml(task.xml, { file: task.file });
-      const instance = t.kind === 'handlebars' && document?.documentElement?.nodeName === 'instance' ? parseInstance(task.xml, { file: task.file }) : undefined;
-      return t.render({ xml: task.xml, file: task.file, document, instance }, task.params);
+      // A DOCTYPE (XXE, entity bombs) never reaches an engine: refused here whoever called.
+      if (DOCTYPE.test(task.xml)) parseXml(task.xml, { file: task.file });
+      // The input is parsed strictly unless the caller already did (renderText) or what
+      // renders it parses strictly itself: a Handlebars template's context is built with
+      // the strict parser, and the compiled XSLT engine's parser is strict. Only
+      // xslt-processor (which accepts unclosed tags) and libxslt need the parse here.
+      const document = task.checked || parsesStrictly(t) ? undefined : parseXml(task.xml, { file: task.file });
+      return t.render({ xml: task.xml, file: task.file, document }, task.params);
     }
     case 'prove': {
       const t = await compiled(task.source, task.hash);

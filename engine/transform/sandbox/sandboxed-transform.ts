@@ -78,6 +78,11 @@ export async function loadSandboxedTransform(sandbox: TransformSandbox, file: st
   if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
     throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);
   }
-  const compiled = await sandbox.run({ kind: 'compile', source }, { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs });
-  return new SandboxedTransform(sandbox, source, compiled, mapFile, options.timeoutMs);
+  const label = { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs };
+  const compiled = sandbox.run({ kind: 'compile', source }, label);
+  // Every other idle worker compiles the same files at the same time, so the renders that
+  // follow (a proof's samples, spread over the pool) find the version warm everywhere
+  // instead of each worker compiling it in turn. Only the first compile's result counts.
+  for (let i = sandbox.idleWorkers(); i > 0; i--) sandbox.run({ kind: 'compile', source }, label).catch(() => undefined);
+  return new SandboxedTransform(sandbox, source, await compiled, mapFile, options.timeoutMs);
 }

@@ -229,6 +229,9 @@ export class TransformWatcher {
     if (!snap.files.includes(this.main)) {
       return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} is missing from the transforms folder`, { file: join(this.dir, this.main) }) };
     }
+    // The proving set is read while the sandbox compiles.
+    const reading = this.samples();
+    reading.catch(() => undefined);
     let transform: SandboxedTransform;
     try {
       transform = await this.sandbox.load(join(snap.dir, this.main), { root: snap.dir, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted });
@@ -238,7 +241,7 @@ export class TransformWatcher {
     if (transform.hash === this.current?.transform.hash) return { transform, samples: 0 };
     let samples: ProvingSample[];
     try {
-      samples = await this.samples();
+      samples = await reading;
     } catch (e) {
       return { error: asDomforgeError(e, join(this.dir, this.main)), hash: transform.hash };
     }

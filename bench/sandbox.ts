@@ -125,6 +125,7 @@ export async function benchSandbox(renders = 200, edits = 20, log: (line: string
     log(`  from the save (incl. 50 ms debounce)  p50 ${pct(fromSave, 50).toFixed(0)} ms   p95 ${pct(fromSave, 95).toFixed(0)} ms`);
     log(`  after the write settled               p50 ${pct(fromSettle, 50).toFixed(0)} ms   p95 ${pct(fromSettle, 95).toFixed(0)} ms   (target ≤ 100 ms)`);
     const ref = median(direct10);
+    log(`  reference: the same 10 renders + validations in-thread, one after another   median ${ref.toFixed(0)} ms   (after settle / reference p50 ${(pct(fromSettle, 50) / ref).toFixed(2)})`);
     figures.push({ name: 'edit → active, 10-sample proving set, from the save (incl. 50 ms debounce), median (vs rendering and validating the 10 samples in-thread)', unit: 'ms', domforge: round(pct(fromSave, 50), 1), reference: round(ref, 1), ratio: round(pct(fromSave, 50) / ref, 3), samples: edits });
     figures.push({ name: 'edit → active, 10-sample proving set, from the save, p95 (vs the same in-thread work, median)', unit: 'ms', domforge: round(pct(fromSave, 95), 1), reference: round(ref, 1), ratio: round(pct(fromSave, 95) / ref, 3), samples: edits });
   } finally {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
-import { runLifecycleCli } from './cli-program.js';
+import { lifecycleCli } from './cli-program.js';
 import { SAMPLES, XSL, sandbox, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
@@ -18,14 +18,8 @@ test.after(async () => {
   await closeConnections();
 });
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runLifecycleCli([...args, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL, '--hooks', sb.hooks], {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-  });
-  return { code, stdout, stderr };
+function cli(...args: string[]) {
+  return lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL, '--hooks', sb.hooks]);
 }
 
 const ID = 'i-0a000001'; // samples/01-linux-virtio

@@ -1,24 +1,18 @@
 /**
- * The lifecycle commands on a program built the way engine/cli/main.ts builds `domforge`
- * (exitOverride, errors through reportError), for tests to run before and independently of
- * the command list in engine/cli/commands.ts. Run as a script, it is a `domforge` with only
- * these commands: `node cli-program.js launch --instance ...`.
+ * The `domforge` CLI for the lifecycle tests. Run as a script it is `domforge` itself
+ * (`node cli-program.js launch --instance ...`), for tests that need a second process.
  */
-import { Command, CommanderError } from 'commander';
-import { registerLifecycle } from '../../engine/cli/lifecycle.js';
-import { EXIT, processIo, reportError, type CliIo } from '../../engine/cli/io.js';
+import { runCli } from '../../engine/cli/main.js';
+import { processIo, type CliIo } from '../../engine/cli/io.js';
+import { cli } from '../render/cli.js';
 
-export async function runLifecycleCli(args: string[], io: CliIo = processIo): Promise<number> {
-  const program = new Command('domforge').exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  registerLifecycle(program, io);
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  try {
-    await program.parseAsync(['node', 'domforge', ...args]);
-    return EXIT.OK;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
-    return reportError(io, e, args.includes('--json'));
-  }
+export function runLifecycleCli(args: string[], io: CliIo = processIo): Promise<number> {
+  return runCli(['node', 'domforge', ...args], io);
+}
+
+/** Runs a lifecycle command on the test's folders with captured output. */
+export function lifecycleCli(args: string[], common: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cli([...args, ...common]);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

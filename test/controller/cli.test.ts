@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { parseXml } from '../../engine/xml/parse.js';
-import { runLifecycleCli } from './cli-program.js';
+import { lifecycleCli } from './cli-program.js';
 import { SAMPLES, XSL, sandbox, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
@@ -19,14 +19,8 @@ test.after(async () => {
   await closeConnections();
 });
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runLifecycleCli([...args, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-  });
-  return { code, stdout, stderr };
+function cli(...args: string[]) {
+  return lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
 }
 
 const SAMPLE = join(SAMPLES, '09-q35-config-drive', 'instance.xml');

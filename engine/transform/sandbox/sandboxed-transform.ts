@@ -79,10 +79,14 @@ export async function loadSandboxedTransform(sandbox: TransformSandbox, file: st
     throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);
   }
   const label = { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs };
-  const compiled = sandbox.run({ kind: 'compile', source }, label);
+  const first = sandbox.run({ kind: 'compile', source }, label);
   // Every other idle worker compiles the same files at the same time, so the renders that
   // follow (a proof's samples, spread over the pool) find the version warm everywhere
-  // instead of each worker compiling it in turn. Only the first compile's result counts.
-  for (let i = sandbox.idleWorkers(); i > 0; i--) sandbox.run({ kind: 'compile', source }, label).catch(() => undefined);
-  return new SandboxedTransform(sandbox, source, await compiled, mapFile, options.timeoutMs);
+  // instead of each worker compiling it in turn. The first compile to succeed is the
+  // answer; when none does, the first one's error is.
+  const all = [first];
+  for (let i = sandbox.idleWorkers(); i > 0; i--) all.push(sandbox.run({ kind: 'compile', source }, label));
+  for (const p of all) p.catch(() => undefined);
+  const compiled = await Promise.any(all).catch(() => first);
+  return new SandboxedTransform(sandbox, source, compiled, mapFile, options.timeoutMs);
 }

@@ -38,51 +38,52 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   const storeReal = resolve(store);
   const maxFiles = limits.maxFiles ?? 512;
   const maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
-  const entries: { rel: string; data: Buffer }[] = [];
+  type Entry = { rel: string; data: Buffer };
+  let files = 0;
   let bytes = 0;
-  const walk = async (folder: string): Promise<void> => {
-    const names = (await readdir(folder)).sort();
-    for (const name of names) {
-      if (isEditorNoise(name)) continue;
-      const path = join(folder, name);
-      if (path === storeReal || path.startsWith(storeReal + sep)) continue;
-      const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
-      if (!st) continue;
-      let target = path;
-      if (st.isSymbolicLink()) {
-        const real = await realpath(path).catch(() => undefined);
-        if (!real || !(real === root || real.startsWith(root + sep))) continue;
-        target = real;
-      }
-      const tst = st.isSymbolicLink() ? await lstat(target) : st;
-      if (tst.isDirectory()) {
-        if (!st.isSymbolicLink()) await walk(path);
-        continue;
-      }
-      if (!tst.isFile()) continue;
-      const data = await readFile(target).catch(() => undefined);
-      if (!data) continue;
-      bytes += data.length;
-      if (entries.length + 1 > maxFiles || bytes > maxBytes) {
-        throw new IoError(`the transforms folder is too large to keep versions of (more than ${maxFiles} files or ${maxBytes} bytes)`, { file: dir });
-      }
-      entries.push({ rel: relative(root, path), data });
+  const tooLarge = () => new IoError(`the transforms folder is too large to keep versions of (more than ${maxFiles} files or ${maxBytes} bytes)`, { file: dir });
+  // Each folder's entries are read in parallel and kept in name order.
+  const entry = async (folder: string, name: string): Promise<Entry[]> => {
+    if (isEditorNoise(name)) return [];
+    const path = join(folder, name);
+    if (path === storeReal || path.startsWith(storeReal + sep)) return [];
+    const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
+    if (!st) return [];
+    let target = path;
+    if (st.isSymbolicLink()) {
+      const real = await realpath(path).catch(() => undefined);
+      if (!real || !(real === root || real.startsWith(root + sep))) return [];
+      target = real;
     }
+    const tst = st.isSymbolicLink() ? await lstat(target) : st;
+    if (tst.isDirectory()) return st.isSymbolicLink() ? [] : walk(path);
+    if (!tst.isFile()) return [];
+    // Counted before reading, so an oversized folder is refused without being read.
+    files++;
+    bytes += tst.size;
+    if (files > maxFiles || bytes > maxBytes) throw tooLarge();
+    const data = await readFile(target).catch(() => undefined);
+    if (!data) return [];
+    bytes += data.length - tst.size;
+    if (bytes > maxBytes) throw tooLarge();
+    return [{ rel: relative(root, path), data }];
   };
-  await walk(root);
+  const walk = async (folder: string): Promise<Entry[]> => {
+    const names = (await readdir(folder)).sort();
+    return (await Promise.all(names.map((name) => entry(folder, name)))).flat();
+  };
+  const entries = await walk(root);
   const hash = createHash('sha256');
   for (const e of entries) hash.update(e.rel).update('\0').update(e.data).update('\0');
   const id = hash.digest('hex');
   const target = join(store, id.slice(0, 24));
-  const files = entries.map((e) => e.rel);
-  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files };
+  const rels = entries.map((e) => e.rel);
+  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels };
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    for (const e of entries) {
-      await mkdir(dirname(join(tmp, e.rel)), { recursive: true });
-      await writeFile(join(tmp, e.rel), e.data, { mode: 0o444 });
-    }
     await mkdir(tmp, { recursive: true });
+    for (const d of new Set(entries.map((e) => dirname(join(tmp, e.rel))))) await mkdir(d, { recursive: true });
+    await Promise.all(entries.map((e) => writeFile(join(tmp, e.rel), e.data, { mode: 0o444 })));
     await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
       // Another save produced the same content first: keep that copy.
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
@@ -92,7 +93,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     await rm(tmp, { recursive: true, force: true });
     throw new IoError(`cannot keep a copy of the transforms folder in ${store}: ${(e as Error).message}`, { file: store, cause: e });
   }
-  return { id, dir: target, files };
+  return { id, dir: target, files: rels };
 }
 
 /** Removes a snapshot that never became a version. */

@@ -71,8 +71,10 @@ export class CompiledHandlebars implements CompiledTransform {
     }
     this.template = compileChecked(env, mainAst, file, true);
     this.files = sources.map((s) => s.file);
+    // Paths relative to the template's folder, so a copy of the folder (the watcher's
+    // snapshot of a version) has the same hash as the folder itself.
     const h = createHash('sha256');
-    for (const s of sources) h.update(s.file).update('\0').update(s.text).update('\0');
+    for (const s of sources) h.update(relative(dir, s.file)).update('\0').update(s.text).update('\0');
     this.hash = h.digest('hex');
   }
 

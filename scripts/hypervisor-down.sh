@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undoes what scripts/hypervisor-up.sh did, and only that (docs/hypervisor.md):
+# Undoes what scripts/hypervisor-up.sh did, and only that (the README's real-hypervisor section):
 #   1. destroys and undefines the test tier's leftover domains (names starting dfhv-);
 #   2. stops the libvirtd and virtlogd it started, by their recorded PIDs (a daemon that
 #      was already running before is left alone);

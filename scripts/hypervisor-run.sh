@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command with the real-hypervisor tier up, then takes the tier down again and
-# exits with the command's own code (docs/hypervisor.md). The README's test command runs
+# exits with the command's own code (the README's real-hypervisor section). The README's test command runs
 # the test runner through it:
 #   bash scripts/hypervisor-run.sh node --test --test-concurrency=2 dist/test/
 # hypervisor-up.sh never fails the run: a machine that cannot host the tier gets a

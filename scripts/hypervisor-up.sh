@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Brings up the real-hypervisor test tier (docs/hypervisor.md): QEMU through libvirtd on
+# Brings up the real-hypervisor test tier (the README's real-hypervisor section): QEMU through libvirtd on
 # qemu:///system, a hugetlbfs pool, a bridge for guest NICs and the tiny test guest.
 #
 # Idempotent: a second run checks what is there and starts only what is missing. Every

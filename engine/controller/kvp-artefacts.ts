@@ -7,7 +7,7 @@ import { encodePool } from '../kvp/pool-file.js';
 import type { InstanceLayout } from './layout.js';
 
 /**
- * What a Hyper-V instance gets instead of a config drive (docs/kvp.md): the KVP items a
+ * What a Hyper-V instance gets instead of a config drive (the README's Hyper-V KVP section): the KVP items a
  * Hyper-V node pushes with AddKvpItems, written into the instance folder.
  */
 export interface KvpArtefacts {

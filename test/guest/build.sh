@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds domforge's test guest: Debian's kernel and a busybox initramfs whose /init
-# (test/guest/init.sh) reads the config drive and reports to ttyS0 (docs/hypervisor.md).
+# (test/guest/init.sh) reads the config drive and reports to ttyS0 (the README's real-hypervisor section).
 #
 # The kernel comes from the linux-image-amd64 package, fetched with `apt-get download` and
 # unpacked with `dpkg-deb -x`, never installed. Not the smaller cloud kernel: it lacks AHCI,

@@ -1,5 +1,5 @@
 #!/bin/busybox sh
-# /init of domforge's test guest (built by test/guest/build.sh; docs/hypervisor.md).
+# /init of domforge's test guest (built by test/guest/build.sh; the README's real-hypervisor section).
 #
 # Reports, on the serial console ttyS0, what the guest sees, as lines starting with
 # "DOMFORGE-GUEST " that test/hypervisor/console.ts parses:

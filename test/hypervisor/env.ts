@@ -1,5 +1,5 @@
 /**
- * What scripts/hypervisor-up.sh left for the real-hypervisor tier (docs/hypervisor.md):
+ * What scripts/hypervisor-up.sh left for the real-hypervisor tier (the README's real-hypervisor section):
  * its one-line status and the KEY=VALUE facts it recorded. Every test in this folder asks
  * `hypervisorEnv()` first and skips with its reason when the tier is not up.
  */

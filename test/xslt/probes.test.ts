@@ -7,9 +7,9 @@ import { PROBES, ROOT, skipWithoutXsltproc } from './helpers.js';
 
 const skip = skipWithoutXsltproc() || (existsSync(PROBES) ? false : 'the probe folder is not present');
 
-/** The outcome table of docs/xslt-fidelity.md: `| 03-attribute/style.xsl | before | xslt-processor | auto | how |`. */
+/** The outcome table of the README's XSLT fidelity section: `| 03-attribute/style.xsl | before | xslt-processor | auto | how |`. */
 function documentedTable(): Map<string, { processor: string; auto: string }> {
-  const md = readFileSync(ROOT + 'docs/xslt-fidelity.md', 'utf8');
+  const md = readFileSync(ROOT + 'README.md', 'utf8');
   const rows = new Map<string, { processor: string; auto: string }>();
   for (const line of md.split('\n')) {
     const m = /^\| `([0-9B][\w-]+\/[\w.]+)` \| [^|]+ \| ([^|]+) \| ([^|]+) \|/.exec(line);
@@ -39,7 +39,7 @@ test('all probes through both engines and auto, judged against xsltproc', { skip
       assert.notEqual(processor.outcome, 'differs', `${key}: xslt-processor gives silent wrong output: ${processor.detail}`);
     }
     const row = table.get(key);
-    assert.ok(row, `${key} has a row in docs/xslt-fidelity.md`);
+    assert.ok(row, `${key} has a row in the README's XSLT fidelity section`);
     assert.equal(row.processor, label(processor.outcome), `${key}: documented xslt-processor outcome`);
     assert.equal(row.auto, `match (${auto.engine ?? 'error'})`, `${key}: documented auto outcome`);
   }

@@ -1,6 +1,6 @@
 /**
  * The data a Handlebars template renders: the typed input under its own name, which
- * input it is, and the transform parameters. docs/handlebars.md describes the shape.
+ * input it is, and the transform parameters. the README's Handlebars section describes the shape.
  */
 import { parseXml } from '../../xml/parse.js';
 import { parseInstance } from '../../instance/parse.js';

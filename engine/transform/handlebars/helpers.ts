@@ -1,7 +1,7 @@
 /**
  * The helpers every domforge Handlebars template has. Each is a small pure function of its
  * arguments; `registerHelpers` wraps them so any error names the template file and line.
- * docs/handlebars.md lists them with examples.
+ * the README's Handlebars section lists them with examples.
  */
 import type { HelperOptions } from 'handlebars';
 import { TransformError } from '../../errors.js';

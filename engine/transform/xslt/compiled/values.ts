@@ -77,7 +77,7 @@ export function stringToNumber(s: string): number {
  * INT_MAX exclusive, and other values with 1e-5 <= |x| <= 1e9) this is libxslt's output:
  * 15 significant digits, trailing zeros dropped (`0.1 + 0.2` is `0.3`). Outside it
  * libxslt writes exponent notation, which XPath 1.0 §4.2 forbids; there the
- * specification's plain digits are written (as docs/xslt-fidelity.md records).
+ * specification's plain digits are written (as the README's XSLT fidelity section records).
  */
 export function numberToString(x: number): string {
   if (Number.isNaN(x)) return 'NaN';

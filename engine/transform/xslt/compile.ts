@@ -4,7 +4,7 @@ import { checkStylesheet, type StaticReport } from './static-checks.js';
 import { XsltProcessorEngine } from './processor-engine.js';
 import { CompiledEngine } from './compiled/engine.js';
 import { LibxsltEngine, type LibxsltOptions } from './libxslt-engine.js';
-import { hasXsltproc, runGuard, type DivergencePolicy, type GuardOutcome, type GuardReport } from './guard.js';
+import { hasXsltproc, runGuard, startLibxslt, type DivergencePolicy, type GuardOutcome, type GuardReport } from './guard.js';
 import type { XsltEngine, XsltEngineChoice, XsltEngineName } from './engine.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 
@@ -59,11 +59,12 @@ export class CompiledXslt implements CompiledTransform {
     readonly sheet: Stylesheet,
     engine: XsltEngineChoice,
     private readonly options: CompileXsltOptions = {},
+    report?: StaticReport,
   ) {
     this.file = sheet.main.file;
     this.files = [sheet.main.file, ...new Set([...sheet.modules.values()].map((m) => m.file))];
     this.hash = sheet.hash;
-    this.report = checkStylesheet(sheet);
+    this.report = report ?? checkStylesheet(sheet);
     this.choice = engine;
     if (engine === 'xslt-processor') {
       const c = this.report.caveats[0];
@@ -108,7 +109,7 @@ export class CompiledXslt implements CompiledTransform {
    * Runs the differential guard (`auto` only; once): the proving set, plus `extra` inputs
    * such as the instance at hand, rendered by both engines. Later calls return the first verdict.
    */
-  activate(extra: TransformInput[] = [], params: TransformParams = {}, known?: Map<TransformInput, GuardOutcome>): Promise<GuardReport> {
+  activate(extra: TransformInput[] = [], params: TransformParams = {}, known?: Map<TransformInput, GuardOutcome>, libxsltKnown?: Map<TransformInput, Promise<GuardOutcome>>): Promise<GuardReport> {
     this.activation ??= runGuard({
       processor: this.engine(this.inProcess),
       libxslt: this.engine('libxslt'),
@@ -119,11 +120,24 @@ export class CompiledXslt implements CompiledTransform {
       textOutput: this.report.outputMethod === 'text',
       libxsltAvailable: hasXsltproc(this.options.libxslt?.binary),
       known,
+      libxsltKnown,
     }).then((g) => {
       this.guard = g;
       return g;
     });
     return this.activation;
+  }
+
+  /**
+   * `auto` only: takes a verdict the guard reached for this version elsewhere (in another
+   * sandbox worker, over the proving set), so this copy renders with it and never runs the
+   * guard itself. The verdict replaces any earlier one: renders use exactly the engine the
+   * version was proved with.
+   */
+  adoptGuard(report: GuardReport): void {
+    if (this.choice !== 'auto') return;
+    this.guard = report;
+    this.activation = Promise.resolve(report);
   }
 
   /** Renders with the chosen engine; under `auto` the first render activates the guard with its input. */
@@ -179,6 +193,26 @@ export class CompiledXslt implements CompiledTransform {
     }
     return this.engine(engine).render(input.xml, params);
   }
+}
+
+/**
+ * `auto` only: compiles a stylesheet and runs its differential guard over `inputs` in one
+ * go, overlapping the two: libxslt (xsltproc processes) starts on every input as soon as
+ * the stylesheet has passed its strict parse and static checks, while the in-process
+ * engine compiles. The stylesheet comes back activated (`guard` set).
+ */
+export async function compileAndGuardXslt(file: string, inputs: TransformInput[], params: TransformParams = {}, options: CompileXsltOptions = {}): Promise<CompiledXslt> {
+  const sheet = loadStylesheet(file, { root: options.root, text: options.text });
+  const report = checkStylesheet(sheet);
+  const usable = inputs.filter((i) => !inputCaveat(i.xml));
+  const libxslt = new LibxsltEngine(sheet, options.libxslt);
+  // Without xsltproc nothing is started. (A caveat that pins without comparing is known only
+  // once the compiled engine has accepted or refused the stylesheet; the renders are then unused.)
+  // The outcomes never reject: an error thrown below leaves no unhandled rejection.
+  const early = hasXsltproc(options.libxslt?.binary) ? startLibxslt(libxslt, usable, params) : undefined;
+  const xsl = new CompiledXslt(sheet, 'auto', { ...options, engine: 'auto', provingSet: [] }, report);
+  await xsl.activate(usable, params, undefined, early);
+  return xsl;
 }
 
 /** Loads, strictly parses, checks and compiles an XSLT stylesheet. */

@@ -54,6 +54,33 @@ async function attempt(engine: XsltEngine, input: TransformInput, params: Transf
   }
 }
 
+/** xsltproc processes the guard runs at once. */
+export const GUARD_CONCURRENCY = 6;
+
+/**
+ * Starts libxslt on every input, at most GUARD_CONCURRENCY xsltproc processes at a time
+ * (a proving set with the node's running instances can be long), and returns each input's
+ * outcome as it will settle. Never rejects.
+ */
+export function startLibxslt(engine: XsltEngine, inputs: readonly TransformInput[], params: TransformParams = {}): Map<TransformInput, Promise<Outcome>> {
+  const out = new Map<TransformInput, Promise<Outcome>>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  // A free slot spawns at once (synchronously), so the processes run while the caller renders in-process.
+  const run = (input: TransformInput): Promise<Outcome> => {
+    running++;
+    return attempt(engine, input, params).finally(() => {
+      running--;
+      waiting.shift()?.();
+    });
+  };
+  for (const input of inputs) {
+    if (out.has(input)) continue;
+    out.set(input, running < GUARD_CONCURRENCY ? run(input) : new Promise<void>((r) => waiting.push(r)).then(() => run(input)));
+  }
+  return out;
+}
+
 /** Compares one input's results from both engines: undefined when they agree. */
 export function compareOutcomes(a: Outcome, b: Outcome, textOutput: boolean, inProcess: string = 'xslt-processor'): Omit<GuardDifference, 'input'> | undefined {
   if (!a.ok && !b.ok) return a.error.code === b.error.code ? undefined : { path: '/', message: `${inProcess} failed with ${a.error.code}, libxslt with ${b.error.code}` };
@@ -84,6 +111,8 @@ export async function runGuard(o: {
   libxsltAvailable: boolean;
   /** Results already computed by xslt-processor for some inputs (the render at hand). */
   known?: Map<TransformInput, Outcome>;
+  /** libxslt renders already started for some inputs (see startLibxslt). */
+  libxsltKnown?: Map<TransformInput, Promise<Outcome>>;
 }): Promise<GuardReport> {
   const t0 = performance.now();
   const done = (r: Omit<GuardReport, 'ms' | 'caveats'>): GuardReport => ({ ...r, caveats: o.caveats, ms: performance.now() - t0 });
@@ -95,11 +124,17 @@ export async function runGuard(o: {
   if (!o.libxsltAvailable) {
     return done({ engine: name, pinned: false, unguarded: true, compared: 0, summary: `xsltproc is not installed: rendering with ${name}, UNGUARDED (results are not checked against libxslt)` });
   }
+  // Every libxslt render starts first (xsltproc processes, at most GUARD_CONCURRENCY at a
+  // time), then the in-process renders run while they do; the first difference in input order counts.
+  const params = o.params ?? {};
+  const theirs = startLibxslt(o.libxslt, o.inputs.filter((i) => !o.libxsltKnown?.has(i)), params);
+  const ours: Outcome[] = [];
+  for (const input of o.inputs) ours.push(o.known?.get(input) ?? (await attempt(o.processor, input, params)));
   let compared = 0;
-  for (const input of o.inputs) {
-    const [a, b] = await Promise.all([o.known?.get(input) ?? attempt(o.processor, input, o.params ?? {}), attempt(o.libxslt, input, o.params ?? {})]);
+  for (const [i, input] of o.inputs.entries()) {
+    const b = await (o.libxsltKnown?.get(input) ?? theirs.get(input)!);
     compared++;
-    const d = compareOutcomes(a, b, o.textOutput ?? false, name);
+    const d = compareOutcomes(ours[i]!, b, o.textOutput ?? false, name);
     if (d) {
       const difference = { input: input.file ?? `proving input ${compared}`, ...d };
       return done({ engine: 'libxslt', pinned: true, unguarded: false, compared, difference, summary: `pinned to libxslt: the engines differ on ${difference.input} at ${d.path}: ${d.message}` });

@@ -1,4 +1,5 @@
 import type { XsltEngineName } from '../xslt/compile.js';
+import type { DivergencePolicy, GuardReport } from '../xslt/guard.js';
 import type { RenderResult, TransformParams } from '../types.js';
 import type { SchemaEngine } from '../../validate/index.js';
 import type { WireError } from './errors.js';
@@ -17,6 +18,13 @@ export interface TransformSource {
   engine?: XsltEngineName;
   /** Handlebars: the admin marked the template trusted. */
   trusted?: boolean;
+  /** XSLT under `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet. */
+  onDivergence?: DivergencePolicy;
+  /**
+   * XSLT under `auto`: the guard's verdict on this version, reached once (a `guard` task).
+   * A worker renders with it and never runs the guard itself.
+   */
+  verdict?: GuardReport;
 }
 
 /** One instance a new transform version must render before it goes live. */
@@ -45,13 +53,20 @@ export type SandboxTask =
       /** The caller already parsed the input strictly (renderText does): the worker need not again. */
       checked?: boolean;
     }
-  | { kind: 'prove'; source: TransformSource; hash: string; sample: ProvingSample; params: TransformParams; schema?: SchemaEngine };
+  | { kind: 'prove'; source: TransformSource; hash: string; sample: ProvingSample; params: TransformParams; schema?: SchemaEngine }
+  /** XSLT under `auto`: compile, and run the differential guard over the samples (once per version). */
+  | { kind: 'guard'; source: TransformSource; samples: { xml: string; file: string }[]; params: TransformParams };
 
 export interface CompileReply {
   kind: 'xslt' | 'handlebars';
   file: string;
   files: string[];
   hash: string;
+}
+
+/** A compile that also ran the guard: the verdict the other workers are told. */
+export interface GuardReply extends CompileReply {
+  guard: GuardReport;
 }
 
 export interface ProveReply {
@@ -61,7 +76,7 @@ export interface ProveReply {
   difference?: { path: string; message: string };
 }
 
-export type TaskReply<T extends SandboxTask> = T extends { kind: 'compile' } ? CompileReply : T extends { kind: 'render' } ? RenderResult : ProveReply;
+export type TaskReply<T extends SandboxTask> = T extends { kind: 'compile' } ? CompileReply : T extends { kind: 'guard' } ? GuardReply : T extends { kind: 'render' } ? RenderResult : ProveReply;
 
 export type ToWorker = { id: number; task: SandboxTask };
 export type FromWorker = { ready: true } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { TransformError, UsageError } from '../../errors.js';
+import type { DivergencePolicy, GuardReport } from '../xslt/guard.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import type { TransformSandbox, TaskLabel } from './pool.js';
 import type { CompileReply, ProveReply, ProvingSample, TransformSource } from './protocol.js';
@@ -18,6 +19,17 @@ export interface SandboxLoadOptions {
   displayRoot?: string;
   /** Wall-clock limit of this transform's renders, in ms. Default: the sandbox's `timeoutMs`. */
   timeoutMs?: number;
+  /** XSLT under `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet (the load fails). */
+  onDivergence?: DivergencePolicy;
+  /**
+   * XSLT under `auto`: the samples the version will be proved on (a promise while they are
+   * read). The differential guard then runs once for the version, on one worker, over these
+   * samples, while the other workers compile; every render after that, on any worker, uses
+   * the engine it chose. Without them each worker's copy guards on its first render.
+   */
+  provingSet?: readonly { xml: string; file: string }[] | Promise<readonly { xml: string; file: string }[]>;
+  /** Parameters the guard renders the proving set with (those of the proof). */
+  params?: TransformParams;
 }
 
 /**
@@ -30,6 +42,8 @@ export class SandboxedTransform implements CompiledTransform {
   readonly file: string;
   readonly files: readonly string[];
   readonly hash: string;
+  /** XSLT under `auto`, when the guard ran at load: its verdict, which every render uses. */
+  readonly guard?: GuardReport;
 
   constructor(
     private readonly sandbox: TransformSandbox,
@@ -42,6 +56,7 @@ export class SandboxedTransform implements CompiledTransform {
     this.file = compiled.file;
     this.files = compiled.files;
     this.hash = compiled.hash;
+    this.guard = source.verdict;
   }
 
   render(input: TransformInput, params: TransformParams = {}): Promise<RenderResult> {
@@ -73,20 +88,60 @@ export function pathMapper(from: string | undefined, to: string | undefined): (s
  * all run in a worker) and returns a handle that renders there.
  */
 export async function loadSandboxedTransform(sandbox: TransformSandbox, file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
-  const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted };
+  const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
   if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
     throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);
   }
   const label = { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs };
-  const first = sandbox.run({ kind: 'compile', source }, label);
-  // Every other idle worker compiles the same files at the same time, so the renders that
+  const guarding = options.provingSet !== undefined && (source.engine === undefined || (source.engine as string) === 'auto') && /\.xslt?$/i.test(source.file);
+  // Every idle worker compiles the same files at the same time, so the renders that
   // follow (a proof's samples, spread over the pool) find the version warm everywhere
-  // instead of each worker compiling it in turn. The first compile to succeed is the
-  // answer; when none does, the first one's error is.
-  const all = [first];
-  for (let i = sandbox.idleWorkers(); i > 0; i--) all.push(sandbox.run({ kind: 'compile', source }, label));
-  for (const p of all) p.catch(() => undefined);
-  const compiled = await Promise.any(all).catch(() => first);
+  // instead of each worker compiling it in turn. Under `auto` with a proving set, one of
+  // them compiles and runs the guard instead (see below).
+  const compiles: Promise<CompileReply>[] = [];
+  const compile = () => {
+    const p = sandbox.run({ kind: 'compile', source }, label);
+    p.catch(() => undefined);
+    compiles.push(p);
+  };
+  if (!guarding) compile();
+  for (let i = sandbox.idleWorkers() - (guarding ? 1 : 0); i > 0; i--) compile();
+  if (guarding) {
+    const verdict = await guardVersion(sandbox, source, label, options);
+    if (verdict) {
+      const [reply, guard] = verdict;
+      if (guard.difference && options.onDivergence === 'refuse') {
+        throw new TransformError('TRANSFORM_UNSUPPORTED', `the in-process engine and libxslt disagree on this stylesheet (${guard.difference.input} at ${guard.difference.path}: ${guard.difference.message}); refused by configuration`, { file: label.file });
+      }
+      return new SandboxedTransform(sandbox, { ...source, verdict: guard }, reply, mapFile, options.timeoutMs);
+    }
+    // The guard did not run to a verdict (see guardVersion): a plain compile, whose error is the answer.
+    if (!compiles.length) compile();
+  }
+  // The first compile to succeed is the answer; when none does, the first one's error is.
+  const compiled = await Promise.any(compiles).catch(() => compiles[0]!);
   return new SandboxedTransform(sandbox, source, compiled, mapFile, options.timeoutMs);
+}
+
+/**
+ * Runs a version's differential guard once, on one worker, over the proving set. Undefined
+ * when it reached no verdict (the samples could not be read, or the worker failed or ran
+ * out of time, for instance on a runaway template): the caller then compiles plainly and
+ * the proof, whose renders guard on each worker as before, reports the failing sample.
+ */
+async function guardVersion(sandbox: TransformSandbox, source: TransformSource, label: TaskLabel, options: SandboxLoadOptions): Promise<[CompileReply, GuardReport] | undefined> {
+  let samples: readonly { xml: string; file: string }[];
+  try {
+    samples = await options.provingSet!;
+  } catch {
+    return undefined;
+  }
+  try {
+    const reply = await sandbox.run({ kind: 'guard', source, samples: samples.map((s) => ({ xml: s.xml, file: s.file })), params: options.params ?? {} }, label);
+    const { guard, ...compiled } = reply;
+    return [compiled, guard];
+  } catch {
+    return undefined;
+  }
 }

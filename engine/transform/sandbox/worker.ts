@@ -10,13 +10,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { TransformError } from '../../errors.js';
 import { parseXml } from '../../xml/parse.js';
 import { diffXml } from '../../xml/compare.js';
-import { CompiledXslt } from '../xslt/compile.js';
+import { CompiledXslt, compileAndGuardXslt } from '../xslt/compile.js';
 import { renderText } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
 import { loadTransform } from '../load.js';
 import type { CompiledTransform, RenderResult } from '../types.js';
 import { toWire } from './errors.js';
-import type { CompileReply, FromWorker, ProveReply, SandboxTask, ToWorker, TransformSource, WorkerConfig } from './protocol.js';
+import type { CompileReply, FromWorker, GuardReply, ProveReply, SandboxTask, ToWorker, TransformSource, WorkerConfig } from './protocol.js';
 
 /** The same code runs as a worker thread or as a child process (see runners.ts). */
 const config: WorkerConfig = parentPort ? (workerData as WorkerConfig) : (JSON.parse(process.argv[2] ?? '{}') as WorkerConfig);
@@ -37,13 +37,19 @@ function remember(t: CompiledTransform): void {
   while (warm.size > config.warmTransforms) warm.delete(warm.keys().next().value!);
 }
 
+/** The version's verdict, when the task carries one: this copy renders with it and does not guard. */
+function withVerdict(t: CompiledTransform, source: TransformSource): CompiledTransform {
+  if (source.verdict && t instanceof CompiledXslt) t.adoptGuard(source.verdict);
+  return t;
+}
+
 async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
   const hit = warm.get(hash);
   if (hit) {
     remember(hit);
-    return hit;
+    return withVerdict(hit, source);
   }
-  const t = await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted });
+  const t = withVerdict(await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence }), source);
   if (t.hash !== hash) {
     throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${t.hash.slice(0, 12)}); load it again`, { file: source.file });
   }
@@ -60,12 +66,17 @@ function parsesStrictly(t: CompiledTransform): boolean {
   return t instanceof CompiledXslt && t.engineName === 'compiled' && (t.choice !== 'auto' || t.guard !== undefined);
 }
 
-async function run(task: SandboxTask): Promise<CompileReply | RenderResult | ProveReply> {
+async function run(task: SandboxTask): Promise<CompileReply | GuardReply | RenderResult | ProveReply> {
   switch (task.kind) {
     case 'compile': {
-      const t = await loadTransform(task.source.file, { root: task.source.root, engine: task.source.engine, trusted: task.source.trusted });
+      const t = await loadTransform(task.source.file, { root: task.source.root, engine: task.source.engine, trusted: task.source.trusted, onDivergence: task.source.onDivergence });
       remember(t);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash };
+    }
+    case 'guard': {
+      const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence });
+      remember(t);
+      return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash, guard: t.guard! };
     }
     case 'render': {
       const t = await compiled(task.source, task.hash);

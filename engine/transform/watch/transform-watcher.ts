@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { DomforgeError, TransformError, UsageError } from '../../errors.js';
 import { TransformSandbox } from '../sandbox/pool.js';
 import type { SandboxOptions } from '../sandbox/options.js';
-import type { SandboxedTransform } from '../sandbox/sandboxed-transform.js';
+import type { SandboxedTransform, SandboxLoadOptions } from '../sandbox/sandboxed-transform.js';
 import type { ProvingSample, TransformSource } from '../sandbox/protocol.js';
 import type { TransformParams } from '../types.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
@@ -49,8 +49,14 @@ export interface TransformWatcherOptions {
   sandbox?: TransformSandbox | SandboxOptions;
   /** Parameters passed to the transform when proving. */
   params?: TransformParams;
-  /** XSLT engine (default `xslt-processor`). */
+  /**
+   * XSLT engine. Default `auto`: the in-process engine, unless the differential guard, run
+   * once per version over the proving set while the workers compile, finds a difference
+   * with libxslt; the version is then proved and rendered with libxslt.
+   */
   engine?: TransformSource['engine'];
+  /** XSLT under `auto`: on a difference `pin` the version to libxslt (default) or `refuse` it. */
+  onDivergence?: TransformSource['onDivergence'];
   /** Handlebars: the admin marked the template trusted. */
   trusted?: boolean;
 }
@@ -234,7 +240,7 @@ export class TransformWatcher {
     reading.catch(() => undefined);
     let transform: SandboxedTransform;
     try {
-      transform = await this.sandbox.load(join(snap.dir, this.main), { root: snap.dir, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted });
+      transform = await this.sandbox.load(join(snap.dir, this.main), this.loadOptions(snap.dir, reading));
     } catch (e) {
       return { error: asDomforgeError(e, join(this.dir, this.main)) };
     }
@@ -248,6 +254,15 @@ export class TransformWatcher {
     const report = await proveTransform(transform, samples, this.options.params);
     if (report.failure) return { error: report.failure.error!, hash: transform.hash, sample: report.failure };
     return { transform, samples: samples.length };
+  }
+
+  /**
+   * How a version is loaded in the sandbox. Under XSLT `auto` the proving set goes with it:
+   * the guard runs once for the version over those samples, on one worker while the others
+   * compile, and the proof and every later render use the engine it chose.
+   */
+  private loadOptions(root: string, samples: Promise<ProvingSample[]>): SandboxLoadOptions {
+    return { root, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted, onDivergence: this.options.onDivergence, provingSet: samples, params: this.options.params };
   }
 
   private async samples(): Promise<ProvingSample[]> {
@@ -267,8 +282,10 @@ export class TransformWatcher {
     if (!(await stat(dir).catch(() => undefined))) return;
     const t0 = performance.now();
     try {
-      const transform = await this.sandbox.load(join(dir, last.main), { root: dir, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted });
-      const report = await proveTransform(transform, await this.samples(), this.options.params);
+      const reading = this.samples();
+      reading.catch(() => undefined);
+      const transform = await this.sandbox.load(join(dir, last.main), this.loadOptions(dir, reading));
+      const report = await proveTransform(transform, await reading, this.options.params);
       if (!report.ok || transform.hash !== last.hash) return;
       this.activate({ transform, version: { ...last, restored: true } }, undefined, t0, undefined, true);
     } catch (e) {

@@ -4,7 +4,7 @@ import { checkStylesheet, type StaticReport } from './static-checks.js';
 import { XsltProcessorEngine } from './processor-engine.js';
 import { CompiledEngine } from './compiled/engine.js';
 import { LibxsltEngine, type LibxsltOptions } from './libxslt-engine.js';
-import { hasXsltproc, runGuard, startLibxslt, type DivergencePolicy, type GuardOutcome, type GuardReport } from './guard.js';
+import { hasXsltproc, runGuard, startLibxsltBatch, type DivergencePolicy, type GuardOutcome, type GuardReport } from './guard.js';
 import type { XsltEngine, XsltEngineChoice, XsltEngineName } from './engine.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 
@@ -209,7 +209,8 @@ export async function compileAndGuardXslt(file: string, inputs: TransformInput[]
   // Without xsltproc nothing is started. (A caveat that pins without comparing is known only
   // once the compiled engine has accepted or refused the stylesheet; the renders are then unused.)
   // The outcomes never reject: an error thrown below leaves no unhandled rejection.
-  const early = hasXsltproc(options.libxslt?.binary) ? startLibxslt(libxslt, usable, params) : undefined;
+  // One xsltproc process for all of them where its output can be split (see startLibxsltBatch).
+  const early = hasXsltproc(options.libxslt?.binary) ? startLibxsltBatch(libxslt, sheet.main.file, usable, params, options.libxslt?.binary, options.libxslt?.timeoutMs) : undefined;
   const xsl = new CompiledXslt(sheet, 'auto', { ...options, engine: 'auto', provingSet: [] }, report);
   await xsl.activate(usable, params, undefined, early);
   return xsl;

@@ -120,8 +120,10 @@ export async function benchSandbox(renders = 200, edits = 20, log: (line: string
         fromSettle.push(e.durationMs);
       }
     }
+    const guard = w.active()?.transform.guard;
     await w.close();
     log(`edit → active, 10-sample proving set, ${edits} edits, pool of ${w.sandbox.options.size} (${w.sandbox.options.isolation}):`);
+    if (guard) log(`  differential guard, once per version: ${guard.summary} (last version: ${guard.ms.toFixed(0)} ms)`);
     log(`  from the save (incl. 50 ms debounce)  p50 ${pct(fromSave, 50).toFixed(0)} ms   p95 ${pct(fromSave, 95).toFixed(0)} ms`);
     log(`  after the write settled               p50 ${pct(fromSettle, 50).toFixed(0)} ms   p95 ${pct(fromSettle, 95).toFixed(0)} ms   (target ≤ 100 ms)`);
     const ref = median(direct10);

@@ -34,9 +34,11 @@ class Writer {
   }
 }
 
-type Attrs = Record<string, string | number | boolean | undefined>;
+/** Attribute values; undefined ones are left out. */
+export type Attrs = Record<string, string | number | boolean | undefined>;
 
-function attrString(attrs: Attrs): string {
+/** ` k="v"` for every defined attribute, in order, escaped. */
+export function attrString(attrs: Attrs): string {
   let s = '';
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined) s += ` ${k}="${escapeAttr(String(v))}"`;
   return s;
@@ -60,7 +62,8 @@ export function nicAttrs(n: Nic): Attrs {
   };
 }
 
-function diskAttrs(d: DiskPath): Attrs {
+/** A diskPath's attributes in Eucalyptus's order. */
+export function diskAttrs(d: DiskPath): Attrs {
   return {
     targetDeviceType: d.targetDeviceType,
     targetDeviceName: d.targetDeviceName,

@@ -8,8 +8,8 @@ import { InstanceError } from '../errors.js';
 import { parseXml, lineOf, columnOf, type Document } from '../xml/parse.js';
 import { ElementReader } from './reader.js';
 import { readDiskPath, readNic } from './parse.js';
-import { escapeAttr, escapeText } from '../xml/serialize.js';
-import { nicAttrs } from './emit.js';
+import { escapeText } from '../xml/serialize.js';
+import { attrString as attrs, diskAttrs, nicAttrs } from './emit.js';
 import { HYPERVISOR_TYPES, PLATFORMS, type DiskPath, type Hypervisor, type Nic, type Platform } from './model.js';
 
 /** `eni-XXXX.xml`: one `<nic>` element, the same attributes as `/instance/nics/nic`. */
@@ -73,13 +73,6 @@ function readVolumeStub(r: ElementReader): VolumeStub {
   };
 }
 
-type Attrs = Record<string, string | number | boolean | undefined>;
-
-function attrs(a: Attrs): string {
-  let s = '';
-  for (const [k, v] of Object.entries(a)) if (v !== undefined) s += ` ${k}="${escapeAttr(String(v))}"`;
-  return s;
-}
 
 /**
  * `eni-XXXX.xml`: `<nic xml-version="2" …/>`, the attributes in the order Eucalyptus's
@@ -93,15 +86,6 @@ export function emitNicStub(nic: NicStub): string {
 export function emitVolumeStub(v: VolumeStub): string {
   const h = v.hypervisor;
   const d = v.diskPath;
-  const disk = {
-    targetDeviceType: d.targetDeviceType,
-    targetDeviceName: d.targetDeviceName,
-    targetDeviceNameVirtio: d.targetDeviceNameVirtio,
-    targetDeviceBusVirtio: d.targetDeviceBusVirtio,
-    targetDeviceBus: d.targetDeviceBus,
-    sourceType: d.sourceType,
-    serial: d.serial,
-  };
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<volume>',
@@ -111,7 +95,7 @@ export function emitVolumeStub(v: VolumeStub): string {
     `  <instancePath>${escapeText(v.instancePath)}</instancePath>`,
     `  <os${attrs(v.os)}/>`,
     `  <backing><root${attrs({ type: v.backing.rootType })}/></backing>`,
-    `  <diskPath${attrs(disk)}>${escapeText(d.path)}</diskPath>`,
+    `  <diskPath${attrs(diskAttrs(d))}>${escapeText(d.path)}</diskPath>`,
     '</volume>',
     '',
   ].join('\n');

@@ -1,6 +1,6 @@
 import { escapeAttr, escapeText } from '../xml/serialize.js';
 import type { DiskPath, Instance, Nic } from './model.js';
-import { VBR_FIELDS } from './parse.js';
+import { TEXT_FIELDS, VBR_FIELDS } from './parse.js';
 
 /** A tiny indenting XML writer: enough for the flat documents domforge emits. */
 class Writer {
@@ -87,7 +87,7 @@ export function emitInstance(inst: Instance): string {
   w.open('backing');
   w.empty('root', { type: inst.backing.rootType });
   w.close('backing');
-  for (const f of ['name', 'uuid', 'reservation', 'user', 'owner', 'account', 'imageId', 'kernelId', 'ramdiskId', 'dnsName', 'privateDnsName', 'instancePath', 'kernel', 'ramdisk', 'xmlFilePath', 'libvirtFilePath', 'consoleLogPath', 'userData', 'launchIndex'] as const) {
+  for (const f of TEXT_FIELDS) {
     w.text(f, inst[f]);
   }
   w.text('hasFloppy', inst.hasFloppy);

@@ -1,7 +1,7 @@
 import { DomainInvalidError } from '../errors.js';
-import { firstChild, lineOf, columnOf, parseXml, childElements } from '../xml/parse.js';
+import { firstChild, lineOf, columnOf, parseXml, childElements, type Document } from '../xml/parse.js';
 import { validateDomainFragment, type FragmentKind } from '../validate/fragment.js';
-import { validateDomainXml } from '../validate/validate-domain.js';
+import { parseOrThrow, validateDomainXml } from '../validate/validate-domain.js';
 import type { ControllerContext } from './options.js';
 
 /**
@@ -11,9 +11,10 @@ import type { ControllerContext } from './options.js';
  * controller define, and later destroy, a domain under another name.
  * Returns the validator's warnings as text.
  */
-export async function checkDomainXml(ctx: ControllerContext, xml: string, file: string, id: string, uuid: string): Promise<string[]> {
-  const v = await validateDomainXml(xml, { file, schema: ctx.schema, checkPaths: ctx.checkPaths });
-  const root = parseXml(xml, { file }).documentElement!;
+export async function checkDomainXml(ctx: ControllerContext, xml: string, file: string, id: string, uuid: string, document?: Document): Promise<string[]> {
+  const doc = document ?? parseOrThrow(xml, file);
+  const v = await validateDomainXml(xml, { file, schema: ctx.schema, checkPaths: ctx.checkPaths, document: doc });
+  const root = doc.documentElement!;
   const name = firstChild(root, 'name');
   const got = name?.textContent?.trim() ?? '';
   if (got !== id) {
@@ -43,8 +44,8 @@ function normalizeUuid(u: string): string {
 }
 
 /** Whether a `<disk>` of the domain has `path` as its source file or device (how we know the config drive is used). */
-export function domainUsesFile(xml: string, path: string): boolean {
-  const devices = firstChild(parseXml(xml).documentElement!, 'devices');
+export function domainUsesFile(xml: string, path: string, document?: Document): boolean {
+  const devices = firstChild((document ?? parseXml(xml)).documentElement!, 'devices');
   if (!devices) return false;
   return childElements(devices).some((d) => {
     if (d.nodeName !== 'disk') return false;

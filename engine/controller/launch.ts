@@ -140,16 +140,16 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     // Validated once, by checkDomainXml (libvirt's schema, domforge's checks, then name and uuid).
     const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false });
     warnings.push(...r.warnings);
-    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid)));
+    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid, r.document)));
     log.info(`rendered with ${transform.file} (${transform.kind}, ${transform.hash.slice(0, 12)})`);
-    return r.xml;
+    return r;
   });
 
-  let xml = rendered;
+  let xml = rendered.xml;
   if (ctx.hooks) {
     const hooks = ctx.hooks;
     xml = await steps.run('filters', async () => {
-      const report = await hooks.filter(rendered, {
+      const report = await hooks.filter(rendered.xml, {
         ...hookContext,
         event: 'euca-nc-pre-boot',
         validate: async (text, { filter }) => void (await checkDomainXml(ctx, text, `output of filters.d/${filter}`, id, record.uuid)),
@@ -168,7 +168,8 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   } else if (record.configDrive) {
     const drive = record.configDrive;
     configDrive = await steps.run('config-drive', async () => {
-      if (!domainUsesFile(xml, drive.path)) {
+      // The rendered document, parsed once, unless a filter changed the XML.
+      if (!domainUsesFile(xml, drive.path, xml === rendered.xml ? rendered.document : undefined)) {
         warnings.push(`the instance asks for a config drive but no <disk> of the domain uses ${drive.path}; not built`);
         return undefined;
       }
@@ -234,7 +235,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   steps.commit();
   ctx.tracked.add(id);
 
-  const diff = unifiedDiff(rendered, xml, { fromFile: 'rendered', toFile: 'libvirt.xml' });
+  const diff = unifiedDiff(rendered.xml, xml, { fromFile: 'rendered', toFile: 'libvirt.xml' });
   const [domain, domainXml] = await Promise.all([domainSummary(conn, ref.uuid, true), conn.getXML(ref.uuid)]);
   log.info(`launched: domain ${domain.name} (${domain.uuid}) is ${domain.state}`);
   await log.flush();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { IoError, InstanceError } from '../errors.js';
-import { parseXml, lineOf, columnOf, type Element } from '../xml/parse.js';
+import { parseXml, lineOf, columnOf, type Document, type Element } from '../xml/parse.js';
 import { serializeXml } from '../xml/serialize.js';
 import { ElementReader } from './reader.js';
 import { validateInstance, type Locator } from './validate.js';
@@ -42,6 +42,8 @@ const VBR_NUMERIC = new Set(['sizeBytes', 'diskNumber', 'partitionNumber']);
 export interface ParseInstanceOptions {
   /** File name for error messages. */
   file?: string;
+  /** The text already parsed strictly (with {@link parseXml}), so it is not parsed twice. */
+  document?: Document;
 }
 
 /** Reads and parses an instance.xml file. */
@@ -61,7 +63,7 @@ export async function readInstanceFile(file: string): Promise<Instance> {
  */
 export function parseInstance(text: string, options: ParseInstanceOptions = {}): Instance {
   const file = options.file;
-  const doc = parseXml(text, { file });
+  const doc = options.document ?? parseXml(text, { file });
   const root = doc.documentElement!;
   if (root.nodeName !== 'instance') {
     throw new InstanceError(`expected root element <instance>, found <${root.nodeName}>`, { file, line: lineOf(root), column: columnOf(root), path: `/${root.nodeName}` });

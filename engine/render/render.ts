@@ -37,6 +37,8 @@ export interface RenderOptions {
 export interface Rendered {
   /** The rendered libvirt XML. */
   xml: string;
+  /** `xml`, parsed strictly (pass it on rather than parsing the text again). */
+  document: Document;
   inputKind: InputKind;
   /** Root element of the output. */
   outputRoot: 'domain' | 'interface' | 'disk';
@@ -70,18 +72,18 @@ export async function renderText(text: string, options: RenderOptions & { file?:
   const file = options.file;
   const document = parseXml(text, { file });
   const inputKind = inputKindOf(document, file);
-  const instance = inputKind === 'instance' ? parseInstance(text, { file }) : undefined;
+  const instance = inputKind === 'instance' ? parseInstance(text, { file, document }) : undefined;
   const transform = typeof options.transform === 'string' ? await loadTransform(options.transform, options.load) : options.transform;
   const result = await transform.render({ xml: text, file, document, instance }, options.params ?? {});
   const warnings = [...result.warnings];
   const outputRoot = OUTPUT_ROOT[inputKind];
   const outputLabel = `${transform.file} (output for ${file ?? 'input'})`;
-  checkOutput(result.output, outputRoot, outputLabel, transform.file);
+  const outputDocument = checkOutput(result.output, outputRoot, outputLabel, transform.file);
   let validated = false;
   if (options.validate !== false) {
     const v =
       inputKind === 'instance'
-        ? await validateDomainXml(result.output, { file: outputLabel, schema: options.schema, checkPaths: options.checkPaths })
+        ? await validateDomainXml(result.output, { file: outputLabel, schema: options.schema, checkPaths: options.checkPaths, document: outputDocument })
         : await validateDomainFragment(result.output, outputRoot as 'disk' | 'interface', {
             file: outputLabel,
             schema: options.schema,
@@ -93,6 +95,7 @@ export async function renderText(text: string, options: RenderOptions & { file?:
   }
   return {
     xml: result.output,
+    document: outputDocument,
     inputKind,
     outputRoot,
     instance,
@@ -111,7 +114,7 @@ export function inputKindOf(doc: Document, file?: string): InputKind {
 }
 
 /** The transform's output must be well-formed and have the expected root; otherwise the transform is at fault. */
-function checkOutput(xml: string, root: string, label: string, transformFile: string): void {
+function checkOutput(xml: string, root: string, label: string, transformFile: string): Document {
   if (!xml.trim()) throw new TransformError('TRANSFORM_RUNTIME', `the transform produced no output (expected a <${root}> element)`, { file: transformFile });
   let doc: Document;
   try {
@@ -130,4 +133,5 @@ function checkOutput(xml: string, root: string, label: string, transformFile: st
   if (got !== root) {
     throw new DomainInvalidError(`the transform's output has root element <${got}>; expected <${root}>`, { file: label, line: 1, path: `/${got}` });
   }
+  return doc;
 }

@@ -37,6 +37,8 @@ export interface ValidateDomainOptions {
   schemaPath?: string;
   /** How `checkPaths` tests a path. Default: `fs.existsSync`. */
   exists?: (path: string) => boolean;
+  /** `xml` already parsed strictly with domforge's parseXml (it is then not parsed again). */
+  document?: Document;
 }
 
 export interface DomainValidation {
@@ -51,7 +53,7 @@ export interface DomainValidation {
  */
 export async function validateDomainXml(xml: string, options: ValidateDomainOptions = {}): Promise<DomainValidation> {
   const file = options.file;
-  const doc = parseOrThrow(xml, file);
+  const doc = options.document ?? parseOrThrow(xml, file);
   const schemaProblems = await runSchema(doc, xml, options);
   const findings = checkDomainSemantics(doc, { file, checkPaths: options.checkPaths, exists: options.exists });
   return settle(schemaProblems, findings, file);

@@ -52,6 +52,9 @@ for (const s of samples) {
     assert.equal(v.valid, true, v.errors.join('\n'));
 
     const name = parseXml(r.xml).getElementsByTagName('name')[0].textContent!;
+    // The output parsed once by the pipeline is handed on with it (the controller checks it without parsing again).
+    assert.equal(r.document.documentElement?.nodeName, 'domain');
+    assert.equal(r.document.getElementsByTagName('name')[0]?.textContent, name);
     const ref = await conn.define(r.xml);
     try {
       assert.equal(ref.name, name);

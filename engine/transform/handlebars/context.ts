@@ -27,7 +27,7 @@ export function buildContext(input: TransformInput, params: TransformParams): Te
   if (input.instance) return { input: 'instance', instance: input.instance, params: p };
   if (input.stub) return stubContext(input.stub as ReturnType<typeof parseStub>, p);
   const doc = input.document ?? parseXml(input.xml, { file: input.file });
-  if (doc.documentElement?.nodeName === 'instance') return { input: 'instance', instance: parseInstance(input.xml, { file: input.file }), params: p };
+  if (doc.documentElement?.nodeName === 'instance') return { input: 'instance', instance: parseInstance(input.xml, { file: input.file, document: doc }), params: p };
   return stubContext(parseStub(input.xml, { file: input.file, document: doc }), p);
 }
 

@@ -1,5 +1,8 @@
 import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldom';
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
+import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
+
+cacheXmldomGrammar();
 
 export type { Document, Node, Element };
 

@@ -67,6 +67,8 @@ after(async () => {
 test('a version’s guard runs once, on one worker, over the whole proving set; renders after activation do not guard again', { skip }, async () => {
   const e = await nextActivated();
   assert.equal(e.samples, PROVING_INPUTS.length);
+  // The proof ran on the compiled engine while the guard ran, and the verdict kept it.
+  assert.equal(e.speculativeProof, true);
   const runs = await xsltprocRuns();
   // One libxslt render per sample (in one xsltproc process or several), all from the same
   // worker: not one guard per worker.
@@ -100,6 +102,36 @@ test('a stylesheet the engines disagree on activates pinned to libxslt, and rend
   const r = await t.render({ xml: await readInput('01-linux-kvm-virtio.xml') });
   assert.equal(r.engine, 'libxslt');
   assert.match(r.output, /<title>2\.\d+e\+\d+<\/title>/);
+});
+
+test('a speculative proof is dropped when the guard pins the version: the proof runs again on libxslt, whose outputs are the expected ones', { skip }, async () => {
+  // The expected outputs are libxslt's, so the compiled engine's renders (a <title> without
+  // exponent notation) fail the comparison: kept, that speculative proof would reject the version.
+  const base = await readFile(DEFAULT_XSL, 'utf8');
+  const sheet = await tmp.write('pinned/transforms/libvirt.xsl', base.replace('<on_poweroff>destroy</on_poweroff>', '<on_poweroff>destroy</on_poweroff>' + TITLE));
+  const names = ['01-linux-kvm-virtio.xml', '03-windows-kvm.xml', '06-linux-qemu-kernel-rootdirective-2nics.xml'];
+  await copyProvingSet(join(tmp.dir, 'pinned', 'proving'), names);
+  let exponents = 0;
+  for (const n of names) {
+    const out = spawnSync(real, ['--nonet', sheet, join(tmp.dir, 'pinned', 'proving', n)], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    if (/<title>\d\.\d+e\+\d+<\/title>/.test(out.stdout)) exponents++;
+    await tmp.write(`pinned/proving/${n.replace(/\.xml$/, '.libvirt.xml')}`, out.stdout);
+  }
+  assert.ok(exponents > 0, 'some expected output has a number in exponent notation');
+  const events = new EventLog();
+  const w = await watchTransforms({ dir: join(tmp.dir, 'pinned', 'transforms'), provingSet: join(tmp.dir, 'pinned', 'proving'), sandbox }, events.push);
+  try {
+    const e = await events.next();
+    assert.equal(e.type, 'activated', JSON.stringify(e));
+    const a = e as ActivatedEvent;
+    assert.equal(a.samples, names.length);
+    assert.equal(a.speculativeProof, undefined);
+    assert.equal(w.transform().guard?.engine, 'libxslt');
+    assert.equal(w.transform().guard?.pinned, true);
+  } finally {
+    await w.close();
+  }
 });
 
 test('with onDivergence "refuse", the sandbox refuses such a version at load', { skip }, async () => {

@@ -25,6 +25,13 @@ export interface TransformSource {
    * A worker renders with it and never runs the guard itself.
    */
   verdict?: GuardReport;
+  /**
+   * XSLT under `auto`, while the version's guard is still running: render as under a
+   * verdict for the in-process compiled engine, without guarding (a speculative proof,
+   * which the caller keeps only if the guard's verdict is that one). The worker's warm copy
+   * of the version, and any verdict it holds, are left as they are.
+   */
+  speculative?: boolean;
 }
 
 /** One instance a new transform version must render before it goes live. */

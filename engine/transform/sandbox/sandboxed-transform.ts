@@ -30,6 +30,15 @@ export interface SandboxLoadOptions {
   provingSet?: readonly { xml: string; file: string }[] | Promise<readonly { xml: string; file: string }[]>;
   /** Parameters the guard renders the proving set with (those of the proof). */
   params?: TransformParams;
+  /**
+   * XSLT under `auto` with a proving set: called, while the guard still runs, with this
+   * version rendering on the in-process compiled engine, as soon as a worker not running
+   * the guard has compiled it. A proof started with it is valid for the loaded transform
+   * only if the guard's verdict is `compiled` (see {@link speculationHolds}); otherwise it
+   * must be thrown away and the proof run again. Not called when the pool has no second
+   * worker idle, or the stylesheet does not compile.
+   */
+  onSpeculative?: (t: SandboxedTransform) => void;
 }
 
 /**
@@ -75,6 +84,16 @@ export class SandboxedTransform implements CompiledTransform {
   }
 }
 
+/**
+ * Whether a proof made with a speculative transform (see `onSpeculative`) stands for
+ * `loaded`: the same version, and the guard chose the compiled engine — the one the
+ * speculative renders used — so every sample would render exactly as it did.
+ */
+export function speculationHolds(speculative: SandboxedTransform, loaded: SandboxedTransform): boolean {
+  const g = loaded.guard;
+  return speculative.source.speculative === true && speculative.hash === loaded.hash && g !== undefined && g.engine === 'compiled' && !g.pinned && !g.unguarded;
+}
+
 /** A function that shows paths under `from` as paths under `to`. */
 export function pathMapper(from: string | undefined, to: string | undefined): (s: string) => string {
   if (!from || !to || from === to) return (s) => s;
@@ -107,6 +126,13 @@ export async function loadSandboxedTransform(sandbox: TransformSandbox, file: st
   };
   if (!guarding) compile();
   for (let i = sandbox.idleWorkers() - (guarding ? 1 : 0); i > 0; i--) compile();
+  if (guarding && options.onSpeculative && compiles.length) {
+    const speculate = options.onSpeculative;
+    Promise.any(compiles).then(
+      (reply) => speculate(new SandboxedTransform(sandbox, { ...source, speculative: true }, reply, mapFile, options.timeoutMs)),
+      () => undefined,
+    );
+  }
   if (guarding) {
     const verdict = await guardVersion(sandbox, source, label, options);
     if (verdict) {

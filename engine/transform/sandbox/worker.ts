@@ -11,6 +11,7 @@ import { TransformError } from '../../errors.js';
 import { parseXml } from '../../xml/parse.js';
 import { diffXml } from '../../xml/compare.js';
 import { CompiledXslt, compileAndGuardXslt } from '../xslt/compile.js';
+import type { GuardReport } from '../xslt/guard.js';
 import { renderText } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
 import { loadTransform } from '../load.js';
@@ -43,18 +44,38 @@ function withVerdict(t: CompiledTransform, source: TransformSource): CompiledTra
   return t;
 }
 
+/** The verdict a speculative source renders under: the compiled engine, guarded, not pinned. */
+const SPECULATIVE_VERDICT: GuardReport = {
+  engine: 'compiled',
+  pinned: false,
+  caveats: [],
+  unguarded: false,
+  compared: 0,
+  ms: 0,
+  summary: 'speculative: rendered as if the guard had chosen the compiled engine',
+};
+
+/**
+ * A speculative source's view of the warm copy: renders as under SPECULATIVE_VERDICT,
+ * while the copy's own verdict, if it has one, stays untouched for other tasks.
+ */
+function speculativeView(t: CompiledTransform): CompiledTransform {
+  if (!(t instanceof CompiledXslt) || t.choice !== 'auto') return t;
+  return { kind: t.kind, file: t.file, files: t.files, hash: t.hash, render: (input, params) => t.renderUnder(SPECULATIVE_VERDICT, input, params) };
+}
+
 async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
   const hit = warm.get(hash);
   if (hit) {
     remember(hit);
-    return withVerdict(hit, source);
+    return source.speculative ? speculativeView(hit) : withVerdict(hit, source);
   }
-  const t = withVerdict(await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence }), source);
-  if (t.hash !== hash) {
-    throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${t.hash.slice(0, 12)}); load it again`, { file: source.file });
+  const loaded = await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence });
+  if (loaded.hash !== hash) {
+    throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${loaded.hash.slice(0, 12)}); load it again`, { file: source.file });
   }
-  remember(t);
-  return t;
+  remember(loaded);
+  return source.speculative ? speculativeView(loaded) : withVerdict(loaded, source);
 }
 
 const DOCTYPE = /<!DOCTYPE/i;

@@ -17,6 +17,12 @@ export interface ActivatedEvent {
   sinceChangeMs?: number;
   /** Re-activated at start from the version log because the files on disk failed. */
   restored?: boolean;
+  /**
+   * The proof ran on the compiled engine while the differential guard was still running,
+   * and the guard's verdict (the compiled engine) kept it. Absent when the proof ran after
+   * the verdict: no guard (Handlebars, a fixed engine), or a version pinned to libxslt.
+   */
+  speculativeProof?: boolean;
   version: TransformVersion;
   at: string;
 }

@@ -34,10 +34,14 @@ export interface ProofReport {
  * Renders every sample with a transform in the sandbox, validates each output against
  * libvirt's schema and compares it with the expected XML where one is given. Samples run in
  * parallel across the pool; after the first failure the samples not yet started are dropped.
+ * `signal` drops them too (the report then lists only the samples that had finished).
  */
-export async function proveTransform(t: SandboxedTransform, samples: readonly ProvingSample[], params: TransformParams = {}): Promise<ProofReport> {
+export async function proveTransform(t: SandboxedTransform, samples: readonly ProvingSample[], params: TransformParams = {}, signal?: AbortSignal): Promise<ProofReport> {
   const t0 = performance.now();
   const stop = new AbortController();
+  // A caller's abort drops every sample not yet finished, as a failure does.
+  if (signal?.aborted) stop.abort(signal.reason);
+  else signal?.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
   const outcomes = await Promise.all(
     samples.map(async (s): Promise<SampleOutcome | undefined> => {
       const start = performance.now();

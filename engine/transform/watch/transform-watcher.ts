@@ -7,11 +7,11 @@ import { watch, type FSWatcher } from 'chokidar';
 import { DomforgeError, TransformError, UsageError } from '../../errors.js';
 import { TransformSandbox } from '../sandbox/pool.js';
 import type { SandboxOptions } from '../sandbox/options.js';
-import type { SandboxedTransform, SandboxLoadOptions } from '../sandbox/sandboxed-transform.js';
+import { speculationHolds, type SandboxedTransform, type SandboxLoadOptions } from '../sandbox/sandboxed-transform.js';
 import type { ProvingSample, TransformSource } from '../sandbox/protocol.js';
 import type { TransformParams } from '../types.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
-import { proveTransform, type SampleOutcome } from './prove.js';
+import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js';
 import { loadProvingSet } from './proving-set.js';
 import { dropSnapshot, isEditorNoise, snapshotFolder, type Snapshot } from './snapshot.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
@@ -217,7 +217,7 @@ export class TransformWatcher {
       this.emitRejected(outcome.error, outcome.hash, outcome.sample, t0, since);
       return;
     }
-    const { transform, samples } = outcome;
+    const { transform, samples, speculative } = outcome;
     if (transform.hash === this.current?.transform.hash) {
       // Only files the transform does not use changed: the active version stays as it is.
       this.currentSnapshot = snap.id;
@@ -227,33 +227,79 @@ export class TransformWatcher {
     const version: TransformVersion = { hash: transform.hash, snapshot: basename(snap.dir), main: this.main, files: snap.files, activatedAt: new Date().toISOString(), samples };
     await recordVersion(this.versionsDir, version).catch((e: unknown) => this.emitError(e));
     this.recorded.add(version.snapshot);
-    this.activate({ transform, version }, snap.id, t0, since);
+    this.activate({ transform, version }, snap.id, t0, since, false, speculative);
   }
 
   /** Compiles a snapshot in the sandbox and proves it on every sample. */
-  private async evaluate(snap: Snapshot): Promise<{ transform: SandboxedTransform; samples: number } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
+  private async evaluate(snap: Snapshot): Promise<{ transform: SandboxedTransform; samples: number; speculative: boolean } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
     if (!snap.files.includes(this.main)) {
       return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} is missing from the transforms folder`, { file: join(this.dir, this.main) }) };
     }
     // The proving set is read while the sandbox compiles.
     const reading = this.samples();
     reading.catch(() => undefined);
-    let transform: SandboxedTransform;
+    let proved: { transform: SandboxedTransform; outcome?: ProofOutcome };
     try {
-      transform = await this.sandbox.load(join(snap.dir, this.main), this.loadOptions(snap.dir, reading));
+      proved = await this.loadAndProve(join(snap.dir, this.main), snap.dir, reading, (t) => t.hash === this.current?.transform.hash);
     } catch (e) {
       return { error: asDomforgeError(e, join(this.dir, this.main)) };
     }
-    if (transform.hash === this.current?.transform.hash) return { transform, samples: 0 };
+    const { transform, outcome } = proved;
+    if (!outcome) return { transform, samples: 0, speculative: false };
+    if ('error' in outcome) return { error: outcome.error, hash: transform.hash };
+    if (outcome.proof.failure) return { error: outcome.proof.failure.error!, hash: transform.hash, sample: outcome.proof.failure };
+    return { transform, samples: outcome.samples, speculative: outcome.speculative };
+  }
+
+  /**
+   * Loads a version in the sandbox and proves it on the proving set. Under XSLT `auto` the
+   * proof starts speculatively — on the compiled engine, on the workers not running the
+   * guard, as soon as one has compiled the version — and is kept when the guard's verdict
+   * is that engine; when the guard pins the version elsewhere it is dropped and the proof
+   * runs again under the verdict. `skip` tells, once loaded, a version that needs no proof
+   * (the one already active). Rejects only when the version does not load.
+   */
+  private async loadAndProve(
+    file: string,
+    root: string,
+    reading: Promise<ProvingSample[]>,
+    skip: (t: SandboxedTransform) => boolean = () => false,
+  ): Promise<{ transform: SandboxedTransform; outcome?: ProofOutcome }> {
+    const params = this.options.params;
+    const stop = new AbortController();
+    let speculation: { transform: SandboxedTransform; proof: Promise<ProofReport> } | undefined;
+    const onSpeculative = (t: SandboxedTransform) => {
+      if (stop.signal.aborted) return;
+      const proof = reading.then((samples) => proveTransform(t, samples, params, stop.signal));
+      proof.catch(() => undefined);
+      speculation = { transform: t, proof };
+    };
+    let transform: SandboxedTransform;
+    try {
+      transform = await this.sandbox.load(file, { ...this.loadOptions(root, reading), onSpeculative });
+    } catch (e) {
+      stop.abort();
+      throw e;
+    }
+    if (skip(transform)) {
+      stop.abort();
+      return { transform };
+    }
     let samples: ProvingSample[];
     try {
       samples = await reading;
     } catch (e) {
-      return { error: asDomforgeError(e, join(this.dir, this.main)), hash: transform.hash };
+      stop.abort();
+      return { transform, outcome: { error: asDomforgeError(e, join(this.dir, this.main)) } };
     }
-    const report = await proveTransform(transform, samples, this.options.params);
-    if (report.failure) return { error: report.failure.error!, hash: transform.hash, sample: report.failure };
-    return { transform, samples: samples.length };
+    const spec = speculation;
+    if (spec && speculationHolds(spec.transform, transform)) {
+      const proof = await spec.proof;
+      return { transform, outcome: { proof: { ...proof, hash: transform.hash }, samples: samples.length, speculative: true } };
+    }
+    stop.abort();
+    const proof = await proveTransform(transform, samples, params);
+    return { transform, outcome: { proof, samples: samples.length, speculative: false } };
   }
 
   /**
@@ -284,17 +330,16 @@ export class TransformWatcher {
     try {
       const reading = this.samples();
       reading.catch(() => undefined);
-      const transform = await this.sandbox.load(join(dir, last.main), this.loadOptions(dir, reading));
-      const report = await proveTransform(transform, await reading, this.options.params);
-      if (!report.ok || transform.hash !== last.hash) return;
-      this.activate({ transform, version: { ...last, restored: true } }, undefined, t0, undefined, true);
+      const { transform, outcome } = await this.loadAndProve(join(dir, last.main), dir, reading);
+      if (!outcome || 'error' in outcome || outcome.proof.failure || transform.hash !== last.hash) return;
+      this.activate({ transform, version: { ...last, restored: true } }, undefined, t0, undefined, true, outcome.speculative);
     } catch (e) {
       this.emitError(e);
     }
   }
 
   /** The swap: one assignment, so a reader sees the old version or the new one, never a mix. */
-  private activate(next: ActiveTransform, snapshotId: string | undefined, t0: number, since: number | undefined, restored = false): void {
+  private activate(next: ActiveTransform, snapshotId: string | undefined, t0: number, since: number | undefined, restored = false, speculative = false): void {
     const previous = this.current;
     this.current = next;
     this.currentSnapshot = snapshotId;
@@ -310,6 +355,7 @@ export class TransformWatcher {
       durationMs: round(now - t0),
       sinceChangeMs: since === undefined ? undefined : round(now - since),
       restored: restored || undefined,
+      speculativeProof: speculative || undefined,
       version: next.version,
       at: new Date().toISOString(),
     });
@@ -352,6 +398,9 @@ export async function watchTransforms(options: TransformWatcherOptions, listen?:
     throw e;
   }
 }
+
+/** A version's proof: its report, or why it could not run (the proving set could not be read). */
+type ProofOutcome = { proof: ProofReport; samples: number; speculative: boolean } | { error: DomforgeError };
 
 function asDomforgeError(e: unknown, file: string): DomforgeError {
   return e instanceof DomforgeError ? e : new TransformError('TRANSFORM_RUNTIME', String((e as Error)?.message ?? e), { file, cause: e });

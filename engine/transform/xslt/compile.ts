@@ -156,6 +156,17 @@ export class CompiledXslt implements CompiledTransform {
     if (guard.difference && this.options.onDivergence === 'refuse') {
       throw new TransformError('TRANSFORM_UNSUPPORTED', `${inProcess} and libxslt disagree on this stylesheet (${guard.difference.input} at ${guard.difference.path}: ${guard.difference.message}); refused by configuration`, { file: this.file });
     }
+    return this.renderUnder(guard, input, params, first);
+  }
+
+  /**
+   * `auto` only: renders `input` exactly as {@link render} does once the guard has reached
+   * `guard` — without adopting it (the sandbox's speculative proof renders under the
+   * verdict it expects while the real guard is still running). `first` is the in-process
+   * engine's outcome on this input when it is already known.
+   */
+  async renderUnder(guard: GuardReport, input: TransformInput, params: TransformParams = {}, first?: GuardOutcome): Promise<RenderResult> {
+    const inProcess = this.inProcess;
     const note = guard.unguarded ? [guard.summary] : [];
     if (guard.engine === inProcess && inputCaveat(input.xml) && !guard.unguarded) {
       const r = await this.renderWith('libxslt', input, params);

@@ -16,4 +16,8 @@ test('npm run bench --quick: every group prints finite figures or n/a, none erro
     for (const k of ['domforge', 'reference', 'ratio']) assert.ok(Number.isFinite(r[k]), `${String(r.name)}: ${k} = ${String(r[k])}`);
     assert.ok(typeof r.unit === 'string' && typeof r.samples === 'number');
   }
+  // Memory is measured with Node's defaults and with the flag the README recommends.
+  const rss = rows.filter((r) => r.group === 'rss').map((r) => String(r.name));
+  assert.equal(rss.filter((n) => n.endsWith('Node defaults')).length, 3, rss.join('\n'));
+  assert.equal(rss.filter((n) => n.endsWith('--max-semi-space-size=4')).length, 3, rss.join('\n'));
 });

@@ -109,7 +109,8 @@ export const groups: Group[] = [
       const m = await optional<typeof import('./sandbox.js')>('./sandbox.js');
       return m?.benchSandbox(quick ? 10 : 200, quick ? 2 : 20);
     },
-    targets: [undefined, undefined, undefined, undefined, atMost(100, 'ms'), undefined],
+    // The measure: "≤ 100 ms to active after the write settles" (the from-save figures include the 50 ms debounce).
+    targets: [undefined, undefined, undefined, undefined, undefined, undefined, atMost(100, 'ms'), undefined],
   },
   {
     key: 'rss',

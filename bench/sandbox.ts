@@ -130,6 +130,9 @@ export async function benchSandbox(renders = 200, edits = 20, log: (line: string
     log(`  reference: the same 10 renders + validations in-thread, one after another   median ${ref.toFixed(0)} ms   (after settle / reference p50 ${(pct(fromSettle, 50) / ref).toFixed(2)})`);
     figures.push({ name: 'edit → active, 10-sample proving set, from the save (incl. 50 ms debounce), median (vs rendering and validating the 10 samples in-thread)', unit: 'ms', domforge: round(pct(fromSave, 50), 1), reference: round(ref, 1), ratio: round(pct(fromSave, 50) / ref, 3), samples: edits });
     figures.push({ name: 'edit → active, 10-sample proving set, from the save, p95 (vs the same in-thread work, median)', unit: 'ms', domforge: round(pct(fromSave, 95), 1), reference: round(ref, 1), ratio: round(pct(fromSave, 95) / ref, 3), samples: edits });
+    // The target's measure: from the moment the write settled (the end of the debounce) to the swap.
+    figures.push({ name: 'edit → active, 10-sample proving set, after the write settled, median (vs the same in-thread work, median)', unit: 'ms', domforge: round(pct(fromSettle, 50), 1), reference: round(ref, 1), ratio: round(pct(fromSettle, 50) / ref, 3), samples: edits });
+    figures.push({ name: 'edit → active, 10-sample proving set, after the write settled, p95 (vs the same in-thread work, median)', unit: 'ms', domforge: round(pct(fromSettle, 95), 1), reference: round(ref, 1), ratio: round(pct(fromSettle, 95) / ref, 3), samples: edits });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

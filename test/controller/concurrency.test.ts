@@ -7,6 +7,8 @@ import { IoError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import type { Instance } from '../../engine/instance/index.js';
 import { sampleInstance, sampleNames, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+// A seeded PRNG, so a failing run can be replayed with its seed.
+import { mulberry32 } from '../kvp/prng.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -20,21 +22,9 @@ test.after(async () => {
   await closeConnections();
 });
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('200 concurrent launches with random injected failures: every success runs, every failure left nothing', { timeout: 600_000 }, async (t) => {
   const seed = Number(process.env.DOMFORGE_SEED ?? Date.now() % 1_000_000);
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const samples = (await sampleNames()).filter((s) => !s.startsWith('13-')); // all KVM/Xen samples; Hyper-V has its own test
   const plan = new Map<string, string | undefined>(); // id -> step to fail at (undefined = succeed)
   const instances: Instance[] = [];

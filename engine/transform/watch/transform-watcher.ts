@@ -295,7 +295,7 @@ export class TransformWatcher {
     const spec = speculation;
     if (spec && speculationHolds(spec.transform, transform)) {
       const proof = await spec.proof;
-      return { transform, outcome: { proof: { ...proof, hash: transform.hash }, samples: samples.length, speculative: true } };
+      return { transform, outcome: { proof, samples: samples.length, speculative: true } };
     }
     stop.abort();
     const proof = await proveTransform(transform, samples, params);

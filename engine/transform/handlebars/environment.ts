@@ -23,6 +23,7 @@ interface JsCompiler {
   appendToBuffer(parts: unknown[]): unknown;
   aliasable(name: string): unknown;
   popStack(): unknown;
+  internalNameLookup(parent: unknown, name: string): unknown;
 }
 
 /**
@@ -45,11 +46,34 @@ export function createEnvironment(): HandlebarsEnv {
   XmlJavaScriptCompiler.prototype.appendEscaped = function (this: JsCompiler) {
     this.pushSource(this.appendToBuffer([this.aliasable(`container.helpers[${JSON.stringify(ESCAPE_SLOT)}].escape`), '(', this.popStack(), ')']));
   };
+  XmlJavaScriptCompiler.prototype.internalNameLookup = function (this: JsCompiler, parent: unknown, name: string) {
+    return ownLookup(this, parent, name, Base.prototype.internalNameLookup.call(this, parent, name));
+  };
   internals.JavaScriptCompiler = XmlJavaScriptCompiler as unknown as JsCompilerClass;
   // An object, not a function: Handlebars wraps function helpers to add to their last
   // argument (options), which an escape function called with one value does not have.
   env.registerHelper(ESCAPE_SLOT, { escape: xmlEscapeExpression } as unknown as Handlebars.HelperDelegate);
   return env;
+}
+
+/**
+ * `a.b` in a template: Handlebars compiles each step to `lookupProperty(a, "b")`, one
+ * runtime function that reads the own property `b` and refuses what comes from a
+ * prototype. Every step of every template goes through that one function, so V8 sees
+ * every shape of object at one property read and keeps none of them in its caches.
+ *
+ * Compiled here instead to `(hasOwnProperty.call(a, "b") ? a["b"] : lookupProperty(a, "b"))`:
+ * an own property is read in place, where V8 caches the read for the objects met at that
+ * place; anything else (a missing name, a name from a prototype) still goes to
+ * Handlebars's function, so the result and the refusals are the same. `constructor` and
+ * `__proto__` always go to Handlebars's function, which has a rule of its own for an own
+ * `constructor`. `parent` is what Handlebars passes (a variable or a `container.data(...)`
+ * call, which it already evaluates twice), so repeating it evaluates nothing new.
+ */
+function ownLookup(compiler: JsCompiler, parent: unknown, name: string, viaRuntime: unknown): unknown {
+  if (name === 'constructor' || name === '__proto__') return viaRuntime;
+  const key = JSON.stringify(name);
+  return ['(', compiler.aliasable('Object.prototype.hasOwnProperty'), '.call(', parent, ',', key, ') ? ', parent, '[', key, '] : ', viaRuntime, ')'];
 }
 
 /** Handlebars compile options domforge uses for every template and partial. */

@@ -1,0 +1,60 @@
+/**
+ * `{{a.b}}` reads own properties in place (environment.ts `ownLookup`) and leaves the rest
+ * to Handlebars's lookupProperty: what a template can and cannot reach stays Handlebars's.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileHandlebars } from '../../engine/transform/handlebars/index.js';
+import { createEnvironment } from '../../engine/transform/handlebars/environment.js';
+import { parseInstance } from '../../engine/instance/parse.js';
+import type { Instance } from '../../engine/instance/model.js';
+import { tmpTemplate, variant } from './fixtures.js';
+
+function render(main: string, instance: unknown, params: Record<string, string> = {}): string {
+  const t = compileHandlebars(tmpTemplate(main));
+  return t.renderSync({ xml: '<instance/>', instance: instance as Instance }, params).output;
+}
+
+describe('property lookups in compiled templates', () => {
+  test('own properties are read, at any depth, including null, 0, false and empty text', () => {
+    const xml = variant((i) => {
+      i.name = 'i-lookup';
+    });
+    const instance = parseInstance(xml);
+    assert.equal(render('{{instance.name}}|{{instance.hypervisor.type}}|{{params.x}}', instance, { x: 'y' }), 'i-lookup|kvm|y');
+    const odd = { zero: 0, no: false, empty: '', none: null, nested: { 'with-dash': 'd', 3: 'three' } };
+    assert.equal(render('[{{instance.zero}}][{{instance.no}}][{{instance.empty}}][{{instance.none}}][{{instance.nested.with-dash}}][{{instance.nested.[3]}}]', odd), '[0][false][][][d][three]');
+  });
+
+  test("what comes from a prototype stays out of reach, as with Handlebars's own lookup", () => {
+    class Model {
+      own = 'mine';
+      get computed(): string {
+        return 'from-a-getter';
+      }
+      method(): string {
+        return 'from-a-method';
+      }
+    }
+    const out = render(
+      '[{{instance.own}}][{{instance.computed}}][{{instance.method}}][{{instance.toString}}][{{instance.hasOwnProperty}}][{{instance.constructor}}][{{instance.__proto__}}][{{input.length}}]',
+      new Model(),
+    );
+    // A string's length is its own property (Handlebars writes it too); the rest is refused.
+    assert.equal(out, '[mine][][][][][][][8]');
+    // Data (@-variables) follows the same rule.
+    assert.equal(render('[{{@root.input}}][{{@constructor}}][{{@toString}}][{{@root.constructor}}]', {}), '[instance][][][]');
+  });
+
+  test('the compiled code reads own properties in place instead of through lookupProperty', () => {
+    const env = createEnvironment();
+    const source = String(env.precompile('{{a.b}}', { knownHelpersOnly: true }));
+    // Object.prototype.hasOwnProperty, under an alias when the code uses it more than once.
+    const alias = /(alias\d+)=Object\.prototype\.hasOwnProperty\b/.exec(source)?.[1] ?? 'Object.prototype.hasOwnProperty';
+    assert.ok(source.includes(`${alias}.call(depth0,"a") ? depth0["a"] : lookupProperty(depth0,"a")`), source);
+    assert.match(source, /\["b"\]/);
+    // Names with a rule of their own in Handlebars's lookupProperty are left to it.
+    const guarded = String(env.precompile('{{a.constructor}}{{a.__proto__}}', { knownHelpersOnly: true }));
+    assert.doesNotMatch(guarded, /\["constructor"\]|\["__proto__"\]/);
+  });
+});

@@ -3,6 +3,7 @@
  * when the transform loads, with its file and line, rather than from a render:
  * - a helper call (`{{name arg}}`, `(name arg)`, `{{#name arg}}`) must name a known helper;
  * - a partial must be named literally (`{{> disk}}`), never computed;
+ * - `{{#if}}`, `{{#unless}}`, `{{#with}}` and `{{#each}}` take exactly one value;
  * - a triple-stash (`{{{x}}}` or `{{& x}}`) that reads a value is refused unless the file
  *   is trusted (see TRUST_MARK).
  */
@@ -45,6 +46,9 @@ export function hasTrustMark(ast: hbs.AST.Program): boolean {
 function normalizeMark(s: string): string {
   return s.trim().replace(/\s+/g, ' ').replace(/^domforge\s*:\s*/, 'domforge: ');
 }
+
+/** Handlebars's block helpers that take exactly one value. */
+const ONE_VALUE_BLOCKS = new Set(['if', 'unless', 'with', 'each']);
 
 export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): CheckReport {
   const trustedMark = hasTrustMark(ast);
@@ -115,6 +119,9 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
       case 'BlockStatement': {
         const b = n as hbs.AST.BlockStatement;
         if (b.params.length || b.hash) helperCall(b, b.path, `{{#${(b.path as hbs.AST.PathExpression).original ?? ''} ...}}`);
+        const builtin = (b.path as hbs.AST.PathExpression).original;
+        // Handlebars's own block helpers check this only when they run, with no line.
+        if (ONE_VALUE_BLOCKS.has(builtin) && b.params.length !== 1) fail(b, `{{#${builtin}}} takes exactly one value (it has ${b.params.length})`);
         b.params.forEach(expr);
         b.hash?.pairs.forEach((p) => expr(p.value));
         visit(b.program);

@@ -15,6 +15,7 @@ import { checkTemplate } from './checks.js';
 import { parseTemplate } from './parse.js';
 import { partialsDirOf, resolvePartial } from './partials.js';
 import { buildContext } from './context.js';
+import { PartialInliner, type ParsedPartial } from './inline-partials.js';
 
 export interface CompileHandlebarsOptions {
   /** Folder partials must stay inside, besides their own `partials/` folder (default: none beyond it). */
@@ -26,6 +27,11 @@ export interface CompileHandlebarsOptions {
    * Default false; a single file is trusted by starting with `{{!-- domforge: trusted --}}`.
    */
   trusted?: boolean;
+  /**
+   * Write partials into their callers where that renders the same (inline-partials.ts),
+   * instead of calling them at render time. Default true; false is for comparing the two.
+   */
+  inlinePartials?: boolean;
 }
 
 interface SourceFile {
@@ -38,6 +44,8 @@ export class CompiledHandlebars implements CompiledTransform {
   readonly file: string;
   readonly files: readonly string[];
   readonly hash: string;
+  /** The partials written in place at one call or more (the rest are called at render time). */
+  readonly inlined: ReadonlySet<string>;
   private readonly template: HandlebarsTemplateDelegate;
   /** Files being rendered, innermost last (rendering is synchronous, so one stack serves every call). */
   private readonly stack: string[] = [];
@@ -47,15 +55,27 @@ export class CompiledHandlebars implements CompiledTransform {
     this.file = file;
     const env = createEnvironment();
     registerHelpers(env, () => this.stack[this.stack.length - 1] ?? file);
+    // `{{log}}` messages become warnings naming the file the call is written in: its
+    // loc's source (a partial written in place keeps its own), else the file rendering.
+    let logSource: string | undefined;
+    const builtinLog = env.helpers['log'] as (...args: unknown[]) => unknown;
+    env.registerHelper('log', function (this: unknown, ...args: unknown[]) {
+      logSource = (args[args.length - 1] as { loc?: { source?: string } } | undefined)?.loc?.source;
+      try {
+        return builtinLog.apply(this, args);
+      } finally {
+        logSource = undefined;
+      }
+    });
     env.log = ((level: unknown, ...message: unknown[]) => {
-      this.warnings.push(`${this.stack[this.stack.length - 1] ?? file}: ${message.map(String).join(' ')}${level === 'error' ? ' (error)' : ''}`);
+      this.warnings.push(`${logSource ?? this.stack[this.stack.length - 1] ?? file}: ${message.map(String).join(' ')}${level === 'error' ? ' (error)' : ''}`);
     }) as typeof env.log;
     const sources: SourceFile[] = [{ file, text: options.text ?? readText(file) }];
     const trusted = options.trusted === true;
     const mainAst = parseTemplate(env, sources[0]!.text, file);
     const queue = checkTemplate(mainAst, { file, knownHelpers: KNOWN_HELPERS, trusted }).partials.map((u) => ({ ...u, from: file }));
     const dir = partialsDirOf(file);
-    const loaded = new Map<string, string>();
+    const loaded = new Map<string, ParsedPartial>();
     while (queue.length) {
       const use = queue.shift()!;
       if (loaded.has(use.name)) continue;
@@ -63,13 +83,17 @@ export class CompiledHandlebars implements CompiledTransform {
       checkInsideRoot(pfile, options.root, use);
       const text = readText(pfile);
       sources.push({ file: pfile, text });
-      loaded.set(use.name, pfile);
       const ast = parseTemplate(env, text, pfile);
+      loaded.set(use.name, { file: pfile, ast });
       const report = checkTemplate(ast, { file: pfile, knownHelpers: KNOWN_HELPERS, trusted });
       queue.push(...report.partials.map((u) => ({ ...u, from: pfile })));
-      this.registerPartial(env, use.name, pfile, compileChecked(env, ast, pfile));
     }
-    this.template = compileChecked(env, mainAst, file, true);
+    // Every file is parsed and checked before anything compiles: compiling changes the
+    // tree it compiles, and the inliner copies partials from the trees as parsed.
+    const inliner = new PartialInliner(loaded, mainAst, options.inlinePartials !== false);
+    for (const [name, p] of loaded) this.registerPartial(env, name, p.file, compileChecked(env, inliner.expand(p.ast, name), p.file));
+    this.template = compileChecked(env, inliner.expand(mainAst), file, true);
+    this.inlined = inliner.used;
     this.files = sources.map((s) => s.file);
     // Paths relative to the template's folder, so a copy of the folder (the watcher's
     // snapshot of a version) has the same hash as the folder itself.

@@ -166,7 +166,7 @@ export function registerHelpers(env: HandlebarsEnv, currentFile: CurrentFile): v
         }
       } catch (e) {
         const options = arguments[n] as (HelperOptions & { loc?: Loc }) | undefined;
-        throw placeError(e, name, currentFile(), options?.loc);
+        throw placeError(e, name, options?.loc?.source ?? currentFile(), options?.loc);
       }
     });
   }
@@ -177,12 +177,14 @@ export function registerHelpers(env: HandlebarsEnv, currentFile: CurrentFile): v
       return let_.apply(this, args);
     } catch (e) {
       // Errors from inside the block carry their own place; only let's own are placed here.
-      throw e instanceof HelperError ? placeError(e, 'let', currentFile(), options?.loc) : e;
+      throw e instanceof HelperError ? placeError(e, 'let', options?.loc?.source ?? currentFile(), options?.loc) : e;
     }
   });
 }
 
 interface Loc {
+  /** The file the call is written in (templates are parsed with it; see inline-partials.ts). */
+  source?: string;
   start: { line: number; column: number };
 }
 

@@ -8,7 +8,8 @@ import type { HandlebarsEnv } from './environment.js';
 
 export function parseTemplate(env: HandlebarsEnv, text: string, file: string): hbs.AST.Program {
   try {
-    return env.parse(text);
+    // srcName: every node's loc names the file, which errors in a partial written in place use.
+    return env.parse(text, { srcName: file });
   } catch (e) {
     throw syntaxError(e, text, file);
   }

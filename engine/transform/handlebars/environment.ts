@@ -122,6 +122,11 @@ export function compileAst(env: HandlebarsEnv, ast: hbs.AST.Program, knownHelper
  *    and passes none at render time, so the first setup serves every later plain call.
  * 3. Those wrappers add `options.lookupProperty` before calling a helper, which only
  *    Handlebars's `lookup` reads; every other helper is called directly.
+ * 4. Each block call builds its body's wrapper with `container.program(i, data, ...)`:
+ *    a closure that reads its optional argument through `arguments` and runs the body's
+ *    decorators. Where the body has no decorator and the template tracks no `../`
+ *    contexts and no block parameters (the common case), the wrapper built here is a
+ *    plain closure calling the body with the same arguments; the rest goes to Handlebars.
  * The runtime's shape is checked before it is touched; another version is left as it is.
  */
 
@@ -130,8 +135,13 @@ const READS_LOOKUP_PROPERTY = new Set(['lookup']);
 
 interface Container {
   fn?: (i: number) => unknown;
+  program?: ProgramFactory;
   helpers?: Record<string, unknown>;
+  partials?: Record<string, unknown>;
 }
+type ProgramFactory = (this: Container, i: number, data?: unknown, declaredBlockParams?: number, blockParams?: unknown, depths?: unknown) => unknown;
+/** What a block helper gets as `options.fn`: the body, plus three numbers Handlebars sets on it. */
+type BlockBody = ((context: unknown, options?: { data?: unknown }) => unknown) & { program: number; depth: number; blockParams: number };
 type Program = ((...args: unknown[]) => unknown) & { decorator?: unknown };
 type Spec = Record<string, unknown> & { main: Program };
 
@@ -155,7 +165,10 @@ function streamline(env: HandlebarsEnv, spec: Spec, top: boolean): RuntimeState 
   const fn = (i: number) => table[i];
   const main = spec.main;
   spec.main = function (this: unknown, container: Container) {
-    if (container.fn !== fn && typeof container.fn === 'function') container.fn = fn;
+    if (container.fn !== fn && typeof container.fn === 'function') {
+      container.fn = fn;
+      if (typeof container.program === 'function') container.program = plainBodies(container, table, container.program);
+    }
     if (top && state.plainSetup && container.helpers && container.helpers !== state.helpers) {
       container.helpers = state.helpers = directHelpers(env, container.helpers);
     }
@@ -163,6 +176,26 @@ function streamline(env: HandlebarsEnv, spec: Spec, top: boolean): RuntimeState 
     return main.apply(this, arguments as unknown as unknown[]);
   } as Program;
   return state;
+}
+
+/**
+ * `container.program` (point 4): bodies without decorators, `../` contexts or block
+ * parameters get a plain wrapper; every other call goes to Handlebars's own, `runtime`.
+ * The wrapper calls the body as Handlebars's does: the container, the context, the
+ * container's helpers and partials, and the data passed in the call, else the data the
+ * block was built with.
+ */
+function plainBodies(container: Container, table: Program[], runtime: ProgramFactory): ProgramFactory {
+  return function (this: Container, i, data, declaredBlockParams, blockParams, depths) {
+    const body = table[i];
+    if (!data || depths || blockParams || !body || body.decorator) return runtime.call(this, i, data, declaredBlockParams, blockParams, depths);
+    const wrapper = ((context: unknown, options?: { data?: unknown }) =>
+      body(container, context, container.helpers, container.partials, (options && options.data) || data)) as BlockBody;
+    wrapper.program = i;
+    wrapper.depth = 0;
+    wrapper.blockParams = declaredBlockParams || 0;
+    return wrapper;
+  };
 }
 
 /** The runtime's wrapped helpers, replaced by the registered functions where none reads `lookupProperty`. */

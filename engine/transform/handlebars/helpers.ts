@@ -9,6 +9,7 @@ import { keptXml } from './kept-xml.js';
 import type { Instance } from '../../instance/model.js';
 import { hasPartition, nameOnBus, nextFreeName, suffixOfName } from './device-names.js';
 import type { HandlebarsEnv } from './environment.js';
+import { eachHelper } from './each.js';
 
 /** Data variable names `let` may not set (Handlebars's own). */
 const RESERVED_DATA = new Set(['root', 'index', 'key', 'first', 'last', 'partial-block', '_parent']);
@@ -170,6 +171,7 @@ export function registerHelpers(env: HandlebarsEnv, currentFile: CurrentFile): v
       }
     });
   }
+  env.registerHelper('each', eachHelper);
   const let_ = letHelper();
   env.registerHelper('let', function (this: unknown, ...args: unknown[]) {
     const options = args[args.length - 1] as HelperOptions & { loc?: Loc };

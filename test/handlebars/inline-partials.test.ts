@@ -113,7 +113,7 @@ describe('partials written in place', () => {
     assert.match(ok.warnings[0]!, /partials\/inner\.hbs: note from 7$/);
   });
 
-  test('Handlebars block helpers with a wrong number of values are refused at load, with file and line', () => {
+  test('Handlebars block helpers with a wrong number of values, or not used as blocks, are refused at load, with file and line', () => {
     for (const [text, helper, n] of [
       ['{{#if a b}}x{{/if}}', 'if', 2],
       ['{{#each}}x{{/each}}', 'each', 0],
@@ -126,6 +126,10 @@ describe('partials written in place', () => {
         (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && e.file!.endsWith('partials/p.hbs') && e.line === 3 && e.message.includes(`{{#${helper}}} takes exactly one value (it has ${n})`),
         text,
       );
+    }
+    for (const text of ['{{if a}}', '{{each list}}', '{{eq (with a) 1}}', '{{#if (unless a)}}x{{/if}}']) {
+      const file = tmpTemplate(`\n${text}`);
+      assert.throws(() => compileHandlebars(file), (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && e.line === 2 && /is a block helper: write \{\{#\w+ value\}\}/.test(e.message), text);
     }
   });
 });

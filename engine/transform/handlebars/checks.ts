@@ -3,7 +3,7 @@
  * when the transform loads, with its file and line, rather than from a render:
  * - a helper call (`{{name arg}}`, `(name arg)`, `{{#name arg}}`) must name a known helper;
  * - a partial must be named literally (`{{> disk}}`), never computed;
- * - `{{#if}}`, `{{#unless}}`, `{{#with}}` and `{{#each}}` take exactly one value;
+ * - `{{#if}}`, `{{#unless}}`, `{{#with}}` and `{{#each}}` are blocks and take exactly one value;
  * - a triple-stash (`{{{x}}}` or `{{& x}}`) that reads a value is refused unless the file
  *   is trusted (see TRUST_MARK).
  */
@@ -82,10 +82,17 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
     }
   };
 
+  /** `{{if x}}` or `(each x)`: Handlebars's block helpers fail at render time when not used as blocks. */
+  const notABlock = (node: Node, path: hbs.AST.Expression) => {
+    const name = (path as hbs.AST.PathExpression).original;
+    if (path.type === 'PathExpression' && ONE_VALUE_BLOCKS.has(name)) fail(node, `${name} is a block helper: write {{#${name} value}}...{{/${name}}}`);
+  };
+
   const expr = (n: Node | undefined): void => {
     if (!n) return;
     if (n.type === 'SubExpression') {
       const s = n as hbs.AST.SubExpression;
+      notABlock(s, s.path);
       helperCall(s, s.path, `(${(s.path as hbs.AST.PathExpression).original ?? ''} ...)`);
       s.params.forEach(expr);
       s.hash?.pairs.forEach((p) => expr(p.value));
@@ -106,6 +113,7 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
         return;
       case 'MustacheStatement': {
         const m = n as hbs.AST.MustacheStatement;
+        notABlock(m, m.path);
         if (m.params.length || m.hash) helperCall(m, m.path, `{{${(m.path as hbs.AST.PathExpression).original ?? ''} ...}}`);
         else expr(m.path);
         m.params.forEach(expr);

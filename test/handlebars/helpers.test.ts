@@ -48,7 +48,11 @@ describe('helpers', () => {
     await assert.rejects(render('\n{{mul "lots" 2}}'), (e: TransformError) => e.code === 'TRANSFORM_RUNTIME' && e.line === 2 && /mul: expected a number/.test(e.message));
     await assert.rejects(render('{{lower nics}}'), /lower: expected text as argument, got a list/);
     await assert.rejects(render('{{nextFreeDev name "sd"}}'), /first argument must be the instance/);
-    await assert.rejects(render('{{#let root=1}}{{/let}}'), /@root is Handlebars's own/);
+    // let's misuses are refused when the template loads, at their line and column.
+    const atLoad = (line: number, column: number, message: RegExp) => (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && e.line === line && e.column === column && message.test(e.message);
+    await assert.rejects(render('\n{{#let root=1}}{{/let}}'), atLoad(2, 8, /let: @root is Handlebars's own and cannot be set/));
+    await assert.rejects(render('\n{{#let "x"}}{{/let}}'), atLoad(2, 1, /let: takes only name=value pairs/));
+    await assert.rejects(render('\n{{let a=1}}'), atLoad(2, 1, /let is a block helper: write \{\{#let name=value\}\}/));
   });
 
   test('fail joins its arguments', async () => {

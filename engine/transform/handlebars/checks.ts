@@ -4,10 +4,12 @@
  * - a helper call (`{{name arg}}`, `(name arg)`, `{{#name arg}}`) must name a known helper;
  * - a partial must be named literally (`{{> disk}}`), never computed;
  * - `{{#if}}`, `{{#unless}}`, `{{#with}}` and `{{#each}}` are blocks and take exactly one value;
+ * - `{{#let}}` is a block of name=value pairs that sets none of Handlebars's own `@` names;
  * - a triple-stash (`{{{x}}}` or `{{& x}}`) that reads a value is refused unless the file
  *   is trusted (see TRUST_MARK).
  */
 import { TransformError } from '../../errors.js';
+import { RESERVED_DATA } from './helpers.js';
 
 type Node = hbs.AST.Node;
 
@@ -85,7 +87,9 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
   /** `{{if x}}` or `(each x)`: Handlebars's block helpers fail at render time when not used as blocks. */
   const notABlock = (node: Node, path: hbs.AST.Expression) => {
     const name = (path as hbs.AST.PathExpression).original;
-    if (path.type === 'PathExpression' && ONE_VALUE_BLOCKS.has(name)) fail(node, `${name} is a block helper: write {{#${name} value}}...{{/${name}}}`);
+    if (path.type === 'PathExpression' && (ONE_VALUE_BLOCKS.has(name) || name === 'let')) {
+      fail(node, `${name} is a block helper: write {{#${name} ${name === 'let' ? 'name=value' : 'value'}}}...{{/${name}}}`);
+    }
   };
 
   const expr = (n: Node | undefined): void => {
@@ -130,6 +134,12 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
         const builtin = (b.path as hbs.AST.PathExpression).original;
         // Handlebars's own block helpers check this only when they run, with no line.
         if (ONE_VALUE_BLOCKS.has(builtin) && b.params.length !== 1) fail(b, `{{#${builtin}}} takes exactly one value (it has ${b.params.length})`);
+        if (builtin === 'let') {
+          if (b.params.length) fail(b, 'let: takes only name=value pairs ({{#let name=value}})');
+          for (const pair of b.hash?.pairs ?? []) {
+            if (RESERVED_DATA.has(pair.key)) fail(pair, `let: @${pair.key} is Handlebars's own and cannot be set`);
+          }
+        }
         b.params.forEach(expr);
         b.hash?.pairs.forEach((p) => expr(p.value));
         visit(b.program);

@@ -57,4 +57,23 @@ describe('property lookups in compiled templates', () => {
     const guarded = String(env.precompile('{{a.constructor}}{{a.__proto__}}', { knownHelpersOnly: true }));
     assert.doesNotMatch(guarded, /\["constructor"\]|\["__proto__"\]/);
   });
+
+  test('known helpers are read in place, and a call shares its loc and its empty hash instead of building them', async () => {
+    const env = createEnvironment();
+    const constants = (env.helpers as Record<string, unknown>)['domforge#constants'];
+    const source = String(env.precompile('{{#if a}}{{eq a 1}}{{/if}}', { knownHelpersOnly: true, knownHelpers: { eq: true }, constants } as never));
+    assert.match(source, /helpers\["if"\]\.call/);
+    assert.match(source, /helpers\["eq"\]\.call/);
+    assert.doesNotMatch(source, /lookupProperty\(helpers/);
+    assert.doesNotMatch(source, /"loc":\{|"hash":\{\}/);
+    // Errors still carry the call's place (the loc read from the shared table).
+    const file = tmpTemplate('{{#with instance}}\n\n  {{mul name 2}}{{/with}}');
+    const t = compileHandlebars(file);
+    for (let i = 0; i < 2; i++) {
+      assert.throws(
+        () => t.renderSync({ xml: '<instance/>', instance: { name: 'x' } as unknown as Instance }),
+        (e: Error & { line?: number; column?: number; file?: string }) => e.line === 3 && e.column === 3 && e.file === file,
+      );
+    }
+  });
 });

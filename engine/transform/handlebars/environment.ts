@@ -24,6 +24,19 @@ interface JsCompiler {
   aliasable(name: string): unknown;
   popStack(): unknown;
   internalNameLookup(parent: unknown, name: string): unknown;
+  objectLiteral(obj: Record<string, unknown>): unknown;
+  nameLookup(parent: unknown, name: string, type?: string): unknown;
+  options: { constants?: Constants; knownHelpersOnly?: boolean; knownHelpers?: Record<string, boolean> };
+}
+
+/**
+ * Values compiled code shares instead of building at every helper call: each call's
+ * `loc` (file, line and column, read only when a helper fails) and the empty hash of a
+ * call without name=value pairs (frozen: no helper writes to its hash).
+ */
+interface Constants {
+  locs: unknown[];
+  noHash: Readonly<Record<string, never>>;
 }
 
 /**
@@ -46,14 +59,47 @@ export function createEnvironment(): HandlebarsEnv {
   XmlJavaScriptCompiler.prototype.appendEscaped = function (this: JsCompiler) {
     this.pushSource(this.appendToBuffer([this.aliasable(`container.helpers[${JSON.stringify(ESCAPE_SLOT)}].escape`), '(', this.popStack(), ')']));
   };
+  XmlJavaScriptCompiler.prototype.nameLookup = function (this: JsCompiler, parent: unknown, name: string, type?: string) {
+    // A known helper is an own property of the helpers object (domforge registers every
+    // name it lets templates call, checks.ts refuses the rest): read it in place.
+    if (type === 'helper' && parent === 'helpers' && this.options.knownHelpersOnly && this.options.knownHelpers?.[name] === true && name !== 'constructor' && name !== '__proto__') {
+      return ['helpers[', JSON.stringify(name), ']'];
+    }
+    return Base.prototype.nameLookup.call(this, parent, name, type);
+  };
   XmlJavaScriptCompiler.prototype.internalNameLookup = function (this: JsCompiler, parent: unknown, name: string) {
     return ownLookup(this, parent, name, Base.prototype.internalNameLookup.call(this, parent, name));
+  };
+  XmlJavaScriptCompiler.prototype.objectLiteral = function (this: JsCompiler, obj: Record<string, unknown>) {
+    return Base.prototype.objectLiteral.call(this, sharedConstants(this, obj));
   };
   internals.JavaScriptCompiler = XmlJavaScriptCompiler as unknown as JsCompilerClass;
   // An object, not a function: Handlebars wraps function helpers to add to their last
   // argument (options), which an escape function called with one value does not have.
   env.registerHelper(ESCAPE_SLOT, { escape: xmlEscapeExpression } as unknown as Handlebars.HelperDelegate);
+  const constants: Constants = { locs: [], noHash: Object.freeze({}) };
+  env.registerHelper(CONSTANTS_SLOT, constants as unknown as Handlebars.HelperDelegate);
   return env;
+}
+
+/** The helper slot holding the environment's Constants. */
+const CONSTANTS_SLOT = 'domforge#constants';
+
+/**
+ * A helper call's options object (`{name, hash, data, loc, ...}`, which Handlebars
+ * writes as an object literal built at every call) with its `loc` and an empty hash read
+ * from the environment's Constants instead: three objects fewer per call. `loc` is the
+ * same object at every call from one place in the template, as Handlebars's would be
+ * equal.
+ */
+function sharedConstants(compiler: JsCompiler, obj: Record<string, unknown>): Record<string, unknown> {
+  const constants = compiler.options.constants;
+  if (!constants || typeof obj.loc !== 'string' || obj.loc === 'undefined') return obj;
+  const slot = `container.helpers[${JSON.stringify(CONSTANTS_SLOT)}]`;
+  const index = constants.locs.push(Object.freeze(JSON.parse(obj.loc) as object)) - 1;
+  const shared: Record<string, unknown> = { ...obj, loc: [compiler.aliasable(`${slot}.locs`), `[${index}]`] };
+  if (obj.hash === '{}') shared.hash = compiler.aliasable(`${slot}.noHash`);
+  return shared;
 }
 
 /**
@@ -100,7 +146,8 @@ export function compileAst(env: HandlebarsEnv, ast: hbs.AST.Program, knownHelper
   const internals = env as unknown as CompilerInternals;
   const known: Record<string, boolean> = {};
   for (const name of knownHelpers) known[name] = true;
-  const options = { ...COMPILE_OPTIONS, knownHelpers: known, knownHelpersOnly: true };
+  const constants = (env.helpers as Record<string, unknown>)[CONSTANTS_SLOT] as Constants | undefined;
+  const options = { ...COMPILE_OPTIONS, knownHelpers: known, knownHelpersOnly: true, constants };
   const environment = new internals.Compiler().compile(ast, options);
   const spec = new internals.JavaScriptCompiler().compile(environment, options, undefined, true);
   const state = streamline(env, spec as unknown as Spec, top);

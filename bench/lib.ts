@@ -11,6 +11,8 @@ export interface Figure {
   /** domforge / reference: below 1 means domforge is faster (0.1 = ten times faster). */
   ratio: number;
   samples: number;
+  /** Printed for information beside the group's figures: no target applies to it. */
+  info?: boolean;
 }
 
 export function quantile(xs: readonly number[], q: number): number {

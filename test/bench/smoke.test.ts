@@ -20,4 +20,8 @@ test('npm run bench --quick: every group prints finite figures or n/a, none erro
   const rss = rows.filter((r) => r.group === 'rss').map((r) => String(r.name));
   assert.equal(rss.filter((n) => n.endsWith('Node defaults')).length, 3, rss.join('\n'));
   assert.equal(rss.filter((n) => n.endsWith('--max-semi-space-size=4')).length, 3, rss.join('\n'));
+  // Handlebars: every sample against the target, plus the cold render for information only.
+  const hbs = rows.filter((r) => r.group === 'handlebars');
+  assert.equal(hbs.filter((r) => r.info === true && r.target === undefined && /caches cold/.test(String(r.name))).length, 1);
+  assert.ok(hbs.filter((r) => r.info !== true).length > 1 && hbs.filter((r) => r.info !== true).every((r) => typeof r.target === 'string' && typeof r.met === 'boolean'));
 });

@@ -35,6 +35,7 @@ export interface Group {
 }
 
 const atMost = (limit: number, unit: string): Target => ({ text: `≤ ${limit} ${unit}`, met: (f) => f.domforge <= limit });
+const RSS_TARGET: Target = { text: '≤ 150 MB (143.05 MiB) peak', met: (f) => f.domforge <= 150e6 / 2 ** 20 };
 const fasterBy = (factor: number): Target => ({ text: `≥ ${factor}× faster`, met: (f) => f.ratio <= 1 / factor });
 
 /** Imports a benchmark module, or undefined when it does not exist in this build. */
@@ -147,7 +148,8 @@ export const groups: Group[] = [
       }
       return figures;
     },
-    targets: [atMost(150, 'MiB peak'), { text: 'growth < 10 %', met: (f) => f.ratio < 1.1 }, undefined, atMost(150, 'MiB peak'), { text: 'growth < 10 %', met: (f) => f.ratio < 1.1 }],
+    // The issue's "RSS ≤ 150 MB": 150 × 10⁶ bytes, 143.05 MiB (the figures are in MiB).
+    targets: [RSS_TARGET, { text: 'growth < 10 %', met: (f) => f.ratio < 1.1 }, undefined, RSS_TARGET, { text: 'growth < 10 %', met: (f) => f.ratio < 1.1 }],
   },
   {
     key: 'scale',

@@ -113,6 +113,14 @@ describe('partials written in place', () => {
     assert.match(ok.warnings[0]!, /partials\/inner\.hbs: note from 7$/);
   });
 
+  test("a compile error in a partial written in place names the partial's file and line", () => {
+    const file = tmpTemplate('<a>\n{{> p}}</a>', { 'p.hbs': '\n\n{{> q a b}}', 'q.hbs': 'q' });
+    assert.throws(
+      () => compileHandlebars(file),
+      (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && e.file!.endsWith('partials/p.hbs') && e.line === 3 && /Unsupported number of partial arguments/.test(e.message),
+    );
+  });
+
   test('Handlebars block helpers with a wrong number of values, or not used as blocks, are refused at load, with file and line', () => {
     for (const [text, helper, n] of [
       ['{{#if a b}}x{{/if}}', 'if', 2],

@@ -15,7 +15,7 @@ import { checkTemplate } from './checks.js';
 import { parseTemplate } from './parse.js';
 import { partialsDirOf, resolvePartial } from './partials.js';
 import { buildContext } from './context.js';
-import { PartialInliner, type ParsedPartial } from './inline-partials.js';
+import { PartialInliner, calledPartials, type ParsedPartial } from './inline-partials.js';
 
 export interface CompileHandlebarsOptions {
   /** Folder partials must stay inside, besides their own `partials/` folder (default: none beyond it). */
@@ -91,8 +91,28 @@ export class CompiledHandlebars implements CompiledTransform {
     // Every file is parsed and checked before anything compiles: compiling changes the
     // tree it compiles, and the inliner copies partials from the trees as parsed.
     const inliner = new PartialInliner(loaded, mainAst, options.inlinePartials !== false);
-    for (const [name, p] of loaded) this.registerPartial(env, name, p.file, compileChecked(env, inliner.expand(p.ast, name), p.file));
-    this.template = compileChecked(env, inliner.expand(mainAst), file, true);
+    const main = inliner.expand(mainAst);
+    // Partials still called at render time, and the partials those call: compiled on
+    // their own and registered. A partial written in place everywhere is not.
+    const called = [...calledPartials(main)];
+    const compiled = new Set<string>();
+    while (called.length) {
+      const name = called.shift()!;
+      const p = loaded.get(name);
+      if (!p || compiled.has(name)) continue;
+      compiled.add(name);
+      const ast = inliner.expand(p.ast, name);
+      called.push(...calledPartials(ast));
+      this.registerPartial(env, name, p.file, compileChecked(env, ast, p.file));
+    }
+    try {
+      this.template = compileChecked(env, main, file, true);
+    } catch (e) {
+      // An error in a partial written in place would be reported at the template's file:
+      // compiling each partial alone names the partial's.
+      for (const [name, p] of loaded) if (!compiled.has(name)) compileChecked(env, inliner.expand(p.ast, name), p.file);
+      throw e;
+    }
     this.inlined = inliner.used;
     this.files = sources.map((s) => s.file);
     // Paths relative to the template's folder, so a copy of the folder (the watcher's

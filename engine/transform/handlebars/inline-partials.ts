@@ -19,8 +19,9 @@
  *   take the place of a file partial at render time;
  * - the partial is not already being written in place further out (a partial calling
  *   itself, directly or not, is called at render time from the first repeat on).
- * Every other call stays a Handlebars partial call, and every partial is still compiled
- * and registered on its own for them.
+ * Every other call stays a Handlebars partial call; the partials such calls name (and
+ * those they call in turn) are compiled and registered on their own for them, the
+ * others are not compiled twice.
  *
  * Handlebars writes a standalone `{{> name}}` line's indentation once before the
  * partial's output (with `preventIndent`, as domforge compiles); so does the copy. Each
@@ -42,6 +43,7 @@ const MAX_COPIED_STATEMENTS = 20_000;
 export class PartialInliner {
   private readonly enabled: boolean;
   private readonly inlinable = new Map<string, boolean>();
+  private readonly sizes = new Map<string, number>();
   private budget = 0;
   /** The partials written in place at one call or more. */
   readonly used = new Set<string>();
@@ -63,7 +65,7 @@ export class PartialInliner {
    * call that qualifies replaced by the partial's body. `ast` itself is left as it was.
    */
   expand(ast: Program, self?: string): Program {
-    const copy = structuredClone(ast);
+    const copy = cloneTree(ast);
     if (!this.enabled) return copy;
     this.budget = MAX_COPIED_STATEMENTS;
     this.program(copy, self === undefined ? [] : [self], false);
@@ -98,9 +100,10 @@ export class PartialInliner {
     const name = String(nameNode.original ?? nameNode.value);
     const partial = this.partials.get(name);
     if (!partial || stack.includes(name) || !this.canInline(name, partial)) return undefined;
-    const body = structuredClone(partial.ast);
-    const size = countStatements(body);
+    let size = this.sizes.get(name);
+    if (size === undefined) this.sizes.set(name, (size = countStatements(partial.ast)));
     if (size > this.budget) return undefined;
+    const body = cloneTree(partial.ast);
     this.budget -= size;
     this.used.add(name);
     this.program(body, [...stack, name], false);
@@ -120,6 +123,15 @@ export class PartialInliner {
   }
 }
 
+/** A deep copy of a parsed tree (plain objects, arrays and primitives, as the parser makes them). */
+function cloneTree<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneTree) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = cloneTree((value as Record<string, unknown>)[key]);
+  return copy as T;
+}
+
 /** Every node below `n`, depth first (programs, statements, expressions, hash pairs). */
 function walk(n: unknown, visit: (node: Node) => boolean | void): boolean {
   if (!n || typeof n !== 'object') return false;
@@ -131,6 +143,17 @@ function walk(n: unknown, visit: (node: Node) => boolean | void): boolean {
     if (child && typeof child === 'object' && walk(child, visit)) return true;
   }
   return false;
+}
+
+/** The partials `ast` still calls at render time (by name; `@partial-block` included as written). */
+export function calledPartials(ast: Program): Set<string> {
+  const names = new Set<string>();
+  walk(ast, (n) => {
+    if (n.type !== 'PartialStatement' && n.type !== 'PartialBlockStatement') return;
+    const name = (n as hbs.AST.PartialStatement).name as Node & { original?: unknown; value?: unknown };
+    if (name.type === 'PathExpression' || name.type === 'StringLiteral' || name.type === 'NumberLiteral') names.add(String(name.original ?? name.value));
+  });
+  return names;
 }
 
 function usesDecorators(ast: Program): boolean {

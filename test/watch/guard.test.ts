@@ -36,11 +36,7 @@ async function xsltprocRuns(): Promise<[string, number][]> {
     });
 }
 
-async function nextActivated(): Promise<ActivatedEvent> {
-  const e = await log.next();
-  assert.equal(e.type, 'activated', JSON.stringify(e));
-  return e as ActivatedEvent;
-}
+const nextActivated = (): Promise<ActivatedEvent> => log.expect('activated');
 
 before(async () => {
   if (skip) return;

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { watchTransforms, type TransformWatcher, type RejectedEvent, type ActivatedEvent } from '../../engine/transform/watch/index.js';
+import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { renderText } from '../../engine/render/render.js';
 import { REPO, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
@@ -23,11 +23,6 @@ let sandbox: TransformSandbox;
 let watcher: TransformWatcher;
 const log = new EventLog();
 
-async function next<T extends 'activated' | 'rejected'>(type: T): Promise<T extends 'activated' ? ActivatedEvent : RejectedEvent> {
-  const e = await log.next();
-  assert.equal(e.type, type, JSON.stringify(e));
-  return e as T extends 'activated' ? ActivatedEvent : RejectedEvent;
-}
 async function renderActive(): Promise<string> {
   return (await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml;
 }
@@ -52,7 +47,7 @@ after(async () => {
 });
 
 test('start proves the template with its partials and activates it', async () => {
-  const e = await next('activated');
+  const e = await log.expect('activated');
   assert.equal(e.samples, 4);
   assert.equal(e.file, join(dir, MAIN));
   assert.ok(e.files.includes(partial), `files: ${e.files.join(', ')}`);
@@ -65,7 +60,7 @@ test('an unknown helper in a partial is rejected with the partial’s file:line 
   const rendered = await renderActive();
   const broken = base.replace(SERIAL, '<source path="{{shout consoleLogPath}}"/>');
   await writeFile(partial, broken);
-  const e = await next('rejected');
+  const e = await log.expect('rejected');
   assert.equal(e.code, 'TRANSFORM_SYNTAX', e.message);
   assert.equal(e.file, partial);
   assert.equal(e.line, lineOf(broken, 'shout'));
@@ -81,7 +76,7 @@ test('an unknown helper in a partial is rejected with the partial’s file:line 
 test('fixing the partial activates again; renders use the fixed version', async () => {
   const before = watcher.active()!.transform.hash;
   await writeFile(partial, base.replace(SERIAL, '<source path="{{consoleLogPath}}"/><!-- fixed -->'));
-  const e = await next('activated');
+  const e = await log.expect('activated');
   assert.equal(e.previousHash, before);
   assert.notEqual(e.hash, before);
   assert.equal(watcher.active()!.transform.hash, e.hash);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { TransformWatcher, WatchEvent } from '../../engine/transform/watch/index.js';
 
 /** Records a watcher's events and waits for the next ones in order. */
@@ -30,6 +31,13 @@ export class EventLog {
       });
     }
     return this.events[this.cursor++]!;
+  }
+
+  /** The next event, which must be of type `type` (the whole event is shown when it is not). */
+  async expect<T extends WatchEvent['type']>(type: T, ms?: number): Promise<Extract<WatchEvent, { type: T }>> {
+    const e = await this.next(ms);
+    assert.equal(e.type, type, JSON.stringify(e));
+    return e as Extract<WatchEvent, { type: T }>;
   }
 
   /** Skips to the end: later `next()` calls see only new events. */

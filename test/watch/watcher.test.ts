@@ -25,16 +25,8 @@ const log = new EventLog();
 async function save(text: string, file = main): Promise<void> {
   await writeFile(file, text);
 }
-async function expectActivated(): Promise<ActivatedEvent> {
-  const e = await log.next();
-  assert.equal(e.type, 'activated', JSON.stringify(e));
-  return e as ActivatedEvent;
-}
-async function expectRejected(): Promise<RejectedEvent> {
-  const e = await log.next();
-  assert.equal(e.type, 'rejected', JSON.stringify(e));
-  return e as RejectedEvent;
-}
+const expectActivated = (): Promise<ActivatedEvent> => log.expect('activated');
+const expectRejected = (): Promise<RejectedEvent> => log.expect('rejected');
 async function renderActive(): Promise<string> {
   return (await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml;
 }

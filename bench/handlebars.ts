@@ -42,8 +42,9 @@ export interface RenderFigure {
   sample: string;
   /** The Handlebars render given the parsed instance. */
   handlebars: Timing;
-  /** One Handlebars render right after the XSLT renders and the parses (caches holding their work). */
+  /** One Handlebars render right after the XSLT renders and the parses (caches holding their work), once per round. */
   cold: Timing;
+  coldRounds: number;
   /** The XSLT render of the same input, in the same rounds. */
   xslt: Timing & { engine: string };
   /** instance.xml text to the typed Instance (not part of either render). */
@@ -101,7 +102,7 @@ export async function benchHandlebars(rounds = 200): Promise<RenderFigure[]> {
       for (let j = 0; j < BLOCK; j++) p.push(timeParse(xml, file));
       c.push(await time(hbs, input));
     }
-    figures.push({ sample: name, handlebars: timing(h), cold: timing(c), xslt: { ...timing(x), engine }, parse: timing(p), rounds: h.length });
+    figures.push({ sample: name, handlebars: timing(h), cold: timing(c), coldRounds: c.length, xslt: { ...timing(x), engine }, parse: timing(p), rounds: h.length });
   }
   return figures;
 }

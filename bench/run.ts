@@ -82,7 +82,7 @@ export const groups: Group[] = [
         domforge: round(cold / 1000, 4),
         reference: round(warm / 1000, 4),
         ratio: round(cold / warm, 4),
-        samples: rows.reduce((n, r) => n + Math.ceil(r.rounds / 10), 0),
+        samples: rows.reduce((n, r) => n + r.coldRounds, 0),
         info: true,
       });
       return figures;

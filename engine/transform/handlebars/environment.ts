@@ -45,7 +45,10 @@ interface Constants {
  *
  * Handlebars compiles `{{x}}` to a call of `container.escapeExpression`, which cannot be
  * replaced per environment; its documented extension point is a JavaScriptCompiler
- * subclass, so the escaped append is pointed at our function instead.
+ * subclass, so the escaped append is pointed at our function instead. The same subclass
+ * changes how the compiled code reads, never what it writes: own properties and known
+ * helpers are read in place (`ownLookup`, `nameLookup`), and each helper call's `loc`
+ * and empty hash come from a table built once (`sharedConstants`).
  */
 export function createEnvironment(): HandlebarsEnv {
   const env = Handlebars.create();

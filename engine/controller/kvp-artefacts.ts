@@ -1,7 +1,6 @@
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Instance } from '../instance/model.js';
-import { escapeXmlText, renderKvpItem } from '../kvp/cim-xml.js';
-import type { KvpRecord } from '../kvp/constants.js';
+import { kvpItemsDocument } from '../kvp/cim-xml.js';
 import { kvpInputFromInstance, kvpItemsFromInput } from '../kvp/from-instance.js';
 import { encodePool } from '../kvp/pool-file.js';
 import type { InstanceLayout } from './layout.js';
@@ -19,25 +18,6 @@ export interface KvpArtefacts {
   keys: string[];
   /** Size of the pool file (2560 bytes a record). */
   poolBytes: number;
-}
-
-/**
- * The items as a CIM-XML (DSP0201) `<PARAMVALUE>` of AddKvpItems: `DataItems` is a string
- * array whose members are embedded instances, so each `<VALUE>` holds one
- * `<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">` as escaped text, exactly the string the
- * method takes (`parseKvpItem` reads it back).
- */
-export function kvpItemsDocument(instanceId: string, records: readonly KvpRecord[]): string {
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<!-- AddKvpItems DataItems for ${instanceId.replace(/--/g, '- -')}: ${records.length} Msvm_KvpExchangeDataItem instances, Source 0 (host to guest). At most 128 per call. -->`,
-    '<PARAMVALUE NAME="DataItems" PARAMTYPE="string" EmbeddedObject="instance">',
-    '  <VALUE.ARRAY>',
-    ...records.map((r) => `    <VALUE>${escapeXmlText(renderKvpItem(r.key, r.value))}</VALUE>`),
-    '  </VALUE.ARRAY>',
-    '</PARAMVALUE>',
-    '',
-  ].join('\n');
 }
 
 /**

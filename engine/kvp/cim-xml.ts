@@ -1,5 +1,6 @@
 import { validateRecord } from './limits.js';
 import { KvpCharacterError } from './errors.js';
+import type { KvpRecord } from './constants.js';
 import { KvpError } from '../errors.js';
 import { childElements, parseXml, type Element } from '../xml/parse.js';
 import { XML_INVALID_CHARS } from '../xml/serialize.js';
@@ -91,4 +92,23 @@ export function parseKvpItem(xml: string): KvpItem {
   const source = sourceText === undefined || sourceText === '' ? 0 : Number(sourceText);
   if (!Number.isInteger(source)) throw new KvpError(`${KVP_ITEM_CLASS} ${JSON.stringify(name)}: Source ${JSON.stringify(sourceText)} is not an integer`);
   return { name, data: valueOf('Data') ?? '', source };
+}
+
+/**
+ * The items as a CIM-XML (DSP0201) `<PARAMVALUE>` of AddKvpItems: `DataItems` is a string
+ * array whose members are embedded instances, so each `<VALUE>` holds one
+ * `<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">` as escaped text, exactly the string the
+ * method takes (`parseKvpItem` reads it back).
+ */
+export function kvpItemsDocument(instanceId: string, records: readonly KvpRecord[]): string {
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<!-- AddKvpItems DataItems for ${instanceId.replace(/--/g, '- -')}: ${records.length} Msvm_KvpExchangeDataItem instances, Source 0 (host to guest). At most 128 per call. -->`,
+    '<PARAMVALUE NAME="DataItems" PARAMTYPE="string" EmbeddedObject="instance">',
+    '  <VALUE.ARRAY>',
+    ...records.map((r) => `    <VALUE>${escapeXmlText(renderKvpItem(r.key, r.value))}</VALUE>`),
+    '  </VALUE.ARRAY>',
+    '</PARAMVALUE>',
+    '',
+  ].join('\n');
 }

@@ -28,7 +28,7 @@ export {
   type KvpSource,
   type PayloadUpdate,
 } from './chunking.js';
-export { renderKvpItem, parseKvpItem, escapeCimText, KVP_ITEM_CLASS, type KvpItem } from './cim-xml.js';
+export { renderKvpItem, parseKvpItem, escapeCimText, kvpItemsDocument, KVP_ITEM_CLASS, type KvpItem } from './cim-xml.js';
 export {
   renderInvokeEnvelope,
   eprToUri,

@@ -24,12 +24,20 @@
  * The three are timed in the same loop, interleaved (domforge, domforge with hooks,
  * pipeline), after an untimed warm-up, sequentially (one instance at a time).
  *
+ * Throughput: the issue's target is a rate, and neither side has to work one instance at
+ * a time. domforge runs IN_FLIGHT launch + terminate cycles at once (a node controller
+ * launches concurrently; what bounds it is its one JavaScript thread, so more in flight
+ * covers the fsync and libvirt waits), and the pipeline runs one `sh` per CPU at once
+ * (`xargs -P`: its processes are CPU-bound, so more than one per CPU only queues). The
+ * two alternate in chunks; the figure is wall time over instances, in ms per instance,
+ * so its ratio reads like the others (1/20 = twenty times the throughput).
+ *
  * Run alone: `node dist/bench/launch.js [--quick]`.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeController } from '../engine/controller/node-controller.js';
@@ -85,9 +93,9 @@ export async function benchController(o: { hooks: boolean; tag: string }): Promi
   };
 }
 
-/** The reference pipeline for one instance; resolves to its wall time in ms. */
-export async function pipelineOnce(work: string, id: string): Promise<number> {
-  const dir = join(work, id);
+/** The reference pipeline for one instance (domain `id`, files in `work/dirName`); resolves to its wall time in ms. */
+export async function pipelineOnce(work: string, id: string, dirName = id): Promise<number> {
+  const dir = join(work, dirName);
   const script =
     `mkdir "$1" && xsltproc --nonet -o "$1/libvirt.xml" "$2" "$3" && ` +
     `virsh -q -c ${URI} "define $1/libvirt.xml; start $4; destroy $4; undefine $4" >/dev/null; s=$?; rm -rf "$1"; exit $s`;
@@ -106,6 +114,25 @@ export interface BenchLaunchOptions {
   quick: boolean;
   /** Timed rounds (each: one cycle of every side). Default 40, quick 3. */
   samples?: number;
+  /** Throughput chunks (each: CHUNK domforge cycles, then CHUNK / 4 pipelines). Default 4, quick 1. */
+  chunks?: number;
+}
+
+/** domforge's cycles in flight in the throughput figure. */
+export const IN_FLIGHT = 16;
+/** domforge cycles per throughput chunk; the pipeline runs a quarter as many (it is about that much slower). */
+const CHUNK = 160;
+
+/** Runs `total` calls of `f`, `width` at a time; resolves to the wall time in ms. */
+async function inFlight(total: number, width: number, f: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(width, total) }, async () => {
+      while (next < total) await f(next++);
+    }),
+  );
+  return performance.now() - t;
 }
 
 export async function benchLaunch(o: BenchLaunchOptions): Promise<Figure[]> {
@@ -143,12 +170,40 @@ export async function benchLaunch(o: BenchLaunchOptions): Promise<Figure[]> {
       ...medianAndP95('Launch + terminate, one no-op hook per event', 'ms/instance', b.map(total), p, ref),
       split('Launch alone, no hooks', a.map((c) => c.launchMs)),
       split('Terminate alone, no hooks', a.map((c) => c.terminateMs)),
+      await throughput(plain, work, pipelineId, o),
     ];
   } finally {
     await plain.cleanup();
     await hooked.cleanup();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Wall time per instance with several in flight on each side, in alternating chunks. */
+async function throughput(plain: BenchController, work: string, pipelineId: string, o: BenchLaunchOptions): Promise<Figure> {
+  const chunks = o.chunks ?? (o.quick ? 1 : 4);
+  const ours = o.quick ? IN_FLIGHT : CHUNK;
+  const theirs = Math.max(1, ours / 4);
+  const width = availableParallelism();
+  let d = 0;
+  let r = 0;
+  let serialDir = 0;
+  await inFlight(IN_FLIGHT, IN_FLIGHT, () => plain.cycle()); // the first wave of concurrent launches, untimed
+  for (let i = 0; i < chunks; i++) {
+    d += await inFlight(ours, IN_FLIGHT, () => plain.cycle());
+    // Each virsh has its own test:///default, so the same domain id serves every pipeline; the folders differ.
+    r += await inFlight(theirs, width, () => pipelineOnce(work, pipelineId, `p${serialDir++}`));
+  }
+  const dPer = d / (chunks * ours);
+  const rPer = r / (chunks * theirs);
+  return {
+    name: `Launch + terminate throughput, no hooks: ${IN_FLIGHT} in flight (vs the pipeline, ${width} at once, one per CPU), wall time per instance`,
+    unit: 'ms/instance',
+    domforge: round(dPer, 4),
+    reference: round(rPer, 4),
+    ratio: round(dPer / rPer, 4),
+    samples: chunks * ours,
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

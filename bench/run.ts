@@ -114,7 +114,8 @@ export const groups: Group[] = [
       const m = await optional<{ benchLaunch(o: { quick: boolean }): Promise<Figure[]> }>('./launch.js');
       return m?.benchLaunch({ quick });
     },
-    targets: [fasterBy(20)],
+    // "≥ 20× the shell pipeline's throughput": one instance at a time (median), and with several in flight.
+    targets: [fasterBy(20), undefined, undefined, undefined, undefined, undefined, fasterBy(20)],
   },
   {
     key: 'edit',

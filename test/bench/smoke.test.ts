@@ -20,6 +20,11 @@ test('npm run bench --quick: every group prints finite figures or n/a, none erro
   const rss = rows.filter((r) => r.group === 'rss').map((r) => String(r.name));
   assert.equal(rss.filter((n) => n.endsWith('Node defaults')).length, 3, rss.join('\n'));
   assert.equal(rss.filter((n) => n.endsWith('--max-semi-space-size=4')).length, 3, rss.join('\n'));
+  // Launch: the target is a throughput, so it is measured one at a time and with several in flight.
+  const launch = rows.filter((r) => r.group === 'launch');
+  const targeted = launch.filter((r) => typeof r.target === 'string').map((r) => String(r.name));
+  assert.equal(targeted.length, 2, targeted.join('\n'));
+  assert.ok(targeted.some((n) => /^Launch \+ terminate throughput, no hooks: \d+ in flight/.test(n)), targeted.join('\n'));
   // Handlebars: every sample against the target, plus the cold render for information only.
   const hbs = rows.filter((r) => r.group === 'handlebars');
   assert.equal(hbs.filter((r) => r.info === true && r.target === undefined && /caches cold/.test(String(r.name))).length, 1);

@@ -28,7 +28,7 @@
  * a time. domforge runs IN_FLIGHT launch + terminate cycles at once (a node controller
  * launches concurrently; what bounds it is its one JavaScript thread, so more in flight
  * covers the fsync and libvirt waits), and the pipeline runs one `sh` per CPU at once
- * (`xargs -P`: its processes are CPU-bound, so more than one per CPU only queues). The
+ * (as `xargs -P NCPU` would: its processes are CPU-bound, so more only queue). The
  * two alternate in chunks; the figure is wall time over instances, in ms per instance,
  * so its ratio reads like the others (1/20 = twenty times the throughput).
  *

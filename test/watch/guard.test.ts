@@ -118,9 +118,7 @@ test('a speculative proof is dropped when the guard pins the version: the proof 
   const events = new EventLog();
   const w = await watchTransforms({ dir: join(tmp.dir, 'pinned', 'transforms'), provingSet: join(tmp.dir, 'pinned', 'proving'), sandbox }, events.push);
   try {
-    const e = await events.next();
-    assert.equal(e.type, 'activated', JSON.stringify(e));
-    const a = e as ActivatedEvent;
+    const a = await events.expect('activated');
     assert.equal(a.samples, names.length);
     assert.equal(a.speculativeProof, undefined);
     assert.equal(w.transform().guard?.engine, 'libxslt');

@@ -9,7 +9,6 @@
  *   is trusted (see TRUST_MARK).
  */
 import { TransformError } from '../../errors.js';
-import { RESERVED_DATA } from './helpers.js';
 
 type Node = hbs.AST.Node;
 
@@ -48,6 +47,9 @@ export function hasTrustMark(ast: hbs.AST.Program): boolean {
 function normalizeMark(s: string): string {
   return s.trim().replace(/\s+/g, ' ').replace(/^domforge\s*:\s*/, 'domforge: ');
 }
+
+/** Data variable names `{{#let}}` may not set (Handlebars's own). */
+const RESERVED_DATA: ReadonlySet<string> = new Set(['root', 'index', 'key', 'first', 'last', 'partial-block', '_parent']);
 
 /** Handlebars's block helpers that take exactly one value. */
 const ONE_VALUE_BLOCKS = new Set(['if', 'unless', 'with', 'each']);

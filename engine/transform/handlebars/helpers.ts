@@ -11,9 +11,6 @@ import { hasPartition, nameOnBus, nextFreeName, suffixOfName } from './device-na
 import type { HandlebarsEnv } from './environment.js';
 import { eachHelper } from './each.js';
 
-/** Data variable names `let` may not set (Handlebars's own). */
-export const RESERVED_DATA: ReadonlySet<string> = new Set(['root', 'index', 'key', 'first', 'last', 'partial-block', '_parent']);
-
 /** Thrown by a helper on bad input; turned into a TransformError with the template's place. */
 class HelperError extends Error {
   constructor(

@@ -1,12 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import type { BigIntStats, Dirent } from 'node:fs';
+import { join } from 'node:path';
 import { IoError } from '../../errors.js';
 import type { ProvingSample } from '../sandbox/protocol.js';
 
 /** Names of the expected output next to an input, in the order they are looked for. */
 const EXPECTED_SUFFIXES = ['.libvirt.xml', '.expected.xml'];
-/** Input file names inside a sample folder. */
+/** Input file names inside a sample folder, in the order they are looked for. */
 const FOLDER_INPUTS = ['instance.xml', 'nic.xml', 'volume.xml'];
+/** The expected output inside a sample folder. */
+const FOLDER_EXPECTED = 'libvirt.xml';
 
 /**
  * Reads a proving set: every instance a new transform version must render before it goes
@@ -16,47 +19,149 @@ const FOLDER_INPUTS = ['instance.xml', 'nic.xml', 'volume.xml'];
  *   with an optional `NAME/libvirt.xml`, the reviewed expected output;
  * - flat files: `NAME.xml` with an optional `NAME.libvirt.xml` (or `NAME.expected.xml`).
  *
- * Samples come back sorted by name.
+ * Samples come back sorted by name. Names starting with a dot are left out.
  */
-export async function loadProvingSet(dir: string): Promise<ProvingSample[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).sort();
-  } catch (e) {
-    throw new IoError(`cannot read the proving set: ${(e as Error).message}`, { file: dir, cause: e });
-  }
-  // Read in parallel: one sample after another costs a check ~40 file-system round trips.
-  const read = await Promise.all(names.map((name) => (name.startsWith('.') ? undefined : readSample(dir, name))));
-  return read.filter((s): s is ProvingSample => s !== undefined);
+export function loadProvingSet(dir: string): Promise<ProvingSample[]> {
+  return new ProvingSetReader().read(dir);
 }
 
-/** One entry of the proving-set folder as a sample, or undefined when it is not one. */
-async function readSample(dir: string, name: string): Promise<ProvingSample | undefined> {
-  const path = join(dir, name);
+/** What a ProvingSetReader did on its reads so far. */
+export interface ProvingSetReaderStats {
+  /** Files read from disk. */
+  read: number;
+  /** Files whose text was kept from an earlier read: same inode, size, modification and change times. */
+  reused: number;
+}
+
+interface Kept {
+  /** Device, inode, size, mtime and ctime (ns): any write changes one of them. */
+  key: string;
+  text: string;
+}
+
+export interface ProvingSetReaderOptions {
+  /**
+   * A file changed less than this many milliseconds before it is read is not kept for the
+   * next read (default 1000). File times come from a coarse clock (a few ms), so a file
+   * rewritten with as many bytes within one tick of the write before it keeps its times;
+   * only a file whose times are older than that can be trusted to show the next write.
+   */
+  racyMs?: number;
+}
+
+/**
+ * Reads a proving set again and again, as the transform watcher does at every change: the
+ * folders are listed at each read, every file is checked with one `stat`, and a file whose
+ * device, inode, size, modification and change times are those of the last read is not
+ * read again — git's test, with git's rule for "racy" files: one changed just before it was
+ * read is read again next time whatever its times say. Which files exist is read from the
+ * listings, never by trying to open names that may be missing.
+ */
+export class ProvingSetReader {
+  private kept = new Map<string, Kept>();
+  private counters: ProvingSetReaderStats = { read: 0, reused: 0 };
+  private readonly racyNs: bigint;
+
+  constructor(options: ProvingSetReaderOptions = {}) {
+    this.racyNs = BigInt(Math.max(0, Math.round(options.racyMs ?? 1000))) * 1_000_000n;
+  }
+
+  stats(): ProvingSetReaderStats {
+    return { ...this.counters };
+  }
+
+  async read(dir: string): Promise<ProvingSample[]> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      throw new IoError(`cannot read the proving set: ${(e as Error).message}`, { file: dir, cause: e });
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const seen = new Map<string, Kept>();
+    const names = new Set(entries.map((e) => e.name));
+    // In parallel: one sample after another would cost a check a file-system round trip per file.
+    const read = await Promise.all(entries.map((e) => (e.name.startsWith('.') ? undefined : this.sample(dir, e, names, seen))));
+    // Only what this read met is kept: a removed sample's text goes with it.
+    this.kept = seen;
+    return read.filter((s): s is ProvingSample => s !== undefined);
+  }
+
+  /** One entry of the proving-set folder as a sample, or undefined when it is not one. */
+  private async sample(dir: string, entry: Dirent, names: ReadonlySet<string>, seen: Map<string, Kept>): Promise<ProvingSample | undefined> {
+    const path = join(dir, entry.name);
+    const kind = await kindOf(entry, path);
+    if (kind === 'folder') {
+      let inside: Dirent[];
+      try {
+        inside = await readdir(path, { withFileTypes: true });
+      } catch (e) {
+        // Gone since the listing: no longer a sample.
+        if (isMissing(e)) return undefined;
+        throw new IoError(`cannot read the proving-set sample ${entry.name}: ${(e as Error).message}`, { file: path, cause: e });
+      }
+      const files = new Map(inside.map((d) => [d.name, d]));
+      for (const input of FOLDER_INPUTS) {
+        const d = files.get(input);
+        if (!d || (await kindOf(d, join(path, input))) !== 'file') continue;
+        const [xml, expected] = await Promise.all([this.text(join(path, input), seen), files.has(FOLDER_EXPECTED) ? this.text(join(path, FOLDER_EXPECTED), seen, true) : undefined]);
+        if (xml === undefined) return undefined;
+        const sample: ProvingSample = { name: entry.name, file: join(path, input), xml };
+        return expected === undefined ? sample : { ...sample, expected, expectedFile: join(path, FOLDER_EXPECTED) };
+      }
+      return undefined;
+    }
+    if (kind !== 'file' || !entry.name.endsWith('.xml') || EXPECTED_SUFFIXES.some((s) => entry.name.endsWith(s))) return undefined;
+    const base = entry.name.slice(0, -'.xml'.length);
+    const suffix = EXPECTED_SUFFIXES.find((s) => names.has(base + s));
+    const expectedFile = suffix === undefined ? undefined : join(dir, base + suffix);
+    const [xml, expected] = await Promise.all([this.text(path, seen), expectedFile === undefined ? undefined : this.text(expectedFile, seen, true)]);
+    if (xml === undefined) return undefined;
+    return expected === undefined ? { name: base, file: path, xml } : { name: base, file: path, xml, expected, expectedFile };
+  }
+
+  /**
+   * A file's text: kept from the last read when unchanged. Undefined when the file went
+   * away since the listing; any other failure is an IoError naming the file.
+   */
+  private async text(file: string, seen: Map<string, Kept>, optional = false): Promise<string | undefined> {
+    try {
+      const st = await stat(file, { bigint: true });
+      const key = keyOf(st);
+      const last = this.kept.get(file);
+      if (last && last.key === key) {
+        this.counters.reused++;
+        seen.set(file, last);
+        return last.text;
+      }
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const text = await readFile(file, 'utf8');
+      this.counters.read++;
+      // Kept under the stat taken before reading: a later write changes the file's times,
+      // unless it falls in the same clock tick as the last one, hence the racy rule.
+      if (st.ctimeNs < now - this.racyNs && st.mtimeNs < now - this.racyNs) seen.set(file, { key, text });
+      return text;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw new IoError(`cannot read ${optional ? 'the expected output ' : ''}${file}: ${(e as Error).message}`, { file, cause: e });
+    }
+  }
+}
+
+/** A listed entry as a folder or a regular file, following symbolic links. */
+async function kindOf(entry: Dirent, path: string): Promise<'folder' | 'file' | undefined> {
+  if (entry.isDirectory()) return 'folder';
+  if (entry.isFile()) return 'file';
+  if (!entry.isSymbolicLink()) return undefined;
   const st = await stat(path).catch(() => undefined);
-  if (st?.isDirectory()) {
-    const found = await Promise.all(FOLDER_INPUTS.map((input) => readOptional(join(path, input))));
-    const i = found.findIndex((xml) => xml !== undefined);
-    if (i < 0) return undefined;
-    return withExpected({ name, file: join(path, FOLDER_INPUTS[i]!), xml: found[i]! }, join(path, 'libvirt.xml'));
-  }
-  if (!st?.isFile() || !name.endsWith('.xml') || EXPECTED_SUFFIXES.some((s) => name.endsWith(s))) return undefined;
-  const base = basename(name, '.xml');
-  const [xml, ...expected] = await Promise.all([readFile(path, 'utf8'), ...EXPECTED_SUFFIXES.map((s) => readOptional(join(dir, base + s)))]);
-  const i = expected.findIndex((x) => x !== undefined);
-  return i < 0 ? { name: base, file: path, xml } : { name: base, file: path, xml, expected: expected[i], expectedFile: join(dir, base + EXPECTED_SUFFIXES[i]!) };
+  return st?.isDirectory() ? 'folder' : st?.isFile() ? 'file' : undefined;
 }
 
-async function withExpected(sample: ProvingSample, expectedFile: string): Promise<ProvingSample> {
-  const expected = await readOptional(expectedFile);
-  return expected === undefined ? sample : { ...sample, expected, expectedFile };
+function keyOf(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw new IoError(`cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
-  }
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }

@@ -12,7 +12,7 @@ import type { ProvingSample, TransformSource } from '../sandbox/protocol.js';
 import type { TransformParams } from '../types.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
 import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js';
-import { loadProvingSet } from './proving-set.js';
+import { ProvingSetReader } from './proving-set.js';
 import { dropSnapshot, isEditorNoise, snapshotFolder, type Snapshot } from './snapshot.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
@@ -95,6 +95,8 @@ export class TransformWatcher {
   private lastEventAt?: number;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  /** Reads the proving-set folder at each check, reading again only the files that changed. */
+  private readonly provingSet = new ProvingSetReader();
 
   constructor(private readonly options: TransformWatcherOptions) {
     if (!options?.dir) throw new UsageError('Expected `dir` to be the transforms folder, got `undefined`');
@@ -207,9 +209,15 @@ export class TransformWatcher {
   private async check(): Promise<void> {
     const t0 = performance.now();
     const since = this.lastEventAt;
+    // The proving-set folder is read while the transforms folder is copied (and then while
+    // the sandbox compiles); the running instances are asked for only when a version is new.
+    const folder = this.readProvingFolder();
+    folder.catch(() => undefined);
     const snap = await snapshotFolder(this.dir, join(this.versionsDir, 'snapshots'));
     if (snap.id === this.currentSnapshot || snap.id === this.lastRejected) return;
-    const outcome = await this.evaluate(snap);
+    const reading = this.samples(folder);
+    reading.catch(() => undefined);
+    const outcome = await this.evaluate(snap, reading);
     if (this.closed) return;
     if ('error' in outcome) {
       this.lastRejected = snap.id;
@@ -231,13 +239,10 @@ export class TransformWatcher {
   }
 
   /** Compiles a snapshot in the sandbox and proves it on every sample. */
-  private async evaluate(snap: Snapshot): Promise<{ transform: SandboxedTransform; samples: number; speculative: boolean } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
+  private async evaluate(snap: Snapshot, reading: Promise<ProvingSample[]>): Promise<{ transform: SandboxedTransform; samples: number; speculative: boolean } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
     if (!snap.files.includes(this.main)) {
       return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} is missing from the transforms folder`, { file: join(this.dir, this.main) }) };
     }
-    // The proving set is read while the sandbox compiles.
-    const reading = this.samples();
-    reading.catch(() => undefined);
     let proved: { transform: SandboxedTransform; outcome?: ProofOutcome };
     try {
       proved = await this.loadAndProve(join(snap.dir, this.main), snap.dir, reading, (t) => t.hash === this.current?.transform.hash);
@@ -311,10 +316,16 @@ export class TransformWatcher {
     return { root, displayRoot: this.dir, engine: this.options.engine, trusted: this.options.trusted, onDivergence: this.options.onDivergence, provingSet: samples, params: this.options.params };
   }
 
-  private async samples(): Promise<ProvingSample[]> {
+  /** The proving set's own samples: the folder read now (see ProvingSetReader), or the samples given. */
+  private async readProvingFolder(): Promise<ProvingSample[]> {
     const given = this.options.provingSet ?? DEFAULT_PROVING_SET;
+    return typeof given === 'string' ? this.provingSet.read(given) : [...given];
+  }
+
+  /** Every sample a version is proved on: the proving set's (read now, unless `folder` is that read) and the running instances. */
+  private async samples(folder: Promise<ProvingSample[]> = this.readProvingFolder()): Promise<ProvingSample[]> {
     const compare = this.options.compareExpected ?? this.options.provingSet !== undefined;
-    const fromSet = typeof given === 'string' ? await loadProvingSet(given) : [...given];
+    const fromSet = await folder;
     const running = this.options.runningInstances ? await this.options.runningInstances() : [];
     const all = [...fromSet, ...running];
     return compare ? all : all.map(({ expected: _e, expectedFile: _f, ...s }) => s);

@@ -5,13 +5,22 @@ import assert from 'node:assert/strict';
 import { mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadProvingSet, ProvingSetReader } from '../../engine/transform/watch/proving-set.js';
-import { tempDir } from '../sandbox/fixtures.js';
+import { tempDir, type TempDir } from '../sandbox/fixtures.js';
+
+/** Runs `f` with a fresh temporary folder, removed afterwards. */
+async function inTemp(f: (tmp: TempDir) => Promise<void>): Promise<void> {
+  const tmp = await tempDir('domforge-proving-');
+  try {
+    await f(tmp);
+  } finally {
+    await tmp.cleanup();
+  }
+}
 
 const doc = (id: string) => `<instance><instanceId>${id}</instanceId></instance>\n`;
 
-test('both layouts, sorted by name; the expected output comes from the listing; hidden and unrelated names are left out', async () => {
-  const tmp = await tempDir('domforge-proving-');
-  try {
+test('both layouts, sorted by name; the expected output comes from the listing; hidden and unrelated names are left out', () =>
+  inTemp(async (tmp) => {
     await tmp.write('b-flat.xml', doc('b'));
     await tmp.write('b-flat.libvirt.xml', '<domain>b</domain>');
     await tmp.write('b-flat.expected.xml', '<domain>not this one</domain>');
@@ -39,42 +48,30 @@ test('both layouts, sorted by name; the expected output comes from the listing; 
     assert.equal(set[0]!.expected, '<domain>a</domain>');
     assert.equal(set[1]!.expected, '<domain>b</domain>');
     assert.equal(set[3]!.expected, undefined);
-  } finally {
-    await tmp.cleanup();
-  }
-});
+  }));
 
-test('symbolic links to a sample folder and to a sample file are followed; a dangling one is left out', async () => {
-  const tmp = await tempDir('domforge-proving-');
-  try {
-    const elsewhere = await tempDir('domforge-proving-src-');
-    try {
-      await elsewhere.write('folder/instance.xml', doc('linked-folder'));
-      await elsewhere.write('one.xml', doc('linked-file'));
-      await symlink(join(elsewhere.dir, 'folder'), join(tmp.dir, 'a-linked'));
-      await symlink(join(elsewhere.dir, 'one.xml'), join(tmp.dir, 'b-linked.xml'));
-      await symlink(join(elsewhere.dir, 'gone.xml'), join(tmp.dir, 'c-dangling.xml'));
-      const set = await loadProvingSet(tmp.dir);
-      assert.deepEqual(
-        set.map((s) => [s.name, s.xml]),
-        [
-          ['a-linked', doc('linked-folder')],
-          ['b-linked', doc('linked-file')],
-        ],
-      );
-    } finally {
-      await elsewhere.cleanup();
-    }
-  } finally {
-    await tmp.cleanup();
-  }
-});
+test('symbolic links to a sample folder and to a sample file are followed; a dangling one is left out', () =>
+  inTemp(async (tmp) => {
+    // The link targets live in a hidden folder, which is no sample itself.
+    await tmp.write('.src/folder/instance.xml', doc('linked-folder'));
+    await tmp.write('.src/one.xml', doc('linked-file'));
+    await symlink(join(tmp.dir, '.src', 'folder'), join(tmp.dir, 'a-linked'));
+    await symlink(join(tmp.dir, '.src', 'one.xml'), join(tmp.dir, 'b-linked.xml'));
+    await symlink(join(tmp.dir, '.src', 'gone.xml'), join(tmp.dir, 'c-dangling.xml'));
+    const set = await loadProvingSet(tmp.dir);
+    assert.deepEqual(
+      set.map((s) => [s.name, s.xml]),
+      [
+        ['a-linked', doc('linked-folder')],
+        ['b-linked', doc('linked-file')],
+      ],
+    );
+  }));
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('a reader reads a file again only when it changed: same-size rewrites, replacements and removals are seen', async () => {
-  const tmp = await tempDir('domforge-proving-');
-  try {
+test('a reader reads a file again only when it changed: same-size rewrites, replacements and removals are seen', () =>
+  inTemp(async (tmp) => {
     await tmp.write('a.xml', doc('aaaa'));
     await tmp.write('a.libvirt.xml', '<domain>1</domain>');
     await tmp.write('b/instance.xml', doc('bbbb'));
@@ -112,14 +109,10 @@ test('a reader reads a file again only when it changed: same-size rewrites, repl
       ],
     );
     assert.deepEqual(reader.stats(), { read: 6, reused: 5 });
-  } finally {
-    await tmp.cleanup();
-  }
-});
+  }));
 
-test('a file changed less than racyMs before it was read is read again next time, even when nothing changed since', async () => {
-  const tmp = await tempDir('domforge-proving-');
-  try {
+test('a file changed less than racyMs before it was read is read again next time, even when nothing changed since', () =>
+  inTemp(async (tmp) => {
     // On a file system with coarse times (one second on ext4 with small inodes, two on
     // FAT), a same-size rewrite in the same tick keeps every time: such a file is never kept.
     await tmp.write('a.xml', doc('1111'));
@@ -130,20 +123,13 @@ test('a file changed less than racyMs before it was read is read again next time
     const relaxed = new ProvingSetReader({ racyMs: 0 });
     for (let i = 0; i < 3; i++) await relaxed.read(tmp.dir);
     assert.deepEqual(relaxed.stats(), { read: 1, reused: 2 });
-  } finally {
-    await tmp.cleanup();
-  }
-});
+  }));
 
-test('a proving set that cannot be read, or a sample file that cannot, is an IoError naming it', async () => {
-  const tmp = await tempDir('domforge-proving-');
-  try {
+test('a proving set that cannot be read, or a sample file that cannot, is an IoError naming it', () =>
+  inTemp(async (tmp) => {
     await assert.rejects(loadProvingSet(join(tmp.dir, 'missing')), (e: Error & { code?: string; file?: string }) => e.code === 'IO_ERROR' && e.file === join(tmp.dir, 'missing') && /cannot read the proving set/.test(e.message));
     // An expected output that is a folder cannot be read as text.
     await tmp.write('a.xml', doc('a'));
     await mkdir(join(tmp.dir, 'a.libvirt.xml'));
     await assert.rejects(loadProvingSet(tmp.dir), (e: Error & { code?: string; file?: string }) => e.code === 'IO_ERROR' && e.file === join(tmp.dir, 'a.libvirt.xml') && /expected output/.test(e.message));
-  } finally {
-    await tmp.cleanup();
-  }
-});
+  }));

@@ -148,11 +148,14 @@ export class ProvingSetReader {
   }
 }
 
-/** A listed entry as a folder or a regular file, following symbolic links. */
+/**
+ * A listed entry as a folder or a regular file, following symbolic links. Anything else is
+ * asked with `stat`: a link, and an entry whose type the file system did not report
+ * (DT_UNKNOWN, as on XFS without ftype and some network file systems).
+ */
 async function kindOf(entry: Dirent, path: string): Promise<'folder' | 'file' | undefined> {
   if (entry.isDirectory()) return 'folder';
   if (entry.isFile()) return 'file';
-  if (!entry.isSymbolicLink()) return undefined;
   const st = await stat(path).catch(() => undefined);
   return st?.isDirectory() ? 'folder' : st?.isFile() ? 'file' : undefined;
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { loadProvingSet, ProvingSetReader } from '../../engine/transform/watch/proving-set.js';
 import { tempDir, type TempDir } from '../sandbox/fixtures.js';
 
@@ -66,6 +67,18 @@ test('symbolic links to a sample folder and to a sample file are followed; a dan
         ['b-linked', doc('linked-file')],
       ],
     );
+  }));
+
+test('a FIFO is never opened (that would wait for a writer): as a sample it is left out, as an expected output it is an IoError', () =>
+  inTemp(async (tmp) => {
+    await tmp.write('a.xml', doc('a'));
+    execFileSync('mkfifo', [join(tmp.dir, 'b.xml')]);
+    assert.deepEqual(
+      (await loadProvingSet(tmp.dir)).map((s) => s.name),
+      ['a'],
+    );
+    execFileSync('mkfifo', [join(tmp.dir, 'a.libvirt.xml')]);
+    await assert.rejects(loadProvingSet(tmp.dir), (e: Error & { code?: string; file?: string }) => e.code === 'IO_ERROR' && e.file === join(tmp.dir, 'a.libvirt.xml') && /not a regular file/.test(e.message));
   }));
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -127,6 +127,8 @@ export class ProvingSetReader {
   private async text(file: string, seen: Map<string, Kept>, optional = false): Promise<string | undefined> {
     try {
       const st = await stat(file, { bigint: true });
+      // A FIFO or a device would block the read, or never end it.
+      if (!st.isFile()) throw new IoError(`cannot read ${optional ? 'the expected output ' : ''}${file}: not a regular file`, { file });
       const key = keyOf(st);
       const last = this.kept.get(file);
       if (last && last.key === key) {
@@ -143,6 +145,7 @@ export class ProvingSetReader {
       return text;
     } catch (e) {
       if (isMissing(e)) return undefined;
+      if (e instanceof IoError) throw e;
       throw new IoError(`cannot read ${optional ? 'the expected output ' : ''}${file}: ${(e as Error).message}`, { file, cause: e });
     }
   }

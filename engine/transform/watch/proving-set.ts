@@ -42,9 +42,10 @@ interface Kept {
 export interface ProvingSetReaderOptions {
   /**
    * A file changed less than this many milliseconds before it is read is not kept for the
-   * next read (default 1000). File times come from a coarse clock (a few ms), so a file
-   * rewritten with as many bytes within one tick of the write before it keeps its times;
-   * only a file whose times are older than that can be trusted to show the next write.
+   * next read (default 1000). File times are coarse (a clock tick of a few ms; whole seconds
+   * on ext4 with small inodes, two on FAT), so a file rewritten with as many bytes within
+   * one tick of the write before it keeps every time; only a file whose times are older
+   * than that can be trusted to show the next write.
    */
   racyMs?: number;
 }
@@ -124,11 +125,11 @@ export class ProvingSetReader {
    * A file's text: kept from the last read when unchanged. Undefined when the file went
    * away since the listing; any other failure is an IoError naming the file.
    */
-  private async text(file: string, seen: Map<string, Kept>, optional = false): Promise<string | undefined> {
+  private async text(file: string, seen: Map<string, Kept>, expected = false): Promise<string | undefined> {
     try {
       const st = await stat(file, { bigint: true });
       // A FIFO or a device would block the read, or never end it.
-      if (!st.isFile()) throw new IoError(`cannot read ${optional ? 'the expected output ' : ''}${file}: not a regular file`, { file });
+      if (!st.isFile()) throw new IoError(`cannot read ${expected ? 'the expected output ' : ''}${file}: not a regular file`, { file });
       const key = keyOf(st);
       const last = this.kept.get(file);
       if (last && last.key === key) {
@@ -146,7 +147,7 @@ export class ProvingSetReader {
     } catch (e) {
       if (isMissing(e)) return undefined;
       if (e instanceof IoError) throw e;
-      throw new IoError(`cannot read ${optional ? 'the expected output ' : ''}${file}: ${(e as Error).message}`, { file, cause: e });
+      throw new IoError(`cannot read ${expected ? 'the expected output ' : ''}${file}: ${(e as Error).message}`, { file, cause: e });
     }
   }
 }

@@ -193,6 +193,42 @@ test('200 saves in 2 seconds end with the last version active; no render ever fa
   assert.equal(events.at(-1)?.type, 'activated');
 });
 
+test('the proving set is read at every check: an expected output added, then rewritten in place with as many bytes, judges the next versions', async () => {
+  const proving = join(tmp.dir, 'proving');
+  const sample = '01-linux-kvm-virtio';
+  const expectedFile = join(proving, `${sample}.libvirt.xml`);
+  const mark = (n: string) => base.replace('</xsl:stylesheet>', `<!-- proving-set ${n} --></xsl:stylesheet>`);
+  await save(mark('a'));
+  await expectActivated();
+  // The sample's reviewed output: what the active version renders for it.
+  const input = await readFile(join(proving, `${sample}.xml`), 'utf8');
+  const reviewed = (await renderText(input, { transform: await loadTransform(main), file: `${sample}.xml` })).xml;
+  assert.match(reviewed, /<on_crash>destroy<\/on_crash>/);
+  await writeFile(expectedFile, reviewed);
+  try {
+    const restart = (n: string) => mark(n).replace(CRASH, '<on_crash>restart</on_crash>');
+    await save(restart('b'));
+    const r = await expectRejected();
+    assert.equal(r.code, 'DOMAIN_INVALID');
+    assert.equal(r.sample, sample);
+    assert.equal(r.sampleFile, join(proving, `${sample}.xml`));
+    assert.match(r.message, /on_crash/);
+    // The review changes its mind: the same file, as many bytes, written in place.
+    const revised = reviewed.replace('<on_crash>destroy</on_crash>', '<on_crash>restart</on_crash>');
+    assert.equal(revised.length, reviewed.length);
+    await writeFile(expectedFile, revised);
+    await save(restart('c'));
+    await expectActivated();
+    assert.match(await renderActive(), /<on_crash>restart<\/on_crash>/);
+  } finally {
+    await unlink(expectedFile);
+  }
+  // Without the expected output the stock behaviour goes live again.
+  await save(mark('d'));
+  await expectActivated();
+  assert.match(await renderActive(), /<on_crash>destroy<\/on_crash>/);
+});
+
 test('every activated version is recorded, and the domain can carry its hash in <metadata>', async () => {
   const versions = await watcher.versions();
   const activated = log.events.filter((e): e is ActivatedEvent => e.type === 'activated');

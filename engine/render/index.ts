@@ -1,1 +1,1 @@
-export { renderFile, renderText, inputKindOf, OUTPUT_ROOT, type InputKind, type RenderOptions, type Rendered } from './render.js';
+export { renderFile, renderText, parseRenderInput, inputKindOf, OUTPUT_ROOT, type InputKind, type ParsedInput, type RenderOptions, type Rendered } from './render.js';

@@ -32,6 +32,20 @@ export interface RenderOptions {
   checkPaths?: boolean;
   /** For a device stub: the running domain's XML, so clashes with its devices are found. */
   domainXml?: string;
+  /**
+   * The input as {@link parseRenderInput} read it from this very text (a cache's copy, as
+   * the sandbox keeps for proving samples): it is not parsed again.
+   */
+  parsed?: ParsedInput;
+}
+
+/** An input document as renderText reads it before rendering. */
+export interface ParsedInput {
+  kind: InputKind;
+  /** The strict parse; may be left out of a kept copy (no transform needs it for an instance). */
+  document?: Document;
+  /** The typed instance, checked field by field (when `kind` is `instance`). */
+  instance?: Instance;
 }
 
 export interface Rendered {
@@ -70,9 +84,8 @@ export async function renderFile(inputFile: string, options: RenderOptions): Pro
  */
 export async function renderText(text: string, options: RenderOptions & { file?: string }): Promise<Rendered> {
   const file = options.file;
-  const document = parseXml(text, { file });
-  const inputKind = inputKindOf(document, file);
-  const instance = inputKind === 'instance' ? parseInstance(text, { file, document }) : undefined;
+  const given = options.parsed;
+  const { kind: inputKind, document, instance } = given && (given.kind !== 'instance' || given.instance) ? given : parseRenderInput(text, file);
   const transform = typeof options.transform === 'string' ? await loadTransform(options.transform, options.load) : options.transform;
   const result = await transform.render({ xml: text, file, document, instance }, options.params ?? {});
   const warnings = [...result.warnings];
@@ -103,6 +116,16 @@ export async function renderText(text: string, options: RenderOptions & { file?:
     validated,
     transform: { file: transform.file, kind: transform.kind, hash: transform.hash, engine: result.engine },
   };
+}
+
+/**
+ * The first step of renderText: the input parsed strictly, its kind told by its root
+ * element, and an instance read into the typed Instance (checked field by field).
+ */
+export function parseRenderInput(text: string, file?: string): ParsedInput & { document: Document } {
+  const document = parseXml(text, { file });
+  const kind = inputKindOf(document, file);
+  return { kind, document, instance: kind === 'instance' ? parseInstance(text, { file, document }) : undefined };
 }
 
 /** Tells instance.xml from a device stub by its root element. */

@@ -12,7 +12,7 @@ import { parseXml } from '../../xml/parse.js';
 import { diffXml } from '../../xml/compare.js';
 import { CompiledXslt, compileAndGuardXslt } from '../xslt/compile.js';
 import type { GuardReport } from '../xslt/guard.js';
-import { renderText } from '../../render/render.js';
+import { parseRenderInput, renderText, type ParsedInput } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
 import { loadTransform } from '../load.js';
 import type { CompiledTransform, RenderResult } from '../types.js';
@@ -78,6 +78,40 @@ async function compiled(source: TransformSource, hash: string): Promise<Compiled
   return source.speculative ? speculativeView(loaded) : withVerdict(loaded, source);
 }
 
+/**
+ * Proving samples as read before rendering, by file and text: a proving set is rendered
+ * again for every version, and reading an instance (its strict parse and the typed
+ * Instance, checked field by field) is about a quarter of a sample's proof. Only instances
+ * are kept, without their parse tree and frozen, so no render can change what the next
+ * one reads. Least recently used dropped first.
+ */
+const provingInputs = new Map<string, ParsedInput>();
+const MAX_PROVING_INPUTS = 512;
+
+function provingInput(xml: string, file: string | undefined): ParsedInput {
+  const key = `${file ?? ''}\0${xml}`;
+  const hit = provingInputs.get(key);
+  if (hit) {
+    provingInputs.delete(key);
+    provingInputs.set(key, hit);
+    return hit;
+  }
+  const parsed = parseRenderInput(xml, file);
+  if (parsed.kind !== 'instance' || !parsed.instance) return parsed;
+  const kept: ParsedInput = { kind: parsed.kind, instance: freezeDeep(parsed.instance) };
+  provingInputs.set(key, kept);
+  if (provingInputs.size > MAX_PROVING_INPUTS) provingInputs.delete(provingInputs.keys().next().value!);
+  return kept;
+}
+
+function freezeDeep<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) freezeDeep(v);
+  }
+  return value;
+}
+
 const DOCTYPE = /<!DOCTYPE/i;
 
 /** Whether rendering with `t` parses the input strictly (and refuses a DOCTYPE) on its own. */
@@ -113,7 +147,7 @@ async function run(task: SandboxTask): Promise<CompileReply | GuardReply | Rende
     case 'prove': {
       const t = await compiled(task.source, task.hash);
       const s = task.sample;
-      const r = await renderText(s.xml, { transform: t, file: s.file, params: task.params, schema: task.schema ?? config.schema });
+      const r = await renderText(s.xml, { transform: t, file: s.file, params: task.params, schema: task.schema ?? config.schema, parsed: provingInput(s.xml, s.file) });
       let difference: ProveReply['difference'];
       if (s.expected !== undefined) {
         difference = diffXml(r.xml, s.expected, { numeric: true, ignoreComments: true }, ['rendered', s.expectedFile ?? 'expected']);

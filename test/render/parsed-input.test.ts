@@ -1,0 +1,71 @@
+// renderText's first step on its own (parseRenderInput), and a render given that step's
+// result instead of parsing again — what the sandbox does for proving samples it keeps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRenderInput, renderText } from '../../engine/render/render.js';
+import { loadTransform } from '../../engine/transform/load.js';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const SAMPLE = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
+const XSL = join(ROOT, 'transforms', 'libvirt.xsl');
+const HBS = join(ROOT, 'transforms', 'libvirt.xml.hbs');
+const text = readFileSync(SAMPLE, 'utf8');
+
+test('parseRenderInput tells the input kind and reads an instance; bad input fails as renderText fails', async () => {
+  const p = parseRenderInput(text, SAMPLE);
+  assert.equal(p.kind, 'instance');
+  assert.equal(p.document.documentElement?.nodeName, 'instance');
+  assert.equal(p.instance?.name, (await renderText(text, { transform: XSL, file: SAMPLE })).instance?.name);
+  const nic = parseRenderInput('<nic><macAddress>d0:0d:12:34:56:78</macAddress></nic>', 'eni.xml');
+  assert.equal(nic.kind, 'nic');
+  assert.equal(nic.instance, undefined);
+  const broken = text.replace('<cores>', '<cores>x');
+  const viaRender = await renderText(broken, { transform: XSL, file: SAMPLE }).catch((e: Error & { code?: string; line?: number }) => e);
+  assert.throws(
+    () => parseRenderInput(broken, SAMPLE),
+    (e: Error & { code?: string; line?: number; file?: string }) => e.code === (viaRender as { code?: string }).code && e.line === (viaRender as { line?: number }).line && e.file === SAMPLE,
+  );
+});
+
+test('renderText given the parsed input renders from it without reading the text again', async () => {
+  const hbs = await loadTransform(HBS);
+  const plain = await renderText(text, { transform: hbs, file: SAMPLE });
+  const p = parseRenderInput(text, SAMPLE);
+  // The Handlebars context is the given Instance: a changed copy shows in the output.
+  const renamed = { kind: p.kind, instance: { ...p.instance!, name: 'i-given00' } };
+  const r = await renderText(text, { transform: hbs, file: SAMPLE, parsed: renamed });
+  assert.match(r.xml, /<name>i-given00<\/name>/);
+  assert.equal(r.instance, renamed.instance);
+  // Exactly what the text with that name renders to.
+  const named = await renderText(text.replace(`<name>${p.instance!.name}</name>`, '<name>i-given00</name>'), { transform: hbs, file: SAMPLE });
+  assert.equal(r.xml, named.xml);
+  assert.notEqual(r.xml, plain.xml);
+  // An instance kind without its Instance is no parsed input: the text is read as usual.
+  const again = await renderText(text, { transform: hbs, file: SAMPLE, parsed: { kind: 'instance' } });
+  assert.equal(again.xml, plain.xml);
+});
+
+test('a sample proved again and again in the sandbox renders exactly as in-thread, with the Handlebars and XSLT transforms alike', async () => {
+  const sandbox = new TransformSandbox({ size: 1, timeoutMs: 20_000 });
+  try {
+    for (const file of [XSL, HBS]) {
+      const expected = (await renderText(text, { transform: file, file: SAMPLE })).xml;
+      const t = await sandbox.load(file);
+      for (let i = 0; i < 3; i++) {
+        const r = await t.prove({ name: '01', file: SAMPLE, xml: text, expected });
+        assert.equal(r.output, expected, file);
+        assert.equal(r.difference, undefined);
+      }
+      // The same text under another file name, and a changed text, are read on their own.
+      const other = await t.prove({ name: 'copy', file: join(ROOT, 'copy.xml'), xml: text });
+      assert.equal(other.output, expected);
+      const changed = await t.prove({ name: '01b', file: SAMPLE, xml: text.replace(/<cores>\d+<\/cores>/, '<cores>3</cores>') });
+      assert.notEqual(changed.output, expected);
+    }
+  } finally {
+    await sandbox.close();
+  }
+});

@@ -95,9 +95,8 @@ export class PartialInliner {
 
   private inline(call: hbs.AST.PartialStatement, stack: string[], underBlockParams: boolean): Statement[] | undefined {
     if (underBlockParams || call.params.length > 0 || call.hash) return undefined;
-    const nameNode = call.name as Node & { original?: unknown; value?: unknown };
-    if (nameNode.type !== 'PathExpression' && nameNode.type !== 'StringLiteral' && nameNode.type !== 'NumberLiteral') return undefined;
-    const name = String(nameNode.original ?? nameNode.value);
+    const name = literalName(call);
+    if (name === undefined) return undefined;
     const partial = this.partials.get(name);
     if (!partial || stack.includes(name) || !this.canInline(name, partial)) return undefined;
     let size = this.sizes.get(name);
@@ -150,10 +149,16 @@ export function calledPartials(ast: Program): Set<string> {
   const names = new Set<string>();
   walk(ast, (n) => {
     if (n.type !== 'PartialStatement' && n.type !== 'PartialBlockStatement') return;
-    const name = (n as hbs.AST.PartialStatement).name as Node & { original?: unknown; value?: unknown };
-    if (name.type === 'PathExpression' || name.type === 'StringLiteral' || name.type === 'NumberLiteral') names.add(String(name.original ?? name.value));
+    const name = literalName(n as hbs.AST.PartialStatement);
+    if (name !== undefined) names.add(name);
   });
   return names;
+}
+
+/** The partial a call names when it is written out (`{{> disk}}`, `{{> "disk"}}`), not computed. */
+function literalName(call: hbs.AST.PartialStatement | hbs.AST.PartialBlockStatement): string | undefined {
+  const n = call.name as Node & { original?: unknown; value?: unknown };
+  return n.type === 'PathExpression' || n.type === 'StringLiteral' || n.type === 'NumberLiteral' ? String(n.original ?? n.value) : undefined;
 }
 
 function usesDecorators(ast: Program): boolean {

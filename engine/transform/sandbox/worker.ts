@@ -30,12 +30,18 @@ if (!parentPort) process.on('disconnect', () => process.exit(0));
 // A transform reads nothing but its input: no engine may reach the network from here.
 globalThis.fetch = () => Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'network access is refused inside the transform sandbox'));
 
+/** Puts `value` last in `map` (the most recently used) and drops the oldest entries beyond `max`. */
+function keepRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): V {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value!);
+  return value;
+}
+
 const warm = new Map<string, CompiledTransform>();
 
 function remember(t: CompiledTransform): void {
-  warm.delete(t.hash);
-  warm.set(t.hash, t);
-  while (warm.size > config.warmTransforms) warm.delete(warm.keys().next().value!);
+  keepRecent(warm, t.hash, t, config.warmTransforms);
 }
 
 /** The version's verdict, when the task carries one: this copy renders with it and does not guard. */
@@ -91,17 +97,10 @@ const MAX_PROVING_INPUTS = 512;
 function provingInput(xml: string, file: string | undefined): ParsedInput {
   const key = `${file ?? ''}\0${xml}`;
   const hit = provingInputs.get(key);
-  if (hit) {
-    provingInputs.delete(key);
-    provingInputs.set(key, hit);
-    return hit;
-  }
+  if (hit) return keepRecent(provingInputs, key, hit, MAX_PROVING_INPUTS);
   const parsed = parseRenderInput(xml, file);
   if (parsed.kind !== 'instance' || !parsed.instance) return parsed;
-  const kept: ParsedInput = { kind: parsed.kind, instance: freezeDeep(parsed.instance) };
-  provingInputs.set(key, kept);
-  if (provingInputs.size > MAX_PROVING_INPUTS) provingInputs.delete(provingInputs.keys().next().value!);
-  return kept;
+  return keepRecent(provingInputs, key, { kind: parsed.kind, instance: freezeDeep(parsed.instance) }, MAX_PROVING_INPUTS);
 }
 
 function freezeDeep<T>(value: T): T {

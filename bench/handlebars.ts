@@ -15,6 +15,10 @@
  * controller that renders once per launch, among everything else a launch does, pays.
  * Prints median and p95 in µs per call.
  *
+ * The warm-up is long ({@link WARMUP_RENDERS}): the figure is the render once V8 has
+ * optimized the template, as in a controller that has rendered for a while; the `cold`
+ * figure is the other end.
+ *
  * Run alone: `node dist/bench/handlebars.js [rounds]` (default 200 rounds per sample).
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -29,6 +33,17 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** issue 8: "Handlebars render: ≤ 0.02 ms" (median, per instance, compiled once). */
 export const HANDLEBARS_TARGET_US = 20;
+
+/**
+ * Untimed Handlebars renders of each sample before its timed rounds (with a fifth as many
+ * parses and a fiftieth as many XSLT renders, interleaved). Measured on the development
+ * machine (2026-11-24), the median of the two samples with a config drive, which run the
+ * most template code, after 1,000 / 2,000 / 3,000 / 5,000 / 10,000 warm-up renders:
+ * 23.0 / 15.7 / 14.6 / 14.6 / 14.6 µs (09) and 23.1 / 16.3 / 16.4 / 15.8 / 16.1 µs (12);
+ * the first sample, 18.5 / 14.2 / 12.9 / 13.6 / 13.2 µs. Five thousand is well past the
+ * point where the figure stops moving.
+ */
+export const WARMUP_RENDERS = 5000;
 
 /** Consecutive calls of one kind in a round. */
 const BLOCK = 10;
@@ -73,7 +88,7 @@ function timeParse(xml: string, file: string): number {
   return Number(process.hrtime.bigint() - start) / 1000;
 }
 
-export async function benchHandlebars(rounds = 200): Promise<RenderFigure[]> {
+export async function benchHandlebars(rounds = 200, warmup = WARMUP_RENDERS): Promise<RenderFigure[]> {
   const hbs = await loadTransform(join(ROOT, 'transforms', 'libvirt.xml.hbs'));
   const xsl = await loadTransform(join(ROOT, 'transforms', 'libvirt.xsl'));
   const dir = join(ROOT, 'samples');
@@ -84,12 +99,12 @@ export async function benchHandlebars(rounds = 200): Promise<RenderFigure[]> {
     const xml = readFileSync(file, 'utf8');
     const input: TransformInput = { xml, file, document: parseXml(xml, { file }), instance: parseInstance(xml, { file }) };
     let engine = '';
-    // Handlebars and the parser need many more calls than the XSLT to reach optimized code.
-    for (let i = 0; i < 20; i++) {
-      for (let j = 0; j < 50; j++) {
-        await hbs.render(input);
-        timeParse(xml, file);
-      }
+    // Handlebars needs many more calls than the XSLT or the parser to reach V8's optimized
+    // code: a template's bodies are many small functions, and V8 tiers a function up by the
+    // bytecode it has run, not by its calls. See WARMUP_RENDERS.
+    for (let i = 0; i < warmup / 50; i++) {
+      for (let j = 0; j < 50; j++) await hbs.render(input);
+      for (let j = 0; j < 10; j++) timeParse(xml, file);
       engine = (await xsl.render(input)).engine;
     }
     const h: number[] = [];

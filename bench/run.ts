@@ -64,7 +64,7 @@ export const groups: Group[] = [
     run: async (quick) => {
       const m = await optional<typeof import('./handlebars.js')>('./handlebars.js');
       if (!m) return undefined;
-      const rows = await m.benchHandlebars(quick ? 10 : 200);
+      const rows = await m.benchHandlebars(quick ? 10 : 200, quick ? 500 : undefined);
       const figures: Figure[] = rows.map((r) => ({
         name: `Handlebars render, ${r.sample}, median (vs the XSLT render, ${r.xslt.engine}, same run)`,
         unit: 'ms/render',

@@ -68,9 +68,11 @@ export async function loadTransform(file: string, options: LoadTransformOptions 
 }
 
 /**
- * Compiled transforms by file, kept while their files do not change: a lookup reads and
- * hashes the transform's files (main file, includes, partials) and compiles again only
- * when their content differs from the last compile.
+ * Compiled transforms by file, kept while their files do not change: a lookup takes one
+ * `stat` of each of the transform's files (main file, includes, partials), reads and
+ * hashes them when a stat differs or a file changed too recently to trust its times, and
+ * compiles again only when their content differs from the last compile (see
+ * FileTransformSource).
  */
 export class TransformCache {
   private readonly sources = new Map<string, FileTransformSource>();

@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { IoError } from '../../errors.js';
+import { fileStamp, settled, RACY_MS } from '../../fs/file-stamp.js';
 import type { ProvingSample } from '../sandbox/protocol.js';
 
 /** Names of the expected output next to an input, in the order they are looked for. */
@@ -61,10 +62,10 @@ export interface ProvingSetReaderOptions {
 export class ProvingSetReader {
   private kept = new Map<string, Kept>();
   private counters: ProvingSetReaderStats = { read: 0, reused: 0 };
-  private readonly racyNs: bigint;
+  private readonly racyMs: number;
 
   constructor(options: ProvingSetReaderOptions = {}) {
-    this.racyNs = BigInt(Math.max(0, Math.round(options.racyMs ?? 1000))) * 1_000_000n;
+    this.racyMs = options.racyMs ?? RACY_MS;
   }
 
   stats(): ProvingSetReaderStats {
@@ -130,19 +131,19 @@ export class ProvingSetReader {
       const st = await stat(file, { bigint: true });
       // A FIFO or a device would block the read, or never end it.
       if (!st.isFile()) throw new IoError(`cannot read ${expected ? 'the expected output ' : ''}${file}: not a regular file`, { file });
-      const key = keyOf(st);
+      const key = fileStamp(st);
       const last = this.kept.get(file);
       if (last && last.key === key) {
         this.counters.reused++;
         seen.set(file, last);
         return last.text;
       }
-      const now = BigInt(Date.now()) * 1_000_000n;
+      const now = Date.now();
       const text = await readFile(file, 'utf8');
       this.counters.read++;
       // Kept under the stat taken before reading: a later write changes the file's times,
       // unless it falls in the same clock tick as the last one, hence the racy rule.
-      if (st.ctimeNs < now - this.racyNs && st.mtimeNs < now - this.racyNs) seen.set(file, { key, text });
+      if (settled(st, this.racyMs, now)) seen.set(file, { key, text });
       return text;
     } catch (e) {
       if (isMissing(e)) return undefined;
@@ -162,10 +163,6 @@ async function kindOf(entry: Dirent, path: string): Promise<'folder' | 'file' | 
   if (entry.isFile()) return 'file';
   const st = await stat(path).catch(() => undefined);
   return st?.isDirectory() ? 'folder' : st?.isFile() ? 'file' : undefined;
-}
-
-function keyOf(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
 function isMissing(e: unknown): boolean {

@@ -27,10 +27,14 @@
  * Throughput: the issue's target is a rate, and neither side has to work one instance at
  * a time. domforge runs IN_FLIGHT launch + terminate cycles at once (a node controller
  * launches concurrently; what bounds it is its one JavaScript thread, so more in flight
- * covers the fsync and libvirt waits), and the pipeline runs one `sh` per CPU at once
- * (as `xargs -P NCPU` would: its processes are CPU-bound, so more only queue). The
- * two alternate in chunks; the figure is wall time over instances, in ms per instance,
- * so its ratio reads like the others (1/20 = twenty times the throughput).
+ * covers the fsync and libvirt waits), and the pipeline runs two `sh` per CPU at once (as
+ * `xargs -P` would). Each side at about its best width, measured on the 2-core
+ * development machine (2026-11-24), in ms per instance: domforge with 1 / 2 / 4 / 8 / 16
+ * / 32 in flight 7.2–7.4 / 5.4–5.8 / 4.6–4.9 / 4.0–4.7 / 3.9–4.0 / 4.0–4.1; the
+ * pipeline 1 / 2 / 3 / 4 / 8 at once 26.2–26.7 / 13.1 / 12.6–12.7 / 12.2–12.4 /
+ * 12.1–12.4 (its processes are mostly CPU-bound, so beyond two per CPU they only queue).
+ * The two alternate in chunks; the figure is wall time over instances, in ms per
+ * instance, so its ratio reads like the others (1/20 = twenty times the throughput).
  *
  * Run alone: `node dist/bench/launch.js [--quick]`.
  */
@@ -118,6 +122,8 @@ export interface BenchLaunchOptions {
   chunks?: number;
 }
 
+/** The reference pipelines run at once per CPU in the throughput figure. */
+const PIPELINE_PER_CPU = 2;
 /** domforge's cycles in flight in the throughput figure. */
 export const IN_FLIGHT = 16;
 /** domforge cycles per throughput chunk; the pipeline runs a quarter as many (it is about that much slower). */
@@ -184,7 +190,7 @@ async function throughput(plain: BenchController, work: string, pipelineId: stri
   const chunks = o.chunks ?? (o.quick ? 1 : 4);
   const ours = o.quick ? IN_FLIGHT : CHUNK;
   const theirs = Math.max(1, ours / 4);
-  const width = availableParallelism();
+  const width = PIPELINE_PER_CPU * availableParallelism();
   let d = 0;
   let r = 0;
   let serialDir = 0;
@@ -197,7 +203,7 @@ async function throughput(plain: BenchController, work: string, pipelineId: stri
   const dPer = d / (chunks * ours);
   const rPer = r / (chunks * theirs);
   return {
-    name: `Launch + terminate throughput, no hooks: ${IN_FLIGHT} in flight (vs the pipeline, ${width} at once, one per CPU), wall time per instance`,
+    name: `Launch + terminate throughput, no hooks: ${IN_FLIGHT} in flight (vs the pipeline, ${width} at once, ${PIPELINE_PER_CPU} per CPU), wall time per instance`,
     unit: 'ms/instance',
     domforge: round(dPer, 4),
     reference: round(rPer, 4),

@@ -76,6 +76,7 @@ export class FileTransformSource {
       const files = this.files;
       // Taken before the read below: a write after them changes them (see settled()).
       const stats = await statAll(files);
+      const now = Date.now();
       const stamps = stats?.map(fileStamp);
       if (c.stamps && stamps && sameList(stamps, c.stamps)) {
         this.counters.unchanged++;
@@ -83,7 +84,6 @@ export class FileTransformSource {
       }
       if ((await digestOf(files).catch(() => undefined)) === c.digest) {
         this.counters.hashed++;
-        const now = Date.now();
         if (this.current === c && stamps && stats!.every((st) => settled(st, this.racyMs, now))) c.stamps = stamps;
         return c.transform;
       }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileStamp, settled, RACY_MS } from '../fs/file-stamp.js';
+import { readRegularFile } from '../fs/regular-file.js';
 import { loadTransform, type LoadTransformOptions } from './load.js';
 import type { CompiledTransform } from './types.js';
 
@@ -121,7 +122,8 @@ async function statAll(files: readonly string[]): Promise<BigIntStats[] | undefi
 
 async function digestOf(files: readonly string[]): Promise<string> {
   const h = createHash('sha256');
-  for (const text of await Promise.all(files.map((f) => readFile(f)))) {
+  // Never a FIFO or a device: the read would wait forever (the compile then names the file).
+  for (const text of await Promise.all(files.map((f) => readRegularFile(f)))) {
     h.update(String(text.length)).update('\0').update(text);
   }
   return h.digest('hex');

@@ -3,7 +3,9 @@
 // compiled again only when the content differs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as settle } from 'node:timers/promises';
 import { FileTransformSource } from '../../engine/transform/file-source.js';
@@ -91,5 +93,24 @@ test('a file removed after its stamps were trusted is not taken as unchanged: th
     assert.equal(await output(source), '<domain>back</domain>');
   } finally {
     await rm(join(file, '..'), { recursive: true, force: true });
+  }
+});
+
+test('a partial or an included stylesheet that is a FIFO is an error at the place that names it, not a read that waits forever', { timeout: 10_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'domforge-fifo-'));
+  try {
+    const hbs = tmpTemplate('<domain>{{> p}}</domain>', { 'q.hbs': '' });
+    execFileSync('mkfifo', [join(hbs, '..', 'partials', 'p.hbs')]);
+    await assert.rejects(new FileTransformSource(hbs).get(), (e: Error & { code?: string; file?: string; line?: number; column?: number }) =>
+      e.code === 'TRANSFORM_SYNTAX' && e.file === hbs && e.line === 1 && e.column === 9 && /partial "p": cannot read .*p\.hbs: not a regular file/.test(e.message));
+    await rm(join(hbs, '..'), { recursive: true, force: true });
+
+    const xsl = join(dir, 'main.xsl');
+    await writeFile(xsl, '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:include href="inc.xsl"/>\n</xsl:stylesheet>\n');
+    execFileSync('mkfifo', [join(dir, 'inc.xsl')]);
+    await assert.rejects(new FileTransformSource(xsl).get(), (e: Error & { code?: string; file?: string; line?: number }) =>
+      e.code === 'TRANSFORM_SYNTAX' && e.file === xsl && e.line === 2 && /href="inc\.xsl": cannot read .*inc\.xsl: not a regular file/.test(e.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@
  * them; rendering is then a synchronous function call over the typed input.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../../fs/regular-file.js';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 import { DomforgeError, IoError, TransformError } from '../../errors.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
@@ -81,7 +81,13 @@ export class CompiledHandlebars implements CompiledTransform {
       if (loaded.has(use.name)) continue;
       const pfile = resolvePartial(use.name, dir, { file: use.from, line: use.line, column: use.column });
       checkInsideRoot(pfile, options.root, use);
-      const text = readText(pfile);
+      let text: string;
+      try {
+        text = readRegularFileSync(pfile);
+      } catch (e) {
+        // Named where the partial is called, as resolvePartial names a missing one.
+        throw new TransformError('TRANSFORM_SYNTAX', `partial "${use.name}": cannot read ${pfile}: ${(e as Error).message}`, { file: use.from, line: use.line, column: use.column, cause: e });
+      }
       sources.push({ file: pfile, text });
       const ast = parseTemplate(env, text, pfile);
       loaded.set(use.name, { file: pfile, ast });
@@ -167,7 +173,7 @@ export function compileHandlebars(file: string, options: CompileHandlebarsOption
 
 function readText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readRegularFileSync(file);
   } catch (e) {
     throw new IoError(`cannot read template: ${(e as Error).message}`, { file, cause: e });
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { readRegularFileSync } from '../../fs/regular-file.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element } from '../../xml/parse.js';
@@ -63,7 +64,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
       if (!sub) {
         let text: string;
         try {
-          text = readFileSync(real, 'utf8');
+          text = readRegularFileSync(real);
         } catch (e) {
           throw new TransformError('TRANSFORM_SYNTAX', `xsl:${el.localName} href="${href}": cannot read ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { ...place, cause: e });
         }
@@ -81,7 +82,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
 
 function readText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readRegularFileSync(file);
   } catch (e) {
     throw new TransformError('TRANSFORM_SYNTAX', `cannot read stylesheet: ${(e as Error).message}`, { file, cause: e });
   }

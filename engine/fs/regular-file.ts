@@ -1,0 +1,22 @@
+import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+
+/** A FIFO, socket or device where a file's text is expected: reading it would wait for a writer, or never end. */
+export class NotRegularFileError extends Error {
+  constructor(readonly file: string) {
+    super('not a regular file');
+    this.name = 'NotRegularFileError';
+  }
+}
+
+/** A file's text, after a `stat` (following links) has shown it is a regular file. */
+export function readRegularFileSync(file: string): string {
+  if (!statSync(file).isFile()) throw new NotRegularFileError(file);
+  return readFileSync(file, 'utf8');
+}
+
+/** The asynchronous {@link readRegularFileSync}, as bytes. */
+export async function readRegularFile(file: string): Promise<Buffer> {
+  if (!(await stat(file)).isFile()) throw new NotRegularFileError(file);
+  return readFile(file);
+}

@@ -21,8 +21,10 @@ export function reportError(io: CliIo, e: unknown, json = false): number {
     else io.stderr(`domforge: ${e.fullMessage}\n`);
     return e instanceof UsageError ? EXIT.USAGE : EXIT.FAILED;
   }
+  // Not a DomforgeError: a defect in domforge. Reported whole (the stack is what a bug report needs), and as JSON under --json.
   const err = e as Error;
-  io.stderr(`domforge: internal error: ${err?.stack ?? String(e)}\n`);
+  if (json) io.stderr(JSON.stringify({ error: { code: 'INTERNAL', message: err?.message ?? String(e), stack: err?.stack } }) + '\n');
+  else io.stderr(`domforge: internal error: ${err?.stack ?? String(e)}\n`);
   return EXIT.FAILED;
 }
 

@@ -1,5 +1,6 @@
 import { ConfigDriveError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
+import { decodeBase64 } from '../instance/user-data.js';
 import type { ConfigDriveOptions } from './build.js';
 import type { ConfigDriveInput, NetworkInterface } from './input.js';
 
@@ -70,12 +71,11 @@ function usableIp(ip: string | undefined): string | undefined {
   return ip && ip !== '0.0.0.0' ? ip : undefined;
 }
 
-/** Strict base64 (whitespace allowed between groups, as XML pretty-printing adds): the decoded bytes, or none when empty. */
+/** The user data's bytes, or none when it is empty (whitespace allowed, as XML pretty-printing adds; see compactBase64). */
 export function decodeUserData(base64: string): Uint8Array | undefined {
-  const compact = base64.replace(/\s+/g, '');
-  if (compact === '') return undefined;
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(compact)) {
+  const bytes = decodeBase64(base64);
+  if (bytes === undefined) {
     throw new ConfigDriveError('userData is not valid base64; instance.xml carries user data base64-encoded', { path: '/instance/userData' });
   }
-  return new Uint8Array(Buffer.from(compact, 'base64'));
+  return bytes.length ? bytes : undefined;
 }

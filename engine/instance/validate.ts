@@ -1,4 +1,5 @@
 import { InstanceError } from '../errors.js';
+import { compactBase64 } from './user-data.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -14,7 +15,6 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
 const NODESET = /^\^?\d+(-\d+)?(,\^?\d+(-\d+)?)*$/;
 const MODEL = /^[A-Za-z0-9_.-]+$/;
 
@@ -46,7 +46,7 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     if (!p.startsWith('/')) fail(`/instance/${field}`, `the ${field} path must be absolute: ${p}`);
   }
   if (inst.ramdisk !== undefined && inst.kernel === undefined) fail('/instance/ramdisk', 'a ramdisk is given without a kernel');
-  if (inst.userData && !BASE64.test(inst.userData)) fail('/instance/userData', 'userData is not base64');
+  if (inst.userData && compactBase64(inst.userData) === undefined) fail('/instance/userData', 'userData is not base64 (letters, digits, + and /, padded with = to a multiple of four, or unpadded)');
   if (inst.NicType && !MODEL.test(inst.NicType)) fail('/instance/NicType', `not a NIC model name: ${JSON.stringify(inst.NicType)}`);
 
   const dp = (i: number) => (inst.disks.diskPaths.length > 1 ? `/instance/disks/diskPath[${i + 1}]` : '/instance/disks/diskPath');

@@ -5,6 +5,7 @@ import { validateRecord } from './limits.js';
 import { encodePool } from './pool-file.js';
 import { KvpError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
+import { decodeBase64 } from '../instance/user-data.js';
 import { XML_INVALID_CHARS } from '../xml/serialize.js';
 
 /**
@@ -132,13 +133,11 @@ export function kvpPoolFromInput(input: KvpInput, options: KvpItemsOptions = {})
   return encodePool(kvpItemsFromInput(input, options), 'host');
 }
 
-/** Decodes instance.xml's base64 user data strictly (whitespace allowed, padding optional). */
+/** Decodes instance.xml's base64 user data (whitespace allowed, padding optional; see compactBase64). */
 export function decodeUserData(base64: string): Uint8Array {
-  const s = base64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 === 1) {
-    throw new KvpError('userData is not valid base64', { path: '/instance/userData' });
-  }
-  return new Uint8Array(Buffer.from(s, 'base64'));
+  const bytes = decodeBase64(base64);
+  if (bytes === undefined) throw new KvpError('userData is not valid base64', { path: '/instance/userData' });
+  return bytes;
 }
 
 /** The KVP input of a parsed instance.xml (user data, SSH key, password, metadata, ids). */

@@ -67,6 +67,13 @@ test('user data must be real base64', () => {
   });
 });
 
+test('megabytes of user data reach the drive input through instance.xml', () => {
+  // 4 MiB: past the ~3.2 MiB at which a backtracking base64 check overflowed the stack.
+  const big = Buffer.alloc(4 << 20, 0xa5);
+  const input = configDriveInputFromInstance(parseInstance(fixture(big.toString('base64').replace(/.{76}/g, '$&\n'))));
+  assert.deepEqual(Buffer.from(input.userData!), big);
+});
+
 function captureIo(): CliIo & { out: string; err: string } {
   const io = { out: '', err: '', stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
   return io;
@@ -116,4 +123,23 @@ test('domforge configdrive reports bad flags and missing folders', async () => {
   assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', join(tmp.dir, 'y.iso'), '--max-user-data', '4'], io), 1);
   assert.match(io.err, /over the 4-byte cap/);
   assert.ok(!readdirSync(tmp.dir).some((f) => f === 'x.iso' || f === 'y.iso'));
+});
+
+test('domforge configdrive takes megabytes of user data when --max-user-data allows it', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const big = Buffer.alloc(4 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  const xml = join(tmp.dir, 'instance-big.xml');
+  writeFileSync(xml, fixture(big.toString('base64')));
+  const out = join(tmp.dir, 'big.iso');
+  let io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out, '--json'], io), 1);
+  assert.match(JSON.parse(io.err).error.message, /over the 65536-byte cap/);
+  io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out, '--max-user-data', String(8 << 20), '--json'], io), 0, io.err);
+  assert.ok(JSON.parse(io.out).bytes > big.length);
+  if (skipUnless('xorriso')) return;
+  const dest = join(tmp.dir, 'big-x');
+  extract(out, dest);
+  assert.deepEqual(readFileSync(join(dest, 'openstack', 'latest', 'user_data')), big);
 });

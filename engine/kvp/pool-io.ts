@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { KvpRecord, LimitProfile } from './constants.js';
-import { applyPayloadUpdate, planPayloadUpdate, type ChunkOptions } from './chunking.js';
+import { planPayloadUpdate, type ChunkOptions } from './chunking.js';
+import { RECORD_BYTES } from './constants.js';
 import { decodePool, encodePool, type DecodedPool, type DecodePoolOptions } from './pool-file.js';
 import { IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -39,28 +40,32 @@ export async function writePoolFile(path: string, records: readonly KvpRecord[],
 
 /**
  * Replaces payload `base` in an existing pool file: removes `B`, every `B.N` and `B.encoding`,
- * appends the new chunks (validated with `profile`, default `host`), and rewrites the file
- * atomically (the whole file held to `profile`, default `daemon`). A missing file counts as empty.
+ * appends the new chunks (validated with `profile`, default `daemon`), and rewrites the file
+ * atomically. Every other record is copied byte for byte, whatever its bytes: a value that
+ * is not valid UTF-8 stays as the writer left it rather than turning into U+FFFD. Empty slots
+ * (an all-zero key) are dropped. A missing file counts as empty.
  * A file ending in a partial record is refused (KvpTruncatedPoolError) and left as it is,
  * since rewriting it would lose whatever the partial record was going to be.
  */
 export async function updatePoolPayload(path: string, base: string, value: string, options: WritePoolOptions & ChunkOptions = {}): Promise<KvpRecord[]> {
-  let existing: KvpRecord[] = [];
   let buf: Buffer | undefined;
   try {
     buf = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new IoError(`cannot read pool file: ${(e as Error).message}`, { file: path, cause: e });
   }
-  if (buf) existing = decodePool(buf, { partialRecord: 'error', file: path }).records;
+  // One record per slot, in file order (empty keys included), so slot i is records[i].
+  const slots = buf ? decodePool(buf, { partialRecord: 'error', skipEmptyKeys: false, file: path }).records : [];
   const plan = planPayloadUpdate(
-    existing.map((r) => r.key),
+    slots.filter((r) => r.key !== '').map((r) => r.key),
     base,
     value,
     options,
   );
-  const records = applyPayloadUpdate(existing, plan);
-  // The records already in the file came from the daemon, so they are held to its limits.
-  await writePoolFile(path, records, { mode: options.mode, profile: options.profile ?? 'daemon' });
-  return records;
+  const gone = new Set(plan.remove);
+  const kept = slots.flatMap((r, i) => (r.key === '' || gone.has(r.key) ? [] : [i]));
+  const added = encodePool(plan.add, options.profile ?? 'daemon');
+  const bytes = Buffer.concat([...kept.map((i) => buf!.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES)), added]);
+  await writeFileAtomic(path, bytes, { mode: options.mode ?? 0o600 });
+  return [...kept.map((i) => slots[i]), ...plan.add];
 }

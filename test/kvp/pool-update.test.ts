@@ -51,3 +51,29 @@ test('updatePoolPayload rewrites a pool file: a shorter payload leaves no stale 
   await updatePoolPayload(fresh, 'b', 'x'.repeat(1000));
   assert.deepEqual(decodePool(readFileSync(fresh)).records.map((r) => r.key), ['b.0', 'b.1']);
 });
+
+test('updatePoolPayload copies the other records byte for byte, even bytes that are not UTF-8', async () => {
+  const file = join(dir, 'raw');
+  const slot = (key: Buffer, value: Buffer, tail = 0): Buffer => {
+    const b = Buffer.alloc(2560);
+    key.copy(b, 0);
+    value.copy(b, 512);
+    if (tail) b.fill(tail, 512 + value.length + 1); // a stale tail after the NUL, as the daemon leaves
+    return b;
+  };
+  const other = slot(Buffer.from('other'), Buffer.from([0x61, 0xe2, 0x82]));
+  const bin = slot(Buffer.from('bin'), Buffer.from([0xff, 0xfe, 0x41]), 0x7a);
+  // 2047 value bytes ending in a lone lead byte: as U+FFFD it would be 2049 bytes, over the field.
+  const near = slot(Buffer.from('near'), Buffer.concat([Buffer.alloc(2046, 0x61), Buffer.from([0xc3])]));
+  const oldChunk = slot(Buffer.from('euca.password.0'), Buffer.from('old'));
+  const empty = Buffer.alloc(2560);
+  writeFileSync(file, Buffer.concat([other, oldChunk, empty, bin, near]));
+  const records = await updatePoolPayload(file, 'euca.password', 'x');
+  const out = readFileSync(file);
+  assert.equal(out.length, 4 * 2560);
+  assert.deepEqual(out.subarray(0, 2560), other);
+  assert.deepEqual(out.subarray(2560, 5120), bin);
+  assert.deepEqual(out.subarray(5120, 7680), near);
+  assert.deepEqual(decodePool(out.subarray(7680)).records, [{ key: 'euca.password.0', value: 'x' }]);
+  assert.deepEqual(records.map((r) => r.key), ['other', 'bin', 'near', 'euca.password.0']);
+});

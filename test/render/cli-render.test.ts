@@ -111,3 +111,17 @@ test('every command has --help', async () => {
     assert.match(r.stdout, /Usage: domforge /);
   }
 });
+
+test('a defect (an error that is not a DomforgeError) is reported as an internal error, as JSON under --json', async () => {
+  const { reportError, EXIT } = await import('../../engine/cli/io.js');
+  let err = '';
+  const io = { stdout: () => undefined, stderr: (s: string) => void (err += s) };
+  assert.equal(reportError(io, new RangeError('Maximum call stack size exceeded'), true), EXIT.FAILED);
+  const j = JSON.parse(err);
+  assert.equal(j.error.code, 'INTERNAL');
+  assert.equal(j.error.message, 'Maximum call stack size exceeded');
+  assert.match(j.error.stack, /^RangeError: Maximum call stack size exceeded\n\s+at /);
+  err = '';
+  assert.equal(reportError(io, new RangeError('boom'), false), EXIT.FAILED);
+  assert.match(err, /^domforge: internal error: RangeError: boom\n\s+at /);
+});

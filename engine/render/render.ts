@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { DomforgeError, DomainInvalidError, InstanceError, IoError, TransformError } from '../errors.js';
 import { parseXml, type Document } from '../xml/parse.js';
+import { emitInstance } from '../instance/emit.js';
 import { parseInstance } from '../instance/parse.js';
+import { emitStub, parseStub, type Stub } from '../instance/stubs.js';
 import type { Instance } from '../instance/model.js';
 import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
@@ -46,6 +48,14 @@ export interface ParsedInput {
   document?: Document;
   /** The typed instance, checked field by field (when `kind` is `instance`). */
   instance?: Instance;
+  /** The typed stub, checked field by field (when `kind` is `nic` or `volume`). */
+  stub?: Stub;
+  /**
+   * The text the transform renders: the input written back from its typed form
+   * (`emitInstance`, `emitStub`), so values are trimmed and defaults filled in exactly as
+   * in the `instance.xml` a launch writes. Left out when that is the input text itself.
+   */
+  canonical?: string;
 }
 
 export interface Rendered {
@@ -85,9 +95,9 @@ export async function renderFile(inputFile: string, options: RenderOptions): Pro
 export async function renderText(text: string, options: RenderOptions & { file?: string }): Promise<Rendered> {
   const file = options.file;
   const given = options.parsed;
-  const { kind: inputKind, document, instance } = given && (given.kind !== 'instance' || given.instance) ? given : parseRenderInput(text, file);
+  const { kind: inputKind, document, instance, stub, canonical } = given && (given.kind === 'instance' ? given.instance : given.stub) ? given : parseRenderInput(text, file);
   const transform = typeof options.transform === 'string' ? await loadTransform(options.transform, options.load) : options.transform;
-  const result = await transform.render({ xml: text, file, document, instance }, options.params ?? {});
+  const result = await transform.render({ xml: canonical ?? text, file, document, instance, stub }, options.params ?? {});
   const warnings = [...result.warnings];
   const outputRoot = OUTPUT_ROOT[inputKind];
   const outputLabel = `${transform.file} (output for ${file ?? 'input'})`;
@@ -120,12 +130,20 @@ export async function renderText(text: string, options: RenderOptions & { file?:
 
 /**
  * The first step of renderText: the input parsed strictly, its kind told by its root
- * element, and an instance read into the typed Instance (checked field by field).
+ * element, and read into its typed form (checked field by field). The transform then
+ * renders that form written back (`canonical`), not the text as given: a dry run renders
+ * what a launch renders, whatever whitespace, attribute order or omitted defaults the
+ * admin's file has. The text of a launch's own instance.xml is already that form.
  */
 export function parseRenderInput(text: string, file?: string): ParsedInput & { document: Document } {
-  const document = parseXml(text, { file });
-  const kind = inputKindOf(document, file);
-  return { kind, document, instance: kind === 'instance' ? parseInstance(text, { file, document }) : undefined };
+  const given = parseXml(text, { file });
+  const kind = inputKindOf(given, file);
+  const instance = kind === 'instance' ? parseInstance(text, { file, document: given }) : undefined;
+  const stub = kind === 'instance' ? undefined : parseStub(text, { file, document: given });
+  const written = instance ? emitInstance(instance) : emitStub(stub!);
+  if (written === text) return { kind, document: given, instance, stub };
+  // The document the transform reads is the written form's (its line numbers are not the file's).
+  return { kind, document: parseXml(written, { file }), instance, stub, canonical: written };
 }
 
 /** Tells instance.xml from a device stub by its root element. */

@@ -19,9 +19,10 @@ test('parseRenderInput tells the input kind and reads an instance; bad input fai
   assert.equal(p.kind, 'instance');
   assert.equal(p.document.documentElement?.nodeName, 'instance');
   assert.equal(p.instance?.name, (await renderText(text, { transform: XSL, file: SAMPLE })).instance?.name);
-  const nic = parseRenderInput('<nic><macAddress>d0:0d:12:34:56:78</macAddress></nic>', 'eni.xml');
+  const nic = parseRenderInput('<nic mac="d0:0d:12:34:56:78" bridgeDeviceName="br0" device="1"/>', 'eni.xml');
   assert.equal(nic.kind, 'nic');
   assert.equal(nic.instance, undefined);
+  assert.equal(nic.stub?.kind, 'nic');
   const broken = text.replace('<cores>', '<cores>x');
   const viaRender = await renderText(broken, { transform: XSL, file: SAMPLE }).catch((e: Error & { code?: string; line?: number }) => e);
   assert.throws(
@@ -68,4 +69,40 @@ test('a sample proved again and again in the sandbox renders exactly as in-threa
   } finally {
     await sandbox.close();
   }
+});
+
+test('a dry run renders what a launch renders: the input as written back, not as typed', async () => {
+  // Each variant reads as the same instance as the sample; the launch writes and renders that
+  // form, so the dry run must give the same domain, with either transform.
+  const variants: [string, string][] = [
+    ['spaces around values', text.replace(/<name>([^<]*)<\/name>/, '<name> $1 </name>').replace(/<uuid>([^<]*)<\/uuid>/, '<uuid>\n  $1\n</uuid>').replace(/<memoryKB>([^<]*)<\/memoryKB>/, '<memoryKB> $1 </memoryKB>')],
+    ['a signed number', text.replace(/<cores>(\d+)<\/cores>/, '<cores>+$1</cores>')],
+    ['a default namespace on the root', text.replace('<instance', '<instance xmlns="urn:x"')],
+  ];
+  for (const transform of [await loadTransform(XSL), await loadTransform(HBS)]) {
+    const want = (await renderText(text, { transform, file: SAMPLE })).xml;
+    for (const [label, variant] of variants) {
+      assert.notEqual(variant, text, label);
+      const p = parseRenderInput(variant, SAMPLE);
+      assert.ok(p.canonical, label);
+      assert.equal((await renderText(variant, { transform, file: SAMPLE })).xml, want, `${label} (${transform.kind})`);
+    }
+  }
+  // The sample itself is already in written form: nothing is parsed twice.
+  assert.equal(parseRenderInput(text, SAMPLE).canonical, undefined);
+});
+
+test('a device stub is read field by field before it is rendered', async () => {
+  const stub = '<nic xml-version="2" vlan="abc" networkIndex="-1" mac="d0:0d:00:00:00:09" bridgeDeviceName="br0" device="1"/>';
+  await assert.rejects(renderText(stub, { transform: XSL, file: 'eni-1234.xml' }), (e: Error & { code?: string; file?: string; path?: string; line?: number }) => {
+    assert.equal(e.file, 'eni-1234.xml');
+    assert.equal(e.line, 1);
+    assert.equal(e.path, '/nic/@vlan');
+    return true;
+  });
+  await assert.rejects(renderText('<nic bridgeDeviceName="br0" device="1"/>', { transform: XSL, file: 'eni-1234.xml' }), (e: Error & { file?: string; path?: string }) => {
+    assert.equal(e.file, 'eni-1234.xml', 'blamed on the stub, not on the transform output');
+    assert.match(e.path ?? '', /^\/nic\/@mac/);
+    return true;
+  });
 });

@@ -100,7 +100,7 @@ function provingInput(xml: string, file: string | undefined): ParsedInput {
   if (hit) return keepRecent(provingInputs, key, hit, MAX_PROVING_INPUTS);
   const parsed = parseRenderInput(xml, file);
   if (parsed.kind !== 'instance' || !parsed.instance) return parsed;
-  return keepRecent(provingInputs, key, { kind: parsed.kind, instance: freezeDeep(parsed.instance) }, MAX_PROVING_INPUTS);
+  return keepRecent(provingInputs, key, { kind: parsed.kind, instance: freezeDeep(parsed.instance), canonical: parsed.canonical }, MAX_PROVING_INPUTS);
 }
 
 function freezeDeep<T>(value: T): T {

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import type { ConfigDriveOptions } from '../configdrive/build.js';
 import { configDriveInputFromInstance, configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
 import { LAYOUT_NAMES, parseLayouts } from '../configdrive/layouts/index.js';
+import { checkLabel } from '../configdrive/iso9660.js';
 import { writeConfigDrive } from '../configdrive/write.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
@@ -36,7 +37,7 @@ export const registerConfigDrive: RegisterCommand = (program, io) => {
       const instance = opts.instance.endsWith('.json') ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
       const options: ConfigDriveOptions = { ...configDriveOptionsFromInstance(instance) };
       if (opts.layout !== undefined) options.layouts = usage(() => parseLayouts(opts.layout!.split(',')));
-      if (opts.label !== undefined) options.label = opts.label;
+      if (opts.label !== undefined) options.label = usage(() => checkLabel(opts.label!));
       if (opts.maxUserData !== undefined) {
         const n = Number(opts.maxUserData);
         if (!Number.isInteger(n) || n < 0) throw new UsageError(`Expected \`--max-user-data\` to be a non-negative integer, got ${JSON.stringify(opts.maxUserData)}`);

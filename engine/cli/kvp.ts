@@ -152,7 +152,7 @@ export const registerKvp: RegisterCommand = (program, io) => {
     .action(async (pool: string, opts: { json?: boolean; payload?: string; strict?: boolean }) => {
       const decoded = await readPoolFile(pool, opts.strict ? { partialRecord: 'error', fatal: true } : {});
       if (decoded.trailingBytes && !opts.json) {
-        io.stderr(`domforge: warning: ${new KvpTruncatedPoolError(decoded.trailingBytes, { file: pool }).message}\n`);
+        io.stderr(`domforge: warning: ${new KvpTruncatedPoolError(decoded.trailingBytes, { file: pool }).message}; the whole records are shown (--strict makes this an error)\n`);
       }
       if (opts.payload !== undefined) {
         const value = reassemble(decoded.records, opts.payload);

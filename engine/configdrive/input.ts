@@ -115,7 +115,7 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
     if (!(input.userData instanceof Uint8Array)) throw new ConfigDriveError('`userData` must be bytes (Uint8Array)', { path: '/userData' });
     if (input.userData.length > maxUserDataBytes) {
       throw new ConfigDriveError(
-        `user data is ${input.userData.length} bytes once decoded, over the ${maxUserDataBytes}-byte cap (raise maxUserDataBytes to allow it)`,
+        `user data is ${input.userData.length} bytes once decoded, over the ${maxUserDataBytes}-byte cap (raise maxUserDataBytes, or --max-user-data on the CLI, to allow it)`,
         { path: '/userData' },
       );
     }
@@ -132,32 +132,53 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
       });
     }
   }
+  const keyNames = new Map<string, number>();
   for (const [i, k] of (input.publicKeys ?? []).entries()) {
     if (typeof k.name !== 'string' || k.name === '' || typeof k.data !== 'string' || k.data === '') {
       throw new ConfigDriveError(`public key ${i} needs a non-empty name and data`, { path: `/publicKeys/${i}` });
     }
+    // OpenStack's public_keys maps name → key: a second key of the same name would replace the first.
+    const first = keyNames.get(k.name);
+    if (first !== undefined) {
+      throw new ConfigDriveError(`public keys ${first} and ${i} are both named ${JSON.stringify(k.name)}; give each key its own name`, { path: `/publicKeys/${i}/name` });
+    }
+    keyNames.set(k.name, i);
   }
   const { userData: _bytes, ...textual } = input;
-  rejectNul(textual, '');
+  rejectUnwritable(textual, '');
 }
 
 /** 2100-01-01T00:00:00Z: keeps every date representable in the 7-byte ISO 9660 form and sane. */
 const MAX_TIMESTAMP = 4102444800;
 
-/** NUL cannot be stored in JSON consumers' C strings nor in CloudStack's text files: refuse it wherever it appears. */
-function rejectNul(value: unknown, path: string): void {
+/** A UTF-16 surrogate without its pair: no UTF-8 encoding exists, so files would get U+FFFD and JSON a `\\uD800` readers refuse. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text that cannot be written the same on every layout is refused wherever it appears: NUL
+ * (C strings of JSON consumers, CloudStack's text files) and lone surrogates (no UTF-8 form).
+ */
+function rejectUnwritable(value: unknown, path: string): void {
   if (typeof value === 'string') {
     if (value.includes('\0')) {
       throw new ConfigDriveError(`metadata value at ${path || '/'} contains a NUL byte (offset ${value.indexOf('\0')}); remove it`, {
         path: path || '/',
       });
     }
+    const lone = LONE_SURROGATE.exec(value);
+    if (lone) {
+      throw new ConfigDriveError(
+        `metadata value at ${path || '/'} contains a lone UTF-16 surrogate (U+${lone[0].charCodeAt(0).toString(16).toUpperCase()} at offset ${lone.index}), which has no UTF-8 form`,
+        { path: path || '/' },
+      );
+    }
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => rejectNul(v, `${path}/${i}`));
+    value.forEach((v, i) => rejectUnwritable(v, `${path}/${i}`));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      rejectNul(k, `${path}/${k.replace(/\0/g, '\\0')}`);
-      rejectNul(v, `${path}/${k.replace(/\0/g, '\\0')}`);
+      const at = `${path}/${k.replace(/\0/g, '\\0').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD')}`;
+      rejectUnwritable(k, at);
+      rejectUnwritable(v, at);
     }
   }
 }

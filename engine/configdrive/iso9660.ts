@@ -107,7 +107,7 @@ export function buildIsoImage(files: readonly DriveFile[], options: IsoOptions):
 
   const total = next * SECTOR;
   if (total > maxBytes) {
-    throw new ConfigDriveError(`config drive would be ${total} bytes, over the ${maxBytes}-byte cap; shrink the user data or files`);
+    throw new ConfigDriveError(`config drive would be ${total} bytes, over the ${maxBytes}-byte image cap (maxImageBytes); shrink the user data or files`, { path: 'maxImageBytes' });
   }
   const buf = new Uint8Array(total);
   writeDescriptor(buf, 16, 'primary', { label, time, sectors: next, root: primary[0], ptSize: ptPrimary, ptL: ptLPrimary, ptM: ptMPrimary });
@@ -139,9 +139,9 @@ function lengthOf(parts: readonly Uint8Array[]): number {
 }
 
 /** Volume labels: 1 to 32 characters, ASCII letters, digits, `_`, `-` and `.`. */
-function checkLabel(label: string): string {
+export function checkLabel(label: string): string {
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(label)) {
-    throw new ConfigDriveError(`volume label ${JSON.stringify(label)} must be 1 to 32 of A-Z a-z 0-9 _ - . (config-2 for cloud-init)`);
+    throw new ConfigDriveError(`volume label ${JSON.stringify(label)} must be 1 to 32 of A-Z a-z 0-9 _ - . (config-2 for cloud-init)`, { path: 'label' });
   }
   return label;
 }

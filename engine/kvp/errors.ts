@@ -99,7 +99,7 @@ export class KvpTruncatedPoolError extends KvpError {
   constructor(trailingBytes: number, o: DomforgeErrorOptions = {}) {
     super(
       `pool file ends with a partial record (${trailingBytes} bytes after the last whole 2560-byte record); ` +
-        'it is probably being rewritten by hv_kvp_daemon: read it again, or pass the option that accepts a partial record',
+        'it is probably being rewritten by hv_kvp_daemon: read it again',
       o,
     );
     this.trailingBytes = trailingBytes;

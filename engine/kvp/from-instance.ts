@@ -146,7 +146,8 @@ export function kvpInputFromInstance(instance: Instance): KvpInput {
   const hostname = instance.privateDnsName || instance.dnsName;
   if (hostname) input.hostname = hostname;
   if (instance.userData) input.userData = decodeUserData(instance.userData);
-  if (instance.key?.sshKey) input.publicKeys = [instance.key.sshKey];
+  // The attribute may hold several keys, one a line (authorized_keys form), as the config drive passes them on.
+  if (instance.key?.sshKey) input.publicKeys = instance.key.sshKey.split(/\r\n|\r|\n/).map((k) => k.trim()).filter((k) => k !== '');
   if (instance.password) input.password = instance.password;
   if (instance.metadata?.length) input.metadata = Object.fromEntries(instance.metadata);
   return input;

@@ -65,7 +65,7 @@ test('an output folder that does not exist', async () => {
 });
 
 test('an image over the size cap', async () => {
-  await rejects(good, { maxImageBytes: 64 * 1024 }, ConfigDriveError, /config drive would be \d+ bytes, over the 65536-byte cap/);
+  await rejects(good, { maxImageBytes: 64 * 1024 }, ConfigDriveError, /config drive would be \d+ bytes, over the 65536-byte image cap \(maxImageBytes\)/, 'maxImageBytes');
 });
 
 test('bad labels, required fields, MACs and timestamps', async () => {
@@ -93,4 +93,39 @@ test('a write that fails at rename removes its temporary file', async () => {
   await assert.rejects(writeConfigDrive(join(dir, 'config.iso'), good), IoError);
   assert.deepEqual(readdirSync(dir), ['config.iso']);
   assert.deepEqual(readdirSync(join(dir, 'config.iso')), []);
+});
+
+test('two public keys of the same name (OpenStack would keep only one)', async () => {
+  const keys = [
+    { name: 'a', data: 'ssh-ed25519 AAAA one' },
+    { name: 'a', data: 'ssh-ed25519 AAAA two' },
+  ];
+  await rejects({ ...good, publicKeys: keys }, {}, ConfigDriveError, /public keys 0 and 1 are both named "a"/, '/publicKeys/1/name');
+});
+
+test('lone UTF-16 surrogates anywhere in metadata (no UTF-8 form)', async () => {
+  await rejects({ ...good, hostname: 'host-\ud800-x' }, {}, ConfigDriveError, /\/hostname contains a lone UTF-16 surrogate \(U\+D800 at offset 5\)/, '/hostname');
+  await rejects({ ...good, meta: { role: 'web\udc00' } }, {}, ConfigDriveError, /lone UTF-16 surrogate \(U\+DC00/, '/meta/role');
+  await rejects({ ...good, meta: { ['k\ud83d']: 'v' } }, {}, ConfigDriveError, /lone UTF-16 surrogate/, '/meta/k\ufffd');
+  // A pair is a character like any other.
+  const drive = await writeConfigDrive(join(tmp.dir, 'emoji.iso'), { ...good, hostname: 'host-\ud83d\ude00' });
+  assert.ok(drive.image.length > 0);
+});
+
+test('a bad --label is a usage error (exit 2), like a bad --layout', async () => {
+  const { runCli } = await import('../../engine/cli/main.js');
+  const { commands } = await import('../../engine/cli/commands.js');
+  const { registerConfigDrive } = await import('../../engine/cli/configdrive.js');
+  if (!commands.includes(registerConfigDrive)) commands.push(registerConfigDrive);
+  const { writeFileSync } = await import('node:fs');
+  const fixture = new URL('../../../test/configdrive/fixtures/instance.xml', import.meta.url).pathname;
+  const dir = join(tmp.dir, 'label-cli');
+  mkdirSync(dir);
+  const xml = join(dir, 'instance.xml');
+  writeFileSync(xml, readFileSync(fixture));
+  let err = '';
+  const io = { stdout: () => undefined, stderr: (t: string) => void (err += t) };
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', join(dir, 'x.iso'), '--label', 'has space'], io), 2);
+  assert.match(err, /volume label "has space" must be 1 to 32/);
+  assert.deepEqual(readdirSync(dir), ['instance.xml']);
 });

@@ -119,3 +119,14 @@ test('layouts are selectable and checked', () => {
   const tops = new Set(buildConfigDriveFiles(input).map((f) => f.path.split('/')[0]));
   assert.deepEqual([...tops].sort(), ['cloudstack', 'ec2', 'openstack']);
 });
+
+test('OpenStack admin_pass and CloudStack vm_password.txt appear only with a password', () => {
+  for (const password of [undefined, '']) {
+    const files = byPath(buildConfigDriveFiles({ ...input, password }, { layouts: ['openstack', 'cloudstack'] }));
+    assert.equal('admin_pass' in json(files.get('openstack/latest/meta_data.json')), false, JSON.stringify(password));
+    assert.equal(files.has('cloudstack/password/vm_password.txt'), false, JSON.stringify(password));
+  }
+  const files = byPath(buildConfigDriveFiles({ ...input, password: 'pw' }, { layouts: ['openstack', 'cloudstack'] }));
+  assert.equal(json(files.get('openstack/latest/meta_data.json')).admin_pass, 'pw');
+  assert.equal(dec.decode(files.get('cloudstack/password/vm_password.txt')), 'pw');
+});

@@ -95,3 +95,12 @@ test('empty input gives no items and an empty pool; bad keys and base64 are refu
   assert.throws(() => decodeUserData('not base64!'), (e: unknown) => e instanceof KvpError && e.path === '/instance/userData');
   assert.deepEqual(decodeUserData(' aGk=\n'), utf8('hi'));
 });
+
+test('an sshKey attribute holding several keys, one a line, gives one public key each', () => {
+  const instance = parseInstance(readFileSync(fixture, 'utf8'), { file: fixture });
+  const two = { ...instance, key: { ...instance.key, sshKey: 'ssh-ed25519 AAAA one@x\r\nssh-rsa BBBB two@y\n\n' } };
+  const input = kvpInputFromInstance(two);
+  assert.deepEqual(input.publicKeys, ['ssh-ed25519 AAAA one@x', 'ssh-rsa BBBB two@y']);
+  const pool = decodePool(kvpPoolFromInput(input), { fatal: true }).records;
+  assert.equal(reassemble(pool, 'euca.public-keys'), 'ssh-ed25519 AAAA one@x\nssh-rsa BBBB two@y\n');
+});

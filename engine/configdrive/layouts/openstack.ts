@@ -28,7 +28,7 @@ const VENDOR_DATA2_SINCE = '2016-10-06';
 /** `meta_data.json`: Nova's keys, in Nova's order (`_metadata_as_json`), without its random seed so the drive stays reproducible. */
 export function openstackMetaData(input: ConfigDriveInput, version: string): Record<string, unknown> {
   const md: Record<string, unknown> = { uuid: input.uuid, meta: sortedRecord(input.meta ?? {}) };
-  if (input.password !== undefined) md.admin_pass = input.password;
+  if (input.password) md.admin_pass = input.password;
   const keys = input.publicKeys ?? [];
   md.public_keys = Object.fromEntries(keys.map((k) => [k.name, k.data]));
   md.keys = keys.map((k) => ({ name: k.name, type: k.type ?? 'ssh', data: k.data }));

@@ -139,6 +139,7 @@ export class NodeController {
   async close(): Promise<void> {
     this.closed = true;
     await this.ctx.locks.idle();
+    await this.ctx.release();
   }
 
   private open_(): void {

@@ -14,6 +14,8 @@ import type { ControllerLogSink } from './instance-log.js';
 import { InstanceLayout } from './layout.js';
 import { KeyedLock } from './lock.js';
 import { FileTransformSource } from '../transform/file-source.js';
+import { TransformSandbox } from '../transform/sandbox/pool.js';
+import type { SandboxOptions } from '../transform/sandbox/options.js';
 import type { StepObserver } from './steps.js';
 
 /** Where the transform comes from: a file (re-read when it changes), a compiled transform, or a provider (e.g. a TransformWatcher's active version). */
@@ -40,6 +42,18 @@ export interface NodeControllerOptions {
   transform?: TransformSource;
   /** Options for loading a transform given as a file. */
   transformOptions?: LoadTransformOptions;
+  /**
+   * Where a transform given as a file compiles and renders. By default in a sandbox of its
+   * own, one worker process started at the first launch (SandboxOptions `{ size: 1 }`): a
+   * stylesheet or template that loops, recurses without end or allocates without bound
+   * fails that launch with TRANSFORM_TIMEOUT or TRANSFORM_OUT_OF_MEMORY, and the
+   * controller goes on. SandboxOptions for another pool, a TransformSandbox to share one
+   * (it is not closed with the controller), or `false` to compile and render in the
+   * controller's own thread — for a transform as trusted as domforge's code, since nothing
+   * then stops one that hangs. A compiled transform or a provider given as `transform` is
+   * used as it is (a TransformWatcher's versions already render in its sandbox).
+   */
+  sandbox?: SandboxOptions | TransformSandbox | false;
   /** Transform parameters (`--param name=value`). Default: none. */
   params?: TransformParams;
   /** Schema engine validating every domain and device XML (default `'wasm'`, libvirt's domain.rng in-process). */
@@ -75,6 +89,8 @@ export interface ControllerContext {
   readonly locks: KeyedLock;
   /** Ids this controller launched or adopted. */
   readonly tracked: Set<string>;
+  /** Releases what the context started (the transform sandbox it created, if any). */
+  readonly release: () => Promise<void>;
 }
 
 export async function createContext(o: NodeControllerOptions): Promise<ControllerContext> {
@@ -95,12 +111,13 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
         timeoutMs: o.hookTimeoutMs,
       })
     : undefined;
+  const provider = transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions, o.sandbox);
   return {
     layout: new InstanceLayout(instancesDir, o.keepDir && resolve(o.keepDir)),
     connection,
     uri: connection.uri,
     hooks,
-    transform: transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions),
+    transform: provider.get,
     params: { ...(o.params ?? {}) },
     schema: o.schema,
     checkPaths: o.checkPaths ?? false,
@@ -110,17 +127,46 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
     onStep: o.onStep,
     locks: new KeyedLock(),
     tracked: new Set(),
+    release: provider.release,
   };
 }
 
-function transformProvider(source: TransformSource, options: LoadTransformOptions = {}): () => Promise<CompiledTransform> {
-  if (typeof source === 'string') {
-    // Its files re-hashed on each launch: an edited stylesheet is recompiled, an unchanged one reused.
+interface TransformProvider {
+  get: () => Promise<CompiledTransform>;
+  release: () => Promise<void>;
+}
+
+function transformProvider(source: TransformSource, options: LoadTransformOptions = {}, sandbox: NodeControllerOptions['sandbox'] = {}): TransformProvider {
+  const none = async () => undefined;
+  if (typeof source === 'function') return { get: async () => source(), release: none };
+  if (typeof source !== 'string') return { get: async () => source, release: none };
+  if (sandbox === false) {
+    // Its files checked on each launch: an edited stylesheet is recompiled, an unchanged one reused.
     const file = new FileTransformSource(source, options);
-    return () => file.get();
+    return { get: () => file.get(), release: none };
   }
-  if (typeof source === 'function') return async () => source();
-  return async () => source;
+  // The sandbox starts with the first launch that needs the transform, not with the controller.
+  const shared = sandbox instanceof TransformSandbox ? sandbox : undefined;
+  let own: TransformSandbox | undefined;
+  const pool = () => shared ?? (own ??= new TransformSandbox({ size: 1, ...(sandbox as SandboxOptions) }));
+  const file = new FileTransformSource(source, options, {
+    load: (f, o) =>
+      pool().load(f, {
+        root: o.root,
+        engine: o.engine === 'auto' ? undefined : o.engine,
+        trusted: o.trusted,
+        onDivergence: o.onDivergence,
+        provingSet: o.provingSet?.map((p) => ({ xml: p.xml, file: p.file ?? 'proving input' })),
+      }),
+  });
+  return {
+    get: () => file.get(),
+    release: async () => {
+      const s = own;
+      own = undefined;
+      await s?.close();
+    },
+  };
 }
 
 function checkOptions(o: NodeControllerOptions): void {
@@ -140,6 +186,10 @@ function checkOptions(o: NodeControllerOptions): void {
   }
   for (const k of ['log', 'onStep'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new UsageError(`Expected \`${k}\` to be a function, got ${typeof o[k]}`);
+  }
+  const sb = o.sandbox;
+  if (sb !== undefined && sb !== false && (typeof sb !== 'object' || sb === null)) {
+    throw new UsageError('Expected `sandbox` to be sandbox options, a TransformSandbox or false');
   }
   const t = o.transform;
   if (t !== undefined && typeof t !== 'string' && typeof t !== 'function' && (typeof t !== 'object' || t === null || typeof t.render !== 'function')) {

@@ -23,6 +23,11 @@ export interface FileTransformSourceOptions {
    * at every lookup, not by its stamp (default 1000): see {@link settled}.
    */
   racyMs?: number;
+  /**
+   * Compiles the transform (default `loadTransform`, in this thread). A node controller
+   * passes its sandbox's `load`, so the compile and every render run in a worker.
+   */
+  load?: (file: string, options: LoadTransformOptions) => Promise<CompiledTransform>;
 }
 
 interface Current {
@@ -56,6 +61,7 @@ export class FileTransformSource {
   private files: readonly string[];
   private pending?: Promise<CompiledTransform>;
   private readonly racyMs: number;
+  private readonly compile: (file: string, options: LoadTransformOptions) => Promise<CompiledTransform>;
   private readonly counters: FileTransformSourceStats = { unchanged: 0, hashed: 0, compiled: 0 };
 
   constructor(
@@ -65,6 +71,7 @@ export class FileTransformSource {
   ) {
     this.files = [resolve(file)];
     this.racyMs = source.racyMs ?? RACY_MS;
+    this.compile = source.load ?? loadTransform;
   }
 
   stats(): FileTransformSourceStats {
@@ -98,7 +105,7 @@ export class FileTransformSource {
     const files = this.files;
     this.current = undefined;
     const before = await digestOf(files).catch(() => undefined);
-    const transform = await loadTransform(files[0]!, this.options);
+    const transform = await this.compile(files[0]!, this.options);
     this.counters.compiled++;
     this.files = transform.files.length ? transform.files : files;
     const after = await digestOf(this.files).catch(() => undefined);

@@ -130,8 +130,9 @@ export const groups: Group[] = [
   {
     key: 'rss',
     title: '7. Memory over 10,000 launch/terminate cycles',
-    // In a process of its own: the figure is a controller's footprint, not that of this
-    // process, which has run every other benchmark (and xslt-processor) before.
+    // In a process of its own: the figure is a controller's footprint (its RSS plus the
+    // private memory of its sandbox worker), not that of this process, which has run every
+    // other benchmark (and xslt-processor) before.
     // Twice: with Node's default flags, and with the young generation capped as the README
     // recommends for a node controller (`--max-semi-space-size=4`): by default V8 grows it
     // to 2 × 16 MiB under a launch loop's allocation rate, a fifth of the process's RSS.

@@ -4,29 +4,39 @@ import { IoError } from '../errors.js';
 import type { InstanceLayout } from './layout.js';
 
 /**
- * Removes an instance folder and everything in it. An instance folder holds plain files:
- * they are unlinked all at once, then the folder removed; anything else (a subfolder, a
- * file appearing meanwhile) falls back to a recursive removal.
+ * Removes an instance folder and everything in it. `instance.xml` goes last, once
+ * everything else is gone, so that a removal that fails half-way leaves the record
+ * behind (what adopt and terminate go by); then the folder itself. A subfolder is removed
+ * recursively; anything that stops the final rmdir (a file appearing meanwhile) falls back
+ * to a recursive removal of the whole folder.
  */
 export async function removeFolder(layout: InstanceLayout, id: string): Promise<void> {
   const dir = layout.dir(id);
+  const record = layout.instanceXml(id);
   try {
     // undefined: nothing to remove; null: not a readable folder (rm below says why, or removes a file).
     const entries = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : null));
     if (entries === undefined) return;
-    if (entries && entries.every((d) => !d.isDirectory())) {
+    if (entries) {
       await Promise.all(
-        entries.map((d) =>
-          unlink(join(dir, d.name)).catch((e: NodeJS.ErrnoException) => {
-            if (e.code !== 'ENOENT') throw e;
-          }),
-        ),
+        entries
+          .filter((d) => join(dir, d.name) !== record)
+          .map((d) => (d.isDirectory() ? rm(join(dir, d.name), { recursive: true, force: true, maxRetries: 3 }) : unlinkIfThere(join(dir, d.name)))),
       );
+      await unlinkIfThere(record);
       if (await rmdir(dir).then(() => true, () => false)) return;
     }
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   } catch (e) {
     throw new IoError(`cannot remove the instance folder: ${(e as Error).message}`, { file: dir, cause: e });
+  }
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 

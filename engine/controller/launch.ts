@@ -214,7 +214,8 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     // (the renames in the instance folder, the instance folder in the instances folder).
     // Four fsyncs in parallel cost about one; one per file and per rename's folder, in
     // turn, cost a launch several. A crash before this point leaves at most a `Staging`
-    // folder with no domain, which adopt() reports and terminate removes.
+    // folder (or, before write-instance, a folder with no instance.xml) with no domain,
+    // which adopt() reports as incomplete and terminate removes.
     await syncPaths([layout.instanceXml(id), libvirtXmlPath, dir, layout.root]);
     const r = await conn.define(xml);
     steps.onUndo('undefine', async () => {

@@ -142,3 +142,19 @@ test('output beyond maxOutputBytes is a failure, not a truncated document', asyn
     /XML filter huge printed more than 4096 bytes/,
   );
 });
+
+test('a filter that floods stderr leaves a bounded log; its stdout, the XML, is not affected', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  await sb.script(sb.filters, '10-noisy', 'yes noise | head -c 4000000 >&2; sed "s|<memory unit=\\"KiB\\">131072|<memory unit=\\"KiB\\">262144|"');
+  const logged: HookLogEntry[] = [];
+  const r = await runFilters(SMALL_DOMAIN, { dir: sb.filters, instanceId: 'i-1', event: 'euca-nc-pre-boot', log: (e) => logged.push(e) });
+  assert.equal(r.xml, SMALL_DOMAIN.replace('131072', '262144'));
+  // 666666 lines of "noise" and "nois" unterminated: 1000 lines logged from each end (6000 and 5998 bytes).
+  assert.equal(logged.filter((e) => e.stream === 'stderr').length, 2000);
+  assert.deepEqual(
+    logged.filter((e) => /not logged/.test(e.text)).map((e) => [e.hook, e.stream, e.text]),
+    [['10-noisy', 'info', '3988002 bytes of stderr not logged (the log keeps the first and the last 65536 bytes, 1000 lines, of each stream)']],
+  );
+  assert.equal(r.filters[0]!.stderr.length, 4000000, 'the result keeps its share as before');
+});

@@ -122,7 +122,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (id: string, o: CommonOptions & { keep?: boolean; grace?: string }) => {
     const r = await withController(o, (nc) => nc.terminate(id, { keep: o.keep, graceMs: parseGrace(o.grace) }));
     if (o.json) return json(io, r);
-    const files = r.files === 'removed' ? 'files removed' : `files kept in ${r.files.kept}`;
+    const files = r.files === 'removed' ? 'files removed' : r.files === 'gone' ? 'files already gone' : `files kept in ${r.files.kept}`;
     io.stdout(`terminated ${r.id}: ${r.record === 'missing' ? 'no record (the folder had no instance.xml), ' : ''}domain ${r.domain}, ${files}\n`);
     if (r.preCleanFailure) io.stderr(`domforge: warning: ${r.preCleanFailure.fullMessage}\n`);
   });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '../errors.js';
 import type { InstanceLayout } from './layout.js';
@@ -40,15 +40,31 @@ async function unlinkIfThere(path: string): Promise<void> {
   }
 }
 
-/** Moves an instance folder under the keep folder (`<keepDir>/<id>-<time>-<why>`); returns where it went. */
-export async function keepFolder(layout: InstanceLayout, id: string, why: string): Promise<string> {
+/**
+ * Moves an instance folder under the keep folder (`<keepDir>/<id>-<time>-<why>`); returns
+ * where it went, or undefined when there was no folder to keep (a hook removed it), in
+ * which case a keep folder made for it is removed again.
+ */
+export async function keepFolder(layout: InstanceLayout, id: string, why: string): Promise<string | undefined> {
   const from = layout.dir(id);
   const to = layout.keptDir(id, why);
+  let made: string | undefined;
   try {
-    await mkdir(layout.keepDir, { recursive: true, mode: 0o700 });
+    made = await mkdir(layout.keepDir, { recursive: true, mode: 0o700 });
     await rename(from, to);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(from))) {
+      if (made) await rmdir(made).catch(() => undefined);
+      return undefined;
+    }
     throw new IoError(`cannot move the instance folder to ${to}: ${(e as Error).message}`, { file: from, cause: e });
   }
   return to;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -22,8 +22,11 @@ export interface TerminateResult {
   id: string;
   /** What happened to the domain: it was running and was destroyed then undefined; was stopped and undefined; or libvirt had none. */
   domain: 'destroyed' | 'undefined' | 'absent';
-  /** `removed`, or the folder the files were moved to (`--keep`, or a failed pre-clean hook). */
-  files: 'removed' | { kept: string };
+  /**
+   * `removed`, or the folder the files were moved to (`--keep`, or a failed pre-clean hook),
+   * or `gone` when there was no folder left to keep (a pre-clean hook removed it).
+   */
+  files: 'removed' | 'gone' | { kept: string };
   /**
    * `missing` when the folder held no instance.xml (a launch stopped before writing it, or
    * a removal stopped half-way): the folder was removed with no pre-clean hooks, libvirt
@@ -122,7 +125,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
     const files = await steps.run('remove-files', async () => {
       log.info(keep ? 'keeping the instance files' : 'removing the instance files');
       await log.close();
-      if (keep) return { kept: await keepFolder(layout, id, preCleanFailure ? 'pre-clean-failed' : 'terminated') };
+      if (keep) return keptOrGone(await keepFolder(layout, id, preCleanFailure ? 'pre-clean-failed' : 'terminated'), log);
       await removeFolder(layout, id);
       return 'removed' as const;
     });
@@ -130,6 +133,13 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
     ctx.tracked.delete(id);
     return { id, domain, files, record: 'found', preCleanFailure, steps: steps.timings };
   });
+}
+
+/** What became of a folder to keep: where it went, or `gone` (logged) when nothing was left to keep. */
+function keptOrGone(kept: string | undefined, log: InstanceLog): TerminateResult['files'] {
+  if (kept) return { kept };
+  log.info('the instance folder was already gone (removed by a hook): nothing to keep');
+  return 'gone';
 }
 
 /** The folder of `id` has no instance.xml: remove (or keep) it, unless libvirt has a domain by that name. */
@@ -148,7 +158,7 @@ async function terminateWithoutRecord(ctx: ControllerContext, id: string, steps:
   const files = await steps.run('remove-files', async () => {
     log.info(keep ? 'keeping the instance files (no record)' : 'removing the instance files (no record)');
     await log.close();
-    if (keep) return { kept: await keepFolder(layout, id, 'no-record') };
+    if (keep) return keptOrGone(await keepFolder(layout, id, 'no-record'), log);
     await removeFolder(layout, id);
     return 'removed' as const;
   });

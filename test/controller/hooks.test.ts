@@ -217,3 +217,24 @@ test('a transform, filter or pre-boot hook that drops <uuid> is refused like one
   await assertNothingLeft(sb, inst.name);
   await done();
 });
+
+test('a pre-clean hook that removes the instance folder, then fails: terminate still succeeds, reports the files gone, and leaves no empty .kept', async () => {
+  const { sb, nc, done } = await setup();
+  const inst = await sampleInstance();
+  await nc.launch(inst);
+  await sb.script(sb.hooks, '10-rm', 'test "$1" = euca-nc-pre-clean || exit 0\nrm -rf "$DOMFORGE_INSTANCE_DIR"\necho "removed it myself" >&2\nexit 1');
+  const t = await nc.terminate(inst.name);
+  assert.equal(t.domain, 'destroyed');
+  assert.equal(t.files, 'gone');
+  assert.equal(t.preCleanFailure?.hook, '10-rm');
+  await assertNothingLeft(sb, inst.name);
+  assert.deepEqual(readdirSync(sb.instances), []);
+
+  // The same with --keep and a hook that succeeds.
+  await nc.launch(inst);
+  await sb.script(sb.hooks, '10-rm', 'test "$1" = euca-nc-pre-clean || exit 0\nrm -rf "$DOMFORGE_INSTANCE_DIR"');
+  const k = await nc.terminate(inst.name, { keep: true });
+  assert.deepEqual([k.domain, k.files, k.preCleanFailure], ['destroyed', 'gone', undefined]);
+  assert.deepEqual(readdirSync(sb.instances), []);
+  await done();
+});

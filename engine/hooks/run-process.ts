@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HeadTailLines, TailBuffer } from './capture.js';
 import { groupAlive, killGroup } from './process-group.js';
+import { explainSpawnError } from './spawn-error.js';
 
 export interface RunProcessOptions {
   args?: readonly string[];
@@ -151,7 +152,7 @@ export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessR
 
     let spawnError: Error | undefined;
     child.on('error', (e) => {
-      spawnError = e;
+      spawnError = pid === undefined ? explainSpawnError(file, e) : e;
       if (pid === undefined) finish(null, null);
     });
     child.on('close', (code, signal) => finish(code, signal));
@@ -190,7 +191,7 @@ export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessR
       signal: null,
       timedOut: false,
       aborted: false,
-      spawnError: e as Error,
+      spawnError: explainSpawnError(file, e as Error),
       stdout: '',
       stderr: '',
       stdoutTruncated: false,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFilters, HookFailedError, HookTimeoutError, type HookLogEntry } from '../../engine/hooks/index.js';
 import { XmlSyntaxError } from '../../engine/errors.js';
@@ -157,4 +157,14 @@ test('a filter that floods stderr leaves a bounded log; its stdout, the XML, is 
     [['10-noisy', 'info', '3988002 bytes of stderr not logged (the log keeps the first and the last 65536 bytes, 1000 lines, of each stream)']],
   );
   assert.equal(r.filters[0]!.stderr.length, 4000000, 'the result keeps its share as before');
+});
+
+test('a filter whose #! interpreter is missing fails naming the interpreter', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  await writeFile(join(sb.filters, '10-g'), '#!/no/such\n', { mode: 0o755 });
+  await assert.rejects(
+    runFilters(SMALL_DOMAIN, { dir: sb.filters, instanceId: 'i-1', event: 'euca-nc-pre-boot' }),
+    /: XML filter 10-g could not be started: its interpreter \/no\/such \(from the #! line\) does not exist \(spawn \S+\/10-g ENOENT\); euca-nc-pre-boot cancelled/,
+  );
 });

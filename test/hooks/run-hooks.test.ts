@@ -282,17 +282,25 @@ test('a hook that floods its output leaves a bounded log', async (t) => {
   assert.equal(text.split('\n').filter((l) => /\[stderr\]: err$/.test(l)).length, 2000);
 });
 
-test('a hook that cannot be started (missing interpreter) fails clearly', async (t) => {
+test('a hook that cannot be started (missing interpreter) fails clearly, naming the interpreter of its #! line', async (t) => {
   const sb = await sandbox();
   t.after(() => sb.cleanup());
   const path = join(sb.hooks, 'bad-shebang');
-  await writeFile(path, '#!/nonexistent/interpreter\n', { mode: 0o755 });
-  await assert.rejects(runHooks('euca-nc-pre-init', { dir: sb.hooks, home: sb.root }), (e: unknown) => {
-    assert.ok(e instanceof HookFailedError);
-    assert.equal(e.hook, 'bad-shebang');
-    assert.match(e.message, /could not be started: .*ENOENT/);
-    return true;
-  });
+  const cases: [string, RegExp][] = [
+    ['#!/nonexistent/interpreter -e\nexit 0\n', /: euca-nc-pre-init hook bad-shebang could not be started: its interpreter \/nonexistent\/interpreter \(from the #! line\) does not exist \(spawn .*bad-shebang ENOENT\)/],
+    ['#!/bin/sh\r\nexit 0\r\n', /could not be started: its #! line ends with a carriage return \(Windows line endings\), so the interpreter looked for is "\/bin\/sh\\r"/],
+    [`#!${join(sb.root, 'not-executable')}\n`, /could not be started: its interpreter \S+not-executable \(from the #! line\) is not executable \(spawn .* EACCES\)/],
+  ];
+  await writeFile(join(sb.root, 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
+  for (const [text, message] of cases) {
+    await writeFile(path, text, { mode: 0o755 });
+    await assert.rejects(runHooks('euca-nc-pre-init', { dir: sb.hooks, home: sb.root }), (e: unknown) => {
+      assert.ok(e instanceof HookFailedError);
+      assert.equal(e.hook, 'bad-shebang');
+      assert.match(e.message, message);
+      return true;
+    });
+  }
 });
 
 test('a pre-boot hook can edit the libvirt XML file it is given', async (t) => {

@@ -238,3 +238,24 @@ test('a pre-clean hook that removes the instance folder, then fails: terminate s
   assert.deepEqual(readdirSync(sb.instances), []);
   await done();
 });
+
+test('a pre-boot hook that removes instance.xml fails the launch at pre-boot, saying so; nothing is left', async () => {
+  const { sb, nc, done } = await setup();
+  await sb.script(sb.hooks, '10-rm-record', 'rm "$DOMFORGE_INSTANCE_DIR/instance.xml"');
+  const inst = await sampleInstance();
+  const e = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(e.step, 'pre-boot');
+  assert.equal(e.code, 'IO_ERROR');
+  assert.equal(e.file, join(sb.instances, inst.name, 'instance.xml'));
+  assert.match(e.message, /failed at step 'pre-boot': the pre-boot hooks removed instance.xml, the instance's record/);
+  assert.equal(e.rolledBack, true);
+  await assertNothingLeft(sb, inst.name);
+
+  await sb.script(sb.hooks, '10-rm-record', 'rm -rf "$DOMFORGE_INSTANCE_DIR"');
+  const f = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(f.step, 'pre-boot');
+  assert.match(f.message, /the pre-boot hooks removed the instance folder/);
+  assert.equal(f.rolledBack, true);
+  await assertNothingLeft(sb, inst.name);
+  await done();
+});

@@ -122,8 +122,8 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (id: string, o: CommonOptions & { keep?: boolean; grace?: string }) => {
     const r = await withController(o, (nc) => nc.terminate(id, { keep: o.keep, graceMs: parseGrace(o.grace) }));
     if (o.json) return json(io, r);
-    const files = r.files === 'removed' ? 'files removed' : `files kept in ${r.files.kept}`;
-    io.stdout(`terminated ${r.id}: domain ${r.domain}, ${files}\n`);
+    const files = r.files === 'removed' ? 'files removed' : r.files === 'gone' ? 'files already gone' : `files kept in ${r.files.kept}`;
+    io.stdout(`terminated ${r.id}: ${r.record === 'missing' ? 'no record (the folder had no instance.xml), ' : ''}domain ${r.domain}, ${files}\n`);
     if (r.preCleanFailure) io.stderr(`domforge: warning: ${r.preCleanFailure.fullMessage}\n`);
   });
 
@@ -208,7 +208,7 @@ function printAdoptReport(io: CliIo, r: AdoptReport): void {
   for (const a of r.adopted) io.stdout(`adopted ${a.id}: domain ${a.domain.state}\n`);
   for (const x of r.refused) io.stdout(`refused ${x.id}: ${x.error.shortMessage}\n`);
   for (const x of r.missingDomain) io.stdout(`no domain ${x.id}: the record says ${x.state || 'nothing'} but libvirt has no such domain\n`);
-  for (const x of r.incomplete) io.stdout(`incomplete ${x.id}: record state ${x.state}${x.domain ? `, domain ${x.domain.state}` : ', no domain'}\n`);
+  for (const x of r.incomplete) io.stdout(`incomplete ${x.id}: ${x.state ? `record state ${x.state}` : x.reason}${x.domain ? `, domain ${x.domain.state}` : ', no domain'}\n`);
   for (const x of r.mismatched) io.stdout(`mismatched ${x.id}: domain uuid ${x.domain.uuid}, record uuid ${x.recordUuid}\n`);
   for (const x of r.unreadable) io.stdout(`unreadable ${x.id}: ${x.error.message}\n`);
   for (const d of r.untracked) io.stdout(`untracked domain ${d.name}: ${d.state}, no instance folder\n`);

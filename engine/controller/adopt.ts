@@ -5,6 +5,7 @@ import { InstanceLog } from './instance-log.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, stateOf } from './record.js';
 import { asDomforgeError } from './steps.js';
+import { RecordMissingError } from './errors.js';
 
 export interface AdoptedInstance {
   id: string;
@@ -19,11 +20,14 @@ export interface AdoptReport {
   refused: { id: string; dir: string; domain: DomainSummary; error: HookFailedError | HookTimeoutError }[];
   /** A complete record (`Extant`) whose domain libvirt does not have. */
   missingDomain: { id: string; dir: string; state: string }[];
-  /** A launch or terminate that never finished (record `Staging` or `Teardown`), with its domain if libvirt has one. */
-  incomplete: { id: string; dir: string; state: string; domain: DomainSummary | null }[];
+  /**
+   * A launch or terminate that never finished (record `Staging` or `Teardown`, or a folder
+   * with no instance.xml, state ''), with its domain if libvirt has one, and why in words.
+   */
+  incomplete: { id: string; dir: string; state: string; domain: DomainSummary | null; reason: string }[];
   /** A domain by the instance's name whose uuid is not the record's: not this instance. */
   mismatched: { id: string; dir: string; recordUuid: string; domain: DomainSummary }[];
-  /** A folder whose instance.xml is missing or cannot be read (the error names the file and line). */
+  /** A folder whose instance.xml cannot be read or parsed (the error names the file and line). */
   unreadable: { id: string; dir: string; error: DomforgeError }[];
   /** Domains libvirt has that no instance folder records. */
   untracked: DomainSummary[];
@@ -52,12 +56,16 @@ export async function adopt(ctx: ControllerContext): Promise<AdoptReport> {
         state = stateOf(record);
         uuid = record.uuid;
       } catch (e) {
+        if (e instanceof RecordMissingError) {
+          return void report.incomplete.push({ id, dir, state: '', domain, reason: 'no instance.xml: a launch stopped before writing it, or a removal stopped half-way' });
+        }
         const error = asDomforgeError(e);
         if (!error) throw e;
         report.unreadable.push({ id, dir, error });
         return;
       }
-      if (state === 'Staging' || state === 'Teardown') return void report.incomplete.push({ id, dir, state, domain });
+      if (state === 'Staging') return void report.incomplete.push({ id, dir, state, domain, reason: 'a launch that never finished' });
+      if (state === 'Teardown') return void report.incomplete.push({ id, dir, state, domain, reason: 'a terminate that never finished, or a launch whose rollback could not' });
       if (!domain) return void report.missingDomain.push({ id, dir, state });
       if (domain.uuid.toLowerCase() !== uuid.toLowerCase()) return void report.mismatched.push({ id, dir, recordUuid: uuid, domain });
       if (ctx.hooks) {

@@ -7,8 +7,10 @@ import type { ControllerContext } from './options.js';
 /**
  * The gate before libvirt: libvirt's schema and domforge's checks (validateDomainXml),
  * then the domain must still be this instance — `<name>` the instance id and `<uuid>`
- * (when present) the record's — so that a transform, filter or hook cannot make the
- * controller define, and later destroy, a domain under another name.
+ * the record's — so that a transform, filter or hook cannot make the controller define,
+ * and later destroy, a domain under another name. A missing `<uuid>` is refused like a
+ * changed one: libvirt would make up a random one, and terminate would then (rightly)
+ * refuse to touch a domain whose uuid is not the record's.
  * Returns the validator's warnings as text.
  */
 export async function checkDomainXml(ctx: ControllerContext, xml: string, file: string, id: string, uuid: string, document?: Document): Promise<string[]> {
@@ -26,8 +28,16 @@ export async function checkDomainXml(ctx: ControllerContext, xml: string, file: 
     });
   }
   const u = firstChild(root, 'uuid');
-  const gotUuid = u?.textContent?.trim() ?? '';
-  if (u && normalizeUuid(gotUuid) !== normalizeUuid(uuid)) {
+  if (!u) {
+    throw new DomainInvalidError(`the domain has no <uuid>; it must keep the instance's, ${uuid} (libvirt would make up another, and terminate would not recognise the domain)`, {
+      file,
+      line: lineOf(root),
+      column: columnOf(root),
+      path: '/domain/uuid',
+    });
+  }
+  const gotUuid = u.textContent?.trim() ?? '';
+  if (normalizeUuid(gotUuid) !== normalizeUuid(uuid)) {
     throw new DomainInvalidError(`the domain's uuid ${gotUuid} is not the instance's ${uuid}`, { file, line: lineOf(u), column: columnOf(u), path: '/domain/uuid' });
   }
   return v.warnings.map((w) => w.message);

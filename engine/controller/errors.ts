@@ -30,6 +30,14 @@ export class StateConflictError extends DomforgeError {
 export class InstanceNotFoundError extends StateConflictError {}
 
 /**
+ * STATE_CONFLICT: the instance folder exists but holds no `instance.xml` — a launch
+ * stopped between creating the folder and writing the record, or a removal stopped
+ * half-way. `terminate` removes such a folder when libvirt has no domain by its name;
+ * `adopt` reports it as incomplete.
+ */
+export class RecordMissingError extends InstanceNotFoundError {}
+
+/**
  * A lifecycle operation failed at a named step and what it had done was rolled back.
  * The code, place (file, line, path) and details are those of the error behind it
  * (`cause`): HOOK_FAILED for a pre-boot hook, DOMAIN_INVALID for a hook that broke the

@@ -1,7 +1,7 @@
 /** The node controller: the whole life of an instance on one host (engine/controller/). */
 export { NodeController } from './node-controller.js';
 export type { NodeControllerOptions, TransformSource } from './options.js';
-export { OperationError, StateConflictError, InstanceNotFoundError, type Operation, type RollbackAction } from './errors.js';
+export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissingError, type Operation, type RollbackAction } from './errors.js';
 export { LAUNCH_STEPS, type LaunchStep, type LaunchResult } from './launch.js';
 export type { TerminateOptions, TerminateResult } from './terminate.js';
 export type { InstanceSummary, InstanceDetails, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { IoError, InstanceError } from '../errors.js';
 import { configDriveInputFromInstance, configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
 import { writeConfigDrive } from '../configdrive/write.js';
@@ -191,6 +191,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     const hooks = ctx.hooks;
     xml = await steps.run('pre-boot', async () => {
       await hooks.run('euca-nc-pre-boot', hookContext);
+      await checkRecordKept(layout.instanceXml(id), dir);
       // A pre-boot hook may edit libvirt.xml: read it back and validate it again before libvirt sees it.
       let edited: string;
       try {
@@ -214,7 +215,8 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     // (the renames in the instance folder, the instance folder in the instances folder).
     // Four fsyncs in parallel cost about one; one per file and per rename's folder, in
     // turn, cost a launch several. A crash before this point leaves at most a `Staging`
-    // folder with no domain, which adopt() reports and terminate removes.
+    // folder (or, before write-instance, a folder with no instance.xml) with no domain,
+    // which adopt() reports as incomplete and terminate removes.
     await syncPaths([layout.instanceXml(id), libvirtXmlPath, dir, layout.root]);
     const r = await conn.define(xml);
     steps.onUndo('undefine', async () => {
@@ -240,4 +242,24 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   log.info(`launched: domain ${domain.name} (${domain.uuid}) is ${domain.state}`);
   await log.flush();
   return { id, dir, instance: record, domain, domainXml, libvirtXml: xml, diff, configDrive, kvp, warnings, steps: steps.timings };
+}
+
+/** After the pre-boot hooks: a domain is never defined without its record (instance.xml) on disk. */
+async function checkRecordKept(file: string, dir: string): Promise<void> {
+  const err = await stat(file).then(
+    () => undefined,
+    (e: NodeJS.ErrnoException) => e,
+  );
+  if (!err) return;
+  if (err.code !== 'ENOENT') throw new IoError(`cannot check instance.xml after the pre-boot hooks: ${err.message}`, { file, cause: err });
+  const folderGone = await stat(dir).then(
+    () => false,
+    () => true,
+  );
+  throw new IoError(
+    folderGone
+      ? 'the pre-boot hooks removed the instance folder; the launch cannot go on without the instance\'s record'
+      : 'the pre-boot hooks removed instance.xml, the instance\'s record; the launch cannot go on without it',
+    { file: folderGone ? dir : file },
+  );
 }

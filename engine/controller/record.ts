@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InstanceError, IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { emitInstance } from '../instance/emit.js';
 import type { Instance } from '../instance/model.js';
 import { parseInstance } from '../instance/parse.js';
 import type { InstanceLayout } from './layout.js';
-import { InstanceNotFoundError } from './errors.js';
+import { InstanceNotFoundError, RecordMissingError } from './errors.js';
 
 /**
  * `states/stateName` values domforge writes (Eucalyptus's instance state names):
@@ -68,9 +68,9 @@ export async function writeRecord(layout: InstanceLayout, instance: Instance, op
 }
 
 /**
- * Reads an instance's record. A missing folder is InstanceNotFoundError; a record that
- * does not parse is the parser's error (file, line, path); a record whose `<name>` is
- * not its folder's name is an InstanceError.
+ * Reads an instance's record. A missing folder is InstanceNotFoundError; a folder without
+ * `instance.xml` is RecordMissingError; a record that does not parse is the parser's error
+ * (file, line, path); a record whose `<name>` is not its folder's name is an InstanceError.
  */
 export async function readRecord(layout: InstanceLayout, id: string): Promise<Instance> {
   const file = layout.instanceXml(id);
@@ -79,7 +79,15 @@ export async function readRecord(layout: InstanceLayout, id: string): Promise<In
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InstanceNotFoundError(`no instance ${id} under ${layout.root}`, { instanceId: id, file });
+    if (code === 'ENOENT') {
+      if (await stat(layout.dir(id)).then((s) => s.isDirectory(), () => false)) {
+        throw new RecordMissingError(
+          `the folder of ${id} has no instance.xml: a launch stopped before writing it, or a removal stopped half-way (terminate ${id} removes the folder)`,
+          { instanceId: id, file },
+        );
+      }
+      throw new InstanceNotFoundError(`no instance ${id} under ${layout.root}`, { instanceId: id, file });
+    }
     throw new IoError(`cannot read the instance record: ${(e as Error).message}`, { file, cause: e });
   }
   const instance = parseInstance(text, { file });

@@ -2,7 +2,8 @@ import { UsageError } from '../errors.js';
 import { VIR_ERR_NO_DOMAIN } from '../libvirt/error-codes.js';
 import { LibvirtError } from '../libvirt/errors.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
-import { StateConflictError } from './errors.js';
+import type { Instance } from '../instance/model.js';
+import { RecordMissingError, StateConflictError } from './errors.js';
 import { keepFolder, removeFolder } from './folders.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
@@ -21,8 +22,17 @@ export interface TerminateResult {
   id: string;
   /** What happened to the domain: it was running and was destroyed then undefined; was stopped and undefined; or libvirt had none. */
   domain: 'destroyed' | 'undefined' | 'absent';
-  /** `removed`, or the folder the files were moved to (`--keep`, or a failed pre-clean hook). */
-  files: 'removed' | { kept: string };
+  /**
+   * `removed`, or the folder the files were moved to (`--keep`, or a failed pre-clean hook),
+   * or `gone` when there was no folder left to keep (a pre-clean hook removed it).
+   */
+  files: 'removed' | 'gone' | { kept: string };
+  /**
+   * `missing` when the folder held no instance.xml (a launch stopped before writing it, or
+   * a removal stopped half-way): the folder was removed with no pre-clean hooks, libvirt
+   * having no domain by its name.
+   */
+  record: 'found' | 'missing';
   /** The pre-clean hook failure that kept the files, when there was one. */
   preCleanFailure?: HookFailedError | HookTimeoutError;
   steps: StepTiming[];
@@ -34,6 +44,11 @@ export interface TerminateResult {
  * the termination: it keeps the instance's files (moved under the keep folder). A failure
  * at destroy or undefine leaves the record marked `Teardown` (terminate again to retry).
  * A domain whose uuid is not the record's is not this instance and is never touched.
+ *
+ * A folder with no instance.xml (a launch stopped before writing it, a removal stopped
+ * half-way) is removed, or kept with `keep` or the controller's `keepFailed`, when libvirt
+ * has no domain by its name (`record: 'missing'`); no hook runs, as there is no instance
+ * to clean up. If libvirt has such a domain, nothing says it is this instance: refused.
  */
 export async function terminate(ctx: ControllerContext, id: string, o: TerminateOptions = {}): Promise<TerminateResult> {
   checkInstanceId(id);
@@ -46,7 +61,16 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
     const log = new InstanceLog(layout.log(id), id, 'terminate', ctx.log);
     const steps = new Steps('terminate', id, log, ctx.onStep);
 
-    const record = await steps.run('read-record', () => readRecord(layout, id));
+    const record = await steps.run('read-record', async (): Promise<Instance | undefined> => {
+      try {
+        return await readRecord(layout, id);
+      } catch (e) {
+        if (!(e instanceof RecordMissingError)) throw e;
+        log.info(`${e.message}: no record, so no pre-clean hooks; the folder goes if libvirt has no domain ${id}`);
+        return undefined;
+      }
+    });
+    if (!record) return terminateWithoutRecord(ctx, id, steps, log, o.keep === true);
     await steps.run('mark-teardown', () => writeRecord(layout, withTimestamp(withState(record, 'Teardown'), 'terminationRequestedTime')));
 
     let preCleanFailure: TerminateResult['preCleanFailure'];
@@ -101,12 +125,44 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
     const files = await steps.run('remove-files', async () => {
       log.info(keep ? 'keeping the instance files' : 'removing the instance files');
       await log.close();
-      if (keep) return { kept: await keepFolder(layout, id, preCleanFailure ? 'pre-clean-failed' : 'terminated') };
+      if (keep) return keptOrGone(await keepFolder(layout, id, preCleanFailure ? 'pre-clean-failed' : 'terminated'), log);
       await removeFolder(layout, id);
       return 'removed' as const;
     });
     steps.commit();
     ctx.tracked.delete(id);
-    return { id, domain, files, preCleanFailure, steps: steps.timings };
+    return { id, domain, files, record: 'found', preCleanFailure, steps: steps.timings };
   });
+}
+
+/** What became of a folder to keep: where it went, or `gone` (logged) when nothing was left to keep. */
+function keptOrGone(kept: string | undefined, log: InstanceLog): TerminateResult['files'] {
+  if (kept) return { kept };
+  log.info('the instance folder was already gone (removed by a hook): nothing to keep');
+  return 'gone';
+}
+
+/** The folder of `id` has no instance.xml: remove (or keep) it, unless libvirt has a domain by that name. */
+async function terminateWithoutRecord(ctx: ControllerContext, id: string, steps: Steps, log: InstanceLog, keepAsked: boolean): Promise<TerminateResult> {
+  const { layout, connection: conn } = ctx;
+  await steps.run('destroy', async () => {
+    const ref = await conn.find(id);
+    if (ref) {
+      throw new StateConflictError(
+        `the folder of ${id} has no instance.xml but libvirt has a domain ${id} (uuid ${ref.uuid}): without a record nothing says it is this instance; not touching it (restore instance.xml, or remove the domain with virsh, then terminate ${id} again)`,
+        { instanceId: id, file: layout.instanceXml(id) },
+      );
+    }
+  });
+  const keep = keepAsked || ctx.keepFailed;
+  const files = await steps.run('remove-files', async () => {
+    log.info(keep ? 'keeping the instance files (no record)' : 'removing the instance files (no record)');
+    await log.close();
+    if (keep) return keptOrGone(await keepFolder(layout, id, 'no-record'), log);
+    await removeFolder(layout, id);
+    return 'removed' as const;
+  });
+  steps.commit();
+  ctx.tracked.delete(id);
+  return { id, domain: 'absent', files, record: 'missing', steps: steps.timings };
 }

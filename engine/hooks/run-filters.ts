@@ -6,7 +6,7 @@ import { describeEnd, HookFailedError, HookTimeoutError } from './errors.js';
 import { isHookEvent, HOOK_EVENTS, type HookEvent } from './events.js';
 import { unifiedDiff } from './line-diff.js';
 import { openLogSink } from './log-sink.js';
-import { DEFAULT_KILL_GRACE_MS, DEFAULT_TIMEOUT_MS, validateLimits, type ProcessLimits } from './run-hooks.js';
+import { DEFAULT_KILL_GRACE_MS, DEFAULT_TIMEOUT_MS, logLimits, validateLimits, type ProcessLimits } from './run-hooks.js';
 import { runProcess, succeeded, type ProcessResult } from './run-process.js';
 import { expectFunction, expectOneOf, expectPositiveInteger, expectString } from './validate-options.js';
 
@@ -76,6 +76,7 @@ export async function runFilters(xml: string, options: RunFiltersOptions): Promi
   const filters = await discoverExecutables(options.dir);
   const logger = openLogSink(options.log);
   const env = hookEnvironment(event, options, options.env);
+  const { maxLogBytes, maxLogLines, droppedLine } = logLimits(options);
   const results: FilterResult[] = [];
   const skipped: (HookFailedError | HookTimeoutError)[] = [];
   let current = xml;
@@ -95,7 +96,10 @@ export async function runFilters(xml: string, options: RunFiltersOptions): Promi
         killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
         maxBuffer: maxOutput,
         // stdout is XML, not log material: only stderr is streamed to the log.
+        maxLogBytes,
+        maxLogLines,
         onLine: (stream, line) => stream === 'stderr' && log('stderr', line),
+        onLinesDropped: (stream, bytes) => stream === 'stderr' && log('info', droppedLine(stream, bytes)),
         signal: options.signal,
       });
       const result: FilterResult = { ...r, name: filter.name, failOpen, ok: false, changed: false };

@@ -15,6 +15,14 @@ export interface ProcessLimits {
   killGraceMs?: number;
   /** Bytes of each of stdout and stderr kept in the result (the last ones; default 1 MiB). */
   maxBuffer?: number;
+  /**
+   * Bytes of each of stdout and stderr written to the log: the first half as they come,
+   * the last half when the program ends, and a line saying how many bytes were left out
+   * between them (default 128 KiB: the first and the last 64 KiB).
+   */
+  maxLogBytes?: number;
+  /** Lines of each of stdout and stderr written to the log, half from each end, within `maxLogBytes` (default 2000). */
+  maxLogLines?: number;
   /** Lines of stderr quoted in a failure's `details` (default 10). */
   stderrTailLines?: number;
   /** Extra environment variables, set before the `DOMFORGE_*` ones. */
@@ -60,11 +68,22 @@ export interface HooksReport {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_KILL_GRACE_MS = 2_000;
 export const DEFAULT_MAX_BUFFER = 1024 * 1024;
+export const DEFAULT_MAX_LOG_BYTES = 128 * 1024;
+export const DEFAULT_MAX_LOG_LINES = 2000;
+
+/** The log limits of one run (ProcessLimits' `maxLogBytes` and `maxLogLines` with their defaults), and the line logged where a stream's middle was left out. */
+export function logLimits(o: ProcessLimits): { maxLogBytes: number; maxLogLines: number; droppedLine: (stream: 'stdout' | 'stderr', bytes: number) => string } {
+  const maxLogBytes = o.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+  const maxLogLines = o.maxLogLines ?? DEFAULT_MAX_LOG_LINES;
+  const kept = `the log keeps the first and the last ${Math.floor(maxLogBytes / 2)} bytes, ${Math.max(1, Math.floor(maxLogLines / 2))} lines, of each stream`;
+  return { maxLogBytes, maxLogLines, droppedLine: (stream, bytes) => `${bytes} bytes of ${stream} not logged (${kept})` };
+}
 
 /**
  * Runs every executable in `options.dir` for `event`, in byte-order name order, as
  * `HOOK EVENT HOME PARAM`, each in its own process group with a timeout. Output is
- * streamed to `options.log` line by line, prefixed with the hook's name.
+ * streamed to `options.log` line by line, prefixed with the hook's name, up to
+ * `maxLogBytes` of each stream (its start and its end).
  *
  * On a cancelling event (all but `euca-nc-post-detach`) the first hook that exits
  * non-zero, dies on a signal or times out stops the chain: HookFailedError or
@@ -81,6 +100,7 @@ export async function runHooks(event: HookEvent, options: RunHooksOptions): Prom
   const results: HookResult[] = [];
   const failures: (HookFailedError | HookTimeoutError)[] = [];
   const env = hookEnvironment(event, options, options.env);
+  const { maxLogBytes, maxLogLines, droppedLine } = logLimits(options);
   try {
     for (const hook of hooks) {
       const log = (stream: 'stdout' | 'stderr' | 'info', text: string) =>
@@ -93,7 +113,10 @@ export async function runHooks(event: HookEvent, options: RunHooksOptions): Prom
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
         maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
+        maxLogBytes,
+        maxLogLines,
         onLine: log,
+        onLinesDropped: (stream, bytes) => log('info', droppedLine(stream, bytes)),
         signal: options.signal,
       });
       const ok = succeeded(r);
@@ -158,6 +181,8 @@ export function validateLimits(o: ProcessLimits): void {
   expectNonNegativeInteger('timeoutMs', o.timeoutMs);
   expectNonNegativeInteger('killGraceMs', o.killGraceMs);
   expectPositiveInteger('maxBuffer', o.maxBuffer);
+  expectPositiveInteger('maxLogBytes', o.maxLogBytes);
+  expectPositiveInteger('maxLogLines', o.maxLogLines);
   expectNonNegativeInteger('stderrTailLines', o.stderrTailLines);
   expectStringRecord('env', o.env);
   if (o.log !== undefined && typeof o.log !== 'function') expectString('log', o.log);

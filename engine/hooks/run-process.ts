@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LineSplitter, TailBuffer } from './capture.js';
+import { HeadTailLines, TailBuffer } from './capture.js';
 import { groupAlive, killGroup } from './process-group.js';
+import { explainSpawnError } from './spawn-error.js';
 
 export interface RunProcessOptions {
   args?: readonly string[];
@@ -16,8 +17,17 @@ export interface RunProcessOptions {
   killGraceMs: number;
   /** Bytes of stdout and of stderr kept (the last ones). */
   maxBuffer: number;
-  /** Called for each line of output as it arrives. */
+  /**
+   * Called for each line of output: the first `maxLogBytes / 2` bytes of each stream as
+   * they arrive, the last `maxLogBytes / 2` when the process ends (see HeadTailLines).
+   */
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Bytes of each stream passed to `onLine` (half from its start, half from its end); default: all of it. */
+  maxLogBytes?: number;
+  /** Lines of each stream passed to `onLine` (half from its start, half from its end); default: all of them. */
+  maxLogLines?: number;
+  /** Told how many bytes of a stream were not passed to `onLine`, between its first and its last lines. */
+  onLinesDropped?: (stream: 'stdout' | 'stderr', bytes: number) => void;
   /** Aborting kills the process group like a timeout does (`aborted: true` in the result). */
   signal?: AbortSignal;
 }
@@ -60,9 +70,13 @@ export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessR
   const started = performance.now();
   const out = new TailBuffer(o.maxBuffer);
   const err = new TailBuffer(o.maxBuffer);
+  const capped = o.maxLogBytes !== undefined || o.maxLogLines !== undefined;
+  const head = o.maxLogBytes === undefined ? Infinity : Math.ceil(o.maxLogBytes / 2);
+  const tail = !capped ? 0 : o.maxLogBytes === undefined ? o.maxBuffer : Math.floor(o.maxLogBytes / 2);
+  const halfLines = o.maxLogLines === undefined ? Infinity : Math.max(1, Math.floor(o.maxLogLines / 2));
   const lines = {
-    stdout: new LineSplitter((l) => o.onLine?.('stdout', l)),
-    stderr: new LineSplitter((l) => o.onLine?.('stderr', l)),
+    stdout: new HeadTailLines((l) => o.onLine?.('stdout', l), (n) => o.onLinesDropped?.('stdout', n), head, tail, halfLines),
+    stderr: new HeadTailLines((l) => o.onLine?.('stderr', l), (n) => o.onLinesDropped?.('stderr', n), head, tail, halfLines),
   };
   const base = { file, args, command: [file, ...args].join(' '), timeoutMs: o.timeoutMs };
 
@@ -138,7 +152,7 @@ export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessR
 
     let spawnError: Error | undefined;
     child.on('error', (e) => {
-      spawnError = e;
+      spawnError = pid === undefined ? explainSpawnError(file, e) : e;
       if (pid === undefined) finish(null, null);
     });
     child.on('close', (code, signal) => finish(code, signal));
@@ -177,7 +191,7 @@ export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessR
       signal: null,
       timedOut: false,
       aborted: false,
-      spawnError: e as Error,
+      spawnError: explainSpawnError(file, e as Error),
       stdout: '',
       stderr: '',
       stdoutTruncated: false,

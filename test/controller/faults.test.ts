@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAUNCH_STEPS, NodeController, OperationError, type LaunchStep } from '../../engine/controller/index.js';
-import { IoError } from '../../engine/errors.js';
+import { LAUNCH_STEPS, NodeController, OperationError, RecordMissingError, type LaunchStep } from '../../engine/controller/index.js';
+import { IoError, type DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, LibvirtError, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { testDomainXml } from '../libvirt/fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -163,3 +164,91 @@ for (const [limitKiB, step] of [
     assert.deepEqual(r.entries, []);
   });
 }
+
+test('a folder a crash left without instance.xml: adopt reports it incomplete, terminate removes it (no hooks, no domain touched), and the id launches again', async () => {
+  const inst = await sampleInstance();
+  const dir = join(sb.instances, inst.name);
+  // What a kill between create-folder and write-instance leaves: the folder, perhaps a temporary file of the atomic write.
+  mkdirSync(dir);
+  writeFileSync(join(dir, `.instance.xml.${process.pid}.0123456789ab.tmp`), '<instance>');
+  const trace = join(sb.root, 'no-record-hooks');
+  await sb.script(sb.hooks, '20-trace', `echo "$1" >> ${trace}`);
+  try {
+    const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks });
+    const report = await nc.adopt();
+    assert.deepEqual(report.unreadable.map((x) => x.id), []);
+    assert.deepEqual(
+      report.incomplete.map((x) => [x.id, x.state, x.domain, x.reason]),
+      [[inst.name, '', null, 'no instance.xml: a launch stopped before writing it, or a removal stopped half-way']],
+    );
+    const listed = (await nc.list()).find((x) => x.id === inst.name);
+    assert.ok(listed?.error instanceof RecordMissingError);
+    assert.match(listed.error.message, new RegExp(`the folder of ${inst.name} has no instance.xml`));
+    await assert.rejects(nc.describe(inst.name), (e: DomforgeError) => e instanceof RecordMissingError && e.file === join(dir, 'instance.xml'));
+
+    const t = await nc.terminate(inst.name);
+    assert.deepEqual([t.record, t.domain, t.files], ['missing', 'absent', 'removed']);
+    assert.equal(existsSync(dir), false);
+    assert.equal(existsSync(trace), false, 'no hook ran for an instance that has no record');
+
+    // The same with keep: the folder goes under .kept, named for why.
+    mkdirSync(dir);
+    const kept = await nc.terminate(inst.name, { keep: true });
+    assert.equal(kept.record, 'missing');
+    assert.ok(typeof kept.files === 'object' && /-no-record$/.test(kept.files.kept) && existsSync(kept.files.kept));
+    assert.equal(existsSync(dir), false);
+
+    await nc.launch(inst);
+    assert.equal((await nc.terminate(inst.name)).record, 'found');
+    await assertNothingLeft(inst.name);
+  } finally {
+    rmSync(join(sb.hooks, '20-trace'));
+  }
+});
+
+test('a folder without instance.xml whose name libvirt has as a domain is refused by terminate: the domain and the folder are left alone', async () => {
+  const inst = await sampleInstance();
+  const dir = join(sb.instances, inst.name);
+  mkdirSync(dir);
+  const other = await conn.define(testDomainXml(inst.name).xml);
+  try {
+    const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() });
+    const report = await nc.adopt();
+    assert.deepEqual(report.incomplete.map((x) => [x.id, x.domain?.uuid]), [[inst.name, other.uuid]]);
+    const e = await nc.terminate(inst.name).then(() => assert.fail('terminated'), (err: unknown) => err as OperationError);
+    assert.equal(e.code, 'STATE_CONFLICT');
+    assert.equal(e.step, 'destroy');
+    assert.equal(e.file, join(dir, 'instance.xml'));
+    assert.match(e.message, new RegExp(`has no instance.xml but libvirt has a domain ${inst.name} \\(uuid ${other.uuid}\\).*not touching it`));
+    assert.equal((await conn.find(inst.name))?.uuid, other.uuid, 'the domain is untouched');
+    assert.ok(existsSync(dir), 'the folder is left');
+  } finally {
+    await conn.undefine(other.uuid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a folder removal that fails half-way keeps instance.xml, so terminate can be run again', async (t) => {
+  const inst = await sampleInstance();
+  const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() });
+  const r = await nc.launch(inst);
+  const stuck = join(r.dir, 'libvirt.xml');
+  // An immutable file cannot be unlinked, even by root: the removal fails part-way.
+  try {
+    execFileSync('chattr', ['+i', stuck], { stdio: 'pipe' });
+  } catch (e) {
+    await nc.terminate(inst.name);
+    return t.skip(`needs chattr +i (root, and a file system that supports it): ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const e = await nc.terminate(inst.name).then(() => assert.fail('terminated'), (err: unknown) => err as OperationError);
+    assert.equal(e.step, 'remove-files');
+    assert.equal(e.code, 'IO_ERROR');
+    assert.ok(existsSync(join(r.dir, 'instance.xml')), 'the record is removed last, so it is still there');
+  } finally {
+    execFileSync('chattr', ['-i', stuck]);
+  }
+  const again = await nc.terminate(inst.name);
+  assert.deepEqual([again.record, again.domain, again.files], ['found', 'absent', 'removed']);
+  await assertNothingLeft(inst.name);
+});

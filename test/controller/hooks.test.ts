@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { HookFailedError, HookTimeoutError } from '../../engine/hooks/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { parseXml } from '../../engine/xml/parse.js';
-import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import type { DomforgeError } from '../../engine/errors.js';
+import { sampleInstance, sandbox, shippedTransform, XSL, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
 test.before(async () => {
@@ -169,5 +170,92 @@ test('a failing pre-clean hook still terminates the domain but keeps the files',
   assert.match(readFileSync(join((t.files as { kept: string }).kept, 'instance.log'), 'utf8'), /forensics first/);
   await assertNothingLeft(sb, inst.name);
   assert.deepEqual(readdirSync(sb.instances), ['.kept']);
+  await done();
+});
+
+test('a transform, filter or pre-boot hook that drops <uuid> is refused like one that changes it: libvirt never makes up a uuid terminate would not recognise', async () => {
+  const { sb, nc, done } = await setup();
+  const inst = await sampleInstance();
+
+  await sb.script(sb.hooks, '10-drop-uuid', 'sed -i "/<uuid>/d" "$DOMFORGE_LIBVIRT_XML"');
+  const e = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(e.code, 'DOMAIN_INVALID');
+  assert.equal(e.step, 'pre-boot');
+  assert.equal(e.path, '/domain/uuid');
+  assert.equal(e.file, join(sb.instances, inst.name, 'libvirt.xml'));
+  assert.equal(typeof e.line, 'number');
+  assert.match(e.message, new RegExp(`no <uuid>; it must keep the instance's, ${inst.uuid}`));
+  await assertNothingLeft(sb, inst.name);
+  rmSync(join(sb.hooks, '10-drop-uuid'));
+
+  await sb.script(sb.filters, '10-drop-uuid', 'sed "/<uuid>/d"');
+  const f = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(f.step, 'filters');
+  assert.equal(f.code, 'HOOK_FAILED');
+  assert.match(f.message, /XML filter 10-drop-uuid printed invalid XML: .*no <uuid>/);
+  const why = (f.cause as HookFailedError).cause as DomforgeError;
+  assert.equal(why.code, 'DOMAIN_INVALID');
+  assert.equal(why.path, '/domain/uuid');
+  assert.equal(why.file, 'output of filters.d/10-drop-uuid');
+  await assertNothingLeft(sb, inst.name);
+  rmSync(join(sb.filters, '10-drop-uuid'));
+
+  // The shipped stylesheet with its <uuid> lines taken out.
+  const xsl = join(sb.root, 'no-uuid.xsl');
+  writeFileSync(xsl, readFileSync(XSL, 'utf8').replace(/^.*<uuid>.*\n/gm, ''));
+  const bare = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: xsl });
+  const t = await bare.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(t.code, 'DOMAIN_INVALID');
+  assert.equal(t.step, 'render');
+  assert.equal(t.path, '/domain/uuid');
+  assert.ok(t.file?.startsWith(xsl));
+  await assertNothingLeft(sb, inst.name);
+
+  // Still launchable, and terminable, with the uuid kept.
+  await nc.launch(inst);
+  assert.equal((await nc.terminate(inst.name)).domain, 'destroyed');
+  await assertNothingLeft(sb, inst.name);
+  await done();
+});
+
+test('a pre-clean hook that removes the instance folder, then fails: terminate still succeeds, reports the files gone, and leaves no empty .kept', async () => {
+  const { sb, nc, done } = await setup();
+  const inst = await sampleInstance();
+  await nc.launch(inst);
+  await sb.script(sb.hooks, '10-rm', 'test "$1" = euca-nc-pre-clean || exit 0\nrm -rf "$DOMFORGE_INSTANCE_DIR"\necho "removed it myself" >&2\nexit 1');
+  const t = await nc.terminate(inst.name);
+  assert.equal(t.domain, 'destroyed');
+  assert.equal(t.files, 'gone');
+  assert.equal(t.preCleanFailure?.hook, '10-rm');
+  await assertNothingLeft(sb, inst.name);
+  assert.deepEqual(readdirSync(sb.instances), []);
+
+  // The same with --keep and a hook that succeeds.
+  await nc.launch(inst);
+  await sb.script(sb.hooks, '10-rm', 'test "$1" = euca-nc-pre-clean || exit 0\nrm -rf "$DOMFORGE_INSTANCE_DIR"');
+  const k = await nc.terminate(inst.name, { keep: true });
+  assert.deepEqual([k.domain, k.files, k.preCleanFailure], ['destroyed', 'gone', undefined]);
+  assert.deepEqual(readdirSync(sb.instances), []);
+  await done();
+});
+
+test('a pre-boot hook that removes instance.xml fails the launch at pre-boot, saying so; nothing is left', async () => {
+  const { sb, nc, done } = await setup();
+  await sb.script(sb.hooks, '10-rm-record', 'rm "$DOMFORGE_INSTANCE_DIR/instance.xml"');
+  const inst = await sampleInstance();
+  const e = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(e.step, 'pre-boot');
+  assert.equal(e.code, 'IO_ERROR');
+  assert.equal(e.file, join(sb.instances, inst.name, 'instance.xml'));
+  assert.match(e.message, /failed at step 'pre-boot': the pre-boot hooks removed instance.xml, the instance's record/);
+  assert.equal(e.rolledBack, true);
+  await assertNothingLeft(sb, inst.name);
+
+  await sb.script(sb.hooks, '10-rm-record', 'rm -rf "$DOMFORGE_INSTANCE_DIR"');
+  const f = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(f.step, 'pre-boot');
+  assert.match(f.message, /the pre-boot hooks removed the instance folder/);
+  assert.equal(f.rolledBack, true);
+  await assertNothingLeft(sb, inst.name);
   await done();
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFilters, HookFailedError, HookTimeoutError, type HookLogEntry } from '../../engine/hooks/index.js';
 import { XmlSyntaxError } from '../../engine/errors.js';
@@ -140,5 +140,31 @@ test('output beyond maxOutputBytes is a failure, not a truncated document', asyn
   await assert.rejects(
     runFilters(SMALL_DOMAIN, { dir: sb.filters, instanceId: 'i-1', event: 'euca-nc-pre-boot', maxOutputBytes: 4096 }),
     /XML filter huge printed more than 4096 bytes/,
+  );
+});
+
+test('a filter that floods stderr leaves a bounded log; its stdout, the XML, is not affected', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  await sb.script(sb.filters, '10-noisy', 'yes noise | head -c 4000000 >&2; sed "s|<memory unit=\\"KiB\\">131072|<memory unit=\\"KiB\\">262144|"');
+  const logged: HookLogEntry[] = [];
+  const r = await runFilters(SMALL_DOMAIN, { dir: sb.filters, instanceId: 'i-1', event: 'euca-nc-pre-boot', log: (e) => logged.push(e) });
+  assert.equal(r.xml, SMALL_DOMAIN.replace('131072', '262144'));
+  // 666666 lines of "noise" and "nois" unterminated: 1000 lines logged from each end (6000 and 5998 bytes).
+  assert.equal(logged.filter((e) => e.stream === 'stderr').length, 2000);
+  assert.deepEqual(
+    logged.filter((e) => /not logged/.test(e.text)).map((e) => [e.hook, e.stream, e.text]),
+    [['10-noisy', 'info', '3988002 bytes of stderr not logged (the log keeps the first and the last 65536 bytes, 1000 lines, of each stream)']],
+  );
+  assert.equal(r.filters[0]!.stderr.length, 4000000, 'the result keeps its share as before');
+});
+
+test('a filter whose #! interpreter is missing fails naming the interpreter', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  await writeFile(join(sb.filters, '10-g'), '#!/no/such\n', { mode: 0o755 });
+  await assert.rejects(
+    runFilters(SMALL_DOMAIN, { dir: sb.filters, instanceId: 'i-1', event: 'euca-nc-pre-boot' }),
+    /: XML filter 10-g could not be started: its interpreter \/no\/such \(from the #! line\) does not exist \(spawn \S+\/10-g ENOENT\); euca-nc-pre-boot cancelled/,
   );
 });

@@ -243,17 +243,64 @@ test('output kept in the result is bounded to the last maxBuffer bytes', async (
   });
 });
 
-test('a hook that cannot be started (missing interpreter) fails clearly', async (t) => {
+test('the log keeps the first and the last lines of each stream, and says how many bytes it left out between them', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  await sb.script(sb.hooks, '10-count', 'seq 1 1000; echo "to stderr" >&2');
+  const logged: HookLogEntry[] = [];
+  const report = await runHooks('euca-nc-pre-init', { dir: sb.hooks, home: sb.root, maxLogLines: 6, log: (e) => logged.push(e) });
+  const lines = logged.filter((e) => e.stream !== 'info' || /not logged/.test(e.text)).map((e) => `[${e.stream}] ${e.text}`);
+  // seq 1 1000 prints 3893 bytes: the log has 1 2 3 (6 bytes) and 998 999 1000 (13 bytes).
+  assert.deepEqual(lines.filter((l) => l.startsWith('[stdout]') || l.startsWith('[info]')), [
+    '[stdout] 1',
+    '[stdout] 2',
+    '[stdout] 3',
+    '[info] 3874 bytes of stdout not logged (the log keeps the first and the last 65536 bytes, 3 lines, of each stream)',
+    '[stdout] 998',
+    '[stdout] 999',
+    '[stdout] 1000',
+  ]);
+  assert.deepEqual(lines.filter((l) => l.startsWith('[stderr]')), ['[stderr] to stderr']);
+  // The result keeps its own, larger share (maxBuffer).
+  assert.equal(report.results[0]!.stdout.split('\n').length, 1001);
+});
+
+test('a hook that floods its output leaves a bounded log', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  await sb.script(sb.hooks, '10-flood', 'yes | head -c 4000000; yes err | head -c 4000000 >&2; echo "the end"');
+  const logFile = join(sb.instanceDir, 'instance.log');
+  const report = await runHooks('euca-nc-pre-boot', { dir: sb.hooks, home: sb.root, instanceDir: sb.instanceDir, log: logFile });
+  assert.equal(report.results[0]!.ok, true);
+  const text = await readFile(logFile, 'utf8');
+  // At most 2000 lines of each stream (1000 from each end), and their prefixes. stdout: 4000000 bytes of
+  // "y\n" and "the end\n"; logged: 1000 y (2000 bytes), then 999 y and "the end" (2006 bytes).
+  assert.ok(text.length < 400_000, `the log has ${text.length} characters`);
+  assert.match(text, /hook 10-flood\[info\]: 3996002 bytes of stdout not logged/);
+  assert.match(text, /hook 10-flood\[info\]: 3992000 bytes of stderr not logged/);
+  assert.match(text, /hook 10-flood\[stdout\]: the end\n/);
+  assert.equal(text.split('\n').filter((l) => /\[stderr\]: err$/.test(l)).length, 2000);
+});
+
+test('a hook that cannot be started (missing interpreter) fails clearly, naming the interpreter of its #! line', async (t) => {
   const sb = await sandbox();
   t.after(() => sb.cleanup());
   const path = join(sb.hooks, 'bad-shebang');
-  await writeFile(path, '#!/nonexistent/interpreter\n', { mode: 0o755 });
-  await assert.rejects(runHooks('euca-nc-pre-init', { dir: sb.hooks, home: sb.root }), (e: unknown) => {
-    assert.ok(e instanceof HookFailedError);
-    assert.equal(e.hook, 'bad-shebang');
-    assert.match(e.message, /could not be started: .*ENOENT/);
-    return true;
-  });
+  const cases: [string, RegExp][] = [
+    ['#!/nonexistent/interpreter -e\nexit 0\n', /: euca-nc-pre-init hook bad-shebang could not be started: its interpreter \/nonexistent\/interpreter \(from the #! line\) does not exist \(spawn .*bad-shebang ENOENT\)/],
+    ['#!/bin/sh\r\nexit 0\r\n', /could not be started: its #! line ends with a carriage return \(Windows line endings\), so the interpreter looked for is "\/bin\/sh\\r"/],
+    [`#!${join(sb.root, 'not-executable')}\n`, /could not be started: its interpreter \S+not-executable \(from the #! line\) is not executable \(spawn .* EACCES\)/],
+  ];
+  await writeFile(join(sb.root, 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
+  for (const [text, message] of cases) {
+    await writeFile(path, text, { mode: 0o755 });
+    await assert.rejects(runHooks('euca-nc-pre-init', { dir: sb.hooks, home: sb.root }), (e: unknown) => {
+      assert.ok(e instanceof HookFailedError);
+      assert.equal(e.hook, 'bad-shebang');
+      assert.match(e.message, message);
+      return true;
+    });
+  }
 });
 
 test('a pre-boot hook can edit the libvirt XML file it is given', async (t) => {

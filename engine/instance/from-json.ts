@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { InstanceError, IoError } from '../errors.js';
+import { InstanceError } from '../errors.js';
+import { readInputText } from './input.js';
 import { lineColOf } from '../xml/parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 import { validateInstance } from './validate.js';
@@ -71,14 +71,9 @@ function describe(v: unknown): string {
   return `${JSON.stringify(v)?.slice(0, 40)} (${Array.isArray(v) ? 'array' : typeof v})`;
 }
 
-/** Reads a JSON instance description file. */
+/** Reads a JSON instance description file (a regular file, or standard input as `-` or `/dev/stdin`). */
 export async function readInstanceJsonFile(file: string): Promise<Instance> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read instance description: ${(e as Error).message}`, { file, cause: e });
-  }
+  const text = await readInputText(file, 'instance description', 'json');
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -217,7 +217,7 @@ function readVolume(v: ElementReader): Volume {
 }
 
 /** Removes whitespace-only text nodes so kept XML snippets have one canonical form. */
-function stripWhitespace(el: Element): Element {
+export function stripWhitespace(el: Element): Element {
   for (let n = el.firstChild; n; ) {
     const next = n.nextSibling;
     if (n.nodeType === 3 && (n.nodeValue ?? '').trim() === '') el.removeChild(n);

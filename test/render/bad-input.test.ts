@@ -126,6 +126,37 @@ test('usage errors exit 2', async () => {
   assert.equal((await cli(['no-such-command'])).code, 2);
 });
 
+test('usage errors under --json are one JSON object on stderr, code USAGE, exit 2', async () => {
+  for (const args of [['render', '--json'], ['render', '--instance', 'x.xml', '--bogus', '--json'], ['render', '--instance', 'x.xml', 'extra', '--json'], ['no-such-command', '--json'], ['kvp', 'items', '--bogus', '--json']]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stdout, '');
+    const j = JSON.parse(r.stderr) as { error: { code: string; message: string } };
+    assert.equal(j.error.code, 'USAGE');
+    assert.ok(j.error.message.length > 0 && !j.error.message.startsWith('error:'), j.error.message);
+  }
+});
+
+test('an option given as an empty string is a usage error, not its default (launch --instances "" never uses /var/lib/domforge/instances)', async () => {
+  const inst = join(dir, 'empty-opt.xml');
+  writeFileSync(inst, GOOD);
+  for (const args of [
+    ['launch', '--instance', inst, '--instances', ''],
+    ['launch', '--instance', inst, '--instances', join(dir, 'never'), '--hooks', ''],
+    ['launch', '--instance', inst, '--instances', join(dir, 'never'), '--hook-timeout', ''],
+    ['render', '--instance', ''],
+    ['render', '--instance', inst, '--transform', ''],
+    ['render', '--instance', inst, '--out', ''],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^domforge: --[\w-]+ must not be empty/);
+  }
+  assert.equal(existsSync(join(dir, 'never')), false);
+  const j = await cli(['launch', '--instance', inst, '--instances', '', '--json']);
+  assert.deepEqual(JSON.parse(j.stderr), { error: { code: 'USAGE', message: '--instances must not be empty' } });
+});
+
 test('--json reports the error as one JSON object with file, line and code', async () => {
   const f = join(dir, 'json-bad.xml');
   writeFileSync(f, sub(/<cores>\d+/, '<cores>two'));

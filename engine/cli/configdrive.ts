@@ -7,6 +7,7 @@ import { checkLabel } from '../configdrive/iso9660.js';
 import { writeConfigDrive } from '../configdrive/write.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
+import { isJsonInstancePath } from '../instance/input.js';
 import type { RegisterCommand } from './commands.js';
 
 interface ConfigDriveCliOptions {
@@ -34,7 +35,7 @@ export const registerConfigDrive: RegisterCommand = (program, io) => {
     .option('--max-user-data <bytes>', 'largest decoded user data accepted (default: 65536)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: ConfigDriveCliOptions) => {
-      const instance = opts.instance.endsWith('.json') ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
+      const instance = isJsonInstancePath(opts.instance) ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
       const options: ConfigDriveOptions = { ...configDriveOptionsFromInstance(instance) };
       if (opts.layout !== undefined) options.layouts = usage(() => parseLayouts(opts.layout!.split(',')));
       if (opts.label !== undefined) options.label = usage(() => checkLabel(opts.label!));

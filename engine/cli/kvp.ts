@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { KvpError, UsageError } from '../errors.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
+import { isJsonInstancePath } from '../instance/input.js';
 import { LIMIT_PROFILES, type KvpRecord, type LimitProfile } from '../kvp/constants.js';
 import { renderKvpItem } from '../kvp/cim-xml.js';
 import { reassemble } from '../kvp/chunking.js';
@@ -62,7 +63,7 @@ async function itemsFrom(opts: ItemSourceOptions): Promise<KvpRecord[]> {
   if (!opts.instance && !opts.set?.length) throw new UsageError('give --instance FILE or at least one --set key=value');
   const records: KvpRecord[] = [];
   if (opts.instance) {
-    const instance = opts.instance.endsWith('.json') ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
+    const instance = isJsonInstancePath(opts.instance) ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
     const options: KvpItemsOptions = {
       prefix: opts.prefix,
       ignition: oneOf('--ignition', opts.ignition, ['auto', 'always', 'never'] as const),

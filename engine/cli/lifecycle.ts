@@ -44,9 +44,9 @@ function controllerOptions(o: CommonOptions): NodeControllerOptions {
     }
   }
   return {
-    instancesDir: o.instances || process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR,
+    instancesDir: o.instances ?? (process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR),
     uri: o.uri,
-    hooksDir: o.hooks || process.env.DOMFORGE_HOOKS || undefined,
+    hooksDir: o.hooks ?? (process.env.DOMFORGE_HOOKS || undefined),
     transform: o.transform,
     params: o.param,
     hookTimeoutMs,

@@ -1,12 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { IoError, UsageError } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DomforgeError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { emitInstance } from '../instance/emit.js';
-import { renderText } from '../render/render.js';
+import { isJsonInstancePath, readInputText, withJsonHint } from '../instance/input.js';
+import { renderText, type Rendered } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
 import type { XsltEngineChoice } from '../transform/xslt/engine.js';
 import type { SchemaEngine } from '../validate/index.js';
+import { parseXml } from '../xml/parse.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
@@ -55,23 +58,32 @@ export const registerRender: RegisterCommand = (program, io) => {
         throw new UsageError(`--schema must be one of ${SCHEMAS.join(', ')}, got ${JSON.stringify(opts.schema)}`);
       }
       const schema: SchemaEngine | undefined = opts.schema === 'none' ? false : (opts.schema as SchemaEngine | undefined);
+      if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
       const text = await readInput(opts.instance);
-      const earlier = opts.diff === undefined ? undefined : await readText(opts.diff, 'earlier libvirt.xml');
+      const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
+      // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
+      const earlierDoc = earlier === undefined ? undefined : parseXml(earlier, { file: opts.diff, forbidDoctype: false });
       const transform = opts.transform ?? defaultTransformPath();
-      const r = await renderText(text, {
-        file: opts.instance,
-        transform,
-        load: { engine },
-        params: opts.param,
-        validate: opts.validate,
-        schema,
-        checkPaths: opts.checkPaths,
-      });
-      if (opts.out) await writeFileAtomic(opts.out, r.xml);
+      let r: Rendered;
+      try {
+        r = await renderText(text, {
+          file: opts.instance,
+          transform,
+          load: { engine },
+          params: opts.param,
+          validate: opts.validate,
+          schema,
+          checkPaths: opts.checkPaths,
+        });
+      } catch (e) {
+        throw e instanceof DomforgeError && e.file === opts.instance ? withJsonHint(e, text) : e;
+      }
       let diff: string | undefined;
       if (earlier !== undefined) {
-        diff = xmlEqual(earlier, r.xml) ? '' : unifiedDiff(prettyXml(earlier, opts.diff), prettyXml(r.xml), { fromFile: opts.diff, toFile: opts.out ?? 'rendered' });
+        diff = xmlEqual(earlierDoc!, r.document) ? '' : unifiedDiff(prettyXml(earlier, opts.diff), prettyXml(r.xml), { fromFile: opts.diff, toFile: opts.out ?? 'rendered' });
       }
+      // Every check has passed: only now is --out replaced.
+      if (opts.out) await writeFileAtomic(opts.out, r.xml);
       for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
       if (opts.json) {
         io.stdout(
@@ -93,16 +105,18 @@ export const registerRender: RegisterCommand = (program, io) => {
     });
 };
 
-/** The input as instance XML text: `.json` descriptions are turned into instance.xml first. */
-async function readInput(file: string): Promise<string> {
-  if (file.toLowerCase().endsWith('.json')) return emitInstance(await readInstanceJsonFile(file));
-  return readText(file, 'input');
+/** `--out` naming the input file itself (by path, or as the same file through a link) is a usage error: the render would replace its own input. */
+async function refuseOutOverInput(out: string, input: string): Promise<void> {
+  let same = resolve(out) === resolve(input);
+  if (!same) {
+    const [a, b] = await Promise.all([stat(out).catch(() => undefined), stat(input).catch(() => undefined)]);
+    same = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+  }
+  if (same) throw new UsageError(`--out ${out} is the --instance file itself: the render would replace its input; write to another file`);
 }
 
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read ${what}: ${(e as Error).message}`, { file, cause: e });
-  }
+/** The input as instance XML text: `.json` descriptions are turned into instance.xml first. */
+async function readInput(file: string): Promise<string> {
+  if (isJsonInstancePath(file)) return emitInstance(await readInstanceJsonFile(file));
+  return readInputText(file, 'input');
 }

@@ -1,4 +1,5 @@
 import { readInstanceJsonFile } from '../instance/from-json.js';
+import { isJsonInstancePath } from '../instance/input.js';
 import type { Instance } from '../instance/model.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
@@ -149,5 +150,5 @@ export class NodeController {
 
 async function readInstance(file: string): Promise<Instance> {
   if (typeof file !== 'string' || file === '') throw new UsageError('Expected an Instance or the path of an instance.xml');
-  return file.endsWith('.json') ? readInstanceJsonFile(file) : readInstanceFile(file);
+  return isJsonInstancePath(file) ? readInstanceJsonFile(file) : readInstanceFile(file);
 }

@@ -20,3 +20,18 @@ export async function readRegularFile(file: string): Promise<Buffer> {
   if (!(await stat(file)).isFile()) throw new NotRegularFileError(file);
   return readFile(file);
 }
+
+/** Names that mean "standard input": the one place a pipe is read on purpose. */
+export const STDIN_NAMES: readonly string[] = ['-', '/dev/stdin'];
+
+/**
+ * A file's bytes, read only when it is a regular file ({@link readRegularFile}); `-` and
+ * `/dev/stdin` read this process's standard input to its end, whatever it is (a pipe, a
+ * socket, a file): a pipe there has a writer, the caller.
+ */
+export async function readRegularFileOrStdin(file: string): Promise<Buffer> {
+  if (!STDIN_NAMES.includes(file)) return readRegularFile(file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

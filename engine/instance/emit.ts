@@ -1,4 +1,6 @@
-import { escapeAttr, escapeText } from '../xml/serialize.js';
+import { DomforgeError, InstanceError } from '../errors.js';
+import { parseXml } from '../xml/parse.js';
+import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
 import type { DiskPath, Instance, Nic } from './model.js';
 import { TEXT_FIELDS, VBR_FIELDS } from './parse.js';
 
@@ -137,7 +139,7 @@ export function emitInstance(inst: Instance): string {
       w.text('localDevReal', v.localDevReal);
       if (v.libvirt !== undefined) {
         w.open('libvirt');
-        w.raw(v.libvirt);
+        w.raw(oneElement(v.libvirt, `/instance/volumes/volume[${inst.volumes.indexOf(v) + 1}]/libvirt`));
         w.close('libvirt');
       }
       w.close('volume');
@@ -174,7 +176,7 @@ export function emitInstance(inst: Instance): string {
     for (const n of inst.extraNics) w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp });
     w.close('extraNics');
   }
-  for (const u of inst.unknown) w.raw(u.xml);
+  for (const u of inst.unknown) w.raw(oneElement(u.xml, `/instance/${u.name}`));
   w.close('instance');
   return w.toString();
 }
@@ -182,6 +184,24 @@ export function emitInstance(inst: Instance): string {
 function pairs(w: Writer, name: string, list: [string, string][]) {
   if (!list.length) return;
   w.open(name);
-  for (const [k, v] of list) w.text(k, v);
+  list.forEach(([k, v], i) => {
+    if (!XML_NCNAME.test(k)) throw new InstanceError(`${JSON.stringify(k)} is not an XML element name, so it cannot be a <${name}> entry`, { path: `/instance/${name}/item[${i + 1}]` });
+    w.text(k, v);
+  });
   w.close(name);
+}
+
+/**
+ * XML kept as text (a volume's `<disk>`, an unknown element) is written only as the one
+ * element it must be, re-serialised from a strict parse: whatever the string holds, it
+ * cannot close the element it is written into and add others after it.
+ */
+function oneElement(xml: string, path: string): string {
+  let root;
+  try {
+    root = parseXml(xml).documentElement!;
+  } catch (e) {
+    throw new InstanceError(`not one well-formed XML element: ${e instanceof DomforgeError ? e.shortMessage : (e as Error).message}`, { path, cause: e });
+  }
+  return serializeXml(root);
 }

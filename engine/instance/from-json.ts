@@ -1,8 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { InstanceError, IoError } from '../errors.js';
-import { lineColOf } from '../xml/parse.js';
+import { DomforgeError, InstanceError } from '../errors.js';
+import { readInputText } from './input.js';
+import { parseJsonSource, placeKey, JsonSourceError, type JsonSource } from './json-source.js';
+import { lineColOf, parseXml } from '../xml/parse.js';
+import { serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
+import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
-import { validateInstance } from './validate.js';
+import { validateInstance, type Locator } from './validate.js';
+
+// eslint-disable-next-line no-control-regex
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * A JSON instance description: the same field names as `Instance` (and as instance.xml),
@@ -17,17 +23,10 @@ type Obj = Record<string, unknown>;
 class JsonReader {
   constructor(
     readonly file: string | undefined,
-    readonly text: string | undefined,
+    readonly locate: Locator,
   ) {}
   fail(path: string, message: string): never {
-    // Point at the key's first occurrence in the source text: good enough to find the line.
-    let line: number | undefined;
-    let column: number | undefined;
-    const key = path.split('/').pop()!.replace(/\[\d+\]$/, '').replace(/^@/, '');
-    if (this.text && key) {
-      const i = this.text.indexOf(`"${key}"`);
-      if (i >= 0) ({ line, column } = lineColOf(this.text, i));
-    }
+    const { line, column } = this.locate(path);
     throw new InstanceError(message, { file: this.file, line, column, path });
   }
   obj(v: unknown, path: string, required = false): Obj | undefined {
@@ -35,11 +34,20 @@ class JsonReader {
     if (typeof v !== 'object' || Array.isArray(v)) return this.fail(path, `expected an object, got ${describe(v)}`);
     return v as Obj;
   }
-  str(v: unknown, path: string, required = false): string | undefined {
+  str(v: unknown, path: string, required = false, text = false): string | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;
     if (typeof v === 'number') return String(v);
     if (typeof v !== 'string') return this.fail(path, `expected a string, got ${describe(v)}`);
+    this.chars(v, path, text);
     return v;
+  }
+  /** Every string goes into instance.xml: it must hold only characters XML 1.0 can carry (`text`: only whole Unicode, for text that is base64-encoded first). */
+  chars(v: string, path: string, text = false, what = 'value'): void {
+    const m = (text ? LONE_SURROGATE : XML_INVALID_CHARS).exec(v);
+    if (m) {
+      const u = `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      this.fail(path, text ? `the text has ${u}, half of a surrogate pair: it is not Unicode text` : `the ${what} has ${u}, which XML 1.0 cannot carry`);
+    }
   }
   int(v: unknown, path: string, required = false): number | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;
@@ -71,31 +79,46 @@ function describe(v: unknown): string {
   return `${JSON.stringify(v)?.slice(0, 40)} (${Array.isArray(v) ? 'array' : typeof v})`;
 }
 
-/** Reads a JSON instance description file. */
+/** Reads a JSON instance description file (a regular file, or standard input as `-` or `/dev/stdin`). */
 export async function readInstanceJsonFile(file: string): Promise<Instance> {
-  let text: string;
+  const text = await readInputText(file, 'instance description', 'json');
+  let source: JsonSource;
   try {
-    text = await readFile(file, 'utf8');
+    source = parseJsonSource(text);
   } catch (e) {
-    throw new IoError(`cannot read instance description: ${(e as Error).message}`, { file, cause: e });
+    if (!(e instanceof JsonSourceError)) throw e;
+    const { line, column } = lineColOf(text, e.index);
+    const first = e.firstIndex === undefined ? '' : ` (first at line ${lineColOf(text, e.firstIndex).line})`;
+    throw new InstanceError(`${e.firstIndex === undefined ? 'malformed JSON: ' : ''}${e.message}${first}`, { file, line, column, cause: e });
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const loc = m ? lineColOf(text, Number(m[1])) : undefined;
-    throw new InstanceError(`malformed JSON: ${(e as Error).message}`, { file, line: loc?.line, column: loc?.column, cause: e });
-  }
-  return instanceFromJson(data, { file, text });
+  return fromJson(source.value, { file, text, source });
 }
 
 /**
  * Builds an Instance from a JSON description (what a controller process passes to the
  * library), filling Eucalyptus's defaults, and validates it exactly as parsed XML is.
+ * With `text` (the JSON the data was parsed from), errors name the line of the faulty value.
  */
 export function instanceFromJson(data: unknown, options: { file?: string; text?: string } = {}): Instance {
-  const j = new JsonReader(options.file, options.text);
+  let source: JsonSource | undefined;
+  if (options.text !== undefined) {
+    try {
+      source = parseJsonSource(options.text);
+    } catch {
+      source = undefined; // not the text of this data: no lines
+    }
+  }
+  return fromJson(data, { ...options, source });
+}
+
+function fromJson(data: unknown, options: { file?: string; text?: string; source?: JsonSource }): Instance {
+  const locate: Locator = (path) => {
+    const { text, source } = options;
+    if (text === undefined || !source) return {};
+    const place = source.places.get(placeKey(jsonPathOf(data, path)));
+    return place ? lineColOf(text, place.key ?? place.value) : {};
+  };
+  const j = new JsonReader(options.file, locate);
   const d = j.obj(data, '/instance', true)!;
   const hv = j.obj(d.hypervisor, '/instance/hypervisor', true)!;
   const os = j.obj(d.os, '/instance/os', true)!;
@@ -105,7 +128,7 @@ export function instanceFromJson(data: unknown, options: { file?: string; text?:
   const s = (name: string) => j.str(d[name], `/instance/${name}`);
   const name = j.str(d.name, '/instance/name', true)!;
   let userData = s('userData') ?? '';
-  const userDataText = s('userDataText');
+  const userDataText = j.str(d.userDataText, '/instance/userDataText', false, true);
   if (userDataText !== undefined) userData = Buffer.from(userDataText, 'utf8').toString('base64');
 
   const inst: Instance = {
@@ -113,7 +136,7 @@ export function instanceFromJson(data: unknown, options: { file?: string; text?:
     hypervisor: {
       type: j.oneOf(hv.type, HYPERVISOR_TYPES, '/instance/hypervisor/@type', true)!,
       capability: j.str(hv.capability, '/instance/hypervisor/@capability') ?? 'hw',
-      bitness: j.int(hv.bitness, '/instance/hypervisor/@bitness') === 32 ? 32 : 64,
+      bitness: j.oneOf(hv.bitness, ['32', '64'], '/instance/hypervisor/@bitness') === '32' ? 32 : 64,
       requiresDisk: j.bool(hv.requiresDisk, '/instance/hypervisor/@requiresDisk'),
     },
     backing: { rootType: j.str(j.obj(d.backing, '/instance/backing')?.rootType, '/instance/backing/rootType') ?? 'image' },
@@ -181,7 +204,7 @@ export function instanceFromJson(data: unknown, options: { file?: string; text?:
         devName: j.str(o.devName, `${p}/devName`) ?? '',
         stateName: j.str(o.stateName, `${p}/stateName`) ?? 'attached',
         connectionString: j.str(o.connectionString, `${p}/connectionString`) ?? '',
-        libvirt: j.str(o.libvirt, `${p}/libvirt`),
+        libvirt: libvirtDisk(j, j.str(o.libvirt, `${p}/libvirt`), `${p}/libvirt`),
       };
     }),
     nics: j.arr(d.nics, '/instance/nics').map((x, i) => {
@@ -242,18 +265,76 @@ export function instanceFromJson(data: unknown, options: { file?: string; text?:
     };
   }
   const meta = j.obj(d.metadata, '/instance/metadata');
-  if (meta) inst.metadata = Object.entries(meta).map(([k, v]) => [k, j.str(v, `/instance/metadata/${k}`, true)!]);
-  for (const [k, v] of [['states', j.obj(d.states, '/instance/states')], ['timestamps', j.obj(d.timestamps, '/instance/timestamps')]] as const) {
-    if (v) inst[k] = Object.entries(v).map(([n, x]) => [n, j.str(x, `/instance/${k}/${n}`, true)!]);
+  if (meta) {
+    inst.metadata = Object.entries(meta).map(([k, v], i) => {
+      j.chars(k, `/instance/metadata/item[${i + 1}]/@key`, false, 'key');
+      return [k, j.str(v, `/instance/metadata/${k}`, true)!];
+    });
   }
-  validateInstance(inst, {
-    file: options.file,
-    locate: (path) => {
-      if (!options.text) return {};
-      const key = path.split('/').pop()!.replace(/\[\d+\]$/, '').replace(/^@/, '');
-      const i = options.text.indexOf(`"${key}"`);
-      return i >= 0 ? lineColOf(options.text, i) : {};
-    },
-  });
+  for (const [k, v] of [['states', j.obj(d.states, '/instance/states')], ['timestamps', j.obj(d.timestamps, '/instance/timestamps')]] as const) {
+    if (!v) continue;
+    inst[k] = Object.entries(v).map(([n, x], i) => {
+      // Each becomes an element of that name in instance.xml.
+      if (!XML_NCNAME.test(n)) j.fail(`/instance/${k}/item[${i + 1}]`, `${JSON.stringify(n)} is not an XML element name (a letter or _ first, then letters, digits, ., - or _), so it cannot be a <${k}> entry`);
+      return [n, j.str(x, `/instance/${k}/${n}`, true)!];
+    });
+  }
+  validateInstance(inst, { file: options.file, locate });
   return inst;
+}
+
+/** A volume's `libvirt` value is its own `<disk>` element, whole: anything else could break out of `<libvirt>` in instance.xml. */
+function libvirtDisk(j: JsonReader, xml: string | undefined, path: string): string | undefined {
+  if (xml === undefined) return undefined;
+  let doc;
+  try {
+    doc = parseXml(xml);
+  } catch (e) {
+    if (!(e instanceof DomforgeError)) throw e;
+    const at = e.line === undefined ? '' : ` (its line ${e.line}${e.column === undefined ? '' : `, column ${e.column}`})`;
+    return j.fail(path, `the volume's libvirt XML is not one well-formed <disk> element: ${e.shortMessage}${at}`);
+  }
+  const root = doc.documentElement!;
+  if (root.nodeName !== 'disk') return j.fail(path, `the volume's libvirt XML must be one <disk> element, not <${root.nodeName}>`);
+  return serializeXml(stripWhitespace(root));
+}
+
+/**
+ * The JSON path (keys and indexes) an instance path names: `/instance/nics/nic[2]/@mac` is
+ * `nics[1].mac`, `/instance/disks/diskPath[1]/path` is `disks.diskPaths[0].path`,
+ * `/instance/metadata/item[2]/@key` the second key of `metadata`. As far as the data goes.
+ */
+function jsonPathOf(data: unknown, path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  let cur = data;
+  for (const seg of path.split('/').slice(2)) {
+    const m = /^@?([^[]*)(?:\[(\d+)\])?$/.exec(seg);
+    if (!m) break;
+    const name = m[1]!;
+    const index = m[2] === undefined ? undefined : Number(m[2]) - 1;
+    if (Array.isArray(cur)) {
+      const i = index ?? 0;
+      if (i >= cur.length) break;
+      out.push(i);
+      cur = cur[i];
+      continue;
+    }
+    if (cur === null || typeof cur !== 'object') break;
+    const o = cur as Obj;
+    const key = [name, `${name}s`, `${name}Text`].find((k) => Object.prototype.hasOwnProperty.call(o, k));
+    if (key === undefined) {
+      const keys = Object.keys(o);
+      if (index === undefined || index >= keys.length) break;
+      out.push(keys[index]!);
+      cur = o[keys[index]!];
+      continue;
+    }
+    out.push(key);
+    cur = o[key];
+    if (key === `${name}s` && Array.isArray(cur) && (index ?? 0) < cur.length) {
+      out.push(index ?? 0);
+      cur = cur[index ?? 0];
+    }
+  }
+  return out;
 }

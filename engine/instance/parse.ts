@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { IoError, InstanceError } from '../errors.js';
+import { InstanceError } from '../errors.js';
 import { parseXml, lineOf, columnOf, type Document, type Element } from '../xml/parse.js';
 import { serializeXml } from '../xml/serialize.js';
+import { checkDeclaredEncoding } from '../xml/decode.js';
 import { ElementReader } from './reader.js';
+import { readInputText, withJsonHint } from './input.js';
 import { validateInstance, type Locator } from './validate.js';
 import {
   CONFIG_DRIVE_LAYOUTS,
@@ -46,15 +47,9 @@ export interface ParseInstanceOptions {
   document?: Document;
 }
 
-/** Reads and parses an instance.xml file. */
+/** Reads and parses an instance.xml file (a regular file, or standard input as `-` or `/dev/stdin`). */
 export async function readInstanceFile(file: string): Promise<Instance> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read instance file: ${(e as Error).message}`, { file, cause: e });
-  }
-  return parseInstance(text, { file });
+  return parseInstance(await readInputText(file, 'instance file'), { file });
 }
 
 /**
@@ -63,7 +58,15 @@ export async function readInstanceFile(file: string): Promise<Instance> {
  */
 export function parseInstance(text: string, options: ParseInstanceOptions = {}): Instance {
   const file = options.file;
-  const doc = options.document ?? parseXml(text, { file });
+  checkDeclaredEncoding(text, undefined, file);
+  let doc = options.document;
+  if (!doc) {
+    try {
+      doc = parseXml(text, { file });
+    } catch (e) {
+      throw withJsonHint(e, text);
+    }
+  }
   const root = doc.documentElement!;
   if (root.nodeName !== 'instance') {
     throw new InstanceError(`expected root element <instance>, found <${root.nodeName}>`, { file, line: lineOf(root), column: columnOf(root), path: `/${root.nodeName}` });
@@ -214,7 +217,7 @@ function readVolume(v: ElementReader): Volume {
 }
 
 /** Removes whitespace-only text nodes so kept XML snippets have one canonical form. */
-function stripWhitespace(el: Element): Element {
+export function stripWhitespace(el: Element): Element {
   for (let n = el.firstChild; n; ) {
     const next = n.nextSibling;
     if (n.nodeType === 3 && (n.nodeValue ?? '').trim() === '') el.removeChild(n);

@@ -38,11 +38,21 @@ export class ElementReader {
     return out;
   }
 
+  /**
+   * The one child element of that name (a single-valued field). A second one is an error at
+   * its line: which of the two the author meant cannot be known, and the other would never be checked.
+   */
   child(name: string): ElementReader | undefined {
+    let found: Element | undefined;
     for (let n = this.el.firstChild; n; n = n.nextSibling) {
-      if (n.nodeType === NODE.ELEMENT && (n as Element).nodeName === name) return new ElementReader(n as Element, `${this.path}/${name}`, this.file);
+      if (n.nodeType !== NODE.ELEMENT || (n as Element).nodeName !== name) continue;
+      if (found) {
+        const first = lineOf(found);
+        this.fail(`<${name}> is given twice${first ? ` (first at line ${first})` : ''}`, `${this.path}/${name}[2]`, n as Element);
+      }
+      found = n as Element;
     }
-    return undefined;
+    return found && new ElementReader(found, `${this.path}/${name}`, this.file);
   }
 
   requireChild(name: string): ElementReader {

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
@@ -42,8 +43,9 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     const p = inst[field];
     if (p === undefined) continue;
     if (p.trim() === '') fail(`/instance/${field}`, `<${field}> is present but empty`);
-    if (p.startsWith('/dev/')) fail(`/instance/${field}`, `the ${field} must be a file, not a device under /dev/: ${p}`);
     if (!p.startsWith('/')) fail(`/instance/${field}`, `the ${field} path must be absolute: ${p}`);
+    // Normalised first: /tmp/../dev/sda, //dev/sda and /./dev/sda are all /dev/sda.
+    if (posix.normalize(p).replace(/^\/+/, '/').startsWith('/dev/')) fail(`/instance/${field}`, `the ${field} must be a file, not a device under /dev/: ${p}`);
   }
   if (inst.ramdisk !== undefined && inst.kernel === undefined) fail('/instance/ramdisk', 'a ramdisk is given without a kernel');
   if (inst.userData && compactBase64(inst.userData) === undefined) fail('/instance/userData', 'userData is not base64 (letters, digits, + and /, padded with = to a multiple of four, or unpadded)');

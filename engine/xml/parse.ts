@@ -1,6 +1,7 @@
 import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldom';
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
+import { XML_INVALID_CHARS } from './serialize.js';
 
 cacheXmldomGrammar();
 
@@ -34,10 +35,13 @@ export const NODE = {
  */
 export function parseXml(text: string, options: ParseOptions = {}): Document {
   const file = options.file;
+  // A byte order mark read as text (readFile 'utf8' keeps it) is not content.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  checkChars(text, file);
   if (options.forbidDoctype !== false) {
-    const m = /<!DOCTYPE/i.exec(text);
-    if (m) {
-      const { line, column } = lineColOf(text, m.index);
+    const at = doctypeAt(text);
+    if (at >= 0) {
+      const { line, column } = lineColOf(text, at);
       throw new XmlForbiddenError('DOCTYPE declarations are not allowed (external entities and entity expansion are refused)', {
         file,
         line,
@@ -88,16 +92,87 @@ function cleanMessage(m: string): string {
   return m.split('\n')[0]!.replace(/^\[xmldom \w+\]\s*/, '').replace(/@#\[line:.*$/, '').trim();
 }
 
+/** 1-based line and column of `index` in `text`; CR LF, LF and a lone CR each end a line (XML's rule). */
 export function lineColOf(text: string, index: number): { line: number; column: number } {
   let line = 1;
   let last = -1;
   for (let i = 0; i < index; i++) {
-    if (text.charCodeAt(i) === 10) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
       line++;
       last = i;
     }
   }
   return { line, column: index - last };
+}
+
+// eslint-disable-next-line no-control-regex
+const SUSPECT_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const CHAR_REF = /&#(?:x([0-9A-Fa-f]+)|([0-9]+));/g;
+
+/** Whether a code point is an XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. */
+export function isXmlChar(cp: number): boolean {
+  return cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/**
+ * Characters XML 1.0 cannot carry, raw or as a character reference (`&#0;`, `&#xD800;`),
+ * are refused here with their line and column: xmldom lets them through. One linear
+ * search for raw ones; the references are looked at only when the text has `&#`.
+ */
+function checkChars(text: string, file: string | undefined): void {
+  // A plain character class is the fast test (about 1 µs per KiB); the precise one, which
+  // tells a lone surrogate from half of a pair, runs only when it finds a suspect.
+  const m = SUSPECT_CHAR.test(text) ? XML_INVALID_CHARS.exec(text) : null;
+  if (m) {
+    const { line, column } = lineColOf(text, m.index);
+    const cp = m[0].charCodeAt(0);
+    throw new XmlSyntaxError(`character U+${cp.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML 1.0`, { file, line, column });
+  }
+  if (text.indexOf('&#') < 0) return;
+  CHAR_REF.lastIndex = 0;
+  for (let r = CHAR_REF.exec(text); r; r = CHAR_REF.exec(text)) {
+    const digits = r[1] ?? r[2]!;
+    const cp = digits.length > 8 ? Infinity : parseInt(digits, r[1] !== undefined ? 16 : 10);
+    if (isXmlChar(cp) || insideMarkup(text, r.index)) continue;
+    const { line, column } = lineColOf(text, r.index);
+    throw new XmlSyntaxError(`character reference ${r[0]} is not an XML 1.0 character`, { file, line, column });
+  }
+}
+
+/**
+ * Where a DOCTYPE declaration starts, or -1. A `<!DOCTYPE` inside a comment, CDATA section
+ * or processing instruction is text, not a declaration; anywhere else it is refused (in the
+ * prolog it would be one, and after the root element it is not well-formed anyway).
+ */
+function doctypeAt(text: string): number {
+  const re = /<!DOCTYPE/gi;
+  for (let m = re.exec(text); m; m = re.exec(text)) if (!insideMarkup(text, m.index)) return m.index;
+  return -1;
+}
+
+/** Whether `index` is inside a comment, CDATA section or processing instruction (a scan from the start: only for the rare suspect). */
+function insideMarkup(text: string, index: number): boolean {
+  let i = text.indexOf('<');
+  while (i >= 0 && i < index) {
+    let end = -1;
+    if (text.startsWith('<!--', i)) end = closeOf(text, '-->', i + 4);
+    else if (text.startsWith('<![CDATA[', i)) end = closeOf(text, ']]>', i + 9);
+    else if (text.startsWith('<?', i)) end = closeOf(text, '?>', i + 2);
+    if (end < 0) {
+      i = text.indexOf('<', i + 1);
+      continue;
+    }
+    if (index < end) return true;
+    i = text.indexOf('<', end);
+  }
+  return false;
+}
+
+/** The offset just past `close` from `from`, or the text's length when it is unclosed (the parser then refuses it). */
+function closeOf(text: string, close: string, from: number): number {
+  const j = text.indexOf(close, from);
+  return j < 0 ? text.length : j + close.length;
 }
 
 /** Line of an element as recorded by the parser (undefined for synthetic nodes). */

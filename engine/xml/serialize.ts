@@ -33,6 +33,10 @@ export function escapeAttr(s: string): string {
 // eslint-disable-next-line no-control-regex
 export const XML_INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+/** An XML 1.0 name without a colon (so no namespace prefix to declare): what an element domforge writes may be called. */
+export const XML_NCNAME = new RegExp(`^[${NAME_START}][${NAME_START}.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040-]*$`);
+
 export function serializeXml(node: Node): string {
   return new XMLSerializer().serializeToString(node);
 }

@@ -77,6 +77,24 @@ test('errors: a bad instance names file:line; unknown ids and bad flags are clea
   assert.match(m.stderr, /--instance/);
 });
 
+test('launch reads X.JSON as JSON (the extension in any case, as render does) and refuses a FIFO at once', async () => {
+  const desc = join(sb.root, 'I-0C0000AA.JSON');
+  writeFileSync(desc, JSON.stringify({
+    name: 'i-0c0000aa', uuid: '5a3e9c1d-7b2f-4c8a-9d1e-0000000000aa', cores: 1, memoryKB: 1048576,
+    hypervisor: { type: 'kvm' }, os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
+    disks: { diskPaths: [{ path: '/var/lib/x/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
+  }, null, 2));
+  const r = await cli('launch', '--instance', desc);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^launched i-0c0000aa: /m);
+  assert.equal((await cli('terminate', 'i-0c0000aa')).code, 0);
+  const fifo = join(sb.root, 'fifo-instance.xml');
+  spawnSync('mkfifo', [fifo]);
+  const f = await cli('launch', '--instance', fifo);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /cannot read instance file: not a regular file/);
+});
+
 test('adopt reports folders without domains (a launch from an earlier process on test:///default)', async () => {
   const child = new URL('./cli-program.js', import.meta.url).pathname;
   const run = (...args: string[]) =>

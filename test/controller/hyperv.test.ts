@@ -100,14 +100,28 @@ test('KVM instances get no KVP files; a Hyper-V instance asking for a config dri
 
 test('data KVP cannot carry fails the launch at step kvp, nothing written, nothing defined', async () => {
   const hv = await sampleInstance('13-hyperv-windows');
-  // A password with a NUL cannot be a KVP value.
-  const e = await nc.launch({ ...hv, password: 'a\u0000b' }).then(
+  // An ssh key attribute may hold a line feed (instance.xml writes &#10;); KVP publishes keys one a line.
+  const e = await nc.launch({ ...hv, key: { ...hv.key, sshKey: 'ssh-rsa AAAA a@b\nssh-rsa BBBB c@d' } }).then(
     () => assert.fail('launched'),
     (err: unknown) => err as OperationError,
   );
   assert.equal(e.step, 'kvp');
   assert.equal(e.code, 'KVP_INVALID');
-  assert.match(e.message, /euca\.password/);
+  assert.match(e.message, /spans several lines/);
+  assert.equal(e.rolledBack, true);
+  assert.equal(await conn.find(hv.name), undefined);
+  assert.equal(existsSync(join(sb.instances, hv.name)), false);
+});
+
+test('a NUL in a field (which neither XML nor KVP can carry) fails the launch at the strict parse of instance.xml, nothing defined', async () => {
+  const hv = await sampleInstance('13-hyperv-windows');
+  const e = await nc.launch({ ...hv, password: 'a\u0000b' }).then(
+    () => assert.fail('launched'),
+    (err: unknown) => err as OperationError,
+  );
+  assert.equal(e.step, 'render');
+  assert.equal(e.code, 'XML_SYNTAX');
+  assert.match(e.message, /U\+0000 is not allowed in XML 1\.0/);
   assert.equal(e.rolledBack, true);
   assert.equal(await conn.find(hv.name), undefined);
   assert.equal(existsSync(join(sb.instances, hv.name)), false);

@@ -37,3 +37,49 @@ test('strictness is unchanged: end tags, comments and CDATA parse and fail as be
     );
   }
 });
+
+test('characters XML 1.0 cannot carry are refused at parse time, raw or as references, at their line and column', () => {
+  for (const [xml, line, column] of [
+    ['<a>\n  <b>x\u0001</b>\n</a>', 2, 7],
+    ['<a>\n  <b>x\u0000</b>\n</a>', 2, 7],
+    ['<a>\n  <b>x\uFFFE</b>\n</a>', 2, 7],
+    ['<a>\n  <b>x\uD800y</b>\n</a>', 2, 7],
+    ['<a>\n  <b>x&#0;</b>\n</a>', 2, 7],
+    ['<a>\n  <b>x&#1;</b>\n</a>', 2, 7],
+    ['<a>\n  <b c="&#xD800;"/>\n</a>', 2, 9],
+    ['<a>\n  <b>&#xFFFF;</b>\n</a>', 2, 6],
+    ['<a>\r  <b>&#99999999999;</b>\r</a>', 2, 6],
+  ] as const) {
+    assert.throws(
+      () => parseXml(xml, { file: 'x.xml' }),
+      (e: Error & { code?: string; line?: number; column?: number; file?: string }) => e.code === 'XML_SYNTAX' && e.file === 'x.xml' && e.line === line && e.column === column && /not (allowed in XML 1.0|an XML 1.0 character)/.test(e.message),
+      JSON.stringify(xml),
+    );
+  }
+  // Characters that are allowed, and references in places where they are only text.
+  for (const xml of ['<a>&#9;&#xA;&#13;&#x20;&#xD7FF;&#xE000;&#xFFFD;&#x10000;&#x10FFFF;\uD83D\uDE00\t</a>', '<a><!-- &#0; --><![CDATA[&#1;]]></a>', '<?pi &#0;?><a/>']) {
+    assert.doesNotThrow(() => parseXml(xml), JSON.stringify(xml));
+  }
+});
+
+test('a byte order mark left at the start of the text is not content', () => {
+  assert.equal(parseXml('\uFEFF<?xml version="1.0"?>\n<a/>').documentElement?.nodeName, 'a');
+});
+
+test('<!DOCTYPE inside a comment, CDATA or processing instruction is text; a DOCTYPE anywhere else is still refused', () => {
+  for (const xml of ['<!-- <!DOCTYPE x> -->\n<a/>', '<a><!-- <!doctype a [<!ENTITY e "x">]> --></a>', '<a><![CDATA[<!DOCTYPE x>]]></a>', '<?note <!DOCTYPE x>?><a/>']) {
+    assert.doesNotThrow(() => parseXml(xml), xml);
+  }
+  for (const [xml, line] of [
+    ['<!-- x -->\n<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<a>&e;</a>', 2],
+    ['<?xml version="1.0"?>\n<?pi x?>\n<!doctype a [<!ENTITY e "e"><!ENTITY f "&e;&e;">]><a>&f;</a>', 3],
+    ['<!-- <!DOCTYPE x> -->\n<a>\n<!DOCTYPE b></a>', 3],
+    ['<!-- unclosed <!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>', undefined],
+  ] as const) {
+    assert.throws(
+      () => parseXml(xml, { file: 'x.xml' }),
+      (e: Error & { code?: string; line?: number }) => (line === undefined ? /XML_/.test(e.code ?? '') : e.code === 'XML_FORBIDDEN' && e.line === line),
+      xml,
+    );
+  }
+});

@@ -57,6 +57,9 @@ const cases: Case[] = [
   { name: 'unknown platform', instance: ['i.xml', sub('platform="linux"', 'platform="plan9"')], at: { file: 'instance', line: lineOf(GOOD, 'platform="linux"') }, message: /plan9/ },
   { name: 'unknown hypervisor', instance: ['i.xml', sub('type="kvm"', 'type="vmware"')], at: { file: 'instance', line: lineOf(GOOD, '<hypervisor') }, message: /vmware/ },
   { name: 'kernel under /dev/', instance: ['i.xml', sub('<ramdiskId/>', '<ramdiskId/>\n  <kernel>/dev/sda1</kernel>')], at: { file: 'instance' }, message: /kernel/ },
+  { name: 'kernel under /dev/ by way of ..', instance: ['i.xml', sub('<ramdiskId/>', '<ramdiskId/>\n  <kernel>/tmp/../dev/sda</kernel>')], at: { file: 'instance', line: lineOf(GOOD, '<ramdiskId/>') + 1 }, message: /not a device under \/dev\// },
+  { name: 'kernel under //dev/', instance: ['i.xml', sub('<ramdiskId/>', '<ramdiskId/>\n  <kernel>//dev/sda</kernel>')], at: { file: 'instance', line: lineOf(GOOD, '<ramdiskId/>') + 1 }, message: /not a device under \/dev\// },
+  { name: 'ramdisk under /./dev/', instance: ['i.xml', sub('<ramdiskId/>', '<ramdiskId/>\n  <kernel>/boot/vmlinuz</kernel>\n  <ramdisk>/./dev/sdb</ramdisk>')], at: { file: 'instance', line: lineOf(GOOD, '<ramdiskId/>') + 2 }, message: /ramdisk must be a file/ },
   { name: 'malformed MAC', instance: ['i.xml', sub(/mac="[^"]+"/, 'mac="d0:0d:zz:00:00:01"')], at: { file: 'instance' }, message: /mac|MAC/ },
   { name: 'malformed uuid', instance: ['i.xml', sub(/<uuid>[^<]*<\/uuid>/, '<uuid>not-a-uuid</uuid>')], at: { file: 'instance', line: lineOf(GOOD, '<uuid>') }, message: /uuid/ },
   { name: 'bad boolean', instance: ['i.xml', sub('virtioRoot="true"', 'virtioRoot="yes"')], at: { file: 'instance' }, message: /true or false/ },
@@ -64,6 +67,13 @@ const cases: Case[] = [
   { name: 'empty instance file', instance: ['i.xml', ''], at: { file: 'instance' }, message: /./ },
   { name: 'external entity (XXE)', instance: ['i.xml', '<?xml version="1.0"?>\n<!DOCTYPE instance [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<instance>&x;</instance>\n'], at: { file: 'instance', line: 2 }, message: /DOCTYPE/ },
   { name: 'billion laughs', instance: ['i.xml', '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n<instance>&lol2;</instance>\n'], at: { file: 'instance', line: 2 }, message: /DOCTYPE/ },
+  { name: 'character reference to U+0001 in the name', instance: ['i.xml', sub(/<name>i-/, '<name>&#1;i-')], at: { file: 'instance', line: lineOf(GOOD, '<name>') }, message: /&#1;.*not an XML 1.0 character/ },
+  { name: 'raw control character in VmType', instance: ['i.xml', sub('<VmType>', '<VmType>\u0001')], at: { file: 'instance', line: lineOf(GOOD, '<VmType>') }, message: /U\+0001 is not allowed/ },
+  { name: 'reference to a lone surrogate', instance: ['i.xml', sub('<VmType>', '<VmType>&#xD800;')], at: { file: 'instance', line: lineOf(GOOD, '<VmType>') }, message: /&#xD800;/ },
+  { name: 'declared encoding ISO-8859-1', instance: ['i.xml', sub('encoding="UTF-8"', 'encoding="ISO-8859-1"')], at: { file: 'instance', line: 1 }, message: /ISO-8859-1.*not supported/ },
+  { name: '<name> twice', instance: ['i.xml', sub('<name>', '<name>i-0a000002</name>\n  <name>')], at: { file: 'instance', line: lineOf(GOOD, '<name>') + 1 }, message: /<name> is given twice \(first at line \d+\)/ },
+  { name: '<cores> twice', instance: ['i.xml', sub('<cores>', '<cores>64</cores>\n  <cores>')], at: { file: 'instance', line: lineOf(GOOD, '<cores>') + 1 }, message: /<cores> is given twice/ },
+  { name: '<memoryKB> twice (the second would never be checked)', instance: ['i.xml', sub('<memoryKB>', '<memoryKB>1048576</memoryKB>\n  <memoryKB>-5')], at: { file: 'instance', line: lineOf(GOOD, '<memoryKB>') + 1 }, message: /<memoryKB> is given twice/ },
   { name: 'JSON description with a string for cores', instance: ['i.json', JSON.stringify({ name: 'i-1', uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000001', cores: 'four', memoryKB: 1024, hypervisor: { type: 'kvm' }, os: { platform: 'linux' } }, null, 2)], at: { file: 'instance', line: 4 }, message: /cores/ },
   { name: 'stylesheet with an unclosed tag', stylesheet: ['t.xsl', withUnclosed], at: { file: 'stylesheet' }, message: /broken|memory|end tag|close/i },
   { name: 'stylesheet with a bad XPath', stylesheet: ['t.xsl', badXPath], at: { file: 'stylesheet', line: lineOf(badXPath, 'name[[') }, message: /XPath|name\[\[/ },
@@ -114,6 +124,37 @@ test('usage errors exit 2', async () => {
   assert.equal((await cli(['render', '--instance', 'x.xml', '--engine', 'saxon'])).code, 2);
   assert.equal((await cli(['render', '--instance', 'x.xml', '--param', 'novalue'])).code, 2);
   assert.equal((await cli(['no-such-command'])).code, 2);
+});
+
+test('usage errors under --json are one JSON object on stderr, code USAGE, exit 2', async () => {
+  for (const args of [['render', '--json'], ['render', '--instance', 'x.xml', '--bogus', '--json'], ['render', '--instance', 'x.xml', 'extra', '--json'], ['no-such-command', '--json'], ['kvp', 'items', '--bogus', '--json']]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stdout, '');
+    const j = JSON.parse(r.stderr) as { error: { code: string; message: string } };
+    assert.equal(j.error.code, 'USAGE');
+    assert.ok(j.error.message.length > 0 && !j.error.message.startsWith('error:'), j.error.message);
+  }
+});
+
+test('an option given as an empty string is a usage error, not its default (launch --instances "" never uses /var/lib/domforge/instances)', async () => {
+  const inst = join(dir, 'empty-opt.xml');
+  writeFileSync(inst, GOOD);
+  for (const args of [
+    ['launch', '--instance', inst, '--instances', ''],
+    ['launch', '--instance', inst, '--instances', join(dir, 'never'), '--hooks', ''],
+    ['launch', '--instance', inst, '--instances', join(dir, 'never'), '--hook-timeout', ''],
+    ['render', '--instance', ''],
+    ['render', '--instance', inst, '--transform', ''],
+    ['render', '--instance', inst, '--out', ''],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^domforge: --[\w-]+ must not be empty/);
+  }
+  assert.equal(existsSync(join(dir, 'never')), false);
+  const j = await cli(['launch', '--instance', inst, '--instances', '', '--json']);
+  assert.deepEqual(JSON.parse(j.stderr), { error: { code: 'USAGE', message: '--instances must not be empty' } });
 });
 
 test('--json reports the error as one JSON object with file, line and code', async () => {

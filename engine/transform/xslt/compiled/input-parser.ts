@@ -149,6 +149,7 @@ function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty:
   checkName(name);
   const el = new XNode(ELEMENT, name, '');
   appendChild(parent, el);
+  let seen: Set<string> | undefined;
   for (;;) {
     const before = i;
     while (i < n && isSpace(s.charCodeAt(i))) i++;
@@ -181,7 +182,14 @@ function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty:
     if (raw.indexOf('<') >= 0) throw new Malformed('attribute');
     i = close + 1;
     checkName(an);
-    for (const x of el.attrs) if (x.name === an) throw new Malformed('duplicate attribute');
+    // A short list is searched; past 8 attributes a set is kept, so 100,000 of them cost a linear time, not a quadratic one.
+    if (seen) {
+      if (seen.has(an)) throw new Malformed('duplicate attribute');
+      seen.add(an);
+    } else {
+      for (const x of el.attrs) if (x.name === an) throw new Malformed('duplicate attribute');
+      if (el.attrs.length >= 8) seen = new Set([...el.attrs.map((x) => x.name), an]);
+    }
     const at = new XNode(ATTRIBUTE, an, decode(raw, true));
     at.parent = el;
     el.attrs.push(at);

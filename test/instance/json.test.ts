@@ -1,0 +1,138 @@
+// JSON instance descriptions: errors at the faulty value's own line, duplicate keys refused,
+// only what instance.xml can carry accepted, and nothing a value holds can add XML around it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { instanceFromJson, readInstanceJsonFile, emitInstance, parseInstance, InstanceError } from '../../engine/index.js';
+import { cli } from '../render/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'domforge-json-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = () => ({
+  name: 'i-0b000001',
+  uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000002',
+  cores: 1,
+  memoryKB: 1048576,
+  hypervisor: { type: 'kvm' },
+  os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
+  disks: { diskPaths: [{ path: '/var/lib/x/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
+  nics: [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0' }] as Record<string, unknown>[],
+});
+const DISK = '<disk type="file" device="disk"><source file="/v.img"/><target dev="vdz" bus="virtio"/></disk>';
+let n = 0;
+const write = (text: string) => {
+  const f = join(dir, `d${++n}.json`);
+  writeFileSync(f, text);
+  return f;
+};
+/** 1-based line of the `k`-th (1-based) occurrence of `needle`. */
+const lineOf = (text: string, needle: string, k = 1) => {
+  let i = -1;
+  for (let c = 0; c < k; c++) i = text.indexOf(needle, i + 1);
+  assert.ok(i >= 0, needle);
+  return text.slice(0, i).split(/\r\n|\r|\n/).length;
+};
+async function rejectsAt(text: string, line: number, message: RegExp, path?: string) {
+  const f = write(text);
+  await assert.rejects(readInstanceJsonFile(f), (e: InstanceError) => {
+    assert.ok(e instanceof InstanceError, String(e));
+    assert.equal(e.file, f);
+    assert.equal(e.line, line, e.message);
+    assert.match(e.message, message);
+    if (path) assert.equal(e.path, path);
+    return true;
+  });
+}
+
+test('volumes[].libvirt must be one <disk> element: XML that closes <libvirt> and adds a NIC is refused at its JSON line', async () => {
+  const d = { ...base(), volumes: [{ id: 'vol-1', libvirt: `${DISK}</libvirt></volume></volumes><nics><nic vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:99" bridgeDeviceName="evilbr" device="7"/></nics><volumes><volume><id>x</id><libvirt>${DISK}` }] };
+  const text = JSON.stringify(d, null, 2);
+  await rejectsAt(text, lineOf(text, '"libvirt"'), /not one well-formed <disk> element/, '/instance/volumes/volume[1]/libvirt');
+  const f = write(text);
+  const r = await cli(['render', '--instance', f, '--out', join(dir, 'never.xml')]);
+  assert.equal(r.code, 1);
+  assert.doesNotMatch(r.stdout + r.stderr, /evilbr/);
+  assert.equal(existsSync(join(dir, 'never.xml')), false);
+  for (const bad of ['<interface/>', `${DISK}${DISK}`, 'text', '']) {
+    assert.throws(() => instanceFromJson({ ...base(), volumes: [{ id: 'vol-1', libvirt: bad }] }), InstanceError, bad);
+  }
+  // A good one is kept as the XML form keeps it.
+  const good = instanceFromJson({ ...base(), volumes: [{ id: 'vol-1', libvirt: `\n  ${DISK.replace('><source', '>\n    <source')}\n` }] });
+  assert.equal(good.volumes[0]!.libvirt, DISK);
+});
+
+test('emitInstance cannot be made to write XML outside <libvirt>, an unknown element or a state entry, whatever an Instance holds', () => {
+  const inst = instanceFromJson({ ...base(), volumes: [{ id: 'vol-1', libvirt: DISK }] });
+  const evil = `${DISK}</libvirt></volume></volumes><nics><nic mac="d0:0d:00:00:00:99"/></nics><volumes><volume><libvirt>${DISK}`;
+  assert.throws(() => emitInstance({ ...inst, volumes: [{ ...inst.volumes[0]!, libvirt: evil }] }), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/volumes/volume[1]/libvirt');
+  assert.throws(() => emitInstance({ ...inst, unknown: [{ name: 'x', xml: '<x/><nics/>' }] }), InstanceError);
+  assert.throws(() => emitInstance({ ...inst, states: [['a><nics/><b', 'x']] }), InstanceError);
+  // What is kept comes back the same.
+  const ok = { ...inst, unknown: [{ name: 'future', xml: '<future a="1"><b/></future>' }], states: [['first', 'x']] as [string, string][] };
+  const back = parseInstance(emitInstance(ok));
+  assert.deepEqual([back.volumes[0]!.libvirt, back.unknown, back.states], [DISK, ok.unknown, ok.states]);
+});
+
+test('states and timestamps keys that are not XML names are refused at their JSON line', async () => {
+  for (const field of ['states', 'timestamps']) {
+    const text = JSON.stringify({ ...base(), [field]: { ok: 'x', '1st': 'y' } }, null, 2);
+    await rejectsAt(text, lineOf(text, '"1st"'), /"1st" is not an XML element name/);
+  }
+});
+
+test('hypervisor.bitness other than 32 or 64 is refused (as in XML), not read as 64', async () => {
+  const text = JSON.stringify({ ...base(), hypervisor: { type: 'kvm', bitness: 16 } }, null, 2);
+  await rejectsAt(text, lineOf(text, '"bitness"'), /expected one of 32, 64/, '/instance/hypervisor/@bitness');
+  assert.equal(instanceFromJson({ ...base(), hypervisor: { type: 'kvm', bitness: 32 } }).hypervisor.bitness, 32);
+  assert.equal(instanceFromJson({ ...base(), hypervisor: { type: 'kvm' } }).hypervisor.bitness, 64);
+});
+
+test('a key given twice in one object is refused at the second, naming the first', async () => {
+  const text = JSON.stringify(base(), null, 2).replace('"cores": 1,', '"cores": 1,\n  "memoryKB": 2048,');
+  await rejectsAt(text, lineOf(text, '"memoryKB"', 2), new RegExp(`"memoryKB" is given twice in one object \\(first at line ${lineOf(text, '"memoryKB"')}\\)`));
+  // In a nested object too, and in instanceFromJson's text.
+  const nested = JSON.stringify(base(), null, 2).replace('"type": "kvm"', '"type": "kvm", "type": "qemu"');
+  await rejectsAt(nested, lineOf(nested, '"qemu"'), /"type" is given twice/);
+});
+
+test('errors point at the faulty value, not the first key of its name; CR, LF and CRLF all end lines', async () => {
+  const d = base();
+  d.nics.push({ mac: 'd0:0d:00:00:00:0Z', bridgeDeviceName: 'br0' });
+  for (const eol of ['\n', '\r\n', '\r']) {
+    const text = JSON.stringify(d, null, 2).replace(/\n/g, eol);
+    await rejectsAt(text, lineOf(text, '"mac"', 2), /malformed MAC/, '/instance/nics/nic[2]/@mac');
+    const zero = JSON.stringify({ ...base(), cores: 0 }, null, 2).replace(/\n/g, eol);
+    await rejectsAt(zero, lineOf(zero, '"cores"'), /cores must be/);
+  }
+  const disks = { ...base(), disks: { diskPaths: [base().disks.diskPaths[0]!, { path: '/x', targetDeviceName: 'vd1x', targetDeviceBus: 'virtio' }] } };
+  const text = JSON.stringify(disks, null, 2);
+  await rejectsAt(text, lineOf(text, '"targetDeviceName"', 2), /guest device name/);
+  const meta = JSON.stringify({ ...base(), metadata: { a: 'x', '': 'y' } }, null, 2);
+  await rejectsAt(meta, lineOf(meta, '"": "y"'), /needs a key/);
+});
+
+test('strings with characters XML 1.0 cannot carry are refused at their JSON line; userDataText may hold them (it is base64-encoded)', async () => {
+  for (const [k, v] of [['VmType', 'm1\u0001'], ['name', 'i-\uFFFE'], ['VmType', 'a\uD800']] as const) {
+    const text = JSON.stringify({ ...base(), [k]: v }, null, 2);
+    await rejectsAt(text, lineOf(text, `"${k}"`), /XML 1.0 cannot carry/, `/instance/${k}`);
+  }
+  const meta = JSON.stringify({ ...base(), metadata: { 'a\u0000': 'x' } }, null, 2);
+  await rejectsAt(meta, lineOf(meta, '"a\\u0000"'), /key has U\+0000/);
+  const ud = instanceFromJson({ ...base(), userDataText: 'bell \u0007' });
+  assert.equal(Buffer.from(ud.userData, 'base64').toString(), 'bell \u0007');
+  assert.throws(() => instanceFromJson({ ...base(), userDataText: 'x\uDC00' }), /not Unicode text/);
+});
+
+test('malformed JSON is named at its line; __proto__ stays a plain key; deep nesting is refused, not a stack overflow', async () => {
+  const text = JSON.stringify(base(), null, 2);
+  await rejectsAt(text.replace('"cores": 1,', '"cores": 1,,'), lineOf(text, '"cores"'), /malformed JSON/);
+  await rejectsAt(text + '\nx', text.split('\n').length + 1, /after the JSON value/);
+  const f = write(text.replace(/}\s*$/, ',\n  "__proto__": { "cores": 64 }\n}'));
+  const inst = await readInstanceJsonFile(f);
+  assert.equal(inst.cores, 1);
+  assert.equal(({} as Record<string, unknown>).cores, undefined);
+  await rejectsAt(`{"a": ${'['.repeat(100000)}`, 1, /nested deeper than/);
+});

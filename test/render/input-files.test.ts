@@ -1,0 +1,129 @@
+// How render reads its files: only regular files (or standard input named as such), in the
+// encodings XML allows, with every check done before --out is written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, symlinkSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cli } from './cli.js';
+import { diffXml } from '../../engine/index.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin', 'domforge.js');
+const SAMPLE = join(ROOT, 'samples', '01-linux-virtio');
+const GOOD = readFileSync(join(SAMPLE, 'instance.xml'), 'utf8');
+const LIBVIRT = readFileSync(join(SAMPLE, 'libvirt.xml'), 'utf8');
+const JSON_DESC = {
+  name: 'i-0b000001',
+  uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000002',
+  cores: 1,
+  memoryKB: 1048576,
+  hypervisor: { type: 'kvm' },
+  os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
+  disks: { diskPaths: [{ path: '/var/lib/x/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
+  nics: [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0' }],
+};
+const dir = mkdtempSync(join(tmpdir(), 'domforge-input-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The CLI as a process (a FIFO read that never ends must fail the test, not hang it). */
+function run(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('a FIFO as --instance (XML or .json) or as --diff is refused at once, never read', () => {
+  const d = mkdtempSync(join(dir, 'fifo-'));
+  for (const name of ['i.xml', 'i.json', 'earlier.xml']) execFileSync('mkfifo', [join(d, name)]);
+  for (const [args, file] of [
+    [['--instance', join(d, 'i.xml')], 'i.xml'],
+    [['--instance', join(d, 'i.json')], 'i.json'],
+    [['--instance', join(SAMPLE, 'instance.xml'), '--diff', join(d, 'earlier.xml')], 'earlier.xml'],
+  ] as const) {
+    const r = run(['render', ...args, '--out', join(d, 'out.xml')]);
+    assert.equal(r.code, 1, `${file}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^domforge: ${join(d, file)}: cannot read .*not a regular file`));
+  }
+  assert.equal(existsSync(join(d, 'out.xml')), false);
+});
+
+test('a pipe given as /dev/stdin or - is read', () => {
+  for (const name of ['/dev/stdin', '-']) {
+    const r = run(['render', '--instance', name], GOOD);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(diffXml(LIBVIRT, r.stdout), undefined);
+  }
+});
+
+test('a bad --diff file fails the render before --out is written, and is named', async () => {
+  const d = mkdtempSync(join(dir, 'diff-'));
+  writeFileSync(join(d, 'bad.xml'), '<domain>\n  <name>x</name>\n');
+  const out = join(d, 'out.xml');
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--out', out, '--diff', join(d, 'bad.xml')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^domforge: ${join(d, 'bad.xml')}:\\d+(:\\d+)?: `));
+  assert.deepEqual(readdirSync(d), ['bad.xml']);
+});
+
+test('--out that is the --instance file (by its path or through a link) is a usage error; the input is kept', async () => {
+  const d = mkdtempSync(join(dir, 'same-'));
+  const inst = join(d, 'instance.xml');
+  writeFileSync(inst, GOOD);
+  symlinkSync(inst, join(d, 'link.xml'));
+  for (const [i, o] of [[inst, inst], [inst, join(d, '.', 'instance.xml')], [join(d, 'link.xml'), inst]]) {
+    const r = await cli(['render', '--instance', i!, '--out', o!]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--out .* is the --instance file itself/);
+    assert.equal(readFileSync(inst, 'utf8'), GOOD);
+  }
+});
+
+test('encodings: a UTF-8 byte order mark and UTF-16 with a byte order mark are read', async () => {
+  const d = mkdtempSync(join(dir, 'enc-'));
+  const utf16 = GOOD.replace('encoding="UTF-8"', 'encoding="UTF-16"');
+  const files: [string, Buffer][] = [
+    ['bom.xml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(GOOD)])],
+    ['le.xml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(utf16, 'utf16le')])],
+    ['be.xml', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(utf16, 'utf16le').swap16()])],
+    ['bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(JSON_DESC, null, 2))])],
+  ];
+  for (const [name, bytes] of files) {
+    writeFileSync(join(d, name), bytes);
+    const r = await cli(['render', '--instance', join(d, name)]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    if (name.endsWith('.xml')) assert.equal(diffXml(LIBVIRT, r.stdout), undefined, name);
+  }
+});
+
+test('encodings: a declared encoding other than UTF-8/UTF-16/US-ASCII, bytes that are not UTF-8, UTF-16 without a mark: refused at their place', async () => {
+  const d = mkdtempSync(join(dir, 'badenc-'));
+  const latin1 = GOOD.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace('<VmType>', '<VmType>caf\u00e9');
+  assert.notEqual(latin1, GOOD);
+  const notUtf8 = GOOD.replace('<VmType>', '<VmType>caf\u00e9');
+  const line = GOOD.slice(0, GOOD.indexOf('<VmType>')).split('\n').length;
+  for (const [name, bytes, at, message] of [
+    ['latin1.xml', Buffer.from(latin1, 'latin1'), '1:31', /encoding "ISO-8859-1" is not supported/],
+    ['bytes.xml', Buffer.from(notUtf8, 'latin1'), `${line}:\\d+`, /0xe9 .* not UTF-8/],
+    ['nobom.xml', Buffer.from(GOOD, 'utf16le'), '1:1', /UTF-16 without a byte order mark/],
+  ] as const) {
+    writeFileSync(join(d, name), bytes);
+    const r = await cli(['render', '--instance', join(d, name), '--out', join(d, 'out.xml')]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, new RegExp(`^domforge: ${join(d, name)}:${at}: `), name);
+    assert.match(r.stderr, message, name);
+  }
+  assert.equal(existsSync(join(d, 'out.xml')), false);
+});
+
+test('.json is told in any case; JSON in a file not named .json gets a hint (render and readInstanceFile)', async () => {
+  const d = mkdtempSync(join(dir, 'json-'));
+  writeFileSync(join(d, 'I.JSON'), JSON.stringify(JSON_DESC, null, 2));
+  writeFileSync(join(d, 'desc'), JSON.stringify(JSON_DESC, null, 2));
+  assert.equal((await cli(['render', '--instance', join(d, 'I.JSON')])).code, 0);
+  const r = await cli(['render', '--instance', join(d, 'desc')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /looks like JSON: name it \.json/);
+  const { readInstanceFile } = await import('../../engine/instance/parse.js');
+  await assert.rejects(readInstanceFile(join(d, 'desc')), /looks like JSON/);
+});

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { DomforgeError, DomainInvalidError, InstanceError, IoError, TransformError } from '../errors.js';
+import { DomforgeError, DomainInvalidError, InstanceError, TransformError } from '../errors.js';
 import { parseXml, type Document } from '../xml/parse.js';
 import { emitInstance } from '../instance/emit.js';
+import { readInputText } from '../instance/input.js';
 import { parseInstance } from '../instance/parse.js';
 import { emitStub, parseStub, type Stub } from '../instance/stubs.js';
 import type { Instance } from '../instance/model.js';
@@ -77,12 +77,8 @@ export interface Rendered {
 
 /** Reads an input file (instance.xml, `<nic>` or `<volume>` stub) and renders it. */
 export async function renderFile(inputFile: string, options: RenderOptions): Promise<Rendered> {
-  let text: string;
-  try {
-    text = await readFile(inputFile, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read input: ${(e as Error).message}`, { file: inputFile, cause: e });
-  }
+  // A regular file (or standard input), decoded by its BOM and declaration, as the CLI reads it.
+  const text = await readInputText(inputFile, 'input');
   return renderText(text, { ...options, file: inputFile });
 }
 

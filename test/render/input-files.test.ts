@@ -127,3 +127,20 @@ test('.json is told in any case; JSON in a file not named .json gets a hint (ren
   const { readInstanceFile } = await import('../../engine/instance/parse.js');
   await assert.rejects(readInstanceFile(join(d, 'desc')), /looks like JSON/);
 });
+
+test('renderFile reads its input as the CLI does: a FIFO is refused, a BOM is dropped', async () => {
+  const { renderFile } = await import('../../engine/render/render.js');
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-renderfile-'));
+  try {
+    const sample = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
+    const xsl = join(ROOT, 'transforms', 'libvirt.xsl');
+    const fifo = join(dir, 'fifo.xml');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(renderFile(fifo, { transform: xsl }), (e: Error & { code?: string; file?: string }) => e.code === 'IO_ERROR' && e.file === fifo && /not a regular file/.test(e.message));
+    const bom = join(dir, 'bom.xml');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(sample)]));
+    assert.equal((await renderFile(bom, { transform: xsl })).xml, (await renderFile(sample, { transform: xsl })).xml);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -98,16 +98,27 @@ test('KVM instances get no KVP files; a Hyper-V instance asking for a config dri
   await nc.terminate(r.id);
 });
 
-test('data KVP cannot carry fails the launch at step kvp, nothing written, nothing defined', async () => {
+test('a failure at step kvp rolls the launch back: nothing written, nothing defined', async () => {
+  // Every value an instance.xml can hold, KVP can carry (several ssh keys go one a line), so
+  // the step is made to fail from outside: kvp-items.xml is a folder when it is written.
+  const { mkdir } = await import('node:fs/promises');
+  const failing = await NodeController.open({
+    instancesDir: sb.instances,
+    connection: conn,
+    transform: shippedTransform(),
+    onStep: async (e) => {
+      if (e.step === 'kvp') await mkdir(join(sb.instances, e.instanceId, 'kvp-items.xml'));
+    },
+  });
   const hv = await sampleInstance('13-hyperv-windows');
-  // An ssh key attribute may hold a line feed (instance.xml writes &#10;); KVP publishes keys one a line.
-  const e = await nc.launch({ ...hv, key: { ...hv.key, sshKey: 'ssh-rsa AAAA a@b\nssh-rsa BBBB c@d' } }).then(
+  const e = await failing.launch({ ...hv, key: { ...hv.key, sshKey: 'ssh-rsa AAAA a@b\nssh-rsa BBBB c@d' } }).then(
     () => assert.fail('launched'),
     (err: unknown) => err as OperationError,
   );
+  await failing.close();
   assert.equal(e.step, 'kvp');
-  assert.equal(e.code, 'KVP_INVALID');
-  assert.match(e.message, /spans several lines/);
+  assert.equal(e.code, 'IO_ERROR');
+  assert.match(e.message, /kvp-items\.xml/);
   assert.equal(e.rolledBack, true);
   assert.equal(await conn.find(hv.name), undefined);
   assert.equal(existsSync(join(sb.instances, hv.name)), false);

@@ -7,20 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instanceFromJson, readInstanceJsonFile, emitInstance, parseInstance, InstanceError } from '../../engine/index.js';
 import { cli } from '../render/cli.js';
+import { minimalJsonInstance } from './json-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'domforge-json-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const base = () => ({
-  name: 'i-0b000001',
-  uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000002',
-  cores: 1,
-  memoryKB: 1048576,
-  hypervisor: { type: 'kvm' },
-  os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
-  disks: { diskPaths: [{ path: '/var/lib/x/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
-  nics: [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0' }] as Record<string, unknown>[],
-});
+const base = minimalJsonInstance;
 const DISK = '<disk type="file" device="disk"><source file="/v.img"/><target dev="vdz" bus="virtio"/></disk>';
 let n = 0;
 const write = (text: string) => {

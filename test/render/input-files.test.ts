@@ -8,22 +8,14 @@ import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cli } from './cli.js';
 import { diffXml } from '../../engine/index.js';
+import { minimalJsonInstance } from '../instance/json-fixture.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'domforge.js');
 const SAMPLE = join(ROOT, 'samples', '01-linux-virtio');
 const GOOD = readFileSync(join(SAMPLE, 'instance.xml'), 'utf8');
 const LIBVIRT = readFileSync(join(SAMPLE, 'libvirt.xml'), 'utf8');
-const JSON_DESC = {
-  name: 'i-0b000001',
-  uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000002',
-  cores: 1,
-  memoryKB: 1048576,
-  hypervisor: { type: 'kvm' },
-  os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
-  disks: { diskPaths: [{ path: '/var/lib/x/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
-  nics: [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0' }],
-};
+const JSON_DESC = minimalJsonInstance();
 const dir = mkdtempSync(join(tmpdir(), 'domforge-input-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 

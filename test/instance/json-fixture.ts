@@ -1,0 +1,13 @@
+/** The smallest JSON instance description the tests build on: one virtio disk, one NIC, KVM, Linux. */
+export function minimalJsonInstance() {
+  return {
+    name: 'i-0b000001',
+    uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000002',
+    cores: 1,
+    memoryKB: 1048576,
+    hypervisor: { type: 'kvm' },
+    os: { platform: 'linux', virtioRoot: true, virtioDisk: true, virtioNetwork: true },
+    disks: { diskPaths: [{ path: '/var/lib/x/root.img', targetDeviceName: 'vda', targetDeviceBus: 'virtio' }] },
+    nics: [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0' }] as Record<string, unknown>[],
+  };
+}

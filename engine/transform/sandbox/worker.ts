@@ -38,10 +38,21 @@ function keepRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): V {
   return value;
 }
 
+/**
+ * Compiled transforms by version AND by the files they were compiled from. Two snapshots
+ * of one version (a save that changed only a file the transform does not use) hold the same
+ * hash, but each copy reads its own folder at render time (libxslt reads the stylesheet
+ * from disk, document() its target): a copy must never be served for another folder, which
+ * its owner may delete.
+ */
 const warm = new Map<string, CompiledTransform>();
 
-function remember(t: CompiledTransform): void {
-  keepRecent(warm, t.hash, t, config.warmTransforms);
+function warmKey(hash: string, source: TransformSource): string {
+  return `${hash}\0${source.root ?? ''}\0${source.file}`;
+}
+
+function remember(t: CompiledTransform, source: TransformSource): void {
+  keepRecent(warm, warmKey(t.hash, source), t, config.warmTransforms);
 }
 
 /** The version's verdict, when the task carries one: this copy renders with it and does not guard. */
@@ -71,16 +82,16 @@ function speculativeView(t: CompiledTransform): CompiledTransform {
 }
 
 async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
-  const hit = warm.get(hash);
+  const hit = warm.get(warmKey(hash, source));
   if (hit) {
-    remember(hit);
+    remember(hit, source);
     return source.speculative ? speculativeView(hit) : withVerdict(hit, source);
   }
   const loaded = await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence });
   if (loaded.hash !== hash) {
     throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${loaded.hash.slice(0, 12)}); load it again`, { file: source.file });
   }
-  remember(loaded);
+  remember(loaded, source);
   return source.speculative ? speculativeView(loaded) : withVerdict(loaded, source);
 }
 
@@ -124,12 +135,12 @@ async function run(task: SandboxTask): Promise<CompileReply | GuardReply | Rende
   switch (task.kind) {
     case 'compile': {
       const t = await loadTransform(task.source.file, { root: task.source.root, engine: task.source.engine, trusted: task.source.trusted, onDivergence: task.source.onDivergence });
-      remember(t);
+      remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash };
     }
     case 'guard': {
       const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence });
-      remember(t);
+      remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash, guard: t.guard! };
     }
     case 'render': {

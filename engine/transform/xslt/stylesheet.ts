@@ -19,7 +19,13 @@ export interface Stylesheet {
   main: StylesheetModule;
   /** Included and imported modules, each once, keyed by the href as written and by resolved path. */
   modules: Map<string, StylesheetModule>;
-  /** SHA-256 over every module's text. */
+  /**
+   * Files read by `document('literal')` inside the transforms folder, as the stylesheet
+   * names them (resolved from the module that reads them). Part of the version: their text
+   * is in `hash`, so an edit of one is a new version like an edit of an include.
+   */
+  documents: string[];
+  /** SHA-256 over every module's text and every document() target's (or its absence). */
   hash: string;
   /** Folder includes and imports must stay inside. */
   root: string;
@@ -77,7 +83,39 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
     }
   };
   visit(main, [safeRealpath(resolve(file))]);
-  return { main, modules, hash: hash.digest('hex'), root };
+  // Files read by document('...'): the static checks refuse any that leave the folder (links
+  // resolved); those inside are hashed with the modules, and a missing one as missing, so
+  // adding it later is a change too. Nothing outside the folder is read here.
+  const documents = new Map<string, string>();
+  const realRoot = safeRealpath(root);
+  for (const mod of [main, ...new Set(modules.values())]) {
+    for (const el of allElements(mod.doc)) {
+      for (let i = 0; i < el.attributes.length; i++) {
+        for (const href of documentHrefs(el.attributes.item(i)!.value)) {
+          if (href === '' || /^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) continue;
+          const target = resolve(dirname(mod.file), href);
+          const real = safeRealpath(target);
+          const rel = relative(realRoot, real);
+          if (rel.startsWith('..') || isAbsolute(rel) || documents.has(real)) continue;
+          documents.set(real, target);
+          let text: string | undefined;
+          try {
+            text = readRegularFileSync(real);
+          } catch {
+            text = undefined;
+          }
+          hash.update('\0document()\0' + rel + '\0' + (text === undefined ? '\0missing' : '\0' + text));
+        }
+      }
+    }
+  }
+  return { main, modules, documents: [...documents.values()], hash: hash.digest('hex'), root };
+}
+
+/** The literal arguments of the `document('...')` calls in an XPath expression or attribute value. */
+export function documentHrefs(value: string): string[] {
+  if (!value.includes('document')) return [];
+  return [...value.matchAll(/(^|[^\w.:-])document\s*\(\s*("[^"]*"|'[^']*')\s*\)/g)].map((m) => m[2]!.slice(1, -1));
 }
 
 function readText(file: string): string {
@@ -88,7 +126,7 @@ function readText(file: string): string {
   }
 }
 
-function safeRealpath(p: string): string {
+export function safeRealpath(p: string): string {
   try {
     return realpathSync(p);
   } catch {

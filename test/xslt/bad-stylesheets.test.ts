@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileXslt } from '../../engine/transform/xslt/compile.js';
@@ -56,4 +56,29 @@ test('document() outside the transforms folder is refused; a literal path inside
   writeFileSync(join(dir, 'map.xml'), '<m/>');
   writeFileSync(file, edit('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'map.xml\')"/>'));
   assert.deepEqual(compileXslt(file).report.caveats.map((c) => c.feature), ['document()']);
+});
+
+test('document() of a symbolic link out of the transforms folder is refused at compile time, with its line', () => {
+  const sub = mkdtempSync(join(dir, 'links-'));
+  const outside = mkdtempSync(join(tmpdir(), 'domforge-xslt-outside-'));
+  try {
+    writeFileSync(join(outside, 'secret.xml'), '<secret>s3cr3t</secret>');
+    symlinkSync(join(outside, 'secret.xml'), join(sub, 'secret.xsl'));
+    const file = join(sub, 'doc.xsl');
+    const text = edit('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'secret.xsl\')"/>');
+    writeFileSync(file, text);
+    for (const engine of ['auto', 'libxslt', 'compiled'] as const) {
+      assert.throws(
+        () => compileXslt(file, { engine }),
+        (e: Error & { code?: string; line?: number; file?: string }) => e.code === 'XML_FORBIDDEN' && /document\('secret\.xsl'\) is refused: it is a symbolic link/.test(e.message) && e.file === file && e.line === lineOf(text, 'document('),
+      );
+    }
+    // A link that stays inside the folder is read as before.
+    writeFileSync(join(sub, 'map.xml'), '<m/>');
+    symlinkSync(join(sub, 'map.xml'), join(sub, 'alias.xml'));
+    writeFileSync(file, edit('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'alias.xml\')"/>'));
+    assert.deepEqual(compileXslt(file).report.caveats.map((c) => c.feature), ['document()']);
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@ import { DomforgeError, TransformError } from '../../errors.js';
 import { fromWire, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
 import { resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from './options.js';
 import { loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
-import type { FromWorker, SandboxTask, TaskReply, WorkerConfig } from './protocol.js';
+import type { SandboxTask, TaskReply, WorkerConfig, WorkerReply } from './protocol.js';
 import { startRunner, type Runner, type RunnerEnd } from './runners.js';
 
 /** How a task's errors are named: the file the admin edits, and the input being rendered. */
@@ -69,6 +69,8 @@ export class TransformSandbox {
   private readonly counters = { replaced: 0, timeouts: 0, outOfMemory: 0, completed: 0 };
   /** The last render that succeeded: what a replacement worker warms up with. */
   private recent?: Extract<SandboxTask, { kind: 'render' }>;
+  /** Workers given up on and not yet ended (close waits for them). */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(options: SandboxOptions = {}) {
     this.options = resolveSandboxOptions(options);
@@ -132,9 +134,12 @@ export class TransformSandbox {
         s.job?.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed during this render', { file: s.job.label.file }));
         s.job = undefined;
         s.worker.terminate();
+        // Its xsltproc processes killed and its scratch folder removed before close resolves.
+        await s.worker.ended;
       }),
     );
     this.slots.clear();
+    await Promise.all(this.ending);
   }
 
   private spawn(): void {
@@ -163,7 +168,7 @@ export class TransformSandbox {
     this.refresh();
   }
 
-  private onMessage(slot: Slot, m: FromWorker): void {
+  private onMessage(slot: Slot, m: WorkerReply): void {
     if (slot.dead) return;
     if ('ready' in m) {
       // A replacement first renders the last good input once, untimed, so that its first
@@ -227,6 +232,8 @@ export class TransformSandbox {
   /** Gives up on a worker: fails its task with `error`, and starts a replacement. */
   private retire(slot: Slot, error?: DomforgeError): void {
     slot.dead = true;
+    const ended = slot.worker.ended.then(() => void this.ending.delete(ended));
+    this.ending.add(ended);
     clearTimeout(slot.timer);
     const job = slot.job;
     slot.job = undefined;

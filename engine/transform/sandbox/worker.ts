@@ -12,6 +12,7 @@ import { parseXml } from '../../xml/parse.js';
 import { diffXml } from '../../xml/compare.js';
 import { CompiledXslt, compileAndGuardXslt } from '../xslt/compile.js';
 import type { GuardReport } from '../xslt/guard.js';
+import { reportChildren, setScratchDir } from '../xslt/children.js';
 import { parseRenderInput, renderText, type ParsedInput } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
 import { loadTransform } from '../load.js';
@@ -26,6 +27,14 @@ const port = parentPort ?? {
   on: (_: 'message', fn: (m: ToWorker) => void) => void process.on('message', (m) => fn(m as ToWorker)),
 };
 if (!parentPort) process.on('disconnect', () => process.exit(0));
+
+// The pool kills what this worker leaves running when it kills the worker: it is told of
+// every xsltproc, and temporary folders go in the folder it gave (and removes).
+setScratchDir(config.scratchDir);
+reportChildren({
+  started: (pid) => port.postMessage({ child: pid, running: true } satisfies FromWorker),
+  ended: (pid) => port.postMessage({ child: pid, running: false } satisfies FromWorker),
+});
 
 // A transform reads nothing but its input: no engine may reach the network from here.
 globalThis.fetch = () => Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'network access is refused inside the transform sandbox'));

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DomforgeError, TransformError } from '../../errors.js';
-import { fromWire, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
+import { fromWire, SandboxStoppedError, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
 import { resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from './options.js';
 import { loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
 import type { SandboxTask, TaskReply, WorkerConfig, WorkerReply } from './protocol.js';
@@ -84,7 +84,7 @@ export class TransformSandbox {
 
   /** Runs one task on the first free worker (preferring one that has its transform warm). */
   run<T extends SandboxTask>(task: T, label: TaskLabel, signal?: AbortSignal): Promise<TaskReply<T>> {
-    if (this.closed) return Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox is closed', { file: label.file }));
+    if (this.closed) return Promise.reject(new SandboxStoppedError('the transform sandbox is closed', { file: label.file }));
     return new Promise((resolve, reject) => {
       const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject };
       if (signal) {
@@ -126,12 +126,12 @@ export class TransformSandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed before this render ran', { file: job.label.file }));
+    for (const job of this.queue.splice(0)) job.reject(new SandboxStoppedError('the transform sandbox was closed before this render ran', { file: job.label.file }));
     await Promise.all(
       [...this.slots].map(async (s) => {
         s.dead = true;
         clearTimeout(s.timer);
-        s.job?.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed during this render', { file: s.job.label.file }));
+        s.job?.reject(new SandboxStoppedError('the transform sandbox was closed during this render', { file: s.job.label.file }));
         s.job = undefined;
         s.worker.terminate();
         // Its xsltproc processes killed and its scratch folder removed before close resolves.
@@ -225,7 +225,7 @@ export class TransformSandbox {
       slot,
       e.outOfMemory
         ? new TransformOutOfMemoryError({ file: job.label.file, input: job.label.input, durationMs, limit: this.options.maxHeapMb })
-        : new TransformError('TRANSFORM_RUNTIME', `the sandbox worker stopped during the render (${e.reason})`, { file: job.label.file }),
+        : new SandboxStoppedError(`the sandbox worker stopped during the render (${e.reason})`, { file: job.label.file }),
     );
   }
 
@@ -238,7 +238,7 @@ export class TransformSandbox {
     const job = slot.job;
     slot.job = undefined;
     this.slots.delete(slot);
-    if (job) job.reject(error ?? new TransformError('TRANSFORM_RUNTIME', 'the sandbox worker stopped', { file: job.label.file }));
+    if (job) job.reject(error ?? new SandboxStoppedError('the sandbox worker stopped', { file: job.label.file }));
     if (!this.closed) {
       this.counters.replaced++;
       this.spawn();

@@ -220,7 +220,10 @@ export class TransformWatcher {
     const outcome = await this.evaluate(snap, reading);
     if (this.closed) return;
     if ('error' in outcome) {
-      this.lastRejected = snap.id;
+      // A rejection about the files is remembered, so the same files are not proved again
+      // until they change; one the host caused (the proving set unreadable, a render that ran
+      // out of time under load, a worker that crashed) is tried again on the next event.
+      this.lastRejected = aboutTheFiles(outcome.error) ? snap.id : undefined;
       if (!this.recorded.has(basename(snap.dir)) && snap.dir !== this.current?.transform.source.root) await dropSnapshot(snap);
       this.emitRejected(outcome.error, outcome.hash, outcome.sample, t0, since);
       return;
@@ -415,6 +418,11 @@ type ProofOutcome = { proof: ProofReport; samples: number; speculative: boolean 
 
 function asDomforgeError(e: unknown, file: string): DomforgeError {
   return e instanceof DomforgeError ? e : new TransformError('TRANSFORM_RUNTIME', String((e as Error)?.message ?? e), { file, cause: e });
+}
+
+/** Whether a rejection is about the version's files (syntax, runtime, a failed proof) rather than the host. */
+function aboutTheFiles(e: DomforgeError): boolean {
+  return e.code !== 'IO_ERROR' && e.code !== 'TRANSFORM_TIMEOUT' && !(e as { sandboxStopped?: boolean }).sandboxStopped;
 }
 
 function round(ms: number): number {

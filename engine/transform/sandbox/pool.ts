@@ -24,6 +24,8 @@ interface Job {
   label: TaskLabel;
   resolve(v: unknown): void;
   reject(e: unknown): void;
+  /** The caller's signal: while queued, the task is dropped when it aborts. */
+  signal?: AbortSignal;
 }
 
 interface Slot {
@@ -71,6 +73,8 @@ export class TransformSandbox {
   private recent?: Extract<SandboxTask, { kind: 'render' }>;
   /** Workers given up on and not yet ended (close waits for them). */
   private readonly ending = new Set<Promise<void>>();
+  /** Queued tasks by the signal that cancels them (see listen). */
+  private readonly cancellable = new Map<AbortSignal, Set<Job>>();
 
   constructor(options: SandboxOptions = {}) {
     this.options = resolveSandboxOptions(options);
@@ -86,22 +90,55 @@ export class TransformSandbox {
   run<T extends SandboxTask>(task: T, label: TaskLabel, signal?: AbortSignal): Promise<TaskReply<T>> {
     if (this.closed) return Promise.reject(new SandboxStoppedError('the transform sandbox is closed', { file: label.file }));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject };
+      const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject, signal };
+      this.queue.push(job);
       if (signal) {
         // A task not yet started is dropped when the caller no longer needs it; a running one finishes.
-        const drop = () => {
-          const i = this.queue.indexOf(job);
-          if (i < 0) return;
-          this.queue.splice(i, 1);
-          reject(new TransformError('TRANSFORM_RUNTIME', 'the render was cancelled before it started', { file: label.file, cause: signal.reason }));
-          this.refresh();
-        };
-        this.queue.push(job);
-        if (signal.aborted) return drop();
-        signal.addEventListener('abort', drop, { once: true });
-      } else this.queue.push(job);
+        if (signal.aborted) return this.drop(signal);
+        this.listen(signal, job);
+      }
       this.dispatch();
     });
+  }
+
+  /**
+   * One abort listener per signal, however many queued tasks it cancels (a proof queues every
+   * sample under one signal), removed once none of them is waiting: a listener per task
+   * would pile up on the signal (Node warns past 10) and outlive the tasks.
+   */
+  private listen(signal: AbortSignal, job: Job): void {
+    let jobs = this.cancellable.get(signal);
+    if (!jobs) {
+      jobs = new Set();
+      this.cancellable.set(signal, jobs);
+      signal.addEventListener('abort', this.dropper, { once: true });
+    }
+    jobs.add(job);
+  }
+
+  /** A queued task is no longer cancellable: started, dropped or failed. */
+  private unlisten(job: Job): void {
+    const signal = job.signal;
+    const jobs = signal && this.cancellable.get(signal);
+    if (!jobs) return;
+    jobs.delete(job);
+    if (jobs.size) return;
+    this.cancellable.delete(signal);
+    signal.removeEventListener('abort', this.dropper);
+  }
+
+  private readonly dropper = (e: Event): void => this.drop(e.target as AbortSignal);
+
+  /** Drops every queued task of an aborted signal. */
+  private drop(signal: AbortSignal): void {
+    const dropped = this.queue.filter((j) => j.signal === signal);
+    if (!dropped.length) return;
+    for (const job of dropped) {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      this.unlisten(job);
+      job.reject(new TransformError('TRANSFORM_RUNTIME', 'the render was cancelled before it started', { file: job.label.file, cause: signal.reason }));
+    }
+    this.refresh();
   }
 
   /** Workers ready and without a task now. */
@@ -126,7 +163,10 @@ export class TransformSandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new SandboxStoppedError('the transform sandbox was closed before this render ran', { file: job.label.file }));
+    for (const job of this.queue.splice(0)) {
+      this.unlisten(job);
+      job.reject(new SandboxStoppedError('the transform sandbox was closed before this render ran', { file: job.label.file }));
+    }
     await Promise.all(
       [...this.slots].map(async (s) => {
         s.dead = true;
@@ -158,6 +198,7 @@ export class TransformSandbox {
       const idle = [...this.slots].filter((s) => s.ready && !s.dead && !s.job);
       if (!idle.length) break;
       const job = this.queue.shift()!;
+      this.unlisten(job);
       const hash = 'hash' in job.task ? job.task.hash : undefined;
       const slot = idle.find((s) => hash !== undefined && s.warm.has(hash)) ?? idle[0]!;
       slot.job = job;

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { readRegularFileSync } from '../../fs/regular-file.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
-import { parseXml, lineOf, columnOf, NODE, type Document, type Element } from '../../xml/parse.js';
+import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
 
 /** One file of a stylesheet: the main one or an included/imported module. */
@@ -148,7 +148,32 @@ export function parseStylesheetXml(text: string, file: string): Document {
   if (root.namespaceURI !== XSL_NS || (root.localName !== 'stylesheet' && root.localName !== 'transform')) {
     throw new TransformError('TRANSFORM_SYNTAX', `not an XSLT stylesheet: the root element is <${root.nodeName}> (expected xsl:stylesheet in namespace ${XSL_NS})`, { file, line: lineOf(root), column: columnOf(root) });
   }
+  const deep = tooDeep(root, MAX_STYLESHEET_DEPTH);
+  if (deep) {
+    throw new TransformError('TRANSFORM_SYNTAX', `elements nested too deeply: <${deep.nodeName}> is more than ${MAX_STYLESHEET_DEPTH} levels below the root element (libxml2, and so xsltproc, refuses a document nested deeper)`, { file, line: lineOf(deep), column: columnOf(deep) });
+  }
   return doc;
+}
+
+/** libxml2's default limit on element nesting below the root (xmlParserMaxDepth without XML_PARSE_HUGE): xsltproc refuses a stylesheet nested deeper. */
+export const MAX_STYLESHEET_DEPTH = 256;
+
+/** The first element nested more than `max` levels below the root (its children are level 1), walked without recursion. */
+function tooDeep(root: Element, max: number): Element | undefined {
+  const stack: [Node | null, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [n, depth] = top;
+    if (!n) {
+      stack.pop();
+      continue;
+    }
+    top[0] = n.nextSibling;
+    if (n.nodeType !== NODE.ELEMENT) continue;
+    if (depth > max) return n as Element;
+    stack.push([n.firstChild, depth + 1]);
+  }
+  return undefined;
 }
 
 export function topLevel(doc: Document): Element[] {
@@ -157,13 +182,20 @@ export function topLevel(doc: Document): Element[] {
   return out;
 }
 
-/** Every element of a document in document order. */
+/** Every element of a document in document order (iteratively: any depth of nesting). */
 export function allElements(doc: Document): Element[] {
   const out: Element[] = [];
-  const walk = (el: Element) => {
-    out.push(el);
-    for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === NODE.ELEMENT) walk(n as Element);
+  const root = doc.documentElement!;
+  const firstElement = (from: Node | null): Element | null => {
+    for (let c = from; c; c = c.nextSibling) if (c.nodeType === NODE.ELEMENT) return c as Element;
+    return null;
   };
-  walk(doc.documentElement!);
+  let el: Element | null = root;
+  while (el) {
+    out.push(el);
+    let next = firstElement(el.firstChild);
+    for (let up: Node | null = el; !next && up && up !== root; up = up.parentNode) next = firstElement(up.nextSibling);
+    el = next;
+  }
   return out;
 }

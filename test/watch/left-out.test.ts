@@ -61,9 +61,13 @@ test('a main file that is a symbolic link out of the folder, or a folder, is nam
   await symlink(join(outside, MAIN), main);
   let r = await log.expect('rejected');
   assert.match(r.message, new RegExp(`the main transform ${MAIN.replace(/\./g, '\\.')} is a symbolic link to .*, outside the transforms folder`));
+  // The folder is made beside and renamed into place whole: a check between a mkdir and the
+  // first file in it would see the same files as the link (nothing of the main file).
+  const folder = join(tmp.dir, 'main-folder');
+  await mkdir(folder);
+  await cp(join(outside, MAIN), join(folder, 'inside.hbs'));
   await unlink(main);
-  await mkdir(main);
-  await cp(join(outside, MAIN), join(main, 'inside.hbs'));
+  await rename(folder, main);
   r = await log.expect('rejected');
   assert.match(r.message, new RegExp(`the main transform ${MAIN.replace(/\./g, '\\.')} is a folder, not a file`));
   await rm(main, { recursive: true });

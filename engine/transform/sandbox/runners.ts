@@ -98,6 +98,12 @@ class Leftovers {
   readonly scratch = mkdtempSync(join(tmpdir(), 'domforge-worker-'));
   private readonly running = new Set<number>();
 
+  constructor() {
+    live.add(this);
+    // A process that exits without closing its sandbox still clears what its workers left.
+    if (live.size === 1) process.once('exit', clearAllOnExit);
+  }
+
   child(pid: number, running: boolean): void {
     if (running) this.running.add(pid);
     else this.running.delete(pid);
@@ -113,7 +119,15 @@ class Leftovers {
     }
     this.running.clear();
     rmSync(this.scratch, { recursive: true, force: true });
+    live.delete(this);
+    if (live.size === 0) process.off('exit', clearAllOnExit);
   }
+}
+
+const live = new Set<Leftovers>();
+
+function clearAllOnExit(): void {
+  for (const l of [...live]) l.clear();
 }
 
 function startThread(config: WorkerConfig, maxHeapMb: number, on: RawHandlers): Omit<Runner, 'ended'> {

@@ -77,3 +77,26 @@ describe('property lookups in compiled templates', () => {
     }
   });
 });
+
+test("Handlebars' own message on a denied property is a warning of the render, never written to stderr", () => {
+  const t = compileHandlebars(tmpTemplate('<domain type="kvm">[{{instance.hasOwnProperty}}]</domain>'));
+  const written: string[] = [];
+  const write = process.stderr.write;
+  const error = console.error;
+  process.stderr.write = ((chunk: unknown) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  console.error = (...a: unknown[]) => void written.push(a.map(String).join(' '));
+  let results: { output: string; warnings: string[] }[];
+  try {
+    // Handlebars tells of each property once per process; every render here hears of it.
+    results = [0, 1].map(() => t.renderSync({ xml: '<instance/>', instance: { name: 'n' } as unknown as Instance }, {}));
+  } finally {
+    process.stderr.write = write;
+    console.error = error;
+  }
+  assert.deepEqual(written, []);
+  for (const r of results) {
+    assert.equal(r.output, '<domain type="kvm">[]</domain>');
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.match(r.warnings[0]!, /domain\.xml\.hbs: "hasOwnProperty" is not a field of its parent/);
+  }
+});

@@ -10,6 +10,7 @@ import { xmlEqual } from '../../engine/xml/compare.js';
 import { TransformError, UsageError } from '../../engine/errors.js';
 import { DEFAULT_XSL, PROVING_INPUTS, RUNAWAY_FOR_EACH, TERMINATING_INPUT, readInput, sheet, tempDir, type TempDir } from './fixtures.js';
 import { readFile } from 'node:fs/promises';
+import { getEventListeners } from 'node:events';
 
 let sandbox: TransformSandbox;
 let good: SandboxedTransform;
@@ -110,3 +111,28 @@ test('worker threads remain available as an isolation mode', async () => {
   }
 });
 
+
+test('many tasks under one signal: one abort listener, removed once none waits; an abort drops those not started', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const xml = await readInput(PROVING_INPUTS[0]!);
+    const stop = new AbortController();
+    const all = Array.from({ length: 25 }, () => sandbox.run({ kind: 'render', source: good.source, hash: good.hash, xml, params: {} }, { file: good.file }, stop.signal));
+    assert.ok(getEventListeners(stop.signal, 'abort').length <= 1);
+    await Promise.all(all);
+    assert.equal(getEventListeners(stop.signal, 'abort').length, 0);
+    // Queued beyond the pool's two workers, then cancelled: those not started fail, the rest finish.
+    const again = Array.from({ length: 12 }, () => sandbox.run({ kind: 'render', source: good.source, hash: good.hash, xml, params: {} }, { file: good.file }, stop.signal).then(() => 'done', (e: Error) => e.message));
+    stop.abort();
+    const outcomes = await Promise.all(again);
+    assert.ok(outcomes.filter((o) => o === 'done').length <= 2, outcomes.join(', '));
+    assert.ok(outcomes.some((o) => /cancelled before it started/.test(o)));
+    assert.equal(getEventListeners(stop.signal, 'abort').length, 0);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileXslt } from '../../engine/transform/xslt/compile.js';
@@ -56,4 +56,72 @@ test('document() outside the transforms folder is refused; a literal path inside
   writeFileSync(join(dir, 'map.xml'), '<m/>');
   writeFileSync(file, edit('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'map.xml\')"/>'));
   assert.deepEqual(compileXslt(file).report.caveats.map((c) => c.feature), ['document()']);
+});
+
+test('document() of a symbolic link out of the transforms folder is refused at compile time, with its line', () => {
+  const sub = mkdtempSync(join(dir, 'links-'));
+  const outside = mkdtempSync(join(tmpdir(), 'domforge-xslt-outside-'));
+  try {
+    writeFileSync(join(outside, 'secret.xml'), '<secret>s3cr3t</secret>');
+    symlinkSync(join(outside, 'secret.xml'), join(sub, 'secret.xsl'));
+    const file = join(sub, 'doc.xsl');
+    const text = edit('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'secret.xsl\')"/>');
+    writeFileSync(file, text);
+    for (const engine of ['auto', 'libxslt', 'compiled'] as const) {
+      assert.throws(
+        () => compileXslt(file, { engine }),
+        (e: Error & { code?: string; line?: number; file?: string }) => e.code === 'XML_FORBIDDEN' && /document\('secret\.xsl'\) is refused: it is a symbolic link/.test(e.message) && e.file === file && e.line === lineOf(text, 'document('),
+      );
+    }
+    // A link that stays inside the folder is read as before.
+    writeFileSync(join(sub, 'map.xml'), '<m/>');
+    symlinkSync(join(sub, 'map.xml'), join(sub, 'alias.xml'));
+    writeFileSync(file, edit('<xsl:value-of select="name"/>', '<xsl:value-of select="document(\'alias.xml\')"/>'));
+    assert.deepEqual(compileXslt(file).report.caveats.map((c) => c.feature), ['document()']);
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test('a stylesheet nested deeper than libxml2 accepts is refused with the line, not a stack overflow; as deep as it accepts renders', async () => {
+  const nested = (n: number, open: string, close: string) =>
+    `<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n<xsl:template match="/instance">\n<domain type="kvm">${open.repeat(n)}x${close.repeat(n)}</domain></xsl:template>\n</xsl:stylesheet>\n`;
+  // stylesheet > template > domain > n levels: libxml2 accepts 256 below the root.
+  for (const [name, text] of [
+    ['20000 literal elements', nested(20_000, '<a>', '</a>')],
+    ['3000 xsl:if', nested(3000, '<xsl:if test="1">', '</xsl:if>')],
+  ] as const) {
+    const file = join(dir, `${name.replace(/\W+/g, '-')}.xsl`);
+    writeFileSync(file, text);
+    for (const engine of ['compiled', 'xslt-processor', 'libxslt', 'auto'] as const) {
+      assert.throws(
+        () => compileXslt(file, { engine }),
+        (e: Error & { code?: string; line?: number; file?: string }) => e.code === 'TRANSFORM_SYNTAX' && /nested too deeply: <(a|xsl:if)> is more than 256 levels below the root element/.test(e.message) && e.file === file && e.line === 4,
+        `${name}, ${engine}`,
+      );
+    }
+  }
+  const file = join(dir, 'deepest-accepted.xsl');
+  writeFileSync(file, nested(254, '<xsl:if test="1">', '</xsl:if>'));
+  for (const engine of ['compiled', 'xslt-processor'] as const) assert.equal((await compileXslt(file, { engine }).render(INPUT)).output.trim().split('\n').pop(), '<domain type="kvm">x</domain>');
+  if (!skipWithoutXsltproc()) assert.match((await compileXslt(file, { engine: 'libxslt' }).render(INPUT)).output, /<domain type="kvm">x<\/domain>/);
+  writeFileSync(file, nested(255, '<xsl:if test="1">', '</xsl:if>'));
+  assert.throws(() => compileXslt(file), /nested too deeply/);
+});
+
+test('a string doubled past what JavaScript can hold is TRANSFORM_OUT_OF_MEMORY naming the stylesheet, not an internal RangeError', async () => {
+  const file = join(dir, 'doubling.xsl');
+  writeFileSync(
+    file,
+    `<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/instance"><domain type="kvm"><xsl:call-template name="r"><xsl:with-param name="s" select="'xxxxxxxxxxxxxxxx'"/><xsl:with-param name="n" select="40"/></xsl:call-template></domain></xsl:template>
+  <xsl:template name="r"><xsl:param name="s"/><xsl:param name="n"/>
+    <xsl:choose><xsl:when test="$n &gt; 0"><xsl:call-template name="r"><xsl:with-param name="s" select="concat($s, $s)"/><xsl:with-param name="n" select="$n - 1"/></xsl:call-template></xsl:when>
+    <xsl:otherwise><name><xsl:value-of select="string-length($s)"/></name></xsl:otherwise></xsl:choose>
+  </xsl:template>
+</xsl:stylesheet>
+`,
+  );
+  await assert.rejects(compileXslt(file, { engine: 'compiled' }).render(INPUT), (e: Error & { code?: string; file?: string }) => e.code === 'TRANSFORM_OUT_OF_MEMORY' && e.file === file && /grew past the largest JavaScript can hold/.test(e.message));
 });

@@ -5,6 +5,7 @@
  * them; rendering is then a synchronous function call over the typed input.
  */
 import { createHash } from 'node:crypto';
+import Handlebars from 'handlebars';
 import { readRegularFileSync } from '../../fs/regular-file.js';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 import { DomforgeError, IoError, TransformError } from '../../errors.js';
@@ -32,6 +33,26 @@ export interface CompileHandlebarsOptions {
    * instead of calling them at render time. Default true; false is for comparing the two.
    */
   inlinePartials?: boolean;
+}
+
+/**
+ * Handlebars' own messages (logged through its shared logger, not an environment's `log`:
+ * "Access has been denied to resolve the property ..." when a template reaches for an
+ * inherited property such as `{{instance.hasOwnProperty}}`) go to the render under way
+ * as warnings, never to the process's stderr. Rendering is synchronous, so one sink serves.
+ */
+let logSink: ((level: unknown, message: string) => void) | undefined;
+const handlebarsLog = Handlebars.logger.log.bind(Handlebars.logger) as (level: unknown, ...message: unknown[]) => void;
+Handlebars.logger.log = ((level: unknown, ...message: unknown[]) => {
+  if (logSink) logSink(level, message.map(String).join(' '));
+  else handlebarsLog(level, ...message);
+}) as typeof Handlebars.logger.log;
+
+/** Handlebars' own message as a domforge warning: the property it denied, in one line. */
+function handlebarsMessage(message: string): string {
+  const denied = /Access has been denied to resolve the property "([^"]*)"/.exec(message);
+  if (denied) return `"${denied[1]}" is not a field of its parent (Handlebars refuses inherited properties and methods): it renders as nothing`;
+  return message.replace(/^Handlebars:\s*/, '').split('\n')[0]!;
 }
 
 interface SourceFile {
@@ -155,12 +176,17 @@ export class CompiledHandlebars implements CompiledTransform {
     this.stack.length = 0;
     this.stack.push(this.file);
     this.warnings = [];
+    // Handlebars tells of a denied property once per process; each render hears of its own.
+    (Handlebars as unknown as { resetLoggedPropertyAccesses?(): void }).resetLoggedPropertyAccesses?.();
+    const outer = logSink;
+    logSink = (_level, message) => this.warnings.push(`${this.stack[this.stack.length - 1] ?? this.file}: ${handlebarsMessage(message)}`);
     try {
       const output = this.template(context);
       return { output, warnings: this.warnings, engine: 'handlebars' };
     } catch (e) {
       throw runtimeError(e, this.file);
     } finally {
+      logSink = outer;
       this.stack.length = 0;
     }
   }

@@ -11,6 +11,18 @@ import {
   type TransformErrorCode,
 } from '../../errors.js';
 
+/**
+ * TRANSFORM_RUNTIME raised by the sandbox itself, not by the transform: the sandbox was
+ * closed, or a worker stopped (crashed) under a render. It says nothing about the version
+ * being rendered: the transform watcher tries that version again on the next change.
+ */
+export class SandboxStoppedError extends TransformError {
+  readonly sandboxStopped = true;
+  constructor(message: string, o: DomforgeErrorOptions = {}) {
+    super('TRANSFORM_RUNTIME', message, o);
+  }
+}
+
 /** What the sandbox knows about a render it had to stop. */
 export interface SandboxLimitOptions {
   /** The transform's main file (as the admin knows it, not the snapshot path). */

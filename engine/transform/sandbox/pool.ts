@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { DomforgeError, TransformError } from '../../errors.js';
-import { fromWire, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
+import { fromWire, SandboxStoppedError, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
 import { resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from './options.js';
 import { loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
-import type { FromWorker, SandboxTask, TaskReply, WorkerConfig } from './protocol.js';
+import type { SandboxTask, TaskReply, WorkerConfig, WorkerReply } from './protocol.js';
 import { startRunner, type Runner, type RunnerEnd } from './runners.js';
 
 /** How a task's errors are named: the file the admin edits, and the input being rendered. */
@@ -24,6 +24,8 @@ interface Job {
   label: TaskLabel;
   resolve(v: unknown): void;
   reject(e: unknown): void;
+  /** The caller's signal: while queued, the task is dropped when it aborts. */
+  signal?: AbortSignal;
 }
 
 interface Slot {
@@ -69,6 +71,10 @@ export class TransformSandbox {
   private readonly counters = { replaced: 0, timeouts: 0, outOfMemory: 0, completed: 0 };
   /** The last render that succeeded: what a replacement worker warms up with. */
   private recent?: Extract<SandboxTask, { kind: 'render' }>;
+  /** Workers given up on and not yet ended (close waits for them). */
+  private readonly ending = new Set<Promise<void>>();
+  /** Queued tasks by the signal that cancels them (see listen). */
+  private readonly cancellable = new Map<AbortSignal, Set<Job>>();
 
   constructor(options: SandboxOptions = {}) {
     this.options = resolveSandboxOptions(options);
@@ -82,24 +88,57 @@ export class TransformSandbox {
 
   /** Runs one task on the first free worker (preferring one that has its transform warm). */
   run<T extends SandboxTask>(task: T, label: TaskLabel, signal?: AbortSignal): Promise<TaskReply<T>> {
-    if (this.closed) return Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox is closed', { file: label.file }));
+    if (this.closed) return Promise.reject(new SandboxStoppedError('the transform sandbox is closed', { file: label.file }));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject };
+      const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject, signal };
+      this.queue.push(job);
       if (signal) {
         // A task not yet started is dropped when the caller no longer needs it; a running one finishes.
-        const drop = () => {
-          const i = this.queue.indexOf(job);
-          if (i < 0) return;
-          this.queue.splice(i, 1);
-          reject(new TransformError('TRANSFORM_RUNTIME', 'the render was cancelled before it started', { file: label.file, cause: signal.reason }));
-          this.refresh();
-        };
-        this.queue.push(job);
-        if (signal.aborted) return drop();
-        signal.addEventListener('abort', drop, { once: true });
-      } else this.queue.push(job);
+        if (signal.aborted) return this.drop(signal);
+        this.listen(signal, job);
+      }
       this.dispatch();
     });
+  }
+
+  /**
+   * One abort listener per signal, however many queued tasks it cancels (a proof queues every
+   * sample under one signal), removed once none of them is waiting: a listener per task
+   * would pile up on the signal (Node warns past 10) and outlive the tasks.
+   */
+  private listen(signal: AbortSignal, job: Job): void {
+    let jobs = this.cancellable.get(signal);
+    if (!jobs) {
+      jobs = new Set();
+      this.cancellable.set(signal, jobs);
+      signal.addEventListener('abort', this.dropper, { once: true });
+    }
+    jobs.add(job);
+  }
+
+  /** A queued task is no longer cancellable: started, dropped or failed. */
+  private unlisten(job: Job): void {
+    const signal = job.signal;
+    const jobs = signal && this.cancellable.get(signal);
+    if (!jobs) return;
+    jobs.delete(job);
+    if (jobs.size) return;
+    this.cancellable.delete(signal);
+    signal.removeEventListener('abort', this.dropper);
+  }
+
+  private readonly dropper = (e: Event): void => this.drop(e.target as AbortSignal);
+
+  /** Drops every queued task of an aborted signal. */
+  private drop(signal: AbortSignal): void {
+    const dropped = this.queue.filter((j) => j.signal === signal);
+    if (!dropped.length) return;
+    for (const job of dropped) {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      this.unlisten(job);
+      job.reject(new TransformError('TRANSFORM_RUNTIME', 'the render was cancelled before it started', { file: job.label.file, cause: signal.reason }));
+    }
+    this.refresh();
   }
 
   /** Workers ready and without a task now. */
@@ -124,17 +163,23 @@ export class TransformSandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed before this render ran', { file: job.label.file }));
+    for (const job of this.queue.splice(0)) {
+      this.unlisten(job);
+      job.reject(new SandboxStoppedError('the transform sandbox was closed before this render ran', { file: job.label.file }));
+    }
     await Promise.all(
       [...this.slots].map(async (s) => {
         s.dead = true;
         clearTimeout(s.timer);
-        s.job?.reject(new TransformError('TRANSFORM_RUNTIME', 'the transform sandbox was closed during this render', { file: s.job.label.file }));
+        s.job?.reject(new SandboxStoppedError('the transform sandbox was closed during this render', { file: s.job.label.file }));
         s.job = undefined;
         s.worker.terminate();
+        // Its xsltproc processes killed and its scratch folder removed before close resolves.
+        await s.worker.ended;
       }),
     );
     this.slots.clear();
+    await Promise.all(this.ending);
   }
 
   private spawn(): void {
@@ -153,6 +198,7 @@ export class TransformSandbox {
       const idle = [...this.slots].filter((s) => s.ready && !s.dead && !s.job);
       if (!idle.length) break;
       const job = this.queue.shift()!;
+      this.unlisten(job);
       const hash = 'hash' in job.task ? job.task.hash : undefined;
       const slot = idle.find((s) => hash !== undefined && s.warm.has(hash)) ?? idle[0]!;
       slot.job = job;
@@ -163,7 +209,7 @@ export class TransformSandbox {
     this.refresh();
   }
 
-  private onMessage(slot: Slot, m: FromWorker): void {
+  private onMessage(slot: Slot, m: WorkerReply): void {
     if (slot.dead) return;
     if ('ready' in m) {
       // A replacement first renders the last good input once, untimed, so that its first
@@ -220,18 +266,20 @@ export class TransformSandbox {
       slot,
       e.outOfMemory
         ? new TransformOutOfMemoryError({ file: job.label.file, input: job.label.input, durationMs, limit: this.options.maxHeapMb })
-        : new TransformError('TRANSFORM_RUNTIME', `the sandbox worker stopped during the render (${e.reason})`, { file: job.label.file }),
+        : new SandboxStoppedError(`the sandbox worker stopped during the render (${e.reason})`, { file: job.label.file }),
     );
   }
 
   /** Gives up on a worker: fails its task with `error`, and starts a replacement. */
   private retire(slot: Slot, error?: DomforgeError): void {
     slot.dead = true;
+    const ended = slot.worker.ended.then(() => void this.ending.delete(ended));
+    this.ending.add(ended);
     clearTimeout(slot.timer);
     const job = slot.job;
     slot.job = undefined;
     this.slots.delete(slot);
-    if (job) job.reject(error ?? new TransformError('TRANSFORM_RUNTIME', 'the sandbox worker stopped', { file: job.label.file }));
+    if (job) job.reject(error ?? new SandboxStoppedError('the sandbox worker stopped', { file: job.label.file }));
     if (!this.closed) {
       this.counters.replaced++;
       this.spawn();

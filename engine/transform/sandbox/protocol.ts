@@ -86,11 +86,20 @@ export interface ProveReply {
 export type TaskReply<T extends SandboxTask> = T extends { kind: 'compile' } ? CompileReply : T extends { kind: 'guard' } ? GuardReply : T extends { kind: 'render' } ? RenderResult : ProveReply;
 
 export type ToWorker = { id: number; task: SandboxTask };
-export type FromWorker = { ready: true } | { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+export type FromWorker =
+  | { ready: true }
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: WireError }
+  /** An xsltproc the worker started (`running`) or saw end: the runner kills those still running when it ends the worker. */
+  | { child: number; running: boolean };
+/** What the pool hears from a worker: everything but the child reports, which the runner keeps. */
+export type WorkerReply = Exclude<FromWorker, { child: number }>;
 
 /** What the pool hands a worker at start. */
 export interface WorkerConfig {
   warmTransforms: number;
   prewarm: boolean;
   schema?: SchemaEngine;
+  /** A folder of this worker's own for temporary files, removed by the pool when the worker ends. */
+  scratchDir?: string;
 }

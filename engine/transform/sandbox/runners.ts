@@ -1,6 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerConfig, WorkerReply } from './protocol.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -27,12 +30,14 @@ export interface RunnerEnd {
 export interface Runner {
   post(m: ToWorker): void;
   terminate(): void;
+  /** Settles once the worker has ended and what it left (xsltproc processes, its scratch folder) is cleared. */
+  readonly ended: Promise<void>;
   ref(): void;
   unref(): void;
 }
 
 export interface RunnerHandlers {
-  message(m: FromWorker): void;
+  message(m: WorkerReply): void;
   /** Called once when the runner is gone. */
   end(e: RunnerEnd): void;
 }
@@ -47,10 +52,85 @@ export interface RunnerHandlers {
 const SEMI_SPACE_MB = 16;
 
 export function startRunner(isolation: SandboxIsolation, config: WorkerConfig, maxHeapMb: number, on: RunnerHandlers): Runner {
-  return isolation === 'thread' ? startThread(config, maxHeapMb, on) : startProcess(config, maxHeapMb, on);
+  const leftovers = new Leftovers();
+  let ended!: () => void;
+  const done = new Promise<void>((r) => (ended = r));
+  const handlers: RawHandlers = {
+    message: (m) => {
+      if ('child' in m) leftovers.child(m.child, m.running);
+      else on.message(m);
+    },
+    end: (e) => {
+      leftovers.clear();
+      ended();
+      on.end(e);
+    },
+  };
+  const withScratch = { ...config, scratchDir: leftovers.scratch };
+  try {
+    const runner = isolation === 'thread' ? startThread(withScratch, maxHeapMb, handlers) : startProcess(withScratch, maxHeapMb, handlers);
+    return {
+      ...runner,
+      // Held open until it has ended, so that close() (which waits for `ended`) can finish.
+      terminate: () => {
+        runner.ref();
+        runner.terminate();
+      },
+      ended: done,
+    };
+  } catch (e) {
+    leftovers.clear();
+    throw e;
+  }
 }
 
-function startThread(config: WorkerConfig, maxHeapMb: number, on: RunnerHandlers): Runner {
+interface RawHandlers {
+  message(m: FromWorker): void;
+  end(e: RunnerEnd): void;
+}
+
+/**
+ * What a worker may leave behind when it is killed mid-render: the xsltproc processes it
+ * started (it reports each, and each end) and its scratch folder (the guard's temporary
+ * inputs). Cleared when the worker has ended, however it ended.
+ */
+class Leftovers {
+  readonly scratch = mkdtempSync(join(tmpdir(), 'domforge-worker-'));
+  private readonly running = new Set<number>();
+
+  constructor() {
+    live.add(this);
+    // A process that exits without closing its sandbox still clears what its workers left.
+    if (live.size === 1) process.once('exit', clearAllOnExit);
+  }
+
+  child(pid: number, running: boolean): void {
+    if (running) this.running.add(pid);
+    else this.running.delete(pid);
+  }
+
+  clear(): void {
+    for (const pid of this.running) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    this.running.clear();
+    rmSync(this.scratch, { recursive: true, force: true });
+    live.delete(this);
+    if (live.size === 0) process.off('exit', clearAllOnExit);
+  }
+}
+
+const live = new Set<Leftovers>();
+
+function clearAllOnExit(): void {
+  for (const l of [...live]) l.clear();
+}
+
+function startThread(config: WorkerConfig, maxHeapMb: number, on: RawHandlers): Omit<Runner, 'ended'> {
   const worker = new Worker(WORKER_URL, {
     workerData: config,
     resourceLimits: { maxOldGenerationSizeMb: maxHeapMb, maxYoungGenerationSizeMb: 3 * SEMI_SPACE_MB },
@@ -76,7 +156,7 @@ function startThread(config: WorkerConfig, maxHeapMb: number, on: RunnerHandlers
   };
 }
 
-function startProcess(config: WorkerConfig, maxHeapMb: number, on: RunnerHandlers): Runner {
+function startProcess(config: WorkerConfig, maxHeapMb: number, on: RawHandlers): Omit<Runner, 'ended'> {
   const child: ChildProcess = fork(WORKER_URL, [JSON.stringify(config)], {
     execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`],
     serialization: 'advanced',

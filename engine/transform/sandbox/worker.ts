@@ -12,6 +12,7 @@ import { parseXml } from '../../xml/parse.js';
 import { diffXml } from '../../xml/compare.js';
 import { CompiledXslt, compileAndGuardXslt } from '../xslt/compile.js';
 import type { GuardReport } from '../xslt/guard.js';
+import { reportChildren, setScratchDir } from '../xslt/children.js';
 import { parseRenderInput, renderText, type ParsedInput } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
 import { loadTransform } from '../load.js';
@@ -27,6 +28,14 @@ const port = parentPort ?? {
 };
 if (!parentPort) process.on('disconnect', () => process.exit(0));
 
+// The pool kills what this worker leaves running when it kills the worker: it is told of
+// every xsltproc, and temporary folders go in the folder it gave (and removes).
+setScratchDir(config.scratchDir);
+reportChildren({
+  started: (pid) => port.postMessage({ child: pid, running: true } satisfies FromWorker),
+  ended: (pid) => port.postMessage({ child: pid, running: false } satisfies FromWorker),
+});
+
 // A transform reads nothing but its input: no engine may reach the network from here.
 globalThis.fetch = () => Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'network access is refused inside the transform sandbox'));
 
@@ -38,10 +47,21 @@ function keepRecent<K, V>(map: Map<K, V>, key: K, value: V, max: number): V {
   return value;
 }
 
+/**
+ * Compiled transforms by version AND by the files they were compiled from. Two snapshots
+ * of one version (a save that changed only a file the transform does not use) hold the same
+ * hash, but each copy reads its own folder at render time (libxslt reads the stylesheet
+ * from disk, document() its target): a copy must never be served for another folder, which
+ * its owner may delete.
+ */
 const warm = new Map<string, CompiledTransform>();
 
-function remember(t: CompiledTransform): void {
-  keepRecent(warm, t.hash, t, config.warmTransforms);
+function warmKey(hash: string, source: TransformSource): string {
+  return `${hash}\0${source.root ?? ''}\0${source.file}`;
+}
+
+function remember(t: CompiledTransform, source: TransformSource): void {
+  keepRecent(warm, warmKey(t.hash, source), t, config.warmTransforms);
 }
 
 /** The version's verdict, when the task carries one: this copy renders with it and does not guard. */
@@ -71,16 +91,16 @@ function speculativeView(t: CompiledTransform): CompiledTransform {
 }
 
 async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
-  const hit = warm.get(hash);
+  const hit = warm.get(warmKey(hash, source));
   if (hit) {
-    remember(hit);
+    remember(hit, source);
     return source.speculative ? speculativeView(hit) : withVerdict(hit, source);
   }
   const loaded = await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence });
   if (loaded.hash !== hash) {
     throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${loaded.hash.slice(0, 12)}); load it again`, { file: source.file });
   }
-  remember(loaded);
+  remember(loaded, source);
   return source.speculative ? speculativeView(loaded) : withVerdict(loaded, source);
 }
 
@@ -124,12 +144,12 @@ async function run(task: SandboxTask): Promise<CompileReply | GuardReply | Rende
   switch (task.kind) {
     case 'compile': {
       const t = await loadTransform(task.source.file, { root: task.source.root, engine: task.source.engine, trusted: task.source.trusted, onDivergence: task.source.onDivergence });
-      remember(t);
+      remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash };
     }
     case 'guard': {
       const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence });
-      remember(t);
+      remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash, guard: t.guard! };
     }
     case 'render': {

@@ -11,6 +11,8 @@ export interface Snapshot {
   dir: string;
   /** Files copied, relative to the transforms folder, sorted. */
   files: string[];
+  /** Entries of the folder left out of the copy, and why (a link out of the folder, a FIFO...). */
+  left: { rel: string; why: string }[];
 }
 
 export interface SnapshotLimits {
@@ -41,6 +43,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   type Entry = { rel: string; data: Buffer };
   let files = 0;
   let bytes = 0;
+  const left: { rel: string; why: string }[] = [];
   const tooLarge = () => new IoError(`the transforms folder is too large to keep versions of (more than ${maxFiles} files or ${maxBytes} bytes)`, { file: dir });
   // Each folder's entries are read in parallel and kept in name order.
   const entry = async (folder: string, name: string): Promise<Entry[]> => {
@@ -50,14 +53,19 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
     if (!st) return [];
     let target = path;
+    const leave = (why: string): Entry[] => {
+      left.push({ rel: relative(root, path), why });
+      return [];
+    };
     if (st.isSymbolicLink()) {
       const real = await realpath(path).catch(() => undefined);
-      if (!real || !(real === root || real.startsWith(root + sep))) return [];
+      if (!real) return leave('a symbolic link to nothing (its target does not exist)');
+      if (!(real === root || real.startsWith(root + sep))) return leave(`a symbolic link to ${real}, outside the transforms folder (never followed)`);
       target = real;
     }
     const tst = st.isSymbolicLink() ? await lstat(target) : st;
-    if (tst.isDirectory()) return st.isSymbolicLink() ? [] : walk(path);
-    if (!tst.isFile()) return [];
+    if (tst.isDirectory()) return st.isSymbolicLink() ? leave('a symbolic link to a folder (not followed)') : walk(path);
+    if (!tst.isFile()) return leave('not a regular file');
     // Counted before reading, so an oversized folder is refused without being read.
     files++;
     bytes += tst.size;
@@ -78,7 +86,8 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   const id = hash.digest('hex');
   const target = join(store, id.slice(0, 24));
   const rels = entries.map((e) => e.rel);
-  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels };
+  left.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left };
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
@@ -93,7 +102,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     await rm(tmp, { recursive: true, force: true });
     throw new IoError(`cannot keep a copy of the transforms folder in ${store}: ${(e as Error).message}`, { file: store, cause: e });
   }
-  return { id, dir: target, files: rels };
+  return { id, dir: target, files: rels, left };
 }
 
 /** Removes a snapshot that never became a version. */

@@ -220,9 +220,12 @@ export class TransformWatcher {
     const outcome = await this.evaluate(snap, reading);
     if (this.closed) return;
     if ('error' in outcome) {
-      this.lastRejected = snap.id;
+      // A rejection about the files is remembered, so the same files are not proved again
+      // until they change; one the host caused (the proving set unreadable, a render that ran
+      // out of time under load, a worker that crashed) is tried again on the next event.
+      this.lastRejected = aboutTheFiles(outcome.error) ? snap.id : undefined;
       if (!this.recorded.has(basename(snap.dir)) && snap.dir !== this.current?.transform.source.root) await dropSnapshot(snap);
-      this.emitRejected(outcome.error, outcome.hash, outcome.sample, t0, since);
+      this.emitRejected(outcome.error, outcome.hash, outcome.sample, t0, since, this.leftOutNotes(snap, outcome.error));
       return;
     }
     const { transform, samples, speculative } = outcome;
@@ -241,7 +244,10 @@ export class TransformWatcher {
   /** Compiles a snapshot in the sandbox and proves it on every sample. */
   private async evaluate(snap: Snapshot, reading: Promise<ProvingSample[]>): Promise<{ transform: SandboxedTransform; samples: number; speculative: boolean } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
     if (!snap.files.includes(this.main)) {
-      return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} is missing from the transforms folder`, { file: join(this.dir, this.main) }) };
+      const left = snap.left.find((l) => l.rel === this.main);
+      const folder = snap.files.some((f) => f.startsWith(this.main + sep));
+      const what = left ? `is ${left.why}` : folder ? 'is a folder, not a file' : 'is missing from the transforms folder';
+      return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} ${what}`, { file: join(this.dir, this.main) }) };
     }
     let proved: { transform: SandboxedTransform; outcome?: ProofOutcome };
     try {
@@ -372,7 +378,19 @@ export class TransformWatcher {
     });
   }
 
-  private emitRejected(error: DomforgeError, hash: string | undefined, sample: SampleOutcome | undefined, t0: number, since: number | undefined): void {
+  /**
+   * Why a file an error names is not in the version: an include or partial that is a link
+   * out of the folder is left out of the snapshot, where it then looks missing.
+   */
+  private leftOutNotes(snap: Snapshot, error: DomforgeError): string {
+    const text = error.fullMessage;
+    return snap.left
+      .filter((l) => l.rel !== this.main && text.includes(join(this.dir, l.rel)))
+      .map((l) => ` (${l.rel} is ${l.why}: it is not part of the version)`)
+      .join('');
+  }
+
+  private emitRejected(error: DomforgeError, hash: string | undefined, sample: SampleOutcome | undefined, t0: number, since: number | undefined, notes = ''): void {
     const now = performance.now();
     this.hub.emit({
       type: 'rejected',
@@ -385,7 +403,7 @@ export class TransformWatcher {
       path: error.path,
       sample: sample?.sample,
       sampleFile: sample?.file,
-      message: error.fullMessage,
+      message: error.fullMessage + notes,
       durationMs: round(now - t0),
       sinceChangeMs: since === undefined ? undefined : round(now - since),
       at: new Date().toISOString(),
@@ -415,6 +433,11 @@ type ProofOutcome = { proof: ProofReport; samples: number; speculative: boolean 
 
 function asDomforgeError(e: unknown, file: string): DomforgeError {
   return e instanceof DomforgeError ? e : new TransformError('TRANSFORM_RUNTIME', String((e as Error)?.message ?? e), { file, cause: e });
+}
+
+/** Whether a rejection is about the version's files (syntax, runtime, a failed proof) rather than the host. */
+function aboutTheFiles(e: DomforgeError): boolean {
+  return e.code !== 'IO_ERROR' && e.code !== 'TRANSFORM_TIMEOUT' && !(e as { sandboxStopped?: boolean }).sandboxStopped;
 }
 
 function round(ms: number): number {

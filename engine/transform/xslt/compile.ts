@@ -62,7 +62,7 @@ export class CompiledXslt implements CompiledTransform {
     report?: StaticReport,
   ) {
     this.file = sheet.main.file;
-    this.files = [sheet.main.file, ...new Set([...sheet.modules.values()].map((m) => m.file))];
+    this.files = [sheet.main.file, ...new Set([...sheet.modules.values()].map((m) => m.file)), ...sheet.documents];
     this.hash = sheet.hash;
     this.report = report ?? checkStylesheet(sheet);
     this.choice = engine;

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseXml } from '../../xml/parse.js';
+import { scratchDir, trackChild } from './children.js';
 import { diffXml, type XmlDifference } from '../../xml/compare.js';
 import type { EngineCaveat } from './static-checks.js';
 import type { XsltEngine, XsltEngineName } from './engine.js';
@@ -105,7 +105,7 @@ export function startLibxsltBatch(engine: XsltEngine, sheetFile: string, inputs:
 }
 
 async function runBatch(sheetFile: string, inputs: readonly TransformInput[], params: TransformParams, binary: string, timeoutMs: number): Promise<string[] | undefined> {
-  const dir = await mkdtemp(join(tmpdir(), 'domforge-guard-'));
+  const dir = await mkdtemp(join(scratchDir(), 'domforge-guard-'));
   try {
     const files = inputs.map((_, i) => join(dir, `${i}.xml`));
     await Promise.all(inputs.map((input, i) => writeFile(files[i]!, input.xml)));
@@ -114,6 +114,7 @@ async function runBatch(sheetFile: string, inputs: readonly TransformInput[], pa
     args.push(sheetFile, ...files);
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      trackChild(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

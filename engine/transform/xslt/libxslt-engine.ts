@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { TransformError } from '../../errors.js';
 import { terminateError } from './error-map.js';
+import { trackChild } from './children.js';
 import type { Stylesheet } from './stylesheet.js';
 import type { RenderResult, TransformParams } from '../types.js';
 import type { XsltEngine } from './engine.js';
@@ -32,6 +33,7 @@ export class LibxsltEngine implements XsltEngine {
     args.push(this.sheet.main.file, '-');
     return new Promise((resolve, reject) => {
       const child = spawn(this.options.binary ?? 'xsltproc', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      trackChild(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = setTimeout(() => child.kill('SIGKILL'), this.options.timeoutMs ?? 10_000);

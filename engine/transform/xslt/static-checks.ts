@@ -3,7 +3,7 @@ import { TransformError, XmlForbiddenError } from '../../errors.js';
 import { lineOf, columnOf, NODE, type Element } from '../../xml/parse.js';
 import { XPath } from 'xslt-processor';
 import { XSL_NS, XSLT10_ELEMENTS, XPATH_ATTRIBUTES } from './constants.js';
-import { allElements, type Stylesheet, type StylesheetModule } from './stylesheet.js';
+import { allElements, safeRealpath, type Stylesheet, type StylesheetModule } from './stylesheet.js';
 import { avtParts } from './preprocess.js';
 
 /**
@@ -178,8 +178,14 @@ function checkDocumentCalls(expr: string, where: string, place: { file: string; 
     const href = c[2].slice(1, -1);
     if (href !== '') {
       if (/^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: only relative paths inside ${ctx.sheet.root} may be read`, place);
-      const rel = relative(ctx.sheet.root, resolve(dirname(place.file), href));
+      const target = resolve(dirname(place.file), href);
+      const rel = relative(ctx.sheet.root, target);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: it leaves the transforms folder ${ctx.sheet.root}`, place);
+      // Where it really is: a symbolic link inside the folder may point anywhere (as for includes).
+      const realRel = relative(safeRealpath(ctx.sheet.root), safeRealpath(target));
+      if (realRel.startsWith('..') || isAbsolute(realRel)) {
+        throw new XmlForbiddenError(`${where}: document('${href}') is refused: it is a symbolic link to ${safeRealpath(target)}, outside the transforms folder ${ctx.sheet.root}`, place);
+      }
     }
   }
   ctx.caveats.push({ feature: 'document()', file: place.file, line: place.line });

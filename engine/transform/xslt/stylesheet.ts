@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { readRegularFileSync } from '../../fs/regular-file.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
-import { parseXml, lineOf, columnOf, NODE, type Document, type Element } from '../../xml/parse.js';
+import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
 
 /** One file of a stylesheet: the main one or an included/imported module. */
@@ -19,7 +19,13 @@ export interface Stylesheet {
   main: StylesheetModule;
   /** Included and imported modules, each once, keyed by the href as written and by resolved path. */
   modules: Map<string, StylesheetModule>;
-  /** SHA-256 over every module's text. */
+  /**
+   * Files read by `document('literal')` inside the transforms folder, as the stylesheet
+   * names them (resolved from the module that reads them). Part of the version: their text
+   * is in `hash`, so an edit of one is a new version like an edit of an include.
+   */
+  documents: string[];
+  /** SHA-256 over every module's text and every document() target's (or its absence). */
   hash: string;
   /** Folder includes and imports must stay inside. */
   root: string;
@@ -77,7 +83,39 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
     }
   };
   visit(main, [safeRealpath(resolve(file))]);
-  return { main, modules, hash: hash.digest('hex'), root };
+  // Files read by document('...'): the static checks refuse any that leave the folder (links
+  // resolved); those inside are hashed with the modules, and a missing one as missing, so
+  // adding it later is a change too. Nothing outside the folder is read here.
+  const documents = new Map<string, string>();
+  const realRoot = safeRealpath(root);
+  for (const mod of [main, ...new Set(modules.values())]) {
+    for (const el of allElements(mod.doc)) {
+      for (let i = 0; i < el.attributes.length; i++) {
+        for (const href of documentHrefs(el.attributes.item(i)!.value)) {
+          if (href === '' || /^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) continue;
+          const target = resolve(dirname(mod.file), href);
+          const real = safeRealpath(target);
+          const rel = relative(realRoot, real);
+          if (rel.startsWith('..') || isAbsolute(rel) || documents.has(real)) continue;
+          documents.set(real, target);
+          let text: string | undefined;
+          try {
+            text = readRegularFileSync(real);
+          } catch {
+            text = undefined;
+          }
+          hash.update('\0document()\0' + rel + '\0' + (text === undefined ? '\0missing' : '\0' + text));
+        }
+      }
+    }
+  }
+  return { main, modules, documents: [...documents.values()], hash: hash.digest('hex'), root };
+}
+
+/** The literal arguments of the `document('...')` calls in an XPath expression or attribute value. */
+export function documentHrefs(value: string): string[] {
+  if (!value.includes('document')) return [];
+  return [...value.matchAll(/(^|[^\w.:-])document\s*\(\s*("[^"]*"|'[^']*')\s*\)/g)].map((m) => m[2]!.slice(1, -1));
 }
 
 function readText(file: string): string {
@@ -88,7 +126,7 @@ function readText(file: string): string {
   }
 }
 
-function safeRealpath(p: string): string {
+export function safeRealpath(p: string): string {
   try {
     return realpathSync(p);
   } catch {
@@ -110,7 +148,32 @@ export function parseStylesheetXml(text: string, file: string): Document {
   if (root.namespaceURI !== XSL_NS || (root.localName !== 'stylesheet' && root.localName !== 'transform')) {
     throw new TransformError('TRANSFORM_SYNTAX', `not an XSLT stylesheet: the root element is <${root.nodeName}> (expected xsl:stylesheet in namespace ${XSL_NS})`, { file, line: lineOf(root), column: columnOf(root) });
   }
+  const deep = tooDeep(root, MAX_STYLESHEET_DEPTH);
+  if (deep) {
+    throw new TransformError('TRANSFORM_SYNTAX', `elements nested too deeply: <${deep.nodeName}> is more than ${MAX_STYLESHEET_DEPTH} levels below the root element (libxml2, and so xsltproc, refuses a document nested deeper)`, { file, line: lineOf(deep), column: columnOf(deep) });
+  }
   return doc;
+}
+
+/** libxml2's default limit on element nesting below the root (xmlParserMaxDepth without XML_PARSE_HUGE): xsltproc refuses a stylesheet nested deeper. */
+export const MAX_STYLESHEET_DEPTH = 256;
+
+/** The first element nested more than `max` levels below the root (its children are level 1), walked without recursion. */
+function tooDeep(root: Element, max: number): Element | undefined {
+  const stack: [Node | null, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [n, depth] = top;
+    if (!n) {
+      stack.pop();
+      continue;
+    }
+    top[0] = n.nextSibling;
+    if (n.nodeType !== NODE.ELEMENT) continue;
+    if (depth > max) return n as Element;
+    stack.push([n.firstChild, depth + 1]);
+  }
+  return undefined;
 }
 
 export function topLevel(doc: Document): Element[] {
@@ -119,13 +182,20 @@ export function topLevel(doc: Document): Element[] {
   return out;
 }
 
-/** Every element of a document in document order. */
+/** Every element of a document in document order (iteratively: any depth of nesting). */
 export function allElements(doc: Document): Element[] {
   const out: Element[] = [];
-  const walk = (el: Element) => {
-    out.push(el);
-    for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === NODE.ELEMENT) walk(n as Element);
+  const root = doc.documentElement!;
+  const firstElement = (from: Node | null): Element | null => {
+    for (let c = from; c; c = c.nextSibling) if (c.nodeType === NODE.ELEMENT) return c as Element;
+    return null;
   };
-  walk(doc.documentElement!);
+  let el: Element | null = root;
+  while (el) {
+    out.push(el);
+    let next = firstElement(el.firstChild);
+    for (let up: Node | null = el; !next && up && up !== root; up = up.parentNode) next = firstElement(up.nextSibling);
+    el = next;
+  }
   return out;
 }

@@ -41,6 +41,9 @@ export class CompiledEngine implements XsltEngine {
       if (e instanceof RangeError && /call stack/i.test(e.message)) {
         throw new TransformError('TRANSFORM_RUNTIME', 'compiled: the transform recursed too deeply (infinite recursion?)', { file: this.sheet.main.file, cause: e });
       }
+      if (e instanceof RangeError && /Invalid (string|array) length/i.test(e.message)) {
+        throw new TransformError('TRANSFORM_OUT_OF_MEMORY', `compiled: a ${/string/i.test(e.message) ? 'string' : 'node-set'} grew past the largest JavaScript can hold (a template that doubles a value at every call?)`, { file: this.sheet.main.file, cause: e });
+      }
       throw e;
     }
     if (!methodGiven && output.method === 'xml') {

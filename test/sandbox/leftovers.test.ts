@@ -1,0 +1,118 @@
+// A worker killed at the time limit takes what it started with it: the xsltproc processes
+// rendering for it (libxslt, or the differential guard's batch) and its temporary folders.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import { PROVING_INPUTS, readInput, tempDir, type TempDir } from './fixtures.js';
+
+const skip = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+
+/** Exponential only under libxslt: the in-process engines render it at once. */
+const VENDOR = `<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/">
+    <domain type="kvm"><xsl:if test="system-property('xsl:vendor') = 'libxslt'"><xsl:call-template name="r"><xsl:with-param name="n" select="60"/></xsl:call-template></xsl:if></domain>
+  </xsl:template>
+  <xsl:template name="r"><xsl:param name="n"/>
+    <xsl:if test="$n &gt; 0">
+      <xsl:call-template name="r"><xsl:with-param name="n" select="$n - 1"/></xsl:call-template>
+      <xsl:call-template name="r"><xsl:with-param name="n" select="$n - 1"/></xsl:call-template>
+    </xsl:if>
+  </xsl:template>
+</xsl:stylesheet>
+`;
+
+// Everything the sandbox makes in the temporary folder goes in one of this test's own.
+const savedTmp = process.env.TMPDIR;
+const scratch = mkdtempSync(join(tmpdir(), 'domforge-leftovers-'));
+process.env.TMPDIR = scratch;
+
+let tmp: TempDir;
+let input = '';
+
+before(async () => {
+  tmp = await tempDir('domforge-leftovers-xsl-');
+  input = await readInput('01-linux-kvm-virtio.xml');
+});
+after(async () => {
+  // Without the fix, what the killed workers started would run on (2^60 calls): stop it here.
+  for (const p of tmp ? processesNaming(tmp.dir) : []) process.kill(Number(p.split(':')[0]), 'SIGKILL');
+  process.env.TMPDIR = savedTmp;
+  await tmp?.cleanup();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Processes whose command line names `needle` (from /proc). */
+function processesNaming(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(needle) && !cmd.includes('node')) found.push(`${pid}: ${cmd}`);
+  }
+  return found;
+}
+
+/** Every path under `dir` whose name starts with `prefix`. */
+function namesUnder(dir: string, prefix: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.name.startsWith(prefix)) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  return out;
+}
+
+const leftFolders = () => [...namesUnder(scratch, 'domforge-worker-'), ...namesUnder(scratch, 'domforge-guard-')];
+
+/** Polls until `check` returns nothing (or the time is up) and returns its last answer. */
+async function settle(check: () => string[], ms = 3000): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  let left = check();
+  while (left.length && Date.now() < deadline) {
+    await sleep(50);
+    left = check();
+  }
+  return left;
+}
+
+for (const isolation of ['process', 'thread'] as const) {
+  test(`a libxslt render killed at the time limit leaves no xsltproc running (${isolation})`, { skip }, async () => {
+    const file = await tmp.write(`libxslt-${isolation}/vendor.xsl`, VENDOR);
+    const sandbox = new TransformSandbox({ size: 1, timeoutMs: 800, isolation });
+    try {
+      const t = await sandbox.load(file, { engine: 'libxslt' });
+      await assert.rejects(t.render({ xml: input, file: 'instance.xml' }), { code: 'TRANSFORM_TIMEOUT' });
+      assert.deepEqual(await settle(() => processesNaming(file)), []);
+      assert.deepEqual(await settle(() => namesUnder(scratch, 'domforge-guard-')), []);
+    } finally {
+      await sandbox.close();
+    }
+    assert.deepEqual(leftFolders(), [], 'the workers’ scratch folders are removed by close()');
+  });
+}
+
+test('a differential guard killed at the time limit leaves no xsltproc and no temporary folder', { skip }, async () => {
+  const file = await tmp.write('guard/vendor.xsl', VENDOR);
+  const sandbox = new TransformSandbox({ size: 1, timeoutMs: 800 });
+  try {
+    const samples = await Promise.all(PROVING_INPUTS.slice(0, 3).map(async (n) => ({ file: n, xml: await readInput(n) })));
+    // The guard runs libxslt over the samples in one batch while the task's clock runs.
+    const pending = sandbox.run({ kind: 'guard', source: { file }, samples, params: {} }, { file });
+    const seen = await settle(() => (processesNaming(file).length ? [] : ['none yet']));
+    assert.deepEqual(seen, [], 'xsltproc started');
+    assert.ok(namesUnder(scratch, 'domforge-guard-').length > 0, 'the guard made its temporary folder');
+    await assert.rejects(pending, { code: 'TRANSFORM_TIMEOUT' });
+    assert.deepEqual(await settle(() => processesNaming(file)), []);
+    assert.deepEqual(await settle(() => namesUnder(scratch, 'domforge-guard-')), []);
+  } finally {
+    await sandbox.close();
+  }
+  assert.deepEqual(leftFolders(), []);
+});

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import type { SandboxOptions } from '../sandbox/options.js';
 import { speculationHolds, type SandboxedTransform, type SandboxLoadOptions } from '../sandbox/sandboxed-transform.js';
 import type { ProvingSample, TransformSource } from '../sandbox/protocol.js';
 import type { TransformParams } from '../types.js';
+import { fileStamp } from '../../fs/file-stamp.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
 import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js';
 import { ProvingSetReader } from './proving-set.js';
@@ -45,6 +46,13 @@ export interface TransformWatcherOptions {
   versionsDir?: string;
   /** Quiet time after the last file-system event before a check starts, in ms. Default 50. */
   debounceMs?: number;
+  /**
+   * Every this many ms the folder's entries are stat'ed and, when any differs from the last
+   * look, a check runs as for an event. A safety net under the file-system events, which
+   * can be lost: a file replaced by a folder moments after it was replaced by a symbolic
+   * link gives chokidar no event at all. Default 2000; 0 turns it off.
+   */
+  rescanMs?: number;
   /** A sandbox to share, or options for the watcher's own (closed with the watcher). */
   sandbox?: TransformSandbox | SandboxOptions;
   /** Parameters passed to the transform when proving. */
@@ -90,6 +98,9 @@ export class TransformWatcher {
   private lastRejected?: string;
   private readonly recorded = new Set<string>();
   private timer?: NodeJS.Timeout;
+  private rescanTimer?: NodeJS.Timeout;
+  private lastLook?: string;
+  private looking = false;
   private loop?: Promise<void>;
   private pending = false;
   private lastEventAt?: number;
@@ -105,6 +116,8 @@ export class TransformWatcher {
     if (isAbsolute(this.main) || this.main.split(/[\\/]/).includes('..')) throw new UsageError(`Expected \`main\` to be a file name inside the transforms folder, got \`${this.main}\``);
     this.debounceMs = options.debounceMs ?? 50;
     if (!Number.isInteger(this.debounceMs) || this.debounceMs < 0) throw new UsageError(`Expected \`debounceMs\` to be a non-negative integer, got \`${String(options.debounceMs)}\``);
+    const rescan = options.rescanMs ?? 2000;
+    if (!Number.isInteger(rescan) || rescan < 0) throw new UsageError(`Expected \`rescanMs\` to be a non-negative integer, got \`${String(options.rescanMs)}\``);
     this.ownSandbox = !(options.sandbox instanceof TransformSandbox);
     this.sandbox = options.sandbox instanceof TransformSandbox ? options.sandbox : new TransformSandbox({ prewarm: true, ...options.sandbox });
   }
@@ -139,6 +152,12 @@ export class TransformWatcher {
     this.fsWatcher.on('all', () => this.changed());
     this.fsWatcher.on('error', (e: unknown) => this.emitError(e));
     await new Promise<void>((r) => this.fsWatcher!.once('ready', () => r()));
+    const rescanMs = this.options.rescanMs ?? 2000;
+    if (rescanMs > 0) {
+      this.lastLook = await lookAtFolder(this.dir, store);
+      this.rescanTimer = setInterval(() => void this.rescan(store), rescanMs);
+      this.rescanTimer.unref();
+    }
     this.kick();
     await this.settled();
     if (!this.current) await this.restore();
@@ -171,12 +190,30 @@ export class TransformWatcher {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.rescanTimer);
     this.timer = undefined;
     await this.fsWatcher?.close();
     await this.loop;
     if (this.ownSandbox) await this.sandbox.close();
     if (this.tempVersions) await rm(this.versionsDir, { recursive: true, force: true });
     for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** The safety net of `rescanMs`: a check when the folder's entries differ from the last look. */
+  private async rescan(store: string): Promise<void> {
+    if (this.looking || this.closed) return;
+    this.looking = true;
+    try {
+      const look = await lookAtFolder(this.dir, store);
+      if (look !== this.lastLook && !this.closed) {
+        this.lastLook = look;
+        this.changed();
+      }
+    } catch {
+      // The folder being replaced: the next look, or an event, sees the result.
+    } finally {
+      this.looking = false;
+    }
   }
 
   private changed(): void {
@@ -442,4 +479,26 @@ function aboutTheFiles(e: DomforgeError): boolean {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/**
+ * What the folder holds, cheaply: every entry's path, type and stamp (lstat: device, inode,
+ * size, times), editor noise and the versions store left out as the snapshot leaves them.
+ * Any save, rename, new link or folder changes it; it reads no file.
+ */
+async function lookAtFolder(dir: string, store: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    for (const name of (await readdir(folder)).sort()) {
+      if (isEditorNoise(name)) continue;
+      const path = join(folder, name);
+      if (path === store || path.startsWith(store + sep)) continue;
+      const st = await lstat(path, { bigint: true }).catch(() => undefined);
+      if (!st) continue;
+      parts.push(`${path}\0${st.mode}\0${fileStamp(st)}`);
+      if (st.isDirectory()) await walk(path);
+    }
+  };
+  await walk(dir);
+  return parts.join('\n');
 }

@@ -1,0 +1,51 @@
+// File-system events can be lost (chokidar gives none for a file replaced by a folder
+// moments after it was replaced by a link). The watcher also looks at the folder's entries
+// every `rescanMs` and checks when they differ: a save it got no event for still goes live.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import { loadTransform } from '../../engine/transform/load.js';
+import { DEFAULT_XSL, copyProvingSet, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { EventLog } from './helpers.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** A watcher over a fresh folder whose file-system events are all lost (its chokidar watcher closed). */
+async function deafWatcher(rescanMs: number): Promise<{ main: string; base: string; log: EventLog; watcher: TransformWatcher }> {
+  const tmp: TempDir = await tempDir('domforge-watch-rescan-');
+  const main = join(tmp.dir, 'transforms', 'libvirt.xsl');
+  const base = await readFile(DEFAULT_XSL, 'utf8');
+  await tmp.write('transforms/libvirt.xsl', base);
+  await copyProvingSet(join(tmp.dir, 'proving'), ['01-linux-kvm-virtio.xml']);
+  const sandbox = new TransformSandbox({ size: 1, timeoutMs: 6000 });
+  const log = new EventLog();
+  const watcher = await watchTransforms({ dir: join(tmp.dir, 'transforms'), provingSet: join(tmp.dir, 'proving'), sandbox, rescanMs }, log.push);
+  cleanups.push(() => tmp.cleanup(), () => sandbox.close(), () => watcher.close());
+  await log.expect('activated');
+  await (watcher as unknown as { fsWatcher: { close(): Promise<void> } }).fsWatcher.close();
+  return { main, base, log, watcher };
+}
+
+test('a save the watcher got no event for goes live at the next look', async () => {
+  const { main, base, log } = await deafWatcher(200);
+  const edited = base.replace('<on_crash>destroy</on_crash>', '<on_crash>preserve</on_crash>');
+  assert.notEqual(edited, base);
+  await writeFile(main, edited);
+  const e = await log.expect('activated', 15_000);
+  assert.equal(e.hash, (await loadTransform(main)).hash);
+});
+
+test('with rescanMs: 0 a lost event stays lost (what the look is for)', async () => {
+  const { main, base, log, watcher } = await deafWatcher(0);
+  await writeFile(main, base.replace('<on_crash>destroy</on_crash>', '<on_crash>restart</on_crash>'));
+  await sleep(1500);
+  await watcher.settled();
+  assert.deepEqual(log.drain(), []);
+});

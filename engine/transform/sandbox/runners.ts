@@ -42,16 +42,15 @@ export interface RunnerHandlers {
   end(e: RunnerEnd): void;
 }
 
-/**
- * Semi-space of each worker's young generation, in MB. V8 sizes the young generation from
- * the old generation's limit, which gives a 256 MB worker a 1–2 MB nursery: parsing and
- * validating a few instances then spends more time in scavenges than in the work (measured:
- * a third of a proof). 16 MB is V8's own default for a large heap; it adds at most 48 MB
- * (three semi-spaces) per worker and does not change the old-generation limit.
- */
-const SEMI_SPACE_MB = 16;
+/** Heap limits of one worker, in MB. */
+export interface WorkerHeap {
+  /** Old generation (`--max-old-space-size`, `resourceLimits.maxOldGenerationSizeMb`). */
+  maxHeapMb: number;
+  /** Young generation semi-space (`--max-semi-space-size`; a thread gets three of them). See SandboxOptions.semiSpaceMb. */
+  semiSpaceMb: number;
+}
 
-export function startRunner(isolation: SandboxIsolation, config: WorkerConfig, maxHeapMb: number, on: RunnerHandlers): Runner {
+export function startRunner(isolation: SandboxIsolation, config: WorkerConfig, heap: WorkerHeap, on: RunnerHandlers): Runner {
   const leftovers = new Leftovers();
   let ended!: () => void;
   const done = new Promise<void>((r) => (ended = r));
@@ -68,7 +67,7 @@ export function startRunner(isolation: SandboxIsolation, config: WorkerConfig, m
   };
   const withScratch = { ...config, scratchDir: leftovers.scratch };
   try {
-    const runner = isolation === 'thread' ? startThread(withScratch, maxHeapMb, handlers) : startProcess(withScratch, maxHeapMb, handlers);
+    const runner = isolation === 'thread' ? startThread(withScratch, heap, handlers) : startProcess(withScratch, heap, handlers);
     return {
       ...runner,
       // Held open until it has ended, so that close() (which waits for `ended`) can finish.
@@ -130,10 +129,10 @@ function clearAllOnExit(): void {
   for (const l of [...live]) l.clear();
 }
 
-function startThread(config: WorkerConfig, maxHeapMb: number, on: RawHandlers): Omit<Runner, 'ended'> {
+function startThread(config: WorkerConfig, heap: WorkerHeap, on: RawHandlers): Omit<Runner, 'ended'> {
   const worker = new Worker(WORKER_URL, {
     workerData: config,
-    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb, maxYoungGenerationSizeMb: 3 * SEMI_SPACE_MB },
+    resourceLimits: { maxOldGenerationSizeMb: heap.maxHeapMb, maxYoungGenerationSizeMb: 3 * heap.semiSpaceMb },
     stdout: true, // an engine's console output must not reach the controller's stdout
     stderr: true,
   });
@@ -156,9 +155,9 @@ function startThread(config: WorkerConfig, maxHeapMb: number, on: RawHandlers): 
   };
 }
 
-function startProcess(config: WorkerConfig, maxHeapMb: number, on: RawHandlers): Omit<Runner, 'ended'> {
+function startProcess(config: WorkerConfig, heap: WorkerHeap, on: RawHandlers): Omit<Runner, 'ended'> {
   const child: ChildProcess = fork(WORKER_URL, [JSON.stringify(config)], {
-    execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`],
+    execArgv: [`--max-old-space-size=${heap.maxHeapMb}`, `--max-semi-space-size=${heap.semiSpaceMb}`],
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

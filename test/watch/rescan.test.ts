@@ -49,3 +49,31 @@ test('with rescanMs: 0 a lost event stays lost (what the look is for)', async ()
   await watcher.settled();
   assert.deepEqual(log.drain(), []);
 });
+
+test('a version rejected on the proving set is proved again once the proving set changes', async () => {
+  const tmp: TempDir = await tempDir('domforge-watch-rescan-proving-');
+  const main = join(tmp.dir, 'transforms', 'libvirt.xsl');
+  const base = await readFile(DEFAULT_XSL, 'utf8');
+  await tmp.write('transforms/libvirt.xsl', base);
+  const proving = join(tmp.dir, 'proving');
+  await copyProvingSet(proving, ['01-linux-kvm-virtio.xml']);
+  const sample = join(proving, '01-linux-kvm-virtio.xml');
+  const expectedFile = join(proving, '01-linux-kvm-virtio.libvirt.xml');
+  const t = await loadTransform(main);
+  await writeFile(expectedFile, (await t.render({ xml: await readFile(sample, 'utf8'), file: sample })).output);
+  const sandbox = new TransformSandbox({ size: 1, timeoutMs: 6000 });
+  const log = new EventLog();
+  const watcher = await watchTransforms({ dir: join(tmp.dir, 'transforms'), provingSet: proving, sandbox, rescanMs: 200 }, log.push);
+  cleanups.push(() => tmp.cleanup(), () => sandbox.close(), () => watcher.close());
+  await log.expect('activated');
+  // An intended change of output: the reviewed expected file no longer matches it.
+  const edited = base.replace('<on_crash>destroy</on_crash>', '<on_crash>preserve</on_crash>');
+  await writeFile(main, edited);
+  const r = await log.expect('rejected', 15_000);
+  assert.match(r.message, /on_crash|differs|expected/i);
+  // The admin reviews the new output and updates the expected file; the transform is not touched.
+  const t2 = await loadTransform(main);
+  await writeFile(expectedFile, (await t2.render({ xml: await readFile(sample, 'utf8'), file: sample })).output);
+  const e = await log.expect('activated', 15_000);
+  assert.equal(e.hash, t2.hash);
+});

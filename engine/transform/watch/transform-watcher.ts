@@ -50,7 +50,9 @@ export interface TransformWatcherOptions {
    * Every this many ms the folder's entries are stat'ed and, when any differs from the last
    * look, a check runs as for an event. A safety net under the file-system events, which
    * can be lost: a file replaced by a folder moments after it was replaced by a symbolic
-   * link gives chokidar no event at all. Default 2000; 0 turns it off.
+   * link gives chokidar no event at all. The proving-set folder, which is not watched for
+   * events, is looked at too: when it changes, a rejected version is proved again.
+   * Default 2000; 0 turns it off.
    */
   rescanMs?: number;
   /** A sandbox to share, or options for the watcher's own (closed with the watcher). */
@@ -99,7 +101,7 @@ export class TransformWatcher {
   private readonly recorded = new Set<string>();
   private timer?: NodeJS.Timeout;
   private rescanTimer?: NodeJS.Timeout;
-  private lastLook?: string;
+  private lastLook?: Look;
   private looking = false;
   private loop?: Promise<void>;
   private pending = false;
@@ -154,7 +156,7 @@ export class TransformWatcher {
     await new Promise<void>((r) => this.fsWatcher!.once('ready', () => r()));
     const rescanMs = this.options.rescanMs ?? 2000;
     if (rescanMs > 0) {
-      this.lastLook = await lookAtFolder(this.dir, store);
+      this.lastLook = await this.look(store);
       this.rescanTimer = setInterval(() => void this.rescan(store), rescanMs);
       this.rescanTimer.unref();
     }
@@ -204,8 +206,11 @@ export class TransformWatcher {
     if (this.looking || this.closed) return;
     this.looking = true;
     try {
-      const look = await lookAtFolder(this.dir, store);
-      if (look !== this.lastLook && !this.closed) {
+      const look = await this.look(store);
+      if ((look.transforms !== this.lastLook?.transforms || look.proving !== this.lastLook?.proving) && !this.closed) {
+        // The proving set changed (its expected outputs, its samples): a version rejected
+        // on it is proved again, whatever the reason it was rejected for.
+        if (look.proving !== this.lastLook?.proving) this.lastRejected = undefined;
         this.lastLook = look;
         this.changed();
       }
@@ -214,6 +219,13 @@ export class TransformWatcher {
     } finally {
       this.looking = false;
     }
+  }
+
+  /** The transforms folder and, when it is a folder, the proving set, as lookAtFolder sees them. */
+  private async look(store: string): Promise<Look> {
+    const given = this.options.provingSet ?? DEFAULT_PROVING_SET;
+    const proving = typeof given === 'string' ? await lookAtFolder(resolve(given), store).catch(() => 'unreadable') : '';
+    return { transforms: await lookAtFolder(this.dir, store), proving };
   }
 
   private changed(): void {
@@ -479,6 +491,12 @@ function aboutTheFiles(e: DomforgeError): boolean {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** What the rescan compares: the transforms folder, and the proving-set folder ('' when samples are given in memory). */
+interface Look {
+  transforms: string;
+  proving: string;
 }
 
 /**

@@ -7,6 +7,7 @@ import { emitInstance } from '../instance/emit.js';
 import { isJsonInstancePath, readInputText, withJsonHint } from '../instance/input.js';
 import { renderText, type Rendered } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
+import { TransformSandbox } from '../transform/sandbox/pool.js';
 import type { XsltEngineChoice } from '../transform/xslt/engine.js';
 import type { SchemaEngine } from '../validate/index.js';
 import { parseXml } from '../xml/parse.js';
@@ -27,6 +28,8 @@ interface RenderCliOptions {
   checkPaths?: boolean;
   engine?: string;
   schema?: string;
+  sandbox: boolean;
+  timeout?: string;
 }
 
 const ENGINES: readonly XsltEngineChoice[] = ['auto', 'compiled', 'xslt-processor', 'libxslt'];
@@ -51,6 +54,8 @@ export const registerRender: RegisterCommand = (program, io) => {
     .option('--engine <name>', `XSLT engine: ${ENGINES.join(', ')} (default: auto — the compiled in-process engine, checked against libxslt on first use and pinned to libxslt where they differ)`)
     .option('--schema <engine>', `schema validator: ${SCHEMAS.join(', ')} (default: wasm, libvirt's domain.rng in-process)`)
     .option('--json', 'print one JSON object (xml, warnings, transform, diff) instead of text')
+    .option('--timeout <ms>', 'time limit of the compile and of the render in the sandbox (default: 2000)')
+    .option('--no-sandbox', 'compile and render in this process: no time or memory limit (a transform you trust)')
     .action(async (opts: RenderCliOptions) => {
       const engine = opts.engine as XsltEngineChoice | undefined;
       if (engine !== undefined && !ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}, got ${JSON.stringify(opts.engine)}`);
@@ -63,9 +68,18 @@ export const registerRender: RegisterCommand = (program, io) => {
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
       // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
       const earlierDoc = earlier === undefined ? undefined : parseXml(earlier, { file: opts.diff, forbidDoctype: false });
-      const transform = opts.transform ?? defaultTransformPath();
+      let timeoutMs: number | undefined;
+      if (opts.timeout !== undefined) {
+        timeoutMs = Number(opts.timeout);
+        if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`Expected \`--timeout\` to be a positive integer (ms), got ${JSON.stringify(opts.timeout)}`);
+      }
+      const file = opts.transform ?? defaultTransformPath();
+      // The admin's transform compiles and renders in a worker process with a time and memory
+      // limit, as in a node controller: a loop is TRANSFORM_TIMEOUT, not a hung command.
+      const sandbox = opts.sandbox ? new TransformSandbox({ size: 1, semiSpaceMb: 2, timeoutMs }) : undefined;
       let r: Rendered;
       try {
+        const transform = sandbox ? await sandbox.load(file, { engine: engine === 'auto' ? undefined : engine }) : file;
         r = await renderText(text, {
           file: opts.instance,
           transform,
@@ -77,6 +91,8 @@ export const registerRender: RegisterCommand = (program, io) => {
         });
       } catch (e) {
         throw e instanceof DomforgeError && e.file === opts.instance ? withJsonHint(e, text) : e;
+      } finally {
+        await sandbox?.close();
       }
       let diff: string | undefined;
       if (earlier !== undefined) {

@@ -125,3 +125,33 @@ test('a defect (an error that is not a DomforgeError) is reported as an internal
   assert.equal(reportError(io, new RangeError('boom'), false), EXIT.FAILED);
   assert.match(err, /^domforge: internal error: RangeError: boom\n\s+at /);
 });
+
+test('render runs the transform in a sandbox: a runaway one is TRANSFORM_TIMEOUT, not a hung command', async () => {
+  const sub = mkdtempSync(join(dir, 'sandbox-'));
+  const instance = join(SAMPLE, 'instance.xml');
+  try {
+    const xsl = join(sub, 'loop.xsl');
+    writeFileSync(
+      xsl,
+      `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:template match="/"><xsl:call-template name="r"><xsl:with-param name="n" select="40"/></xsl:call-template><domain/></xsl:template>
+<xsl:template name="r"><xsl:param name="n"/><xsl:if test="$n &gt; 0"><xsl:call-template name="r"><xsl:with-param name="n" select="$n - 1"/></xsl:call-template><xsl:call-template name="r"><xsl:with-param name="n" select="$n - 1"/></xsl:call-template></xsl:if></xsl:template>
+</xsl:stylesheet>
+`,
+    );
+    const t0 = performance.now();
+    const r = await cli(['render', '--instance', instance, '--transform', xsl, '--engine', 'compiled', '--timeout', '500', '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    const e = JSON.parse(r.stderr).error;
+    assert.equal(e.code, 'TRANSFORM_TIMEOUT');
+    assert.equal(e.file, xsl);
+    assert.ok(performance.now() - t0 < 15_000);
+    assert.equal((await cli(['render', '--instance', instance, '--timeout', '0'])).code, 2);
+    // --no-sandbox renders the same XML in the command's own process.
+    const inProcess = await cli(['render', '--instance', instance, '--no-sandbox']);
+    assert.equal(inProcess.code, 0, inProcess.stderr);
+    assert.equal(inProcess.stdout, (await cli(['render', '--instance', instance])).stdout);
+  } finally {
+    rmSync(sub, { recursive: true, force: true });
+  }
+});

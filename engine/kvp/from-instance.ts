@@ -32,7 +32,12 @@ export interface KvpInput {
   hostname?: string;
   /** User data bytes as the user supplied them (already decoded from base64). */
   userData?: Uint8Array;
-  /** Free-form metadata, merged over instance-id/uuid/hostname and written as JSON. */
+  /**
+   * Free-form metadata, written as JSON after instance-id/uuid/hostname. An item of one of
+   * those three names is refused: the guest must be able to trust them, and user metadata
+   * replacing them would let a tag spoof the instance's identity (the CloudStack drive
+   * layout refuses the same).
+   */
   metadata?: Readonly<Record<string, unknown>>;
   /** SSH public keys, one key each. */
   publicKeys?: readonly string[];
@@ -110,7 +115,12 @@ export function kvpItemsFromInput(input: KvpInput, options: KvpItemsOptions = {}
   if (input.instanceId) meta['instance-id'] = input.instanceId;
   if (input.uuid) meta['uuid'] = input.uuid;
   if (input.hostname) meta['hostname'] = input.hostname;
-  Object.assign(meta, input.metadata ?? {});
+  for (const [k, v] of Object.entries(input.metadata ?? {})) {
+    if (k in meta || k === 'instance-id' || k === 'uuid' || k === 'hostname') {
+      throw new KvpError(`metadata item ${JSON.stringify(k)} would replace the built-in ${k} of ${p}.meta-data; give it another name`, { path: `/metadata/${k}` });
+    }
+    meta[k] = v;
+  }
   if (Object.keys(meta).length) out.push(...chunkKeys(`${p}.meta-data`, JSON.stringify(meta), chunk));
   const keys = (input.publicKeys ?? []).map((k) => k.trim()).filter((k) => k !== '');
   keys.forEach((k, i) => {

@@ -104,3 +104,16 @@ test('an sshKey attribute holding several keys, one a line, gives one public key
   const pool = decodePool(kvpPoolFromInput(input), { fatal: true }).records;
   assert.equal(reassemble(pool, 'euca.public-keys'), 'ssh-ed25519 AAAA one@x\nssh-rsa BBBB two@y\n');
 });
+
+test('metadata items cannot replace instance-id, uuid or hostname in euca.meta-data', () => {
+  for (const name of ['instance-id', 'uuid', 'hostname']) {
+    assert.throws(
+      () => kvpItemsFromInput({ instanceId: 'i-1', uuid: 'u', hostname: 'h', metadata: { role: 'web', [name]: 'spoofed' } }),
+      (e: unknown) => e instanceof KvpError && e.path === `/metadata/${name}` && /would replace the built-in/.test((e as Error).message),
+    );
+  }
+  // Without the built-in value the name is still reserved.
+  assert.throws(() => kvpItemsFromInput({ metadata: { 'instance-id': 'x' } }), KvpError);
+  const records = kvpItemsFromInput({ instanceId: 'i-1', metadata: { role: 'web' } });
+  assert.deepEqual(JSON.parse(reassemble(records, 'euca.meta-data')!), { 'instance-id': 'i-1', role: 'web' });
+});

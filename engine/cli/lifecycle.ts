@@ -21,6 +21,7 @@ interface CommonOptions {
   param?: Record<string, string>;
   hookTimeout?: string;
   json?: boolean;
+  sandbox?: boolean;
 }
 
 /** The options every lifecycle command shares. */
@@ -32,6 +33,7 @@ function common(c: Command): Command {
     .option('--transform <file>', 'transform (default: $DOMFORGE_TRANSFORM, else the shipped transforms/libvirt.xsl)')
     .option('--param <name=value>', 'transform parameter (repeatable)', collectParam)
     .option('--hook-timeout <ms>', 'time limit of each hook and filter in ms (default 30000; 0 = none)')
+    .option('--no-sandbox', 'compile and render the transform in this process, with no time or memory limit (a transform you trust)')
     .option('--json', 'print the result as JSON');
 }
 
@@ -50,6 +52,7 @@ function controllerOptions(o: CommonOptions): NodeControllerOptions {
     transform: o.transform,
     params: o.param,
     hookTimeoutMs,
+    sandbox: o.sandbox === false ? false : undefined,
   };
 }
 

@@ -113,3 +113,20 @@ test('adopt reports folders without domains (a launch from an earlier process on
   const t = await cli('terminate', 'i-0a000001');
   assert.equal(t.stdout, 'terminated i-0a000001: domain absent, files removed\n');
 });
+
+test('launch renders in a sandbox worker by default, and in its own process with --no-sandbox', async () => {
+  const children = () => spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /node/.test(l)).length;
+  const before = children();
+  const hook = await sb.script(sb.hooks, '10-count', `test "$1" = euca-nc-pre-boot && ps -o comm= --ppid ${process.pid} | grep -c node > "$3/workers"\nexit 0`);
+  try {
+    for (const [flags, workers] of [[[], before + 1], [['--no-sandbox'], before]] as const) {
+      const r = await cli('launch', '--instance', SAMPLE, '--hooks', sb.hooks, ...flags);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(Number(readFileSync(join(sb.instances, ID, 'workers'), 'utf8')), workers, `${flags.join(' ') || 'default'}: node children during the launch`);
+      assert.equal((await cli('terminate', ID)).code, 0);
+    }
+  } finally {
+    const { rm } = await import('node:fs/promises');
+    await rm(hook);
+  }
+});

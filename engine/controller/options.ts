@@ -38,6 +38,10 @@ export interface NodeControllerOptions {
   home?: string;
   /** Per-hook and per-filter time limit in ms (default 30000; 0 = none). */
   hookTimeoutMs?: number;
+  /** Bytes of each hook's (and filter's) stdout and stderr kept in the instance log: the first and last halves (default 128 KiB). */
+  hookLogBytes?: number;
+  /** Lines of each of those streams kept in the instance log, half from each end (default 2000). */
+  hookLogLines?: number;
   /** The transform. Default: `$DOMFORGE_TRANSFORM`, else the shipped `transforms/libvirt.xsl`. */
   transform?: TransformSource;
   /** Options for loading a transform given as a file. */
@@ -109,6 +113,8 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
         home: o.home ?? dirname(instancesDir),
         uri: connection.uri,
         timeoutMs: o.hookTimeoutMs,
+        maxLogBytes: o.hookLogBytes,
+        maxLogLines: o.hookLogLines,
       })
     : undefined;
   const provider = transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions, o.sandbox);
@@ -180,8 +186,11 @@ function checkOptions(o: NodeControllerOptions): void {
   };
   str('instancesDir', false);
   for (const k of ['uri', 'hooksDir', 'filtersDir', 'home', 'keepDir'] as const) str(k);
-  if (o.hookTimeoutMs !== undefined && !(Number.isSafeInteger(o.hookTimeoutMs) && o.hookTimeoutMs >= 0)) {
-    throw new UsageError(`Expected \`hookTimeoutMs\` to be a non-negative integer, got \`${String(o.hookTimeoutMs)}\` (${typeof o.hookTimeoutMs})`);
+  for (const [k, min] of [['hookTimeoutMs', 0], ['hookLogBytes', 1], ['hookLogLines', 1]] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= min)) {
+      throw new UsageError(`Expected \`${k}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);
+    }
   }
   for (const k of ['checkPaths', 'keepFailed'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new UsageError(`Expected \`${k}\` to be a boolean, got \`${String(o[k])}\` (${typeof o[k]})`);

@@ -16,7 +16,7 @@ test.before(async () => {
 test.after(() => closeConnections());
 
 /** A fresh sandbox and controller per test: each test's hooks are its own. */
-async function setup(options: { hookTimeoutMs?: number } = {}): Promise<{ sb: Sandbox; nc: NodeController; done: () => Promise<void> }> {
+async function setup(options: { hookTimeoutMs?: number; hookLogBytes?: number; hookLogLines?: number } = {}): Promise<{ sb: Sandbox; nc: NodeController; done: () => Promise<void> }> {
   const sb = await sandbox();
   const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks, ...options });
   return { sb, nc, done: () => sb.cleanup() };
@@ -258,4 +258,22 @@ test('a pre-boot hook that removes instance.xml fails the launch at pre-boot, sa
   assert.equal(f.rolledBack, true);
   await assertNothingLeft(sb, inst.name);
   await done();
+});
+
+test('hookLogBytes and hookLogLines set what the instance log keeps of each hook stream', async () => {
+  const { sb, nc, done } = await setup({ hookLogBytes: 200, hookLogLines: 1000 });
+  try {
+    await sb.script(sb.hooks, '10-chatty', 'test "$1" = euca-nc-pre-boot || exit 0\ni=0; while [ $i -lt 500 ]; do echo "line $i of chatter"; i=$((i+1)); done');
+    const inst = await sampleInstance();
+    await nc.launch(inst);
+    const log = readFileSync(join(sb.instances, inst.name, 'instance.log'), 'utf8');
+    assert.match(log, /line 0 of chatter/);
+    assert.match(log, /line 499 of chatter/);
+    assert.doesNotMatch(log, /line 250 of chatter/);
+    assert.match(log, /\d+ bytes of stdout not logged/);
+    await nc.terminate(inst.name);
+    await assert.rejects(NodeController.open({ instancesDir: sb.instances, connection: conn, hookLogBytes: 0 }), /Expected `hookLogBytes` to be a positive integer, got `0`/);
+  } finally {
+    await done();
+  }
 });

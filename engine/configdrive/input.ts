@@ -1,4 +1,5 @@
 import { ConfigDriveError } from '../errors.js';
+import { findLoneSurrogate } from '../xml/serialize.js';
 
 /**
  * Everything a config drive says about one instance, in domforge's own shape.
@@ -151,9 +152,6 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
 /** 2100-01-01T00:00:00Z: keeps every date representable in the 7-byte ISO 9660 form and sane. */
 const MAX_TIMESTAMP = 4102444800;
 
-/** A UTF-16 surrogate without its pair: no UTF-8 encoding exists, so files would get U+FFFD and JSON a `\\uD800` readers refuse. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * Text that cannot be written the same on every layout is refused wherever it appears: NUL
  * (C strings of JSON consumers, CloudStack's text files) and lone surrogates (no UTF-8 form).
@@ -165,10 +163,10 @@ function rejectUnwritable(value: unknown, path: string): void {
         path: path || '/',
       });
     }
-    const lone = LONE_SURROGATE.exec(value);
-    if (lone) {
+    const lone = findLoneSurrogate(value);
+    if (lone >= 0) {
       throw new ConfigDriveError(
-        `metadata value at ${path || '/'} contains a lone UTF-16 surrogate (U+${lone[0].charCodeAt(0).toString(16).toUpperCase()} at offset ${lone.index}), which has no UTF-8 form`,
+        `metadata value at ${path || '/'} contains a lone UTF-16 surrogate (U+${value.charCodeAt(lone).toString(16).toUpperCase()} at offset ${lone}), which has no UTF-8 form`,
         { path: path || '/' },
       );
     }
@@ -176,7 +174,8 @@ function rejectUnwritable(value: unknown, path: string): void {
     value.forEach((v, i) => rejectUnwritable(v, `${path}/${i}`));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      const at = `${path}/${k.replace(/\0/g, '\\0').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD')}`;
+      // Shown as written out: a lone surrogate becomes U+FFFD, a NUL `\0`.
+      const at = `${path}/${Buffer.from(k, 'utf8').toString('utf8').replace(/\0/g, '\\0')}`;
       rejectUnwritable(k, at);
       rejectUnwritable(v, at);
     }

@@ -2,13 +2,12 @@ import { DomforgeError, InstanceError } from '../errors.js';
 import { readInputText } from './input.js';
 import { parseJsonSource, placeKey, JsonSourceError, type JsonSource } from './json-source.js';
 import { lineColOf, parseXml } from '../xml/parse.js';
-import { serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
+import { findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
 import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 import { validateInstance, type Locator } from './validate.js';
 
 // eslint-disable-next-line no-control-regex
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * A JSON instance description: the same field names as `Instance` (and as instance.xml),
@@ -43,9 +42,9 @@ class JsonReader {
   }
   /** Every string goes into instance.xml: it must hold only characters XML 1.0 can carry (`text`: only whole Unicode, for text that is base64-encoded first). */
   chars(v: string, path: string, text = false, what = 'value'): void {
-    const m = (text ? LONE_SURROGATE : XML_INVALID_CHARS).exec(v);
-    if (m) {
-      const u = `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const at = text ? findLoneSurrogate(v) : (XML_INVALID_CHARS.exec(v)?.index ?? -1);
+    if (at >= 0) {
+      const u = `U+${v.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`;
       this.fail(path, text ? `the text has ${u}, half of a surrogate pair: it is not Unicode text` : `the ${what} has ${u}, which XML 1.0 cannot carry`);
     }
   }

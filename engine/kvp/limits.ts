@@ -11,29 +11,16 @@ import {
 } from './constants.js';
 import { KvpCharacterError, KvpKeyError, KvpLimitError, type KvpLimitName } from './errors.js';
 import { KvpError } from '../errors.js';
+import { findLoneSurrogate } from '../xml/serialize.js';
+
+// Kept here too: KVP's character rules were its first user, and the package exports it from here.
+export { findLoneSurrogate };
 
 /**
  * The three limit profiles (see `LimitProfile`) and the character rules every profile shares:
  * no empty key, no U+0000, no unpaired surrogate. Pure functions; each violation is a typed
  * error naming the key and the limit.
  */
-
-/** Index of the first unpaired surrogate in `s`, or -1. */
-export function findLoneSurrogate(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        i++;
-        continue;
-      }
-      return i;
-    }
-    if (c >= 0xdc00 && c <= 0xdfff) return i;
-  }
-  return -1;
-}
 
 /** UTF-8 length of a string without lone surrogates. */
 export function utf8Length(s: string): number {

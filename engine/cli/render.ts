@@ -7,6 +7,7 @@ import { emitInstance } from '../instance/emit.js';
 import { isJsonInstancePath, readInputText, withJsonHint } from '../instance/input.js';
 import { renderText, type Rendered } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
+import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import type { XsltEngineChoice } from '../transform/xslt/engine.js';
 import type { SchemaEngine } from '../validate/index.js';
@@ -76,7 +77,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const file = opts.transform ?? defaultTransformPath();
       // The admin's transform compiles and renders in a worker process with a time and memory
       // limit, as in a node controller: a loop is TRANSFORM_TIMEOUT, not a hung command.
-      const sandbox = opts.sandbox ? new TransformSandbox({ size: 1, semiSpaceMb: 2, timeoutMs }) : undefined;
+      const sandbox = opts.sandbox ? new TransformSandbox({ ...RENDER_WORKER, timeoutMs }) : undefined;
       let r: Rendered;
       try {
         const transform = sandbox ? await sandbox.load(file, { engine: engine === 'auto' ? undefined : engine }) : file;

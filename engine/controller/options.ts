@@ -15,7 +15,7 @@ import { InstanceLayout } from './layout.js';
 import { KeyedLock } from './lock.js';
 import { FileTransformSource } from '../transform/file-source.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
-import type { SandboxOptions } from '../transform/sandbox/options.js';
+import { RENDER_WORKER, type SandboxOptions } from '../transform/sandbox/options.js';
 import type { StepObserver } from './steps.js';
 
 /** Where the transform comes from: a file (re-read when it changes), a compiled transform, or a provider (e.g. a TransformWatcher's active version). */
@@ -48,7 +48,7 @@ export interface NodeControllerOptions {
   transformOptions?: LoadTransformOptions;
   /**
    * Where a transform given as a file compiles and renders. By default in a sandbox of its
-   * own, one worker process started at the first launch (SandboxOptions `{ size: 1, semiSpaceMb: 2 }`): a
+   * own, one worker process started at the first launch (`RENDER_WORKER`: one worker, 2 MB semi-spaces): a
    * stylesheet or template that loops, recurses without end or allocates without bound
    * fails that launch with TRANSFORM_TIMEOUT or TRANSFORM_OUT_OF_MEMORY, and the
    * controller goes on. SandboxOptions for another pool, a TransformSandbox to share one
@@ -154,9 +154,7 @@ function transformProvider(source: TransformSource, options: LoadTransformOption
   // The sandbox starts with the first launch that needs the transform, not with the controller.
   const shared = sandbox instanceof TransformSandbox ? sandbox : undefined;
   let own: TransformSandbox | undefined;
-  // One worker, rendering one instance at a time: a 2 MB nursery serves it as fast as 16 MB
-  // (0.65–0.67 ms a sandboxed render either way) and keeps the worker at about 25 MB of its own, not 50.
-  const pool = () => shared ?? (own ??= new TransformSandbox({ size: 1, semiSpaceMb: 2, ...(sandbox as SandboxOptions) }));
+  const pool = () => shared ?? (own ??= new TransformSandbox({ ...RENDER_WORKER, ...(sandbox as SandboxOptions) }));
   const file = new FileTransformSource(source, options, {
     load: (f, o) =>
       pool().load(f, {

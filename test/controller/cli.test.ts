@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { parseXml } from '../../engine/xml/parse.js';
 import { lifecycleCli } from './cli-program.js';
-import { SAMPLES, XSL, sandbox, type Sandbox } from './fixtures.js';
+import { SAMPLES, XSL, childNodes, sandbox, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -115,8 +115,7 @@ test('adopt reports folders without domains (a launch from an earlier process on
 });
 
 test('launch renders in a sandbox worker by default, and in its own process with --no-sandbox', async () => {
-  const children = () => spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /node/.test(l)).length;
-  const before = children();
+  const before = childNodes().length;
   const hook = await sb.script(sb.hooks, '10-count', `test "$1" = euca-nc-pre-boot && ps -o comm= --ppid ${process.pid} | grep -c node > "$3/workers"\nexit 0`);
   try {
     for (const [flags, workers] of [[[], before + 1], [['--no-sandbox'], before]] as const) {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,4 +59,10 @@ export async function sandbox(): Promise<Sandbox> {
     },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** Node processes whose parent is this process (a controller's sandbox workers). */
+export function childNodes(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim();
+  return out ? out.split('\n').filter((l) => /node/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])) : [];
 }

@@ -3,13 +3,12 @@
 // controller goes on launching once the file is fixed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
-import { sampleInstance, sandbox, XSL, type Sandbox } from './fixtures.js';
+import { childNodes, sampleInstance, sandbox, XSL, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -43,12 +42,6 @@ async function settledChildren(want: number[]): Promise<number[]> {
     now = childNodes();
   }
   return now;
-}
-
-/** Node processes whose parent is this process (the sandbox's workers). */
-function childNodes(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim();
-  return out ? out.split('\n').filter((l) => /node/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])) : [];
 }
 
 test('a transform file that never finishes fails the launch with TRANSFORM_TIMEOUT; the controller goes on', { timeout: 60_000 }, async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { fileStamp } from '../../fs/file-stamp.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
 
@@ -27,6 +28,11 @@ export function isEditorNoise(name: string): boolean {
   return name.startsWith('.') || name.endsWith('~') || /\.(sw[a-p]|tmp|bak|orig|rej)$/i.test(name) || /^#.*#$/.test(name) || /^\d+$/.test(name);
 }
 
+/** Entries no version holds: editor noise, and the versions store when it sits inside the folder. */
+function leftAside(name: string, path: string, store: string): boolean {
+  return isEditorNoise(name) || path === store || path.startsWith(store + sep);
+}
+
 /**
  * Copies the transforms folder into `<store>/<id>` once per distinct content. Symbolic
  * links are followed only when they stay inside the folder: a link to `/etc/passwd` is left
@@ -47,9 +53,8 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   const tooLarge = () => new IoError(`the transforms folder is too large to keep versions of (more than ${maxFiles} files or ${maxBytes} bytes)`, { file: dir });
   // Each folder's entries are read in parallel and kept in name order.
   const entry = async (folder: string, name: string): Promise<Entry[]> => {
-    if (isEditorNoise(name)) return [];
     const path = join(folder, name);
-    if (path === storeReal || path.startsWith(storeReal + sep)) return [];
+    if (leftAside(name, path, storeReal)) return [];
     const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
     if (!st) return [];
     let target = path;
@@ -108,4 +113,26 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
 /** Removes a snapshot that never became a version. */
 export async function dropSnapshot(s: Snapshot): Promise<void> {
   await rm(s.dir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/**
+ * What the folder holds, cheaply: every entry's path, type and stamp (lstat: device, inode,
+ * size, times), editor noise and the versions store left out as the snapshot leaves them.
+ * Any save, rename, new link or folder changes it; it reads no file (the watcher's
+ * `rescanMs` safety net under lost file-system events).
+ */
+export async function lookAtFolder(dir: string, store: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    for (const name of (await readdir(folder)).sort()) {
+      const path = join(folder, name);
+      if (leftAside(name, path, store)) continue;
+      const st = await lstat(path, { bigint: true }).catch(() => undefined);
+      if (!st) continue;
+      parts.push(`${path}\0${st.mode}\0${fileStamp(st)}`);
+      if (st.isDirectory()) await walk(path);
+    }
+  };
+  await walk(dir);
+  return parts.join('\n');
 }

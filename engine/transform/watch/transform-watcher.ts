@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,10 @@ import type { SandboxOptions } from '../sandbox/options.js';
 import { speculationHolds, type SandboxedTransform, type SandboxLoadOptions } from '../sandbox/sandboxed-transform.js';
 import type { ProvingSample, TransformSource } from '../sandbox/protocol.js';
 import type { TransformParams } from '../types.js';
-import { fileStamp } from '../../fs/file-stamp.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
 import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js';
 import { ProvingSetReader } from './proving-set.js';
-import { dropSnapshot, isEditorNoise, snapshotFolder, type Snapshot } from './snapshot.js';
+import { dropSnapshot, isEditorNoise, lookAtFolder, snapshotFolder, type Snapshot } from './snapshot.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
@@ -497,26 +496,4 @@ function round(ms: number): number {
 interface Look {
   transforms: string;
   proving: string;
-}
-
-/**
- * What the folder holds, cheaply: every entry's path, type and stamp (lstat: device, inode,
- * size, times), editor noise and the versions store left out as the snapshot leaves them.
- * Any save, rename, new link or folder changes it; it reads no file.
- */
-async function lookAtFolder(dir: string, store: string): Promise<string> {
-  const parts: string[] = [];
-  const walk = async (folder: string): Promise<void> => {
-    for (const name of (await readdir(folder)).sort()) {
-      if (isEditorNoise(name)) continue;
-      const path = join(folder, name);
-      if (path === store || path.startsWith(store + sep)) continue;
-      const st = await lstat(path, { bigint: true }).catch(() => undefined);
-      if (!st) continue;
-      parts.push(`${path}\0${st.mode}\0${fileStamp(st)}`);
-      if (st.isDirectory()) await walk(path);
-    }
-  };
-  await walk(dir);
-  return parts.join('\n');
 }

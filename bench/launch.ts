@@ -65,7 +65,7 @@ export interface BenchController {
 
 let serial = 0;
 
-export async function benchController(o: { hooks: boolean; tag: string; sandbox?: false }): Promise<BenchController> {
+export async function benchController(o: { hooks: boolean; tag: string }): Promise<BenchController> {
   const root = await mkdtemp(join(tmpdir(), `domforge-bench-${o.tag}-`));
   let hooksDir: string | undefined;
   if (o.hooks) {
@@ -75,7 +75,7 @@ export async function benchController(o: { hooks: boolean; tag: string; sandbox?
     await chmod(join(hooksDir, '10-noop'), 0o755);
   }
   const base = await readInstanceFile(BENCH_SAMPLE);
-  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: URI, hooksDir, transform: BENCH_XSL, sandbox: o.sandbox });
+  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: URI, hooksDir, transform: BENCH_XSL });
   const next = (): Instance => ({ ...base, name: `i-b${process.pid.toString(16)}${o.tag}${(serial++).toString(16).padStart(6, '0')}`, uuid: randomUUID() });
   return {
     nc,

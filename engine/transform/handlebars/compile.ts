@@ -5,11 +5,12 @@
  * them; rendering is then a synchronous function call over the typed input.
  */
 import { createHash } from 'node:crypto';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
 import { readRegularFileSync } from '../../fs/regular-file.js';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 import { DomforgeError, IoError, TransformError } from '../../errors.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
+import { handlebarsLibrary, setLogSink } from './library.js';
 import { compileAst, createEnvironment, type HandlebarsEnv } from './environment.js';
 import { KNOWN_HELPERS, registerHelpers } from './helpers.js';
 import { checkTemplate } from './checks.js';
@@ -39,15 +40,8 @@ export interface CompileHandlebarsOptions {
  * Handlebars' own messages (logged through its shared logger, not an environment's `log`:
  * "Access has been denied to resolve the property ..." when a template reaches for an
  * inherited property such as `{{instance.hasOwnProperty}}`) go to the render under way
- * as warnings, never to the process's stderr. Rendering is synchronous, so one sink serves.
+ * as warnings, never to the process's stderr (library.ts routes them).
  */
-let logSink: ((level: unknown, message: string) => void) | undefined;
-const handlebarsLog = Handlebars.logger.log.bind(Handlebars.logger) as (level: unknown, ...message: unknown[]) => void;
-Handlebars.logger.log = ((level: unknown, ...message: unknown[]) => {
-  if (logSink) logSink(level, message.map(String).join(' '));
-  else handlebarsLog(level, ...message);
-}) as typeof Handlebars.logger.log;
-
 /** Handlebars' own message as a domforge warning: the property it denied, in one line. */
 function handlebarsMessage(message: string): string {
   const denied = /Access has been denied to resolve the property "([^"]*)"/.exec(message);
@@ -177,16 +171,15 @@ export class CompiledHandlebars implements CompiledTransform {
     this.stack.push(this.file);
     this.warnings = [];
     // Handlebars tells of a denied property once per process; each render hears of its own.
-    (Handlebars as unknown as { resetLoggedPropertyAccesses?(): void }).resetLoggedPropertyAccesses?.();
-    const outer = logSink;
-    logSink = (_level, message) => this.warnings.push(`${this.stack[this.stack.length - 1] ?? this.file}: ${handlebarsMessage(message)}`);
+    (handlebarsLibrary() as unknown as { resetLoggedPropertyAccesses?(): void }).resetLoggedPropertyAccesses?.();
+    const outer = setLogSink((_level, message) => this.warnings.push(`${this.stack[this.stack.length - 1] ?? this.file}: ${handlebarsMessage(message)}`));
     try {
       const output = this.template(context);
       return { output, warnings: this.warnings, engine: 'handlebars' };
     } catch (e) {
       throw runtimeError(e, this.file);
     } finally {
-      logSink = outer;
+      setLogSink(outer);
       this.stack.length = 0;
     }
   }

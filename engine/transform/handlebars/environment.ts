@@ -1,4 +1,5 @@
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
+import { handlebarsLibrary } from './library.js';
 import { xmlEscapeExpression } from './escape.js';
 
 /** The helper slot holding the function compiled code calls for `{{...}}`; `#` keeps templates from naming it. */
@@ -51,7 +52,7 @@ interface Constants {
  * and empty hash come from a table built once (`sharedConstants`).
  */
 export function createEnvironment(): HandlebarsEnv {
-  const env = Handlebars.create();
+  const env = handlebarsLibrary().create();
   const internals = env as unknown as CompilerInternals;
   const Base = internals.JavaScriptCompiler;
   function XmlJavaScriptCompiler(this: JsCompiler) {

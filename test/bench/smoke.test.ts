@@ -16,10 +16,13 @@ test('npm run bench --quick: every group prints finite figures or n/a, none erro
     for (const k of ['domforge', 'reference', 'ratio']) assert.ok(Number.isFinite(r[k]), `${String(r.name)}: ${k} = ${String(r[k])}`);
     assert.ok(typeof r.unit === 'string' && typeof r.samples === 'number');
   }
-  // Memory is measured with Node's defaults and with the flag the README recommends.
-  const rss = rows.filter((r) => r.group === 'rss').map((r) => String(r.name));
+  // Memory is measured with the defaults, with the flag the README recommends, and with its malloc setting too.
+  const rssRows = rows.filter((r) => r.group === 'rss');
+  const rss = rssRows.map((r) => String(r.name));
   assert.equal(rss.filter((n) => n.endsWith('Node defaults')).length, 3, rss.join('\n'));
   assert.equal(rss.filter((n) => n.endsWith('--max-semi-space-size=4')).length, 3, rss.join('\n'));
+  assert.equal(rss.filter((n) => n.endsWith('--max-semi-space-size=4 and MALLOC_TRIM_THRESHOLD_=131072')).length, 3, rss.join('\n'));
+  assert.equal(rssRows.filter((r) => typeof r.target === 'string').length, 6, 'peak and growth of each variant carry a target');
   // Launch: the target is a throughput, so it is measured one at a time and with several in flight.
   const launch = rows.filter((r) => r.group === 'launch');
   const targeted = launch.filter((r) => typeof r.target === 'string').map((r) => String(r.name));

@@ -31,13 +31,11 @@ test('defaults are 2 s and 256 MB in a child process; bad options are refused wi
   assert.equal(o.timeoutMs, 2000);
   assert.equal(o.maxHeapMb, 256);
   assert.equal(o.semiSpaceMb, 16);
-  assert.equal(o.lean, false, 'a pool that proves on every CPU keeps V8 threaded');
   assert.equal(o.isolation, 'process');
   assert.ok(o.size >= 2 && o.size <= 4);
   assert.throws(() => new TransformSandbox({ timeoutMs: -1 }), (e: unknown) => e instanceof UsageError && /Expected `timeoutMs` to be an integer >= 1, got `-1` \(number\)/.test(e.message));
   assert.throws(() => new TransformSandbox({ isolation: 'vm' as 'thread' }), UsageError);
   assert.throws(() => new TransformSandbox({ semiSpaceMb: 0 }), (e: unknown) => e instanceof UsageError && /Expected `semiSpaceMb` to be an integer >= 1/.test(e.message));
-  assert.throws(() => new TransformSandbox({ lean: 'yes' as unknown as boolean }), (e: unknown) => e instanceof UsageError && /Expected `lean` to be true or false, got `yes` \(string\)/.test(e.message));
 });
 
 test('every proving input renders in the sandbox exactly as in the thread', async () => {

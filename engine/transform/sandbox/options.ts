@@ -26,17 +26,6 @@ export interface SandboxOptions {
    * needs far less: see NodeController's `sandbox` option.
    */
   semiSpaceMb?: number;
-  /**
-   * Run each worker process with V8 single-threaded and optimising for size
-   * (`--single-threaded --optimize-for-size`): no garbage-collection or compiler threads
-   * of its own, a young generation that stays small, less optimised code. Measured over
-   * 5,000 launch/terminate cycles of a controller: about 24 MB of the worker's own instead
-   * of 29, for about 0.3 ms more a launch (the render waits on collections the worker
-   * now does itself). Meant for a worker that renders one input at a time; a pool that
-   * proves versions on every CPU wants the default. Ignored under `isolation: 'thread'`
-   * (V8's flags are the whole process's). Default false.
-   */
-  lean?: boolean;
   /** Compiled transforms each worker keeps warm, by hash (least recently used dropped first). Default 8. */
   warmTransforms?: number;
   /**
@@ -56,7 +45,6 @@ export interface ResolvedSandboxOptions {
   timeoutMs: number;
   maxHeapMb: number;
   semiSpaceMb: number;
-  lean: boolean;
   warmTransforms: number;
   prewarm: boolean;
   schema?: SchemaEngine;
@@ -66,22 +54,16 @@ export const SANDBOX_DEFAULTS = { timeoutMs: 2000, maxHeapMb: 256, semiSpaceMb: 
 
 /**
  * A sandbox that renders one input at a time for one caller (a node controller, the CLI's
- * `render`): one worker, a 2 MB nursery, which serves it as fast as 16 MB (0.65–0.67 ms
+ * `render`): one worker, and a 2 MB nursery, which serves it as fast as 16 MB (0.65–0.67 ms
  * a sandboxed render either way, 20,000 renders each) and keeps the worker at about 25 MB
- * of its own rather than 50, and a lean V8 (see `lean`), which takes a few MB more off.
+ * of its own rather than 50.
  */
-export const RENDER_WORKER: Readonly<SandboxOptions> = { size: 1, semiSpaceMb: 2, lean: true };
+export const RENDER_WORKER: Readonly<SandboxOptions> = { size: 1, semiSpaceMb: 2 };
 
 function positiveInteger(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new UsageError(`Expected \`${name}\` to be an integer >= ${min}, got \`${String(value)}\` (${typeof value})`);
   }
-  return value;
-}
-
-function booleanOption(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new UsageError(`Expected \`${name}\` to be true or false, got \`${String(value)}\` (${typeof value})`);
   return value;
 }
 
@@ -96,7 +78,6 @@ export function resolveSandboxOptions(o: SandboxOptions = {}): ResolvedSandboxOp
     timeoutMs: o.timeoutMs === undefined ? SANDBOX_DEFAULTS.timeoutMs : positiveInteger('timeoutMs', o.timeoutMs, 1),
     maxHeapMb: o.maxHeapMb === undefined ? SANDBOX_DEFAULTS.maxHeapMb : positiveInteger('maxHeapMb', o.maxHeapMb, 16),
     semiSpaceMb: o.semiSpaceMb === undefined ? SANDBOX_DEFAULTS.semiSpaceMb : positiveInteger('semiSpaceMb', o.semiSpaceMb, 1),
-    lean: booleanOption('lean', o.lean),
     warmTransforms: o.warmTransforms === undefined ? SANDBOX_DEFAULTS.warmTransforms : positiveInteger('warmTransforms', o.warmTransforms, 1),
     prewarm: o.prewarm ?? false,
     schema: o.schema,

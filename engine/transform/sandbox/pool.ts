@@ -185,7 +185,7 @@ export class TransformSandbox {
   private spawn(): void {
     const config: WorkerConfig = { warmTransforms: this.options.warmTransforms, prewarm: this.options.prewarm, schema: this.options.schema };
     const slot = { ready: false, dead: false, started: 0, warm: new Set<string>() } as Slot;
-    slot.worker = startRunner(this.options.isolation, config, { maxHeapMb: this.options.maxHeapMb, semiSpaceMb: this.options.semiSpaceMb, lean: this.options.lean }, {
+    slot.worker = startRunner(this.options.isolation, config, { maxHeapMb: this.options.maxHeapMb, semiSpaceMb: this.options.semiSpaceMb }, {
       message: (m) => this.onMessage(slot, m),
       end: (e) => this.onEnd(slot, e),
     });

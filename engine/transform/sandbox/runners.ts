@@ -48,12 +48,7 @@ export interface WorkerHeap {
   maxHeapMb: number;
   /** Young generation semi-space (`--max-semi-space-size`; a thread gets three of them). See SandboxOptions.semiSpaceMb. */
   semiSpaceMb: number;
-  /** A worker process runs V8 single-threaded and optimising for size (SandboxOptions.lean); a thread cannot. */
-  lean?: boolean;
 }
-
-/** V8 flags of a lean worker process (SandboxOptions.lean). */
-export const LEAN_V8_FLAGS: readonly string[] = ['--single-threaded', '--optimize-for-size'];
 
 export function startRunner(isolation: SandboxIsolation, config: WorkerConfig, heap: WorkerHeap, on: RunnerHandlers): Runner {
   const leftovers = new Leftovers();
@@ -162,7 +157,7 @@ function startThread(config: WorkerConfig, heap: WorkerHeap, on: RawHandlers): O
 
 function startProcess(config: WorkerConfig, heap: WorkerHeap, on: RawHandlers): Omit<Runner, 'ended'> {
   const child: ChildProcess = fork(WORKER_URL, [JSON.stringify(config)], {
-    execArgv: [`--max-old-space-size=${heap.maxHeapMb}`, `--max-semi-space-size=${heap.semiSpaceMb}`, ...(heap.lean ? LEAN_V8_FLAGS : [])],
+    execArgv: [`--max-old-space-size=${heap.maxHeapMb}`, `--max-semi-space-size=${heap.semiSpaceMb}`],
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

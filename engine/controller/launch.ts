@@ -221,15 +221,15 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     const r = await conn.define(xml);
     steps.onUndo('undefine', async () => {
       // Undefining a running domain would leave it running as a transient one: stop it first.
-      if ((await conn.lookup(r.uuid)).id !== null) await conn.destroy(r.uuid);
-      await conn.undefine(r.uuid);
+      if ((await conn.lookup(r.uuid)).id !== null) await conn.destroy(r);
+      await conn.undefine(r);
     });
     return r;
   });
 
   await steps.run('start', async () => {
-    await conn.start(ref.uuid);
-    steps.onUndo('destroy', () => conn.destroy(ref.uuid));
+    await conn.start(ref);
+    steps.onUndo('destroy', () => conn.destroy(ref));
   });
 
   record = withTimestamp(withState(record, 'Extant'), 'bootTime');
@@ -238,7 +238,9 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   ctx.tracked.add(id);
 
   const diff = unifiedDiff(rendered.xml, xml, { fromFile: 'rendered', toFile: 'libvirt.xml' });
-  const [domain, domainXml] = await Promise.all([domainSummary(conn, ref.uuid, true), conn.getXML(ref.uuid)]);
+  // One fresh lookup for the domain's id now it runs; the state and the XML reuse it.
+  const current = await conn.lookup(ref.uuid);
+  const [domain, domainXml] = await Promise.all([domainSummary(conn, current, true), conn.getXML(current)]);
   log.info(`launched: domain ${domain.name} (${domain.uuid}) is ${domain.state}`);
   await log.flush();
   return { id, dir, instance: record, domain, domainXml, libvirtXml: xml, diff, configDrive, kvp, warnings, steps: steps.timings };

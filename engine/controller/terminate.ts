@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { VIR_ERR_NO_DOMAIN } from '../libvirt/error-codes.js';
 import { LibvirtError } from '../libvirt/errors.js';
+import type { DomainRef } from '../libvirt/connection.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import type { Instance } from '../instance/model.js';
 import { RecordMissingError, StateConflictError } from './errors.js';
@@ -87,8 +88,9 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
       });
     }
 
+    let found: DomainRef | undefined;
     const domain = await steps.run('destroy', async () => {
-      const ref = await conn.find(id);
+      const ref = (found = await conn.find(id));
       if (!ref) return 'absent' as const;
       if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
         throw new StateConflictError(`libvirt's domain ${id} has uuid ${ref.uuid} but the record says ${record.uuid}: it is not this instance; not touching it`, {
@@ -105,7 +107,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
         while (Date.now() < deadline && (await conn.lookup(ref.uuid)).id !== null) await new Promise((r) => setTimeout(r, 100));
         running = (await conn.lookup(ref.uuid)).id !== null;
       }
-      if (running) await conn.destroy(ref.uuid);
+      if (running) await conn.destroy(ref);
       return 'destroyed' as const;
     });
 
@@ -114,7 +116,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
         // No persistence check first (it lists every domain of the host): a transient
         // domain is gone once destroyed, which undefine reports as no such domain.
         try {
-          await conn.undefine(record.uuid);
+          await conn.undefine(found ?? record.uuid);
         } catch (e) {
           if (!(e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN)) throw e;
         }

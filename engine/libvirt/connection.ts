@@ -8,6 +8,15 @@ import { attachDevice, detachDevice, type DeviceChangeOptions, type DeviceChange
 /** A domain is named by its name or its UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`). */
 export type DomainId = string;
 
+/**
+ * A domain named by name or UUID, or by a DomainRef this connection returned (from
+ * define, lookup, find or list). A ref reuses the domain object libvirt gave with it, so
+ * the call makes no lookup first (one round trip less to the daemon); libvirt still
+ * finds the domain by its UUID, so a ref whose domain has gone fails as a name would.
+ * A copy of a ref (`{ ...ref }`) is looked up by its UUID.
+ */
+export type DomainTarget = DomainId | DomainRef;
+
 /** Who a domain is: what `define`, `lookup` and `list` return. */
 export interface DomainRef {
   name: string;
@@ -66,6 +75,8 @@ const XML_INACTIVE = 2;
  */
 export class LibvirtConnection {
   private closedFlag = false;
+  /** The binding's domain object behind each ref this connection returned (see DomainTarget). */
+  private readonly handles = new WeakMap<DomainRef, BindingDomain>();
 
   constructor(
     readonly uri: string,
@@ -90,22 +101,22 @@ export class LibvirtConnection {
   }
 
   /** Starts a defined domain (virDomainCreate). */
-  async start(domain: DomainId): Promise<void> {
+  async start(domain: DomainTarget): Promise<void> {
     await this.onDomain('start', domain, (d) => d.create());
   }
 
   /** Stops a running domain at once (virDomainDestroy: pulls the plug). */
-  async destroy(domain: DomainId): Promise<void> {
+  async destroy(domain: DomainTarget): Promise<void> {
     await this.onDomain('destroy', domain, (d) => d.destroy());
   }
 
   /** Asks the guest to shut down (ACPI); returns without waiting. */
-  async shutdown(domain: DomainId): Promise<void> {
+  async shutdown(domain: DomainTarget): Promise<void> {
     await this.onDomain('shutdown', domain, (d) => d.shutdown());
   }
 
   /** Removes the persistent configuration (a running domain becomes transient). */
-  async undefine(domain: DomainId): Promise<void> {
+  async undefine(domain: DomainTarget): Promise<void> {
     await this.onDomain('undefine', domain, (d) => d.undefine());
   }
 
@@ -139,7 +150,9 @@ export class LibvirtConnection {
       try {
         const [ref, info] = await Promise.all([this.refOf(d, 'list'), this.call('list', undefined, () => d.getInfo())]);
         const state = domainStateName(info.state);
-        out.push({ ...ref, state, active: ref.id !== null, persistent: persistentUuids.has(ref.uuid) });
+        const summary: DomainSummary = { ...ref, state, active: ref.id !== null, persistent: persistentUuids.has(ref.uuid) };
+        this.handles.set(summary, d);
+        out.push(summary);
       } catch (e) {
         // A transient domain destroyed between the listing and the query is simply gone.
         if (e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN) continue;
@@ -150,12 +163,12 @@ export class LibvirtConnection {
   }
 
   /** The domain's XML as libvirt holds it: live by default, `inactive: true` for the persistent configuration. */
-  async getXML(domain: DomainId, options: GetXmlOptions = {}): Promise<string> {
+  async getXML(domain: DomainTarget, options: GetXmlOptions = {}): Promise<string> {
     const flags = (options.inactive ? XML_INACTIVE : 0) | (options.secure ? XML_SECURE : 0);
     return this.onDomain('get-xml', domain, (d) => d.getXMLDesc(flags));
   }
 
-  async getInfo(domain: DomainId): Promise<DomainInfo> {
+  async getInfo(domain: DomainTarget): Promise<DomainInfo> {
     const i = await this.onDomain('get-info', domain, (d) => d.getInfo());
     return {
       state: domainStateName(i.state),
@@ -167,13 +180,13 @@ export class LibvirtConnection {
     };
   }
 
-  async getState(domain: DomainId): Promise<DomainStateName> {
+  async getState(domain: DomainTarget): Promise<DomainStateName> {
     return (await this.getInfo(domain)).state;
   }
 
   /** Whether the domain has a persistent configuration. */
-  async isPersistent(domain: DomainId): Promise<boolean> {
-    const ref = await this.lookup(domain);
+  async isPersistent(domain: DomainTarget): Promise<boolean> {
+    const ref = typeof domain === 'string' ? await this.lookup(domain) : domain;
     const persistent = await this.call('list', undefined, () => this.hypervisor.connectListAllDomains(LIST_PERSISTENT));
     const uuids = await Promise.all(persistent.map((d) => d.getUUIDString()));
     return uuids.includes(ref.uuid);
@@ -238,14 +251,23 @@ export class LibvirtConnection {
     );
   }
 
-  private async onDomain<T>(operation: string, domain: DomainId, f: (d: BindingDomain) => Promise<T>): Promise<T> {
-    const d = await this.lookupRaw(domain);
-    return this.call(operation, domain, () => f(d));
+  private async onDomain<T>(operation: string, domain: DomainTarget, f: (d: BindingDomain) => Promise<T>): Promise<T> {
+    if (typeof domain === 'string') {
+      const d = await this.lookupRaw(domain);
+      return this.call(operation, domain, () => f(d));
+    }
+    if (typeof domain !== 'object' || domain === null || typeof domain.uuid !== 'string') {
+      throw new UsageError(`Expected a domain name, UUID or DomainRef, got \`${String(domain)}\` (${typeof domain})`);
+    }
+    const d = this.handles.get(domain) ?? (await this.lookupRaw(domain.uuid));
+    return this.call(operation, domain.name, () => f(d));
   }
 
   private async refOf(d: BindingDomain, operation: string, domain?: string): Promise<DomainRef> {
     const [name, uuid, id] = await this.call(operation, domain, () => Promise.all([d.getName(), d.getUUIDString(), d.getID()]));
-    return { name, uuid, id: typeof id === 'number' && id >= 0 ? id : null };
+    const ref: DomainRef = { name, uuid, id: typeof id === 'number' && id >= 0 ? id : null };
+    this.handles.set(ref, d);
+    return ref;
   }
 
   /** Runs one binding call, mapping its failure to LibvirtError. */

@@ -7,6 +7,7 @@ export { DOMAIN_STATES, domainStateName, type DomainStateName } from './domain-s
 export {
   LibvirtConnection,
   type DomainId,
+  type DomainTarget,
   type DomainRef,
   type DomainSummary,
   type DomainInfo,

@@ -9,6 +9,7 @@ import { childElements, parseXml, type Element } from '../../engine/xml/parse.js
 import { diffXml } from '../../engine/xml/compare.js';
 import { DomforgeError, InstanceError } from '../../engine/errors.js';
 import { sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, type Sandbox } from './fixtures.js';
+import { countingLoader } from '../libvirt/fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -174,4 +175,30 @@ test('bad input: an id that cannot be a folder name, a bad instance file, unknow
   await assert.rejects(nc.terminate('i-nothere'), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /no instance i-nothere/.test(e.message));
   await assert.rejects(nc.terminate('../x'), (e: DomforgeError) => e.code === 'USAGE');
   assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
+});
+
+test('launch + terminate look the domain up four times: the refs libvirt returned are reused', async () => {
+  // Each lookup is a round trip to the daemon on a real host. Left: the two checks that no
+  // domain has the id or the uuid, one lookup for the running domain's id, and terminate's
+  // check that the domain is this instance; start, the summary, the XML, destroy and
+  // undefine reuse those refs.
+  const { loader, lookups } = countingLoader();
+  const own = await NodeController.open({ instancesDir: sb.instances, uri: 'test:///default', loader, transform: shippedTransform() });
+  try {
+    const inst = await sampleInstance();
+    const r = await own.launch(inst);
+    assert.equal(r.domain.state, 'running');
+    assert.equal(r.domain.active, true);
+    assert.equal(r.domain.persistent, true);
+    assert.ok(typeof r.domain.id === 'number' && r.domain.id > 0, 'the id of the running domain');
+    assert.match(r.domainXml, new RegExp(`^<domain type='kvm' id='${r.domain.id}'>`));
+    assert.equal(lookups(), 3, 'launch');
+    const t = await own.terminate(inst.name);
+    assert.equal(t.domain, 'destroyed');
+    assert.equal(lookups(), 4, 'launch + terminate');
+    assert.equal(await conn.find(inst.name), undefined);
+  } finally {
+    await own.close();
+    await closeConnections(loader);
+  }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, closeConnections, loadBinding, resolveUri, LibvirtError, TEST_URI, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { xmlEqual, DONTCARE } from '../../engine/xml/compare.js';
-import { testDomainXml } from './fixtures.js';
+import { countingLoader, testDomainXml } from './fixtures.js';
 
 // Keep one connection open for the whole file: test:///default's state lasts while one is open.
 let conn: LibvirtConnection;
@@ -113,4 +113,45 @@ test('a closed connection leaves the pool and refuses calls; connect() opens a n
   await closeConnections(loader);
   assert.equal(again.closed, true);
   assert.equal(conn.closed, false);
+});
+
+test('a ref this connection returned names its domain without a lookup; a copy or a name is looked up', async () => {
+  const { loader, lookups } = countingLoader();
+  const c = await connect({ loader });
+  try {
+    const { name, xml } = testDomainXml();
+    const ref = await c.define(xml);
+    const before = lookups();
+    await c.start(ref);
+    assert.equal(await c.getState(ref), 'running');
+    assert.equal(await c.isPersistent(ref), true);
+    assert.match(await c.getXML(ref), new RegExp(`<name>${name}</name>`));
+    await c.destroy(ref);
+    assert.equal(lookups() - before, 0, 'start, getState, isPersistent, getXML and destroy on the ref from define');
+
+    // A copy has no domain object behind it: looked up by its UUID, once per call.
+    const copy = { ...ref };
+    await c.start(copy);
+    assert.equal(lookups() - before, 1);
+    await c.destroy(name);
+    assert.equal(lookups() - before, 2, 'a name is looked up');
+
+    // Refs from find and list carry their domain object too.
+    const found = await c.find(name);
+    const listed = (await c.list()).find((d) => d.name === name);
+    const afterFind = lookups();
+    assert.ok(found && listed);
+    assert.equal(await c.getState(found), 'shutoff');
+    assert.equal(await c.getState(listed), 'shutoff');
+    assert.equal(lookups(), afterFind);
+
+    // A ref whose domain has gone fails as its name would, naming the domain.
+    await c.undefine(ref);
+    for (const gone of [ref, found]) {
+      await assert.rejects(c.start(gone), (e: unknown) => e instanceof LibvirtError && e.libvirtCode === 42 && e.message.includes(name));
+    }
+    await assert.rejects(c.start({ name: 'x', id: null } as never), /Expected a domain name, UUID or DomainRef/);
+  } finally {
+    await closeConnections(loader);
+  }
 });

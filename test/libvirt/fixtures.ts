@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loadBinding, type BindingLoader } from '../../engine/libvirt/index.js';
 
 /** A small domain the test driver accepts, with a unique name. */
 export function testDomainXml(name = `df-${randomUUID().slice(0, 8)}`, devices = ''): { name: string; xml: string } {
@@ -33,3 +34,27 @@ export const ENI_INTERFACE = `<interface type="bridge">
   <source bridge="br0"/>
   <model type="virtio"/>
 </interface>`;
+
+/**
+ * A binding loader whose hypervisor counts its domain lookups (by name and by UUID), for
+ * tests that check how many round trips an operation makes. A loader of its own also
+ * gives a connection pool of its own: close it with `closeConnections(loader)`.
+ */
+export function countingLoader(): { loader: BindingLoader; lookups: () => number } {
+  let n = 0;
+  const loader: BindingLoader = async () => {
+    const b = await loadBinding();
+    class Counting extends b.Hypervisor {
+      override domainLookupByName(name: string) {
+        n++;
+        return super.domainLookupByName(name);
+      }
+      override domainLookupByUUIDString(uuid: string) {
+        n++;
+        return super.domainLookupByUUIDString(uuid);
+      }
+    }
+    return { Hypervisor: Counting };
+  };
+  return { loader, lookups: () => n };
+}

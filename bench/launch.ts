@@ -52,7 +52,7 @@ import { medianAndP95, quantile, round, type Figure } from './lib.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BENCH_XSL = join(ROOT, 'transforms', 'libvirt.xsl');
 export const BENCH_SAMPLE = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
-const URI = 'test:///default';
+export const URI = 'test:///default';
 
 /** A controller over a fresh instances folder, with or without the no-op hook. */
 export interface BenchController {
@@ -65,7 +65,7 @@ export interface BenchController {
 
 let serial = 0;
 
-export async function benchController(o: { hooks: boolean; tag: string }): Promise<BenchController> {
+export async function benchController(o: { hooks: boolean; tag: string; uri?: string }): Promise<BenchController> {
   const root = await mkdtemp(join(tmpdir(), `domforge-bench-${o.tag}-`));
   let hooksDir: string | undefined;
   if (o.hooks) {
@@ -75,7 +75,7 @@ export async function benchController(o: { hooks: boolean; tag: string }): Promi
     await chmod(join(hooksDir, '10-noop'), 0o755);
   }
   const base = await readInstanceFile(BENCH_SAMPLE);
-  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: URI, hooksDir, transform: BENCH_XSL });
+  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: o.uri ?? URI, hooksDir, transform: BENCH_XSL });
   const next = (): Instance => ({ ...base, name: `i-b${process.pid.toString(16)}${o.tag}${(serial++).toString(16).padStart(6, '0')}`, uuid: randomUUID() });
   return {
     nc,
@@ -130,7 +130,7 @@ export const IN_FLIGHT = 16;
 const CHUNK = 160;
 
 /** Runs `total` calls of `f`, `width` at a time; resolves to the wall time in ms. */
-async function inFlight(total: number, width: number, f: (i: number) => Promise<unknown>): Promise<number> {
+export async function inFlight(total: number, width: number, f: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const t = performance.now();
   await Promise.all(

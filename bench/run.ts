@@ -130,6 +130,16 @@ export const groups: Group[] = [
     targets: [fasterBy(20), undefined, undefined, undefined, undefined, undefined, fasterBy(20)],
   },
   {
+    key: 'daemon',
+    title: '5. Launch + terminate through libvirtd (test+unix:///default), vs the issue\'s pipeline as written (one process per command)',
+    run: async (quick) => {
+      const m = await optional<typeof import('./launch-daemon.js')>('./launch-daemon.js');
+      return m?.benchLaunchDaemon({ quick });
+    },
+    // The same target, like for like: both sides through the daemon. The in-process row is for comparison.
+    targets: [fasterBy(20), undefined, undefined, fasterBy(20)],
+  },
+  {
     key: 'edit',
     title: '6. Sandboxed renders and transform edit → active, 10-sample proving set',
     run: async (quick) => {

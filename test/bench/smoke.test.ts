@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBench, groups } from '../../bench/run.js';
+import { daemonUnavailable } from '../../bench/launch-daemon.js';
 
 // The benchmark is not a test and fails nothing; this only keeps it from rotting:
 // every figure group runs a few iterations and prints figures, or says it is not built.
@@ -28,6 +29,20 @@ test('npm run bench --quick: every group prints finite figures or n/a, none erro
   const targeted = launch.filter((r) => typeof r.target === 'string').map((r) => String(r.name));
   assert.equal(targeted.length, 2, targeted.join('\n'));
   assert.ok(targeted.some((n) => /^Launch \+ terminate throughput, no hooks: \d+ in flight/.test(n)), targeted.join('\n'));
+  // Launch through libvirtd, against the pipeline as the issue writes it: measured where a
+  // daemon answers (the test command brings libvirtd up as root), else said why not.
+  const daemon = rows.filter((r) => r.group === 'daemon');
+  const why = daemonUnavailable();
+  if (why === undefined) {
+    assert.equal(daemon.length, 4, JSON.stringify(daemon));
+    assert.deepEqual(
+      daemon.filter((r) => typeof r.target === 'string').map((r) => /^Launch \+ terminate (through libvirtd \(test\+unix|throughput through libvirtd)/.test(String(r.name))),
+      [true, true],
+    );
+    assert.ok(daemon.every((r) => /one process each|the issue’s pipeline through the daemon|the same pipeline through the daemon/.test(String(r.name))), JSON.stringify(daemon));
+  } else {
+    assert.deepEqual(daemon.map((r) => r.status), [`not measured: ${why}`]);
+  }
   // Handlebars: every sample against the target, plus the cold render for information only.
   const hbs = rows.filter((r) => r.group === 'handlebars');
   assert.equal(hbs.filter((r) => r.info === true && r.target === undefined && /caches cold/.test(String(r.name))).length, 1);

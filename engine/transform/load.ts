@@ -22,13 +22,20 @@ export interface LoadTransformOptions {
   text?: string;
   /** Handlebars: the admin has marked this template trusted (triple-stash allowed on instance values). */
   trusted?: boolean;
+  /**
+   * XSLT: symbolic links of the transforms folder that `root` does not hold, by path
+   * relative to `root`, each with the real path it points to (a version snapshot leaves out
+   * every link out of the folder). An include or `document()` of one is refused as it is
+   * in the folder itself. Default none.
+   */
+  linksOut?: Readonly<Record<string, string>>;
 }
 
 /** Compiles one kind of transform; Handlebars registers itself here. */
 export type TransformCompiler = (file: string, options: LoadTransformOptions) => CompiledTransform | Promise<CompiledTransform>;
 
 const compilers = new Map<TransformKind, TransformCompiler>([
-  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text, onDivergence: o.onDivergence, provingSet: o.provingSet })],
+  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text, onDivergence: o.onDivergence, provingSet: o.provingSet, linksOut: o.linksOut })],
 ]);
 
 /** Registers the compiler of a transform kind (used by the Handlebars module). */

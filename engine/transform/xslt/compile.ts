@@ -28,6 +28,8 @@ export interface CompileXsltOptions {
   libxslt?: LibxsltOptions;
   /** Stylesheet text when already read. */
   text?: string;
+  /** Links of the transforms folder that `root` does not hold (a version snapshot's; see LoadStylesheetOptions). Default none. */
+  linksOut?: Readonly<Record<string, string>>;
 }
 
 /** Why one input cannot go through xslt-processor even when the stylesheet can (checked per render). */
@@ -213,7 +215,7 @@ export class CompiledXslt implements CompiledTransform {
  * engine compiles. The stylesheet comes back activated (`guard` set).
  */
 export async function compileAndGuardXslt(file: string, inputs: TransformInput[], params: TransformParams = {}, options: CompileXsltOptions = {}): Promise<CompiledXslt> {
-  const sheet = loadStylesheet(file, { root: options.root, text: options.text });
+  const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut });
   const report = checkStylesheet(sheet);
   const usable = inputs.filter((i) => !inputCaveat(i.xml));
   const libxslt = new LibxsltEngine(sheet, options.libxslt);
@@ -229,6 +231,6 @@ export async function compileAndGuardXslt(file: string, inputs: TransformInput[]
 
 /** Loads, strictly parses, checks and compiles an XSLT stylesheet. */
 export function compileXslt(file: string, options: CompileXsltOptions = {}): CompiledXslt {
-  const sheet = loadStylesheet(file, { root: options.root, text: options.text });
+  const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut });
   return new CompiledXslt(sheet, options.engine ?? 'auto', options);
 }

@@ -3,7 +3,7 @@ import { TransformError, XmlForbiddenError } from '../../errors.js';
 import { lineOf, columnOf, NODE, type Element } from '../../xml/parse.js';
 import { XPath } from 'xslt-processor';
 import { XSL_NS, XSLT10_ELEMENTS, XPATH_ATTRIBUTES } from './constants.js';
-import { allElements, safeRealpath, type Stylesheet, type StylesheetModule } from './stylesheet.js';
+import { allElements, type Stylesheet, type StylesheetModule } from './stylesheet.js';
 import { avtParts } from './preprocess.js';
 
 /**
@@ -182,9 +182,10 @@ function checkDocumentCalls(expr: string, where: string, place: { file: string; 
       const rel = relative(ctx.sheet.root, target);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: it leaves the transforms folder ${ctx.sheet.root}`, place);
       // Where it really is: a symbolic link inside the folder may point anywhere (as for includes).
-      const realRel = relative(safeRealpath(ctx.sheet.root), safeRealpath(target));
+      const real = ctx.sheet.realpath(target);
+      const realRel = relative(ctx.sheet.realpath(ctx.sheet.root), real);
       if (realRel.startsWith('..') || isAbsolute(realRel)) {
-        throw new XmlForbiddenError(`${where}: document('${href}') is refused: it is a symbolic link to ${safeRealpath(target)}, outside the transforms folder ${ctx.sheet.root}`, place);
+        throw new XmlForbiddenError(`${where}: document('${href}') is refused: it is a symbolic link to ${real}, outside the transforms folder ${ctx.sheet.root}`, place);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { readRegularFileSync } from '../../fs/regular-file.js';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
@@ -29,6 +29,8 @@ export interface Stylesheet {
   hash: string;
   /** Folder includes and imports must stay inside. */
   root: string;
+  /** Where a path of the stylesheet really is: its realpath, through `linksOut` when given (see LoadStylesheetOptions). */
+  realpath: (path: string) => string;
 }
 
 export interface LoadStylesheetOptions {
@@ -36,6 +38,14 @@ export interface LoadStylesheetOptions {
   root?: string;
   /** Main stylesheet text, when already read (the file is then only used for messages and resolution). */
   text?: string;
+  /**
+   * Symbolic links of the folder `root` stands for that `root` does not hold, by path
+   * relative to `root`, each with the real path it points to (default none). A version
+   * snapshot leaves out every link that points out of the transforms folder: through
+   * these, an include or `document()` of one is refused as it is in the folder itself,
+   * rather than read as a missing file.
+   */
+  linksOut?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,6 +55,7 @@ export interface LoadStylesheetOptions {
  */
 export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}): Stylesheet {
   const root = resolve(options.root ?? dirname(file));
+  const realpath = realpathThrough(root, options.linksOut);
   const mainText = options.text ?? readText(file);
   const main: StylesheetModule = { file, text: mainText, doc: parseStylesheetXml(mainText, file) };
   const modules = new Map<string, StylesheetModule>();
@@ -60,7 +71,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
         throw new XmlForbiddenError(`xsl:${el.localName} href="${href}" is refused: only relative paths inside ${root} may be included`, place);
       }
       const target = resolve(dirname(mod.file), href);
-      const real = safeRealpath(target);
+      const real = realpath(target);
       const rel = relative(root, real);
       if (rel.startsWith('..') || isAbsolute(rel)) {
         throw new XmlForbiddenError(`xsl:${el.localName} href="${href}" is refused: it leaves the transforms folder ${root}`, place);
@@ -82,7 +93,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
       modules.set(href, sub);
     }
   };
-  visit(main, [safeRealpath(resolve(file))]);
+  visit(main, [realpath(resolve(file))]);
   // Files read by document('...'): the static checks refuse any that leave the folder (links
   // resolved); those inside are hashed with the modules, and a missing one as missing, so
   // adding it later is a change too. Nothing outside the folder is read here.
@@ -94,7 +105,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
         for (const href of documentHrefs(el.attributes.item(i)!.value)) {
           if (href === '' || /^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) continue;
           const target = resolve(dirname(mod.file), href);
-          const real = safeRealpath(target);
+          const real = realpath(target);
           const rel = relative(realRoot, real);
           if (rel.startsWith('..') || isAbsolute(rel) || documents.has(real)) continue;
           documents.set(real, target);
@@ -109,7 +120,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
       }
     }
   }
-  return { main, modules, documents: [...documents.values()], hash: hash.digest('hex'), root };
+  return { main, modules, documents: [...documents.values()], hash: hash.digest('hex'), root, realpath };
 }
 
 /** The literal arguments of the `document('...')` calls in an XPath expression or attribute value. */
@@ -132,6 +143,26 @@ export function safeRealpath(p: string): string {
   } catch {
     return p;
   }
+}
+
+/**
+ * Where a path really is: where `linksOut` says when the path goes through one of those
+ * links (the link itself, or a folder it stands for), else its realpath (see safeRealpath).
+ */
+export function realpathThrough(root: string, linksOut: Readonly<Record<string, string>> | undefined): (path: string) => string {
+  if (!linksOut || Object.keys(linksOut).length === 0) return safeRealpath;
+  const base = resolve(root);
+  return (path) => {
+    const rel = relative(base, resolve(path));
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) {
+      const parts = rel.split(sep);
+      for (let i = 1; i <= parts.length; i++) {
+        const link = parts.slice(0, i).join(sep);
+        if (Object.hasOwn(linksOut, link)) return join(linksOut[link]!, ...parts.slice(i));
+      }
+    }
+    return safeRealpath(path);
+  };
 }
 
 /** Strict parse of a stylesheet: XML errors become TRANSFORM_SYNTAX with file:line:col. */

@@ -21,6 +21,12 @@ export interface TransformSource {
   /** XSLT under `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet. */
   onDivergence?: DivergencePolicy;
   /**
+   * XSLT, when `root` is a version snapshot: the links out of the transforms folder it left
+   * out, by path relative to `root`, each with the real path it points to. The compile
+   * refuses an include or `document()` of one as it does in the folder itself.
+   */
+  linksOut?: Readonly<Record<string, string>>;
+  /**
    * XSLT under `auto`: the guard's verdict on this version, reached once (a `guard` task).
    * A worker renders with it and never runs the guard itself.
    */

@@ -17,6 +17,12 @@ export interface SandboxLoadOptions {
    * snapshot): file names in `file`, `files` and every error are shown under this folder.
    */
   displayRoot?: string;
+  /**
+   * XSLT, when `root` is a copy of the folder (a version snapshot): the symbolic links out
+   * of the folder the copy left out, by path relative to `root`, each with the real path it
+   * points to. An include or `document()` of one is refused as it is in the folder itself.
+   */
+  linksOut?: Readonly<Record<string, string>>;
   /** Wall-clock limit of this transform's renders, in ms. Default: the sandbox's `timeoutMs`. */
   timeoutMs?: number;
   /** XSLT under `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet (the load fails). */
@@ -107,7 +113,7 @@ export function pathMapper(from: string | undefined, to: string | undefined): (s
  * all run in a worker) and returns a handle that renders there.
  */
 export async function loadSandboxedTransform(sandbox: TransformSandbox, file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
-  const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence };
+  const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence, linksOut: options.linksOut };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
   if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
     throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);

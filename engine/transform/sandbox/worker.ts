@@ -15,7 +15,7 @@ import type { GuardReport } from '../xslt/guard.js';
 import { reportChildren, setScratchDir } from '../xslt/children.js';
 import { parseRenderInput, renderText, type ParsedInput } from '../../render/render.js';
 import { validateDomainXml } from '../../validate/index.js';
-import { loadTransform } from '../load.js';
+import { loadTransform, type LoadTransformOptions } from '../load.js';
 import type { CompiledTransform, RenderResult } from '../types.js';
 import { toWire } from './errors.js';
 import type { CompileReply, FromWorker, GuardReply, ProveReply, SandboxTask, ToWorker, TransformSource, WorkerConfig } from './protocol.js';
@@ -90,13 +90,18 @@ function speculativeView(t: CompiledTransform): CompiledTransform {
   return { kind: t.kind, file: t.file, files: t.files, hash: t.hash, render: (input, params) => t.renderUnder(SPECULATIVE_VERDICT, input, params) };
 }
 
+/** How a source's files are compiled (its verdict and speculation apply after). */
+function loadOptions(source: TransformSource): LoadTransformOptions {
+  return { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence, linksOut: source.linksOut };
+}
+
 async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
   const hit = warm.get(warmKey(hash, source));
   if (hit) {
     remember(hit, source);
     return source.speculative ? speculativeView(hit) : withVerdict(hit, source);
   }
-  const loaded = await loadTransform(source.file, { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence });
+  const loaded = await loadTransform(source.file, loadOptions(source));
   if (loaded.hash !== hash) {
     throw new TransformError('TRANSFORM_RUNTIME', `the transform's files changed on disk since this version was loaded (expected version ${hash.slice(0, 12)}, found ${loaded.hash.slice(0, 12)}); load it again`, { file: source.file });
   }
@@ -143,12 +148,12 @@ function parsesStrictly(t: CompiledTransform): boolean {
 async function run(task: SandboxTask): Promise<CompileReply | GuardReply | RenderResult | ProveReply> {
   switch (task.kind) {
     case 'compile': {
-      const t = await loadTransform(task.source.file, { root: task.source.root, engine: task.source.engine, trusted: task.source.trusted, onDivergence: task.source.onDivergence });
+      const t = await loadTransform(task.source.file, loadOptions(task.source));
       remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash };
     }
     case 'guard': {
-      const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence });
+      const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence, linksOut: task.source.linksOut });
       remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash, guard: t.guard! };
     }

@@ -14,6 +14,12 @@ export interface Snapshot {
   files: string[];
   /** Entries of the folder left out of the copy, and why (a link out of the folder, a FIFO...). */
   left: { rel: string; why: string }[];
+  /**
+   * The symbolic links among them that point out of the folder, by path relative to it, each
+   * with the real path it points to: what the compile needs to refuse an include or
+   * `document()` of one as it does in the folder itself (the copy holds nothing there). Part of `id`.
+   */
+  linksOut: Record<string, string>;
 }
 
 export interface SnapshotLimits {
@@ -36,8 +42,9 @@ function leftAside(name: string, path: string, store: string): boolean {
 /**
  * Copies the transforms folder into `<store>/<id>` once per distinct content. Symbolic
  * links are followed only when they stay inside the folder: a link to `/etc/passwd` is left
- * out of the copy (so an include of it fails as a missing file) and never laundered into
- * a regular file. The copy is written to a temporary folder and renamed into place.
+ * out of the copy and never laundered into a regular file; where it points is recorded in
+ * `linksOut`, so an include or `document()` of it is refused by the compile, as in the
+ * folder itself. The copy is written to a temporary folder and renamed into place.
  */
 export async function snapshotFolder(dir: string, store: string, limits: SnapshotLimits = {}): Promise<Snapshot> {
   const root = await realpath(resolve(dir)).catch((e: unknown) => {
@@ -50,6 +57,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   let files = 0;
   let bytes = 0;
   const left: { rel: string; why: string }[] = [];
+  const linksOut: Record<string, string> = {};
   const tooLarge = () => new IoError(`the transforms folder is too large to keep versions of (more than ${maxFiles} files or ${maxBytes} bytes)`, { file: dir });
   // Each folder's entries are read in parallel and kept in name order.
   const entry = async (folder: string, name: string): Promise<Entry[]> => {
@@ -65,7 +73,10 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     if (st.isSymbolicLink()) {
       const real = await realpath(path).catch(() => undefined);
       if (!real) return leave('a symbolic link to nothing (its target does not exist)');
-      if (!(real === root || real.startsWith(root + sep))) return leave(`a symbolic link to ${real}, outside the transforms folder (never followed)`);
+      if (!(real === root || real.startsWith(root + sep))) {
+        linksOut[relative(root, path)] = real;
+        return leave(`a symbolic link to ${real}, outside the transforms folder (never followed)`);
+      }
       target = real;
     }
     const tst = st.isSymbolicLink() ? await lstat(target) : st;
@@ -88,11 +99,14 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   const entries = await walk(root);
   const hash = createHash('sha256');
   for (const e of entries) hash.update(e.rel).update('\0').update(e.data).update('\0');
+  // Where each link out points is part of the id: a link moved from one place outside the
+  // folder to another is checked again, and refused naming where it points now.
+  for (const rel of Object.keys(linksOut).sort()) hash.update('\0link\0').update(rel).update('\0').update(linksOut[rel]!).update('\0');
   const id = hash.digest('hex');
   const target = join(store, id.slice(0, 24));
   const rels = entries.map((e) => e.rel);
   left.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left };
+  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left, linksOut };
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
@@ -107,7 +121,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     await rm(tmp, { recursive: true, force: true });
     throw new IoError(`cannot keep a copy of the transforms folder in ${store}: ${(e as Error).message}`, { file: store, cause: e });
   }
-  return { id, dir: target, files: rels, left };
+  return { id, dir: target, files: rels, left, linksOut };
 }
 
 /** Removes a snapshot that never became a version. */

@@ -299,7 +299,7 @@ export class TransformWatcher {
     }
     let proved: { transform: SandboxedTransform; outcome?: ProofOutcome };
     try {
-      proved = await this.loadAndProve(join(snap.dir, this.main), snap.dir, reading, (t) => t.hash === this.current?.transform.hash);
+      proved = await this.loadAndProve(join(snap.dir, this.main), snap.dir, reading, (t) => t.hash === this.current?.transform.hash, snap.linksOut);
     } catch (e) {
       return { error: asDomforgeError(e, join(this.dir, this.main)) };
     }
@@ -316,13 +316,15 @@ export class TransformWatcher {
    * guard, as soon as one has compiled the version — and is kept when the guard's verdict
    * is that engine; when the guard pins the version elsewhere it is dropped and the proof
    * runs again under the verdict. `skip` tells, once loaded, a version that needs no proof
-   * (the one already active). Rejects only when the version does not load.
+   * (the one already active); `linksOut`, the links out of the folder the snapshot left out
+   * (see Snapshot). Rejects only when the version does not load.
    */
   private async loadAndProve(
     file: string,
     root: string,
     reading: Promise<ProvingSample[]>,
     skip: (t: SandboxedTransform) => boolean = () => false,
+    linksOut?: Readonly<Record<string, string>>,
   ): Promise<{ transform: SandboxedTransform; outcome?: ProofOutcome }> {
     const params = this.options.params;
     const stop = new AbortController();
@@ -335,7 +337,7 @@ export class TransformWatcher {
     };
     let transform: SandboxedTransform;
     try {
-      transform = await this.sandbox.load(file, { ...this.loadOptions(root, reading), onSpeculative });
+      transform = await this.sandbox.load(file, { ...this.loadOptions(root, reading), linksOut, onSpeculative });
     } catch (e) {
       stop.abort();
       throw e;

@@ -1,4 +1,3 @@
-import { TransformError } from '../../../errors.js';
 import type { XsltEngine } from '../engine.js';
 import type { Stylesheet } from '../stylesheet.js';
 import type { RenderResult, TransformParams } from '../../types.js';
@@ -38,13 +37,8 @@ export class CompiledEngine implements XsltEngine {
     try {
       applyTemplates([input], '', x, undefined);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
-        throw new TransformError('TRANSFORM_RUNTIME', 'compiled: the transform recursed too deeply (infinite recursion?)', { file: this.sheet.main.file, cause: e });
-      }
-      if (e instanceof RangeError && /Invalid (string|array) length/i.test(e.message)) {
-        throw new TransformError('TRANSFORM_OUT_OF_MEMORY', `compiled: a ${/string/i.test(e.message) ? 'string' : 'node-set'} grew past the largest JavaScript can hold (a template that doubles a value at every call?)`, { file: this.sheet.main.file, cause: e });
-      }
-      throw e;
+      // A stack overflow or a string grown too long: named by the instruction it came through, now that the stack is unwound.
+      throw rt.fault.error(e, this.sheet.main.file) ?? e;
     }
     if (!methodGiven && output.method === 'xml') {
       const first = result.children.find((k) => k.kind !== TEXT || k.value.trim() !== '');

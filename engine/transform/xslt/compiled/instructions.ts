@@ -6,6 +6,7 @@ import { Rtf, isNodeSet, toBool, toStr, toNum, type Exec, type Value, type Expr 
 import { compileXPath, type Scope } from './xpath-compile.js';
 import { addAttribute, addText, applyTemplates, copyNode, copyValue, fragment, invoke, type Body, type Run, type Template } from './runtime.js';
 import { unsupported, runtimeError, placeOf, type Place } from './refuse.js';
+import { siteOf, type Site } from './fault.js';
 
 const WS_ONLY = /^[ \t\r\n]*$/;
 const NCNAME = /^[A-Za-z_\u00C0-\uFFFF][\w.\u00B7-\uFFFF-]*$/;
@@ -57,6 +58,10 @@ export class InstructionCompiler {
 
   private place(el: Element): Place {
     return placeOf(this.sheet.file, el);
+  }
+
+  private site(el: Element): Site {
+    return siteOf(this.sheet.file, el);
   }
 
   expr(src: string, scope: VarScope, el: Element, where: string): Expr {
@@ -128,8 +133,14 @@ export class InstructionCompiler {
         const bound = scope.bind(el.getAttribute('name') ?? '', this.place(el));
         const slot = bound.slot;
         scope = bound.scope;
+        const site = this.site(el);
         bodies.push((n, p, s, x) => {
-          x.frame[slot] = value(n, p, s, x);
+          try {
+            x.frame[slot] = value(n, p, s, x);
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
         });
         continue;
       }
@@ -167,11 +178,17 @@ export class InstructionCompiler {
   private withParams(el: Element, scope: VarScope): ((n: XNode, p: number, s: number, x: Run) => Map<string, Value>) | undefined {
     const ps = childElements(el).filter((c) => c.namespaceURI === XSL_NS && c.localName === 'with-param');
     if (!ps.length) return undefined;
-    const compiled = ps.map((p) => ({ name: p.getAttribute('name') ?? '', value: this.variableValue(p, scope) }));
+    const compiled = ps.map((p) => ({ name: p.getAttribute('name') ?? '', value: this.variableValue(p, scope), site: this.site(p) }));
     // Every with-param is evaluated, in the caller's context, before any parameter is bound.
     return (n, p, s, x) => {
       const m = new Map<string, Value>();
-      for (const c of compiled) m.set(c.name, c.value(n, p, s, x));
+      let i = 0;
+      try {
+        for (; i < compiled.length; i++) m.set(compiled[i]!.name, compiled[i]!.value(n, p, s, x));
+      } catch (e) {
+        x.rt.fault.at(e, compiled[i]!.site);
+        throw e;
+      }
       return m;
     };
   }
@@ -218,6 +235,9 @@ export class InstructionCompiler {
   /** One instruction or literal result element. */
   instruction(el: Element, scope: VarScope): Body {
     const place = this.place(el);
+    // Every closure that evaluates an expression or builds a node notes its site when a
+    // RangeError (stack overflow, string too long) passes (see FaultTrace).
+    const site = this.site(el);
     if (el.namespaceURI !== XSL_NS) return this.literal(el, scope);
     const attr = (name: string) => el.getAttribute(name);
     const name = el.localName!;
@@ -225,7 +245,14 @@ export class InstructionCompiler {
       case 'value-of': {
         if (attr('disable-output-escaping') === 'yes') throw unsupported('disable-output-escaping="yes"', place);
         const e = this.expr(attr('select') ?? '', scope, el, 'xsl:value-of/@select');
-        return (n, p, s, x) => addText(x, toStr(e(n, p, s, x)));
+        return (n, p, s, x) => {
+          try {
+            addText(x, toStr(e(n, p, s, x)));
+          } catch (err) {
+            x.rt.fault.at(err, site);
+            throw err;
+          }
+        };
       }
       case 'text': {
         if (attr('disable-output-escaping') === 'yes') throw unsupported('disable-output-escaping="yes"', place);
@@ -237,7 +264,12 @@ export class InstructionCompiler {
         const test = this.expr(attr('test') ?? '', scope, el, 'xsl:if/@test');
         const body = this.sequence(el, scope);
         return (n, p, s, x) => {
-          if (toBool(test(n, p, s, x))) body(n, p, s, x);
+          try {
+            if (toBool(test(n, p, s, x))) body(n, p, s, x);
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
         };
       }
       case 'choose': {
@@ -247,11 +279,16 @@ export class InstructionCompiler {
           branches.push({ test: c.localName === 'when' ? this.expr(c.getAttribute('test') ?? '', scope, c, 'xsl:when/@test') : undefined, body: this.sequence(c, scope) });
         }
         return (n, p, s, x) => {
-          for (const b of branches) {
-            if (!b.test || toBool(b.test(n, p, s, x))) {
-              b.body(n, p, s, x);
-              return;
+          try {
+            for (const b of branches) {
+              if (!b.test || toBool(b.test(n, p, s, x))) {
+                b.body(n, p, s, x);
+                return;
+              }
             }
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
           }
         };
       }
@@ -260,10 +297,15 @@ export class InstructionCompiler {
         const sort = this.sortKeys(el, scope);
         const body = this.sequence(el, scope, (c) => c.namespaceURI === XSL_NS && c.localName === 'sort');
         return (n, p, s, x) => {
-          let nodes = select(n, p, s, x);
-          if (sort && nodes.length > 1) nodes = sort(nodes, x);
-          const size = nodes.length;
-          for (let i = 0; i < size; i++) body(nodes[i]!, i + 1, size, x);
+          try {
+            let nodes = select(n, p, s, x);
+            if (sort && nodes.length > 1) nodes = sort(nodes, x);
+            const size = nodes.length;
+            for (let i = 0; i < size; i++) body(nodes[i]!, i + 1, size, x);
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
         };
       }
       case 'apply-templates': {
@@ -274,9 +316,14 @@ export class InstructionCompiler {
         const params = this.withParams(el, scope);
         for (const c of childElements(el)) if (c.namespaceURI !== XSL_NS || (c.localName !== 'sort' && c.localName !== 'with-param')) throw unsupported(`<${c.nodeName}> inside xsl:apply-templates`, this.place(c));
         return (n, p, s, x) => {
-          let nodes = select(n, p, s, x);
-          if (sort && nodes.length > 1) nodes = sort(nodes, x);
-          applyTemplates(nodes, mode, x, params?.(n, p, s, x));
+          try {
+            let nodes = select(n, p, s, x);
+            if (sort && nodes.length > 1) nodes = sort(nodes, x);
+            applyTemplates(nodes, mode, x, params?.(n, p, s, x));
+          } catch (e) {
+            x.rt.fault.call(e, site);
+            throw e;
+          }
         };
       }
       case 'call-template': {
@@ -288,12 +335,24 @@ export class InstructionCompiler {
         return (n, p, s, x) => {
           t ??= named.get(target);
           if (!t) throw runtimeError(`xsl:call-template: no template named ${target}`, place);
-          invoke(t, n, p, s, x, params?.(n, p, s, x));
+          try {
+            invoke(t, n, p, s, x, params?.(n, p, s, x));
+          } catch (e) {
+            x.rt.fault.call(e, site);
+            throw e;
+          }
         };
       }
       case 'copy-of': {
         const e = this.expr(attr('select') ?? '', scope, el, 'xsl:copy-of/@select');
-        return (n, p, s, x) => copyValue(x, e(n, p, s, x), place);
+        return (n, p, s, x) => {
+          try {
+            copyValue(x, e(n, p, s, x), place);
+          } catch (err) {
+            x.rt.fault.at(err, site);
+            throw err;
+          }
+        };
       }
       case 'copy': {
         if (el.hasAttribute('use-attribute-sets')) throw unsupported('use-attribute-sets', place);
@@ -310,6 +369,9 @@ export class InstructionCompiler {
               x.out = out;
               try {
                 body(n, p, s, x);
+              } catch (e) {
+                x.rt.fault.at(e, site);
+                throw e;
               } finally {
                 x.out = saved;
               }
@@ -319,7 +381,12 @@ export class InstructionCompiler {
             case TEXT:
             case COMMENT:
             case PI:
-              copyNode(x, n, place);
+              try {
+                copyNode(x, n, place);
+              } catch (e) {
+                x.rt.fault.at(e, site);
+                throw e;
+              }
           }
         };
       }
@@ -329,14 +396,17 @@ export class InstructionCompiler {
         const nm = this.avt(attr('name') ?? '', scope, el, 'xsl:element/@name');
         const body = this.sequence(el, scope);
         return (n, p, s, x) => {
-          const qn = nm(n, p, s, x);
-          checkName(qn, 'xsl:element', place);
-          const out = new XNode(ELEMENT, qn, '');
-          appendChild(x.out, out);
           const saved = x.out;
-          x.out = out;
           try {
+            const qn = nm(n, p, s, x);
+            checkName(qn, 'xsl:element', place);
+            const out = new XNode(ELEMENT, qn, '');
+            appendChild(x.out, out);
+            x.out = out;
             body(n, p, s, x);
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
           } finally {
             x.out = saved;
           }
@@ -347,31 +417,46 @@ export class InstructionCompiler {
         const nm = this.avt(attr('name') ?? '', scope, el, 'xsl:attribute/@name');
         const body = this.sequence(el, scope);
         return (n, p, s, x) => {
-          const qn = nm(n, p, s, x);
-          checkName(qn, 'xsl:attribute', place);
-          if (qn === 'xmlns') throw unsupported('xsl:attribute name="xmlns"', place);
-          const v = stringOfBody(body, n, p, s, x);
-          addAttribute(x, qn, v, place);
+          try {
+            const qn = nm(n, p, s, x);
+            checkName(qn, 'xsl:attribute', place);
+            if (qn === 'xmlns') throw unsupported('xsl:attribute name="xmlns"', place);
+            const v = stringOfBody(body, n, p, s, x);
+            addAttribute(x, qn, v, place);
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
         };
       }
       case 'comment': {
         const body = this.sequence(el, scope);
         return (n, p, s, x) => {
-          const v = stringOfBody(body, n, p, s, x);
-          if (v.includes('--') || v.endsWith('-')) throw unsupported('a comment containing -- or ending in -', place);
-          appendChild(x.out, new XNode(COMMENT, '', v));
+          try {
+            const v = stringOfBody(body, n, p, s, x);
+            if (v.includes('--') || v.endsWith('-')) throw unsupported('a comment containing -- or ending in -', place);
+            appendChild(x.out, new XNode(COMMENT, '', v));
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
         };
       }
       case 'processing-instruction': {
         const nm = this.avt(attr('name') ?? '', scope, el, 'xsl:processing-instruction/@name');
         const body = this.sequence(el, scope);
         return (n, p, s, x) => {
-          const target = nm(n, p, s, x);
-          checkName(target, 'xsl:processing-instruction', place);
-          if (target.toLowerCase() === 'xml') throw unsupported('a processing instruction named xml', place);
-          const v = stringOfBody(body, n, p, s, x);
-          if (v.includes('?>')) throw unsupported('a processing instruction containing ?>', place);
-          appendChild(x.out, new XNode(PI, target, v.replace(/^[ \t\r\n]+/, '')));
+          try {
+            const target = nm(n, p, s, x);
+            checkName(target, 'xsl:processing-instruction', place);
+            if (target.toLowerCase() === 'xml') throw unsupported('a processing instruction named xml', place);
+            const v = stringOfBody(body, n, p, s, x);
+            if (v.includes('?>')) throw unsupported('a processing instruction containing ?>', place);
+            appendChild(x.out, new XNode(PI, target, v.replace(/^[ \t\r\n]+/, '')));
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
         };
       }
       case 'message': {
@@ -379,7 +464,13 @@ export class InstructionCompiler {
         const terminate = attr('terminate') === 'yes';
         if (attr('terminate') !== null && !['yes', 'no'].includes(attr('terminate')!)) throw unsupported(`xsl:message terminate="${attr('terminate')}"`, place);
         return (n, p, s, x) => {
-          const text = stringOfBody(body, n, p, s, x);
+          let text: string;
+          try {
+            text = stringOfBody(body, n, p, s, x);
+          } catch (e) {
+            x.rt.fault.at(e, site);
+            throw e;
+          }
           if (terminate) {
             throw new TransformError('TRANSFORM_MESSAGE', `the transform stopped: ${text.trim()}`, { ...place, details: ['(xsl:message terminate="yes", compiled)'] });
           }
@@ -408,6 +499,7 @@ export class InstructionCompiler {
 
   private literal(el: Element, scope: VarScope): Body {
     const place = this.place(el);
+    const site = this.site(el);
     if (el.prefix || el.namespaceURI) throw unsupported(`the literal result element <${el.nodeName}> in a namespace`, place);
     const attrs: { name: string; value: (n: XNode, p: number, s: number, x: Run) => string }[] = [];
     for (let i = 0; i < el.attributes.length; i++) {
@@ -426,17 +518,20 @@ export class InstructionCompiler {
     const body = this.sequence(el, scope);
     const name = el.nodeName;
     return (n, p, s, x) => {
-      const out = new XNode(ELEMENT, name, '');
-      appendChild(x.out, out);
-      for (const a of attrs) {
-        const at = new XNode(ATTRIBUTE, a.name, a.value(n, p, s, x));
-        at.parent = out;
-        out.attrs.push(at);
-      }
       const saved = x.out;
-      x.out = out;
       try {
+        const out = new XNode(ELEMENT, name, '');
+        appendChild(x.out, out);
+        for (const a of attrs) {
+          const at = new XNode(ATTRIBUTE, a.name, a.value(n, p, s, x));
+          at.parent = out;
+          out.attrs.push(at);
+        }
+        x.out = out;
         body(n, p, s, x);
+      } catch (e) {
+        x.rt.fault.at(e, site);
+        throw e;
       } finally {
         x.out = saved;
       }

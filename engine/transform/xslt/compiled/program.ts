@@ -11,6 +11,7 @@ import { InstructionCompiler, VarScope, childElements, type SheetContext } from 
 import { sortRules, type GlobalVar, type KeyDef, type Program, type Rule, type Template, type TemplateParam } from './runtime.js';
 import type { OutputSettings } from './serialize.js';
 import { unsupported, placeOf } from './refuse.js';
+import { siteOf } from './fault.js';
 
 /** A stylesheet compiled to closures, plus what rendering needs around it. */
 export interface CompiledProgram {
@@ -118,7 +119,7 @@ export function compileProgram(sheet: Stylesheet): CompiledProgram {
   const globals: GlobalVar[] = chosen.map((d) => {
     const scope = rootScope.body();
     const value = compilerFor(d.mod).variableValue(d.el, scope);
-    return { name: d.el.getAttribute('name')!, isParam: d.el.localName === 'param', slots: scope.slots.n, value, place: placeOf(d.mod.file, d.el) };
+    return { name: d.el.getAttribute('name')!, isParam: d.el.localName === 'param', slots: scope.slots.n, value, place: siteOf(d.mod.file, d.el) };
   });
 
   const modes = new Map<string, Rule[]>();
@@ -242,7 +243,7 @@ function compileTemplate(ic: InstructionCompiler, el: Element, rootScope: VarSco
     const value = ic.variableValue(c, scope);
     const bound = scope.bind(c.getAttribute('name') ?? '', placeOf(file, c));
     scope = bound.scope;
-    params.push({ name: c.getAttribute('name')!, slot: bound.slot, value });
+    params.push({ name: c.getAttribute('name')!, slot: bound.slot, value, site: siteOf(file, c) });
     paramEls.add(c);
   }
   const body = ic.sequence(el, scope, (c) => paramEls.has(c));
@@ -251,7 +252,7 @@ function compileTemplate(ic: InstructionCompiler, el: Element, rootScope: VarSco
     params,
     slots: scope.slots.n,
     body,
-    place: placeOf(file, el),
+    place: siteOf(file, el),
     precedence,
   };
 }

@@ -3,6 +3,7 @@ import { XNode, ROOT, ELEMENT, ATTRIBUTE, TEXT, COMMENT, PI, appendChild, string
 import { Rtf, isNodeSet, toStr, type Exec, type RuntimeHooks, type Value } from './values.js';
 import type { PatternAlt } from './patterns.js';
 import { runtimeError, unsupported, type Place } from './refuse.js';
+import { FaultTrace, type Site } from './fault.js';
 
 /** An instruction (or a sequence of them), instantiated for a current node, its position and the size of the current node list. */
 export type Body = (n: XNode, pos: number, size: number, x: Run) => void;
@@ -15,6 +16,7 @@ export interface TemplateParam {
   slot: number;
   /** The default value, evaluated in the template's new frame. */
   value: (n: XNode, pos: number, size: number, x: Run) => Value;
+  site: Site;
 }
 
 export interface Template {
@@ -24,7 +26,7 @@ export interface Template {
   /** Local variable slots the template's frame needs. */
   slots: number;
   body: Body;
-  place: Place;
+  place: Site;
   precedence: number;
 }
 
@@ -42,7 +44,7 @@ export interface GlobalVar {
   isParam: boolean;
   slots: number;
   value: (n: XNode, pos: number, size: number, x: Run) => Value;
-  place: Place;
+  place: Site;
 }
 
 export interface KeyDef {
@@ -67,6 +69,8 @@ export class Runtime implements RuntimeHooks {
   private readonly computing: boolean[];
   private keyIndex?: Map<string, Map<string, XNode[]>>;
   readonly warnings: string[] = [];
+  /** Where a RangeError escaping the render came from (noted as it unwinds). */
+  readonly fault = new FaultTrace();
   depth = 0;
 
   constructor(
@@ -86,7 +90,13 @@ export class Runtime implements RuntimeHooks {
     if (this.computing[i]) throw runtimeError(`the global variable $${g.name} depends on itself`, g.place);
     this.computing[i] = true;
     const x = new Run(this, new Array(g.slots), this.input);
-    const r = g.value(this.input, 1, 1, x);
+    let r: Value;
+    try {
+      r = g.value(this.input, 1, 1, x);
+    } catch (e) {
+      this.fault.at(e, g.place);
+      throw e;
+    }
     this.computing[i] = false;
     return (this.values[i] = r);
   }
@@ -246,9 +256,17 @@ export function invoke(t: Template, n: XNode, pos: number, size: number, x: Run,
   const savedFrame = x.frame;
   const frame: Value[] = t.slots ? new Array(t.slots) : savedFrame;
   x.frame = frame;
+  const params = t.params;
+  let i = 0;
   try {
-    for (const p of t.params) frame[p.slot] = passed?.get(p.name) ?? p.value(n, pos, size, x);
+    for (; i < params.length; i++) {
+      const p = params[i]!;
+      frame[p.slot] = passed?.get(p.name) ?? p.value(n, pos, size, x);
+    }
     t.body(n, pos, size, x);
+  } catch (e) {
+    rt.fault.at(e, i < params.length ? params[i]!.site : t.place);
+    throw e;
   } finally {
     x.frame = savedFrame;
     rt.depth--;

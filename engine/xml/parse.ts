@@ -29,8 +29,9 @@ export const NODE = {
 } as const;
 
 /**
- * Parses XML strictly with @xmldom/xmldom: any well-formedness error, unknown entity or
- * DOCTYPE is an XmlSyntaxError / XmlForbiddenError naming file:line:column.
+ * Parses XML strictly with @xmldom/xmldom: any well-formedness error, unknown entity,
+ * DOCTYPE or element with more than {@link MAX_ATTRIBUTES} attributes is an XmlSyntaxError /
+ * XmlForbiddenError naming file:line:column.
  * Element nodes keep `lineNumber` / `columnNumber` for later messages.
  */
 export function parseXml(text: string, options: ParseOptions = {}): Document {
@@ -49,6 +50,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
       });
     }
   }
+  checkAttributeCounts(text, file);
   let firstError: XmlSyntaxError | undefined;
   const parser = new DOMParser({
     locator: true,
@@ -173,6 +175,73 @@ function insideMarkup(text: string, index: number): boolean {
 function closeOf(text: string, close: string, from: number): number {
   const j = text.indexOf(close, from);
   return j < 0 ? text.length : j + close.length;
+}
+
+/**
+ * Most attributes one element may have, namespace declarations included. Real documents
+ * use a handful: the most on one element in domforge's samples, transforms and test
+ * documents and in libvirt's schemas and CPU maps is 14 (a `<nic>`). At 1,024 xmldom parses
+ * the element in about a millisecond. Far more is only an attack on the parsers: one
+ * element with 65,536 takes xmldom about 0.1 s and xsltproc 8 s (libxml2 2.9 compares each
+ * attribute with every one before it), enough to run a render into its time limit with the
+ * blame on the transform.
+ */
+export const MAX_ATTRIBUTES = 1024;
+
+/**
+ * Refuses an element with more than {@link MAX_ATTRIBUTES} attributes at its line and
+ * column, before xmldom builds it. Every attribute has an `=` of its own, so a text with no
+ * more `=` than the cap passes at once (every instance.xml and stylesheet domforge ships);
+ * otherwise one pass over the markup counts the quoted values of each start tag, skipping
+ * comments, CDATA sections, processing instructions, declarations and end tags.
+ */
+function checkAttributeCounts(text: string, file: string | undefined): void {
+  if (!hasMoreThan(text, '=', MAX_ATTRIBUTES)) return;
+  for (let lt = text.indexOf('<'); lt >= 0; ) {
+    let next: number;
+    const c = text.charCodeAt(lt + 1);
+    if (text.startsWith('<!--', lt)) next = closeOf(text, '-->', lt + 4);
+    else if (text.startsWith('<![CDATA[', lt)) next = closeOf(text, ']]>', lt + 9);
+    else if (c === 0x3f /* ? */) next = closeOf(text, '?>', lt + 2);
+    else if (c === 0x21 /* ! */ || c === 0x2f /* / */) next = lt + 2;
+    else {
+      const tag = countAttributes(text, lt);
+      if (tag.count > MAX_ATTRIBUTES) {
+        const name = /^[^\s/>]{1,60}/.exec(text.slice(lt + 1, lt + 61))?.[0] ?? '';
+        const { line, column } = lineColOf(text, lt);
+        throw new XmlForbiddenError(
+          `too many attributes: <${name}> has ${tag.count}, more than the ${MAX_ATTRIBUTES} one element may have (namespace declarations included; xsltproc's parse time grows with the square of their number)`,
+          { file, line, column },
+        );
+      }
+      next = tag.end;
+    }
+    lt = text.indexOf('<', next);
+  }
+}
+
+/** Whether `text` holds `char` more than `max` times (stops counting there). */
+function hasMoreThan(text: string, char: string, max: number): boolean {
+  let n = 0;
+  for (let i = text.indexOf(char); i >= 0; i = text.indexOf(char, i + 1)) if (++n > max) return true;
+  return false;
+}
+
+const TAG_STOP = /["'>]/g;
+
+/** The quoted values (one per attribute in a well-formed tag) of the start tag at `lt`, and the offset past its `>`. */
+function countAttributes(text: string, lt: number): { count: number; end: number } {
+  let count = 0;
+  for (let i = lt + 1; ; ) {
+    TAG_STOP.lastIndex = i;
+    const m = TAG_STOP.exec(text);
+    if (!m) return { count, end: text.length };
+    if (m[0] === '>') return { count, end: m.index + 1 };
+    count++;
+    const close = text.indexOf(m[0], m.index + 1);
+    if (close < 0) return { count, end: text.length };
+    i = close + 1;
+  }
 }
 
 /** Line of an element as recorded by the parser (undefined for synthetic nodes). */

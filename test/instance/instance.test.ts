@@ -84,6 +84,32 @@ test('malformed XML and DOCTYPE are refused with line and column', () => {
   assert.throws(() => parseInstance('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<instance>&e;</instance>', { file: 'bad.xml' }), (e: XmlForbiddenError) => e instanceof XmlForbiddenError && e.line === 2);
 });
 
+test('an element of instance.xml with more than 1024 attributes is refused at its line; 1024 are read (and kept, as an unknown element)', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { readInstanceFile } = await import('../../engine/instance/index.js');
+  const extra = (n: number) => `<os platform="linux"/>\n  <x-note${Array.from({ length: n }, (_, i) => ` a${i}="v"`).join('')}/>`;
+  const at = base().replace(/<os [^>]*\/>/, extra(1024));
+  assert.equal(parseInstance(at, { file: 'ok.xml' }).unknown.find((u) => u.name === 'x-note')?.xml.split('="v"').length, 1025);
+  const over = base().replace(/<os [^>]*\/>/, extra(1025));
+  const line = lineOf(over, '<x-note');
+  const dir = await mkdtemp(join(tmpdir(), 'domforge-attrs-'));
+  try {
+    const file = join(dir, 'instance.xml');
+    await writeFile(file, over);
+    for (const parse of [() => Promise.resolve().then(() => parseInstance(over, { file })), () => readInstanceFile(file)]) {
+      await assert.rejects(parse, (e: XmlForbiddenError) => {
+        assert.ok(e instanceof XmlForbiddenError, String(e));
+        assert.equal(e.code, 'XML_FORBIDDEN');
+        assert.equal(e.message, `${file}:${line}:3: too many attributes: <x-note> has 1025, more than the 1024 one element may have (namespace declarations included; xsltproc's parse time grows with the square of their number)`);
+        return true;
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('JSON descriptions build the same instance as XML, validated the same way', () => {
   const inst = parseInstance(base());
   const json = JSON.parse(JSON.stringify(inst)) as Record<string, unknown>;

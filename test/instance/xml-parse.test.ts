@@ -83,3 +83,41 @@ test('<!DOCTYPE inside a comment, CDATA or processing instruction is text; a DOC
     );
   }
 });
+
+/** `<a>` with one child element `<name>` carrying `n` attributes, on line 2 column 3. */
+const withAttributes = (n: number, name = 'x', value = 'v') => `<a>\n  <${name}${Array.from({ length: n }, (_, i) => ` a${i}="${value}"`).join('')}/>\n</a>`;
+type Placed = Error & { code?: string; file?: string; line?: number; column?: number; shortMessage?: string };
+
+test('an element with more than 1024 attributes is refused at its line and column, naming it, the count and the cap; 1024 parse', () => {
+  assert.equal(parseXml(withAttributes(1024)).documentElement!.getElementsByTagName('x')[0]!.attributes.length, 1024);
+  for (const n of [1025, 200_000]) {
+    assert.throws(
+      () => parseXml(withAttributes(n), { file: 'x.xml' }),
+      (e: Placed) =>
+        e.code === 'XML_FORBIDDEN' && e.file === 'x.xml' && e.line === 2 && e.column === 3 &&
+        e.message.startsWith(`x.xml:2:3: too many attributes: <x> has ${n}, more than the 1024 one element may have`),
+      String(n),
+    );
+  }
+  // Namespace declarations are attributes of the element as xmldom counts them.
+  const ns = `<a>\n  <x xmlns:p="urn:p"${Array.from({ length: 1024 }, (_, i) => ` a${i}="v"`).join('')}/>\n</a>`;
+  assert.throws(() => parseXml(ns), /<x> has 1025,/);
+});
+
+test('only start tags are counted: quotes in values, text, comments, CDATA and processing instructions are not attributes', () => {
+  const quotes = Array.from({ length: 2000 }, (_, i) => `"q${i}"='r'`).join(' ');
+  const xml =
+    `<?pi ${quotes}?>\n<a>\n  <!-- ${quotes} -->\n  <![CDATA[${quotes}]]>\n  ${quotes.replace(/</g, '')}\n` +
+    `  <x${Array.from({ length: 1024 }, (_, i) => ` a${i}="it's > ${i}"`).join('')}/>\n` +
+    `  <y${Array.from({ length: 1024 }, (_, i) => ` b${i}='say "${i}" >'`).join('')}></y>\n</a>`;
+  const doc = parseXml(xml);
+  assert.equal(doc.documentElement!.getElementsByTagName('x')[0]!.getAttribute('a7'), "it's > 7");
+  assert.equal(doc.documentElement!.getElementsByTagName('y')[0]!.attributes.length, 1024);
+});
+
+test('too many attributes are refused before xmldom parses: a later syntax error is not reached', () => {
+  assert.throws(
+    () => parseXml(`${withAttributes(5000).slice(0, -4)}\n  <b></c>\n</a>`, { file: 'x.xml' }),
+    (e: Placed) => e.code === 'XML_FORBIDDEN' && e.line === 2 && /<x> has 5000,/.test(e.message),
+  );
+});

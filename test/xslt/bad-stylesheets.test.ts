@@ -109,6 +109,23 @@ test('a stylesheet nested deeper than libxml2 accepts is refused with the line, 
   assert.throws(() => compileXslt(file), /nested too deeply/);
 });
 
+test('a stylesheet element with more than 1024 attributes is refused at compile time with file:line:column; 1024 compile', () => {
+  const withAttributes = (n: number) =>
+    `<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n<xsl:template match="/instance">\n  <domain${Array.from({ length: n }, (_, i) => ` a${i}="v"`).join('')}/></xsl:template>\n</xsl:stylesheet>\n`;
+  const file = join(dir, 'many-attributes.xsl');
+  writeFileSync(file, withAttributes(1024));
+  for (const engine of ['compiled', 'xslt-processor'] as const) assert.equal(compileXslt(file, { engine }).file, file);
+  writeFileSync(file, withAttributes(1025));
+  for (const engine of ['compiled', 'xslt-processor', 'libxslt', 'auto'] as const) {
+    assert.throws(
+      () => compileXslt(file, { engine }),
+      (e: Error & { code?: string; file?: string; line?: number; column?: number }) =>
+        e.code === 'XML_FORBIDDEN' && e.file === file && e.line === 4 && e.column === 3 && /too many attributes: <domain> has 1025, more than the 1024 one element may have/.test(e.message),
+      engine,
+    );
+  }
+});
+
 test('a string doubled past what JavaScript can hold is TRANSFORM_OUT_OF_MEMORY naming the stylesheet, not an internal RangeError', async () => {
   const file = join(dir, 'doubling.xsl');
   writeFileSync(

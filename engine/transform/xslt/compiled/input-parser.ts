@@ -1,4 +1,4 @@
-import { parseXml, NODE, type Node, type Element } from '../../../xml/parse.js';
+import { parseXml, MAX_ATTRIBUTES, NODE, type Node, type Element } from '../../../xml/parse.js';
 import { XML_INVALID_CHARS } from '../../../xml/serialize.js';
 import { XNode, ROOT, ELEMENT, ATTRIBUTE, TEXT, PI, COMMENT, appendChild } from './tree.js';
 import { unsupportedInput } from './refuse.js';
@@ -163,6 +163,8 @@ function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty:
       return i + 2;
     }
     if (i === before || i >= n) throw new Malformed('attribute');
+    // More than the strict parser allows: it refuses the element, with its line.
+    if (el.attrs.length >= MAX_ATTRIBUTES) throw new Malformed('too many attributes');
     const ns = i;
     while (i < n) {
       const d = s.charCodeAt(i);
@@ -182,7 +184,7 @@ function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty:
     if (raw.indexOf('<') >= 0) throw new Malformed('attribute');
     i = close + 1;
     checkName(an);
-    // A short list is searched; past 8 attributes a set is kept, so 100,000 of them cost a linear time, not a quadratic one.
+    // A short list is searched; past 8 attributes a set is kept, so the checks cost a linear time, not a quadratic one.
     if (seen) {
       if (seen.has(an)) throw new Malformed('duplicate attribute');
       seen.add(an);

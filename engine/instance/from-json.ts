@@ -6,6 +6,7 @@ import { findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '
 import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 import { validateInstance, type Locator } from './validate.js';
+import { rememberSource } from './source.js';
 
 // eslint-disable-next-line no-control-regex
 
@@ -279,7 +280,22 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     });
   }
   validateInstance(inst, { file: options.file, locate });
+  const { file, text } = options;
+  const lines = text !== undefined && options.source !== undefined;
+  if (file !== undefined || lines) rememberSource(inst, { file, locate: lines ? rereading(text) : () => ({}) });
   return inst;
+}
+
+/**
+ * A locator that parses the JSON `text` again when asked (only when a later check fails),
+ * rather than keeping every value's place as long as the Instance.
+ */
+function rereading(text: string): Locator {
+  return (path) => {
+    const source = parseJsonSource(text);
+    const place = source.places.get(placeKey(jsonPathOf(source.value, path)));
+    return place ? lineColOf(text, place.key ?? place.value) : {};
+  };
 }
 
 /** A volume's `libvirt` value is its own `<disk>` element, whole: anything else could break out of `<libvirt>` in instance.xml. */

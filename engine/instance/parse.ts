@@ -5,6 +5,7 @@ import { checkDeclaredEncoding } from '../xml/decode.js';
 import { ElementReader } from './reader.js';
 import { readInputText, withJsonHint } from './input.js';
 import { validateInstance, type Locator } from './validate.js';
+import { rememberSource } from './source.js';
 import {
   CONFIG_DRIVE_LAYOUTS,
   DEVICE_TYPES,
@@ -67,6 +68,22 @@ export function parseInstance(text: string, options: ParseInstanceOptions = {}):
       throw withJsonHint(e, text);
     }
   }
+  const { instance, locate } = readDocument(doc, file);
+  validateInstance(instance, { file, locate });
+  rememberSource(instance, { file, locate: rereading(text, file) });
+  return instance;
+}
+
+/**
+ * A locator that parses `text` again when asked (only when a later check fails): keeping
+ * the parse's own would keep the whole document alive as long as the Instance.
+ */
+function rereading(text: string, file: string | undefined): Locator {
+  return (path) => readDocument(parseXml(text, { file }), file).locate(path);
+}
+
+/** The instance in a parsed document, and the lines of its elements by path. */
+function readDocument(doc: Document, file: string | undefined): { instance: Instance; locate: Locator } {
   const root = doc.documentElement!;
   if (root.nodeName !== 'instance') {
     throw new InstanceError(`expected root element <instance>, found <${root.nodeName}>`, { file, line: lineOf(root), column: columnOf(root), path: `/${root.nodeName}` });
@@ -84,8 +101,7 @@ export function parseInstance(text: string, options: ParseInstanceOptions = {}):
     }
     return {};
   };
-  validateInstance(instance, { file, locate });
-  return instance;
+  return { instance, locate };
 }
 
 function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
@@ -281,7 +297,11 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
   }
   inst.password = r.childText('password');
   inst.availabilityZone = r.childText('availabilityZone');
-  inst.metadata = (r.child('metadata')?.children('item') ?? []).map((i) => [i.requireAttr('key'), i.text()] as [string, string]);
+  // Each item at /instance/metadata/item[N], even the only one: the path validateInstance and the KVP step name.
+  inst.metadata = (r.child('metadata')?.children('item') ?? []).map((i, k) => {
+    lines.set(`/instance/metadata/item[${k + 1}]`, i.el);
+    return [i.requireAttr('key'), i.text()] as [string, string];
+  });
   inst.extraNics = (r.child('extraNics')?.children('nic') ?? []).map((n) => {
     lines.set(n.path, n.el);
     return {

@@ -79,6 +79,16 @@ test('a malformed MAC is refused at the NIC line', () => {
   expectInstanceError(t, /\/instance\/nics\/nic(\[1\])?\/@mac/, lineOf(t, 'mac="d0:0d:zz'));
 });
 
+test('an empty metadata key is refused at its item\'s line, also when it is the only item', () => {
+  for (const [items, n] of [
+    ['<item key="">x</item>', 1],
+    ['<item key="a">x</item>\n    <item key="">y</item>', 2],
+  ] as const) {
+    const t = base().replace('</instance>', `  <metadata>\n    ${items}\n  </metadata>\n</instance>`);
+    expectInstanceError(t, `/instance/metadata/item[${n}]/@key`, lineOf(t, '<item key="">'));
+  }
+});
+
 test('malformed XML and DOCTYPE are refused with line and column', () => {
   assert.throws(() => parseInstance('<instance>\n  <name>x</nam>\n</instance>', { file: 'bad.xml' }), (e: XmlSyntaxError) => e instanceof XmlSyntaxError && e.line === 2 && e.file === 'bad.xml');
   assert.throws(() => parseInstance('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<instance>&e;</instance>', { file: 'bad.xml' }), (e: XmlForbiddenError) => e instanceof XmlForbiddenError && e.line === 2);

@@ -7,7 +7,7 @@ import { LIMIT_PROFILES, type KvpRecord, type LimitProfile } from '../kvp/consta
 import { renderKvpItem } from '../kvp/cim-xml.js';
 import { reassemble } from '../kvp/chunking.js';
 import { KvpTruncatedPoolError } from '../kvp/errors.js';
-import { kvpInputFromInstance, kvpItemsFromInput, type KvpItemsOptions } from '../kvp/from-instance.js';
+import { kvpItemsFromInstance, type KvpItemsOptions } from '../kvp/from-instance.js';
 import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNamespace, type KvpItemsCallOptions } from '../kvp/hyperv-calls.js';
 import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
 import type { CliIo } from './io.js';
@@ -71,7 +71,8 @@ async function itemsFrom(opts: ItemSourceOptions): Promise<KvpRecord[]> {
       form: oneOf('--form', opts.form, ['chunked', 'auto'] as const),
     };
     try {
-      records.push(...kvpItemsFromInput(kvpInputFromInstance(instance), options));
+      // A refusal of one of the instance's fields names its file and line.
+      records.push(...kvpItemsFromInstance(instance, options));
     } catch (e) {
       if (e instanceof KvpError && !e.file) throw new KvpError(e.shortMessage, { file: opts.instance, path: e.path, cause: e, details: e.details });
       throw e;

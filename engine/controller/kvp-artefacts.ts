@@ -1,7 +1,8 @@
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Instance } from '../instance/model.js';
+import type { InstanceSource } from '../instance/source.js';
 import { kvpItemsDocument } from '../kvp/cim-xml.js';
-import { kvpInputFromInstance, kvpItemsFromInput } from '../kvp/from-instance.js';
+import { kvpItemsFromInstance } from '../kvp/from-instance.js';
 import { encodePool } from '../kvp/pool-file.js';
 import type { InstanceLayout } from './layout.js';
 
@@ -21,13 +22,15 @@ export interface KvpArtefacts {
 }
 
 /**
- * Builds the instance's items (user data, metadata, SSH key, password: kvpItemsFromInput) and
+ * Builds the instance's items (user data, metadata, SSH key, password: kvpItemsFromInstance) and
  * writes `kvp-items.xml` and `kvp_pool_0` atomically, mode 0600 (they may hold a password).
- * Everything is built and validated before the first byte is written.
+ * Everything is built and validated before the first byte is written. A refusal names the
+ * offending element's line in `source`, the file the instance was read from (by default the
+ * instance's own source).
  */
-export async function writeKvpArtefacts(layout: InstanceLayout, instance: Instance): Promise<KvpArtefacts> {
+export async function writeKvpArtefacts(layout: InstanceLayout, instance: Instance, source?: InstanceSource): Promise<KvpArtefacts> {
   const id = instance.name;
-  const records = kvpItemsFromInput(kvpInputFromInstance(instance));
+  const records = kvpItemsFromInstance(instance, {}, source);
   const document = kvpItemsDocument(id, records);
   const pool = encodePool(records, 'host');
   const artefacts = { items: layout.kvpItems(id), pool: layout.kvpPool(id), keys: records.map((r) => r.key), poolBytes: pool.length };

@@ -5,6 +5,7 @@ import { writeConfigDrive } from '../configdrive/write.js';
 import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import type { Instance } from '../instance/model.js';
+import { sourceOf } from '../instance/source.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { renderText } from '../render/render.js';
 import { checkDomainXml, domainUsesFile } from './domain-xml.js';
@@ -181,7 +182,9 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   let kvp: KvpArtefacts | undefined;
   if (hyperv) {
     kvp = await steps.run('kvp', async () => {
-      const k = await writeKvpArtefacts(layout, record);
+      // A refusal names the line in the file the caller's instance was read from (the record is a
+      // copy with the folder's paths; the fields KVP reads are the caller's, unchanged).
+      const k = await writeKvpArtefacts(layout, record, sourceOf(input));
       log.info(`KVP: ${k.keys.length} items for AddKvpItems in kvp-items.xml; the guest's pool 0 in kvp_pool_0 (${k.poolBytes} bytes)`);
       return k;
     });

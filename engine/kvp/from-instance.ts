@@ -1,10 +1,12 @@
 import { TextDecoder } from 'node:util';
 import type { KvpRecord } from './constants.js';
 import { chunkKeys, ENCODING_SUFFIX, type ChunkOptions } from './chunking.js';
+import { KvpCharacterError, KvpLimitError } from './errors.js';
 import { validateRecord } from './limits.js';
 import { encodePool } from './pool-file.js';
 import { KvpError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
+import { placeOf, sourceOf, type InstanceSource } from '../instance/source.js';
 import { decodeBase64 } from '../instance/user-data.js';
 import { XML_INVALID_CHARS } from '../xml/serialize.js';
 
@@ -92,7 +94,11 @@ function isIgnitionConfig(text: string): boolean {
   }
 }
 
-/** The records for `input`, validated with the `host` profile, in a fixed order. */
+/**
+ * The records for `input`, validated with the `host` profile, in a fixed order. A refusal of
+ * one of the input's own values names it by its path in the input: `/userData`,
+ * `/metadata/NAME`, `/publicKeys/N` (0-based).
+ */
 export function kvpItemsFromInput(input: KvpInput, options: KvpItemsOptions = {}): KvpRecord[] {
   const p = options.prefix ?? 'euca';
   const chunk: ChunkOptions = { form: options.form ?? 'chunked' };
@@ -107,7 +113,7 @@ export function kvpItemsFromInput(input: KvpInput, options: KvpItemsOptions = {}
     }
     const ignition = options.ignition ?? 'auto';
     if (ignition === 'always' && text === undefined) {
-      throw new KvpError('the user data is not UTF-8 text, so it cannot be published as ignition.config');
+      throw new KvpError('the user data is not UTF-8 text, so it cannot be published as ignition.config', { path: '/userData' });
     }
     if (text !== undefined && (ignition === 'always' || (ignition === 'auto' && isIgnitionConfig(text)))) out.push(...chunkKeys(IGNITION_BASE, text, chunk));
   }
@@ -122,15 +128,17 @@ export function kvpItemsFromInput(input: KvpInput, options: KvpItemsOptions = {}
     meta[k] = v;
   }
   if (Object.keys(meta).length) out.push(...chunkKeys(`${p}.meta-data`, JSON.stringify(meta), chunk));
-  const keys = (input.publicKeys ?? []).map((k) => k.trim()).filter((k) => k !== '');
-  keys.forEach((k, i) => {
-    if (/[\r\n]/.test(k)) throw new KvpError(`public key ${i + 1} spans several lines; give one key per entry (they are written one a line)`);
+  const keys: string[] = [];
+  (input.publicKeys ?? []).forEach((key, i) => {
+    const k = key.trim();
+    if (/[\r\n]/.test(k)) throw new KvpError(`public key ${i + 1} spans several lines; give one key per entry (they are written one a line)`, { path: `/publicKeys/${i}` });
+    if (k !== '') keys.push(k);
   });
   if (keys.length) out.push(...chunkKeys(`${p}.public-keys`, keys.join('\n') + '\n', chunk));
   if (input.password !== undefined && input.password !== '') out.push(...chunkKeys(`${p}.password`, input.password, chunk));
   if (options.cloudstack !== undefined && options.cloudstack !== false) {
     const value = typeof options.cloudstack === 'string' ? options.cloudstack : text;
-    if (value === undefined) throw new KvpError(`the user data is not UTF-8 text, so it cannot be published as ${CLOUDSTACK_KEY}`);
+    if (value === undefined) throw new KvpError(`the user data is not UTF-8 text, so it cannot be published as ${CLOUDSTACK_KEY}`, { path: '/userData' });
     const r = { key: CLOUDSTACK_KEY, value };
     validateRecord(r, 'host');
     out.push(r);
@@ -148,6 +156,52 @@ export function decodeUserData(base64: string): Uint8Array {
   const bytes = decodeBase64(base64);
   if (bytes === undefined) throw new KvpError('userData is not valid base64', { path: '/instance/userData' });
   return bytes;
+}
+
+/**
+ * The records of an instance's items: {@link kvpInputFromInstance}, then
+ * {@link kvpItemsFromInput}. A refusal that comes from one of the instance's fields names
+ * that field where it is written: a KvpError with the file, the line and column of the
+ * element (the metadata item, `<key>`, `<userData>`, `<password>`) and its instance path
+ * (`/instance/metadata/item[2]/@key`), with the typed error as its `cause`. The place is
+ * the instance.xml or JSON description it was read from (`source`, by default the
+ * instance's own: see sourceOf); an Instance built or copied in code has none, and the
+ * error names the path alone. Any other refusal (of an option) is thrown as it is.
+ */
+export function kvpItemsFromInstance(instance: Instance, options: KvpItemsOptions = {}, source: InstanceSource | undefined = sourceOf(instance)): KvpRecord[] {
+  try {
+    return kvpItemsFromInput(kvpInputFromInstance(instance), options);
+  } catch (e) {
+    const path = e instanceof KvpError ? instancePathOf(e, instance, options) : undefined;
+    if (path === undefined) throw e;
+    const err = e as KvpError;
+    throw new KvpError(err.shortMessage, { ...placeOf(source, path), cause: err, details: err.details });
+  }
+}
+
+/**
+ * The instance field a refusal of kvpItemsFromInput is about: by the input path it names, or
+ * for a payload's value by its key. (`/publicKeys/N` cannot come from an instance: its
+ * sshKey is split into one key a line.)
+ */
+function instancePathOf(e: KvpError, instance: Instance, options: KvpItemsOptions): string | undefined {
+  const path = e.path ?? '';
+  if (path.startsWith('/instance/')) return path;
+  if (path.startsWith('/metadata/')) {
+    const k = instance.metadata.findIndex(([name]) => name === path.slice('/metadata/'.length));
+    return k < 0 ? '/instance/metadata' : `/instance/metadata/item[${k + 1}]/@key`;
+  }
+  if (path === '/userData') return '/instance/userData';
+  if (path !== '') return undefined;
+  // A value KVP cannot carry (too long, a NUL): the field the payload was made from.
+  const ofValue = (e instanceof KvpLimitError && e.limit.startsWith('value')) || (e instanceof KvpCharacterError && e.field === 'value');
+  if (!ofValue) return undefined;
+  const p = options.prefix ?? 'euca';
+  const base = (e as KvpLimitError | KvpCharacterError).key.replace(/\.(\d+|encoding)$/, '');
+  if (base === `${p}.user-data` || base === IGNITION_BASE || (base === CLOUDSTACK_KEY && typeof options.cloudstack !== 'string')) return '/instance/userData';
+  if (base === `${p}.public-keys`) return '/instance/key/@sshKey';
+  if (base === `${p}.password`) return '/instance/password';
+  return undefined;
 }
 
 /** The KVP input of a parsed instance.xml (user data, SSH key, password, metadata, ids). */

@@ -72,6 +72,7 @@ export {
 } from './wsman-response.js';
 export {
   kvpItemsFromInput,
+  kvpItemsFromInstance,
   kvpPoolFromInput,
   kvpInputFromInstance,
   kvpBaseNames,

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { decodePool, parseKvpItem, reassemble, toMap } from '../../engine/kvp/index.js';
@@ -13,6 +14,7 @@ import { closeConnections, connect, type LibvirtConnection } from '../../engine/
 import { childElements, firstChild, parseXml } from '../../engine/xml/parse.js';
 import { runLifecycleCli } from './cli-program.js';
 import { SAMPLES, XSL, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { readInstanceFile } from '../../engine/instance/index.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -151,4 +153,94 @@ test('domforge launch prints the KVP files of a Hyper-V instance', async () => {
   assert.match(stdout, new RegExp(`^kvp pool: ${dir}/kvp_pool_0 \\(\\d+ bytes\\)$`, 'm'));
   assert.doesNotMatch(stdout, /config drive/);
   await nc.terminate('i-0a000013');
+});
+
+/** 1-based line of the first `needle` in `text`. */
+const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+
+/** The Hyper-V sample as a file of its own, under a fresh id and uuid, with `metadata` items added. */
+function hypervFile(name: string, metadata: string): { file: string; text: string; id: string } {
+  const id = `i-${process.pid.toString(16)}${name}`;
+  const text = readFileSync(join(SAMPLES, '13-hyperv-windows', 'instance.xml'), 'utf8')
+    .replaceAll('i-0a000013', id)
+    .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`)
+    .replace('</instance>', `  <metadata>\n${metadata}  </metadata>\n</instance>`);
+  const file = join(sb.root, `${name}.xml`);
+  writeFileSync(file, text);
+  return { file, text, id };
+}
+
+async function launchFailure(instance: Parameters<NodeController['launch']>[0]): Promise<OperationError> {
+  return nc.launch(instance).then(
+    () => assert.fail('launched'),
+    (err: unknown) => err as OperationError,
+  );
+}
+
+test('a KVP refusal at launch names instance.xml, the line of the offending metadata item and its path', async () => {
+  const { file, text, id } = hypervFile('a1', '    <item key="role">web</item>\n    <item key="uuid">spoofed</item>\n');
+  const line = lineIn(text, '<item key="uuid">');
+  const e = await launchFailure(file);
+  assert.ok(e instanceof OperationError, String(e));
+  assert.equal(e.step, 'kvp');
+  assert.equal(e.code, 'KVP_INVALID');
+  assert.equal(e.file, file);
+  assert.equal(e.line, line);
+  assert.equal(e.column, 5);
+  assert.equal(e.path, '/instance/metadata/item[2]/@key');
+  assert.equal(
+    e.message,
+    `${file}:${line}:5: launch of ${id} failed at step 'kvp': metadata item "uuid" would replace the built-in uuid of euca.meta-data; give it another name (at /instance/metadata/item[2]/@key)`,
+  );
+  assert.equal(e.rolledBack, true);
+  assert.equal(await conn.find(id), undefined);
+  assert.equal(existsSync(join(sb.instances, id)), false);
+
+  // The same through `domforge launch`, and for the only item of <metadata>.
+  const only = hypervFile('a2', '    <item key="hostname">spoofed</item>\n');
+  let stderr = '';
+  const code = await runLifecycleCli(['launch', '--instance', only.file, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], {
+    stdout: () => undefined,
+    stderr: (s) => (stderr += s),
+  });
+  assert.equal(code, 1, stderr);
+  const at = `${only.file}:${lineIn(only.text, '<item key="hostname">')}:5`;
+  const expected = `domforge: ${at}: launch of ${only.id} failed at step 'kvp': metadata item "hostname" would replace the built-in hostname of euca.meta-data; give it another name (at /instance/metadata/item[1]/@key)`;
+  assert.ok(stderr.split('\n').includes(expected), stderr);
+  assert.equal(existsSync(join(sb.instances, only.id)), false);
+});
+
+test('a KVP refusal at launch of a JSON description names it and the line of the key; of an Instance built in code, the field alone', async () => {
+  const inst = await readInstanceFile(join(SAMPLES, '13-hyperv-windows', 'instance.xml'));
+  const id = `i-${process.pid.toString(16)}b1`;
+  const json = {
+    ...JSON.parse(JSON.stringify(inst)),
+    name: id,
+    uuid: randomUUID(),
+    disks: { diskPaths: inst.disks.diskPaths, root: inst.disks.root },
+    states: {},
+    timestamps: {},
+    metadata: { role: 'web', 'instance-id': 'i-spoofed' },
+  };
+  const file = join(sb.root, 'b1.json');
+  const text = JSON.stringify(json, null, 2);
+  writeFileSync(file, text);
+  const e = await launchFailure(file);
+  assert.equal(e.step, 'kvp');
+  assert.equal(e.file, file);
+  assert.equal(e.line, lineIn(text, '"instance-id": "i-spoofed"'));
+  assert.equal(e.column, 5);
+  assert.equal(e.path, '/instance/metadata/item[2]/@key');
+  assert.equal(await conn.find(id), undefined);
+
+  // A copy made in code is not the file any more: no file, no line, the field's path.
+  const copy = { ...(await sampleInstance('13-hyperv-windows')), metadata: [['uuid', 'spoofed']] as [string, string][] };
+  const m = await launchFailure(copy);
+  assert.equal(m.step, 'kvp');
+  assert.equal(m.code, 'KVP_INVALID');
+  assert.equal(m.file, undefined);
+  assert.equal(m.line, undefined);
+  assert.equal(m.path, '/instance/metadata/item[1]/@key');
+  assert.equal(m.message, `launch of ${copy.name} failed at step 'kvp': metadata item "uuid" would replace the built-in uuid of euca.meta-data; give it another name (at /instance/metadata/item[1]/@key)`);
+  assert.equal(await conn.find(copy.name), undefined);
 });

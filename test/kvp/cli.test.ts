@@ -108,3 +108,61 @@ test('bad input: typed errors, exit codes, nothing written', async () => {
   assert.equal((await cli('kvp', 'encode', '--set', 'novalue', '--out', out)).code, 2);
   assert.equal(existsSync(out), false);
 });
+
+test('kvp --instance: a refusal of one of the instance\'s fields names the file, the line and column of its element, and its path', async () => {
+  const base = readFileSync(fixture, 'utf8');
+  const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const firstLine = (r: { stderr: string }) => r.stderr.split('\n')[0];
+
+  // A metadata item that would replace a built-in key: at the item, through encode (nothing written) and items.
+  const meta = base.replace('<item key="zone">', '<item key="uuid">x</item>\n    <item key="zone">');
+  const metaFile = write('meta.xml', meta);
+  const out = join(dir, 'never-meta');
+  for (const args of [['encode', '--out', out], ['items']]) {
+    const r = await cli('kvp', ...args, '--instance', metaFile);
+    assert.equal(r.code, 1, args[0]);
+    assert.equal(
+      firstLine(r),
+      `domforge: ${metaFile}:${lineIn(meta, '<item key="uuid">')}:5: metadata item "uuid" would replace the built-in uuid of euca.meta-data; give it another name (at /instance/metadata/item[2]/@key)`,
+    );
+  }
+  assert.equal(existsSync(out), false);
+
+  // User data that is not UTF-8, asked for as text: at <userData>.
+  const binary = base.replace(/<userData>[^<]*</, `<userData>${Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64')}<`);
+  const binaryFile = write('binary.xml', binary);
+  const at = `${binaryFile}:${lineIn(binary, '<userData>')}:3`;
+  for (const [flag, key] of [['--ignition=always', 'ignition.config'], ['--cloudstack', 'cloudstack-vm-userdata']]) {
+    const r = await cli('kvp', 'items', '--instance', binaryFile, flag!);
+    assert.equal(r.code, 1, flag);
+    assert.equal(firstLine(r), `domforge: ${at}: the user data is not UTF-8 text, so it cannot be published as ${key} (at /instance/userData)`);
+  }
+  // User data too long for the one CloudStack key (a typed limit error underneath): at <userData> too.
+  const long = base.replace(/<userData>[^<]*</, `<userData>${Buffer.from('x'.repeat(1024)).toString('base64')}<`);
+  const longFile = write('long.xml', long);
+  const r = await cli('kvp', 'items', '--instance', longFile, '--cloudstack');
+  assert.equal(r.code, 1);
+  assert.equal(
+    firstLine(r),
+    `domforge: ${longFile}:${lineIn(long, '<userData>')}:3: value of key "cloudstack-vm-userdata" is 1024 UTF-16 code units; the host profile allows at most 1023 (what travels host to guest unmodified) (at /instance/userData)`,
+  );
+
+  // A JSON description: at the key of the offending value.
+  const json = JSON.stringify(
+    { name: 'i-4b1d2c3e', uuid: '9b3c8f0e-6a2b-4a8e-9d41-0c5f5c2b7e11', hypervisor: { type: 'hyperv' }, os: { platform: 'linux' }, cores: 2, memoryKB: 1048576, metadata: { role: 'web', hostname: 'spoofed' } },
+    null,
+    2,
+  );
+  const jsonFile = write('meta.json', json);
+  const j = await cli('kvp', 'items', '--instance', jsonFile);
+  assert.equal(j.code, 1);
+  assert.equal(
+    firstLine(j),
+    `domforge: ${jsonFile}:${lineIn(json, '"hostname"')}:5: metadata item "hostname" would replace the built-in hostname of euca.meta-data; give it another name (at /instance/metadata/item[2]/@key)`,
+  );
+});

@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { parseInstance } from '../../engine/instance/index.js';
 import {
   kvpItemsFromInput,
+  kvpItemsFromInstance,
   kvpPoolFromInput,
   kvpInputFromInstance,
   decodePool,
   reassemble,
   renderAddKvpItemsEnvelope,
   KvpLimitError,
+  KvpCharacterError,
 } from '../../engine/kvp/index.js';
 import { decodeUserData } from '../../engine/kvp/from-instance.js';
 import { KvpError } from '../../engine/errors.js';
@@ -91,6 +93,8 @@ test('empty input gives no items and an empty pool; bad keys and base64 are refu
   assert.deepEqual(kvpItemsFromInput({ userData: new Uint8Array(0), publicKeys: ['  '] }), []);
   assert.equal(kvpPoolFromInput({}).length, 0);
   assert.throws(() => kvpItemsFromInput({ publicKeys: ['ssh-rsa A\nssh-rsa B'] }), /public key 1 spans several lines/);
+  // Named by its place in the caller's list, blank entries included.
+  assert.throws(() => kvpItemsFromInput({ publicKeys: [' ', 'ssh-rsa A\rssh-rsa B'] }), (e: unknown) => e instanceof KvpError && e.path === '/publicKeys/1' && /public key 2 spans/.test(e.message));
   // The instance parser refuses bad base64 already; decodeUserData checks again for other callers.
   assert.throws(() => decodeUserData('not base64!'), (e: unknown) => e instanceof KvpError && e.path === '/instance/userData');
   assert.deepEqual(decodeUserData(' aGk=\n'), utf8('hi'));
@@ -116,4 +120,49 @@ test('metadata items cannot replace instance-id, uuid or hostname in euca.meta-d
   assert.throws(() => kvpItemsFromInput({ metadata: { 'instance-id': 'x' } }), KvpError);
   const records = kvpItemsFromInput({ instanceId: 'i-1', metadata: { role: 'web' } });
   assert.deepEqual(JSON.parse(reassemble(records, 'euca.meta-data')!), { 'instance-id': 'i-1', role: 'web' });
+});
+
+test('kvpItemsFromInstance: a refusal names the file, line and path of the field it comes from, the typed error as its cause', () => {
+  const text = readFileSync(fixture, 'utf8').replace('<item key="zone">', '<item key="uuid">x</item>\n    <item key="zone">');
+  const lineOf = (needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+  const instance = parseInstance(text, { file: 'i.xml' });
+  assert.throws(
+    () => kvpItemsFromInstance(instance),
+    (e: unknown) =>
+      e instanceof KvpError && e.file === 'i.xml' && e.line === lineOf('<item key="uuid">') && e.column === 5 && e.path === '/instance/metadata/item[2]/@key' &&
+      (e.cause as KvpError).path === '/metadata/uuid',
+  );
+  // User data: not text when text is asked for, and too long for the single CloudStack key.
+  const ok = parseInstance(readFileSync(fixture, 'utf8'), { file: 'i.xml' });
+  const userData = readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('<userData>')) + 1;
+  const binary = parseInstance(readFileSync(fixture, 'utf8').replace(/<userData>[^<]*</, '<userData>//4AAQ==<'), { file: 'i.xml' });
+  for (const options of [{ ignition: 'always' as const }, { cloudstack: true }]) {
+    assert.throws(() => kvpItemsFromInstance(binary, options), (e: unknown) => e instanceof KvpError && e.line === userData && e.path === '/instance/userData' && /not UTF-8 text/.test(e.message));
+  }
+  const long = parseInstance(readFileSync(fixture, 'utf8').replace(/<userData>[^<]*</, `<userData>${Buffer.from('é'.repeat(1100)).toString('base64')}<`), { file: 'i.xml' });
+  assert.throws(
+    () => kvpItemsFromInstance(long, { cloudstack: true }),
+    (e: unknown) => e instanceof KvpError && e.line === userData && e.path === '/instance/userData' && e.cause instanceof KvpLimitError && e.cause.key === 'cloudstack-vm-userdata',
+  );
+  // The same value given as the option is the option's problem, not the instance's: thrown as it is.
+  assert.throws(() => kvpItemsFromInstance(ok, { cloudstack: 'x'.repeat(1024) }), (e: unknown) => e instanceof KvpLimitError && e.file === undefined && e.path === undefined);
+  assert.equal(kvpItemsFromInstance(ok).length, 4);
+});
+
+test('kvpItemsFromInstance: a copy made in code names the field alone; the parsed object changed in place keeps its file\'s lines', () => {
+  const text = readFileSync(fixture, 'utf8');
+  const lineOf = (needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+  const parsed = parseInstance(text, { file: 'i.xml' });
+  const copy = { ...parsed, metadata: [['hostname', 'h'] as [string, string]] };
+  assert.throws(() => kvpItemsFromInstance(copy), (e: unknown) => e instanceof KvpError && e.file === undefined && e.line === undefined && e.path === '/instance/metadata/item[1]/@key');
+  // Values neither XML nor JSON can carry only reach KVP from code: named by the field of their payload.
+  for (const [field, change, path, line] of [
+    ['password', { password: 'a\u0000b' }, '/instance/password', lineOf('<password>')],
+    ['key', { key: { doInjectKey: true, sshKey: 'ssh-rsa A\u0000' } }, '/instance/key/@sshKey', lineOf('<key ')],
+  ] as const) {
+    assert.throws(() => kvpItemsFromInstance({ ...parsed, ...change }), (e: unknown) => e instanceof KvpError && e.file === undefined && e.path === path && e.cause instanceof KvpCharacterError, field);
+    const inPlace = parseInstance(text, { file: 'i.xml' });
+    Object.assign(inPlace, change);
+    assert.throws(() => kvpItemsFromInstance(inPlace), (e: unknown) => e instanceof KvpError && e.file === 'i.xml' && e.line === line && e.path === path, field);
+  }
 });

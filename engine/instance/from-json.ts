@@ -87,25 +87,33 @@ export async function readInstanceJsonFile(file: string): Promise<Instance> {
     source = parseJsonSource(text);
   } catch (e) {
     if (!(e instanceof JsonSourceError)) throw e;
-    const { line, column } = lineColOf(text, e.index);
-    const first = e.firstIndex === undefined ? '' : ` (first at line ${lineColOf(text, e.firstIndex).line})`;
-    throw new InstanceError(`${e.firstIndex === undefined ? 'malformed JSON: ' : ''}${e.message}${first}`, { file, line, column, cause: e });
+    throw sourceError(e, text, file);
   }
   return fromJson(source.value, { file, text, source });
+}
+
+/** A JsonSourceError as an InstanceError at its line in `text`; a duplicate key names its first's line. */
+function sourceError(e: JsonSourceError, text: string, file: string | undefined): InstanceError {
+  const { line, column } = lineColOf(text, e.index);
+  const first = e.firstIndex === undefined ? '' : ` (first at line ${lineColOf(text, e.firstIndex).line})`;
+  return new InstanceError(`${e.firstIndex === undefined ? 'malformed JSON: ' : ''}${e.message}${first}`, { file, line, column, cause: e });
 }
 
 /**
  * Builds an Instance from a JSON description (what a controller process passes to the
  * library), filling Eucalyptus's defaults, and validates it exactly as parsed XML is.
- * With `text` (the JSON the data was parsed from), errors name the line of the faulty value.
+ * With `text` (the JSON the data was parsed from), errors name the line of the faulty value,
+ * and a key given twice in one object of `text` is refused at the second, naming the first's
+ * line, as readInstanceJsonFile refuses it: JSON.parse kept only the last of the two values.
  */
 export function instanceFromJson(data: unknown, options: { file?: string; text?: string } = {}): Instance {
   let source: JsonSource | undefined;
   if (options.text !== undefined) {
     try {
       source = parseJsonSource(options.text);
-    } catch {
-      source = undefined; // not the text of this data: no lines
+    } catch (e) {
+      if (e instanceof JsonSourceError && e.firstIndex !== undefined) throw sourceError(e, options.text, options.file);
+      source = undefined; // not the text of this data (not JSON at all): no lines
     }
   }
   return fromJson(data, { ...options, source });

@@ -214,7 +214,7 @@ export interface Instance {
   /** Admin password for the guest (config drive `admin_pass`, CloudStack `vm_password`). */
   password?: string;
   availabilityZone?: string;
-  /** Free-form instance metadata (`meta` on the config drive). */
+  /** Free-form instance metadata (`meta` on the config drive), each key once (validateInstance refuses a key given twice). */
   metadata: [string, string][];
   extraNics: ExtraNic[];
   /** Elements domforge does not model, kept and written back after the known ones. */

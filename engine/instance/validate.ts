@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
+import { duplicateMetadataKey, metadataKeyPath } from './metadata.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -21,7 +22,7 @@ const MODEL = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * Checks the meaning of an instance's values (the parser has already checked their types):
- * identifiers, sizes, paths, MACs, device names. Throws an InstanceError naming the first
+ * identifiers, sizes, paths, MACs, device names, metadata keys (each given once). Throws an InstanceError naming the first
  * problem's path and, through `locate`, its line.
  */
 export function validateInstance(inst: Instance, options: ValidateInstanceOptions = {}): void {
@@ -94,6 +95,12 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     for (const l of cd.layouts) if (!(CONFIG_DRIVE_LAYOUTS as readonly string[]).includes(l)) fail('/instance/configDrive/@layouts', `unknown layout ${l}`);
   }
   inst.metadata.forEach(([k], i) => {
-    if (!k) fail(`/instance/metadata/item[${i + 1}]/@key`, 'a metadata item needs a key');
+    if (!k) fail(metadataKeyPath(i), 'a metadata item needs a key');
   });
+  // Two values for one key is a producer's bug: the config drive and KVP keep one value a key, and the other would be lost.
+  const dup = duplicateMetadataKey(inst.metadata);
+  if (dup) {
+    const first = options.locate?.(`/instance/metadata/item[${dup.first + 1}]`).line;
+    fail(metadataKeyPath(dup.second), `metadata key ${JSON.stringify(dup.key)} is given twice (first at ${first ? `line ${first}` : metadataKeyPath(dup.first)}); give each item its own key`);
+  }
 }

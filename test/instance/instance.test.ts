@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInstance, emitInstance, instanceFromJson, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, type Instance } from '../../engine/index.js';
+import { parseInstance, readInstanceFile, emitInstance, instanceFromJson, validateInstance, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, type Instance } from '../../engine/index.js';
 
 import { EUCA_INPUTS_DIR as EUCA } from '../fixtures/reference.js';
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
@@ -87,6 +88,52 @@ test('an empty metadata key is refused at its item\'s line, also when it is the 
     const t = base().replace('</instance>', `  <metadata>\n    ${items}\n  </metadata>\n</instance>`);
     expectInstanceError(t, `/instance/metadata/item[${n}]/@key`, lineOf(t, '<item key="">'));
   }
+});
+
+test('a metadata key given twice is refused at the second item\'s line, naming the first\'s line', async () => {
+  // Each consumer (config drive meta, KVP euca.meta-data) keeps one value a key: the other would be lost.
+  const t = base().replace('</instance>', '  <metadata>\n    <item key="role">web</item>\n    <item key="tier">front</item>\n    <item key="role">db</item>\n  </metadata>\n</instance>');
+  const second = t.indexOf('<item key="role">db');
+  const line = t.slice(0, second).split('\n').length;
+  assert.throws(
+    () => parseInstance(t, { file: 'dup.xml' }),
+    (e: unknown) =>
+      e instanceof InstanceError &&
+      e.message === `dup.xml:${line}:5: metadata key "role" is given twice (first at line ${lineOf(t, '<item key="role">')}); give each item its own key (at /instance/metadata/item[3]/@key)`,
+  );
+  // Through readInstanceFile too.
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-dup-'));
+  try {
+    const file = join(dir, 'instance.xml');
+    writeFileSync(file, t);
+    await assert.rejects(readInstanceFile(file), (e: unknown) => e instanceof InstanceError && e.file === file && e.line === line && e.column === 5 && e.path === '/instance/metadata/item[3]/@key');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Keys are compared exactly (a guest's map is case-sensitive), and validateInstance on an Instance built in code names the items.
+  assert.deepEqual(parseInstance(t.replace('key="role">db', 'key="Role">db')).metadata.map(([k]) => k), ['role', 'tier', 'Role']);
+  const built = parseInstance(base());
+  assert.throws(
+    () => validateInstance({ ...built, metadata: [['a', '1'], ['a', '2']] }),
+    (e: unknown) => e instanceof InstanceError && e.line === undefined && e.shortMessage === 'metadata key "a" is given twice (first at /instance/metadata/item[1]/@key); give each item its own key',
+  );
+});
+
+test('instanceFromJson refuses a key given twice in the text the data was parsed from (JSON.parse kept the last)', () => {
+  const inst = parseInstance(base());
+  const text = JSON.stringify({ ...JSON.parse(JSON.stringify(inst)), disks: { diskPaths: inst.disks.diskPaths }, states: {}, timestamps: {}, metadata: { role: 'web', tier: 'front' } }, null, 2).replace(
+    '"tier": "front"',
+    '"tier": "front",\n    "role": "db"',
+  );
+  const data = JSON.parse(text);
+  assert.deepEqual(data.metadata, { role: 'db', tier: 'front' }, 'JSON.parse keeps the last');
+  assert.throws(
+    () => instanceFromJson(data, { file: 'inst.json', text }),
+    (e: unknown) =>
+      e instanceof InstanceError && e.file === 'inst.json' && e.line === lineOf(text, '"role": "db"') && /key "role" is given twice in one object \(first at line (\d+)\)/.exec(e.message)?.[1] === String(lineOf(text, '"role": "web"')),
+  );
+  // Text that is not JSON at all is still taken as "no lines".
+  assert.equal(instanceFromJson(data, { text: 'not json' }).metadata.length, 2);
 });
 
 test('malformed XML and DOCTYPE are refused with line and column', () => {

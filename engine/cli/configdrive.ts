@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { ConfigDriveError, UsageError } from '../errors.js';
 import type { ConfigDriveOptions } from '../configdrive/build.js';
-import { configDriveInputFromInstance, configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
+import { configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
 import { LAYOUT_NAMES, parseLayouts } from '../configdrive/layouts/index.js';
 import { checkLabel } from '../configdrive/iso9660.js';
-import { writeConfigDrive } from '../configdrive/write.js';
+import { writeConfigDriveFromInstance } from '../configdrive/write.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { isJsonInstancePath } from '../instance/input.js';
@@ -46,7 +46,15 @@ export const registerConfigDrive: RegisterCommand = (program, io) => {
       }
       const out = opts.out ?? instance.configDrive?.path;
       if (!out) throw new UsageError('no output path: give --out, or /instance/configDrive/@path in the instance', { file: opts.instance });
-      const drive = await writeConfigDrive(out, configDriveInputFromInstance(instance), options);
+      let drive;
+      try {
+        // A refusal of one of the instance's fields names its file and line.
+        drive = await writeConfigDriveFromInstance(out, instance, options);
+      } catch (e) {
+        // The rest (an image over its cap) is still about this instance's content: name the file.
+        if (e instanceof ConfigDriveError && !e.file) throw new ConfigDriveError(e.shortMessage, { file: opts.instance, path: e.path, cause: e, details: e.details });
+        throw e;
+      }
       const summary = {
         path: out,
         bytes: drive.image.length,

@@ -1,8 +1,10 @@
 import { ConfigDriveError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
+import { placeOf, sourceOf, type InstanceSource } from '../instance/source.js';
 import { decodeBase64 } from '../instance/user-data.js';
-import type { ConfigDriveOptions } from './build.js';
+import { buildConfigDrive, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
 import type { ConfigDriveInput, NetworkInterface } from './input.js';
+import { instancePathOf } from './instance-path.js';
 
 /**
  * Maps an instance to what its config drive says (pure). Where each field comes from:
@@ -53,6 +55,29 @@ export function configDriveInputFromInstance(instance: Instance): ConfigDriveInp
     },
     timestamp,
   };
+}
+
+/**
+ * Builds an instance's config drive in memory (pure): {@link configDriveInputFromInstance},
+ * then buildConfigDrive with `options` over the instance's own ({@link configDriveOptionsFromInstance}:
+ * an option given wins). A refusal that comes from one of the instance's fields names that
+ * field where it is written: a ConfigDriveError with the file, the line and column of the
+ * element (`<userData>`, `<launchIndex>`, the metadata item, `<timestamps><launchTime>`, the
+ * NIC, …) and its instance path (`/instance/userData`), with the drive input's error as its
+ * `cause`. The place is the instance.xml or JSON description it was read from (`source`, by
+ * default the instance's own: see sourceOf); an Instance built or copied in code has none, and
+ * the error names the path alone. Any other refusal (of an option, such as `maxImageBytes`) is
+ * thrown as it is.
+ */
+export function buildConfigDriveFromInstance(instance: Instance, options: ConfigDriveOptions = {}, source: InstanceSource | undefined = sourceOf(instance)): BuiltConfigDrive {
+  try {
+    return buildConfigDrive(configDriveInputFromInstance(instance), { ...configDriveOptionsFromInstance(instance), ...options });
+  } catch (e) {
+    const path = e instanceof ConfigDriveError ? instancePathOf(e.path, instance, options) : undefined;
+    if (path === undefined) throw e;
+    const err = e as ConfigDriveError;
+    throw new ConfigDriveError(err.shortMessage, { ...placeOf(source, path), cause: err, details: err.details });
+  }
 }
 
 /** Label and layouts from `/instance/configDrive`, when the instance says. */

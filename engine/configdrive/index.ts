@@ -8,11 +8,11 @@ export {
   validateConfigDriveInput,
 } from './input.js';
 export { buildConfigDrive, buildConfigDriveFiles, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
-export { writeConfigDrive, CONFIG_DRIVE_MODE } from './write.js';
+export { writeConfigDrive, writeConfigDriveFromInstance, CONFIG_DRIVE_MODE } from './write.js';
 export { buildIsoImage, DEFAULT_LABEL, DEFAULT_MAX_IMAGE_BYTES, type IsoOptions } from './iso9660.js';
 export { toDirectoryTree, checkPortableName, type DriveFile } from './tree.js';
 export { LAYOUT_NAMES, parseLayouts, buildLayoutFiles, type LayoutName } from './layouts/index.js';
 export { OPENSTACK_VERSIONS } from './layouts/openstack.js';
 export { EC2_VERSIONS } from './layouts/ec2.js';
 export { buildNetworkData, type NetworkData } from './network-data.js';
-export { configDriveInputFromInstance, configDriveOptionsFromInstance } from './from-instance.js';
+export { buildConfigDriveFromInstance, configDriveInputFromInstance, configDriveOptionsFromInstance } from './from-instance.js';

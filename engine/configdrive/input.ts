@@ -174,10 +174,19 @@ function rejectUnwritable(value: unknown, path: string): void {
     value.forEach((v, i) => rejectUnwritable(v, `${path}/${i}`));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      // Shown as written out: a lone surrogate becomes U+FFFD, a NUL `\0`.
-      const at = `${path}/${Buffer.from(k, 'utf8').toString('utf8').replace(/\0/g, '\\0')}`;
+      const at = `${path}/${pathSegment(k)}`;
       rejectUnwritable(k, at);
       rejectUnwritable(v, at);
     }
   }
+}
+
+/** Text {@link validateConfigDriveInput} refuses wherever it appears: a NUL or a lone UTF-16 surrogate. */
+export function isUnwritable(text: string): boolean {
+  return text.includes('\0') || findLoneSurrogate(text) >= 0;
+}
+
+/** A key as an error path shows it (`/meta/KEY`): as written out, a lone surrogate as U+FFFD, a NUL as `\0`. */
+export function pathSegment(key: string): string {
+  return Buffer.from(key, 'utf8').toString('utf8').replace(/\0/g, '\\0');
 }

@@ -1,5 +1,8 @@
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import type { Instance } from '../instance/model.js';
+import { sourceOf, type InstanceSource } from '../instance/source.js';
 import { buildConfigDrive, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
+import { buildConfigDriveFromInstance } from './from-instance.js';
 import type { ConfigDriveInput } from './input.js';
 
 /** The drive holds the admin password: only the owner (the node's user) may read it. */
@@ -12,7 +15,23 @@ export const CONFIG_DRIVE_MODE = 0o600;
  * partial image (IoError, e.g. when the folder does not exist).
  */
 export async function writeConfigDrive(path: string, input: ConfigDriveInput, options: ConfigDriveOptions = {}): Promise<BuiltConfigDrive> {
-  const drive = buildConfigDrive(input, options);
+  return written(path, buildConfigDrive(input, options));
+}
+
+/**
+ * An instance's drive (buildConfigDriveFromInstance: a refusal of one of its fields names the
+ * file and line it was read from, `source`), written to `path` as writeConfigDrive writes.
+ */
+export async function writeConfigDriveFromInstance(
+  path: string,
+  instance: Instance,
+  options: ConfigDriveOptions = {},
+  source: InstanceSource | undefined = sourceOf(instance),
+): Promise<BuiltConfigDrive> {
+  return written(path, buildConfigDriveFromInstance(instance, options, source));
+}
+
+async function written(path: string, drive: BuiltConfigDrive): Promise<BuiltConfigDrive> {
   await writeFileAtomic(path, drive.image, { mode: CONFIG_DRIVE_MODE });
   return drive;
 }

@@ -1,7 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { IoError, InstanceError } from '../errors.js';
-import { configDriveInputFromInstance, configDriveOptionsFromInstance } from '../configdrive/from-instance.js';
-import { writeConfigDrive } from '../configdrive/write.js';
+import { writeConfigDriveFromInstance } from '../configdrive/write.js';
 import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import type { Instance } from '../instance/model.js';
@@ -174,7 +173,9 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
         warnings.push(`the instance asks for a config drive but no <disk> of the domain uses ${drive.path}; not built`);
         return undefined;
       }
-      const built = await writeConfigDrive(drive.path, configDriveInputFromInstance(record), configDriveOptionsFromInstance(record));
+      // A refusal names the line in the file the caller's instance was read from (the record is a
+      // copy with the folder's paths and, when the caller had none, a launchTime; the rest is the caller's).
+      const built = await writeConfigDriveFromInstance(drive.path, record, {}, sourceOf(input));
       return { path: drive.path, bytes: built.image.length };
     });
   }

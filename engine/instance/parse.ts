@@ -165,8 +165,8 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     vbrs: (r.child('vbrs')?.children('vbr') ?? []).map(readVbr),
     volumes: (r.child('volumes')?.children('volume') ?? []).map(readVolume),
     nics: (r.child('nics')?.children('nic') ?? []).map((n) => readNic(n, lines)),
-    states: readPairs(r.child('states')),
-    timestamps: readPairs(r.child('timestamps')),
+    states: readPairs(r.child('states'), lines),
+    timestamps: readPairs(r.child('timestamps'), lines),
     features: {},
     metadata: [],
     extraNics: [],
@@ -264,9 +264,14 @@ export function readNic(n: ElementReader, lines?: Map<string, Element>): Nic {
   };
 }
 
-function readPairs(r: ElementReader | undefined): [string, string][] {
+/** Name/value children; each name's first element is recorded at PATH/NAME (`/instance/timestamps/launchTime`, which the config drive reads). */
+function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [string, string][] {
   if (!r) return [];
-  return r.elements().map((e) => [e.nodeName, e.textContent ?? ''] as [string, string]);
+  return r.elements().map((e) => {
+    const path = `${r.path}/${e.nodeName}`;
+    if (!lines.has(path)) lines.set(path, e);
+    return [e.nodeName, e.textContent ?? ''] as [string, string];
+  });
 }
 
 function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {

@@ -7,8 +7,9 @@ import { registerConfigDrive } from '../../engine/cli/configdrive.js';
 import { commands } from '../../engine/cli/commands.js';
 import type { CliIo } from '../../engine/cli/io.js';
 import { runCli } from '../../engine/cli/main.js';
-import { configDriveInputFromInstance, configDriveOptionsFromInstance, decodeUserData } from '../../engine/configdrive/from-instance.js';
+import { buildConfigDriveFromInstance, configDriveInputFromInstance, configDriveOptionsFromInstance, decodeUserData } from '../../engine/configdrive/from-instance.js';
 import { parseInstance } from '../../engine/instance/parse.js';
+import type { Instance } from '../../engine/instance/model.js';
 import { ConfigDriveError, DomforgeError } from '../../engine/errors.js';
 import { cloudInitRead, extract, sha256, skipUnless, tempDir, xorrisoFind } from './helpers.js';
 
@@ -142,4 +143,89 @@ test('domforge configdrive takes megabytes of user data when --max-user-data all
   const dest = join(tmp.dir, 'big-x');
   extract(out, dest);
   assert.deepEqual(readFileSync(join(dest, 'openstack', 'latest', 'user_data')), big);
+});
+
+/** 1-based line of the first `needle` in `text`. */
+const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+
+test('domforge configdrive: a refusal of one of the instance\'s fields names the file, the line and column of its element, and its path', async () => {
+  const { writeFileSync, existsSync } = await import('node:fs');
+  const write = (name: string, text: string) => {
+    const file = join(tmp.dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const firstLine = (io: { err: string }) => io.err.split('\n')[0];
+  const out = join(tmp.dir, 'never-field.iso');
+
+  // A launch index that is not a number: at <launchIndex>.
+  const index = fixture().replace('<launchIndex>0</launchIndex>', '<launchIndex>first</launchIndex>');
+  const indexFile = write('index.xml', index);
+  let io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', indexFile, '--out', out], io), 1);
+  assert.equal(firstLine(io), `domforge: ${indexFile}:${lineIn(index, '<launchIndex>')}:3: launchIndex "first" is not a non-negative integer (at /instance/launchIndex)`);
+
+  // User data over the cap: at <userData>; the --json error carries the place.
+  const okFile = write('ok.xml', fixture());
+  io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', okFile, '--out', out, '--max-user-data', '4', '--json'], io), 1);
+  const error = JSON.parse(io.err).error;
+  assert.deepEqual([error.code, error.file, error.line, error.column, error.path], ['CONFIG_DRIVE_INVALID', okFile, lineIn(fixture(), '<userData>'), 3, '/instance/userData']);
+  assert.match(error.message, /over the 4-byte cap/);
+
+  // A launch time past 2099: at its element inside <timestamps>.
+  const late = fixture().replace('<launchTime>1700000000</launchTime>', '<launchTime>4102444800</launchTime>');
+  const lateFile = write('late.xml', late);
+  io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', lateFile, '--out', out], io), 1);
+  assert.equal(
+    firstLine(io),
+    `domforge: ${lateFile}:${lineIn(late, '<launchTime>')}:5: \`timestamp\` must be whole seconds since 1970 before the year 2100, got 4102444800 (at /instance/timestamps/launchTime)`,
+  );
+
+  // A JSON description: at the key of the offending value.
+  const json = JSON.stringify(
+    { name: 'i-4b1d2c3e', uuid: '9b3c8f0e-6a2b-4a8e-9d41-0c5f5c2b7e11', hypervisor: { type: 'kvm' }, os: { platform: 'linux' }, cores: 2, memoryKB: 1048576, launchIndex: '1.5', metadata: { role: 'web' } },
+    null,
+    2,
+  );
+  const jsonFile = write('index.json', json);
+  io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', jsonFile, '--out', out], io), 1);
+  assert.equal(firstLine(io), `domforge: ${jsonFile}:${lineIn(json, '"launchIndex"')}:3: launchIndex "1.5" is not a non-negative integer (at /instance/launchIndex)`);
+  assert.equal(existsSync(out), false);
+});
+
+test('buildConfigDriveFromInstance: a copy made in code names the field alone; the parsed object changed in place keeps its file\'s lines; options are thrown as they are', () => {
+  const text = fixture();
+  const parsed = parseInstance(text, { file: 'i.xml' });
+  assert.equal(buildConfigDriveFromInstance(parsed).label, 'config-2');
+  // Values neither XML nor JSON can carry only reach the drive from code: named by the field they come from.
+  for (const [change, path, line] of [
+    [{ metadata: [['role', 'web'], ['essential', 'fa\u0000lse']] }, '/instance/metadata/item[2]', lineIn(text, '<item key="essential">')],
+    [{ metadata: [['ro\ud800le', 'web']] }, '/instance/metadata/item[1]/@key', lineIn(text, '<item key="role">')],
+    [{ privateDnsName: 'host\u0000' }, '/instance/privateDnsName', lineIn(text, '<privateDnsName>')],
+    [{ VmType: 't2\u0000' }, '/instance/VmType', lineIn(text, '<VmType>')],
+    [{ password: 'a\u0000' }, '/instance/password', lineIn(text, '<password>')],
+  ] as const) {
+    const what = JSON.stringify(change);
+    assert.throws(
+      () => buildConfigDriveFromInstance({ ...parsed, ...change } as Instance),
+      (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.line === undefined && e.path === path && e.cause instanceof ConfigDriveError,
+      what,
+    );
+    const inPlace = parseInstance(text, { file: 'i.xml' });
+    Object.assign(inPlace, change);
+    assert.throws(() => buildConfigDriveFromInstance(inPlace), (e: unknown) => e instanceof ConfigDriveError && e.file === 'i.xml' && e.line === line && e.path === path, what);
+  }
+  // A NIC's values: its line, the attribute's path.
+  const nic = parseInstance(text, { file: 'i.xml' });
+  nic.nics[1]!.bridgeDeviceName = 'br\u0000';
+  assert.throws(() => buildConfigDriveFromInstance(nic), (e: unknown) => e instanceof ConfigDriveError && e.line === lineIn(text, 'mac="d0:0d:4e:7a:12:07"') && e.path === '/instance/nics/nic[2]/@bridgeDeviceName');
+  // The label of /instance/configDrive is the instance's; one given as an option, and the image cap, are the caller's.
+  const label = parseInstance(text, { file: 'i.xml' });
+  label.configDrive!.label = 'has space';
+  assert.throws(() => buildConfigDriveFromInstance(label), (e: unknown) => e instanceof ConfigDriveError && e.line === lineIn(text, '<configDrive ') && e.path === '/instance/configDrive/@label');
+  assert.throws(() => buildConfigDriveFromInstance(parsed, { label: 'has space' }), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.path === 'label');
+  assert.throws(() => buildConfigDriveFromInstance(parsed, { maxImageBytes: 1024 }), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.path === 'maxImageBytes');
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError, StateConflictError } from '../../engine/controller/index.js';
 import { readInstanceFile, parseInstance } from '../../engine/instance/index.js';
@@ -8,7 +9,8 @@ import { closeConnections, connect, type LibvirtConnection } from '../../engine/
 import { childElements, parseXml, type Element } from '../../engine/xml/parse.js';
 import { diffXml } from '../../engine/xml/compare.js';
 import { DomforgeError, InstanceError } from '../../engine/errors.js';
-import { sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, type Sandbox } from './fixtures.js';
+import { runLifecycleCli } from './cli-program.js';
+import { sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, XSL, type Sandbox } from './fixtures.js';
 import { countingLoader } from '../libvirt/fixtures.js';
 
 let conn: LibvirtConnection;
@@ -201,4 +203,94 @@ test('launch + terminate look the domain up four times: the refs libvirt returne
     await own.close();
     await closeConnections(loader);
   }
+});
+
+/** 1-based line of the first `needle` in `text`. */
+const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+
+/** Sample 09 (a config drive) as a file of its own, under a fresh id and uuid, changed by `edit`. */
+function configDriveFile(name: string, edit: (text: string) => string): { file: string; text: string; id: string } {
+  const id = `i-${process.pid.toString(16)}${name}`;
+  const text = edit(
+    readFileSync(join(SAMPLES, '09-q35-config-drive', 'instance.xml'), 'utf8')
+      .replaceAll('i-0a000009', id)
+      .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`),
+  );
+  const file = join(sb.root, `${name}.xml`);
+  writeFileSync(file, text);
+  return { file, text, id };
+}
+
+async function launchFailure(instance: Parameters<NodeController['launch']>[0]): Promise<OperationError> {
+  return nc.launch(instance).then(
+    () => assert.fail('launched'),
+    (err: unknown) => err as OperationError,
+  );
+}
+
+const TOO_MUCH_USER_DATA = Buffer.alloc(64 * 1024 + 1, 0x61).toString('base64');
+
+test('a config drive refusal at launch names instance.xml, the line of the offending element and its path', async () => {
+  for (const [name, edit, needle, path, message] of [
+    ['c1', (t: string) => t.replace(/<userData>[^<]*</, `<userData>${TOO_MUCH_USER_DATA}<`), '<userData>', '/instance/userData', 'user data is 65537 bytes once decoded, over the 65536-byte cap (raise maxUserDataBytes, or --max-user-data on the CLI, to allow it)'],
+    ['c2', (t: string) => t.replace('<launchIndex>0</launchIndex>', '<launchIndex>two</launchIndex>'), '<launchIndex>', '/instance/launchIndex', 'launchIndex "two" is not a non-negative integer'],
+    ['c3', (t: string) => t.replace('</instance>', '  <timestamps>\n    <bootTime>1700000000</bootTime>\n    <launchTime>soon</launchTime>\n  </timestamps>\n</instance>'), '<launchTime>', '/instance/timestamps/launchTime', 'launchTime "soon" is not whole seconds since 1970'],
+  ] as const) {
+    const { file, text, id } = configDriveFile(name, edit);
+    const line = lineIn(text, needle);
+    const column = text.split('\n')[line - 1]!.indexOf(needle) + 1;
+    const e = await launchFailure(file);
+    assert.ok(e instanceof OperationError, String(e));
+    assert.equal(e.step, 'config-drive', e.message);
+    assert.equal(e.code, 'CONFIG_DRIVE_INVALID');
+    assert.equal(e.message, `${file}:${line}:${column}: launch of ${id} failed at step 'config-drive': ${message} (at ${path})`);
+    assert.deepEqual([e.file, e.line, e.column, e.path], [file, line, column, path]);
+    assert.equal(e.rolledBack, true);
+    assert.equal(await conn.find(id), undefined);
+    assert.equal(existsSync(join(sb.instances, id)), false);
+  }
+
+  // The same through `domforge launch`.
+  const { file, text, id } = configDriveFile('c4', (t) => t.replace('<launchIndex>0</launchIndex>', '<launchIndex>-1</launchIndex>'));
+  let stderr = '';
+  const code = await runLifecycleCli(['launch', '--instance', file, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], {
+    stdout: () => undefined,
+    stderr: (s) => (stderr += s),
+  });
+  assert.equal(code, 1, stderr);
+  const expected = `domforge: ${file}:${lineIn(text, '<launchIndex>')}:3: launch of ${id} failed at step 'config-drive': launchIndex "-1" is not a non-negative integer (at /instance/launchIndex)`;
+  assert.ok(stderr.split('\n').includes(expected), stderr);
+  assert.equal(existsSync(join(sb.instances, id)), false);
+});
+
+test('a config drive refusal at launch of a JSON description names it and the line of the key; of an Instance built in code, the field alone', async () => {
+  const inst = await readInstanceFile(join(SAMPLES, '09-q35-config-drive', 'instance.xml'));
+  const id = `i-${process.pid.toString(16)}d1`;
+  const { userData: _base64, ...rest } = JSON.parse(JSON.stringify(inst));
+  const json = {
+    ...rest,
+    name: id,
+    uuid: randomUUID(),
+    disks: { diskPaths: inst.disks.diskPaths, root: inst.disks.root },
+    states: {},
+    timestamps: {},
+    metadata: Object.fromEntries(inst.metadata),
+    userDataText: 'x'.repeat(64 * 1024 + 1),
+  };
+  const file = join(sb.root, 'd1.json');
+  const text = JSON.stringify(json, null, 2);
+  writeFileSync(file, text);
+  const e = await launchFailure(file);
+  assert.equal(e.step, 'config-drive', e.message);
+  assert.equal(e.code, 'CONFIG_DRIVE_INVALID');
+  assert.deepEqual([e.file, e.line, e.column, e.path], [file, lineIn(text, '"userDataText"'), 3, '/instance/userData']);
+  assert.equal(await conn.find(id), undefined);
+
+  // A copy made in code is not the file any more: no file, no line, the field's path.
+  const copy = { ...(await sampleInstance('09-q35-config-drive')), launchIndex: 'two' };
+  const m = await launchFailure(copy);
+  assert.equal(m.step, 'config-drive');
+  assert.deepEqual([m.file, m.line, m.path], [undefined, undefined, '/instance/launchIndex']);
+  assert.equal(m.message, `launch of ${copy.name} failed at step 'config-drive': launchIndex "two" is not a non-negative integer (at /instance/launchIndex)`);
+  assert.equal(await conn.find(copy.name), undefined);
 });

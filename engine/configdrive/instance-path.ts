@@ -1,0 +1,78 @@
+import type { Instance } from '../instance/model.js';
+import type { ConfigDriveOptions } from './build.js';
+import { isUnwritable, pathSegment } from './input.js';
+
+/**
+ * The instance field a config drive refusal is about, by the path it names: a path of the
+ * drive input (`/userData`, `/meta/role`, `/networks/1/mac`: see ConfigDriveInput) is
+ * mapped back to the field configDriveInputFromInstance made it from (`/instance/userData`,
+ * `/instance/metadata/item[2]`, `/instance/nics/nic[2]/@mac`); an instance path is kept.
+ * Undefined for what no instance field gives: an option (`maxImageBytes`, a label given as
+ * an option) or the drive's own files.
+ */
+export function instancePathOf(path: string | undefined, instance: Instance, options: ConfigDriveOptions): string | undefined {
+  if (path === undefined) return undefined;
+  if (path.startsWith('/instance/')) return path;
+  // The label is the instance's unless the caller gave another (`--label`).
+  if (path === 'label') return instance.configDrive && (options.label === undefined || options.label === instance.configDrive.label) ? '/instance/configDrive/@label' : undefined;
+  const [field, ...rest] = path.split('/').slice(1);
+  switch (field) {
+    case 'uuid':
+    case 'name':
+    case 'availabilityZone':
+    case 'launchIndex':
+    case 'userData':
+    case 'password':
+    case 'imageId':
+      return `/instance/${field}`;
+    case 'hostname':
+      return instance.privateDnsName ? '/instance/privateDnsName' : instance.dnsName ? '/instance/dnsName' : '/instance/name';
+    case 'timestamp':
+      return '/instance/timestamps/launchTime';
+    case 'projectId':
+      return '/instance/account';
+    case 'instanceType':
+      return '/instance/VmType';
+    case 'publicKeys':
+      return '/instance/key/@sshKey';
+    case 'meta':
+      return metadataPath(path, instance);
+    case 'networks':
+      return networkPath(Number(rest[0]), rest[1], instance);
+    case 'cloudstack':
+      return cloudstackPath(rest[0], instance);
+    default:
+      return undefined;
+  }
+}
+
+/** `/meta/KEY`: the item whose key (`…/@key`) or value (the item) cannot be written. */
+function metadataPath(path: string, instance: Instance): string {
+  const i = instance.metadata.findIndex(([k, v]) => `/meta/${pathSegment(k)}` === path && (isUnwritable(k) || isUnwritable(v)));
+  if (i < 0) return '/instance/metadata';
+  return isUnwritable(instance.metadata[i]![0]) ? `/instance/metadata/item[${i + 1}]/@key` : `/instance/metadata/item[${i + 1}]`;
+}
+
+const NIC_ATTRIBUTES: Record<string, string> = { mac: 'mac', ip: 'privateIp', bridge: 'bridgeDeviceName' };
+
+/** `/networks/N/FIELD`: networks are `nics` then `extraNics`, named as validateInstance names them. */
+function networkPath(n: number, field: string | undefined, instance: Instance): string | undefined {
+  const nics = instance.nics.length;
+  const path = n < nics ? nicPath('nics', n, nics) : n - nics < instance.extraNics.length ? nicPath('extraNics', n - nics, instance.extraNics.length) : undefined;
+  if (path === undefined) return undefined;
+  const attribute = field === undefined ? undefined : NIC_ATTRIBUTES[field];
+  return attribute ? `${path}/@${attribute}` : path;
+}
+
+const nicPath = (list: 'nics' | 'extraNics', i: number, count: number) => (count > 1 ? `/instance/${list}/nic[${i + 1}]` : `/instance/${list}/nic`);
+
+/** `/cloudstack/FIELD`: the instance type, the public host name, or an address of the primary NIC. */
+function cloudstackPath(field: string | undefined, instance: Instance): string | undefined {
+  if (field === 'serviceOffering') return '/instance/VmType';
+  if (field === 'publicHostname') return '/instance/dnsName';
+  if (field !== 'publicIp' && field !== 'localIp') return undefined;
+  const primary = instance.nics.findIndex((n) => (n.device ?? 0) === 0);
+  const i = primary < 0 ? 0 : primary;
+  if (i >= instance.nics.length) return undefined;
+  return `${nicPath('nics', i, instance.nics.length)}/@${field === 'publicIp' ? 'publicIp' : 'privateIp'}`;
+}

@@ -244,3 +244,15 @@ test('a KVP refusal at launch of a JSON description names it and the line of the
   assert.equal(m.message, `launch of ${copy.name} failed at step 'kvp': metadata item "uuid" would replace the built-in uuid of euca.meta-data; give it another name (at /instance/metadata/item[1]/@key)`);
   assert.equal(await conn.find(copy.name), undefined);
 });
+
+test('a Hyper-V Instance built in code with a metadata key given twice is refused, not launched with one value lost', async () => {
+  const copy = { ...(await sampleInstance('13-hyperv-windows')), metadata: [['role', 'web'], ['role', 'db']] as [string, string][] };
+  const e = await launchFailure(copy);
+  // The record launch writes is parsed again to render it: refused there, before the KVP items are built.
+  assert.equal(e.step, 'render', e.message);
+  assert.equal(e.code, 'INSTANCE_INVALID');
+  assert.deepEqual([e.file, e.path], [join(sb.instances, copy.name, 'instance.xml'), '/instance/metadata/item[2]/@key']);
+  assert.match(e.message, /metadata key "role" is given twice \(first at line \d+\)/);
+  assert.equal(await conn.find(copy.name), undefined);
+  assert.equal(existsSync(join(sb.instances, copy.name)), false);
+});

@@ -294,3 +294,17 @@ test('a config drive refusal at launch of a JSON description names it and the li
   assert.equal(m.message, `launch of ${copy.name} failed at step 'config-drive': launchIndex "two" is not a non-negative integer (at /instance/launchIndex)`);
   assert.equal(await conn.find(copy.name), undefined);
 });
+
+test('an Instance built in code with a metadata key given twice is refused, not launched with one value lost', async () => {
+  const inst = await sampleInstance('09-q35-config-drive');
+  const copy = { ...inst, metadata: [['role', 'web'], ['tier', 'frontend'], ['role', 'db']] as [string, string][] };
+  const e = await launchFailure(copy);
+  // The record launch writes is parsed again to render it: refused there, before any drive is built.
+  const record = join(sb.instances, copy.name, 'instance.xml');
+  assert.equal(e.step, 'render', e.message);
+  assert.equal(e.code, 'INSTANCE_INVALID');
+  assert.deepEqual([e.file, e.path], [record, '/instance/metadata/item[3]/@key']);
+  assert.match(e.shortMessage, /^launch of \S+ failed at step 'render': metadata key "role" is given twice \(first at line \d+\); give each item its own key$/);
+  assert.equal(await conn.find(copy.name), undefined);
+  assert.equal(existsSync(join(sb.instances, copy.name)), false);
+});

@@ -1,5 +1,6 @@
 import { ConfigDriveError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
+import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from '../instance/metadata.js';
 import { placeOf, sourceOf, type InstanceSource } from '../instance/source.js';
 import { decodeBase64 } from '../instance/user-data.js';
 import { buildConfigDrive, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
@@ -16,6 +17,8 @@ import { instancePathOf } from './instance-path.js';
  * - EC2/CloudStack extras: `VmType` (instance type, service offering), `imageId`, `account` (project id),
  *   the primary NIC's public and private IPs, `dnsName` (public host name);
  * - `timestamp`: `/instance/timestamps/launchTime` (0 when absent), so rebuilding gives the same bytes.
+ * A metadata key given twice is refused (the parsers refuse it; an Instance built in code may have it):
+ * `meta` holds one value a key, and the other would be lost.
  */
 export function configDriveInputFromInstance(instance: Instance): ConfigDriveInput {
   const launchIndex = instance.launchIndex === '' ? 0 : Number(instance.launchIndex);
@@ -33,6 +36,8 @@ export function configDriveInputFromInstance(instance: Instance): ConfigDriveInp
   ];
   const primary = instance.nics.find((n) => (n.device ?? 0) === 0) ?? instance.nics[0];
   const sshKey = instance.key.sshKey.trim();
+  const dup = duplicateMetadataKey(instance.metadata);
+  if (dup) throw new ConfigDriveError(duplicateMetadataMessage(dup), { path: metadataKeyPath(dup.second) });
   return {
     uuid: instance.uuid,
     name: instance.name,

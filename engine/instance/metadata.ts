@@ -23,3 +23,8 @@ export function duplicateMetadataKey(metadata: readonly (readonly [string, strin
 
 /** `/instance/metadata/item[N]/@key` for item `i` (0-based): the path the parsers and later checks name. */
 export const metadataKeyPath = (i: number): string => `/instance/metadata/item[${i + 1}]/@key`;
+
+/** The refusal of `dup`, at its second item; `first` names the first (its line, else its path). */
+export function duplicateMetadataMessage(dup: DuplicateMetadataKey, first = metadataKeyPath(dup.first)): string {
+  return `metadata key ${JSON.stringify(dup.key)} is given twice (first at ${first}); give each item its own key`;
+}

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
-import { duplicateMetadataKey, metadataKeyPath } from './metadata.js';
+import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -101,6 +101,6 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   const dup = duplicateMetadataKey(inst.metadata);
   if (dup) {
     const first = options.locate?.(`/instance/metadata/item[${dup.first + 1}]`).line;
-    fail(metadataKeyPath(dup.second), `metadata key ${JSON.stringify(dup.key)} is given twice (first at ${first ? `line ${first}` : metadataKeyPath(dup.first)}); give each item its own key`);
+    fail(metadataKeyPath(dup.second), duplicateMetadataMessage(dup, first ? `line ${first}` : undefined));
   }
 }

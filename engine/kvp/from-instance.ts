@@ -6,6 +6,7 @@ import { validateRecord } from './limits.js';
 import { encodePool } from './pool-file.js';
 import { KvpError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
+import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from '../instance/metadata.js';
 import { placeOf, sourceOf, type InstanceSource } from '../instance/source.js';
 import { decodeBase64 } from '../instance/user-data.js';
 import { XML_INVALID_CHARS } from '../xml/serialize.js';
@@ -204,8 +205,14 @@ function instancePathOf(e: KvpError, instance: Instance, options: KvpItemsOption
   return undefined;
 }
 
-/** The KVP input of a parsed instance.xml (user data, SSH key, password, metadata, ids). */
+/**
+ * The KVP input of a parsed instance.xml (user data, SSH key, password, metadata, ids). A
+ * metadata key given twice is refused (the parsers refuse it; an Instance built in code may
+ * have it): euca.meta-data holds one value a key, and the other would be lost.
+ */
 export function kvpInputFromInstance(instance: Instance): KvpInput {
+  const dup = duplicateMetadataKey(instance.metadata ?? []);
+  if (dup) throw new KvpError(duplicateMetadataMessage(dup), { path: metadataKeyPath(dup.second) });
   const input: KvpInput = { instanceId: instance.name, uuid: instance.uuid };
   const hostname = instance.privateDnsName || instance.dnsName;
   if (hostname) input.hostname = hostname;

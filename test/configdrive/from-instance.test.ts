@@ -229,3 +229,17 @@ test('buildConfigDriveFromInstance: a copy made in code names the field alone; t
   assert.throws(() => buildConfigDriveFromInstance(parsed, { label: 'has space' }), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.path === 'label');
   assert.throws(() => buildConfigDriveFromInstance(parsed, { maxImageBytes: 1024 }), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.path === 'maxImageBytes');
 });
+
+test('a metadata key given twice (only an Instance changed in code has one) is refused, not collapsed into the drive\'s meta', () => {
+  const text = fixture();
+  const parsed = parseInstance(text, { file: 'i.xml' });
+  const twice: [string, string][] = [['role', 'webserver'], ['essential', 'false'], ['role', 'db']];
+  assert.throws(() => configDriveInputFromInstance({ ...parsed, metadata: twice }), (e: unknown) => e instanceof ConfigDriveError && e.path === '/instance/metadata/item[3]/@key');
+  assert.throws(
+    () => buildConfigDriveFromInstance({ ...parsed, metadata: twice }),
+    (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.shortMessage === 'metadata key "role" is given twice (first at /instance/metadata/item[1]/@key); give each item its own key',
+  );
+  // Changed in place: the second of the file's items names its line.
+  Object.assign(parsed, { metadata: [['role', 'webserver'], ['role', 'db']] });
+  assert.throws(() => buildConfigDriveFromInstance(parsed), (e: unknown) => e instanceof ConfigDriveError && e.file === 'i.xml' && e.line === lineIn(text, '<item key="essential">') && e.path === '/instance/metadata/item[2]/@key');
+});

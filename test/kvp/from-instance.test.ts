@@ -166,3 +166,17 @@ test('kvpItemsFromInstance: a copy made in code names the field alone; the parse
     assert.throws(() => kvpItemsFromInstance(inPlace), (e: unknown) => e instanceof KvpError && e.file === 'i.xml' && e.line === line && e.path === path, field);
   }
 });
+
+test('kvpItemsFromInstance: a metadata key given twice (only an Instance changed in code has one) is refused at the second item', () => {
+  const text = readFileSync(fixture, 'utf8');
+  const parsed = parseInstance(text, { file: 'i.xml' });
+  const [first] = parsed.metadata;
+  const twice: [string, string][] = [...parsed.metadata, [first![0], 'other']];
+  const n = twice.length;
+  const path = `/instance/metadata/item[${n}]/@key`;
+  assert.throws(() => kvpItemsFromInstance({ ...parsed, metadata: twice }), (e: unknown) => e instanceof KvpError && e.file === undefined && e.path === path && /is given twice \(first at \/instance\/metadata\/item\[1\]\/@key\)/.test(e.message));
+  // Changed in place: at the line of <metadata> (the file has no item N), the path of the second item.
+  Object.assign(parsed, { metadata: twice });
+  assert.throws(() => kvpItemsFromInstance(parsed), (e: unknown) => e instanceof KvpError && e.file === 'i.xml' && e.line === text.slice(0, text.indexOf('<metadata>')).split('\n').length && e.path === path);
+  assert.throws(() => kvpInputFromInstance(parsed), (e: unknown) => e instanceof KvpError && e.path === path);
+});

@@ -243,3 +243,28 @@ test('a metadata key given twice (only an Instance changed in code has one) is r
   Object.assign(parsed, { metadata: [['role', 'webserver'], ['role', 'db']] });
   assert.throws(() => buildConfigDriveFromInstance(parsed), (e: unknown) => e instanceof ConfigDriveError && e.file === 'i.xml' && e.line === lineIn(text, '<item key="essential">') && e.path === '/instance/metadata/item[2]/@key');
 });
+
+test('domforge configdrive: a metadata key given twice is refused at the second item\'s line (instance.xml) or key\'s line (JSON); nothing written', async () => {
+  const { writeFileSync, existsSync } = await import('node:fs');
+  const out = join(tmp.dir, 'never-dup.iso');
+  const text = fixture().replace('<item key="essential">false</item>', '<item key="essential">false</item>\n    <item key="role">db</item>');
+  const xml = join(tmp.dir, 'dup.xml');
+  writeFileSync(xml, text);
+  let io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out], io), 1);
+  assert.equal(
+    io.err.split('\n')[0],
+    `domforge: ${xml}:${lineIn(text, '<item key="role">db')}:5: metadata key "role" is given twice (first at line ${lineIn(text, '<item key="role">')}); give each item its own key (at /instance/metadata/item[3]/@key)`,
+  );
+  // JSON: a key given twice in the metadata object (JSON.parse would keep the last).
+  const json = JSON.stringify({ name: 'i-4b1d2c3e', uuid: '9b3c8f0e-6a2b-4a8e-9d41-0c5f5c2b7e11', hypervisor: { type: 'kvm' }, os: { platform: 'linux' }, cores: 2, memoryKB: 1048576, metadata: { role: 'web', tier: 'x' } }, null, 2).replace(
+    '"tier": "x"',
+    '"tier": "x",\n    "role": "db"',
+  );
+  const jsonFile = join(tmp.dir, 'dup.json');
+  writeFileSync(jsonFile, json);
+  io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', jsonFile, '--out', out], io), 1);
+  assert.equal(io.err.split('\n')[0], `domforge: ${jsonFile}:${lineIn(json, '"role": "db"')}:5: key "role" is given twice in one object (first at line ${lineIn(json, '"role": "web"')})`);
+  assert.equal(existsSync(out), false);
+});

@@ -166,3 +166,20 @@ test('kvp --instance: a refusal of one of the instance\'s fields names the file,
     `domforge: ${jsonFile}:${lineIn(json, '"hostname"')}:5: metadata item "hostname" would replace the built-in hostname of euca.meta-data; give it another name (at /instance/metadata/item[2]/@key)`,
   );
 });
+
+test('kvp --instance: a metadata key given twice is refused at the second item\'s line, naming the first\'s; nothing written', async () => {
+  const base = readFileSync(fixture, 'utf8');
+  const text = base.replace('<item key="zone">', '<item key="zone">z-0</item>\n    <item key="zone">');
+  const file = join(dir, 'dup-meta.xml');
+  writeFileSync(file, text);
+  const lineIn = (needle: string, from = 0) => text.slice(0, text.indexOf(needle, from)).split('\n').length;
+  const first = lineIn('<item key="zone">');
+  const second = lineIn('<item key="zone">', text.indexOf('<item key="zone">') + 1);
+  const out = join(dir, 'never-dup');
+  for (const args of [['encode', '--out', out], ['items']]) {
+    const r = await cli('kvp', ...args, '--instance', file);
+    assert.equal(r.code, 1, args[0]);
+    assert.match(r.stderr.split('\n')[0]!, new RegExp(`^domforge: ${file.replace(/[.]/g, '\\.')}:${second}:5: metadata key "zone" is given twice \\(first at line ${first}\\); give each item its own key \\(at /instance/metadata/item\\[\\d+\\]/@key\\)$`));
+  }
+  assert.equal(existsSync(out), false);
+});

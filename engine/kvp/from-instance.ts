@@ -118,12 +118,13 @@ export function kvpItemsFromInput(input: KvpInput, options: KvpItemsOptions = {}
     }
     if (text !== undefined && (ignition === 'always' || (ignition === 'auto' && isIgnitionConfig(text)))) out.push(...chunkKeys(IGNITION_BASE, text, chunk));
   }
-  const meta: Record<string, unknown> = {};
+  // No prototype: a metadata key named `toString` or `__proto__` is a key like any other.
+  const meta: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (input.instanceId) meta['instance-id'] = input.instanceId;
   if (input.uuid) meta['uuid'] = input.uuid;
   if (input.hostname) meta['hostname'] = input.hostname;
   for (const [k, v] of Object.entries(input.metadata ?? {})) {
-    if (k in meta || k === 'instance-id' || k === 'uuid' || k === 'hostname') {
+    if (k === 'instance-id' || k === 'uuid' || k === 'hostname') {
       throw new KvpError(`metadata item ${JSON.stringify(k)} would replace the built-in ${k} of ${p}.meta-data; give it another name`, { path: `/metadata/${k}` });
     }
     meta[k] = v;

@@ -122,6 +122,18 @@ test('metadata items cannot replace instance-id, uuid or hostname in euca.meta-d
   assert.deepEqual(JSON.parse(reassemble(records, 'euca.meta-data')!), { 'instance-id': 'i-1', role: 'web' });
 });
 
+test('metadata keys that are names of Object.prototype members are written like any other key', () => {
+  const pairs: [string, string][] = [['toString', 'a'], ['constructor', 'b'], ['hasOwnProperty', 'c'], ['__proto__', 'd']];
+  const fromPairs = kvpItemsFromInput({ instanceId: 'i-1', metadata: Object.fromEntries(pairs) });
+  assert.equal(reassemble(fromPairs, 'euca.meta-data'), '{"instance-id":"i-1","toString":"a","constructor":"b","hasOwnProperty":"c","__proto__":"d"}');
+  // From instance.xml, through the instance's ordered pairs.
+  const text = readFileSync(fixture, 'utf8').replace('<item key="zone">', pairs.map(([k, v]) => `<item key="${k}">${v}</item>\n    `).join('') + '<item key="zone">');
+  const items = kvpItemsFromInstance(parseInstance(text, { file: 'i.xml' }));
+  // JSON.parse makes an own `__proto__` property, as a guest's JSON reader does.
+  const meta = JSON.parse(reassemble(items, 'euca.meta-data')!) as Record<string, unknown>;
+  for (const [k, v] of pairs) assert.equal(Object.getOwnPropertyDescriptor(meta, k)?.value, v, k);
+});
+
 test('kvpItemsFromInstance: a refusal names the file, line and path of the field it comes from, the typed error as its cause', () => {
   const text = readFileSync(fixture, 'utf8').replace('<item key="zone">', '<item key="uuid">x</item>\n    <item key="zone">');
   const lineOf = (needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;

@@ -90,6 +90,21 @@ test('an empty metadata key is refused at its item\'s line, also when it is the 
   }
 });
 
+test('a field of <states> or <timestamps> given twice is refused at the second, naming the first\'s line', () => {
+  // The config drive reads timestamps/launchTime, the controller states/stateName: one of two values would be dropped silently.
+  for (const [parent, name, value] of [['timestamps', 'launchTime', '1700000000'], ['states', 'stateName', 'Extant']] as const) {
+    const t = base().replace('</instance>', `  <${parent}>\n    <${name}>${value}</${name}>\n    <other>1</other>\n    <${name}>${value}</${name}>\n  </${parent}>\n</instance>`);
+    const first = lineOf(t, `<${name}>`);
+    const second = first + 2;
+    assert.throws(
+      () => parseInstance(t, { file: 'dup.xml' }),
+      (e: unknown) => e instanceof InstanceError && e.message === `dup.xml:${second}:5: <${name}> is given twice in <${parent}> (first at line ${first}) (at /instance/${parent}/${name}[2])`,
+    );
+    // Distinct names are read in document order, as before.
+    assert.deepEqual(parseInstance(t.replace(/(<other>1<\/other>\n\s*)<(\w+)>([^<]*)<\/\2>/, '$1<again>$3</again>'))[parent].map(([k]) => k), [name, 'other', 'again']);
+  }
+});
+
 test('a metadata key given twice is refused at the second item\'s line, naming the first\'s line', async () => {
   // Each consumer (config drive meta, KVP euca.meta-data) keeps one value a key: the other would be lost.
   const t = base().replace('</instance>', '  <metadata>\n    <item key="role">web</item>\n    <item key="tier">front</item>\n    <item key="role">db</item>\n  </metadata>\n</instance>');

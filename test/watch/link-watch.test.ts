@@ -1,0 +1,107 @@
+// How the watcher watches symbolic links: as links, not followed. chokidar follows a link to
+// a folder that holds it (`self -> .`) until ELOOP, an `error` event, and two such links make
+// it walk an exponential number of paths until the heap runs out, which would take the
+// controller down. What a link leads to is still seen, even a hidden file the watch itself
+// leaves aside.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import { renderText } from '../../engine/render/render.js';
+import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { EventLog } from './helpers.js';
+
+// document() pins a version to libxslt: without xsltproc there is no engine to read it with.
+const skip = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+
+const NAME = '<name><xsl:value-of select="name"/></name>';
+let tmp: TempDir;
+let dir = '';
+let main = '';
+let base = '';
+let instance = '';
+let sandbox: TransformSandbox;
+let watcher: TransformWatcher;
+const log = new EventLog();
+
+/** The default transform, with the name suffixed by `@suffix` of the document `href`. */
+const reading = (href: string) => base.replace(NAME, `<name><xsl:value-of select="name"/><xsl:value-of select="document('${href}')/n/@suffix"/></name>`);
+
+/** Writes a file whole, as an editor that saves by renaming does: the watcher never sees it half-written. */
+async function save(file: string, text: string): Promise<void> {
+  await writeFile(file + '.tmp', text);
+  await rename(file + '.tmp', file);
+}
+
+async function quiet(ms = 400): Promise<void> {
+  await sleep(ms);
+  await watcher.settled();
+}
+
+async function renderActive(): Promise<string | undefined> {
+  return /<name>([^<]*)<\/name>/.exec((await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml)?.[1];
+}
+
+before(async () => {
+  if (skip) return;
+  tmp = await tempDir('domforge-watch-linkwatch-');
+  dir = join(tmp.dir, 'transforms');
+  main = join(dir, 'libvirt.xsl');
+  base = await readFile(DEFAULT_XSL, 'utf8');
+  await tmp.write('transforms/data/names.xml', '<n suffix="-in"/>');
+  await tmp.write('transforms/libvirt.xsl', reading('data/names.xml'));
+  await copyProvingSet(join(tmp.dir, 'proving'), ['01-linux-kvm-virtio.xml']);
+  instance = await readInput('01-linux-kvm-virtio.xml');
+  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
+  watcher = await watchTransforms({ dir, provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
+  await log.expect('activated');
+});
+after(async () => {
+  await watcher?.close();
+  await sandbox?.close();
+  await tmp?.cleanup();
+});
+
+test('links to a folder that holds them (self -> ., data/up -> ..) give no error and no event, and a save after them goes live', { skip }, async () => {
+  const good = watcher.active()!.transform.hash;
+  await symlink('.', join(dir, 'self'));
+  await symlink('..', join(dir, 'data', 'up'));
+  try {
+    await quiet(1500);
+    assert.deepEqual(log.drain().map((e) => `${e.type}: ${'message' in e ? e.message : ''}`), []);
+    await save(join(dir, 'data', 'names.xml'), '<n suffix="-edited"/>');
+    await log.expect('activated');
+    assert.equal(await renderActive(), 'i-4e7a1201-edited');
+    await save(join(dir, 'data', 'names.xml'), '<n suffix="-in"/>');
+    await log.expect('activated');
+    assert.equal(watcher.active()!.transform.hash, good);
+  } finally {
+    await unlink(join(dir, 'self'));
+    await unlink(join(dir, 'data', 'up'));
+  }
+  await quiet();
+  assert.deepEqual(log.drain(), []);
+});
+
+test('an edit of a hidden file read only through a symbolic link to it is a new version', { skip }, async () => {
+  await tmp.write('transforms/.hidden/names.xml', '<n suffix="-hidden"/>');
+  await symlink(join('.hidden', 'names.xml'), join(dir, 'hidden.xml'));
+  try {
+    await save(main, reading('hidden.xml'));
+    await log.expect('activated');
+    assert.equal(await renderActive(), 'i-4e7a1201-hidden');
+    await save(join(dir, '.hidden', 'names.xml'), '<n suffix="-hidden-edited"/>');
+    await log.expect('activated', 10_000);
+    assert.equal(await renderActive(), 'i-4e7a1201-hidden-edited');
+    await save(main, reading('data/names.xml'));
+    await log.expect('activated');
+  } finally {
+    await unlink(join(dir, 'hidden.xml'));
+  }
+  await quiet();
+  assert.deepEqual(log.drain(), []);
+});

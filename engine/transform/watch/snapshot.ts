@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { fileStamp } from '../../fs/file-stamp.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
@@ -20,10 +20,21 @@ export interface Snapshot {
    * `document()` of one as it does in the folder itself (the copy holds nothing there). Part of `id`.
    */
   linksOut: Record<string, string>;
+  /**
+   * The symbolic links to a folder that holds them (a link cycle, such as `self -> .`), by
+   * path relative to the folder, each with the path of that folder in the copy. Such a link
+   * cannot be copied as a folder (it holds itself); the copy has it as a relative link to the
+   * copy of that folder, which stays inside the copy, so a path through it reads what it
+   * reads in the folder itself. Part of `id`.
+   */
+  cycles: Record<string, string>;
 }
 
 export interface SnapshotLimits {
-  /** Most files copied (default 512). */
+  /**
+   * Most files copied (default 512); also the most folders entered through symbolic links,
+   * so links that multiply empty folders cannot keep the copy walking.
+   */
   maxFiles?: number;
   /** Most bytes copied in all (default 8 MiB). */
   maxBytes?: number;
@@ -44,13 +55,19 @@ function leftAside(name: string, path: string, store: string): boolean {
  * links are followed only when they stay inside the folder: a link to `/etc/passwd` is left
  * out of the copy and never laundered into a regular file; where it points is recorded in
  * `linksOut`, so an include or `document()` of it is refused by the compile, as in the
- * folder itself. The copy is written to a temporary folder and renamed into place.
+ * folder itself. A link to a file inside is copied as that file; a link to a folder inside
+ * as that folder's content under the link's path (so `d/x.xml` reads in the copy what it
+ * reads in the folder), and its files count toward the limits as often as they are copied;
+ * a link to a folder that holds it is kept as a link inside the copy (see `cycles`). The
+ * copy is written to a temporary folder and renamed into place.
  */
 export async function snapshotFolder(dir: string, store: string, limits: SnapshotLimits = {}): Promise<Snapshot> {
   const root = await realpath(resolve(dir)).catch((e: unknown) => {
     throw new IoError(`cannot read the transforms folder: ${(e as Error).message}`, { file: dir, cause: e });
   });
   const storeReal = resolve(store);
+  // Where the store really is, for a link that leads into it (it may not exist yet).
+  const storeAt = await realpath(storeReal).catch(() => storeReal);
   const maxFiles = limits.maxFiles ?? 512;
   const maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
   type Entry = { rel: string; data: Buffer };
@@ -58,29 +75,46 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   let bytes = 0;
   const left: { rel: string; why: string }[] = [];
   const linksOut: Record<string, string> = {};
-  const tooLarge = () => new IoError(`the transforms folder is too large to keep versions of (more than ${maxFiles} files or ${maxBytes} bytes)`, { file: dir });
-  // Each folder's entries are read in parallel and kept in name order.
-  const entry = async (folder: string, name: string): Promise<Entry[]> => {
+  const cycles: Record<string, string> = {};
+  let linkedFolders = 0;
+  const tooLarge = (what = `${maxFiles} files or ${maxBytes} bytes`) => new IoError(`the transforms folder is too large to keep versions of (more than ${what})`, { file: dir });
+  /** A folder being copied: where it really is, and where its copy goes (relative to the copy). */
+  type Walked = { real: string; rel: string };
+  // Each folder's entries are read in parallel and kept in name order. `chain` is the folder
+  // being walked and the folders it is inside, as walked: a link to one of them is a cycle.
+  const entry = async (folder: string, name: string, chain: readonly Walked[]): Promise<Entry[]> => {
     const path = join(folder, name);
     if (leftAside(name, path, storeReal)) return [];
     const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
     if (!st) return [];
+    const rel = relative(root, path);
     let target = path;
     const leave = (why: string): Entry[] => {
-      left.push({ rel: relative(root, path), why });
+      left.push({ rel, why });
       return [];
     };
     if (st.isSymbolicLink()) {
       const real = await realpath(path).catch(() => undefined);
       if (!real) return leave('a symbolic link to nothing (its target does not exist)');
       if (!(real === root || real.startsWith(root + sep))) {
-        linksOut[relative(root, path)] = real;
+        linksOut[rel] = real;
         return leave(`a symbolic link to ${real}, outside the transforms folder (never followed)`);
       }
       target = real;
     }
     const tst = st.isSymbolicLink() ? await lstat(target) : st;
-    if (tst.isDirectory()) return st.isSymbolicLink() ? leave('a symbolic link to a folder (not followed)') : walk(path);
+    if (tst.isDirectory()) {
+      if (!st.isSymbolicLink()) return walk(path, [...chain, { real: join(chain[chain.length - 1]!.real, name), rel }]);
+      if (target === storeAt || target.startsWith(storeAt + sep)) return leave('a symbolic link to the versions store (never part of a version)');
+      let holder: Walked | undefined;
+      for (const w of chain) if (w.real === target) holder = w;
+      if (holder) {
+        cycles[rel] = holder.rel;
+        return [];
+      }
+      if (++linkedFolders > maxFiles) throw tooLarge(`${maxFiles} folders reached through symbolic links`);
+      return walk(path, [...chain, { real: target, rel }]);
+    }
     if (!tst.isFile()) return leave('not a regular file');
     // Counted before reading, so an oversized folder is refused without being read.
     files++;
@@ -90,28 +124,34 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     if (!data) return [];
     bytes += data.length - tst.size;
     if (bytes > maxBytes) throw tooLarge();
-    return [{ rel: relative(root, path), data }];
+    return [{ rel, data }];
   };
-  const walk = async (folder: string): Promise<Entry[]> => {
+  const walk = async (folder: string, chain: readonly Walked[]): Promise<Entry[]> => {
     const names = (await readdir(folder)).sort();
-    return (await Promise.all(names.map((name) => entry(folder, name)))).flat();
+    return (await Promise.all(names.map((name) => entry(folder, name, chain)))).flat();
   };
-  const entries = await walk(root);
+  const entries = await walk(root, [{ real: root, rel: '' }]);
   const hash = createHash('sha256');
   for (const e of entries) hash.update(e.rel).update('\0').update(e.data).update('\0');
   // Where each link out points is part of the id: a link moved from one place outside the
   // folder to another is checked again, and refused naming where it points now.
   for (const rel of Object.keys(linksOut).sort()) hash.update('\0link\0').update(rel).update('\0').update(linksOut[rel]!).update('\0');
+  for (const rel of Object.keys(cycles).sort()) hash.update('\0cycle\0').update(rel).update('\0').update(cycles[rel]!).update('\0');
   const id = hash.digest('hex');
   const target = join(store, id.slice(0, 24));
   const rels = entries.map((e) => e.rel);
   left.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left, linksOut };
+  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left, linksOut, cycles };
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
     for (const d of new Set(entries.map((e) => dirname(join(tmp, e.rel))))) await mkdir(d, { recursive: true });
     await Promise.all(entries.map((e) => writeFile(join(tmp, e.rel), e.data, { mode: 0o444 })));
+    // A cycle's link, relative, to the copy of the folder holding it: it never leaves the copy.
+    for (const [rel, holder] of Object.entries(cycles)) {
+      await mkdir(dirname(join(tmp, rel)), { recursive: true });
+      await symlink(relative(dirname(join(tmp, rel)), join(tmp, holder)) || '.', join(tmp, rel));
+    }
     await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
       // Another save produced the same content first: keep that copy.
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
@@ -121,7 +161,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     await rm(tmp, { recursive: true, force: true });
     throw new IoError(`cannot keep a copy of the transforms folder in ${store}: ${(e as Error).message}`, { file: store, cause: e });
   }
-  return { id, dir: target, files: rels, left, linksOut };
+  return { id, dir: target, files: rels, left, linksOut, cycles };
 }
 
 /** Removes a snapshot that never became a version. */

@@ -1,0 +1,205 @@
+// A symbolic link to a folder, under the watcher: the version is compiled from a snapshot,
+// which must read through such a link what the stylesheet compiled in place reads. A link to
+// a folder inside the transforms folder is read (document() and xsl:include), also one that
+// makes a cycle (`self -> .`); a link to a folder outside it, even one reached through a link
+// inside, is refused exactly as the compile in place refuses it, never read as an empty document.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import { loadTransform } from '../../engine/transform/load.js';
+import { renderText } from '../../engine/render/render.js';
+import { DomforgeError } from '../../engine/errors.js';
+import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { EventLog, lineOf } from './helpers.js';
+
+// document() pins a version to libxslt: without xsltproc there is no engine to read it with.
+const skip = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+
+const NAME = '<name><xsl:value-of select="name"/></name>';
+const MODULE = '<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:template name="m">-module</xsl:template>\n</xsl:stylesheet>\n';
+let tmp: TempDir;
+let dir = '';
+let main = '';
+let outside = '';
+let base = '';
+let instance = '';
+let sandbox: TransformSandbox;
+let watcher: TransformWatcher;
+const log = new EventLog();
+
+/** The default transform, with the name suffixed by `@suffix` of the document `href`. */
+const reading = (href: string) => base.replace(NAME, `<name><xsl:value-of select="name"/><xsl:value-of select="document('${href}')/n/@suffix"/></name>`);
+/** The default transform including `href`, with the name suffixed by its template `m`. */
+const including = (href: string) => base.replace(/(<xsl:stylesheet[^>]*>)/, `$1\n  <xsl:include href="${href}"/>`).replace(NAME, '<name><xsl:value-of select="name"/><xsl:call-template name="m"/></name>');
+
+/** Writes a file whole, as an editor that saves by renaming does: the watcher never sees it half-written. */
+async function save(file: string, text: string): Promise<void> {
+  await writeFile(file + '.tmp', text);
+  await rename(file + '.tmp', file);
+}
+
+/** Waits for the watcher to see a change made just now and finish the check it starts. */
+async function quiet(): Promise<void> {
+  await sleep(400);
+  await watcher.settled();
+}
+
+const nameOf = (xml: string) => /<name>([^<]*)<\/name>/.exec(xml)?.[1];
+
+async function renderActive(): Promise<string | undefined> {
+  return nameOf((await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml);
+}
+
+/** The name the stylesheet compiled in place (the folder itself, no watcher) renders. */
+async function renderInPlace(): Promise<string | undefined> {
+  const t = await loadTransform(main, { engine: 'auto' });
+  return nameOf((await renderText(instance, { transform: t, file: 'instance.xml' })).xml);
+}
+
+/** The error compiling the stylesheet in place gives. */
+async function directError(): Promise<DomforgeError> {
+  const e = await loadTransform(main, { engine: 'auto' }).then(
+    () => assert.fail('the stylesheet compiled in place'),
+    (err: unknown) => err,
+  );
+  assert.ok(e instanceof DomforgeError, String(e));
+  return e;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Saves the main file as `text` and waits for the version it makes to be activated. */
+async function activate(text: string): Promise<void> {
+  await save(main, text);
+  await log.expect('activated');
+}
+
+before(async () => {
+  if (skip) return;
+  tmp = await tempDir('domforge-watch-dirlink-');
+  dir = join(tmp.dir, 'transforms');
+  main = join(dir, 'libvirt.xsl');
+  outside = join(tmp.dir, 'outside');
+  base = await readFile(DEFAULT_XSL, 'utf8');
+  await tmp.write('outside/names.xml', '<n suffix="-out"/>');
+  await tmp.write('outside/module.xsl', MODULE);
+  await tmp.write('transforms/data/names.xml', '<n suffix="-in"/>');
+  await tmp.write('transforms/data/module.xsl', MODULE);
+  await tmp.write('transforms/libvirt.xsl', reading('d/names.xml'));
+  // d: a (relative) link to a folder of the folder; out: a link to a folder outside it.
+  await symlink('data', join(dir, 'd'));
+  await symlink(outside, join(dir, 'out'));
+  await copyProvingSet(join(tmp.dir, 'proving'), ['01-linux-kvm-virtio.xml', '03-windows-kvm.xml']);
+  instance = await readInput('01-linux-kvm-virtio.xml');
+  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
+  watcher = await watchTransforms({ dir, provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
+  // Every test starts from this version: data/names.xml read through the folder link d.
+  await log.expect('activated');
+});
+after(async () => {
+  await watcher?.close();
+  await sandbox?.close();
+  await tmp?.cleanup();
+});
+
+test('document() through a symbolic link to a folder inside the folder reads its file under the watcher, as in place; an edit of that file is a new version', { skip }, async () => {
+  const on = watcher.active()!.transform;
+  assert.ok(on.files.includes(join(dir, 'd', 'names.xml')), `d/names.xml among ${on.files.join(', ')}`);
+  assert.equal(await renderInPlace(), 'i-4e7a1201-in');
+  assert.equal(await renderActive(), 'i-4e7a1201-in');
+  // The file behind the link changes: the version reads the new text.
+  await save(join(dir, 'data', 'names.xml'), '<n suffix="-edited"/>');
+  await log.expect('activated');
+  assert.equal(await renderActive(), 'i-4e7a1201-edited');
+  assert.equal(await renderInPlace(), 'i-4e7a1201-edited');
+  await save(join(dir, 'data', 'names.xml'), '<n suffix="-in"/>');
+  await log.expect('activated');
+  assert.equal(await renderActive(), 'i-4e7a1201-in');
+});
+
+test('an xsl:include through a symbolic link to a folder inside the folder is read under the watcher, as in place', { skip }, async () => {
+  await activate(including('d/module.xsl'));
+  assert.equal(await renderInPlace(), 'i-4e7a1201-module');
+  assert.equal(await renderActive(), 'i-4e7a1201-module');
+  assert.ok(watcher.active()!.transform.files.includes(join(dir, 'd', 'module.xsl')), watcher.active()!.transform.files.join(', '));
+  await activate(reading('d/names.xml'));
+  assert.equal(await renderActive(), 'i-4e7a1201-in');
+});
+
+test('links to a folder that holds them (self -> ., data/up -> ..) are read through under the watcher, as in place, and do not make the copy endless', { skip }, async () => {
+  await symlink('.', join(dir, 'self'));
+  await symlink('..', join(dir, 'data', 'up'));
+  try {
+    // The transform's files are the same: the version active stays, with no event.
+    await quiet();
+    assert.deepEqual(log.drain(), []);
+    for (const href of ['self/self/data/names.xml', 'd/up/d/up/d/names.xml']) {
+      await activate(reading(href));
+      assert.equal(await renderInPlace(), 'i-4e7a1201-in', href);
+      assert.equal(await renderActive(), 'i-4e7a1201-in', href);
+    }
+    await activate(including('self/d/up/data/module.xsl'));
+    assert.equal(await renderInPlace(), 'i-4e7a1201-module');
+    assert.equal(await renderActive(), 'i-4e7a1201-module');
+    await activate(reading('d/names.xml'));
+  } finally {
+    await unlink(join(dir, 'self'));
+    await unlink(join(dir, 'data', 'up'));
+  }
+  await quiet();
+  assert.deepEqual(log.drain(), []);
+});
+
+test('document() and xsl:include through a symbolic link to a folder outside the folder are refused under the watcher as in place', { skip }, async () => {
+  const good = watcher.active()!.transform.hash;
+  for (const [text, needle, message] of [
+    [reading('out/names.xml'), "document('out/names.xml')", `document\\('out/names\\.xml'\\) is refused: it is a symbolic link to ${escape(join(outside, 'names.xml'))}, outside the transforms folder ${escape(dir)}`],
+    [including('out/module.xsl'), '<xsl:include', `xsl:include href="out/module\\.xsl" is refused: it leaves the transforms folder ${escape(dir)}`],
+  ] as const) {
+    await save(main, text);
+    const direct = await directError();
+    const r = await log.expect('rejected');
+    assert.equal(r.code, 'XML_FORBIDDEN', r.message);
+    assert.equal(r.file, main);
+    assert.equal(r.line, lineOf(text, needle));
+    assert.match(r.message, new RegExp(message));
+    assert.deepEqual({ code: r.code, file: r.file, line: r.line, column: r.column, message: r.message }, { code: direct.code, file: direct.file, line: direct.line, column: direct.column, message: direct.fullMessage });
+    assert.equal(r.activeHash, good);
+    assert.equal(watcher.active()!.transform.hash, good);
+    assert.equal(await renderActive(), 'i-4e7a1201-in');
+  }
+  await save(main, reading('d/names.xml'));
+  await quiet();
+  assert.deepEqual(log.drain(), []);
+  assert.equal(watcher.active()!.transform.hash, good);
+});
+
+test('a symbolic link out of the folder inside a linked folder (d/ext, d -> data, data/ext -> outside) is refused under the watcher as in place, not read as an empty document', { skip }, async () => {
+  const good = watcher.active()!.transform.hash;
+  await symlink(outside, join(dir, 'data', 'ext'));
+  try {
+    const text = reading('d/ext/names.xml');
+    await save(main, text);
+    const direct = await directError();
+    const r = await log.expect('rejected');
+    assert.equal(r.code, 'XML_FORBIDDEN', r.message);
+    assert.equal(r.file, main);
+    assert.equal(r.line, lineOf(text, "document('d/ext/names.xml')"));
+    assert.match(r.message, new RegExp(`document\\('d/ext/names\\.xml'\\) is refused: it is a symbolic link to ${escape(join(outside, 'names.xml'))}, outside the transforms folder ${escape(dir)}`));
+    assert.deepEqual({ code: r.code, file: r.file, line: r.line, column: r.column, message: r.message }, { code: direct.code, file: direct.file, line: direct.line, column: direct.column, message: direct.fullMessage });
+    assert.equal(watcher.active()!.transform.hash, good);
+    await save(main, reading('d/names.xml'));
+    await quiet();
+    assert.deepEqual(log.drain(), []);
+  } finally {
+    await unlink(join(dir, 'data', 'ext'));
+  }
+  await quiet();
+  assert.deepEqual(log.drain(), []);
+  assert.equal(watcher.active()!.transform.hash, good);
+});

@@ -1,0 +1,103 @@
+// snapshotFolder and symbolic links to folders, on real folders and links: a link to a folder
+// inside the transforms folder is copied as that folder, a link cycle is kept as a link inside
+// the copy, and the copy stays within its limits however the links multiply the folders.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, readlink, realpath, symlink, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { snapshotFolder } from '../../engine/transform/watch/snapshot.js';
+import { IoError } from '../../engine/errors.js';
+import { tempDir, type TempDir } from '../sandbox/fixtures.js';
+
+const temps: TempDir[] = [];
+after(async () => {
+  for (const t of temps) await t.cleanup();
+});
+
+async function folder(): Promise<{ tmp: TempDir; dir: string; store: string }> {
+  const tmp = await tempDir('domforge-snapshot-');
+  temps.push(tmp);
+  return { tmp, dir: join(tmp.dir, 'transforms'), store: join(tmp.dir, 'store') };
+}
+
+test('a link to a folder inside is copied under its path; a link to a folder holding it is a relative link inside the copy; both are part of the id', async () => {
+  const { tmp, dir, store } = await folder();
+  await tmp.write('transforms/libvirt.xsl', '<x/>');
+  await tmp.write('transforms/data/n.xml', '<n/>');
+  await tmp.write('transforms/data2/n.xml', '<n other="1"/>');
+  await symlink('data', join(dir, 'd'));
+  await symlink('.', join(dir, 'self'));
+  await symlink('..', join(dir, 'data', 'up'));
+  const s = await snapshotFolder(dir, store);
+  assert.deepEqual(s.files, ['d/n.xml', 'data/n.xml', 'data2/n.xml', 'libvirt.xsl']);
+  assert.deepEqual(s.left, []);
+  assert.deepEqual(s.cycles, { self: '', 'data/up': '', 'd/up': '' });
+  assert.equal(await readFile(join(s.dir, 'd', 'n.xml'), 'utf8'), '<n/>');
+  assert.equal(await readlink(join(s.dir, 'self')), '.');
+  assert.equal(await readlink(join(s.dir, 'd', 'up')), '..');
+  // Every path through the links stays inside the copy.
+  assert.equal(await realpath(join(s.dir, 'self', 'd', 'up', 'data')), join(await realpath(s.dir), 'data'));
+  assert.equal(await readFile(join(s.dir, 'self', 'd', 'up', 'd', 'n.xml'), 'utf8'), '<n/>');
+  // Retargeted to a folder with other content, the copy is another one.
+  await unlink(join(dir, 'd'));
+  await symlink('data2', join(dir, 'd'));
+  const t = await snapshotFolder(dir, store);
+  assert.notEqual(t.id, s.id);
+  assert.equal(await readFile(join(t.dir, 'd', 'n.xml'), 'utf8'), '<n other="1"/>');
+  // A cycle moved elsewhere is another copy too.
+  await unlink(join(dir, 'self'));
+  await symlink('.', join(dir, 'data2', 'self'));
+  const u = await snapshotFolder(dir, store);
+  assert.notEqual(u.id, t.id);
+  assert.deepEqual(u.cycles, { 'data/up': '', 'd/self': 'd', 'data2/self': 'data2' });
+  assert.equal(await readlink(join(u.dir, 'd', 'self')), '.');
+});
+
+test('a link to a folder out of the folder, also one inside a linked folder, is recorded in linksOut and not copied', async () => {
+  const { tmp, dir, store } = await folder();
+  await tmp.write('transforms/libvirt.xsl', '<x/>');
+  await tmp.write('transforms/data/n.xml', '<n/>');
+  await tmp.write('outside/n.xml', '<n secret="1"/>');
+  const outside = await realpath(join(tmp.dir, 'outside'));
+  await symlink('data', join(dir, 'd'));
+  await symlink(outside, join(dir, 'data', 'ext'));
+  const s = await snapshotFolder(dir, store);
+  assert.deepEqual(s.files, ['d/n.xml', 'data/n.xml', 'libvirt.xsl']);
+  assert.deepEqual(s.linksOut, { 'd/ext': outside, 'data/ext': outside });
+  assert.deepEqual(s.left.map((l) => l.rel), ['d/ext', 'data/ext']);
+});
+
+test('the files of a linked folder count toward the limit as often as they are copied', async () => {
+  const { tmp, dir, store } = await folder();
+  for (const n of ['a', 'b', 'c']) await tmp.write(`transforms/data/${n}.xml`, '<n/>');
+  for (let i = 0; i < 3; i++) await symlink('data', join(dir, `d${i}`));
+  const s = await snapshotFolder(dir, store, { maxFiles: 12 });
+  assert.equal(s.files.length, 12);
+  await symlink('data', join(dir, 'd3'));
+  await assert.rejects(snapshotFolder(dir, store, { maxFiles: 12 }), (e: unknown) => e instanceof IoError && /more than 12 files or/.test(e.message));
+  await assert.rejects(snapshotFolder(dir, store, { maxBytes: 40 }), (e: unknown) => e instanceof IoError && /more than 512 files or 40 bytes/.test(e.message));
+});
+
+test('links that multiply empty folders (2^20 paths) are refused at the limit of folders, at once', async () => {
+  const { dir, store } = await folder();
+  // x/n0 ... x/n20, each of the first 20 with two links to the next: 2^20 paths to x/n20.
+  for (let i = 0; i <= 20; i++) await mkdir(join(dir, 'x', `n${i}`), { recursive: true });
+  for (let i = 0; i < 20; i++) {
+    await symlink(join('..', `n${i + 1}`), join(dir, 'x', `n${i}`, 'a'));
+    await symlink(join('..', `n${i + 1}`), join(dir, 'x', `n${i}`, 'b'));
+  }
+  const t0 = Date.now();
+  await assert.rejects(snapshotFolder(dir, store, { maxFiles: 100 }), (e: unknown) => e instanceof IoError && /more than 100 folders reached through symbolic links/.test(e.message));
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+});
+
+test('a link to the versions store inside the folder is left out, not copied', async () => {
+  const { tmp, dir } = await folder();
+  const store = join(dir, 'versions');
+  await tmp.write('transforms/libvirt.xsl', '<x/>');
+  await tmp.write('transforms/versions/old/libvirt.xsl', '<old/>');
+  await symlink('versions', join(dir, 'v'));
+  const s = await snapshotFolder(dir, store);
+  assert.deepEqual(s.files, ['libvirt.xsl']);
+  assert.deepEqual(s.left, [{ rel: 'v', why: 'a symbolic link to the versions store (never part of a version)' }]);
+});

@@ -3,13 +3,15 @@
 // every `rescanMs` and checks when they differ: a save it got no event for still goes live.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { loadTransform } from '../../engine/transform/load.js';
-import { DEFAULT_XSL, copyProvingSet, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { renderText } from '../../engine/render/render.js';
+import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
 import { EventLog } from './helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -40,6 +42,26 @@ test('a save the watcher got no event for goes live at the next look', async () 
   await writeFile(main, edited);
   const e = await log.expect('activated', 15_000);
   assert.equal(e.hash, (await loadTransform(main)).hash);
+});
+
+test('a save of a hidden file read only through a symbolic link goes live at the next look', { skip: spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed' }, async () => {
+  const { main, base, log, watcher } = await deafWatcher(200);
+  const dir = dirname(main);
+  const name = async () => /<name>([^<]*)<\/name>/.exec((await renderText(await readInput('01-linux-kvm-virtio.xml'), { transform: watcher.transform(), file: 'instance.xml' })).xml)?.[1];
+  await mkdir(join(dir, '.hidden'));
+  await writeFile(join(dir, '.hidden', 'names.xml'), '<n suffix="-one"/>');
+  await symlink(join('.hidden', 'names.xml'), join(dir, 'names.xml'));
+  const reading = base.replace('<name><xsl:value-of select="name"/></name>', `<name><xsl:value-of select="name"/><xsl:value-of select="document('names.xml')/n/@suffix"/></name>`);
+  assert.notEqual(reading, base);
+  await writeFile(main, reading);
+  const one = await log.expect('activated', 15_000);
+  assert.equal(await name(), 'i-4e7a1201-one');
+  // Replaced whole, as an editor saves: the link and every entry the look lstats are unchanged.
+  await writeFile(join(dir, '.hidden', 'names.xml.new'), '<n suffix="-two"/>');
+  await rename(join(dir, '.hidden', 'names.xml.new'), join(dir, '.hidden', 'names.xml'));
+  const two = await log.expect('activated', 15_000);
+  assert.notEqual(two.hash, one.hash);
+  assert.equal(await name(), 'i-4e7a1201-two');
 });
 
 test('with rescanMs: 0 a lost event stays lost (what the look is for)', async () => {

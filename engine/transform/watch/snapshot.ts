@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { fileStamp } from '../../fs/file-stamp.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
@@ -171,9 +171,11 @@ export async function dropSnapshot(s: Snapshot): Promise<void> {
 
 /**
  * What the folder holds, cheaply: every entry's path, type and stamp (lstat: device, inode,
- * size, times), editor noise and the versions store left out as the snapshot leaves them.
- * Any save, rename, new link or folder changes it; it reads no file (the watcher's
- * `rescanMs` safety net under lost file-system events).
+ * size, times), and for a symbolic link the stamp of what it leads to; editor noise and the
+ * versions store left out as the snapshot leaves them. Any save, rename, new link or folder
+ * changes it, and so does a save of a file read only through a link (a hidden one, which
+ * the watch leaves aside); it reads no file (the watcher's `rescanMs` safety net under lost
+ * file-system events).
  */
 export async function lookAtFolder(dir: string, store: string): Promise<string> {
   const parts: string[] = [];
@@ -183,7 +185,8 @@ export async function lookAtFolder(dir: string, store: string): Promise<string> 
       if (leftAside(name, path, store)) continue;
       const st = await lstat(path, { bigint: true }).catch(() => undefined);
       if (!st) continue;
-      parts.push(`${path}\0${st.mode}\0${fileStamp(st)}`);
+      const to = st.isSymbolicLink() ? await stat(path, { bigint: true }).catch(() => undefined) : undefined;
+      parts.push(`${path}\0${st.mode}\0${fileStamp(st)}${to ? `\0${to.mode}\0${fileStamp(to)}` : ''}`);
       if (st.isDirectory()) await walk(path);
     }
   };

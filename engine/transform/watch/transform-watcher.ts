@@ -151,7 +151,8 @@ export class TransformWatcher {
       // Links are not followed: chokidar follows a link to a folder that holds it (`self -> .`)
       // until ELOOP, and two such links make it walk an exponential number of paths until the
       // heap runs out. What a link inside the folder leads to is watched where it is; a file
-      // link's watch still sees its target's writes (inotify follows the link), hidden or not.
+      // read only through a link (a hidden one) is seen by the rescan's look, which stamps
+      // what each link leads to.
       followSymlinks: false,
       ignored: (path: string) => path !== this.dir && (isEditorNoise(basename(path)) || path === store || path.startsWith(store + sep)),
     });

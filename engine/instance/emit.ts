@@ -1,5 +1,6 @@
 import { DomforgeError, InstanceError } from '../errors.js';
 import { parseXml } from '../xml/parse.js';
+import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
 import type { DiskPath, Instance, Nic } from './model.js';
 import { TEXT_FIELDS, VBR_FIELDS } from './parse.js';
@@ -139,7 +140,7 @@ export function emitInstance(inst: Instance): string {
       w.text('localDevReal', v.localDevReal);
       if (v.libvirt !== undefined) {
         w.open('libvirt');
-        w.raw(oneElement(v.libvirt, `/instance/volumes/volume[${inst.volumes.indexOf(v) + 1}]/libvirt`));
+        w.raw(oneElement(v.libvirt, `/instance/volumes/volume[${inst.volumes.indexOf(v) + 1}]/libvirt`, 4));
         w.close('libvirt');
       }
       w.close('volume');
@@ -176,7 +177,7 @@ export function emitInstance(inst: Instance): string {
     for (const n of inst.extraNics) w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp });
     w.close('extraNics');
   }
-  for (const u of inst.unknown) w.raw(oneElement(u.xml, `/instance/${u.name}`));
+  for (const u of inst.unknown) w.raw(oneElement(u.xml, `/instance/${u.name}`, 1));
   w.close('instance');
   return w.toString();
 }
@@ -194,14 +195,17 @@ function pairs(w: Writer, name: string, list: [string, string][]) {
 /**
  * XML kept as text (a volume's `<disk>`, an unknown element) is written only as the one
  * element it must be, re-serialised from a strict parse: whatever the string holds, it
- * cannot close the element it is written into and add others after it.
+ * cannot close the element it is written into and add others after it, nor nest elements
+ * deeper than libxml2 reads (`level`: how far below `<instance>` it is written).
  */
-function oneElement(xml: string, path: string): string {
+function oneElement(xml: string, path: string, level: number): string {
   let root;
   try {
     root = parseXml(xml).documentElement!;
   } catch (e) {
     throw new InstanceError(`not one well-formed XML element: ${e instanceof DomforgeError ? e.shortMessage : (e as Error).message}`, { path, cause: e });
   }
+  const deep = firstTooDeep(root, MAX_DEPTH - level);
+  if (deep) throw new InstanceError(`elements nested too deeply: <${deep.nodeName}> would be more than ${MAX_DEPTH} levels below the root element of instance.xml (libxml2, and so xsltproc, refuses a document nested deeper)`, { path });
   return serializeXml(root);
 }

@@ -1,7 +1,8 @@
 import { DomforgeError, InstanceError } from '../errors.js';
 import { readInputText } from './input.js';
 import { parseJsonSource, placeKey, JsonSourceError, type JsonSource } from './json-source.js';
-import { lineColOf, parseXml } from '../xml/parse.js';
+import { columnOf, lineColOf, lineOf, parseXml } from '../xml/parse.js';
+import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
 import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
@@ -319,6 +320,12 @@ function libvirtDisk(j: JsonReader, xml: string | undefined, path: string): stri
   }
   const root = doc.documentElement!;
   if (root.nodeName !== 'disk') return j.fail(path, `the volume's libvirt XML must be one <disk> element, not <${root.nodeName}>`);
+  // In instance.xml the <disk> is 4 levels below <instance> (volumes/volume/libvirt/disk).
+  const max = MAX_DEPTH - 4;
+  const deep = firstTooDeep(root, max);
+  if (deep) {
+    return j.fail(path, `the volume's libvirt XML is nested too deeply: <${deep.nodeName}> (its line ${lineOf(deep)}, column ${columnOf(deep)}) is more than ${max} levels below <disk>, so more than ${MAX_DEPTH} below the root element of instance.xml (libxml2, and so xsltproc, refuses a document nested deeper)`);
+  }
   return serializeXml(stripWhitespace(root));
 }
 

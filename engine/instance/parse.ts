@@ -1,6 +1,7 @@
 import { InstanceError } from '../errors.js';
 import { parseXml, lineOf, columnOf, type Document, type Element } from '../xml/parse.js';
 import { serializeXml } from '../xml/serialize.js';
+import { firstTooDeep, tooDeepMessage } from '../xml/depth.js';
 import { checkDeclaredEncoding } from '../xml/decode.js';
 import { ElementReader } from './reader.js';
 import { readInputText, withJsonHint } from './input.js';
@@ -68,6 +69,10 @@ export function parseInstance(text: string, options: ParseInstanceOptions = {}):
       throw withJsonHint(e, text);
     }
   }
+  // Before anything walks the tree: a volume's <disk> is copied with recursion, and the
+  // transform's libxslt would refuse the document with a message of its own, naming no file.
+  const deep = firstTooDeep(doc.documentElement!);
+  if (deep) throw new InstanceError(tooDeepMessage(deep), { file, line: lineOf(deep), column: columnOf(deep) });
   const { instance, locate } = readDocument(doc, file);
   validateInstance(instance, { file, locate });
   rememberSource(instance, { file, locate: rereading(text, file) });

@@ -179,6 +179,30 @@ test('bad input: an id that cannot be a folder name, a bad instance file, unknow
   assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
 });
 
+test('an instance.xml nested more than 256 levels deep is refused before anything is made, at its file:line:column, not at the render (10,000 levels in an unknown element, 100,000 in a volume\'s <disk>)', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const nested = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
+  const one = readFileSync(join(SAMPLES, '01-linux-virtio', 'instance.xml'), 'utf8');
+  const volumes = readFileSync(join(SAMPLES, '07-several-volumes', 'instance.xml'), 'utf8');
+  const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+  for (const [name, text, line] of [
+    ['deep-unknown.xml', one.replace('</instance>', `  <x-deep>${nested(10_000)}</x-deep>\n</instance>`), lineOf(one, '</instance>')],
+    ['deep-volume.xml', volumes.replace(/(<libvirt>\s*<disk[^>]*>)/, `$1${nested(100_000)}`), lineOf(volumes, '<libvirt>') + 1],
+  ] as const) {
+    const file = join(sb.root, name);
+    writeFileSync(file, text);
+    await assert.rejects(nc.launch(file), (e: DomforgeError) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.equal(e.file, file);
+      assert.equal(e.line, line);
+      assert.ok(typeof e.column === 'number' && e.column > 256 * 3, String(e.column));
+      assert.match(e.message, /elements nested too deeply: <a> is more than 256 levels below the root element \(libxml2, and so xsltproc, refuses a document nested deeper\)/);
+      return true;
+    });
+  }
+  assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
+});
+
 test('launch + terminate look the domain up four times: the refs libvirt returned are reused', async () => {
   // Each lookup is a round trip to the daemon on a real host. Left: the two checks that no
   // domain has the id or the uuid, one lookup for the running domain's id, and terminate's

@@ -182,6 +182,64 @@ test('an element of instance.xml with more than 1024 attributes is refused at it
   }
 });
 
+/** `n` nested <a> elements: `<a><a>…</a></a>`. */
+const nested = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
+
+test('an instance.xml nested more than 256 levels below <instance> is refused at the first element too deep, by file:line:column, at 10,000 and 100,000 levels; 256 levels are read', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { readInstanceFile } = await import('../../engine/instance/index.js');
+  // An unknown element is level 1, so 255 <a> in it reach level 256: read, kept, written back.
+  const at = base().replace('</instance>', `  <x-deep>${nested(255)}</x-deep>\n</instance>`);
+  const kept = parseInstance(at, { file: 'ok.xml' });
+  assert.equal(kept.unknown.find((u) => u.name === 'x-deep')?.xml, `<x-deep>${nested(255).replace('<a></a>', '<a/>')}</x-deep>`);
+  assert.deepEqual(parseInstance(emitInstance(kept)), kept);
+  const volumes = readFileSync(join(SAMPLES, '07-several-volumes', 'instance.xml'), 'utf8');
+  const dir = await mkdtemp(join(tmpdir(), 'domforge-depth-'));
+  try {
+    for (const n of [256, 10_000, 100_000]) {
+      // Each place holds `n` levels of <a>; the first too deep is the <a> at level 257.
+      const cases: [string, string, number][] = [
+        ['an unknown element', base().replace('</instance>', `  <x-deep>${nested(n)}</x-deep>\n</instance>`), 255],
+        ['<metadata>', base().replace('</instance>', `  <metadata><item key="k">${nested(n)}</item></metadata>\n</instance>`), 254],
+        ["a volume's <disk>", volumes.replace(/(<libvirt>\s*<disk[^>]*>)/, `$1${nested(n)}`), 252],
+      ];
+      for (const [where, text, before] of cases) {
+        const file = join(dir, 'instance.xml');
+        await writeFile(file, text);
+        const i = text.indexOf('<a>'.repeat(before + 1));
+        const line = text.slice(0, i).split('\n').length;
+        const column = i - text.lastIndexOf('\n', i - 1) + 3 * before;
+        for (const parse of [() => Promise.resolve().then(() => parseInstance(text, { file })), () => readInstanceFile(file)]) {
+          await assert.rejects(parse, (e: InstanceError) => {
+            assert.ok(e instanceof InstanceError, `${where}, ${n} levels: ${String(e)}`);
+            assert.equal(e.code, 'INSTANCE_INVALID');
+            assert.equal(e.message, `${file}:${line}:${column}: elements nested too deeply: <a> is more than 256 levels below the root element (libxml2, and so xsltproc, refuses a document nested deeper)`);
+            return true;
+          });
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('emitInstance refuses kept XML that would nest elements more than 256 levels below <instance> (an Instance made in code), naming its path', () => {
+  const inst = parseInstance(base());
+  assert.doesNotThrow(() => emitInstance({ ...inst, unknown: [{ name: 'x-deep', xml: `<x-deep>${nested(255)}</x-deep>` }] }));
+  assert.throws(
+    () => emitInstance({ ...inst, unknown: [{ name: 'x-deep', xml: `<x-deep>${nested(256)}</x-deep>` }] }),
+    (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/x-deep' && /elements nested too deeply: <a> would be more than 256 levels below the root element of instance\.xml/.test(e.message),
+  );
+  const disk = (n: number) => `<disk type="file" device="disk">${nested(n)}</disk>`;
+  const withVolume = (n: number) => ({ ...inst, volumes: [{ id: 'vol-1', attachmentToken: '', devName: '', stateName: '', connectionString: '', libvirt: disk(n) }] });
+  assert.doesNotThrow(() => emitInstance(withVolume(252) as Instance));
+  for (const n of [253, 100_000]) {
+    assert.throws(() => emitInstance(withVolume(n) as Instance), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/volumes/volume[1]/libvirt' && /nested too deeply/.test(e.message));
+  }
+});
+
 test('JSON descriptions build the same instance as XML, validated the same way', () => {
   const inst = parseInstance(base());
   const json = JSON.parse(JSON.stringify(inst)) as Record<string, unknown>;

@@ -7,6 +7,9 @@ import { cli } from './cli.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const GOOD = readFileSync(join(ROOT, 'samples', '01-linux-virtio', 'instance.xml'), 'utf8');
+const VOLUMES = readFileSync(join(ROOT, 'samples', '07-several-volumes', 'instance.xml'), 'utf8');
+/** `n` nested <a> elements. */
+const nested = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
 const XSL = readFileSync(join(ROOT, 'transforms', 'libvirt.xsl'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'domforge-bad-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +77,8 @@ const cases: Case[] = [
   { name: '<name> twice', instance: ['i.xml', sub('<name>', '<name>i-0a000002</name>\n  <name>')], at: { file: 'instance', line: lineOf(GOOD, '<name>') + 1 }, message: /<name> is given twice \(first at line \d+\)/ },
   { name: '<cores> twice', instance: ['i.xml', sub('<cores>', '<cores>64</cores>\n  <cores>')], at: { file: 'instance', line: lineOf(GOOD, '<cores>') + 1 }, message: /<cores> is given twice/ },
   { name: '<memoryKB> twice (the second would never be checked)', instance: ['i.xml', sub('<memoryKB>', '<memoryKB>1048576</memoryKB>\n  <memoryKB>-5')], at: { file: 'instance', line: lineOf(GOOD, '<memoryKB>') + 1 }, message: /<memoryKB> is given twice/ },
+  { name: 'elements nested 10,000 deep in an unknown element (libxslt would refuse the input, naming no file)', instance: ['i.xml', sub('</instance>', `  <x-deep>${nested(10_000)}</x-deep>\n</instance>`)], at: { file: 'instance', line: lineOf(GOOD, '</instance>') }, message: /elements nested too deeply: <a> is more than 256 levels below the root element/ },
+  { name: "elements nested 100,000 deep in a volume's <disk> (a stack overflow while reading it)", instance: ['i.xml', VOLUMES.replace(/(<libvirt>\s*<disk[^>]*>)/, `$1${nested(100_000)}`)], at: { file: 'instance', line: lineOf(VOLUMES, '<libvirt>') + 1 }, message: /elements nested too deeply: <a> is more than 256 levels below the root element/ },
   { name: 'JSON description with a string for cores', instance: ['i.json', JSON.stringify({ name: 'i-1', uuid: '5a3e9c1d-7b2f-4c8a-9d1e-000000000001', cores: 'four', memoryKB: 1024, hypervisor: { type: 'kvm' }, os: { platform: 'linux' } }, null, 2)], at: { file: 'instance', line: 4 }, message: /cores/ },
   { name: 'stylesheet with an unclosed tag', stylesheet: ['t.xsl', withUnclosed], at: { file: 'stylesheet' }, message: /broken|memory|end tag|close/i },
   { name: 'stylesheet with a bad XPath', stylesheet: ['t.xsl', badXPath], at: { file: 'stylesheet', line: lineOf(badXPath, 'name[[') }, message: /XPath|name\[\[/ },

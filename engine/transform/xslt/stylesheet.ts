@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
+import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../xml/depth.js';
 
 /** One file of a stylesheet: the main one or an included/imported module. */
 export interface StylesheetModule {
@@ -179,33 +180,13 @@ export function parseStylesheetXml(text: string, file: string): Document {
   if (root.namespaceURI !== XSL_NS || (root.localName !== 'stylesheet' && root.localName !== 'transform')) {
     throw new TransformError('TRANSFORM_SYNTAX', `not an XSLT stylesheet: the root element is <${root.nodeName}> (expected xsl:stylesheet in namespace ${XSL_NS})`, { file, line: lineOf(root), column: columnOf(root) });
   }
-  const deep = tooDeep(root, MAX_STYLESHEET_DEPTH);
-  if (deep) {
-    throw new TransformError('TRANSFORM_SYNTAX', `elements nested too deeply: <${deep.nodeName}> is more than ${MAX_STYLESHEET_DEPTH} levels below the root element (libxml2, and so xsltproc, refuses a document nested deeper)`, { file, line: lineOf(deep), column: columnOf(deep) });
-  }
+  const deep = firstTooDeep(root, MAX_STYLESHEET_DEPTH);
+  if (deep) throw new TransformError('TRANSFORM_SYNTAX', tooDeepMessage(deep, MAX_STYLESHEET_DEPTH), { file, line: lineOf(deep), column: columnOf(deep) });
   return doc;
 }
 
-/** libxml2's default limit on element nesting below the root (xmlParserMaxDepth without XML_PARSE_HUGE): xsltproc refuses a stylesheet nested deeper. */
-export const MAX_STYLESHEET_DEPTH = 256;
-
-/** The first element nested more than `max` levels below the root (its children are level 1), walked without recursion. */
-function tooDeep(root: Element, max: number): Element | undefined {
-  const stack: [Node | null, number][] = [[root, 0]];
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    const [n, depth] = top;
-    if (!n) {
-      stack.pop();
-      continue;
-    }
-    top[0] = n.nextSibling;
-    if (n.nodeType !== NODE.ELEMENT) continue;
-    if (depth > max) return n as Element;
-    stack.push([n.firstChild, depth + 1]);
-  }
-  return undefined;
-}
+/** libxml2's default limit on element nesting below the root (see MAX_DEPTH): xsltproc refuses a stylesheet nested deeper. */
+export const MAX_STYLESHEET_DEPTH = MAX_DEPTH;
 
 export function topLevel(doc: Document): Element[] {
   const out: Element[] = [];

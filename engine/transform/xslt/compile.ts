@@ -150,7 +150,7 @@ export class CompiledXslt implements CompiledTransform {
     const inProcess = this.inProcess;
     if (!this.activation && (inProcess === 'compiled' || this.report.caveats.length === 0) && !inputCaveat(input.xml)) {
       first = await this.engine(inProcess)
-        .render(input.xml, params)
+        .render(input.xml, params, input.file)
         .then((result) => ({ ok: true as const, result }), (error: Error) => ({ ok: false as const, error }));
       known = new Map([[input, first]]);
     }
@@ -204,7 +204,7 @@ export class CompiledXslt implements CompiledTransform {
       const why = inputCaveat(input.xml);
       if (why) return Promise.reject(new TransformError('TRANSFORM_UNSUPPORTED', `xslt-processor does not render ${why} exactly as libxslt does; use --engine libxslt or auto`, { file: input.file ?? this.file }));
     }
-    return this.engine(engine).render(input.xml, params);
+    return this.engine(engine).render(input.xml, params, input.file);
   }
 }
 

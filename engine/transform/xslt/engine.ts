@@ -18,5 +18,6 @@ export const XSLT_ENGINE_CHOICES: readonly XsltEngineChoice[] = ['auto', 'compil
  */
 export interface XsltEngine {
   readonly name: XsltEngineName;
-  render(inputXml: string, params?: TransformParams): Promise<RenderResult>;
+  /** `file` names the input in an error about the input itself (the compiled engine's input parse). */
+  render(inputXml: string, params?: TransformParams, file?: string): Promise<RenderResult>;
 }

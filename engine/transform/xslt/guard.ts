@@ -52,7 +52,7 @@ type Outcome = { ok: true; result: RenderResult } | { ok: false; error: Error & 
 
 async function attempt(engine: XsltEngine, input: TransformInput, params: TransformParams): Promise<Outcome> {
   try {
-    return { ok: true, result: await engine.render(input.xml, params) };
+    return { ok: true, result: await engine.render(input.xml, params, input.file) };
   } catch (e) {
     return { ok: false, error: e as Error };
   }

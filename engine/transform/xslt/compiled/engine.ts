@@ -23,14 +23,14 @@ export class CompiledEngine implements XsltEngine {
     this.compiled = compileProgram(sheet);
   }
 
-  async render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {
-    return this.renderSync(inputXml, params);
+  async render(inputXml: string, params: TransformParams = {}, file?: string): Promise<RenderResult> {
+    return this.renderSync(inputXml, params, file);
   }
 
-  /** The same render, without a promise (for callers that are themselves synchronous). */
-  renderSync(inputXml: string, params: TransformParams = {}): RenderResult {
+  /** The same render, without a promise (for callers that are themselves synchronous). `file` names the input in its parse errors. */
+  renderSync(inputXml: string, params: TransformParams = {}, file?: string): RenderResult {
     const { program, output, methodGiven, strip } = this.compiled;
-    const input = parseInput(inputXml, strip);
+    const input = parseInput(inputXml, strip, file);
     const rt = new Runtime(program, input, params);
     const x = new Run(rt, [], input);
     const result = x.out;

@@ -1,4 +1,6 @@
-import { parseXml, MAX_ATTRIBUTES, NODE, type Node, type Element } from '../../../xml/parse.js';
+import { parseXml, lineOf, columnOf, MAX_ATTRIBUTES, NODE, type Node, type Element } from '../../../xml/parse.js';
+import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../../xml/depth.js';
+import { XmlSyntaxError } from '../../../errors.js';
 import { XML_INVALID_CHARS } from '../../../xml/serialize.js';
 import { XNode, ROOT, ELEMENT, ATTRIBUTE, TEXT, PI, COMMENT, appendChild } from './tree.js';
 import { unsupportedInput } from './refuse.js';
@@ -17,7 +19,8 @@ const WS_ONLY = /^[ \t\r\n]*$/;
  * five predefined entities and character references). Anything it does not accept is
  * handed to the strict @xmldom/xmldom parse, whose error (with line and column) is thrown,
  * or whose tree is converted when it is well-formed after all. DOCTYPEs are refused by
- * that parse; namespaces are refused here (the engine does not model namespace nodes).
+ * that parse, and elements nested more than 256 levels below the root (which libxslt's
+ * parser refuses too); namespaces are refused here (the engine does not model namespace nodes).
  */
 export function parseInput(xml: string, strip: StripRule | undefined, file?: string): XNode {
   if (XML_INVALID_CHARS.test(xml)) return slowParse(xml, strip, file);
@@ -68,6 +71,8 @@ function decode(s: string, attr: boolean): string {
 function fastParse(s: string, strip: StripRule | undefined): XNode {
   const root = new XNode(ROOT, '', '');
   let cur = root;
+  // Elements open around the next one: its level below the root element (which is level 0).
+  let open = 0;
   let i = s.charCodeAt(0) === 0xfeff ? 1 : 0;
   let sawRoot = false;
   if (s.startsWith('<?xml', i) && /\s/.test(s[i + 5] ?? '')) {
@@ -120,12 +125,18 @@ function fastParse(s: string, strip: StripRule | undefined): XNode {
       if (cur === root || name !== cur.name) throw new Malformed('mismatched end tag');
       if (strip) stripWhitespace(cur, strip);
       cur = cur.parent!;
+      open--;
       i = end + 1;
     } else {
       if (cur === root && sawRoot) throw new Malformed('second root');
+      // Deeper than libxml2 reads: the strict parse refuses it, with its line.
+      if (open > MAX_DEPTH) throw new Malformed('too deep');
       i = startTag(s, lt, cur, (el, empty) => {
         if (cur === root) sawRoot = true;
-        if (!empty) cur = el;
+        if (!empty) {
+          cur = el;
+          open++;
+        }
       });
     }
   }
@@ -212,9 +223,15 @@ function addText(parent: XNode, text: string): void {
   else appendChild(parent, new XNode(TEXT, '', text));
 }
 
-/** The strict xmldom parse (its errors carry line and column), converted to the engine's tree. */
+/**
+ * The strict xmldom parse (its errors carry line and column), converted to the engine's tree.
+ * A document nested deeper than libxml2 reads is refused at the first element too deep, as
+ * libxslt refuses it, before the conversion (which recurses) walks it.
+ */
 function slowParse(xml: string, strip: StripRule | undefined, file?: string): XNode {
   const doc = parseXml(xml, { file });
+  const deep = firstTooDeep(doc.documentElement!);
+  if (deep) throw new XmlSyntaxError(tooDeepMessage(deep), { file, line: lineOf(deep), column: columnOf(deep) });
   const root = new XNode(ROOT, '', '');
   const convert = (from: Node, to: XNode) => {
     for (let k = from.firstChild; k; k = k.nextSibling) {

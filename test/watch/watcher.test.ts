@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { watchTransforms, stampTransformVersion, readTransformVersion, type TransformWatcher, type RejectedEvent, type ActivatedEvent } from '../../engine/transform/watch/index.js';
+import { HALF_WRITTEN_MS } from '../../engine/transform/watch/transform-watcher.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { loadTransform } from '../../engine/transform/load.js';
 import { renderText } from '../../engine/render/render.js';
@@ -122,6 +123,23 @@ test('fixing it activates again', async () => {
   assert.equal(e.hash, (await loadTransform(main)).hash);
 });
 
+test('a save caught half-way (truncated, written 150 ms later) gives the new version and no rejection; a file left empty is rejected', async () => {
+  const text = base.replace(CRASH, '<on_crash>preserve</on_crash>');
+  await writeFile(main, ''); // an editor's truncation
+  await new Promise((r) => setTimeout(r, 150)); // the debounce ends and the check reads the empty file meanwhile
+  await writeFile(main, text);
+  const e = await log.next();
+  assert.equal(e.type, 'activated', JSON.stringify(e));
+  assert.match(await renderActive(), /<on_crash>preserve<\/on_crash>/);
+  // Left empty, it is rejected, once the folder has been quiet for HALF_WRITTEN_MS.
+  await writeFile(main, '');
+  const r = await expectRejected();
+  assert.equal(r.code, 'TRANSFORM_SYNTAX');
+  assert.ok(r.sinceChangeMs! >= HALF_WRITTEN_MS, JSON.stringify(r));
+  assert.equal(watcher.active()!.transform.hash, (e as ActivatedEvent).hash);
+  await save(base);
+  await expectActivated();
+});
 test('included stylesheets are watched and proved with the main file', async () => {
   const partial = join(dir, 'parts', 'crash.xsl');
   const part = (body: string) => `<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:template name="on-crash">${body}</xsl:template>\n</xsl:stylesheet>\n`;

@@ -273,6 +273,15 @@ export class TransformWatcher {
     reading.catch(() => undefined);
     const outcome = await this.evaluate(snap, reading);
     if (this.closed) return;
+    if ('error' in outcome && (outcome.error.code === 'TRANSFORM_SYNTAX' || outcome.error.code === 'XML_SYNTAX') && since !== undefined) {
+      // A file that does not parse may be a save caught half-way (an editor truncates, then
+      // writes; a busy host can put the debounce between the two). The verdict waits until
+      // the folder has been quiet for HALF_WRITTEN_MS: a write meanwhile goes to the next
+      // check, and this one says nothing.
+      const wait = since + HALF_WRITTEN_MS - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (this.closed || this.lastEventAt !== since) return;
+    }
     if ('error' in outcome) {
       // A rejection about the files is remembered, so the same files are not proved again
       // until they change; one the host caused (the proving set unreadable, a render that ran
@@ -492,6 +501,13 @@ function asDomforgeError(e: unknown, file: string): DomforgeError {
 }
 
 /** Whether a rejection is about the version's files (syntax, runtime, a failed proof) rather than the host. */
+/**
+ * How long after the last change a file that does not parse is reported: a write that comes
+ * within this time (the rest of a save caught half-way) is checked instead, with no
+ * rejection for the half.
+ */
+export const HALF_WRITTEN_MS = 250;
+
 function aboutTheFiles(e: DomforgeError): boolean {
   return e.code !== 'IO_ERROR' && e.code !== 'TRANSFORM_TIMEOUT' && !(e as { sandboxStopped?: boolean }).sandboxStopped;
 }

@@ -1,11 +1,14 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readInstanceFile, type Instance } from '../../engine/instance/index.js';
 import { compileXslt } from '../../engine/transform/xslt/compile.js';
 import type { CompiledTransform } from '../../engine/transform/types.js';
+import type { NodeController, OperationError } from '../../engine/controller/index.js';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 export const SAMPLES = join(ROOT, 'samples');
@@ -65,4 +68,26 @@ export async function sandbox(): Promise<Sandbox> {
 export function childNodes(): number[] {
   const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim();
   return out ? out.split('\n').filter((l) => /node/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])) : [];
+}
+
+/**
+ * A sample's instance.xml as a file of its own in `dir` (`NAME.xml`), under a fresh id
+ * (`i-PID` + `name`) and uuid, then edited by `edit`: for tests that need the file's lines.
+ */
+export function sampleFileUnderFreshId(dir: string, sample: string, name: string, edit: (text: string) => string = (t) => t): { file: string; text: string; id: string } {
+  const id = `i-${process.pid.toString(16)}${name}`;
+  const original = readFileSync(join(SAMPLES, sample, 'instance.xml'), 'utf8');
+  const sampleId = /<name>([^<]*)<\/name>/.exec(original)![1]!;
+  const text = edit(original.replaceAll(sampleId, id).replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`));
+  const file = join(dir, `${name}.xml`);
+  writeFileSync(file, text);
+  return { file, text, id };
+}
+
+/** The error a launch that must fail rejects with. */
+export async function launchFailure(nc: NodeController, instance: Parameters<NodeController['launch']>[0]): Promise<OperationError> {
+  return nc.launch(instance).then(
+    () => assert.fail('launched'),
+    (err: unknown) => err as OperationError,
+  );
 }

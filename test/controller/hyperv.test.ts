@@ -13,7 +13,7 @@ import { decodePool, parseKvpItem, reassemble, toMap } from '../../engine/kvp/in
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { childElements, firstChild, parseXml } from '../../engine/xml/parse.js';
 import { runLifecycleCli } from './cli-program.js';
-import { SAMPLES, XSL, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { SAMPLES, XSL, launchFailure as failedLaunch, sampleFileUnderFreshId, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 import { readInstanceFile } from '../../engine/instance/index.js';
 
 let conn: LibvirtConnection;
@@ -160,22 +160,10 @@ const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(need
 
 /** The Hyper-V sample as a file of its own, under a fresh id and uuid, with `metadata` items added. */
 function hypervFile(name: string, metadata: string): { file: string; text: string; id: string } {
-  const id = `i-${process.pid.toString(16)}${name}`;
-  const text = readFileSync(join(SAMPLES, '13-hyperv-windows', 'instance.xml'), 'utf8')
-    .replaceAll('i-0a000013', id)
-    .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`)
-    .replace('</instance>', `  <metadata>\n${metadata}  </metadata>\n</instance>`);
-  const file = join(sb.root, `${name}.xml`);
-  writeFileSync(file, text);
-  return { file, text, id };
+  return sampleFileUnderFreshId(sb.root, '13-hyperv-windows', name, (t) => t.replace('</instance>', `  <metadata>\n${metadata}  </metadata>\n</instance>`));
 }
 
-async function launchFailure(instance: Parameters<NodeController['launch']>[0]): Promise<OperationError> {
-  return nc.launch(instance).then(
-    () => assert.fail('launched'),
-    (err: unknown) => err as OperationError,
-  );
-}
+const launchFailure = (instance: Parameters<NodeController['launch']>[0]) => failedLaunch(nc, instance);
 
 test('a KVP refusal at launch names instance.xml, the line of the offending metadata item and its path', async () => {
   const { file, text, id } = hypervFile('a1', '    <item key="role">web</item>\n    <item key="uuid">spoofed</item>\n');

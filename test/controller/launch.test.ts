@@ -10,7 +10,7 @@ import { childElements, parseXml, type Element } from '../../engine/xml/parse.js
 import { diffXml } from '../../engine/xml/compare.js';
 import { DomforgeError, InstanceError } from '../../engine/errors.js';
 import { runLifecycleCli } from './cli-program.js';
-import { sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, XSL, type Sandbox } from './fixtures.js';
+import { launchFailure as failedLaunch, sampleFileUnderFreshId, sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, XSL, type Sandbox } from './fixtures.js';
 import { countingLoader } from '../libvirt/fixtures.js';
 
 let conn: LibvirtConnection;
@@ -234,23 +234,10 @@ const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(need
 
 /** Sample 09 (a config drive) as a file of its own, under a fresh id and uuid, changed by `edit`. */
 function configDriveFile(name: string, edit: (text: string) => string): { file: string; text: string; id: string } {
-  const id = `i-${process.pid.toString(16)}${name}`;
-  const text = edit(
-    readFileSync(join(SAMPLES, '09-q35-config-drive', 'instance.xml'), 'utf8')
-      .replaceAll('i-0a000009', id)
-      .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`),
-  );
-  const file = join(sb.root, `${name}.xml`);
-  writeFileSync(file, text);
-  return { file, text, id };
+  return sampleFileUnderFreshId(sb.root, '09-q35-config-drive', name, edit);
 }
 
-async function launchFailure(instance: Parameters<NodeController['launch']>[0]): Promise<OperationError> {
-  return nc.launch(instance).then(
-    () => assert.fail('launched'),
-    (err: unknown) => err as OperationError,
-  );
-}
+const launchFailure = (instance: Parameters<NodeController['launch']>[0]) => failedLaunch(nc, instance);
 
 const TOO_MUCH_USER_DATA = Buffer.alloc(64 * 1024 + 1, 0x61).toString('base64');
 

@@ -4,22 +4,17 @@
 // message), never activated with an empty document. A link that stays inside is read.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
-import { loadTransform } from '../../engine/transform/load.js';
 import { renderText } from '../../engine/render/render.js';
-import { DomforgeError } from '../../engine/errors.js';
 import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { SKIP_WITHOUT_XSLTPROC, readingDocument, quiet, compileErrorInPlace, escapeRegExp } from './link-fixtures.js';
 import { EventLog, lineOf } from './helpers.js';
 
-// document() pins a version to libxslt: without xsltproc there is no engine to read it with.
-const skip = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+const skip = SKIP_WITHOUT_XSLTPROC;
 
-const NAME = '<name><xsl:value-of select="name"/></name>';
 let tmp: TempDir;
 let dir = '';
 let main = '';
@@ -30,30 +25,17 @@ let sandbox: TransformSandbox;
 let watcher: TransformWatcher;
 const log = new EventLog();
 
-/** The default transform, with the name suffixed by `@suffix` of the document `href`. */
-const reading = (href: string) => base.replace(NAME, `<name><xsl:value-of select="name"/><xsl:value-of select="document('${href}')/n/@suffix"/></name>`);
+const reading = (href: string) => readingDocument(base, href);
 
-/** Waits for the watcher to see a change made just now and finish the check it starts. */
-async function quiet(): Promise<void> {
-  await sleep(400);
-  await watcher.settled();
-}
+const quietNow = () => quiet(watcher);
 
 async function renderActive(): Promise<string> {
   return (await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml;
 }
 
-/** The error compiling the stylesheet in place gives (the folder itself, no watcher). */
-async function directError(): Promise<DomforgeError> {
-  const e = await loadTransform(main, { engine: 'auto' }).then(
-    () => assert.fail('the stylesheet compiled in place'),
-    (err: unknown) => err,
-  );
-  assert.ok(e instanceof DomforgeError, String(e));
-  return e;
-}
+const directError = () => compileErrorInPlace(main);
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escape = escapeRegExp;
 
 before(async () => {
   if (skip) return;
@@ -104,7 +86,7 @@ test('document() of a symbolic link inside the folder reads its target; retarget
   // Back inside: the version active all along, no event.
   await unlink(join(dir, 'names.xml'));
   await symlink(join(dir, 'data', 'names.xml'), join(dir, 'names.xml'));
-  await quiet();
+  await quietNow();
   assert.deepEqual(log.drain(), []);
   assert.equal(watcher.active()!.transform.hash, good);
 });
@@ -125,7 +107,7 @@ test('a save that reads a symbolic link out of the folder with document() is rej
   assert.match(await renderActive(), /<name>[^<]*-in<\/name>/);
   // Back as it was: the active version all along, no event.
   await writeFile(main, reading('names.xml'));
-  await quiet();
+  await quietNow();
   assert.deepEqual(log.drain(), []);
   assert.equal(watcher.active()!.transform.hash, good);
 });

@@ -5,22 +5,18 @@
 // inside, is refused exactly as the compile in place refuses it, never read as an empty document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { loadTransform } from '../../engine/transform/load.js';
 import { renderText } from '../../engine/render/render.js';
-import { DomforgeError } from '../../engine/errors.js';
 import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { SKIP_WITHOUT_XSLTPROC, NAME, readingDocument, nameOf, saveWhole, quiet, compileErrorInPlace, escapeRegExp } from './link-fixtures.js';
 import { EventLog, lineOf } from './helpers.js';
 
-// document() pins a version to libxslt: without xsltproc there is no engine to read it with.
-const skip = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+const skip = SKIP_WITHOUT_XSLTPROC;
 
-const NAME = '<name><xsl:value-of select="name"/></name>';
 const MODULE = '<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:template name="m">-module</xsl:template>\n</xsl:stylesheet>\n';
 let tmp: TempDir;
 let dir = '';
@@ -32,24 +28,14 @@ let sandbox: TransformSandbox;
 let watcher: TransformWatcher;
 const log = new EventLog();
 
-/** The default transform, with the name suffixed by `@suffix` of the document `href`. */
-const reading = (href: string) => base.replace(NAME, `<name><xsl:value-of select="name"/><xsl:value-of select="document('${href}')/n/@suffix"/></name>`);
+const reading = (href: string) => readingDocument(base, href);
 /** The default transform including `href`, with the name suffixed by its template `m`. */
 const including = (href: string) => base.replace(/(<xsl:stylesheet[^>]*>)/, `$1\n  <xsl:include href="${href}"/>`).replace(NAME, '<name><xsl:value-of select="name"/><xsl:call-template name="m"/></name>');
 
-/** Writes a file whole, as an editor that saves by renaming does: the watcher never sees it half-written. */
-async function save(file: string, text: string): Promise<void> {
-  await writeFile(file + '.tmp', text);
-  await rename(file + '.tmp', file);
-}
+const save = saveWhole;
 
-/** Waits for the watcher to see a change made just now and finish the check it starts. */
-async function quiet(): Promise<void> {
-  await sleep(400);
-  await watcher.settled();
-}
+const quietNow = () => quiet(watcher);
 
-const nameOf = (xml: string) => /<name>([^<]*)<\/name>/.exec(xml)?.[1];
 
 async function renderActive(): Promise<string | undefined> {
   return nameOf((await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml);
@@ -61,17 +47,9 @@ async function renderInPlace(): Promise<string | undefined> {
   return nameOf((await renderText(instance, { transform: t, file: 'instance.xml' })).xml);
 }
 
-/** The error compiling the stylesheet in place gives. */
-async function directError(): Promise<DomforgeError> {
-  const e = await loadTransform(main, { engine: 'auto' }).then(
-    () => assert.fail('the stylesheet compiled in place'),
-    (err: unknown) => err,
-  );
-  assert.ok(e instanceof DomforgeError, String(e));
-  return e;
-}
+const directError = () => compileErrorInPlace(main);
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escape = escapeRegExp;
 
 /** Saves the main file as `text` and waits for the version it makes to be activated. */
 async function activate(text: string): Promise<void> {
@@ -136,7 +114,7 @@ test('links to a folder that holds them (self -> ., data/up -> ..) are read thro
   await symlink('..', join(dir, 'data', 'up'));
   try {
     // The transform's files are the same: the version active stays, with no event.
-    await quiet();
+    await quietNow();
     assert.deepEqual(log.drain(), []);
     for (const href of ['self/self/data/names.xml', 'd/up/d/up/d/names.xml']) {
       await activate(reading(href));
@@ -151,7 +129,7 @@ test('links to a folder that holds them (self -> ., data/up -> ..) are read thro
     await unlink(join(dir, 'self'));
     await unlink(join(dir, 'data', 'up'));
   }
-  await quiet();
+  await quietNow();
   assert.deepEqual(log.drain(), []);
 });
 
@@ -174,7 +152,7 @@ test('document() and xsl:include through a symbolic link to a folder outside the
     assert.equal(await renderActive(), 'i-4e7a1201-in');
   }
   await save(main, reading('d/names.xml'));
-  await quiet();
+  await quietNow();
   assert.deepEqual(log.drain(), []);
   assert.equal(watcher.active()!.transform.hash, good);
 });
@@ -194,12 +172,12 @@ test('a symbolic link out of the folder inside a linked folder (d/ext, d -> data
     assert.deepEqual({ code: r.code, file: r.file, line: r.line, column: r.column, message: r.message }, { code: direct.code, file: direct.file, line: direct.line, column: direct.column, message: direct.fullMessage });
     assert.equal(watcher.active()!.transform.hash, good);
     await save(main, reading('d/names.xml'));
-    await quiet();
+    await quietNow();
     assert.deepEqual(log.drain(), []);
   } finally {
     await unlink(join(dir, 'data', 'ext'));
   }
-  await quiet();
+  await quietNow();
   assert.deepEqual(log.drain(), []);
   assert.equal(watcher.active()!.transform.hash, good);
 });

@@ -5,20 +5,17 @@
 // leaves aside.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { renderText } from '../../engine/render/render.js';
 import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { SKIP_WITHOUT_XSLTPROC, readingDocument, saveWhole, quiet } from './link-fixtures.js';
 import { EventLog } from './helpers.js';
 
-// document() pins a version to libxslt: without xsltproc there is no engine to read it with.
-const skip = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+const skip = SKIP_WITHOUT_XSLTPROC;
 
-const NAME = '<name><xsl:value-of select="name"/></name>';
 let tmp: TempDir;
 let dir = '';
 let main = '';
@@ -28,19 +25,11 @@ let sandbox: TransformSandbox;
 let watcher: TransformWatcher;
 const log = new EventLog();
 
-/** The default transform, with the name suffixed by `@suffix` of the document `href`. */
-const reading = (href: string) => base.replace(NAME, `<name><xsl:value-of select="name"/><xsl:value-of select="document('${href}')/n/@suffix"/></name>`);
+const reading = (href: string) => readingDocument(base, href);
 
-/** Writes a file whole, as an editor that saves by renaming does: the watcher never sees it half-written. */
-async function save(file: string, text: string): Promise<void> {
-  await writeFile(file + '.tmp', text);
-  await rename(file + '.tmp', file);
-}
+const save = saveWhole;
 
-async function quiet(ms = 400): Promise<void> {
-  await sleep(ms);
-  await watcher.settled();
-}
+const quietFor = (ms = 400) => quiet(watcher, ms);
 
 async function renderActive(): Promise<string | undefined> {
   return /<name>([^<]*)<\/name>/.exec((await renderText(instance, { transform: watcher.transform(), file: 'instance.xml' })).xml)?.[1];
@@ -71,7 +60,7 @@ test('links to a folder that holds them (self -> ., data/up -> ..) give no error
   await symlink('.', join(dir, 'self'));
   await symlink('..', join(dir, 'data', 'up'));
   try {
-    await quiet(1500);
+    await quietFor(1500);
     assert.deepEqual(log.drain().map((e) => `${e.type}: ${'message' in e ? e.message : ''}`), []);
     await save(join(dir, 'data', 'names.xml'), '<n suffix="-edited"/>');
     await log.expect('activated');
@@ -83,7 +72,7 @@ test('links to a folder that holds them (self -> ., data/up -> ..) give no error
     await unlink(join(dir, 'self'));
     await unlink(join(dir, 'data', 'up'));
   }
-  await quiet();
+  await quietFor();
   assert.deepEqual(log.drain(), []);
 });
 
@@ -102,6 +91,6 @@ test('an edit of a hidden file read only through a symbolic link to it is a new 
   } finally {
     await unlink(join(dir, 'hidden.xml'));
   }
-  await quiet();
+  await quietFor();
   assert.deepEqual(log.drain(), []);
 });

@@ -1,0 +1,45 @@
+// What the tests of symbolic links under the watcher share (document-link, folder-link, link-watch).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rename, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DomforgeError } from '../../engine/errors.js';
+import { loadTransform } from '../../engine/transform/load.js';
+import type { TransformWatcher } from '../../engine/transform/watch/index.js';
+
+/** document() pins a version to libxslt: without xsltproc there is no engine to read it with. */
+export const SKIP_WITHOUT_XSLTPROC = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
+
+/** The `<name>` line of the default transform. */
+export const NAME = '<name><xsl:value-of select="name"/></name>';
+
+/** The default transform `base`, with the name suffixed by `@suffix` of the document `href`. */
+export const readingDocument = (base: string, href: string): string =>
+  base.replace(NAME, `<name><xsl:value-of select="name"/><xsl:value-of select="document('${href}')/n/@suffix"/></name>`);
+
+/** The domain name in rendered XML. */
+export const nameOf = (xml: string): string | undefined => /<name>([^<]*)<\/name>/.exec(xml)?.[1];
+
+/** Writes a file whole, as an editor that saves by renaming does: the watcher never sees it half-written. */
+export async function saveWhole(file: string, text: string): Promise<void> {
+  await writeFile(file + '.tmp', text);
+  await rename(file + '.tmp', file);
+}
+
+/** Waits for the watcher to see a change made just now and finish the check it starts. */
+export async function quiet(watcher: TransformWatcher, ms = 400): Promise<void> {
+  await sleep(ms);
+  await watcher.settled();
+}
+
+/** The error compiling the stylesheet `main` in place gives (the folder itself, no watcher). */
+export async function compileErrorInPlace(main: string): Promise<DomforgeError> {
+  const e = await loadTransform(main, { engine: 'auto' }).then(
+    () => assert.fail('the stylesheet compiled in place'),
+    (err: unknown) => err,
+  );
+  assert.ok(e instanceof DomforgeError, String(e));
+  return e;
+}
+
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

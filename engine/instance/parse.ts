@@ -318,8 +318,15 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
   inst.password = r.childText('password');
   inst.availabilityZone = r.childText('availabilityZone');
   // Each item at /instance/metadata/item[N], even the only one: the path validateInstance and the KVP step name.
-  inst.metadata = (r.child('metadata')?.children('item') ?? []).map((i, k) => {
+  // <metadata> is domforge's own element: what it holds besides text items would be dropped, so it is refused.
+  const md = r.child('metadata');
+  for (const e of md?.elements() ?? []) {
+    if (e.nodeName !== 'item') md!.fail(`<metadata> holds only <item key="..."> elements, not <${e.nodeName}>`, `${md!.path}/${e.nodeName}`, e);
+  }
+  inst.metadata = (md?.children('item') ?? []).map((i, k) => {
     lines.set(`/instance/metadata/item[${k + 1}]`, i.el);
+    const inner = i.elements()[0];
+    if (inner) i.fail(`a metadata item's value is text, not elements: <${inner.nodeName}> would be dropped (escape markup as &lt;...&gt;)`, `/instance/metadata/item[${k + 1}]`, inner);
     return [i.requireAttr('key'), i.text()] as [string, string];
   });
   inst.extraNics = (r.child('extraNics')?.children('nic') ?? []).map((n) => {

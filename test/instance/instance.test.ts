@@ -105,6 +105,25 @@ test('a field of <states> or <timestamps> given twice is refused at the second, 
   }
 });
 
+test('<metadata> holds text items only: another element in it, or an element inside an item, is refused at its line', () => {
+  // Both used to be dropped silently (the value "ac" for <item key="x">a<b>c</b></item>).
+  const withMeta = (inner: string) => base().replace('</instance>', `  <metadata>\n    ${inner}\n  </metadata>\n</instance>`);
+  const other = withMeta('<item key="role">web</item><note>hi</note>');
+  assert.throws(
+    () => parseInstance(other, { file: 'm.xml' }),
+    (e: unknown) => e instanceof InstanceError && e.line === lineOf(other, '<note>') && e.path === '/instance/metadata/note' && /<metadata> holds only <item key="..."> elements, not <note>/.test(e.message),
+  );
+  const nested = withMeta('<item key="x">a<b>c</b></item>');
+  assert.throws(
+    () => parseInstance(nested, { file: 'm.xml' }),
+    (e: unknown) => e instanceof InstanceError && e.line === lineOf(nested, '<b>') && e.path === '/instance/metadata/item[1]' && /<b> would be dropped/.test(e.message),
+  );
+  // Markup written as text is a value like any other, and comes back from emitInstance.
+  const escaped = parseInstance(withMeta('<item key="x">a&lt;b&gt;c</item><!-- a comment is not an item -->'));
+  assert.deepEqual(escaped.metadata, [['x', 'a<b>c']]);
+  assert.deepEqual(parseInstance(emitInstance(escaped)).metadata, [['x', 'a<b>c']]);
+});
+
 test('a metadata key given twice is refused at the second item\'s line, naming the first\'s line', async () => {
   // Each consumer (config drive meta, KVP euca.meta-data) keeps one value a key: the other would be lost.
   const t = base().replace('</instance>', '  <metadata>\n    <item key="role">web</item>\n    <item key="tier">front</item>\n    <item key="role">db</item>\n  </metadata>\n</instance>');

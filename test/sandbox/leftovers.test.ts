@@ -2,10 +2,11 @@
 // rendering for it (libxslt, or the differential guard's batch) and its temporary folders.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { PROVING_INPUTS, readInput, tempDir, type TempDir } from './fixtures.js';
@@ -115,4 +116,26 @@ test('a differential guard killed at the time limit leaves no xsltproc and no te
     await sandbox.close();
   }
   assert.deepEqual(leftFolders(), []);
+});
+
+test('a controller killed mid-render (SIGKILL: no clean-up of its own) leaves no worker, no xsltproc and no scratch folder', { skip }, async () => {
+  const file = await tmp.write('killed/vendor.xsl', VENDOR);
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./killed-controller.js', import.meta.url)), file, input], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('rendering') && resolve());
+      child.once('exit', (code) => reject(new Error(`the controller exited with ${String(code)} before rendering`)));
+    });
+    assert.deepEqual(await settle(() => (processesNaming(file).length ? [] : ['no xsltproc yet'])), [], 'xsltproc started');
+    assert.equal(namesUnder(scratch, 'domforge-worker-').length, 1, 'the worker has its scratch folder');
+    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    assert.equal(workers.length, 1, 'one worker');
+    child.kill('SIGKILL');
+    // The worker sees its channel close: it kills its xsltproc, removes its folder and ends.
+    assert.deepEqual(await settle(() => processesNaming(file)), [], 'no xsltproc left running');
+    assert.deepEqual(await settle(() => namesUnder(scratch, 'domforge-worker-')), [], 'no scratch folder left');
+    assert.deepEqual(await settle(() => workers.filter((pid) => existsSync(`/proc/${pid}`)).map(String)), [], 'the worker ended');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });

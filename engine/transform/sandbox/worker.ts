@@ -3,6 +3,7 @@
  * renders. It is disposable: the pool terminates it when a render runs past the time
  * limit, and V8 ends it alone when it reaches its heap limit.
  */
+import { rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,15 +27,35 @@ const port = parentPort ?? {
   postMessage: (m: FromWorker) => void process.send!(m),
   on: (_: 'message', fn: (m: ToWorker) => void) => void process.on('message', (m) => fn(m as ToWorker)),
 };
-if (!parentPort) process.on('disconnect', () => process.exit(0));
-
 // The pool kills what this worker leaves running when it kills the worker: it is told of
 // every xsltproc, and temporary folders go in the folder it gave (and removes).
 setScratchDir(config.scratchDir);
+const running = new Set<number>();
 reportChildren({
-  started: (pid) => port.postMessage({ child: pid, running: true } satisfies FromWorker),
-  ended: (pid) => port.postMessage({ child: pid, running: false } satisfies FromWorker),
+  started: (pid) => {
+    running.add(pid);
+    port.postMessage({ child: pid, running: true } satisfies FromWorker);
+  },
+  ended: (pid) => {
+    running.delete(pid);
+    port.postMessage({ child: pid, running: false } satisfies FromWorker);
+  },
 });
+// The controller gone (killed by a signal, its clean-up never run): this worker clears what
+// the pool would have, its xsltproc processes and its scratch folder, then ends.
+if (!parentPort) {
+  process.on('disconnect', () => {
+    for (const pid of running) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    if (config.scratchDir) rmSync(config.scratchDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
 
 // A transform reads nothing but its input: no engine may reach the network from here.
 globalThis.fetch = () => Promise.reject(new TransformError('TRANSFORM_RUNTIME', 'network access is refused inside the transform sandbox'));

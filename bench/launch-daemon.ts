@@ -28,22 +28,20 @@
  *
  * Run alone: `node dist/bench/launch-daemon.js [--quick]`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, emitInstance, readInstanceFile } from '../engine/index.js';
-import { BENCH_SAMPLE, BENCH_XSL, IN_FLIGHT, benchController, inFlight } from './launch.js';
+import { BENCH_SAMPLE, BENCH_XSL, CHUNK, IN_FLIGHT, PIPELINE_PER_CPU, alternatingThroughput, benchController, timedScript } from './launch.js';
 import { medianAndP95, quantile, round, type Figure } from './lib.js';
 
 /** libvirtd's own test driver, over its UNIX socket. */
 export const DAEMON_URI = 'test+unix:///default';
-/** The reference pipelines run at once per CPU in the throughput figure (their best width, as in bench/launch.ts). */
-const PIPELINE_PER_CPU = 2;
-/** domforge cycles per throughput chunk; the pipeline runs an eighth as many (it is several times slower). */
-const CHUNK = 160;
+/** The pipeline runs an eighth as many instances a throughput chunk as domforge (it is several times slower). */
+const THEIR_SHARE = 8;
 
 /** Why the figure cannot be measured here, or undefined when a daemon answers on DAEMON_URI. */
 export function daemonUnavailable(): string | undefined {
@@ -55,18 +53,10 @@ export function daemonUnavailable(): string | undefined {
 }
 
 /** The issue's pipeline for one instance file (domain `id`); resolves to its wall time in ms. */
-export async function daemonPipelineOnce(instanceFile: string, id: string): Promise<number> {
+export function daemonPipelineOnce(instanceFile: string, id: string): Promise<number> {
   const v = `virsh -q -c ${DAEMON_URI}`;
   const script = `xsltproc --nonet "$1" "$2" | ${v} define /dev/stdin >/dev/null && ${v} start "$3" >/dev/null && ${v} destroy "$3" >/dev/null && ${v} undefine "$3" >/dev/null`;
-  const t = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('sh', ['-c', script, 'sh', BENCH_XSL, instanceFile, id], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the reference pipeline for ${id} failed (exit ${String(code)}): ${stderr.trim()}`))));
-  });
-  return performance.now() - t;
+  return timedScript(script, [BENCH_XSL, instanceFile, id], `the reference pipeline for ${id}`);
 }
 
 export interface BenchDaemonOptions {
@@ -86,8 +76,7 @@ export async function benchLaunchDaemon(o: BenchDaemonOptions): Promise<Figure[]
   const jitWarmup = o.quick ? 2 : 30;
   const chunks = o.chunks ?? (o.quick ? 1 : 4);
   const ours = o.quick ? IN_FLIGHT : CHUNK;
-  const theirs = Math.max(1, ours / 8);
-  const width = PIPELINE_PER_CPU * availableParallelism();
+  const theirs = Math.max(1, ours / THEIR_SHARE);
 
   const viaDaemon = await benchController({ hooks: false, tag: 'd', uri: DAEMON_URI });
   const inProcess = await benchController({ hooks: false, tag: 'n' });
@@ -127,15 +116,7 @@ export async function benchLaunchDaemon(o: BenchDaemonOptions): Promise<Figure[]
       p.push(z);
     }
 
-    await inFlight(IN_FLIGHT, IN_FLIGHT, () => viaDaemon.cycle()); // the first wave of concurrent launches, untimed
-    let dt = 0;
-    let pt = 0;
-    for (let i = 0; i < chunks; i++) {
-      dt += await inFlight(ours, IN_FLIGHT, () => viaDaemon.cycle());
-      pt += await inFlight(theirs, width, pipeline);
-    }
-    const dPer = dt / (chunks * ours);
-    const pPer = pt / (chunks * theirs);
+    const t = await alternatingThroughput({ chunks, ours, theirShare: THEIR_SHARE }, () => viaDaemon.cycle(), pipeline);
 
     const ref = 'the issue’s pipeline, xsltproc | virsh define, virsh start, virsh destroy, virsh undefine, one process each, through the same daemon';
     const inProc = quantile(n, 0.5);
@@ -152,12 +133,12 @@ export async function benchLaunchDaemon(o: BenchDaemonOptions): Promise<Figure[]
         info: true,
       },
       {
-        name: `Launch + terminate throughput through libvirtd, no hooks: ${IN_FLIGHT} in flight (vs the issue’s pipeline through the daemon, ${width} at once, ${PIPELINE_PER_CPU} per CPU), wall time per instance`,
+        name: `Launch + terminate throughput through libvirtd, no hooks: ${IN_FLIGHT} in flight (vs the issue’s pipeline through the daemon, ${t.width} at once, ${PIPELINE_PER_CPU} per CPU), wall time per instance`,
         unit: 'ms/instance',
-        domforge: round(dPer, 4),
-        reference: round(pPer, 4),
-        ratio: round(dPer / pPer, 4),
-        samples: chunks * ours,
+        domforge: round(t.ours, 4),
+        reference: round(t.theirs, 4),
+        ratio: round(t.ours / t.theirs, 4),
+        samples: t.samples,
       },
     ];
   } finally {

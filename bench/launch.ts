@@ -98,18 +98,22 @@ export async function benchController(o: { hooks: boolean; tag: string; uri?: st
 }
 
 /** The reference pipeline for one instance (domain `id`, files in `work/dirName`); resolves to its wall time in ms. */
-export async function pipelineOnce(work: string, id: string, dirName = id): Promise<number> {
-  const dir = join(work, dirName);
+export function pipelineOnce(work: string, id: string, dirName = id): Promise<number> {
   const script =
     `mkdir "$1" && xsltproc --nonet -o "$1/libvirt.xml" "$2" "$3" && ` +
     `virsh -q -c ${URI} "define $1/libvirt.xml; start $4; destroy $4; undefine $4" >/dev/null; s=$?; rm -rf "$1"; exit $s`;
+  return timedScript(script, [join(work, dirName), BENCH_XSL, BENCH_SAMPLE, id], 'the reference pipeline');
+}
+
+/** Runs `sh -c script` with `args` as $1…; resolves to its wall time in ms, rejects with its stderr when it fails. */
+export async function timedScript(script: string, args: string[], what: string): Promise<number> {
   const t = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('sh', ['-c', script, 'sh', dir, BENCH_XSL, BENCH_SAMPLE, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('sh', ['-c', script, 'sh', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the reference pipeline failed (exit ${code}; are xsltproc and virsh installed? run scripts/setup.sh): ${stderr.trim()}`))));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${String(code)}; are xsltproc and virsh installed? run scripts/setup.sh): ${stderr.trim()}`))));
   });
   return performance.now() - t;
 }
@@ -123,11 +127,11 @@ export interface BenchLaunchOptions {
 }
 
 /** The reference pipelines run at once per CPU in the throughput figure. */
-const PIPELINE_PER_CPU = 2;
+export const PIPELINE_PER_CPU = 2;
 /** domforge's cycles in flight in the throughput figure. */
 export const IN_FLIGHT = 16;
-/** domforge cycles per throughput chunk; the pipeline runs a quarter as many (it is about that much slower). */
-const CHUNK = 160;
+/** domforge cycles per throughput chunk (the pipeline runs a fraction as many: it is that much slower). */
+export const CHUNK = 160;
 
 /** Runs `total` calls of `f`, `width` at a time; resolves to the wall time in ms. */
 export async function inFlight(total: number, width: number, f: (i: number) => Promise<unknown>): Promise<number> {
@@ -187,29 +191,43 @@ export async function benchLaunch(o: BenchLaunchOptions): Promise<Figure[]> {
 
 /** Wall time per instance with several in flight on each side, in alternating chunks. */
 async function throughput(plain: BenchController, work: string, pipelineId: string, o: BenchLaunchOptions): Promise<Figure> {
-  const chunks = o.chunks ?? (o.quick ? 1 : 4);
-  const ours = o.quick ? IN_FLIGHT : CHUNK;
-  const theirs = Math.max(1, ours / 4);
+  let serialDir = 0;
+  const t = await alternatingThroughput(
+    { chunks: o.chunks ?? (o.quick ? 1 : 4), ours: o.quick ? IN_FLIGHT : CHUNK, theirShare: 4 },
+    () => plain.cycle(),
+    // Each virsh has its own test:///default, so the same domain id serves every pipeline; the folders differ.
+    () => pipelineOnce(work, pipelineId, `p${serialDir++}`),
+  );
+  return {
+    name: `Launch + terminate throughput, no hooks: ${IN_FLIGHT} in flight (vs the pipeline, ${t.width} at once, ${PIPELINE_PER_CPU} per CPU), wall time per instance`,
+    unit: 'ms/instance',
+    domforge: round(t.ours, 4),
+    reference: round(t.theirs, 4),
+    ratio: round(t.ours / t.theirs, 4),
+    samples: t.samples,
+  };
+}
+
+/**
+ * The throughput of both sides, in ms of wall time per instance: `chunks` rounds of `ours`
+ * domforge cycles IN_FLIGHT at a time, then `ours / theirShare` reference runs
+ * PIPELINE_PER_CPU per CPU at a time, after an untimed first wave of concurrent launches.
+ */
+export async function alternatingThroughput(
+  o: { chunks: number; ours: number; theirShare: number },
+  ourCycle: () => Promise<unknown>,
+  theirRun: () => Promise<unknown>,
+): Promise<{ ours: number; theirs: number; width: number; samples: number }> {
+  const theirs = Math.max(1, o.ours / o.theirShare);
   const width = PIPELINE_PER_CPU * availableParallelism();
   let d = 0;
   let r = 0;
-  let serialDir = 0;
-  await inFlight(IN_FLIGHT, IN_FLIGHT, () => plain.cycle()); // the first wave of concurrent launches, untimed
-  for (let i = 0; i < chunks; i++) {
-    d += await inFlight(ours, IN_FLIGHT, () => plain.cycle());
-    // Each virsh has its own test:///default, so the same domain id serves every pipeline; the folders differ.
-    r += await inFlight(theirs, width, () => pipelineOnce(work, pipelineId, `p${serialDir++}`));
+  await inFlight(IN_FLIGHT, IN_FLIGHT, ourCycle);
+  for (let i = 0; i < o.chunks; i++) {
+    d += await inFlight(o.ours, IN_FLIGHT, ourCycle);
+    r += await inFlight(theirs, width, theirRun);
   }
-  const dPer = d / (chunks * ours);
-  const rPer = r / (chunks * theirs);
-  return {
-    name: `Launch + terminate throughput, no hooks: ${IN_FLIGHT} in flight (vs the pipeline, ${width} at once, ${PIPELINE_PER_CPU} per CPU), wall time per instance`,
-    unit: 'ms/instance',
-    domforge: round(dPer, 4),
-    reference: round(rPer, 4),
-    ratio: round(dPer / rPer, 4),
-    samples: chunks * ours,
-  };
+  return { ours: d / (o.chunks * o.ours), theirs: r / (o.chunks * theirs), width, samples: o.chunks * o.ours };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -9,8 +9,6 @@ import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGAC
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 
-// eslint-disable-next-line no-control-regex
-
 /**
  * A JSON instance description: the same field names as `Instance` (and as instance.xml),
  * with everything but `name`, `uuid`, `cores`, `memoryKB`, `hypervisor.type` and

@@ -270,21 +270,16 @@ export function readNic(n: ElementReader, lines?: Map<string, Element>): Nic {
 }
 
 /**
- * Name/value children, each name once (every field of `states` and `timestamps` holds one
- * value, and a reader would take one of two silently); each element is recorded at
- * PATH/NAME (`/instance/timestamps/launchTime`, which the config drive reads).
+ * Name/value children, each name once: every field of `states` and `timestamps` holds one
+ * value, so each is read as a single-valued child (a second is refused at its line, naming
+ * the first's), and recorded at PATH/NAME (`/instance/timestamps/launchTime`, which the
+ * config drive reads).
  */
 function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [string, string][] {
   if (!r) return [];
-  const seen = new Map<string, Element>();
   return r.elements().map((e) => {
-    const first = seen.get(e.nodeName);
-    if (first) {
-      const line = lineOf(first);
-      r.fail(`<${e.nodeName}> is given twice in <${r.el.nodeName}>${line ? ` (first at line ${line})` : ''}`, `${r.path}/${e.nodeName}[2]`, e);
-    }
-    seen.set(e.nodeName, e);
-    lines.set(`${r.path}/${e.nodeName}`, e);
+    const field = r.child(e.nodeName)!;
+    lines.set(field.path, field.el);
     return [e.nodeName, e.textContent ?? ''] as [string, string];
   });
 }

@@ -98,7 +98,7 @@ test('a field of <states> or <timestamps> given twice is refused at the second, 
     const second = first + 2;
     assert.throws(
       () => parseInstance(t, { file: 'dup.xml' }),
-      (e: unknown) => e instanceof InstanceError && e.message === `dup.xml:${second}:5: <${name}> is given twice in <${parent}> (first at line ${first}) (at /instance/${parent}/${name}[2])`,
+      (e: unknown) => e instanceof InstanceError && e.message === `dup.xml:${second}:5: <${name}> is given twice (first at line ${first}) (at /instance/${parent}/${name}[2])`,
     );
     // Distinct names are read in document order, as before.
     assert.deepEqual(parseInstance(t.replace(/(<other>1<\/other>\n\s*)<(\w+)>([^<]*)<\/\2>/, '$1<again>$3</again>'))[parent].map(([k]) => k), [name, 'other', 'again']);

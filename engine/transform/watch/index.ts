@@ -1,4 +1,4 @@
-export { TransformWatcher, watchTransforms, DEFAULT_PROVING_SET, type TransformWatcherOptions, type ActiveTransform } from './transform-watcher.js';
+export { TransformWatcher, watchTransforms, DEFAULT_PROVING_SET, HALF_WRITTEN_MS, type TransformWatcherOptions, type ActiveTransform } from './transform-watcher.js';
 export { WatchEventHub, type WatchEvents, type WatchEvent, type ActivatedEvent, type RejectedEvent, type WatchErrorEvent, type WatchListener } from './events.js';
 export { proveTransform, ExpectedOutputMismatchError, type ProofReport, type SampleOutcome } from './prove.js';
 export { loadProvingSet } from './proving-set.js';

@@ -500,7 +500,6 @@ function asDomforgeError(e: unknown, file: string): DomforgeError {
   return e instanceof DomforgeError ? e : new TransformError('TRANSFORM_RUNTIME', String((e as Error)?.message ?? e), { file, cause: e });
 }
 
-/** Whether a rejection is about the version's files (syntax, runtime, a failed proof) rather than the host. */
 /**
  * How long after the last change a file that does not parse is reported: a write that comes
  * within this time (the rest of a save caught half-way) is checked instead, with no
@@ -508,6 +507,7 @@ function asDomforgeError(e: unknown, file: string): DomforgeError {
  */
 export const HALF_WRITTEN_MS = 250;
 
+/** Whether a rejection is about the version's files (syntax, runtime, a failed proof) rather than the host. */
 function aboutTheFiles(e: DomforgeError): boolean {
   return e.code !== 'IO_ERROR' && e.code !== 'TRANSFORM_TIMEOUT' && !(e as { sandboxStopped?: boolean }).sandboxStopped;
 }

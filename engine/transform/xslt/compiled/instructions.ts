@@ -236,7 +236,9 @@ export class InstructionCompiler {
   instruction(el: Element, scope: VarScope): Body {
     const place = this.place(el);
     // Every closure that evaluates an expression or builds a node notes its site when a
-    // RangeError (stack overflow, string too long) passes (see FaultTrace).
+    // RangeError (stack overflow, string too long) passes (see FaultTrace). The try/catch is
+    // written into each closure, not added by a wrapper function: a wrapper would be one more
+    // stack frame per instruction, and the deepest recursion that renders would shrink.
     const site = this.site(el);
     if (el.namespaceURI !== XSL_NS) return this.literal(el, scope);
     const attr = (name: string) => el.getAttribute(name);

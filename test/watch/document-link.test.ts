@@ -6,11 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
-import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import type { TransformWatcher } from '../../engine/transform/watch/index.js';
+import type { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { renderText } from '../../engine/render/render.js';
-import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
-import { SKIP_WITHOUT_XSLTPROC, readingDocument, quiet, compileErrorInPlace, escapeRegExp } from './link-fixtures.js';
+import { DEFAULT_XSL, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { startWatching, stopWatching, SKIP_WITHOUT_XSLTPROC, readingDocument, quiet, compileErrorInPlace, escapeRegExp } from './link-fixtures.js';
 import { EventLog, lineOf } from './helpers.js';
 
 const skip = SKIP_WITHOUT_XSLTPROC;
@@ -50,18 +50,10 @@ before(async () => {
   // names.xml: a link to another file of the folder; secret.xml: a link out of it.
   await symlink(join(dir, 'data', 'names.xml'), join(dir, 'names.xml'));
   await symlink(join(outside, 'names.xml'), join(dir, 'secret.xml'));
-  await copyProvingSet(join(tmp.dir, 'proving'), ['01-linux-kvm-virtio.xml', '03-windows-kvm.xml']);
-  instance = await readInput('01-linux-kvm-virtio.xml');
-  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
-  watcher = await watchTransforms({ dir, provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
   // Every test starts from this version, names.xml read through its link inside.
-  await log.expect('activated');
+  ({ sandbox, watcher, instance } = await startWatching(tmp, ['01-linux-kvm-virtio.xml', '03-windows-kvm.xml'], log));
 });
-after(async () => {
-  await watcher?.close();
-  await sandbox?.close();
-  await tmp?.cleanup();
-});
+after(() => stopWatching(watcher, sandbox, tmp));
 
 test('document() of a symbolic link inside the folder reads its target; retargeted out of the folder, the new version is rejected and the good one stays active', { skip }, async () => {
   const on = watcher.active()!.transform;

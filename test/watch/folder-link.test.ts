@@ -7,12 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
-import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import type { TransformWatcher } from '../../engine/transform/watch/index.js';
+import type { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { loadTransform } from '../../engine/transform/load.js';
 import { renderText } from '../../engine/render/render.js';
-import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
-import { SKIP_WITHOUT_XSLTPROC, NAME, readingDocument, nameOf, saveWhole, quiet, compileErrorInPlace, escapeRegExp } from './link-fixtures.js';
+import { DEFAULT_XSL, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { startWatching, stopWatching, SKIP_WITHOUT_XSLTPROC, NAME, readingDocument, nameOf, saveWhole, quiet, compileErrorInPlace, escapeRegExp } from './link-fixtures.js';
 import { EventLog, lineOf } from './helpers.js';
 
 const skip = SKIP_WITHOUT_XSLTPROC;
@@ -72,18 +72,10 @@ before(async () => {
   // d: a (relative) link to a folder of the folder; out: a link to a folder outside it.
   await symlink('data', join(dir, 'd'));
   await symlink(outside, join(dir, 'out'));
-  await copyProvingSet(join(tmp.dir, 'proving'), ['01-linux-kvm-virtio.xml', '03-windows-kvm.xml']);
-  instance = await readInput('01-linux-kvm-virtio.xml');
-  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
-  watcher = await watchTransforms({ dir, provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
   // Every test starts from this version: data/names.xml read through the folder link d.
-  await log.expect('activated');
+  ({ sandbox, watcher, instance } = await startWatching(tmp, ['01-linux-kvm-virtio.xml', '03-windows-kvm.xml'], log));
 });
-after(async () => {
-  await watcher?.close();
-  await sandbox?.close();
-  await tmp?.cleanup();
-});
+after(() => stopWatching(watcher, sandbox, tmp));
 
 test('document() through a symbolic link to a folder inside the folder reads its file under the watcher, as in place; an edit of that file is a new version', { skip }, async () => {
   const on = watcher.active()!.transform;

@@ -5,7 +5,11 @@ import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomforgeError } from '../../engine/errors.js';
 import { loadTransform } from '../../engine/transform/load.js';
-import type { TransformWatcher } from '../../engine/transform/watch/index.js';
+import { join } from 'node:path';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
+import { copyProvingSet, readInput, type TempDir } from '../sandbox/fixtures.js';
+import type { EventLog } from './helpers.js';
 
 /** document() pins a version to libxslt: without xsltproc there is no engine to read it with. */
 export const SKIP_WITHOUT_XSLTPROC = spawnSync('xsltproc', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xsltproc is not installed';
@@ -43,3 +47,24 @@ export async function compileErrorInPlace(main: string): Promise<DomforgeError> 
 }
 
 export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Watches `tmp.dir/transforms` with a sandbox of two workers, proving on `samples` (copied
+ * to `tmp.dir/proving`); resolves once the first version is active, with the first sample's
+ * text to render.
+ */
+export async function startWatching(tmp: TempDir, samples: string[], log: EventLog): Promise<{ sandbox: TransformSandbox; watcher: TransformWatcher; instance: string }> {
+  await copyProvingSet(join(tmp.dir, 'proving'), samples);
+  const instance = await readInput(samples[0]!);
+  const sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
+  const watcher = await watchTransforms({ dir: join(tmp.dir, 'transforms'), provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
+  await log.expect('activated');
+  return { sandbox, watcher, instance };
+}
+
+/** Closes what startWatching started, and removes the test's folder. */
+export async function stopWatching(watcher: TransformWatcher | undefined, sandbox: TransformSandbox | undefined, tmp: TempDir | undefined): Promise<void> {
+  await watcher?.close();
+  await sandbox?.close();
+  await tmp?.cleanup();
+}

@@ -7,11 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
-import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import type { TransformWatcher } from '../../engine/transform/watch/index.js';
+import type { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { renderText } from '../../engine/render/render.js';
-import { DEFAULT_XSL, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
-import { SKIP_WITHOUT_XSLTPROC, readingDocument, saveWhole, quiet } from './link-fixtures.js';
+import { DEFAULT_XSL, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { startWatching, stopWatching, SKIP_WITHOUT_XSLTPROC, readingDocument, saveWhole, quiet } from './link-fixtures.js';
 import { EventLog } from './helpers.js';
 
 const skip = SKIP_WITHOUT_XSLTPROC;
@@ -43,17 +43,9 @@ before(async () => {
   base = await readFile(DEFAULT_XSL, 'utf8');
   await tmp.write('transforms/data/names.xml', '<n suffix="-in"/>');
   await tmp.write('transforms/libvirt.xsl', reading('data/names.xml'));
-  await copyProvingSet(join(tmp.dir, 'proving'), ['01-linux-kvm-virtio.xml']);
-  instance = await readInput('01-linux-kvm-virtio.xml');
-  sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
-  watcher = await watchTransforms({ dir, provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
-  await log.expect('activated');
+  ({ sandbox, watcher, instance } = await startWatching(tmp, ['01-linux-kvm-virtio.xml'], log));
 });
-after(async () => {
-  await watcher?.close();
-  await sandbox?.close();
-  await tmp?.cleanup();
-});
+after(() => stopWatching(watcher, sandbox, tmp));
 
 test('links to a folder that holds them (self -> ., data/up -> ..) give no error and no event, and a save after them goes live', { skip }, async () => {
   const good = watcher.active()!.transform.hash;

@@ -1,7 +1,7 @@
 /** Partials: an admin overrides one piece of the default template; files, hash and confinement. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, writeFileSync, symlinkSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync, symlinkSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileHandlebars } from '../../engine/transform/handlebars/index.js';
@@ -61,11 +61,45 @@ describe('partials', () => {
     assert.equal((await compileHandlebars(file).render({ xml: variant(() => undefined) })).output, '<r>[instance]ab</r>');
   });
 
-  test('a symbolic link out of partials/ is refused', () => {
-    const file = tmpTemplate('{{> leak}}', { 'ok.hbs': '' });
-    const outside = join(mkdtempSync(join(tmpdir(), 'domforge-out-')), 'secret.hbs');
+  test('a symbolic link from partials/ to another file of the transforms folder is followed, as an xsl:include of one is', async () => {
+    const file = tmpTemplate('<r>{{> shared}}{{> sub/shared}}</r>', { 'ok.hbs': '' });
+    const dir = join(file, '..');
+    writeFileSync(join(dir, 'shared.hbs'), 'one');
+    mkdirSync(join(dir, 'partials', 'sub'));
+    symlinkSync(join('..', 'shared.hbs'), join(dir, 'partials', 'shared.hbs'));
+    // A chain inside the folder: partials/sub/shared.hbs -> partials/shared.hbs -> shared.hbs.
+    symlinkSync(join(dir, 'partials', 'shared.hbs'), join(dir, 'partials', 'sub', 'shared.hbs'));
+    const t = compileHandlebars(file);
+    assert.equal((await t.render({ xml: variant(() => undefined) })).output, '<r>oneone</r>');
+    assert.deepEqual(t.files, [file, join(dir, 'partials', 'shared.hbs'), join(dir, 'partials', 'sub', 'shared.hbs')]);
+  });
+
+  test('a symbolic link out of the transforms folder is refused at the call, naming the link and where it leads, also through a link inside', () => {
+    const file = tmpTemplate('\n{{> leak}}', { 'ok.hbs': '' });
+    const dir = join(file, '..');
+    const outside = join(realpathSync(mkdtempSync(join(tmpdir(), 'domforge-out-'))), 'secret.hbs');
     writeFileSync(outside, 'secret');
-    symlinkSync(outside, join(file, '..', 'partials', 'leak.hbs'));
-    assert.throws(() => compileHandlebars(file), (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && /outside/.test(e.message) && e.line === 1);
+    const refused = (e: TransformError) => {
+      assert.equal(e.code, 'TRANSFORM_SYNTAX');
+      assert.equal(e.file, file);
+      assert.equal(e.line, 2);
+      assert.equal(e.shortMessage, `partial "leak": ${join('partials', 'leak.hbs')} is a symbolic link to ${outside}, outside the transforms folder ${dir}`);
+      return true;
+    };
+    symlinkSync(outside, join(dir, 'partials', 'leak.hbs'));
+    assert.throws(() => compileHandlebars(file), refused);
+    // partials/leak.hbs -> b.hbs (in the folder) -> the file outside: the same refusal.
+    unlinkSync(join(dir, 'partials', 'leak.hbs'));
+    symlinkSync(outside, join(dir, 'b.hbs'));
+    symlinkSync(join('..', 'b.hbs'), join(dir, 'partials', 'leak.hbs'));
+    assert.throws(() => compileHandlebars(file), refused);
+  });
+
+  test('a partials/ folder that is a symbolic link out of the transforms folder is refused', () => {
+    const file = tmpTemplate('{{> leak}}');
+    const elsewhere = realpathSync(mkdtempSync(join(tmpdir(), 'domforge-out-')));
+    writeFileSync(join(elsewhere, 'leak.hbs'), 'secret');
+    symlinkSync(elsewhere, join(file, '..', 'partials'));
+    assert.throws(() => compileHandlebars(file), (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && e.line === 1 && e.message.includes(`is a symbolic link to ${join(elsewhere, 'leak.hbs')}, outside the transforms folder`));
   });
 });

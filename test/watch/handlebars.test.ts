@@ -1,14 +1,16 @@
 // The watcher on a Handlebars transform (the default libvirt.xml.hbs with its partials/),
 // real files and a real chokidar watcher: a save that calls an unknown helper in a partial is
 // rejected with the partial's file:line and the helper's name, renders keep the last good
-// version, and the fix goes live.
+// version, and the fix goes live. A partial that is a symbolic link to another file of the
+// folder is read under the watcher as the template compiled in place reads it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { renderText } from '../../engine/render/render.js';
+import { loadTransform } from '../../engine/transform/load.js';
 import { REPO, copyProvingSet, readInput, tempDir, type TempDir } from '../sandbox/fixtures.js';
 import { EventLog, lineOf } from './helpers.js';
 
@@ -81,6 +83,22 @@ test('fixing the partial activates again; renders use the fixed version', async 
   assert.notEqual(e.hash, before);
   assert.equal(watcher.active()!.transform.hash, e.hash);
   assert.match(await renderActive(), /<!-- fixed -->/);
+  await watcher.settled();
+  assert.deepEqual(log.drain(), []);
+});
+
+test('a partial that is a symbolic link to another file of the folder is read under the watcher as in place: the same version', async () => {
+  const shared = join(dir, 'shared', 'console.hbs');
+  await mkdir(join(dir, 'shared'));
+  await writeFile(shared, base.replace(SERIAL, '<source path="{{consoleLogPath}}"/><!-- shared -->'));
+  // The link is made beside and renamed over the partial: the folder never lacks it.
+  await symlink(join('..', 'shared', 'console.hbs'), partial + '.tmp');
+  await rename(partial + '.tmp', partial);
+  const e = await log.expect('activated');
+  assert.match(await renderActive(), /<!-- shared -->/);
+  const inPlace = await loadTransform(join(dir, MAIN));
+  assert.equal(inPlace.hash, e.hash);
+  assert.ok(inPlace.files.includes(partial), inPlace.files.join(', '));
   await watcher.settled();
   assert.deepEqual(log.drain(), []);
 });

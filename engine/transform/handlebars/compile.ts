@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type Handlebars from 'handlebars';
 import { readRegularFileSync } from '../../fs/regular-file.js';
-import { relative, resolve, sep, isAbsolute } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { DomforgeError, IoError, TransformError } from '../../errors.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import { handlebarsLibrary, setLogSink } from './library.js';
@@ -20,7 +20,10 @@ import { buildContext } from './context.js';
 import { PartialInliner, calledPartials, type ParsedPartial } from './inline-partials.js';
 
 export interface CompileHandlebarsOptions {
-  /** Folder partials must stay inside, besides their own `partials/` folder (default: none beyond it). */
+  /**
+   * The transforms folder: partials, and what a symbolic link among them leads to, must stay
+   * inside it (default: the template's own folder).
+   */
   root?: string;
   /** Template text when already read (partials are always read from disk). */
   text?: string;
@@ -90,12 +93,12 @@ export class CompiledHandlebars implements CompiledTransform {
     const mainAst = parseTemplate(env, sources[0]!.text, file);
     const queue = checkTemplate(mainAst, { file, knownHelpers: KNOWN_HELPERS, trusted }).partials.map((u) => ({ ...u, from: file }));
     const dir = partialsDirOf(file);
+    const root = options.root ?? dirname(file);
     const loaded = new Map<string, ParsedPartial>();
     while (queue.length) {
       const use = queue.shift()!;
       if (loaded.has(use.name)) continue;
-      const pfile = resolvePartial(use.name, dir, { file: use.from, line: use.line, column: use.column });
-      checkInsideRoot(pfile, options.root, use);
+      const pfile = resolvePartial(use.name, dir, root, { file: use.from, line: use.line, column: use.column });
       let text: string;
       try {
         text = readRegularFileSync(pfile);
@@ -209,14 +212,6 @@ function compileChecked(env: HandlebarsEnv, ast: hbs.AST.Program, file: string, 
       column: err.column !== undefined ? err.column + 1 : undefined,
       cause: e,
     });
-  }
-}
-
-function checkInsideRoot(file: string, root: string | undefined, use: { name: string; from: string; line: number; column: number }): void {
-  if (!root) return;
-  const rel = relative(resolve(root), resolve(file));
-  if (rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
-    throw new TransformError('TRANSFORM_SYNTAX', `partial "${use.name}" (${file}) is outside ${root}`, { file: use.from, line: use.line, column: use.column });
   }
 }
 

@@ -1,11 +1,12 @@
 // snapshotFolder and symbolic links to folders, on real folders and links: a link to a folder
 // inside the transforms folder is copied as that folder, a link cycle is kept as a link inside
 // the copy, and the copy stays within its limits however the links multiply the folders.
+// lookAtFolder leaves the versions store aside however the folder and the store are named.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readlink, realpath, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readlink, realpath, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { snapshotFolder } from '../../engine/transform/watch/snapshot.js';
+import { lookAtFolder, snapshotFolder } from '../../engine/transform/watch/snapshot.js';
 import { IoError } from '../../engine/errors.js';
 import { tempDir, type TempDir } from '../sandbox/fixtures.js';
 
@@ -100,4 +101,27 @@ test('a link to the versions store inside the folder is left out, not copied', a
   const s = await snapshotFolder(dir, store);
   assert.deepEqual(s.files, ['libvirt.xsl']);
   assert.deepEqual(s.left, [{ rel: 'v', why: 'a symbolic link to the versions store (never part of a version)' }]);
+});
+
+test('lookAtFolder leaves the versions store aside also when the folder or the store is given through a symbolic link', async () => {
+  const { tmp } = await folder();
+  const real = join(await realpath(tmp.dir), 'y', 'transforms');
+  await tmp.write('y/transforms/libvirt.xsl', '<x/>');
+  await tmp.write('y/transforms/versions/versions.jsonl', '');
+  await mkdir(join(tmp.dir, 'x'));
+  const link = join(tmp.dir, 'x', 'link-to-transforms');
+  await symlink(real, link);
+  const alone = await lookAtFolder(real, join(real, 'versions'));
+  assert.deepEqual(alone.split('\n').map((l) => l.split('\0')[0]), [join(real, 'libvirt.xsl')]);
+  for (const [dir, store] of [
+    [link, join(real, 'versions')],
+    [real, join(link, 'versions')],
+    [link, join(link, 'versions')],
+  ] as const) {
+    assert.equal(await lookAtFolder(dir, store), alone, `${dir} with the store ${store}`);
+  }
+  // A version written into the store is no change of the folder.
+  await writeFile(join(real, 'versions', 'versions.jsonl'), '{}\n');
+  await mkdir(join(real, 'versions', 'snapshots'));
+  assert.equal(await lookAtFolder(link, join(real, 'versions')), alone);
 });

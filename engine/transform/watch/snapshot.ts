@@ -175,14 +175,18 @@ export async function dropSnapshot(s: Snapshot): Promise<void> {
  * versions store left out as the snapshot leaves them. Any save, rename, new link or folder
  * changes it, and so does a save of a file read only through a link (a hidden one, which
  * the watch leaves aside); it reads no file (the watcher's `rescanMs` safety net under lost
- * file-system events).
+ * file-system events). The folder and the store are looked at where they really are, so
+ * the store is recognised when either is given through a symbolic link
+ * (`/tmp/x/link-to-transforms/versions`); entries are named by their real paths.
  */
 export async function lookAtFolder(dir: string, store: string): Promise<string> {
+  const root = await realpath(resolve(dir));
+  const storeAt = await realpathOf(store);
   const parts: string[] = [];
   const walk = async (folder: string): Promise<void> => {
     for (const name of (await readdir(folder)).sort()) {
       const path = join(folder, name);
-      if (leftAside(name, path, store)) continue;
+      if (leftAside(name, path, storeAt)) continue;
       const st = await lstat(path, { bigint: true }).catch(() => undefined);
       if (!st) continue;
       const to = st.isSymbolicLink() ? await stat(path, { bigint: true }).catch(() => undefined) : undefined;
@@ -190,6 +194,12 @@ export async function lookAtFolder(dir: string, store: string): Promise<string> 
       if (st.isDirectory()) await walk(path);
     }
   };
-  await walk(dir);
+  await walk(root);
   return parts.join('\n');
+}
+
+/** Where a path really is, for one that may not exist yet (a store not made): resolved only. */
+function realpathOf(path: string): Promise<string> {
+  const p = resolve(path);
+  return realpath(p).catch(() => p);
 }

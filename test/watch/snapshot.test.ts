@@ -125,3 +125,21 @@ test('lookAtFolder leaves the versions store aside also when the folder or the s
   await mkdir(join(real, 'versions', 'snapshots'));
   assert.equal(await lookAtFolder(link, join(real, 'versions')), alone);
 });
+
+test('the versions store inside the folder is not copied when the folder or the store is given through a symbolic link', async () => {
+  const { tmp } = await folder();
+  const real = join(await realpath(tmp.dir), 'y', 'transforms');
+  await tmp.write('y/transforms/libvirt.xsl', '<x/>');
+  await tmp.write('y/transforms/versions/old/libvirt.xsl', '<old/>');
+  await mkdir(join(tmp.dir, 'x'));
+  const link = join(tmp.dir, 'x', 'link-to-transforms');
+  await symlink(real, link);
+  for (const [dir, store] of [
+    [real, join(link, 'versions')],
+    [link, join(link, 'versions')],
+    [link, join(real, 'versions')],
+  ] as const) {
+    const s = await snapshotFolder(dir, store);
+    assert.deepEqual(s.files, ['libvirt.xsl'], `${dir} with the store ${store}`);
+  }
+});

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { fileStamp } from '../../fs/file-stamp.js';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
 
 /** An immutable copy of the transforms folder: what every worker compiles a version from. */
@@ -65,9 +65,10 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   const root = await realpath(resolve(dir)).catch((e: unknown) => {
     throw new IoError(`cannot read the transforms folder: ${(e as Error).message}`, { file: dir, cause: e });
   });
-  const storeReal = resolve(store);
-  // Where the store really is, for a link that leads into it (it may not exist yet).
-  const storeAt = await realpath(storeReal).catch(() => storeReal);
+  // Where the store really is (it may not exist yet): the folder is walked by its real path,
+  // so a store given through a symbolic link (`/tmp/x/link-to-transforms/versions`) is
+  // recognised, as is a link inside the folder that leads into it.
+  const storeAt = await realpathOf(store);
   const maxFiles = limits.maxFiles ?? 512;
   const maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
   type Entry = { rel: string; data: Buffer };
@@ -84,7 +85,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   // being walked and the folders it is inside, as walked: a link to one of them is a cycle.
   const entry = async (folder: string, name: string, chain: readonly Walked[]): Promise<Entry[]> => {
     const path = join(folder, name);
-    if (leftAside(name, path, storeReal)) return [];
+    if (leftAside(name, path, storeAt)) return [];
     const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
     if (!st) return [];
     const rel = relative(root, path);
@@ -198,8 +199,9 @@ export async function lookAtFolder(dir: string, store: string): Promise<string> 
   return parts.join('\n');
 }
 
-/** Where a path really is, for one that may not exist yet (a store not made): resolved only. */
-function realpathOf(path: string): Promise<string> {
+/** Where a path really is; for one that does not exist yet (a store not made), where its nearest existing folder is, joined with the rest. */
+async function realpathOf(path: string): Promise<string> {
   const p = resolve(path);
-  return realpath(p).catch(() => p);
+  const up = dirname(p);
+  return realpath(p).catch(async () => (up === p ? p : join(await realpathOf(up), basename(p))));
 }

@@ -83,6 +83,18 @@ test('document() of a symbolic link out of the transforms folder is refused at c
   }
 });
 
+test('an xsl:include in a transforms folder given through a symbolic link (/tmp/x/link-to-transforms) is read as in the folder itself', async () => {
+  const real = mkdtempSync(join(dir, 'real-'));
+  const link = join(dir, `link-to-${real.split('/').pop()}`);
+  symlinkSync(real, link);
+  writeFileSync(join(real, 'module.xsl'), '<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:template name="m">-module</xsl:template>\n</xsl:stylesheet>\n');
+  writeFileSync(join(real, 'main.xsl'), edit('<name><xsl:value-of select="name"/></name>', '<name><xsl:value-of select="name"/><xsl:call-template name="m"/></name>').replace(/(<xsl:stylesheet[^>]*>)/, '$1\n  <xsl:include href="module.xsl"/>'));
+  const inFolder = compileXslt(join(real, 'main.xsl'));
+  const throughLink = compileXslt(join(link, 'main.xsl'));
+  assert.equal(throughLink.hash, inFolder.hash);
+  assert.match((await throughLink.render(INPUT)).output, /<name>[^<]*-module<\/name>/);
+});
+
 test('a stylesheet nested deeper than libxml2 accepts is refused with the line, not a stack overflow; as deep as it accepts renders', async () => {
   const nested = (n: number, open: string, close: string) =>
     `<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n<xsl:template match="/instance">\n<domain type="kvm">${open.repeat(n)}x${close.repeat(n)}</domain></xsl:template>\n</xsl:stylesheet>\n`;

@@ -57,6 +57,9 @@ export interface LoadStylesheetOptions {
 export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}): Stylesheet {
   const root = resolve(options.root ?? dirname(file));
   const realpath = realpathThrough(root, options.linksOut);
+  // Where the folder really is: an include's real path is compared with it, so a folder
+  // given through a symbolic link (`/tmp/x/link-to-transforms`) holds its own files.
+  const realRoot = realpath(root);
   const mainText = options.text ?? readText(file);
   const main: StylesheetModule = { file, text: mainText, doc: parseStylesheetXml(mainText, file) };
   const modules = new Map<string, StylesheetModule>();
@@ -73,7 +76,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
       }
       const target = resolve(dirname(mod.file), href);
       const real = realpath(target);
-      const rel = relative(root, real);
+      const rel = relative(realRoot, real);
       if (rel.startsWith('..') || isAbsolute(rel)) {
         throw new XmlForbiddenError(`xsl:${el.localName} href="${href}" is refused: it leaves the transforms folder ${root}`, place);
       }
@@ -99,7 +102,6 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
   // resolved); those inside are hashed with the modules, and a missing one as missing, so
   // adding it later is a change too. Nothing outside the folder is read here.
   const documents = new Map<string, string>();
-  const realRoot = safeRealpath(root);
   for (const mod of [main, ...new Set(modules.values())]) {
     for (const el of allElements(mod.doc)) {
       for (let i = 0; i < el.attributes.length; i++) {

@@ -5,7 +5,8 @@ import { placeOf, sourceOf, type InstanceSource } from '../instance/source.js';
 import { decodeBase64 } from '../instance/user-data.js';
 import { buildConfigDrive, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
 import type { ConfigDriveInput, NetworkInterface } from './input.js';
-import { instancePathOf } from './instance-path.js';
+import { instancePathOf, largestFieldOf, type FieldSize } from './instance-path.js';
+import { ImageCapError } from './iso9660.js';
 
 /**
  * Maps an instance to what its config drive says (pure). Where each field comes from:
@@ -71,18 +72,32 @@ export function configDriveInputFromInstance(instance: Instance): ConfigDriveInp
  * NIC, …) and its instance path (`/instance/userData`), with the drive input's error as its
  * `cause`. The place is the instance.xml or JSON description it was read from (`source`, by
  * default the instance's own: see sourceOf); an Instance built or copied in code has none, and
- * the error names the path alone. Any other refusal (of an option, such as `maxImageBytes`) is
- * thrown as it is.
+ * the error names the path alone. An image over its cap (`maxImageBytes`) names the field
+ * that holds the most bytes on the drive ({@link largestFieldOf}: the user data, the ssh key,
+ * the metadata…) the same way. Any other refusal (of an option, such as a label given as an
+ * option) is thrown as it is.
  */
 export function buildConfigDriveFromInstance(instance: Instance, options: ConfigDriveOptions = {}, source: InstanceSource | undefined = sourceOf(instance)): BuiltConfigDrive {
+  let input: ConfigDriveInput | undefined;
   try {
-    return buildConfigDrive(configDriveInputFromInstance(instance), { ...configDriveOptionsFromInstance(instance), ...options });
+    input = configDriveInputFromInstance(instance);
+    return buildConfigDrive(input, { ...configDriveOptionsFromInstance(instance), ...options });
   } catch (e) {
+    if (e instanceof ImageCapError) throw imageCapError(e, largestFieldOf(instance, input?.userData?.length ?? 0), source);
     const path = e instanceof ConfigDriveError ? instancePathOf(e.path, instance, options) : undefined;
     if (path === undefined) throw e;
     const err = e as ConfigDriveError;
     throw new ConfigDriveError(err.shortMessage, { ...placeOf(source, path), cause: err, details: err.details });
   }
+}
+
+/** The image cap's refusal, at the field that holds the most bytes on the drive. */
+function imageCapError(err: ImageCapError, field: FieldSize, source: InstanceSource | undefined): ConfigDriveError {
+  const what = field.items === undefined ? `${field.bytes} bytes` : `the metadata, ${field.bytes} bytes in ${field.items} items`;
+  return new ConfigDriveError(`config drive would be ${err.imageBytes} bytes, over the ${err.maxImageBytes}-byte image cap (maxImageBytes); its largest field is ${what}`, {
+    ...placeOf(source, field.path),
+    cause: err,
+  });
 }
 
 /** Label and layouts from `/instance/configDrive`, when the instance says. */

@@ -76,3 +76,40 @@ function cloudstackPath(field: string | undefined, instance: Instance): string |
   if (i >= instance.nics.length) return undefined;
   return `${nicPath('nics', i, instance.nics.length)}/@${field === 'publicIp' ? 'publicIp' : 'privateIp'}`;
 }
+
+/** An instance field and the bytes it puts on a config drive (the metadata counted as one when no item holds most of it). */
+export interface FieldSize {
+  path: string;
+  bytes: number;
+  /** The metadata as a whole: its number of items. */
+  items?: number;
+}
+
+/**
+ * The field of `instance` that holds the most bytes on its config drive, for a refusal that
+ * no single value gives, the image cap: the decoded user data (`userDataBytes`), the ssh key,
+ * the password, a host name, a NIC's address or bridge, the metadata... Many metadata items
+ * of which none holds most of their bytes count as one field, `/instance/metadata`.
+ */
+export function largestFieldOf(instance: Instance, userDataBytes: number): FieldSize {
+  const text = (path: string, value: string | undefined): FieldSize => ({ path, bytes: Buffer.byteLength(value ?? '', 'utf8') });
+  const fields: FieldSize[] = [
+    { path: '/instance/userData', bytes: userDataBytes },
+    text('/instance/key/@sshKey', instance.key.sshKey.trim()),
+    text('/instance/password', instance.password),
+    ...(['name', 'uuid', 'privateDnsName', 'dnsName', 'availabilityZone', 'account', 'VmType', 'imageId'] as const).map((f) => text(`/instance/${f}`, instance[f])),
+    ...instance.nics.flatMap((n, i) => {
+      const at = nicPath('nics', i, instance.nics.length);
+      return [text(`${at}/@privateIp`, n.privateIp), text(`${at}/@publicIp`, n.publicIp), text(`${at}/@bridgeDeviceName`, n.bridgeDeviceName)];
+    }),
+    ...instance.extraNics.flatMap((n, i) => {
+      const at = nicPath('extraNics', i, instance.extraNics.length);
+      return [text(`${at}/@privateIp`, n.privateIp), text(`${at}/@bridgeDeviceName`, n.bridgeDeviceName)];
+    }),
+  ];
+  const items = instance.metadata.map(([k, v], i) => ({ path: `/instance/metadata/item[${i + 1}]`, bytes: Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8') }));
+  const total = items.reduce((sum, item) => sum + item.bytes, 0);
+  const top = items.reduce<FieldSize | undefined>((a, b) => (a && a.bytes >= b.bytes ? a : b), undefined);
+  if (top) fields.push(top.bytes * 2 > total ? top : { path: '/instance/metadata', bytes: total, items: items.length });
+  return fields.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+}

@@ -20,6 +20,19 @@ export const DEFAULT_LABEL = 'config-2';
 /** Default image cap: 64 MiB. */
 export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * CONFIG_DRIVE_INVALID at `maxImageBytes`: the image would be over its cap. Carries both
+ * sizes, so that a drive built from an instance can name the field to shrink instead.
+ */
+export class ImageCapError extends ConfigDriveError {
+  constructor(
+    readonly imageBytes: number,
+    readonly maxImageBytes: number,
+  ) {
+    super(`config drive would be ${imageBytes} bytes, over the ${maxImageBytes}-byte image cap (maxImageBytes); shrink the user data or files`, { path: 'maxImageBytes' });
+  }
+}
+
 /** A folder in one of the two hierarchies (primary + Rock Ridge, or Joliet). */
 interface HDir {
   node: DirNode;
@@ -107,7 +120,7 @@ export function buildIsoImage(files: readonly DriveFile[], options: IsoOptions):
 
   const total = next * SECTOR;
   if (total > maxBytes) {
-    throw new ConfigDriveError(`config drive would be ${total} bytes, over the ${maxBytes}-byte image cap (maxImageBytes); shrink the user data or files`, { path: 'maxImageBytes' });
+    throw new ImageCapError(total, maxBytes);
   }
   const buf = new Uint8Array(total);
   writeDescriptor(buf, 16, 'primary', { label, time, sectors: next, root: primary[0], ptSize: ptPrimary, ptL: ptLPrimary, ptM: ptMPrimary });

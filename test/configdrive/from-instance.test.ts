@@ -222,12 +222,37 @@ test('buildConfigDriveFromInstance: a copy made in code names the field alone; t
   const nic = parseInstance(text, { file: 'i.xml' });
   nic.nics[1]!.bridgeDeviceName = 'br\u0000';
   assert.throws(() => buildConfigDriveFromInstance(nic), (e: unknown) => e instanceof ConfigDriveError && e.line === lineIn(text, 'mac="d0:0d:4e:7a:12:07"') && e.path === '/instance/nics/nic[2]/@bridgeDeviceName');
-  // The label of /instance/configDrive is the instance's; one given as an option, and the image cap, are the caller's.
+  // The label of /instance/configDrive is the instance's; one given as an option is the caller's.
   const label = parseInstance(text, { file: 'i.xml' });
   label.configDrive!.label = 'has space';
   assert.throws(() => buildConfigDriveFromInstance(label), (e: unknown) => e instanceof ConfigDriveError && e.line === lineIn(text, '<configDrive ') && e.path === '/instance/configDrive/@label');
   assert.throws(() => buildConfigDriveFromInstance(parsed, { label: 'has space' }), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.path === 'label');
-  assert.throws(() => buildConfigDriveFromInstance(parsed, { maxImageBytes: 1024 }), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.path === 'maxImageBytes');
+});
+
+test('buildConfigDriveFromInstance: an image over the cap names the file, the line and the path of the field that holds the most bytes', () => {
+  const cap = { maxImageBytes: 128 * 1024, maxUserDataBytes: 1 << 20 };
+  const refusal = (bytes: number, what = `${bytes} bytes`) => new RegExp(`^config drive would be \\d+ bytes, over the 131072-byte image cap \\(maxImageBytes\\); its largest field is ${what}$`);
+  const items = (n: number, size: number) => Array.from({ length: n }, (_, i) => `<item key="k${i}">${'v'.repeat(size)}</item>`).join('\n    ');
+  for (const [name, text, path, needle, message] of [
+    ['user data', fixture(Buffer.alloc(200_000, 7).toString('base64')), '/instance/userData', '<userData>', refusal(200_000)],
+    ['ssh key', fixtureText.replace(/sshKey="[^"]*"/, `sshKey="ssh-rsa ${'K'.repeat(60_000)}"`), '/instance/key/@sshKey', '<key ', refusal(60_008)],
+    ['one item holding most of the metadata', fixtureText.replace('<item key="essential">false</item>', `<item key="big">${'b'.repeat(150_000)}</item>`), '/instance/metadata/item[2]', '<item key="big">', refusal(150_003)],
+    ['many items, none holding most', fixtureText.replace('<item key="essential">false</item>', items(50, 4000)), '/instance/metadata', '<metadata>', refusal(0, `the metadata, \\d+ bytes in 51 items`)],
+  ] as const) {
+    const parsed = parseInstance(text, { file: 'i.xml' });
+    assert.throws(
+      () => buildConfigDriveFromInstance(parsed, cap),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigDriveError, String(e));
+        assert.match(e.shortMessage, message, name);
+        assert.deepEqual([e.file, e.line, e.path], ['i.xml', lineIn(text, needle), path], name);
+        assert.equal((e.cause as ConfigDriveError).path, 'maxImageBytes');
+        return true;
+      },
+    );
+    // A copy made in code: the field alone.
+    assert.throws(() => buildConfigDriveFromInstance({ ...parsed }, cap), (e: unknown) => e instanceof ConfigDriveError && e.file === undefined && e.line === undefined && e.path === path, name);
+  }
 });
 
 test('a metadata key given twice (only an Instance changed in code has one) is refused, not collapsed into the drive\'s meta', () => {

@@ -306,6 +306,36 @@ test('a config drive refusal at launch of a JSON description names it and the li
   assert.equal(await conn.find(copy.name), undefined);
 });
 
+test('a config drive over the image cap at launch names instance.xml, the line of its largest field and its path; no image is left', async () => {
+  // xsltproc refuses an attribute or a text over 10,000,000 bytes, so no one field can pass the
+  // 64 MiB cap: the key is written six times (two meta_data.json, EC2, CloudStack), the password three.
+  const key = `ssh-ed25519 ${'A'.repeat(9.5 * 1024 * 1024)}`;
+  const edit = (t: string) =>
+    t.replace(/sshKey="[^"]*"/, `sshKey="${key}"`).replace('</availabilityZone>', `</availabilityZone>\n  <password>${'p'.repeat(3 << 20)}</password>`);
+  for (const keepFailed of [false, true]) {
+    const { file, text, id } = configDriveFile(keepFailed ? 'cap-kept' : 'cap', edit);
+    const line = lineIn(text, '<key ');
+    const own = keepFailed ? await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), keepFailed }) : nc;
+    const e = await failedLaunch(own, file);
+    assert.ok(e instanceof OperationError, String(e));
+    assert.equal(e.step, 'config-drive', e.message);
+    assert.equal(e.code, 'CONFIG_DRIVE_INVALID');
+    assert.match(e.shortMessage, new RegExp(`^launch of ${id} failed at step 'config-drive': config drive would be \\d+ bytes, over the 67108864-byte image cap \\(maxImageBytes\\); its largest field is ${Buffer.byteLength(key)} bytes$`));
+    assert.deepEqual([e.file, e.line, e.column, e.path], [file, line, 3, '/instance/key/@sshKey']);
+    assert.ok(e.message.startsWith(`${file}:${line}:3: `), e.message);
+    assert.equal(e.rolledBack, true);
+    assert.equal(await conn.find(id), undefined);
+    assert.equal(existsSync(join(sb.instances, id)), false);
+    if (keepFailed) {
+      // What a failed launch keeps: its record, the domain XML and the log; no image, no temporary file.
+      const kept = readdirSync(join(sb.instances, '.kept')).filter((d) => d.startsWith(`${id}-`));
+      assert.equal(kept.length, 1, String(kept));
+      assert.deepEqual(readdirSync(join(sb.instances, '.kept', kept[0]!)).sort(), ['instance.log', 'instance.xml', 'libvirt.xml']);
+      await own.close();
+    }
+  }
+});
+
 test('an Instance built in code with a metadata key given twice is refused, not launched with one value lost', async () => {
   const inst = await sampleInstance('09-q35-config-drive');
   const copy = { ...inst, metadata: [['role', 'web'], ['tier', 'frontend'], ['role', 'db']] as [string, string][] };

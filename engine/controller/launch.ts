@@ -14,7 +14,7 @@ import { writeKvpArtefacts, type KvpArtefacts } from './kvp-artefacts.js';
 import { InstanceLog } from './instance-log.js';
 import { isInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
-import { relocate, withState, withTimestamp, writeRecord } from './record.js';
+import { checkRecord, relocate, withState, withTimestamp, writeRecord, type CheckedRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
 import { domainSummary } from './summary.js';
 
@@ -63,8 +63,10 @@ export interface LaunchResult {
 }
 
 /**
- * Launches an instance: create its folder → write instance.xml → render libvirt XML with
- * the active transform and validate it → XML filters → write libvirt.xml → config drive
+ * Launches an instance: check it (its values, and its instance.xml as the render reads it:
+ * an invalid one is refused before anything is written) → create its folder → write
+ * instance.xml → render libvirt XML with the active transform and validate it → XML
+ * filters → write libvirt.xml → config drive
  * (KVM, Xen) or KVP items and pool file (Hyper-V) → pre-boot hooks (then re-read and
  * re-validate libvirt.xml) → define → start → record.
  * Every file is written atomically. Any failure undoes what this launch did, in reverse:
@@ -93,8 +95,12 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   const hookContext = { instanceId: id, instanceDir: dir, libvirtXml: libvirtXmlPath, uri: ctx.uri, log: log.hookSink() };
 
   let record!: Instance;
+  let checked!: CheckedRecord;
   await steps.run('check', async () => {
     record = withState(relocate(input, layout), 'Staging');
+    // The instance is checked before its folder exists: a refusal then points at the caller's
+    // instance (its file and line, or the field alone), never at a record rolled back.
+    checked = checkRecord(record, layout.instanceXml(id), sourceOf(input));
     const found = await Promise.all([...new Set([id, input.uuid])].map((key) => conn.find(key)));
     for (const [i, existing] of found.entries()) {
       const key = i === 0 ? id : input.uuid;
@@ -133,12 +139,12 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
 
   // instance.xml and libvirt.xml are new files in a new folder: they replace nothing, so
   // they are written without an fsync each and made durable together before `define`.
-  const recordText = await steps.run('write-instance', () => writeRecord(layout, record, { fsync: false }));
+  const recordText = await steps.run('write-instance', () => writeRecord(layout, record, { fsync: false, text: checked.text }));
 
   const rendered = await steps.run('render', async () => {
     const transform = await ctx.transform();
     // Validated once, by checkDomainXml (libvirt's schema, domforge's checks, then name and uuid).
-    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false });
+    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false, parsed: checked.parsed });
     warnings.push(...r.warnings);
     warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid, r.document)));
     log.info(`rendered with ${transform.file} (${transform.kind}, ${transform.hash.slice(0, 12)})`);

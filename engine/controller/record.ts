@@ -1,9 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
-import { InstanceError, IoError } from '../errors.js';
+import { DomforgeError, InstanceError, IoError, XmlSyntaxError, type DomforgeErrorOptions } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { emitInstance } from '../instance/emit.js';
 import type { Instance } from '../instance/model.js';
 import { parseInstance } from '../instance/parse.js';
+import { placeOf, type InstanceSource } from '../instance/source.js';
+import { validateInstance } from '../instance/validate.js';
+import { parseRenderInput, type ParsedInput } from '../render/render.js';
 import type { InstanceLayout } from './layout.js';
 import { InstanceNotFoundError, RecordMissingError } from './errors.js';
 
@@ -60,11 +63,47 @@ export function relocate(instance: Instance, layout: InstanceLayout): Instance {
 /**
  * Writes the record atomically (mode 0600: it holds user data and may hold a password).
  * `fsync: false` only where the caller makes it durable itself (see launch's `define`).
+ * `text` is the record's text when the caller has it already (checkRecord's).
  */
-export async function writeRecord(layout: InstanceLayout, instance: Instance, options: { fsync?: boolean } = {}): Promise<string> {
-  const text = emitInstance(instance);
+export async function writeRecord(layout: InstanceLayout, instance: Instance, options: { fsync?: boolean; text?: string } = {}): Promise<string> {
+  const text = options.text ?? emitInstance(instance);
   await writeFileAtomic(layout.instanceXml(instance.name), text, { mode: 0o600, fsync: options.fsync });
   return text;
+}
+
+/** A record as launch writes and renders it: its text, and that text as the render reads it. */
+export interface CheckedRecord {
+  text: string;
+  parsed: ParsedInput;
+}
+
+/**
+ * The record a launch writes for an instance, checked before anything is written: its values
+ * (validateInstance, as a parser checks a file's), then its text read back as the render
+ * reads it (`file` is where it will be written). A refusal names the caller's instance, not
+ * the record, whose file a failed launch removes: the field's path alone for an Instance built
+ * or copied in code, and for one read from a file (`source`, see sourceOf) that file and the
+ * line of the field's element, as its parser does. A refusal of the text with no field (a
+ * character XML 1.0 cannot carry) names the element that would hold it.
+ */
+export function checkRecord(record: Instance, file: string, source: InstanceSource | undefined): CheckedRecord {
+  validateInstance(record, { file: source?.file, locate: source?.locate });
+  const text = emitInstance(record);
+  try {
+    return { text, parsed: parseRenderInput(text, file) };
+  } catch (e) {
+    if (!(e instanceof DomforgeError) || e.file !== file) throw e;
+    const element = e.path === undefined ? elementOnLine(text, e.line) : undefined;
+    const o: DomforgeErrorOptions = { ...(e.path === undefined ? {} : placeOf(source, e.path)), cause: e, details: e.details };
+    const message = element ? `${e.shortMessage} (in <${element}>)` : e.shortMessage;
+    throw e.code === 'XML_SYNTAX' ? new XmlSyntaxError(message, o) : e.code === 'INSTANCE_INVALID' ? new InstanceError(message, o) : new DomforgeError(e.code, message, o);
+  }
+}
+
+/** The element that starts on a 1-based line of emitted XML (emitInstance writes one a line). */
+function elementOnLine(text: string, line: number | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  return /^\s*<([^\s/>]+)/.exec(text.split('\n')[line - 1] ?? '')?.[1];
 }
 
 /**

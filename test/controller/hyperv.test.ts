@@ -126,15 +126,16 @@ test('a failure at step kvp rolls the launch back: nothing written, nothing defi
   assert.equal(existsSync(join(sb.instances, hv.name)), false);
 });
 
-test('a NUL in a field (which neither XML nor KVP can carry) fails the launch at the strict parse of instance.xml, nothing defined', async () => {
+test('a NUL in a field (which neither XML nor KVP can carry) fails the launch at the check of its record, naming the element; nothing written or defined', async () => {
   const hv = await sampleInstance('13-hyperv-windows');
   const e = await nc.launch({ ...hv, password: 'a\u0000b' }).then(
     () => assert.fail('launched'),
     (err: unknown) => err as OperationError,
   );
-  assert.equal(e.step, 'render');
+  assert.equal(e.step, 'check');
   assert.equal(e.code, 'XML_SYNTAX');
-  assert.match(e.message, /U\+0000 is not allowed in XML 1\.0/);
+  assert.equal(e.message, `launch of ${hv.name} failed at step 'check': character U+0000 is not allowed in XML 1.0 (in <password>)`);
+  assert.deepEqual([e.file, e.line], [undefined, undefined]);
   assert.equal(e.rolledBack, true);
   assert.equal(await conn.find(hv.name), undefined);
   assert.equal(existsSync(join(sb.instances, hv.name)), false);
@@ -236,11 +237,11 @@ test('a KVP refusal at launch of a JSON description names it and the line of the
 test('a Hyper-V Instance built in code with a metadata key given twice is refused, not launched with one value lost', async () => {
   const copy = { ...(await sampleInstance('13-hyperv-windows')), metadata: [['role', 'web'], ['role', 'db']] as [string, string][] };
   const e = await launchFailure(copy);
-  // The record launch writes is parsed again to render it: refused there, before the KVP items are built.
-  assert.equal(e.step, 'render', e.message);
+  // Refused at check, before anything is written: no file (the record would be rolled back), the field's path.
+  assert.equal(e.step, 'check', e.message);
   assert.equal(e.code, 'INSTANCE_INVALID');
-  assert.deepEqual([e.file, e.path], [join(sb.instances, copy.name, 'instance.xml'), '/instance/metadata/item[2]/@key']);
-  assert.match(e.message, /metadata key "role" is given twice \(first at line \d+\)/);
+  assert.deepEqual([e.file, e.path], [undefined, '/instance/metadata/item[2]/@key']);
+  assert.match(e.message, /metadata key "role" is given twice \(first at \/instance\/metadata\/item\[1\]\/@key\)/);
   assert.equal(await conn.find(copy.name), undefined);
   assert.equal(existsSync(join(sb.instances, copy.name)), false);
 });

@@ -340,12 +340,47 @@ test('an Instance built in code with a metadata key given twice is refused, not 
   const inst = await sampleInstance('09-q35-config-drive');
   const copy = { ...inst, metadata: [['role', 'web'], ['tier', 'frontend'], ['role', 'db']] as [string, string][] };
   const e = await launchFailure(copy);
-  // The record launch writes is parsed again to render it: refused there, before any drive is built.
-  const record = join(sb.instances, copy.name, 'instance.xml');
-  assert.equal(e.step, 'render', e.message);
+  // Refused at check, before anything is written: no file (the record would be rolled back), the field's path.
+  assert.equal(e.step, 'check', e.message);
   assert.equal(e.code, 'INSTANCE_INVALID');
-  assert.deepEqual([e.file, e.path], [record, '/instance/metadata/item[3]/@key']);
-  assert.match(e.shortMessage, /^launch of \S+ failed at step 'render': metadata key "role" is given twice \(first at line \d+\); give each item its own key$/);
+  assert.deepEqual([e.file, e.line, e.path], [undefined, undefined, '/instance/metadata/item[3]/@key']);
+  assert.equal(e.shortMessage, `launch of ${copy.name} failed at step 'check': metadata key "role" is given twice (first at /instance/metadata/item[1]/@key); give each item its own key`);
   assert.equal(await conn.find(copy.name), undefined);
   assert.equal(existsSync(join(sb.instances, copy.name)), false);
+});
+
+test('an invalid Instance built in code is refused at check, naming the instance and the field, not a record the rollback removes', async () => {
+  for (const [change, path, message] of [
+    [{ memoryKB: -1 }, '/instance/memoryKB', 'memoryKB must be a whole number of at least 1024 (1 MiB), got -1'],
+    [{ cores: 0 }, '/instance/cores', 'cores must be a whole number of at least 1, got 0'],
+    [{ kernel: 'vmlinuz' }, '/instance/kernel', 'the kernel path must be absolute: vmlinuz'],
+    // What only the record's text shows (a value XML 1.0 cannot carry): the element that would hold it.
+    [{ password: 'a\u0001b' }, undefined, 'character U+0001 is not allowed in XML 1.0 (in <password>)'],
+  ] as const) {
+    const copy = { ...(await sampleInstance('09-q35-config-drive')), ...change };
+    const e = await launchFailure(copy);
+    assert.ok(e instanceof OperationError, String(e));
+    assert.ok(e.file === undefined || existsSync(e.file), `names a file that is not there: ${e.message}`);
+    assert.equal(e.step, 'check', e.message);
+    assert.deepEqual([e.file, e.line, e.column, e.path], [undefined, undefined, undefined, path], e.message);
+    assert.equal(e.message, `launch of ${copy.name} failed at step 'check': ${message}${path ? ` (at ${path})` : ''}`);
+    assert.deepEqual(e.rollback, []);
+    assert.equal(await conn.find(copy.name), undefined);
+    assert.equal(existsSync(join(sb.instances, copy.name)), false);
+  }
+
+  // The same value read from a file: the parser names the admin's file and line, before any launch step.
+  const { file, text } = sampleFileUnderFreshId(sb.root, '09-q35-config-drive', 'mem', (t) => t.replace(/<memoryKB>\d+</, '<memoryKB>-1<'));
+  const line = lineIn(text, '<memoryKB>');
+  const f: unknown = await launchFailure(file);
+  assert.ok(f instanceof InstanceError && !(f instanceof OperationError), String(f));
+  assert.equal(f.message, `${file}:${line}:3: memoryKB must be a whole number of at least 1024 (1 MiB), got -1 (at /instance/memoryKB)`);
+  // Read from a file, then changed in place: still the admin's file, at the field's line.
+  const good = sampleFileUnderFreshId(sb.root, '09-q35-config-drive', 'mem2');
+  const inPlace = await readInstanceFile(good.file);
+  inPlace.memoryKB = -1;
+  const g = await launchFailure(inPlace);
+  assert.equal(g.step, 'check', g.message);
+  assert.deepEqual([g.file, g.line, g.path], [good.file, lineIn(good.text, '<memoryKB>'), '/instance/memoryKB']);
+  assert.equal(existsSync(join(sb.instances, good.id)), false);
 });

@@ -20,6 +20,11 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const NODESET = /^\^?\d+(-\d+)?(,\^?\d+(-\d+)?)*$/;
 const MODEL = /^[A-Za-z0-9_.-]+$/;
 
+/** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
+function shown(v: unknown): string {
+  return typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (a ${v === null ? 'null' : typeof v}, not a number)`;
+}
+
 /**
  * Checks the meaning of an instance's values (the parser has already checked their types):
  * identifiers, sizes, paths, MACs, device names, metadata keys (each given once). Throws an InstanceError naming the first
@@ -36,10 +41,10 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.name.length > 200) fail('/instance/name', 'the instance name is longer than 200 characters');
   if (inst.name.includes('/') || CONTROL.test(inst.name)) fail('/instance/name', `the instance name ${JSON.stringify(inst.name)} contains "/" or a control character, which libvirt refuses`);
   if (!UUID.test(inst.uuid)) fail('/instance/uuid', `not a UUID: ${JSON.stringify(inst.uuid)}`);
-  if (!Number.isInteger(inst.cores) || inst.cores < 1) fail('/instance/cores', `cores must be a whole number of at least 1, got ${inst.cores}`);
+  if (!Number.isInteger(inst.cores) || inst.cores < 1) fail('/instance/cores', `cores must be a whole number of at least 1, got ${shown(inst.cores)}`);
   if (inst.cores > 4096) fail('/instance/cores', `cores must be at most 4096, got ${inst.cores}`);
-  if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${inst.memoryKB}`);
-  if (inst.diskGB < 0) fail('/instance/diskGB', `diskGB must not be negative, got ${inst.diskGB}`);
+  if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${shown(inst.memoryKB)}`);
+  if (typeof inst.diskGB !== 'number' || inst.diskGB < 0) fail('/instance/diskGB', `diskGB must be a number, not negative, got ${shown(inst.diskGB)}`);
   for (const field of ['kernel', 'ramdisk'] as const) {
     const p = inst[field];
     if (p === undefined) continue;

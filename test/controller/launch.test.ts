@@ -354,6 +354,9 @@ test('an invalid Instance built in code is refused at check, naming the instance
     [{ memoryKB: -1 }, '/instance/memoryKB', 'memoryKB must be a whole number of at least 1024 (1 MiB), got -1'],
     [{ cores: 0 }, '/instance/cores', 'cores must be a whole number of at least 1, got 0'],
     [{ kernel: 'vmlinuz' }, '/instance/kernel', 'the kernel path must be absolute: vmlinuz'],
+    // A JavaScript caller's string where the model has a number: said so, not shown as if it were one.
+    [{ memoryKB: '2048' as unknown as number }, '/instance/memoryKB', 'memoryKB must be a whole number of at least 1024 (1 MiB), got "2048" (a string, not a number)'],
+    [{ diskGB: '10' as unknown as number }, '/instance/diskGB', 'diskGB must be a number, not negative, got "10" (a string, not a number)'],
     // What only the record's text shows (a value XML 1.0 cannot carry): the element that would hold it.
     [{ password: 'a\u0001b' }, undefined, 'character U+0001 is not allowed in XML 1.0 (in <password>)'],
   ] as const) {

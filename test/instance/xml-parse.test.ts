@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { parseXml } from '../../engine/xml/parse.js';
+import { parseInstance } from '../../engine/instance/parse.js';
+import { parseStylesheetXml } from '../../engine/transform/xslt/stylesheet.js';
+import { parseInput } from '../../engine/transform/xslt/compiled/input-parser.js';
 import { cacheXmldomGrammar } from '../../engine/xml/xmldom-grammar-cache.js';
 
 const grammar = createRequire(import.meta.url)('@xmldom/xmldom/lib/grammar.js') as { reg(...parts: unknown[]): RegExp; QName_group: RegExp; S_OPT: RegExp };
@@ -120,4 +124,40 @@ test('too many attributes are refused before xmldom parses: a later syntax error
     () => parseXml(`${withAttributes(5000).slice(0, -4)}\n  <b></c>\n</a>`, { file: 'x.xml' }),
     (e: Placed) => e.code === 'XML_FORBIDDEN' && e.line === 2 && /<x> has 5000,/.test(e.message),
   );
+});
+
+test("']]>' in character data is refused at its line and column, as libxml2 refuses it; it may end a CDATA section and stand in attributes", () => {
+  for (const [xml, line, column] of [
+    ['<a>\n  <b>x ]]> y</b>\n</a>', 2, 8],
+    ['<a>]]]></a>', 1, 5],
+    ['<a>\n<![CDATA[x]]>]]></a>', 2, 14],
+    ['<a b="]]>">\n  <!-- ]]> -->\n  <?p ]]>?>\n  <![CDATA[]]>\n  ]]>\n</a>', 5, 3],
+    ['<a><c d=\'>\' e=">">]]></c></a>', 1, 19],
+  ] as const) {
+    assert.throws(
+      () => parseXml(xml, { file: 'x.xml' }),
+      (e: Placed) => e.code === 'XML_SYNTAX' && e.file === 'x.xml' && e.line === line && e.column === column && /^x\.xml:\d+:\d+: ']]>' is not allowed in character data/.test(e.message),
+      JSON.stringify(xml),
+    );
+  }
+  const doc = parseXml(`<a b="]]>" c='x]]>y'><![CDATA[<raw>]]]]><![CDATA[>]]>]]&gt;]]&#62;<!-- ]]> --><?p ]]>?></a>`);
+  const a = doc.documentElement!;
+  assert.equal(a.getAttribute('b'), ']]>');
+  assert.equal(a.getAttribute('c'), 'x]]>y');
+  assert.equal(a.textContent, '<raw>]]>]]>]]>');
+  // Only where a DOCTYPE is allowed: a ']]>' in its literals or comments is not content.
+  assert.doesNotThrow(() => parseXml('<!DOCTYPE a [<!ENTITY e "]]>"><!-- ]]> \' -->]>\n<a>x</a>', { forbidDoctype: false }));
+  assert.throws(() => parseXml('<!DOCTYPE a [<!ENTITY e "]]>">]>\n<a>]]></a>', { forbidDoctype: false }), (e: Placed) => e.line === 2 && e.column === 4);
+});
+
+test("an instance, a stylesheet and the compiled engine's input refuse ']]>' in text through the strict parse", () => {
+  const sample = readFileSync(new URL('../../../samples/01-linux-virtio/instance.xml', import.meta.url), 'utf8');
+  const instance = sample.replace('<user>AIDAOPSEXAMPLE</user>', '<user>AIDA]]>OPS</user>');
+  assert.notEqual(instance, sample);
+  const at = (line: number, column: number) => (e: Placed) => e.file === 'x.xml' && e.line === line && e.column === column && /']]>' is not allowed in character data/.test(e.message);
+  assert.throws(() => parseInstance(instance, { file: 'x.xml' }), at(10, 13));
+  assert.throws(() => parseInput(instance, undefined, 'x.xml'), at(10, 13));
+  const xsl = '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:template match="/">a ]]> b</xsl:template>\n</xsl:stylesheet>';
+  assert.throws(() => parseStylesheetXml(xsl, 'x.xml'), (e: Placed) => e.code === 'TRANSFORM_SYNTAX' && at(2, 29)(e));
+  assert.equal(parseInstance(sample.replace('<user>AIDAOPSEXAMPLE</user>', '<user>AIDA]]&gt;OPS</user>')).user, 'AIDA]]>OPS');
 });

@@ -2,6 +2,7 @@ import { ConfigDriveError } from '../errors.js';
 import { SECTOR, ascii, asciiBytes, be16, be32, both16, both32, le16, le32, longDate, sectorsFor, shortDate, ucs2 } from './iso-fields.js';
 import { assignIsoNames, compareIsoNames } from './iso-names.js';
 import { JOLIET_ESCAPE, JOLIET_MAX_LABEL, compareJolietNames, jolietName } from './joliet.js';
+import { DEFAULT_LABEL, volumeLabelProblem } from './label.js';
 import { DIR_MODE, FILE_MODE, ce, er, nm, px, sp, tf } from './rock-ridge.js';
 import { toDirectoryTree, type DirNode, type DriveFile, type FileNode, type TreeNode } from './tree.js';
 
@@ -15,8 +16,7 @@ export interface IsoOptions {
   maxImageBytes?: number;
 }
 
-/** Default label: the one cloud-init, cloudbase-init and Ignition look for. */
-export const DEFAULT_LABEL = 'config-2';
+export { DEFAULT_LABEL };
 /** Default image cap: 64 MiB. */
 export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
@@ -151,11 +151,10 @@ function lengthOf(parts: readonly Uint8Array[]): number {
   return n;
 }
 
-/** Volume labels: 1 to 32 characters, ASCII letters, digits, `_`, `-` and `.`. */
+/** A volume label (see label.ts for the rule), or a ConfigDriveError at the path `label`. */
 export function checkLabel(label: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(label)) {
-    throw new ConfigDriveError(`volume label ${JSON.stringify(label)} must be 1 to 32 of A-Z a-z 0-9 _ - . (config-2 for cloud-init)`, { path: 'label' });
-  }
+  const problem = volumeLabelProblem(label);
+  if (problem) throw new ConfigDriveError(problem, { path: 'label' });
   return label;
 }
 

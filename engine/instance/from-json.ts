@@ -8,6 +8,7 @@ import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
+import { DEFAULT_LABEL } from '../configdrive/label.js';
 
 /**
  * A JSON instance description: the same field names as `Instance` (and as instance.xml),
@@ -267,7 +268,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   if (cd) {
     inst.configDrive = {
       path: j.str(cd.path, '/instance/configDrive/@path', true)!,
-      label: j.str(cd.label, '/instance/configDrive/@label') ?? 'config-2',
+      label: j.str(cd.label, '/instance/configDrive/@label') ?? DEFAULT_LABEL,
       layouts: (cd.layouts === undefined ? [...CONFIG_DRIVE_LAYOUTS] : j.arr(cd.layouts, '/instance/configDrive/@layouts')).map((l) => j.oneOf(l, CONFIG_DRIVE_LAYOUTS, '/instance/configDrive/@layouts', true)!),
     };
   }

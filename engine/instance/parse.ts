@@ -21,6 +21,7 @@ import {
   type Vbr,
   type Volume,
 } from './model.js';
+import { DEFAULT_LABEL } from '../configdrive/label.js';
 
 /** Simple text children of `<instance>` in the order Eucalyptus writes them (kernel/ramdisk are optional). */
 export const TEXT_FIELDS = [
@@ -308,7 +309,7 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
       .map((s) => s.trim())
       .filter(Boolean)
       .map((s) => cd.oneOf(s, CONFIG_DRIVE_LAYOUTS, cd.at('layouts'))!);
-    inst.configDrive = { path: cd.attr('path') ?? '', label: cd.attr('label') ?? 'config-2', layouts };
+    inst.configDrive = { path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts };
   }
   inst.password = r.childText('password');
   inst.availabilityZone = r.childText('availabilityZone');

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
+import { volumeLabelProblem } from '../configdrive/label.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -96,7 +97,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.configDrive) {
     const cd = inst.configDrive;
     if (!cd.path.startsWith('/')) fail('/instance/configDrive/@path', `the config drive path must be absolute, got ${JSON.stringify(cd.path)}`);
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(cd.label)) fail('/instance/configDrive/@label', `an ISO volume label is 1 to 32 characters of A-Z a-z 0-9 _ -, got ${JSON.stringify(cd.label)}`);
+    const labelProblem = volumeLabelProblem(cd.label);
+    if (labelProblem) fail('/instance/configDrive/@label', labelProblem);
     for (const l of cd.layouts) if (!(CONFIG_DRIVE_LAYOUTS as readonly string[]).includes(l)) fail('/instance/configDrive/@layouts', `unknown layout ${l}`);
   }
   inst.metadata.forEach(([k], i) => {

@@ -10,8 +10,8 @@ import { runCli } from '../../engine/cli/main.js';
 import { buildConfigDriveFromInstance, configDriveInputFromInstance, configDriveOptionsFromInstance, decodeUserData } from '../../engine/configdrive/from-instance.js';
 import { parseInstance } from '../../engine/instance/parse.js';
 import type { Instance } from '../../engine/instance/model.js';
-import { ConfigDriveError, DomforgeError } from '../../engine/errors.js';
-import { cloudInitRead, extract, sha256, skipUnless, tempDir, xorrisoFind } from './helpers.js';
+import { ConfigDriveError, DomforgeError, InstanceError } from '../../engine/errors.js';
+import { blkid, cloudInitRead, extract, isoinfoDescribe, run, sha256, skipUnless, tempDir, writeBytes, xorrisoFind } from './helpers.js';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -108,6 +108,40 @@ test('domforge configdrive writes a drive cloud-init reads', { skip: skipUnless(
   const ec2 = join(tmp.dir, 'ec2.iso');
   assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', ec2, '--layout', 'ec2', '--label', 'config'], captureIo()), 0);
   assert.deepEqual(new Set(xorrisoFind(ec2).dirs.map((d) => d.split('/')[0])), new Set(['ec2']));
+});
+
+test('/instance/configDrive/@label and --label follow one rule: a "." is a label on both, read back as written by blkid, isoinfo and xorriso; config-2 and CONFIG-2 still are', { skip: skipUnless('blkid', 'isoinfo', 'xorriso') }, async () => {
+  const { writeFileSync } = await import('node:fs');
+  const xml = join(tmp.dir, 'instance-label.xml');
+  writeFileSync(xml, fixture());
+  const withLabel = (label: string) => fixture().replace('label="config-2"', `label="${label}"`);
+  for (const [i, label] of ['config-2', 'CONFIG-2', 'config', 'cfg.drive-2', '.', 'A'.repeat(28) + '.iso'].entries()) {
+    // The launch's path: the instance's own label, parsed, validated and built.
+    const fromInstance = join(tmp.dir, `label-${i}-instance.iso`);
+    const built = buildConfigDriveFromInstance(parseInstance(withLabel(label), { file: 'i.xml' }));
+    assert.equal(built.label, label);
+    writeBytes(fromInstance, built.image);
+    // The CLI's: the same label given as --label.
+    const fromCli = join(tmp.dir, `label-${i}-cli.iso`);
+    assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', fromCli, '--label', label], captureIo()), 0, label);
+    assert.equal(sha256(readFileSync(fromCli)), sha256(built.image), label);
+    assert.equal(blkid(fromCli).LABEL, label);
+    assert.ok(isoinfoDescribe(fromCli).split('\n').includes(`Volume id: ${label}`), label);
+    assert.match(run('xorriso', ['-indev', fromCli, '-pvd_info']), new RegExp(`^Volume Id +: ${label.replace(/\./g, '\\.')}$`, 'm'));
+  }
+  // What one path refuses, the other refuses too, in the same words.
+  for (const label of ['has space', 'A'.repeat(33), 'caf\u00e9', 'a/b', 'config:2']) {
+    let message = '';
+    assert.throws(
+      () => parseInstance(withLabel(label), { file: 'i.xml' }),
+      (e: unknown) => e instanceof InstanceError && e.path === '/instance/configDrive/@label' && e.line === fixtureText.slice(0, fixtureText.indexOf('<configDrive ')).split('\n').length && ((message = e.shortMessage ?? ''), true),
+      label,
+    );
+    const io = captureIo();
+    assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', join(tmp.dir, 'refused.iso'), '--label', label], io), 2, label);
+    assert.ok(message.startsWith(`volume label ${JSON.stringify(label)} must be 1 to 32 of A-Z a-z 0-9 _ - .`), message);
+    assert.ok(io.err.includes(message), `${label}: ${io.err}`);
+  }
 });
 
 test('domforge configdrive reports bad flags and missing folders', async () => {

@@ -1,6 +1,7 @@
 // What the watcher says when a file of the transform is not one it may use: a partial or
 // main file that is a symbolic link out of the folder, a main file that is a folder. Each
-// is named for what it is, not as a missing file.
+// is named for what it is, not as a missing file; a link whose path only starts like a
+// file a message names (`p` and `partials/x.hbs`) gets no such note.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rename, rm, symlink, unlink } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { watchTransforms, type TransformWatcher } from '../../engine/transform/w
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 import { REPO, copyProvingSet, tempDir, type TempDir } from '../sandbox/fixtures.js';
 import { EventLog } from './helpers.js';
+import { saveWhole } from './link-fixtures.js';
 
 const MAIN = 'libvirt.xml.hbs';
 let tmp: TempDir;
@@ -74,4 +76,25 @@ test('a main file that is a symbolic link out of the folder, or a folder, is nam
   await cp(join(outside, MAIN), main);
   await quiet();
   assert.ok(watcher.active());
+});
+
+test('a rejection gets no note about a link whose path only starts like a file it names (p, partials/console beside partials/console.hbs)', async () => {
+  const partial = join(dir, 'partials', 'console.hbs');
+  const text = await readFile(partial, 'utf8');
+  await symlink(outside, join(dir, 'p'));
+  await symlink(outside, join(dir, 'partials', 'console'));
+  try {
+    await quiet(); // links left out of the copy, no file of the transform changed: no event
+    await saveWhole(partial, text.replace('{{consoleLogPath}}', '{{shout consoleLogPath}}'));
+    const r = await log.expect('rejected');
+    assert.equal(r.file, partial);
+    assert.match(r.message, /unknown helper "shout"/);
+    assert.doesNotMatch(r.message, /is a symbolic link|not part of the version/, r.message);
+    await saveWhole(partial, text);
+    await quiet();
+  } finally {
+    await unlink(join(dir, 'p'));
+    await unlink(join(dir, 'partials', 'console'));
+  }
+  await quiet();
 });

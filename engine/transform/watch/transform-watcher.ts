@@ -450,7 +450,7 @@ export class TransformWatcher {
   private leftOutNotes(snap: Snapshot, error: DomforgeError): string {
     const text = error.fullMessage;
     return snap.left
-      .filter((l) => l.rel !== this.main && text.includes(join(this.dir, l.rel)))
+      .filter((l) => l.rel !== this.main && namesPath(text, join(this.dir, l.rel)))
       .map((l) => ` (${l.rel} is ${l.why}: it is not part of the version)`)
       .join('');
   }
@@ -510,6 +510,21 @@ export const HALF_WRITTEN_MS = 250;
 /** Whether a rejection is about the version's files (syntax, runtime, a failed proof) rather than the host. */
 function aboutTheFiles(e: DomforgeError): boolean {
   return e.code !== 'IO_ERROR' && e.code !== 'TRANSFORM_TIMEOUT' && !(e as { sandboxStopped?: boolean }).sandboxStopped;
+}
+
+/**
+ * Whether `text` names the file `path` or a file under it: `path` whole, not the start of a
+ * longer name (a link `p` is not named by `partials/x.hbs`, nor `console` by `console.hbs`)
+ * nor the end of one. A path ends at a space, a quote, a bracket, `:`, `,`, `;` or the end.
+ */
+function namesPath(text: string, path: string): boolean {
+  const delimiter = /[\s'"()[\]{}<>:,;]/;
+  for (let i = text.indexOf(path); i >= 0; i = text.indexOf(path, i + 1)) {
+    const before = text[i - 1];
+    const after = text[i + path.length];
+    if ((before === undefined || delimiter.test(before)) && (after === undefined || after === sep || delimiter.test(after))) return true;
+  }
+  return false;
 }
 
 function round(ms: number): number {

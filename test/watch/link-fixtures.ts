@@ -1,4 +1,4 @@
-// What the tests of symbolic links under the watcher share (document-link, folder-link, link-watch).
+// What the tests of symbolic links under the watcher share (document-link, folder-link, link-watch, versions-store).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rename, writeFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { DomforgeError } from '../../engine/errors.js';
 import { loadTransform } from '../../engine/transform/load.js';
 import { join } from 'node:path';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
-import { watchTransforms, type TransformWatcher } from '../../engine/transform/watch/index.js';
+import { watchTransforms, type TransformWatcher, type TransformWatcherOptions } from '../../engine/transform/watch/index.js';
 import { copyProvingSet, readInput, type TempDir } from '../sandbox/fixtures.js';
 import type { EventLog } from './helpers.js';
 
@@ -49,15 +49,15 @@ export async function compileErrorInPlace(main: string): Promise<DomforgeError> 
 export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Watches `tmp.dir/transforms` with a sandbox of two workers, proving on `samples` (copied
- * to `tmp.dir/proving`); resolves once the first version is active, with the first sample's
- * text to render.
+ * Watches `tmp.dir/transforms` (or `options.dir`) with a sandbox of two workers, proving on
+ * `samples` (copied to `tmp.dir/proving`), with any other `options`; resolves once the first
+ * version is active, with the first sample's text to render.
  */
-export async function startWatching(tmp: TempDir, samples: string[], log: EventLog): Promise<{ sandbox: TransformSandbox; watcher: TransformWatcher; instance: string }> {
+export async function startWatching(tmp: TempDir, samples: string[], log: EventLog, options: Partial<TransformWatcherOptions> = {}): Promise<{ sandbox: TransformSandbox; watcher: TransformWatcher; instance: string }> {
   await copyProvingSet(join(tmp.dir, 'proving'), samples);
   const instance = await readInput(samples[0]!);
   const sandbox = new TransformSandbox({ size: 2, timeoutMs: 6000 });
-  const watcher = await watchTransforms({ dir: join(tmp.dir, 'transforms'), provingSet: join(tmp.dir, 'proving'), sandbox }, log.push);
+  const watcher = await watchTransforms({ dir: join(tmp.dir, 'transforms'), provingSet: join(tmp.dir, 'proving'), sandbox, ...options }, log.push);
   await log.expect('activated');
   return { sandbox, watcher, instance };
 }

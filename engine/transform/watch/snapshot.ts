@@ -40,14 +40,28 @@ export interface SnapshotLimits {
   maxBytes?: number;
 }
 
+export interface SnapshotOptions extends SnapshotLimits {
+  /**
+   * The versions store that holds the copies' folder (the watcher's `<versions>`, with its
+   * `versions.jsonl`): left out of the copy wholly, as the copies' folder always is, when it
+   * sits inside the transforms folder. Default: the copies' folder alone.
+   */
+  versionsDir?: string;
+}
+
 /** Editor leftovers and hidden files: never part of a version (vim's `4913` probe, `*.swp`, `*~`, emacs `#x#`). */
 export function isEditorNoise(name: string): boolean {
   return name.startsWith('.') || name.endsWith('~') || /\.(sw[a-p]|tmp|bak|orig|rej)$/i.test(name) || /^#.*#$/.test(name) || /^\d+$/.test(name);
 }
 
+/** Whether `path` is one of the folders `stores` (real paths) or inside one. */
+function inStore(path: string, stores: readonly string[]): boolean {
+  return stores.some((store) => path === store || path.startsWith(store + sep));
+}
+
 /** Entries no version holds: editor noise, and the versions store when it sits inside the folder. */
-function leftAside(name: string, path: string, store: string): boolean {
-  return isEditorNoise(name) || path === store || path.startsWith(store + sep);
+function leftAside(name: string, path: string, stores: readonly string[]): boolean {
+  return isEditorNoise(name) || inStore(path, stores);
 }
 
 /**
@@ -59,18 +73,20 @@ function leftAside(name: string, path: string, store: string): boolean {
  * as that folder's content under the link's path (so `d/x.xml` reads in the copy what it
  * reads in the folder), and its files count toward the limits as often as they are copied;
  * a link to a folder that holds it is kept as a link inside the copy (see `cycles`). The
- * copy is written to a temporary folder and renamed into place.
+ * copies' folder `store` and the versions store holding it (`versionsDir`) are never part
+ * of a copy. The copy is written to a temporary folder and renamed into place.
  */
-export async function snapshotFolder(dir: string, store: string, limits: SnapshotLimits = {}): Promise<Snapshot> {
+export async function snapshotFolder(dir: string, store: string, options: SnapshotOptions = {}): Promise<Snapshot> {
   const root = await realpath(resolve(dir)).catch((e: unknown) => {
     throw new IoError(`cannot read the transforms folder: ${(e as Error).message}`, { file: dir, cause: e });
   });
   // Where the store really is (it may not exist yet): the folder is walked by its real path,
   // so a store given through a symbolic link (`/tmp/x/link-to-transforms/versions`) is
   // recognised, as is a link inside the folder that leads into it.
-  const storeAt = await realpathOf(store);
-  const maxFiles = limits.maxFiles ?? 512;
-  const maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
+  const stores = [await realpathOf(store)];
+  if (options.versionsDir !== undefined) stores.push(await realpathOf(options.versionsDir));
+  const maxFiles = options.maxFiles ?? 512;
+  const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   type Entry = { rel: string; data: Buffer };
   let files = 0;
   let bytes = 0;
@@ -85,7 +101,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
   // being walked and the folders it is inside, as walked: a link to one of them is a cycle.
   const entry = async (folder: string, name: string, chain: readonly Walked[]): Promise<Entry[]> => {
     const path = join(folder, name);
-    if (leftAside(name, path, storeAt)) return [];
+    if (leftAside(name, path, stores)) return [];
     const st = await lstat(path).catch(() => undefined); // gone since readdir: an editor's rename dance
     if (!st) return [];
     const rel = relative(root, path);
@@ -106,7 +122,7 @@ export async function snapshotFolder(dir: string, store: string, limits: Snapsho
     const tst = st.isSymbolicLink() ? await lstat(target) : st;
     if (tst.isDirectory()) {
       if (!st.isSymbolicLink()) return walk(path, [...chain, { real: join(chain[chain.length - 1]!.real, name), rel }]);
-      if (target === storeAt || target.startsWith(storeAt + sep)) return leave('a symbolic link to the versions store (never part of a version)');
+      if (inStore(target, stores)) return leave('a symbolic link to the versions store (never part of a version)');
       let holder: Walked | undefined;
       for (const w of chain) if (w.real === target) holder = w;
       if (holder) {
@@ -182,12 +198,12 @@ export async function dropSnapshot(s: Snapshot): Promise<void> {
  */
 export async function lookAtFolder(dir: string, store: string): Promise<string> {
   const root = await realpath(resolve(dir));
-  const storeAt = await realpathOf(store);
+  const stores = [await realpathOf(store)];
   const parts: string[] = [];
   const walk = async (folder: string): Promise<void> => {
     for (const name of (await readdir(folder)).sort()) {
       const path = join(folder, name);
-      if (leftAside(name, path, storeAt)) continue;
+      if (leftAside(name, path, stores)) continue;
       const st = await lstat(path, { bigint: true }).catch(() => undefined);
       if (!st) continue;
       const to = st.isSymbolicLink() ? await stat(path, { bigint: true }).catch(() => undefined) : undefined;

@@ -267,7 +267,7 @@ export class TransformWatcher {
     // the sandbox compiles); the running instances are asked for only when a version is new.
     const folder = this.readProvingFolder();
     folder.catch(() => undefined);
-    const snap = await snapshotFolder(this.dir, join(this.versionsDir, 'snapshots'));
+    const snap = await snapshotFolder(this.dir, join(this.versionsDir, 'snapshots'), { versionsDir: this.versionsDir });
     if (snap.id === this.currentSnapshot || snap.id === this.lastRejected) return;
     const reading = this.samples(folder);
     reading.catch(() => undefined);

@@ -55,7 +55,7 @@ export function isEditorNoise(name: string): boolean {
 }
 
 /** Whether `path` is one of the folders `stores` (real paths) or inside one. */
-function inStore(path: string, stores: readonly string[]): boolean {
+export function inStore(path: string, stores: readonly string[]): boolean {
   return stores.some((store) => path === store || path.startsWith(store + sep));
 }
 
@@ -216,7 +216,7 @@ export async function lookAtFolder(dir: string, store: string): Promise<string> 
 }
 
 /** Where a path really is; for one that does not exist yet (a store not made), where its nearest existing folder is, joined with the rest. */
-async function realpathOf(path: string): Promise<string> {
+export async function realpathOf(path: string): Promise<string> {
   const p = resolve(path);
   const up = dirname(p);
   return realpath(p).catch(async () => (up === p ? p : join(await realpathOf(up), basename(p))));

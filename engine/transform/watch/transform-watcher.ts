@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import type { TransformParams } from '../types.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
 import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js';
 import { ProvingSetReader } from './proving-set.js';
-import { dropSnapshot, isEditorNoise, lookAtFolder, snapshotFolder, type Snapshot } from './snapshot.js';
+import { dropSnapshot, inStore, isEditorNoise, lookAtFolder, realpathOf, snapshotFolder, type Snapshot } from './snapshot.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
@@ -146,7 +146,13 @@ export class TransformWatcher {
     await mkdir(join(this.versionsDir, 'snapshots'), { recursive: true });
     for (const v of await readTransformVersions(this.versionsDir)) this.recorded.add(v.snapshot);
     const store = this.versionsDir;
-    this.fsWatcher = watch(this.dir, {
+    // The folder is watched where it really is: chokidar, not following links, watches
+    // nothing inside a folder given through one (`/tmp/x/link-to-transforms`), only the
+    // link, which is watched too (a link retargeted is a change). The paths it reports are
+    // then real, and the store is left aside by its real path, however either is given.
+    const root = await realpath(this.dir);
+    const storeAt = await realpathOf(store);
+    this.fsWatcher = watch(root === this.dir ? root : [root, this.dir], {
       ignoreInitial: true,
       // Links are not followed: chokidar follows a link to a folder that holds it (`self -> .`)
       // until ELOOP, and two such links make it walk an exponential number of paths until the
@@ -154,7 +160,7 @@ export class TransformWatcher {
       // read only through a link (a hidden one) is seen by the rescan's look, which stamps
       // what each link leads to.
       followSymlinks: false,
-      ignored: (path: string) => path !== this.dir && (isEditorNoise(basename(path)) || path === store || path.startsWith(store + sep)),
+      ignored: (path: string) => path !== root && path !== this.dir && (isEditorNoise(basename(path)) || inStore(path, [storeAt])),
     });
     this.fsWatcher.on('all', () => this.changed());
     this.fsWatcher.on('error', (e: unknown) => this.emitError(e));

@@ -29,8 +29,13 @@ class Writer {
     if (v === '') this.empty(name, attrs);
     else this.out.push(`${this.pad()}<${name}${attrString(attrs)}>${escapeText(v)}</${name}>`);
   }
+  /**
+   * Kept XML, started at the current indentation. A line break in it belongs to a text or a
+   * comment (kept XML has no whitespace-only text; one in an attribute is `&#10;`), so what
+   * follows it is left as it is: indenting it would change that text at every rewrite.
+   */
   raw(xml: string) {
-    for (const line of xml.split('\n')) this.out.push(this.pad() + line);
+    this.out.push(this.pad() + xml);
   }
   toString() {
     return this.out.join('\n') + '\n';

@@ -188,7 +188,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
   }
   readExtensions(r, inst, lines);
   for (const el of r.elements()) {
-    if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: serializeXml(el) });
+    if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: keptXml(el) });
   }
   return inst;
 }
@@ -232,10 +232,19 @@ function readVolume(v: ElementReader): Volume {
     devName: v.childText('devName') ?? '',
     stateName: v.childText('stateName') ?? '',
     connectionString: v.childText('connectionString') ?? '',
-    libvirt: disk ? serializeXml(stripWhitespace(disk.cloneNode(true) as Element)) : undefined,
+    libvirt: disk ? keptXml(disk) : undefined,
     localDev: v.childText('localDev'),
     localDevReal: v.childText('localDevReal'),
   };
+}
+
+/**
+ * An element kept as XML text (a volume's `<disk>`, an unknown element): a copy without
+ * whitespace-only text, serialized. Its one canonical form, whatever the file's indentation,
+ * which emitInstance writes back as it is.
+ */
+function keptXml(el: Element): string {
+  return serializeXml(stripWhitespace(el.cloneNode(true) as Element));
 }
 
 /** Removes whitespace-only text nodes so kept XML snippets have one canonical form. */

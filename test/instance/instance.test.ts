@@ -124,6 +124,17 @@ test('<metadata> holds text items only: another element in it, or an element ins
   assert.deepEqual(parseInstance(emitInstance(escaped)).metadata, [['x', 'a<b>c']]);
 });
 
+test('an unknown element is kept without its whitespace-only text, and every rewrite writes it back the same', () => {
+  // Its lines used to be indented again at each emit, so a record rewritten at each state
+  // change grew, and a text spanning lines changed.
+  const t = base().replace('</instance>', '  <future a="1">\n    <b>two\n  lines</b>\n    <c/>\n  </future>\n</instance>');
+  const a = parseInstance(t);
+  assert.deepEqual(a.unknown, [{ name: 'future', xml: '<future a="1"><b>two\n  lines</b><c/></future>' }]);
+  const once = emitInstance(a);
+  assert.deepEqual(parseInstance(once), a);
+  assert.equal(emitInstance(parseInstance(once)), once);
+});
+
 test('a metadata key given twice is refused at the second item\'s line, naming the first\'s line', async () => {
   // Each consumer (config drive meta, KVP euca.meta-data) keeps one value a key: the other would be lost.
   const t = base().replace('</instance>', '  <metadata>\n    <item key="role">web</item>\n    <item key="tier">front</item>\n    <item key="role">db</item>\n  </metadata>\n</instance>');

@@ -2,7 +2,7 @@ import { DomforgeError, InstanceError } from '../errors.js';
 import { parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
-import type { DiskPath, Instance, Nic } from './model.js';
+import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic } from './model.js';
 import { TEXT_FIELDS, VBR_FIELDS } from './parse.js';
 
 /** A tiny indenting XML writer: enough for the flat documents domforge emits. */
@@ -86,10 +86,19 @@ export function diskAttrs(d: DiskPath): Attrs {
 /**
  * Writes an instance as `instance.xml` in the newest Eucalyptus form (4.3+), Eucalyptus
  * elements first in their order, then domforge's extensions, then unknown elements kept
- * from the parsed file. `parseInstance(emitInstance(i))` gives back `i`.
+ * from the parsed file; those kept from a list container go back into it, after its known
+ * children (a container written only when it has some is written for them alone).
+ * `parseInstance(emitInstance(i))` gives back `i`.
  */
 export function emitInstance(inst: Instance): string {
+  for (const c of Object.keys(inst.unknownChildren)) {
+    if (!(LIST_CONTAINERS as readonly string[]).includes(c)) throw new InstanceError(`<${c}> is not a list container (${LIST_CONTAINERS.join(', ')}), so it cannot hold kept unknown children`, { path: `/instance/${c}` });
+  }
   const w = new Writer();
+  const kept = (c: ListContainer) => inst.unknownChildren[c] ?? [];
+  const writeKept = (c: ListContainer) => {
+    for (const u of kept(c)) w.raw(oneElement(u.xml, `/instance/${c}/${u.name}`, 2));
+  };
   w.open('instance', { 'xml-version': inst.xmlVersion ?? '2' });
   w.empty('hypervisor', { type: inst.hypervisor.type, capability: inst.hypervisor.capability, bitness: inst.hypervisor.bitness, requiresDisk: inst.hypervisor.requiresDisk });
   w.open('backing');
@@ -109,9 +118,10 @@ export function emitInstance(inst: Instance): string {
   w.text('rootDirective', inst.rootDirective);
   w.empty('key', { doInjectKey: inst.key.doInjectKey, sshKey: inst.key.sshKey });
   w.empty('os', { platform: inst.os.platform, virtioRoot: inst.os.virtioRoot, virtioDisk: inst.os.virtioDisk, virtioNetwork: inst.os.virtioNetwork });
-  if (inst.groupNames.length) {
+  if (inst.groupNames.length || kept('groupNames').length) {
     w.open('groupNames');
     for (const g of inst.groupNames) w.text('name', g);
+    writeKept('groupNames');
     w.close('groupNames');
   } else w.empty('groupNames');
   w.open('disks');
@@ -122,17 +132,19 @@ export function emitInstance(inst: Instance): string {
     w.text('diskPath', d.path, diskAttrs(d));
     if (i === 0 && root) w.empty('root', { device: root.device, uuid: root.uuid });
   });
+  writeKept('disks');
   w.close('disks');
-  if (inst.vbrs.length) {
+  if (inst.vbrs.length || kept('vbrs').length) {
     w.open('vbrs');
     for (const v of inst.vbrs) {
       w.open('vbr');
       for (const f of VBR_FIELDS) w.text(f, v[f]);
       w.close('vbr');
     }
+    writeKept('vbrs');
     w.close('vbrs');
   } else w.empty('vbrs');
-  if (inst.volumes.length) {
+  if (inst.volumes.length || kept('volumes').length) {
     w.open('volumes');
     for (const v of inst.volumes) {
       w.open('volume');
@@ -150,11 +162,13 @@ export function emitInstance(inst: Instance): string {
       }
       w.close('volume');
     }
+    writeKept('volumes');
     w.close('volumes');
   } else w.empty('volumes');
-  if (inst.nics.length) {
+  if (inst.nics.length || kept('nics').length) {
     w.open('nics');
     for (const n of inst.nics) w.empty('nic', nicAttrs(n));
+    writeKept('nics');
     w.close('nics');
   }
   pairs(w, 'states', inst.states);
@@ -177,9 +191,10 @@ export function emitInstance(inst: Instance): string {
     for (const [k, v] of inst.metadata) w.text('item', v, { key: k });
     w.close('metadata');
   }
-  if (inst.extraNics.length) {
+  if (inst.extraNics.length || kept('extraNics').length) {
     w.open('extraNics');
     for (const n of inst.extraNics) w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp });
+    writeKept('extraNics');
     w.close('extraNics');
   }
   for (const u of inst.unknown) w.raw(oneElement(u.xml, `/instance/${u.name}`, 1));

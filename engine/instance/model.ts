@@ -156,11 +156,21 @@ export interface ConfigDrive {
   layouts: ConfigDriveLayout[];
 }
 
-/** An element domforge does not know, kept verbatim (XML text) and written back. */
+/**
+ * An element domforge does not know, kept verbatim (XML text, without whitespace-only text)
+ * and written back.
+ */
 export interface UnknownElement {
   name: string;
   xml: string;
 }
+
+/** The list containers of `<instance>`, whose children domforge reads by name (`states` and `timestamps` hold any field). */
+export const LIST_CONTAINERS = ['groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'extraNics'] as const;
+export type ListContainer = (typeof LIST_CONTAINERS)[number];
+
+/** Unknown children of the list containers, by container: a container holding none has no key. */
+export type UnknownChildren = Partial<Record<ListContainer, UnknownElement[]>>;
 
 export interface Instance {
   xmlVersion?: string;
@@ -217,6 +227,12 @@ export interface Instance {
   /** Free-form instance metadata (`meta` on the config drive), each key once (validateInstance refuses a key given twice). */
   metadata: [string, string][];
   extraNics: ExtraNic[];
-  /** Elements domforge does not model, kept and written back after the known ones. */
+  /** Elements of `<instance>` domforge does not model, kept and written back after the known ones. */
   unknown: UnknownElement[];
+  /**
+   * Elements domforge does not model inside a list container (`<disks><x-future/></disks>`),
+   * kept and written back inside the same container after its known children, each
+   * container's in document order. An instance described in JSON has none.
+   */
+  unknownChildren: UnknownChildren;
 }

@@ -13,11 +13,14 @@ import {
   DISK_BUSES,
   HYPERVISOR_TYPES,
   LEGACY_DISK_BUSES,
+  LIST_CONTAINERS,
   PLATFORMS,
   SOURCE_TYPES,
   type DiskPath,
   type Instance,
+  type ListContainer,
   type Nic,
+  type UnknownChildren,
   type Vbr,
   type Volume,
 } from './model.js';
@@ -35,6 +38,16 @@ const KNOWN = new Set<string>([
   'NicType', 'NicDevice', 'rootDirective', 'key', 'os', 'groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'states',
   'timestamps', 'features', 'machine', 'configDrive', 'password', 'availabilityZone', 'metadata', 'extraNics',
 ]);
+
+/** The children each list container is read by; any other is kept as unknown (Instance.unknownChildren). */
+const CONTAINER_CHILDREN: Record<ListContainer, readonly string[]> = {
+  groupNames: ['name'],
+  disks: ['floppyPath', 'diskPath', 'root'],
+  vbrs: ['vbr'],
+  volumes: ['volume'],
+  nics: ['nic'],
+  extraNics: ['nic'],
+};
 
 export const VBR_FIELDS = [
   'resourceLocation', 'guestDeviceName', 'sizeBytes', 'formatName', 'id', 'typeName', 'type', 'locationType', 'format',
@@ -177,6 +190,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     metadata: [],
     extraNics: [],
     unknown: [],
+    unknownChildren: {},
   };
   if (disks) {
     for (const d of disks.children('diskPath')) {
@@ -187,10 +201,21 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     if (root) inst.disks.root = { device: root.attr('device') ?? '', uuid: root.attr('uuid') };
   }
   readExtensions(r, inst, lines);
+  inst.unknownChildren = readUnknownChildren(r);
   for (const el of r.elements()) {
     if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: keptXml(el) });
   }
   return inst;
+}
+
+/** The children of the list containers that are none of those read from them, kept. */
+function readUnknownChildren(r: ElementReader): UnknownChildren {
+  const out: UnknownChildren = {};
+  for (const c of LIST_CONTAINERS) {
+    const kept = (r.child(c)?.elements() ?? []).filter((e) => !CONTAINER_CHILDREN[c].includes(e.nodeName));
+    if (kept.length) out[c] = kept.map((e) => ({ name: e.nodeName, xml: keptXml(e) }));
+  }
+  return out;
 }
 
 function requiredText(r: ElementReader, name: string): string {

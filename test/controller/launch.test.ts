@@ -203,6 +203,27 @@ test('an instance.xml nested more than 256 levels deep is refused before anythin
   assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
 });
 
+test('an unknown element in a list container of instance.xml is kept in the record a launch writes; the shipped transform renders the domain as without it', async () => {
+  const strays = (t: string) => t.replace('<floppyPath/>', '<floppyPath/>\n    <x-disk-future x="7">\n      <detail id="1"/>\n    </x-disk-future>').replace('<vbrs/>', '<vbrs><x-vbr-future/></vbrs>');
+  const kept = sampleFileUnderFreshId(sb.root, '01-linux-virtio', 'kept1', strays);
+  const plain = sampleFileUnderFreshId(sb.root, '01-linux-virtio', 'kept2');
+  const a = await nc.launch(kept.file);
+  const b = await nc.launch(plain.file);
+  try {
+    const record = parseInstance(readFileSync(join(sb.instances, kept.id, 'instance.xml'), 'utf8'));
+    assert.deepEqual(record.unknownChildren, {
+      disks: [{ name: 'x-disk-future', xml: '<x-disk-future x="7"><detail id="1"/></x-disk-future>' }],
+      vbrs: [{ name: 'x-vbr-future', xml: '<x-vbr-future/>' }],
+    });
+    const uuidOf = (text: string) => /<uuid>([^<]*)<\/uuid>/.exec(text)![1]!;
+    const same = a.libvirtXml.replaceAll(kept.id, plain.id).replace(uuidOf(kept.text), uuidOf(plain.text));
+    assert.equal(same, b.libvirtXml);
+  } finally {
+    await nc.terminate(kept.id);
+    await nc.terminate(plain.id);
+  }
+});
+
 test('launch + terminate look the domain up four times: the refs libvirt returned are reused', async () => {
   // Each lookup is a round trip to the daemon on a real host. Left: the two checks that no
   // domain has the id or the uuid, one lookup for the running domain's id, and terminate's

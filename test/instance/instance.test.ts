@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInstance, readInstanceFile, emitInstance, instanceFromJson, validateInstance, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, type Instance } from '../../engine/index.js';
+import { parseInstance, readInstanceFile, emitInstance, instanceFromJson, validateInstance, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, parseXml, childElements, type Instance } from '../../engine/index.js';
+import { serializeXml } from '../../engine/xml/serialize.js';
+import { STRAYS, withStrays } from '../fixtures/strays.js';
 
 import { EUCA_INPUTS_DIR as EUCA } from '../fixtures/reference.js';
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
@@ -297,4 +299,55 @@ test('domforge extensions survive the round trip', () => {
   assert.deepEqual(q.machine, { type: 'q35', arch: 'x86_64' });
   assert.equal(q.configDrive?.label, 'config-2');
   assert.deepEqual(q.metadata, [['role', 'web'], ['tier', 'frontend']]);
+});
+
+test('an unknown element in a list container is kept, and emitInstance writes it back in that container after the known children', () => {
+  // Each used to be dropped: neither refused nor written back, so a transform never saw it.
+  const text = withStrays(base(), (x) => x);
+  const a = parseInstance(text, { file: 'kept.xml' });
+  assert.deepEqual(a.unknownChildren, STRAYS);
+  // Nothing else changes: the known children read the same, and nothing lands in <instance>.
+  const plain = parseInstance(withStrays(base(), () => ''));
+  assert.deepEqual(plain.unknownChildren, {});
+  assert.deepEqual({ ...a, unknownChildren: {} }, plain);
+  assert.deepEqual(a.unknown, []);
+  assert.deepEqual([a.nics, a.vbrs, a.extraNics.length, a.groupNames], [[], [], 1, ['default']]);
+
+  // Written back inside its own container, after the known children, with the same content:
+  // also <vbrs>, <volumes> and <nics>, which hold nothing else (<nics> is left out when empty).
+  const emitted = emitInstance(a);
+  const root = parseXml(emitted).documentElement!;
+  for (const [container, kept] of Object.entries(STRAYS)) {
+    const [el, ...more] = childElements(root).filter((e) => e.nodeName === container);
+    assert.ok(el && more.length === 0, container);
+    const children = childElements(el);
+    assert.deepEqual(children.slice(-kept.length).map((e) => serializeXml(e)), kept.map((k) => k.xml), container);
+    assert.ok(children.slice(0, -kept.length).every((e) => !e.nodeName.startsWith('x-')), container);
+  }
+  const again = parseInstance(emitted);
+  assert.deepEqual(again, a);
+  assert.equal(emitInstance(again), emitted);
+  // Without them, those containers are written as before: empty, or (<nics>) left out.
+  const written = emitInstance(plain);
+  assert.ok(written.includes('  <vbrs/>\n  <volumes/>\n  <availabilityZone>'), written);
+});
+
+test('a kept child of a list container has the limits of an unknown element: 256 levels below <instance>, 1024 attributes', () => {
+  // In <disks> it is level 2, so 254 <a> in it reach level 256: read, kept, written back.
+  const deep = (n: number) => base().replace('<floppyPath/>', `<floppyPath/><x-deep>${nested(n)}</x-deep>`);
+  const kept = parseInstance(deep(254));
+  assert.equal(kept.unknownChildren.disks?.[0]?.xml, `<x-deep>${nested(254).replace('<a></a>', '<a/>')}</x-deep>`);
+  assert.deepEqual(parseInstance(emitInstance(kept)), kept);
+  expectInstanceError(deep(255), /nested too deeply/, lineOf(deep(255), '<x-deep>'));
+  // Made in code: refused by emitInstance, naming the container.
+  const inst = parseInstance(base());
+  assert.throws(
+    () => emitInstance({ ...inst, unknownChildren: { disks: [{ name: 'x-deep', xml: `<x-deep>${nested(255)}</x-deep>` }] } }),
+    (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/disks/x-deep' && /would be more than 256 levels below the root element/.test(e.message),
+  );
+  assert.throws(() => emitInstance({ ...inst, unknownChildren: { nics: [{ name: 'x', xml: '<x/></nics><nics>' }] } }), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/nics/x');
+  assert.throws(() => emitInstance({ ...inst, unknownChildren: { states: [{ name: 'x', xml: '<x/>' }] } as unknown as Instance['unknownChildren'] }), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/states');
+  const attrs = (n: number) => base().replace('<vbrs/>', `<vbrs><x-note${Array.from({ length: n }, (_, i) => ` a${i}="v"`).join('')}/></vbrs>`);
+  assert.equal(parseInstance(attrs(1024)).unknownChildren.vbrs?.[0]?.xml.split('="v"').length, 1025);
+  expectInstanceError(attrs(1025), /.*/, lineOf(attrs(1025), '<x-note'));
 });

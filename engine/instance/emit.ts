@@ -91,11 +91,11 @@ export function diskAttrs(d: DiskPath): Attrs {
  * `parseInstance(emitInstance(i))` gives back `i`.
  */
 export function emitInstance(inst: Instance): string {
-  for (const c of Object.keys(inst.unknownChildren)) {
+  for (const c of Object.keys(inst.unknownChildren ?? {})) {
     if (!(LIST_CONTAINERS as readonly string[]).includes(c)) throw new InstanceError(`<${c}> is not a list container (${LIST_CONTAINERS.join(', ')}), so it cannot hold kept unknown children`, { path: `/instance/${c}` });
   }
   const w = new Writer();
-  const kept = (c: ListContainer) => inst.unknownChildren[c] ?? [];
+  const kept = (c: ListContainer) => inst.unknownChildren?.[c] ?? [];
   const writeKept = (c: ListContainer) => {
     for (const u of kept(c)) w.raw(oneElement(u.xml, `/instance/${c}/${u.name}`, 2));
   };

@@ -251,7 +251,6 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
       };
     }),
     unknown: [],
-    unknownChildren: {},
   };
   const hp = j.obj(features.hugepages, '/instance/features/hugepages');
   if (hp) {

@@ -232,7 +232,8 @@ export interface Instance {
   /**
    * Elements domforge does not model inside a list container (`<disks><x-future/></disks>`),
    * kept and written back inside the same container after its known children, each
-   * container's in document order. An instance described in JSON has none.
+   * container's in document order. Left out when there are none (an instance described in
+   * JSON has none), so an Instance built in code need not name it.
    */
-  unknownChildren: UnknownChildren;
+  unknownChildren?: UnknownChildren;
 }

@@ -190,7 +190,6 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     metadata: [],
     extraNics: [],
     unknown: [],
-    unknownChildren: {},
   };
   if (disks) {
     for (const d of disks.children('diskPath')) {
@@ -201,7 +200,8 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     if (root) inst.disks.root = { device: root.attr('device') ?? '', uuid: root.attr('uuid') };
   }
   readExtensions(r, inst, lines);
-  inst.unknownChildren = readUnknownChildren(r);
+  const kept = readUnknownChildren(r);
+  if (Object.keys(kept).length) inst.unknownChildren = kept;
   for (const el of r.elements()) {
     if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: keptXml(el) });
   }

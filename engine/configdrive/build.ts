@@ -15,6 +15,9 @@ export interface ConfigDriveOptions {
   maxImageBytes?: number;
 }
 
+/** The caps of a build, which a node controller (`maxUserDataBytes`, `maxImageBytes`) and the CLI (`--max-user-data`, `--max-image`) set. */
+export type ConfigDriveLimits = Pick<ConfigDriveOptions, 'maxUserDataBytes' | 'maxImageBytes'>;
+
 /** A built drive: its files (for inspection and tests) and the image bytes. */
 export interface BuiltConfigDrive {
   files: DriveFile[];

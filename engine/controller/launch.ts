@@ -181,7 +181,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
       }
       // A refusal names the line in the file the caller's instance was read from (the record is a
       // copy with the folder's paths and, when the caller had none, a launchTime; the rest is the caller's).
-      const built = await writeConfigDriveFromInstance(drive.path, record, {}, sourceOf(input));
+      const built = await writeConfigDriveFromInstance(drive.path, record, ctx.configDriveLimits, sourceOf(input));
       return { path: drive.path, bytes: built.image.length };
     });
   }

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { IoError, UsageError } from '../errors.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
 import type { BindingLoader } from '../libvirt/binding.js';
@@ -64,6 +65,18 @@ export interface NodeControllerOptions {
   schema?: SchemaEngine;
   /** Check that files the domain refers to exist on this host (default false). */
   checkPaths?: boolean;
+  /**
+   * Largest decoded user data a launch puts on a config drive, in bytes (default 65536, 64 KiB;
+   * 0 refuses any). A launch with more is refused at step `config-drive`, naming the instance's
+   * `<userData>` and this cap. The same as the builder's and `--max-user-data`'s.
+   */
+  maxUserDataBytes?: number;
+  /**
+   * Largest config drive image a launch writes, in bytes (default 67108864, 64 MiB). A launch
+   * whose drive would be larger is refused at step `config-drive`, naming the field that holds
+   * the most bytes and this cap. The same as the builder's and `--max-image`'s.
+   */
+  maxImageBytes?: number;
   /** Where kept instance folders go (`terminate --keep`, failed pre-clean, `keepFailed`). Default: `<instancesDir>/.kept`. */
   keepDir?: string;
   /** Keep (move to `keepDir`) the folder of a launch that failed, for troubleshooting. Default false: removed. */
@@ -86,6 +99,8 @@ export interface ControllerContext {
   readonly params: TransformParams;
   readonly schema?: SchemaEngine;
   readonly checkPaths: boolean;
+  /** The config-drive caps of every launch (only those given: the builder's defaults otherwise). */
+  readonly configDriveLimits: ConfigDriveLimits;
   readonly hotplug: DeviceChangeOptions;
   readonly keepFailed: boolean;
   readonly log?: ControllerLogSink;
@@ -127,6 +142,7 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
     params: { ...(o.params ?? {}) },
     schema: o.schema,
     checkPaths: o.checkPaths ?? false,
+    configDriveLimits: configDriveLimits(o),
     hotplug: { ...(o.hotplug ?? {}) },
     keepFailed: o.keepFailed ?? false,
     log: o.log,
@@ -175,6 +191,13 @@ function transformProvider(source: TransformSource, options: LoadTransformOption
   };
 }
 
+function configDriveLimits(o: NodeControllerOptions): ConfigDriveLimits {
+  const limits: ConfigDriveLimits = {};
+  if (o.maxUserDataBytes !== undefined) limits.maxUserDataBytes = o.maxUserDataBytes;
+  if (o.maxImageBytes !== undefined) limits.maxImageBytes = o.maxImageBytes;
+  return limits;
+}
+
 function checkOptions(o: NodeControllerOptions): void {
   if (typeof o !== 'object' || o === null) throw new UsageError('Expected NodeController options to be an object with `instancesDir`');
   const str = (k: keyof NodeControllerOptions, optional = true) => {
@@ -184,7 +207,8 @@ function checkOptions(o: NodeControllerOptions): void {
   };
   str('instancesDir', false);
   for (const k of ['uri', 'hooksDir', 'filtersDir', 'home', 'keepDir'] as const) str(k);
-  for (const [k, min] of [['hookTimeoutMs', 0], ['hookLogBytes', 1], ['hookLogLines', 1]] as const) {
+  // An image cap of 0 would refuse every drive (an image has at least its descriptors); a user-data cap of 0 refuses any user data.
+  for (const [k, min] of [['hookTimeoutMs', 0], ['hookLogBytes', 1], ['hookLogLines', 1], ['maxUserDataBytes', 0], ['maxImageBytes', 1]] as const) {
     const v = o[k];
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= min)) {
       throw new UsageError(`Expected \`${k}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);

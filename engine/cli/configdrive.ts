@@ -9,18 +9,18 @@ import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { isJsonInstancePath } from '../instance/input.js';
 import type { RegisterCommand } from './commands.js';
+import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
 
-interface ConfigDriveCliOptions {
+interface ConfigDriveCliOptions extends ConfigDriveLimitFlags {
   instance: string;
   out?: string;
   layout?: string;
   label?: string;
-  maxUserData?: string;
   json?: boolean;
 }
 
 /**
- * `domforge configdrive --instance instance.xml --out config.iso [--layout openstack,ec2,cloudstack] [--label config-2]`
+ * `domforge configdrive --instance instance.xml --out config.iso [--layout openstack,ec2,cloudstack] [--label config-2] [--max-user-data BYTES] [--max-image BYTES]`
  * builds an instance's config drive in-process and writes it atomically with mode 0600.
  * Flags win over `/instance/configDrive`; `--out` defaults to `/instance/configDrive/@path`.
  */
@@ -32,18 +32,15 @@ export const registerConfigDrive: RegisterCommand = (program, io) => {
     .option('--out <file>', 'where to write the image (default: /instance/configDrive/@path)')
     .option('--layout <list>', `comma-separated layouts: ${LAYOUT_NAMES.join(', ')} (default: all)`)
     .option('--label <label>', 'volume label (default: config-2; older CloudStack guests want config)')
-    .option('--max-user-data <bytes>', 'largest decoded user data accepted (default: 65536)')
+    .addOption(maxUserDataOption())
+    .addOption(maxImageOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: ConfigDriveCliOptions) => {
+      const limits = configDriveLimits(opts);
       const instance = isJsonInstancePath(opts.instance) ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
-      const options: ConfigDriveOptions = { ...configDriveOptionsFromInstance(instance) };
+      const options: ConfigDriveOptions = { ...configDriveOptionsFromInstance(instance), ...limits };
       if (opts.layout !== undefined) options.layouts = usage(() => parseLayouts(opts.layout!.split(',')));
       if (opts.label !== undefined) options.label = usage(() => checkLabel(opts.label!));
-      if (opts.maxUserData !== undefined) {
-        const n = Number(opts.maxUserData);
-        if (!Number.isInteger(n) || n < 0) throw new UsageError(`Expected \`--max-user-data\` to be a non-negative integer, got ${JSON.stringify(opts.maxUserData)}`);
-        options.maxUserDataBytes = n;
-      }
       const out = opts.out ?? instance.configDrive?.path;
       if (!out) throw new UsageError('no output path: give --out, or /instance/configDrive/@path in the instance', { file: opts.instance });
       let drive;

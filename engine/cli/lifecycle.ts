@@ -8,6 +8,7 @@ import type { DeviceChangeResult } from '../libvirt/hotplug.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
 import { collectParam, type CliIo } from './io.js';
+import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
 import type { RegisterCommand } from './commands.js';
 
 /** Default instances folder when neither `--instances` nor `$DOMFORGE_INSTANCES` is given. */
@@ -90,9 +91,11 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .command('launch')
       .description('Launch an instance: folder, instance.xml, render and validate, filters, config drive, pre-boot hooks, define, start. Rolls back on any failure.')
       .requiredOption('--instance <file>', 'instance.xml (or a .json instance description)')
-      .option('--keep-failed', 'keep the folder of a failed launch under <instances>/.kept for troubleshooting'),
-  ).action(async (o: CommonOptions & { instance: string; keepFailed?: boolean }) => {
-    const nc = await NodeController.open({ ...controllerOptions(o), keepFailed: o.keepFailed });
+      .option('--keep-failed', 'keep the folder of a failed launch under <instances>/.kept for troubleshooting')
+      .addOption(maxUserDataOption())
+      .addOption(maxImageOption()),
+  ).action(async (o: CommonOptions & ConfigDriveLimitFlags & { instance: string; keepFailed?: boolean }) => {
+    const nc = await NodeController.open({ ...controllerOptions(o), ...configDriveLimits(o), keepFailed: o.keepFailed });
     try {
       const r = await nc.launch(o.instance);
       if (o.json) {

@@ -179,6 +179,33 @@ test('domforge configdrive takes megabytes of user data when --max-user-data all
   assert.deepEqual(readFileSync(join(dest, 'openstack', 'latest', 'user_data')), big);
 });
 
+test('domforge configdrive --max-image caps the image as maxImageBytes does; bad cap values are usage errors', async () => {
+  const { writeFileSync, existsSync } = await import('node:fs');
+  const text = fixture(Buffer.alloc(40_000, 3).toString('base64'));
+  const xml = join(tmp.dir, 'instance-image-cap.xml');
+  writeFileSync(xml, text);
+  const out = join(tmp.dir, 'image-cap.iso');
+  let io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out, '--max-image', String(32 * 1024)], io), 1);
+  assert.match(io.err, new RegExp(`^domforge: ${xml}:${lineIn(text, '<userData>')}:3: config drive would be \\d+ bytes, over the 32768-byte image cap \\(maxImageBytes[^)]*\\); its largest field is 40000 bytes \\(at /instance/userData\\)\n`));
+  assert.equal(existsSync(out), false);
+  io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out, '--max-image', String(1 << 20), '--json'], io), 0, io.err);
+  assert.ok(JSON.parse(io.out).bytes > 40_000);
+
+  for (const [flag, value, expected] of [
+    ['--max-image', '0', 'Expected `--max-image` to be a positive integer (bytes), got "0"'],
+    ['--max-image', '1e6', 'Expected `--max-image` to be a positive integer (bytes), got "1e6"'],
+    ['--max-user-data', '-4', 'Expected `--max-user-data` to be a non-negative integer (bytes), got "-4"'],
+    ['--max-user-data', '0x10', 'Expected `--max-user-data` to be a non-negative integer (bytes), got "0x10"'],
+  ] as const) {
+    io = captureIo();
+    assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', join(tmp.dir, 'never-cap.iso'), flag, value], io), 2, `${flag} ${value}`);
+    assert.equal(io.err, `domforge: ${expected}\n`);
+  }
+  assert.equal(existsSync(join(tmp.dir, 'never-cap.iso')), false);
+});
+
 /** 1-based line of the first `needle` in `text`. */
 const lineIn = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
 

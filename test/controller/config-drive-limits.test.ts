@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError, type NodeControllerOptions } from '../../engine/controller/index.js';
 import { UsageError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
-import { launchFailure, sampleFileUnderFreshId, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { lifecycleCli } from './cli-program.js';
+import { launchFailure, sampleFileUnderFreshId, sandbox, shippedTransform, XSL, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -138,4 +139,42 @@ test('a raised maxImageBytes lets a drive over the default 64 MiB through', asyn
     assert.ok(r.configDrive!.bytes > 64 << 20, String(r.configDrive!.bytes));
     await high.terminate(id);
   });
+});
+
+test('domforge launch --max-user-data and --max-image: the caps of its config drive; a bad value is a usage error', async () => {
+  const cli = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
+  const { file, id, userData, line } = withUserData('cli-low');
+
+  const low = await cli('launch', '--instance', file, '--max-user-data', String(userData.length - 1));
+  assert.equal(low.code, 1, low.stderr);
+  assert.equal(
+    low.stderr.split('\n')[0],
+    `domforge: ${file}:${line}:3: launch of ${id} failed at step 'config-drive': user data is ${userData.length} bytes once decoded, over the ${userData.length - 1}-byte cap (raise maxUserDataBytes, or --max-user-data on the CLI, to allow it) (at /instance/userData)`,
+  );
+  assert.equal(existsSync(join(sb.instances, id)), false);
+
+  const small = await cli('launch', '--instance', file, '--max-image', '4096');
+  assert.equal(small.code, 1, small.stderr);
+  assert.match(small.stderr, new RegExp(`^domforge: ${file}:\\d+:\\d+: launch of ${id} failed at step 'config-drive': config drive would be \\d+ bytes, over the 4096-byte image cap`));
+  assert.equal(existsSync(join(sb.instances, id)), false);
+
+  for (const [flag, value, expected] of [
+    ['--max-user-data', '-1', 'Expected `--max-user-data` to be a non-negative integer (bytes), got "-1"'],
+    ['--max-user-data', '', '--max-user-data must not be empty'],
+    ['--max-user-data', '64k', 'Expected `--max-user-data` to be a non-negative integer (bytes), got "64k"'],
+    ['--max-user-data', '1e3', 'Expected `--max-user-data` to be a non-negative integer (bytes), got "1e3"'],
+    ['--max-image', '0x400', 'Expected `--max-image` to be a positive integer (bytes), got "0x400"'],
+    ['--max-image', '0', 'Expected `--max-image` to be a positive integer (bytes), got "0"'],
+    ['--max-image', '9007199254740993', 'Expected `--max-image` to be a positive integer (bytes), got "9007199254740993"'],
+  ] as const) {
+    const r = await cli('launch', '--instance', file, flag, value);
+    assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+    assert.equal(r.stderr, `domforge: ${expected}\n`);
+  }
+  assert.deepEqual(readdirSync(sb.instances).filter((d) => d === id), []);
+
+  const ok = await cli('launch', '--instance', file, '--max-user-data', String(userData.length), '--max-image', String(1 << 20));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^config drive: .*config\.iso \(\d+ bytes\)$/m);
+  assert.equal((await cli('terminate', id)).code, 0);
 });

@@ -94,7 +94,7 @@ export function buildConfigDriveFromInstance(instance: Instance, options: Config
 /** The image cap's refusal, at the field that holds the most bytes on the drive. */
 function imageCapError(err: ImageCapError, field: FieldSize, source: InstanceSource | undefined): ConfigDriveError {
   const what = field.items === undefined ? `${field.bytes} bytes` : `the metadata, ${field.bytes} bytes in ${field.items} items`;
-  return new ConfigDriveError(`config drive would be ${err.imageBytes} bytes, over the ${err.maxImageBytes}-byte image cap (maxImageBytes); its largest field is ${what}`, {
+  return new ConfigDriveError(`config drive would be ${err.imageBytes} bytes, over the ${err.maxImageBytes}-byte image cap (maxImageBytes, or --max-image on the CLI); its largest field is ${what}`, {
     ...placeOf(source, field.path),
     cause: err,
   });

@@ -29,7 +29,7 @@ export class ImageCapError extends ConfigDriveError {
     readonly imageBytes: number,
     readonly maxImageBytes: number,
   ) {
-    super(`config drive would be ${imageBytes} bytes, over the ${maxImageBytes}-byte image cap (maxImageBytes); shrink the user data or files`, { path: 'maxImageBytes' });
+    super(`config drive would be ${imageBytes} bytes, over the ${maxImageBytes}-byte image cap (maxImageBytes, or --max-image on the CLI); shrink the user data or files`, { path: 'maxImageBytes' });
   }
 }
 

@@ -65,7 +65,7 @@ test('an output folder that does not exist', async () => {
 });
 
 test('an image over the size cap', async () => {
-  await rejects(good, { maxImageBytes: 64 * 1024 }, ConfigDriveError, /config drive would be \d+ bytes, over the 65536-byte image cap \(maxImageBytes\)/, 'maxImageBytes');
+  await rejects(good, { maxImageBytes: 64 * 1024 }, ConfigDriveError, /config drive would be \d+ bytes, over the 65536-byte image cap \(maxImageBytes, or --max-image on the CLI\); shrink the user data or files$/, 'maxImageBytes');
 });
 
 test('bad labels, required fields, MACs and timestamps', async () => {

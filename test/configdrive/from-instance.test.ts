@@ -187,7 +187,7 @@ test('domforge configdrive --max-image caps the image as maxImageBytes does; bad
   const out = join(tmp.dir, 'image-cap.iso');
   let io = captureIo();
   assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out, '--max-image', String(32 * 1024)], io), 1);
-  assert.match(io.err, new RegExp(`^domforge: ${xml}:${lineIn(text, '<userData>')}:3: config drive would be \\d+ bytes, over the 32768-byte image cap \\(maxImageBytes[^)]*\\); its largest field is 40000 bytes \\(at /instance/userData\\)\n`));
+  assert.match(io.err, new RegExp(`^domforge: ${xml}:${lineIn(text, '<userData>')}:3: config drive would be \\d+ bytes, over the 32768-byte image cap \\(maxImageBytes, or --max-image on the CLI\\); its largest field is 40000 bytes \\(at /instance/userData\\)\n`));
   assert.equal(existsSync(out), false);
   io = captureIo();
   assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out, '--max-image', String(1 << 20), '--json'], io), 0, io.err);
@@ -292,7 +292,7 @@ test('buildConfigDriveFromInstance: a copy made in code names the field alone; t
 
 test('buildConfigDriveFromInstance: an image over the cap names the file, the line and the path of the field that holds the most bytes', () => {
   const cap = { maxImageBytes: 128 * 1024, maxUserDataBytes: 1 << 20 };
-  const refusal = (bytes: number, what = `${bytes} bytes`) => new RegExp(`^config drive would be \\d+ bytes, over the 131072-byte image cap \\(maxImageBytes\\); its largest field is ${what}$`);
+  const refusal = (bytes: number, what = `${bytes} bytes`) => new RegExp(`^config drive would be \\d+ bytes, over the 131072-byte image cap \\(maxImageBytes, or --max-image on the CLI\\); its largest field is ${what}$`);
   const items = (n: number, size: number) => Array.from({ length: n }, (_, i) => `<item key="k${i}">${'v'.repeat(size)}</item>`).join('\n    ');
   for (const [name, text, path, needle, message] of [
     ['user data', fixture(Buffer.alloc(200_000, 7).toString('base64')), '/instance/userData', '<userData>', refusal(200_000)],

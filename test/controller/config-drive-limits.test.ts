@@ -118,7 +118,7 @@ test('a lowered maxImageBytes refuses a drive the default lets through, naming i
   const { file, id, userData, line } = withUserData('img-low', patterned(60 * 1024));
   const e = await withLimits({ maxImageBytes: 64 * 1024 }, (low) => launchFailure(low, file));
   await refusedCleanly(e, id);
-  assert.match(e.shortMessage, new RegExp(`^launch of ${id} failed at step 'config-drive': config drive would be \\d+ bytes, over the 65536-byte image cap \\(maxImageBytes[^)]*\\); its largest field is ${userData.length} bytes$`));
+  assert.match(e.shortMessage, new RegExp(`^launch of ${id} failed at step 'config-drive': config drive would be \\d+ bytes, over the 65536-byte image cap \\(maxImageBytes, or --max-image on the CLI\\); its largest field is ${userData.length} bytes$`));
   assert.deepEqual([e.file, e.line, e.column, e.path], [file, line, 3, '/instance/userData']);
 
   const r = await nc.launch(file);

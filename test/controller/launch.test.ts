@@ -341,7 +341,7 @@ test('a config drive over the image cap at launch names instance.xml, the line o
     assert.ok(e instanceof OperationError, String(e));
     assert.equal(e.step, 'config-drive', e.message);
     assert.equal(e.code, 'CONFIG_DRIVE_INVALID');
-    assert.match(e.shortMessage, new RegExp(`^launch of ${id} failed at step 'config-drive': config drive would be \\d+ bytes, over the 67108864-byte image cap \\(maxImageBytes\\); its largest field is ${Buffer.byteLength(key)} bytes$`));
+    assert.match(e.shortMessage, new RegExp(`^launch of ${id} failed at step 'config-drive': config drive would be \\d+ bytes, over the 67108864-byte image cap \\(maxImageBytes, or --max-image on the CLI\\); its largest field is ${Buffer.byteLength(key)} bytes$`));
     assert.deepEqual([e.file, e.line, e.column, e.path], [file, line, 3, '/instance/key/@sshKey']);
     assert.ok(e.message.startsWith(`${file}:${line}:3: `), e.message);
     assert.equal(e.rolledBack, true);

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { DEFAULT_MAX_USER_DATA_BYTES } from '../configdrive/input.js';
 import { DEFAULT_MAX_IMAGE_BYTES } from '../configdrive/iso9660.js';
-import { UsageError } from '../errors.js';
+import { integerFlag } from './integer-flag.js';
 
 /** The flags of {@link maxUserDataOption} and {@link maxImageOption}, as commander gives them. */
 export interface ConfigDriveLimitFlags {
@@ -19,16 +19,7 @@ export const maxImageOption = () => new Option('--max-image <bytes>', `largest c
 /** The caps given by the flags (those not given are left to the builder's defaults); a bad value is a usage error (exit 2). */
 export function configDriveLimits(o: ConfigDriveLimitFlags): ConfigDriveLimits {
   const limits: ConfigDriveLimits = {};
-  if (o.maxUserData !== undefined) limits.maxUserDataBytes = bytes('--max-user-data', o.maxUserData, 0);
-  if (o.maxImage !== undefined) limits.maxImageBytes = bytes('--max-image', o.maxImage, 1);
+  if (o.maxUserData !== undefined) limits.maxUserDataBytes = integerFlag('--max-user-data', o.maxUserData, 0, 'bytes');
+  if (o.maxImage !== undefined) limits.maxImageBytes = integerFlag('--max-image', o.maxImage, 1, 'bytes');
   return limits;
-}
-
-/** Decimal digits only: `Number` would take `1e3`, `0x400` or ` 5` as numbers of bytes. */
-function bytes(flag: string, value: string, min: 0 | 1): number {
-  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`Expected \`${flag}\` to be ${min ? 'a positive' : 'a non-negative'} integer (bytes), got ${JSON.stringify(value)}`);
-  }
-  return n;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { integerFlag } from './integer-flag.js';
 import { NodeController } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';
@@ -39,13 +39,7 @@ function common(c: Command): Command {
 }
 
 function controllerOptions(o: CommonOptions): NodeControllerOptions {
-  let hookTimeoutMs: number | undefined;
-  if (o.hookTimeout !== undefined) {
-    hookTimeoutMs = Number(o.hookTimeout);
-    if (!Number.isSafeInteger(hookTimeoutMs) || hookTimeoutMs < 0) {
-      throw new UsageError(`Expected \`--hook-timeout\` to be a non-negative integer (ms), got ${JSON.stringify(o.hookTimeout)}`);
-    }
-  }
+  const hookTimeoutMs = o.hookTimeout === undefined ? undefined : integerFlag('--hook-timeout', o.hookTimeout, 0, 'ms');
   return {
     instancesDir: o.instances ?? (process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR),
     uri: o.uri,
@@ -67,10 +61,7 @@ async function withController<T>(o: CommonOptions, f: (nc: NodeController) => Pr
 }
 
 function parseGrace(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`Expected \`--grace\` to be a non-negative integer (ms), got ${JSON.stringify(value)}`);
-  return n;
+  return value === undefined ? undefined : integerFlag('--grace', value, 0, 'ms');
 }
 
 const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k, v) => (v instanceof Error && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v)) + '\n');

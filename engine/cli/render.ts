@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DomforgeError, UsageError } from '../errors.js';
+import { integerFlag } from './integer-flag.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { emitInstance } from '../instance/emit.js';
@@ -69,11 +70,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
       // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
       const earlierDoc = earlier === undefined ? undefined : parseXml(earlier, { file: opts.diff, forbidDoctype: false });
-      let timeoutMs: number | undefined;
-      if (opts.timeout !== undefined) {
-        timeoutMs = Number(opts.timeout);
-        if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new UsageError(`Expected \`--timeout\` to be a positive integer (ms), got ${JSON.stringify(opts.timeout)}`);
-      }
+      const timeoutMs = opts.timeout === undefined ? undefined : integerFlag('--timeout', opts.timeout, 1, 'ms');
       const file = opts.transform ?? defaultTransformPath();
       // The admin's transform compiles and renders in a worker process with a time and memory
       // limit, as in a node controller: a loop is TRANSFORM_TIMEOUT, not a hung command.

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { integerFlag } from './integer-flag.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { loadProvingSet } from '../transform/watch/proving-set.js';
 import { proveTransform } from '../transform/watch/prove.js';
@@ -30,10 +30,7 @@ interface SandboxFlags {
 }
 
 function integer(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`Expected \`${flag}\` to be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
+  return v === undefined ? undefined : integerFlag(flag, v, 1);
 }
 
 function sandboxOptions(o: SandboxFlags) {

@@ -77,6 +77,25 @@ test('errors: a bad instance names file:line; unknown ids and bad flags are clea
   assert.match(m.stderr, /--instance/);
 });
 
+test('whole-number flags take decimal digits only: 1e3, 0x10, 5.0 and " 5" are usage errors naming the flag', async () => {
+  for (const [flag, min, unit] of [
+    ['--hook-timeout', 'a non-negative', ' (ms)'],
+    ['--max-user-data', 'a non-negative', ' (bytes)'],
+    ['--max-image', 'a positive', ' (bytes)'],
+  ] as const) {
+    for (const value of ['1e3', '0x10', '5.0', ' 5']) {
+      const r = await cli('launch', '--instance', SAMPLE, flag, value);
+      assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.equal(r.stderr.trim(), `domforge: Expected \`${flag}\` to be ${min} integer${unit}, got ${JSON.stringify(value)}`);
+    }
+  }
+  for (const value of ['1e3', '0x10']) {
+    const r = await cli('terminate', 'i-x', '--grace', value);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim(), `domforge: Expected \`--grace\` to be a non-negative integer (ms), got ${JSON.stringify(value)}`);
+  }
+});
+
 test('launch reads X.JSON as JSON (the extension in any case, as render does) and refuses a FIFO at once', async () => {
   const desc = join(sb.root, 'I-0C0000AA.JSON');
   writeFileSync(desc, JSON.stringify({

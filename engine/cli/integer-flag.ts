@@ -1,0 +1,14 @@
+import { UsageError } from '../errors.js';
+
+/**
+ * A whole-number flag (`--hook-timeout 500`, `--max-image 1048576`): decimal digits only,
+ * so `1e3`, `0x400`, ` 5` or `5.0` are refused rather than read as numbers, with a usage
+ * error naming the flag (exit 2). `unit` is said in the message (`ms`, `bytes`).
+ */
+export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: string): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`Expected \`${flag}\` to be ${min ? 'a positive' : 'a non-negative'} integer${unit ? ` (${unit})` : ''}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}

@@ -91,7 +91,10 @@ export interface CloudStackFields {
   extra?: Record<string, string>;
 }
 
-/** Default cap on decoded user data: 64 KiB, as Nova's 65535-byte base64 limit rounds to. */
+/**
+ * Default cap on decoded user data: 64 KiB. It takes what Nova's API takes (65535 bytes of
+ * base64, about 48 KiB decoded) and EC2's (16 KB), with room for a larger cloud-config.
+ */
 export const DEFAULT_MAX_USER_DATA_BYTES = 64 * 1024;
 
 /** Checks an input before any tree is built: required fields, NUL bytes, the user-data cap, MACs and numbers. */

@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import type { ConfigDriveOptions } from '../../engine/configdrive/build.js';
 import type { ConfigDriveInput } from '../../engine/configdrive/input.js';
 import { writeConfigDrive } from '../../engine/configdrive/write.js';
-import { ConfigDriveError, DomforgeError, IoError } from '../../engine/errors.js';
+import { ConfigDriveError, DomforgeError, IoError, UsageError } from '../../engine/errors.js';
 import { sampleInputs, sha256, tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -34,6 +34,19 @@ test('the user data cap is configurable both ways', async () => {
   await rejects({ ...good, userData: new Uint8Array(11) }, { maxUserDataBytes: 10 }, ConfigDriveError, /over the 10-byte cap/);
   const drive = await writeConfigDrive(join(tmp.dir, 'big.iso'), { ...good, userData: new Uint8Array(200 * 1024).fill(1) }, { maxUserDataBytes: 1024 * 1024 });
   assert.ok(drive.image.length > 200 * 1024);
+});
+
+test('a cap that is not a whole number of bytes is refused, not taken as no cap (NaN compares false with every size)', async () => {
+  for (const [options, name, shown] of [
+    [{ maxUserDataBytes: NaN }, 'maxUserDataBytes', '`NaN` (number)'],
+    [{ maxUserDataBytes: -1 }, 'maxUserDataBytes', '`-1` (number)'],
+    [{ maxImageBytes: Infinity }, 'maxImageBytes', '`Infinity` (number)'],
+    [{ maxImageBytes: 0 }, 'maxImageBytes', '`0` (number)'],
+    [{ maxImageBytes: '1000' as unknown as number }, 'maxImageBytes', '`1000` (string)'],
+  ] as const) {
+    const min = name === 'maxImageBytes' ? 'a positive' : 'a non-negative';
+    await rejects({ ...good, userData: new Uint8Array(100 * 1024) }, options, UsageError, new RegExp(`^Expected \`${name}\` to be ${min} integer, got ${shown.replace(/[()]/g, '\\$&')}$`));
+  }
 });
 
 test('file names that are not portable', async () => {

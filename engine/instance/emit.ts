@@ -2,7 +2,7 @@ import { DomforgeError, InstanceError } from '../errors.js';
 import { parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
-import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic } from './model.js';
+import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownElement } from './model.js';
 import { TEXT_FIELDS, VBR_FIELDS } from './parse.js';
 
 /** A tiny indenting XML writer: enough for the flat documents domforge emits. */
@@ -86,9 +86,9 @@ export function diskAttrs(d: DiskPath): Attrs {
 /**
  * Writes an instance as `instance.xml` in the newest Eucalyptus form (4.3+), Eucalyptus
  * elements first in their order, then domforge's extensions, then unknown elements kept
- * from the parsed file; those kept from a list container go back into it, after its known
- * children (a container written only when it has some is written for them alone).
- * `parseInstance(emitInstance(i))` gives back `i`.
+ * from the parsed file; those kept from a list container, a `<vbr>`, a `<volume>` or
+ * `<backing>` go back into it, after its known children (a container written only when it
+ * has some is written for them alone). `parseInstance(emitInstance(i))` gives back `i`.
  */
 export function emitInstance(inst: Instance): string {
   for (const c of Object.keys(inst.unknownChildren ?? {})) {
@@ -96,13 +96,12 @@ export function emitInstance(inst: Instance): string {
   }
   const w = new Writer();
   const kept = (c: ListContainer) => inst.unknownChildren?.[c] ?? [];
-  const writeKept = (c: ListContainer) => {
-    for (const u of kept(c)) w.raw(oneElement(u.xml, `/instance/${c}/${u.name}`, 2));
-  };
+  const writeKept = (c: ListContainer) => writeUnknown(w, kept(c), `/instance/${c}`, 2);
   w.open('instance', { 'xml-version': inst.xmlVersion ?? '2' });
   w.empty('hypervisor', { type: inst.hypervisor.type, capability: inst.hypervisor.capability, bitness: inst.hypervisor.bitness, requiresDisk: inst.hypervisor.requiresDisk });
   w.open('backing');
   w.empty('root', { type: inst.backing.rootType });
+  writeUnknown(w, inst.backing.unknown, '/instance/backing', 2);
   w.close('backing');
   for (const f of TEXT_FIELDS) {
     w.text(f, inst[f]);
@@ -136,17 +135,19 @@ export function emitInstance(inst: Instance): string {
   w.close('disks');
   if (inst.vbrs.length || kept('vbrs').length) {
     w.open('vbrs');
-    for (const v of inst.vbrs) {
+    inst.vbrs.forEach((v, i) => {
       w.open('vbr');
       for (const f of VBR_FIELDS) w.text(f, v[f]);
+      writeUnknown(w, v.unknown, `/instance/vbrs/vbr[${i + 1}]`, 3);
       w.close('vbr');
-    }
+    });
     writeKept('vbrs');
     w.close('vbrs');
   } else w.empty('vbrs');
   if (inst.volumes.length || kept('volumes').length) {
     w.open('volumes');
-    for (const v of inst.volumes) {
+    inst.volumes.forEach((v, i) => {
+      const at = `/instance/volumes/volume[${i + 1}]`;
       w.open('volume');
       w.text('id', v.id);
       w.text('attachmentToken', v.attachmentToken);
@@ -157,11 +158,12 @@ export function emitInstance(inst: Instance): string {
       w.text('localDevReal', v.localDevReal);
       if (v.libvirt !== undefined) {
         w.open('libvirt');
-        w.raw(oneElement(v.libvirt, `/instance/volumes/volume[${inst.volumes.indexOf(v) + 1}]/libvirt`, 4));
+        w.raw(oneElement(v.libvirt, `${at}/libvirt`, 4));
         w.close('libvirt');
       }
+      writeUnknown(w, v.unknown, at, 3);
       w.close('volume');
-    }
+    });
     writeKept('volumes');
     w.close('volumes');
   } else w.empty('volumes');
@@ -197,9 +199,14 @@ export function emitInstance(inst: Instance): string {
     writeKept('extraNics');
     w.close('extraNics');
   }
-  for (const u of inst.unknown) w.raw(oneElement(u.xml, `/instance/${u.name}`, 1));
+  writeUnknown(w, inst.unknown, '/instance', 1);
   w.close('instance');
   return w.toString();
+}
+
+/** Kept unknown elements of the element at `parent`, each `level` levels below `<instance>`. */
+function writeUnknown(w: Writer, kept: readonly UnknownElement[] | undefined, parent: string, level: number) {
+  for (const u of kept ?? []) w.raw(oneElement(u.xml, `${parent}/${u.name}`, level));
 }
 
 function pairs(w: Writer, name: string, list: [string, string][]) {

@@ -81,6 +81,8 @@ export interface Vbr {
   backingPath: string;
   preparedResourceLocation: string;
   guestDeviceSerialId: string;
+  /** Elements of this `<vbr>` domforge does not model, written back after its fields (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** `/instance/volumes/volume`: an attached (or attaching) EBS volume. */
@@ -95,6 +97,16 @@ export interface Volume {
   /** Eucalyptus 3.4–4.0 forms, read and written back when present. */
   localDev?: string;
   localDevReal?: string;
+  /** Elements of this `<volume>` domforge does not model, written back after `libvirt` (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
+}
+
+/** `/instance/backing`: what the instance boots from. */
+export interface Backing {
+  /** `root/@type`: `image`, `ebs`, ... or `unknown`. */
+  rootType: string;
+  /** Elements of `<backing>` besides `<root>`, written back after it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** `/instance/nics/nic` and the `eni-XXXX.xml` stub's root attributes. */
@@ -158,7 +170,9 @@ export interface ConfigDrive {
 
 /**
  * An element domforge does not know, kept verbatim (XML text, without whitespace-only text)
- * and written back.
+ * and written back inside the same parent, after the children domforge reads there: a child
+ * of `<instance>` (Instance.unknown), of a list container (Instance.unknownChildren), of a
+ * `<vbr>`, a `<volume>` or `<backing>` (their `unknown`). Each list is in document order.
  */
 export interface UnknownElement {
   name: string;
@@ -175,7 +189,7 @@ export type UnknownChildren = Partial<Record<ListContainer, UnknownElement[]>>;
 export interface Instance {
   xmlVersion?: string;
   hypervisor: Hypervisor;
-  backing: { rootType: string };
+  backing: Backing;
   name: string;
   uuid: string;
   reservation: string;

@@ -16,11 +16,13 @@ import {
   LIST_CONTAINERS,
   PLATFORMS,
   SOURCE_TYPES,
+  type Backing,
   type DiskPath,
   type Instance,
   type ListContainer,
   type Nic,
   type UnknownChildren,
+  type UnknownElement,
   type Vbr,
   type Volume,
 } from './model.js';
@@ -55,6 +57,9 @@ export const VBR_FIELDS = [
   'preparedResourceLocation', 'guestDeviceSerialId',
 ] as const;
 const VBR_NUMERIC = new Set(['sizeBytes', 'diskNumber', 'partitionNumber']);
+
+/** The children of a `<volume>` domforge reads (`localDev`, `localDevReal`: Eucalyptus 3.4–4.0); any other is kept as unknown. */
+const VOLUME_FIELDS = ['id', 'attachmentToken', 'devName', 'stateName', 'connectionString', 'localDev', 'localDevReal', 'libvirt'] as const;
 
 export interface ParseInstanceOptions {
   /** File name for error messages. */
@@ -139,7 +144,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
       bitness: (hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64),
       requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
     },
-    backing: { rootType: r.child('backing')?.child('root')?.attr('type') ?? 'unknown' },
+    backing: readBacking(r.child('backing')),
     name: requiredText(r, 'name'),
     uuid: requiredText(r, 'uuid'),
     reservation: text('reservation') ?? '',
@@ -212,10 +217,25 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
 function readUnknownChildren(r: ElementReader): UnknownChildren {
   const out: UnknownChildren = {};
   for (const c of LIST_CONTAINERS) {
-    const kept = (r.child(c)?.elements() ?? []).filter((e) => !CONTAINER_CHILDREN[c].includes(e.nodeName));
-    if (kept.length) out[c] = kept.map((e) => ({ name: e.nodeName, xml: keptXml(e) }));
+    const kept = unknownOf(r.child(c), CONTAINER_CHILDREN[c]);
+    if (kept.length) out[c] = kept;
   }
   return out;
+}
+
+/** The child elements of `r` whose names are not in `known`, kept, in document order. */
+function unknownOf(r: ElementReader | undefined, known: readonly string[]): UnknownElement[] {
+  return (r?.elements() ?? []).filter((e) => !known.includes(e.nodeName)).map((e) => ({ name: e.nodeName, xml: keptXml(e) }));
+}
+
+/** `unknown` set only when there is some, so an element without any reads as it always has. */
+function withUnknown<T extends { unknown?: UnknownElement[] }>(out: T, unknown: UnknownElement[]): T {
+  if (unknown.length) out.unknown = unknown;
+  return out;
+}
+
+function readBacking(b: ElementReader | undefined): Backing {
+  return withUnknown<Backing>({ rootType: b?.child('root')?.attr('type') ?? 'unknown' }, unknownOf(b, ['root']));
 }
 
 function requiredText(r: ElementReader, name: string): string {
@@ -245,13 +265,13 @@ function readVbr(v: ElementReader): Vbr {
     const t = v.childText(f) ?? '';
     out[f] = VBR_NUMERIC.has(f) ? (v.int(t.trim() === '' ? '0' : t, v.sub(f)) ?? 0) : t;
   }
-  return out as unknown as Vbr;
+  return withUnknown(out as unknown as Vbr, unknownOf(v, VBR_FIELDS));
 }
 
 function readVolume(v: ElementReader): Volume {
   const lib = v.child('libvirt');
   const disk = lib?.elements()[0];
-  return {
+  return withUnknown<Volume>({
     id: v.childText('id') ?? '',
     attachmentToken: v.childText('attachmentToken') ?? '',
     devName: v.childText('devName') ?? '',
@@ -260,7 +280,7 @@ function readVolume(v: ElementReader): Volume {
     libvirt: disk ? keptXml(disk) : undefined,
     localDev: v.childText('localDev'),
     localDevReal: v.childText('localDevReal'),
-  };
+  }, unknownOf(v, VOLUME_FIELDS));
 }
 
 /**

@@ -203,8 +203,12 @@ test('an instance.xml nested more than 256 levels deep is refused before anythin
   assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
 });
 
-test('an unknown element in a list container of instance.xml is kept in the record a launch writes; the shipped transform renders the domain as without it', async () => {
-  const strays = (t: string) => t.replace('<floppyPath/>', '<floppyPath/>\n    <x-disk-future x="7">\n      <detail id="1"/>\n    </x-disk-future>').replace('<vbrs/>', '<vbrs><x-vbr-future/></vbrs>');
+test('an unknown element in a list container or in <backing> of instance.xml is kept in the record a launch writes; the shipped transform renders the domain as without it', async () => {
+  const strays = (t: string) =>
+    t
+      .replace('<floppyPath/>', '<floppyPath/>\n    <x-disk-future x="7">\n      <detail id="1"/>\n    </x-disk-future>')
+      .replace('<vbrs/>', '<vbrs><x-vbr-future/></vbrs>')
+      .replace('<root type="image"/>', '<root type="image"/>\n    <x-backing-future mode="thin"/>');
   const kept = sampleFileUnderFreshId(sb.root, '01-linux-virtio', 'kept1', strays);
   const plain = sampleFileUnderFreshId(sb.root, '01-linux-virtio', 'kept2');
   const a = await nc.launch(kept.file);
@@ -215,6 +219,7 @@ test('an unknown element in a list container of instance.xml is kept in the reco
       disks: [{ name: 'x-disk-future', xml: '<x-disk-future x="7"><detail id="1"/></x-disk-future>' }],
       vbrs: [{ name: 'x-vbr-future', xml: '<x-vbr-future/>' }],
     });
+    assert.deepEqual(record.backing, { rootType: 'image', unknown: [{ name: 'x-backing-future', xml: '<x-backing-future mode="thin"/>' }] });
     const uuidOf = (text: string) => /<uuid>([^<]*)<\/uuid>/.exec(text)![1]!;
     const same = a.libvirtXml.replaceAll(kept.id, plain.id).replace(uuidOf(kept.text), uuidOf(plain.text));
     assert.equal(same, b.libvirtXml);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInstance, readInstanceFile, emitInstance, instanceFromJson, validateInstance, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, parseXml, childElements, type Instance } from '../../engine/index.js';
 import { serializeXml } from '../../engine/xml/serialize.js';
-import { STRAYS, withStrays } from '../fixtures/strays.js';
+import { NESTED, NESTED_FILE, STRAYS, nestedOf, withNestedStrays, withStrays } from '../fixtures/strays.js';
 
 import { EUCA_INPUTS_DIR as EUCA } from '../fixtures/reference.js';
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
@@ -331,6 +331,59 @@ test('an unknown element in a list container is kept, and emitInstance writes it
   // Without them, those containers are written as before: empty, or (<nics>) left out.
   const written = emitInstance(plain);
   assert.ok(written.includes('  <vbrs/>\n  <volumes/>\n  <availabilityZone>'), written);
+});
+
+test('an unknown element in a <vbr>, a <volume> or <backing> is kept, and emitInstance writes it back in that element after its known children', () => {
+  // Each used to be dropped: neither refused nor written back, so a transform never saw it.
+  const a = parseInstance(withNestedStrays(readFileSync(NESTED_FILE, 'utf8'), (x) => x), { file: 'kept.xml' });
+  assert.deepEqual(nestedOf(a), NESTED);
+  // Nothing else changes: the fields read the same, an element holding none has no `unknown`, and nothing lands elsewhere.
+  const plain = parseInstance(withNestedStrays(readFileSync(NESTED_FILE, 'utf8'), () => ''));
+  const bare = <T extends { unknown?: unknown }>({ unknown: _, ...rest }: T) => rest;
+  assert.deepEqual({ ...a, backing: bare(a.backing), vbrs: a.vbrs.map(bare), volumes: a.volumes.map(bare) }, plain);
+  assert.ok([plain.backing, ...plain.vbrs, ...plain.volumes, a.vbrs[1]!, a.volumes[0]!, a.volumes[2]!].every((e) => !('unknown' in e)));
+  assert.deepEqual([a.unknown, 'unknownChildren' in a], [[], false]);
+
+  // Written back inside its own element, after the known children, with the same content, and nowhere else.
+  const emitted = emitInstance(a);
+  const root = parseXml(emitted).documentElement!;
+  const named = (parent: typeof root, name: string) => childElements(parent).filter((e) => e.nodeName === name);
+  const places = { backing: named(root, 'backing')[0]!, vbr: named(named(root, 'vbrs')[0]!, 'vbr')[0]!, volume: named(named(root, 'volumes')[0]!, 'volume')[1]! };
+  for (const [where, kept] of Object.entries(NESTED)) {
+    const children = childElements(places[where as keyof typeof NESTED]);
+    assert.deepEqual(children.slice(-kept.length).map((e) => serializeXml(e)), kept.map((k) => k.xml), where);
+    assert.ok(children.slice(0, -kept.length).every((e) => !e.nodeName.startsWith('x-')), where);
+  }
+  assert.equal(emitted.match(/<x-[\w-]+/g)?.length, Object.values(NESTED).flat().length);
+  const again = parseInstance(emitted);
+  assert.deepEqual(again, a);
+  assert.equal(emitInstance(again), emitted);
+});
+
+test('a kept child of a <vbr>, a <volume> or <backing> has the limits of any kept element: 256 levels below <instance>, one element when made in code', () => {
+  const euca = readFileSync(NESTED_FILE, 'utf8');
+  // In a <vbr> it is level 3, so 253 <a> in it reach level 256; in <backing>, level 2 and 254.
+  for (const [where, anchor, most] of [['vbr', '<guestDeviceName>vda</guestDeviceName>', 253], ['backing', '<root type="ebs"/>', 254]] as const) {
+    const deep = (n: number) => euca.replace(anchor, `${anchor}<x-deep>${nested(n)}</x-deep>`);
+    const kept = parseInstance(deep(most));
+    const held = where === 'vbr' ? kept.vbrs[0]!.unknown : kept.backing.unknown;
+    assert.equal(held?.[0]?.xml, `<x-deep>${nested(most).replace('<a></a>', '<a/>')}</x-deep>`, where);
+    assert.deepEqual(parseInstance(emitInstance(kept)), kept);
+    expectInstanceError(deep(most + 1), /nested too deeply/, lineOf(deep(most + 1), '<x-deep>'));
+  }
+  // Made in code: refused by emitInstance, naming the element it would be written in.
+  const inst = parseInstance(euca);
+  const at = <T extends object>(list: T[], k: number, xml: string) => list.map((e, i) => (i === k ? { ...e, unknown: [{ name: 'x', xml }] } : e));
+  assert.doesNotThrow(() => emitInstance({ ...inst, volumes: at(inst.volumes, 2, `<x>${nested(253)}</x>`) }));
+  const cases: [string, Instance, RegExp][] = [
+    ['/instance/volumes/volume[3]/x', { ...inst, volumes: at(inst.volumes, 2, `<x>${nested(254)}</x>`) }, /elements nested too deeply: <a> would be more than 256 levels below the root element/],
+    ['/instance/vbrs/vbr[2]/x', { ...inst, vbrs: at(inst.vbrs, 1, '<x>') }, /not one well-formed XML element/],
+    ['/instance/vbrs/vbr[1]/x', { ...inst, vbrs: at(inst.vbrs, 0, '<x/><y/>') }, /not one well-formed XML element/],
+    ['/instance/backing/x', { ...inst, backing: { ...inst.backing, unknown: [{ name: 'x', xml: '<x/></backing><backing>' }] } }, /not one well-formed XML element/],
+  ];
+  for (const [path, made, message] of cases) {
+    assert.throws(() => emitInstance(made), (e: InstanceError) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
+  }
 });
 
 test('a kept child of a list container has the limits of an unknown element: 256 levels below <instance>, 1024 attributes', () => {

@@ -58,6 +58,9 @@ export const VBR_FIELDS = [
 ] as const;
 const VBR_NUMERIC = new Set(['sizeBytes', 'diskNumber', 'partitionNumber']);
 
+/** The elements `<features>` (domforge's own) may hold; any other is refused. */
+const FEATURES: readonly string[] = ['hugepages', 'legacyDiskBus'];
+
 /** The children of a `<volume>` domforge reads (`localDev`, `localDevReal`: Eucalyptus 3.4–4.0); any other is kept as unknown. */
 const VOLUME_FIELDS = ['id', 'attachmentToken', 'devName', 'stateName', 'connectionString', 'localDev', 'localDevReal', 'libvirt'] as const;
 
@@ -342,6 +345,11 @@ function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [
 function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {
   const f = r.child('features');
   if (f) {
+    // <features> is domforge's own element, not Eucalyptus's: another element in it (a misspelt
+    // <hugePages/>) would be dropped and its feature silently not had, so it is refused.
+    for (const e of f.elements()) {
+      if (!FEATURES.includes(e.nodeName)) f.fail(`<features> holds only ${FEATURES.map((n) => `<${n}>`).join(' and ')}, not <${e.nodeName}>`, `${f.path}/${e.nodeName}`, e);
+    }
     const hp = f.child('hugepages');
     if (hp) {
       lines.set(hp.path, hp.el);

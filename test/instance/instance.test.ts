@@ -126,6 +126,20 @@ test('<metadata> holds text items only: another element in it, or an element ins
   assert.deepEqual(parseInstance(emitInstance(escaped)).metadata, [['x', 'a<b>c']]);
 });
 
+test('<features> holds only <hugepages> and <legacyDiskBus>: another element in it is refused at its line', () => {
+  // It used to be dropped silently: a misspelt <hugePages/> gave an instance without hugepages.
+  const withFeatures = (inner: string) => base().replace('</instance>', `  <features>\n    ${inner}\n  </features>\n</instance>`);
+  const typo = withFeatures('<legacyDiskBus>scsi</legacyDiskBus>\n    <hugePages pageSizeKiB="2048"/>');
+  assert.throws(
+    () => parseInstance(typo, { file: 'f.xml' }),
+    (e: unknown) => e instanceof InstanceError && e.line === lineOf(typo, '<hugePages') && e.path === '/instance/features/hugePages' && e.shortMessage === '<features> holds only <hugepages> and <legacyDiskBus>, not <hugePages>',
+  );
+  // The two it holds read as before, in either order; a comment is not an element.
+  const both = parseInstance(withFeatures('<legacyDiskBus>scsi</legacyDiskBus><!-- note -->\n    <hugepages pageSizeKiB="2048"/>'));
+  assert.deepEqual(both.features, { legacyDiskBus: 'scsi', hugepages: { enabled: true, pageSizeKiB: 2048, nodeset: undefined } });
+  assert.deepEqual(parseInstance(emitInstance(both)), both);
+});
+
 test('an unknown element is kept without its whitespace-only text, and every rewrite writes it back the same', () => {
   // Its lines used to be indented again at each emit, so a record rewritten at each state
   // change grew, and a text spanning lines changed.

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, realpathSync } from 'node:fs';
 import { readRegularFileSync } from '../../fs/regular-file.js';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
 import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../xml/depth.js';
+import { realpathThrough } from '../links-out.js';
 
 /** One file of a stylesheet: the main one or an included/imported module. */
 export interface StylesheetModule {
@@ -138,52 +138,6 @@ function readText(file: string): string {
   } catch (e) {
     throw new TransformError('TRANSFORM_SYNTAX', `cannot read stylesheet: ${(e as Error).message}`, { file, cause: e });
   }
-}
-
-export function safeRealpath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-/**
- * Where a path really is: where `linksOut` says when the path goes through one of those
- * links (the link itself, or a folder it stands for), else its realpath (see safeRealpath).
- * The path is followed one name at a time from `root`, as the kernel follows it, so a link
- * that `root` holds (a snapshot keeps a cycle such as `self -> .` as a link) is followed
- * first and the rest looked up from where it leads: `self/b` meets the link out `b`.
- */
-export function realpathThrough(root: string, linksOut: Readonly<Record<string, string>> | undefined): (path: string) => string {
-  if (!linksOut || Object.keys(linksOut).length === 0) return safeRealpath;
-  const base = resolve(root);
-  const realBase = safeRealpath(base);
-  const outside = (rel: string) => rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel);
-  return (path) => {
-    const rel = relative(base, resolve(path));
-    if (!rel || outside(rel)) return safeRealpath(path);
-    const parts = rel.split(sep);
-    // `at`: the part followed so far, relative to the root ('' for the root itself).
-    let at = '';
-    for (let i = 0; i < parts.length; i++) {
-      at = join(at, parts[i]!);
-      if (Object.hasOwn(linksOut, at)) return join(linksOut[at]!, ...parts.slice(i + 1));
-      const here = join(realBase, at);
-      let link: boolean;
-      try {
-        link = lstatSync(here).isSymbolicLink();
-      } catch {
-        return join(here, ...parts.slice(i + 1)); // missing: read as missing
-      }
-      if (!link) continue;
-      const to = safeRealpath(here);
-      const back = relative(realBase, to);
-      if (outside(back)) return join(to, ...parts.slice(i + 1));
-      at = back;
-    }
-    return join(realBase, at);
-  };
 }
 
 /** Strict parse of a stylesheet: XML errors become TRANSFORM_SYNTAX with file:line:col. */

@@ -1,0 +1,58 @@
+/**
+ * Where a path of a transform really is, also in a version snapshot, which leaves out every
+ * symbolic link that points out of the transforms folder and lists it in `linksOut`
+ * (watch/snapshot.ts). Both compilers look a file up through this, so an `xsl:include`,
+ * `document()` or partial that is such a link is refused in the snapshot as it is in the
+ * folder itself, rather than read as a missing file.
+ */
+import { lstatSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+/** A path's realpath, or the path itself when it has none (missing: read as missing). */
+export function safeRealpath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Whether a path relative to a folder leads out of it. */
+export const leavesFolder = (rel: string): boolean => rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel);
+
+/**
+ * Where a path really is: where `linksOut` says when the path goes through one of those
+ * links (the link itself, or a folder it stands for), else its realpath (see safeRealpath).
+ * The path is followed one name at a time from `root`, as the kernel follows it, so a link
+ * that `root` holds (a snapshot keeps a cycle such as `self -> .` as a link) is followed
+ * first and the rest looked up from where it leads: `self/b` meets the link out `b`.
+ */
+export function realpathThrough(root: string, linksOut: Readonly<Record<string, string>> | undefined): (path: string) => string {
+  if (!linksOut || Object.keys(linksOut).length === 0) return safeRealpath;
+  const base = resolve(root);
+  const realBase = safeRealpath(base);
+  return (path) => {
+    const rel = relative(base, resolve(path));
+    if (!rel || leavesFolder(rel)) return safeRealpath(path);
+    const parts = rel.split(sep);
+    // `at`: the part followed so far, relative to the root ('' for the root itself).
+    let at = '';
+    for (let i = 0; i < parts.length; i++) {
+      at = join(at, parts[i]!);
+      if (Object.hasOwn(linksOut, at)) return join(linksOut[at]!, ...parts.slice(i + 1));
+      const here = join(realBase, at);
+      let link: boolean;
+      try {
+        link = lstatSync(here).isSymbolicLink();
+      } catch {
+        return join(here, ...parts.slice(i + 1)); // missing: read as missing
+      }
+      if (!link) continue;
+      const to = safeRealpath(here);
+      const back = relative(realBase, to);
+      if (leavesFolder(back)) return join(to, ...parts.slice(i + 1));
+      at = back;
+    }
+    return join(realBase, at);
+  };
+}

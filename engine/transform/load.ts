@@ -23,9 +23,9 @@ export interface LoadTransformOptions {
   /** Handlebars: the admin has marked this template trusted (triple-stash allowed on instance values). */
   trusted?: boolean;
   /**
-   * XSLT: symbolic links of the transforms folder that `root` does not hold, by path
-   * relative to `root`, each with the real path it points to (a version snapshot leaves out
-   * every link out of the folder). An include or `document()` of one is refused as it is
+   * Symbolic links of the transforms folder that `root` does not hold, by path relative to
+   * `root`, each with the real path it points to (a version snapshot leaves out every link
+   * out of the folder). An include, `document()` or partial that is one is refused as it is
    * in the folder itself. Default none.
    */
   linksOut?: Readonly<Record<string, string>>;

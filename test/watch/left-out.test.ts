@@ -1,7 +1,9 @@
 // What the watcher says when a file of the transform is not one it may use: a partial or
 // main file that is a symbolic link out of the folder, a main file that is a folder. Each
-// is named for what it is, not as a missing file; a link whose path only starts like a
-// file a message names (`p` and `partials/x.hbs`) gets no such note.
+// is named for what it is, not as a missing file: a partial by the compile, as in place
+// (partial-link.test.ts compares the two), with no note of the watcher's besides; a link
+// left out whose path only starts like a file a message names (`p` and `partials/x.hbs`)
+// gets no note either.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rename, rm, symlink, unlink } from 'node:fs/promises';
@@ -43,15 +45,14 @@ after(async () => {
   await tmp.cleanup();
 });
 
-test('a partial that is a symbolic link out of the folder is named as one', async () => {
+test('a partial that is a symbolic link out of the folder is named as one, once', async () => {
   await log.expect('activated');
   const partial = join(dir, 'partials', 'console.hbs');
   await unlink(partial);
   await symlink(join(outside, 'console.hbs'), partial);
   const r = await log.expect('rejected');
   assert.equal(r.code, 'TRANSFORM_SYNTAX');
-  assert.match(r.message, /partial "console" not found/);
-  assert.match(r.message, new RegExp(`partials/console\\.hbs is a symbolic link to ${join(outside, 'console.hbs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, outside the transforms folder`));
+  assert.equal(r.message, `${join(dir, MAIN)}:${r.line}:${r.column}: partial "console": partials/console.hbs is a symbolic link to ${join(outside, 'console.hbs')}, outside the transforms folder ${dir}`);
   await unlink(partial);
   await cp(join(outside, 'console.hbs'), partial);
   await quiet(); // the version active all along: no event

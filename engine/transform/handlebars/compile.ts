@@ -37,6 +37,14 @@ export interface CompileHandlebarsOptions {
    * instead of calling them at render time. Default true; false is for comparing the two.
    */
   inlinePartials?: boolean;
+  /**
+   * Symbolic links of the folder `root` stands for that `root` does not hold, by path
+   * relative to `root`, each with the real path it points to (default none). A version
+   * snapshot leaves out every link that points out of the transforms folder: through these,
+   * a partial that is one (or sits in a folder that is one) is refused as it is in the
+   * folder itself, rather than not found.
+   */
+  linksOut?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -98,7 +106,7 @@ export class CompiledHandlebars implements CompiledTransform {
     while (queue.length) {
       const use = queue.shift()!;
       if (loaded.has(use.name)) continue;
-      const pfile = resolvePartial(use.name, dir, root, { file: use.from, line: use.line, column: use.column });
+      const pfile = resolvePartial(use.name, dir, root, { file: use.from, line: use.line, column: use.column }, options.linksOut);
       let text: string;
       try {
         text = readRegularFileSync(pfile);

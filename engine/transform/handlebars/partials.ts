@@ -3,11 +3,13 @@
  * `{{> devices/disk}}` is `partials/devices/disk.hbs`. A name cannot leave that folder
  * (no `..`, no absolute names). A symbolic link inside it is followed where it stays inside
  * the transforms folder, as an `xsl:include` or `document()` of one is, and as the watcher's
- * snapshot copies it; a link out of the transforms folder is refused.
+ * snapshot copies it; a link out of the transforms folder is refused, also in a snapshot,
+ * which leaves the link out and lists it in `linksOut` (see realpathThrough).
  */
-import { realpathSync } from 'node:fs';
-import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { TransformError } from '../../errors.js';
+import { leavesFolder, realpathThrough } from '../links-out.js';
 
 export const PARTIALS_DIR = 'partials';
 export const PARTIAL_EXT = '.hbs';
@@ -30,31 +32,29 @@ export interface PartialPlace {
  * The file a partial name refers to in the partials folder `dir`, checked to exist and,
  * through any symbolic links, to stay inside the transforms folder `root`. Errors name the
  * calling file and line and the partial; a link out names the link and where it leads.
+ * `linksOut`: the links out of the folder that `root` (a version snapshot) left out, by path
+ * relative to `root`, each with where it leads (default none): a partial reached through
+ * one is refused as in the folder itself, rather than not found.
  */
-export function resolvePartial(name: string, dir: string, root: string, at: PartialPlace): string {
+export function resolvePartial(name: string, dir: string, root: string, at: PartialPlace, linksOut?: Readonly<Record<string, string>>): string {
   const place = { file: at.file, line: at.line, column: at.column };
   if (!NAME.test(name) || name.split('/').some((s) => s === '.' || s === '..')) {
     throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}": names are letters, digits, _ . - and / between folders, and stay inside ${PARTIALS_DIR}/`, place);
   }
   const file = join(dir, ...name.split('/')) + PARTIAL_EXT;
-  if (outside(relative(resolve(root), resolve(file)))) throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" (${file}) is outside ${root}`, place);
-  let real: string;
+  if (leavesFolder(relative(resolve(root), resolve(file)))) throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" (${file}) is outside ${root}`, place);
+  // Followed one name at a time, through `linksOut` where the path meets one of them; a
+  // path that leads nowhere comes back as it is (as missing).
+  const real = realpathThrough(root, linksOut)(file);
+  if (!existsSync(real)) throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" not found (looked for ${file})`, place);
   let realRoot: string;
-  try {
-    real = realpathSync(file);
-  } catch {
-    throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" not found (looked for ${file})`, place);
-  }
   try {
     realRoot = realpathSync(root);
   } catch {
     throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" not found: there is no ${root}`, place);
   }
-  if (outside(relative(realRoot, real))) {
+  if (leavesFolder(relative(realRoot, real))) {
     throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}": ${relative(root, file)} is a symbolic link to ${real}, outside the transforms folder ${root}`, place);
   }
   return file;
 }
-
-/** A path relative to a folder that leads out of it. */
-const outside = (rel: string): boolean => rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel);

@@ -21,9 +21,9 @@ export interface TransformSource {
   /** XSLT under `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet. */
   onDivergence?: DivergencePolicy;
   /**
-   * XSLT, when `root` is a version snapshot: the links out of the transforms folder it left
-   * out, by path relative to `root`, each with the real path it points to. The compile
-   * refuses an include or `document()` of one as it does in the folder itself.
+   * When `root` is a version snapshot: the links out of the transforms folder it left out,
+   * by path relative to `root`, each with the real path it points to. The compile refuses
+   * an include, `document()` or partial that is one as it does in the folder itself.
    */
   linksOut?: Readonly<Record<string, string>>;
   /**

@@ -18,9 +18,10 @@ export interface SandboxLoadOptions {
    */
   displayRoot?: string;
   /**
-   * XSLT, when `root` is a copy of the folder (a version snapshot): the symbolic links out
-   * of the folder the copy left out, by path relative to `root`, each with the real path it
-   * points to. An include or `document()` of one is refused as it is in the folder itself.
+   * When `root` is a copy of the folder (a version snapshot): the symbolic links out of the
+   * folder the copy left out, by path relative to `root`, each with the real path it points
+   * to. An include, `document()` or partial that is one is refused as it is in the folder
+   * itself.
    */
   linksOut?: Readonly<Record<string, string>>;
   /** Wall-clock limit of this transform's renders, in ms. Default: the sandbox's `timeoutMs`. */

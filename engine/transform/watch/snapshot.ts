@@ -16,8 +16,9 @@ export interface Snapshot {
   left: { rel: string; why: string }[];
   /**
    * The symbolic links among them that point out of the folder, by path relative to it, each
-   * with the real path it points to: what the compile needs to refuse an include or
-   * `document()` of one as it does in the folder itself (the copy holds nothing there). Part of `id`.
+   * with the real path it points to: what the compile needs to refuse an include,
+   * `document()` or partial that is one as it does in the folder itself (the copy holds
+   * nothing there). Part of `id`.
    */
   linksOut: Record<string, string>;
   /**
@@ -68,8 +69,8 @@ function leftAside(name: string, path: string, stores: readonly string[]): boole
  * Copies the transforms folder into `<store>/<id>` once per distinct content. Symbolic
  * links are followed only when they stay inside the folder: a link to `/etc/passwd` is left
  * out of the copy and never laundered into a regular file; where it points is recorded in
- * `linksOut`, so an include or `document()` of it is refused by the compile, as in the
- * folder itself. A link to a file inside is copied as that file; a link to a folder inside
+ * `linksOut`, so an include, `document()` or partial that is one is refused by the compile,
+ * as in the folder itself. A link to a file inside is copied as that file; a link to a folder inside
  * as that folder's content under the link's path (so `d/x.xml` reads in the copy what it
  * reads in the folder), and its files count toward the limits as often as they are copied;
  * a link to a folder that holds it is kept as a link inside the copy (see `cycles`). The

@@ -25,7 +25,9 @@ export const leavesFolder = (rel: string): boolean => rel === '..' || rel.starts
  * links (the link itself, or a folder it stands for), else its realpath (see safeRealpath).
  * The path is followed one name at a time from `root`, as the kernel follows it, so a link
  * that `root` holds (a snapshot keeps a cycle such as `self -> .` as a link) is followed
- * first and the rest looked up from where it leads: `self/b` meets the link out `b`.
+ * first and the rest looked up from where it leads: `self/b` meets the link out `b`. Past a
+ * link out, the rest is resolved where it leads (a file there that is a link again is named
+ * by where it ends, as the realpath in the folder itself names it).
  */
 export function realpathThrough(root: string, linksOut: Readonly<Record<string, string>> | undefined): (path: string) => string {
   if (!linksOut || Object.keys(linksOut).length === 0) return safeRealpath;
@@ -39,7 +41,7 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
     let at = '';
     for (let i = 0; i < parts.length; i++) {
       at = join(at, parts[i]!);
-      if (Object.hasOwn(linksOut, at)) return join(linksOut[at]!, ...parts.slice(i + 1));
+      if (Object.hasOwn(linksOut, at)) return safeRealpath(join(linksOut[at]!, ...parts.slice(i + 1)));
       const here = join(realBase, at);
       let link: boolean;
       try {
@@ -50,7 +52,7 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
       if (!link) continue;
       const to = safeRealpath(here);
       const back = relative(realBase, to);
-      if (leavesFolder(back)) return join(to, ...parts.slice(i + 1));
+      if (leavesFolder(back)) return safeRealpath(join(to, ...parts.slice(i + 1)));
       at = back;
     }
     return join(realBase, at);

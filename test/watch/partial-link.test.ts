@@ -3,10 +3,11 @@
 // refuse the partial as the template compiled in place refuses it — same message, file,
 // line, column and named target — never as a missing partial. Three layouts: the partial
 // itself a link out, `partials/` a link out, and a link out reached through a cycle link
-// (`partials/self -> .`, which the snapshot keeps as a link).
+// (`partials/self -> .`, which the snapshot keeps as a link); and under a linked-out
+// `partials/`, a partial that is a link again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, realpath, rename, symlink, unlink } from 'node:fs/promises';
+import { cp, mkdir, readFile, realpath, rename, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TransformWatcher } from '../../engine/transform/watch/index.js';
 import type { TransformSandbox } from '../../engine/transform/sandbox/index.js';
@@ -121,6 +122,22 @@ test('a partial reached through a cycle link (partials/self -> .) that is a link
     await log.expect('activated');
   } finally {
     await unlink(join(partials, 'self'));
+  }
+  await noEvent();
+});
+
+test('under a partials/ folder linked out, a partial that is a link again is named by where it ends, under the watcher as in place', async () => {
+  const aside = join(tmp.dir, 'partials-aside');
+  const chain = join(tmp.dir, 'chain');
+  await mkdir(chain);
+  await symlink(join(outside, 'hyperv-domain.hbs'), join(chain, 'hyperv-domain.hbs'));
+  await rename(partials, aside);
+  await symlink(chain, partials);
+  try {
+    await refusedAsInPlace(base, FIRST, linkOut('hyperv-domain', join('partials', 'hyperv-domain.hbs'), join(outside, 'hyperv-domain.hbs')));
+  } finally {
+    await unlink(partials);
+    await rename(aside, partials);
   }
   await noEvent();
 });

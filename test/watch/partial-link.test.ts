@@ -4,7 +4,7 @@
 // line, column and named target — never as a missing partial. Three layouts: the partial
 // itself a link out, `partials/` a link out, and a link out reached through a cycle link
 // (`partials/self -> .`, which the snapshot keeps as a link); and under a linked-out
-// `partials/`, a partial that is a link again.
+// `partials/`, a partial that is a link again, or missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, realpath, rename, symlink, unlink } from 'node:fs/promises';
@@ -135,6 +135,21 @@ test('under a partials/ folder linked out, a partial that is a link again is nam
   await symlink(chain, partials);
   try {
     await refusedAsInPlace(base, FIRST, linkOut('hyperv-domain', join('partials', 'hyperv-domain.hbs'), join(outside, 'hyperv-domain.hbs')));
+  } finally {
+    await unlink(partials);
+    await rename(aside, partials);
+  }
+  await noEvent();
+});
+
+test('under a partials/ folder linked out, a missing partial is not found under the watcher as in place, with no note of the watcher’s', async () => {
+  const aside = join(tmp.dir, 'partials-aside');
+  const empty = join(tmp.dir, 'empty');
+  await mkdir(empty);
+  await rename(partials, aside);
+  await symlink(empty, partials);
+  try {
+    await refusedAsInPlace(base, FIRST, `partial "hyperv-domain" not found (looked for ${join(partials, 'hyperv-domain.hbs')})`);
   } finally {
     await unlink(partials);
     await rename(aside, partials);

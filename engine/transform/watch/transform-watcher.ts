@@ -450,13 +450,16 @@ export class TransformWatcher {
   }
 
   /**
-   * Why a file an error names is not in the version: an include or partial that is a link
-   * out of the folder is left out of the snapshot, where it then looks missing.
+   * Why a file an error names is not in the version: a FIFO, a link to nothing or to the
+   * versions store is left out of the snapshot, where it then looks missing. A link out of
+   * the folder gets no note: the compile has it (`linksOut`) and refuses an include,
+   * `document()` or partial that is one, or names a file missing under one, as in the
+   * folder itself.
    */
   private leftOutNotes(snap: Snapshot, error: DomforgeError): string {
     const text = error.fullMessage;
     return snap.left
-      .filter((l) => l.rel !== this.main && namesPath(text, join(this.dir, l.rel)))
+      .filter((l) => l.rel !== this.main && !Object.hasOwn(snap.linksOut, l.rel) && namesPath(text, join(this.dir, l.rel)))
       .map((l) => ` (${l.rel} is ${l.why}: it is not part of the version)`)
       .join('');
   }

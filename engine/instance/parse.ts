@@ -338,7 +338,7 @@ function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [
   return r.elements().map((e) => {
     const field = r.child(e.nodeName)!;
     lines.set(field.path, field.el);
-    return [e.nodeName, e.textContent ?? ''] as [string, string];
+    return [e.nodeName, field.text()] as [string, string];
   });
 }
 
@@ -381,10 +381,9 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
   for (const e of md?.elements() ?? []) {
     if (e.nodeName !== 'item') md!.fail(`<metadata> holds only <item key="..."> elements, not <${e.nodeName}>`, `${md!.path}/${e.nodeName}`, e);
   }
-  inst.metadata = (md?.children('item') ?? []).map((i, k) => {
-    lines.set(`/instance/metadata/item[${k + 1}]`, i.el);
-    const inner = i.elements()[0];
-    if (inner) i.fail(`a metadata item's value is text, not elements: <${inner.nodeName}> would be dropped (escape markup as &lt;...&gt;)`, `/instance/metadata/item[${k + 1}]`, inner);
+  inst.metadata = (md?.children('item') ?? []).map((one, k) => {
+    const i = new ElementReader(one.el, `/instance/metadata/item[${k + 1}]`, one.file);
+    lines.set(i.path, i.el);
     return [i.requireAttr('key'), i.text()] as [string, string];
   });
   inst.extraNics = (r.child('extraNics')?.children('nic') ?? []).map((n) => {

@@ -68,7 +68,19 @@ export class ElementReader {
     return out;
   }
 
+  /**
+   * The element's text, for a field that holds text only. An element inside it is refused at
+   * that element's line and column with the field's path: its tags would be dropped and its
+   * text run into the value (`<diskPath>/a<b>c</b></diskPath>` read as `/ac`). Text in CDATA
+   * is text. Comments and processing instructions are not content: the text around them is
+   * joined, as libxml2 and so an XSLT transform read the field (XPath's string value).
+   */
   text(): string {
+    for (let n = this.el.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType !== NODE.ELEMENT) continue;
+      const inner = (n as Element).nodeName;
+      this.fail(`<${this.el.nodeName}> holds text only, not elements: <${inner}> would be dropped, its text run into the value (escape markup as &lt;...&gt; or put it in <![CDATA[...]]>)`, this.path, n as Element);
+    }
     return this.el.textContent ?? '';
   }
 

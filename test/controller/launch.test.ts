@@ -267,6 +267,18 @@ const launchFailure = (instance: Parameters<NodeController['launch']>[0]) => fai
 
 const TOO_MUCH_USER_DATA = Buffer.alloc(64 * 1024 + 1, 0x61).toString('base64');
 
+test('an element inside a text field of instance.xml is refused at launch before anything is made, at its file:line:column with the field\'s path', async () => {
+  // It used to be run into the value: the domain was defined with the disk /dev/mapper/euca-i-…-root.
+  const { file, text, id } = sampleFileUnderFreshId(sb.root, '01-linux-virtio', 'txt1', (t) => t.replace('/dev/mapper/euca-', '/dev/mapper/<b>euca</b>-'));
+  const line = lineIn(text, '<b>euca');
+  const column = text.split('\n')[line - 1]!.indexOf('<b>euca') + 1;
+  const e: unknown = await launchFailure(file);
+  assert.ok(e instanceof InstanceError && !(e instanceof OperationError), String(e));
+  assert.equal(e.message, `${file}:${line}:${column}: <diskPath> holds text only, not elements: <b> would be dropped, its text run into the value (escape markup as &lt;...&gt; or put it in <![CDATA[...]]>) (at /instance/disks/diskPath[1])`);
+  assert.equal(await conn.find(id), undefined);
+  assert.equal(existsSync(join(sb.instances, id)), false);
+});
+
 test('a config drive refusal at launch names instance.xml, the line of the offending element and its path', async () => {
   for (const [name, edit, needle, path, message] of [
     ['c1', (t: string) => t.replace(/<userData>[^<]*</, `<userData>${TOO_MUCH_USER_DATA}<`), '<userData>', '/instance/userData', 'user data is 65537 bytes once decoded, over the 65536-byte cap (raise maxUserDataBytes, or --max-user-data on the CLI, to allow it)'],

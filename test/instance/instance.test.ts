@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInstance, readInstanceFile, emitInstance, instanceFromJson, validateInstance, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, parseXml, childElements, type Instance } from '../../engine/index.js';
+import { parseInstance, parseStub, readInstanceFile, emitInstance, instanceFromJson, validateInstance, InstanceError, XmlSyntaxError, XmlForbiddenError, xmlEqual, diffXml, parseXml, childElements, type Instance } from '../../engine/index.js';
 import { serializeXml } from '../../engine/xml/serialize.js';
 import { NESTED, NESTED_FILE, STRAYS, nestedOf, withNestedStrays, withStrays } from '../fixtures/strays.js';
 
@@ -138,6 +138,58 @@ test('<features> holds only <hugepages> and <legacyDiskBus>: another element in 
   const both = parseInstance(withFeatures('<legacyDiskBus>scsi</legacyDiskBus><!-- note -->\n    <hugepages pageSizeKiB="2048"/>'));
   assert.deepEqual(both.features, { legacyDiskBus: 'scsi', hugepages: { enabled: true, pageSizeKiB: 2048, nodeset: undefined } });
   assert.deepEqual(parseInstance(emitInstance(both)), both);
+});
+
+/** 1-based line and column where `needle` starts in `text`. */
+const placeOf = (text: string, needle: string) => {
+  const before = text.slice(0, text.indexOf(needle));
+  return { line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') };
+};
+
+test('an element inside a text-only field is refused at its own line and column with the field\'s path, not run into the value', () => {
+  // Each used to be read as the text around and inside it: <diskPath>/a<b>c</b></diskPath> as the path /ac.
+  const nested = readFileSync(NESTED_FILE, 'utf8');
+  for (const [text, needle, path] of [
+    [base().replace('>/dev/mapper/euca-i-0a000001-root<', '>/dev/mapper/<b>euca</b>-i-0a000001-root<'), '<b>', '/instance/disks/diskPath[1]'],
+    [base().replace('<name>i-0a000001</name>', '<name>i-0a<x/>000001</name>'), '<x/>', '/instance/name'],
+    [base().replace('-000000000001</uuid>', '-00000000000<one>1</one></uuid>'), '<one>', '/instance/uuid'],
+    [base().replace(/<userData>(\w{8})/, '<userData>$1\n    <part n="2"/>'), '<part', '/instance/userData'],
+    [base().replace('<name>default</name>', '<name>default<i>x</i></name>'), '<i>', '/instance/groupNames/name'],
+    [base().replace('<availabilityZone>zone-a', '<availabilityZone><zone/>zone-a'), '<zone/>', '/instance/availabilityZone'],
+    [base().replace('</instance>', '  <features><legacyDiskBus><scsi/></legacyDiskBus></features>\n</instance>'), '<scsi/>', '/instance/features/legacyDiskBus'],
+    [nested.replace('<resourceLocation>sc://vol-0a0b0c0d,', '<resourceLocation>sc://vol-0a0b0c0d,<token/>'), '<token/>', '/instance/vbrs/vbr[1]/resourceLocation'],
+    [nested.replace('<devName>sdf</devName>', '<devName>sd<f/></devName>'), '<f/>', '/instance/volumes/volume[2]/devName'],
+    [nested.replace('<stateName>Pending</stateName>', '<stateName><!-- c --><![CDATA[Pen]]><em>ding</em></stateName>'), '<em>', '/instance/states/stateName'],
+    [nested.replace('<launchTime>1700000000</launchTime>', '<launchTime>\n      <seconds>1700000000</seconds>\n    </launchTime>'), '<seconds>', '/instance/timestamps/launchTime'],
+  ] as const) {
+    const inner = /^<(\w+)/.exec(needle)![1];
+    const field = /(\w+)(\[\d+\])?$/.exec(path)![1];
+    assert.throws(
+      () => parseInstance(text, { file: 'nested.xml' }),
+      (e: unknown) => {
+        assert.ok(e instanceof InstanceError, String(e));
+        assert.deepEqual([e.file, e.line, e.column, e.path], ['nested.xml', placeOf(text, needle).line, placeOf(text, needle).column, path], e.message);
+        assert.equal(e.shortMessage, `<${field}> holds text only, not elements: <${inner}> would be dropped, its text run into the value (escape markup as &lt;...&gt; or put it in <![CDATA[...]]>)`);
+        return true;
+      },
+    );
+  }
+  // A volume stub (vol-XXXX.xml) reads its fields through the same reader.
+  const stub = '<volume>\n  <hypervisor type="kvm"/>\n  <id>vol-<b/>1</id>\n</volume>';
+  assert.throws(
+    () => parseStub(stub, { file: 'vol-1.xml' }),
+    (e: unknown) => e instanceof InstanceError && e.line === 3 && e.column === 11 && e.path === '/volume/id',
+  );
+});
+
+test('CDATA in a text field is text; comments and processing instructions in one are not content, the text around them is joined (as XPath reads it)', () => {
+  const cdata = base()
+    .replace('>/dev/mapper/euca-i-0a000001-root<', '><![CDATA[/var/lib/x/<b>&amp;.img]]><')
+    .replace('<name>i-0a000001</name>', '<name>i-0a<!-- sic -->0000<?pi x?>01</name>');
+  const inst = parseInstance(cdata);
+  assert.equal(inst.disks.diskPaths[0]!.path, '/var/lib/x/<b>&amp;.img');
+  assert.equal(inst.name, 'i-0a000001');
+  assert.deepEqual(parseInstance(emitInstance(inst)), inst);
 });
 
 test('an unknown element is kept without its whitespace-only text, and every rewrite writes it back the same', () => {

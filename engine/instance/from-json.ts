@@ -9,12 +9,14 @@ import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGAC
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 import { DEFAULT_LABEL } from '../configdrive/label.js';
+import { INSTANCE_ONLY, JSON_KEYS, closestKey } from './json-keys.js';
 
 /**
  * A JSON instance description: the same field names as `Instance` (and as instance.xml),
  * with everything but `name`, `uuid`, `cores`, `memoryKB`, `hypervisor.type` and
  * `os.platform` optional. `metadata` may be an object; `userData` is base64, or give
- * `userDataText` for plain text.
+ * `userDataText` for plain text. Any other key (but in the free maps `metadata`, `states`
+ * and `timestamps`) is refused at its line: see JSON_KEYS.
  */
 export type InstanceDescription = Record<string, unknown>;
 
@@ -24,14 +26,36 @@ class JsonReader {
   constructor(
     readonly file: string | undefined,
     readonly locate: Locator,
+    /** The JSON path (keys and indexes) of the object at an instance path. */
+    readonly jsonPath: (path: string) => (string | number)[],
+    /** The line and column of a key of the object at an instance path. */
+    readonly locateKey: (path: string, key: string) => { line?: number; column?: number },
   ) {}
   fail(path: string, message: string): never {
     const { line, column } = this.locate(path);
     throw new InstanceError(message, { file: this.file, line, column, path });
   }
-  obj(v: unknown, path: string, required = false): Obj | undefined {
+  /**
+   * Refuses a key of the object at `path` that is not one of `known`, at the key's line: it
+   * would be dropped and its field take its default. A close spelling of a known one is named.
+   */
+  keys(o: Obj, path: string, known: readonly string[]): void {
+    for (const k of Object.keys(o)) {
+      if (known.includes(k)) continue;
+      let message = `unknown key ${JSON.stringify(k)} ${describePath(this.jsonPath(path))}`;
+      const close = closestKey(k, known);
+      if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k)) message += `: a field of an Instance that a JSON description does not give (${INSTANCE_ONLY[k]})`;
+      else if (close !== undefined) message += `; did you mean ${JSON.stringify(close)}?`;
+      else if (path !== '/instance') message += ` (its keys are ${known.join(', ')})`;
+      const { line, column } = this.locateKey(path, k);
+      throw new InstanceError(message, { file: this.file, line, column, path: `${path}/${k}` });
+    }
+  }
+  /** An object; with `known`, one holding only those keys (checked at once, before any object in it). */
+  obj(v: unknown, path: string, required = false, known?: readonly string[]): Obj | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required object') : undefined;
     if (typeof v !== 'object' || Array.isArray(v)) return this.fail(path, `expected an object, got ${describe(v)}`);
+    if (known) this.keys(v as Obj, path, known);
     return v as Obj;
   }
   str(v: unknown, path: string, required = false, text = false): string | undefined {
@@ -73,6 +97,12 @@ class JsonReader {
     if (!Array.isArray(v)) return this.fail(path, `expected an array, got ${describe(v)}`);
     return v;
   }
+}
+
+/** `at the top level`, `in features`, `in nics[0]`, `in disks.diskPaths[1]`. */
+function describePath(p: readonly (string | number)[]): string {
+  if (!p.length) return 'at the top level';
+  return `in ${p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('')}`;
 }
 
 function describe(v: unknown): string {
@@ -120,19 +150,22 @@ export function instanceFromJson(data: unknown, options: { file?: string; text?:
 }
 
 function fromJson(data: unknown, options: { file?: string; text?: string; source?: JsonSource }): Instance {
-  const locate: Locator = (path) => {
+  const placeOf = (jsonPath: (string | number)[]) => {
     const { text, source } = options;
     if (text === undefined || !source) return {};
-    const place = source.places.get(placeKey(jsonPathOf(data, path)));
+    const place = source.places.get(placeKey(jsonPath));
     return place ? lineColOf(text, place.key ?? place.value) : {};
   };
-  const j = new JsonReader(options.file, locate);
-  const d = j.obj(data, '/instance', true)!;
-  const hv = j.obj(d.hypervisor, '/instance/hypervisor', true)!;
-  const os = j.obj(d.os, '/instance/os', true)!;
-  const key = j.obj(d.key, '/instance/key') ?? {};
-  const disks = j.obj(d.disks, '/instance/disks') ?? {};
-  const features = j.obj(d.features, '/instance/features') ?? {};
+  const locate: Locator = (path) => placeOf(jsonPathOf(data, path));
+  const j = new JsonReader(options.file, locate, (path) => jsonPathOf(data, path), (path, k) => placeOf([...jsonPathOf(data, path), k]));
+  // Each object's keys are checked as it is read, before the objects in it: a misspelt
+  // container (`nic` for `nics`) is named, not the keys it happens to hold.
+  const d = j.obj(data, '/instance', true, JSON_KEYS.instance)!;
+  const hv = j.obj(d.hypervisor, '/instance/hypervisor', true, JSON_KEYS.hypervisor)!;
+  const os = j.obj(d.os, '/instance/os', true, JSON_KEYS.os)!;
+  const key = j.obj(d.key, '/instance/key', false, JSON_KEYS.key) ?? {};
+  const disks = j.obj(d.disks, '/instance/disks', false, JSON_KEYS.disks) ?? {};
+  const features = j.obj(d.features, '/instance/features', false, JSON_KEYS.features) ?? {};
   const s = (name: string) => j.str(d[name], `/instance/${name}`);
   const name = j.str(d.name, '/instance/name', true)!;
   let userData = s('userData') ?? '';
@@ -147,7 +180,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
       bitness: j.oneOf(hv.bitness, ['32', '64'], '/instance/hypervisor/@bitness') === '32' ? 32 : 64,
       requiresDisk: j.bool(hv.requiresDisk, '/instance/hypervisor/@requiresDisk'),
     },
-    backing: { rootType: j.str(j.obj(d.backing, '/instance/backing')?.rootType, '/instance/backing/rootType') ?? 'image' },
+    backing: { rootType: j.str(j.obj(d.backing, '/instance/backing', false, JSON_KEYS.backing)?.rootType, '/instance/backing/rootType') ?? 'image' },
     name,
     uuid: j.str(d.uuid, '/instance/uuid', true)!,
     reservation: s('reservation') ?? '',
@@ -188,7 +221,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
       floppyPath: j.str(disks.floppyPath, '/instance/disks/floppyPath') ?? '',
       diskPaths: j.arr(disks.diskPaths, '/instance/disks/diskPaths').map((x, i) => {
         const p = `/instance/disks/diskPath[${i + 1}]`;
-        const o = j.obj(x, p, true)!;
+        const o = j.obj(x, p, true, JSON_KEYS.diskPath)!;
         return {
           path: j.str(o.path, `${p}/path`, true)!,
           targetDeviceType: j.oneOf(o.targetDeviceType, DEVICE_TYPES, `${p}/@targetDeviceType`) ?? 'disk',
@@ -200,12 +233,12 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
           serial: j.str(o.serial, `${p}/@serial`),
         };
       }),
-      root: disks.root ? { device: j.str(j.obj(disks.root, '/instance/disks/root')!.device, '/instance/disks/root/@device', true)!, uuid: j.str((disks.root as Obj).uuid, '/instance/disks/root/@uuid') } : undefined,
+      root: disks.root ? { device: j.str(j.obj(disks.root, '/instance/disks/root', false, JSON_KEYS.root)!.device, '/instance/disks/root/@device', true)!, uuid: j.str((disks.root as Obj).uuid, '/instance/disks/root/@uuid') } : undefined,
     },
     vbrs: [],
     volumes: j.arr(d.volumes, '/instance/volumes').map((x, i) => {
       const p = `/instance/volumes/volume[${i + 1}]`;
-      const o = j.obj(x, p, true)!;
+      const o = j.obj(x, p, true, JSON_KEYS.volume)!;
       return {
         id: j.str(o.id, `${p}/id`, true)!,
         attachmentToken: j.str(o.attachmentToken, `${p}/attachmentToken`) ?? '',
@@ -217,7 +250,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     }),
     nics: j.arr(d.nics, '/instance/nics').map((x, i) => {
       const p = `/instance/nics/nic[${i + 1}]`;
-      const o = j.obj(x, p, true)!;
+      const o = j.obj(x, p, true, JSON_KEYS.nic)!;
       return {
         vlan: j.int(o.vlan, `${p}/@vlan`) ?? -1,
         networkIndex: j.int(o.networkIndex, `${p}/@networkIndex`) ?? -1,
@@ -242,7 +275,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     metadata: [],
     extraNics: j.arr(d.extraNics, '/instance/extraNics').map((x, i) => {
       const p = `/instance/extraNics/nic[${i + 1}]`;
-      const o = j.obj(x, p, true)!;
+      const o = j.obj(x, p, true, JSON_KEYS.extraNic)!;
       return {
         mac: j.str(o.mac, `${p}/@mac`, true)!,
         bridgeDeviceName: j.str(o.bridgeDeviceName, `${p}/@bridgeDeviceName`, true)!,
@@ -252,7 +285,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     }),
     unknown: [],
   };
-  const hp = j.obj(features.hugepages, '/instance/features/hugepages');
+  const hp = j.obj(features.hugepages, '/instance/features/hugepages', false, JSON_KEYS.hugepages);
   if (hp) {
     inst.features.hugepages = {
       enabled: j.bool(hp.enabled, '/instance/features/hugepages/@enabled') ?? true,
@@ -262,9 +295,9 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   }
   const lb = j.oneOf(features.legacyDiskBus, LEGACY_DISK_BUSES, '/instance/features/legacyDiskBus');
   if (lb) inst.features.legacyDiskBus = lb;
-  const m = j.obj(d.machine, '/instance/machine');
+  const m = j.obj(d.machine, '/instance/machine', false, JSON_KEYS.machine);
   if (m) inst.machine = { type: j.str(m.type, '/instance/machine/@type') ?? 'pc', arch: j.str(m.arch, '/instance/machine/@arch') ?? 'x86_64' };
-  const cd = j.obj(d.configDrive, '/instance/configDrive');
+  const cd = j.obj(d.configDrive, '/instance/configDrive', false, JSON_KEYS.configDrive);
   if (cd) {
     inst.configDrive = {
       path: j.str(cd.path, '/instance/configDrive/@path', true)!,

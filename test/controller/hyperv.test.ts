@@ -15,6 +15,7 @@ import { childElements, firstChild, parseXml } from '../../engine/xml/parse.js';
 import { runLifecycleCli } from './cli-program.js';
 import { SAMPLES, XSL, launchFailure as failedLaunch, sampleFileUnderFreshId, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 import { readInstanceFile } from '../../engine/instance/index.js';
+import { jsonOfInstance } from '../instance/json-fixture.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -203,7 +204,7 @@ test('a KVP refusal at launch of a JSON description names it and the line of the
   const inst = await readInstanceFile(join(SAMPLES, '13-hyperv-windows', 'instance.xml'));
   const id = `i-${process.pid.toString(16)}b1`;
   const json = {
-    ...JSON.parse(JSON.stringify(inst)),
+    ...jsonOfInstance(inst),
     name: id,
     uuid: randomUUID(),
     disks: { diskPaths: inst.disks.diskPaths, root: inst.disks.root },

@@ -12,6 +12,7 @@ import { DomforgeError, InstanceError } from '../../engine/errors.js';
 import { runLifecycleCli } from './cli-program.js';
 import { launchFailure as failedLaunch, sampleFileUnderFreshId, sampleInstance, sampleNames, sandbox, SAMPLES, shippedTransform, XSL, type Sandbox } from './fixtures.js';
 import { countingLoader } from '../libvirt/fixtures.js';
+import { jsonOfInstance, minimalJsonInstance } from '../instance/json-fixture.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -315,7 +316,7 @@ test('a config drive refusal at launch names instance.xml, the line of the offen
 test('a config drive refusal at launch of a JSON description names it and the line of the key; of an Instance built in code, the field alone', async () => {
   const inst = await readInstanceFile(join(SAMPLES, '09-q35-config-drive', 'instance.xml'));
   const id = `i-${process.pid.toString(16)}d1`;
-  const { userData: _base64, ...rest } = JSON.parse(JSON.stringify(inst));
+  const { userData: _base64, ...rest } = jsonOfInstance(inst);
   const json = {
     ...rest,
     name: id,
@@ -342,6 +343,21 @@ test('a config drive refusal at launch of a JSON description names it and the li
   assert.deepEqual([m.file, m.line, m.path], [undefined, undefined, '/instance/launchIndex']);
   assert.equal(m.message, `launch of ${copy.name} failed at step 'config-drive': launchIndex "two" is not a non-negative integer (at /instance/launchIndex)`);
   assert.equal(await conn.find(copy.name), undefined);
+});
+
+test('a JSON description with a key the reader does not know is refused at launch before anything is made, at its file:line:column with its path', async () => {
+  // It used to be dropped: this guest was launched without hugepages.
+  const id = `i-${process.pid.toString(16)}u1`;
+  const json = { ...minimalJsonInstance(), name: id, uuid: randomUUID(), features: { hugePages: { pageSizeKiB: 2048 } } };
+  const file = join(sb.root, 'u1.json');
+  const text = JSON.stringify(json, null, 2);
+  writeFileSync(file, text);
+  const line = lineIn(text, '"hugePages"');
+  const e: unknown = await launchFailure(file);
+  assert.ok(e instanceof InstanceError && !(e instanceof OperationError), String(e));
+  assert.equal(e.message, `${file}:${line}:5: unknown key "hugePages" in features; did you mean "hugepages"? (at /instance/features/hugePages)`);
+  assert.equal(await conn.find(id), undefined);
+  assert.equal(existsSync(join(sb.instances, id)), false);
 });
 
 test('a config drive over the image cap at launch names instance.xml, the line of its largest field and its path; no image is left', async () => {

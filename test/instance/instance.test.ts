@@ -8,6 +8,7 @@ import { serializeXml } from '../../engine/xml/serialize.js';
 import { NESTED, NESTED_FILE, STRAYS, nestedOf, withNestedStrays, withStrays } from '../fixtures/strays.js';
 
 import { EUCA_INPUTS_DIR as EUCA } from '../fixtures/reference.js';
+import { jsonOfInstance } from './json-fixture.js';
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 const instanceFiles = [
   ...readdirSync(SAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(SAMPLES, d.name, 'instance.xml')),
@@ -234,7 +235,7 @@ test('a metadata key given twice is refused at the second item\'s line, naming t
 
 test('instanceFromJson refuses a key given twice in the text the data was parsed from (JSON.parse kept the last)', () => {
   const inst = parseInstance(base());
-  const text = JSON.stringify({ ...JSON.parse(JSON.stringify(inst)), disks: { diskPaths: inst.disks.diskPaths }, states: {}, timestamps: {}, metadata: { role: 'web', tier: 'front' } }, null, 2).replace(
+  const text = JSON.stringify({ ...jsonOfInstance(inst), disks: { diskPaths: inst.disks.diskPaths }, states: {}, timestamps: {}, metadata: { role: 'web', tier: 'front' } }, null, 2).replace(
     '"tier": "front"',
     '"tier": "front",\n    "role": "db"',
   );
@@ -340,7 +341,7 @@ test('emitInstance refuses kept XML that would nest elements more than 256 level
 
 test('JSON descriptions build the same instance as XML, validated the same way', () => {
   const inst = parseInstance(base());
-  const json = JSON.parse(JSON.stringify(inst)) as Record<string, unknown>;
+  const json = jsonOfInstance(inst);
   // The JSON form names disk paths as a list and takes user data as base64.
   json.disks = { diskPaths: inst.disks.diskPaths, root: inst.disks.root };
   // …and name/value lists (metadata, states, timestamps) as objects.

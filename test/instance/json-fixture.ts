@@ -11,3 +11,12 @@ export function minimalJsonInstance() {
     nics: [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0' }] as Record<string, unknown>[],
   };
 }
+
+/**
+ * An Instance written out with JSON.stringify, less the fields a JSON description does not
+ * give and refuses (`xmlVersion`, `vbrs`, kept unknown elements): the start of a description.
+ */
+export function jsonOfInstance(inst: object): Record<string, unknown> {
+  const { xmlVersion: _x, vbrs: _v, unknown: _u, unknownChildren: _c, ...rest } = JSON.parse(JSON.stringify(inst)) as Record<string, unknown>;
+  return rest;
+}

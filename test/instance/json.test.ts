@@ -138,9 +138,56 @@ test('malformed JSON is named at its line; __proto__ stays a plain key; deep nes
   const text = JSON.stringify(base(), null, 2);
   await rejectsAt(text.replace('"cores": 1,', '"cores": 1,,'), lineOf(text, '"cores"'), /malformed JSON/);
   await rejectsAt(text + '\nx', text.split('\n').length + 1, /after the JSON value/);
-  const f = write(text.replace(/}\s*$/, ',\n  "__proto__": { "cores": 64 }\n}'));
-  const inst = await readInstanceJsonFile(f);
-  assert.equal(inst.cores, 1);
+  // A "__proto__" key is a key like any other: at the top level an unknown one, refused at its line; in metadata a plain key.
+  const proto = text.replace(/}\s*$/, ',\n  "__proto__": { "cores": 64 }\n}');
+  await rejectsAt(proto, lineOf(proto, '"__proto__"'), /unknown key "__proto__" at the top level/, '/instance/__proto__');
   assert.equal(({} as Record<string, unknown>).cores, undefined);
+  const meta = await readInstanceJsonFile(write(text.replace(/}\s*$/, ',\n  "metadata": { "__proto__": "x" }\n}')));
+  assert.deepEqual([meta.cores, meta.metadata], [1, [['__proto__', 'x']]]);
   await rejectsAt(`{"a": ${'['.repeat(100000)}`, 1, /nested deeper than/);
+});
+
+test('a key the reader does not know is refused at its line and column with its path, naming a close known key: it used to be dropped and its field take its default', async () => {
+  const nic = (extra: Record<string, unknown>) => [{ mac: 'd0:0d:00:00:00:01', bridgeDeviceName: 'br0', ...extra }];
+  const disk = (extra: Record<string, unknown>) => ({ diskPaths: [{ ...base().disks.diskPaths[0]!, ...extra }] });
+  for (const [edit, key, path, message] of [
+    [{ memoryKb: 2048 }, 'memoryKb', '/instance/memoryKb', 'unknown key "memoryKb" at the top level; did you mean "memoryKB"?'],
+    [{ features: { hugePages: { pageSizeKiB: 2048 } } }, 'hugePages', '/instance/features/hugePages', 'unknown key "hugePages" in features; did you mean "hugepages"?'],
+    [{ features: { hugepages: { pageSizeKB: 2048 } } }, 'pageSizeKB', '/instance/features/hugepages/pageSizeKB', 'unknown key "pageSizeKB" in features.hugepages; did you mean "pageSizeKiB"?'],
+    [{ nics: nic({ guestDeviceNme: 'vn0' }) }, 'guestDeviceNme', '/instance/nics/nic[1]/guestDeviceNme', 'unknown key "guestDeviceNme" in nics[0]; did you mean "guestDeviceName"?'],
+    [{ nics: nic({ macAddres: 'd0:0d:00:00:00:02' }) }, 'macAddres', '/instance/nics/nic[1]/macAddres', 'unknown key "macAddres" in nics[0] (its keys are vlan, networkIndex, mac, publicIp, privateIp, bridgeDeviceName, guestDeviceName, device, stateName, hypervisorType, osPlatform, osVirtioNetwork, attachmentId)'],
+    [{ extraNics: [{ mac: 'd0:0d:00:00:00:03', bridgeDeviceName: 'br1', modle: 'e1000' }] }, 'modle', '/instance/extraNics/nic[1]/modle', 'unknown key "modle" in extraNics[0]; did you mean "model"?'],
+    [{ disks: disk({ sourcetype: 'block' }) }, 'sourcetype', '/instance/disks/diskPath[1]/sourcetype', 'unknown key "sourcetype" in disks.diskPaths[0]; did you mean "sourceType"?'],
+    [{ disks: { diskpaths: [] } }, 'diskpaths', '/instance/disks/diskpaths', 'unknown key "diskpaths" in disks; did you mean "diskPaths"?'],
+    [{ disks: { ...disk({}), root: { device: 'vda', uid: 'x' } } }, 'uid', '/instance/disks/root/uid', 'unknown key "uid" in disks.root; did you mean "uuid"?'],
+    [{ volumes: [{ id: 'vol-1', devname: 'sdf' }] }, 'devname', '/instance/volumes/volume[1]/devname', 'unknown key "devname" in volumes[0]; did you mean "devName"?'],
+    [{ hypervisor: { type: 'kvm', Bitness: '32' } }, 'Bitness', '/instance/hypervisor/Bitness', 'unknown key "Bitness" in hypervisor; did you mean "bitness"?'],
+    [{ os: { platform: 'linux', virtioDisks: true } }, 'virtioDisks', '/instance/os/virtioDisks', 'unknown key "virtioDisks" in os; did you mean "virtioDisk"?'],
+    [{ key: { doInjectKey: true, sshkey: 'ssh-ed25519 AAAA' } }, 'sshkey', '/instance/key/sshkey', 'unknown key "sshkey" in key; did you mean "sshKey"?'],
+    [{ backing: { roottype: 'ebs' } }, 'roottype', '/instance/backing/roottype', 'unknown key "roottype" in backing; did you mean "rootType"?'],
+    [{ machine: { type: 'q35', arc: 'x86_64' } }, 'arc', '/instance/machine/arc', 'unknown key "arc" in machine; did you mean "arch"?'],
+    [{ configDrive: { path: '/var/lib/x/cd.iso', layout: ['ec2'] } }, 'layout', '/instance/configDrive/layout', 'unknown key "layout" in configDrive; did you mean "layouts"?'],
+    [{ vbrs: [] }, 'vbrs', '/instance/vbrs', 'unknown key "vbrs" at the top level: a field of an Instance that a JSON description does not give (vbrs come from instance.xml only)'],
+    [{ volumes: [{ id: 'vol-1', localDev: '/dev/sdf' }] }, 'localDev', '/instance/volumes/volume[1]/localDev', 'unknown key "localDev" in volumes[0]: a field of an Instance that a JSON description does not give (a volume\'s localDev comes from instance.xml only)'],
+  ] as const) {
+    const text = JSON.stringify({ ...base(), ...edit }, null, 2);
+    const f = write(text);
+    const line = lineOf(text, `"${key}"`);
+    const column = text.split('\n')[line - 1]!.indexOf(`"${key}"`) + 1;
+    await assert.rejects(readInstanceJsonFile(f), (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.file, e.line, e.column, e.path, e.shortMessage], [f, line, column, path, message]);
+      return true;
+    });
+    // From data alone (no text): the same refusal, with the path and no line.
+    assert.throws(() => instanceFromJson(JSON.parse(text)), (e: unknown) => e instanceof InstanceError && e.line === undefined && e.path === path && e.shortMessage === message);
+  }
+  // A misspelt container is named itself, before the keys it holds are looked at.
+  const text = JSON.stringify({ ...base(), nic: base().nics }, null, 2);
+  await rejectsAt(text, lineOf(text, '"nic"'), /unknown key "nic" at the top level; did you mean "nics"\?/, '/instance/nic');
+});
+
+test('metadata, states and timestamps are free maps: any key is read', () => {
+  const inst = instanceFromJson({ ...base(), metadata: { hugePages: 'x' }, states: { stateNme: 'Pending' }, timestamps: { launchtime: '1700000000' } });
+  assert.deepEqual([inst.metadata, inst.states, inst.timestamps], [[['hugePages', 'x']], [['stateNme', 'Pending']], [['launchtime', '1700000000']]]);
 });

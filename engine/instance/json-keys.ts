@@ -1,0 +1,85 @@
+/**
+ * The keys each object of a JSON instance description may have. JSON keeps no unknown
+ * elements: a key that is not one of these would be dropped and its field take its default
+ * (a misspelt `features.hugePages`: a guest without hugepages), so from-json refuses it.
+ * `metadata`, `states` and `timestamps` are free maps and have no list here.
+ */
+export const JSON_KEYS = {
+  instance: [
+    'name', 'uuid', 'reservation', 'user', 'owner', 'account', 'imageId', 'kernelId', 'ramdiskId', 'dnsName',
+    'privateDnsName', 'instancePath', 'kernel', 'ramdisk', 'xmlFilePath', 'libvirtFilePath', 'consoleLogPath',
+    'userData', 'userDataText', 'launchIndex', 'hasFloppy', 'cpuPassthrough', 'cores', 'memoryKB', 'diskGB', 'VmType',
+    'NicType', 'NicDevice', 'rootDirective', 'hypervisor', 'backing', 'key', 'os', 'groupNames', 'disks', 'volumes',
+    'nics', 'states', 'timestamps', 'features', 'machine', 'configDrive', 'password', 'availabilityZone', 'metadata',
+    'extraNics',
+  ],
+  hypervisor: ['type', 'capability', 'bitness', 'requiresDisk'],
+  backing: ['rootType'],
+  key: ['doInjectKey', 'sshKey'],
+  os: ['platform', 'virtioRoot', 'virtioDisk', 'virtioNetwork'],
+  disks: ['floppyPath', 'diskPaths', 'root'],
+  diskPath: ['path', 'targetDeviceType', 'targetDeviceName', 'targetDeviceNameVirtio', 'targetDeviceBusVirtio', 'targetDeviceBus', 'sourceType', 'serial'],
+  root: ['device', 'uuid'],
+  volume: ['id', 'attachmentToken', 'devName', 'stateName', 'connectionString', 'libvirt'],
+  nic: [
+    'vlan', 'networkIndex', 'mac', 'publicIp', 'privateIp', 'bridgeDeviceName', 'guestDeviceName', 'device', 'stateName',
+    'hypervisorType', 'osPlatform', 'osVirtioNetwork', 'attachmentId',
+  ],
+  extraNic: ['mac', 'bridgeDeviceName', 'model', 'privateIp'],
+  features: ['hugepages', 'legacyDiskBus'],
+  hugepages: ['enabled', 'pageSizeKiB', 'nodeset'],
+  machine: ['type', 'arch'],
+  configDrive: ['path', 'label', 'layouts'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Fields of an `Instance` (or of its volumes, backing, ...) that a JSON description does not
+ * give, with the reason: an Instance written out with JSON.stringify has them, and each
+ * would be dropped, so each is refused saying why rather than as a misspelling.
+ */
+export const INSTANCE_ONLY: Readonly<Record<string, string>> = {
+  xmlVersion: 'an instance from JSON is xml-version 2',
+  vbrs: 'vbrs come from instance.xml only',
+  localDev: 'a volume\'s localDev comes from instance.xml only',
+  localDevReal: 'a volume\'s localDevReal comes from instance.xml only',
+  unknown: 'an instance from JSON has no unknown elements',
+  unknownChildren: 'an instance from JSON has no unknown elements',
+};
+
+/**
+ * The known key `key` is likely a misspelling of: equal but for case, else the nearest at
+ * an edit distance of at most 2 (letters compared without case); the first in `known` on a tie.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const same = known.find((k) => k.toLowerCase() === lower);
+  if (same !== undefined) return same;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase(), bestDistance);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance of `a` and `b`, or `limit` when it is at least that (long keys stop early). */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= limit) return limit;
+    prev = cur;
+  }
+  return Math.min(prev[b.length]!, limit);
+}

@@ -42,6 +42,8 @@ class JsonReader {
   keys(o: Obj, path: string, known: readonly string[]): void {
     for (const k of Object.keys(o)) {
       if (known.includes(k)) continue;
+      // An Instance written out with JSON.stringify carries these: accepted while they hold nothing to lose.
+      if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k) && carriesNothing(k, o[k])) continue;
       let message = `unknown key ${JSON.stringify(k)} ${describePath(this.jsonPath(path))}`;
       const close = closestKey(k, known);
       if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k)) message += `: a field of an Instance that a JSON description does not give (${INSTANCE_ONLY[k]})`;
@@ -399,4 +401,12 @@ function jsonPathOf(data: unknown, path: string): (string | number)[] {
     }
   }
   return out;
+}
+
+/** A field of an Instance that JSON does not read, holding nothing that would be lost: none, empty, or (`xmlVersion`) the version JSON gives. */
+function carriesNothing(key: string, v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (key === 'xmlVersion') return v === '2';
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v).length === 0;
 }

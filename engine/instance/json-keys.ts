@@ -34,8 +34,9 @@ export const JSON_KEYS = {
 
 /**
  * Fields of an `Instance` (or of its volumes, backing, ...) that a JSON description does not
- * give, with the reason: an Instance written out with JSON.stringify has them, and each
- * would be dropped, so each is refused saying why rather than as a misspelling.
+ * give, with the reason: an Instance written out with JSON.stringify has them. Holding
+ * nothing (none, empty, `xmlVersion` "2") they are accepted; holding something, which would
+ * be dropped, each is refused saying why rather than as a misspelling.
  */
 export const INSTANCE_ONLY: Readonly<Record<string, string>> = {
   xmlVersion: 'an instance from JSON is xml-version 2',

@@ -14,7 +14,8 @@ export function minimalJsonInstance() {
 
 /**
  * An Instance written out with JSON.stringify, less the fields a JSON description does not
- * give and refuses (`xmlVersion`, `vbrs`, kept unknown elements): the start of a description.
+ * give (`xmlVersion`, `vbrs`, kept unknown elements), which it refuses when they hold something
+ * (a sample's vbrs): the start of a description.
  */
 export function jsonOfInstance(inst: object): Record<string, unknown> {
   const { xmlVersion: _x, vbrs: _v, unknown: _u, unknownChildren: _c, ...rest } = JSON.parse(JSON.stringify(inst)) as Record<string, unknown>;

@@ -167,7 +167,9 @@ test('a key the reader does not know is refused at its line and column with its 
     [{ backing: { roottype: 'ebs' } }, 'roottype', '/instance/backing/roottype', 'unknown key "roottype" in backing; did you mean "rootType"?'],
     [{ machine: { type: 'q35', arc: 'x86_64' } }, 'arc', '/instance/machine/arc', 'unknown key "arc" in machine; did you mean "arch"?'],
     [{ configDrive: { path: '/var/lib/x/cd.iso', layout: ['ec2'] } }, 'layout', '/instance/configDrive/layout', 'unknown key "layout" in configDrive; did you mean "layouts"?'],
-    [{ vbrs: [] }, 'vbrs', '/instance/vbrs', 'unknown key "vbrs" at the top level: a field of an Instance that a JSON description does not give (vbrs come from instance.xml only)'],
+    [{ vbrs: [{ id: 'emi-1' }] }, 'vbrs', '/instance/vbrs', 'unknown key "vbrs" at the top level: a field of an Instance that a JSON description does not give (vbrs come from instance.xml only)'],
+    [{ xmlVersion: '1' }, 'xmlVersion', '/instance/xmlVersion', 'unknown key "xmlVersion" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON is xml-version 2)'],
+    [{ unknown: [{ name: 'x', xml: '<x/>' }] }, 'unknown', '/instance/unknown', 'unknown key "unknown" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown elements)'],
     [{ volumes: [{ id: 'vol-1', localDev: '/dev/sdf' }] }, 'localDev', '/instance/volumes/volume[1]/localDev', 'unknown key "localDev" in volumes[0]: a field of an Instance that a JSON description does not give (a volume\'s localDev comes from instance.xml only)'],
   ] as const) {
     const text = JSON.stringify({ ...base(), ...edit }, null, 2);
@@ -185,6 +187,11 @@ test('a key the reader does not know is refused at its line and column with its 
   // A misspelt container is named itself, before the keys it holds are looked at.
   const text = JSON.stringify({ ...base(), nic: base().nics }, null, 2);
   await rejectsAt(text, lineOf(text, '"nic"'), /unknown key "nic" at the top level; did you mean "nics"\?/, '/instance/nic');
+});
+
+test('fields of an Instance that JSON does not give are accepted while they hold nothing to lose (as JSON.stringify of an Instance writes them)', () => {
+  const inst = instanceFromJson({ ...base(), xmlVersion: '2', vbrs: [], unknown: [], unknownChildren: {}, volumes: [{ id: 'vol-1', localDev: null }] });
+  assert.deepEqual(inst, instanceFromJson({ ...base(), volumes: [{ id: 'vol-1' }] }));
 });
 
 test('metadata, states and timestamps are free maps: any key is read', () => {

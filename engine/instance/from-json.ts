@@ -172,7 +172,11 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   const name = j.str(d.name, '/instance/name', true)!;
   let userData = s('userData') ?? '';
   const userDataText = j.str(d.userDataText, '/instance/userDataText', false, true);
-  if (userDataText !== undefined) userData = Buffer.from(userDataText, 'utf8').toString('base64');
+  if (userDataText !== undefined) {
+    // One of the two: with both, one would be dropped (and which one is no rule an admin can guess).
+    if (d.userData !== undefined && d.userData !== null) j.fail('/instance/userDataText', 'give either userData (base64) or userDataText (plain text), not both');
+    userData = Buffer.from(userDataText, 'utf8').toString('base64');
+  }
 
   const inst: Instance = {
     xmlVersion: '2',

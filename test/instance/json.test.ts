@@ -134,6 +134,12 @@ test('strings with characters XML 1.0 cannot carry are refused at their JSON lin
   assert.throws(() => instanceFromJson({ ...base(), userDataText: 'x\uDC00' }), /not Unicode text/);
 });
 
+test('userData and userDataText together are refused at userDataText, not one of them dropped', async () => {
+  const text = JSON.stringify({ ...base(), userData: 'aGk=', userDataText: 'hello' }, null, 2);
+  await rejectsAt(text, lineOf(text, '"userDataText"'), /^.*give either userData \(base64\) or userDataText \(plain text\), not both/, '/instance/userDataText');
+  assert.equal(instanceFromJson({ ...base(), userData: null, userDataText: 'hello' }).userData, 'aGVsbG8=');
+});
+
 test('malformed JSON is named at its line; __proto__ stays a plain key; deep nesting is refused, not a stack overflow', async () => {
   const text = JSON.stringify(base(), null, 2);
   await rejectsAt(text.replace('"cores": 1,', '"cores": 1,,'), lineOf(text, '"cores"'), /malformed JSON/);

@@ -6,14 +6,19 @@
  * folder itself, rather than read as a missing file.
  */
 import { lstatSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-/** A path's realpath, or the path itself when it has none (missing: read as missing). */
+/**
+ * A path's realpath; for one that does not exist (read as missing), the realpath of its
+ * nearest existing folder joined with the rest, so a missing file under a symbolic link out
+ * of the folder is named where it would be, outside, as in a snapshot (realpathThrough).
+ */
 export function safeRealpath(p: string): string {
   try {
     return realpathSync(p);
   } catch {
-    return p;
+    const up = dirname(p);
+    return up === p ? p : join(safeRealpath(up), basename(p));
   }
 }
 

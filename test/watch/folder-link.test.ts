@@ -2,7 +2,8 @@
 // which must read through such a link what the stylesheet compiled in place reads. A link to
 // a folder inside the transforms folder is read (document() and xsl:include), also one that
 // makes a cycle (`self -> .`); a link to a folder outside it, even one reached through a link
-// inside, is refused exactly as the compile in place refuses it, never read as an empty document.
+// inside, is refused exactly as the compile in place refuses it, never read as an empty document;
+// a file missing under such a link too is refused as leaving the folder, in place as under the watcher.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, symlink, unlink } from 'node:fs/promises';
@@ -142,6 +143,27 @@ test('document() and xsl:include through a symbolic link to a folder outside the
     assert.equal(r.activeHash, good);
     assert.equal(watcher.active()!.transform.hash, good);
     assert.equal(await renderActive(), 'i-4e7a1201-in');
+  }
+  await save(main, reading('d/names.xml'));
+  await quietNow();
+  assert.deepEqual(log.drain(), []);
+  assert.equal(watcher.active()!.transform.hash, good);
+});
+
+test('a missing file under a symbolic link to a folder outside (out/missing.xsl) is refused as leaving the folder, under the watcher as in place, not as a file it cannot read', { skip }, async () => {
+  const good = watcher.active()!.transform.hash;
+  for (const [text, needle, message] of [
+    [including('out/missing.xsl'), '<xsl:include', `xsl:include href="out/missing\\.xsl" is refused: it leaves the transforms folder ${escape(dir)}`],
+    [reading('out/missing.xml'), "document('out/missing.xml')", `document\\('out/missing\\.xml'\\) is refused: it is a symbolic link to ${escape(join(outside, 'missing.xml'))}, outside the transforms folder ${escape(dir)}`],
+  ] as const) {
+    await save(main, text);
+    const direct = await directError();
+    const r = await log.expect('rejected');
+    assert.equal(r.code, 'XML_FORBIDDEN', r.message);
+    assert.equal(r.line, lineOf(text, needle));
+    assert.match(r.message, new RegExp(message));
+    assert.deepEqual({ code: r.code, file: r.file, line: r.line, column: r.column, message: r.message }, { code: direct.code, file: direct.file, line: direct.line, column: direct.column, message: direct.fullMessage });
+    assert.equal(watcher.active()!.transform.hash, good);
   }
   await save(main, reading('d/names.xml'));
   await quietNow();

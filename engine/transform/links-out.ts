@@ -6,6 +6,7 @@
  * folder itself, rather than read as a missing file.
  */
 import { lstatSync, realpathSync } from 'node:fs';
+import { NotRegularFileError, readRegularFileSync } from '../fs/regular-file.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -61,5 +62,64 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
       at = back;
     }
     return join(realBase, at);
+  };
+}
+
+/**
+ * Why a file of the transforms folder cannot be read, as a version snapshot records it for a
+ * file it leaves out for what it is (the copy holds nothing there): a FIFO, socket or device.
+ */
+export type Unreadable = { kind: 'not a regular file' };
+
+/**
+ * What makes a path of the transform unreadable when a snapshot holds nothing there, as
+ * `unreadable` records it (what it left out, by path relative to `root`): the path is
+ * followed one name at a time from `root` as realpathThrough follows it, so a file reached
+ * through a link the snapshot keeps (`self -> .`) is found by its path in the folder.
+ * `rel`: the path of what is unreadable, relative to `root`. Undefined for a path that is
+ * readable, missing, or leads out of the folder (refused as that).
+ */
+export function unreadableThrough(root: string, unreadable: Readonly<Record<string, Unreadable>> | undefined): (path: string) => { rel: string; why: Unreadable } | undefined {
+  const base = resolve(root);
+  const realBase = safeRealpath(base);
+  return (path) => {
+    const rel = relative(base, resolve(path));
+    if (!rel || leavesFolder(rel)) return undefined;
+    let at = '';
+    for (const part of rel.split(sep)) {
+      at = join(at, part);
+      if (unreadable && Object.hasOwn(unreadable, at)) return { rel: at, why: unreadable[at]! };
+      const here = join(realBase, at);
+      let link: boolean;
+      try {
+        link = lstatSync(here).isSymbolicLink();
+      } catch {
+        return undefined;
+      }
+      if (!link) continue;
+      const to = relative(realBase, safeRealpath(here));
+      if (leavesFolder(to)) return undefined;
+      at = to;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Reads a file of the transform (a regular file only) as in the folder itself: in a
+ * snapshot, a file it left out for what it is (see `unreadable`) fails as reading it in
+ * place fails, not as a missing file. `real`: where the file really is, when known.
+ */
+export function readThrough(root: string, unreadable: Readonly<Record<string, Unreadable>> | undefined): (path: string, real?: string) => string {
+  const why = unreadableThrough(root, unreadable);
+  return (path, real = path) => {
+    try {
+      return readRegularFileSync(real);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const u = why(path);
+      if (u?.why.kind === 'not a regular file') throw new NotRegularFileError(path);
+      throw e;
+    }
   };
 }

@@ -6,6 +6,7 @@ import type { DivergencePolicy } from './xslt/guard.js';
 import type { TransformInput } from './types.js';
 import type { CompiledTransform } from './types.js';
 import { FileTransformSource } from './file-source.js';
+import type { Unreadable } from './links-out.js';
 
 export type TransformKind = 'xslt' | 'handlebars';
 
@@ -29,13 +30,19 @@ export interface LoadTransformOptions {
    * in the folder itself. Default none.
    */
   linksOut?: Readonly<Record<string, string>>;
+  /**
+   * Files of the transforms folder that `root` left out for what they are (a FIFO...), by
+   * path relative to `root` (a version snapshot's). An include or partial that is one is
+   * refused as it is in the folder itself. Default none.
+   */
+  unreadable?: Readonly<Record<string, Unreadable>>;
 }
 
 /** Compiles one kind of transform; Handlebars registers itself here. */
 export type TransformCompiler = (file: string, options: LoadTransformOptions) => CompiledTransform | Promise<CompiledTransform>;
 
 const compilers = new Map<TransformKind, TransformCompiler>([
-  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text, onDivergence: o.onDivergence, provingSet: o.provingSet, linksOut: o.linksOut })],
+  ['xslt', (file, o) => compileXslt(file, { root: o.root, engine: o.engine, text: o.text, onDivergence: o.onDivergence, provingSet: o.provingSet, linksOut: o.linksOut, unreadable: o.unreadable })],
 ]);
 
 /** Registers the compiler of a transform kind (used by the Handlebars module). */

@@ -4,9 +4,11 @@
 // line, column and named target — never as a missing partial. Three layouts: the partial
 // itself a link out, `partials/` a link out, and a link out reached through a cycle link
 // (`partials/self -> .`, which the snapshot keeps as a link); and under a linked-out
-// `partials/`, a partial that is a link again, or missing.
+// `partials/`, a partial that is a link again, or missing. A partial the snapshot leaves out
+// for what it is (a FIFO) is refused as in place too, not as missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readFile, realpath, rename, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TransformWatcher } from '../../engine/transform/watch/index.js';
@@ -153,6 +155,19 @@ test('under a partials/ folder linked out, a missing partial is not found under 
   } finally {
     await unlink(partials);
     await rename(aside, partials);
+  }
+  await noEvent();
+});
+
+test('a partial that is a FIFO is refused under the watcher as in place (not a regular file), not as missing', async () => {
+  const partial = join(partials, 'console.hbs');
+  await unlink(partial);
+  execFileSync('mkfifo', [partial]);
+  try {
+    await refusedAsInPlace(base, CALL, `partial "console": cannot read ${partial}: not a regular file`);
+  } finally {
+    await unlink(partial);
+    await cp(join(outside, 'console.hbs'), partial);
   }
   await noEvent();
 });

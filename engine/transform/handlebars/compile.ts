@@ -16,6 +16,7 @@ import { KNOWN_HELPERS, registerHelpers } from './helpers.js';
 import { checkTemplate } from './checks.js';
 import { parseTemplate } from './parse.js';
 import { partialsDirOf, resolvePartial } from './partials.js';
+import { readThrough, type Unreadable } from '../links-out.js';
 import { buildContext } from './context.js';
 import { PartialInliner, calledPartials, type ParsedPartial } from './inline-partials.js';
 
@@ -45,6 +46,13 @@ export interface CompileHandlebarsOptions {
    * folder itself, rather than not found.
    */
   linksOut?: Readonly<Record<string, string>>;
+  /**
+   * Files of the folder `root` stands for that `root` does not hold because of what they are
+   * (a FIFO...), by path relative to `root` (default none): a version snapshot leaves them
+   * out, and through these a partial that is one is refused as it is in the folder itself,
+   * rather than not found.
+   */
+  unreadable?: Readonly<Record<string, Unreadable>>;
 }
 
 /**
@@ -103,13 +111,14 @@ export class CompiledHandlebars implements CompiledTransform {
     const dir = partialsDirOf(file);
     const root = options.root ?? dirname(file);
     const loaded = new Map<string, ParsedPartial>();
+    const read = readThrough(root, options.unreadable);
     while (queue.length) {
       const use = queue.shift()!;
       if (loaded.has(use.name)) continue;
-      const pfile = resolvePartial(use.name, dir, root, { file: use.from, line: use.line, column: use.column }, options.linksOut);
+      const pfile = resolvePartial(use.name, dir, root, { file: use.from, line: use.line, column: use.column }, options.linksOut, options.unreadable);
       let text: string;
       try {
-        text = readRegularFileSync(pfile);
+        text = read(pfile);
       } catch (e) {
         // Named where the partial is called, as resolvePartial names a missing one.
         throw new TransformError('TRANSFORM_SYNTAX', `partial "${use.name}": cannot read ${pfile}: ${(e as Error).message}`, { file: use.from, line: use.line, column: use.column, cause: e });

@@ -6,7 +6,7 @@
 import { registerTransformCompiler } from '../load.js';
 import { compileHandlebars } from './compile.js';
 
-registerTransformCompiler('handlebars', (file, options) => compileHandlebars(file, { root: options.root, text: options.text, trusted: options.trusted, linksOut: options.linksOut }));
+registerTransformCompiler('handlebars', (file, options) => compileHandlebars(file, { root: options.root, text: options.text, trusted: options.trusted, linksOut: options.linksOut, unreadable: options.unreadable }));
 
 export { compileHandlebars, CompiledHandlebars, type CompileHandlebarsOptions } from './compile.js';
 export { buildContext, type TemplateContext } from './context.js';

@@ -9,7 +9,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { TransformError } from '../../errors.js';
-import { leavesFolder, realpathThrough } from '../links-out.js';
+import { leavesFolder, realpathThrough, unreadableThrough, type Unreadable } from '../links-out.js';
 
 export const PARTIALS_DIR = 'partials';
 export const PARTIAL_EXT = '.hbs';
@@ -34,9 +34,11 @@ export interface PartialPlace {
  * calling file and line and the partial; a link out names the link and where it leads.
  * `linksOut`: the links out of the folder that `root` (a version snapshot) left out, by path
  * relative to `root`, each with where it leads (default none): a partial reached through
- * one is refused as in the folder itself, rather than not found.
+ * one is refused as in the folder itself, rather than not found; `unreadable`: the files it
+ * left out for what they are (a FIFO...), found as in the folder itself, to be refused when
+ * read.
  */
-export function resolvePartial(name: string, dir: string, root: string, at: PartialPlace, linksOut?: Readonly<Record<string, string>>): string {
+export function resolvePartial(name: string, dir: string, root: string, at: PartialPlace, linksOut?: Readonly<Record<string, string>>, unreadable?: Readonly<Record<string, Unreadable>>): string {
   const place = { file: at.file, line: at.line, column: at.column };
   if (!NAME.test(name) || name.split('/').some((s) => s === '.' || s === '..')) {
     throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}": names are letters, digits, _ . - and / between folders, and stay inside ${PARTIALS_DIR}/`, place);
@@ -46,7 +48,7 @@ export function resolvePartial(name: string, dir: string, root: string, at: Part
   // Followed one name at a time, through `linksOut` where the path meets one of them; a
   // path that leads nowhere comes back as it is (as missing).
   const real = realpathThrough(root, linksOut)(file);
-  if (!existsSync(real)) throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" not found (looked for ${file})`, place);
+  if (!existsSync(real) && !unreadableThrough(root, unreadable)(file)) throw new TransformError('TRANSFORM_SYNTAX', `partial "${name}" not found (looked for ${file})`, place);
   let realRoot: string;
   try {
     realRoot = realpathSync(root);

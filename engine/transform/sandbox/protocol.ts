@@ -3,6 +3,7 @@ import type { DivergencePolicy, GuardReport } from '../xslt/guard.js';
 import type { RenderResult, TransformParams } from '../types.js';
 import type { SchemaEngine } from '../../validate/index.js';
 import type { WireError } from './errors.js';
+import type { Unreadable } from '../links-out.js';
 
 /**
  * Where a worker loads a transform from: its files on disk, never code sent across. For a
@@ -26,6 +27,12 @@ export interface TransformSource {
    * an include, `document()` or partial that is one as it does in the folder itself.
    */
   linksOut?: Readonly<Record<string, string>>;
+  /**
+   * When `root` is a version snapshot: the files it left out for what they are (a FIFO...),
+   * by path relative to `root`. The compile refuses an include or partial that is one as it
+   * does in the folder itself.
+   */
+  unreadable?: Readonly<Record<string, Unreadable>>;
   /**
    * XSLT under `auto`: the guard's verdict on this version, reached once (a `guard` task).
    * A worker renders with it and never runs the guard itself.

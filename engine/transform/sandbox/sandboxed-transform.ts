@@ -4,6 +4,7 @@ import type { DivergencePolicy, GuardReport } from '../xslt/guard.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import type { TransformSandbox, TaskLabel } from './pool.js';
 import type { CompileReply, ProveReply, ProvingSample, TransformSource } from './protocol.js';
+import type { Unreadable } from '../links-out.js';
 
 export interface SandboxLoadOptions {
   /** Folder includes, imports and partials must stay inside (default: the main file's folder). */
@@ -24,6 +25,12 @@ export interface SandboxLoadOptions {
    * itself.
    */
   linksOut?: Readonly<Record<string, string>>;
+  /**
+   * When `root` is a copy of the folder: the files the copy left out for what they are (a
+   * FIFO...), by path relative to `root`. An include or partial that is one is refused as it
+   * is in the folder itself.
+   */
+  unreadable?: Readonly<Record<string, Unreadable>>;
   /** Wall-clock limit of this transform's renders, in ms. Default: the sandbox's `timeoutMs`. */
   timeoutMs?: number;
   /** XSLT under `auto`: on a difference `pin` to libxslt (default) or `refuse` the stylesheet (the load fails). */
@@ -114,7 +121,7 @@ export function pathMapper(from: string | undefined, to: string | undefined): (s
  * all run in a worker) and returns a handle that renders there.
  */
 export async function loadSandboxedTransform(sandbox: TransformSandbox, file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
-  const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence, linksOut: options.linksOut };
+  const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence, linksOut: options.linksOut, unreadable: options.unreadable };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
   if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
     throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);

@@ -113,7 +113,7 @@ function speculativeView(t: CompiledTransform): CompiledTransform {
 
 /** How a source's files are compiled (its verdict and speculation apply after). */
 function loadOptions(source: TransformSource): LoadTransformOptions {
-  return { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence, linksOut: source.linksOut };
+  return { root: source.root, engine: source.engine, trusted: source.trusted, onDivergence: source.onDivergence, linksOut: source.linksOut, unreadable: source.unreadable };
 }
 
 async function compiled(source: TransformSource, hash: string): Promise<CompiledTransform> {
@@ -174,7 +174,7 @@ async function run(task: SandboxTask): Promise<CompileReply | GuardReply | Rende
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash };
     }
     case 'guard': {
-      const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence, linksOut: task.source.linksOut });
+      const t = await compileAndGuardXslt(task.source.file, task.samples, task.params, { root: task.source.root, onDivergence: task.source.onDivergence, linksOut: task.source.linksOut, unreadable: task.source.unreadable });
       remember(t, task.source);
       return { kind: t.kind, file: t.file, files: [...t.files], hash: t.hash, guard: t.guard! };
     }

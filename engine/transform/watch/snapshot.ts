@@ -3,6 +3,7 @@ import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, w
 import { fileStamp } from '../../fs/file-stamp.js';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
+import type { Unreadable } from '../links-out.js';
 
 /** An immutable copy of the transforms folder: what every worker compiles a version from. */
 export interface Snapshot {
@@ -29,6 +30,12 @@ export interface Snapshot {
    * reads in the folder itself. Part of `id`.
    */
   cycles: Record<string, string>;
+  /**
+   * The entries left out for what they are (a FIFO, socket or device), by path relative to
+   * the folder: what the compile needs to refuse an include or partial that is one as it
+   * does in the folder itself (the copy holds nothing there), not as missing. Part of `id`.
+   */
+  unreadable: Record<string, Unreadable>;
 }
 
 export interface SnapshotLimits {
@@ -94,6 +101,7 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
   const left: { rel: string; why: string }[] = [];
   const linksOut: Record<string, string> = {};
   const cycles: Record<string, string> = {};
+  const unreadable: Record<string, Unreadable> = {};
   let linkedFolders = 0;
   const tooLarge = (what = `${maxFiles} files or ${maxBytes} bytes`) => new IoError(`the transforms folder is too large to keep versions of (more than ${what})`, { file: dir });
   /** A folder being copied: where it really is, and where its copy goes (relative to the copy). */
@@ -133,7 +141,10 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
       if (++linkedFolders > maxFiles) throw tooLarge(`${maxFiles} folders reached through symbolic links`);
       return walk(path, [...chain, { real: target, rel }]);
     }
-    if (!tst.isFile()) return leave('not a regular file');
+    if (!tst.isFile()) {
+      unreadable[rel] = { kind: 'not a regular file' };
+      return leave('not a regular file');
+    }
     // Counted before reading, so an oversized folder is refused without being read.
     files++;
     bytes += tst.size;
@@ -155,11 +166,13 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
   // folder to another is checked again, and refused naming where it points now.
   for (const rel of Object.keys(linksOut).sort()) hash.update('\0link\0').update(rel).update('\0').update(linksOut[rel]!).update('\0');
   for (const rel of Object.keys(cycles).sort()) hash.update('\0cycle\0').update(rel).update('\0').update(cycles[rel]!).update('\0');
+  // So is what each entry left out for what it is was: the compile names it.
+  for (const rel of Object.keys(unreadable).sort()) hash.update('\0unreadable\0').update(rel).update('\0').update(JSON.stringify(unreadable[rel])).update('\0');
   const id = hash.digest('hex');
   const target = join(store, id.slice(0, 24));
   const rels = entries.map((e) => e.rel);
   left.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left, linksOut, cycles };
+  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left, linksOut, cycles, unreadable };
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
@@ -179,7 +192,7 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
     await rm(tmp, { recursive: true, force: true });
     throw new IoError(`cannot keep a copy of the transforms folder in ${store}: ${(e as Error).message}`, { file: store, cause: e });
   }
-  return { id, dir: target, files: rels, left, linksOut, cycles };
+  return { id, dir: target, files: rels, left, linksOut, cycles, unreadable };
 }
 
 /** Removes a snapshot that never became a version. */

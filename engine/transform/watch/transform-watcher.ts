@@ -320,7 +320,7 @@ export class TransformWatcher {
     }
     let proved: { transform: SandboxedTransform; outcome?: ProofOutcome };
     try {
-      proved = await this.loadAndProve(join(snap.dir, this.main), snap.dir, reading, (t) => t.hash === this.current?.transform.hash, snap.linksOut);
+      proved = await this.loadAndProve(join(snap.dir, this.main), snap.dir, reading, (t) => t.hash === this.current?.transform.hash, snap);
     } catch (e) {
       return { error: asDomforgeError(e, join(this.dir, this.main)) };
     }
@@ -337,15 +337,16 @@ export class TransformWatcher {
    * guard, as soon as one has compiled the version — and is kept when the guard's verdict
    * is that engine; when the guard pins the version elsewhere it is dropped and the proof
    * runs again under the verdict. `skip` tells, once loaded, a version that needs no proof
-   * (the one already active); `linksOut`, the links out of the folder the snapshot left out
-   * (see Snapshot). Rejects only when the version does not load.
+   * (the one already active); `left`, what the snapshot left out that the compile names as
+   * in the folder itself (`linksOut`, `unreadable`: see Snapshot). Rejects only when the
+   * version does not load.
    */
   private async loadAndProve(
     file: string,
     root: string,
     reading: Promise<ProvingSample[]>,
     skip: (t: SandboxedTransform) => boolean = () => false,
-    linksOut?: Readonly<Record<string, string>>,
+    left?: Pick<Snapshot, 'linksOut' | 'unreadable'>,
   ): Promise<{ transform: SandboxedTransform; outcome?: ProofOutcome }> {
     const params = this.options.params;
     const stop = new AbortController();
@@ -358,7 +359,7 @@ export class TransformWatcher {
     };
     let transform: SandboxedTransform;
     try {
-      transform = await this.sandbox.load(file, { ...this.loadOptions(root, reading), linksOut, onSpeculative });
+      transform = await this.sandbox.load(file, { ...this.loadOptions(root, reading), linksOut: left?.linksOut, unreadable: left?.unreadable, onSpeculative });
     } catch (e) {
       stop.abort();
       throw e;
@@ -450,16 +451,16 @@ export class TransformWatcher {
   }
 
   /**
-   * Why a file an error names is not in the version: a FIFO, a link to nothing or to the
-   * versions store is left out of the snapshot, where it then looks missing. A link out of
-   * the folder gets no note: the compile has it (`linksOut`) and refuses an include,
-   * `document()` or partial that is one, or names a file missing under one, as in the
-   * folder itself.
+   * Why a file an error names is not in the version: a link to nothing or to the versions
+   * store is left out of the snapshot, where it then looks missing. A link out of the
+   * folder, or a FIFO, gets no note: the compile has it (`linksOut`, `unreadable`) and
+   * refuses an include, `document()` or partial that is one, or names a file missing under
+   * a link out, as in the folder itself.
    */
   private leftOutNotes(snap: Snapshot, error: DomforgeError): string {
     const text = error.fullMessage;
     return snap.left
-      .filter((l) => l.rel !== this.main && !Object.hasOwn(snap.linksOut, l.rel) && namesPath(text, join(this.dir, l.rel)))
+      .filter((l) => l.rel !== this.main && !Object.hasOwn(snap.linksOut, l.rel) && !Object.hasOwn(snap.unreadable, l.rel) && namesPath(text, join(this.dir, l.rel)))
       .map((l) => ` (${l.rel} is ${l.why}: it is not part of the version)`)
       .join('');
   }

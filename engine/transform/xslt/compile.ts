@@ -7,6 +7,7 @@ import { LibxsltEngine, type LibxsltOptions } from './libxslt-engine.js';
 import { hasXsltproc, runGuard, startLibxsltBatch, type DivergencePolicy, type GuardOutcome, type GuardReport } from './guard.js';
 import type { XsltEngine, XsltEngineChoice, XsltEngineName } from './engine.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
+import type { Unreadable } from '../links-out.js';
 
 export type { XsltEngineName, XsltEngineChoice } from './engine.js';
 
@@ -30,6 +31,8 @@ export interface CompileXsltOptions {
   text?: string;
   /** Links of the transforms folder that `root` does not hold (a version snapshot's; see LoadStylesheetOptions). Default none. */
   linksOut?: Readonly<Record<string, string>>;
+  /** Files of the transforms folder that `root` left out for what they are (a version snapshot's; see LoadStylesheetOptions). Default none. */
+  unreadable?: Readonly<Record<string, Unreadable>>;
 }
 
 /** Why one input cannot go through xslt-processor even when the stylesheet can (checked per render). */
@@ -215,7 +218,7 @@ export class CompiledXslt implements CompiledTransform {
  * engine compiles. The stylesheet comes back activated (`guard` set).
  */
 export async function compileAndGuardXslt(file: string, inputs: TransformInput[], params: TransformParams = {}, options: CompileXsltOptions = {}): Promise<CompiledXslt> {
-  const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut });
+  const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut, unreadable: options.unreadable });
   const report = checkStylesheet(sheet);
   const usable = inputs.filter((i) => !inputCaveat(i.xml));
   const libxslt = new LibxsltEngine(sheet, options.libxslt);
@@ -231,6 +234,6 @@ export async function compileAndGuardXslt(file: string, inputs: TransformInput[]
 
 /** Loads, strictly parses, checks and compiles an XSLT stylesheet. */
 export function compileXslt(file: string, options: CompileXsltOptions = {}): CompiledXslt {
-  const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut });
+  const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut, unreadable: options.unreadable });
   return new CompiledXslt(sheet, options.engine ?? 'auto', options);
 }

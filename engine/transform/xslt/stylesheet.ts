@@ -5,7 +5,7 @@ import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.j
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
 import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../xml/depth.js';
-import { realpathThrough } from '../links-out.js';
+import { readThrough, realpathThrough, type Unreadable } from '../links-out.js';
 
 /** One file of a stylesheet: the main one or an included/imported module. */
 export interface StylesheetModule {
@@ -47,6 +47,13 @@ export interface LoadStylesheetOptions {
    * rather than read as a missing file.
    */
   linksOut?: Readonly<Record<string, string>>;
+  /**
+   * Files of the folder `root` stands for that `root` does not hold because of what they
+   * are (a FIFO...), by path relative to `root` (default none): a version snapshot leaves
+   * them out, and through these an include of one is refused as it is in the folder itself,
+   * rather than read as a missing file.
+   */
+  unreadable?: Readonly<Record<string, Unreadable>>;
 }
 
 /**
@@ -57,6 +64,7 @@ export interface LoadStylesheetOptions {
 export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}): Stylesheet {
   const root = resolve(options.root ?? dirname(file));
   const realpath = realpathThrough(root, options.linksOut);
+  const read = readThrough(root, options.unreadable);
   // Where the folder really is: an include's real path is compared with it, so a folder
   // given through a symbolic link (`/tmp/x/link-to-transforms`) holds its own files.
   const realRoot = realpath(root);
@@ -85,7 +93,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
       if (!sub) {
         let text: string;
         try {
-          text = readRegularFileSync(real);
+          text = read(target, real);
         } catch (e) {
           throw new TransformError('TRANSFORM_SYNTAX', `xsl:${el.localName} href="${href}": cannot read ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { ...place, cause: e });
         }

@@ -1,0 +1,81 @@
+// An xsl:include of a file the version's snapshot leaves out for what it is (a FIFO), under
+// the watcher: the copy holds nothing there, yet the compile must refuse the include as the
+// stylesheet compiled in place refuses it (same message, file, line and column), not as a
+// missing file with a note of the watcher's.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFile, symlink, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TransformWatcher } from '../../engine/transform/watch/index.js';
+import type { TransformSandbox } from '../../engine/transform/sandbox/index.js';
+import { DEFAULT_XSL, tempDir, type TempDir } from '../sandbox/fixtures.js';
+import { startWatching, stopWatching, saveWhole, quiet, compileErrorInPlace } from './link-fixtures.js';
+import { EventLog, lineOf } from './helpers.js';
+
+let tmp: TempDir;
+let dir = '';
+let main = '';
+let base = '';
+let sandbox: TransformSandbox;
+let watcher: TransformWatcher;
+const log = new EventLog();
+
+/** The default transform, including `href`. */
+const including = (href: string) => base.replace(/(<xsl:stylesheet[^>]*>)/, `$1\n  <xsl:include href="${href}"/>`);
+
+/**
+ * Saving `text` (which includes what the test just made) is rejected under the watcher
+ * exactly as the compile in place refuses it, with `message`, at the xsl:include; saving the
+ * default transform back keeps the version active all along, with no event.
+ */
+async function refusedAsInPlace(text: string, message: string): Promise<void> {
+  const good = watcher.active()!.transform.hash;
+  await saveWhole(main, text);
+  const direct = await compileErrorInPlace(main);
+  assert.equal(direct.shortMessage, message);
+  assert.equal(direct.line, lineOf(text, '<xsl:include'));
+  const r = await log.expect('rejected');
+  assert.deepEqual(
+    { code: r.code, file: r.file, line: r.line, column: r.column, message: r.message },
+    { code: direct.code, file: direct.file, line: direct.line, column: direct.column, message: direct.fullMessage },
+  );
+  assert.equal(watcher.active()!.transform.hash, good);
+  await saveWhole(main, base);
+  await quiet(watcher);
+  assert.deepEqual(log.drain(), []);
+}
+
+before(async () => {
+  tmp = await tempDir('domforge-watch-include-left-');
+  dir = join(tmp.dir, 'transforms');
+  main = join(dir, 'libvirt.xsl');
+  base = await readFile(DEFAULT_XSL, 'utf8');
+  await tmp.write('transforms/libvirt.xsl', base);
+  ({ sandbox, watcher } = await startWatching(tmp, ['01-linux-kvm-virtio.xml'], log));
+});
+after(() => stopWatching(watcher, sandbox, tmp));
+
+test('an xsl:include of a FIFO is refused under the watcher as in place (not a regular file), not as a missing file', async () => {
+  const fifo = join(dir, 'fifo.xsl');
+  execFileSync('mkfifo', [fifo]);
+  try {
+    await refusedAsInPlace(including('fifo.xsl'), `xsl:include href="fifo.xsl": cannot read ${fifo}: not a regular file`);
+  } finally {
+    await unlink(fifo);
+  }
+});
+
+test('an xsl:include of a FIFO reached through a link cycle (self/fifo.xsl, self -> .) is refused under the watcher as in place', async () => {
+  const fifo = join(dir, 'fifo.xsl');
+  execFileSync('mkfifo', [fifo]);
+  await symlink('.', join(dir, 'self'));
+  try {
+    await refusedAsInPlace(including('self/fifo.xsl'), `xsl:include href="self/fifo.xsl": cannot read ${join(dir, 'self', 'fifo.xsl')}: not a regular file`);
+  } finally {
+    await unlink(fifo);
+    await unlink(join(dir, 'self'));
+  }
+  await quiet(watcher);
+  assert.deepEqual(log.drain(), []);
+});

@@ -5,7 +5,7 @@
  * `document()` or partial that is such a link is refused in the snapshot as it is in the
  * folder itself, rather than read as a missing file.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { NotRegularFileError, readRegularFileSync } from '../fs/regular-file.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
@@ -67,15 +67,28 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
 
 /**
  * Why a file of the transforms folder cannot be read, as a version snapshot records it for a
- * file it leaves out for what it is (the copy holds nothing there): a FIFO, socket or device.
+ * file it leaves out for what it is (the copy holds nothing there): a FIFO, socket or device;
+ * a symbolic link to nothing, with what it holds (`to`, as readlink gives it).
  */
-export type Unreadable = { kind: 'not a regular file' };
+export type Unreadable = { kind: 'not a regular file' } | { kind: 'link to nothing'; to: string };
+
+/** Reading a path through a symbolic link to nothing (`rel`, relative to the transforms folder): the message says which link, and what it holds. */
+export class LinkToNothingError extends Error {
+  constructor(
+    readonly rel: string,
+    readonly to: string,
+  ) {
+    super(`${rel} is a symbolic link to nothing (it points to ${to})`);
+    this.name = 'LinkToNothingError';
+  }
+}
 
 /**
- * What makes a path of the transform unreadable when a snapshot holds nothing there, as
- * `unreadable` records it (what it left out, by path relative to `root`): the path is
- * followed one name at a time from `root` as realpathThrough follows it, so a file reached
- * through a link the snapshot keeps (`self -> .`) is found by its path in the folder.
+ * What makes a path of the transform unreadable: a symbolic link to nothing on its way, in
+ * the folder itself; in a snapshot, which holds nothing there, what `unreadable` records
+ * (what it left out, by path relative to `root`). The path is followed one name at a time
+ * from `root` as realpathThrough follows it, so a file reached through a link the snapshot
+ * keeps (`self -> .`) is found by its path in the folder.
  * `rel`: the path of what is unreadable, relative to `root`. Undefined for a path that is
  * readable, missing, or leads out of the folder (refused as that).
  */
@@ -97,7 +110,13 @@ export function unreadableThrough(root: string, unreadable: Readonly<Record<stri
         return undefined;
       }
       if (!link) continue;
-      const to = relative(realBase, safeRealpath(here));
+      let real: string;
+      try {
+        real = realpathSync(here);
+      } catch {
+        return { rel: at, why: { kind: 'link to nothing', to: readlinkSync(here) } };
+      }
+      const to = relative(realBase, real);
       if (leavesFolder(to)) return undefined;
       at = to;
     }
@@ -119,6 +138,7 @@ export function readThrough(root: string, unreadable: Readonly<Record<string, Un
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       const u = why(path);
       if (u?.why.kind === 'not a regular file') throw new NotRegularFileError(path);
+      if (u?.why.kind === 'link to nothing') throw new LinkToNothingError(u.rel, u.why.to);
       throw e;
     }
   };

@@ -31,7 +31,7 @@ export interface LoadTransformOptions {
    */
   linksOut?: Readonly<Record<string, string>>;
   /**
-   * Files of the transforms folder that `root` left out for what they are (a FIFO...), by
+   * Files of the transforms folder that `root` left out for what they are (a FIFO, a symbolic link to nothing), by
    * path relative to `root` (a version snapshot's). An include or partial that is one is
    * refused as it is in the folder itself. Default none.
    */

@@ -1,7 +1,8 @@
-// An xsl:include of a file the version's snapshot leaves out for what it is (a FIFO), under
-// the watcher: the copy holds nothing there, yet the compile must refuse the include as the
-// stylesheet compiled in place refuses it (same message, file, line and column), not as a
-// missing file with a note of the watcher's.
+// An xsl:include of a file the version's snapshot leaves out for what it is (a FIFO, a
+// symbolic link to nothing, a file under a link to nothing), under the watcher: the copy
+// holds nothing there, yet the compile must refuse the include as the stylesheet compiled in
+// place refuses it (same message, file, line and column), not as a missing file with a note
+// of the watcher's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -75,6 +76,21 @@ test('an xsl:include of a FIFO reached through a link cycle (self/fifo.xsl, self
   } finally {
     await unlink(fifo);
     await unlink(join(dir, 'self'));
+  }
+  await quiet(watcher);
+  assert.deepEqual(log.drain(), []);
+});
+
+test('an xsl:include of a symbolic link to nothing, or of a file under one, is refused under the watcher as in place, naming the link and what it holds', async () => {
+  const nowhere = join(tmp.dir, 'nowhere.xsl');
+  await symlink(nowhere, join(dir, 'gone.xsl'));
+  await symlink('no-such-folder', join(dir, 'gone'));
+  try {
+    await refusedAsInPlace(including('gone.xsl'), `xsl:include href="gone.xsl": cannot read ${join(dir, 'gone.xsl')}: gone.xsl is a symbolic link to nothing (it points to ${nowhere})`);
+    await refusedAsInPlace(including('gone/m.xsl'), `xsl:include href="gone/m.xsl": cannot read ${join(dir, 'gone', 'm.xsl')}: gone is a symbolic link to nothing (it points to no-such-folder)`);
+  } finally {
+    await unlink(join(dir, 'gone.xsl'));
+    await unlink(join(dir, 'gone'));
   }
   await quiet(watcher);
   assert.deepEqual(log.drain(), []);

@@ -1,9 +1,9 @@
 // What the watcher says when a file of the transform is not one it may use: a partial or
 // main file that is a symbolic link out of the folder, a partial that is a link to nothing,
 // a main file that is a folder. Each is named for what it is, not as a missing file: a link
-// out by the compile, as in place (partial-link.test.ts compares the two), with no note of
-// the watcher's besides; a link to nothing by the watcher's note. A link left out whose
-// path only starts like a file a message names (`p` and `partials/x.hbs`) gets no note.
+// out or a link to nothing by the compile, as in place (partial-link.test.ts compares the
+// two), with no note of the watcher's besides. A link left out whose path only starts like a
+// file a message names (`p` and `partials/x.hbs`) gets no note.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rename, rm, symlink, unlink } from 'node:fs/promises';
@@ -58,13 +58,13 @@ test('a partial that is a symbolic link out of the folder is named as one, once'
   await quiet(); // the version active all along: no event
 });
 
-test('a partial that is a symbolic link to nothing is not found, with a note saying what it is', async () => {
+test('a partial that is a symbolic link to nothing is named as one by the compile, with no note of the watcher’s', async () => {
   const partial = join(dir, 'partials', 'console.hbs');
   await unlink(partial);
   await symlink(join(tmp.dir, 'nowhere.hbs'), partial);
   const r = await log.expect('rejected');
   assert.equal(r.code, 'TRANSFORM_SYNTAX');
-  assert.equal(r.message, `${join(dir, MAIN)}:${r.line}:${r.column}: partial "console" not found (looked for ${partial}) (partials/console.hbs is a symbolic link to nothing (its target does not exist): it is not part of the version)`);
+  assert.equal(r.message, `${join(dir, MAIN)}:${r.line}:${r.column}: partial "console": cannot read ${partial}: partials/console.hbs is a symbolic link to nothing (it points to ${join(tmp.dir, 'nowhere.hbs')})`);
   await unlink(partial);
   await cp(join(outside, 'console.hbs'), partial);
   await quiet();
@@ -94,8 +94,8 @@ test('a main file that is a symbolic link out of the folder, or a folder, is nam
 test('a rejection gets no note about a link whose path only starts like a file it names (p, partials/console beside partials/console.hbs)', async () => {
   const partial = join(dir, 'partials', 'console.hbs');
   const text = await readFile(partial, 'utf8');
-  // Links to nothing: left out of the copy with a note for a message that names them (a
-  // link out gets none: the compile names it, as in place).
+  // Links to nothing: left out of the copy (the compile names one a message is about, as in
+  // place; the watcher adds no note of its own).
   await symlink(join(tmp.dir, 'nowhere'), join(dir, 'p'));
   await symlink(join(tmp.dir, 'nowhere'), join(dir, 'partials', 'console'));
   try {

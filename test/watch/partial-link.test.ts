@@ -5,7 +5,8 @@
 // itself a link out, `partials/` a link out, and a link out reached through a cycle link
 // (`partials/self -> .`, which the snapshot keeps as a link); and under a linked-out
 // `partials/`, a partial that is a link again, or missing. A partial the snapshot leaves out
-// for what it is (a FIFO) is refused as in place too, not as missing.
+// for what it is (a FIFO, a symbolic link to nothing, one under a `partials/` that is a link
+// to nothing) is refused as in place too, naming what it is, not as missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -168,6 +169,30 @@ test('a partial that is a FIFO is refused under the watcher as in place (not a r
   } finally {
     await unlink(partial);
     await cp(join(outside, 'console.hbs'), partial);
+  }
+  await noEvent();
+});
+
+test('a partial that is a symbolic link to nothing, or under a partials/ that is one, is refused under the watcher as in place, naming the link and what it holds', async () => {
+  const partial = join(partials, 'console.hbs');
+  const nowhere = join(tmp.dir, 'nowhere.hbs');
+  await unlink(partial);
+  await symlink(nowhere, partial);
+  try {
+    await refusedAsInPlace(base, CALL, `partial "console": cannot read ${partial}: partials/console.hbs is a symbolic link to nothing (it points to ${nowhere})`);
+  } finally {
+    await unlink(partial);
+    await cp(join(outside, 'console.hbs'), partial);
+  }
+  await noEvent();
+  const aside = join(tmp.dir, 'partials-aside');
+  await rename(partials, aside);
+  await symlink('nowhere', partials);
+  try {
+    await refusedAsInPlace(base, FIRST, `partial "hyperv-domain": cannot read ${join(partials, 'hyperv-domain.hbs')}: partials is a symbolic link to nothing (it points to nowhere)`);
+  } finally {
+    await unlink(partials);
+    await rename(aside, partials);
   }
   await noEvent();
 });

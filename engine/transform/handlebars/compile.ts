@@ -48,7 +48,7 @@ export interface CompileHandlebarsOptions {
   linksOut?: Readonly<Record<string, string>>;
   /**
    * Files of the folder `root` stands for that `root` does not hold because of what they are
-   * (a FIFO...), by path relative to `root` (default none): a version snapshot leaves them
+   * (a FIFO, a symbolic link to nothing), by path relative to `root` (default none): a version snapshot leaves them
    * out, and through these a partial that is one is refused as it is in the folder itself,
    * rather than not found.
    */

@@ -35,7 +35,7 @@ export interface PartialPlace {
  * `linksOut`: the links out of the folder that `root` (a version snapshot) left out, by path
  * relative to `root`, each with where it leads (default none): a partial reached through
  * one is refused as in the folder itself, rather than not found; `unreadable`: the files it
- * left out for what they are (a FIFO...), found as in the folder itself, to be refused when
+ * left out for what they are (a FIFO, a symbolic link to nothing), found as in the folder itself, to be refused when
  * read.
  */
 export function resolvePartial(name: string, dir: string, root: string, at: PartialPlace, linksOut?: Readonly<Record<string, string>>, unreadable?: Readonly<Record<string, Unreadable>>): string {

@@ -28,7 +28,7 @@ export interface TransformSource {
    */
   linksOut?: Readonly<Record<string, string>>;
   /**
-   * When `root` is a version snapshot: the files it left out for what they are (a FIFO...),
+   * When `root` is a version snapshot: the files it left out for what they are (a FIFO, a symbolic link to nothing),
    * by path relative to `root`. The compile refuses an include or partial that is one as it
    * does in the folder itself.
    */

@@ -27,7 +27,7 @@ export interface SandboxLoadOptions {
   linksOut?: Readonly<Record<string, string>>;
   /**
    * When `root` is a copy of the folder: the files the copy left out for what they are (a
-   * FIFO...), by path relative to `root`. An include or partial that is one is refused as it
+   * FIFO, a symbolic link to nothing), by path relative to `root`. An include or partial that is one is refused as it
    * is in the folder itself.
    */
   unreadable?: Readonly<Record<string, Unreadable>>;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { fileStamp } from '../../fs/file-stamp.js';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
@@ -31,9 +31,10 @@ export interface Snapshot {
    */
   cycles: Record<string, string>;
   /**
-   * The entries left out for what they are (a FIFO, socket or device), by path relative to
-   * the folder: what the compile needs to refuse an include or partial that is one as it
-   * does in the folder itself (the copy holds nothing there), not as missing. Part of `id`.
+   * The entries left out for what they are (a FIFO, socket or device; a symbolic link to
+   * nothing, with what it holds), by path relative to the folder: what the compile needs to
+   * refuse an include or partial that is one, or is under one, as it does in the folder
+   * itself (the copy holds nothing there), not as missing. Part of `id`.
    */
   unreadable: Record<string, Unreadable>;
 }
@@ -121,7 +122,12 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
     };
     if (st.isSymbolicLink()) {
       const real = await realpath(path).catch(() => undefined);
-      if (!real) return leave('a symbolic link to nothing (its target does not exist)');
+      if (!real) {
+        const to = await readlink(path).catch(() => undefined);
+        if (to === undefined) return []; // gone since lstat
+        unreadable[rel] = { kind: 'link to nothing', to };
+        return leave('a symbolic link to nothing (its target does not exist)');
+      }
       if (!(real === root || real.startsWith(root + sep))) {
         linksOut[rel] = real;
         return leave(`a symbolic link to ${real}, outside the transforms folder (never followed)`);

@@ -451,11 +451,11 @@ export class TransformWatcher {
   }
 
   /**
-   * Why a file an error names is not in the version: a link to nothing or to the versions
-   * store is left out of the snapshot, where it then looks missing. A link out of the
-   * folder, or a FIFO, gets no note: the compile has it (`linksOut`, `unreadable`) and
+   * Why a file an error names is not in the version: a link to the versions store is left
+   * out of the snapshot, where it then looks missing. A link out of the folder, a link to
+   * nothing or a FIFO gets no note: the compile has it (`linksOut`, `unreadable`) and
    * refuses an include, `document()` or partial that is one, or names a file missing under
-   * a link out, as in the folder itself.
+   * one, as in the folder itself.
    */
   private leftOutNotes(snap: Snapshot, error: DomforgeError): string {
     const text = error.fullMessage;

@@ -49,7 +49,7 @@ export interface LoadStylesheetOptions {
   linksOut?: Readonly<Record<string, string>>;
   /**
    * Files of the folder `root` stands for that `root` does not hold because of what they
-   * are (a FIFO...), by path relative to `root` (default none): a version snapshot leaves
+   * are (a FIFO, a symbolic link to nothing), by path relative to `root` (default none): a version snapshot leaves
    * them out, and through these an include of one is refused as it is in the folder itself,
    * rather than read as a missing file.
    */

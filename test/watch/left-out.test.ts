@@ -3,7 +3,8 @@
 // a main file that is a folder. Each is named for what it is, not as a missing file: a link
 // out or a link to nothing by the compile, as in place (partial-link.test.ts compares the
 // two), with no note of the watcher's besides. A link left out whose path only starts like a
-// file a message names (`p` and `partials/x.hbs`) gets no note.
+// file a message names (`p` and `partials/x.hbs`) gets no note: namesPath, unit-tested in
+// names-path.test.ts, since the only links the watcher still notes lead into its versions store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rename, rm, symlink, unlink } from 'node:fs/promises';

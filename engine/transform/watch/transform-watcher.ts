@@ -527,7 +527,7 @@ function aboutTheFiles(e: DomforgeError): boolean {
  * longer name (a link `p` is not named by `partials/x.hbs`, nor `console` by `console.hbs`)
  * nor the end of one. A path ends at a space, a quote, a bracket, `:`, `,`, `;` or the end.
  */
-function namesPath(text: string, path: string): boolean {
+export function namesPath(text: string, path: string): boolean {
   const delimiter = /[\s'"()[\]{}<>:,;]/;
   for (let i = text.indexOf(path); i >= 0; i = text.indexOf(path, i + 1)) {
     const before = text[i - 1];

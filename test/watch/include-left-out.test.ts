@@ -27,15 +27,16 @@ const including = (href: string) => base.replace(/(<xsl:stylesheet[^>]*>)/, `$1\
 
 /**
  * Saving `text` (which includes what the test just made) is rejected under the watcher
- * exactly as the compile in place refuses it, with `message`, at the xsl:include; saving the
+ * exactly as the compile in place refuses it, with `message`, at the xsl:include (or the
+ * element whose line holds `at`); saving the
  * default transform back keeps the version active all along, with no event.
  */
-async function refusedAsInPlace(text: string, message: string): Promise<void> {
+async function refusedAsInPlace(text: string, message: string, at = '<xsl:include'): Promise<void> {
   const good = watcher.active()!.transform.hash;
   await saveWhole(main, text);
   const direct = await compileErrorInPlace(main);
   assert.equal(direct.shortMessage, message);
-  assert.equal(direct.line, lineOf(text, '<xsl:include'));
+  assert.equal(direct.line, lineOf(text, at));
   const r = await log.expect('rejected');
   assert.deepEqual(
     { code: r.code, file: r.file, line: r.line, column: r.column, message: r.message },
@@ -62,6 +63,17 @@ test('an xsl:include of a FIFO is refused under the watcher as in place (not a r
   execFileSync('mkfifo', [fifo]);
   try {
     await refusedAsInPlace(including('fifo.xsl'), `xsl:include href="fifo.xsl": cannot read ${fifo}: not a regular file`);
+  } finally {
+    await unlink(fifo);
+  }
+});
+
+test('document() of a FIFO is refused at its element, in place and under the watcher alike (xsltproc would block on it at every render until the timeout)', async () => {
+  const fifo = join(dir, 'pipe.xml');
+  execFileSync('mkfifo', [fifo]);
+  const reading = base.replace(/(<xsl:stylesheet[^>]*>)/, `$1\n  <xsl:variable name="piped" select="document('pipe.xml')"/>`);
+  try {
+    await refusedAsInPlace(reading, `document('pipe.xml'): cannot read ${fifo}: not a regular file`, '<xsl:variable name="piped"');
   } finally {
     await unlink(fifo);
   }

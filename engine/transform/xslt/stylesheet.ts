@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readRegularFileSync } from '../../fs/regular-file.js';
+import { NotRegularFileError, readRegularFileSync } from '../../fs/regular-file.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.js';
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
@@ -122,9 +122,14 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
           documents.set(real, target);
           let text: string | undefined;
           try {
-            text = readRegularFileSync(real);
-          } catch {
-            text = undefined;
+            text = read(target, real);
+          } catch (e) {
+            // A FIFO, socket or device is refused as an include of one is: xsltproc would open it
+            // at every render and block until the sandbox's timeout (a FIFO) or read what it gives.
+            if (e instanceof NotRegularFileError) {
+              throw new TransformError('TRANSFORM_SYNTAX', `document('${href}'): cannot read ${target}: not a regular file`, { file: mod.file, line: lineOf(el), column: columnOf(el), cause: e });
+            }
+            text = undefined; // missing (or a link to nothing): read as an empty node-set, as libxslt reads it
           }
           hash.update('\0document()\0' + rel + '\0' + (text === undefined ? '\0missing' : '\0' + text));
         }

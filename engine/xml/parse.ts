@@ -2,6 +2,7 @@ import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldo
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
 import { XML_INVALID_CHARS } from './serialize.js';
+import { closeOf, declarationEnd, firstMarkupProblem, markupSuspect, type MarkupProblem } from './markup-check.js';
 
 cacheXmldomGrammar();
 
@@ -51,39 +52,65 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
     }
   }
   checkAttributeCounts(text, file);
-  let firstError: XmlSyntaxError | undefined;
+  let first: Reported | undefined;
   const parser = new DOMParser({
     locator: true,
     normalizeLineEndings: xml10LineEnds,
     onError(level, message, context) {
-      // xmldom reports recoverable problems (unknown entities, stray text) as 'error'
-      // and carries on; domforge treats every one of them as fatal.
+      // xmldom reports recoverable problems (unknown entities, stray text, an attribute with
+      // no value) as 'error' or 'warning' and carries on; domforge treats every one of them
+      // as fatal, and keeps the first.
+      if (first || (level === 'warning' && BENIGN_WARNING.test(message))) return;
       const loc = locatorOf(context);
-      const err = new XmlSyntaxError(cleanMessage(message), { file, line: loc?.lineNumber, column: loc?.columnNumber });
-      if (level === 'warning') {
-        if (!firstError && /attribute.*(redefined|without value)|unclosed|mismatch/i.test(message)) firstError = err;
-        return;
-      }
-      if (!firstError) firstError = err;
+      first = { message: cleanMessage(message), line: loc?.lineNumber || undefined, column: loc?.columnNumber || undefined, markup: MARKUP_MESSAGE.test(message) };
     },
   });
-  let doc: Document;
+  let doc: Document | undefined;
+  let thrown: unknown;
   try {
     doc = parser.parseFromString(text, 'text/xml');
   } catch (e) {
-    if (firstError) throw firstError;
-    const err = e as Error & { locator?: { lineNumber?: number; columnNumber?: number } };
+    thrown = e;
+  }
+  const found = first?.markup || markupSuspect(text) ? firstMarkupProblem(text) : undefined;
+  if (found && (!first || first.markup || !isBefore(first, found, text))) {
+    throw new XmlSyntaxError(found.message, { file, ...lineColOf(text, found.at) });
+  }
+  if (first) throw new XmlSyntaxError(first.message, { file, line: first.line, column: first.column });
+  if (thrown) {
+    const err = thrown as Error & { locator?: { lineNumber?: number; columnNumber?: number } };
     throw new XmlSyntaxError(cleanMessage(err.message), {
       file,
       line: err.locator?.lineNumber || undefined,
       column: err.locator?.columnNumber || undefined,
-      cause: e,
+      cause: thrown,
     });
   }
-  if (firstError) throw firstError;
-  if (!doc.documentElement) throw new XmlSyntaxError('no root element', { file, line: 1 });
+  if (!doc?.documentElement) throw new XmlSyntaxError('no root element', { file, line: 1 });
   checkCdataEnds(text, file);
   return doc;
+}
+
+/** A problem xmldom reported, at the place it gave. */
+interface Reported {
+  message: string;
+  line?: number;
+  column?: number;
+  /** One {@link firstMarkupProblem} places better (xmldom's place is the start of the tag, or none). */
+  markup: boolean;
+}
+
+/** The one warning that is not about the document's syntax (a U+FFFD is a character like any other). */
+const BENIGN_WARNING = /^Unicode replacement character/;
+
+/** xmldom's reports of a malformed attribute: it warns, and reads the tag anyway. */
+const MARKUP_MESSAGE = /^attribute (space is required|value must after)|missed (start )?quot|missed value/;
+
+/** Whether xmldom's place for `r` is before the markup problem found at `m`. */
+function isBefore(r: Reported, m: MarkupProblem, text: string): boolean {
+  if (r.line === undefined || r.column === undefined) return false;
+  const at = lineColOf(text, m.at);
+  return r.line < at.line || (r.line === at.line && r.column < at.column);
 }
 
 /**
@@ -234,30 +261,6 @@ function strayCdataEndAt(text: string): number {
 }
 
 const CDATA_END_STOP = /<!--|<!\[CDATA\[|<\?|<!|\]\]>/g;
-
-const DECLARATION_STOP = /["'[\]>]|<!--|<\?/g;
-
-/** The offset past a `<!DOCTYPE …>` at `lt`: its quoted literals, comments and processing instructions skipped, and `>` inside its internal subset's brackets. */
-function declarationEnd(text: string, lt: number): number {
-  let depth = 0;
-  DECLARATION_STOP.lastIndex = lt + 2;
-  for (let m = DECLARATION_STOP.exec(text); m; m = DECLARATION_STOP.exec(text)) {
-    const s = m[0];
-    if (s === '"' || s === "'") DECLARATION_STOP.lastIndex = closeOf(text, s, m.index + 1);
-    else if (s === '<!--') DECLARATION_STOP.lastIndex = closeOf(text, '-->', m.index + 4);
-    else if (s === '<?') DECLARATION_STOP.lastIndex = closeOf(text, '?>', m.index + 2);
-    else if (s === '[') depth++;
-    else if (s === ']') depth--;
-    else if (depth <= 0) return m.index + 1;
-  }
-  return text.length;
-}
-
-/** The offset just past `close` from `from`, or the text's length when it is unclosed (the parser then refuses it). */
-function closeOf(text: string, close: string, from: number): number {
-  const j = text.indexOf(close, from);
-  return j < 0 ? text.length : j + close.length;
-}
 
 /**
  * Most attributes one element may have, namespace declarations included. Real documents

@@ -1,0 +1,63 @@
+// The markup xmldom reads and libxml2 refuses (engine/xml/markup-check.ts): refused at the
+// character libxml2 stops at, with what to write instead.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseXml } from '../../engine/xml/parse.js';
+
+type Placed = Error & { code?: string; file?: string; line?: number; column?: number; shortMessage?: string };
+
+/** Asserts `xml` is refused at line:column with a message starting `message`. */
+function refusedAt(xml: string, line: number, column: number, message: string | RegExp): void {
+  assert.throws(
+    () => parseXml(xml, { file: 'x.xml' }),
+    (e: Placed) => {
+      assert.equal(e.code, 'XML_SYNTAX', String(e));
+      assert.deepEqual([e.file, e.line, e.column], ['x.xml', line, column], e.message);
+      if (typeof message === 'string') assert.ok(e.shortMessage!.startsWith(message), e.message);
+      else assert.match(e.shortMessage!, message);
+      return true;
+    },
+    JSON.stringify(xml),
+  );
+}
+
+test('attributes not separated by whitespace are refused at the second one', () => {
+  refusedAt('<r a="1"b="2"/>', 1, 9, "no whitespace before attribute 'b' (XML 1.0 §3.1");
+  refusedAt("<r a='1'b='2'></r>", 1, 9, "no whitespace before attribute 'b'");
+  refusedAt('<r>\n  <s x="1" y="2"z="3"/>\n</r>', 2, 17, "no whitespace before attribute 'z'");
+  refusedAt('<r a="1"\u0080b="2"/>', 1, 9, 'character U+0080 in a tag is not whitespace');
+  refusedAt('<r\u0080a="1"/>', 1, 3, 'character U+0080 in a tag is not whitespace');
+  refusedAt('<r\u0080/>', 1, 3, 'character U+0080 in a tag is not whitespace');
+});
+
+test('an attribute without a quoted value is refused at it, saying what to write', () => {
+  refusedAt('<r a=1/>', 1, 6, `the value of attribute 'a' is not quoted (XML 1.0 §3.1: write a="1")`);
+  refusedAt('<r>\n<s b = x-y c="2"/></r>', 2, 8, `the value of attribute 'b' is not quoted (XML 1.0 §3.1: write b="x-y")`);
+  refusedAt('<r a/>', 1, 4, "attribute 'a' has no value");
+  refusedAt('<r a b="1"></r>', 1, 4, "attribute 'a' has no value");
+  refusedAt('<r b="1" a></r>', 1, 10, "attribute 'a' has no value");
+  refusedAt('<r a"1"/>', 1, 5, "'=' is missing between attribute 'a' and its value");
+});
+
+test("'/' and '>' of an empty-element tag with anything between them are refused at the '/'", () => {
+  refusedAt('<r/ >', 1, 3, "'/' is not followed by '>' (XML 1.0 §3.1");
+  refusedAt('<r>\n  <s a="1"/\n  >\n</r>', 2, 11, "'/' is not followed by '>'");
+  refusedAt('<r a="1"/\t>', 1, 9, "'/' is not followed by '>'");
+  refusedAt('<r a="1"/\r\n>', 1, 9, "'/' is not followed by '>'");
+});
+
+test('the first problem in the document is the one named, whoever finds it', () => {
+  refusedAt('<r>\n<s a="1"b="2"/>\n<t c=3/>\n</r>', 2, 9, "no whitespace before attribute 'b'");
+  refusedAt('<r>\n<s a="1"/ >\n<t c=3/>\n</r>', 2, 9, "'/' is not followed by '>'");
+  // xmldom's own refusal of an earlier problem stands.
+  assert.throws(() => parseXml('<r><s a="1" a="2"/>\n<t b="1"c="2"/></r>'), (e: Placed) => e.line === 1 && /Attribute a redefined/.test(e.message));
+});
+
+test("'/', whitespace and U+0080 where they may stand: values, text, comments, CDATA, processing instructions, between attributes", () => {
+  const xml =
+    '<?pi a/ b\u0080?>\n<r a="x / y\u0080" b=\'/\n\' \n c = "1" \t/>'.replace('/>', '>') +
+    '\n  a / b\u0080 <!-- c/ d --><![CDATA[e/\tf]]><s/><s\n/><s x="1"\r\n/>\n</r>';
+  const doc = parseXml(xml);
+  assert.equal(doc.documentElement!.getAttribute('a'), 'x / y\u0080');
+  assert.equal(doc.documentElement!.getElementsByTagName('s').length, 3);
+});

@@ -2,7 +2,7 @@ import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldo
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
 import { XML_INVALID_CHARS } from './serialize.js';
-import { closeOf, declarationEnd, firstMarkupProblem, markupSuspect, type MarkupProblem } from './markup-check.js';
+import { CDATA_END_IN_TEXT, closeOf, declarationEnd, firstMarkupProblem, markupSuspect, type MarkupProblem } from './markup-check.js';
 
 cacheXmldomGrammar();
 
@@ -103,8 +103,11 @@ interface Reported {
 /** The one warning that is not about the document's syntax (a U+FFFD is a character like any other). */
 const BENIGN_WARNING = /^Unicode replacement character/;
 
-/** xmldom's reports of a malformed attribute: it warns, and reads the tag anyway. */
-const MARKUP_MESSAGE = /^attribute (space is required|value must after)|missed (start )?quot|missed value/;
+/**
+ * xmldom's reports of a malformed attribute (it warns, and reads the tag anyway) and of a
+ * malformed reference (its place is that of the markup before it).
+ */
+const MARKUP_MESSAGE = /^attribute (space is required|value must after)|missed (start )?quot|missed value|^entity not (found|matching)|^EntityRef: expecting/;
 
 /** Whether xmldom's place for `r` is before the markup problem found at `m`. */
 function isBefore(r: Reported, m: MarkupProblem, text: string): boolean {
@@ -222,11 +225,7 @@ function checkCdataEnds(text: string, file: string | undefined): void {
   const at = strayCdataEndAt(text);
   if (at < 0) return;
   const { line, column } = lineColOf(text, at);
-  throw new XmlSyntaxError("']]>' is not allowed in character data (XML 1.0 §2.4: it only ends a CDATA section; write ']]&gt;')", {
-    file,
-    line,
-    column,
-  });
+  throw new XmlSyntaxError(CDATA_END_IN_TEXT, { file, line, column });
 }
 
 /**

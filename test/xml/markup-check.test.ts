@@ -61,3 +61,31 @@ test("'/', whitespace and U+0080 where they may stand: values, text, comments, C
   assert.equal(doc.documentElement!.getAttribute('a'), 'x / y\u0080');
   assert.equal(doc.documentElement!.getElementsByTagName('s').length, 3);
 });
+
+test("an '&' that starts no reference XML allows is refused at the '&', in text and in values", () => {
+  const bare = "'&' does not start a reference (XML 1.0 §4.1: write '&amp;' for a literal '&')";
+  refusedAt('<r>\n  a & b\n</r>', 2, 5, bare);
+  refusedAt('<r>&&amp;</r>', 1, 4, bare);
+  refusedAt('<r>&<s/></r>', 1, 4, bare);
+  refusedAt('<r>x&</r>', 1, 5, bare);
+  refusedAt('<r>\n  <s a="x &amp; y" b="&"/>\n</r>', 2, 23, bare);
+  refusedAt('<r a="&#;"/>', 1, 7, "'&#;' is not a character reference (XML 1.0 §4.1: &#decimal; or &#xhexadecimal;)");
+  refusedAt('<r>&#x;&#xZ;</r>', 1, 4, "'&#x;' is not a character reference");
+  refusedAt('<r>\n&#X41;</r>', 2, 1, "'&#X41;' is not a character reference");
+  refusedAt('<r>&#65</r>', 1, 4, "'&#65' is not a character reference");
+  refusedAt('<r>ab&amp</r>', 1, 6, "'&amp' has no ';' (XML 1.0 §4.1");
+});
+
+test('an entity XML does not predefine is refused at its reference, whatever its name', () => {
+  const undefinedEntity = (name: string) => `entity '&${name};' is not defined (XML 1.0 §4.6: without a DTD only &lt; &gt; &amp; &apos; &quot; are;`;
+  refusedAt('<r>\n  x &foo; y\n</r>', 2, 5, undefinedEntity('foo'));
+  refusedAt('<r>&\u00e9;</r>', 1, 4, undefinedEntity('\u00e9'));
+  refusedAt('<r>\n <s a="&\u00e9t\u00e9;"/></r>', 2, 8, undefinedEntity('\u00e9t\u00e9'));
+  refusedAt('<r a="x&nbsp;"/>', 1, 8, undefinedEntity('nbsp'));
+});
+
+test("references XML allows, and '&' where it is only text: comments, CDATA sections, processing instructions", () => {
+  const doc = parseXml('<?p a & b?><r a="&lt;&#38;&#x26;"><!-- & &x; --><![CDATA[&&#;]]>&amp;&apos;&quot;&gt;&#x10FFFF;</r>');
+  assert.equal(doc.documentElement!.getAttribute('a'), '<&&');
+  assert.equal(doc.documentElement!.textContent, '&&#;&\'">\u{10FFFF}');
+});

@@ -19,10 +19,15 @@ export interface MarkupProblem {
 /**
  * Whether `text` may hold a problem only {@link firstMarkupProblem} finds (xmldom reports
  * nothing): an `&` that starts no name or number (xmldom keeps `a & b` as text), a `/` with
- * whitespace after it (in `<r/ >`), or a U+0080. Each test is one search of the text: about
- * 4 µs in all for a 25 KB stylesheet with none of them.
+ * whitespace after it (in `<r/ >`), a U+0080, or after the last `>` a character that is
+ * whitespace to JavaScript but not to XML (U+00A0, U+FEFF, U+2028...: xmldom's test for
+ * trailing text is JavaScript's). Each test is one search of the text: about 4 µs in all
+ * for a 25 KB stylesheet with none of them.
  */
 export function markupSuspect(text: string): boolean {
+  let end = text.length;
+  while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
+  if (end > 0 && text.charCodeAt(end - 1) !== 0x3e /* > */) return true;
   for (let i = text.indexOf('&'); i >= 0; i = text.indexOf('&', i + 1)) {
     const c = text.charCodeAt(i + 1);
     if (!isWordChar(c) && !(c === 0x23 /* # */ && isWordChar(text.charCodeAt(i + 2)))) return true;
@@ -38,25 +43,78 @@ export function markupSuspect(text: string): boolean {
 
 /** The first markup problem in `text` (see the module's comment), or undefined. */
 export function firstMarkupProblem(text: string): MarkupProblem | undefined {
+  const next = new NextOf(text);
+  /** Elements open; the root element's name once it has started; whether it has ended. */
+  let depth = 0;
+  let root: string | undefined;
+  let ended = false;
   for (let i = 0; ; ) {
     const lt = text.indexOf('<', i);
-    const found = characterDataProblem(text, i, lt < 0 ? text.length : lt);
+    const to = lt < 0 ? text.length : lt;
+    const found = depth > 0 ? characterDataProblem(text, next, i, to) : outsideProblem(text, i, to, ended);
     if (found) return found;
-    if (lt < 0) return undefined;
-    let next: number;
+    if (lt < 0) return root === undefined ? { at: text.length, message: 'no root element (XML 1.0 §2.1: a document is one element, with only comments, processing instructions and whitespace around it)' } : undefined;
     const c = text.charCodeAt(lt + 1);
-    if (text.startsWith('<!--', lt)) next = closeOf(text, '-->', lt + 4);
-    else if (text.startsWith('<![CDATA[', lt)) next = closeOf(text, ']]>', lt + 9);
-    else if (c === 0x3f /* ? */) next = closeOf(text, '?>', lt + 2);
-    else if (c === 0x21 /* ! */) next = declarationEnd(text, lt);
-    else if (c === 0x2f /* / */) next = closeOf(text, '>', lt + 2);
-    else {
-      const tag = readStartTag(text, lt);
+    if (text.startsWith('<!--', lt)) i = closeOf(text, '-->', lt + 4);
+    else if (text.startsWith('<![CDATA[', lt)) {
+      if (depth === 0) return { at: lt, message: `a CDATA section ${outside(ended)}` };
+      i = closeOf(text, ']]>', lt + 9);
+    } else if (c === 0x3f /* ? */) i = closeOf(text, '?>', lt + 2);
+    else if (c === 0x21 /* ! */) i = declarationEnd(text, lt);
+    else if (c === 0x2f /* / */) {
+      if (depth === 0) {
+        const name = text.slice(lt + 2, nameEnd(text, lt + 2));
+        if (!name) return undefined;
+        return { at: lt, message: ended ? `end tag </${name}> after the root element has ended (XML 1.0 §2.1: a document has one root element)` : `end tag </${name}> with no start tag` };
+      }
+      if (--depth === 0) ended = true;
+      i = closeOf(text, '>', lt + 2);
+    } else {
+      if (ended) {
+        const name = text.slice(lt + 1, nameEnd(text, lt + 1));
+        if (!name) return undefined;
+        return { at: lt, message: `a second root element <${name}> (XML 1.0 §2.1: a document has one root element, with only comments, processing instructions and whitespace after it)` };
+      }
+      const tag = readStartTag(text, lt, next);
       if (!tag) return undefined;
       if ('problem' in tag) return tag.problem;
-      next = tag.end;
+      root ??= tag.name;
+      if (!tag.closed) depth++;
+      else if (depth === 0) ended = true;
+      i = tag.end;
     }
-    i = next;
+  }
+}
+
+/** The first character from `from` to `to`, outside the root element, that is not whitespace. */
+function outsideProblem(text: string, from: number, to: number, ended: boolean): MarkupProblem | undefined {
+  for (let p = from; p < to; p++) {
+    const c = text.charCodeAt(p);
+    if (isSpace(c)) continue;
+    // U+00A0, U+FEFF, U+2028...: whitespace to JavaScript and to the eye, not to XML.
+    if (/\s/.test(text[p]!)) return { at: p, message: `character U+${c.toString(16).toUpperCase().padStart(4, '0')} ${outside(ended).replace('whitespace', 'whitespace (space, tab, CR, LF)')}` };
+    return { at: p, message: `text ${outside(ended)}` };
+  }
+  return undefined;
+}
+
+/** `after the root element (XML 1.0 §2.1: only comments, processing instructions and whitespace may follow it)`, or before it. */
+function outside(ended: boolean): string {
+  return `${ended ? 'after' : 'before'} the root element (XML 1.0 §2.1: only comments, processing instructions and whitespace may ${ended ? 'follow' : 'precede'} it)`;
+}
+
+/** The next offset of `&` and of `]]>` at or after a given one, each searched for once per occurrence. */
+class NextOf {
+  private amp = -2;
+  private cdataEnd = -2;
+  constructor(private readonly text: string) {}
+  ampersand(from: number): number {
+    if (this.amp !== -1 && this.amp < from) this.amp = this.text.indexOf('&', from);
+    return this.amp;
+  }
+  sectionEnd(from: number): number {
+    if (this.cdataEnd !== -1 && this.cdataEnd < from) this.cdataEnd = this.text.indexOf(']]>', from);
+    return this.cdataEnd;
   }
 }
 
@@ -64,10 +122,10 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
 export const CDATA_END_IN_TEXT = "']]>' is not allowed in character data (XML 1.0 §2.4: it only ends a CDATA section; write ']]&gt;')";
 
 /** The first `]]>` or malformed reference in the character data from `from` to `to`. */
-function characterDataProblem(text: string, from: number, to: number): MarkupProblem | undefined {
-  const amp = text.indexOf('&', from);
+function characterDataProblem(text: string, next: NextOf, from: number, to: number): MarkupProblem | undefined {
+  const amp = next.ampersand(from);
   const ref = amp >= 0 && amp < to ? referencesProblem(text, amp, to) : undefined;
-  const end = text.indexOf(']]>', from);
+  const end = next.sectionEnd(from);
   if (end >= 0 && end < to && !(ref && ref.at < end)) return { at: end, message: CDATA_END_IN_TEXT };
   return ref;
 }
@@ -121,7 +179,7 @@ export interface StartTag {
  * problem, or undefined where it cannot be read (no name, an unclosed value, the end of the
  * text): xmldom refuses those itself.
  */
-export function readStartTag(text: string, lt: number): StartTag | { problem: MarkupProblem } | undefined {
+export function readStartTag(text: string, lt: number, next = new NextOf(text)): StartTag | { problem: MarkupProblem } | undefined {
   let p = nameEnd(text, lt + 1);
   if (p === lt + 1) return undefined;
   const tag: StartTag = { name: text.slice(lt + 1, p), attributes: [], closed: false, end: 0 };
@@ -160,7 +218,7 @@ export function readStartTag(text: string, lt: number): StartTag | { problem: Ma
     }
     const close = text.indexOf(text[p]!, p + 1);
     if (close < 0) return undefined;
-    const amp = text.indexOf('&', p + 1);
+    const amp = next.ampersand(p + 1);
     const ref = amp >= 0 && amp < close ? referencesProblem(text, amp, close) : undefined;
     if (ref) return { problem: ref };
     tag.attributes.push({ name, at });

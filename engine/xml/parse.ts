@@ -2,6 +2,7 @@ import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldo
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
 import { XML_INVALID_CHARS } from './serialize.js';
+import { StrictHandler } from './strict-handler.js';
 import { CDATA_END_IN_TEXT, closeOf, declarationEnd, firstMarkupProblem, markupSuspect, type MarkupProblem } from './markup-check.js';
 
 cacheXmldomGrammar();
@@ -56,6 +57,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
   const parser = new DOMParser({
     locator: true,
     normalizeLineEndings: xml10LineEnds,
+    domHandler: StrictHandler,
     onError(level, message, context) {
       // xmldom reports recoverable problems (unknown entities, stray text, an attribute with
       // no value) as 'error' or 'warning' and carries on; domforge treats every one of them
@@ -86,7 +88,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
       cause: thrown,
     });
   }
-  if (!doc?.documentElement) throw new XmlSyntaxError('no root element', { file, line: 1 });
+  if (!doc?.documentElement) throw new XmlSyntaxError('no root element', { file, ...lineColOf(text, text.length) });
   checkCdataEnds(text, file);
   return doc;
 }
@@ -104,10 +106,12 @@ interface Reported {
 const BENIGN_WARNING = /^Unicode replacement character/;
 
 /**
- * xmldom's reports of a malformed attribute (it warns, and reads the tag anyway) and of a
- * malformed reference (its place is that of the markup before it).
+ * xmldom's reports of a malformed attribute (it warns, and reads the tag anyway), of a
+ * malformed reference (its place is that of the markup before it), and of what stands
+ * outside the root element (its place is none, or that of the markup before it).
  */
-const MARKUP_MESSAGE = /^attribute (space is required|value must after)|missed (start )?quot|missed value|^entity not (found|matching)|^EntityRef: expecting/;
+const MARKUP_MESSAGE =
+  /^attribute (space is required|value must after)|missed (start )?quot|missed value|^entity not (found|matching)|^EntityRef: expecting|^Unexpected content outside root|^Extra content at the end|^CDATA outside of element|^missing root element|HierarchyRequestError/;
 
 /** Whether xmldom's place for `r` is before the markup problem found at `m`. */
 function isBefore(r: Reported, m: MarkupProblem, text: string): boolean {

@@ -89,3 +89,29 @@ test("references XML allows, and '&' where it is only text: comments, CDATA sect
   assert.equal(doc.documentElement!.getAttribute('a'), '<&&');
   assert.equal(doc.documentElement!.textContent, '&&#;&\'">\u{10FFFF}');
 });
+
+test('after the root element: a CDATA section, an end tag, a character JavaScript calls whitespace, refused where they stand', () => {
+  const after = 'after the root element (XML 1.0 §2.1: only comments, processing instructions and whitespace may follow it)';
+  refusedAt('<r>\n  <s/>\n</r>\n<![CDATA[x]]>\n', 4, 1, `a CDATA section ${after}`);
+  refusedAt('<r/><!-- c --><![CDATA[]]>', 1, 15, `a CDATA section ${after}`);
+  refusedAt('<r>\n</r>\n</r>\n', 3, 1, 'end tag </r> after the root element has ended (XML 1.0 §2.1: a document has one root element)');
+  refusedAt('<r/></r><!-- c -->', 1, 5, 'end tag </r> after the root element has ended');
+  refusedAt('<r/>\n\u00a0\n', 2, 1, 'character U+00A0 after the root element (XML 1.0 §2.1: only comments, processing instructions and whitespace (space, tab, CR, LF) may follow it)');
+  refusedAt('<r/>\ufeff', 1, 5, 'character U+FEFF after the root element');
+  refusedAt('<r/>\r\n\u2028', 2, 1, 'character U+2028 after the root element');
+});
+
+test('what stands outside the root element is refused where it stands, and a document without one where it ends', () => {
+  refusedAt('<r>\n</r>\ntext\n', 3, 1, 'text after the root element');
+  refusedAt('<r/>  &amp;', 1, 7, 'text after the root element');
+  refusedAt('<r/>\n<!-- c -->\n<s/>', 3, 1, 'a second root element <s> (XML 1.0 §2.1: a document has one root element');
+  refusedAt('<!-- c -->\ntext<r/>', 2, 1, 'text before the root element (XML 1.0 §2.1: only comments, processing instructions and whitespace may precede it)');
+  refusedAt('\n&#32;<r/>', 2, 1, 'text before the root element');
+  refusedAt('\ufeff\ufeff<r/>', 1, 1, 'character U+FEFF before the root element');
+  refusedAt('<?xml version="1.0"?>\n</x><r/>', 2, 1, 'end tag </x> with no start tag');
+  refusedAt('<!-- c -->\n<![CDATA[x]]><r/>', 2, 1, 'a CDATA section before the root element');
+  const none = 'no root element (XML 1.0 §2.1: a document is one element, with only comments, processing instructions and whitespace around it)';
+  refusedAt('', 1, 1, none);
+  refusedAt('\ufeff \n', 2, 1, none);
+  refusedAt('<?xml version="1.0"?>\n<!-- c -->\n', 3, 1, none);
+});

@@ -2,8 +2,8 @@ import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldo
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
 import { XML_INVALID_CHARS } from './serialize.js';
-import { StrictHandler } from './strict-handler.js';
-import { CDATA_END_IN_TEXT, closeOf, declarationEnd, firstMarkupProblem, markupSuspect, type MarkupProblem } from './markup-check.js';
+import { StrictHandler, type HandlerContext } from './strict-handler.js';
+import { CDATA_END_IN_TEXT, closeOf, declarationEnd, firstMarkupProblem, markupSuspect, readStartTag, type MarkupProblem } from './markup-check.js';
 
 cacheXmldomGrammar();
 
@@ -65,6 +65,8 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
       if (first || (level === 'warning' && BENIGN_WARNING.test(message))) return;
       const loc = locatorOf(context);
       first = { message: cleanMessage(message), line: loc?.lineNumber || undefined, column: loc?.columnNumber || undefined, markup: MARKUP_MESSAGE.test(message) };
+      const attribute = (context as Partial<HandlerContext> | undefined)?.attribute;
+      if (attribute && first.line && first.column) Object.assign(first, attributePlace(text, first.line, first.column, attribute));
     },
   });
   let doc: Document | undefined;
@@ -113,6 +115,14 @@ const BENIGN_WARNING = /^Unicode replacement character/;
 const MARKUP_MESSAGE =
   /^attribute (space is required|value must after)|missed (start )?quot|missed value|^entity not (found|matching)|^EntityRef: expecting|^Unexpected content outside root|^Extra content at the end|^CDATA outside of element|^missing root element|HierarchyRequestError/;
 
+/** Where the attribute `name` of the start tag at line:column starts (the start tag's place if it is not found). */
+function attributePlace(text: string, line: number, column: number, name: string): { line: number; column: number } {
+  const lt = offsetOf(text, line, column);
+  const tag = text.charCodeAt(lt) === 0x3c ? readStartTag(text, lt) : undefined;
+  const at = tag && 'attributes' in tag ? tag.attributes.find((a) => a.name === name)?.at : undefined;
+  return at === undefined ? { line, column } : lineColOf(text, at);
+}
+
 /** Whether xmldom's place for `r` is before the markup problem found at `m`. */
 function isBefore(r: Reported, m: MarkupProblem, text: string): boolean {
   if (r.line === undefined || r.column === undefined) return false;
@@ -154,6 +164,18 @@ export function lineColOf(text: string, index: number): { line: number; column: 
     }
   }
   return { line, column: index - last };
+}
+
+/** The offset of 1-based `line` and `column` in `text`, as {@link lineColOf} counts them. */
+export function offsetOf(text: string, line: number, column: number): number {
+  let start = 0;
+  for (let l = 1; l < line; l++) {
+    const lf = text.indexOf('\n', start);
+    const cr = text.indexOf('\r', start);
+    if (lf < 0 && cr < 0) return text.length;
+    start = cr >= 0 && (lf < 0 || cr < lf) ? (text.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1) : lf + 1;
+  }
+  return start + column - 1;
 }
 
 // eslint-disable-next-line no-control-regex

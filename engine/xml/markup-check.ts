@@ -21,10 +21,12 @@ export interface MarkupProblem {
  * nothing): an `&` that starts no name or number (xmldom keeps `a & b` as text), a `/` with
  * whitespace after it (in `<r/ >`), a U+0080, or after the last `>` a character that is
  * whitespace to JavaScript but not to XML (U+00A0, U+FEFF, U+2028...: xmldom's test for
- * trailing text is JavaScript's). Each test is one search of the text: about 4 µs in all
- * for a 25 KB stylesheet with none of them.
+ * trailing text is JavaScript's), or a character xmldom allows in a name and XML 1.0 does
+ * not (U+037E, or past U+EFFFF: looked for only when `astral`, the text has characters past
+ * U+FFFF). Each test is one search of the text: about 4 µs in all for a 25 KB stylesheet
+ * with none of them.
  */
-export function markupSuspect(text: string): boolean {
+export function markupSuspect(text: string, astral: boolean): boolean {
   let end = text.length;
   while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
   if (end > 0 && text.charCodeAt(end - 1) !== 0x3e /* > */) return true;
@@ -37,7 +39,9 @@ export function markupSuspect(text: string): boolean {
     text.indexOf('/\n') >= 0 ||
     (text.indexOf('\t') >= 0 && text.indexOf('/\t') >= 0) ||
     (text.indexOf('\r') >= 0 && text.indexOf('/\r') >= 0) ||
-    text.indexOf('\u0080') >= 0
+    text.indexOf('\u0080') >= 0 ||
+    text.indexOf('\u037e') >= 0 ||
+    (astral && PLANES_15_16.test(text))
   );
 }
 
@@ -59,7 +63,11 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
     else if (text.startsWith('<![CDATA[', lt)) {
       if (depth === 0) return { at: lt, message: `a CDATA section ${outside(ended)}` };
       i = closeOf(text, ']]>', lt + 9);
-    } else if (c === 0x3f /* ? */) i = closeOf(text, '?>', lt + 2);
+    } else if (c === 0x3f /* ? */) {
+      const bad = badNameChar(text, lt + 2, nameEnd(text, lt + 2));
+      if (bad) return bad;
+      i = closeOf(text, '?>', lt + 2);
+    }
     else if (c === 0x21 /* ! */) i = declarationEnd(text, lt);
     else if (c === 0x2f /* / */) {
       if (depth === 0) {
@@ -182,6 +190,8 @@ export interface StartTag {
 export function readStartTag(text: string, lt: number, next = new NextOf(text)): StartTag | { problem: MarkupProblem } | undefined {
   let p = nameEnd(text, lt + 1);
   if (p === lt + 1) return undefined;
+  const bad = badNameChar(text, lt + 1, p);
+  if (bad) return { problem: bad };
   const tag: StartTag = { name: text.slice(lt + 1, p), attributes: [], closed: false, end: 0 };
   let spaced = false;
   for (;;) {
@@ -201,6 +211,8 @@ export function readStartTag(text: string, lt: number, next = new NextOf(text)):
     p = nameEnd(text, at);
     if (p === at) return undefined;
     const name = text.slice(at, p);
+    const bad = badNameChar(text, at, p);
+    if (bad) return { problem: bad };
     if (!spaced) return problem(at, `no whitespace before attribute '${name}' (XML 1.0 §3.1: a space, tab or line break separates one attribute from the next)`);
     p = skipSpace(text, p);
     const eq = text.charCodeAt(p);
@@ -229,6 +241,24 @@ export function readStartTag(text: string, lt: number, next = new NextOf(text)):
 
 function problem(at: number, message: string): { problem: MarkupProblem } {
   return { problem: { at, message } };
+}
+
+/** High surrogates of the characters past U+EFFFF (planes 15 and 16, private use). */
+const PLANES_15_16 = /[\uDB80-\uDBFF]/;
+
+/**
+ * The first character from `from` to `to` of a name that XML 1.0 §2.3 ([4] NameStartChar,
+ * [4a] NameChar) does not allow and xmldom does: xmldom's ranges take U+037E (GREEK QUESTION
+ * MARK) in with U+0370-U+1FFF, and run to U+10FFFF where XML's stop at U+EFFFF.
+ */
+function badNameChar(text: string, from: number, to: number): MarkupProblem | undefined {
+  for (let p = from; p < to; p++) {
+    const c = text.charCodeAt(p);
+    if (c !== 0x37e && !(c >= 0xdb80 && c <= 0xdbff)) continue;
+    const cp = text.codePointAt(p)!;
+    return { at: p, message: `character U+${cp.toString(16).toUpperCase().padStart(4, '0')} cannot be part of a name (XML 1.0 §2.3)` };
+  }
+  return undefined;
 }
 
 /** XML 1.0 §2.3 [3] S: space, tab, CR, LF. */

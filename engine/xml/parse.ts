@@ -40,7 +40,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
   const file = options.file;
   // A byte order mark read as text (readFile 'utf8' keeps it) is not content.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  checkChars(text, file);
+  const { astral } = checkChars(text, file);
   if (options.forbidDoctype !== false) {
     const at = doctypeAt(text);
     if (at >= 0) {
@@ -76,7 +76,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
   } catch (e) {
     thrown = e;
   }
-  const found = first?.markup || markupSuspect(text) ? firstMarkupProblem(text) : undefined;
+  const found = first?.markup || markupSuspect(text, astral) ? firstMarkupProblem(text) : undefined;
   if (found && (!first || first.markup || !isBefore(first, found, text))) {
     throw new XmlSyntaxError(found.message, { file, ...lineColOf(text, found.at) });
   }
@@ -190,18 +190,22 @@ export function isXmlChar(cp: number): boolean {
 /**
  * Characters XML 1.0 cannot carry, raw or as a character reference (`&#0;`, `&#xD800;`),
  * are refused here with their line and column: xmldom lets them through. One linear
- * search for raw ones; the references are looked at only when the text has `&#`.
+ * search for raw ones; the references are looked at only when the text has `&#`. Tells
+ * whether the text has characters past U+FFFF (all of them allowed).
  */
-function checkChars(text: string, file: string | undefined): void {
+function checkChars(text: string, file: string | undefined): { astral: boolean } {
   // A plain character class is the fast test (about 1 µs per KiB); the precise one, which
   // tells a lone surrogate from half of a pair, runs only when it finds a suspect.
-  const m = SUSPECT_CHAR.test(text) ? XML_INVALID_CHARS.exec(text) : null;
+  const suspect = SUSPECT_CHAR.test(text);
+  const m = suspect ? XML_INVALID_CHARS.exec(text) : null;
   if (m) {
     const { line, column } = lineColOf(text, m.index);
     const cp = m[0].charCodeAt(0);
     throw new XmlSyntaxError(`character U+${cp.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML 1.0`, { file, line, column });
   }
-  if (text.indexOf('&#') < 0) return;
+  // What is left of the suspects are surrogate pairs: characters past U+FFFF.
+  const astral = { astral: suspect };
+  if (text.indexOf('&#') < 0) return astral;
   CHAR_REF.lastIndex = 0;
   for (let r = CHAR_REF.exec(text); r; r = CHAR_REF.exec(text)) {
     const digits = r[1] ?? r[2]!;
@@ -210,6 +214,7 @@ function checkChars(text: string, file: string | undefined): void {
     const { line, column } = lineColOf(text, r.index);
     throw new XmlSyntaxError(`character reference ${r[0]} is not an XML 1.0 character`, { file, line, column });
   }
+  return astral;
 }
 
 /**

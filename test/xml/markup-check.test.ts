@@ -115,3 +115,13 @@ test('what stands outside the root element is refused where it stands, and a doc
   refusedAt('\ufeff \n', 2, 1, none);
   refusedAt('<?xml version="1.0"?>\n<!-- c -->\n', 3, 1, none);
 });
+
+test('a character xmldom allows in a name and XML 1.0 does not is refused where it stands in the name', () => {
+  refusedAt('<r>\n  <a\u037e/>\n</r>', 2, 5, 'character U+037E cannot be part of a name (XML 1.0 §2.3)');
+  refusedAt('<r x="1" \u037e="2"/>', 1, 10, 'character U+037E cannot be part of a name');
+  refusedAt('<r>\n<?pi\u037e x?></r>', 2, 5, 'character U+037E cannot be part of a name');
+  refusedAt('<r>\u{1F600}<\u{F0000}/></r>', 1, 7, 'character U+F0000 cannot be part of a name');
+  refusedAt('<r a\u{10FFFF}="1"/>', 1, 5, 'character U+10FFFF cannot be part of a name');
+  const doc = parseXml('<\u{EFFFF} a="\u037e\u{F0000}">\u037e\u{10FFFF}</\u{EFFFF}>');
+  assert.equal(doc.documentElement!.textContent, '\u037e\u{10FFFF}');
+});

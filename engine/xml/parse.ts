@@ -208,7 +208,8 @@ function checkChars(text: string, file: string | undefined): { astral: boolean }
   if (text.indexOf('&#') < 0) return astral;
   CHAR_REF.lastIndex = 0;
   for (let r = CHAR_REF.exec(text); r; r = CHAR_REF.exec(text)) {
-    const digits = r[1] ?? r[2]!;
+    // Leading zeros are allowed, and as many as one likes (libxml2 reads &#00000000065; as A).
+    const digits = (r[1] ?? r[2]!).replace(/^0+(?=.)/, '');
     const cp = digits.length > 8 ? Infinity : parseInt(digits, r[1] !== undefined ? 16 : 10);
     if (isXmlChar(cp) || insideMarkup(text, r.index)) continue;
     const { line, column } = lineColOf(text, r.index);

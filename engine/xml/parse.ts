@@ -31,9 +31,11 @@ export const NODE = {
 } as const;
 
 /**
- * Parses XML strictly with @xmldom/xmldom: any well-formedness error, unknown entity,
- * DOCTYPE or element with more than {@link MAX_ATTRIBUTES} attributes is an XmlSyntaxError /
- * XmlForbiddenError naming file:line:column.
+ * Parses XML strictly with @xmldom/xmldom, refusing what libxml2 refuses: any
+ * well-formedness or namespace error, unknown entity, DOCTYPE or element with more than
+ * {@link MAX_ATTRIBUTES} attributes is an XmlSyntaxError / XmlForbiddenError naming
+ * file:line:column. test/xml/well-formed-cases.ts holds both parsers to one table, and
+ * lists where they differ and why.
  * Element nodes keep `lineNumber` / `columnNumber` for later messages.
  */
 export function parseXml(text: string, options: ParseOptions = {}): Document {
@@ -76,6 +78,9 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
   } catch (e) {
     thrown = e;
   }
+  // The markup walk runs when xmldom reported a problem it places badly, or when the text
+  // shows a sign of one xmldom lets through; what it finds is named unless xmldom's own
+  // report, of another kind, comes first.
   const found = first?.markup || markupSuspect(text, astral) ? firstMarkupProblem(text) : undefined;
   if (found && (!first || first.markup || !isBefore(first, found, text))) {
     throw new XmlSyntaxError(found.message, { file, ...lineColOf(text, found.at) });

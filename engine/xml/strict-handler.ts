@@ -11,7 +11,7 @@
  * xmldom words that one, so the parse places it as it places xmldom's
  * (engine/xml/markup-check.ts).
  *
- * libxml2 reports a namespace error (xmllint prints it, libvirt and xsltproc see it) for a
+ * libxml2 reports a namespace error (xmllint and xsltproc print it, and carry on) for a
  * declaration that binds `xml` or `xmlns` wrongly or undeclares a prefix (`xmlns:p=""`), for
  * two attributes that are one once their prefixes are resolved (`p:a` and `q:a`, p and q
  * both bound to one name), and for a colon in a processing instruction's target; xmldom

@@ -1,16 +1,15 @@
 /**
  * Small documents on both sides of XML 1.0's well-formedness line (and Namespaces in XML
  * 1.0's), each with libxml2's verdict: `true` where `xmllint --noout` reads it without an
- * error, `false` where it reports one (a parser error, or a namespace error: libxml2 still
- * builds a tree then, but prints the error, and libvirt and xsltproc get a tree they
- * treat as broken). well-formed.test.ts holds parseXml and, where it is installed,
- * xmllint itself to these verdicts.
+ * error, `false` where it reports one. That is a parser error, or a namespace error: for
+ * those libxml2 still builds a tree, and xsltproc prints the error and carries on; domforge
+ * refuses them all, as it always refused the commonest (an unbound prefix).
+ * well-formed.test.ts holds parseXml and, where it is installed, xmllint to these verdicts.
  *
  * The text is what parseXml is given; xmllint reads its UTF-8 bytes (a lone surrogate as
  * the three bytes UTF-8 would give it, which no decoder accepts).
  */
 export type Case = readonly [about: string, xml: string, wellFormed: boolean];
-
 
 export const CASES: readonly Case[] = [
   // Attributes: XML 1.0 §3.1 [40]-[44], §3.3.3.

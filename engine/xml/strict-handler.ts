@@ -12,7 +12,8 @@
  * (engine/xml/markup-check.ts).
  *
  * libxml2 reports a namespace error (xmllint and xsltproc print it, and carry on) for a
- * declaration that binds `xml` or `xmlns` wrongly or undeclares a prefix (`xmlns:p=""`), for
+ * declaration that binds `xml` or `xmlns` wrongly, undeclares a prefix (`xmlns:p=""`) or
+ * names no URI reference (`xmlns:p="a b"`, engine/xml/namespace-name.ts), for
  * two attributes that are one once their prefixes are resolved (`p:a` and `q:a`, p and q
  * both bound to one name), and for a colon in a processing instruction's target; xmldom
  * for none (and its DOM keeps one of the two attributes). The builder is told of every
@@ -20,6 +21,7 @@
  * attributes are compared only once a document has bound one namespace name to two prefixes.
  */
 import { DOMParser, type Document, type Node } from '@xmldom/xmldom';
+import { isUriReference } from './namespace-name.js';
 
 interface Locator {
   lineNumber?: number;
@@ -134,7 +136,7 @@ export class StrictHandler extends XmldomHandler {
   }
 }
 
-/** What Namespaces in XML 1.0 §3 says against declaring `prefix` ('' for the default namespace) as `uri`, if anything. */
+/** What Namespaces in XML 1.0 says against declaring `prefix` ('' for the default namespace) as `uri`, if anything. */
 function declarationProblem(prefix: string, uri: string): string | undefined {
   const ns = '(Namespaces in XML 1.0 §3)';
   if (prefix === 'xmlns') return `the prefix 'xmlns' cannot be declared ${ns}`;
@@ -142,6 +144,7 @@ function declarationProblem(prefix: string, uri: string): string | undefined {
   if (uri === XML_NAMESPACE) return `${prefix ? `the prefix '${prefix}'` : 'the default namespace'} cannot be ${XML_NAMESPACE}: only 'xml' is bound to it ${ns}`;
   if (uri === XMLNS_NAMESPACE) return `${prefix ? `the prefix '${prefix}'` : 'the default namespace'} cannot be ${XMLNS_NAMESPACE}: it is the name of 'xmlns' itself ${ns}`;
   if (prefix && !uri) return `xmlns:${prefix}="" cannot undeclare a prefix: only the default namespace is undeclared, with xmlns="" ${ns}`;
+  if (uri && !isUriReference(uri)) return `the namespace name '${uri}' is not a URI reference (Namespaces in XML 1.0 §2, RFC 3986: no spaces, no characters past ASCII, '%' before two hex digits...)`;
   return undefined;
 }
 

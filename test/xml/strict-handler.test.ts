@@ -53,3 +53,10 @@ test('declarations and targets Namespaces in XML 1.0 allows', () => {
   );
   assert.equal(doc.documentElement!.getAttributeNS(XML, 'lang'), 'en');
 });
+
+test('a namespace name that is no URI reference is refused at its declaration', () => {
+  const notUri = (name: string) => `the namespace name '${name}' is not a URI reference (Namespaces in XML 1.0 §2, RFC 3986`;
+  refusedAt('<r xmlns:p="urn:a b"/>', 1, 4, notUri('urn:a b'));
+  refusedAt('<r>\n  <s x="1" xmlns="http://h/\u00e9t\u00e9"/>\n</r>', 2, 12, notUri('http://h/\u00e9t\u00e9'));
+  refusedAt('<r xmlns:p="u" xmlns:q="a%4"/>', 1, 16, notUri('a%4'));
+});

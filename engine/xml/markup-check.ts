@@ -19,13 +19,14 @@ export interface MarkupProblem {
 
 /**
  * Whether `text` may hold a problem only {@link firstMarkupProblem} finds (xmldom reports
- * nothing): an `&` that starts no name or number (xmldom keeps `a & b` as text), a `/` with
- * whitespace after it (in `<r/ >`), a U+0080, or after the last `>` a character that is
- * whitespace to JavaScript but not to XML (U+00A0, U+FEFF, U+2028...: xmldom's test for
- * trailing text is JavaScript's), or a character xmldom allows in a name and XML 1.0 does
- * not (U+037E, or past U+EFFFF: looked for only when `astral`, the text has characters past
- * U+FFFF). Each test is one search of the text: about 6 µs in all for a 25 KB stylesheet
- * with none of them (most of it for the '/'s), 1 µs for a 2 KB instance.xml.
+ * nothing): after the last `>` a character that is whitespace to JavaScript but not to XML
+ * (U+00A0, U+FEFF, U+2028...: xmldom's test for trailing text is JavaScript's); an `&` that
+ * starts no name or number (xmldom keeps `a & b` as text); a `/` and then whitespace or
+ * another `/` before a `>` (xmldom reads `<r/ >` and `<r//>` as `<r/>`); a U+0080; or a
+ * character xmldom allows in a name and XML 1.0 does not (U+037E, or past U+EFFFF: looked
+ * for only when `astral`, the text has characters past U+FFFF). About 7 µs in all for a
+ * 25 KB stylesheet with none of them, most of it for its 500 '/'s (one search for each of
+ * '/ ', '/\n'... would cost more); 1 µs for a 2 KB instance.xml.
  */
 export function markupSuspect(text: string, astral: boolean): boolean {
   let end = text.length;
@@ -35,13 +36,15 @@ export function markupSuspect(text: string, astral: boolean): boolean {
     const c = text.charCodeAt(i + 1);
     if (!isWordChar(c) && !(c === 0x23 /* # */ && isWordChar(text.charCodeAt(i + 2)))) return true;
   }
-  // One pass over the '/'s (a 25 KB stylesheet has about 500) costs less than a search for each of '/ ', '/\n'...
-  for (let i = text.indexOf('/'); i >= 0; i = text.indexOf('/', i + 1)) if (isSpace(text.charCodeAt(i + 1))) return true;
-  return (
-    text.indexOf('\u0080') >= 0 ||
-    text.indexOf('\u037e') >= 0 ||
-    (astral && PLANES_15_16.test(text))
-  );
+  for (let i = text.indexOf('/'); i >= 0; i = text.indexOf('/', i + 1)) {
+    let c = text.charCodeAt(i + 1);
+    if (!isSpace(c) && c !== 0x2f) continue;
+    let j = i + 1;
+    while (isSpace(c) || c === 0x2f) c = text.charCodeAt(++j);
+    if (c === 0x3e /* > */) return true;
+    i = j - 1;
+  }
+  return text.indexOf('\u0080') >= 0 || text.indexOf('\u037e') >= 0 || (astral && PLANES_15_16.test(text));
 }
 
 /** The first markup problem in `text` (see the module's comment), or undefined. */
@@ -68,13 +71,18 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
       i = closeOf(text, '?>', lt + 2);
     } else if (c === 0x21 /* ! */) i = declarationEnd(text, lt);
     else if (c === 0x2f /* / */) {
+      const end = nameEnd(text, lt + 2);
+      if (end === lt + 2) return { at: lt + 2, message: "no name after '</' (XML 1.0 §3.1: an end tag is </name>)" };
+      const name = text.slice(lt + 2, end);
       if (depth === 0) {
-        const name = text.slice(lt + 2, nameEnd(text, lt + 2));
-        if (!name) return undefined;
         return { at: lt, message: ended ? `end tag </${name}> after the root element has ended (XML 1.0 §2.1: a document has one root element)` : `end tag </${name}> with no start tag` };
       }
+      const gt = skipSpace(text, end);
+      if (text.charCodeAt(gt) !== 0x3e /* > */) {
+        return gt < text.length ? { at: gt, message: `end tag </${name}> holds more than its name (XML 1.0 §3.1: an end tag is </name>, with at most whitespace before its '>')` } : undefined;
+      }
       if (--depth === 0) ended = true;
-      i = closeOf(text, '>', lt + 2);
+      i = gt + 1;
     } else {
       if (ended) {
         const name = text.slice(lt + 1, nameEnd(text, lt + 1));

@@ -46,6 +46,20 @@ test("'/' and '>' of an empty-element tag with anything between them are refused
   refusedAt('<r a="1"/\r\n>', 1, 9, "'/' is not followed by '>'");
 });
 
+test("'//>' (which xmldom reads as '/>') is refused at the first '/'", () => {
+  refusedAt('<r a="1"//>', 1, 9, "'/' is not followed by '>'");
+  refusedAt('<r>\n  <s//>\n</r>', 2, 5, "'/' is not followed by '>'");
+  refusedAt('<r/ / >', 1, 3, "'/' is not followed by '>'");
+});
+
+test('an end tag with more than its name, or none, is refused where it goes wrong, before the root element too', () => {
+  refusedAt('<r></r a="1">', 1, 8, "end tag </r> holds more than its name (XML 1.0 §3.1: an end tag is </name>, with at most whitespace before its '>')");
+  refusedAt('<r><s>\n</s\n  x></r>', 3, 3, 'end tag </s> holds more than its name');
+  refusedAt('<r>\n</>\n</r>', 2, 3, "no name after '</' (XML 1.0 §3.1: an end tag is </name>)");
+  refusedAt('</r a="1"><r/>', 1, 1, 'end tag </r> with no start tag');
+  refusedAt('</><r/>', 1, 3, "no name after '</'");
+});
+
 test('the first problem in the document is the one named, whoever finds it', () => {
   refusedAt('<r>\n<s a="1"b="2"/>\n<t c=3/>\n</r>', 2, 9, "no whitespace before attribute 'b'");
   refusedAt('<r>\n<s a="1"/ >\n<t c=3/>\n</r>', 2, 9, "'/' is not followed by '>'");

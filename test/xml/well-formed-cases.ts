@@ -37,6 +37,9 @@ export const CASES: readonly Case[] = [
   ["'/' then a space before '>'", '<r/ >', false],
   ["'/' then a newline before '>'", '<r a="1"/\n>', false],
   ["'/' then a space and an attribute", '<r/ a="1">', false],
+  ["'//>'", '<r a="1"//>', false],
+  ["'/ / >'", '<r/ / >', false],
+  ["'//' in values and text", '<r a="http://h//x/">a//b // c</r>', true],
   ["'/' in a value, in text", '<r a="x / y">a / b</r>', true],
   ['U+0080 between the name and an attribute', '<r\u0080a="1"/>', false],
   ['U+0080 between two attributes', '<r a="1"\u0080b="2"/>', false],
@@ -169,6 +172,11 @@ export const CASES: readonly Case[] = [
   ["'</ r>'", '<r></ r>', false],
   ["'</r >' and a newline in a tag", '<r\n></r >', true],
   ['attributes in an end tag', '<r></r a="1">', false],
+  ['attributes in an end tag on the next line', '<r><s>\n</s a="1"></r>', false],
+  ['an end tag with attributes before the root element', '</r a="1"><r/>', false],
+  ["'</>'", '<r></></r>', false],
+  ["'</>' before the root element", '</><r/>', false],
+  ['a line break and more in an end tag', '<r></r\nx>', false],
 
   // Namespaces in XML 1.0 §3 (declarations), §5 (using prefixes), §6.3 (attribute uniqueness).
   ['an unbound element prefix', '<p:r/>', false],

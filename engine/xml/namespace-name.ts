@@ -8,7 +8,10 @@
  * relative reference. Like libxml2 it takes anything between `[` and `]` for an IP literal,
  * and `[` `]` in a fragment. Linear in the length of the name.
  */
-export function isUriReference(s: string): boolean {
+export function isUriReference(name: string): boolean {
+  // libxml2 keeps an '&' of an attribute value (written &amp; or &#38;) as '&#38;' in the
+  // value it checks: 'urn&:p' is read as 'urn&' and the fragment '38;:p'.
+  const s = name.includes('&') ? name.replace(/&/g, '&#38;') : name;
   return absoluteUriEnd(s) === s.length || relativeRefEnd(s) === s.length;
 }
 

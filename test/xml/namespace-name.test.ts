@@ -24,6 +24,8 @@ const NAMES: readonly [name: string, uri: boolean][] = [
   ['urn:a#b[c]', true], // and brackets in a fragment
   ["x:!$&'()*+,;=", true],
   ['http://h:2147483647/', true],
+  ['urn&:p', true], // libxml2 checks an '&' as '&#38;': 'urn&' and the fragment '38;:p'
+  ['urn!:p', false],
   ['a b', false],
   ['urn:\u00e9', false],
   ['a%2g', false],

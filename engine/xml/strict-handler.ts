@@ -148,14 +148,21 @@ function declarationProblem(prefix: string, uri: string): string | undefined {
   return undefined;
 }
 
-/** The first two of `attrs` with one local name and namespace name. */
+/** The first two of `attrs` with one local name and namespace name (a Map for many: an element may have 1,024). */
 function attributeTwice(attrs: Attributes): { first: string; second: string; uri: string } | undefined {
-  for (let i = 1; i < attrs.length; i++) {
+  const seen = attrs.length > 16 ? new Map<string, number>() : undefined;
+  for (let i = 0; i < attrs.length; i++) {
     const uri = attrs.getURI(i);
     if (!uri || uri === XMLNS_NAMESPACE) continue;
-    for (let j = 0; j < i; j++) {
-      if (attrs.getURI(j) === uri && attrs.getLocalName(j) === attrs.getLocalName(i)) return { first: attrs.getQName(j), second: attrs.getQName(i), uri };
+    let j: number | undefined;
+    if (seen) {
+      const key = `${attrs.getLocalName(i)} ${uri}`;
+      j = seen.get(key);
+      if (j === undefined) seen.set(key, i);
+    } else {
+      for (let k = 0; k < i && j === undefined; k++) if (attrs.getURI(k) === uri && attrs.getLocalName(k) === attrs.getLocalName(i)) j = k;
     }
+    if (j !== undefined) return { first: attrs.getQName(j), second: attrs.getQName(i), uri };
   }
   return undefined;
 }

@@ -76,6 +76,22 @@ before(async () => {
 });
 after(() => stopWatching(watcher, sandbox, tmp));
 
+/**
+ * Runs `f` with `partials/` a symbolic link to `target` (the real folder put aside, so the
+ * watcher never sees a half-made state), then puts the folder back.
+ */
+async function withPartialsLinkedTo(target: string, f: () => Promise<void>): Promise<void> {
+  const aside = join(tmp.dir, 'partials-aside');
+  await rename(partials, aside);
+  await symlink(target, partials);
+  try {
+    await f();
+  } finally {
+    await unlink(partials);
+    await rename(aside, partials);
+  }
+}
+
 test('a partial that is a symbolic link out of the folder is refused under the watcher as in place', async () => {
   const partial = join(partials, 'console.hbs');
   await unlink(partial);
@@ -91,15 +107,9 @@ test('a partial that is a symbolic link out of the folder is refused under the w
 });
 
 test('a partials/ folder that is a symbolic link out of the folder is refused under the watcher as in place, naming the partial', async () => {
-  const aside = join(tmp.dir, 'partials-aside');
-  await rename(partials, aside);
-  await symlink(outside, partials);
-  try {
+  await withPartialsLinkedTo(outside, async () => {
     await refusedAsInPlace(base, FIRST, linkOut('hyperv-domain', join('partials', 'hyperv-domain.hbs'), join(outside, 'hyperv-domain.hbs')));
-  } finally {
-    await unlink(partials);
-    await rename(aside, partials);
-  }
+  });
   await noEvent();
 });
 
@@ -130,33 +140,21 @@ test('a partial reached through a cycle link (partials/self -> .) that is a link
 });
 
 test('under a partials/ folder linked out, a partial that is a link again is named by where it ends, under the watcher as in place', async () => {
-  const aside = join(tmp.dir, 'partials-aside');
   const chain = join(tmp.dir, 'chain');
   await mkdir(chain);
   await symlink(join(outside, 'hyperv-domain.hbs'), join(chain, 'hyperv-domain.hbs'));
-  await rename(partials, aside);
-  await symlink(chain, partials);
-  try {
+  await withPartialsLinkedTo(chain, async () => {
     await refusedAsInPlace(base, FIRST, linkOut('hyperv-domain', join('partials', 'hyperv-domain.hbs'), join(outside, 'hyperv-domain.hbs')));
-  } finally {
-    await unlink(partials);
-    await rename(aside, partials);
-  }
+  });
   await noEvent();
 });
 
 test('under a partials/ folder linked out, a missing partial is not found under the watcher as in place, with no note of the watcher’s', async () => {
-  const aside = join(tmp.dir, 'partials-aside');
   const empty = join(tmp.dir, 'empty');
   await mkdir(empty);
-  await rename(partials, aside);
-  await symlink(empty, partials);
-  try {
+  await withPartialsLinkedTo(empty, async () => {
     await refusedAsInPlace(base, FIRST, `partial "hyperv-domain" not found (looked for ${join(partials, 'hyperv-domain.hbs')})`);
-  } finally {
-    await unlink(partials);
-    await rename(aside, partials);
-  }
+  });
   await noEvent();
 });
 
@@ -185,14 +183,8 @@ test('a partial that is a symbolic link to nothing, or under a partials/ that is
     await cp(join(outside, 'console.hbs'), partial);
   }
   await noEvent();
-  const aside = join(tmp.dir, 'partials-aside');
-  await rename(partials, aside);
-  await symlink('nowhere', partials);
-  try {
+  await withPartialsLinkedTo('nowhere', async () => {
     await refusedAsInPlace(base, FIRST, `partial "hyperv-domain": cannot read ${join(partials, 'hyperv-domain.hbs')}: partials is a symbolic link to nothing (it points to nowhere)`);
-  } finally {
-    await unlink(partials);
-    await rename(aside, partials);
-  }
+  });
   await noEvent();
 });

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { expectNonNegativeInteger, expectPositiveInteger } from '../option-checks.js';
 import { DEFAULT_MAX_USER_DATA_BYTES, validateConfigDriveInput, type ConfigDriveInput } from './input.js';
 import { buildIsoImage, DEFAULT_LABEL, DEFAULT_MAX_IMAGE_BYTES } from './iso9660.js';
 import { buildLayoutFiles, LAYOUT_NAMES, type LayoutName } from './layouts/index.js';
@@ -28,7 +28,8 @@ export interface BuiltConfigDrive {
 
 /** The files of a drive, validated, for the chosen layouts. Pure. */
 export function buildConfigDriveFiles(input: ConfigDriveInput, options: ConfigDriveOptions = {}): DriveFile[] {
-  checkCap('maxUserDataBytes', options.maxUserDataBytes, 0);
+  // NaN or Infinity would let any size through: every comparison with them is false.
+  expectNonNegativeInteger('maxUserDataBytes', options.maxUserDataBytes);
   validateConfigDriveInput(input, options.maxUserDataBytes ?? DEFAULT_MAX_USER_DATA_BYTES);
   return buildLayoutFiles(input, options.layouts ?? LAYOUT_NAMES);
 }
@@ -39,16 +40,9 @@ export function buildConfigDriveFiles(input: ConfigDriveInput, options: ConfigDr
  * on bad input, before anything is written anywhere.
  */
 export function buildConfigDrive(input: ConfigDriveInput, options: ConfigDriveOptions = {}): BuiltConfigDrive {
-  checkCap('maxImageBytes', options.maxImageBytes, 1);
+  expectPositiveInteger('maxImageBytes', options.maxImageBytes);
   const files = buildConfigDriveFiles(input, options);
   const label = options.label ?? DEFAULT_LABEL;
   const image = buildIsoImage(files, { label, timestamp: input.timestamp, maxImageBytes: options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES });
   return { files, image, label };
-}
-
-/** A cap given by a caller: a whole number of bytes (`NaN` or `Infinity` would let any size through, as every comparison with it is false). */
-function checkCap(name: keyof ConfigDriveLimits, v: number | undefined, min: 0 | 1): void {
-  if (v !== undefined && !(Number.isSafeInteger(v) && v >= min)) {
-    throw new UsageError(`Expected \`${name}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);
-  }
 }

@@ -3,7 +3,7 @@ import type { HookContext } from './environment.js';
 import type { HookEvent } from './events.js';
 import { runFilters, type FiltersReport, type RunFiltersOptions } from './run-filters.js';
 import { runHooks, validateLimits, type HooksReport, type ProcessLimits, type RunHooksOptions } from './run-hooks.js';
-import { expectString } from './validate-options.js';
+import { expectString } from '../option-checks.js';
 
 export interface HookRunnerConfig extends ProcessLimits {
   /** The hooks folder (e.g. `/etc/domforge/hooks`). */

@@ -8,7 +8,7 @@ import { unifiedDiff } from './line-diff.js';
 import { openLogSink } from './log-sink.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_TIMEOUT_MS, logLimits, validateLimits, type ProcessLimits } from './run-hooks.js';
 import { runProcess, succeeded, type ProcessResult } from './run-process.js';
-import { expectFunction, expectOneOf, expectPositiveInteger, expectString } from './validate-options.js';
+import { expectFunction, expectOneOf, expectPositiveInteger, expectString } from '../option-checks.js';
 
 /**
  * Checks one filter's output before it is passed on; throws (any error) to reject it.

@@ -5,7 +5,7 @@ import { describeEnd, HookFailedError, HookTimeoutError } from './errors.js';
 import { isCancellingEvent, isHookEvent, HOOK_EVENTS, type HookEvent } from './events.js';
 import { openLogSink, type HookLogSink } from './log-sink.js';
 import { runProcess, succeeded, type ProcessResult } from './run-process.js';
-import { expectNonNegativeInteger, expectOneOf, expectPositiveInteger, expectString, expectStringRecord } from './validate-options.js';
+import { expectNonNegativeInteger, expectOneOf, expectPositiveInteger, expectString, expectStringRecord } from '../option-checks.js';
 
 /** Options shared by nc-hooks and XML filters. */
 export interface ProcessLimits {

@@ -1,11 +1,16 @@
-import { UsageError } from '../errors.js';
+/**
+ * Checks of option values given by a caller (a library user's code), each a UsageError in
+ * one wording: ``Expected `name` to be ..., got `value` (type)``.
+ */
+import { UsageError } from './errors.js';
 
 /** `(number)`, `(string)`, ... as execa words it: ``Expected `timeoutMs` to be ..., got `-1` (number)``. */
 function got(value: unknown): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   let shown: string;
   try {
-    shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    // A number as itself: JSON would write NaN and Infinity as `null`.
+    shown = typeof value === 'string' || typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);
   }

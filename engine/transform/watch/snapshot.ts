@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { fileStamp } from '../../fs/file-stamp.js';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
-import type { Unreadable } from '../links-out.js';
+import { safeRealpath, type Unreadable } from '../links-out.js';
 
 /** An immutable copy of the transforms folder: what every worker compiles a version from. */
 export interface Snapshot {
@@ -92,8 +92,8 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
   // Where the store really is (it may not exist yet): the folder is walked by its real path,
   // so a store given through a symbolic link (`/tmp/x/link-to-transforms/versions`) is
   // recognised, as is a link inside the folder that leads into it.
-  const stores = [await realpathOf(store)];
-  if (options.versionsDir !== undefined) stores.push(await realpathOf(options.versionsDir));
+  const stores = [safeRealpath(resolve(store))];
+  if (options.versionsDir !== undefined) stores.push(safeRealpath(resolve(options.versionsDir)));
   const maxFiles = options.maxFiles ?? 512;
   const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   type Entry = { rel: string; data: Buffer };
@@ -218,7 +218,7 @@ export async function dropSnapshot(s: Snapshot): Promise<void> {
  */
 export async function lookAtFolder(dir: string, store: string): Promise<string> {
   const root = await realpath(resolve(dir));
-  const stores = [await realpathOf(store)];
+  const stores = [safeRealpath(resolve(store))];
   const parts: string[] = [];
   const walk = async (folder: string): Promise<void> => {
     for (const name of (await readdir(folder)).sort()) {
@@ -233,11 +233,4 @@ export async function lookAtFolder(dir: string, store: string): Promise<string> 
   };
   await walk(root);
   return parts.join('\n');
-}
-
-/** Where a path really is; for one that does not exist yet (a store not made), where its nearest existing folder is, joined with the rest. */
-export async function realpathOf(path: string): Promise<string> {
-  const p = resolve(path);
-  const up = dirname(p);
-  return realpath(p).catch(async () => (up === p ? p : join(await realpathOf(up), basename(p))));
 }

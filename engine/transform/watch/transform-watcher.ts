@@ -13,7 +13,8 @@ import type { TransformParams } from '../types.js';
 import { WatchEventHub, type WatchEvent, type WatchEvents, type WatchListener } from './events.js';
 import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js';
 import { ProvingSetReader } from './proving-set.js';
-import { dropSnapshot, inStore, isEditorNoise, lookAtFolder, realpathOf, snapshotFolder, type Snapshot } from './snapshot.js';
+import { dropSnapshot, inStore, isEditorNoise, lookAtFolder, snapshotFolder, type Snapshot } from './snapshot.js';
+import { safeRealpath } from '../links-out.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
@@ -151,7 +152,7 @@ export class TransformWatcher {
     // link, which is watched too (a link retargeted is a change). The paths it reports are
     // then real, and the store is left aside by its real path, however either is given.
     const root = await realpath(this.dir);
-    const storeAt = await realpathOf(store);
+    const storeAt = safeRealpath(resolve(store));
     this.fsWatcher = watch(root === this.dir ? root : [root, this.dir], {
       ignoreInitial: true,
       // Links are not followed: chokidar follows a link to a folder that holds it (`self -> .`)

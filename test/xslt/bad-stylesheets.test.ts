@@ -154,3 +154,22 @@ test('a string doubled past what JavaScript can hold is TRANSFORM_OUT_OF_MEMORY 
   );
   await assert.rejects(compileXslt(file, { engine: 'compiled' }).render(INPUT), (e: Error & { code?: string; file?: string }) => e.code === 'TRANSFORM_OUT_OF_MEMORY' && e.file === file && /grew past the largest JavaScript can hold/.test(e.message));
 });
+
+test('a file of the folder whose name starts with two dots (..names.xml, ..module.xsl) is read, not refused as leaving the folder', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'domforge-xslt-dots-'));
+  try {
+    writeFileSync(join(d, '..module.xsl'), '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template name="from-module">m</xsl:template></xsl:stylesheet>');
+    writeFileSync(join(d, '..names.xml'), '<names><n>d</n></names>');
+    const main = join(d, 'main.xsl');
+    writeFileSync(
+      main,
+      '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:include href="..module.xsl"/>' +
+        '<xsl:template match="/"><r><xsl:call-template name="from-module"/><xsl:value-of select="document(\'..names.xml\')/names/n"/></r></xsl:template></xsl:stylesheet>',
+    );
+    const t = await compileXslt(main, { engine: 'libxslt' });
+    assert.deepEqual([...t.files].sort(), [join(d, '..module.xsl'), join(d, '..names.xml'), main].sort());
+    assert.match((await t.render({ xml: '<x/>' })).output, /<r>md<\/r>/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,7 @@ import { isAbsolute, relative, resolve, dirname } from 'node:path';
 import { TransformError, XmlForbiddenError } from '../../errors.js';
 import { lineOf, columnOf, NODE, type Element } from '../../xml/parse.js';
 import { XPath } from 'xslt-processor';
+import { leavesFolder } from '../links-out.js';
 import { XSL_NS, XSLT10_ELEMENTS, XPATH_ATTRIBUTES } from './constants.js';
 import { allElements, type Stylesheet, type StylesheetModule } from './stylesheet.js';
 import { avtParts } from './preprocess.js';
@@ -180,11 +181,11 @@ function checkDocumentCalls(expr: string, where: string, place: { file: string; 
       if (/^[a-z][a-z0-9+.-]*:/i.test(href) || isAbsolute(href)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: only relative paths inside ${ctx.sheet.root} may be read`, place);
       const target = resolve(dirname(place.file), href);
       const rel = relative(ctx.sheet.root, target);
-      if (rel.startsWith('..') || isAbsolute(rel)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: it leaves the transforms folder ${ctx.sheet.root}`, place);
+      if (leavesFolder(rel)) throw new XmlForbiddenError(`${where}: document('${href}') is refused: it leaves the transforms folder ${ctx.sheet.root}`, place);
       // Where it really is: a symbolic link inside the folder may point anywhere (as for includes).
       const real = ctx.sheet.realpath(target);
       const realRel = relative(ctx.sheet.realpath(ctx.sheet.root), real);
-      if (realRel.startsWith('..') || isAbsolute(realRel)) {
+      if (leavesFolder(realRel)) {
         throw new XmlForbiddenError(`${where}: document('${href}') is refused: it is a symbolic link to ${real}, outside the transforms folder ${ctx.sheet.root}`, place);
       }
     }

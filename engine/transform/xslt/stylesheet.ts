@@ -5,7 +5,7 @@ import { TransformError, XmlForbiddenError, DomforgeError } from '../../errors.j
 import { parseXml, lineOf, columnOf, NODE, type Document, type Element, type Node } from '../../xml/parse.js';
 import { XSL_NS } from './constants.js';
 import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../xml/depth.js';
-import { readThrough, realpathThrough, type Unreadable } from '../links-out.js';
+import { leavesFolder, readThrough, realpathThrough, type Unreadable } from '../links-out.js';
 
 /** One file of a stylesheet: the main one or an included/imported module. */
 export interface StylesheetModule {
@@ -85,7 +85,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
       const target = resolve(dirname(mod.file), href);
       const real = realpath(target);
       const rel = relative(realRoot, real);
-      if (rel.startsWith('..') || isAbsolute(rel)) {
+      if (leavesFolder(rel)) {
         throw new XmlForbiddenError(`xsl:${el.localName} href="${href}" is refused: it leaves the transforms folder ${root}`, place);
       }
       if (chain.includes(real)) throw new TransformError('TRANSFORM_SYNTAX', `xsl:${el.localName} href="${href}" includes itself (cycle through ${chain.join(' -> ')})`, place);
@@ -118,7 +118,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
           const target = resolve(dirname(mod.file), href);
           const real = realpath(target);
           const rel = relative(realRoot, real);
-          if (rel.startsWith('..') || isAbsolute(rel) || documents.has(real)) continue;
+          if (leavesFolder(rel) || documents.has(real)) continue;
           documents.set(real, target);
           let text: string | undefined;
           try {

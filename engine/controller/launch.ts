@@ -144,9 +144,12 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   const rendered = await steps.run('render', async () => {
     const transform = await ctx.transform();
     // Validated once, by checkDomainXml (libvirt's schema, domforge's checks, then name and uuid).
-    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false, parsed: checked.parsed });
+    // Errors in the output name what the caller gave (its file, else the instance), never the
+    // record, which a failed launch removes: `render --instance` on that file shows the output.
+    const outputFor = sourceOf(input)?.file ?? `instance ${id}`;
+    const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false, parsed: checked.parsed, outputFor });
     warnings.push(...r.warnings);
-    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${layout.instanceXml(id)})`, id, record.uuid, r.document)));
+    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${outputFor})`, id, record.uuid, r.document)));
     log.info(`rendered with ${transform.file} (${transform.kind}, ${transform.hash.slice(0, 12)})`);
     return r;
   });

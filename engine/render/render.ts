@@ -39,6 +39,12 @@ export interface RenderOptions {
    * the sandbox keeps for proving samples): it is not parsed again.
    */
   parsed?: ParsedInput;
+  /**
+   * What the output is for, in the label of errors found in it: `TRANSFORM (output for
+   * WHAT)`. Default: the input's `file`. A launch names the caller's instance, not the
+   * record it renders, which its rollback removes.
+   */
+  outputFor?: string;
 }
 
 /** An input document as renderText reads it before rendering. */
@@ -96,7 +102,7 @@ export async function renderText(text: string, options: RenderOptions & { file?:
   const result = await transform.render({ xml: canonical ?? text, file, document, instance, stub }, options.params ?? {});
   const warnings = [...result.warnings];
   const outputRoot = OUTPUT_ROOT[inputKind];
-  const outputLabel = `${transform.file} (output for ${file ?? 'input'})`;
+  const outputLabel = `${transform.file} (output for ${options.outputFor ?? file ?? 'input'})`;
   const outputDocument = checkOutput(result.output, outputRoot, outputLabel, transform.file);
   let validated = false;
   if (options.validate !== false) {

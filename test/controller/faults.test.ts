@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { LAUNCH_STEPS, NodeController, OperationError, RecordMissingError, type LaunchStep } from '../../engine/controller/index.js';
 import { IoError, type DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, LibvirtError, type LibvirtConnection } from '../../engine/libvirt/index.js';
-import { parseInstance } from '../../engine/instance/index.js';
-import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { parseInstance, readInstanceFile } from '../../engine/instance/index.js';
+import { SAMPLES, XSL, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 import { testDomainXml } from '../libvirt/fixtures.js';
 
 let conn: LibvirtConnection;
@@ -72,6 +72,40 @@ test('transform error: an xsl:message terminate cancels at render, with the styl
   assert.match(e.message, /no such VM type here/);
   assert.ok(e.file?.endsWith('refuse.xsl'));
   await assertNothingLeft(inst.name);
+});
+
+test("errors in a launch's rendered output name the caller's instance, not the record the rollback removes", async () => {
+  const shipped = readFileSync(XSL, 'utf8');
+  // The schema refuses a memory unit libvirt does not know; a root other than <domain> is refused before it.
+  const cases = [
+    { name: 'unit.xsl', text: shipped.replace('<memory unit="KiB">', '<memory unit="bogus">'), code: 'DOMAIN_INVALID', line: true },
+    { name: 'root.xsl', text: `<?xml version="1.0"?>\n<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:template match="/"><vm/></xsl:template>\n</xsl:stylesheet>\n`, code: 'DOMAIN_INVALID', line: false },
+  ];
+  for (const c of cases) {
+    assert.notEqual(c.text, shipped, c.name);
+    const xsl = join(sb.root, c.name);
+    writeFileSync(xsl, c.text);
+    const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: xsl });
+    // Built in code: no file to name, so the instance.
+    const built = await sampleInstance();
+    const e1 = await nc.launch(built).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+    assert.equal(e1.step, 'render', c.name);
+    assert.equal(e1.code, c.code, c.name);
+    assert.equal(e1.file, `${xsl} (output for instance ${built.name})`, c.name);
+    assert.equal(e1.line !== undefined && e1.line > 1, c.line, `${c.name}: ${e1.message}`);
+    await assertNothingLeft(built.name);
+    // Read from a file: that file, which `domforge render --instance` renders to the same output.
+    const copy = await sampleInstance();
+    const file = join(sb.root, `${copy.name}.xml`);
+    writeFileSync(file, readFileSync(join(SAMPLES, '01-linux-virtio', 'instance.xml'), 'utf8').replace(/<name>[^<]*<\/name>/, `<name>${copy.name}</name>`).replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${copy.uuid}</uuid>`));
+    const fromFile = await readInstanceFile(file);
+    assert.equal(fromFile.name, copy.name);
+    const e2 = await nc.launch(fromFile).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+    assert.equal(e2.file, `${xsl} (output for ${file})`, c.name);
+    assert.ok(!e2.message.includes(sb.instances), e2.message);
+    await assertNothingLeft(copy.name);
+    await nc.close();
+  }
 });
 
 test('define error from libvirt (a domain took our uuid meanwhile): LIBVIRT_ERROR at define, rolled back, the other domain untouched', async () => {

@@ -47,6 +47,14 @@ export const CASES: readonly Case[] = [
   ['U+0080 in text and in a value', '<r a="\u0080">\u0080</r>', true],
   ['a tag name starting with a digit', '<1a/>', false],
   ['an attribute name starting with a digit', '<r 1a="1"/>', false],
+  ['U+00A0 before an attribute', '<r a="1"\u00a0b="2"/>', false],
+  ["U+00A0 before '='", '<r a\u00a0="1"/>', false],
+  ['a tab before />', '<r\t/>', true],
+  ['tabs, newlines, CR LF and CR in a value', '<r a="x\ty\nz\r\nw\rv"/>', true],
+  ['references to tab, LF, CR and space in a value', '<r a="&#9;&#10;&#13;&#32;&#x9;&#xA;&#xD;"/>', true],
+  ["'>' and ']]>' in a value", '<r a="&gt;>]]>"/>', true],
+  ['the same attribute twice, spaces around the second =', '<r a="1" a = "2"/>', false],
+  ['the same attribute twice among ten', '<r a="1" b="1" c="1" d="1" e="1" f="1" g="1" h="1" i="1" e="2"/>', false],
 
   // After the root element: XML 1.0 §2.1 [1] document ::= prolog element Misc*.
   ['text after the root element', '<r/>text', false],
@@ -76,6 +84,7 @@ export const CASES: readonly Case[] = [
   ['<!ELEMENT after the root element', '<r/><!ELEMENT r ANY>', false],
   ['whitespace after the root element', '<r/>  \n\t\r\n', true],
   ['comments and processing instructions after the root element', '<r/><!-- c -->\n<?pi x?>\n', true],
+  ['a second root element after whitespace', '<r/>\n\t<s/>', false],
 
   // Before the root element: XML 1.0 §2.8 [22] prolog ::= XMLDecl? Misc* (doctypedecl Misc*)?.
   ['text before the root element', 'text<r/>', false],
@@ -98,6 +107,7 @@ export const CASES: readonly Case[] = [
   ['a comment only', '<!-- c -->', false],
   ['a processing instruction only', '<?pi x?>', false],
   ['the XML declaration only', '<?xml version="1.0"?>', false],
+  ['a byte order mark, an XML declaration, comments, processing instructions and CR LF around the root element', '\ufeff<?xml version="1.0"?>\r\n<!-- a -->\n<?p d?>\n<r/>\n<!-- b --><?q?>\n', true],
 
   // References: XML 1.0 §4.1 [66]-[68], §4.6.
   ['an undeclared entity', '<r>&foo;</r>', false],
@@ -129,6 +139,11 @@ export const CASES: readonly Case[] = [
   ['a hexadecimal reference with leading zeros', '<r>&#x000041;</r>', true],
   ['a decimal reference with many leading zeros', '<r>&#00000000065;</r>', true],
   ['mixed-case hexadecimal digits', '<r>&#xaBc;</r>', true],
+  ['&#xFFFF;', '<r>&#xFFFF;</r>', false],
+  ['&#31; in a value', '<r a="&#31;"/>', false],
+  ['a decimal reference past U+10FFFF by many digits', '<r>&#99999999999999999999;</r>', false],
+  ['a reference to the noncharacter U+FDD0', '<r>&#xFDD0;</r>', true],
+  ['a reference to CR, then CR LF and a lone CR in text', '<r>a&#13;b\r\nc\rd</r>', true],
 
   // Characters: XML 1.0 §2.2 [2] Char.
   ['U+0001 in text', '<r>\u0001</r>', false],
@@ -177,6 +192,27 @@ export const CASES: readonly Case[] = [
   ["'</>'", '<r></></r>', false],
   ["'</>' before the root element", '</><r/>', false],
   ['a line break and more in an end tag', '<r></r\nx>', false],
+  ['a name with U+00F7', '<a\u00f7/>', false],
+  ['a name that is U+00D7', '<\u00d7/>', false],
+  ['an attribute name with U+00D7', '<r a\u00d7="1"/>', false],
+  ['an attribute name with U+00F7', '<r a\u00f7="1"/>', false],
+  ['a processing instruction target with U+00D7', '<?p\u00d7 x?><r/>', false],
+  ['a name with U+00B8', '<a\u00b8/>', false],
+  ['a name with U+E000 (private use)', '<a\ue000/>', false],
+  ['a name starting with U+203F', '<\u203fa/>', false],
+  ['a name with U+203F', '<a\u203f/>', true],
+  ['a name with U+3000', '<a\u3000/>', false],
+  ['a name with U+FDD0', '<a\ufdd0/>', false],
+  ['a name with U+2190', '<a\u2190/>', false],
+  ['a name that is U+10000', '<\ud800\udc00/>', true],
+  ['names with . - _ and digits', '<a.b-c_d1 e.f-g_h2="1"/>', true],
+  ['U+00A0 after the name in a start tag', '<r\u00a0/>', false],
+  ['U+00A0 after the name in an end tag', '<r></r\u00a0>', false],
+  ['U+3000 after the name in an end tag', '<r></r\u3000>', false],
+  ['U+FEFF after the name in an end tag', '<r></r\ufeff>', false],
+  ['a tab after the name in an end tag', '<r></r\t>', true],
+  ["an end tag with no '>'", '<r></r', false],
+  ["a start tag with no '>' before an end tag", '<r><s</r>', false],
 
   // Namespaces in XML 1.0 §3 (declarations), §5 (using prefixes), §6.3 (attribute uniqueness).
   ['an unbound element prefix', '<p:r/>', false],
@@ -281,6 +317,20 @@ export const CASES: readonly Case[] = [
   ['mismatched quotes', '<?xml version="1.0\'?><r/>', false],
   ['an unclosed XML declaration', '<?xml version="1.0"<r/>', false],
   ["'<?XML version=\"1.0\"?>'", '<?XML version="1.0"?><r/>', false],
+  ['U+00A0 after a processing instruction target', '<?pi\u00a0x?><r/>', false],
+  ['U+2028 after a processing instruction target', '<r><?pi\u2028x?></r>', false],
+  ['U+00A0 starting processing instruction data', '<?pi \u00a0x?><r/>', true],
+  ['spaces around processing instruction data', '<?pi   x  ?><r/>', true],
+  ['CR LF and a lone CR in processing instruction data', '<r><?pi a\r\nb\rc?></r>', true],
+  ["the target 'xml' after the root element, with data", '<r/><?xml x?>', false],
+  ["the target 'xMl' before the root element", '<?xMl x?><r/>', false],
+  ['an XML declaration, and the target xml in content', '<?xml version="1.0"?><r><?xml x?></r>', false],
+  ['U+00A0 after <?xml', '<?xml\u00a0version="1.0"?><r/>', false],
+  ['U+00A0 before ?> of the XML declaration', '<?xml version="1.0"\u00a0?><r/>', false],
+  ['an encoding and no version', '<?xml encoding="x"?><r/>', false],
+  ['version 1.10', '<?xml version="1.10"?><r/>', true],
+  ['a space inside the version', '<?xml version="1.0 "?><r/>', false],
+  ['CR LF before ?> of the XML declaration', '<?xml version="1.0"\r\n?><r/>', true],
 
   // Byte order mark: XML 1.0 §4.3.3 (it is not content).
   ['a byte order mark', '\ufeff<r/>', true],
@@ -289,6 +339,7 @@ export const CASES: readonly Case[] = [
   ['a space then U+FEFF before the root element', ' \ufeff<r/>', false],
   ['U+FEFF in text', '<r>\ufeff</r>', true],
   ['a byte order mark and whitespace only', '\ufeff \n', false],
+  ['a byte order mark, a space and an XML declaration', '\ufeff <?xml version="1.0"?><r/>', false],
 
   // CDATA sections: XML 1.0 §2.7.
   ['a CDATA section', '<r><![CDATA[ <x> & ]]></r>', true],
@@ -296,6 +347,9 @@ export const CASES: readonly Case[] = [
   ['an unclosed CDATA section', '<r><![CDATA[x</r>', false],
   ["'<![CDATA[' inside a CDATA section", '<r><![CDATA[a<![CDATA[b]]></r>', true],
   ["']' before the end of a CDATA section", '<r><![CDATA[a]]]></r>', true],
+  ['CR LF and a lone CR in a comment and a CDATA section', '<r><!--a\r\nb--><![CDATA[c\r\nd\re]]></r>', true],
+  ['text, CDATA sections and references side by side', '<r>a<![CDATA[b]]>&amp;<![CDATA[]]>c&#100;</r>', true],
+  ['whitespace-only text, CDATA sections and references between elements', '<r>\n  <s/> <![CDATA[ ]]>&#32;\r\n<t> </t>\t<!-- c --> <u/></r>', true],
 ];
 
 /**

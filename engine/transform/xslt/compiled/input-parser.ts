@@ -273,6 +273,10 @@ export function parseInputStrict(xml: string, strip: StripRule | undefined, file
           appendChild(to, new XNode(COMMENT, '', k.nodeValue ?? ''));
           break;
         case NODE.PI:
+          // xmldom keeps the XML declaration as a processing instruction named xml; it is not a
+          // node of the document (XPath 1.0 §5), and libxslt has no node for it. parseXml refuses
+          // a processing instruction named xml anywhere else, so this one is the declaration.
+          if (k.nodeName === 'xml' && to === root) break;
           appendChild(to, new XNode(PI, k.nodeName, k.nodeValue ?? ''));
           break;
       }

@@ -1,0 +1,44 @@
+// The compiled engine's input reader: its fast parser against the strict parse it falls back to.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseInputFast, parseInputStrict, type StripRule } from '../../engine/transform/xslt/compiled/input-parser.js';
+import { ELEMENT, ROOT, type XNode } from '../../engine/transform/xslt/compiled/tree.js';
+import { ROOT as REPO } from './helpers.js';
+
+/** Whitespace rules to read each document with: none, every element's, every element's but <name>'s. */
+const STRIPS: readonly [string, StripRule | undefined][] = [
+  ['no strip-space', undefined],
+  ['strip-space *', () => true],
+  ['strip-space * but name', (name) => name !== 'name'],
+];
+
+/** A node and its descendants as plain data (kind, name, value; attributes and children in order), to compare trees with. */
+export function shape(n: XNode): unknown {
+  if (n.kind === ROOT || n.kind === ELEMENT) return [n.kind, n.name, n.attrs.map((a) => [a.name, a.value]), n.children.map(shape)];
+  return [n.kind, n.name, n.value];
+}
+
+const samples = readdirSync(join(REPO, 'samples'))
+  .map((d) => join(REPO, 'samples', d, 'instance.xml'))
+  .filter(existsSync);
+
+test("every sample instance.xml is read by the fast parser, to the strict parse's tree", () => {
+  assert.ok(samples.length >= 10);
+  for (const file of samples) {
+    const xml = readFileSync(file, 'utf8');
+    for (const [rule, strip] of STRIPS) {
+      const fast = parseInputFast(xml, strip);
+      assert.ok(fast, `${file} (${rule}): the fast parser does not read it`);
+      assert.deepEqual(shape(fast), shape(parseInputStrict(xml, strip, file)), `${file} (${rule})`);
+    }
+  }
+});
+
+test('the XML declaration is no node of the tree, on either path (XPath 1.0 §5: xsltproc has none for it)', () => {
+  const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<!-- c -->\n<r/>';
+  const want = shape(parseInputStrict('<!-- c --><r/>', undefined));
+  assert.deepEqual(shape(parseInputStrict(xml, undefined)), want);
+  assert.deepEqual(shape(parseInputFast(xml, undefined)!), want);
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseInputFast, parseInputStrict, type StripRule } from '../../engine/transform/xslt/compiled/input-parser.js';
+import { parseInput, parseInputFast, parseInputStrict, type StripRule } from '../../engine/transform/xslt/compiled/input-parser.js';
 import { ELEMENT, ROOT, type XNode } from '../../engine/transform/xslt/compiled/tree.js';
 import { ROOT as REPO } from './helpers.js';
 
@@ -41,4 +41,21 @@ test('the XML declaration is no node of the tree, on either path (XPath 1.0 §5:
   const want = shape(parseInputStrict('<!-- c --><r/>', undefined));
   assert.deepEqual(shape(parseInputStrict(xml, undefined)), want);
   assert.deepEqual(shape(parseInputFast(xml, undefined)!), want);
+});
+
+type Placed = Error & { code?: string; file?: string; line?: number; column?: number };
+
+test('names XML 1.0 does not allow are refused at their line and column; names past U+FFFF are read; a namespace is refused only in a well-formed document', () => {
+  for (const [xml, line, column] of [
+    ['<r>\n  <a\u00d7/>\n</r>', 2, 3],
+    ['<r>\n  <a b\u00f7="1"/>\n</r>', 2, 3],
+    ['<r>\n  <?p\u037e x?>\n</r>', 2, 6],
+  ] as const) {
+    assert.equal(parseInputFast(xml, undefined), undefined, xml);
+    assert.throws(() => parseInput(xml, undefined, 'x.xml'), (e: Placed) => e.code === 'XML_SYNTAX' && e.file === 'x.xml' && e.line === line && e.column === column, xml);
+  }
+  assert.deepEqual(shape(parseInput('<\ud800\udc00 a="1"/>', undefined)), [ROOT, '', [], [[ELEMENT, '\ud800\udc00', [['a', '1']], []]]]);
+  // xsltproc names the mismatched end tag; the engine's refusal of namespaces would hide it.
+  assert.throws(() => parseInput('<p:r xmlns:p="urn:p">\n</r>', undefined, 'x.xml'), (e: Placed) => e.code === 'XML_SYNTAX' && /tag mismatch/.test(e.message));
+  assert.throws(() => parseInput('<p:r xmlns:p="urn:p">\n</p:r>', undefined, 'x.xml'), (e: Placed) => e.code === 'TRANSFORM_UNSUPPORTED' && /namespaces in the input/.test(e.message));
 });

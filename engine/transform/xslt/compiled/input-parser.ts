@@ -1,7 +1,7 @@
 import { parseXml, lineOf, columnOf, MAX_ATTRIBUTES, NODE, type Node, type Element } from '../../../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../../xml/depth.js';
 import { XmlSyntaxError } from '../../../errors.js';
-import { XML_INVALID_CHARS } from '../../../xml/serialize.js';
+import { XML_INVALID_CHARS, XML_NCNAME } from '../../../xml/serialize.js';
 import { XNode, ROOT, ELEMENT, ATTRIBUTE, TEXT, PI, COMMENT, appendChild } from './tree.js';
 import { unsupportedInput } from './refuse.js';
 
@@ -10,7 +10,6 @@ export type StripRule = (elementName: string) => boolean;
 
 class Malformed extends Error {}
 
-const NAME = /^[A-Za-z_\u00C0-\uFFFF][\w.\u00B7-\uFFFF-]*$/;
 const WS_ONLY = /^[ \t\r\n]*$/;
 
 /**
@@ -20,7 +19,10 @@ const WS_ONLY = /^[ \t\r\n]*$/;
  * handed to the strict @xmldom/xmldom parse, whose error (with line and column) is thrown,
  * or whose tree is converted when it is well-formed after all. DOCTYPEs are refused by
  * that parse, and elements nested more than 256 levels below the root (which libxslt's
- * parser refuses too); namespaces are refused here (the engine does not model namespace nodes).
+ * parser refuses too); namespaces are refused here, once the document is known to be
+ * well-formed (the engine does not model namespace nodes). The fast parser hands over
+ * whatever it is not certain of, so that it never reads a document the strict parse refuses,
+ * nor reads one to another tree (test/xslt-compiled/input-parser.test.ts).
  */
 export function parseInput(xml: string, strip: StripRule | undefined, file?: string): XNode {
   return parseInputFast(xml, strip) ?? parseInputStrict(xml, strip, file);
@@ -28,9 +30,8 @@ export function parseInput(xml: string, strip: StripRule | undefined, file?: str
 
 /**
  * The fast parser's tree of `xml`, or undefined for a document it does not accept (the
- * strict parse, {@link parseInputStrict}, then decides); a prefixed name or `xmlns` is
- * refused at once (TRANSFORM_UNSUPPORTED). Exported for the tests that hold the two to one
- * verdict and one tree.
+ * strict parse, {@link parseInputStrict}, then decides). Exported for the tests that hold
+ * the two to one verdict and one tree.
  */
 export function parseInputFast(xml: string, strip: StripRule | undefined): XNode | undefined {
   if (XML_INVALID_CHARS.test(xml)) return undefined;
@@ -44,12 +45,23 @@ export function parseInputFast(xml: string, strip: StripRule | undefined): XNode
 
 const goodNames = new Set<string>();
 
-function checkName(name: string): void {
+/**
+ * A name the fast parser reads: an XML 1.0 name without a colon (XML_NCNAME, whose ranges
+ * are XML 1.0 §2.3's in the Basic Multilingual Plane), and not `xmlns`. Anything else goes
+ * to the strict parse: a malformed name is refused there at its line and column, a name
+ * past U+FFFF read, and a prefixed name or namespace declaration refused once the document
+ * is known to be well-formed (an error in it is named first, as xsltproc names it).
+ */
+function fastName(name: string): void {
   if (goodNames.has(name)) return;
-  if (name.includes(':') || name === 'xmlns') throw unsupportedInput('namespaces in the input document');
-  if (!NAME.test(name)) throw new Malformed(name);
+  if (!XML_NCNAME.test(name) || name === 'xmlns') throw new Malformed(name);
   if (goodNames.size > 10_000) goodNames.clear();
   goodNames.add(name);
+}
+
+/** Refuses a name of a well-formed document that is a prefixed name or a namespace declaration: the engine does not model namespaces. */
+function noNamespace(name: string): void {
+  if (name.includes(':') || name === 'xmlns') throw unsupportedInput('namespaces in the input document');
 }
 
 function decode(s: string, attr: boolean): string {
@@ -125,7 +137,7 @@ function fastParse(s: string, strip: StripRule | undefined): XNode {
       if (end < 0) throw new Malformed('pi');
       const m = /^([^\s?]+)(?:\s+([\s\S]*))?$/.exec(s.slice(lt + 2, end));
       if (!m || m[1]!.toLowerCase() === 'xml') throw new Malformed('pi');
-      checkName(m[1]!);
+      fastName(m[1]!);
       appendChild(cur, new XNode(PI, m[1]!, m[2] ?? ''));
       i = end + 2;
     } else if (c === 0x2f /* / */) {
@@ -167,7 +179,7 @@ function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty:
     i++;
   }
   const name = s.slice(lt + 1, i);
-  checkName(name);
+  fastName(name);
   const el = new XNode(ELEMENT, name, '');
   appendChild(parent, el);
   let seen: Set<string> | undefined;
@@ -204,7 +216,7 @@ function startTag(s: string, lt: number, parent: XNode, done: (el: XNode, empty:
     const raw = s.slice(i + 1, close);
     if (raw.indexOf('<') >= 0) throw new Malformed('attribute');
     i = close + 1;
-    checkName(an);
+    fastName(an);
     // A short list is searched; past 8 attributes a set is kept, so the checks cost a linear time, not a quadratic one.
     if (seen) {
       if (seen.has(an)) throw new Malformed('duplicate attribute');
@@ -249,12 +261,12 @@ export function parseInputStrict(xml: string, strip: StripRule | undefined, file
       switch (k.nodeType) {
         case NODE.ELEMENT: {
           const e = k as Element;
-          checkName(e.nodeName);
+          noNamespace(e.nodeName);
           const el = new XNode(ELEMENT, e.nodeName, '');
           appendChild(to, el);
           for (let i = 0; i < e.attributes.length; i++) {
             const a = e.attributes.item(i)!;
-            checkName(a.name);
+            noNamespace(a.name);
             const at = new XNode(ATTRIBUTE, a.name, a.value);
             at.parent = el;
             el.attrs.push(at);

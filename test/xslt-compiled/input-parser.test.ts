@@ -59,3 +59,14 @@ test('names XML 1.0 does not allow are refused at their line and column; names p
   assert.throws(() => parseInput('<p:r xmlns:p="urn:p">\n</r>', undefined, 'x.xml'), (e: Placed) => e.code === 'XML_SYNTAX' && /tag mismatch/.test(e.message));
   assert.throws(() => parseInput('<p:r xmlns:p="urn:p">\n</p:r>', undefined, 'x.xml'), (e: Placed) => e.code === 'TRANSFORM_UNSUPPORTED' && /namespaces in the input/.test(e.message));
 });
+
+test('an XML declaration XML 1.0 does not allow is left to the strict parse, which refuses it; one it allows is read by the fast parser', () => {
+  for (const decl of ['<?xml version="2.0"?>', '<?xml encoding="UTF-8"?>', '<?xml version="1.0" standalone="maybe"?>', '<?xml version="1.0" foo="bar"?>', '<?xml version="1.0"encoding="UTF-8"?>', '<?xml\u00a0version="1.0"?>']) {
+    const xml = `${decl}\n<r/>`;
+    assert.equal(parseInputFast(xml, undefined), undefined, xml);
+    assert.throws(() => parseInput(xml, undefined, 'x.xml'), (e: Placed) => e.code === 'XML_SYNTAX' && e.line === 1, xml);
+  }
+  for (const decl of ['<?xml version="1.0"?>', "<?xml version='1.1' encoding='utf-8' standalone='no' ?>", '<?xml\tversion = "1.0"\r\n  encoding="UTF-8"\n?>']) {
+    assert.deepEqual(shape(parseInputFast(`\ufeff${decl}\n<r/>`, undefined)!), [ROOT, '', [], [[ELEMENT, 'r', [], []]]], decl);
+  }
+});

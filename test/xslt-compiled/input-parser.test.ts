@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInput, parseInputFast, parseInputStrict, type StripRule } from '../../engine/transform/xslt/compiled/input-parser.js';
-import { ELEMENT, ROOT, type XNode } from '../../engine/transform/xslt/compiled/tree.js';
+import { ELEMENT, PI, ROOT, type XNode } from '../../engine/transform/xslt/compiled/tree.js';
 import { ROOT as REPO } from './helpers.js';
 
 /** Whitespace rules to read each document with: none, every element's, every element's but <name>'s. */
@@ -69,4 +69,13 @@ test('an XML declaration XML 1.0 does not allow is left to the strict parse, whi
   for (const decl of ['<?xml version="1.0"?>', "<?xml version='1.1' encoding='utf-8' standalone='no' ?>", '<?xml\tversion = "1.0"\r\n  encoding="UTF-8"\n?>']) {
     assert.deepEqual(shape(parseInputFast(`\ufeff${decl}\n<r/>`, undefined)!), [ROOT, '', [], [[ELEMENT, 'r', [], []]]], decl);
   }
+});
+
+test("only XML's whitespace (space, tab, CR, LF) ends a processing instruction's target or follows the name of an end tag", () => {
+  for (const xml of ['<r>\n<?pi\u00a0x?></r>', '<r>\n<?pi\u2028x?></r>', '<r>\n</r\u00a0>', '<r>\n</r\u3000>', '<r>\n</r\ufeff>']) {
+    assert.equal(parseInputFast(xml, undefined), undefined, xml);
+    assert.throws(() => parseInput(xml, undefined, 'x.xml'), (e: Placed) => e.code === 'XML_SYNTAX', xml);
+  }
+  // U+00A0 after the separating space is data, as libxml2 reads it.
+  assert.deepEqual(shape(parseInputFast('<r><?pi \u00a0x ?></r\t\r\n>', undefined)!), [ROOT, '', [], [[ELEMENT, 'r', [], [[PI, 'pi', '\u00a0x ']]]]]);
 });

@@ -12,6 +12,9 @@ class Malformed extends Error {}
 
 const WS_ONLY = /^[ \t\r\n]*$/;
 
+/** A processing instruction's target and data (XML 1.0 §2.6 [16]), in a text whose line ends are LF: only XML's whitespace ends the target. */
+const PI_BODY = /^([^ \t\n?]+)(?:[ \t\n]+([\s\S]*))?$/;
+
 /**
  * The XML declaration (XML 1.0 §2.8 [23]-[26] and [32], §4.3.3 [80]-[81]) as the fast parser
  * reads it, in a text whose line ends are LF: a version 1.x, then optionally an encoding name
@@ -142,7 +145,7 @@ function fastParse(s: string, strip: StripRule | undefined): XNode {
     } else if (c === 0x3f /* ? */) {
       const end = s.indexOf('?>', lt + 2);
       if (end < 0) throw new Malformed('pi');
-      const m = /^([^\s?]+)(?:\s+([\s\S]*))?$/.exec(s.slice(lt + 2, end));
+      const m = PI_BODY.exec(s.slice(lt + 2, end));
       if (!m || m[1]!.toLowerCase() === 'xml') throw new Malformed('pi');
       fastName(m[1]!);
       appendChild(cur, new XNode(PI, m[1]!, m[2] ?? ''));
@@ -150,7 +153,10 @@ function fastParse(s: string, strip: StripRule | undefined): XNode {
     } else if (c === 0x2f /* / */) {
       const end = s.indexOf('>', lt + 2);
       if (end < 0) throw new Malformed('end tag');
-      const name = s.slice(lt + 2, end).trimEnd();
+      // Only XML's whitespace may follow the name (trimEnd would take U+00A0, U+3000, U+FEFF... too).
+      let last = end;
+      while (last > lt + 2 && isSpace(s.charCodeAt(last - 1))) last--;
+      const name = s.slice(lt + 2, last);
       if (cur === root || name !== cur.name) throw new Malformed('mismatched end tag');
       if (strip) stripWhitespace(cur, strip);
       cur = cur.parent!;

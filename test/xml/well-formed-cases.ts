@@ -11,6 +11,9 @@
  */
 export type Case = readonly [about: string, xml: string, wellFormed: boolean];
 
+/** A case's name in a test's title: what it is about, and its text (shortened past 60 characters). */
+export const label = (about: string, xml: string) => `${about}: ${JSON.stringify(xml.length > 60 ? xml.slice(0, 57) + '...' : xml)}`;
+
 export const CASES: readonly Case[] = [
   // Attributes: XML 1.0 §3.1 [40]-[44], §3.3.3.
   ['no whitespace between two attributes', '<r a="1"b="2"/>', false],

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parseXml } from '../../engine/xml/parse.js';
-import { CASES, DIFFERENCES } from './well-formed-cases.js';
+import { CASES, DIFFERENCES, label } from './well-formed-cases.js';
 
 const skipXmllint = spawnSync('xmllint', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'xmllint is not installed';
 
@@ -42,8 +42,6 @@ function parseXmlRefusal(xml: string): Refusal | undefined {
     return e as Refusal;
   }
 }
-
-const label = (about: string, xml: string) => `${about}: ${JSON.stringify(xml.length > 60 ? xml.slice(0, 57) + '...' : xml)}`;
 
 describe('xmllint gives each case the verdict the table records', { skip: skipXmllint }, () => {
   for (const [about, xml, wellFormed] of CASES) {

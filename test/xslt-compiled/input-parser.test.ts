@@ -1,11 +1,12 @@
 // The compiled engine's input reader: its fast parser against the strict parse it falls back to.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInput, parseInputFast, parseInputStrict, type StripRule } from '../../engine/transform/xslt/compiled/input-parser.js';
 import { ELEMENT, PI, ROOT, type XNode } from '../../engine/transform/xslt/compiled/tree.js';
 import { ROOT as REPO } from './helpers.js';
+import { CASES, DIFFERENCES, label } from '../xml/well-formed-cases.js';
 
 /** Whitespace rules to read each document with: none, every element's, every element's but <name>'s. */
 const STRIPS: readonly [string, StripRule | undefined][] = [
@@ -15,7 +16,7 @@ const STRIPS: readonly [string, StripRule | undefined][] = [
 ];
 
 /** A node and its descendants as plain data (kind, name, value; attributes and children in order), to compare trees with. */
-export function shape(n: XNode): unknown {
+function shape(n: XNode): unknown {
   if (n.kind === ROOT || n.kind === ELEMENT) return [n.kind, n.name, n.attrs.map((a) => [a.name, a.value]), n.children.map(shape)];
   return [n.kind, n.name, n.value];
 }
@@ -78,4 +79,65 @@ test("only XML's whitespace (space, tab, CR, LF) ends a processing instruction's
   }
   // U+00A0 after the separating space is data, as libxml2 reads it.
   assert.deepEqual(shape(parseInputFast('<r><?pi \u00a0x ?></r\t\r\n>', undefined)!), [ROOT, '', [], [[ELEMENT, 'r', [], [[PI, 'pi', '\u00a0x ']]]]]);
+});
+
+/** What a reader makes of a document: its tree, or its error's code and message. */
+function outcome(read: () => XNode): { tree: unknown } | { error: string } {
+  try {
+    return { tree: shape(read()) };
+  } catch (e) {
+    return { error: `${(e as Placed).code} ${(e as Error).message}` };
+  }
+}
+
+/**
+ * What the compiled engine refuses on purpose in a document parseXml reads: namespaces
+ * (it does not model namespace nodes) and elements nested deeper than libxml2 reads.
+ */
+const REFUSED_ON_PURPOSE = /^TRANSFORM_UNSUPPORTED .*namespaces in the input document|^XML_SYNTAX .*elements nested too deeply/;
+
+describe("the well-formedness probe: the fast parser reads a document only if the strict parse does, and to its tree; parseInput accepts a document if and only if parseXml does (but for what the engine refuses on purpose)", () => {
+  const documents = [...CASES, ...DIFFERENCES.map((d) => [d.about, d.xml, d.domforge] as const)];
+  for (const [about, xml, parseXmlReads] of documents) {
+    test(label(about, xml), () => {
+      for (const [rule, strip] of STRIPS) {
+        const strict = outcome(() => parseInputStrict(xml, strip, 'x.xml'));
+        const fast = parseInputFast(xml, strip);
+        if (fast) assert.deepEqual({ tree: shape(fast) }, strict, `${rule}: the fast parser reads it, the strict parse ${'error' in strict ? 'refuses it' : 'to another tree'}`);
+        const read = outcome(() => parseInput(xml, strip, 'x.xml'));
+        assert.deepEqual(read, strict, `${rule}: parseInput`);
+        if ('tree' in read) assert.ok(parseXmlReads, `${rule}: parseInput reads it, parseXml refuses it`);
+        else if (parseXmlReads) assert.match(read.error, REFUSED_ON_PURPOSE, `${rule}: parseXml reads it`);
+      }
+    });
+  }
+});
+
+test('mutants of the probe\'s well-formed documents and the samples: the fast parser reads none the strict parse refuses, and each it reads to the strict tree', () => {
+  const seeds = [...CASES.filter((c) => c[2]).map((c) => c[1]), ...samples.slice(0, 2).map((f) => readFileSync(f, 'utf8'))];
+  const pieces = ['<', '>', '&', ';', '#', 'x', '"', "'", '=', '/', '?', '!', '-', '--', ']', ']]>', ' ', '\t', '\n', '\r', '\u00a0', '\u2028', '\ufeff', ':', 'a', '0', '.', '\u00b7', '\u00d7', '\u0300', '\ud800\udc00', '<![CDATA[', '<!--', '-->', '<?', '?>', '<?xml ', 'version="1.0"', '&amp;', '&lt', '&#', '&#10;', '&#13;', '<a>', '</a>', '<a/>', ' a="1"', "b='2'", 'xmlns'];
+  // A linear congruential generator with a fixed seed: the same mutants at every run.
+  let state = 20240611;
+  const random = (n: number) => (state = (state * 1103515245 + 12345) & 0x7fffffff) % n;
+  let read = 0;
+  for (let t = 0; t < 4000; t++) {
+    let xml = seeds[random(seeds.length)]!;
+    for (let k = 1 + random(3); k > 0; k--) {
+      const at = random(xml.length + 1);
+      const how = random(3);
+      if (how === 0) xml = xml.slice(0, at) + pieces[random(pieces.length)] + xml.slice(at);
+      else if (how === 1) xml = xml.slice(0, at) + xml.slice(at + 1 + random(3));
+      else {
+        const to = random(xml.length + 1);
+        xml = xml.slice(0, at) + xml.slice(Math.min(at, to), Math.max(at, to)) + xml.slice(at);
+      }
+    }
+    const strip = t % 2 ? STRIPS[1]![1] : undefined;
+    const fast = parseInputFast(xml, strip);
+    if (!fast) continue;
+    read++;
+    assert.deepEqual({ tree: shape(fast) }, outcome(() => parseInputStrict(xml, strip)), JSON.stringify(xml));
+  }
+  // Most mutants are malformed; enough are not for the comparison to mean something.
+  assert.ok(read > 300, `${read} read`);
 });

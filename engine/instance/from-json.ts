@@ -5,7 +5,7 @@ import { columnOf, lineColOf, lineOf, parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
 import { stripWhitespace } from './parse.js';
-import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
+import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type DiskRoot, type Instance } from './model.js';
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 import { DEFAULT_LABEL } from '../configdrive/label.js';
@@ -239,7 +239,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
           serial: j.str(o.serial, `${p}/@serial`),
         };
       }),
-      root: disks.root ? { device: j.str(j.obj(disks.root, '/instance/disks/root', false, JSON_KEYS.root)!.device, '/instance/disks/root/@device', true)!, uuid: j.str((disks.root as Obj).uuid, '/instance/disks/root/@uuid') } : undefined,
+      root: diskRoot(j, disks.root),
     },
     vbrs: [],
     volumes: j.arr(d.volumes, '/instance/volumes').map((x, i) => {
@@ -343,6 +343,15 @@ function rereading(text: string): Locator {
     const place = source.places.get(placeKey(jsonPathOf(source.value, path)));
     return place ? lineColOf(text, place.key ?? place.value) : {};
   };
+}
+
+/**
+ * `disks.root`: an object, or none when absent or null (as for `machine` or `configDrive`).
+ * Any other value (`""`, `0`, `false`) is refused at its line, not read as no root.
+ */
+function diskRoot(j: JsonReader, v: unknown): DiskRoot | undefined {
+  const root = j.obj(v, '/instance/disks/root', false, JSON_KEYS.root);
+  return root && { device: j.str(root.device, '/instance/disks/root/@device', true)!, uuid: j.str(root.uuid, '/instance/disks/root/@uuid') };
 }
 
 /** A volume's `libvirt` value is its own `<disk>` element, whole: anything else could break out of `<libvirt>` in instance.xml. */

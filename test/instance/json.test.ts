@@ -84,6 +84,17 @@ test('emitInstance cannot be made to write XML outside <libvirt>, an unknown ele
   assert.deepEqual([back.volumes[0]!.libvirt, back.unknown, back.states], [DISK, ok.unknown, ok.states]);
 });
 
+test('disks.root of another type than an object is refused at its JSON line, not read as no root; null is no root, as for other optional objects', async () => {
+  // A falsy value ("", 0, false) used to be skipped silently: the instance had no root disk.
+  const disks = base().disks;
+  for (const bad of ['', 0, false, 'vda']) {
+    const text = JSON.stringify({ ...base(), disks: { ...disks, root: bad } }, null, 2);
+    await rejectsAt(text, lineOf(text, '"root"'), new RegExp(`expected an object, got ${JSON.stringify(JSON.stringify(bad)).slice(1, -1)} \\(${typeof bad}\\)`), '/instance/disks/root');
+  }
+  assert.equal(instanceFromJson({ ...base(), disks: { ...disks, root: null } }).disks.root, undefined);
+  assert.deepEqual(instanceFromJson({ ...base(), disks: { ...disks, root: { device: 'vda' } } }).disks.root, { device: 'vda', uuid: undefined });
+});
+
 test('states and timestamps keys that are not XML names are refused at their JSON line', async () => {
   for (const field of ['states', 'timestamps']) {
     const text = JSON.stringify({ ...base(), [field]: { ok: 'x', '1st': 'y' } }, null, 2);

@@ -2,32 +2,52 @@ import { DomforgeError, InstanceError } from '../errors.js';
 import { parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
-import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownElement } from './model.js';
-import { TEXT_FIELDS, VBR_FIELDS } from './parse.js';
+import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownAttribute, type UnknownAttributesOf, type UnknownElement } from './model.js';
+import { KNOWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS } from './parse.js';
+
+/**
+ * The kept unknown attributes of one element (see UnknownAttribute), with the element's path
+ * for errors and the attribute names it has besides those the writer is given (`known`).
+ */
+interface KeptAttributes {
+  list: readonly UnknownAttribute[] | undefined;
+  path: string;
+  known?: readonly string[];
+}
 
 /** A tiny indenting XML writer: enough for the flat documents domforge emits. */
 class Writer {
   private out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   private depth = 0;
+  /** The namespace prefixes kept attributes declare on each open element (most are none). */
+  private scopes: (readonly string[])[] = [];
   private pad() {
     return '  '.repeat(this.depth);
   }
-  open(name: string, attrs: Attrs = {}) {
-    this.out.push(`${this.pad()}<${name}${attrString(attrs)}>`);
+  /** The attributes of a start tag: those given, then the kept ones, checked against them. */
+  private attrs(attrs: Attrs, kept: KeptAttributes | undefined): string {
+    const s = attrString(attrs);
+    if (!kept?.list?.length) return s;
+    return s + keptAttributes(kept.list, [...Object.keys(attrs), ...(kept.known ?? [])], kept.path, this.scopes.flat());
+  }
+  open(name: string, attrs: Attrs = {}, kept?: KeptAttributes) {
+    this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}>`);
+    this.scopes.push(declaredPrefixes(kept?.list));
     this.depth++;
   }
   close(name: string) {
     this.depth--;
+    this.scopes.pop();
     this.out.push(`${this.pad()}</${name}>`);
   }
-  empty(name: string, attrs: Attrs = {}) {
-    this.out.push(`${this.pad()}<${name}${attrString(attrs)}/>`);
+  empty(name: string, attrs: Attrs = {}, kept?: KeptAttributes) {
+    this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}/>`);
   }
-  text(name: string, value: string | number | boolean | undefined, attrs: Attrs = {}) {
+  text(name: string, value: string | number | boolean | undefined, attrs: Attrs = {}, kept?: KeptAttributes) {
     if (value === undefined) return;
     const v = String(value);
-    if (v === '') this.empty(name, attrs);
-    else this.out.push(`${this.pad()}<${name}${attrString(attrs)}>${escapeText(v)}</${name}>`);
+    if (v === '') this.empty(name, attrs, kept);
+    else this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}>${escapeText(v)}</${name}>`);
   }
   /**
    * Kept XML, started at the current indentation. A line break in it belongs to a text or a
@@ -50,6 +70,83 @@ export function attrString(attrs: Attrs): string {
   let s = '';
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined) s += ` ${k}="${escapeAttr(String(v))}"`;
   return s;
+}
+
+const NCNAME = XML_NCNAME.source.slice(1, -1);
+/** An attribute name as a namespace-aware parser reads it: a name without a colon, or a prefix and a local name. */
+const QNAME = new RegExp(`^${NCNAME}(?::${NCNAME})?$`);
+
+/** The prefixes the `xmlns:p` attributes of a kept list declare. */
+function declaredPrefixes(kept: readonly UnknownAttribute[] | undefined): string[] {
+  const out: string[] = [];
+  for (const a of kept ?? []) if (typeof a.name === 'string' && a.name.startsWith('xmlns:')) out.push(a.name.slice(6));
+  return out;
+}
+
+/**
+ * ` name="value"` for each kept unknown attribute of the element at `path`, in order, once
+ * each is known to be written there and read back as it is: an XML name (so it cannot add
+ * markup), given once, none of the names the element has itself (`known`: it would be written
+ * twice, or read back as that field), a string value, and its prefix, if any, declared on the
+ * element or one around it (`scope`: the prefixes declared on those).
+ */
+export function keptAttributes(kept: readonly UnknownAttribute[] | undefined, known: readonly string[], path: string, scope: readonly string[] = []): string {
+  if (!kept?.length) return '';
+  const element = /([^/[]+)(\[\d+\])?$/.exec(path)?.[1] ?? path;
+  const fail = (name: unknown, message: string): never => {
+    throw new InstanceError(message, { path: `${path}/@${String(name)}` });
+  };
+  const seen = new Set<string>();
+  let s = '';
+  for (const a of kept) {
+    const name = a.name;
+    if (typeof name !== 'string' || !QNAME.test(name)) fail(name, `${JSON.stringify(name)} is not an XML attribute name, so it cannot be kept on <${element}>`);
+    if (known.includes(name)) fail(name, `a kept unknown attribute of <${element}> cannot be named ${name}: <${element}> has an attribute of that name itself, which would be written twice or read back as its field`);
+    if (seen.has(name)) fail(name, `the unknown attribute ${name} is kept twice on <${element}>`);
+    seen.add(name);
+    if (typeof a.value !== 'string') fail(name, `the value of the kept unknown attribute ${name} is not a string: ${JSON.stringify(a.value) ?? String(a.value)}`);
+    const prefix = name.includes(':') ? name.slice(0, name.indexOf(':')) : undefined;
+    if (prefix !== undefined && prefix !== 'xml' && prefix !== 'xmlns' && !scope.includes(prefix) && !kept.some((d) => d.name === `xmlns:${prefix}`)) {
+      fail(name, `the kept unknown attribute ${name} has the prefix ${prefix}, which no xmlns:${prefix} declares on <${element}> or an element around it`);
+    }
+    s += ` ${name}="${escapeAttr(a.value)}"`;
+  }
+  return s;
+}
+
+/**
+ * The kept unknown attributes of the elements inside one object's element (its
+ * UnknownAttributesOf, `at` its path): each list is taken as its element is written, and one
+ * left over when the object is written had no element to go on (a key naming none, or a field
+ * that is absent), so it is refused rather than lost.
+ */
+class AttributesOf {
+  private readonly left: Set<string>;
+  constructor(
+    private readonly of: UnknownAttributesOf | undefined,
+    private readonly at: string,
+  ) {
+    this.left = new Set(of ? Object.keys(of) : []);
+  }
+  /** Whether the element at `key` has kept attributes (a container holding nothing else is written for them). */
+  has(key: string): boolean {
+    return this.left.has(key);
+  }
+  /** The kept attributes of the element at `key`, which is being written, with the names it has itself (`known`). */
+  take(key: string, known?: readonly string[]): KeptAttributes | undefined {
+    if (!this.left.delete(key)) return undefined;
+    return { list: this.of![key], path: `${this.at}/${key}`, known };
+  }
+  done(): void {
+    for (const key of this.left) {
+      throw new InstanceError(`unknown attributes are kept for ${JSON.stringify(key)}, which names no element written here (no field of that name, or one that is absent), so they would be lost`, { path: `${this.at}/${key}` });
+    }
+  }
+}
+
+/** The kept unknown attributes of an object's own element (its `unknownAttributes`), at `path`. */
+function own(o: { unknownAttributes?: UnknownAttribute[] } | undefined, path: string, known?: readonly string[]): KeptAttributes | undefined {
+  return o?.unknownAttributes?.length ? { list: o.unknownAttributes, path, known } : undefined;
 }
 
 export function nicAttrs(n: Nic): Attrs {
@@ -97,110 +194,130 @@ export function emitInstance(inst: Instance): string {
   const w = new Writer();
   const kept = (c: ListContainer) => inst.unknownChildren?.[c] ?? [];
   const writeKept = (c: ListContainer) => writeUnknown(w, kept(c), `/instance/${c}`, 2);
-  w.open('instance', { 'xml-version': inst.xmlVersion ?? '2' });
-  w.empty('hypervisor', { type: inst.hypervisor.type, capability: inst.hypervisor.capability, bitness: inst.hypervisor.bitness, requiresDisk: inst.hypervisor.requiresDisk });
-  w.open('backing');
-  w.empty('root', { type: inst.backing.rootType });
+  // The kept attributes of the elements read into plain values, each taken as its element is written.
+  const of = new AttributesOf(inst.unknownAttributesOf, '/instance');
+  const text = (name: (typeof TEXT_FIELDS)[number] | 'hasFloppy' | 'cpuPassthrough' | 'cores' | 'memoryKB' | 'diskGB' | 'VmType' | 'NicType' | 'NicDevice' | 'rootDirective' | 'password' | 'availabilityZone') => {
+    const v = inst[name];
+    if (v !== undefined) w.text(name, v, {}, of.take(name));
+  };
+  /** A container written when it holds something, kept children or has kept attributes; `always`: else written empty. */
+  const container = (c: ListContainer, count: number, always: boolean, body: () => void) => {
+    if (count || kept(c).length || of.has(c)) {
+      w.open(c, {}, of.take(c));
+      body();
+      writeKept(c);
+      w.close(c);
+    } else if (always) w.empty(c);
+  };
+  w.open('instance', { 'xml-version': inst.xmlVersion ?? '2' }, own(inst, '/instance', KNOWN_ATTRIBUTES.instance));
+  const hv = inst.hypervisor;
+  w.empty('hypervisor', { type: hv.type, capability: hv.capability, bitness: hv.bitness, requiresDisk: hv.requiresDisk }, own(hv, '/instance/hypervisor', KNOWN_ATTRIBUTES.hypervisor));
+  const backing = new AttributesOf(inst.backing.unknownAttributesOf, '/instance/backing');
+  w.open('backing', {}, own(inst.backing, '/instance/backing'));
+  w.empty('root', { type: inst.backing.rootType }, backing.take('root', KNOWN_ATTRIBUTES.root));
   writeUnknown(w, inst.backing.unknown, '/instance/backing', 2);
   w.close('backing');
-  for (const f of TEXT_FIELDS) {
-    w.text(f, inst[f]);
-  }
-  w.text('hasFloppy', inst.hasFloppy);
-  w.text('cpuPassthrough', inst.cpuPassthrough);
-  w.text('cores', inst.cores);
-  w.text('memoryKB', inst.memoryKB);
-  w.text('diskGB', inst.diskGB);
-  w.text('VmType', inst.VmType);
-  w.text('NicType', inst.NicType);
-  w.text('NicDevice', inst.NicDevice);
-  w.text('rootDirective', inst.rootDirective);
-  w.empty('key', { doInjectKey: inst.key.doInjectKey, sshKey: inst.key.sshKey });
-  w.empty('os', { platform: inst.os.platform, virtioRoot: inst.os.virtioRoot, virtioDisk: inst.os.virtioDisk, virtioNetwork: inst.os.virtioNetwork });
-  if (inst.groupNames.length || kept('groupNames').length) {
-    w.open('groupNames');
-    for (const g of inst.groupNames) w.text('name', g);
-    writeKept('groupNames');
-    w.close('groupNames');
-  } else w.empty('groupNames');
-  w.open('disks');
-  w.text('floppyPath', inst.disks.floppyPath);
+  backing.done();
+  for (const f of TEXT_FIELDS) text(f);
+  text('hasFloppy');
+  text('cpuPassthrough');
+  text('cores');
+  text('memoryKB');
+  text('diskGB');
+  text('VmType');
+  text('NicType');
+  text('NicDevice');
+  text('rootDirective');
+  w.empty('key', { doInjectKey: inst.key.doInjectKey, sshKey: inst.key.sshKey }, own(inst.key, '/instance/key', KNOWN_ATTRIBUTES.key));
+  w.empty('os', { platform: inst.os.platform, virtioRoot: inst.os.virtioRoot, virtioDisk: inst.os.virtioDisk, virtioNetwork: inst.os.virtioNetwork }, own(inst.os, '/instance/os', KNOWN_ATTRIBUTES.os));
+  container('groupNames', inst.groupNames.length, true, () => {
+    inst.groupNames.forEach((g, i) => w.text('name', g, {}, of.take(`groupNames/name[${i + 1}]`)));
+  });
+  const disks = new AttributesOf(inst.disks.unknownAttributesOf, '/instance/disks');
+  w.open('disks', {}, own(inst.disks, '/instance/disks'));
+  w.text('floppyPath', inst.disks.floppyPath, {}, disks.take('floppyPath'));
   const root = inst.disks.root;
-  if (root && inst.disks.diskPaths.length === 0) w.empty('root', { device: root.device, uuid: root.uuid });
+  const writeRoot = (r: NonNullable<typeof root>) => w.empty('root', { device: r.device, uuid: r.uuid }, own(r, '/instance/disks/root', KNOWN_ATTRIBUTES.diskRoot));
+  if (root && inst.disks.diskPaths.length === 0) writeRoot(root);
+  const dp = (i: number) => (inst.disks.diskPaths.length > 1 ? `/instance/disks/diskPath[${i + 1}]` : '/instance/disks/diskPath');
   inst.disks.diskPaths.forEach((d, i) => {
-    w.text('diskPath', d.path, diskAttrs(d));
-    if (i === 0 && root) w.empty('root', { device: root.device, uuid: root.uuid });
+    w.text('diskPath', d.path, diskAttrs(d), own(d, dp(i), KNOWN_ATTRIBUTES.diskPath));
+    if (i === 0 && root) writeRoot(root);
   });
   writeKept('disks');
   w.close('disks');
-  if (inst.vbrs.length || kept('vbrs').length) {
-    w.open('vbrs');
+  disks.done();
+  container('vbrs', inst.vbrs.length, true, () => {
     inst.vbrs.forEach((v, i) => {
-      w.open('vbr');
-      for (const f of VBR_FIELDS) w.text(f, v[f]);
-      writeUnknown(w, v.unknown, `/instance/vbrs/vbr[${i + 1}]`, 3);
+      const at = `/instance/vbrs/vbr[${i + 1}]`;
+      const fields = new AttributesOf(v.unknownAttributesOf, at);
+      w.open('vbr', {}, own(v, at));
+      for (const f of VBR_FIELDS) w.text(f, v[f], {}, fields.take(f));
+      writeUnknown(w, v.unknown, at, 3);
       w.close('vbr');
+      fields.done();
     });
-    writeKept('vbrs');
-    w.close('vbrs');
-  } else w.empty('vbrs');
-  if (inst.volumes.length || kept('volumes').length) {
-    w.open('volumes');
+  });
+  container('volumes', inst.volumes.length, true, () => {
     inst.volumes.forEach((v, i) => {
       const at = `/instance/volumes/volume[${i + 1}]`;
-      w.open('volume');
-      w.text('id', v.id);
-      w.text('attachmentToken', v.attachmentToken);
-      w.text('devName', v.devName);
-      w.text('stateName', v.stateName);
-      w.text('connectionString', v.connectionString);
-      w.text('localDev', v.localDev);
-      w.text('localDevReal', v.localDevReal);
+      const fields = new AttributesOf(v.unknownAttributesOf, at);
+      const field = (name: 'id' | 'attachmentToken' | 'devName' | 'stateName' | 'connectionString' | 'localDev' | 'localDevReal') => {
+        if (v[name] !== undefined) w.text(name, v[name], {}, fields.take(name));
+      };
+      w.open('volume', {}, own(v, at));
+      field('id');
+      field('attachmentToken');
+      field('devName');
+      field('stateName');
+      field('connectionString');
+      field('localDev');
+      field('localDevReal');
       if (v.libvirt !== undefined) {
-        w.open('libvirt');
+        w.open('libvirt', {}, fields.take('libvirt'));
         w.raw(oneElement(v.libvirt, `${at}/libvirt`, 4));
         w.close('libvirt');
       }
       writeUnknown(w, v.unknown, at, 3);
       w.close('volume');
+      fields.done();
     });
-    writeKept('volumes');
-    w.close('volumes');
-  } else w.empty('volumes');
-  if (inst.nics.length || kept('nics').length) {
-    w.open('nics');
-    for (const n of inst.nics) w.empty('nic', nicAttrs(n));
-    writeKept('nics');
-    w.close('nics');
-  }
-  pairs(w, 'states', inst.states);
-  pairs(w, 'timestamps', inst.timestamps);
+  });
+  const nicPath = (i: number) => (inst.nics.length > 1 ? `/instance/nics/nic[${i + 1}]` : '/instance/nics/nic');
+  container('nics', inst.nics.length, false, () => {
+    inst.nics.forEach((n, i) => w.empty('nic', nicAttrs(n), own(n, nicPath(i), KNOWN_ATTRIBUTES.nic)));
+  });
+  pairs(w, 'states', inst.states, of);
+  pairs(w, 'timestamps', inst.timestamps, of);
 
   // domforge extensions
   const f = inst.features;
-  if (f.hugepages || f.legacyDiskBus) {
-    w.open('features');
-    if (f.hugepages) w.empty('hugepages', { enabled: f.hugepages.enabled, pageSizeKiB: f.hugepages.pageSizeKiB, nodeset: f.hugepages.nodeset });
-    w.text('legacyDiskBus', f.legacyDiskBus);
+  if (f.hugepages || f.legacyDiskBus || f.unknownAttributes?.length) {
+    const fields = new AttributesOf(f.unknownAttributesOf, '/instance/features');
+    w.open('features', {}, own(f, '/instance/features'));
+    if (f.hugepages) w.empty('hugepages', { enabled: f.hugepages.enabled, pageSizeKiB: f.hugepages.pageSizeKiB, nodeset: f.hugepages.nodeset }, own(f.hugepages, '/instance/features/hugepages', KNOWN_ATTRIBUTES.hugepages));
+    if (f.legacyDiskBus !== undefined) w.text('legacyDiskBus', f.legacyDiskBus, {}, fields.take('legacyDiskBus'));
     w.close('features');
-  }
-  if (inst.machine) w.empty('machine', { type: inst.machine.type, arch: inst.machine.arch });
-  if (inst.configDrive) w.empty('configDrive', { path: inst.configDrive.path, label: inst.configDrive.label, layouts: inst.configDrive.layouts.join(',') });
-  w.text('password', inst.password);
-  w.text('availabilityZone', inst.availabilityZone);
-  if (inst.metadata.length) {
-    w.open('metadata');
-    for (const [k, v] of inst.metadata) w.text('item', v, { key: k });
+    fields.done();
+  } else new AttributesOf(f.unknownAttributesOf, '/instance/features').done();
+  const m = inst.machine;
+  if (m) w.empty('machine', { type: m.type, arch: m.arch }, own(m, '/instance/machine', KNOWN_ATTRIBUTES.machine));
+  const cd = inst.configDrive;
+  if (cd) w.empty('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') }, own(cd, '/instance/configDrive', KNOWN_ATTRIBUTES.configDrive));
+  text('password');
+  text('availabilityZone');
+  if (inst.metadata.length || of.has('metadata')) {
+    w.open('metadata', {}, of.take('metadata'));
+    inst.metadata.forEach(([k, v], i) => w.text('item', v, { key: k }, of.take(`metadata/item[${i + 1}]`)));
     w.close('metadata');
   }
-  if (inst.extraNics.length || kept('extraNics').length) {
-    w.open('extraNics');
-    for (const n of inst.extraNics) w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp });
-    writeKept('extraNics');
-    w.close('extraNics');
-  }
+  const xnicPath = (i: number) => (inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic');
+  container('extraNics', inst.extraNics.length, false, () => {
+    inst.extraNics.forEach((n, i) => w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, own(n, xnicPath(i), KNOWN_ATTRIBUTES.extraNic)));
+  });
   writeUnknown(w, inst.unknown, '/instance', 1);
   w.close('instance');
+  of.done();
   return w.toString();
 }
 
@@ -209,12 +326,13 @@ function writeUnknown(w: Writer, kept: readonly UnknownElement[] | undefined, pa
   for (const u of kept ?? []) w.raw(oneElement(u.xml, `${parent}/${u.name}`, level));
 }
 
-function pairs(w: Writer, name: string, list: [string, string][]) {
-  if (!list.length) return;
-  w.open(name);
+/** `<states>` or `<timestamps>`: written when it has entries or kept attributes (`of`: the instance's, which also holds its entries'). */
+function pairs(w: Writer, name: 'states' | 'timestamps', list: [string, string][], of: AttributesOf) {
+  if (!list.length && !of.has(name)) return;
+  w.open(name, {}, of.take(name));
   list.forEach(([k, v], i) => {
     if (!XML_NCNAME.test(k)) throw new InstanceError(`${JSON.stringify(k)} is not an XML element name, so it cannot be a <${name}> entry`, { path: `/instance/${name}/item[${i + 1}]` });
-    w.text(k, v);
+    w.text(k, v, {}, of.take(`${name}/${k}`));
   });
   w.close(name);
 }

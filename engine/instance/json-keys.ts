@@ -45,6 +45,8 @@ export const INSTANCE_ONLY: Readonly<Record<string, string>> = {
   localDevReal: 'a volume\'s localDevReal comes from instance.xml only',
   unknown: 'an instance from JSON has no unknown elements',
   unknownChildren: 'an instance from JSON has no unknown elements',
+  unknownAttributes: 'an instance from JSON has no unknown attributes',
+  unknownAttributesOf: 'an instance from JSON has no unknown attributes',
 };
 
 /**

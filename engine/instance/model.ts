@@ -34,6 +34,8 @@ export interface Hypervisor {
   capability: string;
   bitness: 32 | 64;
   requiresDisk?: boolean;
+  /** Attributes of `<hypervisor>` domforge does not know, written back after its own (see {@link UnknownAttribute}); left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 /** `/instance/disks/diskPath`: one guest-visible disk (EBS volumes are in `volumes`). */
@@ -47,11 +49,15 @@ export interface DiskPath {
   targetDeviceBus: DiskBus;
   sourceType: SourceType;
   serial?: string;
+  /** Attributes of this `<diskPath>` domforge does not know, written back after its own; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 export interface DiskRoot {
   device: string;
   uuid?: string;
+  /** Attributes of `<disks><root>` domforge does not know, written back after its own; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 export interface Disks {
@@ -60,6 +66,10 @@ export interface Disks {
   diskPaths: DiskPath[];
   /** Written after the first image disk. */
   root?: DiskRoot;
+  /** Attributes of `<disks>` domforge does not know, written back after its own; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+  /** Attributes of `<floppyPath>` (key `floppyPath`), see {@link UnknownAttributesOf}; left out when none. */
+  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 /** `/instance/vbrs/vbr`: a virtual boot record (checkpoint of what the NC prepared). */
@@ -83,6 +93,10 @@ export interface Vbr {
   guestDeviceSerialId: string;
   /** Elements of this `<vbr>` domforge does not model, written back after its fields (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
+  /** Attributes of this `<vbr>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+  /** Attributes of its fields (`id`, `sizeBytes`, ...), by field name (see {@link UnknownAttributesOf}); left out when none. */
+  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 /** `/instance/volumes/volume`: an attached (or attaching) EBS volume. */
@@ -99,6 +113,10 @@ export interface Volume {
   localDevReal?: string;
   /** Elements of this `<volume>` domforge does not model, written back after `libvirt` (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
+  /** Attributes of this `<volume>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+  /** Attributes of its fields (`id`, `devName`, `libvirt`, ...), by field name (see {@link UnknownAttributesOf}); left out when none. */
+  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 /** `/instance/backing`: what the instance boots from. */
@@ -107,6 +125,10 @@ export interface Backing {
   rootType: string;
   /** Elements of `<backing>` besides `<root>`, written back after it (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
+  /** Attributes of `<backing>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+  /** Attributes of `<root>` other than `type` (key `root`, see {@link UnknownAttributesOf}); left out when none. */
+  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 /** `/instance/nics/nic` and the `eni-XXXX.xml` stub's root attributes. */
@@ -125,6 +147,8 @@ export interface Nic {
   osPlatform?: string;
   osVirtioNetwork?: boolean;
   attachmentId?: string;
+  /** Attributes of this `<nic>` domforge does not know, written back after its own (see {@link UnknownAttribute}); left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 /** domforge extension: an extra NIC with its own device model (`/instance/extraNics/nic`). */
@@ -134,6 +158,8 @@ export interface ExtraNic {
   /** libvirt `<model type>`: `virtio`, `e1000`, `rtl8139`, `e1000e`, ... */
   model: string;
   privateIp?: string;
+  /** Attributes of this `<nic>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 export interface Hugepages {
@@ -142,6 +168,8 @@ export interface Hugepages {
   pageSizeKiB?: number;
   /** Host NUMA nodes to take the pages from, libvirt's nodeset syntax (`0`, `0-1`, `0,2`). */
   nodeset?: string;
+  /** Attributes of `<hugepages>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 /** domforge extension `/instance/features`. */
@@ -149,6 +177,10 @@ export interface Features {
   hugepages?: Hugepages;
   /** Bus for disks when virtio is off: `ide` (Eucalyptus's legacy `sd` → `hd` rename) or `scsi` (virtio-scsi controller). */
   legacyDiskBus?: LegacyDiskBus;
+  /** Attributes of `<features>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+  /** Attributes of `<legacyDiskBus>` (key `legacyDiskBus`, see {@link UnknownAttributesOf}); left out when none. */
+  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 /** domforge extension `/instance/machine`. */
@@ -157,6 +189,8 @@ export interface Machine {
   type: string;
   /** Guest architecture, e.g. `x86_64`, `i686`, `aarch64`. */
   arch: string;
+  /** Attributes of `<machine>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 /** domforge extension `/instance/configDrive`. */
@@ -166,6 +200,8 @@ export interface ConfigDrive {
   /** ISO volume label; `config-2` unless an old CloudStack guest wants `config`. */
   label: string;
   layouts: ConfigDriveLayout[];
+  /** Attributes of `<configDrive>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
 }
 
 /**
@@ -179,6 +215,46 @@ export interface UnknownElement {
   xml: string;
 }
 
+/**
+ * An attribute domforge does not know on an element it reads (`<nic futureAttr="x" …/>`),
+ * kept as written (its name with any prefix, and its value) and written back on the same
+ * element, after the attributes domforge writes there. Each list is in document order, and
+ * left out of its object when empty. A namespace declaration (`xmlns:p`) is kept like any
+ * other attribute, so a prefixed one stays declared.
+ */
+export interface UnknownAttribute {
+  name: string;
+  value: string;
+}
+
+/**
+ * Unknown attributes of the elements inside an element that domforge reads into a plain
+ * value or a list, not an object of their own (`<cores>`, `<nics>`, an entry of `<states>`,
+ * a vbr's `<id>`), kept on the nearest object, by the element's path below that object's
+ * element: `cores`, `nics`, `states/stateName`, `groupNames/name[1]`, `metadata/item[2]` on
+ * the Instance; `id` on a Vbr; `libvirt` on a Volume; `floppyPath` on Disks; `root` on Backing.
+ * Left out when none.
+ */
+export type UnknownAttributesOf = Record<string, UnknownAttribute[]>;
+
+/** `/instance/key`. */
+export interface Key {
+  doInjectKey: boolean;
+  sshKey: string;
+  /** Attributes of `<key>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+}
+
+/** `/instance/os`. */
+export interface Os {
+  platform: Platform;
+  virtioRoot: boolean;
+  virtioDisk: boolean;
+  virtioNetwork: boolean;
+  /** Attributes of `<os>` domforge does not know; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+}
+
 /** The list containers of `<instance>`, whose children domforge reads by name (`states` and `timestamps` hold any field). */
 export const LIST_CONTAINERS = ['groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'extraNics'] as const;
 export type ListContainer = (typeof LIST_CONTAINERS)[number];
@@ -188,6 +264,8 @@ export type UnknownChildren = Partial<Record<ListContainer, UnknownElement[]>>;
 
 export interface Instance {
   xmlVersion?: string;
+  /** Attributes of `<instance>` besides `xml-version`, written back after it (see {@link UnknownAttribute}); left out when none. */
+  unknownAttributes?: UnknownAttribute[];
   hypervisor: Hypervisor;
   backing: Backing;
   name: string;
@@ -219,8 +297,8 @@ export interface Instance {
   NicType: string;
   NicDevice: string;
   rootDirective: string;
-  key: { doInjectKey: boolean; sshKey: string };
-  os: { platform: Platform; virtioRoot: boolean; virtioDisk: boolean; virtioNetwork: boolean };
+  key: Key;
+  os: Os;
   groupNames: string[];
   disks: Disks;
   vbrs: Vbr[];
@@ -250,4 +328,10 @@ export interface Instance {
    * JSON has none), so an Instance built in code need not name it.
    */
   unknownChildren?: UnknownChildren;
+  /**
+   * Attributes domforge does not know of the elements it reads into a plain value or a list
+   * (text fields, list containers, entries of `states` and `timestamps`, group names, metadata
+   * items, ...), by path (see {@link UnknownAttributesOf}). Left out when none.
+   */
+  unknownAttributesOf?: UnknownAttributesOf;
 }

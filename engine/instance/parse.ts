@@ -17,10 +17,21 @@ import {
   PLATFORMS,
   SOURCE_TYPES,
   type Backing,
+  type ConfigDrive,
   type DiskPath,
+  type DiskRoot,
+  type Disks,
+  type ExtraNic,
+  type Hugepages,
+  type Hypervisor,
   type Instance,
+  type Key,
   type ListContainer,
+  type Machine,
   type Nic,
+  type Os,
+  type UnknownAttribute,
+  type UnknownAttributesOf,
   type UnknownChildren,
   type UnknownElement,
   type Vbr,
@@ -40,6 +51,41 @@ const KNOWN = new Set<string>([
   'NicType', 'NicDevice', 'rootDirective', 'key', 'os', 'groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'states',
   'timestamps', 'features', 'machine', 'configDrive', 'password', 'availabilityZone', 'metadata', 'extraNics',
 ]);
+
+/**
+ * The children of `<instance>` domforge reads into a plain value or a list, not an object of
+ * its own: their unknown attributes are kept in Instance.unknownAttributesOf, by name.
+ */
+export const PLAIN_CHILDREN = [
+  ...TEXT_FIELDS, 'hasFloppy', 'cpuPassthrough', 'cores', 'memoryKB', 'diskGB', 'VmType', 'NicType', 'NicDevice',
+  'rootDirective', 'groupNames', 'vbrs', 'volumes', 'nics', 'states', 'timestamps', 'password', 'availabilityZone',
+  'metadata', 'extraNics',
+] as const;
+
+/**
+ * The attributes domforge reads of each element it reads attributes of (`root`: the one in
+ * `<backing>`; `diskRoot`: the one in `<disks>`; `item`: a metadata item; `key` also the
+ * `isKeyInjected` of Eucalyptus 3.3). Any other attribute of these, and every attribute of
+ * an element not named here, is kept as unknown (see UnknownAttribute).
+ */
+export const KNOWN_ATTRIBUTES = {
+  instance: ['xml-version'],
+  hypervisor: ['type', 'capability', 'bitness', 'requiresDisk'],
+  root: ['type'],
+  key: ['doInjectKey', 'sshKey', 'isKeyInjected'],
+  os: ['platform', 'virtioRoot', 'virtioDisk', 'virtioNetwork'],
+  diskPath: ['targetDeviceType', 'targetDeviceName', 'targetDeviceNameVirtio', 'targetDeviceBusVirtio', 'targetDeviceBus', 'sourceType', 'serial'],
+  diskRoot: ['device', 'uuid'],
+  nic: [
+    'vlan', 'networkIndex', 'mac', 'publicIp', 'privateIp', 'bridgeDeviceName', 'guestDeviceName', 'device', 'stateName',
+    'hypervisorType', 'osPlatform', 'osVirtioNetwork', 'attachmentId',
+  ],
+  extraNic: ['mac', 'bridgeDeviceName', 'model', 'privateIp'],
+  hugepages: ['enabled', 'pageSizeKiB', 'nodeset'],
+  machine: ['type', 'arch'],
+  configDrive: ['path', 'label', 'layouts'],
+  item: ['key'],
+} as const satisfies Record<string, readonly string[]>;
 
 /** The children each list container is read by; any other is kept as unknown (Instance.unknownChildren). */
 const CONTAINER_CHILDREN: Record<ListContainer, readonly string[]> = {
@@ -141,12 +187,12 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
 
   const inst: Instance = {
     xmlVersion: r.attr('xml-version'),
-    hypervisor: {
+    hypervisor: withKept<Hypervisor>({
       type: hv.oneOf(hv.requireAttr('type'), HYPERVISOR_TYPES, hv.at('type'))!,
       capability: hv.attr('capability') ?? 'unknown',
       bitness: (hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64),
       requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
-    },
+    }, { unknownAttributes: unknownAttributes(hv, KNOWN_ATTRIBUTES.hypervisor) }),
     backing: readBacking(r.child('backing')),
     name: requiredText(r, 'name'),
     uuid: requiredText(r, 'uuid'),
@@ -176,17 +222,17 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     NicType: text('NicType') ?? '',
     NicDevice: text('NicDevice') ?? '',
     rootDirective: text('rootDirective') ?? '',
-    key: {
+    key: withKept<Key>({
       // Eucalyptus 3.3 and older wrote isKeyInjected.
       doInjectKey: key ? (key.bool(key.attr('doInjectKey') ?? key.attr('isKeyInjected'), key.at('doInjectKey')) ?? false) : false,
       sshKey: key?.attr('sshKey') ?? '',
-    },
-    os: {
+    }, { unknownAttributes: unknownAttributes(key, KNOWN_ATTRIBUTES.key) }),
+    os: withKept<Os>({
       platform: os.oneOf(os.requireAttr('platform'), PLATFORMS, os.at('platform'))!,
       virtioRoot: os.bool(os.attr('virtioRoot'), os.at('virtioRoot')) ?? false,
       virtioDisk: os.bool(os.attr('virtioDisk'), os.at('virtioDisk')) ?? false,
       virtioNetwork: os.bool(os.attr('virtioNetwork'), os.at('virtioNetwork')) ?? false,
-    },
+    }, { unknownAttributes: unknownAttributes(os, KNOWN_ATTRIBUTES.os) }),
     groupNames: (r.child('groupNames')?.children('name') ?? []).map((n) => n.text()),
     disks: { floppyPath: disks?.childText('floppyPath') ?? '', diskPaths: [] },
     vbrs: (r.child('vbrs')?.children('vbr') ?? []).map(readVbr),
@@ -205,11 +251,13 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
       inst.disks.diskPaths.push(readDiskPath(d));
     }
     const root = disks.child('root');
-    if (root) inst.disks.root = { device: root.attr('device') ?? '', uuid: root.attr('uuid') };
+    if (root) inst.disks.root = withKept<DiskRoot>({ device: root.attr('device') ?? '', uuid: root.attr('uuid') }, { unknownAttributes: unknownAttributes(root, KNOWN_ATTRIBUTES.diskRoot) });
+    withKept<Disks>(inst.disks, { unknownAttributes: unknownAttributes(disks), unknownAttributesOf: attributesOf([['floppyPath', disks.child('floppyPath')]]) });
   }
   readExtensions(r, inst, lines);
   const kept = readUnknownChildren(r);
   if (Object.keys(kept).length) inst.unknownChildren = kept;
+  withKept(inst, { unknownAttributes: unknownAttributes(r, KNOWN_ATTRIBUTES.instance), unknownAttributesOf: readPlainAttributes(r) });
   for (const el of r.elements()) {
     if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: keptXml(el) });
   }
@@ -231,14 +279,77 @@ function unknownOf(r: ElementReader | undefined, known: readonly string[]): Unkn
   return (r?.elements() ?? []).filter((e) => !known.includes(e.nodeName)).map((e) => ({ name: e.nodeName, xml: keptXml(e) }));
 }
 
-/** `unknown` set only when there is some, so an element without any reads as it always has. */
-function withUnknown<T extends { unknown?: UnknownElement[] }>(out: T, unknown: UnknownElement[]): T {
-  if (unknown.length) out.unknown = unknown;
+/**
+ * The attributes of `r`'s element whose names are not in `known`, kept, in document order
+ * (none when there is no element).
+ */
+function unknownAttributes(r: ElementReader | undefined, known: readonly string[] = []): UnknownAttribute[] {
+  const out: UnknownAttribute[] = [];
+  const attrs = r?.el.attributes;
+  for (let i = 0; i < (attrs?.length ?? 0); i++) {
+    const a = attrs!.item(i)!;
+    if (!known.includes(a.name)) out.push({ name: a.name, value: a.value });
+  }
   return out;
 }
 
+/** An element read into a plain value: its path (see UnknownAttributesOf), the element, and its known attributes. */
+type PlainElement = [path: string, element: ElementReader | undefined, known?: readonly string[]];
+
+/**
+ * The unknown attributes of elements read into a plain value, by their path below the
+ * object that keeps them (see UnknownAttributesOf); an absent element or one without any left out.
+ */
+function attributesOf(elements: PlainElement[]): UnknownAttributesOf {
+  const out: UnknownAttributesOf = {};
+  for (const [path, r, known] of elements) {
+    const kept = unknownAttributes(r, known);
+    if (kept.length) out[path] = kept;
+  }
+  return out;
+}
+
+/** What an element holds that domforge does not know, as its object keeps it (see {@link withKept}). */
+interface Kept {
+  unknown?: UnknownElement[];
+  unknownAttributes?: UnknownAttribute[];
+  unknownAttributesOf?: UnknownAttributesOf;
+}
+
+/** Each kept part set only when there is some, so an element without any reads as it always has. */
+function withKept<T extends Kept>(out: T, kept: Kept): T {
+  if (kept.unknown?.length) out.unknown = kept.unknown;
+  if (kept.unknownAttributes?.length) out.unknownAttributes = kept.unknownAttributes;
+  if (kept.unknownAttributesOf && Object.keys(kept.unknownAttributesOf).length) out.unknownAttributesOf = kept.unknownAttributesOf;
+  return out;
+}
+
+/**
+ * Instance.unknownAttributesOf: the unknown attributes of the children of `<instance>` read
+ * into a plain value or a list, of the group names, of the entries of `<states>` and
+ * `<timestamps>`, and of the metadata items (whose `key` is known).
+ */
+function readPlainAttributes(r: ElementReader): UnknownAttributesOf {
+  const entries = (name: 'states' | 'timestamps') => {
+    const c = r.child(name);
+    return (c?.elements() ?? []).map((e): PlainElement => [`${name}/${e.nodeName}`, c!.child(e.nodeName)]);
+  };
+  return attributesOf([
+    ...PLAIN_CHILDREN.map((n): PlainElement => [n, r.child(n)]),
+    ...(r.child('groupNames')?.children('name') ?? []).map((n, k): PlainElement => [`groupNames/name[${k + 1}]`, n]),
+    ...entries('states'),
+    ...entries('timestamps'),
+    ...(r.child('metadata')?.children('item') ?? []).map((n, k): PlainElement => [`metadata/item[${k + 1}]`, n, KNOWN_ATTRIBUTES.item]),
+  ]);
+}
+
 function readBacking(b: ElementReader | undefined): Backing {
-  return withUnknown<Backing>({ rootType: b?.child('root')?.attr('type') ?? 'unknown' }, unknownOf(b, ['root']));
+  const root = b?.child('root');
+  return withKept<Backing>({ rootType: root?.attr('type') ?? 'unknown' }, {
+    unknown: unknownOf(b, ['root']),
+    unknownAttributes: unknownAttributes(b),
+    unknownAttributesOf: attributesOf([['root', root, KNOWN_ATTRIBUTES.root]]),
+  });
 }
 
 function requiredText(r: ElementReader, name: string): string {
@@ -250,7 +361,7 @@ function requiredText(r: ElementReader, name: string): string {
 }
 
 export function readDiskPath(d: ElementReader): DiskPath {
-  return {
+  return withKept<DiskPath>({
     path: d.text().trim(),
     targetDeviceType: d.oneOf(d.attr('targetDeviceType') ?? 'disk', DEVICE_TYPES, d.at('targetDeviceType'))!,
     targetDeviceName: d.requireAttr('targetDeviceName'),
@@ -259,7 +370,7 @@ export function readDiskPath(d: ElementReader): DiskPath {
     targetDeviceBus: d.oneOf(d.requireAttr('targetDeviceBus'), DISK_BUSES, d.at('targetDeviceBus'))!,
     sourceType: d.oneOf(d.attr('sourceType') ?? 'file', SOURCE_TYPES, d.at('sourceType'))!,
     serial: d.attr('serial'),
-  };
+  }, { unknownAttributes: unknownAttributes(d, KNOWN_ATTRIBUTES.diskPath) });
 }
 
 function readVbr(v: ElementReader): Vbr {
@@ -268,13 +379,17 @@ function readVbr(v: ElementReader): Vbr {
     const t = v.childText(f) ?? '';
     out[f] = VBR_NUMERIC.has(f) ? (v.int(t.trim() === '' ? '0' : t, v.sub(f)) ?? 0) : t;
   }
-  return withUnknown(out as unknown as Vbr, unknownOf(v, VBR_FIELDS));
+  return withKept(out as unknown as Vbr, {
+    unknown: unknownOf(v, VBR_FIELDS),
+    unknownAttributes: unknownAttributes(v),
+    unknownAttributesOf: attributesOf(VBR_FIELDS.map((f): PlainElement => [f, v.child(f)])),
+  });
 }
 
 function readVolume(v: ElementReader): Volume {
   const lib = v.child('libvirt');
   const disk = lib?.elements()[0];
-  return withUnknown<Volume>({
+  return withKept<Volume>({
     id: v.childText('id') ?? '',
     attachmentToken: v.childText('attachmentToken') ?? '',
     devName: v.childText('devName') ?? '',
@@ -283,7 +398,11 @@ function readVolume(v: ElementReader): Volume {
     libvirt: disk ? keptXml(disk) : undefined,
     localDev: v.childText('localDev'),
     localDevReal: v.childText('localDevReal'),
-  }, unknownOf(v, VOLUME_FIELDS));
+  }, {
+    unknown: unknownOf(v, VOLUME_FIELDS),
+    unknownAttributes: unknownAttributes(v),
+    unknownAttributesOf: attributesOf(VOLUME_FIELDS.map((f): PlainElement => [f, v.child(f)])),
+  });
 }
 
 /**
@@ -306,11 +425,14 @@ export function stripWhitespace(el: Element): Element {
   return el;
 }
 
-/** Reads the attributes of a `<nic>` element (also the root of an `eni-XXXX.xml` stub). */
-export function readNic(n: ElementReader, lines?: Map<string, Element>): Nic {
+/**
+ * Reads the attributes of a `<nic>` element (also the root of an `eni-XXXX.xml` stub, which
+ * also has `xml-version`: `known`), keeping the others.
+ */
+export function readNic(n: ElementReader, lines?: Map<string, Element>, known: readonly string[] = KNOWN_ATTRIBUTES.nic): Nic {
   lines?.set(n.path, n.el);
   const opt = (a: string) => n.attr(a);
-  return {
+  return withKept<Nic>({
     vlan: n.int(opt('vlan') ?? '-1', n.at('vlan'))!,
     networkIndex: n.int(opt('networkIndex') ?? '-1', n.at('networkIndex'))!,
     mac: n.requireAttr('mac'),
@@ -324,7 +446,7 @@ export function readNic(n: ElementReader, lines?: Map<string, Element>): Nic {
     osPlatform: opt('osPlatform'),
     osVirtioNetwork: n.bool(opt('osVirtioNetwork'), n.at('osVirtioNetwork')),
     attachmentId: opt('attachmentId'),
-  };
+  }, { unknownAttributes: unknownAttributes(n, known) });
 }
 
 /**
@@ -353,17 +475,18 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
     const hp = f.child('hugepages');
     if (hp) {
       lines.set(hp.path, hp.el);
-      inst.features.hugepages = {
+      inst.features.hugepages = withKept<Hugepages>({
         enabled: hp.bool(hp.attr('enabled') ?? 'true', hp.at('enabled'))!,
         pageSizeKiB: hp.int(hp.attr('pageSizeKiB'), hp.at('pageSizeKiB')),
         nodeset: hp.attr('nodeset'),
-      };
+      }, { unknownAttributes: unknownAttributes(hp, KNOWN_ATTRIBUTES.hugepages) });
     }
     const lb = f.child('legacyDiskBus');
     if (lb) inst.features.legacyDiskBus = lb.oneOf(lb.text().trim(), LEGACY_DISK_BUSES, lb.path);
+    withKept(inst.features, { unknownAttributes: unknownAttributes(f), unknownAttributesOf: attributesOf([['legacyDiskBus', lb]]) });
   }
   const m = r.child('machine');
-  if (m) inst.machine = { type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' };
+  if (m) inst.machine = withKept<Machine>({ type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' }, { unknownAttributes: unknownAttributes(m, KNOWN_ATTRIBUTES.machine) });
   const cd = r.child('configDrive');
   if (cd) {
     const layouts = (cd.attr('layouts') ?? CONFIG_DRIVE_LAYOUTS.join(','))
@@ -371,7 +494,7 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
       .map((s) => s.trim())
       .filter(Boolean)
       .map((s) => cd.oneOf(s, CONFIG_DRIVE_LAYOUTS, cd.at('layouts'))!);
-    inst.configDrive = { path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts };
+    inst.configDrive = withKept<ConfigDrive>({ path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts }, { unknownAttributes: unknownAttributes(cd, KNOWN_ATTRIBUTES.configDrive) });
   }
   inst.password = r.childText('password');
   inst.availabilityZone = r.childText('availabilityZone');
@@ -388,11 +511,11 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
   });
   inst.extraNics = (r.child('extraNics')?.children('nic') ?? []).map((n) => {
     lines.set(n.path, n.el);
-    return {
+    return withKept<ExtraNic>({
       mac: n.requireAttr('mac'),
       bridgeDeviceName: n.requireAttr('bridgeDeviceName'),
       model: n.attr('model') ?? 'virtio',
       privateIp: n.attr('privateIp'),
-    };
+    }, { unknownAttributes: unknownAttributes(n, KNOWN_ATTRIBUTES.extraNic) });
   });
 }

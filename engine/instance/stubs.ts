@@ -7,13 +7,16 @@
 import { InstanceError } from '../errors.js';
 import { parseXml, lineOf, columnOf, type Document } from '../xml/parse.js';
 import { ElementReader } from './reader.js';
-import { readDiskPath, readNic } from './parse.js';
+import { KNOWN_ATTRIBUTES, readDiskPath, readNic } from './parse.js';
 import { escapeText } from '../xml/serialize.js';
 import { attrString as attrs, diskAttrs, nicAttrs } from './emit.js';
 import { HYPERVISOR_TYPES, PLATFORMS, type DiskPath, type Hypervisor, type Nic, type Platform } from './model.js';
 
 /** `eni-XXXX.xml`: one `<nic>` element, the same attributes as `/instance/nics/nic`. */
 export type NicStub = Nic;
+
+/** The attributes of an `eni-XXXX.xml` stub's `<nic>` domforge reads (`xml-version` is written as 2). */
+const NIC_STUB_ATTRIBUTES = [...KNOWN_ATTRIBUTES.nic, 'xml-version'];
 
 /** `vol-XXXX.xml`: a `<volume>` to attach, with what the transform needs to choose its bus. */
 export interface VolumeStub {
@@ -39,7 +42,7 @@ export function parseStub(text: string, options: ParseStubOptions = {}): Stub {
   const doc = options.document ?? parseXml(text, { file: options.file });
   const root = doc.documentElement!;
   const r = new ElementReader(root, `/${root.nodeName}`, options.file);
-  if (root.nodeName === 'nic') return { kind: 'nic', data: readNic(r) };
+  if (root.nodeName === 'nic') return { kind: 'nic', data: readNic(r, undefined, NIC_STUB_ATTRIBUTES) };
   if (root.nodeName === 'volume') return { kind: 'volume', data: readVolumeStub(r) };
   throw new InstanceError(`expected root element <nic> or <volume>, found <${root.nodeName}>`, {
     file: options.file,

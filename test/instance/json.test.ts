@@ -187,6 +187,8 @@ test('a key the reader does not know is refused at its line and column with its 
     [{ vbrs: [{ id: 'emi-1' }] }, 'vbrs', '/instance/vbrs', 'unknown key "vbrs" at the top level: a field of an Instance that a JSON description does not give (vbrs come from instance.xml only)'],
     [{ xmlVersion: '1' }, 'xmlVersion', '/instance/xmlVersion', 'unknown key "xmlVersion" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON is xml-version 2)'],
     [{ unknown: [{ name: 'x', xml: '<x/>' }] }, 'unknown', '/instance/unknown', 'unknown key "unknown" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown elements)'],
+    [{ nics: nic({ unknownAttributes: [{ name: 'futureAttr', value: 'x' }] }) }, 'unknownAttributes', '/instance/nics/nic[1]/unknownAttributes', 'unknown key "unknownAttributes" in nics[0]: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown attributes)'],
+    [{ unknownAttributesOf: { cores: [{ name: 'x', value: '1' }] } }, 'unknownAttributesOf', '/instance/unknownAttributesOf', 'unknown key "unknownAttributesOf" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown attributes)'],
     [{ volumes: [{ id: 'vol-1', localDev: '/dev/sdf' }] }, 'localDev', '/instance/volumes/volume[1]/localDev', 'unknown key "localDev" in volumes[0]: a field of an Instance that a JSON description does not give (a volume\'s localDev comes from instance.xml only)'],
   ] as const) {
     const text = JSON.stringify({ ...base(), ...edit }, null, 2);
@@ -207,7 +209,7 @@ test('a key the reader does not know is refused at its line and column with its 
 });
 
 test('fields of an Instance that JSON does not give are accepted while they hold nothing to lose (as JSON.stringify of an Instance writes them)', () => {
-  const inst = instanceFromJson({ ...base(), xmlVersion: '2', vbrs: [], unknown: [], unknownChildren: {}, volumes: [{ id: 'vol-1', localDev: null }] });
+  const inst = instanceFromJson({ ...base(), xmlVersion: '2', vbrs: [], unknown: [], unknownChildren: {}, unknownAttributes: [], unknownAttributesOf: {}, volumes: [{ id: 'vol-1', localDev: null, unknownAttributes: [] }] });
   assert.deepEqual(inst, instanceFromJson({ ...base(), volumes: [{ id: 'vol-1' }] }));
 });
 

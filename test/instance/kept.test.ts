@@ -1,0 +1,100 @@
+// What instance.xml holds that domforge does not know is kept through a read and a rewrite:
+// unknown attributes on the elements it reads, written back on the same element after its own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseInstance, emitInstance, diffXml, InstanceError, type Instance } from '../../engine/index.js';
+import { checkRecord } from '../../engine/controller/record.js';
+import { NESTED_FILE, STRAY_ATTRIBUTES, strayAttributesOf, withStrayAttributes } from '../fixtures/strays.js';
+
+const euca = () => readFileSync(NESTED_FILE, 'utf8');
+
+/** `v` without its kept attributes, at any depth (undefined fields left as they are). */
+function withoutKeptAttributes<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(withoutKeptAttributes) as T;
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (k !== 'unknownAttributes' && k !== 'unknownAttributesOf') out[k] = withoutKeptAttributes(x);
+  return out as T;
+}
+
+test('an unknown attribute of an element domforge reads is kept, and emitInstance writes it back on that element, after its own', () => {
+  // Each used to be dropped: <nic … futureAttr="x"/> was written back with domforge's attributes only.
+  const text = withStrayAttributes(euca(), (x) => x);
+  const a = parseInstance(text, { file: 'kept.xml' });
+  assert.deepEqual(strayAttributesOf(a), STRAY_ATTRIBUTES);
+  // Nothing else changes: the fields read the same, and an element without any has no unknownAttributes.
+  const plain = parseInstance(withStrayAttributes(euca(), () => ''));
+  assert.deepEqual(withoutKeptAttributes(a), plain);
+  assert.doesNotMatch(JSON.stringify(plain), /unknownAttributes/);
+
+  // Written back: every attribute on its own element (the same tree as the file), after the element's own ones.
+  const emitted = emitInstance(a);
+  const d = diffXml(text, emitted);
+  assert.equal(d, undefined, d && `${d.path}: ${d.message}`);
+  for (const line of [
+    '<instance xml-version="2" x-era="5" xmlns:f="urn:future">',
+    '  <hypervisor type="kvm" capability="hw" bitness="64" requiresDisk="false" x-numa="2"/>',
+    '  <name x-lang="en">i-4e7a1204</name>',
+    '  <userData x-enc="b64"/>',
+    '  <groupNames x-g="1">',
+    '    <name x-id="sg-1">default</name>',
+    '    <diskPath targetDeviceType="disk" targetDeviceName="vdb" targetDeviceNameVirtio="vdb" targetDeviceBusVirtio="virtio" targetDeviceBus="virtio" sourceType="file" serial="" newattr="1">',
+    '    <nic vlan="-1" networkIndex="-1" mac="d0:0d:4e:7a:12:04" publicIp="10.111.5.14" privateIp="172.31.0.14" bridgeDeviceName="br0" guestDeviceName="vn_i-4e7a1204" device="0" stateName="attached" hypervisorType="kvm" osPlatform="linux" osVirtioNetwork="true" futureAttr="x" f:zone="z1"/>',
+    '    <stateName x-since="1700000000">Pending</stateName>',
+    '    <item key="role" x-i="s">web</item>',
+  ]) {
+    assert.ok(emitted.split('\n').some((l) => l.startsWith(line)), line);
+  }
+  const again = parseInstance(emitted);
+  assert.deepEqual(again, a);
+  assert.equal(emitInstance(again), emitted);
+});
+
+test('a container, <features> or <metadata> that holds nothing but has unknown attributes is written back for them', () => {
+  // <nics>, <states>, <timestamps>, <metadata>, <extraNics> and <features> are left out when empty.
+  const t = euca()
+    .replace(/<nics>[\s\S]*<\/nics>/, '<nics x-n="1"/>')
+    .replace(/<states>[\s\S]*<\/states>/, '<states x-s="1"/>')
+    .replace(/<timestamps>[\s\S]*<\/timestamps>/, '<timestamps x-t="1"></timestamps>')
+    .replace('</instance>', '  <features x-f="1"/>\n  <metadata x-m="1"/>\n  <extraNics x-e="1"/>\n</instance>');
+  const a = parseInstance(t);
+  const emitted = emitInstance(a);
+  for (const el of ['<nics x-n="1">', '<states x-s="1">', '<timestamps x-t="1">', '<features x-f="1">', '<metadata x-m="1">', '<extraNics x-e="1">']) {
+    assert.ok(emitted.includes(el), el);
+  }
+  assert.deepEqual(parseInstance(emitted), a);
+});
+
+test('emitInstance refuses a kept attribute it could not write back as it is, naming its path: one of the element\'s own, not a name, twice, or with an undeclared prefix', () => {
+  const inst = parseInstance(euca());
+  const nic = (attrs: { name: string; value: string }[]): Instance => ({ ...inst, nics: [{ ...inst.nics[0]!, unknownAttributes: attrs }] });
+  const cases: [string, Instance, RegExp][] = [
+    // One of the element's own: written twice, or (isKeyInjected, Eucalyptus 3.3's doInjectKey) read back as its field.
+    ['/instance/nics/nic/@mac', nic([{ name: 'mac', value: 'd0:0d:00:00:00:99' }]), /a kept unknown attribute of <nic> cannot be named mac: <nic> has an attribute of that name itself/],
+    ['/instance/key/@isKeyInjected', { ...inst, key: { ...inst.key, unknownAttributes: [{ name: 'isKeyInjected', value: 'false' }] } }, /cannot be named isKeyInjected/],
+    ['/instance/@xml-version', { ...inst, unknownAttributes: [{ name: 'xml-version', value: '3' }] }, /cannot be named xml-version/],
+    ['/instance/metadata/item[1]/@key', { ...inst, metadata: [['a', 'b']], unknownAttributesOf: { 'metadata/item[1]': [{ name: 'key', value: 'c' }] } }, /<item> has an attribute of that name itself/],
+    // Not a name: it would add attributes, or close the element.
+    ['/instance/nics/nic/@a="1" device="7"', nic([{ name: 'a="1" device="7"', value: '' }]), /"a=\\"1\\" device=\\"7\\"" is not an XML attribute name, so it cannot be kept on <nic>/],
+    ['/instance/cores/@x/><y', { ...inst, unknownAttributesOf: { cores: [{ name: 'x/><y', value: '' }] } }, /not an XML attribute name/],
+    ['/instance/nics/nic/@x-a', nic([{ name: 'x-a', value: '1' }, { name: 'x-a', value: '2' }]), /the unknown attribute x-a is kept twice on <nic>/],
+    ['/instance/nics/nic/@f:zone', nic([{ name: 'f:zone', value: 'z1' }]), /the kept unknown attribute f:zone has the prefix f, which no xmlns:f declares on <nic> or an element around it/],
+    // An element that is not written (absent, or no such one): its attributes would be lost.
+    ['/instance/kernel', { ...inst, unknownAttributesOf: { kernel: [{ name: 'x', value: '1' }] } }, /unknown attributes are kept for "kernel", which names no element written here/],
+    ['/instance/vbrs/vbr[2]/idd', { ...inst, vbrs: inst.vbrs.map((v, i) => (i === 1 ? { ...v, unknownAttributesOf: { idd: [{ name: 'x', value: '1' }] } } : v)) }, /"idd", which names no element written here/],
+  ];
+  for (const [path, made, message] of cases) {
+    assert.throws(() => emitInstance(made), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
+  }
+  // A code-built record is refused by the launch's check with the same path.
+  assert.throws(() => checkRecord(cases[0]![1], '/tmp/never/instance.xml', undefined), (e: unknown) => e instanceof InstanceError && e.path === '/instance/nics/nic/@mac');
+  // Declared on the element or one around it, a prefix is written, and read back the same.
+  for (const made of [
+    nic([{ name: 'xmlns:f', value: 'urn:f' }, { name: 'f:zone', value: 'z1' }]),
+    { ...nic([{ name: 'f:zone', value: 'z1' }]), unknownAttributesOf: { nics: [{ name: 'xmlns:f', value: 'urn:f' }] } },
+    { ...nic([{ name: 'f:zone', value: 'z1' }, { name: 'xml:lang', value: 'en' }]), unknownAttributes: [{ name: 'xmlns:f', value: 'urn:f' }] },
+  ]) {
+    assert.deepEqual(parseInstance(emitInstance(made)), made);
+  }
+});

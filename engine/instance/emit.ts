@@ -43,6 +43,16 @@ class Writer {
   empty(name: string, attrs: Attrs = {}, kept?: KeptAttributes) {
     this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}/>`);
   }
+  /**
+   * An element domforge writes the attributes of, with the unknown elements kept in it (each
+   * `level` levels below `<instance>`, `path` the element's) when it has some.
+   */
+  element(name: string, attrs: Attrs, kept: KeptAttributes | undefined, children: readonly UnknownElement[] | undefined, path: string, level: number) {
+    if (!children?.length) return this.empty(name, attrs, kept);
+    this.open(name, attrs, kept);
+    writeUnknown(this, children, path, level);
+    this.close(name);
+  }
   text(name: string, value: string | number | boolean | undefined, attrs: Attrs = {}, kept?: KeptAttributes) {
     if (value === undefined) return;
     const v = String(value);
@@ -183,14 +193,16 @@ export function diskAttrs(d: DiskPath): Attrs {
 /**
  * Writes an instance as `instance.xml` in the newest Eucalyptus form (4.3+), Eucalyptus
  * elements first in their order, then domforge's extensions, then unknown elements kept
- * from the parsed file; those kept from a list container, a `<vbr>`, a `<volume>` or
- * `<backing>` go back into it, after its known children (a container written only when it
- * has some is written for them alone). `parseInstance(emitInstance(i))` gives back `i`.
+ * from the parsed file; those kept from a list container, a `<vbr>`, a `<volume>`,
+ * `<backing>` or an element domforge reads the attributes of (a `<nic>`, `<os>`, ...) go back
+ * into it, after its known children (a container written only when it has some is written
+ * for them alone). Kept unknown attributes go back on their element, after its own (a
+ * container, `<features>` or `<metadata>` holding nothing is written for them).
+ * `parseInstance(emitInstance(i))` gives back `i`.
  */
 export function emitInstance(inst: Instance): string {
-  for (const c of Object.keys(inst.unknownChildren ?? {})) {
-    if (!(LIST_CONTAINERS as readonly string[]).includes(c)) throw new InstanceError(`<${c}> is not a list container (${LIST_CONTAINERS.join(', ')}), so it cannot hold kept unknown children`, { path: `/instance/${c}` });
-  }
+  holdersOnly(inst.unknownChildren, LIST_CONTAINERS, '/instance', 'a list container');
+  holdersOnly(inst.backing.unknownChildren, ['root'], '/instance/backing', 'the <root> of <backing>');
   const w = new Writer();
   const kept = (c: ListContainer) => inst.unknownChildren?.[c] ?? [];
   const writeKept = (c: ListContainer) => writeUnknown(w, kept(c), `/instance/${c}`, 2);
@@ -211,10 +223,10 @@ export function emitInstance(inst: Instance): string {
   };
   w.open('instance', { 'xml-version': inst.xmlVersion ?? '2' }, own(inst, '/instance', KNOWN_ATTRIBUTES.instance));
   const hv = inst.hypervisor;
-  w.empty('hypervisor', { type: hv.type, capability: hv.capability, bitness: hv.bitness, requiresDisk: hv.requiresDisk }, own(hv, '/instance/hypervisor', KNOWN_ATTRIBUTES.hypervisor));
+  w.element('hypervisor', { type: hv.type, capability: hv.capability, bitness: hv.bitness, requiresDisk: hv.requiresDisk }, own(hv, '/instance/hypervisor', KNOWN_ATTRIBUTES.hypervisor), hv.unknown, '/instance/hypervisor', 2);
   const backing = new AttributesOf(inst.backing.unknownAttributesOf, '/instance/backing');
   w.open('backing', {}, own(inst.backing, '/instance/backing'));
-  w.empty('root', { type: inst.backing.rootType }, backing.take('root', KNOWN_ATTRIBUTES.root));
+  w.element('root', { type: inst.backing.rootType }, backing.take('root', KNOWN_ATTRIBUTES.root), inst.backing.unknownChildren?.root, '/instance/backing/root', 3);
   writeUnknown(w, inst.backing.unknown, '/instance/backing', 2);
   w.close('backing');
   backing.done();
@@ -228,8 +240,9 @@ export function emitInstance(inst: Instance): string {
   text('NicType');
   text('NicDevice');
   text('rootDirective');
-  w.empty('key', { doInjectKey: inst.key.doInjectKey, sshKey: inst.key.sshKey }, own(inst.key, '/instance/key', KNOWN_ATTRIBUTES.key));
-  w.empty('os', { platform: inst.os.platform, virtioRoot: inst.os.virtioRoot, virtioDisk: inst.os.virtioDisk, virtioNetwork: inst.os.virtioNetwork }, own(inst.os, '/instance/os', KNOWN_ATTRIBUTES.os));
+  const { key, os } = inst;
+  w.element('key', { doInjectKey: key.doInjectKey, sshKey: key.sshKey }, own(key, '/instance/key', KNOWN_ATTRIBUTES.key), key.unknown, '/instance/key', 2);
+  w.element('os', { platform: os.platform, virtioRoot: os.virtioRoot, virtioDisk: os.virtioDisk, virtioNetwork: os.virtioNetwork }, own(os, '/instance/os', KNOWN_ATTRIBUTES.os), os.unknown, '/instance/os', 2);
   container('groupNames', inst.groupNames.length, true, () => {
     inst.groupNames.forEach((g, i) => w.text('name', g, {}, of.take(`groupNames/name[${i + 1}]`)));
   });
@@ -237,7 +250,7 @@ export function emitInstance(inst: Instance): string {
   w.open('disks', {}, own(inst.disks, '/instance/disks'));
   w.text('floppyPath', inst.disks.floppyPath, {}, disks.take('floppyPath'));
   const root = inst.disks.root;
-  const writeRoot = (r: NonNullable<typeof root>) => w.empty('root', { device: r.device, uuid: r.uuid }, own(r, '/instance/disks/root', KNOWN_ATTRIBUTES.diskRoot));
+  const writeRoot = (r: NonNullable<typeof root>) => w.element('root', { device: r.device, uuid: r.uuid }, own(r, '/instance/disks/root', KNOWN_ATTRIBUTES.diskRoot), r.unknown, '/instance/disks/root', 3);
   if (root && inst.disks.diskPaths.length === 0) writeRoot(root);
   const dp = (i: number) => (inst.disks.diskPaths.length > 1 ? `/instance/disks/diskPath[${i + 1}]` : '/instance/disks/diskPath');
   inst.disks.diskPaths.forEach((d, i) => {
@@ -285,7 +298,7 @@ export function emitInstance(inst: Instance): string {
   });
   const nicPath = (i: number) => (inst.nics.length > 1 ? `/instance/nics/nic[${i + 1}]` : '/instance/nics/nic');
   container('nics', inst.nics.length, false, () => {
-    inst.nics.forEach((n, i) => w.empty('nic', nicAttrs(n), own(n, nicPath(i), KNOWN_ATTRIBUTES.nic)));
+    inst.nics.forEach((n, i) => w.element('nic', nicAttrs(n), own(n, nicPath(i), KNOWN_ATTRIBUTES.nic), n.unknown, nicPath(i), 3));
   });
   pairs(w, 'states', inst.states, of);
   pairs(w, 'timestamps', inst.timestamps, of);
@@ -295,15 +308,16 @@ export function emitInstance(inst: Instance): string {
   if (f.hugepages || f.legacyDiskBus || f.unknownAttributes?.length) {
     const fields = new AttributesOf(f.unknownAttributesOf, '/instance/features');
     w.open('features', {}, own(f, '/instance/features'));
-    if (f.hugepages) w.empty('hugepages', { enabled: f.hugepages.enabled, pageSizeKiB: f.hugepages.pageSizeKiB, nodeset: f.hugepages.nodeset }, own(f.hugepages, '/instance/features/hugepages', KNOWN_ATTRIBUTES.hugepages));
+    const hp = f.hugepages;
+    if (hp) w.element('hugepages', { enabled: hp.enabled, pageSizeKiB: hp.pageSizeKiB, nodeset: hp.nodeset }, own(hp, '/instance/features/hugepages', KNOWN_ATTRIBUTES.hugepages), hp.unknown, '/instance/features/hugepages', 3);
     if (f.legacyDiskBus !== undefined) w.text('legacyDiskBus', f.legacyDiskBus, {}, fields.take('legacyDiskBus'));
     w.close('features');
     fields.done();
   } else new AttributesOf(f.unknownAttributesOf, '/instance/features').done();
   const m = inst.machine;
-  if (m) w.empty('machine', { type: m.type, arch: m.arch }, own(m, '/instance/machine', KNOWN_ATTRIBUTES.machine));
+  if (m) w.element('machine', { type: m.type, arch: m.arch }, own(m, '/instance/machine', KNOWN_ATTRIBUTES.machine), m.unknown, '/instance/machine', 2);
   const cd = inst.configDrive;
-  if (cd) w.empty('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') }, own(cd, '/instance/configDrive', KNOWN_ATTRIBUTES.configDrive));
+  if (cd) w.element('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') }, own(cd, '/instance/configDrive', KNOWN_ATTRIBUTES.configDrive), cd.unknown, '/instance/configDrive', 2);
   text('password');
   text('availabilityZone');
   if (inst.metadata.length || of.has('metadata')) {
@@ -313,12 +327,22 @@ export function emitInstance(inst: Instance): string {
   }
   const xnicPath = (i: number) => (inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic');
   container('extraNics', inst.extraNics.length, false, () => {
-    inst.extraNics.forEach((n, i) => w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, own(n, xnicPath(i), KNOWN_ATTRIBUTES.extraNic)));
+    inst.extraNics.forEach((n, i) => w.element('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, own(n, xnicPath(i), KNOWN_ATTRIBUTES.extraNic), n.unknown, xnicPath(i), 3));
   });
   writeUnknown(w, inst.unknown, '/instance', 1);
   w.close('instance');
   of.done();
   return w.toString();
+}
+
+/**
+ * Refuses a key of an unknownChildren map (`children`, of the element at `path`) that names
+ * none of the elements that hold them there (`holders`, described as `what`).
+ */
+function holdersOnly(children: object | undefined, holders: readonly string[], path: string, what: string) {
+  for (const c of Object.keys(children ?? {})) {
+    if (!holders.includes(c)) throw new InstanceError(`<${c}> is not ${what} (${holders.join(', ')}), so it cannot hold kept unknown children`, { path: `${path}/${c}` });
+  }
 }
 
 /** Kept unknown elements of the element at `parent`, each `level` levels below `<instance>`. */

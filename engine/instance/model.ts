@@ -36,6 +36,8 @@ export interface Hypervisor {
   requiresDisk?: boolean;
   /** Attributes of `<hypervisor>` domforge does not know, written back after its own (see {@link UnknownAttribute}); left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<hypervisor>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** `/instance/disks/diskPath`: one guest-visible disk (EBS volumes are in `volumes`). */
@@ -58,6 +60,8 @@ export interface DiskRoot {
   uuid?: string;
   /** Attributes of `<disks><root>` domforge does not know, written back after its own; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<root>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 export interface Disks {
@@ -129,6 +133,8 @@ export interface Backing {
   unknownAttributes?: UnknownAttribute[];
   /** Attributes of `<root>` other than `type` (key `root`, see {@link UnknownAttributesOf}); left out when none. */
   unknownAttributesOf?: UnknownAttributesOf;
+  /** Elements inside `<root>` (which domforge reads the `type` of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknownChildren?: { root?: UnknownElement[] };
 }
 
 /** `/instance/nics/nic` and the `eni-XXXX.xml` stub's root attributes. */
@@ -149,6 +155,8 @@ export interface Nic {
   attachmentId?: string;
   /** Attributes of this `<nic>` domforge does not know, written back after its own (see {@link UnknownAttribute}); left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<nic>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** domforge extension: an extra NIC with its own device model (`/instance/extraNics/nic`). */
@@ -160,6 +168,8 @@ export interface ExtraNic {
   privateIp?: string;
   /** Attributes of this `<nic>` domforge does not know; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<nic>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 export interface Hugepages {
@@ -170,6 +180,8 @@ export interface Hugepages {
   nodeset?: string;
   /** Attributes of `<hugepages>` domforge does not know; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<hugepages>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** domforge extension `/instance/features`. */
@@ -191,6 +203,8 @@ export interface Machine {
   arch: string;
   /** Attributes of `<machine>` domforge does not know; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<machine>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** domforge extension `/instance/configDrive`. */
@@ -202,13 +216,18 @@ export interface ConfigDrive {
   layouts: ConfigDriveLayout[];
   /** Attributes of `<configDrive>` domforge does not know; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<configDrive>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /**
  * An element domforge does not know, kept verbatim (XML text, without whitespace-only text)
  * and written back inside the same parent, after the children domforge reads there: a child
  * of `<instance>` (Instance.unknown), of a list container (Instance.unknownChildren), of a
- * `<vbr>`, a `<volume>` or `<backing>` (their `unknown`). Each list is in document order.
+ * `<vbr>`, a `<volume>` or `<backing>` (their `unknown`), of an element domforge reads the
+ * attributes of (`unknown` of the hypervisor, key, os, disks' root, a nic, an extra NIC,
+ * hugepages, machine, configDrive; Backing.unknownChildren.root for backing's `<root>`).
+ * Each list is in document order.
  */
 export interface UnknownElement {
   name: string;
@@ -243,6 +262,8 @@ export interface Key {
   sshKey: string;
   /** Attributes of `<key>` domforge does not know; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<key>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** `/instance/os`. */
@@ -253,6 +274,8 @@ export interface Os {
   virtioNetwork: boolean;
   /** Attributes of `<os>` domforge does not know; left out when none. */
   unknownAttributes?: UnknownAttribute[];
+  /** Elements inside `<os>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
+  unknown?: UnknownElement[];
 }
 
 /** The list containers of `<instance>`, whose children domforge reads by name (`states` and `timestamps` hold any field). */

@@ -192,7 +192,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
       capability: hv.attr('capability') ?? 'unknown',
       bitness: (hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64),
       requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
-    }, { unknownAttributes: unknownAttributes(hv, KNOWN_ATTRIBUTES.hypervisor) }),
+    }, { unknownAttributes: unknownAttributes(hv, KNOWN_ATTRIBUTES.hypervisor), unknown: unknownOf(hv, []) }),
     backing: readBacking(r.child('backing')),
     name: requiredText(r, 'name'),
     uuid: requiredText(r, 'uuid'),
@@ -226,13 +226,13 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
       // Eucalyptus 3.3 and older wrote isKeyInjected.
       doInjectKey: key ? (key.bool(key.attr('doInjectKey') ?? key.attr('isKeyInjected'), key.at('doInjectKey')) ?? false) : false,
       sshKey: key?.attr('sshKey') ?? '',
-    }, { unknownAttributes: unknownAttributes(key, KNOWN_ATTRIBUTES.key) }),
+    }, { unknownAttributes: unknownAttributes(key, KNOWN_ATTRIBUTES.key), unknown: unknownOf(key, []) }),
     os: withKept<Os>({
       platform: os.oneOf(os.requireAttr('platform'), PLATFORMS, os.at('platform'))!,
       virtioRoot: os.bool(os.attr('virtioRoot'), os.at('virtioRoot')) ?? false,
       virtioDisk: os.bool(os.attr('virtioDisk'), os.at('virtioDisk')) ?? false,
       virtioNetwork: os.bool(os.attr('virtioNetwork'), os.at('virtioNetwork')) ?? false,
-    }, { unknownAttributes: unknownAttributes(os, KNOWN_ATTRIBUTES.os) }),
+    }, { unknownAttributes: unknownAttributes(os, KNOWN_ATTRIBUTES.os), unknown: unknownOf(os, []) }),
     groupNames: (r.child('groupNames')?.children('name') ?? []).map((n) => n.text()),
     disks: { floppyPath: disks?.childText('floppyPath') ?? '', diskPaths: [] },
     vbrs: (r.child('vbrs')?.children('vbr') ?? []).map(readVbr),
@@ -251,7 +251,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
       inst.disks.diskPaths.push(readDiskPath(d));
     }
     const root = disks.child('root');
-    if (root) inst.disks.root = withKept<DiskRoot>({ device: root.attr('device') ?? '', uuid: root.attr('uuid') }, { unknownAttributes: unknownAttributes(root, KNOWN_ATTRIBUTES.diskRoot) });
+    if (root) inst.disks.root = withKept<DiskRoot>({ device: root.attr('device') ?? '', uuid: root.attr('uuid') }, { unknownAttributes: unknownAttributes(root, KNOWN_ATTRIBUTES.diskRoot), unknown: unknownOf(root, []) });
     withKept<Disks>(inst.disks, { unknownAttributes: unknownAttributes(disks), unknownAttributesOf: attributesOf([['floppyPath', disks.child('floppyPath')]]) });
   }
   readExtensions(r, inst, lines);
@@ -314,13 +314,20 @@ interface Kept {
   unknown?: UnknownElement[];
   unknownAttributes?: UnknownAttribute[];
   unknownAttributesOf?: UnknownAttributesOf;
+  /** Unknown elements inside a child read into a plain value (backing's `<root>`), by its name. */
+  unknownChildren?: Partial<Record<string, UnknownElement[]>>;
 }
 
-/** Each kept part set only when there is some, so an element without any reads as it always has. */
+/**
+ * Each kept part set only when there is some (unknownChildren: with its non-empty lists only),
+ * so an element without any reads as it always has.
+ */
 function withKept<T extends Kept>(out: T, kept: Kept): T {
   if (kept.unknown?.length) out.unknown = kept.unknown;
   if (kept.unknownAttributes?.length) out.unknownAttributes = kept.unknownAttributes;
   if (kept.unknownAttributesOf && Object.keys(kept.unknownAttributesOf).length) out.unknownAttributesOf = kept.unknownAttributesOf;
+  const children = Object.entries(kept.unknownChildren ?? {}).filter(([, list]) => list?.length);
+  if (children.length) out.unknownChildren = Object.fromEntries(children);
   return out;
 }
 
@@ -349,6 +356,7 @@ function readBacking(b: ElementReader | undefined): Backing {
     unknown: unknownOf(b, ['root']),
     unknownAttributes: unknownAttributes(b),
     unknownAttributesOf: attributesOf([['root', root, KNOWN_ATTRIBUTES.root]]),
+    unknownChildren: { root: unknownOf(root, []) },
   });
 }
 
@@ -446,7 +454,7 @@ export function readNic(n: ElementReader, lines?: Map<string, Element>, known: r
     osPlatform: opt('osPlatform'),
     osVirtioNetwork: n.bool(opt('osVirtioNetwork'), n.at('osVirtioNetwork')),
     attachmentId: opt('attachmentId'),
-  }, { unknownAttributes: unknownAttributes(n, known) });
+  }, { unknownAttributes: unknownAttributes(n, known), unknown: unknownOf(n, []) });
 }
 
 /**
@@ -479,14 +487,14 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
         enabled: hp.bool(hp.attr('enabled') ?? 'true', hp.at('enabled'))!,
         pageSizeKiB: hp.int(hp.attr('pageSizeKiB'), hp.at('pageSizeKiB')),
         nodeset: hp.attr('nodeset'),
-      }, { unknownAttributes: unknownAttributes(hp, KNOWN_ATTRIBUTES.hugepages) });
+      }, { unknownAttributes: unknownAttributes(hp, KNOWN_ATTRIBUTES.hugepages), unknown: unknownOf(hp, []) });
     }
     const lb = f.child('legacyDiskBus');
     if (lb) inst.features.legacyDiskBus = lb.oneOf(lb.text().trim(), LEGACY_DISK_BUSES, lb.path);
     withKept(inst.features, { unknownAttributes: unknownAttributes(f), unknownAttributesOf: attributesOf([['legacyDiskBus', lb]]) });
   }
   const m = r.child('machine');
-  if (m) inst.machine = withKept<Machine>({ type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' }, { unknownAttributes: unknownAttributes(m, KNOWN_ATTRIBUTES.machine) });
+  if (m) inst.machine = withKept<Machine>({ type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' }, { unknownAttributes: unknownAttributes(m, KNOWN_ATTRIBUTES.machine), unknown: unknownOf(m, []) });
   const cd = r.child('configDrive');
   if (cd) {
     const layouts = (cd.attr('layouts') ?? CONFIG_DRIVE_LAYOUTS.join(','))
@@ -494,7 +502,7 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
       .map((s) => s.trim())
       .filter(Boolean)
       .map((s) => cd.oneOf(s, CONFIG_DRIVE_LAYOUTS, cd.at('layouts'))!);
-    inst.configDrive = withKept<ConfigDrive>({ path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts }, { unknownAttributes: unknownAttributes(cd, KNOWN_ATTRIBUTES.configDrive) });
+    inst.configDrive = withKept<ConfigDrive>({ path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts }, { unknownAttributes: unknownAttributes(cd, KNOWN_ATTRIBUTES.configDrive), unknown: unknownOf(cd, []) });
   }
   inst.password = r.childText('password');
   inst.availabilityZone = r.childText('availabilityZone');
@@ -516,6 +524,6 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
       bridgeDeviceName: n.requireAttr('bridgeDeviceName'),
       model: n.attr('model') ?? 'virtio',
       privateIp: n.attr('privateIp'),
-    }, { unknownAttributes: unknownAttributes(n, KNOWN_ATTRIBUTES.extraNic) });
+    }, { unknownAttributes: unknownAttributes(n, KNOWN_ATTRIBUTES.extraNic), unknown: unknownOf(n, []) });
   });
 }

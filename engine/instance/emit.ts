@@ -278,6 +278,11 @@ export function emitInstance(inst: Instance): string {
       const field = (name: 'id' | 'attachmentToken' | 'devName' | 'stateName' | 'connectionString' | 'localDev' | 'localDevReal') => {
         if (v[name] !== undefined) w.text(name, v[name], {}, fields.take(name));
       };
+      holdersOnly(v.unknownChildren, ['libvirt'], at, 'the <libvirt> of <volume>');
+      const more = v.unknownChildren?.libvirt;
+      if (v.libvirt === undefined && more?.length) {
+        throw new InstanceError('elements are kept after the <disk> of <libvirt> but the volume has no libvirt: the first of them would be read back as it', { path: `${at}/libvirt` });
+      }
       w.open('volume', {}, own(v, at));
       field('id');
       field('attachmentToken');
@@ -289,6 +294,7 @@ export function emitInstance(inst: Instance): string {
       if (v.libvirt !== undefined) {
         w.open('libvirt', {}, fields.take('libvirt'));
         w.raw(oneElement(v.libvirt, `${at}/libvirt`, 4));
+        writeUnknown(w, more, `${at}/libvirt`, 4);
         w.close('libvirt');
       }
       writeUnknown(w, v.unknown, at, 3);

@@ -121,6 +121,12 @@ export interface Volume {
   unknownAttributes?: UnknownAttribute[];
   /** Attributes of its fields (`id`, `devName`, `libvirt`, ...), by field name (see {@link UnknownAttributesOf}); left out when none. */
   unknownAttributesOf?: UnknownAttributesOf;
+  /**
+   * The elements of `<libvirt>` after its first (which is `libvirt`), written back after it, in
+   * document order (see {@link UnknownElement}): a transform copies `libvirt/*`, every one of
+   * them. Left out when none.
+   */
+  unknownChildren?: { libvirt?: UnknownElement[] };
 }
 
 /** `/instance/backing`: what the instance boots from. */

@@ -259,7 +259,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
   if (Object.keys(kept).length) inst.unknownChildren = kept;
   withKept(inst, { unknownAttributes: unknownAttributes(r, KNOWN_ATTRIBUTES.instance), unknownAttributesOf: readPlainAttributes(r) });
   for (const el of r.elements()) {
-    if (!KNOWN.has(el.nodeName)) inst.unknown.push({ name: el.nodeName, xml: keptXml(el) });
+    if (!KNOWN.has(el.nodeName)) inst.unknown.push(keptElement(el));
   }
   return inst;
 }
@@ -276,7 +276,12 @@ function readUnknownChildren(r: ElementReader): UnknownChildren {
 
 /** The child elements of `r` whose names are not in `known`, kept, in document order. */
 function unknownOf(r: ElementReader | undefined, known: readonly string[]): UnknownElement[] {
-  return (r?.elements() ?? []).filter((e) => !known.includes(e.nodeName)).map((e) => ({ name: e.nodeName, xml: keptXml(e) }));
+  return (r?.elements() ?? []).filter((e) => !known.includes(e.nodeName)).map(keptElement);
+}
+
+/** An element kept whole, by its name (see {@link keptXml}). */
+function keptElement(el: Element): UnknownElement {
+  return { name: el.nodeName, xml: keptXml(el) };
 }
 
 /**
@@ -314,7 +319,7 @@ interface Kept {
   unknown?: UnknownElement[];
   unknownAttributes?: UnknownAttribute[];
   unknownAttributesOf?: UnknownAttributesOf;
-  /** Unknown elements inside a child read into a plain value (backing's `<root>`), by its name. */
+  /** Unknown elements inside a child read into a plain value (backing's `<root>`, a volume's `<libvirt>`), by its name. */
   unknownChildren?: Partial<Record<string, UnknownElement[]>>;
 }
 
@@ -395,8 +400,8 @@ function readVbr(v: ElementReader): Vbr {
 }
 
 function readVolume(v: ElementReader): Volume {
-  const lib = v.child('libvirt');
-  const disk = lib?.elements()[0];
+  // The first element of <libvirt> is the volume's <disk>; a transform copies all of them.
+  const [disk, ...more] = v.child('libvirt')?.elements() ?? [];
   return withKept<Volume>({
     id: v.childText('id') ?? '',
     attachmentToken: v.childText('attachmentToken') ?? '',
@@ -410,6 +415,7 @@ function readVolume(v: ElementReader): Volume {
     unknown: unknownOf(v, VOLUME_FIELDS),
     unknownAttributes: unknownAttributes(v),
     unknownAttributesOf: attributesOf(VOLUME_FIELDS.map((f): PlainElement => [f, v.child(f)])),
+    unknownChildren: { libvirt: more.map(keptElement) },
   });
 }
 

@@ -144,3 +144,38 @@ test('a kept element inside an element domforge reads the attributes of has the 
     assert.throws(() => emitInstance(made), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
   }
 });
+
+test("a volume's <libvirt> keeps every element, not only its first, and emitInstance writes them back after it", () => {
+  // Only the first (the <disk>) used to be kept: a record rewrite dropped the others, which a transform copying libvirt/* renders.
+  const text = euca().replace(/(<serial>vol-1a1b1c1d-dev-sdf<\/serial>\s*<\/disk>)/, '$1\n        <x-mirror dev="/dev/sdz">\n          <x-detail/>\n        </x-mirror>\n        <disk type="file"><source file="/x"/></disk>');
+  const a = parseInstance(text, { file: 'kept.xml' });
+  const plain = parseInstance(euca());
+  assert.equal(a.volumes[1]!.libvirt, plain.volumes[1]!.libvirt);
+  assert.deepEqual(a.volumes[1]!.unknownChildren, {
+    libvirt: [
+      { name: 'x-mirror', xml: '<x-mirror dev="/dev/sdz"><x-detail/></x-mirror>' },
+      { name: 'disk', xml: '<disk type="file"><source file="/x"/></disk>' },
+    ],
+  });
+  assert.deepEqual(without(a, ['unknownChildren']), plain);
+  const emitted = emitInstance(a);
+  const d = diffXml(text, emitted);
+  assert.equal(d, undefined, d && `${d.path}: ${d.message}`);
+  assert.match(emitted, /<serial>vol-1a1b1c1d-dev-sdf<\/serial><\/disk>\n {8}<x-mirror dev="\/dev\/sdz"><x-detail\/><\/x-mirror>\n {8}<disk type="file"><source file="\/x"\/><\/disk>\n {6}<\/libvirt>\n/);
+  const again = parseInstance(emitted);
+  assert.deepEqual(again, a);
+  assert.equal(emitInstance(again), emitted);
+
+  // Made in code: refused where it could not be read back as it is, naming the place.
+  const at = (v: Partial<Instance['volumes'][number]>): Instance => ({ ...plain, volumes: plain.volumes.map((x, i) => (i === 1 ? { ...x, ...v } : x)) });
+  const cases: [string, Instance, RegExp][] = [
+    ['/instance/volumes/volume[2]/libvirt', at({ libvirt: undefined, unknownChildren: { libvirt: [{ name: 'x', xml: '<x/>' }] } }), /the volume has no libvirt: the first of them would be read back as it/],
+    ['/instance/volumes/volume[2]/id', at({ unknownChildren: { id: [{ name: 'x', xml: '<x/>' }] } as Instance['volumes'][number]['unknownChildren'] }), /<id> is not the <libvirt> of <volume> \(libvirt\)/],
+    ['/instance/volumes/volume[2]/libvirt/x', at({ unknownChildren: { libvirt: [{ name: 'x', xml: '<x/></libvirt><libvirt>' }] } }), /not one well-formed XML element/],
+    ['/instance/volumes/volume[2]/libvirt/x', at({ unknownChildren: { libvirt: [{ name: 'x', xml: `<x>${nested(253)}</x>` }] } }), /would be more than 256 levels below the root element/],
+  ];
+  for (const [path, made, message] of cases) {
+    assert.throws(() => emitInstance(made), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
+  }
+  assert.doesNotThrow(() => emitInstance(at({ unknownChildren: { libvirt: [{ name: 'x', xml: `<x>${nested(252)}</x>` }] } })));
+});

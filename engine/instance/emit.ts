@@ -2,6 +2,7 @@ import { DomforgeError, InstanceError } from '../errors.js';
 import { parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
+import { declarationProblem, XML_NAMESPACE } from '../xml/strict-handler.js';
 import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownAttribute, type UnknownAttributesOf, type UnknownElement } from './model.js';
 import { KNOWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS } from './parse.js';
 
@@ -19,29 +20,19 @@ interface KeptAttributes {
 class Writer {
   private out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   private depth = 0;
-  /** The namespace prefixes kept attributes declare on each open element (most are none). */
-  private scopes: (readonly string[])[] = [];
   private pad() {
     return '  '.repeat(this.depth);
   }
-  /** The attributes of a start tag: those given, then the kept ones, checked against them. */
-  private attrs(attrs: Attrs, kept: KeptAttributes | undefined): string {
-    const s = attrString(attrs);
-    if (!kept?.list?.length) return s;
-    return s + keptAttributes(kept.list, [...Object.keys(attrs), ...(kept.known ?? [])], kept.path, this.scopes.flat());
-  }
   open(name: string, attrs: Attrs = {}, kept?: KeptAttributes) {
-    this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}>`);
-    this.scopes.push(declaredPrefixes(kept?.list));
+    this.out.push(`${this.pad()}<${name}${tagAttributes(attrs, kept)}>`);
     this.depth++;
   }
   close(name: string) {
     this.depth--;
-    this.scopes.pop();
     this.out.push(`${this.pad()}</${name}>`);
   }
   empty(name: string, attrs: Attrs = {}, kept?: KeptAttributes) {
-    this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}/>`);
+    this.out.push(`${this.pad()}<${name}${tagAttributes(attrs, kept)}/>`);
   }
   /**
    * An element domforge writes the attributes of, with the unknown elements kept in it (each
@@ -57,7 +48,7 @@ class Writer {
     if (value === undefined) return;
     const v = String(value);
     if (v === '') this.empty(name, attrs, kept);
-    else this.out.push(`${this.pad()}<${name}${this.attrs(attrs, kept)}>${escapeText(v)}</${name}>`);
+    else this.out.push(`${this.pad()}<${name}${tagAttributes(attrs, kept)}>${escapeText(v)}</${name}>`);
   }
   /**
    * Kept XML, started at the current indentation. A line break in it belongs to a text or a
@@ -86,39 +77,56 @@ const NCNAME = XML_NCNAME.source.slice(1, -1);
 /** An attribute name as a namespace-aware parser reads it: a name without a colon, or a prefix and a local name. */
 const QNAME = new RegExp(`^${NCNAME}(?::${NCNAME})?$`);
 
-/** The prefixes the `xmlns:p` attributes of a kept list declare. */
-function declaredPrefixes(kept: readonly UnknownAttribute[] | undefined): string[] {
-  const out: string[] = [];
-  for (const a of kept ?? []) if (typeof a.name === 'string' && a.name.startsWith('xmlns:')) out.push(a.name.slice(6));
-  return out;
+/**
+ * The attributes of a start tag: those given, then the kept ones, checked against them
+ * (see {@link keptAttributes}).
+ */
+function tagAttributes(attrs: Attrs, kept: KeptAttributes | undefined): string {
+  const s = attrString(attrs);
+  if (!kept?.list?.length) return s;
+  return s + keptAttributes(kept.list, [...Object.keys(attrs), ...(kept.known ?? [])], kept.path);
 }
 
 /**
  * ` name="value"` for each kept unknown attribute of the element at `path`, in order, once
  * each is known to be written there and read back as it is: an XML name (so it cannot add
- * markup), given once, none of the names the element has itself (`known`: it would be written
- * twice, or read back as that field), a string value, and its prefix, if any, declared on the
- * element or one around it (`scope`: the prefixes declared on those).
+ * markup), none of the names the element has itself (`known`: it would be written twice, or
+ * read back as that field), no namespace declaration, a string value, and given once. A
+ * prefixed one is written with the declaration of its prefix (`xmlns:p`, its `namespace`)
+ * before it, the first time the element uses that prefix: the elements domforge writes are
+ * in no namespace and declare none of their own.
  */
-export function keptAttributes(kept: readonly UnknownAttribute[] | undefined, known: readonly string[], path: string, scope: readonly string[] = []): string {
+export function keptAttributes(kept: readonly UnknownAttribute[] | undefined, known: readonly string[], path: string): string {
   if (!kept?.length) return '';
   const element = /([^/[]+)(\[\d+\])?$/.exec(path)?.[1] ?? path;
-  const fail = (name: unknown, message: string): never => {
-    throw new InstanceError(message, { path: `${path}/@${String(name)}` });
-  };
+  const refused = (name: unknown, message: string) => new InstanceError(message, { path: `${path}/@${String(name)}` });
   const seen = new Set<string>();
+  const declared = new Map<string, string>();
   let s = '';
   for (const a of kept) {
     const name = a.name;
-    if (typeof name !== 'string' || !QNAME.test(name)) fail(name, `${JSON.stringify(name)} is not an XML attribute name, so it cannot be kept on <${element}>`);
-    if (known.includes(name)) fail(name, `a kept unknown attribute of <${element}> cannot be named ${name}: <${element}> has an attribute of that name itself, which would be written twice or read back as its field`);
-    if (seen.has(name)) fail(name, `the unknown attribute ${name} is kept twice on <${element}>`);
-    seen.add(name);
-    if (typeof a.value !== 'string') fail(name, `the value of the kept unknown attribute ${name} is not a string: ${JSON.stringify(a.value) ?? String(a.value)}`);
-    const prefix = name.includes(':') ? name.slice(0, name.indexOf(':')) : undefined;
-    if (prefix !== undefined && prefix !== 'xml' && prefix !== 'xmlns' && !scope.includes(prefix) && !kept.some((d) => d.name === `xmlns:${prefix}`)) {
-      fail(name, `the kept unknown attribute ${name} has the prefix ${prefix}, which no xmlns:${prefix} declares on <${element}> or an element around it`);
+    if (typeof name !== 'string' || !QNAME.test(name)) throw refused(name, `${JSON.stringify(name)} is not an XML attribute name, so it cannot be kept on <${element}>`);
+    if (name === 'xmlns' || name.startsWith('xmlns:')) throw refused(name, `a namespace declaration is not kept as an attribute of <${element}>: a kept attribute's prefix is declared from its namespace`);
+    if (known.includes(name)) throw refused(name, `a kept unknown attribute of <${element}> cannot be named ${name}: <${element}> has an attribute of that name itself, which would be written twice or read back as its field`);
+    if (typeof a.value !== 'string') throw refused(name, `the value of the kept unknown attribute ${name} is not a string: ${JSON.stringify(a.value) ?? String(a.value)}`);
+    const colon = name.indexOf(':');
+    let key = name;
+    if (colon < 0) {
+      if (a.namespace !== undefined) throw refused(name, `the kept unknown attribute ${name} has a namespace but no prefix to write it with`);
+    } else {
+      const prefix = name.slice(0, colon);
+      const ns = prefix === 'xml' ? (a.namespace ?? XML_NAMESPACE) : a.namespace;
+      if (typeof ns !== 'string' || ns === '') throw refused(name, `the kept unknown attribute ${name} has the prefix ${prefix} but no namespace to declare it as`);
+      const problem = declarationProblem(prefix, ns);
+      if (problem) throw refused(name, `the prefix of the kept unknown attribute ${name} cannot be declared: ${problem}`);
+      const bound = declared.get(prefix);
+      if (bound !== undefined && bound !== ns) throw refused(name, `the prefix ${prefix} of kept unknown attributes of <${element}> is bound to two namespaces, ${bound} and ${ns}`);
+      if (bound === undefined && prefix !== 'xml') s += ` xmlns:${prefix}="${escapeAttr(ns)}"`;
+      declared.set(prefix, ns);
+      key = `{${ns}}${name.slice(colon + 1)}`;
     }
+    if (seen.has(key)) throw refused(name, `the unknown attribute ${name} is kept twice on <${element}>${key === name ? '' : ' (once its prefix is resolved)'}`);
+    seen.add(key);
     s += ` ${name}="${escapeAttr(a.value)}"`;
   }
   return s;

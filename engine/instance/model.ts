@@ -244,12 +244,14 @@ export interface UnknownElement {
  * An attribute domforge does not know on an element it reads (`<nic futureAttr="x" …/>`),
  * kept as written (its name with any prefix, and its value) and written back on the same
  * element, after the attributes domforge writes there. Each list is in document order, and
- * left out of its object when empty. A namespace declaration (`xmlns:p`) is kept like any
- * other attribute, so a prefixed one stays declared.
+ * left out of its object when empty. Namespace declarations are not kept (domforge reads
+ * elements by name and writes its own in no namespace, as a transform expects them).
  */
 export interface UnknownAttribute {
   name: string;
   value: string;
+  /** A prefixed attribute's namespace name: emitInstance declares its prefix (`xmlns:p`) on the element. Absent for one without a prefix. */
+  namespace?: string;
 }
 
 /**

@@ -286,14 +286,16 @@ function keptElement(el: Element): UnknownElement {
 
 /**
  * The attributes of `r`'s element whose names are not in `known`, kept, in document order
- * (none when there is no element).
+ * (none when there is no element); a prefixed one with its namespace. Namespace declarations
+ * are not attributes: domforge reads elements by name, and writes its own in no namespace.
  */
 function unknownAttributes(r: ElementReader | undefined, known: readonly string[] = []): UnknownAttribute[] {
   const out: UnknownAttribute[] = [];
   const attrs = r?.el.attributes;
   for (let i = 0; i < (attrs?.length ?? 0); i++) {
     const a = attrs!.item(i)!;
-    if (!known.includes(a.name)) out.push({ name: a.name, value: a.value });
+    if (known.includes(a.name) || a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
+    out.push(a.prefix ? { name: a.name, value: a.value, namespace: a.namespaceURI ?? undefined } : { name: a.name, value: a.value });
   }
   return out;
 }

@@ -70,7 +70,7 @@ if (typeof XmldomHandler !== 'function' || METHODS.some((m) => typeof XmldomHand
   throw new Error(`@xmldom/xmldom's DOMParser has no domHandler with ${METHODS.join(', ')}: domforge's strict XML parse needs it (engine/xml/strict-handler.ts)`);
 }
 
-const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
 
 /** What xmldom says of text after the root element; the parse's onError knows it as one to place by the markup. */
@@ -137,7 +137,7 @@ export class StrictHandler extends XmldomHandler {
 }
 
 /** What Namespaces in XML 1.0 says against declaring `prefix` ('' for the default namespace) as `uri`, if anything. */
-function declarationProblem(prefix: string, uri: string): string | undefined {
+export function declarationProblem(prefix: string, uri: string): string | undefined {
   const ns = '(Namespaces in XML 1.0 §3)';
   if (prefix === 'xmlns') return `the prefix 'xmlns' cannot be declared ${ns}`;
   if (prefix === 'xml') return uri === XML_NAMESPACE ? undefined : `the prefix 'xml' cannot be bound to '${uri}': it is bound to ${XML_NAMESPACE} only ${ns}`;

@@ -10,7 +10,7 @@ import { KNOWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS } from './parse.js';
  * The kept unknown attributes of one element (see UnknownAttribute), with the element's path
  * for errors and the attribute names it has besides those the writer is given (`known`).
  */
-interface KeptAttributes {
+export interface KeptAttributes {
   list: readonly UnknownAttribute[] | undefined;
   path: string;
   known?: readonly string[];
@@ -81,7 +81,7 @@ const QNAME = new RegExp(`^${NCNAME}(?::${NCNAME})?$`);
  * The attributes of a start tag: those given, then the kept ones, checked against them
  * (see {@link keptAttributes}).
  */
-function tagAttributes(attrs: Attrs, kept: KeptAttributes | undefined): string {
+export function tagAttributes(attrs: Attrs, kept: KeptAttributes | undefined): string {
   const s = attrString(attrs);
   if (!kept?.list?.length) return s;
   return s + keptAttributes(kept.list, [...Object.keys(attrs), ...(kept.known ?? [])], kept.path);
@@ -138,7 +138,7 @@ export function keptAttributes(kept: readonly UnknownAttribute[] | undefined, kn
  * left over when the object is written had no element to go on (a key naming none, or a field
  * that is absent), so it is refused rather than lost.
  */
-class AttributesOf {
+export class AttributesOf {
   private readonly left: Set<string>;
   constructor(
     private readonly of: UnknownAttributesOf | undefined,
@@ -163,7 +163,7 @@ class AttributesOf {
 }
 
 /** The kept unknown attributes of an object's own element (its `unknownAttributes`), at `path`. */
-function own(o: { unknownAttributes?: UnknownAttribute[] } | undefined, path: string, known?: readonly string[]): KeptAttributes | undefined {
+export function own(o: { unknownAttributes?: UnknownAttribute[] } | undefined, path: string, known?: readonly string[]): KeptAttributes | undefined {
   return o?.unknownAttributes?.length ? { list: o.unknownAttributes, path, known } : undefined;
 }
 
@@ -353,7 +353,7 @@ export function emitInstance(inst: Instance): string {
  * Refuses a key of an unknownChildren map (`children`, of the element at `path`) that names
  * none of the elements that hold them there (`holders`, described as `what`).
  */
-function holdersOnly(children: object | undefined, holders: readonly string[], path: string, what: string) {
+export function holdersOnly(children: object | undefined, holders: readonly string[], path: string, what: string) {
   for (const c of Object.keys(children ?? {})) {
     if (!holders.includes(c)) throw new InstanceError(`<${c}> is not ${what} (${holders.join(', ')}), so it cannot hold kept unknown children`, { path: `${path}/${c}` });
   }
@@ -362,6 +362,11 @@ function holdersOnly(children: object | undefined, holders: readonly string[], p
 /** Kept unknown elements of the element at `parent`, each `level` levels below `<instance>`. */
 function writeUnknown(w: Writer, kept: readonly UnknownElement[] | undefined, parent: string, level: number) {
   for (const u of kept ?? []) w.raw(oneElement(u.xml, `${parent}/${u.name}`, level));
+}
+
+/** Kept unknown elements of the element at `parent`, each `level` levels below the root, checked as emitInstance checks them, run together. */
+export function keptElements(kept: readonly UnknownElement[] | undefined, parent: string, level: number): string {
+  return (kept ?? []).map((u) => oneElement(u.xml, `${parent}/${u.name}`, level)).join('');
 }
 
 /** `<states>` or `<timestamps>`: written when it has entries or kept attributes (`of`: the instance's, which also holds its entries'). */

@@ -187,12 +187,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
 
   const inst: Instance = {
     xmlVersion: r.attr('xml-version'),
-    hypervisor: withKept<Hypervisor>({
-      type: hv.oneOf(hv.requireAttr('type'), HYPERVISOR_TYPES, hv.at('type'))!,
-      capability: hv.attr('capability') ?? 'unknown',
-      bitness: (hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64),
-      requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
-    }, { unknownAttributes: unknownAttributes(hv, KNOWN_ATTRIBUTES.hypervisor), unknown: unknownOf(hv, []) }),
+    hypervisor: readHypervisor(hv),
     backing: readBacking(r.child('backing')),
     name: requiredText(r, 'name'),
     uuid: requiredText(r, 'uuid'),
@@ -264,6 +259,16 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
   return inst;
 }
 
+/** `<hypervisor>` (of an instance or a volume stub), with what it holds that domforge does not know. */
+export function readHypervisor(hv: ElementReader): Hypervisor {
+  return withKept<Hypervisor>({
+    type: hv.oneOf(hv.requireAttr('type'), HYPERVISOR_TYPES, hv.at('type'))!,
+    capability: hv.attr('capability') ?? 'unknown',
+    bitness: (hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64),
+    requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
+  }, { unknownAttributes: unknownAttributes(hv, KNOWN_ATTRIBUTES.hypervisor), unknown: unknownOf(hv, []) });
+}
+
 /** The children of the list containers that are none of those read from them, kept. */
 function readUnknownChildren(r: ElementReader): UnknownChildren {
   const out: UnknownChildren = {};
@@ -275,7 +280,7 @@ function readUnknownChildren(r: ElementReader): UnknownChildren {
 }
 
 /** The child elements of `r` whose names are not in `known`, kept, in document order. */
-function unknownOf(r: ElementReader | undefined, known: readonly string[]): UnknownElement[] {
+export function unknownOf(r: ElementReader | undefined, known: readonly string[]): UnknownElement[] {
   return (r?.elements() ?? []).filter((e) => !known.includes(e.nodeName)).map(keptElement);
 }
 
@@ -289,7 +294,7 @@ function keptElement(el: Element): UnknownElement {
  * (none when there is no element); a prefixed one with its namespace. Namespace declarations
  * are not attributes: domforge reads elements by name, and writes its own in no namespace.
  */
-function unknownAttributes(r: ElementReader | undefined, known: readonly string[] = []): UnknownAttribute[] {
+export function unknownAttributes(r: ElementReader | undefined, known: readonly string[] = []): UnknownAttribute[] {
   const out: UnknownAttribute[] = [];
   const attrs = r?.el.attributes;
   for (let i = 0; i < (attrs?.length ?? 0); i++) {
@@ -301,13 +306,13 @@ function unknownAttributes(r: ElementReader | undefined, known: readonly string[
 }
 
 /** An element read into a plain value: its path (see UnknownAttributesOf), the element, and its known attributes. */
-type PlainElement = [path: string, element: ElementReader | undefined, known?: readonly string[]];
+export type PlainElement = [path: string, element: ElementReader | undefined, known?: readonly string[]];
 
 /**
  * The unknown attributes of elements read into a plain value, by their path below the
  * object that keeps them (see UnknownAttributesOf); an absent element or one without any left out.
  */
-function attributesOf(elements: PlainElement[]): UnknownAttributesOf {
+export function attributesOf(elements: PlainElement[]): UnknownAttributesOf {
   const out: UnknownAttributesOf = {};
   for (const [path, r, known] of elements) {
     const kept = unknownAttributes(r, known);
@@ -317,7 +322,7 @@ function attributesOf(elements: PlainElement[]): UnknownAttributesOf {
 }
 
 /** What an element holds that domforge does not know, as its object keeps it (see {@link withKept}). */
-interface Kept {
+export interface Kept {
   unknown?: UnknownElement[];
   unknownAttributes?: UnknownAttribute[];
   unknownAttributesOf?: UnknownAttributesOf;
@@ -329,7 +334,7 @@ interface Kept {
  * Each kept part set only when there is some (unknownChildren: with its non-empty lists only),
  * so an element without any reads as it always has.
  */
-function withKept<T extends Kept>(out: T, kept: Kept): T {
+export function withKept<T extends Kept>(out: T, kept: Kept): T {
   if (kept.unknown?.length) out.unknown = kept.unknown;
   if (kept.unknownAttributes?.length) out.unknownAttributes = kept.unknownAttributes;
   if (kept.unknownAttributesOf && Object.keys(kept.unknownAttributesOf).length) out.unknownAttributesOf = kept.unknownAttributesOf;
@@ -357,7 +362,8 @@ function readPlainAttributes(r: ElementReader): UnknownAttributesOf {
   ]);
 }
 
-function readBacking(b: ElementReader | undefined): Backing {
+/** `<backing>` (of an instance or a volume stub): its root's type, with what it holds that domforge does not know. */
+export function readBacking(b: ElementReader | undefined): Backing {
   const root = b?.child('root');
   return withKept<Backing>({ rootType: root?.attr('type') ?? 'unknown' }, {
     unknown: unknownOf(b, ['root']),

@@ -7,26 +7,37 @@
 import { InstanceError } from '../errors.js';
 import { parseXml, lineOf, columnOf, type Document } from '../xml/parse.js';
 import { ElementReader } from './reader.js';
-import { KNOWN_ATTRIBUTES, readDiskPath, readNic } from './parse.js';
+import { KNOWN_ATTRIBUTES, attributesOf, readBacking, readDiskPath, readHypervisor, readNic, unknownAttributes, unknownOf, withKept, type PlainElement } from './parse.js';
 import { escapeText } from '../xml/serialize.js';
-import { attrString as attrs, diskAttrs, nicAttrs } from './emit.js';
-import { HYPERVISOR_TYPES, PLATFORMS, type DiskPath, type Hypervisor, type Nic, type Platform } from './model.js';
+import { AttributesOf, diskAttrs, holdersOnly, keptElements, nicAttrs, own, tagAttributes } from './emit.js';
+import { PLATFORMS, type Backing, type DiskPath, type Hypervisor, type Nic, type Os, type UnknownAttribute, type UnknownAttributesOf, type UnknownElement } from './model.js';
 
-/** `eni-XXXX.xml`: one `<nic>` element, the same attributes as `/instance/nics/nic`. */
+/** `eni-XXXX.xml`: one `<nic>` element, the same attributes as `/instance/nics/nic` (and what it holds that domforge does not know, kept). */
 export type NicStub = Nic;
 
 /** The attributes of an `eni-XXXX.xml` stub's `<nic>` domforge reads (`xml-version` is written as 2). */
 const NIC_STUB_ATTRIBUTES = [...KNOWN_ATTRIBUTES.nic, 'xml-version'];
 
-/** `vol-XXXX.xml`: a `<volume>` to attach, with what the transform needs to choose its bus. */
+/**
+ * `vol-XXXX.xml`: a `<volume>` to attach, with what the transform needs to choose its bus.
+ * What the stub holds that domforge does not know is kept as in an Instance (see
+ * UnknownElement, UnknownAttribute): on the objects (`hypervisor`, `os`, `backing`,
+ * `diskPath`) and here, for `<volume>` and its text fields.
+ */
 export interface VolumeStub {
   hypervisor: Hypervisor;
   id: string;
   user: string;
   instancePath: string;
-  os: { platform: Platform; virtioRoot: boolean; virtioDisk: boolean; virtioNetwork: boolean };
-  backing: { rootType: string };
+  os: Os;
+  backing: Backing;
   diskPath: DiskPath;
+  /** Attributes of `<volume>`; left out when none. */
+  unknownAttributes?: UnknownAttribute[];
+  /** Elements of `<volume>` besides those above, written back after them; left out when none. */
+  unknown?: UnknownElement[];
+  /** Attributes of `<id>`, `<user>` and `<instancePath>`, by name (see UnknownAttributesOf); left out when none. */
+  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 export type Stub = { kind: 'nic'; data: NicStub } | { kind: 'volume'; data: VolumeStub };
@@ -52,56 +63,79 @@ export function parseStub(text: string, options: ParseStubOptions = {}): Stub {
   });
 }
 
+/** The children of a `<volume>` stub domforge reads; any other is kept (VolumeStub.unknown). */
+const VOLUME_STUB_FIELDS = ['hypervisor', 'id', 'user', 'instancePath', 'os', 'backing', 'diskPath'];
+
 function readVolumeStub(r: ElementReader): VolumeStub {
   const hv = r.requireChild('hypervisor');
   const os = r.child('os');
-  return {
-    hypervisor: {
-      type: hv.oneOf(hv.requireAttr('type'), HYPERVISOR_TYPES, hv.at('type'))!,
-      capability: hv.attr('capability') ?? 'unknown',
-      bitness: hv.oneOf(hv.attr('bitness') ?? '64', ['32', '64'], hv.at('bitness')) === '32' ? 32 : 64,
-      requiresDisk: hv.bool(hv.attr('requiresDisk'), hv.at('requiresDisk')),
-    },
+  return withKept<VolumeStub>({
+    hypervisor: readHypervisor(hv),
     id: r.childText('id')?.trim() ?? '',
     user: r.childText('user')?.trim() ?? '',
     instancePath: r.childText('instancePath')?.trim() ?? '',
-    os: {
+    os: withKept<Os>({
       platform: os ? os.oneOf(os.attr('platform') ?? 'linux', PLATFORMS, os.at('platform'))! : 'linux',
       virtioRoot: (os && os.bool(os.attr('virtioRoot'), os.at('virtioRoot'))) ?? false,
       virtioDisk: (os && os.bool(os.attr('virtioDisk'), os.at('virtioDisk'))) ?? false,
       virtioNetwork: (os && os.bool(os.attr('virtioNetwork'), os.at('virtioNetwork'))) ?? false,
-    },
-    backing: { rootType: r.child('backing')?.child('root')?.attr('type') ?? 'unknown' },
+    }, { unknownAttributes: unknownAttributes(os, KNOWN_ATTRIBUTES.os), unknown: unknownOf(os, []) }),
+    backing: readBacking(r.child('backing')),
     diskPath: readDiskPath(r.requireChild('diskPath')),
-  };
+  }, {
+    unknownAttributes: unknownAttributes(r),
+    unknown: unknownOf(r, VOLUME_STUB_FIELDS),
+    unknownAttributesOf: attributesOf((['id', 'user', 'instancePath'] as const).map((f): PlainElement => [f, r.child(f)])),
+  });
 }
 
+/** `<name attrs/>`, or the element holding `inner` (kept XML, on the same line). */
+const element = (name: string, attrs: string, inner: string) => (inner ? `<${name}${attrs}>${inner}</${name}>` : `<${name}${attrs}/>`);
 
 /**
  * `eni-XXXX.xml`: `<nic xml-version="2" …/>`, the attributes in the order Eucalyptus's
- * `prep_nic_xml_node` writes them (undefined ones left out).
+ * `prep_nic_xml_node` writes them (undefined ones left out), then the kept unknown ones, and
+ * the kept unknown elements in it, checked as emitInstance checks them.
  */
 export function emitNicStub(nic: NicStub): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<nic${attrs({ 'xml-version': '2', ...nicAttrs(nic) })}/>\n`;
+  const attrs = tagAttributes({ 'xml-version': '2', ...nicAttrs(nic) }, own(nic, '/nic', NIC_STUB_ATTRIBUTES));
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${element('nic', attrs, keptElements(nic.unknown, '/nic', 1))}\n`;
 }
 
-/** `vol-XXXX.xml` in Eucalyptus's `gen_volume_xml` order: hypervisor, id, user, instancePath, os, backing/root, diskPath. */
+/**
+ * `vol-XXXX.xml` in Eucalyptus's `gen_volume_xml` order: hypervisor, id, user, instancePath,
+ * os, backing/root, diskPath; then the unknown elements kept from the stub. Kept unknown
+ * attributes go on their element, kept elements in theirs, checked as emitInstance checks them.
+ */
 export function emitVolumeStub(v: VolumeStub): string {
   const h = v.hypervisor;
   const d = v.diskPath;
-  return [
+  const b = v.backing;
+  holdersOnly(b.unknownChildren, ['root'], '/volume/backing', 'the <root> of <backing>');
+  const fields = new AttributesOf(v.unknownAttributesOf, '/volume');
+  const backing = new AttributesOf(b.unknownAttributesOf, '/volume/backing');
+  const text = (name: 'id' | 'user' | 'instancePath') => `  <${name}${tagAttributes({}, fields.take(name))}>${escapeText(v[name])}</${name}>`;
+  const hvAttrs = tagAttributes({ type: h.type, capability: h.capability, bitness: h.bitness, requiresDisk: h.requiresDisk }, own(h, '/volume/hypervisor', KNOWN_ATTRIBUTES.hypervisor));
+  const os = v.os;
+  const osAttrs = tagAttributes({ platform: os.platform, virtioRoot: os.virtioRoot, virtioDisk: os.virtioDisk, virtioNetwork: os.virtioNetwork }, own(os, '/volume/os', KNOWN_ATTRIBUTES.os));
+  const rootAttrs = tagAttributes({ type: b.rootType }, backing.take('root', KNOWN_ATTRIBUTES.root));
+  const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    '<volume>',
-    `  <hypervisor${attrs({ type: h.type, capability: h.capability, bitness: h.bitness, requiresDisk: h.requiresDisk })}/>`,
-    `  <id>${escapeText(v.id)}</id>`,
-    `  <user>${escapeText(v.user)}</user>`,
-    `  <instancePath>${escapeText(v.instancePath)}</instancePath>`,
-    `  <os${attrs(v.os)}/>`,
-    `  <backing><root${attrs({ type: v.backing.rootType })}/></backing>`,
-    `  <diskPath${attrs(diskAttrs(d))}>${escapeText(d.path)}</diskPath>`,
+    `<volume${tagAttributes({}, own(v, '/volume'))}>`,
+    `  ${element('hypervisor', hvAttrs, keptElements(h.unknown, '/volume/hypervisor', 2))}`,
+    text('id'),
+    text('user'),
+    text('instancePath'),
+    `  ${element('os', osAttrs, keptElements(os.unknown, '/volume/os', 2))}`,
+    `  <backing${tagAttributes({}, own(b, '/volume/backing'))}>${element('root', rootAttrs, keptElements(b.unknownChildren?.root, '/volume/backing/root', 3))}${keptElements(b.unknown, '/volume/backing', 2)}</backing>`,
+    `  <diskPath${tagAttributes(diskAttrs(d), own(d, '/volume/diskPath', KNOWN_ATTRIBUTES.diskPath))}>${escapeText(d.path)}</diskPath>`,
+    ...(v.unknown ?? []).map((u) => `  ${keptElements([u], '/volume', 1)}`),
     '</volume>',
     '',
   ].join('\n');
+  fields.done();
+  backing.done();
+  return out;
 }
 
 /** Writes a stub of either kind. */

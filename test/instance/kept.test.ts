@@ -1,10 +1,11 @@
 // What instance.xml holds that domforge does not know is kept through a read and a rewrite:
 // unknown attributes on the elements it reads, written back on the same element after its own;
-// unknown elements inside the elements it reads the attributes of, written back inside them.
+// unknown elements inside the elements it reads the attributes of, written back inside them;
+// the same in the eni-XXXX.xml and vol-XXXX.xml stubs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseInstance, emitInstance, diffXml, InstanceError, type Instance } from '../../engine/index.js';
+import { parseInstance, emitInstance, parseStub, emitStub, diffXml, InstanceError, type Instance, type Stub } from '../../engine/index.js';
 import type { UnknownAttribute } from '../../engine/instance/model.js';
 import { checkRecord } from '../../engine/controller/record.js';
 import { ATTRIBUTE_ONLY_STRAYS, NESTED_FILE, STRAY_ATTRIBUTES, attributeOnlyStraysOf, strayAttributesOf, withAttributeOnlyStrays, withStrayAttributes } from '../fixtures/strays.js';
@@ -194,4 +195,77 @@ test("a volume's <libvirt> keeps every element, not only its first, and emitInst
     assert.throws(() => emitInstance(made), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
   }
   assert.doesNotThrow(() => emitInstance(at({ unknownChildren: { libvirt: [{ name: 'x', xml: `<x>${nested(252)}</x>` }] } })));
+});
+
+test('an eni- or vol- stub keeps the attributes and elements domforge does not know, and emitStub writes them back in place', () => {
+  // Each used to be dropped, so the transform, which renders the stub as written back, never saw them.
+  const nic = '<?xml version="1.0" encoding="UTF-8"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:01" publicIp="0.0.0.0" privateIp="172.31.1.1" bridgeDeviceName="br0" device="1" futureAttr="x"><x-qos rate="100"/></nic>\n';
+  const n = parseStub(nic, { file: 'eni-1.xml' });
+  assert.ok(n.kind === 'nic');
+  assert.deepEqual([n.data.unknownAttributes, n.data.unknown], [[{ name: 'futureAttr', value: 'x' }], [{ name: 'x-qos', xml: '<x-qos rate="100"/>' }]]);
+  assert.equal(emitStub(n), nic);
+  const volume = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<volume x-v="1">',
+    '  <hypervisor type="kvm" capability="hw" bitness="64" x-numa="2"><x-cpu model="host"/></hypervisor>',
+    '  <id xmlns:f="urn:future" f:origin="sc">vol-1</id>',
+    '  <user>AIDAOPSEXAMPLE</user>',
+    '  <instancePath x-p="1">/var/lib/domforge/instances/i-0a000001</instancePath>',
+    '  <os platform="linux" virtioRoot="true" virtioDisk="true" virtioNetwork="true" x-distro="centos"><x-release>7.9</x-release></os>',
+    '  <backing x-b="1"><root type="image" x-size="10"><x-snapshot id="snap-1"/></root><x-backing-future/></backing>',
+    '  <diskPath targetDeviceType="disk" targetDeviceName="sdf" targetDeviceBus="virtio" sourceType="block" serial="euca-bdm-vol-1-dev-sdf" newattr="1">/dev/v</diskPath>',
+    '  <x-extra a="1"><b/></x-extra>',
+    '  <x-second/>',
+    '</volume>',
+    '',
+  ].join('\n');
+  const v = parseStub(volume, { file: 'vol-1.xml' });
+  assert.ok(v.kind === 'volume');
+  assert.deepEqual(
+    [v.data.unknownAttributes, v.data.unknownAttributesOf, v.data.unknown, v.data.hypervisor.unknown, v.data.os.unknownAttributes, v.data.backing, v.data.diskPath.unknownAttributes],
+    [
+      [{ name: 'x-v', value: '1' }],
+      { id: [{ name: 'f:origin', value: 'sc', namespace: 'urn:future' }], instancePath: [{ name: 'x-p', value: '1' }] },
+      [{ name: 'x-extra', xml: '<x-extra a="1"><b/></x-extra>' }, { name: 'x-second', xml: '<x-second/>' }],
+      [{ name: 'x-cpu', xml: '<x-cpu model="host"/>' }],
+      [{ name: 'x-distro', value: 'centos' }],
+      {
+        rootType: 'image',
+        unknown: [{ name: 'x-backing-future', xml: '<x-backing-future/>' }],
+        unknownAttributes: [{ name: 'x-b', value: '1' }],
+        unknownAttributesOf: { root: [{ name: 'x-size', value: '10' }] },
+        unknownChildren: { root: [{ name: 'x-snapshot', xml: '<x-snapshot id="snap-1"/>' }] },
+      },
+      [{ name: 'newattr', value: '1' }],
+    ],
+  );
+  assert.equal(emitStub(v), volume);
+  assert.deepEqual(parseStub(emitStub(v)), v);
+  // Without any, a stub reads and is written as before.
+  const plain = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<volume>',
+    '  <hypervisor type="kvm" capability="hw" bitness="64"/>',
+    '  <id>vol-1</id>',
+    '  <user>AIDAOPSEXAMPLE</user>',
+    '  <instancePath>/var/lib/domforge/instances/i-0a000001</instancePath>',
+    '  <os platform="linux" virtioRoot="true" virtioDisk="true" virtioNetwork="true"/>',
+    '  <backing><root type="image"/></backing>',
+    '  <diskPath targetDeviceType="disk" targetDeviceName="sdf" targetDeviceBus="virtio" sourceType="block" serial="euca-bdm-vol-1-dev-sdf">/dev/v</diskPath>',
+    '</volume>',
+    '',
+  ].join('\n');
+  assert.doesNotMatch(JSON.stringify(parseStub(plain)), /unknown/);
+  assert.equal(emitStub(parseStub(plain)), plain);
+
+  // Made in code: refused as in an instance, naming the place.
+  const cases: [string, Stub, RegExp][] = [
+    ['/nic/@xml-version', { kind: 'nic', data: { ...n.data, unknownAttributes: [{ name: 'xml-version', value: '3' }] } }, /cannot be named xml-version/],
+    ['/nic/x', { kind: 'nic', data: { ...n.data, unknown: [{ name: 'x', xml: '<x/></nic><nic>' }] } }, /not one well-formed XML element/],
+    ['/volume/diskPath/@f:origin', { kind: 'volume', data: { ...v.data, diskPath: { ...v.data.diskPath, unknownAttributes: [{ name: 'f:origin', value: 'sc' }] } } }, /has the prefix f but no namespace/],
+    ['/volume/kernel', { kind: 'volume', data: { ...v.data, unknownAttributesOf: { kernel: [{ name: 'x', value: '1' }] } } }, /"kernel", which names no element written here/],
+  ];
+  for (const [path, made, message] of cases) {
+    assert.throws(() => emitStub(made), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
+  }
 });

@@ -1,10 +1,10 @@
 import { DomforgeError, InstanceError } from '../errors.js';
-import { parseXml } from '../xml/parse.js';
+import { parseXml, type Element } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
 import { declarationProblem, XML_NAMESPACE } from '../xml/strict-handler.js';
 import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownAttribute, type UnknownAttributesOf, type UnknownElement } from './model.js';
-import { KNOWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS } from './parse.js';
+import { CONTAINER_CHILDREN, INSTANCE_CHILDREN, KNOWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS, VOLUME_FIELDS } from './parse.js';
 
 /**
  * The kept unknown attributes of one element (see UnknownAttribute), with the element's path
@@ -213,7 +213,7 @@ export function emitInstance(inst: Instance): string {
   holdersOnly(inst.backing.unknownChildren, ['root'], '/instance/backing', 'the <root> of <backing>');
   const w = new Writer();
   const kept = (c: ListContainer) => inst.unknownChildren?.[c] ?? [];
-  const writeKept = (c: ListContainer) => writeUnknown(w, kept(c), `/instance/${c}`, 2);
+  const writeKept = (c: ListContainer) => writeUnknown(w, kept(c), `/instance/${c}`, 2, CONTAINER_CHILDREN[c]);
   // The kept attributes of the elements read into plain values, each taken as its element is written.
   const of = new AttributesOf(inst.unknownAttributesOf, '/instance');
   const text = (name: (typeof TEXT_FIELDS)[number] | 'hasFloppy' | 'cpuPassthrough' | 'cores' | 'memoryKB' | 'diskGB' | 'VmType' | 'NicType' | 'NicDevice' | 'rootDirective' | 'password' | 'availabilityZone') => {
@@ -235,7 +235,7 @@ export function emitInstance(inst: Instance): string {
   const backing = new AttributesOf(inst.backing.unknownAttributesOf, '/instance/backing');
   w.open('backing', {}, own(inst.backing, '/instance/backing'));
   w.element('root', { type: inst.backing.rootType }, backing.take('root', KNOWN_ATTRIBUTES.root), inst.backing.unknownChildren?.root, '/instance/backing/root', 3);
-  writeUnknown(w, inst.backing.unknown, '/instance/backing', 2);
+  writeUnknown(w, inst.backing.unknown, '/instance/backing', 2, ['root']);
   w.close('backing');
   backing.done();
   for (const f of TEXT_FIELDS) text(f);
@@ -274,7 +274,7 @@ export function emitInstance(inst: Instance): string {
       const fields = new AttributesOf(v.unknownAttributesOf, at);
       w.open('vbr', {}, own(v, at));
       for (const f of VBR_FIELDS) w.text(f, v[f], {}, fields.take(f));
-      writeUnknown(w, v.unknown, at, 3);
+      writeUnknown(w, v.unknown, at, 3, VBR_FIELDS);
       w.close('vbr');
       fields.done();
     });
@@ -305,7 +305,7 @@ export function emitInstance(inst: Instance): string {
         writeUnknown(w, more, `${at}/libvirt`, 4);
         w.close('libvirt');
       }
-      writeUnknown(w, v.unknown, at, 3);
+      writeUnknown(w, v.unknown, at, 3, VOLUME_FIELDS);
       w.close('volume');
       fields.done();
     });
@@ -343,7 +343,7 @@ export function emitInstance(inst: Instance): string {
   container('extraNics', inst.extraNics.length, false, () => {
     inst.extraNics.forEach((n, i) => w.element('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, own(n, xnicPath(i), KNOWN_ATTRIBUTES.extraNic), n.unknown, xnicPath(i), 3));
   });
-  writeUnknown(w, inst.unknown, '/instance', 1);
+  writeUnknown(w, inst.unknown, '/instance', 1, INSTANCE_CHILDREN);
   w.close('instance');
   of.done();
   return w.toString();
@@ -359,14 +359,38 @@ export function holdersOnly(children: object | undefined, holders: readonly stri
   }
 }
 
-/** Kept unknown elements of the element at `parent`, each `level` levels below `<instance>`. */
-function writeUnknown(w: Writer, kept: readonly UnknownElement[] | undefined, parent: string, level: number) {
-  for (const u of kept ?? []) w.raw(oneElement(u.xml, `${parent}/${u.name}`, level));
+/** The names of the children domforge reads in an element. */
+type Known = readonly string[] | ReadonlySet<string>;
+
+/**
+ * Kept unknown elements of the element at `parent`, each `level` levels below `<instance>`
+ * (see {@link keptElement}; `known`: the children domforge reads there).
+ */
+function writeUnknown(w: Writer, kept: readonly UnknownElement[] | undefined, parent: string, level: number, known: Known = []) {
+  for (const u of kept ?? []) w.raw(keptElement(u, parent, level, known));
 }
 
 /** Kept unknown elements of the element at `parent`, each `level` levels below the root, checked as emitInstance checks them, run together. */
-export function keptElements(kept: readonly UnknownElement[] | undefined, parent: string, level: number): string {
-  return (kept ?? []).map((u) => oneElement(u.xml, `${parent}/${u.name}`, level)).join('');
+export function keptElements(kept: readonly UnknownElement[] | undefined, parent: string, level: number, known: Known = []): string {
+  return (kept ?? []).map((u) => keptElement(u, parent, level, known)).join('');
+}
+
+/**
+ * A kept unknown element as written into the element at `parent`: the one element its XML
+ * holds (see {@link oneElement}), named as `name` says (read back, it is named by its XML),
+ * and none of the children domforge reads there itself (`known`: `<memoryKB>` in
+ * `<instance>`, `<diskPath>` in `<disks>`, `<id>` in a `<vbr>`), which would be written twice,
+ * refused as given twice, or read back as that field.
+ */
+function keptElement(u: UnknownElement, parent: string, level: number, known: Known): string {
+  const path = `${parent}/${u.name}`;
+  const root = oneRoot(u.xml, path, level);
+  const where = /([^/[]+)(\[\d+\])?$/.exec(parent)?.[1] ?? parent;
+  if (root.nodeName !== u.name) throw new InstanceError(`the kept unknown element named ${JSON.stringify(u.name)} holds <${root.nodeName}>, which would be read back under that name`, { path });
+  if (Array.isArray(known) ? known.includes(root.nodeName) : (known as ReadonlySet<string>).has(root.nodeName)) {
+    throw new InstanceError(`a kept unknown element of <${where}> cannot be <${root.nodeName}>: domforge reads <${root.nodeName}> there itself, so it would be written twice or read back as that field`, { path });
+  }
+  return serializeXml(root);
 }
 
 /** `<states>` or `<timestamps>`: written when it has entries or kept attributes (`of`: the instance's, which also holds its entries'). */
@@ -387,6 +411,11 @@ function pairs(w: Writer, name: 'states' | 'timestamps', list: [string, string][
  * deeper than libxml2 reads (`level`: how far below `<instance>` it is written).
  */
 function oneElement(xml: string, path: string, level: number): string {
+  return serializeXml(oneRoot(xml, path, level));
+}
+
+/** The one element XML kept as text holds, checked as {@link oneElement} says. */
+function oneRoot(xml: string, path: string, level: number): Element {
   let root;
   try {
     root = parseXml(xml).documentElement!;
@@ -395,5 +424,5 @@ function oneElement(xml: string, path: string, level: number): string {
   }
   const deep = firstTooDeep(root, MAX_DEPTH - level);
   if (deep) throw new InstanceError(`elements nested too deeply: <${deep.nodeName}> would be more than ${MAX_DEPTH} levels below the root element of instance.xml (libxml2, and so xsltproc, refuses a document nested deeper)`, { path });
-  return serializeXml(root);
+  return root;
 }

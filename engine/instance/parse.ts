@@ -46,7 +46,8 @@ export const TEXT_FIELDS = [
   'consoleLogPath', 'userData', 'launchIndex',
 ] as const;
 
-const KNOWN = new Set<string>([
+/** The children of `<instance>` domforge reads; any other is kept (Instance.unknown). */
+export const INSTANCE_CHILDREN: ReadonlySet<string> = new Set<string>([
   'hypervisor', 'backing', ...TEXT_FIELDS, 'hasFloppy', 'cpuPassthrough', 'cores', 'memoryKB', 'diskGB', 'VmType',
   'NicType', 'NicDevice', 'rootDirective', 'key', 'os', 'groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'states',
   'timestamps', 'features', 'machine', 'configDrive', 'password', 'availabilityZone', 'metadata', 'extraNics',
@@ -88,7 +89,7 @@ export const KNOWN_ATTRIBUTES = {
 } as const satisfies Record<string, readonly string[]>;
 
 /** The children each list container is read by; any other is kept as unknown (Instance.unknownChildren). */
-const CONTAINER_CHILDREN: Record<ListContainer, readonly string[]> = {
+export const CONTAINER_CHILDREN: Readonly<Record<ListContainer, readonly string[]>> = {
   groupNames: ['name'],
   disks: ['floppyPath', 'diskPath', 'root'],
   vbrs: ['vbr'],
@@ -108,7 +109,7 @@ const VBR_NUMERIC = new Set(['sizeBytes', 'diskNumber', 'partitionNumber']);
 const FEATURES: readonly string[] = ['hugepages', 'legacyDiskBus'];
 
 /** The children of a `<volume>` domforge reads (`localDev`, `localDevReal`: Eucalyptus 3.4–4.0); any other is kept as unknown. */
-const VOLUME_FIELDS = ['id', 'attachmentToken', 'devName', 'stateName', 'connectionString', 'localDev', 'localDevReal', 'libvirt'] as const;
+export const VOLUME_FIELDS = ['id', 'attachmentToken', 'devName', 'stateName', 'connectionString', 'localDev', 'localDevReal', 'libvirt'] as const;
 
 export interface ParseInstanceOptions {
   /** File name for error messages. */
@@ -254,7 +255,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
   if (Object.keys(kept).length) inst.unknownChildren = kept;
   withKept(inst, { unknownAttributes: unknownAttributes(r, KNOWN_ATTRIBUTES.instance), unknownAttributesOf: readPlainAttributes(r) });
   for (const el of r.elements()) {
-    if (!KNOWN.has(el.nodeName)) inst.unknown.push(keptElement(el));
+    if (!INSTANCE_CHILDREN.has(el.nodeName)) inst.unknown.push(keptElement(el));
   }
   return inst;
 }

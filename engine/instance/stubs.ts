@@ -129,7 +129,7 @@ export function emitVolumeStub(v: VolumeStub): string {
     `  ${element('os', osAttrs, keptElements(os.unknown, '/volume/os', 2))}`,
     `  <backing${tagAttributes({}, own(b, '/volume/backing'))}>${element('root', rootAttrs, keptElements(b.unknownChildren?.root, '/volume/backing/root', 3))}${keptElements(b.unknown, '/volume/backing', 2)}</backing>`,
     `  <diskPath${tagAttributes(diskAttrs(d), own(d, '/volume/diskPath', KNOWN_ATTRIBUTES.diskPath))}>${escapeText(d.path)}</diskPath>`,
-    ...(v.unknown ?? []).map((u) => `  ${keptElements([u], '/volume', 1)}`),
+    ...(v.unknown ?? []).map((u) => `  ${keptElements([u], '/volume', 1, VOLUME_STUB_FIELDS)}`),
     '</volume>',
     '',
   ].join('\n');

@@ -269,3 +269,33 @@ test('an eni- or vol- stub keeps the attributes and elements domforge does not k
     assert.throws(() => emitStub(made), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.message), path);
   }
 });
+
+test('emitInstance refuses a kept unknown element named as a child domforge reads in that element, naming its path', () => {
+  // Written, it would be a second <memoryKB> (refused as given twice when read back), or read as
+  // a field (a kept <nic> in <nics> would come back as a NIC): the Instance would not read back the same.
+  const inst = parseInstance(euca());
+  const one = (name: string, xml = `<${name}/>`) => [{ name, xml }];
+  const cases: [string, Instance, string][] = [
+    ['/instance/memoryKB', { ...inst, unknown: one('memoryKB', '<memoryKB>1</memoryKB>') }, 'a kept unknown element of <instance> cannot be <memoryKB>: domforge reads <memoryKB> there itself, so it would be written twice or read back as that field'],
+    ['/instance/nics', { ...inst, unknown: one('nics') }, 'a kept unknown element of <instance> cannot be <nics>: domforge reads <nics> there itself, so it would be written twice or read back as that field'],
+    ['/instance/nics/nic', { ...inst, unknownChildren: { nics: one('nic', '<nic mac="d0:0d:00:00:00:99" bridgeDeviceName="evil"/>') } }, 'a kept unknown element of <nics> cannot be <nic>: domforge reads <nic> there itself, so it would be written twice or read back as that field'],
+    ['/instance/disks/root', { ...inst, unknownChildren: { disks: one('root', '<root device="vdz"/>') } }, 'a kept unknown element of <disks> cannot be <root>: domforge reads <root> there itself, so it would be written twice or read back as that field'],
+    ['/instance/vbrs/vbr[2]/id', { ...inst, vbrs: inst.vbrs.map((v, i) => (i === 1 ? { ...v, unknown: one('id', '<id>x</id>') } : v)) }, 'a kept unknown element of <vbr> cannot be <id>: domforge reads <id> there itself, so it would be written twice or read back as that field'],
+    ['/instance/volumes/volume[1]/libvirt', { ...inst, volumes: inst.volumes.map((v, i) => (i === 0 ? { ...v, unknown: one('libvirt') } : v)) }, 'a kept unknown element of <volume> cannot be <libvirt>: domforge reads <libvirt> there itself, so it would be written twice or read back as that field'],
+    ['/instance/backing/root', { ...inst, backing: { ...inst.backing, unknown: one('root', '<root type="image"/>') } }, 'a kept unknown element of <backing> cannot be <root>: domforge reads <root> there itself, so it would be written twice or read back as that field'],
+    // Named as another element than it holds: read back, it is named by what it holds.
+    ['/instance/x-note', { ...inst, unknown: [{ name: 'x-note', xml: '<memoryKB>1</memoryKB>' }] }, 'the kept unknown element named "x-note" holds <memoryKB>, which would be read back under that name'],
+  ];
+  for (const [path, made, message] of cases) {
+    assert.throws(() => emitInstance(made), (e: unknown) => e instanceof InstanceError && e.path === path && e.shortMessage === message, path);
+  }
+  // A code-built record is refused by the launch's check, with the path.
+  assert.throws(() => checkRecord(cases[0]![1], '/tmp/never/instance.xml', undefined), (e: unknown) => e instanceof InstanceError && e.path === '/instance/memoryKB');
+  // A vol- stub's own children likewise.
+  const stub = parseStub('<volume><hypervisor type="kvm"/><id>vol-1</id><diskPath targetDeviceName="sdf" targetDeviceBus="virtio">/dev/v</diskPath></volume>');
+  assert.ok(stub.kind === 'volume');
+  assert.throws(() => emitStub({ kind: 'volume', data: { ...stub.data, unknown: one('diskPath', '<diskPath targetDeviceName="sdg" targetDeviceBus="virtio">/dev/w</diskPath>') } }), (e: unknown) => e instanceof InstanceError && e.path === '/volume/diskPath');
+  // A name domforge reads elsewhere, but not in that element, is kept there and read back the same.
+  const elsewhere: Instance = { ...inst, unknown: one('nic', '<nic mac="x"/>'), unknownChildren: { disks: one('memoryKB', '<memoryKB>1</memoryKB>') } };
+  assert.deepEqual(parseInstance(emitInstance(elsewhere)), elsewhere);
+});

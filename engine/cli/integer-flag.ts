@@ -12,3 +12,16 @@ export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: stri
   }
   return n;
 }
+
+/**
+ * A positive decimal flag (`--timeout 1.5`): digits with an optional fraction, so `1e3`,
+ * `0x10`, `Infinity` or ` 5` are refused rather than read as numbers, with a usage error
+ * naming the flag (exit 2). `unit` is said in the message (`seconds`).
+ */
+export function positiveDecimalFlag(flag: string, value: string, unit?: string): number {
+  const n = /^[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new UsageError(`Expected \`${flag}\` to be a positive number${unit ? ` of ${unit}` : ''}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}

@@ -12,6 +12,7 @@ import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNam
 import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
 import type { CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
+import { positiveDecimalFlag } from './integer-flag.js';
 
 /**
  * `domforge kvp …`: Hyper-V KVP data exchange.
@@ -96,11 +97,7 @@ export function formatRecordLine(r: KvpRecord): string {
 }
 
 function vmmsOptions(opts: { host?: string; endpoint?: string; namespace?: string; messageId?: string; timeout?: string }): Omit<KvpItemsCallOptions, 'vmName' | 'items'> {
-  let timeout: number | undefined;
-  if (opts.timeout !== undefined) {
-    timeout = Number(opts.timeout);
-    if (!(timeout > 0) || !Number.isFinite(timeout)) throw new UsageError(`Expected \`--timeout\` to be a positive number of seconds, got ${JSON.stringify(opts.timeout)}`);
-  }
+  const timeout = opts.timeout === undefined ? undefined : positiveDecimalFlag('--timeout', opts.timeout, 'seconds');
   return {
     host: opts.host ?? 'localhost',
     endpoint: opts.endpoint,

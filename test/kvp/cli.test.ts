@@ -91,6 +91,18 @@ test('kvp envelope add / remove print parseable envelopes', async () => {
   assert.match(rm.stdout, /RemoveKvpItems_INPUT/);
 });
 
+test('kvp envelope --timeout takes decimal seconds only (1e3, 0x10, Infinity refused, exit 2)', async () => {
+  const vm = '5C8A3F57-0E7B-4B6B-9C1E-7F0D0B2D9A11';
+  const ok = await cli('kvp', 'envelope', 'remove', '--vm-name', vm, '--key', 'k', '--timeout', '1.5');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /<w:OperationTimeout>PT1\.500S<\/w:OperationTimeout>/);
+  for (const bad of ['1e3', '0x10', 'Infinity', ' 5', '0', '.5']) {
+    const r = await cli('kvp', 'envelope', 'remove', '--vm-name', vm, '--key', 'k', '--timeout', bad);
+    assert.equal(r.code, 2, `${bad}: ${r.stdout}`);
+    assert.equal(r.stderr, `domforge: Expected \`--timeout\` to be a positive number of seconds, got ${JSON.stringify(bad)}\n`);
+  }
+});
+
 test('bad input: typed errors, exit codes, nothing written', async () => {
   const out = join(dir, 'never');
   const nul = await cli('kvp', 'encode', '--set', 'k=a\u0000b', '--out', out);

@@ -9,7 +9,8 @@ import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGAC
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 import { DEFAULT_LABEL } from '../configdrive/label.js';
-import { INSTANCE_ONLY, JSON_KEYS, closestKey } from './json-keys.js';
+import { INSTANCE_ONLY, JSON_KEYS } from './json-keys.js';
+import { closestName } from './did-you-mean.js';
 
 /**
  * A JSON instance description: the same field names as `Instance` (and as instance.xml),
@@ -45,7 +46,7 @@ class JsonReader {
       // An Instance written out with JSON.stringify carries these: accepted while they hold nothing to lose.
       if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k) && carriesNothing(k, o[k])) continue;
       let message = `unknown key ${JSON.stringify(k)} ${describePath(this.jsonPath(path))}`;
-      const close = closestKey(k, known);
+      const close = closestName(k, known);
       if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k)) message += `: a field of an Instance that a JSON description does not give (${INSTANCE_ONLY[k]})`;
       else if (close !== undefined) message += `; did you mean ${JSON.stringify(close)}?`;
       else if (path !== '/instance') message += ` (its keys are ${known.join(', ')})`;

@@ -3,7 +3,8 @@
 /**
  * The known name `name` is likely a misspelling of (a JSON key, an attribute of instance.xml):
  * equal but for case, else the nearest at an edit distance of at most 2 (letters compared
- * without case); the first in `known` on a tie.
+ * without case; the first in `known` on a tie), else the only one it is the start of, when
+ * it has at least 4 letters (`pagesize` for `pageSizeKiB`: a unit left off).
  */
 export function closestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
@@ -18,7 +19,9 @@ export function closestName(name: string, known: readonly string[]): string | un
       bestDistance = d;
     }
   }
-  return best;
+  if (best !== undefined || lower.length < 4) return best;
+  const starts = known.filter((k) => k.toLowerCase().startsWith(lower));
+  return starts.length === 1 ? starts[0] : undefined;
 }
 
 /** Levenshtein distance of `a` and `b`, or `limit` when it is at least that (long names stop early). */

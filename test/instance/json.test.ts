@@ -171,6 +171,9 @@ test('a key the reader does not know is refused at its line and column with its 
     [{ memoryKb: 2048 }, 'memoryKb', '/instance/memoryKb', 'unknown key "memoryKb" at the top level; did you mean "memoryKB"?'],
     [{ features: { hugePages: { pageSizeKiB: 2048 } } }, 'hugePages', '/instance/features/hugePages', 'unknown key "hugePages" in features; did you mean "hugepages"?'],
     [{ features: { hugepages: { pageSizeKB: 2048 } } }, 'pageSizeKB', '/instance/features/hugepages/pageSizeKB', 'unknown key "pageSizeKB" in features.hugepages; did you mean "pageSizeKiB"?'],
+    // A known key's start (a unit left off) is named too, when only one key starts so.
+    [{ features: { hugepages: { pagesize: 2048 } } }, 'pagesize', '/instance/features/hugepages/pagesize', 'unknown key "pagesize" in features.hugepages; did you mean "pageSizeKiB"?'],
+    [{ os: { platform: 'linux', virtio: true } }, 'virtio', '/instance/os/virtio', 'unknown key "virtio" in os (its keys are platform, virtioRoot, virtioDisk, virtioNetwork)'],
     [{ nics: nic({ guestDeviceNme: 'vn0' }) }, 'guestDeviceNme', '/instance/nics/nic[1]/guestDeviceNme', 'unknown key "guestDeviceNme" in nics[0]; did you mean "guestDeviceName"?'],
     [{ nics: nic({ macAddres: 'd0:0d:00:00:00:02' }) }, 'macAddres', '/instance/nics/nic[1]/macAddres', 'unknown key "macAddres" in nics[0] (its keys are vlan, networkIndex, mac, publicIp, privateIp, bridgeDeviceName, guestDeviceName, device, stateName, hypervisorType, osPlatform, osVirtioNetwork, attachmentId)'],
     [{ extraNics: [{ mac: 'd0:0d:00:00:00:03', bridgeDeviceName: 'br1', modle: 'e1000' }] }, 'modle', '/instance/extraNics/nic[1]/modle', 'unknown key "modle" in extraNics[0]; did you mean "model"?'],

@@ -4,7 +4,7 @@ import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
 import { declarationProblem, XML_NAMESPACE } from '../xml/strict-handler.js';
 import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownAttribute, type UnknownAttributesOf, type UnknownElement } from './model.js';
-import { CONTAINER_CHILDREN, INSTANCE_CHILDREN, KNOWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS, VOLUME_FIELDS } from './parse.js';
+import { CONTAINER_CHILDREN, INSTANCE_CHILDREN, KNOWN_ATTRIBUTES, OWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS, VOLUME_FIELDS } from './parse.js';
 
 /**
  * The kept unknown attributes of one element (see UnknownAttribute), with the element's path
@@ -205,10 +205,11 @@ export function diskAttrs(d: DiskPath): Attrs {
  * `<backing>` or an element domforge reads the attributes of (a `<nic>`, `<os>`, ...) go back
  * into it, after its known children (a container written only when it has some is written
  * for them alone). Kept unknown attributes go back on their element, after its own (a
- * container, `<features>` or `<metadata>` holding nothing is written for them).
- * `parseInstance(emitInstance(i))` gives back `i`.
+ * container holding nothing is written for them); domforge's own elements have none (see
+ * {@link ownKeepNone}). `parseInstance(emitInstance(i))` gives back `i`.
  */
 export function emitInstance(inst: Instance): string {
+  ownKeepNone(inst);
   holdersOnly(inst.unknownChildren, LIST_CONTAINERS, '/instance', 'a list container');
   holdersOnly(inst.backing.unknownChildren, ['root'], '/instance/backing', 'the <root> of <backing>');
   const w = new Writer();
@@ -319,34 +320,62 @@ export function emitInstance(inst: Instance): string {
 
   // domforge extensions
   const f = inst.features;
-  if (f.hugepages || f.legacyDiskBus || f.unknownAttributes?.length) {
-    const fields = new AttributesOf(f.unknownAttributesOf, '/instance/features');
-    w.open('features', {}, own(f, '/instance/features'));
+  if (f.hugepages || f.legacyDiskBus) {
+    w.open('features');
     const hp = f.hugepages;
-    if (hp) w.element('hugepages', { enabled: hp.enabled, pageSizeKiB: hp.pageSizeKiB, nodeset: hp.nodeset }, own(hp, '/instance/features/hugepages', KNOWN_ATTRIBUTES.hugepages), hp.unknown, '/instance/features/hugepages', 3);
-    if (f.legacyDiskBus !== undefined) w.text('legacyDiskBus', f.legacyDiskBus, {}, fields.take('legacyDiskBus'));
+    if (hp) w.element('hugepages', { enabled: hp.enabled, pageSizeKiB: hp.pageSizeKiB, nodeset: hp.nodeset }, undefined, hp.unknown, '/instance/features/hugepages', 3);
+    if (f.legacyDiskBus !== undefined) w.text('legacyDiskBus', f.legacyDiskBus);
     w.close('features');
-    fields.done();
-  } else new AttributesOf(f.unknownAttributesOf, '/instance/features').done();
+  }
   const m = inst.machine;
-  if (m) w.element('machine', { type: m.type, arch: m.arch }, own(m, '/instance/machine', KNOWN_ATTRIBUTES.machine), m.unknown, '/instance/machine', 2);
+  if (m) w.element('machine', { type: m.type, arch: m.arch }, undefined, m.unknown, '/instance/machine', 2);
   const cd = inst.configDrive;
-  if (cd) w.element('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') }, own(cd, '/instance/configDrive', KNOWN_ATTRIBUTES.configDrive), cd.unknown, '/instance/configDrive', 2);
+  if (cd) w.element('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') }, undefined, cd.unknown, '/instance/configDrive', 2);
   text('password');
   text('availabilityZone');
-  if (inst.metadata.length || of.has('metadata')) {
-    w.open('metadata', {}, of.take('metadata'));
-    inst.metadata.forEach(([k, v], i) => w.text('item', v, { key: k }, of.take(`metadata/item[${i + 1}]`)));
+  if (inst.metadata.length) {
+    w.open('metadata');
+    for (const [k, v] of inst.metadata) w.text('item', v, { key: k });
     w.close('metadata');
   }
-  const xnicPath = (i: number) => (inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic');
   container('extraNics', inst.extraNics.length, false, () => {
-    inst.extraNics.forEach((n, i) => w.element('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, own(n, xnicPath(i), KNOWN_ATTRIBUTES.extraNic), n.unknown, xnicPath(i), 3));
+    inst.extraNics.forEach((n, i) => w.element('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, undefined, n.unknown, extraNicPath(inst, i), 3));
   });
   writeUnknown(w, inst.unknown, '/instance', 1, INSTANCE_CHILDREN);
   w.close('instance');
   of.done();
   return w.toString();
+}
+
+/** The path of the extra NIC at index `i`: indexed when there are several. */
+function extraNicPath(inst: Instance, i: number): string {
+  return inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic';
+}
+
+/**
+ * Refuses kept unknown attributes on domforge's own elements (see OWN_ATTRIBUTES), which keep
+ * none: written, they would make a file parseInstance refuses. Their objects have no such
+ * field, and Instance.unknownAttributesOf no key for them, but an Instance made in JavaScript
+ * (or by an older domforge, which kept them) may carry some; an empty list loses nothing.
+ */
+function ownKeepNone(inst: Instance): void {
+  const refuse = (path: string, list: unknown) => {
+    if (!Array.isArray(list) || !list.length) return;
+    const name = String((list[0] as UnknownAttribute | undefined)?.name);
+    const element = /([^/[]+)(\[\d+\])?$/.exec(path)?.[1] ?? path;
+    throw new InstanceError(`<${element}> is domforge's own element and keeps no unknown attributes: ${name}, written on it, would be refused when read back`, { path: `${path}/@${name}` });
+  };
+  const kept = (o: object | undefined) => o as { unknownAttributes?: unknown; unknownAttributesOf?: Record<string, unknown> } | undefined;
+  const features = kept(inst.features);
+  refuse('/instance/features', features?.unknownAttributes);
+  for (const [key, list] of Object.entries(features?.unknownAttributesOf ?? {})) refuse(`/instance/features/${key}`, list);
+  refuse('/instance/features/hugepages', kept(inst.features.hugepages)?.unknownAttributes);
+  refuse('/instance/machine', kept(inst.machine)?.unknownAttributes);
+  refuse('/instance/configDrive', kept(inst.configDrive)?.unknownAttributes);
+  inst.extraNics.forEach((n, i) => refuse(extraNicPath(inst, i), kept(n)?.unknownAttributes));
+  for (const [key, list] of Object.entries(inst.unknownAttributesOf ?? {})) {
+    if (Object.prototype.hasOwnProperty.call(OWN_ATTRIBUTES, key.replace(/\[\d+\]/g, ''))) refuse(`/instance/${key}`, list);
+  }
 }
 
 /**

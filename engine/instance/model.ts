@@ -172,20 +172,17 @@ export interface ExtraNic {
   /** libvirt `<model type>`: `virtio`, `e1000`, `rtl8139`, `e1000e`, ... */
   model: string;
   privateIp?: string;
-  /** Attributes of this `<nic>` domforge does not know; left out when none. */
-  unknownAttributes?: UnknownAttribute[];
   /** Elements inside `<nic>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
 }
 
+/** domforge extension `/instance/features/hugepages`. */
 export interface Hugepages {
   enabled: boolean;
   /** Page size in KiB (2048 for 2 MiB pages, 1048576 for 1 GiB); absent = the host's default. */
   pageSizeKiB?: number;
   /** Host NUMA nodes to take the pages from, libvirt's nodeset syntax (`0`, `0-1`, `0,2`). */
   nodeset?: string;
-  /** Attributes of `<hugepages>` domforge does not know; left out when none. */
-  unknownAttributes?: UnknownAttribute[];
   /** Elements inside `<hugepages>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
 }
@@ -195,10 +192,6 @@ export interface Features {
   hugepages?: Hugepages;
   /** Bus for disks when virtio is off: `ide` (Eucalyptus's legacy `sd` → `hd` rename) or `scsi` (virtio-scsi controller). */
   legacyDiskBus?: LegacyDiskBus;
-  /** Attributes of `<features>` domforge does not know; left out when none. */
-  unknownAttributes?: UnknownAttribute[];
-  /** Attributes of `<legacyDiskBus>` (key `legacyDiskBus`, see {@link UnknownAttributesOf}); left out when none. */
-  unknownAttributesOf?: UnknownAttributesOf;
 }
 
 /** domforge extension `/instance/machine`. */
@@ -207,8 +200,6 @@ export interface Machine {
   type: string;
   /** Guest architecture, e.g. `x86_64`, `i686`, `aarch64`. */
   arch: string;
-  /** Attributes of `<machine>` domforge does not know; left out when none. */
-  unknownAttributes?: UnknownAttribute[];
   /** Elements inside `<machine>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
 }
@@ -220,8 +211,6 @@ export interface ConfigDrive {
   /** ISO volume label; `config-2` unless an old CloudStack guest wants `config`. */
   label: string;
   layouts: ConfigDriveLayout[];
-  /** Attributes of `<configDrive>` domforge does not know; left out when none. */
-  unknownAttributes?: UnknownAttribute[];
   /** Elements inside `<configDrive>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
   unknown?: UnknownElement[];
 }
@@ -241,11 +230,14 @@ export interface UnknownElement {
 }
 
 /**
- * An attribute domforge does not know on an element it reads (`<nic futureAttr="x" …/>`),
- * kept as written (its name with any prefix, and its value) and written back on the same
- * element, after the attributes domforge writes there. Each list is in document order, and
- * left out of its object when empty. Namespace declarations are not kept (domforge reads
- * elements by name and writes its own in no namespace, as a transform expects them).
+ * An attribute domforge does not know on an element of Eucalyptus's schema it reads
+ * (`<nic futureAttr="x" …/>`), kept as written (its name with any prefix, and its value) and
+ * written back on the same element, after the attributes domforge writes there. Each list is
+ * in document order, and left out of its object when empty. Namespace declarations are not
+ * kept (domforge reads elements by name and writes its own in no namespace, as a transform
+ * expects them). domforge's own elements (its extensions: `<features>`, `<hugepages>`,
+ * `<machine>`, `<configDrive>`, `<password>`, `<metadata>`, an extra `<nic>`, ...) keep none:
+ * nobody else writes attributes on them, so an unknown one is a misspelling, refused.
  */
 export interface UnknownAttribute {
   name: string;
@@ -258,9 +250,9 @@ export interface UnknownAttribute {
  * Unknown attributes of the elements inside an element that domforge reads into a plain
  * value or a list, not an object of their own (`<cores>`, `<nics>`, an entry of `<states>`,
  * a vbr's `<id>`), kept on the nearest object, by the element's path below that object's
- * element: `cores`, `nics`, `states/stateName`, `groupNames/name[1]`, `metadata/item[2]` on
- * the Instance; `id` on a Vbr; `libvirt` on a Volume; `floppyPath` on Disks; `root` on Backing.
- * Left out when none.
+ * element: `cores`, `nics`, `states/stateName`, `groupNames/name[1]` on the Instance; `id` on
+ * a Vbr; `libvirt` on a Volume; `floppyPath` on Disks; `root` on Backing. Left out when none.
+ * None for domforge's own elements (`password`, `metadata`, `extraNics`, ...: see UnknownAttribute).
  */
 export type UnknownAttributesOf = Record<string, UnknownAttribute[]>;
 
@@ -360,9 +352,9 @@ export interface Instance {
    */
   unknownChildren?: UnknownChildren;
   /**
-   * Attributes domforge does not know of the elements it reads into a plain value or a list
-   * (text fields, list containers, entries of `states` and `timestamps`, group names, metadata
-   * items, ...), by path (see {@link UnknownAttributesOf}). Left out when none.
+   * Attributes domforge does not know of the elements of Eucalyptus's schema it reads into a
+   * plain value or a list (text fields, list containers, entries of `states` and `timestamps`,
+   * group names, ...), by path (see {@link UnknownAttributesOf}). Left out when none.
    */
   unknownAttributesOf?: UnknownAttributesOf;
 }

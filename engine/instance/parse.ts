@@ -38,6 +38,7 @@ import {
   type Volume,
 } from './model.js';
 import { DEFAULT_LABEL } from '../configdrive/label.js';
+import { closestName } from './did-you-mean.js';
 
 /** Simple text children of `<instance>` in the order Eucalyptus writes them (kernel/ramdisk are optional). */
 export const TEXT_FIELDS = [
@@ -54,20 +55,21 @@ export const INSTANCE_CHILDREN: ReadonlySet<string> = new Set<string>([
 ]);
 
 /**
- * The children of `<instance>` domforge reads into a plain value or a list, not an object of
- * its own: their unknown attributes are kept in Instance.unknownAttributesOf, by name.
+ * The children of `<instance>` from Eucalyptus's schema domforge reads into a plain value or a
+ * list, not an object of its own: their unknown attributes are kept in
+ * Instance.unknownAttributesOf, by name. (domforge's own, `<password>` say, keep none: see OWN_ATTRIBUTES.)
  */
 export const PLAIN_CHILDREN = [
   ...TEXT_FIELDS, 'hasFloppy', 'cpuPassthrough', 'cores', 'memoryKB', 'diskGB', 'VmType', 'NicType', 'NicDevice',
-  'rootDirective', 'groupNames', 'vbrs', 'volumes', 'nics', 'states', 'timestamps', 'password', 'availabilityZone',
-  'metadata', 'extraNics',
+  'rootDirective', 'groupNames', 'vbrs', 'volumes', 'nics', 'states', 'timestamps',
 ] as const;
 
 /**
- * The attributes domforge reads of each element it reads attributes of (`root`: the one in
- * `<backing>`; `diskRoot`: the one in `<disks>`; `item`: a metadata item; `key` also the
+ * The attributes domforge reads of each element of Eucalyptus's schema it reads attributes
+ * of (`root`: the one in `<backing>`; `diskRoot`: the one in `<disks>`; `key` also the
  * `isKeyInjected` of Eucalyptus 3.3). Any other attribute of these, and every attribute of
- * an element not named here, is kept as unknown (see UnknownAttribute).
+ * one of its elements not named here, is kept as unknown (see UnknownAttribute): a newer
+ * Eucalyptus may add some. domforge's own elements keep none (see OWN_ATTRIBUTES).
  */
 export const KNOWN_ATTRIBUTES = {
   instance: ['xml-version'],
@@ -81,11 +83,28 @@ export const KNOWN_ATTRIBUTES = {
     'vlan', 'networkIndex', 'mac', 'publicIp', 'privateIp', 'bridgeDeviceName', 'guestDeviceName', 'device', 'stateName',
     'hypervisorType', 'osPlatform', 'osVirtioNetwork', 'attachmentId',
   ],
-  extraNic: ['mac', 'bridgeDeviceName', 'model', 'privateIp'],
-  hugepages: ['enabled', 'pageSizeKiB', 'nodeset'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * domforge's own elements (its extensions, which Eucalyptus's schema does not have), by their
+ * path below `<instance>` without indexes, with the attributes each has. Nobody else writes
+ * attributes on them, so another is a misspelling (`<hugepages pagesize="2048"/>` for
+ * `pageSizeKiB`, `<configDrive labl="config"/>`) that, kept, would leave what the admin asked
+ * for silently not done: parseInstance refuses it at its element, naming a known one it is a
+ * close spelling of, and emitInstance refuses one made in code.
+ */
+export const OWN_ATTRIBUTES = {
+  features: [],
+  'features/hugepages': ['enabled', 'pageSizeKiB', 'nodeset'],
+  'features/legacyDiskBus': [],
   machine: ['type', 'arch'],
   configDrive: ['path', 'label', 'layouts'],
-  item: ['key'],
+  password: [],
+  availabilityZone: [],
+  metadata: [],
+  'metadata/item': ['key'],
+  extraNics: [],
+  'extraNics/nic': ['mac', 'bridgeDeviceName', 'model', 'privateIp'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The children each list container is read by; any other is kept as unknown (Instance.unknownChildren). */
@@ -306,6 +325,21 @@ export function unknownAttributes(r: ElementReader | undefined, known: readonly 
   return out;
 }
 
+/**
+ * Refuses an attribute of `r`'s element, one of domforge's own at `own` (see OWN_ATTRIBUTES),
+ * that it does not have: at the element, with the attribute's path, naming a close spelling
+ * of one it has. Namespace declarations are not attributes (see {@link unknownAttributes}).
+ */
+function ownAttributesOnly(r: ElementReader | undefined, own: keyof typeof OWN_ATTRIBUTES): void {
+  const known: readonly string[] = OWN_ATTRIBUTES[own];
+  for (const a of unknownAttributes(r, known)) {
+    const names = known.length > 1 ? `s ${known.slice(0, -1).join(', ')} and ${known.at(-1)}` : ` ${known[0]}`;
+    const has = known.length ? `has only the attribute${names}` : 'has no attributes';
+    const close = closestName(a.name, known);
+    r!.fail(`<${r!.el.nodeName}> ${has}, not ${a.name}${close === undefined ? '' : `; did you mean ${close}?`}`, r!.at(a.name));
+  }
+}
+
 /** An element read into a plain value: its path (see UnknownAttributesOf), the element, and its known attributes. */
 export type PlainElement = [path: string, element: ElementReader | undefined, known?: readonly string[]];
 
@@ -346,8 +380,8 @@ export function withKept<T extends Kept>(out: T, kept: Kept): T {
 
 /**
  * Instance.unknownAttributesOf: the unknown attributes of the children of `<instance>` read
- * into a plain value or a list, of the group names, of the entries of `<states>` and
- * `<timestamps>`, and of the metadata items (whose `key` is known).
+ * into a plain value or a list, of the group names, and of the entries of `<states>` and
+ * `<timestamps>`.
  */
 function readPlainAttributes(r: ElementReader): UnknownAttributesOf {
   const entries = (name: 'states' | 'timestamps') => {
@@ -359,7 +393,6 @@ function readPlainAttributes(r: ElementReader): UnknownAttributesOf {
     ...(r.child('groupNames')?.children('name') ?? []).map((n, k): PlainElement => [`groupNames/name[${k + 1}]`, n]),
     ...entries('states'),
     ...entries('timestamps'),
-    ...(r.child('metadata')?.children('item') ?? []).map((n, k): PlainElement => [`metadata/item[${k + 1}]`, n, KNOWN_ATTRIBUTES.item]),
   ]);
 }
 
@@ -487,6 +520,10 @@ function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [
   });
 }
 
+/**
+ * domforge's own elements, each checked to have only its attributes (see OWN_ATTRIBUTES)
+ * before it is read, so a misspelt one is named rather than a missing one it was meant to be.
+ */
 function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {
   const f = r.child('features');
   if (f) {
@@ -495,50 +532,66 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
     for (const e of f.elements()) {
       if (!FEATURES.includes(e.nodeName)) f.fail(`<features> holds only ${FEATURES.map((n) => `<${n}>`).join(' and ')}, not <${e.nodeName}>`, `${f.path}/${e.nodeName}`, e);
     }
+    ownAttributesOnly(f, 'features');
     const hp = f.child('hugepages');
     if (hp) {
       lines.set(hp.path, hp.el);
+      ownAttributesOnly(hp, 'features/hugepages');
       inst.features.hugepages = withKept<Hugepages>({
         enabled: hp.bool(hp.attr('enabled') ?? 'true', hp.at('enabled'))!,
         pageSizeKiB: hp.int(hp.attr('pageSizeKiB'), hp.at('pageSizeKiB')),
         nodeset: hp.attr('nodeset'),
-      }, { unknownAttributes: unknownAttributes(hp, KNOWN_ATTRIBUTES.hugepages), unknown: unknownOf(hp, []) });
+      }, { unknown: unknownOf(hp, []) });
     }
     const lb = f.child('legacyDiskBus');
-    if (lb) inst.features.legacyDiskBus = lb.oneOf(lb.text().trim(), LEGACY_DISK_BUSES, lb.path);
-    withKept(inst.features, { unknownAttributes: unknownAttributes(f), unknownAttributesOf: attributesOf([['legacyDiskBus', lb]]) });
+    if (lb) {
+      ownAttributesOnly(lb, 'features/legacyDiskBus');
+      inst.features.legacyDiskBus = lb.oneOf(lb.text().trim(), LEGACY_DISK_BUSES, lb.path);
+    }
   }
   const m = r.child('machine');
-  if (m) inst.machine = withKept<Machine>({ type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' }, { unknownAttributes: unknownAttributes(m, KNOWN_ATTRIBUTES.machine), unknown: unknownOf(m, []) });
+  if (m) {
+    ownAttributesOnly(m, 'machine');
+    inst.machine = withKept<Machine>({ type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' }, { unknown: unknownOf(m, []) });
+  }
   const cd = r.child('configDrive');
   if (cd) {
+    ownAttributesOnly(cd, 'configDrive');
     const layouts = (cd.attr('layouts') ?? CONFIG_DRIVE_LAYOUTS.join(','))
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)
       .map((s) => cd.oneOf(s, CONFIG_DRIVE_LAYOUTS, cd.at('layouts'))!);
-    inst.configDrive = withKept<ConfigDrive>({ path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts }, { unknownAttributes: unknownAttributes(cd, KNOWN_ATTRIBUTES.configDrive), unknown: unknownOf(cd, []) });
+    inst.configDrive = withKept<ConfigDrive>({ path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts }, { unknown: unknownOf(cd, []) });
   }
-  inst.password = r.childText('password');
-  inst.availabilityZone = r.childText('availabilityZone');
+  for (const name of ['password', 'availabilityZone'] as const) {
+    const c = r.child(name);
+    ownAttributesOnly(c, name);
+    inst[name] = c?.text();
+  }
   // Each item at /instance/metadata/item[N], even the only one: the path validateInstance and the KVP step name.
   // <metadata> is domforge's own element: what it holds besides text items would be dropped, so it is refused.
   const md = r.child('metadata');
   for (const e of md?.elements() ?? []) {
     if (e.nodeName !== 'item') md!.fail(`<metadata> holds only <item key="..."> elements, not <${e.nodeName}>`, `${md!.path}/${e.nodeName}`, e);
   }
+  ownAttributesOnly(md, 'metadata');
   inst.metadata = (md?.children('item') ?? []).map((one, k) => {
     const i = new ElementReader(one.el, `/instance/metadata/item[${k + 1}]`, one.file);
     lines.set(i.path, i.el);
+    ownAttributesOnly(i, 'metadata/item');
     return [i.requireAttr('key'), i.text()] as [string, string];
   });
-  inst.extraNics = (r.child('extraNics')?.children('nic') ?? []).map((n) => {
+  const xn = r.child('extraNics');
+  ownAttributesOnly(xn, 'extraNics');
+  inst.extraNics = (xn?.children('nic') ?? []).map((n) => {
     lines.set(n.path, n.el);
+    ownAttributesOnly(n, 'extraNics/nic');
     return withKept<ExtraNic>({
       mac: n.requireAttr('mac'),
       bridgeDeviceName: n.requireAttr('bridgeDeviceName'),
       model: n.attr('model') ?? 'virtio',
       privateIp: n.attr('privateIp'),
-    }, { unknownAttributes: unknownAttributes(n, KNOWN_ATTRIBUTES.extraNic), unknown: unknownOf(n, []) });
+    }, { unknown: unknownOf(n, []) });
   });
 }

@@ -9,7 +9,7 @@ import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGAC
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 import { DEFAULT_LABEL } from '../configdrive/label.js';
-import { INSTANCE_ONLY, JSON_KEYS } from './json-keys.js';
+import { INSTANCE_ONLY, JSON_KEYS, OWN_INSTANCE_ONLY } from './json-keys.js';
 import { closestName } from './did-you-mean.js';
 
 /**
@@ -39,26 +39,29 @@ class JsonReader {
   /**
    * Refuses a key of the object at `path` that is not one of `known`, at the key's line: it
    * would be dropped and its field take its default. A close spelling of a known one is named.
+   * `instanceOnly`: the fields of INSTANCE_ONLY the object has in an Instance (all but for
+   * domforge's own elements, see OWN_INSTANCE_ONLY).
    */
-  keys(o: Obj, path: string, known: readonly string[]): void {
+  keys(o: Obj, path: string, known: readonly string[], instanceOnly: readonly string[] = Object.keys(INSTANCE_ONLY)): void {
     for (const k of Object.keys(o)) {
       if (known.includes(k)) continue;
+      const field = instanceOnly.includes(k);
       // An Instance written out with JSON.stringify carries these: accepted while they hold nothing to lose.
-      if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k) && carriesNothing(k, o[k])) continue;
+      if (field && carriesNothing(k, o[k])) continue;
       let message = `unknown key ${JSON.stringify(k)} ${describePath(this.jsonPath(path))}`;
       const close = closestName(k, known);
-      if (Object.prototype.hasOwnProperty.call(INSTANCE_ONLY, k)) message += `: a field of an Instance that a JSON description does not give (${INSTANCE_ONLY[k]})`;
+      if (field) message += `: a field of an Instance that a JSON description does not give (${INSTANCE_ONLY[k]})`;
       else if (close !== undefined) message += `; did you mean ${JSON.stringify(close)}?`;
       else if (path !== '/instance') message += ` (its keys are ${known.join(', ')})`;
       const { line, column } = this.locateKey(path, k);
       throw new InstanceError(message, { file: this.file, line, column, path: `${path}/${k}` });
     }
   }
-  /** An object; with `known`, one holding only those keys (checked at once, before any object in it). */
-  obj(v: unknown, path: string, required = false, known?: readonly string[]): Obj | undefined {
+  /** An object; with `known`, one holding only those keys (checked at once, before any object in it; `instanceOnly` as for {@link keys}). */
+  obj(v: unknown, path: string, required = false, known?: readonly string[], instanceOnly?: readonly string[]): Obj | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required object') : undefined;
     if (typeof v !== 'object' || Array.isArray(v)) return this.fail(path, `expected an object, got ${describe(v)}`);
-    if (known) this.keys(v as Obj, path, known);
+    if (known) this.keys(v as Obj, path, known, instanceOnly);
     return v as Obj;
   }
   str(v: unknown, path: string, required = false, text = false): string | undefined {
@@ -168,7 +171,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   const os = j.obj(d.os, '/instance/os', true, JSON_KEYS.os)!;
   const key = j.obj(d.key, '/instance/key', false, JSON_KEYS.key) ?? {};
   const disks = j.obj(d.disks, '/instance/disks', false, JSON_KEYS.disks) ?? {};
-  const features = j.obj(d.features, '/instance/features', false, JSON_KEYS.features) ?? {};
+  const features = j.obj(d.features, '/instance/features', false, JSON_KEYS.features, OWN_INSTANCE_ONLY.features) ?? {};
   const s = (name: string) => j.str(d[name], `/instance/${name}`);
   const name = j.str(d.name, '/instance/name', true)!;
   let userData = s('userData') ?? '';
@@ -282,7 +285,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     metadata: [],
     extraNics: j.arr(d.extraNics, '/instance/extraNics').map((x, i) => {
       const p = `/instance/extraNics/nic[${i + 1}]`;
-      const o = j.obj(x, p, true, JSON_KEYS.extraNic)!;
+      const o = j.obj(x, p, true, JSON_KEYS.extraNic, OWN_INSTANCE_ONLY.extraNic)!;
       return {
         mac: j.str(o.mac, `${p}/@mac`, true)!,
         bridgeDeviceName: j.str(o.bridgeDeviceName, `${p}/@bridgeDeviceName`, true)!,
@@ -292,7 +295,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     }),
     unknown: [],
   };
-  const hp = j.obj(features.hugepages, '/instance/features/hugepages', false, JSON_KEYS.hugepages);
+  const hp = j.obj(features.hugepages, '/instance/features/hugepages', false, JSON_KEYS.hugepages, OWN_INSTANCE_ONLY.hugepages);
   if (hp) {
     inst.features.hugepages = {
       enabled: j.bool(hp.enabled, '/instance/features/hugepages/@enabled') ?? true,
@@ -302,9 +305,9 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   }
   const lb = j.oneOf(features.legacyDiskBus, LEGACY_DISK_BUSES, '/instance/features/legacyDiskBus');
   if (lb) inst.features.legacyDiskBus = lb;
-  const m = j.obj(d.machine, '/instance/machine', false, JSON_KEYS.machine);
+  const m = j.obj(d.machine, '/instance/machine', false, JSON_KEYS.machine, OWN_INSTANCE_ONLY.machine);
   if (m) inst.machine = { type: j.str(m.type, '/instance/machine/@type') ?? 'pc', arch: j.str(m.arch, '/instance/machine/@arch') ?? 'x86_64' };
-  const cd = j.obj(d.configDrive, '/instance/configDrive', false, JSON_KEYS.configDrive);
+  const cd = j.obj(d.configDrive, '/instance/configDrive', false, JSON_KEYS.configDrive, OWN_INSTANCE_ONLY.configDrive);
   if (cd) {
     inst.configDrive = {
       path: j.str(cd.path, '/instance/configDrive/@path', true)!,

@@ -48,3 +48,18 @@ export const INSTANCE_ONLY: Readonly<Record<string, string>> = {
   unknownAttributes: 'an instance from JSON has no unknown attributes',
   unknownAttributesOf: 'an instance from JSON has no unknown attributes',
 };
+
+/**
+ * The fields of INSTANCE_ONLY the objects of domforge's own elements have in an Instance:
+ * `unknown` only, the elements kept inside them (`features` none). They keep no unknown
+ * attributes (instance.xml refuses one on their elements), so `unknownAttributes` or
+ * `unknownAttributesOf` there is an unknown key like any other. Every other object of a
+ * description may carry any field of INSTANCE_ONLY.
+ */
+export const OWN_INSTANCE_ONLY = {
+  features: [],
+  hugepages: ['unknown'],
+  machine: ['unknown'],
+  configDrive: ['unknown'],
+  extraNic: ['unknown'],
+} as const satisfies Partial<Record<keyof typeof JSON_KEYS, readonly string[]>>;

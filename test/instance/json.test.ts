@@ -192,6 +192,11 @@ test('a key the reader does not know is refused at its line and column with its 
     [{ unknown: [{ name: 'x', xml: '<x/>' }] }, 'unknown', '/instance/unknown', 'unknown key "unknown" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown elements)'],
     [{ nics: nic({ unknownAttributes: [{ name: 'futureAttr', value: 'x' }] }) }, 'unknownAttributes', '/instance/nics/nic[1]/unknownAttributes', 'unknown key "unknownAttributes" in nics[0]: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown attributes)'],
     [{ unknownAttributesOf: { cores: [{ name: 'x', value: '1' }] } }, 'unknownAttributesOf', '/instance/unknownAttributesOf', 'unknown key "unknownAttributesOf" at the top level: a field of an Instance that a JSON description does not give (an instance from JSON has no unknown attributes)'],
+    // domforge's own elements keep no unknown attributes (refused on them in instance.xml): not a field of theirs in an Instance.
+    [{ features: { hugepages: { enabled: true, unknownAttributes: [{ name: 'pagesize', value: '2048' }] } } }, 'unknownAttributes', '/instance/features/hugepages/unknownAttributes', 'unknown key "unknownAttributes" in features.hugepages (its keys are enabled, pageSizeKiB, nodeset)'],
+    [{ features: { legacyDiskBus: 'scsi', unknownAttributesOf: { legacyDiskBus: [{ name: 'bus', value: 'sata' }] } } }, 'unknownAttributesOf', '/instance/features/unknownAttributesOf', 'unknown key "unknownAttributesOf" in features (its keys are hugepages, legacyDiskBus)'],
+    [{ extraNics: [{ mac: 'd0:0d:00:00:00:03', bridgeDeviceName: 'br1', unknownAttributes: [] }] }, 'unknownAttributes', '/instance/extraNics/nic[1]/unknownAttributes', 'unknown key "unknownAttributes" in extraNics[0] (its keys are mac, bridgeDeviceName, model, privateIp)'],
+    [{ configDrive: { path: '/var/lib/x/cd.iso', labl: 'config' } }, 'labl', '/instance/configDrive/labl', 'unknown key "labl" in configDrive; did you mean "label"?'],
     [{ volumes: [{ id: 'vol-1', localDev: '/dev/sdf' }] }, 'localDev', '/instance/volumes/volume[1]/localDev', 'unknown key "localDev" in volumes[0]: a field of an Instance that a JSON description does not give (a volume\'s localDev comes from instance.xml only)'],
   ] as const) {
     const text = JSON.stringify({ ...base(), ...edit }, null, 2);
@@ -214,6 +219,10 @@ test('a key the reader does not know is refused at its line and column with its 
 test('fields of an Instance that JSON does not give are accepted while they hold nothing to lose (as JSON.stringify of an Instance writes them)', () => {
   const inst = instanceFromJson({ ...base(), xmlVersion: '2', vbrs: [], unknown: [], unknownChildren: {}, unknownAttributes: [], unknownAttributesOf: {}, volumes: [{ id: 'vol-1', localDev: null, unknownAttributes: [] }] });
   assert.deepEqual(inst, instanceFromJson({ ...base(), volumes: [{ id: 'vol-1' }] }));
+  // domforge's own elements may carry the kept elements they have (none in <features>).
+  const own = instanceFromJson({ ...base(), features: { hugepages: { unknown: [] } }, machine: { unknown: [] }, configDrive: { path: '/var/lib/x/cd.iso', unknown: [] }, extraNics: [{ mac: 'd0:0d:00:00:00:03', bridgeDeviceName: 'br1', unknown: [] }] });
+  assert.deepEqual(own, instanceFromJson({ ...base(), features: { hugepages: {} }, machine: {}, configDrive: { path: '/var/lib/x/cd.iso' }, extraNics: [{ mac: 'd0:0d:00:00:00:03', bridgeDeviceName: 'br1' }] }));
+  assert.throws(() => instanceFromJson({ ...base(), features: { unknown: [] } }), (e: unknown) => e instanceof InstanceError && e.path === '/instance/features/unknown' && e.shortMessage === 'unknown key "unknown" in features (its keys are hugepages, legacyDiskBus)');
 });
 
 test('metadata, states and timestamps are free maps: any key is read', () => {

@@ -312,7 +312,8 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     inst.configDrive = {
       path: j.str(cd.path, '/instance/configDrive/@path', true)!,
       label: j.str(cd.label, '/instance/configDrive/@label') ?? DEFAULT_LABEL,
-      layouts: (cd.layouts === undefined ? [...CONFIG_DRIVE_LAYOUTS] : j.arr(cd.layouts, '/instance/configDrive/@layouts')).map((l) => j.oneOf(l, CONFIG_DRIVE_LAYOUTS, '/instance/configDrive/@layouts', true)!),
+      // null is no value, as for every other key: the default, not no layouts (an empty list is none).
+      layouts: (cd.layouts === undefined || cd.layouts === null ? [...CONFIG_DRIVE_LAYOUTS] : j.arr(cd.layouts, '/instance/configDrive/@layouts')).map((l) => j.oneOf(l, CONFIG_DRIVE_LAYOUTS, '/instance/configDrive/@layouts', true)!),
     };
   }
   const meta = j.obj(d.metadata, '/instance/metadata');

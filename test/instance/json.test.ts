@@ -225,6 +225,19 @@ test('fields of an Instance that JSON does not give are accepted while they hold
   assert.throws(() => instanceFromJson({ ...base(), features: { unknown: [] } }), (e: unknown) => e instanceof InstanceError && e.path === '/instance/features/unknown' && e.shortMessage === 'unknown key "unknown" in features (its keys are hugepages, legacyDiskBus)');
 });
 
+test('a key given as null reads as if absent, its default: configDrive.layouts null is every layout, not none', () => {
+  // null layouts used to give a config drive with no layout at all, when an absent key gives all three.
+  const cd = { path: '/var/lib/x/cd.iso' };
+  const absent = instanceFromJson({ ...base(), configDrive: cd });
+  assert.deepEqual(absent.configDrive!.layouts, ['openstack', 'ec2', 'cloudstack']);
+  assert.deepEqual(instanceFromJson({ ...base(), configDrive: { ...cd, layouts: null } }), absent);
+  // As the other keys of domforge's own objects.
+  const nulls = instanceFromJson({ ...base(), configDrive: { ...cd, label: null, layouts: null }, machine: { type: null, arch: null }, features: { hugepages: { enabled: null, pageSizeKiB: null, nodeset: null }, legacyDiskBus: null } });
+  assert.deepEqual(nulls, instanceFromJson({ ...base(), configDrive: cd, machine: {}, features: { hugepages: {} } }));
+  // An empty list is no layout, as layouts="" in instance.xml.
+  assert.deepEqual(instanceFromJson({ ...base(), configDrive: { ...cd, layouts: [] } }).configDrive!.layouts, []);
+});
+
 test('metadata, states and timestamps are free maps: any key is read', () => {
   const inst = instanceFromJson({ ...base(), metadata: { hugePages: 'x' }, states: { stateNme: 'Pending' }, timestamps: { launchtime: '1700000000' } });
   assert.deepEqual([inst.metadata, inst.states, inst.timestamps], [[['hugePages', 'x']], [['stateNme', 'Pending']], [['launchtime', '1700000000']]]);

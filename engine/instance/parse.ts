@@ -124,7 +124,7 @@ export const VBR_FIELDS = [
 ] as const;
 const VBR_NUMERIC = new Set(['sizeBytes', 'diskNumber', 'partitionNumber']);
 
-/** The elements `<features>` (domforge's own) may hold; any other is refused. */
+/** The elements `<features>` (domforge's own) may hold; any other is refused (see {@link ownChildrenOnly}). */
 const FEATURES: readonly string[] = ['hugepages', 'legacyDiskBus'];
 
 /** The children of a `<volume>` domforge reads (`localDev`, `localDevReal`: Eucalyptus 3.4–4.0); any other is kept as unknown. */
@@ -340,6 +340,21 @@ function ownAttributesOnly(r: ElementReader | undefined, own: keyof typeof OWN_A
   }
 }
 
+/**
+ * Refuses a child element of `r`'s element, one of domforge's own, that is not one of `known`
+ * (`holds`: what it holds, for the message): at that child's line and column, with its path,
+ * naming a close spelling of a known one. Nobody else writes domforge's elements, so another
+ * element in one is a misspelling (`<hugePages/>` in `<features>`) that, kept, would be
+ * ignored and what it asked for silently not done.
+ */
+function ownChildrenOnly(r: ElementReader | undefined, known: readonly string[], holds: string): void {
+  for (const e of r?.elements() ?? []) {
+    if (known.includes(e.nodeName)) continue;
+    const close = closestName(e.nodeName, known);
+    r!.fail(`<${r!.el.nodeName}> ${holds}, not <${e.nodeName}>${close === undefined ? '' : `; did you mean <${close}>?`}`, `${r!.path}/${e.nodeName}`, e);
+  }
+}
+
 /** An element read into a plain value: its path (see UnknownAttributesOf), the element, and its known attributes. */
 export type PlainElement = [path: string, element: ElementReader | undefined, known?: readonly string[]];
 
@@ -527,11 +542,7 @@ function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [
 function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {
   const f = r.child('features');
   if (f) {
-    // <features> is domforge's own element, not Eucalyptus's: another element in it (a misspelt
-    // <hugePages/>) would be dropped and its feature silently not had, so it is refused.
-    for (const e of f.elements()) {
-      if (!FEATURES.includes(e.nodeName)) f.fail(`<features> holds only ${FEATURES.map((n) => `<${n}>`).join(' and ')}, not <${e.nodeName}>`, `${f.path}/${e.nodeName}`, e);
-    }
+    ownChildrenOnly(f, FEATURES, `holds only ${FEATURES.map((n) => `<${n}>`).join(' and ')}`);
     ownAttributesOnly(f, 'features');
     const hp = f.child('hugepages');
     if (hp) {
@@ -570,11 +581,8 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
     inst[name] = c?.text();
   }
   // Each item at /instance/metadata/item[N], even the only one: the path validateInstance and the KVP step name.
-  // <metadata> is domforge's own element: what it holds besides text items would be dropped, so it is refused.
   const md = r.child('metadata');
-  for (const e of md?.elements() ?? []) {
-    if (e.nodeName !== 'item') md!.fail(`<metadata> holds only <item key="..."> elements, not <${e.nodeName}>`, `${md!.path}/${e.nodeName}`, e);
-  }
+  ownChildrenOnly(md, ['item'], 'holds only <item key="..."> elements');
   ownAttributesOnly(md, 'metadata');
   inst.metadata = (md?.children('item') ?? []).map((one, k) => {
     const i = new ElementReader(one.el, `/instance/metadata/item[${k + 1}]`, one.file);

@@ -116,6 +116,12 @@ test('<metadata> holds text items only: another element in it, or an element ins
     () => parseInstance(other, { file: 'm.xml' }),
     (e: unknown) => e instanceof InstanceError && e.line === lineOf(other, '<note>') && e.path === '/instance/metadata/note' && /<metadata> holds only <item key="..."> elements, not <note>/.test(e.message),
   );
+  // A misspelt item is named as the item it was meant to be.
+  const misspelt = withMeta('<item key="role">web</item>\n    <iten key="tier">front</iten>');
+  assert.throws(
+    () => parseInstance(misspelt, { file: 'm.xml' }),
+    (e: unknown) => e instanceof InstanceError && e.file === 'm.xml' && e.line === lineOf(misspelt, '<iten') && e.column === 5 && e.path === '/instance/metadata/iten' && e.shortMessage === '<metadata> holds only <item key="..."> elements, not <iten>; did you mean <item>?',
+  );
   const nested = withMeta('<item key="x">a<b>c</b></item>');
   assert.throws(
     () => parseInstance(nested, { file: 'm.xml' }),
@@ -133,7 +139,13 @@ test('<features> holds only <hugepages> and <legacyDiskBus>: another element in 
   const typo = withFeatures('<legacyDiskBus>scsi</legacyDiskBus>\n    <hugePages pageSizeKiB="2048"/>');
   assert.throws(
     () => parseInstance(typo, { file: 'f.xml' }),
-    (e: unknown) => e instanceof InstanceError && e.line === lineOf(typo, '<hugePages') && e.path === '/instance/features/hugePages' && e.shortMessage === '<features> holds only <hugepages> and <legacyDiskBus>, not <hugePages>',
+    (e: unknown) => e instanceof InstanceError && e.line === lineOf(typo, '<hugePages') && e.path === '/instance/features/hugePages' && e.shortMessage === '<features> holds only <hugepages> and <legacyDiskBus>, not <hugePages>; did you mean <hugepages>?',
+  );
+  // One close to none of them is named alone.
+  const other = withFeatures('<numa nodes="0"/>');
+  assert.throws(
+    () => parseInstance(other, { file: 'f.xml' }),
+    (e: unknown) => e instanceof InstanceError && e.file === 'f.xml' && e.line === lineOf(other, '<numa') && e.column === 5 && e.path === '/instance/features/numa' && e.shortMessage === '<features> holds only <hugepages> and <legacyDiskBus>, not <numa>',
   );
   // The two it holds read as before, in either order; a comment is not an element.
   const both = parseInstance(withFeatures('<legacyDiskBus>scsi</legacyDiskBus><!-- note -->\n    <hugepages pageSizeKiB="2048"/>'));

@@ -205,7 +205,7 @@ export function diskAttrs(d: DiskPath): Attrs {
  * `<backing>` or an element domforge reads the attributes of (a `<nic>`, `<os>`, ...) go back
  * into it, after its known children (a container written only when it has some is written
  * for them alone). Kept unknown attributes go back on their element, after its own (a
- * container holding nothing is written for them); domforge's own elements have none (see
+ * container holding nothing is written for them). domforge's own elements keep neither (see
  * {@link ownKeepNone}). `parseInstance(emitInstance(i))` gives back `i`.
  */
 export function emitInstance(inst: Instance): string {
@@ -323,14 +323,14 @@ export function emitInstance(inst: Instance): string {
   if (f.hugepages || f.legacyDiskBus) {
     w.open('features');
     const hp = f.hugepages;
-    if (hp) w.element('hugepages', { enabled: hp.enabled, pageSizeKiB: hp.pageSizeKiB, nodeset: hp.nodeset }, undefined, hp.unknown, '/instance/features/hugepages', 3);
+    if (hp) w.empty('hugepages', { enabled: hp.enabled, pageSizeKiB: hp.pageSizeKiB, nodeset: hp.nodeset });
     if (f.legacyDiskBus !== undefined) w.text('legacyDiskBus', f.legacyDiskBus);
     w.close('features');
   }
   const m = inst.machine;
-  if (m) w.element('machine', { type: m.type, arch: m.arch }, undefined, m.unknown, '/instance/machine', 2);
+  if (m) w.empty('machine', { type: m.type, arch: m.arch });
   const cd = inst.configDrive;
-  if (cd) w.element('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') }, undefined, cd.unknown, '/instance/configDrive', 2);
+  if (cd) w.empty('configDrive', { path: cd.path, label: cd.label, layouts: cd.layouts.join(',') });
   text('password');
   text('availabilityZone');
   if (inst.metadata.length) {
@@ -338,9 +338,11 @@ export function emitInstance(inst: Instance): string {
     for (const [k, v] of inst.metadata) w.text('item', v, { key: k });
     w.close('metadata');
   }
-  container('extraNics', inst.extraNics.length, false, () => {
-    inst.extraNics.forEach((n, i) => w.element('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp }, undefined, n.unknown, extraNicPath(inst, i), 3));
-  });
+  if (inst.extraNics.length) {
+    w.open('extraNics');
+    for (const n of inst.extraNics) w.empty('nic', { mac: n.mac, bridgeDeviceName: n.bridgeDeviceName, model: n.model, privateIp: n.privateIp });
+    w.close('extraNics');
+  }
   writeUnknown(w, inst.unknown, '/instance', 1, INSTANCE_CHILDREN);
   w.close('instance');
   of.done();
@@ -353,29 +355,37 @@ function extraNicPath(inst: Instance, i: number): string {
 }
 
 /**
- * Refuses kept unknown attributes on domforge's own elements (see OWN_ATTRIBUTES), which keep
- * none: written, they would make a file parseInstance refuses. Their objects have no such
- * field, and Instance.unknownAttributesOf no key for them, but an Instance made in JavaScript
- * (or by an older domforge, which kept them) may carry some; an empty list loses nothing.
+ * Refuses kept unknown attributes and elements on domforge's own elements (see OWN_ATTRIBUTES),
+ * which keep none: written, they would make a file parseInstance refuses. Their objects have no
+ * such fields, and Instance.unknownAttributesOf and Instance.unknownChildren no key for them,
+ * but an Instance made in JavaScript (or by an older domforge, which kept them) may carry
+ * some; an empty list loses nothing.
  */
 function ownKeepNone(inst: Instance): void {
-  const refuse = (path: string, list: unknown) => {
+  const refuse = (path: string, list: unknown, what: 'attributes' | 'elements') => {
     if (!Array.isArray(list) || !list.length) return;
-    const name = String((list[0] as UnknownAttribute | undefined)?.name);
+    const name = String((list[0] as UnknownAttribute | UnknownElement | undefined)?.name);
     const element = /([^/[]+)(\[\d+\])?$/.exec(path)?.[1] ?? path;
-    throw new InstanceError(`<${element}> is domforge's own element and keeps no unknown attributes: ${name}, written on it, would be refused when read back`, { path: `${path}/@${name}` });
+    if (what === 'attributes') throw new InstanceError(`<${element}> is domforge's own element and keeps no unknown attributes: ${name}, written on it, would be refused when read back`, { path: `${path}/@${name}` });
+    throw new InstanceError(`<${element}> is domforge's own element and keeps no unknown elements: <${name}>, written in it, would be refused when read back`, { path: `${path}/${name}` });
   };
-  const kept = (o: object | undefined) => o as { unknownAttributes?: unknown; unknownAttributesOf?: Record<string, unknown> } | undefined;
+  const kept = (o: object | undefined) => o as { unknown?: unknown; unknownAttributes?: unknown; unknownAttributesOf?: Record<string, unknown> } | undefined;
+  /** The object of an own element at `path`: neither kind on it. */
+  const none = (path: string, o: object | undefined) => {
+    refuse(path, kept(o)?.unknownAttributes, 'attributes');
+    refuse(path, kept(o)?.unknown, 'elements');
+  };
   const features = kept(inst.features);
-  refuse('/instance/features', features?.unknownAttributes);
-  for (const [key, list] of Object.entries(features?.unknownAttributesOf ?? {})) refuse(`/instance/features/${key}`, list);
-  refuse('/instance/features/hugepages', kept(inst.features.hugepages)?.unknownAttributes);
-  refuse('/instance/machine', kept(inst.machine)?.unknownAttributes);
-  refuse('/instance/configDrive', kept(inst.configDrive)?.unknownAttributes);
-  inst.extraNics.forEach((n, i) => refuse(extraNicPath(inst, i), kept(n)?.unknownAttributes));
+  none('/instance/features', inst.features);
+  for (const [key, list] of Object.entries(features?.unknownAttributesOf ?? {})) refuse(`/instance/features/${key}`, list, 'attributes');
+  none('/instance/features/hugepages', inst.features.hugepages);
+  none('/instance/machine', inst.machine);
+  none('/instance/configDrive', inst.configDrive);
+  inst.extraNics.forEach((n, i) => none(extraNicPath(inst, i), n));
   for (const [key, list] of Object.entries(inst.unknownAttributesOf ?? {})) {
-    if (Object.prototype.hasOwnProperty.call(OWN_ATTRIBUTES, key.replace(/\[\d+\]/g, ''))) refuse(`/instance/${key}`, list);
+    if (Object.prototype.hasOwnProperty.call(OWN_ATTRIBUTES, key.replace(/\[\d+\]/g, ''))) refuse(`/instance/${key}`, list, 'attributes');
   }
+  refuse('/instance/extraNics', (inst.unknownChildren as Record<string, unknown> | undefined)?.extraNics, 'elements');
 }
 
 /**

@@ -172,8 +172,6 @@ export interface ExtraNic {
   /** libvirt `<model type>`: `virtio`, `e1000`, `rtl8139`, `e1000e`, ... */
   model: string;
   privateIp?: string;
-  /** Elements inside `<nic>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
-  unknown?: UnknownElement[];
 }
 
 /** domforge extension `/instance/features/hugepages`. */
@@ -183,8 +181,6 @@ export interface Hugepages {
   pageSizeKiB?: number;
   /** Host NUMA nodes to take the pages from, libvirt's nodeset syntax (`0`, `0-1`, `0,2`). */
   nodeset?: string;
-  /** Elements inside `<hugepages>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
-  unknown?: UnknownElement[];
 }
 
 /** domforge extension `/instance/features`. */
@@ -200,8 +196,6 @@ export interface Machine {
   type: string;
   /** Guest architecture, e.g. `x86_64`, `i686`, `aarch64`. */
   arch: string;
-  /** Elements inside `<machine>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
-  unknown?: UnknownElement[];
 }
 
 /** domforge extension `/instance/configDrive`. */
@@ -211,18 +205,18 @@ export interface ConfigDrive {
   /** ISO volume label; `config-2` unless an old CloudStack guest wants `config`. */
   label: string;
   layouts: ConfigDriveLayout[];
-  /** Elements inside `<configDrive>` (which domforge reads the attributes of), written back in it (see {@link UnknownElement}); left out when none. */
-  unknown?: UnknownElement[];
 }
 
 /**
  * An element domforge does not know, kept verbatim (XML text, without whitespace-only text)
  * and written back inside the same parent, after the children domforge reads there: a child
  * of `<instance>` (Instance.unknown), of a list container (Instance.unknownChildren), of a
- * `<vbr>`, a `<volume>` or `<backing>` (their `unknown`), of an element domforge reads the
- * attributes of (`unknown` of the hypervisor, key, os, disks' root, a nic, an extra NIC,
- * hugepages, machine, configDrive; Backing.unknownChildren.root for backing's `<root>`).
- * Each list is in document order.
+ * `<vbr>`, a `<volume>` or `<backing>` (their `unknown`), of an element of Eucalyptus's schema
+ * domforge reads the attributes of (`unknown` of the hypervisor, key, os, disks' root, a nic;
+ * Backing.unknownChildren.root for backing's `<root>`). Each list is in document order.
+ * domforge's own elements (`<features>`, `<hugepages>`, `<machine>`, `<configDrive>`,
+ * `<metadata>`, `<extraNics>` and its `<nic>`s, ...) keep none: nobody else writes them, so an
+ * unknown element in one is a misspelling (`<Nic>` in `<extraNics>`), refused.
  */
 export interface UnknownElement {
   name: string;
@@ -278,8 +272,12 @@ export interface Os {
   unknown?: UnknownElement[];
 }
 
-/** The list containers of `<instance>`, whose children domforge reads by name (`states` and `timestamps` hold any field). */
-export const LIST_CONTAINERS = ['groupNames', 'disks', 'vbrs', 'volumes', 'nics', 'extraNics'] as const;
+/**
+ * The list containers of Eucalyptus's schema in `<instance>`, whose children domforge reads by
+ * name (`states` and `timestamps` hold any field). domforge's own `<extraNics>` is not one: it
+ * keeps no unknown children.
+ */
+export const LIST_CONTAINERS = ['groupNames', 'disks', 'vbrs', 'volumes', 'nics'] as const;
 export type ListContainer = (typeof LIST_CONTAINERS)[number];
 
 /** Unknown children of the list containers, by container: a container holding none has no key. */

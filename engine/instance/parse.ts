@@ -17,17 +17,14 @@ import {
   PLATFORMS,
   SOURCE_TYPES,
   type Backing,
-  type ConfigDrive,
   type DiskPath,
   type DiskRoot,
   type Disks,
   type ExtraNic,
-  type Hugepages,
   type Hypervisor,
   type Instance,
   type Key,
   type ListContainer,
-  type Machine,
   type Nic,
   type Os,
   type UnknownAttribute,
@@ -107,14 +104,16 @@ export const OWN_ATTRIBUTES = {
   'extraNics/nic': ['mac', 'bridgeDeviceName', 'model', 'privateIp'],
 } as const satisfies Record<string, readonly string[]>;
 
-/** The children each list container is read by; any other is kept as unknown (Instance.unknownChildren). */
+/**
+ * The children each list container of Eucalyptus's schema is read by; any other is kept as
+ * unknown (Instance.unknownChildren). domforge's own `<extraNics>` holds only its `<nic>`s.
+ */
 export const CONTAINER_CHILDREN: Readonly<Record<ListContainer, readonly string[]>> = {
   groupNames: ['name'],
   disks: ['floppyPath', 'diskPath', 'root'],
   vbrs: ['vbr'],
   volumes: ['volume'],
   nics: ['nic'],
-  extraNics: ['nic'],
 };
 
 export const VBR_FIELDS = [
@@ -536,8 +535,11 @@ function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [
 }
 
 /**
- * domforge's own elements, each checked to have only its attributes (see OWN_ATTRIBUTES)
- * before it is read, so a misspelt one is named rather than a missing one it was meant to be.
+ * domforge's own elements, each checked to hold only its elements (see {@link ownChildrenOnly}:
+ * `<hugepages>`, `<machine>`, `<configDrive>` and an extra `<nic>` hold none, `<extraNics>`
+ * only `<nic>`s) and to have only its attributes (see OWN_ATTRIBUTES) before it is read, so a
+ * misspelt one is named rather than a missing one it was meant to be. Text in those holding
+ * no elements is not read (whitespace, a comment), as before.
  */
 function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {
   const f = r.child('features');
@@ -547,12 +549,13 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
     const hp = f.child('hugepages');
     if (hp) {
       lines.set(hp.path, hp.el);
+      ownChildrenOnly(hp, [], 'holds no elements');
       ownAttributesOnly(hp, 'features/hugepages');
-      inst.features.hugepages = withKept<Hugepages>({
+      inst.features.hugepages = {
         enabled: hp.bool(hp.attr('enabled') ?? 'true', hp.at('enabled'))!,
         pageSizeKiB: hp.int(hp.attr('pageSizeKiB'), hp.at('pageSizeKiB')),
         nodeset: hp.attr('nodeset'),
-      }, { unknown: unknownOf(hp, []) });
+      };
     }
     const lb = f.child('legacyDiskBus');
     if (lb) {
@@ -562,18 +565,20 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
   }
   const m = r.child('machine');
   if (m) {
+    ownChildrenOnly(m, [], 'holds no elements');
     ownAttributesOnly(m, 'machine');
-    inst.machine = withKept<Machine>({ type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' }, { unknown: unknownOf(m, []) });
+    inst.machine = { type: m.attr('type') ?? 'pc', arch: m.attr('arch') ?? 'x86_64' };
   }
   const cd = r.child('configDrive');
   if (cd) {
+    ownChildrenOnly(cd, [], 'holds no elements');
     ownAttributesOnly(cd, 'configDrive');
     const layouts = (cd.attr('layouts') ?? CONFIG_DRIVE_LAYOUTS.join(','))
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)
       .map((s) => cd.oneOf(s, CONFIG_DRIVE_LAYOUTS, cd.at('layouts'))!);
-    inst.configDrive = withKept<ConfigDrive>({ path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts }, { unknown: unknownOf(cd, []) });
+    inst.configDrive = { path: cd.attr('path') ?? '', label: cd.attr('label') ?? DEFAULT_LABEL, layouts };
   }
   for (const name of ['password', 'availabilityZone'] as const) {
     const c = r.child(name);
@@ -591,15 +596,17 @@ function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Ele
     return [i.requireAttr('key'), i.text()] as [string, string];
   });
   const xn = r.child('extraNics');
+  ownChildrenOnly(xn, ['nic'], 'holds only <nic> elements');
   ownAttributesOnly(xn, 'extraNics');
-  inst.extraNics = (xn?.children('nic') ?? []).map((n) => {
+  inst.extraNics = (xn?.children('nic') ?? []).map((n): ExtraNic => {
     lines.set(n.path, n.el);
+    ownChildrenOnly(n, [], 'holds no elements');
     ownAttributesOnly(n, 'extraNics/nic');
-    return withKept<ExtraNic>({
+    return {
       mac: n.requireAttr('mac'),
       bridgeDeviceName: n.requireAttr('bridgeDeviceName'),
       model: n.attr('model') ?? 'virtio',
       privateIp: n.attr('privateIp'),
-    }, { unknown: unknownOf(n, []) });
+    };
   });
 }

@@ -51,15 +51,14 @@ export const INSTANCE_ONLY: Readonly<Record<string, string>> = {
 
 /**
  * The fields of INSTANCE_ONLY the objects of domforge's own elements have in an Instance:
- * `unknown` only, the elements kept inside them (`features` none). They keep no unknown
- * attributes (instance.xml refuses one on their elements), so `unknownAttributes` or
- * `unknownAttributesOf` there is an unknown key like any other. Every other object of a
- * description may carry any field of INSTANCE_ONLY.
+ * none. They keep no unknown elements or attributes (instance.xml refuses one in or on their
+ * elements), so `unknown`, `unknownAttributes` or `unknownAttributesOf` there is an unknown key
+ * like any other. Every other object of a description may carry any field of INSTANCE_ONLY.
  */
 export const OWN_INSTANCE_ONLY = {
   features: [],
-  hugepages: ['unknown'],
-  machine: ['unknown'],
-  configDrive: ['unknown'],
-  extraNic: ['unknown'],
+  hugepages: [],
+  machine: [],
+  configDrive: [],
+  extraNic: [],
 } as const satisfies Partial<Record<keyof typeof JSON_KEYS, readonly string[]>>;

@@ -1,5 +1,5 @@
 import { InstanceError } from '../errors.js';
-import { parseXml, lineOf, columnOf, type Document, type Element } from '../xml/parse.js';
+import { parseXml, lineOf, columnOf, NODE, type Document, type Element } from '../xml/parse.js';
 import { serializeXml } from '../xml/serialize.js';
 import { firstTooDeep, tooDeepMessage } from '../xml/depth.js';
 import { checkDeclaredEncoding } from '../xml/decode.js';
@@ -344,9 +344,16 @@ function ownAttributesOnly(r: ElementReader | undefined, own: keyof typeof OWN_A
  * (`holds`: what it holds, for the message): at that child's line and column, with its path,
  * naming a close spelling of a known one. Nobody else writes domforge's elements, so another
  * element in one is a misspelling (`<hugePages/>` in `<features>`) that, kept, would be
- * ignored and what it asked for silently not done.
+ * ignored and what it asked for silently not done. Text other than whitespace is refused
+ * at the element, for the same reason.
  */
 function ownChildrenOnly(r: ElementReader | undefined, known: readonly string[], holds: string): void {
+  // Text is not read either: `<machine>q35</machine>` would give the default machine.
+  for (const n of Array.from(r?.el.childNodes ?? [])) {
+    if ((n.nodeType === NODE.TEXT || n.nodeType === NODE.CDATA) && n.nodeValue!.trim() !== '') {
+      r!.fail(`<${r!.el.nodeName}> ${holds} and no text, not ${JSON.stringify(n.nodeValue!.trim())}${known.length ? '' : ' (its settings are attributes)'}`, r!.path);
+    }
+  }
   for (const e of r?.elements() ?? []) {
     if (known.includes(e.nodeName)) continue;
     const close = closestName(e.nodeName, known);

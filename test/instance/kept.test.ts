@@ -193,6 +193,25 @@ test("an unknown element in one of domforge's own elements is refused at its lin
   assert.deepEqual(parseInstance(emitInstance(b)), a);
 });
 
+test("text in one of domforge's own elements is refused at the element: <machine>q35</machine> read as the default machine", () => {
+  const cases: [string, string, string, string][] = [
+    ['<machine arch="x86_64">q35</machine>', '<machine', '/instance/machine', '<machine> holds no elements and no text, not "q35" (its settings are attributes)'],
+    ['<configDrive path="/var/lib/x/cd.iso"><![CDATA[config-2]]></configDrive>', '<configDrive', '/instance/configDrive', '<configDrive> holds no elements and no text, not "config-2" (its settings are attributes)'],
+    ['<features>\n    <hugepages enabled="true"> 2048 </hugepages>\n  </features>', '<hugepages', '/instance/features/hugepages', '<hugepages> holds no elements and no text, not "2048" (its settings are attributes)'],
+    ['<features>hugepages</features>', '<features', '/instance/features', '<features> holds only <hugepages> and <legacyDiskBus> and no text, not "hugepages"'],
+    ['<extraNics>br1<nic mac="d0:0d:00:00:00:42" bridgeDeviceName="br1"/></extraNics>', '<extraNics', '/instance/extraNics', '<extraNics> holds only <nic> elements and no text, not "br1"'],
+  ];
+  for (const [xml, at, path, message] of cases) {
+    const text = euca().replace('</instance>', `  ${xml}\n</instance>`);
+    const { line, column } = placeOf(text, at);
+    assert.throws(() => parseInstance(text, { file: 'own.xml' }), (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.code, e.file, e.line, e.column, e.path, e.shortMessage], ['INSTANCE_INVALID', 'own.xml', line, column, path, message]);
+      return true;
+    }, xml);
+  }
+});
+
 test("emitInstance refuses kept unknown elements in domforge's own elements made in code, naming their path, so a launch's check refuses the record", () => {
   // Written, they would make a record parseInstance refuses. The model has no field for them; JavaScript (or an older domforge's Instance) may still carry one.
   const inst = parseInstance(withStrayAttributes(euca(), () => ''));

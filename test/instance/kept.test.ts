@@ -77,6 +77,22 @@ const placeOf = (text: string, needle: string) => {
   return { line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') };
 };
 
+/**
+ * Each case: XML put at the end of a Eucalyptus instance, which parseInstance refuses at the
+ * place of the text `at`, with that path and message.
+ */
+function refusedInOwn(cases: [xml: string, at: string, path: string, message: string][]): void {
+  for (const [xml, at, path, message] of cases) {
+    const text = euca().replace('</instance>', `  ${xml}\n</instance>`);
+    const { line, column } = placeOf(text, at);
+    assert.throws(() => parseInstance(text, { file: 'own.xml' }), (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.code, e.file, e.line, e.column, e.path, e.shortMessage], ['INSTANCE_INVALID', 'own.xml', line, column, path, message]);
+      return true;
+    }, xml);
+  }
+}
+
 test("an unknown attribute on one of domforge's own elements is refused at its element, with its path, naming a close known one: it used to be kept, and what it asked for silently not done", () => {
   // Nobody else writes attributes on domforge's extensions: <hugepages pagesize="2048"/> (for
   // pageSizeKiB) launched an instance on the host's default page size, <configDrive labl="config"/> a drive labelled config-2.
@@ -97,15 +113,7 @@ test("an unknown attribute on one of domforge's own elements is refused at its e
     ['<extraNics mtu="9000"><nic mac="d0:0d:00:00:00:42" bridgeDeviceName="br1"/></extraNics>', '<extraNics', '/instance/extraNics/@mtu', '<extraNics> has no attributes, not mtu'],
     ['<extraNics>\n    <nic mac="d0:0d:00:00:00:42" bridgeDeviceName="br1"/>\n    <nic mac="d0:0d:00:00:00:43" bridge="br2"/>\n  </extraNics>', '<nic mac="d0:0d:00:00:00:43"', '/instance/extraNics/nic[2]/@bridge', '<nic> has only the attributes mac, bridgeDeviceName, model and privateIp, not bridge; did you mean bridgeDeviceName?'],
   ];
-  for (const [xml, at, path, message] of cases) {
-    const text = euca().replace('</instance>', `  ${xml}\n</instance>`);
-    const { line, column } = placeOf(text, at);
-    assert.throws(() => parseInstance(text, { file: 'own.xml' }), (e: unknown) => {
-      assert.ok(e instanceof InstanceError, String(e));
-      assert.deepEqual([e.code, e.file, e.line, e.column, e.path, e.shortMessage], ['INSTANCE_INVALID', 'own.xml', line, column, path, message]);
-      return true;
-    }, xml);
-  }
+  refusedInOwn(cases);
   // Their own attributes, and namespace declarations (no attributes), read as before; Eucalyptus's elements keep theirs.
   const fine = euca()
     .replace('osVirtioNetwork="true"/>', 'osVirtioNetwork="true" futureAttr="x"/>')
@@ -165,15 +173,7 @@ test("an unknown element in one of domforge's own elements is refused at its lin
     // Named before an attribute of the element is found missing.
     ['<extraNics><nic bridgeDeviceName="br1"><mac>d0:0d:00:00:00:42</mac></nic></extraNics>', '<mac>', '/instance/extraNics/nic/mac', '<nic> holds no elements, not <mac>'],
   ];
-  for (const [xml, at, path, message] of cases) {
-    const text = euca().replace('</instance>', `  ${xml}\n</instance>`);
-    const { line, column } = placeOf(text, at);
-    assert.throws(() => parseInstance(text, { file: 'own.xml' }), (e: unknown) => {
-      assert.ok(e instanceof InstanceError, String(e));
-      assert.deepEqual([e.code, e.file, e.line, e.column, e.path, e.shortMessage], ['INSTANCE_INVALID', 'own.xml', line, column, path, message]);
-      return true;
-    }, xml);
-  }
+  refusedInOwn(cases);
   // Whitespace and comments in them are not elements: they read, and are written back, as before.
   const own = '  <features><hugepages enabled="true" pageSizeKiB="2048"/></features>\n  <machine type="q35" arch="x86_64"/>\n  <configDrive path="/var/lib/x/cd.iso" label="config"/>\n  <extraNics><nic mac="d0:0d:00:00:00:42" bridgeDeviceName="br1"/></extraNics>\n';
   const spaced = own
@@ -201,15 +201,7 @@ test("text in one of domforge's own elements is refused at the element: <machine
     ['<features>hugepages</features>', '<features', '/instance/features', '<features> holds only <hugepages> and <legacyDiskBus> and no text, not "hugepages"'],
     ['<extraNics>br1<nic mac="d0:0d:00:00:00:42" bridgeDeviceName="br1"/></extraNics>', '<extraNics', '/instance/extraNics', '<extraNics> holds only <nic> elements and no text, not "br1"'],
   ];
-  for (const [xml, at, path, message] of cases) {
-    const text = euca().replace('</instance>', `  ${xml}\n</instance>`);
-    const { line, column } = placeOf(text, at);
-    assert.throws(() => parseInstance(text, { file: 'own.xml' }), (e: unknown) => {
-      assert.ok(e instanceof InstanceError, String(e));
-      assert.deepEqual([e.code, e.file, e.line, e.column, e.path, e.shortMessage], ['INSTANCE_INVALID', 'own.xml', line, column, path, message]);
-      return true;
-    }, xml);
-  }
+  refusedInOwn(cases);
 });
 
 test("emitInstance refuses kept unknown elements in domforge's own elements made in code, naming their path, so a launch's check refuses the record", () => {

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InstanceError, IoError, UsageError } from '../errors.js';
-import type { Instance, Nic } from '../instance/model.js';
+import type { Instance, Nic, UnknownAttribute, UnknownElement } from '../instance/model.js';
+import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
 import { escapeAttr } from '../xml/serialize.js';
 import type { AttachSpec, DetachSpec, RecordedDevice } from './devices.js';
@@ -40,6 +41,13 @@ export interface InterfaceAttachment {
   osPlatform?: string;
   /** Default: the instance's `os/@virtioNetwork`. */
   osVirtioNetwork?: boolean;
+  /**
+   * What an `eni-XXX.xml` stub's `<nic>` holds that domforge does not know (its attributes,
+   * its elements; see Nic), carried into the `eni-XXX.xml` domforge writes and the record's
+   * `<nic>`. Left out when none.
+   */
+  unknownAttributes?: UnknownAttribute[];
+  unknown?: UnknownElement[];
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -62,6 +70,9 @@ export function checkInterfaceAttachment(a: InterfaceAttachment): InterfaceAttac
     if (a[k] !== undefined && typeof a[k] !== 'string') throw new UsageError(`Expected \`${k}\` to be a string, got ${got(a[k])}`);
   }
   if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') throw new UsageError(`Expected \`osVirtioNetwork\` to be a boolean, got ${got(a.osVirtioNetwork)}`);
+  for (const k of ['unknownAttributes', 'unknown'] as const) {
+    if (a[k] !== undefined && !Array.isArray(a[k])) throw new UsageError(`Expected \`${k}\` to be a list (what a stub keeps that domforge does not know), got ${got(a[k])}`);
+  }
   return a;
 }
 
@@ -94,9 +105,13 @@ export async function readInterfaceStubFile(file: string): Promise<InterfaceAtta
   return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file);
 }
 
-/** The `<nic>` as recorded and as written to the stub; the hypervisor and OS fields default to the instance's. */
+/**
+ * The `<nic>` as recorded and as written to the stub; the hypervisor and OS fields default to
+ * the instance's. The attachment's kept unknown attributes and elements (from a stub file) go
+ * on it, so the record and the stub keep the same.
+ */
 export function nicOf(instance: Instance, a: InterfaceAttachment, stateName: string): Nic {
-  return {
+  return withKept<Nic>({
     vlan: a.vlan ?? -1,
     networkIndex: a.networkIndex ?? -1,
     mac: a.mac,
@@ -110,7 +125,7 @@ export function nicOf(instance: Instance, a: InterfaceAttachment, stateName: str
     osPlatform: a.osPlatform ?? instance.os.platform,
     osVirtioNetwork: a.osVirtioNetwork ?? instance.os.virtioNetwork,
     attachmentId: a.attachmentId,
-  };
+  }, { unknownAttributes: a.unknownAttributes, unknown: a.unknown });
 }
 
 /** A recorded NIC's device index: Eucalyptus records before 4.3 have one NIC and no `device`, the primary. */

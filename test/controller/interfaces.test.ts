@@ -294,3 +294,24 @@ test('a failure after the attach detaches the interface again (rollback), and th
   await faulty.terminate(inst.name);
   await faulty.close();
 });
+
+test('an eni- stub file with attributes and elements domforge does not know: the eni- stub written and the record keep them', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const r = await nc.launch(inst);
+  const stubFile = join(sb.root, 'eni-0000000b.xml');
+  writeFileSync(
+    stubFile,
+    '<?xml version="1.0"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:0b" publicIp="0.0.0.0" privateIp="172.31.1.11" bridgeDeviceName="br0" device="11" stateName="attaching" attachmentId="eni-attach-0000000b" sgId="sg-1">\n  <securityGroup id="sg-1"/>\n</nic>\n',
+  );
+  await nc.attachInterface(inst.name, stubFile);
+  assert.equal(
+    readFileSync(join(r.dir, 'eni-0000000b.xml'), 'utf8'),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:0b" publicIp="0.0.0.0" privateIp="172.31.1.11" bridgeDeviceName="br0" device="11" stateName="attaching" hypervisorType="kvm" osPlatform="linux" osVirtioNetwork="true" attachmentId="eni-attach-0000000b" sgId="sg-1"><securityGroup id="sg-1"/></nic>\n',
+  );
+  const nic = recordOf(inst.name).nics.find((n) => n.attachmentId === 'eni-attach-0000000b')!;
+  assert.deepEqual(nic.unknownAttributes, [{ name: 'sgId', value: 'sg-1' }]);
+  assert.deepEqual(nic.unknown, [{ name: 'securityGroup', xml: '<securityGroup id="sg-1"/>' }]);
+  assert.match(readFileSync(join(r.dir, 'instance.xml'), 'utf8'), / attachmentId="eni-attach-0000000b" sgId="sg-1">\n {6}<securityGroup id="sg-1"\/>\n {4}<\/nic>\n/);
+  await nc.detachInterface(inst.name, 'eni-attach-0000000b');
+  await nc.terminate(inst.name);
+});

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { volumeStubXml } from '../../engine/controller/volumes.js';
-import { nicOf } from '../../engine/controller/interfaces.js';
+import { nicOf, readInterfaceStubFile } from '../../engine/controller/interfaces.js';
+import { emitInstance, parseInstance } from '../../engine/instance/index.js';
 import { emitNicStub, emitStub, emitVolumeStub, parseStub, type NicStub, type Stub } from '../../engine/instance/stubs.js';
 import { renderText } from '../../engine/render/index.js';
 import { loadTransform } from '../../engine/transform/index.js';
@@ -79,6 +80,51 @@ test('stub → fragment: the shipped XSLT (in-process) and Handlebars transforms
         assert.equal(diffXml(r.xml, expected, {}, [transform.kind, 'xsltproc']), undefined, `${transform.kind} on ${file}:\n${text}`);
       }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('nothing kept: volumeStubXml and the eni- stub of an attachment are written as before', async () => {
+  const inst = await sampleInstance('01-linux-virtio', 'i-0a000001');
+  assert.equal(
+    volumeStubXml(inst, { id: 'vol-1', devName: 'sdf', path: '/dev/v' }),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<volume>\n  <hypervisor type="kvm" capability="hw" bitness="64"/>\n  <id>vol-1</id>\n  <user>AIDAOPSEXAMPLE</user>\n  <instancePath>/var/lib/domforge/instances/i-0a000001</instancePath>\n  <os platform="linux" virtioRoot="true" virtioDisk="true" virtioNetwork="true"/>\n  <backing><root type="image"/></backing>\n  <diskPath targetDeviceType="disk" targetDeviceName="sdf" targetDeviceBus="virtio" sourceType="block" serial="euca-bdm-vol-1-dev-sdf">/dev/v</diskPath>\n</volume>\n',
+  );
+  assert.equal(
+    emitNicStub(nicOf(inst, { interfaceId: 'eni-5', attachmentId: 'eni-attach-5', mac: 'd0:0d:00:00:00:05', device: 5, bridgeDeviceName: 'br0' }, 'attaching')),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:05" publicIp="0.0.0.0" privateIp="0.0.0.0" bridgeDeviceName="br0" device="5" stateName="attaching" hypervisorType="kvm" osPlatform="linux" osVirtioNetwork="true" attachmentId="eni-attach-5"/>\n',
+  );
+});
+
+test("an eni- stub file's kept attributes and elements go into the <nic> domforge writes as a stub and records", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-eni-'));
+  try {
+    const file = join(dir, 'eni-0000000a.xml');
+    writeFileSync(
+      file,
+      '<?xml version="1.0"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:0a" publicIp="0.0.0.0" privateIp="172.31.1.10" bridgeDeviceName="br0" device="10" stateName="attaching" attachmentId="eni-attach-0000000a" sgId="sg-1" x:zone="z1" xmlns:x="urn:x">\n  <securityGroup id="sg-1"/>\n  <qos rate="100">fast</qos>\n</nic>\n',
+    );
+    const a = await readInterfaceStubFile(file);
+    const inst = await sampleInstance('01-linux-virtio', 'i-0a000001');
+    const stubText = emitNicStub(nicOf(inst, a, 'attaching'));
+    assert.equal(
+      stubText,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<nic xml-version="2" vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:0a" publicIp="0.0.0.0" privateIp="172.31.1.10" bridgeDeviceName="br0" device="10" stateName="attaching" hypervisorType="kvm" osPlatform="linux" osVirtioNetwork="true" attachmentId="eni-attach-0000000a" sgId="sg-1" xmlns:x="urn:x" x:zone="z1"><securityGroup id="sg-1"/><qos rate="100">fast</qos></nic>\n',
+    );
+    const recorded = nicOf(inst, a, 'attached');
+    const fromStub = parseStub(stubText);
+    assert.equal(fromStub.kind, 'nic');
+    if (fromStub.kind !== 'nic') return;
+    const kept = (n: NicStub) => defined({ unknownAttributes: n.unknownAttributes, unknown: n.unknown });
+    assert.deepEqual(kept(fromStub.data), kept(recorded));
+    assert.deepEqual(kept(recorded), {
+      unknownAttributes: [{ name: 'sgId', value: 'sg-1' }, { name: 'x:zone', value: 'z1', namespace: 'urn:x' }],
+      unknown: [{ name: 'securityGroup', xml: '<securityGroup id="sg-1"/>' }, { name: 'qos', xml: '<qos rate="100">fast</qos>' }],
+    });
+    // and the record: instance.xml with the attached <nic> reads back with the same kept parts
+    const back = parseInstance(emitInstance({ ...inst, nics: [...inst.nics, recorded] }));
+    assert.deepEqual(kept(back.nics.at(-1)!), kept(recorded));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

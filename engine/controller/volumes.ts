@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import type { Instance, SourceType } from '../instance/model.js';
+import type { Backing, Hypervisor, Instance, Os, SourceType } from '../instance/model.js';
+import { withKept } from '../instance/parse.js';
 import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec, DetachSpec } from './devices.js';
 import { withoutDeclaration } from './domain-xml.js';
@@ -44,19 +45,23 @@ export function checkVolumeAttachment(v: VolumeAttachment): VolumeAttachment {
 /**
  * The `vol-XXX.xml` stub the transform's `/volume` entry point renders into a `<disk>`:
  * `hypervisor`, `id`, `user`, `instancePath`, `os`, `backing/root` from the instance, and
- * one `diskPath` (Eucalyptus's `gen_volume_xml` shape).
+ * one `diskPath` (Eucalyptus's `gen_volume_xml` shape). What the record keeps on its
+ * `<hypervisor>`, `<os>` and `<backing>` that domforge does not know (their unknown
+ * attributes and elements, those of backing's `<root>`) is written on the stub's, so the
+ * stub and the record agree.
  */
 export function volumeStubXml(instance: Instance, v: VolumeAttachment): string {
   const h = instance.hypervisor;
   const os = instance.os;
+  const b = instance.backing;
   return emitVolumeStub({
     // Eucalyptus's gen_volume_xml writes type, capability and bitness only.
-    hypervisor: { type: h.type, capability: h.capability, bitness: h.bitness },
+    hypervisor: withKept<Hypervisor>({ type: h.type, capability: h.capability, bitness: h.bitness }, h),
     id: v.id,
     user: instance.user,
     instancePath: instance.instancePath,
-    os: { platform: os.platform, virtioRoot: os.virtioRoot, virtioDisk: os.virtioDisk, virtioNetwork: os.virtioNetwork },
-    backing: { rootType: instance.backing.rootType },
+    os: withKept<Os>({ platform: os.platform, virtioRoot: os.virtioRoot, virtioDisk: os.virtioDisk, virtioNetwork: os.virtioNetwork }, os),
+    backing: withKept<Backing>({ rootType: b.rootType }, b),
     diskPath: {
       path: v.path,
       targetDeviceType: 'disk',

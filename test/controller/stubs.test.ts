@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { volumeStubXml } from '../../engine/controller/volumes.js';
@@ -83,6 +83,33 @@ test('stub → fragment: the shipped XSLT (in-process) and Handlebars transforms
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** samples/01-linux-virtio with kept parts on `<hypervisor>`, `<backing>`, its `<root>` and `<os>`, as a newer controller could write them. */
+const keptSample = () =>
+  parseInstance(
+    readFileSync(join(ROOT, 'samples', '01-linux-virtio', 'instance.xml'), 'utf8')
+      .replace('requiresDisk="false"/>', 'requiresDisk="false" numa="2"><cpuModel>host</cpuModel></hypervisor>')
+      .replace('<backing>\n    <root type="image"/>\n  </backing>', '<backing tier="gold">\n    <root type="image" zone="z1"><pool>p</pool></root>\n    <snapshot id="s-1"/>\n  </backing>')
+      .replace('virtioNetwork="true"/>', 'virtioNetwork="true" iommu="on"><firmware kind="uefi"/></os>'),
+  );
+
+test("volumeStubXml writes what the record keeps on <hypervisor>, <os> and <backing> on the stub's own, and reads back as the record's", () => {
+  const inst = keptSample();
+  const text = volumeStubXml(inst, { id: 'vol-1', devName: 'sdf', path: '/dev/v' });
+  assert.match(text, /\n {2}<hypervisor type="kvm" capability="hw" bitness="64" numa="2"><cpuModel>host<\/cpuModel><\/hypervisor>\n/);
+  assert.match(text, /\n {2}<os platform="linux" virtioRoot="true" virtioDisk="true" virtioNetwork="true" iommu="on"><firmware kind="uefi"\/><\/os>\n/);
+  assert.match(text, /\n {2}<backing tier="gold"><root type="image" zone="z1"><pool>p<\/pool><\/root><snapshot id="s-1"\/><\/backing>\n/);
+  const stub = parseStub(text);
+  assert.equal(stub.kind, 'volume');
+  if (stub.kind !== 'volume') return;
+  const { type: _t, capability: _c, bitness: _b, requiresDisk: _r, ...hvKept } = inst.hypervisor;
+  const { type: _t2, capability: _c2, bitness: _b2, ...stubHvKept } = stub.data.hypervisor;
+  assert.deepEqual(defined(stubHvKept), defined(hvKept));
+  assert.deepEqual(defined(stubHvKept), { unknownAttributes: [{ name: 'numa', value: '2' }], unknown: [{ name: 'cpuModel', xml: '<cpuModel>host</cpuModel>' }] });
+  assert.deepEqual(defined(stub.data.os), defined(inst.os));
+  assert.deepEqual(defined(stub.data.backing), defined(inst.backing));
+  assert.equal(emitVolumeStub(stub.data), text);
 });
 
 test('nothing kept: volumeStubXml and the eni- stub of an attachment are written as before', async () => {

@@ -121,3 +121,23 @@ test('conflicts and unknown volumes are clear errors before libvirt is called', 
   assert.equal(parseInstance(readFileSync(join(sb.instances, inst.name, 'instance.xml'), 'utf8')).volumes.length, 1);
   await nc.terminate(inst.name);
 });
+
+test("the vol- stub carries what the record keeps on <hypervisor>, <os> and <backing>", async () => {
+  const sample = await sampleInstance('01-linux-virtio');
+  const inst = {
+    ...sample,
+    hypervisor: { ...sample.hypervisor, unknownAttributes: [{ name: 'numa', value: '2' }], unknown: [{ name: 'cpuModel', xml: '<cpuModel>host</cpuModel>' }] },
+    os: { ...sample.os, unknownAttributes: [{ name: 'iommu', value: 'on' }] },
+    backing: { ...sample.backing, unknownAttributes: [{ name: 'tier', value: 'gold' }], unknownAttributesOf: { root: [{ name: 'zone', value: 'z1' }] }, unknown: [{ name: 'snapshot', xml: '<snapshot id="s-1"/>' }] },
+  };
+  const r = await nc.launch(inst);
+  const rec = recordOf(r.dir);
+  assert.deepEqual(rec.hypervisor.unknownAttributes, [{ name: 'numa', value: '2' }]);
+  await nc.attachVolume(inst.name, { id: 'vol-0c0c0c0c', devName: 'sdf', path: '/dev/mapper/vol-0c0c0c0c' });
+  assert.equal(
+    readFileSync(join(r.dir, 'vol-0c0c0c0c.xml'), 'utf8'),
+    `<?xml version="1.0" encoding="UTF-8"?>\n<volume>\n  <hypervisor type="kvm" capability="hw" bitness="64" numa="2"><cpuModel>host</cpuModel></hypervisor>\n  <id>vol-0c0c0c0c</id>\n  <user>AIDAOPSEXAMPLE</user>\n  <instancePath>${rec.instancePath}</instancePath>\n  <os platform="linux" virtioRoot="true" virtioDisk="true" virtioNetwork="true" iommu="on"/>\n  <backing tier="gold"><root type="image" zone="z1"/><snapshot id="s-1"/></backing>\n  <diskPath targetDeviceType="disk" targetDeviceName="sdf" targetDeviceBus="virtio" sourceType="block" serial="euca-bdm-vol-0c0c0c0c-dev-sdf">/dev/mapper/vol-0c0c0c0c</diskPath>\n</volume>\n`,
+  );
+  await nc.detachVolume(inst.name, 'vol-0c0c0c0c');
+  await nc.terminate(inst.name);
+});

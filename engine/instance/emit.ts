@@ -4,6 +4,7 @@ import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { escapeAttr, escapeText, serializeXml, XML_NCNAME } from '../xml/serialize.js';
 import { declarationProblem, XML_NAMESPACE } from '../xml/strict-handler.js';
 import { LIST_CONTAINERS, type DiskPath, type Instance, type ListContainer, type Nic, type UnknownAttribute, type UnknownAttributesOf, type UnknownElement } from './model.js';
+import { elementOfPath, itemPath } from './paths.js';
 import { CONTAINER_CHILDREN, INSTANCE_CHILDREN, KNOWN_ATTRIBUTES, OWN_ATTRIBUTES, TEXT_FIELDS, VBR_FIELDS, VOLUME_FIELDS } from './parse.js';
 
 /**
@@ -98,7 +99,7 @@ export function tagAttributes(attrs: Attrs, kept: KeptAttributes | undefined): s
  */
 export function keptAttributes(kept: readonly UnknownAttribute[] | undefined, known: readonly string[], path: string): string {
   if (!kept?.length) return '';
-  const element = /([^/[]+)(\[\d+\])?$/.exec(path)?.[1] ?? path;
+  const element = elementOfPath(path);
   const refused = (name: unknown, message: string) => new InstanceError(message, { path: `${path}/@${String(name)}` });
   const seen = new Set<string>();
   const declared = new Map<string, string>();
@@ -261,9 +262,8 @@ export function emitInstance(inst: Instance): string {
   const root = inst.disks.root;
   const writeRoot = (r: NonNullable<typeof root>) => w.element('root', { device: r.device, uuid: r.uuid }, own(r, '/instance/disks/root', KNOWN_ATTRIBUTES.diskRoot), r.unknown, '/instance/disks/root', 3);
   if (root && inst.disks.diskPaths.length === 0) writeRoot(root);
-  const dp = (i: number) => (inst.disks.diskPaths.length > 1 ? `/instance/disks/diskPath[${i + 1}]` : '/instance/disks/diskPath');
   inst.disks.diskPaths.forEach((d, i) => {
-    w.text('diskPath', d.path, diskAttrs(d), own(d, dp(i), KNOWN_ATTRIBUTES.diskPath));
+    w.text('diskPath', d.path, diskAttrs(d), own(d, itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i), KNOWN_ATTRIBUTES.diskPath));
     if (i === 0 && root) writeRoot(root);
   });
   writeKept('disks');
@@ -311,7 +311,7 @@ export function emitInstance(inst: Instance): string {
       fields.done();
     });
   });
-  const nicPath = (i: number) => (inst.nics.length > 1 ? `/instance/nics/nic[${i + 1}]` : '/instance/nics/nic');
+  const nicPath = (i: number) => itemPath('/instance/nics/nic', inst.nics.length, i);
   container('nics', inst.nics.length, false, () => {
     inst.nics.forEach((n, i) => w.element('nic', nicAttrs(n), own(n, nicPath(i), KNOWN_ATTRIBUTES.nic), n.unknown, nicPath(i), 3));
   });
@@ -349,11 +349,6 @@ export function emitInstance(inst: Instance): string {
   return w.toString();
 }
 
-/** The path of the extra NIC at index `i`: indexed when there are several. */
-function extraNicPath(inst: Instance, i: number): string {
-  return inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic';
-}
-
 /**
  * Refuses kept unknown attributes and elements on domforge's own elements (see OWN_ATTRIBUTES),
  * which keep none: written, they would make a file parseInstance refuses. Their objects have no
@@ -365,7 +360,7 @@ function ownKeepNone(inst: Instance): void {
   const refuse = (path: string, list: unknown, what: 'attributes' | 'elements') => {
     if (!Array.isArray(list) || !list.length) return;
     const name = String((list[0] as UnknownAttribute | UnknownElement | undefined)?.name);
-    const element = /([^/[]+)(\[\d+\])?$/.exec(path)?.[1] ?? path;
+    const element = elementOfPath(path);
     if (what === 'attributes') throw new InstanceError(`<${element}> is domforge's own element and keeps no unknown attributes: ${name}, written on it, would be refused when read back`, { path: `${path}/@${name}` });
     throw new InstanceError(`<${element}> is domforge's own element and keeps no unknown elements: <${name}>, written in it, would be refused when read back`, { path: `${path}/${name}` });
   };
@@ -381,7 +376,7 @@ function ownKeepNone(inst: Instance): void {
   none('/instance/features/hugepages', inst.features.hugepages);
   none('/instance/machine', inst.machine);
   none('/instance/configDrive', inst.configDrive);
-  inst.extraNics.forEach((n, i) => none(extraNicPath(inst, i), n));
+  inst.extraNics.forEach((n, i) => none(itemPath('/instance/extraNics/nic', inst.extraNics.length, i), n));
   for (const [key, list] of Object.entries(inst.unknownAttributesOf ?? {})) {
     if (Object.prototype.hasOwnProperty.call(OWN_ATTRIBUTES, key.replace(/\[\d+\]/g, ''))) refuse(`/instance/${key}`, list, 'attributes');
   }
@@ -424,7 +419,7 @@ export function keptElements(kept: readonly UnknownElement[] | undefined, parent
 function keptElement(u: UnknownElement, parent: string, level: number, known: Known): string {
   const path = `${parent}/${u.name}`;
   const root = oneRoot(u.xml, path, level);
-  const where = /([^/[]+)(\[\d+\])?$/.exec(parent)?.[1] ?? parent;
+  const where = elementOfPath(parent);
   if (root.nodeName !== u.name) throw new InstanceError(`the kept unknown element named ${JSON.stringify(u.name)} holds <${root.nodeName}>, which would be read back under that name`, { path });
   if (Array.isArray(known) ? known.includes(root.nodeName) : (known as ReadonlySet<string>).has(root.nodeName)) {
     throw new InstanceError(`a kept unknown element of <${where}> cannot be <${root.nodeName}>: domforge reads <${root.nodeName}> there itself, so it would be written twice or read back as that field`, { path });

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
+import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
@@ -58,7 +59,7 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.userData && compactBase64(inst.userData) === undefined) fail('/instance/userData', 'userData is not base64 (letters, digits, + and /, padded with = to a multiple of four, or unpadded)');
   if (inst.NicType && !MODEL.test(inst.NicType)) fail('/instance/NicType', `not a NIC model name: ${JSON.stringify(inst.NicType)}`);
 
-  const dp = (i: number) => (inst.disks.diskPaths.length > 1 ? `/instance/disks/diskPath[${i + 1}]` : '/instance/disks/diskPath');
+  const dp = (i: number) => itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i);
   inst.disks.diskPaths.forEach((d, i) => {
     if (!d.path) fail(dp(i), 'diskPath has no backing path');
     if (!DEV_NAME.test(d.targetDeviceName)) fail(`${dp(i)}/@targetDeviceName`, `not a guest device name: ${JSON.stringify(d.targetDeviceName)} (expected e.g. vda, sda, hdb)`);
@@ -66,8 +67,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   });
 
   const macs = new Map<string, string>();
-  const nicPath = (i: number) => (inst.nics.length > 1 ? `/instance/nics/nic[${i + 1}]` : '/instance/nics/nic');
-  const xnicPath = (i: number) => (inst.extraNics.length > 1 ? `/instance/extraNics/nic[${i + 1}]` : '/instance/extraNics/nic');
+  const nicPath = (i: number) => itemPath('/instance/nics/nic', inst.nics.length, i);
+  const xnicPath = (i: number) => itemPath('/instance/extraNics/nic', inst.extraNics.length, i);
   const checkMac = (mac: string, path: string) => {
     if (!MAC.test(mac)) fail(`${path}/@mac`, `malformed MAC address ${JSON.stringify(mac)} (expected six hex pairs such as d0:0d:12:34:56:78)`);
     if (parseInt(mac.slice(0, 2), 16) & 1) fail(`${path}/@mac`, `MAC address ${mac} is a multicast address`);

@@ -9,7 +9,7 @@ import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGAC
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 import { DEFAULT_LABEL } from '../configdrive/label.js';
-import { INSTANCE_ONLY, JSON_KEYS, OWN_INSTANCE_ONLY } from './json-keys.js';
+import { INSTANCE_ONLY, JSON_KEYS, OWN_ELEMENT_FIELDS } from './json-keys.js';
 import { closestName } from './did-you-mean.js';
 
 /**
@@ -40,7 +40,7 @@ class JsonReader {
    * Refuses a key of the object at `path` that is not one of `known`, at the key's line: it
    * would be dropped and its field take its default. A close spelling of a known one is named.
    * `instanceOnly`: the fields of INSTANCE_ONLY the object has in an Instance (all but for
-   * domforge's own elements, see OWN_INSTANCE_ONLY).
+   * domforge's own elements, see OWN_ELEMENT_FIELDS).
    */
   keys(o: Obj, path: string, known: readonly string[], instanceOnly: readonly string[] = Object.keys(INSTANCE_ONLY)): void {
     for (const k of Object.keys(o)) {
@@ -171,7 +171,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   const os = j.obj(d.os, '/instance/os', true, JSON_KEYS.os)!;
   const key = j.obj(d.key, '/instance/key', false, JSON_KEYS.key) ?? {};
   const disks = j.obj(d.disks, '/instance/disks', false, JSON_KEYS.disks) ?? {};
-  const features = j.obj(d.features, '/instance/features', false, JSON_KEYS.features, OWN_INSTANCE_ONLY.features) ?? {};
+  const features = j.obj(d.features, '/instance/features', false, JSON_KEYS.features, OWN_ELEMENT_FIELDS) ?? {};
   const s = (name: string) => j.str(d[name], `/instance/${name}`);
   const name = j.str(d.name, '/instance/name', true)!;
   let userData = s('userData') ?? '';
@@ -285,7 +285,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     metadata: [],
     extraNics: j.arr(d.extraNics, '/instance/extraNics').map((x, i) => {
       const p = `/instance/extraNics/nic[${i + 1}]`;
-      const o = j.obj(x, p, true, JSON_KEYS.extraNic, OWN_INSTANCE_ONLY.extraNic)!;
+      const o = j.obj(x, p, true, JSON_KEYS.extraNic, OWN_ELEMENT_FIELDS)!;
       return {
         mac: j.str(o.mac, `${p}/@mac`, true)!,
         bridgeDeviceName: j.str(o.bridgeDeviceName, `${p}/@bridgeDeviceName`, true)!,
@@ -295,7 +295,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     }),
     unknown: [],
   };
-  const hp = j.obj(features.hugepages, '/instance/features/hugepages', false, JSON_KEYS.hugepages, OWN_INSTANCE_ONLY.hugepages);
+  const hp = j.obj(features.hugepages, '/instance/features/hugepages', false, JSON_KEYS.hugepages, OWN_ELEMENT_FIELDS);
   if (hp) {
     inst.features.hugepages = {
       enabled: j.bool(hp.enabled, '/instance/features/hugepages/@enabled') ?? true,
@@ -305,9 +305,9 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
   }
   const lb = j.oneOf(features.legacyDiskBus, LEGACY_DISK_BUSES, '/instance/features/legacyDiskBus');
   if (lb) inst.features.legacyDiskBus = lb;
-  const m = j.obj(d.machine, '/instance/machine', false, JSON_KEYS.machine, OWN_INSTANCE_ONLY.machine);
+  const m = j.obj(d.machine, '/instance/machine', false, JSON_KEYS.machine, OWN_ELEMENT_FIELDS);
   if (m) inst.machine = { type: j.str(m.type, '/instance/machine/@type') ?? 'pc', arch: j.str(m.arch, '/instance/machine/@arch') ?? 'x86_64' };
-  const cd = j.obj(d.configDrive, '/instance/configDrive', false, JSON_KEYS.configDrive, OWN_INSTANCE_ONLY.configDrive);
+  const cd = j.obj(d.configDrive, '/instance/configDrive', false, JSON_KEYS.configDrive, OWN_ELEMENT_FIELDS);
   if (cd) {
     inst.configDrive = {
       path: j.str(cd.path, '/instance/configDrive/@path', true)!,

@@ -50,15 +50,10 @@ export const INSTANCE_ONLY: Readonly<Record<string, string>> = {
 };
 
 /**
- * The fields of INSTANCE_ONLY the objects of domforge's own elements have in an Instance:
- * none. They keep no unknown elements or attributes (instance.xml refuses one in or on their
- * elements), so `unknown`, `unknownAttributes` or `unknownAttributesOf` there is an unknown key
- * like any other. Every other object of a description may carry any field of INSTANCE_ONLY.
+ * The fields of INSTANCE_ONLY the objects of domforge's own elements (`features`,
+ * `hugepages`, `machine`, `configDrive`, an extra NIC) have in an Instance: none. They keep
+ * no unknown elements or attributes (instance.xml refuses one in or on their elements), so
+ * `unknown`, `unknownAttributes` or `unknownAttributesOf` there is an unknown key like any
+ * other. Every other object of a description may carry any field of INSTANCE_ONLY.
  */
-export const OWN_INSTANCE_ONLY = {
-  features: [],
-  hugepages: [],
-  machine: [],
-  configDrive: [],
-  extraNic: [],
-} as const satisfies Partial<Record<keyof typeof JSON_KEYS, readonly string[]>>;
+export const OWN_ELEMENT_FIELDS: readonly string[] = [];

@@ -545,8 +545,8 @@ function readPairs(r: ElementReader | undefined, lines: Map<string, Element>): [
  * domforge's own elements, each checked to hold only its elements (see {@link ownChildrenOnly}:
  * `<hugepages>`, `<machine>`, `<configDrive>` and an extra `<nic>` hold none, `<extraNics>`
  * only `<nic>`s) and to have only its attributes (see OWN_ATTRIBUTES) before it is read, so a
- * misspelt one is named rather than a missing one it was meant to be. Text in those holding
- * no elements is not read (whitespace, a comment), as before.
+ * misspelt one is named rather than a missing one it was meant to be. Whitespace and
+ * comments in them are not read; other text is refused (see {@link ownChildrenOnly}).
  */
 function readExtensions(r: ElementReader, inst: Instance, lines: Map<string, Element>): void {
   const f = r.child('features');

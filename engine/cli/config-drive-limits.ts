@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { DEFAULT_MAX_USER_DATA_BYTES } from '../configdrive/input.js';
 import { DEFAULT_MAX_IMAGE_BYTES } from '../configdrive/iso9660.js';
-import { integerFlag } from './integer-flag.js';
+import { integerFlag } from './number-flags.js';
 
 /** The flags of {@link maxUserDataOption} and {@link maxImageOption}, as commander gives them. */
 export interface ConfigDriveLimitFlags {

@@ -12,7 +12,7 @@ import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNam
 import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
 import type { CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
-import { positiveDecimalFlag } from './integer-flag.js';
+import { positiveDecimalFlag } from './number-flags.js';
 
 /**
  * `domforge kvp …`: Hyper-V KVP data exchange.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { integerFlag } from './integer-flag.js';
+import { integerFlag } from './number-flags.js';
 import { NodeController } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { integerFlag } from './integer-flag.js';
+import { integerFlag } from './number-flags.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { loadProvingSet } from '../transform/watch/proving-set.js';
 import { proveTransform } from '../transform/watch/prove.js';

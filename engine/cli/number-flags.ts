@@ -1,3 +1,5 @@
+/** Numeric CLI flags read strictly: what `Number()` would also accept (`1e3`, `0x10`, `" 5"`) is a usage error naming the flag. */
+
 import { UsageError } from '../errors.js';
 
 /**

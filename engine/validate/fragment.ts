@@ -17,8 +17,14 @@ import { checkAliases, checkDevicePaths, pathChecker } from './semantic.js';
 import { parseOrThrow, settle, type DomainValidation, type ValidateDomainOptions } from './validate-domain.js';
 import { existsSync } from 'node:fs';
 
-/** The device kinds domforge hot-plugs. */
-export type FragmentKind = 'disk' | 'interface';
+/** The device kinds domforge hot-plugs, as a list for callers that tell a fragment by its root element. */
+export const FRAGMENT_KINDS = ['disk', 'interface'] as const;
+export type FragmentKind = (typeof FRAGMENT_KINDS)[number];
+
+/** Whether an element name is one of the {@link FRAGMENT_KINDS}. */
+export function isFragmentKind(name: string): name is FragmentKind {
+  return (FRAGMENT_KINDS as readonly string[]).includes(name);
+}
 
 export interface ValidateFragmentOptions extends ValidateDomainOptions {
   /**
@@ -35,7 +41,8 @@ export interface ValidateFragmentOptions extends ValidateDomainOptions {
  */
 export async function validateDomainFragment(xml: string, kind: FragmentKind, options: ValidateFragmentOptions = {}): Promise<DomainValidation> {
   const file = options.file;
-  const doc = parseOrThrow(xml, file);
+  // A caller that parsed the fragment to learn its kind passes the parse on (as to validateDomainXml).
+  const doc = options.document ?? parseOrThrow(xml, file);
   const root = doc.documentElement!;
   if (root.nodeName !== kind) {
     throw new DomainInvalidError(`expected a <${kind}> fragment, found <${root.nodeName}>`, { file, line: 1, path: `/${root.nodeName}` });

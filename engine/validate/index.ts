@@ -1,6 +1,6 @@
 /** Validation of rendered libvirt domain XML: the public surface of engine/validate. */
 export { validateDomainXml, type ValidateDomainOptions, type DomainValidation, type SchemaEngine } from './validate-domain.js';
-export { validateDomainFragment, type FragmentKind, type ValidateFragmentOptions } from './fragment.js';
+export { validateDomainFragment, FRAGMENT_KINDS, isFragmentKind, type FragmentKind, type ValidateFragmentOptions } from './fragment.js';
 export {
   loadDomainSchema,
   releaseDomainSchemas,

@@ -11,12 +11,12 @@ import { defaultTransformPath } from '../transform/defaults.js';
 import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import type { XsltEngineChoice } from '../transform/xslt/engine.js';
-import type { SchemaEngine } from '../validate/index.js';
 import { parseXml } from '../xml/parse.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import { collectParam } from './io.js';
+import { SCHEMA_HELP, schemaFlag } from './schema-flag.js';
 import type { RegisterCommand } from './commands.js';
 
 interface RenderCliOptions {
@@ -35,7 +35,6 @@ interface RenderCliOptions {
 }
 
 const ENGINES: readonly XsltEngineChoice[] = ['auto', 'compiled', 'xslt-processor', 'libxslt'];
-const SCHEMAS = ['wasm', 'virt-xml-validate', 'none'] as const;
 
 /**
  * `domforge render --instance instance.xml` — the admin's dry run: the libvirt XML the
@@ -54,17 +53,14 @@ export const registerRender: RegisterCommand = (program, io) => {
     .option('--check-paths', 'also check that disks, kernel, initrd and console folders exist on this host')
     .option('--diff <file>', 'print a unified diff from an earlier libvirt.xml to this render instead of the XML')
     .option('--engine <name>', `XSLT engine: ${ENGINES.join(', ')} (default: auto — the compiled in-process engine, checked against libxslt on first use and pinned to libxslt where they differ)`)
-    .option('--schema <engine>', `schema validator: ${SCHEMAS.join(', ')} (default: wasm, libvirt's domain.rng in-process)`)
+    .option('--schema <engine>', SCHEMA_HELP)
     .option('--json', 'print one JSON object (xml, warnings, transform, diff) instead of text')
     .option('--timeout <ms>', 'time limit of the compile and of the render in the sandbox (default: 2000)')
     .option('--no-sandbox', 'compile and render in this process: no time or memory limit (a transform you trust)')
     .action(async (opts: RenderCliOptions) => {
       const engine = opts.engine as XsltEngineChoice | undefined;
       if (engine !== undefined && !ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}, got ${JSON.stringify(opts.engine)}`);
-      if (opts.schema !== undefined && !(SCHEMAS as readonly string[]).includes(opts.schema)) {
-        throw new UsageError(`--schema must be one of ${SCHEMAS.join(', ')}, got ${JSON.stringify(opts.schema)}`);
-      }
-      const schema: SchemaEngine | undefined = opts.schema === 'none' ? false : (opts.schema as SchemaEngine | undefined);
+      const schema = schemaFlag(opts.schema);
       if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
       const text = await readInput(opts.instance);
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');

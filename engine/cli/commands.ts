@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './io.js';
 import { registerRender } from './render.js';
+import { registerValidate } from './validate.js';
 import { registerConfigDrive } from './configdrive.js';
 import { registerKvp } from './kvp.js';
 import { registerXslt } from './xslt.js';
@@ -11,4 +12,4 @@ import { registerTransforms } from './transforms.js';
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerRender, registerLifecycle, registerConfigDrive, registerKvp, registerXslt, registerTransforms];
+export const commands: RegisterCommand[] = [registerRender, registerValidate, registerLifecycle, registerConfigDrive, registerKvp, registerXslt, registerTransforms];

@@ -72,9 +72,19 @@ async function runSchema(doc: Document, xml: string, o: ValidateFragmentOptions)
     const wrapped = `<domain type="kvm"><name>domforge-check</name><memory>1048576</memory><os><type>hvm</type></os><devices>${body}</devices></domain>`;
     const r = await runVirtXmlValidate(wrapped);
     if (r.valid) return [];
-    // libxml2 blames the wrapper (<domain>, <devices>) for a bad device: point at the fragment.
+    // libxml2 blames the wrapper (<domain>, <devices>) for a bad device, by the line of the
+    // element or, with no line, by name ("Extra element devices in interleave"): point at the fragment.
     const root = doc.documentElement!.nodeName;
-    return placeRawProblems(doc, r.errors.map((e) => (e.element === 'domain' || e.element === 'devices' ? { ...e, element: root } : e)), o.file);
+    const wrapper = (name: string | undefined) => name === 'domain' || name === 'devices';
+    const onFragment = r.errors.map((e) => {
+      const extra = /^Extra element (\S+) in interleave$/.exec(e.message)?.[1];
+      return {
+        ...e,
+        element: wrapper(e.element) ? root : e.element,
+        message: wrapper(extra) ? `Extra element ${root} in interleave` : e.message,
+      };
+    });
+    return placeRawProblems(doc, onFragment, o.file);
   }
   const schema = await loadDomainSchema({ schemaPath: o.schemaPath });
   return fragmentSchemaProblems(doc, schema, { file: o.file });

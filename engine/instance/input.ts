@@ -19,7 +19,8 @@ export async function readInputText(file: string, what: string, kind: 'xml' | 'j
     bytes = await readRegularFileOrStdin(file);
   } catch (e) {
     if (e instanceof NotRegularFileError) {
-      throw new IoError(`cannot read ${what}: not a regular file (a FIFO or device could keep the read waiting forever; give a pipe as - or /dev/stdin)`, { file, cause: e });
+      const why = e.mayBlock ? ' (reading it could wait forever; give a pipe as - or /dev/stdin)' : '';
+      throw new IoError(`cannot read ${what}: ${e.message}${why}`, { file, cause: e });
     }
     throw new IoError(`cannot read ${what}: ${(e as Error).message}`, { file, cause: e });
   }

@@ -6,7 +6,7 @@
  * folder itself, rather than read as a missing file.
  */
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { NotRegularFileError, readRegularFileSync } from '../fs/regular-file.js';
+import { NotRegularFileError, readRegularFileSync, type NotRegularKind } from '../fs/regular-file.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -70,7 +70,7 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
  * file it leaves out for what it is (the copy holds nothing there): a FIFO, socket or device;
  * a symbolic link to nothing, with what it holds (`to`, as readlink gives it).
  */
-export type Unreadable = { kind: 'not a regular file' } | { kind: 'link to nothing'; to: string };
+export type Unreadable = { kind: 'not a regular file'; what?: NotRegularKind } | { kind: 'link to nothing'; to: string };
 
 /** Reading a path through a symbolic link to nothing (`rel`, relative to the transforms folder): the message says which link, and what it holds. */
 export class LinkToNothingError extends Error {
@@ -137,7 +137,7 @@ export function readThrough(root: string, unreadable: Readonly<Record<string, Un
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       const u = why(path);
-      if (u?.why.kind === 'not a regular file') throw new NotRegularFileError(path);
+      if (u?.why.kind === 'not a regular file') throw new NotRegularFileError(path, u.why.what);
       if (u?.why.kind === 'link to nothing') throw new LinkToNothingError(u.rel, u.why.to);
       throw e;
     }

@@ -111,7 +111,7 @@ test('launch reads X.JSON as JSON (the extension in any case, as render does) an
   spawnSync('mkfifo', [fifo]);
   const f = await cli('launch', '--instance', fifo);
   assert.equal(f.code, 1);
-  assert.match(f.stderr, /cannot read instance file: not a regular file/);
+  assert.match(f.stderr, /cannot read instance file: a FIFO, not a regular file \(reading it could wait forever; give a pipe as - or \/dev\/stdin\)/);
 });
 
 test('adopt reports folders without domains (a launch from an earlier process on test:///default)', async () => {

@@ -102,14 +102,14 @@ test('a partial or an included stylesheet that is a FIFO is an error at the plac
     const hbs = tmpTemplate('<domain>{{> p}}</domain>', { 'q.hbs': '' });
     execFileSync('mkfifo', [join(hbs, '..', 'partials', 'p.hbs')]);
     await assert.rejects(new FileTransformSource(hbs).get(), (e: Error & { code?: string; file?: string; line?: number; column?: number }) =>
-      e.code === 'TRANSFORM_SYNTAX' && e.file === hbs && e.line === 1 && e.column === 9 && /partial "p": cannot read .*p\.hbs: not a regular file/.test(e.message));
+      e.code === 'TRANSFORM_SYNTAX' && e.file === hbs && e.line === 1 && e.column === 9 && /partial "p": cannot read .*p\.hbs: a FIFO, not a regular file/.test(e.message));
     await rm(join(hbs, '..'), { recursive: true, force: true });
 
     const xsl = join(dir, 'main.xsl');
     await writeFile(xsl, '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n  <xsl:include href="inc.xsl"/>\n</xsl:stylesheet>\n');
     execFileSync('mkfifo', [join(dir, 'inc.xsl')]);
     await assert.rejects(new FileTransformSource(xsl).get(), (e: Error & { code?: string; file?: string; line?: number }) =>
-      e.code === 'TRANSFORM_SYNTAX' && e.file === xsl && e.line === 2 && /href="inc\.xsl": cannot read .*inc\.xsl: not a regular file/.test(e.message));
+      e.code === 'TRANSFORM_SYNTAX' && e.file === xsl && e.line === 2 && /href="inc\.xsl": cannot read .*inc\.xsl: a FIFO, not a regular file/.test(e.message));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

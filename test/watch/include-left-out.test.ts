@@ -62,7 +62,7 @@ test('an xsl:include of a FIFO is refused under the watcher as in place (not a r
   const fifo = join(dir, 'fifo.xsl');
   execFileSync('mkfifo', [fifo]);
   try {
-    await refusedAsInPlace(including('fifo.xsl'), `xsl:include href="fifo.xsl": cannot read ${fifo}: not a regular file`);
+    await refusedAsInPlace(including('fifo.xsl'), `xsl:include href="fifo.xsl": cannot read ${fifo}: a FIFO, not a regular file`);
   } finally {
     await unlink(fifo);
   }
@@ -73,7 +73,7 @@ test('document() of a FIFO is refused at its element, in place and under the wat
   execFileSync('mkfifo', [fifo]);
   const reading = base.replace(/(<xsl:stylesheet[^>]*>)/, `$1\n  <xsl:variable name="piped" select="document('pipe.xml')"/>`);
   try {
-    await refusedAsInPlace(reading, `document('pipe.xml'): cannot read ${fifo}: not a regular file`, '<xsl:variable name="piped"');
+    await refusedAsInPlace(reading, `document('pipe.xml'): cannot read ${fifo}: a FIFO, not a regular file`, '<xsl:variable name="piped"');
   } finally {
     await unlink(fifo);
   }
@@ -84,7 +84,7 @@ test('an xsl:include of a FIFO reached through a link cycle (self/fifo.xsl, self
   execFileSync('mkfifo', [fifo]);
   await symlink('.', join(dir, 'self'));
   try {
-    await refusedAsInPlace(including('self/fifo.xsl'), `xsl:include href="self/fifo.xsl": cannot read ${join(dir, 'self', 'fifo.xsl')}: not a regular file`);
+    await refusedAsInPlace(including('self/fifo.xsl'), `xsl:include href="self/fifo.xsl": cannot read ${join(dir, 'self', 'fifo.xsl')}: a FIFO, not a regular file`);
   } finally {
     await unlink(fifo);
     await unlink(join(dir, 'self'));

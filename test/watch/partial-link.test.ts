@@ -163,7 +163,7 @@ test('a partial that is a FIFO is refused under the watcher as in place (not a r
   await unlink(partial);
   execFileSync('mkfifo', [partial]);
   try {
-    await refusedAsInPlace(base, CALL, `partial "console": cannot read ${partial}: not a regular file`);
+    await refusedAsInPlace(base, CALL, `partial "console": cannot read ${partial}: a FIFO, not a regular file`);
   } finally {
     await unlink(partial);
     await cp(join(outside, 'console.hbs'), partial);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { fileStamp } from '../../fs/file-stamp.js';
+import { notRegularKind } from '../../fs/regular-file.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
 import { safeRealpath, type Unreadable } from '../links-out.js';
@@ -148,8 +149,9 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
       return walk(path, [...chain, { real: target, rel }]);
     }
     if (!tst.isFile()) {
-      unreadable[rel] = { kind: 'not a regular file' };
-      return leave('not a regular file');
+      const what = notRegularKind(tst);
+      unreadable[rel] = { kind: 'not a regular file', what };
+      return leave(`${what}, not a regular file`);
     }
     // Counted before reading, so an oversized folder is refused without being read.
     files++;

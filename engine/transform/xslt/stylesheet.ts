@@ -127,7 +127,7 @@ export function loadStylesheet(file: string, options: LoadStylesheetOptions = {}
             // A FIFO, socket or device is refused as an include of one is: xsltproc would open it
             // at every render and block until the sandbox's timeout (a FIFO) or read what it gives.
             if (e instanceof NotRegularFileError) {
-              throw new TransformError('TRANSFORM_SYNTAX', `document('${href}'): cannot read ${target}: not a regular file`, { file: mod.file, line: lineOf(el), column: columnOf(el), cause: e });
+              throw new TransformError('TRANSFORM_SYNTAX', `document('${href}'): cannot read ${target}: ${e.message}`, { file: mod.file, line: lineOf(el), column: columnOf(el), cause: e });
             }
             text = undefined; // missing (or a link to nothing): read as an empty node-set, as libxslt reads it
           }

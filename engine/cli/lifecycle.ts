@@ -70,6 +70,7 @@ const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k,
  * The instance lifecycle on this host:
  *   domforge launch --instance instance.xml   prepare, hooks, define and start; prints the domain and its XML
  *   domforge terminate ID [--keep]            pre-clean hooks, destroy, undefine, remove (or keep) the files
+ *   domforge reboot ID [--grace MS]           destroy and start again from the persistent configuration
  *   domforge list                             every instance folder with its domain
  *   domforge describe ID [--xml]              one instance's record and domain
  *   domforge adopt                            match folders with libvirt's domains after a restart
@@ -122,6 +123,19 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const files = r.files === 'removed' ? 'files removed' : r.files === 'gone' ? 'files already gone' : `files kept in ${r.files.kept}`;
     io.stdout(`terminated ${r.id}: ${r.record === 'missing' ? 'no record (the folder had no instance.xml), ' : ''}domain ${r.domain}, ${files}\n`);
     if (r.preCleanFailure) io.stderr(`domforge: warning: ${r.preCleanFailure.fullMessage}\n`);
+  });
+
+  common(
+    program
+      .command('reboot')
+      .description("Reboot an instance's domain: (graceful shutdown,) destroy, start again from the persistent configuration, which holds the volumes and interfaces attached since launch.")
+      .argument('<id>', 'instance id')
+      .option('--grace <ms>', 'ask the guest to shut down and wait this long before pulling the plug (default 0)'),
+  ).action(async (id: string, o: CommonOptions & { grace?: string }) => {
+    const graceMs = parseGrace(o.grace);
+    const d = await withController(o, (nc) => nc.reboot(id, { graceMs }));
+    if (o.json) return json(io, d);
+    io.stdout(`rebooted ${id}: domain ${d.name} uuid ${d.uuid} state ${d.state}\n`);
   });
 
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {

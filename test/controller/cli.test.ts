@@ -148,3 +148,48 @@ test('launch renders in a sandbox worker by default, and in its own process with
     await rm(hook);
   }
 });
+
+test('reboot ID [--grace MS]: the domain runs again, started anew; the record changes only in bootTime', async () => {
+  assert.equal((await cli('launch', '--instance', SAMPLE)).code, 0);
+  const recordFile = join(sb.instances, ID, 'instance.xml');
+  // An old bootTime, so the reboot's own is seen even within the launch's second.
+  const before = readFileSync(recordFile, 'utf8').replace(/<bootTime>\d+<\/bootTime>/, '<bootTime>1000000000</bootTime>');
+  assert.match(before, /<bootTime>1000000000<\/bootTime>/);
+  writeFileSync(recordFile, before);
+  const started = (await conn.lookup(ID)).id;
+
+  const r = await cli('reboot', ID);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `rebooted ${ID}: domain ${ID} uuid 5a3e9c1d-7b2f-4c8a-9d1e-000000000009 state running\n`);
+  assert.equal(r.stderr, '');
+  assert.equal(await conn.getState(ID), 'running');
+  const restarted = (await conn.lookup(ID)).id;
+  assert.notEqual(restarted, started, 'a new run of the domain, not the same one');
+  const after = readFileSync(recordFile, 'utf8');
+  const bootTime = Number(/<bootTime>(\d+)<\/bootTime>/.exec(after)?.[1]);
+  assert.ok(Math.abs(bootTime - Date.now() / 1000) < 60, `bootTime ${bootTime} is now`);
+  assert.equal(after.replace(/<bootTime>\d+<\/bootTime>/, ''), before.replace(/<bootTime>\d+<\/bootTime>/, ''));
+
+  const j = await cli('reboot', ID, '--grace', '200', '--json');
+  assert.equal(j.code, 0, j.stderr);
+  const domain = JSON.parse(j.stdout);
+  assert.deepEqual([domain.name, domain.state, domain.active, domain.persistent], [ID, 'running', true, true]);
+  assert.notEqual(domain.id, restarted);
+
+  // Usage errors (exit 2) and failures (exit 1) change nothing.
+  const noId = await cli('reboot');
+  assert.equal(noId.code, 2);
+  assert.match(noId.stderr, /missing required argument 'id'/);
+  const grace = await cli('reboot', ID, '--grace', '1e3');
+  assert.equal(grace.code, 2);
+  assert.equal(grace.stderr.trim(), 'domforge: Expected `--grace` to be a non-negative integer (ms), got "1e3"');
+  const unknown = await cli('reboot', 'i-missing', '--json');
+  assert.equal(unknown.code, 1);
+  assert.match(JSON.parse(unknown.stderr).error.message, /no instance i-missing under/);
+  await conn.destroy(ID);
+  await conn.undefine(ID);
+  const gone = await cli('reboot', ID);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /reboot of i-0a000009 failed at step 'reboot': libvirt has no domain i-0a000009 to reboot/);
+  assert.equal((await cli('terminate', ID)).stdout, `terminated ${ID}: domain absent, files removed\n`);
+});

@@ -102,9 +102,15 @@ export function checkInstanceId(id: unknown): string {
   return id;
 }
 
+/** What a device id may hold, as messages say it. */
+export const DEVICE_ID_RULE = "letters, digits, '.', '_' and '-' (e.g. vol-1a2b3c4d)";
+
+/** A device id that can name its stub files in the instance folder (`-libvirt` would name another's rendered XML). */
+export function isDeviceId(id: unknown): id is string {
+  return typeof id === 'string' && DEVICE_ID.test(id) && !id.endsWith('-libvirt');
+}
+
 export function checkDeviceId(id: unknown, what = 'device id'): string {
-  if (typeof id !== 'string' || !DEVICE_ID.test(id) || id.endsWith('-libvirt')) {
-    throw new UsageError(`Expected a ${what} of letters, digits, '.', '_' and '-' (e.g. vol-1a2b3c4d), got \`${String(id)}\` (${typeof id})`);
-  }
+  if (!isDeviceId(id)) throw new UsageError(`Expected a ${what} of ${DEVICE_ID_RULE}, got \`${String(id)}\` (${typeof id})`);
   return id;
 }

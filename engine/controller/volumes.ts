@@ -4,7 +4,7 @@ import { withKept } from '../instance/parse.js';
 import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec, DetachSpec } from './devices.js';
 import { withoutDeclaration } from './domain-xml.js';
-import { checkDeviceId } from './layout.js';
+import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 
 /** An EBS-style volume to attach (what Eucalyptus's ncAttachVolume receives, once the storage is connected on the node). */
 export interface VolumeAttachment {
@@ -26,19 +26,36 @@ export interface VolumeAttachment {
 
 const DEV_NAME = /^(sd|vd|hd|xvd)[a-z]{1,2}$/;
 
+/** A field of a VolumeAttachment that cannot be attached: which, what it must be, and what it holds. */
+export interface VolumeProblem {
+  field: keyof VolumeAttachment;
+  /** What the field must be, to follow "Expected … to be": `a guest disk name such as sdf or vdf`. */
+  expected: string;
+  value: unknown;
+}
+
+/**
+ * The first field of `v` that cannot be attached, or undefined: checkVolumeAttachment's
+ * rules, for callers that name the fields their own way (the CLI's flags, the elements and
+ * attributes of a `vol-XXX.xml` stub) and so say where the value came from.
+ */
+export function volumeProblem(v: VolumeAttachment): VolumeProblem | undefined {
+  const problem = (field: keyof VolumeAttachment, expected: string): VolumeProblem => ({ field, expected, value: v[field] });
+  if (!isDeviceId(v.id)) return problem('id', `a volume id of ${DEVICE_ID_RULE}`);
+  if (typeof v.devName !== 'string' || !DEV_NAME.test(v.devName)) return problem('devName', 'a guest disk name such as sdf or vdf');
+  if (typeof v.path !== 'string' || !v.path.startsWith('/')) return problem('path', 'an absolute path');
+  if (v.sourceType !== undefined && v.sourceType !== 'block' && v.sourceType !== 'file') return problem('sourceType', '`block` or `file`');
+  for (const k of ['serial', 'attachmentToken', 'connectionString'] as const) {
+    if (v[k] !== undefined && typeof v[k] !== 'string') return problem(k, 'a string');
+  }
+  return undefined;
+}
+
 export function checkVolumeAttachment(v: VolumeAttachment): VolumeAttachment {
   if (typeof v !== 'object' || v === null) throw new UsageError('Expected the volume to be an object with `id`, `devName` and `path`');
-  checkDeviceId(v.id, 'volume id');
-  if (typeof v.devName !== 'string' || !DEV_NAME.test(v.devName)) {
-    throw new UsageError(`Expected \`devName\` to be a guest disk name such as sdf or vdf, got \`${String(v.devName)}\` (${typeof v.devName})`);
-  }
-  if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw new UsageError(`Expected \`path\` to be an absolute path, got \`${String(v.path)}\` (${typeof v.path})`);
-  if (v.sourceType !== undefined && v.sourceType !== 'block' && v.sourceType !== 'file') {
-    throw new UsageError(`Expected \`sourceType\` to be \`block\` or \`file\`, got \`${String(v.sourceType)}\``);
-  }
-  for (const k of ['serial', 'attachmentToken', 'connectionString'] as const) {
-    if (v[k] !== undefined && typeof v[k] !== 'string') throw new UsageError(`Expected \`${k}\` to be a string, got ${typeof v[k]}`);
-  }
+  const p = volumeProblem(v);
+  if (p?.field === 'id') checkDeviceId(v.id, 'volume id'); // worded as for every device id
+  if (p) throw new UsageError(`Expected \`${p.field}\` to be ${p.expected}, got \`${String(p.value)}\` (${typeof p.value})`);
   return v;
 }
 

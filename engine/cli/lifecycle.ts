@@ -4,12 +4,15 @@ import { NodeController } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';
 import { readInterfaceStubFile } from '../controller/interfaces.js';
+import { checkDeviceId, checkInstanceId } from '../controller/layout.js';
+import { volumeStubDifferences } from '../controller/volume-stub-file.js';
 import type { DeviceChangeResult } from '../libvirt/hotplug.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
 import { collectParam, type CliIo } from './io.js';
 import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
 import type { RegisterCommand } from './commands.js';
+import { volumeOf, volumeOptions, type VolumeFlags } from './volume-flags.js';
 
 /** Default instances folder when neither `--instances` nor `$DOMFORGE_INSTANCES` is given. */
 export const DEFAULT_INSTANCES_DIR = '/var/lib/domforge/instances';
@@ -76,6 +79,9 @@ const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k,
  *   domforge adopt                            match folders with libvirt's domains after a restart
  *   domforge attach-interface ID --nic FILE   hot-plug an ENI from its <nic> stub (eni-XXX.xml)
  *   domforge detach-interface ID ATTACHMENT   hot-unplug it again
+ *   domforge attach-volume ID --volume FILE   hot-plug a volume from its <volume> stub (vol-XXX.xml), or from
+ *            [--volume-id V --dev D --path P] its fields given as flags
+ *   domforge detach-volume ID VOLUME_ID       hot-unplug it again
  */
 export const registerLifecycle: RegisterCommand = (program, io) => {
   common(
@@ -132,6 +138,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .argument('<id>', 'instance id')
       .option('--grace <ms>', 'ask the guest to shut down and wait this long before pulling the plug (default 0)'),
   ).action(async (id: string, o: CommonOptions & { grace?: string }) => {
+    checkInstanceId(id);
     const graceMs = parseGrace(o.grace);
     const d = await withController(o, (nc) => nc.reboot(id, { graceMs }));
     if (o.json) return json(io, d);
@@ -208,7 +215,55 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     io.stdout(`detached ${r.deviceId} (${attachmentId}) from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
   });
+
+  registerVolumes(program, io);
 };
+
+/**
+ * attach-volume and detach-volume. Their input (the instance id, the stub or the flags, the
+ * volume id) is checked before the controller opens, which creates the instances folder: a
+ * refused input writes nothing.
+ */
+function registerVolumes(program: Command, io: CliIo): void {
+  const attach = program
+    .command('attach-volume')
+    .description(
+      'Hot-plug a volume (Eucalyptus EBS), from its <volume> stub or from flags: rendered by the transform into a <disk>, validated, pre-attach hooks, attached live and to the persistent configuration, recorded in instance.xml. Rolls back on any failure.',
+    )
+    .argument('<id>', 'instance id');
+  for (const option of volumeOptions()) attach.addOption(option);
+  common(attach).action(async (id: string, o: CommonOptions & VolumeFlags) => {
+    checkInstanceId(id);
+    const { volume, stub } = await volumeOf(o);
+    const { r, unused } = await withController(o, async (nc) => {
+      // What the stub says that the attachment will not use. A record that cannot be read is the attach's to report.
+      const record = stub && (await nc.describe(id).then((d) => d.instance, () => undefined));
+      const unused = stub && record ? volumeStubDifferences(stub, record) : [];
+      return { r: await nc.attachVolume(id, volume), unused };
+    });
+    const warnings = [...unused, ...r.warnings];
+    if (o.json) return json(io, { ...r, warnings });
+    const target = firstChild(parseXml(r.deviceXml).documentElement!, 'target')?.getAttribute('dev');
+    io.stdout(`attached ${r.deviceId} to ${r.id} as ${volume.devName}${target ? ` (target ${target})` : ''}: ${changeText(r.change)}\n`);
+    for (const w of warnings) io.stderr(`domforge: warning: ${w}\n`);
+    io.stdout(r.deviceXml.endsWith('\n') ? r.deviceXml : r.deviceXml + '\n');
+  });
+
+  common(
+    program
+      .command('detach-volume')
+      .description('Hot-unplug a volume, remove it from instance.xml, run post-detach hooks.')
+      .argument('<id>', 'instance id')
+      .argument('<volume-id>', 'the volume id (vol-XXX) given at attach'),
+  ).action(async (id: string, volumeId: string, o: CommonOptions) => {
+    checkInstanceId(id);
+    checkDeviceId(volumeId, 'volume id');
+    const r = await withController(o, (nc) => nc.detachVolume(id, volumeId));
+    if (o.json) return json(io, r);
+    io.stdout(`detached ${r.deviceId} from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
+    for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
+  });
+}
 
 function changeText(c: DeviceChangeResult): string {
   const where = [c.live && 'live', c.config && 'persistent'].filter(Boolean).join(' and ') || 'nowhere';

@@ -5,6 +5,7 @@ import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec, DetachSpec } from './devices.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE } from '../instance/validate.js';
 
 /** An EBS-style volume to attach (what Eucalyptus's ncAttachVolume receives, once the storage is connected on the node). */
 export interface VolumeAttachment {
@@ -48,6 +49,8 @@ export function volumeProblem(v: VolumeAttachment): VolumeProblem | undefined {
   for (const k of ['serial', 'attachmentToken', 'connectionString'] as const) {
     if (v[k] !== undefined && typeof v[k] !== 'string') return problem(k, 'a string');
   }
+  // An empty serial is none, as in instance.xml.
+  if (v.serial && !DISK_SERIAL.test(v.serial)) return problem('serial', `a disk serial of ${DISK_SERIAL_RULE}`);
   return undefined;
 }
 

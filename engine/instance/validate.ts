@@ -21,6 +21,10 @@ const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const NODESET = /^\^?\d+(-\d+)?(,\^?\d+(-\d+)?)*$/;
 const MODEL = /^[A-Za-z0-9_.-]+$/;
+/** libvirt's `diskSerial` (domaincommon.rng): the serial a disk shows its guest. */
+export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
+/** What {@link DISK_SERIAL} allows, as messages say it. */
+export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema)";
 
 /** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
 function shown(v: unknown): string {
@@ -64,6 +68,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     if (!d.path) fail(dp(i), 'diskPath has no backing path');
     if (!DEV_NAME.test(d.targetDeviceName)) fail(`${dp(i)}/@targetDeviceName`, `not a guest device name: ${JSON.stringify(d.targetDeviceName)} (expected e.g. vda, sda, hdb)`);
     if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) fail(`${dp(i)}/@targetDeviceBus`, `unknown bus ${d.targetDeviceBus}`);
+    // An empty serial is none (the transforms write <serial> only for a non-empty one).
+    if (d.serial && !DISK_SERIAL.test(d.serial)) fail(`${dp(i)}/@serial`, `the disk serial ${JSON.stringify(d.serial)} may hold only ${DISK_SERIAL_RULE}`);
   });
 
   const macs = new Map<string, string>();

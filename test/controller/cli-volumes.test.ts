@@ -171,6 +171,7 @@ test('attach-volume and detach-volume refuse bad input clearly (flags by name, s
   const good = file('vol-good.xml', volumeStub('vol-33333333', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio">/dev/vol3</diskPath>'));
   const badDev = file('vol-bad-dev.xml', volumeStub('vol-33333333', '<diskPath targetDeviceName="floppy" targetDeviceBus="virtio">/dev/vol3</diskPath>'));
   const relative = file('vol-relative.xml', volumeStub('vol-33333333', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio">dev/vol3</diskPath>'));
+  const badSerial = file('vol-bad-serial.xml', volumeStub('vol-33333333', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio" serial="vol/3">/dev/vol3</diskPath>'));
   const noId = file('vol-no-id.xml', volumeStub('', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio">/dev/vol3</diskPath>', (t) => t.replace('  <id></id>\n', '')));
   const nic = file('eni-0e0e0e0e.xml', '<nic xml-version="2" mac="d0:0d:0e:0e:0e:0e" bridgeDeviceName="br0" device="1" attachmentId="eni-attach-0e0e0e0e"/>\n');
   const syntax = file('vol-syntax.xml', '<volume>\n  <hypervisor type="kvm"/>\n  <id>vol-33333333</di>\n</volume>\n');
@@ -186,6 +187,9 @@ test('attach-volume and detach-volume refuse bad input clearly (flags by name, s
     [['attach-volume', ID, ...withFlag('--dev', 'floppy')], 2, 'domforge: Expected `--dev` to be a guest disk name such as sdf or vdf, got "floppy"'],
     [['attach-volume', ID, ...withFlag('--path', 'dev/vol3')], 2, 'domforge: Expected `--path` to be an absolute path, got "dev/vol3"'],
     [['attach-volume', ID, ...withFlag('--volume-id', '../vol')], 2, /^domforge: Expected `--volume-id` to be a volume id of letters, digits, '\.', '_' and '-' \(e\.g\. vol-1a2b3c4d\), got "\.\.\/vol"$/],
+    // A serial libvirt's schema refuses: named as the flag or the stub's attribute, not as the rendered <serial>.
+    [['attach-volume', ID, ...flags, '--serial', 'vol/3'], 2, "domforge: Expected `--serial` to be a disk serial of letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema), got \"vol/3\""],
+    [['attach-volume', ID, '--volume', badSerial], 1, `domforge: ${badSerial}:9:3: serial must be a disk serial of letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema), got "vol/3" (at /volume/diskPath/@serial)`],
     [['attach-volume', '../i', '--volume', good], 2, /^domforge: Expected an instance id of letters/],
     [['attach-volume', ID, '--volume', badDev], 1, `domforge: ${badDev}:9:3: targetDeviceName must be a guest disk name such as sdf or vdf, got "floppy" (at /volume/diskPath/@targetDeviceName)`],
     [['attach-volume', ID, '--volume', relative], 1, `domforge: ${relative}:9:3: the path in <diskPath> must be an absolute path, got "dev/vol3" (at /volume/diskPath)`],

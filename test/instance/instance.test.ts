@@ -78,6 +78,13 @@ test('a kernel path under /dev/ is refused', () => {
   expectInstanceError(t, '/instance/kernel');
 });
 
+test('a disk serial libvirt\'s schema refuses is refused at its diskPath\'s line, before any render; an empty one is none; spaces, + and . are taken', () => {
+  const line = base().split('\n').findIndex((l) => l.includes('<diskPath ')) + 1;
+  const withSerial = (serial: string) => base().replace(/<diskPath /, `<diskPath serial="${serial}" `);
+  for (const bad of ['root/disk', 'ü', 'a"b'.replace('"', '&quot;')]) expectInstanceError(withSerial(bad), /^\/instance\/disks\/diskPath(\[1\])?\/@serial$/, line);
+  for (const good of ['', 'root disk+1.0_a-b']) assert.equal(parseInstance(withSerial(good)).disks.diskPaths[0]!.serial, good);
+});
+
 test('a malformed MAC is refused at the NIC line', () => {
   const t = base().replace(/mac="[^"]+"/, 'mac="d0:0d:zz:00:00:01"');
   expectInstanceError(t, /\/instance\/nics\/nic(\[1\])?\/@mac/, lineOf(t, 'mac="d0:0d:zz'));

@@ -124,7 +124,8 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .option('--keep', 'move the instance folder under <instances>/.kept instead of removing it')
       .option('--grace <ms>', 'ask the guest to shut down and wait this long before pulling the plug (default 0)'),
   ).action(async (id: string, o: CommonOptions & { keep?: boolean; grace?: string }) => {
-    const r = await withController(o, (nc) => nc.terminate(id, { keep: o.keep, graceMs: parseGrace(o.grace) }));
+    const graceMs = parseGrace(o.grace); // before the controller opens, which creates the instances folder
+    const r = await withController(o, (nc) => nc.terminate(id, { keep: o.keep, graceMs }));
     if (o.json) return json(io, r);
     const files = r.files === 'removed' ? 'files removed' : r.files === 'gone' ? 'files already gone' : `files kept in ${r.files.kept}`;
     io.stdout(`terminated ${r.id}: ${r.record === 'missing' ? 'no record (the folder had no instance.xml), ' : ''}domain ${r.domain}, ${files}\n`);

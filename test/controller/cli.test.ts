@@ -89,11 +89,16 @@ test('whole-number flags take decimal digits only: 1e3, 0x10, 5.0 and " 5" are u
       assert.equal(r.stderr.trim(), `domforge: Expected \`${flag}\` to be ${min} integer${unit}, got ${JSON.stringify(value)}`);
     }
   }
+  const never = join(sb.root, 'never-created');
   for (const value of ['1e3', '0x10']) {
-    const r = await cli('terminate', 'i-x', '--grace', value);
-    assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stderr.trim(), `domforge: Expected \`--grace\` to be a non-negative integer (ms), got ${JSON.stringify(value)}`);
+    for (const instances of [sb.instances, never]) {
+      const r = await lifecycleCli(['terminate', 'i-x', '--grace', value], ['--instances', instances, '--uri', 'test:///default', '--transform', XSL]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim(), `domforge: Expected \`--grace\` to be a non-negative integer (ms), got ${JSON.stringify(value)}`);
+    }
   }
+  // Refused before the controller opens: a bad flag does not create the instances folder.
+  assert.equal(existsSync(never), false);
 });
 
 test('launch reads X.JSON as JSON (the extension in any case, as render does) and refuses a FIFO at once', async () => {

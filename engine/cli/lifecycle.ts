@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { integerFlag } from './number-flags.js';
-import { NodeController } from '../controller/node-controller.js';
+import { NodeController, readInstance } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';
 import { readInterfaceStubFile } from '../controller/interfaces.js';
@@ -54,8 +54,12 @@ function controllerOptions(o: CommonOptions): NodeControllerOptions {
   };
 }
 
+/**
+ * A controller for every command but launch: it does not create the instances folder, so a
+ * mistyped `--instances` is not made into an empty folder (a missing one holds no instances).
+ */
 async function withController<T>(o: CommonOptions, f: (nc: NodeController) => Promise<T>): Promise<T> {
-  const nc = await NodeController.open(controllerOptions(o));
+  const nc = await NodeController.open({ ...controllerOptions(o), createInstancesDir: false });
   try {
     return await f(nc);
   } finally {
@@ -93,9 +97,11 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .addOption(maxUserDataOption())
       .addOption(maxImageOption()),
   ).action(async (o: CommonOptions & ConfigDriveLimitFlags & { instance: string; keepFailed?: boolean }) => {
+    // Read first: an instance file that cannot be read or is not valid opens nothing and creates no folder.
+    const instance = await readInstance(o.instance);
     const nc = await NodeController.open({ ...controllerOptions(o), ...configDriveLimits(o), keepFailed: o.keepFailed });
     try {
-      const r = await nc.launch(o.instance);
+      const r = await nc.launch(instance);
       if (o.json) {
         const { instance: _omit, ...rest } = r;
         return json(io, rest);
@@ -193,10 +199,8 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .requiredOption('--nic <file>', 'the <nic> stub (eni-XXX.xml); it needs mac, device and attachmentId')
       .option('--interface-id <eni>', "interface id naming the files eni-XXX.xml and eni-XXX-libvirt.xml (default: the stub file's name without .xml)"),
   ).action(async (id: string, o: CommonOptions & { nic: string; interfaceId?: string }) => {
-    const r = await withController(o, async (nc) => {
-      const nic = await readInterfaceStubFile(o.nic);
-      return nc.attachInterface(id, o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId });
-    });
+    const nic = await readInterfaceStubFile(o.nic);
+    const r = await withController(o, (nc) => nc.attachInterface(id, o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId }));
     if (o.json) return json(io, r);
     const mac = firstChild(parseXml(r.deviceXml).documentElement!, 'mac')?.getAttribute('address');
     io.stdout(`attached ${r.deviceId} to ${r.id}${mac ? ` (mac ${mac})` : ''}: ${changeText(r.change)}\n`);

@@ -111,6 +111,6 @@ export function isDeviceId(id: unknown): id is string {
 }
 
 export function checkDeviceId(id: unknown, what = 'device id'): string {
-  if (!isDeviceId(id)) throw new UsageError(`Expected a ${what} of ${DEVICE_ID_RULE}, got \`${String(id)}\` (${typeof id})`);
+  if (!isDeviceId(id)) throw new UsageError(`Expected ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what} of ${DEVICE_ID_RULE}, got \`${String(id)}\` (${typeof id})`);
   return id;
 }

@@ -148,7 +148,8 @@ export class NodeController {
   }
 }
 
-async function readInstance(file: string): Promise<Instance> {
+/** The instance `launch` takes as a path: an instance.xml, or a `.json` description by its name. */
+export async function readInstance(file: string): Promise<Instance> {
   if (typeof file !== 'string' || file === '') throw new UsageError('Expected an Instance or the path of an instance.xml');
   return isJsonInstancePath(file) ? readInstanceJsonFile(file) : readInstanceFile(file);
 }

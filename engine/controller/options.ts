@@ -23,8 +23,15 @@ import type { StepObserver } from './steps.js';
 export type TransformSource = string | CompiledTransform | (() => CompiledTransform | Promise<CompiledTransform>);
 
 export interface NodeControllerOptions {
-  /** The instances folder: one folder per instance (see layout.ts). Created if missing. Required. */
+  /** The instances folder: one folder per instance (see layout.ts). Created if missing (see `createInstancesDir`). Required. */
   instancesDir: string;
+  /**
+   * Whether `open` creates the instances folder when it is missing. Default true. `false` for
+   * a controller that only looks and changes what is there (the CLI's `list`, `terminate`,
+   * …): a missing folder then holds no instances, and a mistyped path is not created; a
+   * launch needs the folder to exist.
+   */
+  createInstancesDir?: boolean;
   /** libvirt URI. Default: `LIBVIRT_DEFAULT_URI`, else `test:///default`. Ignored when `connection` is given. */
   uri?: string;
   /** An open connection to use instead of `connect({ uri })`. */
@@ -115,10 +122,12 @@ export interface ControllerContext {
 export async function createContext(o: NodeControllerOptions): Promise<ControllerContext> {
   checkOptions(o);
   const instancesDir = resolve(o.instancesDir);
-  try {
-    await mkdir(instancesDir, { recursive: true, mode: 0o755 });
-  } catch (e) {
-    throw new IoError(`cannot create the instances folder: ${(e as Error).message}`, { file: instancesDir, cause: e });
+  if (o.createInstancesDir !== false) {
+    try {
+      await mkdir(instancesDir, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw new IoError(`cannot create the instances folder: ${(e as Error).message}`, { file: instancesDir, cause: e });
+    }
   }
   const connection = o.connection ?? (await connect({ uri: o.uri, loader: o.loader }));
   const hooks = o.hooksDir
@@ -214,7 +223,7 @@ function checkOptions(o: NodeControllerOptions): void {
       throw new UsageError(`Expected \`${k}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);
     }
   }
-  for (const k of ['checkPaths', 'keepFailed'] as const) {
+  for (const k of ['checkPaths', 'keepFailed', 'createInstancesDir'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new UsageError(`Expected \`${k}\` to be a boolean, got \`${String(o[k])}\` (${typeof o[k]})`);
   }
   for (const k of ['log', 'onStep'] as const) {

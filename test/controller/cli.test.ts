@@ -198,3 +198,42 @@ test('reboot ID [--grace MS]: the domain runs again, started anew; the record ch
   assert.match(gone.stderr, /reboot of i-0a000009 failed at step 'reboot': libvirt has no domain i-0a000009 to reboot/);
   assert.equal((await cli('terminate', ID)).stdout, `terminated ${ID}: domain absent, files removed\n`);
 });
+
+test('only launch creates the instances folder: every other command, and a launch whose input is refused, leaves a missing one missing', async () => {
+  const missing = join(sb.root, 'no-such-instances');
+  const nic = join(sb.root, 'eni-0f0f0f0f.xml');
+  writeFileSync(nic, '<nic xml-version="2" mac="d0:0d:0f:0f:0f:0f" bridgeDeviceName="br0" device="1" attachmentId="eni-attach-0f0f0f0f"/>\n');
+  const run = (...args: string[]) => lifecycleCli(args, ['--instances', missing, '--uri', 'test:///default', '--transform', XSL]);
+  const cases: [string[], number, RegExp][] = [
+    [['list'], 0, /^$/],
+    [['adopt'], 0, /^$/],
+    [['describe', 'i-0a0000ff'], 1, /no instance i-0a0000ff under /],
+    [['terminate', 'i-0a0000ff'], 1, /no instance i-0a0000ff under /],
+    [['reboot', 'i-0a0000ff'], 1, /no instance i-0a0000ff under /],
+    [['attach-interface', 'i-0a0000ff', '--nic', nic], 1, /no instance i-0a0000ff under /],
+    [['detach-interface', 'i-0a0000ff', 'eni-attach-0f0f0f0f'], 1, /no instance i-0a0000ff under /],
+    [['attach-volume', 'i-0a0000ff', '--volume-id', 'vol-0f', '--dev', 'sdf', '--path', '/dev/v'], 1, /no instance i-0a0000ff under /],
+    [['detach-volume', 'i-0a0000ff', 'vol-0f'], 1, /no instance i-0a0000ff under /],
+    [['launch', '--instance', join(sb.root, 'nothere.xml')], 1, /cannot read instance file: ENOENT/],
+  ];
+  for (const [args, code, stderr] of cases) {
+    const r = await run(...args);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, stderr, args.join(' '));
+    assert.equal(existsSync(missing), false, `${args.join(' ')} created the instances folder`);
+  }
+  assert.match((await run('list')).stdout, /^ID +RECORD +DOMAIN +UUID\n$/);
+  // A launch makes it, as it makes the instance's own folder in it.
+  const l = await run('launch', '--instance', SAMPLE);
+  assert.equal(l.code, 0, l.stderr);
+  assert.equal(existsSync(join(missing, 'i-0a000009', 'instance.xml')), true);
+  assert.equal((await run('terminate', 'i-0a000009')).code, 0);
+});
+
+test('an id of the wrong shape is refused with its article right: "an attachment id", "a volume id"', async () => {
+  const a = await cli('detach-interface', 'i-x', 'bad/id');
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /^domforge: Expected an attachment id of letters/);
+  const v = await cli('detach-volume', 'i-x', 'bad/id');
+  assert.match(v.stderr, /^domforge: Expected a volume id of letters/);
+});

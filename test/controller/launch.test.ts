@@ -441,3 +441,20 @@ test('an invalid Instance built in code is refused at check, naming the instance
   assert.deepEqual([g.file, g.line, g.path], [good.file, lineIn(good.text, '<memoryKB>'), '/instance/memoryKB']);
   assert.equal(existsSync(join(sb.instances, good.id)), false);
 });
+
+test('createInstancesDir: false opens a controller on a missing instances folder without creating it (no instances there); it must be a boolean', async () => {
+  const missing = join(sb.root, 'not-created');
+  const looking = await NodeController.open({ instancesDir: missing, connection: conn, createInstancesDir: false });
+  try {
+    assert.deepEqual(await looking.list(), []);
+    assert.equal(existsSync(missing), false);
+  } finally {
+    await looking.close();
+  }
+  await assert.rejects(NodeController.open({ instancesDir: missing, connection: conn, createInstancesDir: 'no' as unknown as boolean }), /Expected `createInstancesDir` to be a boolean/);
+  assert.equal(existsSync(missing), false);
+  // The default creates it, as before.
+  const making = await NodeController.open({ instancesDir: missing, connection: conn });
+  await making.close();
+  assert.equal(statSync(missing).isDirectory(), true);
+});

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { integerFlag } from './number-flags.js';
 import { NodeController, readInstance } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
@@ -58,13 +60,27 @@ function controllerOptions(o: CommonOptions): NodeControllerOptions {
  * A controller for every command but launch: it does not create the instances folder, so a
  * mistyped `--instances` is not made into an empty folder (a missing one holds no instances).
  */
-async function withController<T>(o: CommonOptions, f: (nc: NodeController) => Promise<T>): Promise<T> {
-  const nc = await NodeController.open({ ...controllerOptions(o), createInstancesDir: false });
+async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false): Promise<T> {
+  const options = controllerOptions(o);
+  if (runsHooks) noteMissingHooks(io, options);
+  const nc = await NodeController.open({ ...options, createInstancesDir: false });
   try {
     return await f(nc);
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * A hooks folder that does not exist means no hooks, as in Eucalyptus (one made later is
+ * used from the next event on). Named on the command line or in $DOMFORGE_HOOKS, it is more
+ * likely a typo, and a launch without its hooks may come up without what they set up: say so.
+ */
+function noteMissingHooks(io: CliIo, o: NodeControllerOptions): void {
+  if (o.hooksDir === undefined) return;
+  const dir = resolve(o.hooksDir);
+  if (existsSync(dir)) return;
+  io.stderr(`domforge: note: the hooks folder ${dir} does not exist: no hooks or filters run\n`);
 }
 
 function parseGrace(value: string | undefined): number | undefined {
@@ -99,7 +115,9 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (o: CommonOptions & ConfigDriveLimitFlags & { instance: string; keepFailed?: boolean }) => {
     // Read first: an instance file that cannot be read or is not valid opens nothing and creates no folder.
     const instance = await readInstance(o.instance);
-    const nc = await NodeController.open({ ...controllerOptions(o), ...configDriveLimits(o), keepFailed: o.keepFailed });
+    const options = controllerOptions(o);
+    noteMissingHooks(io, options);
+    const nc = await NodeController.open({ ...options, ...configDriveLimits(o), keepFailed: o.keepFailed });
     try {
       const r = await nc.launch(instance);
       if (o.json) {
@@ -131,7 +149,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .option('--grace <ms>', 'ask the guest to shut down and wait this long before pulling the plug (default 0)'),
   ).action(async (id: string, o: CommonOptions & { keep?: boolean; grace?: string }) => {
     const graceMs = parseGrace(o.grace); // before the controller opens, which creates the instances folder
-    const r = await withController(o, (nc) => nc.terminate(id, { keep: o.keep, graceMs }));
+    const r = await withController(io, o, (nc) => nc.terminate(id, { keep: o.keep, graceMs }), true);
     if (o.json) return json(io, r);
     const files = r.files === 'removed' ? 'files removed' : r.files === 'gone' ? 'files already gone' : `files kept in ${r.files.kept}`;
     io.stdout(`terminated ${r.id}: ${r.record === 'missing' ? 'no record (the folder had no instance.xml), ' : ''}domain ${r.domain}, ${files}\n`);
@@ -147,13 +165,13 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (id: string, o: CommonOptions & { grace?: string }) => {
     checkInstanceId(id);
     const graceMs = parseGrace(o.grace);
-    const d = await withController(o, (nc) => nc.reboot(id, { graceMs }));
+    const d = await withController(io, o, (nc) => nc.reboot(id, { graceMs }));
     if (o.json) return json(io, d);
     io.stdout(`rebooted ${id}: domain ${d.name} uuid ${d.uuid} state ${d.state}\n`);
   });
 
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
-    const all = await withController(o, (nc) => nc.list());
+    const all = await withController(io, o, (nc) => nc.list());
     if (o.json) return json(io, all);
     const rows = [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : x.state || '-', x.domain?.state ?? '-', x.domain?.uuid ?? '-'])];
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -168,7 +186,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .argument('<id>', 'instance id')
       .option('--xml', 'also print the live domain XML'),
   ).action(async (id: string, o: CommonOptions & { xml?: boolean }) => {
-    const d = await withController(o, (nc) => nc.describe(id, { xml: o.xml }));
+    const d = await withController(io, o, (nc) => nc.describe(id, { xml: o.xml }));
     if (o.json) return json(io, d);
     io.stdout(`${d.id}\n  folder: ${d.dir}\n  record state: ${d.state || '-'}\n`);
     io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${d.domain.state}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
@@ -183,7 +201,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
 
   common(program.command('adopt').description("After a restart: match instance folders with libvirt's domains, run pre-adopt hooks, report the rest.")).action(
     async (o: CommonOptions) => {
-      const report = await withController(o, (nc) => nc.adopt());
+      const report = await withController(io, o, (nc) => nc.adopt(), true);
       if (o.json) return json(io, report);
       printAdoptReport(io, report);
     },
@@ -200,7 +218,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .option('--interface-id <eni>', "interface id naming the files eni-XXX.xml and eni-XXX-libvirt.xml (default: the stub file's name without .xml)"),
   ).action(async (id: string, o: CommonOptions & { nic: string; interfaceId?: string }) => {
     const nic = await readInterfaceStubFile(o.nic);
-    const r = await withController(o, (nc) => nc.attachInterface(id, o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId }));
+    const r = await withController(io, o, (nc) => nc.attachInterface(id, o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId }), true);
     if (o.json) return json(io, r);
     const mac = firstChild(parseXml(r.deviceXml).documentElement!, 'mac')?.getAttribute('address');
     io.stdout(`attached ${r.deviceId} to ${r.id}${mac ? ` (mac ${mac})` : ''}: ${changeText(r.change)}\n`);
@@ -215,7 +233,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .argument('<id>', 'instance id')
       .argument('<attachment-id>', 'the attachment id (eni-attach-XXX) given at attach'),
   ).action(async (id: string, attachmentId: string, o: CommonOptions) => {
-    const r = await withController(o, (nc) => nc.detachInterface(id, attachmentId));
+    const r = await withController(io, o, (nc) => nc.detachInterface(id, attachmentId), true);
     if (o.json) return json(io, r);
     io.stdout(`detached ${r.deviceId} (${attachmentId}) from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
@@ -240,12 +258,12 @@ function registerVolumes(program: Command, io: CliIo): void {
   common(attach).action(async (id: string, o: CommonOptions & VolumeFlags) => {
     checkInstanceId(id);
     const { volume, stub } = await volumeOf(o);
-    const { r, unused } = await withController(o, async (nc) => {
+    const { r, unused } = await withController(io, o, async (nc) => {
       // What the stub says that the attachment will not use. A record that cannot be read is the attach's to report.
       const record = stub && (await nc.describe(id).then((d) => d.instance, () => undefined));
       const unused = stub && record ? volumeStubDifferences(stub, record) : [];
       return { r: await nc.attachVolume(id, volume), unused };
-    });
+    }, true);
     const warnings = [...unused, ...r.warnings];
     if (o.json) return json(io, { ...r, warnings });
     const target = firstChild(parseXml(r.deviceXml).documentElement!, 'target')?.getAttribute('dev');
@@ -263,7 +281,7 @@ function registerVolumes(program: Command, io: CliIo): void {
   ).action(async (id: string, volumeId: string, o: CommonOptions) => {
     checkInstanceId(id);
     checkDeviceId(volumeId, 'volume id');
-    const r = await withController(o, (nc) => nc.detachVolume(id, volumeId));
+    const r = await withController(io, o, (nc) => nc.detachVolume(id, volumeId), true);
     if (o.json) return json(io, r);
     io.stdout(`detached ${r.deviceId} from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);

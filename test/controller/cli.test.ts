@@ -237,3 +237,22 @@ test('an id of the wrong shape is refused with its article right: "an attachment
   const v = await cli('detach-volume', 'i-x', 'bad/id');
   assert.match(v.stderr, /^domforge: Expected a volume id of letters/);
 });
+
+test('a --hooks folder that does not exist is a note on the commands that run hooks (no hooks run, as in Eucalyptus), and nothing on those that do not', async () => {
+  const nowhere = join(sb.root, 'hooks-typo');
+  const run = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL, '--hooks', nowhere]);
+  const note = `domforge: note: the hooks folder ${nowhere} does not exist: no hooks or filters run\n`;
+  const l = await run('launch', '--instance', SAMPLE);
+  assert.equal(l.code, 0, l.stderr);
+  assert.ok(l.stderr.startsWith(note), l.stderr);
+  assert.equal((await run('list')).stderr, '');
+  assert.equal((await run('describe', 'i-0a000009')).stderr, '');
+  const t = await run('terminate', 'i-0a000009');
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(t.stderr, note);
+  // An existing folder, empty or not, gives no note.
+  const l2 = await lifecycleCli(['launch', '--instance', SAMPLE], ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL, '--hooks', sb.hooks]);
+  assert.equal(l2.code, 0, l2.stderr);
+  assert.doesNotMatch(l2.stderr, /hooks folder/);
+  assert.equal((await cli('terminate', 'i-0a000009')).code, 0);
+});

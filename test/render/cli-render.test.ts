@@ -155,3 +155,12 @@ test('render runs the transform in a sandbox: a runaway one is TRANSFORM_TIMEOUT
     rmSync(sub, { recursive: true, force: true });
   }
 });
+
+test('--version (-V) prints the version in package.json and exits 0, also through the bin script', async () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const r = await cli([flag]);
+    assert.deepEqual(r, { code: 0, stdout: `domforge ${version}\n`, stderr: '' });
+  }
+  assert.equal(execFileSync(process.execPath, [join(ROOT, 'bin', 'domforge.js'), '--version'], { encoding: 'utf8' }), `domforge ${version}\n`);
+});

@@ -5,7 +5,7 @@ import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec, DetachSpec } from './devices.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
-import { DISK_SERIAL, DISK_SERIAL_RULE } from '../instance/validate.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE } from '../instance/libvirt-rules.js';
 
 /** An EBS-style volume to attach (what Eucalyptus's ncAttachVolume receives, once the storage is connected on the node). */
 export interface VolumeAttachment {

@@ -4,6 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -21,10 +22,6 @@ const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const NODESET = /^\^?\d+(-\d+)?(,\^?\d+(-\d+)?)*$/;
 const MODEL = /^[A-Za-z0-9_.-]+$/;
-/** libvirt's `diskSerial` (domaincommon.rng): the serial a disk shows its guest. */
-export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
-/** What {@link DISK_SERIAL} allows, as messages say it. */
-export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema)";
 
 /** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
 function shown(v: unknown): string {

@@ -1,0 +1,18 @@
+/**
+ * What libvirt takes in the places the shipped transforms copy instance and stub values
+ * into: one rule for validateInstance, the stub check and the attachment checks, so a value
+ * libvirt would refuse is refused where it is given (its file, line and path), not by the
+ * schema at a line of the rendered domain.
+ *
+ * Each rule mirrors a define of libvirt's RelaxNG schema (`/usr/share/libvirt/schemas`,
+ * libvirt 9.0: `basictypes.rng`, `domaincommon.rng`) or, where it says so, what libvirt's
+ * domain parser refuses at define time; none is stricter, so whatever libvirt takes there
+ * passes. A schema pattern matches the whole value, and its `.` is any character but a line
+ * feed or a carriage return (XML Schema's, which libxml2 implements); JavaScript's `.` also
+ * stops at U+2028 and U+2029, so the rules below spell it `[^\n\r]`.
+ */
+
+/** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
+export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
+/** What {@link DISK_SERIAL} allows, as messages say it. */
+export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema)";

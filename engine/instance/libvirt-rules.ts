@@ -16,3 +16,8 @@
 export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
 /** What {@link DISK_SERIAL} allows, as messages say it. */
 export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema)";
+
+/** `absFilePath`: `/` or a drive (`C:\`), then at least one more character, all on one line (`<kernel>`, `<initrd>`, a disk's `<source file>`). */
+const ABS_FILE_PATH = /^(\/|[a-zA-Z]:\\)[^\n\r]+$/;
+
+export const isAbsFilePath = (p: string): boolean => ABS_FILE_PATH.test(p);

@@ -4,7 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { DISK_SERIAL, DISK_SERIAL_RULE } from './libvirt-rules.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE, isAbsFilePath } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -55,6 +55,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     if (!p.startsWith('/')) fail(`/instance/${field}`, `the ${field} path must be absolute: ${p}`);
     // Normalised first: /tmp/../dev/sda, //dev/sda and /./dev/sda are all /dev/sda.
     if (posix.normalize(p).replace(/^\/+/, '/').startsWith('/dev/')) fail(`/instance/${field}`, `the ${field} must be a file, not a device under /dev/: ${p}`);
+    // libvirt's schema (absFilePath) wants a name after the "/", and no line break (a newline before </kernel> is part of the path).
+    if (!isAbsFilePath(p)) fail(`/instance/${field}`, `the ${field} path must name a file after its leading "/", on one line (libvirt's schema), got ${JSON.stringify(p)}`);
   }
   if (inst.ramdisk !== undefined && inst.kernel === undefined) fail('/instance/ramdisk', 'a ramdisk is given without a kernel');
   if (inst.userData && compactBase64(inst.userData) === undefined) fail('/instance/userData', 'userData is not base64 (letters, digits, + and /, padded with = to a multiple of four, or unpadded)');

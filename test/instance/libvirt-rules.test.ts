@@ -1,0 +1,88 @@
+// Each instance value the shipped transforms copy into the domain is held, where it is given,
+// to the rule libvirt's schema (or libvirt's define) puts on the place it lands: a value
+// libvirt refuses is an InstanceError at the instance's own file, line and path (XML and
+// JSON), not a schema error at a line of the rendered output; a boundary value libvirt takes
+// still renders through both shipped transforms, and libvirt's own virt-xml-validate takes
+// the domain (the oracle that the rule is libvirt's, and no stricter).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InstanceError, instanceFromJson, loadTransform, parseInstance, renderText, runVirtXmlValidate, type CompiledTransform } from '../../engine/index.js';
+import { minimalJsonInstance } from './json-fixture.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const SAMPLE = readFileSync(join(ROOT, 'samples', '01-linux-virtio', 'instance.xml'), 'utf8');
+let transforms: CompiledTransform[] = [];
+test.before(async () => {
+  transforms = await Promise.all(['libvirt.xsl', 'libvirt.xml.hbs'].map((f) => loadTransform(join(ROOT, 'transforms', f))));
+});
+
+/** Sample 01 with `from` replaced by `to` (the edit must apply). */
+function edit(from: string | RegExp, to: string, text = SAMPLE): string {
+  const out = text.replace(from, to);
+  assert.notEqual(out, text, `the edit applies: ${from}`);
+  return out;
+}
+
+/** 1-based line of the first `needle` in `text`. */
+const lineOf = (text: string, needle: string) => {
+  const i = text.indexOf(needle);
+  assert.ok(i >= 0, needle);
+  return text.slice(0, i).split('\n').length;
+};
+
+/** parseInstance refuses `text` at `path`, on the line of `needle`, with a message matching `message`. */
+function refused(text: string, path: string, needle: string, message: RegExp): void {
+  assert.throws(
+    () => parseInstance(text, { file: 'i.xml' }),
+    (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.file, e.path, e.line], ['i.xml', path, lineOf(text, needle)], e.message);
+      assert.match(e.shortMessage, message);
+      return true;
+    },
+  );
+}
+
+/** instanceFromJson refuses `data` (written with one key a line) at `path`, on the line of `needle`, with a message matching `message`. */
+function jsonRefused(data: Record<string, unknown>, path: string, needle: string, message: RegExp): void {
+  const text = JSON.stringify(data, null, 2);
+  assert.throws(
+    () => instanceFromJson(JSON.parse(text), { file: 'i.json', text }),
+    (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.file, e.path, e.line], ['i.json', path, lineOf(text, needle)], e.message);
+      assert.match(e.shortMessage, message);
+      return true;
+    },
+  );
+}
+
+/** `text` renders through both shipped transforms and passes domforge's validation, and libvirt's virt-xml-validate takes the domain. */
+async function accepted(text: string): Promise<string> {
+  let xml = '';
+  for (const transform of transforms) {
+    const r = await renderText(text, { file: 'i.xml', transform });
+    assert.equal(r.validated, true);
+    const v = await runVirtXmlValidate(r.xml);
+    assert.equal(v.valid, true, `${transform.kind}: ${v.stderr}\n${r.xml}`);
+    xml = r.xml;
+  }
+  return xml;
+}
+
+const withKernel = (kernel: string, ramdisk?: string) =>
+  edit('<ramdiskId/>', `<ramdiskId/>\n  <kernel>${kernel}</kernel>${ramdisk === undefined ? '' : `\n  <ramdisk>${ramdisk}</ramdisk>`}`);
+
+test('kernel and ramdisk: a path libvirt\'s schema refuses ("/" alone, a line break in it) is refused at its element; a one-character name is taken', async () => {
+  // absFilePath: "/" (or a drive), then at least one character, none of them a line break.
+  for (const bad of ['/', '/boot/vmlinuz\n  ', '/boot/vm&#10;linuz', '/boot/vm&#13;linuz']) {
+    refused(withKernel(bad), '/instance/kernel', '<kernel>', /^the kernel path must name a file after its leading "\/", on one line \(libvirt's schema\), got "/);
+    refused(withKernel('/boot/vmlinuz', bad), '/instance/ramdisk', '<ramdisk>', /^the ramdisk path must name a file/);
+  }
+  jsonRefused({ ...minimalJsonInstance(), kernel: '/' }, '/instance/kernel', '"kernel"', /^the kernel path must name a file/);
+  jsonRefused({ ...minimalJsonInstance(), kernel: '/k', ramdisk: '/initrd\n' }, '/instance/ramdisk', '"ramdisk"', /^the ramdisk path must name a file/);
+  const xml = await accepted(withKernel('/k', '/ a\t b'));
+  assert.match(xml, /<kernel>\/k<\/kernel>/);
+});

@@ -162,7 +162,7 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
     const place = source.places.get(placeKey(jsonPath));
     return place ? lineColOf(text, place.key ?? place.value) : {};
   };
-  const locate: Locator = (path) => placeOf(jsonPathOf(data, path));
+  const locate: Locator = (path) => placeOf(jsonPathOf(data, textKey(path)));
   const j = new JsonReader(options.file, locate, (path) => jsonPathOf(data, path), (path, k) => placeOf([...jsonPathOf(data, path), k]));
   // Each object's keys are checked as it is read, before the objects in it: a misspelt
   // container (`nic` for `nics`) is named, not the keys it happens to hold.
@@ -345,9 +345,14 @@ function fromJson(data: unknown, options: { file?: string; text?: string; source
 function rereading(text: string): Locator {
   return (path) => {
     const source = parseJsonSource(text);
-    const place = source.places.get(placeKey(jsonPathOf(source.value, path)));
+    const place = source.places.get(placeKey(jsonPathOf(source.value, textKey(path))));
     return place ? lineColOf(text, place.key ?? place.value) : {};
   };
+}
+
+/** A `<diskPath>` is its path, as text: in JSON, the `path` key of its object (`disks.diskPaths[0].path`), so a refused path is named at its own line. */
+function textKey(path: string): string {
+  return /^\/instance\/disks\/diskPath(\[\d+\])?$/.test(path) ? `${path}/path` : path;
 }
 
 /**

@@ -11,6 +11,7 @@
  * feed or a carriage return (XML Schema's, which libxml2 implements); JavaScript's `.` also
  * stops at U+2028 and U+2029, so the rules below spell it `[^\n\r]`.
  */
+import type { SourceType } from './model.js';
 
 /** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
 export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
@@ -21,3 +22,21 @@ export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces 
 const ABS_FILE_PATH = /^(\/|[a-zA-Z]:\\)[^\n\r]+$/;
 
 export const isAbsFilePath = (p: string): boolean => ABS_FILE_PATH.test(p);
+/** `vmwarePath`: `[datastore] path`, the other form a file disk's `<source file>` takes. */
+const VMWARE_PATH = /^\[[^\]]+\] [^\n\r]+$/;
+/** `deviceName`: a host device name (an interface's `<target dev>`; a block disk's `<source dev>`, besides an absolute path). */
+const DEVICE_NAME = /^[a-zA-Z0-9_.\-\\:/]+$/;
+
+/**
+ * Whether `path` can be a disk's `<source>`: of a `file` disk (`diskSourceFile`), an absolute
+ * path or a VMware one; of a `block` disk (`diskSourceBlock`), an absolute path or a device name.
+ */
+export function isDiskSource(path: string, sourceType: SourceType): boolean {
+  return ABS_FILE_PATH.test(path) || (sourceType === 'file' ? VMWARE_PATH : DEVICE_NAME).test(path);
+}
+
+/** What {@link isDiskSource} allows, by source type, as messages say it. */
+export const DISK_SOURCE_RULE: Readonly<Record<SourceType, string>> = {
+  file: "an absolute path (/… or C:\\…) naming a file after its first '/' or '\\', or a VMware one ([datastore] path), on one line (libvirt's schema)",
+  block: "an absolute path (/… or C:\\…) on one line, or a device name of letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)",
+};

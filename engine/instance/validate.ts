@@ -4,8 +4,8 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { DISK_SERIAL, DISK_SERIAL_RULE, isAbsFilePath } from './libvirt-rules.js';
-import { CONFIG_DRIVE_LAYOUTS, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, type Instance } from './model.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, isAbsFilePath, isDiskSource } from './libvirt-rules.js';
+import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
 export type Locator = (path: string) => { line?: number; column?: number };
@@ -65,6 +65,11 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   const dp = (i: number) => itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i);
   inst.disks.diskPaths.forEach((d, i) => {
     if (!d.path) fail(dp(i), 'diskPath has no backing path');
+    // The parsers read only these; an Instance built in code is held to them too (the transforms copy both into <disk>).
+    if (!(SOURCE_TYPES as readonly string[]).includes(d.sourceType)) fail(`${dp(i)}/@sourceType`, `unknown source type ${JSON.stringify(d.sourceType)} (expected ${SOURCE_TYPES.join(', ')})`);
+    if (!(DEVICE_TYPES as readonly string[]).includes(d.targetDeviceType)) fail(`${dp(i)}/@targetDeviceType`, `unknown device type ${JSON.stringify(d.targetDeviceType)} (expected ${DEVICE_TYPES.join(', ')})`);
+    // The transforms write the path as the disk's <source file> or <source dev>, by sourceType.
+    if (!isDiskSource(d.path, d.sourceType)) fail(dp(i), `the backing path of a ${d.sourceType} disk must be ${DISK_SOURCE_RULE[d.sourceType]}, got ${JSON.stringify(d.path)}`);
     if (!DEV_NAME.test(d.targetDeviceName)) fail(`${dp(i)}/@targetDeviceName`, `not a guest device name: ${JSON.stringify(d.targetDeviceName)} (expected e.g. vda, sda, hdb)`);
     if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) fail(`${dp(i)}/@targetDeviceBus`, `unknown bus ${d.targetDeviceBus}`);
     // An empty serial is none (the transforms write <serial> only for a non-empty one).

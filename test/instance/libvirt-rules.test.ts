@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InstanceError, instanceFromJson, loadTransform, parseInstance, renderText, runVirtXmlValidate, type CompiledTransform } from '../../engine/index.js';
+import { InstanceError, instanceFromJson, loadTransform, parseInstance, renderText, runVirtXmlValidate, validateInstance, type CompiledTransform } from '../../engine/index.js';
 import { minimalJsonInstance } from './json-fixture.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -85,4 +85,29 @@ test('kernel and ramdisk: a path libvirt\'s schema refuses ("/" alone, a line br
   jsonRefused({ ...minimalJsonInstance(), kernel: '/k', ramdisk: '/initrd\n' }, '/instance/ramdisk', '"ramdisk"', /^the ramdisk path must name a file/);
   const xml = await accepted(withKernel('/k', '/ a\t b'));
   assert.match(xml, /<kernel>\/k<\/kernel>/);
+});
+
+const ROOT_DISK = '>/dev/mapper/euca-i-0a000001-root<';
+const FILE_DISK = '>/var/lib/domforge/instances/i-0a000001/ephemeral0.img<';
+const jsonDisk = (path: string, sourceType: string) => ({ ...minimalJsonInstance(), disks: { diskPaths: [{ targetDeviceName: 'vda', targetDeviceBus: 'virtio', sourceType, path }] } });
+
+test("a disk's backing path libvirt's schema refuses for its source type is refused at its <diskPath>; what a file or block <source> takes still renders", async () => {
+  // file (diskSourceFile): absFilePath or vmwarePath; block (diskSourceBlock): absFilePath or deviceName.
+  for (const bad of ['ephemeral0.img', '/', '/var/x&#10;.img', '[ds1]x.vmdk']) refused(edit(FILE_DISK, `>${bad}<`), '/instance/disks/diskPath[2]', 'targetDeviceName="vdb"', /^the backing path of a file disk must be an absolute path \(\/… or C:\\…\) naming a file after its first '\/' or '\\', or a VMware one \(\[datastore\] path\), on one line \(libvirt's schema\), got "/);
+  for (const bad of ['my disk', '/dev/x&#13;y', 'dev/x;y']) refused(edit(ROOT_DISK, `>${bad}<`), '/instance/disks/diskPath[1]', 'targetDeviceName="vda"', /^the backing path of a block disk must be an absolute path \(\/… or C:\\…\) on one line, or a device name of letters, digits/);
+  jsonRefused(jsonDisk('root.img', 'file'), '/instance/disks/diskPath', '"path"', /^the backing path of a file disk/);
+  jsonRefused(jsonDisk('/dev/a b\n', 'block'), '/instance/disks/diskPath', '"path"', /^the backing path of a block disk/);
+  // Boundaries libvirt takes: a one-character name, a VMware path and a drive for a file; "/", a relative device name and a space for a block device.
+  for (const [file, block] of [['/x', '/'], ['[ds1] vm/x.vmdk', 'dev/mapper/root'], ['C:\\VMs\\x.vhdx', '/dev/my disk']]) {
+    const xml = await accepted(edit(ROOT_DISK, `>${block}<`, edit(FILE_DISK, `>${file}<`)));
+    assert.ok(xml.includes(`file="${file}"`) && xml.includes(`dev="${block}"`), xml);
+  }
+});
+
+test('an Instance built in code with a disk source or device type the parsers never give is refused at that attribute, as a bus is', () => {
+  for (const [field, value] of [['sourceType', 'network'], ['targetDeviceType', 'lun']] as const) {
+    const inst = parseInstance(SAMPLE);
+    (inst.disks.diskPaths[1] as unknown as Record<string, string>)[field] = value;
+    assert.throws(() => validateInstance(inst), (e: unknown) => e instanceof InstanceError && e.path === `/instance/disks/diskPath[2]/@${field}` && e.shortMessage.startsWith(`unknown ${field === 'sourceType' ? 'source' : 'device'} type "${value}" (expected `));
+  }
 });

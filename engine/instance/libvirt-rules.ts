@@ -40,3 +40,20 @@ export const DISK_SOURCE_RULE: Readonly<Record<SourceType, string>> = {
   file: "an absolute path (/… or C:\\…) naming a file after its first '/' or '\\', or a VMware one ([datastore] path), on one line (libvirt's schema)",
   block: "an absolute path (/… or C:\\…) on one line, or a device name of letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)",
 };
+
+/**
+ * The drive part of a guest disk name as the shipped transforms carry it over: what follows
+ * the name's own prefix (its first two letters, three for `xvd…`), written after the bus's
+ * prefix (`sdb` on virtio is `vdb`, `xvdc` on SCSI `sdc`).
+ */
+export function driveOf(name: string): string {
+  return name.slice(name.startsWith('xvd') ? 3 : 2);
+}
+
+/**
+ * Whether the disk name the transforms make of `name` has a drive letter after its prefix.
+ * libvirt names a disk by a prefix, letters a–z and an optional partition number
+ * (virDiskNameParse): `vd` alone is refused by the schema (`diskTargetDev`), `vd1` at define
+ * time (`Unknown disk name 'vd1' and no address specified`).
+ */
+export const hasDriveLetter = (name: string): boolean => /^[a-z]/.test(driveOf(name));

@@ -4,7 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, isAbsFilePath, isDiskSource } from './libvirt-rules.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, driveOf, hasDriveLetter, isAbsFilePath, isDiskSource } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -71,6 +71,10 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     // The transforms write the path as the disk's <source file> or <source dev>, by sourceType.
     if (!isDiskSource(d.path, d.sourceType)) fail(dp(i), `the backing path of a ${d.sourceType} disk must be ${DISK_SOURCE_RULE[d.sourceType]}, got ${JSON.stringify(d.path)}`);
     if (!DEV_NAME.test(d.targetDeviceName)) fail(`${dp(i)}/@targetDeviceName`, `not a guest device name: ${JSON.stringify(d.targetDeviceName)} (expected e.g. vda, sda, hdb)`);
+    if (!hasDriveLetter(d.targetDeviceName)) {
+      const prefix = d.targetDeviceName.slice(0, d.targetDeviceName.length - driveOf(d.targetDeviceName).length);
+      fail(`${dp(i)}/@targetDeviceName`, `the guest device name ${JSON.stringify(d.targetDeviceName)} has no drive letter after its prefix ${prefix}: the disk libvirt is given is named by its bus's prefix and what follows, and libvirt needs a letter there (expected e.g. vda, sdb, xvdc)`);
+    }
     if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) fail(`${dp(i)}/@targetDeviceBus`, `unknown bus ${d.targetDeviceBus}`);
     // An empty serial is none (the transforms write <serial> only for a non-empty one).
     if (d.serial && !DISK_SERIAL.test(d.serial)) fail(`${dp(i)}/@serial`, `the disk serial ${JSON.stringify(d.serial)} may hold only ${DISK_SERIAL_RULE}`);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InstanceError, instanceFromJson, loadTransform, parseInstance, renderText, runVirtXmlValidate, validateInstance, type CompiledTransform } from '../../engine/index.js';
+import { InstanceError, closeConnections, connect, instanceFromJson, loadTransform, parseInstance, renderText, runVirtXmlValidate, validateInstance, type CompiledTransform } from '../../engine/index.js';
 import { minimalJsonInstance } from './json-fixture.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -17,6 +17,7 @@ let transforms: CompiledTransform[] = [];
 test.before(async () => {
   transforms = await Promise.all(['libvirt.xsl', 'libvirt.xml.hbs'].map((f) => loadTransform(join(ROOT, 'transforms', f))));
 });
+test.after(() => closeConnections());
 
 /** Sample 01 with `from` replaced by `to` (the edit must apply). */
 function edit(from: string | RegExp, to: string, text = SAMPLE): string {
@@ -72,6 +73,13 @@ async function accepted(text: string): Promise<string> {
   return xml;
 }
 
+/** libvirt's test driver defines the domain (for rules libvirt applies at define time, not in its schema), then it is undefined again. */
+async function definedOnTestDriver(xml: string): Promise<void> {
+  const conn = await connect({ uri: 'test:///default' });
+  const ref = await conn.define(xml);
+  await conn.undefine(ref.name);
+}
+
 const withKernel = (kernel: string, ramdisk?: string) =>
   edit('<ramdiskId/>', `<ramdiskId/>\n  <kernel>${kernel}</kernel>${ramdisk === undefined ? '' : `\n  <ramdisk>${ramdisk}</ramdisk>`}`);
 
@@ -109,5 +117,19 @@ test('an Instance built in code with a disk source or device type the parsers ne
     const inst = parseInstance(SAMPLE);
     (inst.disks.diskPaths[1] as unknown as Record<string, string>)[field] = value;
     assert.throws(() => validateInstance(inst), (e: unknown) => e instanceof InstanceError && e.path === `/instance/disks/diskPath[2]/@${field}` && e.shortMessage.startsWith(`unknown ${field === 'sourceType' ? 'source' : 'device'} type "${value}" (expected `));
+  }
+});
+
+test('a guest device name without a drive letter after its prefix (vd, sd1, xvd) is refused at its <diskPath>; any name with one still renders and is defined', async () => {
+  // The transforms write the bus's prefix and what follows the name's own: sd1 on virtio is vd1, which
+  // libvirt cannot parse at define time; vd alone the schema refuses (diskTargetDev).
+  for (const bad of ['vd', 'sd1', 'xvd', 'xvd2']) {
+    refused(edit('targetDeviceName="vdb"', `targetDeviceName="${bad}"`), '/instance/disks/diskPath[2]/@targetDeviceName', `targetDeviceName="${bad}"`, new RegExp(`^the guest device name "${bad}" has no drive letter after its prefix ${bad.startsWith('xvd') ? 'xvd' : bad.slice(0, 2)}: .* \\(expected e\\.g\\. vda, sdb, xvdc\\)$`));
+  }
+  jsonRefused({ ...minimalJsonInstance(), disks: { diskPaths: [{ path: '/r.img', targetDeviceBus: 'virtio', targetDeviceName: 'sd' }] } }, '/instance/disks/diskPath/@targetDeviceName', '"targetDeviceName"', /^the guest device name "sd" has no drive letter/);
+  // One letter after the prefix is enough, whatever the prefix: abz on virtio is vdz.
+  for (const good of ['xvdc', 'abz', 'sdzz']) {
+    const xml = await accepted(edit('targetDeviceName="vdb"', `targetDeviceName="${good}"`));
+    await definedOnTestDriver(xml);
   }
 });

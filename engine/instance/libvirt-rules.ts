@@ -26,6 +26,20 @@ export const isAbsFilePath = (p: string): boolean => ABS_FILE_PATH.test(p);
 const VMWARE_PATH = /^\[[^\]]+\] [^\n\r]+$/;
 /** `deviceName`: a host device name (an interface's `<target dev>`; a block disk's `<source dev>`, besides an absolute path). */
 const DEVICE_NAME = /^[a-zA-Z0-9_.\-\\:/]+$/;
+/** What {@link DEVICE_NAME} allows, as messages say it. */
+export const DEVICE_NAME_RULE = "letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)";
+/** `interface-bridge-attributes`: an interface's `<source bridge>`, which may be empty. */
+const BRIDGE_NAME = /^[a-zA-Z0-9_.\-\\:/ ]*$/;
+/** What {@link BRIDGE_NAME} allows, as messages say it. */
+export const BRIDGE_NAME_RULE = "letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema)";
+/** `interface-options`: an interface's `<model type>`. */
+const NIC_MODEL = /^[a-zA-Z0-9_-]+$/;
+/** What {@link NIC_MODEL} allows, as messages say it. */
+export const NIC_MODEL_RULE = "letters, digits, '_' and '-' (libvirt's schema)";
+
+export const isDeviceName = (name: string): boolean => DEVICE_NAME.test(name);
+export const isBridgeName = (name: string): boolean => BRIDGE_NAME.test(name);
+export const isNicModel = (model: string): boolean => NIC_MODEL.test(model);
 
 /**
  * Whether `path` can be a disk's `<source>`: of a `file` disk (`diskSourceFile`), an absolute

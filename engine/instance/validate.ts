@@ -4,7 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, driveOf, hasDriveLetter, isAbsFilePath, isDiskSource } from './libvirt-rules.js';
+import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -26,6 +26,23 @@ const MODEL = /^[A-Za-z0-9_.-]+$/;
 /** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
 function shown(v: unknown): string {
   return typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (a ${v === null ? 'null' : typeof v}, not a number)`;
+}
+
+/** A value refused below an element: `at` the attribute (`/@mac`), or `''` for the element itself, and why. */
+export interface ValueProblem {
+  at: string;
+  message: string;
+}
+
+/**
+ * What libvirt refuses in where a NIC (of instance.xml, or an `eni-XXX.xml` stub) is plugged,
+ * or undefined: its bridge, the interface's `<source bridge>`, and its tap name, the
+ * `<target dev>` the transforms write when it is not empty.
+ */
+export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?: string }): ValueProblem | undefined {
+  if (!isBridgeName(n.bridgeDeviceName)) return { at: '/@bridgeDeviceName', message: `the bridge name ${JSON.stringify(n.bridgeDeviceName)} may hold only ${BRIDGE_NAME_RULE}` };
+  if (n.guestDeviceName && !isDeviceName(n.guestDeviceName)) return { at: '/@guestDeviceName', message: `the tap device name ${JSON.stringify(n.guestDeviceName)} may hold only ${DEVICE_NAME_RULE}` };
+  return undefined;
 }
 
 /**
@@ -91,11 +108,20 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     if (prev) fail(`${path}/@mac`, `MAC address ${mac} is already used by ${prev}`);
     macs.set(key, path);
   };
-  inst.nics.forEach((n, i) => checkMac(n.mac, nicPath(i)));
+  const checkPlace = (n: { bridgeDeviceName: string; guestDeviceName?: string }, path: string) => {
+    const p = nicPlaceProblem(n);
+    if (p) fail(`${path}${p.at}`, p.message);
+  };
+  inst.nics.forEach((n, i) => {
+    checkMac(n.mac, nicPath(i));
+    checkPlace(n, nicPath(i));
+  });
   inst.extraNics.forEach((n, i) => {
     checkMac(n.mac, xnicPath(i));
     if (!n.bridgeDeviceName) fail(`${xnicPath(i)}/@bridgeDeviceName`, 'an extra NIC needs a bridge');
-    if (!MODEL.test(n.model)) fail(`${xnicPath(i)}/@model`, `not a NIC model name: ${JSON.stringify(n.model)}`);
+    checkPlace(n, xnicPath(i));
+    // Written as the interface's <model type>.
+    if (!isNicModel(n.model)) fail(`${xnicPath(i)}/@model`, `the NIC model ${JSON.stringify(n.model)} may hold only ${NIC_MODEL_RULE}`);
   });
 
   const hp = inst.features.hugepages;

@@ -133,3 +133,28 @@ test('a guest device name without a drive letter after its prefix (vd, sd1, xvd)
     await definedOnTestDriver(xml);
   }
 });
+
+const NIC = 'bridgeDeviceName="br0" guestDeviceName="vn_i-0a000001"';
+const withExtraNic = (attrs: string) => edit('</instance>', `  <extraNics>\n    <nic mac="d0:0d:00:00:00:09" ${attrs}/>\n  </extraNics>\n</instance>`);
+
+test("a NIC's bridge, tap name or (extra NIC) model libvirt's schema refuses is refused at its <nic>; an empty bridge, spaces, ':', '/' and '\\' are taken", async () => {
+  const nic = '/instance/nics/nic';
+  for (const bad of ['br0;x', 'br0&#10;', 'brü']) {
+    refused(edit(NIC, NIC.replace('br0', bad)), `${nic}/@bridgeDeviceName`, '<nic ', /^the bridge name ".*" may hold only letters, digits, '_', '\.', '-', '\\', ':', '\/' and spaces \(libvirt's schema\)$/);
+    refused(withExtraNic(`bridgeDeviceName="${bad}"`), '/instance/extraNics/nic/@bridgeDeviceName', '00:09', /^the bridge name/);
+  }
+  for (const bad of ['vn i-0a000001', 'vn&amp;1', 'tap+1']) {
+    refused(edit(NIC, NIC.replace('vn_i-0a000001', bad)), `${nic}/@guestDeviceName`, '<nic ', /^the tap device name ".*" may hold only letters, digits, '_', '\.', '-', '\\', ':' and '\/' \(libvirt's schema\)$/);
+  }
+  for (const bad of ['e1000.1', 'virtio net', '']) {
+    refused(withExtraNic(`bridgeDeviceName="br1" model="${bad}"`), '/instance/extraNics/nic/@model', '00:09', /^the NIC model ".*" may hold only letters, digits, '_' and '-' \(libvirt's schema\)$/);
+  }
+  const json = minimalJsonInstance();
+  jsonRefused({ ...json, nics: [{ ...json.nics[0], bridgeDeviceName: 'br 0;' }] }, `${nic}/@bridgeDeviceName`, '"bridgeDeviceName"', /^the bridge name "br 0;"/);
+  jsonRefused({ ...json, nics: [{ ...json.nics[0], guestDeviceName: 'vn 1' }] }, `${nic}/@guestDeviceName`, '"guestDeviceName"', /^the tap device name "vn 1"/);
+  jsonRefused({ ...json, extraNics: [{ mac: 'd0:0d:00:00:00:09', bridgeDeviceName: 'br1', model: 'e1000.x' }] }, '/instance/extraNics/nic/@model', '"model"', /^the NIC model "e1000.x"/);
+  // What the schema takes: an empty bridge on an instance NIC, the rest of each character set.
+  const xml = await accepted(withExtraNic('bridgeDeviceName="External vSwitch 2\\a:b/c.d-e_f" model="e1000-x_2"').replace(NIC, 'bridgeDeviceName="" guestDeviceName="a:b/c\\d.e-f_g"'));
+  assert.match(xml, /<source bridge=""\/>/);
+  await definedOnTestDriver(xml);
+});

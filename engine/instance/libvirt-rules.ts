@@ -71,3 +71,10 @@ export function driveOf(name: string): string {
  * time (`Unknown disk name 'vd1' and no address specified`).
  */
 export const hasDriveLetter = (name: string): boolean => /^[a-z]/.test(driveOf(name));
+
+/** `archnames`: the architectures `<type arch>` takes. */
+export const ARCH_NAMES: readonly string[] = [
+  'aarch64', 'alpha', 'armv6l', 'armv7l', 'cris', 'i686', 'ia64', 'lm32', 'm68k', 'microblaze', 'microblazeel', 'mips',
+  'mipsel', 'mips64', 'mips64el', 'openrisc', 'parisc', 'parisc64', 'ppc', 'ppc64', 'ppc64le', 'ppcemb', 'riscv32',
+  'riscv64', 's390', 's390x', 'sh4', 'sh4eb', 'sparc', 'sparc64', 'unicore32', 'x86_64', 'xtensa', 'xtensaeb',
+];

@@ -4,7 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel } from './libvirt-rules.js';
+import { ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -133,7 +133,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (hp?.nodeset !== undefined && !NODESET.test(hp.nodeset)) fail('/instance/features/hugepages/@nodeset', `not a NUMA nodeset: ${JSON.stringify(hp.nodeset)} (expected e.g. 0, 0-1, 0,2)`);
   if (inst.machine) {
     if (!/^[a-z][a-z0-9._-]*$/.test(inst.machine.type)) fail('/instance/machine/@type', `not a machine type: ${JSON.stringify(inst.machine.type)}`);
-    if (!/^[a-z0-9_]+$/.test(inst.machine.arch)) fail('/instance/machine/@arch', `not an architecture: ${JSON.stringify(inst.machine.arch)}`);
+    // Written as <type arch>, which takes the architectures libvirt's schema lists (archnames).
+    if (!ARCH_NAMES.includes(inst.machine.arch)) fail('/instance/machine/@arch', `not an architecture libvirt knows: ${JSON.stringify(inst.machine.arch)} (expected one of ${ARCH_NAMES.join(', ')}: libvirt's schema)`);
   }
   if (inst.configDrive) {
     const cd = inst.configDrive;

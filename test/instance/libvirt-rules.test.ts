@@ -158,3 +158,15 @@ test("a NIC's bridge, tap name or (extra NIC) model libvirt's schema refuses is 
   assert.match(xml, /<source bridge=""\/>/);
   await definedOnTestDriver(xml);
 });
+
+const withMachine = (type: string, arch: string) => edit('</instance>', `  <machine type="${type}" arch="${arch}"/>\n</instance>`);
+
+test("a machine architecture libvirt's schema does not list is refused at <machine>; each it lists, the first and the last, still renders", async () => {
+  for (const bad of ['x86', 'amd64', 'arm64', 'i386']) {
+    refused(withMachine('pc', bad), '/instance/machine/@arch', '<machine ', new RegExp(`^not an architecture libvirt knows: "${bad}" \\(expected one of aarch64, alpha, .*, x86_64, xtensa, xtensaeb: libvirt's schema\\)$`));
+  }
+  jsonRefused({ ...minimalJsonInstance(), machine: { type: 'pc', arch: 'amd64' } }, '/instance/machine/@arch', '"arch"', /^not an architecture libvirt knows: "amd64"/);
+  for (const arch of ['aarch64', 'i686', 'ppc64le', 'xtensaeb']) {
+    assert.match(await accepted(withMachine(arch === 'aarch64' ? 'virt' : 'pc', arch)), new RegExp(`<type arch="${arch}"`));
+  }
+});

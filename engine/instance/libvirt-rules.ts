@@ -78,3 +78,38 @@ export const ARCH_NAMES: readonly string[] = [
   'mipsel', 'mips64', 'mips64el', 'openrisc', 'parisc', 'parisc64', 'ppc', 'ppc64', 'ppc64le', 'ppcemb', 'riscv32',
   'riscv64', 's390', 's390x', 'sh4', 'sh4eb', 'sparc', 'sparc64', 'unicore32', 'x86_64', 'xtensa', 'xtensaeb',
 ];
+
+/** `cpuset`: node numbers and `low-high` ranges, or `^N` to leave a node out, separated by commas. */
+const CPUSET = /^([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*$/;
+/**
+ * The last node a nodeset may name: libvirt reads `<numatune><memory nodeset>` into a bitmap
+ * of VIR_DOMAIN_CPUMASK_LEN (16384) bits, and refuses a number past it at define time.
+ */
+export const MAX_NODESET_NODE = 16383;
+
+/**
+ * What libvirt refuses in a NUMA nodeset (`<numatune><memory nodeset>`), or undefined: the
+ * schema's `cpuset` syntax, then what libvirt's bitmap parser (virBitmapParse) and its numatune
+ * check refuse at define time: a range that ends before it starts (`Failed to parse bitmap
+ * '3-1'`), a node past {@link MAX_NODESET_NODE}, and a set left empty once each item is applied
+ * in order, a `^N` taking out a node named before it (`Invalid value of 'nodeset': 0,^0`).
+ */
+export function nodesetProblem(nodeset: string): string | undefined {
+  const shown = JSON.stringify(nodeset);
+  if (!CPUSET.test(nodeset)) {
+    return `not a NUMA nodeset: ${shown} (expected node numbers and low-high ranges separated by commas, ^N leaving node N out, e.g. 0, 0-1, 0,2, 0-3,^2: libvirt's schema)`;
+  }
+  const nodes = new Set<number>();
+  for (const item of nodeset.split(',')) {
+    const out = item.startsWith('^');
+    const [low, high = low] = item.slice(out ? 1 : 0).split('-').map(Number) as [number, number?];
+    if (high < low) return `the range ${item} in the nodeset ${shown} ends before it starts, which libvirt refuses (write it ${high}-${low})`;
+    if (high > MAX_NODESET_NODE) return `node ${item.replace(/^.*\D/, '')} in the nodeset ${shown} is past ${MAX_NODESET_NODE}, the last node libvirt takes`;
+    for (let n = low; n <= high; n++) {
+      if (out) nodes.delete(n);
+      else nodes.add(n);
+    }
+  }
+  if (nodes.size === 0) return `the nodeset ${shown} leaves no node (each ^N takes out a node named before it), which libvirt refuses`;
+  return undefined;
+}

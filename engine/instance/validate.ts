@@ -4,7 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel } from './libvirt-rules.js';
+import { ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -20,7 +20,6 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const NODESET = /^\^?\d+(-\d+)?(,\^?\d+(-\d+)?)*$/;
 const MODEL = /^[A-Za-z0-9_.-]+$/;
 
 /** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
@@ -130,7 +129,9 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     if (s < 4 || (s & (s - 1)) !== 0) fail('/instance/features/hugepages/@pageSizeKiB', `page size must be a power of two in KiB (2048 for 2 MiB pages), got ${s}`);
     if (inst.memoryKB % s !== 0) fail('/instance/features/hugepages/@pageSizeKiB', `memoryKB ${inst.memoryKB} is not a multiple of the page size ${s} KiB`);
   }
-  if (hp?.nodeset !== undefined && !NODESET.test(hp.nodeset)) fail('/instance/features/hugepages/@nodeset', `not a NUMA nodeset: ${JSON.stringify(hp.nodeset)} (expected e.g. 0, 0-1, 0,2)`);
+  // Written as <numatune><memory nodeset>: libvirt's schema, then its bitmap parser at define time.
+  const nodeset = hp?.nodeset === undefined ? undefined : nodesetProblem(hp.nodeset);
+  if (nodeset) fail('/instance/features/hugepages/@nodeset', nodeset);
   if (inst.machine) {
     if (!/^[a-z][a-z0-9._-]*$/.test(inst.machine.type)) fail('/instance/machine/@type', `not a machine type: ${JSON.stringify(inst.machine.type)}`);
     // Written as <type arch>, which takes the architectures libvirt's schema lists (archnames).

@@ -26,6 +26,8 @@ function edit(from: string | RegExp, to: string, text = SAMPLE): string {
   return out;
 }
 
+const escapeRegExp = (s: string) => s.replace(/[\^$.*+?()[\]{}|\\]/g, '\\$&');
+
 /** 1-based line of the first `needle` in `text`. */
 const lineOf = (text: string, needle: string) => {
   const i = text.indexOf(needle);
@@ -168,5 +170,26 @@ test("a machine architecture libvirt's schema does not list is refused at <machi
   jsonRefused({ ...minimalJsonInstance(), machine: { type: 'pc', arch: 'amd64' } }, '/instance/machine/@arch', '"arch"', /^not an architecture libvirt knows: "amd64"/);
   for (const arch of ['aarch64', 'i686', 'ppc64le', 'xtensaeb']) {
     assert.match(await accepted(withMachine(arch === 'aarch64' ? 'virt' : 'pc', arch)), new RegExp(`<type arch="${arch}"`));
+  }
+});
+
+const withNodeset = (nodeset: string) => edit('</instance>', `  <features>\n    <hugepages nodeset="${nodeset}"/>\n  </features>\n</instance>`);
+
+test('a hugepages nodeset libvirt refuses, by its schema or when it defines the domain, is refused at <hugepages>; what both take still renders and is defined', async () => {
+  const path = '/instance/features/hugepages/@nodeset';
+  // The schema's cpuset: a ^ before a single node only.
+  for (const bad of ['^1-2', '0,', '0;1', '0 1']) refused(withNodeset(bad), path, '<hugepages', /^not a NUMA nodeset: ".*" \(expected node numbers and low-high ranges separated by commas, \^N leaving node N out, e\.g\. 0, 0-1, 0,2, 0-3,\^2: libvirt's schema\)$/);
+  // What libvirt's bitmap parser and numatune refuse at define time (virsh -c test:///default define: "Failed to parse bitmap '3-1'", "Invalid value of 'nodeset': ^0").
+  refused(withNodeset('3-1'), path, '<hugepages', /^the range 3-1 in the nodeset "3-1" ends before it starts, which libvirt refuses \(write it 1-3\)$/);
+  for (const [bad, node] of [['16384', '16384'], ['0-16384', '16384'], ['^16384,1', '16384'], ['2,^99999', '99999']]) {
+    refused(withNodeset(bad), path, '<hugepages', new RegExp(`^node ${node} in the nodeset "${escapeRegExp(bad)}" is past 16383, the last node libvirt takes$`));
+  }
+  for (const bad of ['^0', '0,^0', '1-2,^1,^2']) refused(withNodeset(bad), path, '<hugepages', /^the nodeset ".*" leaves no node \(each \^N takes out a node named before it\), which libvirt refuses$/);
+  jsonRefused({ ...minimalJsonInstance(), features: { hugepages: { nodeset: '0,^0' } } }, path, '"nodeset"', /^the nodeset "0,\^0" leaves no node/);
+  // The boundaries both take: the last node, a range to it, a ^ before the node that puts it back, a range of one, leading zeros.
+  for (const good of ['16383', '0-16383', '^0,0', '1-1', '0,^1', '007']) {
+    const xml = await accepted(withNodeset(good));
+    assert.ok(xml.includes(`nodeset="${good}"`), xml);
+    await definedOnTestDriver(xml);
   }
 });

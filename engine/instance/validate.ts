@@ -140,6 +140,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.configDrive) {
     const cd = inst.configDrive;
     if (!cd.path.startsWith('/')) fail('/instance/configDrive/@path', `the config drive path must be absolute, got ${JSON.stringify(cd.path)}`);
+    // The transforms attach it as a CDROM's <source file> (absFilePath).
+    if (!isAbsFilePath(cd.path)) fail('/instance/configDrive/@path', `the config drive path must name a file after its leading "/", on one line (libvirt's schema), got ${JSON.stringify(cd.path)}`);
     const labelProblem = volumeLabelProblem(cd.label);
     if (labelProblem) fail('/instance/configDrive/@label', labelProblem);
     for (const l of cd.layouts) if (!(CONFIG_DRIVE_LAYOUTS as readonly string[]).includes(l)) fail('/instance/configDrive/@layouts', `unknown layout ${l}`);

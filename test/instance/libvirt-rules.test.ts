@@ -193,3 +193,12 @@ test('a hugepages nodeset libvirt refuses, by its schema or when it defines the 
     await definedOnTestDriver(xml);
   }
 });
+
+test('a config drive path libvirt\'s schema refuses ("/" alone, a line break in it) is refused at <configDrive>; a one-character name is taken', async () => {
+  const withDrive = (path: string) => edit('</instance>', `  <configDrive path="${path}"/>\n</instance>`);
+  for (const bad of ['/', '/var/cd&#10;.iso', '/var/cd&#13;.iso']) {
+    refused(withDrive(bad), '/instance/configDrive/@path', '<configDrive', /^the config drive path must name a file after its leading "\/", on one line \(libvirt's schema\), got "/);
+  }
+  jsonRefused({ ...minimalJsonInstance(), configDrive: { path: '/' } }, '/instance/configDrive/@path', '"path": "/"', /^the config drive path must name a file/);
+  for (const good of ['/c', '/var/lib/config drive.iso']) assert.ok((await accepted(withDrive(good))).includes(`<source file="${good}"/>`));
+});

@@ -5,7 +5,7 @@ import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
 import { ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
-import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type Instance } from './model.js';
+import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
 export type Locator = (path: string) => { line?: number; column?: number };
@@ -45,6 +45,37 @@ export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?:
 }
 
 /**
+ * What is wrong with a `<diskPath>` (of instance.xml, or a `<volume>` stub), or undefined:
+ * what the transforms copy from it into the disk's `<source>`, `<target>` and `<serial>` held
+ * to libvirt's rules, and its types (which the parsers check; an Instance built in code is
+ * held to them too).
+ */
+export function diskPathProblem(d: DiskPath): ValueProblem | undefined {
+  if (!d.path) return { at: '', message: 'diskPath has no backing path' };
+  if (!(SOURCE_TYPES as readonly string[]).includes(d.sourceType)) return { at: '/@sourceType', message: `unknown source type ${JSON.stringify(d.sourceType)} (expected ${SOURCE_TYPES.join(', ')})` };
+  if (!(DEVICE_TYPES as readonly string[]).includes(d.targetDeviceType)) return { at: '/@targetDeviceType', message: `unknown device type ${JSON.stringify(d.targetDeviceType)} (expected ${DEVICE_TYPES.join(', ')})` };
+  // The transforms write the path as the disk's <source file> or <source dev>, by sourceType.
+  if (!isDiskSource(d.path, d.sourceType)) return { at: '', message: `the backing path of a ${d.sourceType} disk must be ${DISK_SOURCE_RULE[d.sourceType]}, got ${JSON.stringify(d.path)}` };
+  const name = d.targetDeviceName;
+  if (!DEV_NAME.test(name)) return { at: '/@targetDeviceName', message: `not a guest device name: ${JSON.stringify(name)} (expected e.g. vda, sda, hdb)` };
+  if (!hasDriveLetter(name)) {
+    const prefix = name.slice(0, name.length - driveOf(name).length);
+    return { at: '/@targetDeviceName', message: `the guest device name ${JSON.stringify(name)} has no drive letter after its prefix ${prefix}: the disk libvirt is given is named by its bus's prefix and what follows, and libvirt needs a letter there (expected e.g. vda, sdb, xvdc)` };
+  }
+  if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) return { at: '/@targetDeviceBus', message: `unknown bus ${d.targetDeviceBus}` };
+  // An empty serial is none (the transforms write <serial> only for a non-empty one).
+  if (d.serial && !DISK_SERIAL.test(d.serial)) return { at: '/@serial', message: `the disk serial ${JSON.stringify(d.serial)} may hold only ${DISK_SERIAL_RULE}` };
+  return undefined;
+}
+
+/** What is wrong with a NIC's MAC address, or undefined: libvirt's `uniMacAddr`, six hex pairs, the first even (unicast). */
+export function macProblem(mac: string): string | undefined {
+  if (!MAC.test(mac)) return `malformed MAC address ${JSON.stringify(mac)} (expected six hex pairs such as d0:0d:12:34:56:78)`;
+  if (parseInt(mac.slice(0, 2), 16) & 1) return `MAC address ${mac} is a multicast address`;
+  return undefined;
+}
+
+/**
  * Checks the meaning of an instance's values (the parser has already checked their types):
  * identifiers, sizes, paths, MACs, device names, metadata keys (each given once). Throws an InstanceError naming the first
  * problem's path and, through `locate`, its line.
@@ -80,28 +111,16 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
 
   const dp = (i: number) => itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i);
   inst.disks.diskPaths.forEach((d, i) => {
-    if (!d.path) fail(dp(i), 'diskPath has no backing path');
-    // The parsers read only these; an Instance built in code is held to them too (the transforms copy both into <disk>).
-    if (!(SOURCE_TYPES as readonly string[]).includes(d.sourceType)) fail(`${dp(i)}/@sourceType`, `unknown source type ${JSON.stringify(d.sourceType)} (expected ${SOURCE_TYPES.join(', ')})`);
-    if (!(DEVICE_TYPES as readonly string[]).includes(d.targetDeviceType)) fail(`${dp(i)}/@targetDeviceType`, `unknown device type ${JSON.stringify(d.targetDeviceType)} (expected ${DEVICE_TYPES.join(', ')})`);
-    // The transforms write the path as the disk's <source file> or <source dev>, by sourceType.
-    if (!isDiskSource(d.path, d.sourceType)) fail(dp(i), `the backing path of a ${d.sourceType} disk must be ${DISK_SOURCE_RULE[d.sourceType]}, got ${JSON.stringify(d.path)}`);
-    if (!DEV_NAME.test(d.targetDeviceName)) fail(`${dp(i)}/@targetDeviceName`, `not a guest device name: ${JSON.stringify(d.targetDeviceName)} (expected e.g. vda, sda, hdb)`);
-    if (!hasDriveLetter(d.targetDeviceName)) {
-      const prefix = d.targetDeviceName.slice(0, d.targetDeviceName.length - driveOf(d.targetDeviceName).length);
-      fail(`${dp(i)}/@targetDeviceName`, `the guest device name ${JSON.stringify(d.targetDeviceName)} has no drive letter after its prefix ${prefix}: the disk libvirt is given is named by its bus's prefix and what follows, and libvirt needs a letter there (expected e.g. vda, sdb, xvdc)`);
-    }
-    if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) fail(`${dp(i)}/@targetDeviceBus`, `unknown bus ${d.targetDeviceBus}`);
-    // An empty serial is none (the transforms write <serial> only for a non-empty one).
-    if (d.serial && !DISK_SERIAL.test(d.serial)) fail(`${dp(i)}/@serial`, `the disk serial ${JSON.stringify(d.serial)} may hold only ${DISK_SERIAL_RULE}`);
+    const p = diskPathProblem(d);
+    if (p) fail(`${dp(i)}${p.at}`, p.message);
   });
 
   const macs = new Map<string, string>();
   const nicPath = (i: number) => itemPath('/instance/nics/nic', inst.nics.length, i);
   const xnicPath = (i: number) => itemPath('/instance/extraNics/nic', inst.extraNics.length, i);
   const checkMac = (mac: string, path: string) => {
-    if (!MAC.test(mac)) fail(`${path}/@mac`, `malformed MAC address ${JSON.stringify(mac)} (expected six hex pairs such as d0:0d:12:34:56:78)`);
-    if (parseInt(mac.slice(0, 2), 16) & 1) fail(`${path}/@mac`, `MAC address ${mac} is a multicast address`);
+    const p = macProblem(mac);
+    if (p) fail(`${path}/@mac`, p);
     const key = mac.toLowerCase();
     const prev = macs.get(key);
     if (prev) fail(`${path}/@mac`, `MAC address ${mac} is already used by ${prev}`);

@@ -4,6 +4,7 @@ import { emitInstance } from '../instance/emit.js';
 import { readInputText } from '../instance/input.js';
 import { parseInstance } from '../instance/parse.js';
 import { emitStub, parseStub, type Stub } from '../instance/stubs.js';
+import { validateStub } from '../instance/validate-stub.js';
 import type { Instance } from '../instance/model.js';
 import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
@@ -142,6 +143,8 @@ export function parseRenderInput(text: string, file?: string): ParsedInput & { d
   const kind = inputKindOf(given, file);
   const instance = kind === 'instance' ? parseInstance(text, { file, document: given }) : undefined;
   const stub = kind === 'instance' ? undefined : parseStub(text, { file, document: given });
+  // A stub's values are checked where they are given, as parseInstance checks an instance's.
+  if (stub) validateStub(stub, { file, document: given });
   const written = instance ? emitInstance(instance) : emitStub(stub!);
   if (written === text) return { kind, document: given, instance, stub };
   // The document the transform reads is the written form's (its line numbers are not the file's).

@@ -1,0 +1,39 @@
+/**
+ * The check validateInstance makes, for the hot-plug stubs: what the transforms copy from an
+ * `eni-XXXX.xml` `<nic>` into its `<interface>` (MAC, bridge, tap name), or from a
+ * `vol-XXXX.xml` `<volume>` into its `<disk>` (its `<diskPath>`: path, device name, serial),
+ * held to the rules the same fields have in instance.xml, so a value libvirt would refuse is
+ * refused at the stub's line and path rather than at a line of the rendered fragment.
+ */
+import { InstanceError } from '../errors.js';
+import { columnOf, firstChild, lineOf, type Document, type Element } from '../xml/parse.js';
+import type { Stub } from './stubs.js';
+import { diskPathProblem, macProblem, nicPlaceProblem, type ValueProblem } from './validate.js';
+
+export interface ValidateStubOptions {
+  file?: string;
+  /** The stub's parsed document, for the lines of its elements. */
+  document?: Document;
+}
+
+/** Throws an InstanceError naming the first refused value of `stub`: its file, its element's line and its path (`/nic/@mac`). */
+export function validateStub(stub: Stub, options: ValidateStubOptions = {}): void {
+  const [element, problem] = stub.kind === 'nic' ? ['/nic', nicStubProblem(stub.data)] : ['/volume/diskPath', diskPathProblem(stub.data.diskPath)];
+  if (!problem) return;
+  const el = elementAt(options.document, element);
+  throw new InstanceError(problem.message, { file: options.file, line: el && lineOf(el), column: el && columnOf(el), path: `${element}${problem.at}` });
+}
+
+function nicStubProblem(nic: Extract<Stub, { kind: 'nic' }>['data']): ValueProblem | undefined {
+  const mac = macProblem(nic.mac);
+  return mac ? { at: '/@mac', message: mac } : nicPlaceProblem(nic);
+}
+
+/** The element at a path of child names from the root (`/volume/diskPath`). */
+function elementAt(doc: Document | undefined, path: string): Element | undefined {
+  const [root, ...names] = path.split('/').slice(1);
+  let el = doc?.documentElement ?? undefined;
+  if (el?.nodeName !== root) return undefined;
+  for (const name of names) el = el && firstChild(el, name);
+  return el;
+}

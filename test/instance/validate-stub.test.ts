@@ -1,0 +1,88 @@
+// A hot-plug stub's values are held, where the stub gives them, to the rules their fields have in
+// instance.xml: `render --instance eni-XXX.xml` or `vol-XXX.xml` with a value libvirt refuses is an
+// InstanceError at the stub's file, line and path, not a schema error at a line of the rendered
+// fragment; a boundary value libvirt takes still renders, and virt-xml-validate takes the fragment.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InstanceError, loadTransform, renderText, type CompiledTransform } from '../../engine/index.js';
+import { EUCA_INPUTS_DIR } from '../fixtures/reference.js';
+import { oracleAcceptsFragment } from '../validate/helpers.js';
+import { cli } from '../render/cli.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const ENI = readFileSync(join(EUCA_INPUTS_DIR, '08-nic-eni-attach.xml'), 'utf8');
+const VOL = readFileSync(join(EUCA_INPUTS_DIR, '07-volume-attach-kvm-virtio.xml'), 'utf8');
+let transforms: CompiledTransform[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'domforge-stub-values-'));
+test.before(async () => {
+  transforms = await Promise.all(['libvirt.xsl', 'libvirt.xml.hbs'].map((f) => loadTransform(join(ROOT, 'transforms', f))));
+});
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function edit(text: string, from: string, to: string): string {
+  const out = text.replace(from, to);
+  assert.notEqual(out, text, `the edit applies: ${from}`);
+  return out;
+}
+const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+
+/** Both shipped transforms refuse to render `text` as an InstanceError at `path`, on the line of `needle`, with a message matching `message`. */
+async function refused(text: string, path: string, needle: string, message: RegExp): Promise<void> {
+  for (const transform of transforms) {
+    await assert.rejects(renderText(text, { file: 'stub.xml', transform }), (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.file, e.path, e.line], ['stub.xml', path, lineOf(text, needle)], e.message);
+      assert.match(e.shortMessage, message);
+      return true;
+    });
+  }
+}
+
+/** Both shipped transforms render `text`, validated, and libvirt's virt-xml-validate takes the fragment as a device. */
+async function accepted(text: string): Promise<string> {
+  let xml = '';
+  for (const transform of transforms) {
+    const r = await renderText(text, { file: 'stub.xml', transform });
+    assert.equal(r.validated, true);
+    assert.ok(oracleAcceptsFragment(r.xml), `${transform.kind}:\n${r.xml}`);
+    xml = r.xml;
+  }
+  return xml;
+}
+
+test("an eni- stub's MAC, bridge or tap name libvirt's schema refuses is refused at its <nic>; what the schema takes still renders", async () => {
+  const mac = 'mac="d0:0d:4e:7a:12:08"';
+  await refused(edit(ENI, mac, 'mac="d0:0d:4e:7a:12"'), '/nic/@mac', '<nic ', /^malformed MAC address "d0:0d:4e:7a:12"/);
+  // uniMacAddr: a multicast address (odd first byte) is no NIC's.
+  await refused(edit(ENI, mac, 'mac="d1:0d:4e:7a:12:08"'), '/nic/@mac', '<nic ', /^MAC address d1:0d:4e:7a:12:08 is a multicast address$/);
+  await refused(edit(ENI, 'bridgeDeviceName="br-vpc0"', 'bridgeDeviceName="br;vpc0"'), '/nic/@bridgeDeviceName', '<nic ', /^the bridge name "br;vpc0" may hold only letters, digits/);
+  await refused(edit(ENI, 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="vn eni-8c9d0e1f"'), '/nic/@guestDeviceName', '<nic ', /^the tap device name "vn eni-8c9d0e1f" may hold only letters, digits/);
+  // An upper-case unicast MAC, an empty bridge, and every character the tap name may hold.
+  const xml = await accepted(edit(edit(edit(ENI, mac, 'mac="D2:0D:4E:7A:12:08"'), 'bridgeDeviceName="br-vpc0"', 'bridgeDeviceName=""'), 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="a:b/c\\d.e-f_g"'));
+  assert.match(xml, /<source bridge=""\/>/);
+});
+
+test("a vol- stub's <diskPath> is held to the rules of instance.xml's: a path, device name or serial libvirt refuses is refused at its line", async () => {
+  const path = '>/dev/disk/by-path/ip-10.111.5.2:3260-iscsi-iqn.2009-06.com.eucalyptus.ctrl:store-vol-3a3b3c3d-lun-1<';
+  const file = (p: string) => edit(edit(VOL, 'sourceType="block"', 'sourceType="file"'), path, `>${p}<`);
+  for (const bad of ['vol.img', '/', '/vol&#10;.img']) await refused(file(bad), '/volume/diskPath', '<diskPath', /^the backing path of a file disk must be an absolute path/);
+  await refused(edit(VOL, path, '>my vol<'), '/volume/diskPath', '<diskPath', /^the backing path of a block disk must be an absolute path/);
+  for (const bad of ['sd', 'sd1']) await refused(edit(VOL, 'targetDeviceName="sdh"', `targetDeviceName="${bad}"`), '/volume/diskPath/@targetDeviceName', '<diskPath', /has no drive letter after its prefix sd/);
+  await refused(edit(VOL, 'serial="vol-3a3b3c3d-dev-sdh"', 'serial="vol/3"'), '/volume/diskPath/@serial', '<diskPath', /^the disk serial "vol\/3" may hold only letters, digits/);
+  // The boundaries: a one-character file name, a relative device name and "/" for a block device, any prefix before the drive letter.
+  assert.match(await accepted(file('/v')), /<source file="\/v"\/>/);
+  for (const dev of ['dev/vol', '/']) assert.ok((await accepted(edit(VOL, path, `>${dev}<`))).includes(`<source dev="${dev}"/>`));
+  assert.match(await accepted(edit(VOL, 'targetDeviceName="sdh"', 'targetDeviceName="abz"')), /<target dev="vdz" bus="virtio"\/>/);
+  assert.match(await accepted(edit(VOL, 'serial="vol-3a3b3c3d-dev-sdh"', 'serial="a b+c.d_e-f"')), /<serial>a b\+c\.d_e-f<\/serial>/);
+});
+
+test('domforge render --instance names the stub file, line and path of a refused value', async () => {
+  const f = join(dir, 'eni-bad.xml');
+  writeFileSync(f, edit(ENI, 'bridgeDeviceName="br-vpc0"', 'bridgeDeviceName="br,vpc0"'));
+  const r = await cli(['render', '--instance', f]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `domforge: ${f}:2:1: the bridge name "br,vpc0" may hold only letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema) (at /nic/@bridgeDeviceName)\n`);
+});

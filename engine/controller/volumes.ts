@@ -5,7 +5,7 @@ import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec, DetachSpec } from './devices.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
-import { DISK_SERIAL, DISK_SERIAL_RULE } from '../instance/libvirt-rules.js';
+import { DISK_SERIAL, DISK_SERIAL_RULE, isDiskSource } from '../instance/libvirt-rules.js';
 
 /** An EBS-style volume to attach (what Eucalyptus's ncAttachVolume receives, once the storage is connected on the node). */
 export interface VolumeAttachment {
@@ -46,6 +46,8 @@ export function volumeProblem(v: VolumeAttachment): VolumeProblem | undefined {
   if (typeof v.devName !== 'string' || !DEV_NAME.test(v.devName)) return problem('devName', 'a guest disk name such as sdf or vdf');
   if (typeof v.path !== 'string' || !v.path.startsWith('/')) return problem('path', 'an absolute path');
   if (v.sourceType !== undefined && v.sourceType !== 'block' && v.sourceType !== 'file') return problem('sourceType', '`block` or `file`');
+  // As libvirt's schema takes the <disk>'s <source>: one line, and for a file, a name after the "/".
+  if (!isDiskSource(v.path, v.sourceType ?? 'block')) return problem('path', `an absolute path ${v.sourceType === 'file' ? 'naming a file after its leading "/", ' : ''}on one line (libvirt's schema)`);
   for (const k of ['serial', 'attachmentToken', 'connectionString'] as const) {
     if (v[k] !== undefined && typeof v[k] !== 'string') return problem(k, 'a string');
   }

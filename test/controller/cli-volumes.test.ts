@@ -226,3 +226,24 @@ test('attach-volume and detach-volume refuse bad input clearly (flags by name, s
   assert.deepEqual(JSON.parse(j.stderr).error, { code: 'INSTANCE_INVALID', message: 'targetDeviceName must be a guest disk name such as sdf or vdf, got "floppy"', file: badDev, line: 9, column: 3, path: '/volume/diskPath/@targetDeviceName' });
   assert.equal((await cli('terminate', ID)).code, 0);
 });
+
+test("attach-volume refuses a path libvirt's schema refuses for the disk's <source> (a file's \"/\" alone, a line break) as its flag or at the stub's line, before anything is written; the boundary paths attach", async () => {
+  await launch();
+  const stub = join(sb.root, 'vol-44444444.xml');
+  writeFileSync(stub, volumeStub('vol-44444444', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio" sourceType="file">/</diskPath>'));
+  const listing = readdirSync(dir()).sort();
+  for (const [args, code, message] of [
+    [['--volume-id', 'vol-44444444', '--dev', 'sdf', '--path', '/', '--file'], 2, 'domforge: Expected `--path` to be an absolute path naming a file after its leading "/", on one line (libvirt\'s schema), got "/"'],
+    [['--volume-id', 'vol-44444444', '--dev', 'sdf', '--path', '/dev/vol\n4'], 2, 'domforge: Expected `--path` to be an absolute path on one line (libvirt\'s schema), got "/dev/vol\\n4"'],
+    [['--volume', stub], 1, `domforge: ${stub}:9:3: the path in <diskPath> must be an absolute path naming a file after its leading "/", on one line (libvirt's schema), got "/" (at /volume/diskPath)`],
+  ] as const) {
+    const r = await cli('attach-volume', ID, ...args);
+    assert.deepEqual([r.code, r.stderr.trim()], [code, message]);
+  }
+  assert.deepEqual(readdirSync(dir()).sort(), listing, 'nothing written');
+  // What the schema takes: a one-character file name, and "/" as a block device (a device name).
+  assert.equal((await cli('attach-volume', ID, '--volume-id', 'vol-44444444', '--dev', 'sdf', '--path', '/v', '--file')).code, 0);
+  assert.equal((await cli('attach-volume', ID, '--volume-id', 'vol-55555555', '--dev', 'sdg', '--path', '/')).code, 0);
+  assert.deepEqual(await liveTargets(), ['vda', 'vdb', 'vdf', 'vdg']);
+  assert.equal((await cli('terminate', ID)).code, 0);
+});

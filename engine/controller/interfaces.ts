@@ -4,6 +4,9 @@ import { InstanceError, IoError, UsageError } from '../errors.js';
 import type { Instance, Nic, UnknownAttribute, UnknownElement } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
+import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, isBridgeName, isDeviceName } from '../instance/libvirt-rules.js';
+import { validateStub } from '../instance/validate-stub.js';
+import { parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
 import type { AttachSpec, DetachSpec, RecordedDevice } from './devices.js';
 import { StateConflictError } from './errors.js';
@@ -61,14 +64,19 @@ export function checkInterfaceAttachment(a: InterfaceAttachment): InterfaceAttac
   checkDeviceId(a.interfaceId, 'interface id');
   checkDeviceId(a.attachmentId, 'attachment id');
   if (typeof a.mac !== 'string' || !MAC.test(a.mac)) throw new UsageError(`Expected \`mac\` to be six colon-separated hex bytes such as d0:0d:12:34:56:78, got ${got(a.mac)}`);
+  // libvirt's schema takes a unicast MAC only (uniMacAddr): the first byte even.
+  if (parseInt(a.mac.slice(0, 2), 16) & 1) throw new UsageError(`Expected \`mac\` to be a unicast MAC address (an even first byte, such as d0:0d:12:34:56:78), got ${got(a.mac)}`);
   if (!Number.isSafeInteger(a.device) || a.device < 0) throw new UsageError(`Expected \`device\` to be a non-negative integer (the device index; 0 is the primary interface), got ${got(a.device)}`);
   if (typeof a.bridgeDeviceName !== 'string' || a.bridgeDeviceName === '') throw new UsageError(`Expected \`bridgeDeviceName\` to be a non-empty string, got ${got(a.bridgeDeviceName)}`);
+  if (!isBridgeName(a.bridgeDeviceName)) throw new UsageError(`Expected \`bridgeDeviceName\` to be a bridge name of ${BRIDGE_NAME_RULE}, got ${got(a.bridgeDeviceName)}`);
   for (const k of ['vlan', 'networkIndex'] as const) {
     if (a[k] !== undefined && !Number.isSafeInteger(a[k])) throw new UsageError(`Expected \`${k}\` to be an integer, got ${got(a[k])}`);
   }
   for (const k of ['guestDeviceName', 'publicIp', 'privateIp', 'hypervisorType', 'osPlatform'] as const) {
     if (a[k] !== undefined && typeof a[k] !== 'string') throw new UsageError(`Expected \`${k}\` to be a string, got ${got(a[k])}`);
   }
+  // Written as the interface's <target dev> when not empty.
+  if (a.guestDeviceName && !isDeviceName(a.guestDeviceName)) throw new UsageError(`Expected \`guestDeviceName\` to be a tap device name of ${DEVICE_NAME_RULE}, got ${got(a.guestDeviceName)}`);
   if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') throw new UsageError(`Expected \`osVirtioNetwork\` to be a boolean, got ${got(a.osVirtioNetwork)}`);
   for (const k of ['unknownAttributes', 'unknown'] as const) {
     if (a[k] !== undefined && !Array.isArray(a[k])) throw new UsageError(`Expected \`${k}\` to be a list (what a stub keeps that domforge does not know), got ${got(a[k])}`);
@@ -100,8 +108,11 @@ export async function readInterfaceStubFile(file: string): Promise<InterfaceAtta
   } catch (e) {
     throw new IoError(`cannot read the interface stub: ${(e as Error).message}`, { file, cause: e });
   }
-  const stub = parseStub(text, { file });
+  const document = parseXml(text, { file });
+  const stub = parseStub(text, { file, document });
   if (stub.kind !== 'nic') throw new InstanceError(`expected a <nic> stub (an eni-XXX.xml), found <${stub.kind}>`, { file, line: 1, path: `/${stub.kind}` });
+  // What the transform copies from it (MAC, bridge, tap name) is refused at the stub's line, as render --instance refuses it.
+  validateStub(stub, { file, document });
   return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file);
 }
 

@@ -81,3 +81,15 @@ test('attach-interface usage errors: no --nic, a stub without attachmentId, a <v
   const u = await cli('detach-interface', 'i-x');
   assert.equal(u.code, 2);
 });
+
+test("attach-interface --nic names the stub's file, line and path of a value libvirt's schema refuses, before anything is read or written", async () => {
+  const stub = join(sb.root, 'eni-0f0f0f0f.xml');
+  for (const [attrs, message] of [
+    ['mac="d1:0d:0f:0f:0f:0f" bridgeDeviceName="br0"', 'MAC address d1:0d:0f:0f:0f:0f is a multicast address (at /nic/@mac)'],
+    ['mac="d0:0d:0f:0f:0f:0f" bridgeDeviceName="br0;"', `the bridge name "br0;" may hold only letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema) (at /nic/@bridgeDeviceName)`],
+  ]) {
+    writeFileSync(stub, `<nic xml-version="2" ${attrs} device="1" attachmentId="eni-attach-0f0f0f0f"/>\n`);
+    const r = await cli('attach-interface', 'i-x', '--nic', stub);
+    assert.deepEqual([r.code, r.stderr], [1, `domforge: ${stub}:1:1: ${message}\n`]);
+  }
+});

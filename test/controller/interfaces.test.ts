@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError, type InterfaceAttachment, type StepEvent } from '../../engine/controller/index.js';
+import { InstanceError } from '../../engine/errors.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
@@ -314,4 +315,37 @@ test('an eni- stub file with attributes and elements domforge does not know: the
   assert.match(readFileSync(join(r.dir, 'instance.xml'), 'utf8'), / attachmentId="eni-attach-0000000b" sgId="sg-1">\n {6}<securityGroup id="sg-1"\/>\n {4}<\/nic>\n/);
   await nc.detachInterface(inst.name, 'eni-attach-0000000b');
   await nc.terminate(inst.name);
+});
+
+test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap name it does not take) is refused before anything is written: a field by its name, a stub at its line; what it takes is attached", async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  for (const [over, field] of [
+    [{ mac: 'd1:0d:00:00:00:0c' }, /^Expected `mac` to be a unicast MAC address \(an even first byte, such as d0:0d:12:34:56:78\), got `d1:0d:00:00:00:0c` \(string\)$/],
+    [{ bridgeDeviceName: 'br;0' }, /^Expected `bridgeDeviceName` to be a bridge name of letters, digits, '_', '\.', '-', '\\', ':', '\/' and spaces \(libvirt's schema\), got `br;0` \(string\)$/],
+    [{ guestDeviceName: 'vn eni-0000000c' }, /^Expected `guestDeviceName` to be a tap device name of letters, digits, '_', '\.', '-', '\\', ':' and '\/' \(libvirt's schema\), got `vn eni-0000000c` \(string\)$/],
+  ] as const) {
+    await assert.rejects(nc.attachInterface(inst.name, eni(12, over)), (e: Error & { code: string }) => e.code === 'USAGE' && field.test(e.message));
+  }
+  const stubFile = join(sb.root, 'eni-0000000c.xml');
+  for (const [attrs, path, message] of [
+    ['mac="d1:0d:00:00:00:0c" bridgeDeviceName="br0"', '/nic/@mac', 'MAC address d1:0d:00:00:00:0c is a multicast address'],
+    ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br,0"', '/nic/@bridgeDeviceName', `the bridge name "br,0" may hold only letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema)`],
+    ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br0" guestDeviceName="vn+eni"', '/nic/@guestDeviceName', `the tap device name "vn+eni" may hold only letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)`],
+  ]) {
+    writeFileSync(stubFile, `<?xml version="1.0"?>\n<nic xml-version="2" ${attrs} device="12" attachmentId="eni-attach-0000000c"/>\n`);
+    await assert.rejects(nc.attachInterface(inst.name, stubFile), (e: unknown) => {
+      assert.ok(e instanceof InstanceError, String(e));
+      assert.deepEqual([e.file, e.line, e.path, e.shortMessage], [stubFile, 2, path, message]);
+      return true;
+    });
+  }
+  // The boundaries libvirt's schema takes, attached for real: an upper-case unicast MAC, spaces and '\', ':' and '/' in the bridge, and every character the tap name may hold.
+  await nc.launch(inst);
+  try {
+    await nc.attachInterface(inst.name, eni(12, { mac: 'D2:0D:00:00:00:0C', bridgeDeviceName: 'External vSwitch\\a:b/c.d-e_f', guestDeviceName: 'a:b/c\\d.e-f_g' }));
+    const iface = [...parseXml(await conn.getXML(inst.name)).getElementsByTagName('interface')].find((i) => firstChild(i, 'mac')?.getAttribute('address') === 'd2:0d:00:00:00:0c');
+    assert.equal(firstChild(iface!, 'source')?.getAttribute('bridge'), 'External vSwitch\\a:b/c.d-e_f');
+  } finally {
+    await nc.terminate(inst.name);
+  }
 });

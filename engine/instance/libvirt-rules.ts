@@ -13,33 +13,21 @@
  */
 import type { SourceType } from './model.js';
 
-/** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
-export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
-/** What {@link DISK_SERIAL} allows, as messages say it. */
-export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema)";
+// Paths and device names (basictypes.rng).
 
 /** `absFilePath`: `/` or a drive (`C:\`), then at least one more character, all on one line (`<kernel>`, `<initrd>`, a disk's `<source file>`). */
 const ABS_FILE_PATH = /^(\/|[a-zA-Z]:\\)[^\n\r]+$/;
-
-export const isAbsFilePath = (p: string): boolean => ABS_FILE_PATH.test(p);
 /** `vmwarePath`: `[datastore] path`, the other form a file disk's `<source file>` takes. */
 const VMWARE_PATH = /^\[[^\]]+\] [^\n\r]+$/;
 /** `deviceName`: a host device name (an interface's `<target dev>`; a block disk's `<source dev>`, besides an absolute path). */
 const DEVICE_NAME = /^[a-zA-Z0-9_.\-\\:/]+$/;
 /** What {@link DEVICE_NAME} allows, as messages say it. */
 export const DEVICE_NAME_RULE = "letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)";
-/** `interface-bridge-attributes`: an interface's `<source bridge>`, which may be empty. */
-const BRIDGE_NAME = /^[a-zA-Z0-9_.\-\\:/ ]*$/;
-/** What {@link BRIDGE_NAME} allows, as messages say it. */
-export const BRIDGE_NAME_RULE = "letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema)";
-/** `interface-options`: an interface's `<model type>`. */
-const NIC_MODEL = /^[a-zA-Z0-9_-]+$/;
-/** What {@link NIC_MODEL} allows, as messages say it. */
-export const NIC_MODEL_RULE = "letters, digits, '_' and '-' (libvirt's schema)";
 
+export const isAbsFilePath = (p: string): boolean => ABS_FILE_PATH.test(p);
 export const isDeviceName = (name: string): boolean => DEVICE_NAME.test(name);
-export const isBridgeName = (name: string): boolean => BRIDGE_NAME.test(name);
-export const isNicModel = (model: string): boolean => NIC_MODEL.test(model);
+
+// A disk (`<disk>`: its `<source>`, `<target dev>` and `<serial>`).
 
 /**
  * Whether `path` can be a disk's `<source>`: of a `file` disk (`diskSourceFile`), an absolute
@@ -71,6 +59,27 @@ export function driveOf(name: string): string {
  * time (`Unknown disk name 'vd1' and no address specified`).
  */
 export const hasDriveLetter = (name: string): boolean => /^[a-z]/.test(driveOf(name));
+
+/** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
+export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
+/** What {@link DISK_SERIAL} allows, as messages say it. */
+export const DISK_SERIAL_RULE = "letters, digits, '_', '.', '+', '-' and spaces (libvirt's schema)";
+
+// An interface (`<interface type="bridge">`: its `<source bridge>` and `<model type>`; its `<target dev>` is a deviceName).
+
+/** `interface-bridge-attributes`: an interface's `<source bridge>`, which may be empty. */
+const BRIDGE_NAME = /^[a-zA-Z0-9_.\-\\:/ ]*$/;
+/** What {@link BRIDGE_NAME} allows, as messages say it. */
+export const BRIDGE_NAME_RULE = "letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema)";
+/** `interface-options`: an interface's `<model type>`. */
+const NIC_MODEL = /^[a-zA-Z0-9_-]+$/;
+/** What {@link NIC_MODEL} allows, as messages say it. */
+export const NIC_MODEL_RULE = "letters, digits, '_' and '-' (libvirt's schema)";
+
+export const isBridgeName = (name: string): boolean => BRIDGE_NAME.test(name);
+export const isNicModel = (model: string): boolean => NIC_MODEL.test(model);
+
+// The machine and its NUMA placement.
 
 /** `archnames`: the architectures `<type arch>` takes. */
 export const ARCH_NAMES: readonly string[] = [

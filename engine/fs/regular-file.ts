@@ -1,5 +1,5 @@
-import { readFileSync, statSync, type Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants, readFileSync, statSync, type Stats } from 'node:fs';
+import { lstat, open, readFile, stat } from 'node:fs/promises';
 
 /** What a path that is not a regular file is, for messages: `a directory`, `a FIFO`, … */
 export type NotRegularKind = 'a directory' | 'a FIFO' | 'a socket' | 'a character device' | 'a block device' | 'not a regular file';
@@ -43,6 +43,47 @@ export async function readRegularFile(file: string): Promise<Buffer> {
   const st = await stat(file);
   if (!st.isFile()) throw new NotRegularFileError(file, notRegularKind(st));
   return readFile(file);
+}
+
+/** The last bytes of a file, and how long the file was when they were read. */
+export interface FileTail {
+  /** At most `maxBytes`: fewer when the file is shorter, or was cut short while being read. */
+  bytes: Buffer;
+  /** The file's size, by `fstat` of the handle the bytes were read through. */
+  size: number;
+  /** Where in the file `bytes` start: `size - bytes.length` unless the file shrank meanwhile. */
+  start: number;
+}
+
+/**
+ * The last `maxBytes` of a regular file, for logs that grow without bound (a guest's serial
+ * console can be gigabytes): one `fstat` and positioned reads of the tail, never the whole file.
+ *
+ * `lstat` first refuses a folder, FIFO, socket, device or symbolic link without opening it
+ * (opening a device can do something). The open then says `O_NOFOLLOW` and `O_NONBLOCK`, and
+ * the handle's `fstat` is checked again, so a file swapped for a link or a FIFO between the two
+ * is refused rather than followed or waited on. A link is refused as `not a regular file`:
+ * the caller resolves links itself where it means to follow them (see realpath).
+ */
+export async function readRegularFileTail(file: string, maxBytes: number): Promise<FileTail> {
+  const before = await lstat(file);
+  if (!before.isFile()) throw new NotRegularFileError(file, notRegularKind(before));
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new NotRegularFileError(file, notRegularKind(st));
+    const start = Math.max(0, st.size - maxBytes);
+    const bytes = Buffer.alloc(st.size - start);
+    let got = 0;
+    while (got < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, got, bytes.length - got, start + got);
+      if (bytesRead === 0) break; // cut short since the fstat (a log rotated by truncation)
+      got += bytesRead;
+    }
+    return { bytes: bytes.subarray(0, got), size: st.size, start };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Names that mean "standard input": the one place a pipe is read on purpose. */

@@ -1,4 +1,4 @@
-import { DomforgeError, type ErrorCode } from '../errors.js';
+import { DomforgeError, type DomforgeErrorOptions, type ErrorCode } from '../errors.js';
 
 /** The lifecycle operations of a NodeController. */
 export type Operation = 'launch' | 'terminate' | 'reboot' | 'attach-volume' | 'detach-volume' | 'attach-interface' | 'detach-interface' | 'adopt';
@@ -20,7 +20,7 @@ export interface RollbackAction {
  */
 export class StateConflictError extends DomforgeError {
   readonly instanceId?: string;
-  constructor(message: string, o: { instanceId?: string; file?: string; path?: string; cause?: unknown; details?: string[] } = {}) {
+  constructor(message: string, o: DomforgeErrorOptions & { instanceId?: string } = {}) {
     super('STATE_CONFLICT', message, o);
     this.instanceId = o.instanceId;
   }

@@ -5,6 +5,7 @@ import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
 import { adopt, type AdoptReport } from './adopt.js';
 import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
+import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
 import { describe, list, reboot, type DescribeOptions, type InstanceDetails, type InstanceSummary, type RebootOptions } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
 import { createContext, type ControllerContext, type NodeControllerOptions } from './options.js';
@@ -85,6 +86,17 @@ export class NodeController {
   async describe(id: string, options: DescribeOptions = {}): Promise<InstanceDetails> {
     this.open_();
     return describe(this.ctx, id, options);
+  }
+
+  /**
+   * ncGetConsoleOutput: the last `maxBytes` (64 KiB) of the instance's serial console log,
+   * read from its record's consoleLogPath, which must lie in the instance folder. A console
+   * that is not a file (a pty, a Hyper-V pipe) or a log not written yet is a
+   * ConsoleUnavailableError saying so; see console-output.ts.
+   */
+  async consoleOutput(id: string, options: ConsoleOutputOptions = {}): Promise<ConsoleOutput> {
+    this.open_();
+    return consoleOutput(this.ctx, id, options);
   }
 
   /** Every instance folder with its domain. */

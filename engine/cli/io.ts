@@ -5,7 +5,8 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 /** Where commands write; replaced in tests. */
 export interface CliIo {
-  stdout(text: string): void;
+  /** Text, or bytes written as they are (a guest's console output, which need not be UTF-8). */
+  stdout(text: string | Uint8Array): void;
   stderr(text: string): void;
 }
 

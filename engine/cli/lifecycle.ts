@@ -19,7 +19,7 @@ import { volumeOf, volumeOptions, type VolumeFlags } from './volume-flags.js';
 /** Default instances folder when neither `--instances` nor `$DOMFORGE_INSTANCES` is given. */
 export const DEFAULT_INSTANCES_DIR = '/var/lib/domforge/instances';
 
-interface CommonOptions {
+export interface CommonOptions {
   uri?: string;
   instances?: string;
   hooks?: string;
@@ -31,7 +31,7 @@ interface CommonOptions {
 }
 
 /** The options every lifecycle command shares. */
-function common(c: Command): Command {
+export function common(c: Command): Command {
   return c
     .option('--uri <uri>', 'libvirt URI (default: $LIBVIRT_DEFAULT_URI, else test:///default)')
     .option('--instances <dir>', `instances folder (default: $DOMFORGE_INSTANCES, else ${DEFAULT_INSTANCES_DIR})`)
@@ -60,7 +60,7 @@ function controllerOptions(o: CommonOptions): NodeControllerOptions {
  * A controller for every command but launch: it does not create the instances folder, so a
  * mistyped `--instances` is not made into an empty folder (a missing one holds no instances).
  */
-async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false): Promise<T> {
+export async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false): Promise<T> {
   const options = controllerOptions(o);
   if (runsHooks) noteMissingHooks(io, options);
   const nc = await NodeController.open({ ...options, createInstancesDir: false });

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
+import { parseConsole } from './console.js';
 import { tierOptions } from './env.js';
 import { openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
 
@@ -44,6 +45,13 @@ for (const machine of ['pc', 'q35'] as const) {
     assert.equal(userData.length, g.userData.length);
     assert.ok(userData.equals(g.userData), 'user data bytes are exactly those of instance.xml');
     assert.ok(report.blocks[0].includes('sr0'), `the guest lists the CDROM: ${report.blocks[0].join(' ')}`);
+
+    // ncGetConsoleOutput reads the same console, from the record's consoleLogPath: the guest's first line first.
+    const out = await t.nc.consoleOutput(g.name, { maxBytes: 64 * 1024 * 1024 });
+    assert.equal(out.path, launched.instance.consoleLogPath);
+    assert.equal(out.truncated, false);
+    assert.ok(report.firstLine, 'the guest printed a first line');
+    assert.equal(parseConsole(out.bytes.toString('utf8')).firstLine, report.firstLine);
 
     const done = await t.nc.terminate(g.name);
     assert.equal(done.domain, 'destroyed');

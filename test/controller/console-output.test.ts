@@ -212,6 +212,14 @@ test('a FIFO (or a folder) as the console log is refused at once, without waitin
   rmSync(r.log);
   spawnSync('mkdir', [r.log]);
   assert.match((await failure(() => nc.consoleOutput(r.id))).message, /a directory, not a regular file/);
+
+  // A FIFO as libvirt.xml is not read either: the record's consoleLogPath alone then says where the console is.
+  rmSync(r.log, { recursive: true });
+  writeFileSync(r.log, 'ok\n');
+  const libvirtXml = join(r.dir, 'libvirt.xml');
+  rmSync(libvirtXml);
+  assert.equal(spawnSync('mkfifo', [libvirtXml]).status, 0);
+  assert.equal((await nc.consoleOutput(r.id)).bytes.toString(), 'ok\n');
 });
 
 test('unknown and malformed ids, and a maxBytes that is not a positive integer, are refused as describe and the option checks refuse them', async () => {

@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { readRegularText } from '../fs/regular-file.js';
 import { IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
@@ -224,7 +225,7 @@ async function readBack(file: string): Promise<string>;
 async function readBack(file: string, optional: true): Promise<string | undefined>;
 async function readBack(file: string, optional = false): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readRegularText(file);
   } catch (e) {
     if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new IoError(`cannot read ${file} back: ${(e as Error).message}`, { file, cause: e });

@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readRegularText } from '../fs/regular-file.js';
 import { basename, join } from 'node:path';
 import { InstanceError, IoError, UsageError } from '../errors.js';
 import type { Instance, Nic, UnknownAttribute, UnknownElement } from '../instance/model.js';
@@ -104,7 +105,7 @@ export async function readInterfaceStubFile(file: string): Promise<InterfaceAtta
   if (typeof file !== 'string' || file === '') throw new UsageError(`Expected an InterfaceAttachment or the path of an eni-XXX.xml stub, got ${got(file)}`);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularText(file);
   } catch (e) {
     throw new IoError(`cannot read the interface stub: ${(e as Error).message}`, { file, cause: e });
   }
@@ -234,7 +235,7 @@ const isStubName = (name: string) => name.endsWith('.xml') && !name.startsWith('
 async function readNicStub(file: string): Promise<NicStub | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularText(file);
   } catch {
     return undefined;
   }

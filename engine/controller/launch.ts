@@ -1,4 +1,5 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { readRegularText } from '../fs/regular-file.js';
 import { IoError, InstanceError } from '../errors.js';
 import { writeConfigDriveFromInstance } from '../configdrive/write.js';
 import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
@@ -208,7 +209,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
       // A pre-boot hook may edit libvirt.xml: read it back and validate it again before libvirt sees it.
       let edited: string;
       try {
-        edited = await readFile(libvirtXmlPath, 'utf8');
+        edited = await readRegularText(libvirtXmlPath);
       } catch (e) {
         throw new IoError(`cannot read libvirt.xml back after the pre-boot hooks: ${(e as Error).message}`, { file: libvirtXmlPath, cause: e });
       }

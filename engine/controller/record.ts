@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegularText } from '../fs/regular-file.js';
 import { DomforgeError, InstanceError, IoError, XmlSyntaxError, type DomforgeErrorOptions } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { emitInstance } from '../instance/emit.js';
@@ -115,7 +116,7 @@ export async function readRecord(layout: InstanceLayout, id: string): Promise<In
   const file = layout.instanceXml(id);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularText(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {

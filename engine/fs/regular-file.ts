@@ -45,6 +45,15 @@ export async function readRegularFile(file: string): Promise<Buffer> {
   return readFile(file);
 }
 
+/**
+ * A regular file's text (UTF-8), as {@link readRegularFile} reads it: the files of an instance
+ * folder, which a hook or an admin may have replaced by a FIFO or a device, must not hang
+ * a controller that reads them.
+ */
+export async function readRegularText(file: string): Promise<string> {
+  return (await readRegularFile(file)).toString('utf8');
+}
+
 /** The last bytes of a file, and how long the file was when they were read. */
 export interface FileTail {
   /** At most `maxBytes`: fewer when the file is shorter, or was cut short while being read. */

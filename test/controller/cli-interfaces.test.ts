@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
@@ -78,6 +79,12 @@ test('attach-interface usage errors: no --nic, a stub without attachmentId, a <v
   const m = await cli('attach-interface', 'i-x', '--nic', join(sb.root, 'nothere.xml'));
   assert.equal(m.code, 1);
   assert.match(m.stderr, /cannot read the interface stub/);
+  // A FIFO as --nic is refused at once, not waited on for a writer.
+  const fifo = join(sb.root, 'eni-0d0d0d0d.xml');
+  spawnSync('mkfifo', [fifo]);
+  const f = await cli('attach-interface', 'i-x', '--nic', fifo);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /cannot read the interface stub: a FIFO, not a regular file/);
   const u = await cli('detach-interface', 'i-x');
   assert.equal(u.code, 2);
 });

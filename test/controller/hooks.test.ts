@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { HookFailedError, HookTimeoutError } from '../../engine/hooks/index.js';
@@ -276,4 +277,38 @@ test('hookLogBytes and hookLogLines set what the instance log keeps of each hook
   } finally {
     await done();
   }
+});
+
+test('a hook that puts a FIFO in place of libvirt.xml cancels the launch at once, naming it, rather than hanging the controller on the read back', { timeout: 20_000 }, async () => {
+  const { sb, nc, done } = await setup();
+  await sb.script(sb.hooks, '10-fifo', 'rm -f "$DOMFORGE_LIBVIRT_XML" && mkfifo "$DOMFORGE_LIBVIRT_XML"');
+  const inst = await sampleInstance();
+  const e = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(e.code, 'IO_ERROR');
+  assert.equal(e.step, 'pre-boot');
+  assert.equal(e.file, join(sb.instances, inst.name, 'libvirt.xml'));
+  assert.match(e.message, /a FIFO, not a regular file/);
+  await assertNothingLeft(sb, inst.name);
+  await done();
+});
+
+test('a FIFO in place of instance.xml, or of an eni- stub in the folder, is refused at once by describe and terminate, never waited on', { timeout: 20_000 }, async () => {
+  const { sb, nc, done } = await setup();
+  const inst = await sampleInstance();
+  const r = await nc.launch(inst);
+  // An eni- stub that is a FIFO: describe reads the stubs of the folder, and skips what is not a file.
+  spawnSync('mkfifo', [join(r.dir, 'eni-0f0f0f0f.xml')]);
+  assert.equal((await nc.describe(inst.name)).interfaces.length, 1);
+  const record = join(r.dir, 'instance.xml');
+  const kept = readFileSync(record);
+  rmSync(record);
+  spawnSync('mkfifo', [record]);
+  for (const call of [() => nc.describe(inst.name), () => nc.terminate(inst.name)]) {
+    await assert.rejects(call(), (err: DomforgeError) => err.code === 'IO_ERROR' && err.file === record && /a FIFO, not a regular file/.test(err.message));
+  }
+  rmSync(record);
+  writeFileSync(record, kept);
+  await nc.terminate(inst.name);
+  await assertNothingLeft(sb, inst.name);
+  await done();
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readInputText } from '../instance/input.js';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { TransformError, UsageError } from '../errors.js';
@@ -35,7 +35,7 @@ export const registerXslt: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--json', 'print one JSON object')
     .action(async (stylesheet: string, opts: { proving?: string[]; engine?: string; refuse?: boolean; json?: boolean }) => {
       const engine = parseEngineChoice(opts.engine) ?? 'auto';
-      const provingSet = await Promise.all((opts.proving ?? []).map(async (file) => ({ file, xml: await readFile(file, 'utf8') })));
+      const provingSet = await Promise.all((opts.proving ?? []).map(async (file) => ({ file, xml: await readInputText(file, 'proving input') })));
       const xsl = compileXslt(stylesheet, { engine, provingSet, onDivergence: opts.refuse ? 'refuse' : 'pin' });
       const guard = engine === 'auto' ? await xsl.activate() : undefined;
       if (opts.json) io.stdout(JSON.stringify({ file: xsl.file, hash: xsl.hash, engine: xsl.engineName, caveats: xsl.report.caveats, guard }) + '\n');

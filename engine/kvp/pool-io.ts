@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../fs/regular-file.js';
 import type { KvpRecord, LimitProfile } from './constants.js';
 import { planPayloadUpdate, type ChunkOptions } from './chunking.js';
 import { RECORD_BYTES } from './constants.js';
@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 export async function readPoolFile(path: string, options: DecodePoolOptions = {}): Promise<DecodedPool> {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readRegularFile(path);
   } catch (e) {
     throw new IoError(`cannot read pool file: ${(e as Error).message}`, { file: path, cause: e });
   }
@@ -50,7 +50,7 @@ export async function writePoolFile(path: string, records: readonly KvpRecord[],
 export async function updatePoolPayload(path: string, base: string, value: string, options: WritePoolOptions & ChunkOptions = {}): Promise<KvpRecord[]> {
   let buf: Buffer | undefined;
   try {
-    buf = await readFile(path);
+    buf = await readRegularFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new IoError(`cannot read pool file: ${(e as Error).message}`, { file: path, cause: e });
   }

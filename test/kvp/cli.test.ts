@@ -62,6 +62,17 @@ test('kvp decode of a truncated file warns, or fails with --strict', async () =>
   assert.match(missing.stderr, /no payload "nope"/);
 });
 
+test('kvp decode refuses a FIFO or a folder at once, naming it', { timeout: 10_000 }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fifo = join(dir, 'pool-fifo');
+  spawnSync('mkfifo', [fifo]);
+  const f = await cli('kvp', 'decode', fifo);
+  assert.equal(f.code, 1);
+  assert.equal(f.stderr, `domforge: ${fifo}: cannot read pool file: a FIFO, not a regular file\n`);
+  const d = await cli('kvp', 'decode', dir);
+  assert.equal(d.stderr, `domforge: ${dir}: cannot read pool file: a directory, not a regular file\n`);
+});
+
 test('kvp items prints the CIM-XML instances', async () => {
   const r = await cli('kvp', 'items', '--set', 'cloudstack-vm-userdata=a<b&c');
   assert.equal(r.code, 0, r.stderr);

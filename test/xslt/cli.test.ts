@@ -30,3 +30,25 @@ test('xslt check rejects an unknown engine with a usage error', async () => {
   assert.equal(r.error?.code, 'USAGE');
   assert.match(r.error!.message, /Expected `--engine` to be one of auto, compiled, xslt-processor, libxslt, got "saxon"/);
 });
+
+test('xslt check names a --proving input it cannot read (a missing file, a FIFO) as an input error, not an internal one', { timeout: 10_000 }, async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-xslt-cli-'));
+  try {
+    const missing = join(dir, 'nothere.xml');
+    const m = await run(['xslt', 'check', DEFAULT_XSL, '--proving', missing]);
+    assert.equal(m.error?.code, 'IO_ERROR');
+    assert.equal((m.error as Error & { file?: string }).file, missing);
+    assert.match(m.error!.message, /cannot read proving input: ENOENT/);
+    const fifo = join(dir, 'fifo.xml');
+    spawnSync('mkfifo', [fifo]);
+    const f = await run(['xslt', 'check', DEFAULT_XSL, '--proving', fifo]);
+    assert.equal(f.error?.code, 'IO_ERROR');
+    assert.match(f.error!.message, /cannot read proving input: a FIFO, not a regular file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

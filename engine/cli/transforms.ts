@@ -1,4 +1,6 @@
 import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { IoError } from '../errors.js';
 import type { Command } from 'commander';
 import { integerFlag } from './number-flags.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
@@ -125,7 +127,12 @@ export function registerTransforms(program: Command, io: CliIo, options: Transfo
     .requiredOption('--versions <dir>', 'the folder given to watch --versions')
     .option('--json', 'one JSON object per line')
     .action(async (o: { versions: string; json?: boolean }) => {
-      for (const v of await readTransformVersions(o.versions)) {
+      // A folder that is not there is a mistyped --versions, not an empty history.
+      const st = await stat(o.versions).catch(() => undefined);
+      if (!st?.isDirectory()) throw new IoError('no such folder: --versions takes the folder given to `watch --versions`', { file: o.versions });
+      const versions = await readTransformVersions(o.versions);
+      if (versions.length === 0 && !o.json) io.stderr(`domforge: note: no transform version has been activated with ${o.versions} yet\n`);
+      for (const v of versions) {
         io.stdout(o.json ? JSON.stringify(v) + '\n' : `${v.activatedAt}  ${v.hash.slice(0, 12)}  ${v.main}  ${v.files.length} files${v.restored ? '  (restored)' : ''}\n`);
       }
     });

@@ -87,3 +87,19 @@ test('a bad flag value is a usage error (exit 2)', async () => {
   assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--timeout', 'soon'], io), 2);
   assert.match(out.stderr, /Expected `--timeout` to be a positive integer, got "soon"/);
 });
+
+test('transforms versions: a --versions folder that is not there is an error naming it; an empty one is an empty history, with a note in text', async () => {
+  const missing = join(tmp.dir, 'no-such-versions');
+  const a = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'versions', '--versions', missing], a.io), 1);
+  assert.equal(a.out.stdout, '');
+  assert.equal(a.out.stderr, `domforge: ${missing}: no such folder: --versions takes the folder given to \`watch --versions\`\n`);
+  const empty = join(tmp.dir, 'empty-versions');
+  await (await import('node:fs/promises')).mkdir(empty);
+  const b = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'versions', '--versions', empty], b.io), 0);
+  assert.deepEqual(b.out, { stdout: '', stderr: `domforge: note: no transform version has been activated with ${empty} yet\n` });
+  const c = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'versions', '--versions', empty, '--json'], c.io), 0);
+  assert.deepEqual(c.out, { stdout: '', stderr: '' });
+});

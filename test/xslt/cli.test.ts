@@ -52,3 +52,25 @@ test('xslt check names a --proving input it cannot read (a missing file, a FIFO)
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('xslt probes names a probe folder without a readable manifest.json, or one that is not JSON, as an input error', async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-probes-'));
+  try {
+    const m = await run(['xslt', 'probes', join(dir, 'nothere')]);
+    assert.equal(m.error?.code, 'IO_ERROR');
+    assert.equal((m.error as Error & { file?: string }).file, join(dir, 'nothere', 'manifest.json'));
+    assert.match(m.error!.message, /cannot read the probe manifest: ENOENT/);
+    writeFileSync(join(dir, 'manifest.json'), '{');
+    const j = await run(['xslt', 'probes', dir]);
+    assert.equal(j.error?.code, 'IO_ERROR');
+    assert.match(j.error!.message, /cannot read the probe manifest: .*JSON/);
+    writeFileSync(join(dir, 'manifest.json'), '{"id": "x"}');
+    const o = await run(['xslt', 'probes', dir]);
+    assert.match(o.error!.message, /the probe manifest is not a JSON array of probes/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

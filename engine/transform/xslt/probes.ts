@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IoError } from '../../errors.js';
+import { readRegularFileSync } from '../../fs/regular-file.js';
 import { diffXml } from '../../xml/compare.js';
 import { compileXslt } from './compile.js';
 import type { XsltEngineChoice } from './engine.js';
@@ -36,8 +38,18 @@ export interface ProbeResult {
   detail?: string;
 }
 
+type Manifest = { id: string; cases?: { style: string; check: string; input?: string; expected?: string }[] }[];
+
+/** A probe folder's cases, from its manifest.json; a manifest that cannot be read or is not JSON is an IoError naming it. */
 export function probeCases(dir: string): ProbeCase[] {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { id: string; cases?: { style: string; check: string; input?: string; expected?: string }[] }[];
+  const file = join(dir, 'manifest.json');
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readRegularFileSync(file)) as Manifest;
+  } catch (e) {
+    throw new IoError(`cannot read the probe manifest: ${(e as Error).message}`, { file, cause: e });
+  }
+  if (!Array.isArray(manifest)) throw new IoError('the probe manifest is not a JSON array of probes', { file });
   return manifest.flatMap((m) =>
     (m.cases ?? [{ style: 'style.xsl', check: 'canon' }]).map((c) => {
       const own = join(dir, m.id, 'input.xml');

@@ -10,7 +10,8 @@ import { renderText, type Rendered } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
 import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
-import type { XsltEngineChoice } from '../transform/xslt/engine.js';
+import { XSLT_ENGINE_CHOICES } from '../transform/xslt/engine.js';
+import { parseEngineChoice } from './xslt.js';
 import { parseXml } from '../xml/parse.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
@@ -34,7 +35,6 @@ interface RenderCliOptions {
   timeout?: string;
 }
 
-const ENGINES: readonly XsltEngineChoice[] = ['auto', 'compiled', 'xslt-processor', 'libxslt'];
 
 /**
  * `domforge render --instance instance.xml` — the admin's dry run: the libvirt XML the
@@ -52,14 +52,13 @@ export const registerRender: RegisterCommand = (program, io) => {
     .option('--no-validate', 'skip libvirt schema and semantic validation (the output is still parsed strictly)')
     .option('--check-paths', 'also check that disks, kernel, initrd and console folders exist on this host')
     .option('--diff <file>', 'print a unified diff from an earlier libvirt.xml to this render instead of the XML')
-    .option('--engine <name>', `XSLT engine: ${ENGINES.join(', ')} (default: auto — the compiled in-process engine, checked against libxslt on first use and pinned to libxslt where they differ)`)
+    .option('--engine <name>', `XSLT engine: ${XSLT_ENGINE_CHOICES.join(', ')} (default: auto — the compiled in-process engine, checked against libxslt on first use and pinned to libxslt where they differ)`)
     .option('--schema <engine>', SCHEMA_HELP)
     .option('--json', 'print one JSON object (xml, warnings, transform, diff) instead of text')
     .option('--timeout <ms>', 'time limit of the compile and of the render in the sandbox (default: 2000)')
     .option('--no-sandbox', 'compile and render in this process: no time or memory limit (a transform you trust)')
     .action(async (opts: RenderCliOptions) => {
-      const engine = opts.engine as XsltEngineChoice | undefined;
-      if (engine !== undefined && !ENGINES.includes(engine)) throw new UsageError(`--engine must be ${ENGINES.join(' or ')}, got ${JSON.stringify(opts.engine)}`);
+      const engine = parseEngineChoice(opts.engine);
       const schema = schemaFlag(opts.schema);
       if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
       const text = await readInput(opts.instance);

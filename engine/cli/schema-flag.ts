@@ -16,7 +16,7 @@ export const SCHEMA_HELP = `schema validator: ${SCHEMA_CHOICES.join(', ')} (defa
 export function schemaFlag(value: string | undefined): SchemaEngine | undefined {
   if (value === undefined) return undefined;
   if (!(SCHEMA_CHOICES as readonly string[]).includes(value)) {
-    throw new UsageError(`--schema must be one of ${SCHEMA_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new UsageError(`Expected \`--schema\` to be one of ${SCHEMA_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
   }
   return value === 'none' ? false : (value as SchemaEngine);
 }

@@ -25,6 +25,8 @@ export interface BindingHypervisor {
   domainCreateXML(xml: string): Promise<BindingDomain>;
   domainLookupByName(name: string): Promise<BindingDomain>;
   domainLookupByUUIDString(uuid: string): Promise<BindingDomain>;
+  /** virNodeGetInfo, field for field (`memory` in KiB; `sockets` per NUMA node, `cores` per socket, `threads` per core). */
+  nodeGetInfo(): Promise<{ model: string; memory: number; cpus: number; mhz: number; nodes: number; sockets: number; cores: number; threads: number }>;
 }
 
 export interface LibvirtBinding {

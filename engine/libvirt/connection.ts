@@ -43,6 +43,29 @@ export interface DomainInfo {
   cpuTimeNs: number;
 }
 
+/**
+ * The host as libvirt reports it (virNodeGetInfo; `virsh nodeinfo` prints the same figures).
+ * libvirt's names, with what its struct's documentation says made explicit in the name: its
+ * `sockets` counts the sockets of one NUMA node, `cores` the cores of one socket, `threads`
+ * the threads of one core (on a topology libvirt cannot describe so, `nodes` and `sockets` are
+ * 1 and `cores` is every CPU: the capabilities XML has the real one).
+ */
+export interface NodeInfo {
+  /** The CPU model libvirt reports (`x86_64`; the test driver says `i686`). */
+  model: string;
+  /** The host's memory, KiB. */
+  memoryKiB: number;
+  /** Active CPUs. */
+  cpus: number;
+  /** Expected CPU frequency, MHz (0 when libvirt cannot tell). */
+  mhz: number;
+  /** NUMA nodes (cells). */
+  nodes: number;
+  socketsPerNode: number;
+  coresPerSocket: number;
+  threadsPerCore: number;
+}
+
 export interface GetXmlOptions {
   /** The persistent configuration instead of the live one (VIR_DOMAIN_XML_INACTIVE). Default false. */
   inactive?: boolean;
@@ -182,6 +205,21 @@ export class LibvirtConnection {
 
   async getState(domain: DomainTarget): Promise<DomainStateName> {
     return (await this.getInfo(domain)).state;
+  }
+
+  /** The host's CPUs and memory (virNodeGetInfo). */
+  async nodeInfo(): Promise<NodeInfo> {
+    const i = await this.call('node-info', undefined, () => this.hypervisor.nodeGetInfo());
+    return {
+      model: i.model,
+      memoryKiB: i.memory,
+      cpus: i.cpus,
+      mhz: i.mhz,
+      nodes: i.nodes,
+      socketsPerNode: i.sockets,
+      coresPerSocket: i.cores,
+      threadsPerCore: i.threads,
+    };
   }
 
   /** Whether the domain has a persistent configuration. */

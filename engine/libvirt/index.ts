@@ -11,6 +11,7 @@ export {
   type DomainRef,
   type DomainSummary,
   type DomainInfo,
+  type NodeInfo,
   type GetXmlOptions,
   type RebootOptions,
 } from './connection.js';

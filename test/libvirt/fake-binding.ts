@@ -49,6 +49,9 @@ export function fakeBinding(domains: FakeDomain[]): LibvirtBinding {
     domainLookupByUUIDString(uuid: string) {
       return find((d) => d.uuid === uuid);
     }
+    async nodeGetInfo() {
+      return { model: 'x86_64', memory: 8388608, cpus: 4, mhz: 2000, nodes: 1, sockets: 1, cores: 4, threads: 1 };
+    }
   }
   return { Hypervisor };
 }

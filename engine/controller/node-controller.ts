@@ -8,6 +8,7 @@ import { attachDevice, detachDevice, type AttachResult, type DetachResult } from
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
 import { describe, list, reboot, type DescribeOptions, type InstanceDetails, type InstanceSummary, type RebootOptions } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
+import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
 import { createContext, type ControllerContext, type NodeControllerOptions } from './options.js';
 import { terminate, type TerminateOptions, type TerminateResult } from './terminate.js';
 import { attachInterfaceSpec, detachInterfaceSpec, readInterfaceStubFile, type InterfaceAttachment } from './interfaces.js';
@@ -103,6 +104,15 @@ export class NodeController {
   async list(): Promise<InstanceSummary[]> {
     this.open_();
     return list(this.ctx);
+  }
+
+  /**
+   * Eucalyptus's ncDescribeResource: the host's memory, CPUs and disk as a maximum and as what
+   * is available, with what every instance folder commits (see resources.ts for what counts).
+   */
+  async describeResource(options: DescribeResourceOptions = {}): Promise<ResourceReport> {
+    this.open_();
+    return describeResource(this.ctx, options);
   }
 
   /** Renders a `<volume>` stub to a `<disk>`, runs pre-attach hooks, hot-plugs it and records it. */

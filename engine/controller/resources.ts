@@ -1,0 +1,138 @@
+import { UsageError, type DomforgeError } from '../errors.js';
+import type { Instance } from '../instance/model.js';
+import type { DomainStateName } from '../libvirt/domain-state.js';
+import type { NodeInfo } from '../libvirt/connection.js';
+import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR, type HugepagePool } from './host-resources.js';
+import type { ControllerContext } from './options.js';
+import { readRecord, stateOf } from './record.js';
+import { asDomforgeError } from './steps.js';
+
+/**
+ * What a Eucalyptus NC answers to `ncDescribeResource`, for the cluster controller's
+ * scheduler: memory, cores and disk, each as a maximum and as what is available, with what
+ * the instances commit in between. Every figure says its unit in its name.
+ *
+ * Policy, where domforge differs from Eucalyptus's NC on purpose:
+ * - Every instance folder with a readable record counts, whatever its state (`Staging`,
+ *   `Extant`, `Teardown`) and whether or not libvirt runs its domain: each comes back with
+ *   `adopt` or is still being launched or torn down (a `Teardown` folder may still hold its
+ *   domain). Eucalyptus leaves out TEARDOWN, where its domain is already gone.
+ * - Available = maximum − committed, signed: a negative figure is over-commitment, shown as
+ *   it is (Eucalyptus clamps it to 0, which hides it).
+ * - The maximum is the host as libvirt reports it; no reserve for the host itself is taken off.
+ */
+export interface ResourceReport {
+  /** The libvirt URI the host figures come from. */
+  uri: string;
+  instancesDir: string;
+  /** False when the instances folder does not exist: it holds no instances, and nothing is committed. */
+  instancesDirExists: boolean;
+  /** The host as libvirt reports it (virNodeGetInfo). */
+  host: NodeInfo;
+  /** `memorySizeMax` / `memorySizeAvailable` of Eucalyptus, in KiB: the host's memory and what the instances' `memoryKB` leave of it. */
+  memory: { maxKiB: number; committedKiB: number; availableKiB: number };
+  /** `numberOfCoresMax` / `numberOfCoresAvailable`: the host's CPUs and what the instances' `cores` (vCPUs) leave of them. */
+  cores: { maxCount: number; committedCount: number; availableCount: number };
+  /** `diskSizeMax` / `diskSizeAvailable`, in bytes: the file system of the instances folder, where config drives and instance files go. */
+  disk: { path: string; maxBytes: number; availableBytes: number };
+  /** The host's huge page pools, smallest page first (none on a host without them). */
+  hugepages: HugepagePool[];
+  /** The instances counted, sorted by id. */
+  instances: CommittedInstance[];
+  /** Folders whose record could not be read, so not counted: each with the error naming its file. */
+  unreadable: { id: string; dir: string; error: DomforgeError }[];
+}
+
+/** One instance's share, from its record. */
+export interface CommittedInstance {
+  id: string;
+  dir: string;
+  /** The record's `states/stateName`. */
+  state: string;
+  /** libvirt's domain state, or null when libvirt has no domain by that name. */
+  domain: DomainStateName | null;
+  /** The record's `memoryKB` (KiB, whatever Eucalyptus's name says). */
+  memoryKiB: number;
+  /** The record's `cores`: vCPUs. */
+  coreCount: number;
+  /** Guest memory backed by huge pages (`features/hugepages`, enabled). */
+  hugepages: boolean;
+  /** Their size, KiB, when the record names one (absent: the host's default size). */
+  hugepageSizeKiB?: number;
+}
+
+export interface DescribeResourceOptions {
+  /** Where the huge page pools are listed. Default `/sys/kernel/mm/hugepages`. */
+  hugepagesDir?: string;
+}
+
+/** The host's resources and what the instances of the instances folder commit of them. */
+export async function describeResource(ctx: ControllerContext, o: DescribeResourceOptions = {}): Promise<ResourceReport> {
+  checkOptions(o);
+  const { layout, connection: conn } = ctx;
+  const [host, ids, domains, hugepages, space] = await Promise.all([
+    conn.nodeInfo(),
+    layout.ids(),
+    conn.list(),
+    readHugepagePools(o.hugepagesDir ?? HUGEPAGES_SYSFS_DIR),
+    fileSystemSpace(layout.root),
+  ]);
+  const stateByName = new Map(domains.map((d) => [d.name, d.state]));
+  const instances: CommittedInstance[] = [];
+  const unreadable: ResourceReport['unreadable'] = [];
+  for (const id of ids) {
+    const dir = layout.dir(id);
+    try {
+      instances.push(committedBy(await readRecord(layout, id), dir, stateByName.get(id) ?? null));
+    } catch (e) {
+      const error = asDomforgeError(e);
+      if (!error) throw e;
+      unreadable.push({ id, dir, error });
+    }
+  }
+  return {
+    uri: conn.uri,
+    instancesDir: layout.root,
+    instancesDirExists: space.path === layout.root,
+    host,
+    ...budget(host, instances),
+    disk: { path: space.path, maxBytes: space.totalBytes, availableBytes: space.availableBytes },
+    hugepages,
+    instances,
+    unreadable,
+  };
+}
+
+/** An instance's share, from its record. */
+export function committedBy(record: Instance, dir: string, domain: DomainStateName | null): CommittedInstance {
+  const hp = record.features?.hugepages;
+  const hugepages = hp?.enabled === true;
+  return {
+    id: record.name,
+    dir,
+    state: stateOf(record),
+    domain,
+    memoryKiB: record.memoryKB,
+    coreCount: record.cores,
+    hugepages,
+    ...(hugepages && hp?.pageSizeKiB !== undefined ? { hugepageSizeKiB: hp.pageSizeKiB } : {}),
+  };
+}
+
+/** Memory and cores: the host's, the sums of the instances', and the difference, signed (negative = over-committed). */
+export function budget(host: NodeInfo, instances: readonly CommittedInstance[]): Pick<ResourceReport, 'memory' | 'cores'> {
+  const committedKiB = instances.reduce((sum, i) => sum + i.memoryKiB, 0);
+  const committedCount = instances.reduce((sum, i) => sum + i.coreCount, 0);
+  return {
+    memory: { maxKiB: host.memoryKiB, committedKiB, availableKiB: host.memoryKiB - committedKiB },
+    cores: { maxCount: host.cpus, committedCount, availableCount: host.cpus - committedCount },
+  };
+}
+
+function checkOptions(o: DescribeResourceOptions): void {
+  if (typeof o !== 'object' || o === null) throw new UsageError('Expected describeResource options to be an object');
+  const dir = o.hugepagesDir;
+  if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
+    throw new UsageError(`Expected \`hugepagesDir\` to be a non-empty string, got \`${String(dir)}\` (${typeof dir})`);
+  }
+}

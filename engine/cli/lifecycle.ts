@@ -87,7 +87,8 @@ function parseGrace(value: string | undefined): number | undefined {
   return value === undefined ? undefined : integerFlag('--grace', value, 0, 'ms');
 }
 
-const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k, v) => (v instanceof Error && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v)) + '\n');
+/** Prints a result as one JSON line; the errors in it as their toJSON() gives them. */
+export const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k, v) => (v instanceof Error && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v)) + '\n');
 
 /**
  * The instance lifecycle on this host:

@@ -1,0 +1,63 @@
+import type { ResourceReport } from '../controller/resources.js';
+import type { CliIo } from './io.js';
+import type { RegisterCommand } from './commands.js';
+import { common, json, withController, type CommonOptions } from './lifecycle.js';
+
+/**
+ * domforge describe-resource (alias `resources`): what a Eucalyptus NC answers to
+ * ncDescribeResource — the host's memory, cores and disk, what the instance folders commit,
+ * and what is left (negative when over-committed) — as a table, or the report as JSON.
+ */
+export const registerResources: RegisterCommand = (program, io) => {
+  common(
+    program
+      .command('describe-resource')
+      .alias('resources')
+      .description(
+        "Show the host's memory, cores and disk (as libvirt and the instances folder's file system report them), what every instance folder commits of them whatever its state, what is left (negative when over-committed), and the huge page pools.",
+      ),
+  ).action(async (o: CommonOptions) => {
+    const r = await withController(io, o, (nc) => nc.describeResource());
+    if (o.json) return json(io, r);
+    printReport(io, r);
+  });
+};
+
+function printReport(io: CliIo, r: ResourceReport): void {
+  const h = r.host;
+  io.stdout(
+    `host: ${h.cpus} CPUs (${h.nodes} NUMA nodes × ${h.socketsPerNode} sockets × ${h.coresPerSocket} cores × ${h.threadsPerCore} threads, ${h.model}, ${h.mhz} MHz), ${h.memoryKiB} KiB memory, from ${r.uri}\n`,
+  );
+  const counted = `${r.instances.length} instance${r.instances.length === 1 ? '' : 's'} counted${r.unreadable.length ? `, ${r.unreadable.length} not counted (unreadable)` : ''}`;
+  io.stdout(`instances folder: ${r.instancesDir}: ${r.instancesDirExists ? counted : 'does not exist, nothing committed'}\n\n`);
+  if (!r.instancesDirExists) io.stderr(`domforge: note: the instances folder ${r.instancesDir} does not exist: the disk figures are those of ${r.disk.path}, where it would be created\n`);
+
+  table(io, [
+    ['RESOURCE', 'UNIT', 'MAX', 'COMMITTED', 'AVAILABLE'],
+    ['memory', 'KiB', r.memory.maxKiB, r.memory.committedKiB, r.memory.availableKiB],
+    ['cores', 'count', r.cores.maxCount, r.cores.committedCount, r.cores.availableCount],
+    ['disk', 'bytes', r.disk.maxBytes, '-', r.disk.availableBytes],
+  ]);
+  if (r.memory.availableKiB < 0) io.stdout(`memory is over-committed by ${-r.memory.availableKiB} KiB\n`);
+  if (r.cores.availableCount < 0) io.stdout(`cores are over-committed by ${-r.cores.availableCount} vCPUs\n`);
+
+  io.stdout('\n');
+  if (r.hugepages.length === 0) io.stdout('huge pages: none on this host\n');
+  else table(io, [['HUGE PAGE KiB', 'TOTAL', 'FREE', 'RESERVED'], ...r.hugepages.map((p) => [p.pageSizeKiB, p.totalCount, p.freeCount, p.reservedCount])]);
+
+  if (r.instances.length) {
+    io.stdout('\n');
+    table(io, [
+      ['ID', 'RECORD', 'DOMAIN', 'MEMORY KiB', 'CORES', 'HUGE PAGES'],
+      ...r.instances.map((i) => [i.id, i.state || '-', i.domain ?? '-', i.memoryKiB, i.coreCount, i.hugepages ? (i.hugepageSizeKiB === undefined ? 'default size' : `${i.hugepageSizeKiB} KiB`) : '-']),
+    ]);
+  }
+  for (const u of r.unreadable) io.stderr(`domforge: warning: ${u.id} not counted (${u.dir}): ${u.error.message}\n`);
+}
+
+/** Columns padded to their widest cell, two spaces apart; the last one not padded. */
+function table(io: CliIo, rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  for (const r of cells) io.stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
+}

@@ -36,7 +36,7 @@ test('nodeInfo gives the figures `virsh nodeinfo` prints for the same URI (virNo
     coresPerSocket: number('Core(s) per socket'),
     threadsPerCore: number('Thread(s) per core'),
   });
-  // The test driver's fixed node, so that a change of libvirt's test host is noticed here first.
+  // The topology fields mean what their names say: per node, per socket, per core.
   assert.equal(info.cpus, info.nodes * info.socketsPerNode * info.coresPerSocket * info.threadsPerCore);
   assert.ok(info.memoryKiB > 0);
 });

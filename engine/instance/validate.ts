@@ -113,6 +113,11 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   inst.disks.diskPaths.forEach((d, i) => {
     const p = diskPathProblem(d);
     if (p) fail(`${dp(i)}${p.at}`, p.message);
+    // libvirt's QEMU driver attaches whole disks only (Eucalyptus skips partitions on KVM); Xen takes sda1.
+    const partition = Number(/\d*$/.exec(d.targetDeviceName)![0] || 0);
+    if (partition > 0 && (inst.hypervisor.type === 'kvm' || inst.hypervisor.type === 'qemu')) {
+      fail(`${dp(i)}/@targetDeviceName`, `the guest device name ${JSON.stringify(d.targetDeviceName)} names partition ${partition} of a disk; on ${inst.hypervisor.type}, libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (Xen takes them)`);
+    }
   });
 
   const macs = new Map<string, string>();

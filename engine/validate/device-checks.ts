@@ -40,7 +40,11 @@ const PREFIX_OF_BUS: Record<string, string[]> = {
 /** The bus libvirt picks when `<target>` names none, by prefix (virDomainDiskDefAssignAddress). */
 const BUS_OF_PREFIX: Record<string, string> = { hd: 'ide', sd: 'scsi', vd: 'virtio', xvd: 'xen', fd: 'fdc', ubd: 'uml' };
 
-const DISK_NAME = /^(?:ioemu:)?(hd|sd|vd|xvd|ubd|fd)([a-z]+)$/;
+/** A disk name as libvirt parses it (virDiskNameParse): a prefix, letters, and an optional partition number. */
+const DISK_NAME = /^(?:ioemu:)?(hd|sd|vd|xvd|ubd|fd)([a-z]+)(\d*)$/;
+
+/** The domain types of libvirt's QEMU driver, which attaches whole disks only. */
+const QEMU_DOMAIN_TYPES = ['kvm', 'qemu'];
 
 /** Index of a disk name's letters: a=0 … z=25, aa=26 (libvirt's virDiskNameToIndex). */
 export function diskIndex(letters: string): number {
@@ -50,11 +54,13 @@ export function diskIndex(letters: string): number {
 }
 
 /**
- * Unique `<target dev>`; a name libvirt can parse; a prefix that fits the bus
- * (warning: libvirt accepts `vda` on IDE, guests then see `hda`); at most 4 IDE
- * disks, `hda`–`hdd`, on `pc` (two buses, two units); no IDE at all on `q35`.
+ * Unique `<target dev>`; a name libvirt can parse; no partition number on a KVM/QEMU domain
+ * (`vdb1`: its QEMU driver refuses partitions in disk targets; Xen takes them, as Eucalyptus's
+ * partition images use); a prefix that fits the bus (warning: libvirt accepts `vda` on IDE,
+ * guests then see `hda`); at most 4 IDE disks, `hda`–`hdd`, on `pc` (two buses, two units);
+ * no IDE at all on `q35`. `domainType`: the domain's `type`, when known.
  */
-export function checkDisks(devices: Element[], machine: MachineKind, f: Findings): void {
+export function checkDisks(devices: Element[], machine: MachineKind, f: Findings, domainType?: string): void {
   const seen = new Map<string, Element>();
   let ide = 0;
   for (const ctl of devices.filter((d) => d.nodeName === 'controller' && d.getAttribute('type') === 'ide')) {
@@ -71,7 +77,11 @@ export function checkDisks(devices: Element[], machine: MachineKind, f: Findings
 
     const m = DISK_NAME.exec(dev);
     if (!m) {
-      f.error(devNode, `target dev "${dev}" is not a disk name libvirt can parse (hdX, sdX, vdX, xvdX, fdX, letters only)`);
+      f.error(devNode, `target dev "${dev}" is not a disk name libvirt can parse (hdX, sdX, vdX, xvdX, fdX: a prefix, letters, and a partition number only where the hypervisor takes one)`);
+      continue;
+    }
+    if (Number(m[3] || 0) > 0 && domainType !== undefined && QEMU_DOMAIN_TYPES.includes(domainType)) {
+      f.error(devNode, `target dev "${dev}" names partition ${Number(m[3])} of a disk; libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (use ${dev.replace(/\d+$/, '')})`);
       continue;
     }
     const prefix = m[1]!;

@@ -54,7 +54,7 @@ export async function validateDomainFragment(xml: string, kind: FragmentKind, op
   const existing = domain ? childElements(domain, 'devices').flatMap((d) => childElements(d)) : [];
   // The fragment goes last, so a clash is reported on it, not on the existing device.
   const devices = [...existing, root];
-  if (kind === 'disk') checkDisks(devices, domain ? machineOf(domain) : 'other', f);
+  if (kind === 'disk') checkDisks(devices, domain ? machineOf(domain) : 'other', f, domain?.getAttribute('type') ?? undefined);
   else checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);
   checkAliases(devices, f);
   if (options.checkPaths) checkDevicePaths(root, pathChecker(f, options.exists ?? existsSync));

@@ -35,7 +35,7 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   checkVcpus(root, f);
   checkHugepages(root, f);
   const devices = childElements(root, 'devices').flatMap((d) => childElements(d));
-  checkDisks(devices, machineOf(root), f);
+  checkDisks(devices, machineOf(root), f, root.getAttribute('type') ?? undefined);
   checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);
   checkAliases(devices, f);
   if (o.checkPaths) checkPaths(root, f, o.exists ?? existsSync);

@@ -136,6 +136,17 @@ test('a guest device name without a drive letter after its prefix (vd, sd1, xvd)
   }
 });
 
+test("a partition in a guest device name (vdb1) is refused at its <diskPath> on KVM and QEMU, whose libvirt driver attaches whole disks; Xen's partition images (sda1) still render, validate and define", async () => {
+  for (const type of ['kvm', 'qemu']) {
+    const text = edit('targetDeviceName="vdb" targetDeviceNameVirtio="vdb"', 'targetDeviceName="vdb1" targetDeviceNameVirtio="vdb1"', type === 'kvm' ? SAMPLE : edit('<hypervisor type="kvm"', '<hypervisor type="qemu"'));
+    refused(text, '/instance/disks/diskPath[2]/@targetDeviceName', 'targetDeviceName="vdb1"', new RegExp(`^the guest device name "vdb1" names partition 1 of a disk; on ${type}, libvirt's QEMU driver attaches whole disks`));
+  }
+  const xen = readFileSync(join(ROOT, 'samples', '05-xen-pv-kernel-ramdisk', 'instance.xml'), 'utf8');
+  const xml = await accepted(edit('targetDeviceName="xvda" targetDeviceNameVirtio="vda"', 'targetDeviceName="sda1" targetDeviceNameVirtio="vda1"', xen));
+  assert.match(xml, /<target dev="xvda1" bus="xen"\/>/);
+  await definedOnTestDriver(xml);
+});
+
 const NIC = 'bridgeDeviceName="br0" guestDeviceName="vn_i-0a000001"';
 const withExtraNic = (attrs: string) => edit('</instance>', `  <extraNics>\n    <nic mac="d0:0d:00:00:00:09" ${attrs}/>\n  </extraNics>\n</instance>`);
 

@@ -56,6 +56,22 @@ describe('disks', () => {
     );
     assert.deepEqual(q.errors.map((e) => e.path), ['/domain/devices/controller/@type']);
   });
+
+  test('a partition in a disk target is an error on a KVM or QEMU domain (its driver refuses it), and taken on Xen, as libvirt takes it', () => {
+    const domain = (type: string, dev: string) =>
+      checkDomainSemantics(parseXml(`<domain type='${type}'><memory>1024</memory><os><type>hvm</type></os><devices><disk type='file'><target dev='${dev}'/></disk></devices></domain>`));
+    for (const type of ['kvm', 'qemu']) {
+      const f = domain(type, 'vdb1');
+      assert.deepEqual(f.errors.map((e) => e.path), ['/domain/devices/disk/target/@dev'], type);
+      assert.match(f.errors[0]!.message, /names partition 1 of a disk; libvirt's QEMU driver .* refuses partitions in disk targets \(use vdb\)/);
+    }
+    assert.deepEqual(domain('xen', 'xvda1').errors, []);
+    assert.deepEqual(domain('xen', 'xvda12').errors, []);
+    // Partition 0 is no partition to libvirt (virDiskNameParse), so the QEMU driver takes it.
+    assert.deepEqual(domain('kvm', 'vda0').errors, []);
+    assert.deepEqual(domain('kvm', 'vdb').errors, []);
+    assert.match(domain('xen', 'xvd1').errors[0]?.message ?? '', /not a disk name libvirt can parse/);
+  });
 });
 
 describe('serial and console files', () => {

@@ -14,7 +14,7 @@ import { fragmentSchemaProblems, placeRawProblems } from './domain-schema.js';
 import { Findings } from './findings.js';
 import { checkDisks, checkInterfaces, machineOf } from './device-checks.js';
 import { checkAliases, checkDevicePaths, pathChecker } from './semantic.js';
-import { parseOrThrow, settle, type DomainValidation, type ValidateDomainOptions } from './validate-domain.js';
+import { parseOrThrow, refuseTooDeep, settle, type DomainValidation, type ValidateDomainOptions } from './validate-domain.js';
 import { existsSync } from 'node:fs';
 
 /** The device kinds domforge hot-plugs, as a list for callers that tell a fragment by its root element. */
@@ -47,6 +47,8 @@ export async function validateDomainFragment(xml: string, kind: FragmentKind, op
   if (root.nodeName !== kind) {
     throw new DomainInvalidError(`expected a <${kind}> fragment, found <${root.nodeName}>`, { file, line: 1, path: `/${root.nodeName}` });
   }
+  // Checked as the only device of a minimal domain: two levels down.
+  refuseTooDeep(doc, options, 2);
   const schemaProblems = await runSchema(doc, xml, options);
 
   const f = new Findings(file);

@@ -4,8 +4,9 @@
  * are collected; the thrown {@link DomainInvalidError} names the first and counts
  * the rest, and lists every one in `problems` (each with file, line and XML path).
  */
-import { DomainInvalidError, DomforgeError } from '../errors.js';
-import { parseXml, type Document } from '../xml/parse.js';
+import { DomainInvalidError, DomforgeError, XmlSyntaxError } from '../errors.js';
+import { parseXml, lineOf, columnOf, type Document } from '../xml/parse.js';
+import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { loadDomainSchema } from './schema.js';
 import { runVirtXmlValidate } from './virt-xml-validate.js';
 import { domainSchemaProblems, placeRawProblems } from './domain-schema.js';
@@ -54,6 +55,7 @@ export interface DomainValidation {
 export async function validateDomainXml(xml: string, options: ValidateDomainOptions = {}): Promise<DomainValidation> {
   const file = options.file;
   const doc = options.document ?? parseOrThrow(xml, file);
+  refuseTooDeep(doc, options);
   const schemaProblems = await runSchema(doc, xml, options);
   const findings = checkDomainSemantics(doc, { file, checkPaths: options.checkPaths, exists: options.exists });
   return settle(schemaProblems, findings, file);
@@ -84,6 +86,33 @@ export function parseOrThrow(xml: string, file?: string): Document {
       cause: e,
     });
   }
+}
+
+/**
+ * Levels below the root element the `'wasm'` schema engine takes: the libxml2 built into
+ * libxml2-wasm refuses one level fewer than Debian's ("Excessive depth in document: 256"
+ * for an element 256 levels down, which xmllint and libvirt accept).
+ */
+export const WASM_SCHEMA_MAX_DEPTH = MAX_DEPTH - 1;
+
+/**
+ * Refuses a document nested deeper than libxml2 parses, at the first element too deep,
+ * before the schema parses it again (libxml2 refuses it there with a message naming no file)
+ * and before the checks walk it. `levelsAbove` counts the elements the document is put under
+ * to be checked (a fragment goes into `<domain><devices>`).
+ */
+export function refuseTooDeep(doc: Document, o: ValidateDomainOptions, levelsAbove = 0): void {
+  const limit = (o.schema ?? 'wasm') === 'wasm' ? WASM_SCHEMA_MAX_DEPTH : MAX_DEPTH;
+  const max = limit - levelsAbove;
+  const deep = firstTooDeep(doc.documentElement!, max);
+  if (!deep) return;
+  const root = doc.documentElement!.nodeName;
+  const why = limit < MAX_DEPTH ? 'the schema engine\'s libxml2 refuses a document nested deeper; libvirt\'s takes one level more' : 'libxml2, and so libvirt, refuses a document nested deeper';
+  const message = levelsAbove
+    ? `elements nested too deeply: <${deep.nodeName}> is more than ${max} levels below <${root}>, so more than ${limit} below the <domain> it is checked in (${why})`
+    : `elements nested too deeply: <${deep.nodeName}> is more than ${max} levels below the root element (${why})`;
+  const problem = new XmlSyntaxError(message, { file: o.file, line: lineOf(deep), column: columnOf(deep) });
+  throw new DomainInvalidError(message, { file: o.file, line: problem.line, column: problem.column, problems: [problem], cause: problem });
 }
 
 /**

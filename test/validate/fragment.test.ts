@@ -93,3 +93,17 @@ describe('hot-plug fragments', () => {
     assert.equal(err.problems[0]!.path, '/disk/source/@dev');
   });
 });
+
+describe('a fragment nested deeper than the domain it is checked in takes', () => {
+  const nested = (levels: number): string => `<disk type="file" device="disk">\n  <target dev="vdb" bus="virtio"/>\n${'<a>'.repeat(levels)}${'</a>'.repeat(levels)}</disk>\n`;
+
+  test('is refused at the first element too deep, naming the file (fuzzing found an internal error)', async () => {
+    const err = await problemsOf(validateDomainFragment(nested(254), 'disk', { file: 'vol-deep-libvirt.xml' }));
+    assert.equal(err.file, 'vol-deep-libvirt.xml');
+    assert.equal(err.line, 3);
+    assert.equal(err.column, 1 + 3 * 253);
+    assert.match(err.message, /<a> is more than 253 levels below <disk>, so more than 255 below the <domain>/);
+    const ok = await problemsOf(validateDomainFragment(nested(253), 'disk', { file: 'vol-deep-libvirt.xml' }));
+    assert.doesNotMatch(ok.message, /nested too deeply/);
+  });
+});

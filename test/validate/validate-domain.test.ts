@@ -163,3 +163,30 @@ describe('warnings', () => {
     await assert.rejects(validateDomainXml(xml), /expected string matching \(\/\|/);
   });
 });
+
+describe('a document nested deeper than libxml2 takes', () => {
+  const nested = (levels: number): string => `<domain type="kvm">\n${'<a>'.repeat(levels)}${'</a>'.repeat(levels)}</domain>\n`;
+
+  test('is refused at the first element too deep, naming the file, by each schema engine', async () => {
+    // Fuzzing found 20,000 levels (and 256) an internal error: libxml2-wasm's own "Excessive depth in document".
+    for (const levels of [20000, 256]) {
+      const err = await validateDomainXml(nested(levels), { file: 'deep.xml' }).then(() => assert.fail('accepted'), (e: unknown) => e);
+      assert.ok(err instanceof DomainInvalidError, String(err));
+      assert.equal(err.file, 'deep.xml');
+      assert.equal(err.line, 2);
+      assert.equal(err.column, 1 + 3 * 255);
+      assert.match(err.message, /elements nested too deeply: <a> is more than 255 levels below the root element/);
+    }
+    for (const schema of ['virt-xml-validate', false] as const) {
+      const err = await validateDomainXml(nested(257), { file: 'deep.xml', schema }).then(() => assert.fail('accepted'), (e: unknown) => e);
+      assert.ok(err instanceof DomainInvalidError, String(err));
+      assert.match(err.message, /more than 256 levels below the root element \(libxml2, and so libvirt/);
+    }
+  });
+
+  test('one level less reaches the schema, which speaks of the element it does not know', async () => {
+    const err = await validateDomainXml(nested(255), { file: 'deep.xml' }).then(() => assert.fail('accepted'), (e: unknown) => e);
+    assert.ok(err instanceof DomainInvalidError, String(err));
+    assert.doesNotMatch(err.message, /nested too deeply/);
+  });
+});

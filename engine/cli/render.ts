@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DomforgeError, UsageError } from '../errors.js';
+import { DomforgeError, UsageError, XmlSyntaxError } from '../errors.js';
 import { integerFlag } from './number-flags.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
@@ -12,7 +12,8 @@ import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { XSLT_ENGINE_CHOICES } from '../transform/xslt/engine.js';
 import { parseEngineChoice } from './xslt.js';
-import { parseXml } from '../xml/parse.js';
+import { parseXml, lineOf, columnOf, type Document } from '../xml/parse.js';
+import { firstTooDeep, tooDeepMessage } from '../xml/depth.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
@@ -64,7 +65,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const text = await readInput(opts.instance);
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
       // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
-      const earlierDoc = earlier === undefined ? undefined : parseXml(earlier, { file: opts.diff, forbidDoctype: false });
+      const earlierDoc = earlier === undefined ? undefined : parseEarlier(earlier, opts.diff!);
       const timeoutMs = opts.timeout === undefined ? undefined : integerFlag('--timeout', opts.timeout, 1, 'ms');
       const file = opts.transform ?? defaultTransformPath();
       // The admin's transform compiles and renders in a worker process with a time and memory
@@ -128,4 +129,15 @@ async function refuseOutOverInput(out: string, input: string): Promise<void> {
 async function readInput(file: string): Promise<string> {
   if (isJsonInstancePath(file)) return emitInstance(await readInstanceJsonFile(file));
   return readInputText(file, 'input');
+}
+
+/**
+ * The --diff file, parsed as libvirt would read it: nested no deeper than libxml2 takes (the
+ * comparison and the re-indenting walk the tree with recursion).
+ */
+function parseEarlier(text: string, file: string): Document {
+  const doc = parseXml(text, { file, forbidDoctype: false });
+  const deep = firstTooDeep(doc.documentElement!);
+  if (deep) throw new XmlSyntaxError(tooDeepMessage(deep), { file, line: lineOf(deep), column: columnOf(deep) });
+  return doc;
 }

@@ -40,6 +40,20 @@ test('--param reaches the stylesheet like xsltproc --stringparam', async () => {
   assert.equal(diffXml(ref, r.stdout), undefined);
 });
 
+test('--diff with an earlier file nested deeper than libxml2 takes names it and its place (fuzzing found an internal error)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-diff-deep-'));
+  try {
+    const earlier = join(dir, 'libvirt.xml');
+    writeFileSync(earlier, `<domain type="kvm">${'<a>'.repeat(20000)}${'</a>'.repeat(20000)}</domain>`);
+    const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--diff', earlier]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    assert.match(r.stderr, new RegExp(`^domforge: ${earlier}:1:${20 + 3 * 256}: elements nested too deeply: <a> is more than 256 levels`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--diff shows a readable unified diff against an earlier libvirt.xml, or says there is none', async () => {
   const same = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--diff', join(SAMPLE, 'libvirt.xml')]);
   assert.equal(same.code, 0);

@@ -42,6 +42,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (e) {
     if (fh) await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    // A folder in the file's place: say so, not the rename of a temporary file it refused.
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new IoError(`cannot write ${path}: it is a folder`, { file: path, cause: e });
     throw ioError(path, e);
   }
 }
@@ -65,7 +67,7 @@ export async function syncPaths(paths: readonly string[]): Promise<void> {
   const i = results.findIndex((r) => r.status === 'rejected');
   if (i >= 0) {
     const e = (results[i] as PromiseRejectedResult).reason as NodeJS.ErrnoException;
-    throw new IoError(`cannot fsync ${paths[i]}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim(), { file: paths[i], cause: e });
+    throw new IoError(`cannot fsync ${paths[i]}: ${errnoText(e)}`, { file: paths[i], cause: e });
   }
 }
 
@@ -82,6 +84,11 @@ async function openFailure(path: string, dir: string, e: unknown): Promise<IoErr
 }
 
 function ioError(path: string, e: unknown): IoError {
-  const err = e as NodeJS.ErrnoException;
-  return new IoError(`cannot write ${path}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' ').trim(), { file: path, cause: e });
+  return new IoError(`cannot write ${path}: ${errnoText(e as NodeJS.ErrnoException)}`, { file: path, cause: e });
+}
+
+/** A system error's code and message, the code once (Node's messages begin with it: `EACCES: permission denied, open …`). */
+function errnoText(err: NodeJS.ErrnoException): string {
+  const text = err.code && !err.message.startsWith(err.code) ? `${err.code} ${err.message}` : err.message;
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -77,6 +77,17 @@ test('an output folder that does not exist', async () => {
   assert.ok(!readdirSync(tmp.dir).includes('no-such-folder'));
 });
 
+test('a folder where the image should go is named as one, once, and no temporary file is left beside it', async () => {
+  const dir = join(tmp.dir, 'out-is-a-folder');
+  mkdirSync(join(dir, 'config.iso'), { recursive: true });
+  await assert.rejects(writeConfigDrive(join(dir, 'config.iso'), good), (e: unknown) => {
+    assert.ok(e instanceof IoError);
+    assert.equal((e as IoError).shortMessage, `cannot write ${join(dir, 'config.iso')}: it is a folder`);
+    return true;
+  });
+  assert.deepEqual(readdirSync(dir), ['config.iso']);
+});
+
 test('an image over the size cap', async () => {
   await rejects(good, { maxImageBytes: 64 * 1024 }, ConfigDriveError, /config drive would be \d+ bytes, over the 65536-byte image cap \(maxImageBytes, or --max-image on the CLI\); shrink the user data or files$/, 'maxImageBytes');
 });

@@ -7,7 +7,7 @@ import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { loadProvingSet } from '../transform/watch/proving-set.js';
 import { proveTransform } from '../transform/watch/prove.js';
 import { readTransformVersions } from '../transform/watch/version-log.js';
-import { DEFAULT_PROVING_SET, watchTransforms } from '../transform/watch/transform-watcher.js';
+import { DEFAULT_PROVING_SET, checkMainName, watchTransforms } from '../transform/watch/transform-watcher.js';
 import type { WatchEvent } from '../transform/watch/events.js';
 import type { CliIo } from './io.js';
 
@@ -89,7 +89,7 @@ export function registerTransforms(program: Command, io: CliIo, options: Transfo
       const watcher = await watchTransforms(
         {
           dir: o.transforms,
-          main: o.main,
+          main: checkMainName(o.main, '`--main`'),
           provingSet: o.provingSet,
           versionsDir: o.versions,
           debounceMs: debounce,
@@ -109,7 +109,7 @@ export function registerTransforms(program: Command, io: CliIo, options: Transfo
     .action(async (o: SandboxFlags) => {
       const sandbox = new TransformSandbox(sandboxOptions(o));
       try {
-        const t = await sandbox.load(join(o.transforms, o.main), { root: o.transforms });
+        const t = await sandbox.load(join(o.transforms, checkMainName(o.main, '`--main`')), { root: o.transforms });
         const samples = await loadProvingSet(o.provingSet ?? DEFAULT_PROVING_SET);
         const report = await proveTransform(t, o.provingSet ? samples : samples.map(({ expected: _e, expectedFile: _f, ...s }) => s));
         if (o.json) io.stdout(JSON.stringify({ ok: report.ok, hash: report.hash, durationMs: Math.round(report.durationMs), samples: report.samples.map((s) => ({ ...s, error: s.error?.toJSON() })) }) + '\n');

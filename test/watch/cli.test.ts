@@ -82,6 +82,16 @@ test('transforms prove passes a good version and fails a broken one with file:li
   await writeFile(join(dir, 'libvirt.xsl'), base);
 });
 
+test('--main outside the transforms folder is a usage error for prove and watch (a version is a copy of the folder)', async () => {
+  for (const main of ['../../etc/passwd.xsl', '/etc/libvirt.xsl', 'sub/../../x.xsl']) {
+    for (const command of [['transforms', 'prove'], ['watch']]) {
+      const { out, io } = capture();
+      assert.equal(await runCli(['node', 'domforge', ...command, '--transforms', dir, '--main', main], io), 2, `${command.join(' ')} --main ${main}: ${out.stderr}`);
+      assert.equal(out.stderr, `domforge: Expected \`--main\` to be a file name inside the transforms folder, got \`${main}\`\n`);
+    }
+  }
+});
+
 test('a bad flag value is a usage error (exit 2)', async () => {
   const { out, io } = capture();
   assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--timeout', 'soon'], io), 2);

@@ -85,6 +85,16 @@ export interface ActiveTransform {
  * Otherwise the previous version stays active and a `rejected` event names the file, line
  * and sample at fault.
  */
+/**
+ * The main transform's name, which must name a file inside the transforms folder: a version
+ * is a copy of the folder, so a main transform outside it (`/etc/…`, `../x.xsl`) would not be
+ * part of the version proved. `name` as the option or flag calls it in the message.
+ */
+export function checkMainName(main: string, name = '`main`'): string {
+  if (isAbsolute(main) || main.split(/[\\/]/).includes('..')) throw new UsageError(`Expected ${name} to be a file name inside the transforms folder, got \`${main}\``);
+  return main;
+}
+
 export class TransformWatcher {
   private readonly hub = new WatchEventHub();
   private readonly dir: string;
@@ -114,8 +124,7 @@ export class TransformWatcher {
   constructor(private readonly options: TransformWatcherOptions) {
     if (!options?.dir) throw new UsageError('Expected `dir` to be the transforms folder, got `undefined`');
     this.dir = resolve(options.dir);
-    this.main = options.main ?? 'libvirt.xsl';
-    if (isAbsolute(this.main) || this.main.split(/[\\/]/).includes('..')) throw new UsageError(`Expected \`main\` to be a file name inside the transforms folder, got \`${this.main}\``);
+    this.main = checkMainName(options.main ?? 'libvirt.xsl');
     this.debounceMs = options.debounceMs ?? 50;
     if (!Number.isInteger(this.debounceMs) || this.debounceMs < 0) throw new UsageError(`Expected \`debounceMs\` to be a non-negative integer, got \`${String(options.debounceMs)}\``);
     const rescan = options.rescanMs ?? 2000;

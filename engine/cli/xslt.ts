@@ -1,4 +1,5 @@
 import { readInputText } from '../instance/input.js';
+import { parseRenderInput } from '../render/render.js';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { TransformError, UsageError } from '../errors.js';
@@ -36,6 +37,9 @@ export const registerXslt: RegisterCommand = (program: Command, io: CliIo) => {
     .action(async (stylesheet: string, opts: { proving?: string[]; engine?: string; refuse?: boolean; json?: boolean }) => {
       const engine = parseEngineChoice(opts.engine) ?? 'auto';
       const provingSet = await Promise.all((opts.proving ?? []).map(async (file) => ({ file, xml: await readInputText(file, 'proving input') })));
+      // Each read as a render reads its input: one it would refuse is refused here at its place,
+      // not taken for a difference between the engines (both fail on it, each its own way).
+      for (const p of provingSet) parseRenderInput(p.xml, p.file);
       const xsl = compileXslt(stylesheet, { engine, provingSet, onDivergence: opts.refuse ? 'refuse' : 'pin' });
       const guard = engine === 'auto' ? await xsl.activate() : undefined;
       if (opts.json) io.stdout(JSON.stringify({ file: xsl.file, hash: xsl.hash, engine: xsl.engineName, caveats: xsl.report.caveats, guard }) + '\n');

@@ -74,3 +74,21 @@ test('xslt probes names a probe folder without a readable manifest.json, or one 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('xslt check refuses a --proving input a render would refuse, at its place, instead of pinning the stylesheet to libxslt over it', { skip: skipWithoutXsltproc() }, async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-xslt-cli-'));
+  try {
+    const broken = join(dir, 'broken.xml');
+    writeFileSync(broken, '<instance><name>x</name>');
+    const r = await run(['xslt', 'check', DEFAULT_XSL, '--proving', broken, '--json']);
+    assert.equal(r.stdout, '', 'no verdict is printed for a stylesheet checked on a broken input');
+    assert.equal(r.error?.code, 'XML_SYNTAX');
+    assert.equal((r.error as Error & { file?: string; line?: number }).file, broken);
+    assert.equal((r.error as Error & { line?: number }).line, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -108,7 +108,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
 
     const stub = spec.stub(record);
     await steps.run('write-stub', async () => {
-      await writeFileAtomic(stubPath, stub, { mode: 0o600 });
+      await writeFileAtomic(stubPath, stub, { mode: 0o600, existing: 'replace' });
       steps.onUndo('remove-stub', () => rm(stubPath, { force: true }));
     });
 
@@ -134,7 +134,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     }
 
     await steps.run('write-device-xml', async () => {
-      await writeFileAtomic(xmlPath, xml, { mode: 0o600 });
+      await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' });
       steps.onUndo('remove-device-xml', () => rm(xmlPath, { force: true }));
     });
 
@@ -207,7 +207,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     if (ctx.hooks) {
       const hooks = ctx.hooks;
       postDetachFailures = await steps.run('post-detach', async () => {
-        await writeFileAtomic(xmlPath, xml, { mode: 0o600 }); // the hook's PARAM: make sure it exists
+        await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' }); // the hook's PARAM: make sure it exists
         const report = await hooks.run('euca-nc-post-detach', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, param: xmlPath, log: log.hookSink() });
         return report.failures;
       });

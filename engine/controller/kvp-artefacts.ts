@@ -34,7 +34,7 @@ export async function writeKvpArtefacts(layout: InstanceLayout, instance: Instan
   const document = kvpItemsDocument(id, records);
   const pool = encodePool(records, 'host');
   const artefacts = { items: layout.kvpItems(id), pool: layout.kvpPool(id), keys: records.map((r) => r.key), poolBytes: pool.length };
-  await writeFileAtomic(artefacts.items, document, { mode: 0o600 });
-  await writeFileAtomic(artefacts.pool, pool, { mode: 0o600 });
+  await writeFileAtomic(artefacts.items, document, { mode: 0o600, existing: 'replace' });
+  await writeFileAtomic(artefacts.pool, pool, { mode: 0o600, existing: 'replace' });
   return artefacts;
 }

@@ -169,7 +169,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
     });
   }
 
-  await steps.run('write-libvirt', () => writeFileAtomic(libvirtXmlPath, xml, { mode: 0o600, fsync: false }));
+  await steps.run('write-libvirt', () => writeFileAtomic(libvirtXmlPath, xml, { mode: 0o600, fsync: false, existing: 'replace' }));
 
   const hyperv = record.hypervisor.type === 'hyperv';
   let configDrive: LaunchResult['configDrive'];

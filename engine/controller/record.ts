@@ -68,7 +68,7 @@ export function relocate(instance: Instance, layout: InstanceLayout): Instance {
  */
 export async function writeRecord(layout: InstanceLayout, instance: Instance, options: { fsync?: boolean; text?: string } = {}): Promise<string> {
   const text = options.text ?? emitInstance(instance);
-  await writeFileAtomic(layout.instanceXml(instance.name), text, { mode: 0o600, fsync: options.fsync });
+  await writeFileAtomic(layout.instanceXml(instance.name), text, { mode: 0o600, fsync: options.fsync, existing: 'replace' });
   return text;
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, stat } from 'node:fs/promises';
+import { lstat, open, readlink, realpath, rename, unlink, stat } from 'node:fs/promises';
+import { notRegularKind } from './regular-file.js';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from '../errors.js';
 
@@ -13,6 +14,14 @@ export interface AtomicWriteOptions {
    * and is made durable later with {@link syncPaths}, before anything depends on it.
    */
   fsync?: boolean;
+  /**
+   * What is at `path` already (default `'resolve'`): a symbolic link is followed and its
+   * target replaced (the link stays), and anything but a regular file — `/dev/null`, a FIFO,
+   * a folder — is refused, since renaming a new file over it would replace the device itself
+   * (as root, `/dev/null` would become a plain file). `'replace'`: rename over whatever is
+   * there, for the controller's own files in an instance folder (no look first).
+   */
+  existing?: 'resolve' | 'replace';
 }
 
 /**
@@ -24,7 +33,8 @@ export interface AtomicWriteOptions {
  * not do (one folder fsync after several writes costs one, not one per file): see
  * {@link syncPaths}.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(given: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const path = options.existing === 'replace' ? given : await writableTarget(given);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fh;
@@ -69,6 +79,27 @@ export async function syncPaths(paths: readonly string[]): Promise<void> {
     const e = (results[i] as PromiseRejectedResult).reason as NodeJS.ErrnoException;
     throw new IoError(`cannot fsync ${paths[i]}: ${errnoText(e)}`, { file: paths[i], cause: e });
   }
+}
+
+/**
+ * Where a write to `path` lands: `path` itself when nothing is there or a regular file is, the
+ * file a symbolic link leads to (links followed); anything else is refused, naming what it is.
+ */
+async function writableTarget(path: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return path; // the write reports it
+    const link = await lstat(path).then((s) => s.isSymbolicLink(), () => false);
+    if (link) throw new IoError(`cannot write ${path}: it is a link to nothing (${await readlink(path)}); make it point at a file, or remove it`, { file: path });
+    return path;
+  }
+  const st = await stat(real);
+  if (st.isFile()) return real;
+  const what = st.isDirectory() ? 'a folder' : notRegularKind(st);
+  const hint = st.isDirectory() ? '' : '; domforge writes a file whole, by renaming a new one over it, which would replace the device or pipe itself (omit the output file to print to stdout)';
+  throw new IoError(`cannot write ${path}: it is ${what}, not a regular file${hint}`, { file: path });
 }
 
 /** Why the temporary file could not be created, in the words of the folder when it is the folder's fault. */

@@ -82,7 +82,7 @@ test('a folder where the image should go is named as one, once, and no temporary
   mkdirSync(join(dir, 'config.iso'), { recursive: true });
   await assert.rejects(writeConfigDrive(join(dir, 'config.iso'), good), (e: unknown) => {
     assert.ok(e instanceof IoError);
-    assert.equal((e as IoError).shortMessage, `cannot write ${join(dir, 'config.iso')}: it is a folder`);
+    assert.equal((e as IoError).shortMessage, `cannot write ${join(dir, 'config.iso')}: it is a folder, not a regular file`);
     return true;
   });
   assert.deepEqual(readdirSync(dir), ['config.iso']);

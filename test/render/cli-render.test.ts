@@ -178,3 +178,12 @@ test('--version (-V) prints the version in package.json and exits 0, also throug
   }
   assert.equal(execFileSync(process.execPath, [join(ROOT, 'bin', 'domforge.js'), '--version'], { encoding: 'utf8' }), `domforge ${version}\n`);
 });
+
+test('--out naming a FIFO (or a device such as /dev/null) is refused and left as it is, not renamed over', { timeout: 10_000 }, async () => {
+  const fifo = join(dir, 'out-fifo');
+  execFileSync('mkfifo', [fifo]);
+  const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--out', fifo]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot write .*out-fifo: it is a FIFO, not a regular file; .*omit the output file to print to stdout/);
+  assert.ok(statSync(fifo).isFIFO(), 'still a FIFO');
+});

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IoError } from '../../engine/errors.js';
+import { writeFileAtomic } from '../../engine/fs/atomic-write.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'domforge-atomic-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The write is refused with `message`, and the folder holds what it held (no temporary file). */
+async function refused(path: string, message: RegExp): Promise<void> {
+  const before = readdirSync(dir).sort();
+  await assert.rejects(writeFileAtomic(path, 'new'), (e: unknown) => {
+    assert.ok(e instanceof IoError, String(e));
+    assert.equal(e.file, path);
+    assert.match(e.shortMessage, message);
+    return true;
+  });
+  assert.deepEqual(readdirSync(dir).sort(), before);
+}
+
+test('a device, a FIFO or a folder at the path is refused, never renamed over: as root, /dev/null would become a plain file', async () => {
+  const fifo = join(dir, 'fifo');
+  spawnSync('mkfifo', [fifo]);
+  await refused(fifo, /^cannot write .*fifo: it is a FIFO, not a regular file; .* would replace the device or pipe itself/);
+  assert.ok(lstatSync(fifo).isFIFO());
+  const folder = join(dir, 'folder.xml');
+  mkdirSync(folder);
+  await refused(folder, /^cannot write .*folder\.xml: it is a folder, not a regular file$/);
+  // A character device like /dev/null (major 1, minor 3): made here, so the real one is never at risk.
+  const device = join(dir, 'null');
+  if (spawnSync('mknod', [device, 'c', '1', '3']).status === 0) {
+    await refused(device, /^cannot write .*null: it is a character device, not a regular file/);
+    assert.ok(lstatSync(device).isCharacterDevice());
+  }
+});
+
+test('a symbolic link is followed: the file it leads to is replaced and the link stays; a link to nothing is refused', async () => {
+  writeFileSync(join(dir, 'real.xml'), 'old');
+  symlinkSync('real.xml', join(dir, 'link.xml'));
+  await writeFileAtomic(join(dir, 'link.xml'), 'new');
+  assert.equal(readlinkSync(join(dir, 'link.xml')), 'real.xml');
+  assert.equal(readFileSync(join(dir, 'real.xml'), 'utf8'), 'new');
+  symlinkSync('nowhere.xml', join(dir, 'dangling.xml'));
+  await refused(join(dir, 'dangling.xml'), /^cannot write .*dangling\.xml: it is a link to nothing \(nowhere\.xml\)/);
+});
+
+test("existing: 'replace' renames over whatever is there (the controller's own files in an instance folder), a plain file written anew as before", async () => {
+  const plain = join(dir, 'plain.xml');
+  await writeFileAtomic(plain, 'one');
+  await writeFileAtomic(plain, 'two');
+  assert.equal(readFileSync(plain, 'utf8'), 'two');
+  const fifo = join(dir, 'fifo-replaced');
+  spawnSync('mkfifo', [fifo]);
+  await writeFileAtomic(fifo, 'file now', { existing: 'replace' });
+  assert.ok(lstatSync(fifo).isFile());
+});

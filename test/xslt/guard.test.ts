@@ -67,3 +67,13 @@ test('without xsltproc, auto renders in-process and says the result is unguarded
   assert.equal(xsl.guard?.unguarded, true);
   assert.ok(r.warnings.some((w) => /UNGUARDED/.test(w)));
 });
+
+test('a proving input that is not well-formed is refused at compile, at its place, not taken for a difference between the engines', () => {
+  assert.throws(
+    () => compileXslt(DEFAULT_XSL, { provingSet: [{ xml: '<instance>\n  <name>x</name>\n', file: 'broken.xml' }] }),
+    (e: Error & { code?: string; file?: string; line?: number }) => e.code === 'XML_SYNTAX' && e.file === 'broken.xml' && e.line !== undefined,
+  );
+  // Well-formed inputs compile as before.
+  const ok = compileXslt(DEFAULT_XSL, { provingSet: [{ xml: readFileSync(`${EUCA_INPUTS}/01-linux-kvm-virtio.xml`, 'utf8'), file: 'good.xml' }] });
+  assert.equal(typeof ok.activate, 'function');
+});

@@ -1,4 +1,5 @@
 import { TransformError } from '../../errors.js';
+import { parseXml } from '../../xml/parse.js';
 import { loadStylesheet, type Stylesheet } from './stylesheet.js';
 import { checkStylesheet, type StaticReport } from './static-checks.js';
 import { XsltProcessorEngine } from './processor-engine.js';
@@ -235,5 +236,8 @@ export async function compileAndGuardXslt(file: string, inputs: TransformInput[]
 /** Loads, strictly parses, checks and compiles an XSLT stylesheet. */
 export function compileXslt(file: string, options: CompileXsltOptions = {}): CompiledXslt {
   const sheet = loadStylesheet(file, { root: options.root, text: options.text, linksOut: options.linksOut, unreadable: options.unreadable });
+  // A proving input that is not well-formed is refused at its place: both engines would fail
+  // on it, each its own way, and the guard would take that for a difference between them.
+  for (const input of options.provingSet ?? []) if (!input.document) parseXml(input.xml, { file: input.file ?? 'proving input' });
   return new CompiledXslt(sheet, options.engine ?? 'auto', options);
 }

@@ -45,8 +45,11 @@ async function placeOfMissing(folder: string, realFolder: string, path: string):
   return isWithin(realFolder, target) ? { kind: 'missing' } : { kind: 'outside', how: `is a link to ${target}, outside` };
 }
 
+/** Whether a path relative to a folder leads out of it. */
+export const leavesFolder = (rel: string): boolean => rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel);
+
 /** True when `path` is strictly below `folder` (both absolute and normalized). */
 export function isWithin(folder: string, path: string): boolean {
   const r = relative(folder, path);
-  return r !== '' && r !== '..' && !r.startsWith('..' + sep) && !isAbsolute(r);
+  return r !== '' && !leavesFolder(r);
 }

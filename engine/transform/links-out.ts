@@ -7,7 +7,8 @@
  */
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { NotRegularFileError, readRegularFileSync, type NotRegularKind } from '../fs/regular-file.js';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { leavesFolder } from '../fs/inside-folder.js';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 
 /**
  * A path's realpath; for one that does not exist (read as missing), the realpath of its
@@ -23,8 +24,7 @@ export function safeRealpath(p: string): string {
   }
 }
 
-/** Whether a path relative to a folder leads out of it. */
-export const leavesFolder = (rel: string): boolean => rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel);
+export { leavesFolder } from '../fs/inside-folder.js';
 
 /**
  * Where a path really is: where `linksOut` says when the path goes through one of those

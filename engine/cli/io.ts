@@ -35,3 +35,10 @@ export function collectParam(value: string, previous: Record<string, string> = {
   if (eq <= 0) throw new UsageError(`--param expects name=value, got ${JSON.stringify(value)}`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
+
+/** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */
+export function printTable(io: CliIo, rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  for (const r of cells) io.stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n');
+}

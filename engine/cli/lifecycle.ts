@@ -11,7 +11,7 @@ import { volumeStubDifferences } from '../controller/volume-stub-file.js';
 import type { DeviceChangeResult } from '../libvirt/hotplug.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
-import { collectParam, type CliIo } from './io.js';
+import { collectParam, printTable, type CliIo } from './io.js';
 import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
 import type { RegisterCommand } from './commands.js';
 import { volumeOf, volumeOptions, type VolumeFlags } from './volume-flags.js';
@@ -174,9 +174,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
     const all = await withController(io, o, (nc) => nc.list());
     if (o.json) return json(io, all);
-    const rows = [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : x.state || '-', x.domain?.state ?? '-', x.domain?.uuid ?? '-'])];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) io.stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
+    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : x.state || '-', x.domain?.state ?? '-', x.domain?.uuid ?? '-'])]);
     for (const x of all) if (x.error) io.stderr(`domforge: ${x.id}: ${x.error.message}\n`);
   });
 

@@ -1,5 +1,5 @@
 import type { ResourceReport } from '../controller/resources.js';
-import type { CliIo } from './io.js';
+import { printTable, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 import { common, json, withController, type CommonOptions } from './lifecycle.js';
 
@@ -32,7 +32,7 @@ function printReport(io: CliIo, r: ResourceReport): void {
   io.stdout(`instances folder: ${r.instancesDir}: ${r.instancesDirExists ? counted : 'does not exist, nothing committed'}\n\n`);
   if (!r.instancesDirExists) io.stderr(`domforge: note: the instances folder ${r.instancesDir} does not exist: the disk figures are those of ${r.disk.path}, where it would be created\n`);
 
-  table(io, [
+  printTable(io, [
     ['RESOURCE', 'UNIT', 'MAX', 'COMMITTED', 'AVAILABLE'],
     ['memory', 'KiB', r.memory.maxKiB, r.memory.committedKiB, r.memory.availableKiB],
     ['cores', 'count', r.cores.maxCount, r.cores.committedCount, r.cores.availableCount],
@@ -43,21 +43,14 @@ function printReport(io: CliIo, r: ResourceReport): void {
 
   io.stdout('\n');
   if (r.hugepages.length === 0) io.stdout('huge pages: none on this host\n');
-  else table(io, [['HUGE PAGE KiB', 'TOTAL', 'FREE', 'RESERVED'], ...r.hugepages.map((p) => [p.pageSizeKiB, p.totalCount, p.freeCount, p.reservedCount])]);
+  else printTable(io, [['HUGE PAGE KiB', 'TOTAL', 'FREE', 'RESERVED'], ...r.hugepages.map((p) => [p.pageSizeKiB, p.totalCount, p.freeCount, p.reservedCount])]);
 
   if (r.instances.length) {
     io.stdout('\n');
-    table(io, [
+    printTable(io, [
       ['ID', 'RECORD', 'DOMAIN', 'MEMORY KiB', 'CORES', 'HUGE PAGES'],
       ...r.instances.map((i) => [i.id, i.state || '-', i.domain ?? '-', i.memoryKiB, i.coreCount, i.hugepages ? (i.hugepageSizeKiB === undefined ? 'default size' : `${i.hugepageSizeKiB} KiB`) : '-']),
     ]);
   }
   for (const u of r.unreadable) io.stderr(`domforge: warning: ${u.id} not counted (${u.dir}): ${u.error.message}\n`);
-}
-
-/** Columns padded to their widest cell, two spaces apart; the last one not padded. */
-function table(io: CliIo, rows: (string | number)[][]): void {
-  const cells = rows.map((r) => r.map(String));
-  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  for (const r of cells) io.stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
 }

@@ -1,4 +1,4 @@
-import { readRegularFile } from '../fs/regular-file.js';
+import { readRegularText } from '../fs/regular-file.js';
 import { childElements, columnOf, firstChild, lineOf, parseXml, pathOf, type Element } from '../xml/parse.js';
 
 /**
@@ -31,7 +31,7 @@ export interface ConsoleDevice {
 export async function readConsoleDevice(file: string): Promise<ConsoleDevice | null | undefined> {
   let text: string;
   try {
-    text = (await readRegularFile(file)).toString('utf8'); // a FIFO put in its place must not block the read
+    text = await readRegularText(file); // a FIFO put in its place must not block the read
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, open, readlink, realpath, rename, unlink, stat } from 'node:fs/promises';
-import { notRegularKind } from './regular-file.js';
+import { notRegularKind, notRegularText } from './regular-file.js';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from '../errors.js';
 
@@ -97,9 +97,8 @@ async function writableTarget(path: string): Promise<string> {
   }
   const st = await stat(real);
   if (st.isFile()) return real;
-  const what = st.isDirectory() ? 'a folder' : notRegularKind(st);
   const hint = st.isDirectory() ? '' : '; domforge writes a file whole, by renaming a new one over it, which would replace the device or pipe itself (omit the output file to print to stdout)';
-  throw new IoError(`cannot write ${path}: it is ${what}, not a regular file${hint}`, { file: path });
+  throw new IoError(`cannot write ${path}: it is ${notRegularText(notRegularKind(st))}${hint}`, { file: path });
 }
 
 /** Why the temporary file could not be created, in the words of the folder when it is the folder's fault. */

@@ -1,8 +1,8 @@
 import { constants, readFileSync, statSync, type Stats } from 'node:fs';
 import { lstat, open, readFile, stat } from 'node:fs/promises';
 
-/** What a path that is not a regular file is, for messages: `a directory`, `a FIFO`, … */
-export type NotRegularKind = 'a directory' | 'a FIFO' | 'a socket' | 'a character device' | 'a block device' | 'not a regular file';
+/** What a path that is not a regular file is, for messages: `a folder`, `a FIFO`, … */
+export type NotRegularKind = 'a folder' | 'a FIFO' | 'a socket' | 'a character device' | 'a block device' | 'not a regular file';
 
 /** A folder, FIFO, socket or device where a file's text is expected: reading it would fail, wait for a writer, or never end. */
 export class NotRegularFileError extends Error {
@@ -11,24 +11,29 @@ export class NotRegularFileError extends Error {
     /** What it is, when known (from its `stat`). */
     readonly kind: NotRegularKind = 'not a regular file',
   ) {
-    super(kind === 'not a regular file' ? kind : `${kind}, not a regular file`);
+    super(notRegularText(kind));
     this.name = 'NotRegularFileError';
   }
 
-  /** A directory cannot block a read; the rest can (a FIFO until a writer comes, a device forever). */
+  /** A folder cannot block a read; the rest can (a FIFO until a writer comes, a device forever). */
   get mayBlock(): boolean {
-    return this.kind !== 'a directory';
+    return this.kind !== 'a folder';
   }
 }
 
 /** What `st` is, when it is not a regular file. */
 export function notRegularKind(st: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): NotRegularKind {
-  if (st.isDirectory()) return 'a directory';
+  if (st.isDirectory()) return 'a folder';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   return 'not a regular file';
+}
+
+/** What a message says of a path that is not a regular file: `a FIFO, not a regular file`. */
+export function notRegularText(kind: NotRegularKind): string {
+  return kind === 'not a regular file' ? kind : `${kind}, not a regular file`;
 }
 
 /** A file's text, after a `stat` (following links) has shown it is a regular file. */

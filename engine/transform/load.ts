@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { TransformError, IoError } from '../errors.js';
-import { NotRegularFileError, notRegularKind } from '../fs/regular-file.js';
+import { notRegularKind, notRegularText } from '../fs/regular-file.js';
 import { compileXslt, type XsltEngineChoice } from './xslt/compile.js';
 import type { DivergencePolicy } from './xslt/guard.js';
 import type { TransformInput } from './types.js';
@@ -73,7 +73,7 @@ export async function loadTransform(file: string, options: LoadTransformOptions 
   if (options.text === undefined) {
     try {
       const s = await stat(file);
-      if (!s.isFile()) throw new IoError(`cannot read transform: ${new NotRegularFileError(file, notRegularKind(s)).message}`, { file });
+      if (!s.isFile()) throw new IoError(`cannot read transform: ${notRegularText(notRegularKind(s))}`, { file });
     } catch (e) {
       if (e instanceof IoError) throw e;
       throw new IoError(`cannot read transform: ${(e as Error).message}`, { file, cause: e });

@@ -211,7 +211,7 @@ test('a FIFO (or a folder) as the console log is refused at once, without waitin
   assert.ok(performance.now() - t0 < 2000);
   rmSync(r.log);
   spawnSync('mkdir', [r.log]);
-  assert.match((await failure(() => nc.consoleOutput(r.id))).message, /a directory, not a regular file/);
+  assert.match((await failure(() => nc.consoleOutput(r.id))).message, /a folder, not a regular file/);
 
   // A FIFO as libvirt.xml is not read either: the record's consoleLogPath alone then says where the console is.
   rmSync(r.log, { recursive: true });

@@ -70,7 +70,7 @@ test('kvp decode refuses a FIFO or a folder at once, naming it', { timeout: 10_0
   assert.equal(f.code, 1);
   assert.equal(f.stderr, `domforge: ${fifo}: cannot read pool file: a FIFO, not a regular file\n`);
   const d = await cli('kvp', 'decode', dir);
-  assert.equal(d.stderr, `domforge: ${dir}: cannot read pool file: a directory, not a regular file\n`);
+  assert.equal(d.stderr, `domforge: ${dir}: cannot read pool file: a folder, not a regular file\n`);
 });
 
 test('kvp items prints the CIM-XML instances', async () => {

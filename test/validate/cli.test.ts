@@ -246,7 +246,7 @@ test('only regular files are read: a FIFO or a folder is refused at once and nam
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`^domforge: ${esc(fifo)}: cannot read libvirt XML: a FIFO, not a regular file \\(reading it could wait forever`, 'm'));
   // A folder cannot keep a read waiting: its message says what it is, without the FIFO's advice.
-  assert.match(r.stderr, new RegExp(`^domforge: ${esc(dir)}: cannot read libvirt XML: a directory, not a regular file$`, 'm'));
+  assert.match(r.stderr, new RegExp(`^domforge: ${esc(dir)}: cannot read libvirt XML: a folder, not a regular file$`, 'm'));
 
   const s = run(['validate', '-'], GOOD);
   assert.equal(s.code, 0, s.stderr);

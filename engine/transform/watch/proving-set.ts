@@ -3,7 +3,7 @@ import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { IoError } from '../../errors.js';
 import { fileStamp, settled, RACY_MS } from '../../fs/file-stamp.js';
-import { NotRegularFileError, notRegularKind } from '../../fs/regular-file.js';
+import { notRegularKind, notRegularText } from '../../fs/regular-file.js';
 import type { ProvingSample } from '../sandbox/protocol.js';
 
 /** Names of the expected output next to an input, in the order they are looked for. */
@@ -131,7 +131,7 @@ export class ProvingSetReader {
     try {
       const st = await stat(file, { bigint: true });
       // A FIFO or a device would block the read, or never end it.
-      if (!st.isFile()) throw new IoError(`cannot read ${expected ? 'the expected output ' : ''}${file}: ${new NotRegularFileError(file, notRegularKind(st)).message}`, { file });
+      if (!st.isFile()) throw new IoError(`cannot read ${expected ? 'the expected output ' : ''}${file}: ${notRegularText(notRegularKind(st))}`, { file });
       const key = fileStamp(st);
       const last = this.kept.get(file);
       if (last && last.key === key) {

@@ -60,6 +60,16 @@ export function driveOf(name: string): string {
  */
 export const hasDriveLetter = (name: string): boolean => /^[a-z]/.test(driveOf(name));
 
+/**
+ * The partition a guest disk name names (`vdb1` → 1; 0 for none, as virDiskNameParse reads
+ * `vda` and `vda0`). libvirt's QEMU driver attaches whole disks only and refuses a target
+ * with a partition ("partitions can't appear in disk targets"); Xen takes one.
+ */
+export const partitionOf = (name: string): number => Number(/\d*$/.exec(name)![0] || 0);
+
+/** The hypervisor types libvirt's QEMU driver runs, which refuse a partition in a disk target. */
+export const WHOLE_DISKS_ONLY: readonly string[] = ['kvm', 'qemu'];
+
 /** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
 export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
 /** What {@link DISK_SERIAL} allows, as messages say it. */

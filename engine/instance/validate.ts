@@ -4,7 +4,7 @@ import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
+import { WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -113,9 +113,9 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   inst.disks.diskPaths.forEach((d, i) => {
     const p = diskPathProblem(d);
     if (p) fail(`${dp(i)}${p.at}`, p.message);
-    // libvirt's QEMU driver attaches whole disks only (Eucalyptus skips partitions on KVM); Xen takes sda1.
-    const partition = Number(/\d*$/.exec(d.targetDeviceName)![0] || 0);
-    if (partition > 0 && (inst.hypervisor.type === 'kvm' || inst.hypervisor.type === 'qemu')) {
+    // Eucalyptus skips partitions on KVM; on Xen they are disks (sda1).
+    const partition = partitionOf(d.targetDeviceName);
+    if (partition > 0 && WHOLE_DISKS_ONLY.includes(inst.hypervisor.type)) {
       fail(`${dp(i)}/@targetDeviceName`, `the guest device name ${JSON.stringify(d.targetDeviceName)} names partition ${partition} of a disk; on ${inst.hypervisor.type}, libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (Xen takes them)`);
     }
   });

@@ -5,6 +5,7 @@
  */
 import { firstChild, lineOf, type Element } from '../xml/parse.js';
 import { Findings, attr } from './findings.js';
+import { WHOLE_DISKS_ONLY } from '../instance/libvirt-rules.js';
 
 /** The x86 machine family, which decides what IDE allows: https://libvirt.org/formatdomain.html#bios-bootloader */
 export type MachineKind = 'pc' | 'q35' | 'other';
@@ -43,8 +44,6 @@ const BUS_OF_PREFIX: Record<string, string> = { hd: 'ide', sd: 'scsi', vd: 'virt
 /** A disk name as libvirt parses it (virDiskNameParse): a prefix, letters, and an optional partition number. */
 const DISK_NAME = /^(?:ioemu:)?(hd|sd|vd|xvd|ubd|fd)([a-z]+)(\d*)$/;
 
-/** The domain types of libvirt's QEMU driver, which attaches whole disks only. */
-const QEMU_DOMAIN_TYPES = ['kvm', 'qemu'];
 
 /** Index of a disk name's letters: a=0 … z=25, aa=26 (libvirt's virDiskNameToIndex). */
 export function diskIndex(letters: string): number {
@@ -80,7 +79,7 @@ export function checkDisks(devices: Element[], machine: MachineKind, f: Findings
       f.error(devNode, `target dev "${dev}" is not a disk name libvirt can parse (hdX, sdX, vdX, xvdX, fdX: a prefix, letters, and a partition number only where the hypervisor takes one)`);
       continue;
     }
-    if (Number(m[3] || 0) > 0 && domainType !== undefined && QEMU_DOMAIN_TYPES.includes(domainType)) {
+    if (Number(m[3] || 0) > 0 && domainType !== undefined && WHOLE_DISKS_ONLY.includes(domainType)) {
       f.error(devNode, `target dev "${dev}" names partition ${Number(m[3])} of a disk; libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (use ${dev.replace(/\d+$/, '')})`);
       continue;
     }

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { readRegularText } from '../fs/regular-file.js';
+import { readInputText } from '../instance/input.js';
 import { basename, join } from 'node:path';
-import { InstanceError, IoError, UsageError } from '../errors.js';
+import { InstanceError, UsageError } from '../errors.js';
 import type { Instance, Nic, UnknownAttribute, UnknownElement } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
@@ -103,12 +104,8 @@ export function interfaceAttachmentFromStub(stub: NicStub, interfaceId: string, 
  */
 export async function readInterfaceStubFile(file: string): Promise<InterfaceAttachment> {
   if (typeof file !== 'string' || file === '') throw new UsageError(`Expected an InterfaceAttachment or the path of an eni-XXX.xml stub, got ${got(file)}`);
-  let text: string;
-  try {
-    text = await readRegularText(file);
-  } catch (e) {
-    throw new IoError(`cannot read the interface stub: ${(e as Error).message}`, { file, cause: e });
-  }
+  // Read as every input file is (and as attach-volume reads its stub): encodings, `-` for stdin.
+  const text = await readInputText(file, 'the interface stub');
   const document = parseXml(text, { file });
   const stub = parseStub(text, { file, document });
   if (stub.kind !== 'nic') throw new InstanceError(`expected a <nic> stub (an eni-XXX.xml), found <${stub.kind}>`, { file, line: 1, path: `/${stub.kind}` });

@@ -100,14 +100,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
         });
       }
       if (ref.id === null) return 'undefined' as const;
-      let running = true;
-      if (graceMs > 0) {
-        await conn.shutdown(ref.uuid).catch(() => undefined);
-        const deadline = Date.now() + graceMs;
-        while (Date.now() < deadline && (await conn.lookup(ref.uuid)).id !== null) await new Promise((r) => setTimeout(r, 100));
-        running = (await conn.lookup(ref.uuid)).id !== null;
-      }
-      if (running) await conn.destroy(ref);
+      await conn.powerOff(ref, { graceMs });
       return 'destroyed' as const;
     });
 

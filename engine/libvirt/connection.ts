@@ -73,6 +73,16 @@ export interface GetXmlOptions {
   secure?: boolean;
 }
 
+/** How {@link LibvirtConnection.powerOff} stopped a domain. */
+export type PowerOffOutcome = 'was-off' | 'shut-down' | 'destroyed';
+
+function checkGrace(graceMs: unknown = 0): number {
+  if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0) {
+    throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
+  }
+  return graceMs;
+}
+
 export interface RebootOptions {
   /**
    * Ask the guest to shut down (ACPI) and wait up to this many ms before pulling the
@@ -236,10 +246,7 @@ export class LibvirtConnection {
    * this is also what a Eucalyptus NC does, so attached devices come back from the config.
    */
   async reboot(domain: DomainId, options: RebootOptions = {}): Promise<void> {
-    const graceMs = options.graceMs ?? 0;
-    if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-      throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
-    }
+    const graceMs = checkGrace(options.graceMs);
     if (!(await this.isPersistent(domain))) {
       throw new LibvirtError({
         operation: 'reboot',
@@ -248,15 +255,43 @@ export class LibvirtConnection {
         libvirtMessage: 'Requested operation is not valid: cannot reboot a transient domain by destroy and start',
       });
     }
-    if ((await this.lookup(domain)).id !== null) {
-      if (graceMs > 0) {
-        await this.shutdown(domain);
-        const deadline = Date.now() + graceMs;
-        while (Date.now() < deadline && (await this.lookup(domain)).id !== null) await new Promise((r) => setTimeout(r, 100));
-      }
-      if ((await this.lookup(domain)).id !== null) await this.destroy(domain);
-    }
+    await this.powerOff(domain, { graceMs });
     await this.start(domain);
+  }
+
+  /**
+   * Stops a running domain: with `graceMs` > 0, asks the guest to shut down (ACPI) and
+   * polls every 100 ms for up to that long; then, if it still runs, destroys it. A guest
+   * that refuses the request (no ACPI, libvirt says the operation is not supported) is
+   * destroyed just the same. Resolves to how it went: `was-off` (not running to begin
+   * with), `shut-down` (the guest stopped within the grace), `destroyed`. Given a
+   * {@link DomainRef}, its `id` tells whether the domain runs (no second lookup): pass one
+   * just looked up.
+   */
+  async powerOff(domain: DomainTarget, options: RebootOptions = {}): Promise<PowerOffOutcome> {
+    const graceMs = checkGrace(options.graceMs);
+    const key = typeof domain === 'string' ? domain : domain.uuid;
+    const running = async () => (await this.lookup(key)).id !== null;
+    // A ref says whether the domain ran when it was looked up (just now, by the caller).
+    if (typeof domain === 'string' ? !(await running()) : domain.id === null) return 'was-off';
+    if (graceMs > 0) {
+      // A refused request is not the caller's failure: the destroy below stops the guest.
+      const asked = await this.shutdown(key).then(
+        () => true,
+        () => false,
+      );
+      const deadline = Date.now() + graceMs;
+      while (asked && Date.now() < deadline && (await running())) await new Promise((r) => setTimeout(r, 100));
+      if (!(await running())) return 'shut-down';
+    }
+    try {
+      await this.destroy(domain);
+    } catch (e) {
+      // The guest stopped on its own between the last look and the destroy.
+      if (!(await running())) return 'shut-down';
+      throw e;
+    }
+    return 'destroyed';
   }
 
   /**

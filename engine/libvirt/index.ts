@@ -14,6 +14,7 @@ export {
   type NodeInfo,
   type GetXmlOptions,
   type RebootOptions,
+  type PowerOffOutcome,
 } from './connection.js';
 export { connect, closeConnections, type ConnectOptions } from './pool.js';
 export { type HotplugMethod, type DeviceChangeOptions, type DeviceChangeResult } from './hotplug.js';

@@ -8,6 +8,8 @@ import type { AdoptReport } from '../controller/adopt.js';
 import { readInterfaceStubFile } from '../controller/interfaces.js';
 import { checkDeviceId, checkInstanceId } from '../controller/layout.js';
 import { volumeStubDifferences } from '../controller/volume-stub-file.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_STOP_GRACE_MS } from '../controller/power.js';
 import type { DeviceChangeResult } from '../libvirt/hotplug.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
@@ -95,6 +97,8 @@ export const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(valu
  *   domforge launch --instance instance.xml   prepare, hooks, define and start; prints the domain and its XML
  *   domforge terminate ID [--keep]            pre-clean hooks, destroy, undefine, remove (or keep) the files
  *   domforge reboot ID [--grace MS]           destroy and start again from the persistent configuration
+ *   domforge stop ID [--grace MS | --force]   shut the guest down and keep it (folder, record, definition)
+ *   domforge start ID                         run a stopped instance again
  *   domforge list                             every instance folder with its domain
  *   domforge describe ID [--xml]              one instance's record and domain
  *   domforge adopt                            match folders with libvirt's domains after a restart
@@ -171,10 +175,41 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     io.stdout(`rebooted ${id}: domain ${d.name} uuid ${d.uuid} state ${d.state}\n`);
   });
 
+  common(
+    program
+      .command('stop')
+      .description(
+        `Stop an instance (Eucalyptus's StopInstance): record the stop, ask the guest to shut down, destroy it after the grace; its folder, record and libvirt definition (with the volumes and interfaces attached since launch) stay for start or terminate. No hooks run.`,
+      )
+      .argument('<id>', 'instance id')
+      .option('--grace <ms>', `how long the guest has to shut down before the plug is pulled (default ${DEFAULT_STOP_GRACE_MS})`)
+      .option('--force', 'pull the plug at once (--grace 0)'),
+  ).action(async (id: string, o: CommonOptions & { grace?: string; force?: boolean }) => {
+    checkInstanceId(id);
+    if (o.force && o.grace !== undefined) throw new UsageError('--force and --grace are exclusive: --force is --grace 0');
+    const graceMs = o.force ? 0 : parseGrace(o.grace);
+    const r = await withController(io, o, (nc) => nc.stop(id, { graceMs }));
+    if (o.json) return json(io, r);
+    const how = r.alreadyStopped ? 'already stopped' : r.outcome === 'shut-down' ? 'the guest shut down' : r.outcome === 'destroyed' ? 'destroyed' : 'the domain was not running';
+    io.stdout(`stopped ${id}: ${how}; domain ${r.domain.name} state ${r.domain.state}\n`);
+  });
+
+  common(
+    program
+      .command('start')
+      .description("Start a stopped instance again (Eucalyptus's StartInstance) from its domain's persistent configuration; clears the stop and records bootTime. No hooks run.")
+      .argument('<id>', 'instance id'),
+  ).action(async (id: string, o: CommonOptions) => {
+    checkInstanceId(id);
+    const r = await withController(io, o, (nc) => nc.start(id));
+    if (o.json) return json(io, r);
+    io.stdout(`started ${id}: domain ${r.domain.name} uuid ${r.domain.uuid} state ${r.domain.state}${r.wasRunning ? ' (it was running already; record updated)' : ''}\n`);
+  });
+
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
     const all = await withController(io, o, (nc) => nc.list());
     if (o.json) return json(io, all);
-    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : x.state || '-', x.domain?.state ?? '-', x.domain?.uuid ?? '-'])]);
+    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}`, x.domain?.state ?? '-', x.domain?.uuid ?? '-'])]);
     for (const x of all) if (x.error) io.stderr(`domforge: ${x.id}: ${x.error.message}\n`);
   });
 
@@ -187,7 +222,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (id: string, o: CommonOptions & { xml?: boolean }) => {
     const d = await withController(io, o, (nc) => nc.describe(id, { xml: o.xml }));
     if (o.json) return json(io, d);
-    io.stdout(`${d.id}\n  folder: ${d.dir}\n  record state: ${d.state || '-'}\n`);
+    io.stdout(`${d.id}\n  folder: ${d.dir}\n  record state: ${d.state || '-'}${d.stopped ? ' (stopped: start runs it again)' : ''}\n`);
     io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${d.domain.state}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
     io.stdout(`  type: ${d.instance.VmType || '-'}, ${d.instance.cores} vCPU, ${d.instance.memoryKB} KiB\n`);
     for (const v of d.volumes) io.stdout(`  volume: ${v.id} as ${v.devName} (${v.stateName})\n`);

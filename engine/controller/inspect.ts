@@ -4,7 +4,7 @@ import type { DomainSummary } from '../libvirt/connection.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
-import { readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
+import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
 import { Steps, asDomforgeError } from './steps.js';
 import { findDomain } from './summary.js';
 import { StateConflictError } from './errors.js';
@@ -14,6 +14,8 @@ export interface InstanceSummary {
   dir: string;
   /** The record's `states/stateName`: `Extant`, `Staging` (launch under way or interrupted), `Teardown`... ('' when unreadable). */
   state: string;
+  /** The record's `states/isStopRequested`: stopped by `stop` (its domain kept, shut off) until `start`. */
+  stopped: boolean;
   /** libvirt's domain by that name, or null when it has none. */
   domain: DomainSummary | null;
   /** Launched or adopted by this controller. */
@@ -47,6 +49,7 @@ export async function describe(ctx: ControllerContext, id: string, o: DescribeOp
     id,
     dir: ctx.layout.dir(id),
     state: stateOf(instance),
+    stopped: isStopRequested(instance),
     domain,
     tracked: ctx.tracked.has(id),
     instance,
@@ -64,11 +67,12 @@ export async function list(ctx: ControllerContext): Promise<InstanceSummary[]> {
     ids.map(async (id): Promise<InstanceSummary> => {
       const base = { id, dir: ctx.layout.dir(id), domain: byName.get(id) ?? null, tracked: ctx.tracked.has(id) };
       try {
-        return { ...base, state: stateOf(await readRecord(ctx.layout, id)) };
+        const record = await readRecord(ctx.layout, id);
+        return { ...base, state: stateOf(record), stopped: isStopRequested(record) };
       } catch (e) {
         const error = asDomforgeError(e);
         if (!error) throw e;
-        return { ...base, state: '', error };
+        return { ...base, state: '', stopped: false, error };
       }
     }),
   );
@@ -91,6 +95,9 @@ export async function reboot(ctx: ControllerContext, id: string, o: RebootOption
     const steps = new Steps('reboot', id, log, ctx.onStep);
     const record = await steps.run('read-record', () => readRecord(ctx.layout, id));
     const domain = await steps.run('reboot', async () => {
+      if (isStopRequested(record)) {
+        throw new StateConflictError(`${id} is stopped: start ${id} runs it again`, { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/states/isStopRequested' });
+      }
       const ref = await ctx.connection.find(id);
       if (!ref || ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
         throw new StateConflictError(ref ? `libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid})` : `libvirt has no domain ${id} to reboot`, {

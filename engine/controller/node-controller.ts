@@ -9,6 +9,7 @@ import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './
 import { describe, list, reboot, type DescribeOptions, type InstanceDetails, type InstanceSummary, type RebootOptions } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
 import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
+import { start, stop, type StartResult, type StopOptions, type StopResult } from './power.js';
 import { createContext, type ControllerContext, type NodeControllerOptions } from './options.js';
 import { terminate, type TerminateOptions, type TerminateResult } from './terminate.js';
 import { attachInterfaceSpec, detachInterfaceSpec, readInterfaceStubFile, type InterfaceAttachment } from './interfaces.js';
@@ -81,6 +82,22 @@ export class NodeController {
   async reboot(id: string, options: RebootOptions = {}): Promise<DomainSummary> {
     this.open_();
     return reboot(this.ctx, id, options);
+  }
+
+  /**
+   * ncStopInstance: records the stop (`states/isStopRequested`), asks the guest to shut down
+   * and destroys it after `graceMs` (default 60 s; 0 at once). The folder, the record and the
+   * persistent domain stay, shut off, for `start` or `terminate`. No hooks run. See power.ts.
+   */
+  async stop(id: string, options: StopOptions = {}): Promise<StopResult> {
+    this.open_();
+    return stop(this.ctx, id, options);
+  }
+
+  /** ncStartInstance: starts a stopped instance's domain from its persistent configuration and clears the stop flag; records `bootTime`. */
+  async start(id: string): Promise<StartResult> {
+    this.open_();
+    return start(this.ctx, id);
   }
 
   /** The instance's record and its domain as libvirt reports it. */

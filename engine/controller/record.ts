@@ -35,6 +35,20 @@ export function withState(instance: Instance, state: RecordState): Instance {
   return { ...instance, states: setPair(instance.states, 'stateName', state) };
 }
 
+/**
+ * The record's `states/isStopRequested` (Eucalyptus's stop flag): true once `stop` has been
+ * asked for, until `start` runs the instance again. Eucalyptus writes `true`/`false`.
+ */
+export function isStopRequested(instance: Instance): boolean {
+  const v = instance.states.find(([k]) => k === 'isStopRequested')?.[1].trim().toLowerCase();
+  return v === 'true' || v === '1';
+}
+
+/** Sets `states/isStopRequested`, as Eucalyptus writes it. */
+export function withStopRequested(instance: Instance, requested: boolean): Instance {
+  return { ...instance, states: setPair(instance.states, 'isStopRequested', String(requested)) };
+}
+
 /** `timestamps/<key>` = now, in epoch seconds as Eucalyptus writes them. */
 export function withTimestamp(instance: Instance, key: string, now = Date.now()): Instance {
   return { ...instance, timestamps: setPair(instance.timestamps, key, String(Math.floor(now / 1000))) };

@@ -10,9 +10,29 @@ export interface CliIo {
   stderr(text: string): void;
 }
 
+/**
+ * Writes to a stream of this process; once its reader has gone (`domforge list | head -1`:
+ * EPIPE), later writes are dropped rather than crashing the process with an unhandled
+ * 'error' event, so the command still finishes what it was doing and exits with its own code.
+ */
+function streamWriter(stream: NodeJS.WriteStream): (t: string | Uint8Array) => void {
+  let gone = false;
+  let watching = false;
+  return (t) => {
+    if (!watching) {
+      watching = true;
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+        gone = true;
+      });
+    }
+    if (!gone) stream.write(t);
+  };
+}
+
 export const processIo: CliIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+  stdout: streamWriter(process.stdout),
+  stderr: streamWriter(process.stderr),
 };
 
 /** Prints an error as `file:line:col: message` (plus detail lines) and returns the exit code. */

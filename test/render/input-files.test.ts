@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cli } from './cli.js';
 import { diffXml } from '../../engine/index.js';
 import { minimalJsonInstance } from '../instance/json-fixture.js';
@@ -135,4 +135,35 @@ test('renderFile reads its input as the CLI does: a FIFO is refused, a BOM is dr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Runs the CLI with its stdout's reader gone before it writes (as `domforge … | head -c 0`). */
+function runWithClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('a reader that goes away (| head) does not crash the CLI: the command finishes its work and exits with its own code', async () => {
+  const r = await runWithClosedStdout(['render', '--instance', join(SAMPLE, 'instance.xml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|internal error/);
+
+  // A launch is not cut short by it: its instance folder is complete (the test driver's domain dies with the process).
+  const instances = mkdtempSync(join(dir, 'epipe-'));
+  const l = await runWithClosedStdout(['launch', '--instance', join(SAMPLE, 'instance.xml'), '--instances', instances, '--uri', 'test:///default']);
+  assert.equal(l.code, 0, l.stderr);
+  assert.doesNotMatch(l.stderr, /EPIPE|Unhandled|internal error/);
+  const id = /<name>([^<]+)<\/name>/.exec(GOOD)![1];
+  assert.match(readFileSync(join(instances, id, 'instance.xml'), 'utf8'), /<stateName>Extant<\/stateName>/);
+
+  // A failure still reports on stderr and exits 1.
+  const f = await runWithClosedStdout(['render', '--instance', join(dir, 'no-such.xml')]);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /^domforge: .*no-such\.xml/);
 });

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'LIBVIRT_UNAVAILABLE'
   | 'IO_ERROR'
   | 'USAGE'
-  | 'STATE_CONFLICT';
+  | 'STATE_CONFLICT'
+  | 'NODE_STATE_INVALID';
 
 export interface ErrorPlace {
   /** File the problem is in, as given by the caller (not resolved). */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.js';
 import { Command, CommanderError, type Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { EXIT, processIo, reportError, type CliIo } from './io.js';
@@ -26,12 +26,6 @@ export function buildProgram(io: CliIo = processIo, json = false): Command {
   for (const register of commands) register(program, io);
   for (const c of program.commands) c.exitOverride().showHelpAfterError().configureOutput(output).hook('preAction', refuseEmptyOptions);
   return program;
-}
-
-/** The version in domforge's package.json (this file runs from dist/engine/cli/, three levels below the package root). */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /** An option given as an empty string (`--instances ""`) is a usage error: never read as "not given", never as a default. */

@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import type { ResourceReport } from '../controller/resources.js';
+import { UsageError } from '../errors.js';
 import { printTable, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 import { common, json, withController, type CommonOptions } from './lifecycle.js';
@@ -21,10 +23,35 @@ export const registerResources: RegisterCommand = (program, io) => {
     if (o.json) return json(io, r);
     printReport(io, r);
   });
+
+  common(
+    program
+      .command('node')
+      .description(
+        "Show or change whether this node takes new instances (Eucalyptus's ModifyNode): `disable` refuses every launch and start — also a controller already running on the same instances folder — until `enable`; what runs keeps running. Recorded in INSTANCES/nc_state.xml.",
+      )
+      .argument('[action]', 'status (default), enable or disable', 'status'),
+  ).action(async (action: string, o: CommonOptions) => {
+    if (action !== 'status' && action !== 'enable' && action !== 'disable') {
+      throw new UsageError(`Expected the action to be status, enable or disable, got ${JSON.stringify(action)}`);
+    }
+    if (action === 'status') {
+      const state = await withController(io, o, (nc) => nc.nodeState());
+      if (o.json) return json(io, state);
+      const where = state.recorded ? `recorded in ${state.file}${state.version ? ` by ${state.version}` : ''}` : `no ${state.file}: enabled by default`;
+      io.stdout(`node ${state.enabled ? 'enabled' : 'disabled: launch and start are refused'} (${where})\n`);
+      return;
+    }
+    const state = await withController(io, o, (nc) => nc.modifyNode(action === 'enable' ? 'enabled' : 'disabled'));
+    if (o.json) return json(io, state);
+    if (state.createdFolder) io.stderr(`domforge: note: created the instances folder ${dirname(state.file)} to hold the node's state\n`);
+    io.stdout(state.enabled ? `node enabled (${state.file})\n` : `node disabled: launch and start are refused until \`domforge node enable\` (${state.file})\n`);
+  });
 };
 
 function printReport(io: CliIo, r: ResourceReport): void {
   const h = r.host;
+  io.stdout(`node: ${r.nodeStatus}${r.nodeStatus === 'disabled' ? ' (launch and start are refused: domforge node enable)' : ''}\n`);
   io.stdout(
     `host: ${h.cpus} CPUs (${h.nodes} NUMA nodes × ${h.socketsPerNode} sockets × ${h.coresPerSocket} cores × ${h.threadsPerCore} threads, ${h.model}, ${h.mhz} MHz), ${h.memoryKiB} KiB memory, from ${r.uri}\n`,
   );

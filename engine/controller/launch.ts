@@ -9,6 +9,7 @@ import { sourceOf } from '../instance/source.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { renderText } from '../render/render.js';
 import { checkDomainXml, domainUsesFile } from './domain-xml.js';
+import { checkNodeEnabled } from './node-state.js';
 import { StateConflictError } from './errors.js';
 import { keepFolder, removeFolder } from './folders.js';
 import { writeKvpArtefacts, type KvpArtefacts } from './kvp-artefacts.js';
@@ -98,6 +99,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string)
   let record!: Instance;
   let checked!: CheckedRecord;
   await steps.run('check', async () => {
+    await checkNodeEnabled(layout, 'launch');
     record = withState(relocate(input, layout), 'Staging');
     // The instance is checked before its folder exists: a refusal then points at the caller's
     // instance (its file and line, or the field alone), never at a record rolled back.

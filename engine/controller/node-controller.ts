@@ -9,6 +9,8 @@ import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './
 import { describe, list, reboot, type DescribeOptions, type InstanceDetails, type InstanceSummary, type RebootOptions } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
 import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
+import { readNodeState, writeNodeState, type NodeState } from './node-state.js';
+import { packageVersion } from '../version.js';
 import { start, stop, type StartResult, type StopOptions, type StopResult } from './power.js';
 import { createContext, type ControllerContext, type NodeControllerOptions } from './options.js';
 import { terminate, type TerminateOptions, type TerminateResult } from './terminate.js';
@@ -98,6 +100,25 @@ export class NodeController {
   async start(id: string): Promise<StartResult> {
     this.open_();
     return start(this.ctx, id);
+  }
+
+  /** Whether this node takes new instances (Eucalyptus's node status), from `INSTANCES/nc_state.xml`; see node-state.ts. */
+  async nodeState(): Promise<NodeState> {
+    this.open_();
+    return readNodeState(this.ctx.layout);
+  }
+
+  /**
+   * ncModifyNode: `disabled` refuses every launch and start from then on — this controller's
+   * and any other's on the same instances folder — until `enabled`; what runs keeps running,
+   * and terminate, stop, reboot, attach and detach still work. Recorded in `INSTANCES/nc_state.xml`.
+   */
+  async modifyNode(status: 'enabled' | 'disabled'): Promise<NodeState & { createdFolder: boolean }> {
+    this.open_();
+    if (status !== 'enabled' && status !== 'disabled') {
+      throw new UsageError(`Expected the node status to be \`enabled\` or \`disabled\`, got \`${String(status)}\` (${typeof status})`);
+    }
+    return writeNodeState(this.ctx.layout, status === 'enabled', `domforge ${packageVersion()}`);
   }
 
   /** The instance's record and its domain as libvirt reports it. */

@@ -11,6 +11,8 @@
  * domain from it). No hooks run, as in Eucalyptus: a stop is not a terminate (no pre-clean)
  * and a start is not a launch (no pre-boot, no re-render).
  *
+ * A disabled node (see node-state.ts) refuses `start`, as it refuses `launch`; `stop` is allowed.
+ *
  * Crash safety: the flag is written (and fsynced) before the guest is asked to stop, so a
  * controller that dies in between leaves a stop-requested record over a running domain,
  * which `stop` finishes when asked again. `start` clears the flag only once the domain runs,
@@ -25,6 +27,7 @@ import type { ControllerContext } from './options.js';
 import { isStopRequested, readRecord, stateOf, withStopRequested, withTimestamp, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
 import { domainSummary } from './summary.js';
+import { checkNodeEnabled } from './node-state.js';
 import { StateConflictError } from './errors.js';
 import type { DomainRef } from '../libvirt/connection.js';
 
@@ -141,6 +144,7 @@ export async function start(ctx: ControllerContext, id: string): Promise<StartRe
     const record = await steps.run('read-record', () => readRecord(ctx.layout, id));
     const ref = await steps.run('check', async () => {
       checkExtant(ctx, id, record, 'start');
+      await checkNodeEnabled(ctx.layout, 'start');
       const ref = await instanceDomain(ctx, id, record, 'start');
       if (!isStopRequested(record)) {
         throw new StateConflictError(

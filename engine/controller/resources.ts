@@ -5,6 +5,7 @@ import type { NodeInfo } from '../libvirt/connection.js';
 import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR, type HugepagePool } from './host-resources.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, stateOf } from './record.js';
+import { readNodeState } from './node-state.js';
 import { asDomforgeError } from './steps.js';
 
 /**
@@ -22,6 +23,8 @@ import { asDomforgeError } from './steps.js';
  * - The maximum is the host as libvirt reports it; no reserve for the host itself is taken off.
  */
 export interface ResourceReport {
+  /** Eucalyptus's `nodeStatus`: whether the node takes new instances (`INSTANCES/nc_state.xml`, see node-state.ts). */
+  nodeStatus: 'enabled' | 'disabled';
   /** The libvirt URI the host figures come from. */
   uri: string;
   instancesDir: string;
@@ -70,12 +73,13 @@ export interface DescribeResourceOptions {
 export async function describeResource(ctx: ControllerContext, o: DescribeResourceOptions = {}): Promise<ResourceReport> {
   checkOptions(o);
   const { layout, connection: conn } = ctx;
-  const [host, ids, domains, hugepages, space] = await Promise.all([
+  const [host, ids, domains, hugepages, space, node] = await Promise.all([
     conn.nodeInfo(),
     layout.ids(),
     conn.list(),
     readHugepagePools(o.hugepagesDir ?? HUGEPAGES_SYSFS_DIR),
     fileSystemSpace(layout.root),
+    readNodeState(layout),
   ]);
   const stateByName = new Map(domains.map((d) => [d.name, d.state]));
   const instances: CommittedInstance[] = [];
@@ -91,6 +95,7 @@ export async function describeResource(ctx: ControllerContext, o: DescribeResour
     }
   }
   return {
+    nodeStatus: node.enabled ? 'enabled' : 'disabled',
     uri: conn.uri,
     instancesDir: layout.root,
     instancesDirExists: space.path === layout.root,

@@ -8,10 +8,11 @@ import { registerXslt } from './xslt.js';
 import { registerLifecycle } from './lifecycle.js';
 import { registerConsoleOutput } from './console-output.js';
 import { registerResources } from './resources.js';
+import { registerStats } from './stats.js';
 import { registerTransforms } from './transforms.js';
 
 /** A CLI command module registers itself on the program. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerRender, registerValidate, registerLifecycle, registerConsoleOutput, registerResources, registerConfigDrive, registerKvp, registerXslt, registerTransforms];
+export const commands: RegisterCommand[] = [registerRender, registerValidate, registerLifecycle, registerConsoleOutput, registerStats, registerResources, registerConfigDrive, registerKvp, registerXslt, registerTransforms];

@@ -1,6 +1,7 @@
 import { DomforgeError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
 import type { DomainSummary } from '../libvirt/connection.js';
+import type { DomainStats } from '../libvirt/domstats.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
@@ -111,4 +112,26 @@ export async function reboot(ctx: ControllerContext, id: string, o: RebootOption
     await log.flush();
     return domain;
   });
+}
+
+/** An instance's counters: its id and uuid, and its domain's stats (see LibvirtConnection.stats). */
+export interface InstanceStats extends DomainStats {
+  id: string;
+  uuid: string;
+}
+
+/**
+ * The counters of an instance's domain now (Eucalyptus's sensors sample these; two samples
+ * give the sensor values, see sensorValues). Takes no lock: it changes nothing. The domain
+ * must be libvirt's by the instance's name and with the record's uuid.
+ */
+export async function stats(ctx: ControllerContext, id: string): Promise<InstanceStats> {
+  checkInstanceId(id);
+  const record = await readRecord(ctx.layout, id);
+  const ref = await ctx.connection.find(id);
+  if (!ref) throw new StateConflictError(`libvirt has no domain ${id}: no counters to read`, { instanceId: id });
+  if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
+    throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid})`, { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/uuid' });
+  }
+  return { id, uuid: ref.uuid, ...(await ctx.connection.stats(ref)) };
 }

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { adopt, type AdoptReport } from './adopt.js';
 import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
-import { describe, list, reboot, type DescribeOptions, type InstanceDetails, type InstanceSummary, type RebootOptions } from './inspect.js';
+import { describe, list, reboot, stats, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
 import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
 import { readNodeState, writeNodeState, type NodeState } from './node-state.js';
@@ -100,6 +100,16 @@ export class NodeController {
   async start(id: string): Promise<StartResult> {
     this.open_();
     return start(this.ctx, id);
+  }
+
+  /**
+   * The counters of the instance's domain now: CPU time, vCPUs, memory, and per disk and per
+   * interface on a daemon URI (through `virsh domstats`). Two samples give Eucalyptus's sensor
+   * values (CPUUtilization, NetworkIn…): see `sensorValues`. Changes nothing.
+   */
+  async stats(id: string): Promise<InstanceStats> {
+    this.open_();
+    return stats(this.ctx, id);
   }
 
   /** Whether this node takes new instances (Eucalyptus's node status), from `INSTANCES/nc_state.xml`; see node-state.ts. */

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeController } from '../../engine/controller/index.js';
+import { DomforgeError } from '../../engine/errors.js';
+import { closeConnections, connect, sensorValues, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { lifecycleCli } from './cli-program.js';
+import { sampleInstance, sandbox, shippedTransform, XSL, type Sandbox } from './fixtures.js';
+
+let conn: LibvirtConnection;
+let sb: Sandbox;
+let nc: NodeController;
+test.before(async () => {
+  conn = await connect({ uri: 'test:///default' });
+  sb = await sandbox();
+  nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() });
+});
+test.after(async () => {
+  await sb.cleanup();
+  await closeConnections();
+});
+
+test("stats: the instance's domain counters as libvirt reports them; refused for a missing or foreign domain", async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  await nc.launch(inst);
+  const a = await nc.stats(inst.name);
+  assert.deepEqual([a.id, a.uuid, a.state, a.vcpus, a.memoryKiB], [inst.name, inst.uuid, 'running', inst.cores, inst.memoryKB]);
+  const b = await nc.stats(inst.name);
+  assert.ok(b.takenAtMs > a.takenAtMs);
+  const s = sensorValues(a, b);
+  assert.ok(s.CPUUtilization >= 0, String(s.CPUUtilization));
+  assert.equal(s.NetworkIn, undefined, 'no device counters on the test driver');
+
+  await assert.rejects(nc.stats('i-nothere'), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /no instance i-nothere/.test(e.message));
+  const xml = readFileSync(join(sb.instances, inst.name, 'libvirt.xml'), 'utf8');
+  await conn.destroy(inst.name);
+  await conn.undefine(inst.name);
+  await assert.rejects(nc.stats(inst.name), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /libvirt has no domain i-\w+: no counters/.test(e.message));
+  await conn.define(xml.replace(/<uuid>[^<]+<\/uuid>/, '<uuid>00000000-0000-4000-8000-0000000000aa</uuid>'));
+  await assert.rejects(nc.stats(inst.name), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && e.path === '/instance/uuid' && /is not this instance/.test(e.message));
+  await conn.undefine(inst.name);
+  await nc.terminate(inst.name);
+});
+
+test('CLI stats ID [--interval MS]: the counters, the sensors over the interval, or one sample with --interval 0; usage errors', async () => {
+  const cli = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
+  const inst = await sampleInstance('10-no-nic');
+  await nc.launch(inst);
+  const id = inst.name;
+
+  const r = await cli('stats', id, '--interval', '30');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^${id}: domain running, ${inst.cores} vCPUs?, memory ${inst.memoryKB} of ${inst.memoryKB} KiB, CPU time \\d+\\.\\d{3} s\\n\\nsensors over \\d+ ms:\\nSENSOR +UNIT +VALUE\\nCPUUtilization +Percent +[\\d.]+\\n$`));
+  assert.match(r.stderr, /^domforge: note: per-disk and per-interface counters are not available on test:\/\/\/default/);
+
+  const one = await cli('stats', id, '--interval', '0', '--json');
+  assert.equal(one.code, 0, one.stderr);
+  const j = JSON.parse(one.stdout);
+  assert.deepEqual([j.id, j.uuid, j.state, j.sensors], [id, inst.uuid, 'running', undefined]);
+  assert.equal(typeof j.cpuTimeNs, 'number');
+  const two = JSON.parse((await cli('stats', id, '--interval', '10', '--json')).stdout);
+  assert.equal(typeof two.sensors.CPUUtilization, 'number');
+  assert.ok(two.sensors.intervalMs >= 10);
+
+  for (const [flag, pattern] of [
+    ['1e3', /Expected `--interval` to be a non-negative integer \(ms\), got "1e3"/],
+    ['3600001', /at most 3600000 ms/],
+  ] as const) {
+    const u = await cli('stats', id, '--interval', flag);
+    assert.equal(u.code, 2, flag);
+    assert.match(u.stderr, pattern);
+  }
+  const missing = await cli('stats', 'i-nothere');
+  assert.equal(missing.code, 1);
+  await nc.terminate(id);
+});

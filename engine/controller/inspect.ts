@@ -7,7 +7,7 @@ import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
 import { Steps, asDomforgeError } from './steps.js';
-import { findDomain } from './summary.js';
+import { findDomain, instanceDomain } from './summary.js';
 import { StateConflictError } from './errors.js';
 
 export interface InstanceSummary {
@@ -99,12 +99,7 @@ export async function reboot(ctx: ControllerContext, id: string, o: RebootOption
       if (isStopRequested(record)) {
         throw new StateConflictError(`${id} is stopped: start ${id} runs it again`, { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/states/isStopRequested' });
       }
-      const ref = await ctx.connection.find(id);
-      if (!ref || ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
-        throw new StateConflictError(ref ? `libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid})` : `libvirt has no domain ${id} to reboot`, {
-          instanceId: id,
-        });
-      }
+      const ref = await instanceDomain(ctx, id, record, 'reboot');
       await ctx.connection.reboot(ref.uuid, { graceMs: o.graceMs });
       return (await findDomain(ctx.connection, ref.uuid))!;
     });
@@ -128,10 +123,6 @@ export interface InstanceStats extends DomainStats {
 export async function stats(ctx: ControllerContext, id: string): Promise<InstanceStats> {
   checkInstanceId(id);
   const record = await readRecord(ctx.layout, id);
-  const ref = await ctx.connection.find(id);
-  if (!ref) throw new StateConflictError(`libvirt has no domain ${id}: no counters to read`, { instanceId: id });
-  if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
-    throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid})`, { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/uuid' });
-  }
+  const ref = await instanceDomain(ctx, id, record, 'read the counters of');
   return { id, uuid: ref.uuid, ...(await ctx.connection.stats(ref)) };
 }

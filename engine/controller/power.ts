@@ -26,10 +26,9 @@ import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { isStopRequested, readRecord, stateOf, withStopRequested, withTimestamp, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
-import { domainSummary } from './summary.js';
+import { domainSummary, instanceDomain } from './summary.js';
 import { checkNodeEnabled } from './node-state.js';
 import { StateConflictError } from './errors.js';
-import type { DomainRef } from '../libvirt/connection.js';
 
 /** A guest's default time to shut down before `stop` pulls the plug: Nova's `shutdown_timeout` default. */
 export const DEFAULT_STOP_GRACE_MS = 60_000;
@@ -64,20 +63,6 @@ export interface StartResult {
   /** The domain was running already (a start interrupted after libvirt started it): only the record was updated. */
   wasRunning: boolean;
   steps: StepTiming[];
-}
-
-/** The instance's domain, which must be libvirt's domain of that name with the record's uuid. */
-async function instanceDomain(ctx: ControllerContext, id: string, record: Instance, doing: string): Promise<DomainRef> {
-  const ref = await ctx.connection.find(id);
-  if (!ref) throw new StateConflictError(`libvirt has no domain ${id} to ${doing} (terminate ${id} removes its folder)`, { instanceId: id, file: ctx.layout.instanceXml(id) });
-  if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
-    throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid}); not touching it`, {
-      instanceId: id,
-      file: ctx.layout.instanceXml(id),
-      path: '/instance/uuid',
-    });
-  }
-  return ref;
 }
 
 /** Only a launched instance (record `Extant`) stops and starts; a launch or terminate under way or interrupted does not. */

@@ -1,4 +1,7 @@
 import type { DomainRef, DomainSummary, LibvirtConnection } from '../libvirt/connection.js';
+import type { Instance } from '../instance/model.js';
+import type { ControllerContext } from './options.js';
+import { StateConflictError } from './errors.js';
 
 /**
  * One domain's summary (state, active, persistent), as `list()` reports it. Given a ref,
@@ -15,4 +18,22 @@ export async function findDomain(conn: LibvirtConnection, domain: string): Promi
   const ref = await conn.find(domain);
   if (!ref) return undefined;
   return domainSummary(conn, ref);
+}
+
+/**
+ * The instance's domain: libvirt's domain by the instance's name, which must have the record's
+ * uuid. None, or another uuid (not this instance: never touched), is a STATE_CONFLICT saying
+ * what could not be done (`doing`: "reboot", "stop", "read the counters of").
+ */
+export async function instanceDomain(ctx: ControllerContext, id: string, record: Instance, doing: string): Promise<DomainRef> {
+  const ref = await ctx.connection.find(id);
+  if (!ref) throw new StateConflictError(`libvirt has no domain ${id} to ${doing} (terminate ${id} removes its folder)`, { instanceId: id, file: ctx.layout.instanceXml(id) });
+  if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
+    throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid}); not touching it`, {
+      instanceId: id,
+      file: ctx.layout.instanceXml(id),
+      path: '/instance/uuid',
+    });
+  }
+  return ref;
 }

@@ -36,7 +36,7 @@ test("stats: the instance's domain counters as libvirt reports them; refused for
   const xml = readFileSync(join(sb.instances, inst.name, 'libvirt.xml'), 'utf8');
   await conn.destroy(inst.name);
   await conn.undefine(inst.name);
-  await assert.rejects(nc.stats(inst.name), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /libvirt has no domain i-\w+: no counters/.test(e.message));
+  await assert.rejects(nc.stats(inst.name), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && /libvirt has no domain i-\w+ to read the counters of/.test(e.message));
   await conn.define(xml.replace(/<uuid>[^<]+<\/uuid>/, '<uuid>00000000-0000-4000-8000-0000000000aa</uuid>'));
   await assert.rejects(nc.stats(inst.name), (e: DomforgeError) => e.code === 'STATE_CONFLICT' && e.path === '/instance/uuid' && /is not this instance/.test(e.message));
   await conn.undefine(inst.name);

@@ -10,6 +10,7 @@ import { checkDeviceId, checkInstanceId } from '../controller/layout.js';
 import { volumeStubDifferences } from '../controller/volume-stub-file.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_STOP_GRACE_MS } from '../controller/power.js';
+import { checkPublicIp, NO_ADDRESS } from '../controller/address.js';
 import type { DeviceChangeResult } from '../libvirt/hotplug.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
@@ -99,6 +100,7 @@ export const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(valu
  *   domforge reboot ID [--grace MS]           destroy and start again from the persistent configuration
  *   domforge stop ID [--grace MS | --force]   shut the guest down and keep it (folder, record, definition)
  *   domforge start ID                         run a stopped instance again
+ *   domforge assign-address ID IP             record the instance's public address (0.0.0.0: none)
  *   domforge list                             every instance folder with its domain
  *   domforge describe ID [--xml]              one instance's record and domain
  *   domforge adopt                            match folders with libvirt's domains after a restart
@@ -204,6 +206,21 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const r = await withController(io, o, (nc) => nc.start(id));
     if (o.json) return json(io, r);
     io.stdout(`started ${id}: domain ${r.domain.name} uuid ${r.domain.uuid} state ${r.domain.state}${r.wasRunning ? ' (it was running already; record updated)' : ''}\n`);
+  });
+
+  common(
+    program
+      .command('assign-address')
+      .description("Record an instance's public address (Eucalyptus's AssignAddress; 0.0.0.0 for none) on its primary interface in instance.xml. Nothing else changes: the cloud's network layer sets the address up.")
+      .argument('<id>', 'instance id')
+      .argument('<ip>', 'IPv4 address, or 0.0.0.0 for none'),
+  ).action(async (id: string, ip: string, o: CommonOptions) => {
+    checkInstanceId(id);
+    checkPublicIp(ip);
+    const r = await withController(io, o, (nc) => nc.assignAddress(id, ip));
+    if (o.json) return json(io, r);
+    const was = r.previous && r.previous !== NO_ADDRESS ? r.previous : 'none';
+    io.stdout(r.publicIp === NO_ADDRESS ? `cleared the public address of ${id} (was ${was})\n` : `assigned ${r.publicIp} to ${id} (interface ${r.mac}; was ${was})\n`);
   });
 
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {

@@ -1,7 +1,7 @@
 import { DomforgeError, type DomforgeErrorOptions, type ErrorCode } from '../errors.js';
 
 /** The lifecycle operations of a NodeController. */
-export type Operation = 'launch' | 'terminate' | 'reboot' | 'stop' | 'start' | 'attach-volume' | 'detach-volume' | 'attach-interface' | 'detach-interface' | 'adopt';
+export type Operation = 'launch' | 'terminate' | 'reboot' | 'stop' | 'start' | 'assign-address' | 'attach-volume' | 'detach-volume' | 'attach-interface' | 'detach-interface' | 'adopt';
 
 /** One undo action run while rolling back a failed operation, and how it went. */
 export interface RollbackAction {

@@ -9,6 +9,7 @@ import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './
 import { describe, list, reboot, stats, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
 import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
+import { assignAddress, type AssignAddressResult } from './address.js';
 import { readNodeState, writeNodeState, type NodeState } from './node-state.js';
 import { packageVersion } from '../version.js';
 import { start, stop, type StartResult, type StopOptions, type StopResult } from './power.js';
@@ -110,6 +111,15 @@ export class NodeController {
   async stats(id: string): Promise<InstanceStats> {
     this.open_();
     return stats(this.ctx, id);
+  }
+
+  /**
+   * ncAssignAddress: records the instance's public address (`0.0.0.0`: none) on its primary
+   * interface in instance.xml; nothing else changes (see address.ts).
+   */
+  async assignAddress(id: string, publicIp: string): Promise<AssignAddressResult> {
+    this.open_();
+    return assignAddress(this.ctx, id, publicIp);
   }
 
   /** Whether this node takes new instances (Eucalyptus's node status), from `INSTANCES/nc_state.xml`; see node-state.ts. */

@@ -129,7 +129,6 @@ export async function start(ctx: ControllerContext, id: string): Promise<StartRe
     const record = await steps.run('read-record', () => readRecord(ctx.layout, id));
     const ref = await steps.run('check', async () => {
       checkExtant(ctx, id, record, 'start');
-      await checkNodeEnabled(ctx.layout, 'start');
       const ref = await instanceDomain(ctx, id, record, 'start');
       if (!isStopRequested(record)) {
         throw new StateConflictError(
@@ -139,6 +138,8 @@ export async function start(ctx: ControllerContext, id: string): Promise<StartRe
           { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/states/isStopRequested' },
         );
       }
+      // A disabled node runs nothing new; a start that died after libvirt started the domain only has its record to finish.
+      if (ref.id === null) await checkNodeEnabled(ctx.layout, 'start');
       return ref;
     });
     const wasRunning = ref.id !== null;

@@ -59,6 +59,10 @@ test('a disabled node refuses launch and start, for every controller on the fold
   assert.equal(await conn.find(inst.name), undefined, 'no domain');
   await refused(nc.start(stopped.name), 'STATE_CONFLICT', /the node is disabled: no start/);
   assert.equal(await conn.getState(stopped.name), 'shutoff');
+  // A start that died after libvirt started the domain runs nothing new: it finishes on a disabled node.
+  const runningRecord = join(sb.instances, running.name, 'instance.xml');
+  writeFileSync(runningRecord, readFileSync(runningRecord, 'utf8').replace('</states>', '  <isStopRequested>true</isStopRequested>\n  </states>'));
+  assert.equal((await nc.start(running.name)).wasRunning, true);
 
   assert.equal((await nc.reboot(running.name)).state, 'running');
   assert.equal((await nc.stop(running.name, { graceMs: 0 })).outcome, 'destroyed');

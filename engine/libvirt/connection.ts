@@ -109,14 +109,33 @@ const XML_INACTIVE = 2;
  */
 export class LibvirtConnection {
   private closedFlag = false;
-  /** The binding's domain object behind each ref this connection returned (see DomainTarget). */
-  private readonly handles = new WeakMap<DomainRef, BindingDomain>();
+  /**
+   * The binding's domain object behind each ref this connection returned (see DomainTarget),
+   * with the generation of the connection it came from: one from before a reconnect is dead.
+   */
+  private readonly handles = new WeakMap<DomainRef, { d: BindingDomain; generation: number }>();
+  /** Counts reconnects: a call that failed on an older generation does not reconnect again. */
+  private generation = 0;
+  private reconnecting?: Promise<void>;
+  private reconnectCount = 0;
 
+  /**
+   * `reopen` opens a fresh binding connection to the same URI: given, a call that finds the
+   * connection broken (libvirtd restarted or was stopped) reconnects through it (see `call`).
+   * The pool gives one for every URI but the test driver's, whose domains live in this process
+   * and never lose their connection.
+   */
   constructor(
     readonly uri: string,
-    private readonly hypervisor: BindingHypervisor,
+    private hypervisor: BindingHypervisor,
     private readonly onClose: () => void = () => undefined,
+    private readonly reopen?: () => Promise<BindingHypervisor>,
   ) {}
+
+  /** How many times this connection reopened itself after libvirt's end of it broke. */
+  get reconnects(): number {
+    return this.reconnectCount;
+  }
 
   get closed(): boolean {
     return this.closedFlag;
@@ -124,40 +143,38 @@ export class LibvirtConnection {
 
   /** Defines (or redefines) a persistent domain from XML; does not start it. */
   async define(xml: string): Promise<DomainRef> {
-    const d = await this.call('define', undefined, () => this.hypervisor.domainDefineXML(xml));
-    return this.refOf(d, 'define');
+    // Defining the same XML again only redefines it: safe to repeat after a reconnect.
+    return this.retrying(async () => this.refOf(await this.call('define', undefined, () => this.hypervisor.domainDefineXML(xml)), 'define'), true);
   }
 
   /** Creates and starts a transient domain (gone once destroyed). */
   async createTransient(xml: string): Promise<DomainRef> {
-    const d = await this.call('create', undefined, () => this.hypervisor.domainCreateXML(xml));
-    return this.refOf(d, 'create');
+    return this.retrying(async () => this.refOf(await this.call('create', undefined, () => this.hypervisor.domainCreateXML(xml)), 'create'), false);
   }
 
   /** Starts a defined domain (virDomainCreate). */
   async start(domain: DomainTarget): Promise<void> {
-    await this.onDomain('start', domain, (d) => d.create());
+    await this.onDomain('start', domain, (d) => d.create(), false);
   }
 
   /** Stops a running domain at once (virDomainDestroy: pulls the plug). */
   async destroy(domain: DomainTarget): Promise<void> {
-    await this.onDomain('destroy', domain, (d) => d.destroy());
+    await this.onDomain('destroy', domain, (d) => d.destroy(), false);
   }
 
   /** Asks the guest to shut down (ACPI); returns without waiting. */
   async shutdown(domain: DomainTarget): Promise<void> {
-    await this.onDomain('shutdown', domain, (d) => d.shutdown());
+    await this.onDomain('shutdown', domain, (d) => d.shutdown(), false);
   }
 
   /** Removes the persistent configuration (a running domain becomes transient). */
   async undefine(domain: DomainTarget): Promise<void> {
-    await this.onDomain('undefine', domain, (d) => d.undefine());
+    await this.onDomain('undefine', domain, (d) => d.undefine(), false);
   }
 
   /** The domain, or a LibvirtError (VIR_ERR_NO_DOMAIN when there is none). */
   async lookup(domain: DomainId): Promise<DomainRef> {
-    const d = await this.lookupRaw(domain);
-    return this.refOf(d, 'lookup', domain);
+    return this.retrying(async () => this.refOf(await this.lookupRaw(domain), 'lookup', domain), true);
   }
 
   /** The domain, or undefined when libvirt has none by that name/UUID. Other failures throw. */
@@ -172,6 +189,10 @@ export class LibvirtConnection {
 
   /** Every domain, active and inactive, with its state. */
   async list(): Promise<DomainSummary[]> {
+    return this.retrying(() => this.listOnce(), true);
+  }
+
+  private async listOnce(): Promise<DomainSummary[]> {
     const [all, persistent] = await this.call('list', undefined, () =>
       Promise.all([
         this.hypervisor.connectListAllDomains(LIST_ACTIVE | LIST_INACTIVE),
@@ -185,7 +206,7 @@ export class LibvirtConnection {
         const [ref, info] = await Promise.all([this.refOf(d, 'list'), this.call('list', undefined, () => d.getInfo())]);
         const state = domainStateName(info.state);
         const summary: DomainSummary = { ...ref, state, active: ref.id !== null, persistent: persistentUuids.has(ref.uuid) };
-        this.handles.set(summary, d);
+        this.handles.set(summary, { d, generation: this.generation });
         out.push(summary);
       } catch (e) {
         // A transient domain destroyed between the listing and the query is simply gone.
@@ -199,11 +220,11 @@ export class LibvirtConnection {
   /** The domain's XML as libvirt holds it: live by default, `inactive: true` for the persistent configuration. */
   async getXML(domain: DomainTarget, options: GetXmlOptions = {}): Promise<string> {
     const flags = (options.inactive ? XML_INACTIVE : 0) | (options.secure ? XML_SECURE : 0);
-    return this.onDomain('get-xml', domain, (d) => d.getXMLDesc(flags));
+    return this.onDomain('get-xml', domain, (d) => d.getXMLDesc(flags), true);
   }
 
   async getInfo(domain: DomainTarget): Promise<DomainInfo> {
-    const i = await this.onDomain('get-info', domain, (d) => d.getInfo());
+    const i = await this.onDomain('get-info', domain, (d) => d.getInfo(), true);
     return {
       state: domainStateName(i.state),
       stateCode: i.state,
@@ -244,7 +265,7 @@ export class LibvirtConnection {
 
   /** The host's CPUs and memory (virNodeGetInfo). */
   async nodeInfo(): Promise<NodeInfo> {
-    const i = await this.call('node-info', undefined, () => this.hypervisor.nodeGetInfo());
+    const i = await this.retrying(() => this.call('node-info', undefined, () => this.hypervisor.nodeGetInfo()), true);
     return {
       model: i.model,
       memoryKiB: i.memory,
@@ -260,9 +281,11 @@ export class LibvirtConnection {
   /** Whether the domain has a persistent configuration. */
   async isPersistent(domain: DomainTarget): Promise<boolean> {
     const ref = typeof domain === 'string' ? await this.lookup(domain) : domain;
-    const persistent = await this.call('list', undefined, () => this.hypervisor.connectListAllDomains(LIST_PERSISTENT));
-    const uuids = await Promise.all(persistent.map((d) => d.getUUIDString()));
-    return uuids.includes(ref.uuid);
+    return this.retrying(async () => {
+      const persistent = await this.call('list', undefined, () => this.hypervisor.connectListAllDomains(LIST_PERSISTENT));
+      const uuids = await this.call('list', undefined, () => Promise.all(persistent.map((d) => d.getUUIDString())));
+      return uuids.includes(ref.uuid);
+    }, true);
   }
 
   /**
@@ -337,46 +360,137 @@ export class LibvirtConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.onClose();
-    await this.call('close', undefined, () => this.hypervisor.connectClose());
+    try {
+      await this.call('close', undefined, () => this.hypervisor.connectClose());
+    } catch (e) {
+      // Its other end is gone already (libvirtd restarted since the last call): closed all the same.
+      if (!(e instanceof LibvirtError && brokenConnection(e))) throw e;
+    }
   }
 
   private async lookupRaw(domain: DomainId): Promise<BindingDomain> {
     if (typeof domain !== 'string' || domain === '') {
       throw new UsageError(`Expected a domain name or UUID, got \`${String(domain)}\` (${typeof domain})`);
     }
-    return this.call('lookup', domain, () =>
-      UUID.test(domain) ? this.hypervisor.domainLookupByUUIDString(domain) : this.hypervisor.domainLookupByName(domain),
+    // A lookup is a read: after a reconnect it is simply made again, whatever the operation it serves.
+    return this.retrying(
+      () => this.call('lookup', domain, () => (UUID.test(domain) ? this.hypervisor.domainLookupByUUIDString(domain) : this.hypervisor.domainLookupByName(domain))),
+      true,
     );
   }
 
-  private async onDomain<T>(operation: string, domain: DomainTarget, f: (d: BindingDomain) => Promise<T>): Promise<T> {
-    if (typeof domain === 'string') {
-      const d = await this.lookupRaw(domain);
-      return this.call(operation, domain, () => f(d));
-    }
-    if (typeof domain !== 'object' || domain === null || typeof domain.uuid !== 'string') {
+  /** One operation on a domain: its handle (looked up, or the ref's while its connection lives), then `f`; see `retrying` for `repeatable`. */
+  private async onDomain<T>(operation: string, domain: DomainTarget, f: (d: BindingDomain) => Promise<T>, repeatable: boolean): Promise<T> {
+    if (typeof domain !== 'string' && (typeof domain !== 'object' || domain === null || typeof domain.uuid !== 'string')) {
       throw new UsageError(`Expected a domain name, UUID or DomainRef, got \`${String(domain)}\` (${typeof domain})`);
     }
-    const d = this.handles.get(domain) ?? (await this.lookupRaw(domain.uuid));
-    return this.call(operation, domain.name, () => f(d));
+    return this.retrying(async () => {
+      if (typeof domain === 'string') {
+        const d = await this.lookupRaw(domain);
+        return this.call(operation, domain, () => f(d));
+      }
+      const known = this.handles.get(domain);
+      const d = known && known.generation === this.generation ? known.d : await this.lookupRaw(domain.uuid);
+      return this.call(operation, domain.name, () => f(d));
+    }, repeatable);
   }
 
   private async refOf(d: BindingDomain, operation: string, domain?: string): Promise<DomainRef> {
     const [name, uuid, id] = await this.call(operation, domain, () => Promise.all([d.getName(), d.getUUIDString(), d.getID()]));
     const ref: DomainRef = { name, uuid, id: typeof id === 'number' && id >= 0 ? id : null };
-    this.handles.set(ref, d);
+    this.handles.set(ref, { d, generation: this.generation });
     return ref;
   }
 
-  /** Runs one binding call, mapping its failure to LibvirtError. */
+  /**
+   * Runs one binding call, mapping its failure to LibvirtError. When the failure says the
+   * connection itself is broken (libvirtd was restarted or stopped: "client socket is closed",
+   * "Broken pipe"...) and this connection can reopen, it reconnects — once for every call that
+   * failed on the same broken connection — and throws a LibvirtError with `connectionRestored`,
+   * which `retrying` turns into one more run on the new connection where that is safe. A
+   * reconnect that fails is a LibvirtError saying so; the next call tries again.
+   */
   async call<T>(operation: string, domain: string | undefined, f: () => Promise<T>): Promise<T> {
     if (this.closedFlag && operation !== 'close') {
       throw new LibvirtError({ operation, domain, uri: this.uri, libvirtMessage: 'the connection was closed', libvirtCode: 6 });
     }
+    const generation = this.generation;
     try {
       return await f();
     } catch (e) {
-      throw toLibvirtError(e, operation, { domain, uri: this.uri });
+      const error = toLibvirtError(e, operation, { domain, uri: this.uri });
+      const broken = this.reopen && operation !== 'close' && !this.closedFlag ? brokenConnection(error) : undefined;
+      if (!broken) throw error;
+      await this.reconnectAfter(generation, error);
+      const unsent = broken === 'unsent';
+      throw new LibvirtError({
+        operation,
+        domain,
+        uri: this.uri,
+        libvirtMessage: `${error.libvirtMessage} (the connection to libvirt broke — libvirtd restarted? — and was reopened; ${unsent ? 'the request had not been sent' : `whether this ${operation} took effect is unknown`})`,
+        libvirtCode: error.libvirtCode,
+        cause: error,
+        connectionRestored: unsent ? 'unsent' : 'unknown',
+      });
     }
   }
+
+  /**
+   * Runs a method; if the connection broke under it and was reopened, runs it once more on the
+   * new connection when that is safe: always for a `repeatable` one (a read, a define of the
+   * same XML), and for a change (start, destroy...) only when its request had not been sent
+   * (the client found the socket closed) — one that may have reached libvirt is left to the
+   * caller, whose error says its outcome is unknown.
+   */
+  private async retrying<T>(f: () => Promise<T>, repeatable: boolean): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof LibvirtError && (e.connectionRestored === 'unsent' || (repeatable && e.connectionRestored === 'unknown'))) return f();
+      throw e;
+    }
+  }
+
+  /** Reopens the connection, unless a reconnect since `generation` already did (concurrent failures share one). */
+  private async reconnectAfter(generation: number, error: LibvirtError): Promise<void> {
+    if (this.generation === generation) {
+      this.reconnecting ??= (async () => {
+        try {
+          const fresh = await this.reopen!();
+          const old = this.hypervisor;
+          this.hypervisor = fresh;
+          this.generation++;
+          this.reconnectCount++;
+          await old.connectClose().catch(() => undefined);
+        } finally {
+          this.reconnecting = undefined;
+        }
+      })();
+    }
+    try {
+      await this.reconnecting;
+    } catch (e) {
+      throw new LibvirtError({
+        operation: error.operation,
+        domain: error.domain,
+        uri: this.uri,
+        libvirtMessage: `${error.libvirtMessage} (the connection to libvirt broke and could not be reopened: ${toLibvirtError(e, 'connect', { uri: this.uri }).libvirtMessage})`,
+        libvirtCode: error.libvirtCode,
+        cause: e,
+      });
+    }
+  }
+}
+
+/**
+ * libvirt's RPC client's messages for a connection whose other end has gone (the daemon
+ * restarted or stopped). `unsent`: the client knew before sending ("client socket is closed"
+ * once it has seen the close; a write that failed), so the request never reached libvirt.
+ * `unknown`: the reply was lost (end of file or a reset while reading), so it may have.
+ */
+export function brokenConnection(e: LibvirtError): 'unsent' | 'unknown' | undefined {
+  const m = e.libvirtMessage;
+  if (/client socket is closed|Cannot write data|invalid connection pointer/i.test(m)) return 'unsent';
+  if (/Cannot recv data|Connection reset by peer|End of file while reading data/i.test(m)) return 'unknown';
+  return undefined;
 }

@@ -13,6 +13,8 @@ export interface LibvirtErrorOptions {
   libvirtCode?: number;
   cause?: unknown;
   details?: string[];
+  /** The connection broke under the operation and was reopened, the request unsent or its outcome unknown (see LibvirtConnection.call). */
+  connectionRestored?: 'unsent' | 'unknown';
 }
 
 /**
@@ -27,6 +29,11 @@ export class LibvirtError extends DomforgeError {
   readonly libvirtMessage: string;
   readonly libvirtCode?: number;
   readonly libvirtCodeName?: string;
+  /**
+   * The connection broke under this operation and has been reopened: `unsent` (the request
+   * never reached libvirt: it can be made again) or `unknown` (it may have taken effect).
+   */
+  readonly connectionRestored?: 'unsent' | 'unknown';
 
   constructor(o: LibvirtErrorOptions) {
     const target = o.domain !== undefined ? ` of domain '${o.domain}'` : '';
@@ -44,6 +51,7 @@ export class LibvirtError extends DomforgeError {
     this.libvirtMessage = o.libvirtMessage;
     this.libvirtCode = o.libvirtCode ?? inferred?.code;
     this.libvirtCodeName = this.libvirtCode === undefined ? undefined : libvirtCodeName(this.libvirtCode);
+    this.connectionRestored = o.connectionRestored;
   }
 
   override toJSON(): Record<string, unknown> {
@@ -55,6 +63,7 @@ export class LibvirtError extends DomforgeError {
       libvirtMessage: this.libvirtMessage,
       libvirtCode: this.libvirtCode,
       libvirtCodeName: this.libvirtCodeName,
+      ...(this.connectionRestored ? { connectionRestored: this.connectionRestored } : {}),
     };
   }
 }

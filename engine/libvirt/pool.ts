@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { defaultBindingLoader, loadBinding, type BindingLoader } from './binding.js';
 import { LibvirtConnection } from './connection.js';
 import { toLibvirtError } from './errors.js';
-import { resolveUri } from './uri.js';
+import { isTestDriverUri, resolveUri } from './uri.js';
 
 export interface ConnectOptions {
   /** libvirt URI. Default: `LIBVIRT_DEFAULT_URI`, else `test:///default`. */
@@ -67,7 +67,16 @@ async function open(uri: string, loader: BindingLoader, onClose: () => void): Pr
   } catch (e) {
     throw toLibvirtError(e, 'connect', { uri });
   }
-  return new LibvirtConnection(uri, hypervisor, onClose);
+  // The test driver's domains live in this process: its connection never breaks, and a new one
+  // would not be the same host. Every other URI reconnects when its daemon restarts.
+  const reopen = isTestDriverUri(uri)
+    ? undefined
+    : async () => {
+        const fresh = new binding.Hypervisor({ uri });
+        await fresh.connectOpen();
+        return fresh;
+      };
+  return new LibvirtConnection(uri, hypervisor, onClose, reopen);
 }
 
 /** Closes every pooled connection (of the default loader, or of `loader`). */

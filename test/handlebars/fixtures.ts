@@ -1,5 +1,5 @@
 /** Shared bits of the Handlebars tests: paths, inputs, and rendering through the real pipeline. */
-import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -68,9 +68,25 @@ export async function outcome(text: string, transform: CompiledTransform, params
   }
 }
 
+const tmpFolders: string[] = [];
+let removeAtExit = false;
+
+/** A fresh temporary folder, removed when the test process exits (each test file runs in its own). */
+export function tmpFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tmpFolders.push(dir);
+  if (!removeAtExit) {
+    removeAtExit = true;
+    process.on('exit', () => {
+      for (const d of tmpFolders) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}
+
 /** Writes a template (and partials under partials/) into a fresh temporary folder; returns the template's path. */
 export function tmpTemplate(main: string, partials: Record<string, string> = {}, name = 'domain.xml.hbs'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'domforge-hbs-'));
+  const dir = tmpFolder('domforge-hbs-');
   writeFileSync(join(dir, name), main);
   for (const [p, text] of Object.entries(partials)) {
     const f = join(dir, 'partials', p);

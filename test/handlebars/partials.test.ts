@@ -1,18 +1,17 @@
 /** Partials: an admin overrides one piece of the default template; files, hash and confinement. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync, symlinkSync, readFileSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, realpathSync, writeFileSync, symlinkSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileHandlebars } from '../../engine/transform/handlebars/index.js';
 import { loadTransform, TransformCache } from '../../engine/transform/load.js';
 import { diffXml } from '../../engine/xml/compare.js';
 import { TransformError } from '../../engine/errors.js';
-import { HBS, ROOT, hbsTransform, outcome, tmpTemplate, variant } from './fixtures.js';
+import { HBS, ROOT, hbsTransform, outcome, tmpFolder, tmpTemplate, variant } from './fixtures.js';
 
 /** A copy of the shipped template and its partials in a temporary folder. */
 function copyDefault(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'domforge-hbs-copy-'));
+  const dir = tmpFolder('domforge-hbs-copy-');
   cpSync(HBS, join(dir, 'libvirt.xml.hbs'));
   cpSync(join(ROOT, 'transforms', 'partials'), join(dir, 'partials'), { recursive: true });
   return join(dir, 'libvirt.xml.hbs');
@@ -77,7 +76,7 @@ describe('partials', () => {
   test('a symbolic link out of the transforms folder is refused at the call, naming the link and where it leads, also through a link inside', () => {
     const file = tmpTemplate('\n{{> leak}}', { 'ok.hbs': '' });
     const dir = join(file, '..');
-    const outside = join(realpathSync(mkdtempSync(join(tmpdir(), 'domforge-out-'))), 'secret.hbs');
+    const outside = join(realpathSync(tmpFolder('domforge-out-')), 'secret.hbs');
     writeFileSync(outside, 'secret');
     const refused = (e: TransformError) => {
       assert.equal(e.code, 'TRANSFORM_SYNTAX');
@@ -97,7 +96,7 @@ describe('partials', () => {
 
   test('a partials/ folder that is a symbolic link out of the transforms folder is refused', () => {
     const file = tmpTemplate('{{> leak}}');
-    const elsewhere = realpathSync(mkdtempSync(join(tmpdir(), 'domforge-out-')));
+    const elsewhere = realpathSync(tmpFolder('domforge-out-'));
     writeFileSync(join(elsewhere, 'leak.hbs'), 'secret');
     symlinkSync(elsewhere, join(file, '..', 'partials'));
     assert.throws(() => compileHandlebars(file), (e: TransformError) => e.code === 'TRANSFORM_SYNTAX' && e.line === 1 && e.message.includes(`is a symbolic link to ${join(elsewhere, 'leak.hbs')}, outside the transforms folder`));

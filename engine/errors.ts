@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'IO_ERROR'
   | 'USAGE'
   | 'STATE_CONFLICT'
-  | 'NODE_STATE_INVALID';
+  | 'NODE_STATE_INVALID'
+  | 'HOST_CHECK_FAILED';
 
 export interface ErrorPlace {
   /** File the problem is in, as given by the caller (not resolved). */

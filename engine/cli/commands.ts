@@ -9,10 +9,11 @@ import { registerLifecycle } from './lifecycle.js';
 import { registerConsoleOutput } from './console-output.js';
 import { registerResources } from './resources.js';
 import { registerStats } from './stats.js';
+import { registerCheck } from './check.js';
 import { registerTransforms } from './transforms.js';
 
 /** A CLI command module registers itself on the program. */
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every command of the CLI, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerRender, registerValidate, registerLifecycle, registerConsoleOutput, registerStats, registerResources, registerConfigDrive, registerKvp, registerXslt, registerTransforms];
+export const commands: RegisterCommand[] = [registerRender, registerValidate, registerLifecycle, registerConsoleOutput, registerStats, registerResources, registerCheck, registerConfigDrive, registerKvp, registerXslt, registerTransforms];

@@ -46,7 +46,7 @@ export function common(c: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
-function controllerOptions(o: CommonOptions): NodeControllerOptions {
+export function controllerOptions(o: CommonOptions): NodeControllerOptions {
   const hookTimeoutMs = o.hookTimeout === undefined ? undefined : integerFlag('--hook-timeout', o.hookTimeout, 0, 'ms');
   return {
     instancesDir: o.instances ?? (process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR),

@@ -1,0 +1,253 @@
+/**
+ * Whether this host can run domforge as configured, checked piece by piece before the first
+ * launch does it the hard way — what `virt-host-validate` and `nova-status upgrade check` do
+ * for their tools. Each check says `ok`, `warn` (works, with a loss an operator should know
+ * of) or `fail` (a launch would fail), what it found, and what to do about it.
+ *
+ * Nothing is changed: no folder is created, no domain defined. The transform is compiled
+ * and rendered in a sandbox worker (as a controller renders it), on the bundled sample.
+ */
+import { spawnSync } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { access, open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DomforgeError } from '../errors.js';
+import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
+import { loadBinding, type BindingLoader } from '../libvirt/binding.js';
+import { connect } from '../libvirt/pool.js';
+import { isTestDriverUri, resolveUri } from '../libvirt/uri.js';
+import { readInputText } from '../instance/input.js';
+import { renderText } from '../render/render.js';
+import { defaultTransformPath } from '../transform/defaults.js';
+import { TransformSandbox } from '../transform/sandbox/pool.js';
+import { RENDER_WORKER } from '../transform/sandbox/options.js';
+import { hasXsltproc } from '../transform/xslt/guard.js';
+import { loadDomainSchema, resolveDomainSchemaPath } from '../validate/schema.js';
+import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR } from './host-resources.js';
+import { InstanceLayout } from './layout.js';
+import { readNodeState } from './node-state.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface HostCheck {
+  /** What was checked: `node`, `libvirt binding`, `libvirt connection`… */
+  name: string;
+  status: CheckStatus;
+  /** What was found. */
+  detail: string;
+  /** What to do, for a `warn` or `fail`. */
+  hint?: string;
+}
+
+export interface HostCheckOptions {
+  /** Default: `LIBVIRT_DEFAULT_URI`, else `test:///default`. */
+  uri?: string;
+  instancesDir: string;
+  hooksDir?: string;
+  /** Default: the shipped transforms/libvirt.xsl. */
+  transform?: string;
+  /** The instance the transform renders (default: the bundled sample 01-linux-virtio). */
+  sample?: string;
+  /** Replaces the loader of @unraid/libvirt (tests). */
+  loader?: BindingLoader;
+  /** Where `/dev/kvm` is looked for (tests). Default `/dev/kvm`. */
+  kvmDevice?: string;
+  hugepagesDir?: string;
+}
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+export const CHECK_SAMPLE = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
+
+const firstLine = (e: unknown) => (e instanceof DomforgeError ? e.fullMessage : String((e as Error)?.message ?? e)).split('\n')[0]!;
+
+/** Runs every check, in order; one that cannot run because an earlier one failed says so. */
+export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
+  const out: HostCheck[] = [];
+  const uri = resolveUri(o.uri);
+  const testUri = isTestDriverUri(uri);
+
+  const major = Number(process.versions.node.split('.')[0]);
+  out.push(
+    major >= 20
+      ? { name: 'node', status: 'ok', detail: `Node.js ${process.versions.node}` }
+      : { name: 'node', status: 'fail', detail: `Node.js ${process.versions.node}`, hint: 'domforge needs Node.js 20 or later' },
+  );
+
+  let binding = false;
+  try {
+    await loadBinding(o.loader);
+    binding = true;
+    out.push({ name: 'libvirt binding', status: 'ok', detail: '@unraid/libvirt loads' });
+  } catch (e) {
+    out.push({ name: 'libvirt binding', status: 'fail', detail: firstLine(e), hint: 'launch and every instance command need it; render and validate do not' });
+  }
+
+  if (!binding) {
+    out.push({ name: 'libvirt connection', status: 'fail', detail: `not tried: the binding does not load (${uri})` });
+  } else {
+    try {
+      const conn = await connect({ uri, loader: o.loader });
+      const n = await conn.nodeInfo();
+      out.push({
+        name: 'libvirt connection',
+        status: testUri ? 'warn' : 'ok',
+        detail: `${uri}: ${n.cpus} CPUs, ${n.memoryKiB} KiB`,
+        ...(testUri ? { hint: `${uri} is libvirt's test driver: its domains live in this process only and run no guest; give --uri qemu:///system (or LIBVIRT_DEFAULT_URI) for real guests` } : {}),
+      });
+    } catch (e) {
+      out.push({ name: 'libvirt connection', status: 'fail', detail: firstLine(e), hint: `is libvirtd running, and may this user use ${uri}?` });
+    }
+  }
+
+  if (/^qemu(\+\w+)?:\/\//.test(uri)) {
+    const kvm = o.kvmDevice ?? '/dev/kvm';
+    const usable = await access(kvm, constants.R_OK | constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    out.push(
+      usable
+        ? { name: 'kvm', status: 'ok', detail: `${kvm} is usable: instances of hypervisor type kvm run with hardware acceleration` }
+        : {
+            name: 'kvm',
+            status: 'warn',
+            detail: `${kvm} ${existsSync(kvm) ? 'is not usable by this user' : 'does not exist'}`,
+            hint: "instances of hypervisor type kvm will fail to start; type qemu runs under software emulation (slow). Enable virtualization in the firmware and load kvm_intel or kvm_amd (this check runs on this machine, so a remote URI's host is not checked)",
+          },
+    );
+  }
+
+  let schemaOk = false;
+  try {
+    const schemaPath = resolveDomainSchemaPath();
+    const t = performance.now();
+    await loadDomainSchema();
+    schemaOk = true;
+    out.push({ name: 'domain schema', status: 'ok', detail: `${schemaPath} compiles (${Math.round(performance.now() - t)} ms)` });
+  } catch (e) {
+    out.push({ name: 'domain schema', status: 'fail', detail: firstLine(e), hint: 'every render validates against it: install libvirt, or point DOMFORGE_LIBVIRT_SCHEMAS at the folder holding domain.rng' });
+  }
+
+  const virsh = spawnSync('virsh', ['--version'], { encoding: 'utf8' });
+  out.push(
+    virsh.status === 0
+      ? { name: 'virsh', status: 'ok', detail: `virsh ${virsh.stdout.trim()}` }
+      : testUri
+        ? { name: 'virsh', status: 'ok', detail: `not installed; not needed on ${uri}` }
+        : { name: 'virsh', status: 'warn', detail: 'not installed', hint: 'hot-plug (attach/detach) and per-device stats on a daemon URI run virsh: apt-get install libvirt-clients' },
+  );
+
+  out.push(
+    hasXsltproc()
+      ? { name: 'xsltproc', status: 'ok', detail: 'installed: XSLT transforms are checked against libxslt when they change' }
+      : { name: 'xsltproc', status: 'warn', detail: 'not installed', hint: "XSLT transforms then run without the differential guard against libxslt: apt-get install xsltproc" },
+  );
+
+  const transform = o.transform ?? defaultTransformPath();
+  const sample = o.sample ?? CHECK_SAMPLE;
+  if (!schemaOk) {
+    out.push({ name: 'transform', status: 'fail', detail: `not tried: without libvirt's schema nothing it renders can be validated (${transform})` });
+  } else {
+    const sandbox = new TransformSandbox({ ...RENDER_WORKER });
+    try {
+      const t = await sandbox.load(transform);
+      const r = await renderText(await readInputText(sample, 'instance'), { file: sample, transform: t, validate: true, schema: 'wasm' });
+      out.push({
+        name: 'transform',
+        status: r.warnings.length ? 'warn' : 'ok',
+        detail: `${transform} (${t.kind}) renders ${sample} into a valid domain${r.warnings.length ? `, with ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}: ${r.warnings[0]}` : ''}`,
+      });
+    } catch (e) {
+      out.push({ name: 'transform', status: 'fail', detail: firstLine(e), hint: `every launch renders through it: domforge render --transform ${transform} --instance ${sample} shows the same` });
+    } finally {
+      await sandbox.close();
+    }
+  }
+
+  out.push(await checkInstancesFolder(o.instancesDir));
+  out.push(await checkHooks(o.hooksDir));
+
+  try {
+    const state = await readNodeState(new InstanceLayout(o.instancesDir));
+    out.push(
+      state.enabled
+        ? { name: 'node status', status: 'ok', detail: state.recorded ? `enabled (${state.file})` : 'enabled (no nc_state.xml)' }
+        : { name: 'node status', status: 'warn', detail: `disabled (${state.file})`, hint: 'launch and start are refused until `domforge node enable`' },
+    );
+  } catch (e) {
+    out.push({ name: 'node status', status: 'fail', detail: firstLine(e), hint: 'every launch is refused until the file is mended (or removed: enabled)' });
+  }
+
+  const pools = await readHugepagePools(o.hugepagesDir ?? HUGEPAGES_SYSFS_DIR).catch(() => []);
+  const withPages = pools.filter((p) => p.totalCount > 0);
+  out.push({
+    name: 'huge pages',
+    status: 'ok',
+    detail: withPages.length
+      ? withPages.map((p) => `${p.pageSizeKiB} KiB: ${p.freeCount - p.reservedCount} of ${p.totalCount} free`).join(', ')
+      : `no pool has pages${pools.length ? ` (sizes ${pools.map((p) => `${p.pageSizeKiB} KiB`).join(', ')})` : ''}: instances with <hugepages> will fail to start until one is filled`,
+  });
+  return out;
+}
+
+async function checkInstancesFolder(dir: string): Promise<HostCheck> {
+  const name = 'instances folder';
+  const s = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
+  if (s instanceof Error) {
+    if (s.code !== 'ENOENT') return { name, status: 'fail', detail: `${dir}: ${s.message}` };
+    const space = await fileSystemSpace(dir);
+    const writable = await access(space.path, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    return writable
+      ? { name, status: 'ok', detail: `${dir} does not exist yet: the first launch creates it (${space.path}: ${gib(space.availableBytes)} free)` }
+      : { name, status: 'fail', detail: `${dir} does not exist, and ${space.path} is not writable by this user`, hint: 'create it, or run as the user that owns it' };
+  }
+  if (!s.isDirectory()) return { name, status: 'fail', detail: `${dir} is not a folder` };
+  const writable = await access(dir, constants.W_OK | constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) return { name, status: 'fail', detail: `${dir} is not writable by this user`, hint: 'run as the user that owns it' };
+  const space = await fileSystemSpace(dir);
+  return { name, status: 'ok', detail: `${dir}: writable, ${gib(space.availableBytes)} free of ${gib(space.totalBytes)}` };
+}
+
+async function checkHooks(dir: string | undefined): Promise<HostCheck> {
+  const name = 'hooks';
+  if (dir === undefined) return { name, status: 'ok', detail: 'no hooks folder given: no hooks run' };
+  if (!existsSync(dir)) return { name, status: 'warn', detail: `${dir} does not exist: no hooks run`, hint: 'a mistyped --hooks launches without them; Eucalyptus takes a missing folder as no hooks too' };
+  let run: string[];
+  let idle: string[];
+  try {
+    run = (await discoverExecutables(dir)).map((x) => x.name);
+    const entries = await readdir(dir, { withFileTypes: true });
+    const candidates = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !isIgnoredName(e.name) && !run.includes(e.name)).map((e) => e.name);
+    // A script with a #! line that is not executable is a hook someone forgot to chmod; other files (a README, a package.json) are not hooks.
+    idle = [];
+    for (const n of candidates) if (await startsWithShebang(join(dir, n))) idle.push(n);
+  } catch (e) {
+    return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
+  }
+  const detail = `${dir}: ${run.length ? `runs ${run.join(', ')}` : 'no executable hooks'}`;
+  if (idle.length) {
+    return { name, status: 'warn', detail: `${detail}; not run, not executable: ${idle.join(', ')}`, hint: 'scripts with a #! line that are not executable are not run: chmod +x the ones that should' };
+  }
+  return { name, status: 'ok', detail };
+}
+
+async function startsWithShebang(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer.toString('latin1') === '#!';
+  } catch {
+    return false; // a folder behind a link, a FIFO…: not a hook either way
+  } finally {
+    await handle.close();
+  }
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkHost, type HostCheck } from '../../engine/controller/host-check.js';
+import { closeConnections } from '../../engine/libvirt/index.js';
+import { breakableLoader } from '../libvirt/fixtures.js';
+import { lifecycleCli } from './cli-program.js';
+import { ROOT, XSL } from './fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'domforge-check-'));
+test.after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closeConnections();
+});
+
+const byName = (checks: HostCheck[]) => new Map(checks.map((c) => [c.name, c]));
+const NAMES = ['node', 'libvirt binding', 'libvirt connection', 'domain schema', 'virsh', 'xsltproc', 'transform', 'instances folder', 'hooks', 'node status', 'huge pages'];
+
+test('a host set up by scripts/setup.sh passes every check; the test driver is a warning, with what to use instead', async () => {
+  const checks = await checkHost({ instancesDir: join(dir, 'not-yet'), hooksDir: join(ROOT, 'hooks'), uri: 'test:///default' });
+  assert.deepEqual(
+    checks.map((c) => c.name),
+    NAMES,
+  );
+  const c = byName(checks);
+  assert.deepEqual(
+    checks.filter((x) => x.status !== 'ok').map((x) => x.name),
+    ['libvirt connection'],
+    JSON.stringify(checks, null, 1),
+  );
+  assert.match(c.get('libvirt connection')!.hint!, /test driver: its domains live in this process only .* --uri qemu:\/\/\/system/);
+  assert.match(c.get('transform')!.detail, /libvirt\.xsl \(xslt\) renders .*01-linux-virtio\/instance\.xml into a valid domain$/);
+  assert.match(c.get('instances folder')!.detail, /not-yet does not exist yet: the first launch creates it/);
+  // The shipped hooks folder runs its two example hooks; its package.json is no hook and not named.
+  assert.equal(c.get('hooks')!.detail, `${join(ROOT, 'hooks')}: runs 00-log-event, 10-memballoon`);
+  assert.equal(c.get('node status')!.detail, 'enabled (no nc_state.xml)');
+});
+
+test('failures and warnings say what is wrong and what to do: a broken transform, a forgotten chmod, a disabled node, a file for a folder, a missing schema', async () => {
+  const bad = join(dir, 'bad.xsl');
+  writeFileSync(bad, '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n<xsl:template match="/">\n</xsl:stylesheet>\n');
+  const hooks = join(dir, 'hooks');
+  mkdirSync(hooks);
+  writeFileSync(join(hooks, '20-forgotten'), '#!/bin/sh\nexit 0\n');
+  writeFileSync(join(hooks, '30-ready'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(hooks, '30-ready'), 0o755);
+  writeFileSync(join(hooks, 'README'), 'notes, not a hook\n');
+  const instances = join(dir, 'instances');
+  mkdirSync(instances);
+  writeFileSync(join(instances, 'nc_state.xml'), '<nc><enabled>false</enabled></nc>');
+
+  let c = byName(await checkHost({ instancesDir: instances, hooksDir: hooks, transform: bad, uri: 'test:///default' }));
+  assert.equal(c.get('transform')!.status, 'fail');
+  assert.match(c.get('transform')!.detail, new RegExp(`^${bad.replace(/[.]/g, '\\.')}:\\d+(:\\d+)?: `));
+  assert.equal(c.get('hooks')!.status, 'warn');
+  assert.equal(c.get('hooks')!.detail, `${hooks}: runs 30-ready; not run, not executable: 20-forgotten`);
+  assert.match(c.get('hooks')!.hint!, /chmod \+x/);
+  assert.equal(c.get('node status')!.status, 'warn');
+  assert.match(c.get('node status')!.hint!, /domforge node enable/);
+  assert.equal(c.get('instances folder')!.status, 'ok');
+
+  c = byName(await checkHost({ instancesDir: bad, uri: 'test:///default', hooksDir: join(dir, 'no-hooks') }));
+  assert.deepEqual([c.get('instances folder')!.status, c.get('instances folder')!.detail], ['fail', `${bad} is not a folder`]);
+  assert.equal(c.get('hooks')!.status, 'warn');
+  assert.match(c.get('hooks')!.detail, /no-hooks does not exist: no hooks run/);
+
+  const saved = process.env.DOMFORGE_LIBVIRT_SCHEMAS;
+  process.env.DOMFORGE_LIBVIRT_SCHEMAS = join(dir, 'no-schemas');
+  try {
+    c = byName(await checkHost({ instancesDir: instances, uri: 'test:///default' }));
+  } finally {
+    if (saved === undefined) delete process.env.DOMFORGE_LIBVIRT_SCHEMAS;
+    else process.env.DOMFORGE_LIBVIRT_SCHEMAS = saved;
+  }
+  assert.equal(c.get('domain schema')!.status, 'fail');
+  assert.match(c.get('domain schema')!.detail, /no-schemas\/domain\.rng: libvirt's RelaxNG domain schema .* was not found/);
+  assert.match(c.get('transform')!.detail, /^not tried: without libvirt's schema/);
+});
+
+test('a missing binding fails the binding and the connection, and says what still works; KVM is checked for a qemu URI', async () => {
+  const missing = async () => {
+    throw new Error('Cannot find module @unraid/libvirt');
+  };
+  let c = byName(await checkHost({ instancesDir: dir, uri: 'test:///default', loader: missing }));
+  assert.equal(c.get('libvirt binding')!.status, 'fail');
+  assert.match(c.get('libvirt binding')!.hint!, /render and validate do not/);
+  assert.deepEqual([c.get('libvirt connection')!.status, c.get('libvirt connection')!.detail], ['fail', 'not tried: the binding does not load (test:///default)']);
+  assert.equal(c.get('kvm'), undefined, 'no KVM check for the test driver');
+
+  // A qemu URI (the breakable loader serves it from the test driver): /dev/kvm is looked at.
+  const b = breakableLoader();
+  try {
+    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, kvmDevice: join(dir, 'no-kvm') }));
+    assert.equal(c.get('libvirt connection')!.status, 'ok');
+    assert.deepEqual([c.get('kvm')!.status, c.get('kvm')!.detail], ['warn', `${join(dir, 'no-kvm')} does not exist`]);
+    assert.match(c.get('kvm')!.hint!, /type kvm will fail to start; type qemu runs under software emulation/);
+    const device = join(dir, 'kvm-device');
+    writeFileSync(device, '');
+    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, kvmDevice: device }));
+    assert.equal(c.get('kvm')!.status, 'ok');
+  } finally {
+    await closeConnections(b.loader);
+  }
+});
+
+test('CLI check (doctor): the table and the hints, exit 1 naming the failed checks, --json', async () => {
+  const cli = (...args: string[]) => lifecycleCli(args, ['--instances', join(dir, 'cli-instances'), '--uri', 'test:///default']);
+  const ok = await cli('check', '--transform', XSL);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^STATUS +CHECK +DETAIL\nok +node +Node\.js /);
+  assert.match(ok.stdout, /\n\nlibvirt connection: test:\/\/\/default is libvirt's test driver/);
+  const bad = join(dir, 'cli-bad.xsl');
+  writeFileSync(bad, 'not xml');
+  const f = await cli('doctor', '--transform', bad, '--json');
+  assert.equal(f.code, 1);
+  const checks = JSON.parse(f.stdout) as HostCheck[];
+  assert.deepEqual(
+    checks.filter((x) => x.status === 'fail').map((x) => x.name),
+    ['transform'],
+  );
+  assert.equal(JSON.parse(f.stderr).error.code, 'HOST_CHECK_FAILED');
+  assert.match(JSON.parse(f.stderr).error.message, /^1 of 11 checks failed: transform$/);
+});

@@ -16,6 +16,8 @@ import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
 import { loadBinding, type BindingLoader } from '../libvirt/binding.js';
 import { connect } from '../libvirt/pool.js';
 import { isTestDriverUri, resolveUri } from '../libvirt/uri.js';
+import { LibvirtUnavailableError } from '../libvirt/errors.js';
+import { runVirsh } from '../libvirt/virsh.js';
 import { readInputText } from '../instance/input.js';
 import { renderText } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
@@ -50,8 +52,10 @@ export interface HostCheckOptions {
   sample?: string;
   /** Replaces the loader of @unraid/libvirt (tests). */
   loader?: BindingLoader;
-  /** Where `/dev/kvm` is looked for (tests). Default `/dev/kvm`. */
+  /** Where `/dev/kvm` is looked for when virsh cannot ask libvirt (tests). Default `/dev/kvm`. */
   kvmDevice?: string;
+  /** The virsh program (default `virsh` on PATH). */
+  virsh?: string;
   hugepagesDir?: string;
 }
 
@@ -99,23 +103,7 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
     }
   }
 
-  if (/^qemu(\+\w+)?:\/\//.test(uri)) {
-    const kvm = o.kvmDevice ?? '/dev/kvm';
-    const usable = await access(kvm, constants.R_OK | constants.W_OK).then(
-      () => true,
-      () => false,
-    );
-    out.push(
-      usable
-        ? { name: 'kvm', status: 'ok', detail: `${kvm} is usable: instances of hypervisor type kvm run with hardware acceleration` }
-        : {
-            name: 'kvm',
-            status: 'warn',
-            detail: `${kvm} ${existsSync(kvm) ? 'is not usable by this user' : 'does not exist'}`,
-            hint: "instances of hypervisor type kvm will fail to start; type qemu runs under software emulation (slow). Enable virtualization in the firmware and load kvm_intel or kvm_amd (this check runs on this machine, so a remote URI's host is not checked)",
-          },
-    );
-  }
+  if (/^qemu(\+\w+)?:\/\//.test(uri)) out.push(await checkKvm(uri, o.kvmDevice ?? '/dev/kvm', o.virsh));
 
   let schemaOk = false;
   try {
@@ -128,7 +116,7 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
     out.push({ name: 'domain schema', status: 'fail', detail: firstLine(e), hint: 'every render validates against it: install libvirt, or point DOMFORGE_LIBVIRT_SCHEMAS at the folder holding domain.rng' });
   }
 
-  const virsh = spawnSync('virsh', ['--version'], { encoding: 'utf8' });
+  const virsh = spawnSync(o.virsh ?? 'virsh', ['--version'], { encoding: 'utf8' });
   out.push(
     virsh.status === 0
       ? { name: 'virsh', status: 'ok', detail: `virsh ${virsh.stdout.trim()}` }
@@ -188,6 +176,33 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
       : `no pool has pages${pools.length ? ` (sizes ${pools.map((p) => `${p.pageSizeKiB} KiB`).join(', ')})` : ''}: instances with <hugepages> will fail to start until one is filled`,
   });
   return out;
+}
+
+const KVM_HINT =
+  'instances of hypervisor type kvm will fail to start; type qemu runs under software emulation (slow). Enable virtualization in the firmware and load kvm_intel or kvm_amd';
+
+/**
+ * Whether guests of type kvm can run: libvirt's own answer (`virsh capabilities` offers
+ * `<domain type='kvm'>` once QEMU has found /dev/kvm usable), on the host the URI names; without
+ * virsh, whether this machine's /dev/kvm can be opened.
+ */
+async function checkKvm(uri: string, device: string, virsh = 'virsh'): Promise<HostCheck> {
+  const name = 'kvm';
+  try {
+    const caps = (await runVirsh(['capabilities'], { uri, virsh, operation: 'read the capabilities', timeoutMs: 20_000 })).stdout;
+    return /<domain type=['"]kvm['"]/.test(caps)
+      ? { name, status: 'ok', detail: `libvirt offers domain type kvm on ${uri} (virsh capabilities): hardware acceleration` }
+      : { name, status: 'warn', detail: `libvirt offers no domain type kvm on ${uri} (virsh capabilities)`, hint: KVM_HINT };
+  } catch (e) {
+    if (!(e instanceof LibvirtUnavailableError)) return { name, status: 'warn', detail: `virsh capabilities failed: ${firstLine(e)}`, hint: KVM_HINT };
+  }
+  const usable = await access(device, constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  return usable
+    ? { name, status: 'ok', detail: `${device} can be opened by this user (no virsh to ask libvirt; this machine only)` }
+    : { name, status: 'warn', detail: `${device} ${existsSync(device) ? 'is not usable by this user' : 'does not exist'} (no virsh to ask libvirt; this machine only)`, hint: KVM_HINT };
 }
 
 async function checkInstancesFolder(dir: string): Promise<HostCheck> {

@@ -89,16 +89,32 @@ test('a missing binding fails the binding and the connection, and says what stil
   assert.deepEqual([c.get('libvirt connection')!.status, c.get('libvirt connection')!.detail], ['fail', 'not tried: the binding does not load (test:///default)']);
   assert.equal(c.get('kvm'), undefined, 'no KVM check for the test driver');
 
-  // A qemu URI (the breakable loader serves it from the test driver): /dev/kvm is looked at.
+  // A qemu URI (the breakable loader serves it from the test driver): libvirt's capabilities
+  // say whether it offers type kvm (a stand-in virsh prints them); without virsh, /dev/kvm is looked at.
   const b = breakableLoader();
+  const fakeVirsh = (name: string, caps: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, `#!/bin/sh\ncase "$*" in *capabilities*) printf '%s\\n' "${caps}";; *--version*) echo 9.0.0;; esac\n`);
+    chmodSync(f, 0o755);
+    return f;
+  };
   try {
-    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, kvmDevice: join(dir, 'no-kvm') }));
+    const withKvm = fakeVirsh('virsh-kvm', "<capabilities><guest><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>");
+    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, virsh: withKvm }));
     assert.equal(c.get('libvirt connection')!.status, 'ok');
-    assert.deepEqual([c.get('kvm')!.status, c.get('kvm')!.detail], ['warn', `${join(dir, 'no-kvm')} does not exist`]);
+    assert.deepEqual([c.get('kvm')!.status, c.get('kvm')!.detail], ['ok', 'libvirt offers domain type kvm on qemu:///system (virsh capabilities): hardware acceleration']);
+    const tcgOnly = fakeVirsh('virsh-tcg', "<capabilities><guest><arch name='x86_64'><domain type='qemu'/></arch></guest></capabilities>");
+    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, virsh: tcgOnly }));
+    assert.equal(c.get('kvm')!.status, 'warn');
     assert.match(c.get('kvm')!.hint!, /type kvm will fail to start; type qemu runs under software emulation/);
+
+    const noVirsh = join(dir, 'no-such-virsh');
+    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, virsh: noVirsh, kvmDevice: join(dir, 'no-kvm') }));
+    assert.deepEqual([c.get('kvm')!.status, c.get('kvm')!.detail], ['warn', `${join(dir, 'no-kvm')} does not exist (no virsh to ask libvirt; this machine only)`]);
+    assert.deepEqual([c.get('virsh')!.status, c.get('virsh')!.detail], ['warn', 'not installed']);
     const device = join(dir, 'kvm-device');
     writeFileSync(device, '');
-    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, kvmDevice: device }));
+    c = byName(await checkHost({ instancesDir: dir, uri: 'qemu:///system', loader: b.loader, virsh: noVirsh, kvmDevice: device }));
     assert.equal(c.get('kvm')!.status, 'ok');
   } finally {
     await closeConnections(b.loader);

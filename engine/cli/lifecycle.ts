@@ -250,9 +250,14 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     if (d.domainXml) io.stdout(d.domainXml.endsWith('\n') ? d.domainXml : d.domainXml + '\n');
   });
 
-  common(program.command('adopt').description("After a restart: match instance folders with libvirt's domains, run pre-adopt hooks, report the rest.")).action(
-    async (o: CommonOptions) => {
-      const report = await withController(io, o, (nc) => nc.adopt(), true);
+  common(
+    program
+      .command('adopt')
+      .description("After a restart: match instance folders with libvirt's domains, run pre-adopt hooks, report the rest.")
+      .option('--resume', 'after a host reboot: start again the shut-off domains of adopted instances that were not stopped'),
+  ).action(
+    async (o: CommonOptions & { resume?: boolean }) => {
+      const report = await withController(io, o, (nc) => nc.adopt({ resume: o.resume === true }), true);
       if (o.json) return json(io, report);
       printAdoptReport(io, report);
     },
@@ -345,7 +350,10 @@ function changeText(c: DeviceChangeResult): string {
 }
 
 function printAdoptReport(io: CliIo, r: AdoptReport): void {
-  for (const a of r.adopted) io.stdout(`adopted ${a.id}: domain ${a.domain.state}\n`);
+  for (const a of r.adopted) {
+    const resume = a.resumed ? ', started again' : a.notResumed ? `, left off: ${a.notResumed}` : '';
+    io.stdout(`adopted ${a.id}: domain ${a.domain.state}${resume}\n`);
+  }
   for (const x of r.refused) io.stdout(`refused ${x.id}: ${x.error.shortMessage}\n`);
   for (const x of r.missingDomain) io.stdout(`no domain ${x.id}: the record says ${x.state || 'nothing'} but libvirt has no such domain\n`);
   for (const x of r.incomplete) io.stdout(`incomplete ${x.id}: ${x.state ? `record state ${x.state}` : x.reason}${x.domain ? `, domain ${x.domain.state}` : ', no domain'}\n`);

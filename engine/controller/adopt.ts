@@ -3,14 +3,33 @@ import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { InstanceLog } from './instance-log.js';
 import type { ControllerContext } from './options.js';
-import { readRecord, stateOf } from './record.js';
+import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
+import { readNodeState } from './node-state.js';
+import type { Instance } from '../instance/model.js';
 import { asDomforgeError } from './steps.js';
 import { RecordMissingError } from './errors.js';
 
 export interface AdoptedInstance {
   id: string;
   dir: string;
+  /** The domain as found (before a resume). */
   domain: DomainSummary;
+  /** With `resume`: the shut-off domain of an instance that was not stopped was started again (bootTime recorded). */
+  resumed?: boolean;
+  /** With `resume`: why a shut-off domain was left off — stopped by `stop`, the node is disabled — or why starting it failed. */
+  notResumed?: string;
+  /** With `resume`: the error of a start that failed (the instance stays adopted, its domain off). */
+  resumeError?: DomforgeError;
+}
+
+export interface AdoptOptions {
+  /**
+   * Start again the shut-off domain of every adopted instance that was running before — its
+   * record `Extant` and not stopped — as after a host reboot, where every guest went down with
+   * the host (Nova's `resume_guests_state_on_host_boot`). A stopped instance stays off; a
+   * disabled node starts nothing. Default false: adopt starts, stops and removes nothing.
+   */
+  resume?: boolean;
 }
 
 export interface AdoptReport {
@@ -37,11 +56,14 @@ export interface AdoptReport {
  * After a controller restart: reads every instance folder's instance.xml, matches it with
  * the domains libvirt reports, runs `euca-nc-pre-adopt` for each match, and tracks the
  * instances the hooks accept. Nothing is dropped silently: every folder and every domain
- * lands in exactly one list of the report. Nothing is started, stopped or removed.
+ * lands in exactly one list of the report. Nothing is stopped or removed, and nothing is
+ * started unless `resume` asks for it (see AdoptOptions).
  */
-export async function adopt(ctx: ControllerContext): Promise<AdoptReport> {
+export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promise<AdoptReport> {
   const { layout, connection: conn } = ctx;
   const [ids, domains] = await Promise.all([layout.ids(), conn.list()]);
+  // Read once: a disabled node resumes nothing (its state file is read as a launch reads it).
+  const nodeEnabled = o.resume ? (await readNodeState(layout)).enabled : false;
   const byName = new Map(domains.map((d) => [d.name, d]));
   const report: AdoptReport = { adopted: [], refused: [], missingDomain: [], incomplete: [], mismatched: [], unreadable: [], untracked: [] };
   const folders = new Set(ids);
@@ -51,8 +73,9 @@ export async function adopt(ctx: ControllerContext): Promise<AdoptReport> {
       const domain = byName.get(id) ?? null;
       let state: string;
       let uuid: string;
+      let record: Instance;
       try {
-        const record = await readRecord(layout, id);
+        record = await readRecord(layout, id);
         state = stateOf(record);
         uuid = record.uuid;
       } catch (e) {
@@ -84,9 +107,31 @@ export async function adopt(ctx: ControllerContext): Promise<AdoptReport> {
         await log.flush();
       }
       ctx.tracked.add(id);
-      report.adopted.push({ id, dir, domain });
+      const adopted: AdoptedInstance = { id, dir, domain };
+      if (o.resume && !domain.active) await resume(ctx, adopted, record, nodeEnabled);
+      report.adopted.push(adopted);
     });
   }
   report.untracked = domains.filter((d) => !folders.has(d.name));
   return report;
+}
+
+/** Starts an adopted instance's shut-off domain again, unless it was stopped or the node is disabled; says what it did on `a`. */
+async function resume(ctx: ControllerContext, a: AdoptedInstance, record: Instance, nodeEnabled: boolean): Promise<void> {
+  if (isStopRequested(record)) return void (a.notResumed = 'stopped (start runs it)');
+  if (!nodeEnabled) return void (a.notResumed = 'the node is disabled');
+  const log = new InstanceLog(ctx.layout.log(a.id), a.id, 'adopt', ctx.log);
+  try {
+    await ctx.connection.start(a.domain);
+    await writeRecord(ctx.layout, withTimestamp(record, 'bootTime'));
+    a.resumed = true;
+    log.info(`resumed: the domain was ${a.domain.state} and the instance not stopped; started again`);
+  } catch (e) {
+    const error = asDomforgeError(e);
+    if (!error) throw e;
+    a.resumeError = error;
+    a.notResumed = `the start failed: ${error.shortMessage}`;
+    log.error(`could not resume: ${error.message}`);
+  }
+  await log.flush();
 }

@@ -5,7 +5,7 @@ export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissin
 export { LAUNCH_STEPS, type LaunchStep, type LaunchResult } from './launch.js';
 export type { TerminateOptions, TerminateResult } from './terminate.js';
 export type { InstanceSummary, InstanceDetails, InstanceStats, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';
-export type { AdoptReport, AdoptedInstance } from './adopt.js';
+export type { AdoptReport, AdoptedInstance, AdoptOptions } from './adopt.js';
 export { NO_ADDRESS, type AssignAddressResult } from './address.js';
 export { NODE_STATE_FILE, readNodeState, type NodeState } from './node-state.js';
 export { DEFAULT_STOP_GRACE_MS, type StopOptions, type StopResult, type StartResult } from './power.js';

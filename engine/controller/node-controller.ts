@@ -3,7 +3,7 @@ import { isJsonInstancePath } from '../instance/input.js';
 import type { Instance } from '../instance/model.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
-import { adopt, type AdoptReport } from './adopt.js';
+import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
 import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
 import { describe, list, reboot, stats, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions } from './inspect.js';
@@ -207,10 +207,14 @@ export class NodeController {
     return detachDevice(this.ctx, id, detachInterfaceSpec(attachmentId));
   }
 
-  /** Rebuilds the state after a restart: matches instance folders with libvirt's domains, runs pre-adopt hooks. */
-  async adopt(): Promise<AdoptReport> {
+  /**
+   * Rebuilds the state after a restart: matches instance folders with libvirt's domains, runs
+   * pre-adopt hooks. With `resume`, starts again the shut-off domains of instances that were not
+   * stopped (after a host reboot). See adopt.ts.
+   */
+  async adopt(options: AdoptOptions = {}): Promise<AdoptReport> {
     this.open_();
-    return adopt(this.ctx);
+    return adopt(this.ctx, options);
   }
 
   /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController } from '../../engine/controller/index.js';
-import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
+import { closeConnections, connect, loadBinding, type BindingLoader, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 import { testDomainXml } from '../libvirt/fixtures.js';
 
@@ -90,4 +90,64 @@ test('a pre-adopt hook that refuses leaves the domain running and untracked; a u
   assert.ok(await conn.find('i-adopt2'));
   await conn.undefine('i-adopt2');
   for (const id of ['i-adopt0', 'i-adopt1']) await second.terminate(id);
+});
+
+test('adopt { resume } after a host reboot starts again what was running, leaves stopped instances off, and starts nothing on a disabled node', async () => {
+  const before = await open();
+  const wasRunning = await sampleInstance('10-no-nic');
+  const wasStopped = await sampleInstance('10-no-nic');
+  const stillRunning = await sampleInstance('10-no-nic');
+  for (const i of [wasRunning, wasStopped, stillRunning]) await before.launch(i);
+  await before.stop(wasStopped.name, { graceMs: 0 });
+  // The host went down: the guests that ran are shut off, without a stop asked for.
+  await conn.destroy(wasRunning.name);
+  const record = join(sb.instances, wasRunning.name, 'instance.xml');
+  writeFileSync(record, readFileSync(record, 'utf8').replace(/<bootTime>\d+</, '<bootTime>1000000000<'));
+
+  // Without resume (the default), adopt starts nothing.
+  const plain = await (await open()).adopt();
+  assert.equal(plain.adopted.find((a) => a.id === wasRunning.name)?.resumed, undefined);
+  assert.equal(await conn.getState(wasRunning.name), 'shutoff');
+
+  // A disabled node resumes nothing, and says why.
+  const disabled = await open();
+  await disabled.modifyNode('disabled');
+  const d = await disabled.adopt({ resume: true });
+  assert.equal(d.adopted.find((a) => a.id === wasRunning.name)?.notResumed, 'the node is disabled');
+  assert.equal(await conn.getState(wasRunning.name), 'shutoff');
+  await disabled.modifyNode('enabled');
+
+  const after = await open();
+  const r = await after.adopt({ resume: true });
+  const by = new Map(r.adopted.map((a) => [a.id, a]));
+  assert.deepEqual([by.get(wasRunning.name)?.resumed, by.get(wasRunning.name)?.domain.state], [true, 'shutoff'], 'the domain as found, and what was done');
+  assert.equal(await conn.getState(wasRunning.name), 'running');
+  assert.ok(Number(/<bootTime>(\d+)</.exec(readFileSync(record, 'utf8'))?.[1]) > 1000000000, 'bootTime recorded');
+  assert.equal(by.get(wasStopped.name)?.notResumed, 'stopped (start runs it)');
+  assert.equal(await conn.getState(wasStopped.name), 'shutoff');
+  assert.deepEqual([by.get(stillRunning.name)?.resumed, by.get(stillRunning.name)?.notResumed], [undefined, undefined], 'a running domain is left as it is');
+
+  // A start that fails (here QEMU's error, through a binding whose domains refuse to start)
+  // leaves the instance adopted, off, with the error; the other instances are still adopted.
+  await conn.destroy(wasRunning.name);
+  const refusing: BindingLoader = async () => {
+    const b = await loadBinding();
+    const refuse = <T extends object>(d: T): T =>
+      new Proxy(d, { get: (t, k) => (k === 'create' ? () => Promise.reject(new Error('internal error: qemu unexpectedly closed the monitor: cannot allocate memory')) : Reflect.get(t, k)) });
+    class Refusing extends b.Hypervisor {
+      override async connectListAllDomains(flags: number) {
+        return (await super.connectListAllDomains(flags)).map(refuse);
+      }
+    }
+    return { Hypervisor: Refusing };
+  };
+  const failing = await NodeController.open({ instancesDir: sb.instances, connection: await connect({ uri: 'test:///default', loader: refusing }), transform: shippedTransform() });
+  const report = await failing.adopt({ resume: true });
+  const failed = report.adopted.find((a) => a.id === wasRunning.name);
+  assert.equal(failed?.resumeError?.code, 'LIBVIRT_ERROR');
+  assert.match(failed?.notResumed ?? '', /^the start failed: libvirt start of domain 'i-\w+' on test:\/\/\/default failed: internal error: qemu unexpectedly closed the monitor/);
+  assert.equal(await conn.getState(wasRunning.name), 'shutoff');
+  assert.equal(report.adopted.length, 3);
+  await closeConnections(refusing);
+  for (const i of [wasRunning, wasStopped, stillRunning]) await after.terminate(i.name);
 });

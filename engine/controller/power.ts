@@ -18,8 +18,7 @@
  * which `stop` finishes when asked again. `start` clears the flag only once the domain runs,
  * so a failed or interrupted start can be run again.
  */
-import type { DomainSummary, PowerOffOutcome } from '../libvirt/connection.js';
-import { UsageError } from '../errors.js';
+import { checkGrace, type DomainSummary, type PowerOffOutcome } from '../libvirt/connection.js';
 import type { Instance } from '../instance/model.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
@@ -77,10 +76,7 @@ function checkExtant(ctx: ControllerContext, id: string, record: Instance, doing
 
 export async function stop(ctx: ControllerContext, id: string, o: StopOptions = {}): Promise<StopResult> {
   checkInstanceId(id);
-  const graceMs = o.graceMs ?? DEFAULT_STOP_GRACE_MS;
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
-  }
+  const graceMs = checkGrace(o.graceMs, DEFAULT_STOP_GRACE_MS);
   return ctx.locks.run(id, async () => {
     const conn = ctx.connection;
     const log = new InstanceLog(ctx.layout.log(id), id, 'stop', ctx.log);

@@ -1,7 +1,6 @@
-import { UsageError } from '../errors.js';
 import { VIR_ERR_NO_DOMAIN } from '../libvirt/error-codes.js';
 import { LibvirtError } from '../libvirt/errors.js';
-import type { DomainRef } from '../libvirt/connection.js';
+import { checkGrace, type DomainRef } from '../libvirt/connection.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import type { Instance } from '../instance/model.js';
 import { RecordMissingError, StateConflictError } from './errors.js';
@@ -53,10 +52,7 @@ export interface TerminateResult {
  */
 export async function terminate(ctx: ControllerContext, id: string, o: TerminateOptions = {}): Promise<TerminateResult> {
   checkInstanceId(id);
-  const graceMs = o.graceMs ?? 0;
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
-  }
+  const graceMs = checkGrace(o.graceMs);
   return ctx.locks.run(id, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, 'terminate', ctx.log);

@@ -77,7 +77,9 @@ export interface GetXmlOptions {
 /** How {@link LibvirtConnection.powerOff} stopped a domain. */
 export type PowerOffOutcome = 'was-off' | 'shut-down' | 'destroyed';
 
-function checkGrace(graceMs: unknown = 0): number {
+/** A grace period in ms as the lifecycle calls take it: a non-negative integer (`fallback` when not given), else a usage error. */
+export function checkGrace(graceMs: unknown, fallback = 0): number {
+  if (graceMs === undefined) return fallback;
   if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0) {
     throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
   }

@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import type { DomainStateName } from './domain-state.js';
 import { isTestDriverUri } from './uri.js';
 import { runVirsh } from './virsh.js';
+import { LibvirtUnavailableError } from './errors.js';
 
 /** One disk's counters since its domain started (libvirt's `block.N.*`). */
 export interface DiskStats {
@@ -126,14 +127,20 @@ export async function readDeviceStats(o: DeviceStatsOptions): Promise<{ disks: D
   if (isTestDriverUri(o.uri)) {
     return { unavailable: `per-disk and per-interface counters are not available on ${o.uri}: its domains live in this process, where virsh cannot reach them` };
   }
-  const r = await runVirsh(['domstats', '--raw', '--block', '--interface', '--', o.domain], {
-    uri: o.uri,
-    virsh: o.virsh,
-    timeoutMs: o.timeoutMs ?? 10_000,
-    operation: 'read disk and interface counters',
-    domain: o.domain,
-  });
-  return devicesOfDomstats(parseDomstats(r.stdout));
+  try {
+    const r = await runVirsh(['domstats', '--raw', '--block', '--interface', '--', o.domain], {
+      uri: o.uri,
+      virsh: o.virsh,
+      timeoutMs: o.timeoutMs ?? 10_000,
+      operation: 'read disk and interface counters',
+      domain: o.domain,
+    });
+    return devicesOfDomstats(parseDomstats(r.stdout));
+  } catch (e) {
+    // No virsh: the counters the binding gives are still worth having.
+    if (e instanceof LibvirtUnavailableError) return { unavailable: e.message };
+    throw e;
+  }
 }
 
 /** Eucalyptus's sensor names, with their units, as derived from two samples. */

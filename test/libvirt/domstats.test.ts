@@ -106,3 +106,10 @@ test('LibvirtConnection.stats on test:///default: CPU time, vCPUs and memory fro
   assert.match(s.unavailable ?? '', /not available on test:\/\/\/default: its domains live in this process/);
   await assert.rejects(conn.stats('no-such-domain'), (e: DomforgeError) => e.code === 'LIBVIRT_ERROR');
 });
+
+test('without virsh, a daemon URI still gives the binding\'s counters, and says why the devices are missing', async () => {
+  const { readDeviceStats } = await import('../../engine/libvirt/domstats.js');
+  const r = await readDeviceStats({ uri: 'qemu:///system', domain: 'i-12345678', virsh: '/nonexistent/virsh' });
+  assert.ok('unavailable' in r);
+  assert.match(r.unavailable, /virsh \(\/nonexistent\/virsh\) is needed to read disk and interface counters on qemu:\/\/\/system: install libvirt-clients/);
+});

@@ -74,7 +74,7 @@ test('a transform file that never finishes fails the launch with TRANSFORM_TIMEO
     // One worker, with the small nursery a one-render-at-a-time worker needs.
     const workers = childNodes().filter((p) => !before.includes(p));
     assert.equal(workers.length, 1);
-    assert.match(readFileSync(`/proc/${workers[0]}/cmdline`, 'utf8'), /--max-semi-space-size=2\0/);
+    assert.match(readFileSync(`/proc/${workers[0]}/cmdline`, 'utf8'), /--max-semi-space-size=1\0/);
     await nc.terminate(good.name);
   } finally {
     await nc.close();

@@ -54,11 +54,13 @@ export const SANDBOX_DEFAULTS = { timeoutMs: 2000, maxHeapMb: 256, semiSpaceMb: 
 
 /**
  * A sandbox that renders one input at a time for one caller (a node controller, the CLI's
- * `render`): one worker, and a 2 MB nursery, which serves it as fast as 16 MB (0.65–0.67 ms
- * a sandboxed render either way, 20,000 renders each) and keeps the worker at about 25 MB
- * of its own rather than 50.
+ * `render`): one worker, and a 1 MB nursery, which serves it as fast as 16 MB (0.65–0.67 ms
+ * a sandboxed render with 2 or 16 MB, 20,000 renders each; 0.115–0.119 ms median with 1 or
+ * 2 MB, p95 0.15 with 1 MB against 0.2–0.5 with 2, on a later machine) and keeps the worker
+ * small: about 25 MB of its own with 2 MB rather than 50 with 16, and about 2 MB less with 1
+ * (see the worker's malloc settings in runners.ts for the rest).
  */
-export const RENDER_WORKER: Readonly<SandboxOptions> = { size: 1, semiSpaceMb: 2 };
+export const RENDER_WORKER: Readonly<SandboxOptions> = { size: 1, semiSpaceMb: 1 };
 
 function positiveInteger(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {

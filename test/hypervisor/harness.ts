@@ -4,6 +4,7 @@
  * domain this file named is destroyed and undefined, the folder removed), even when a
  * test failed half-way.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +37,30 @@ export interface Tier {
   cleanup(): Promise<void>;
 }
 
-export async function openTier(): Promise<Tier> {
+/**
+ * Holds a lock on the tier (flock(1) on a file in its state folder, held by a child process
+ * until released): shared by every test file that uses libvirtd, exclusive for one that
+ * restarts it (libvirtd-restart.test.ts), which so waits until no other file uses the daemon
+ * and keeps the others waiting while it is down. The test runner runs two files at a time.
+ */
+async function lockTier(stateDir: string, exclusive: boolean): Promise<() => Promise<void>> {
+  const holder = spawn('flock', [exclusive ? '-x' : '-s', join(stateDir, 'tier.lock'), 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.once('data', () => resolve());
+    holder.once('error', reject);
+    holder.once('exit', (code) => reject(new Error(`flock exited with code ${code} before taking the tier's lock`)));
+  });
+  return async () => {
+    if (holder.exitCode !== null) return;
+    const exited = new Promise((r) => holder.once('exit', r));
+    holder.stdin.end();
+    await exited;
+  };
+}
+
+export async function openTier(o: { exclusive?: boolean } = {}): Promise<Tier> {
   const env = requireHypervisor();
+  const unlock = await lockTier(env.stateDir, o.exclusive === true);
   const root = await mkdtemp(join(tmpdir(), 'domforge-hv-'));
   const instancesDir = join(root, 'instances');
   const conn = await connect({ uri: env.uri });
@@ -64,9 +87,13 @@ export async function openTier(): Promise<Tier> {
     },
     consoleOf: (id) => nc.layout.consoleLog(id),
     async cleanup() {
-      for (const name of names) await removeDomain(conn, name);
-      await rm(root, { recursive: true, force: true });
-      await closeConnections();
+      try {
+        for (const name of names) await removeDomain(conn, name);
+        await rm(root, { recursive: true, force: true });
+        await closeConnections();
+      } finally {
+        await unlock();
+      }
     },
   };
   return tier;

@@ -17,7 +17,8 @@ import { openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
 
 let tier: Tier | undefined;
 before(async () => {
-  if (!tierOptions().skip) tier = await openTier();
+  // Exclusive: no other test file uses libvirtd while this one stops it.
+  if (!tierOptions().skip) tier = await openTier({ exclusive: true });
 });
 after(async () => tier?.cleanup());
 

@@ -1,4 +1,5 @@
-import { Xslt, XmlParser, type XDocument } from 'xslt-processor';
+import type { Xslt, XmlParser, XDocument } from 'xslt-processor';
+import { xsltProcessor } from './processor-module.js';
 import { TransformError } from '../../errors.js';
 import { preprocessForXsltProcessor } from './preprocess.js';
 import { applyProcessorPatches } from './processor-patches.js';
@@ -46,7 +47,7 @@ export function stripProlog(xml: string): string {
 /** The in-process engine: xslt-processor with domforge's fixes around it. */
 export class XsltProcessorEngine implements XsltEngine {
   readonly name = 'xslt-processor' as const;
-  private readonly parser = new XmlParser();
+  private readonly parser: XmlParser = new (xsltProcessor().XmlParser)();
   private readonly styleDoc: XDocument;
   private readonly modules = new Map<string, string>();
   readonly rewrites: number;
@@ -61,7 +62,7 @@ export class XsltProcessorEngine implements XsltEngine {
 
   async render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {
     const warnings: string[] = [];
-    const xslt = new Xslt(options(params, this.modules));
+    const xslt = new (xsltProcessor().Xslt)(options(params, this.modules));
     // xsl:message goes to console.log inside xslt-processor: collect it instead.
     (xslt as unknown as { xsltMessage: unknown }).xsltMessage = async function (this: Xslt, context: unknown, template: unknown) {
       const self = this as unknown as {

@@ -1,4 +1,4 @@
-import { XPath } from 'xslt-processor';
+import { xsltProcessor } from './processor-module.js';
 
 /**
  * Corrections to xslt-processor's XPath 1.0 evaluation, applied once to the prototypes
@@ -19,7 +19,7 @@ import { XPath } from 'xslt-processor';
 export function applyProcessorPatches(): void {
   if (applied) return;
   applied = true;
-  const xpath = new XPath();
+  const xpath = new (xsltProcessor().XPath)();
   const protoOf = (expr: string) => Object.getPrototypeOf((xpath.xPathParse(expr) as unknown as { xpathExpression: object }).xpathExpression) as Record<string, unknown>;
 
   const binary = protoOf('1 = 1');

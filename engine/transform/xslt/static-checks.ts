@@ -1,7 +1,8 @@
 import { isAbsolute, relative, resolve, dirname } from 'node:path';
 import { TransformError, XmlForbiddenError } from '../../errors.js';
 import { lineOf, columnOf, NODE, type Element } from '../../xml/parse.js';
-import { XPath } from 'xslt-processor';
+import type { XPath } from 'xslt-processor';
+import { xsltProcessor } from './processor-module.js';
 import { leavesFolder } from '../links-out.js';
 import { XSL_NS, XSLT10_ELEMENTS, XPATH_ATTRIBUTES } from './constants.js';
 import { allElements, type Stylesheet, type StylesheetModule } from './stylesheet.js';
@@ -27,7 +28,9 @@ export interface StaticReport {
   outputMethod: string;
 }
 
-const xpath = new XPath();
+let parser: XPath | undefined;
+/** xslt-processor's XPath parser, made at the first check. */
+const xpath = (): XPath => (parser ??= new (xsltProcessor().XPath)());
 
 /**
  * Compile-time checks with file:line, before any engine sees the stylesheet: unknown
@@ -155,7 +158,7 @@ function checkExpression(expr: string, where: string, place: { file: string; lin
   const code = withoutStrings(expr);
   if (/(^|[^\w.:-])document\s*\(/.test(code)) checkDocumentCalls(expr, where, place, ctx);
   try {
-    xpath.xPathParse(expr);
+    xpath().xPathParse(expr);
   } catch (e) {
     const msg = (e as Error).message.replace(/^XPST\d+:\s*/, '');
     throw new TransformError('TRANSFORM_SYNTAX', `${where}: invalid XPath ${JSON.stringify(expr)}: ${msg}`, { ...place, cause: e });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { DomforgeError, TransformError, UsageError } from '../../errors.js';
 import { TransformSandbox } from '../sandbox/pool.js';
 import type { SandboxOptions } from '../sandbox/options.js';
@@ -162,6 +162,8 @@ export class TransformWatcher {
     // then real, and the store is left aside by its real path, however either is given.
     const root = await realpath(this.dir);
     const storeAt = safeRealpath(resolve(store));
+    // Loaded here, not with domforge: a controller that watches no folder does not carry it.
+    const { watch } = await import('chokidar');
     this.fsWatcher = watch(root === this.dir ? root : [root, this.dir], {
       ignoreInitial: true,
       // Links are not followed: chokidar follows a link to a folder that holds it (`self -> .`)

@@ -24,12 +24,14 @@ export const registerStats: RegisterCommand = (program, io) => {
       .description(
         "Show an instance's counters (CPU time, memory, per disk and per interface) and, from two samples --interval apart, the sensor values a Eucalyptus NC reports (CPUUtilization, NetworkIn/Out, DiskReadOps...). Changes nothing.",
       )
-      .argument('<id>', 'instance id')
+      .argument('[id...]', 'instance ids (default: every instance folder; with one id, its disks and interfaces are listed too)')
       .option('--interval <ms>', `time between the two samples (default ${DEFAULT_STATS_INTERVAL_MS}; 0 takes one sample, counters only)`),
-  ).action(async (id: string, o: CommonOptions & { interval?: string }) => {
-    checkInstanceId(id);
+  ).action(async (ids: string[], o: CommonOptions & { interval?: string }) => {
+    for (const id of ids) checkInstanceId(id);
     const intervalMs = o.interval === undefined ? DEFAULT_STATS_INTERVAL_MS : integerFlag('--interval', o.interval, 0, 'ms');
     if (intervalMs > MAX_STATS_INTERVAL_MS) throw new UsageError(`Expected \`--interval\` to be at most ${MAX_STATS_INTERVAL_MS} ms (an hour), got ${intervalMs}`);
+    if (ids.length !== 1) return sweep(io, o, ids, intervalMs);
+    const id = ids[0]!;
     const { sample, sensors } = await withController(io, o, async (nc) => {
       const first = await nc.stats(id);
       if (intervalMs === 0) return { sample: first, sensors: undefined };
@@ -41,6 +43,36 @@ export const registerStats: RegisterCommand = (program, io) => {
     printStats(io, sample, sensors);
   });
 };
+
+/** Several instances (or every one): one sample each, twice, with one `virsh domstats` per sample; a table of the sensors. */
+async function sweep(io: CliIo, o: CommonOptions, ids: string[], intervalMs: number): Promise<void> {
+  const { first, second } = await withController(io, o, async (nc) => {
+    const first = await nc.statsAll(ids.length ? ids : undefined);
+    if (intervalMs === 0) return { first, second: undefined };
+    await new Promise((r) => setTimeout(r, intervalMs));
+    return { first, second: await nc.statsAll(first.stats.map((s) => s.id)) };
+  });
+  const earlier = new Map(first.stats.map((s) => [s.id, s]));
+  const rows = (second ?? first).stats.map((s) => {
+    const a = earlier.get(s.id);
+    return { sample: s, sensors: second && a ? sensorValues(a, s) : undefined };
+  });
+  const skipped = [...first.skipped, ...(second?.skipped ?? []).filter((x) => !first.skipped.some((y) => y.id === x.id))];
+  if (o.json) return json(io, { stats: rows.map((r) => ({ ...r.sample, ...(r.sensors ? { sensors: r.sensors } : {}) })), skipped });
+  const num = (v: number | undefined) => (v === undefined ? '-' : v);
+  printTable(io, [
+    second ? ['ID', 'STATE', 'VCPUS', 'CPU %', 'NET IN', 'NET OUT', 'DISK READ', 'DISK WRITE'] : ['ID', 'STATE', 'VCPUS', 'CPU TIME S', 'MEMORY KiB'],
+    ...rows.map(({ sample: s, sensors: v }) =>
+      v
+        ? [s.id, s.state, s.vcpus, v.CPUUtilization, num(v.NetworkIn), num(v.NetworkOut), num(v.DiskReadBytes), num(v.DiskWriteBytes)]
+        : [s.id, s.state, s.vcpus, (s.cpuTimeNs / 1e9).toFixed(3), s.memoryKiB],
+    ),
+  ]);
+  if (second) io.stdout(`(over ${intervalMs} ms; network and disk in bytes)\n`);
+  const unavailable = rows.find((r) => r.sample.unavailable)?.sample.unavailable;
+  if (unavailable) io.stderr(`domforge: note: ${unavailable}\n`);
+  for (const x of skipped) io.stderr(`domforge: ${x.id} skipped: ${x.reason}\n`);
+}
 
 function printStats(io: CliIo, s: InstanceStats, sensors: SensorValues | undefined): void {
   io.stdout(`${s.id}: domain ${s.state}, ${s.vcpus} vCPU${s.vcpus === 1 ? '' : 's'}, memory ${s.memoryKiB} of ${s.maxMemoryKiB} KiB, CPU time ${(s.cpuTimeNs / 1e9).toFixed(3)} s\n`);

@@ -4,7 +4,7 @@ export type { NodeControllerOptions, TransformSource } from './options.js';
 export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissingError, type Operation, type RollbackAction } from './errors.js';
 export { LAUNCH_STEPS, type LaunchStep, type LaunchResult } from './launch.js';
 export type { TerminateOptions, TerminateResult } from './terminate.js';
-export type { InstanceSummary, InstanceDetails, InstanceStats, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';
+export type { InstanceSummary, InstanceDetails, InstanceStats, StatsReport, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';
 export type { AdoptReport, AdoptedInstance, AdoptOptions } from './adopt.js';
 export { NO_ADDRESS, type AssignAddressResult } from './address.js';
 export { NODE_STATE_FILE, readNodeState, type NodeState } from './node-state.js';

@@ -126,3 +126,41 @@ export async function stats(ctx: ControllerContext, id: string): Promise<Instanc
   const ref = await instanceDomain(ctx, id, record, 'read the counters of');
   return { id, uuid: ref.uuid, ...(await ctx.connection.stats(ref)) };
 }
+
+/** `statsAll`: the instances whose counters were read, in id order, and those that could not be, with why. */
+export interface StatsReport {
+  stats: InstanceStats[];
+  skipped: { id: string; reason: string }[];
+}
+
+/**
+ * Eucalyptus's DescribeSensors shape: the counters of several instances at once — the given
+ * ids, or every instance folder — with one `virsh domstats` for all their devices on a daemon
+ * URI. An instance whose record cannot be read, that libvirt has no domain for, or whose
+ * domain has another uuid is in `skipped` with the reason, not an error: a monitoring sweep
+ * goes on. Takes no lock; changes nothing.
+ */
+export async function statsAll(ctx: ControllerContext, ids?: readonly string[]): Promise<StatsReport> {
+  for (const id of ids ?? []) checkInstanceId(id);
+  const [wanted, domains] = await Promise.all([ids ? [...new Set(ids)].sort() : ctx.layout.ids(), ctx.connection.list()]);
+  const byName = new Map(domains.map((d) => [d.name, d]));
+  const skipped: StatsReport['skipped'] = [];
+  const refs: { id: string; uuid: string; ref: DomainSummary }[] = [];
+  for (const id of wanted) {
+    let uuid: string;
+    try {
+      uuid = (await readRecord(ctx.layout, id)).uuid;
+    } catch (e) {
+      const error = asDomforgeError(e);
+      if (!error) throw e;
+      skipped.push({ id, reason: error.shortMessage });
+      continue;
+    }
+    const ref = byName.get(id);
+    if (!ref) skipped.push({ id, reason: `libvirt has no domain ${id}` });
+    else if (ref.uuid.toLowerCase() !== uuid.toLowerCase()) skipped.push({ id, reason: `libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${uuid})` });
+    else refs.push({ id, uuid: ref.uuid, ref });
+  }
+  const stats = await ctx.connection.statsOf(refs.map((r) => r.ref));
+  return { stats: stats.map((s, i) => ({ id: refs[i]!.id, uuid: refs[i]!.uuid, ...s })), skipped };
+}

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
 import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
-import { describe, list, reboot, stats, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions } from './inspect.js';
+import { describe, list, reboot, stats, statsAll, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions, type StatsReport } from './inspect.js';
 import { launch, type LaunchResult } from './launch.js';
 import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
 import { assignAddress, type AssignAddressResult } from './address.js';
@@ -111,6 +111,16 @@ export class NodeController {
   async stats(id: string): Promise<InstanceStats> {
     this.open_();
     return stats(this.ctx, id);
+  }
+
+  /**
+   * The counters of several instances at once (the given ids, or every instance folder), with
+   * one `virsh domstats` for all their devices: Eucalyptus's DescribeSensors sweep. Instances
+   * that cannot be read are in `skipped` with the reason. Changes nothing.
+   */
+  async statsAll(ids?: readonly string[]): Promise<StatsReport> {
+    this.open_();
+    return statsAll(this.ctx, ids);
   }
 
   /**

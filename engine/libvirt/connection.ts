@@ -3,7 +3,7 @@ import type { BindingDomain, BindingHypervisor } from './binding.js';
 import { domainStateName, type DomainStateName } from './domain-state.js';
 import { VIR_ERR_NO_DOMAIN } from './error-codes.js';
 import { LibvirtError, toLibvirtError } from './errors.js';
-import { readDeviceStats, type DomainStats } from './domstats.js';
+import { readDevicesOfDomains, type DomainStats } from './domstats.js';
 import { attachDevice, detachDevice, type DeviceChangeOptions, type DeviceChangeResult } from './hotplug.js';
 
 /** A domain is named by its name or its UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`). */
@@ -244,21 +244,30 @@ export class LibvirtConnection {
    */
   async stats(domain: DomainTarget, options: { virsh?: string } = {}): Promise<DomainStats> {
     const ref = typeof domain === 'string' ? await this.lookup(domain) : domain;
-    const devices = readDeviceStats({ uri: this.uri, domain: ref.name, virsh: options.virsh });
+    return (await this.statsOf([ref], options))[0]!;
+  }
+
+  /** `stats` of several domains, in their order, with one `virsh domstats` for all their devices. */
+  async statsOf(refs: readonly DomainRef[], options: { virsh?: string } = {}): Promise<DomainStats[]> {
+    const devices = readDevicesOfDomains({ uri: this.uri, domains: refs.map((r) => r.name), virsh: options.virsh });
     // Keep a failed virsh from being an unhandled rejection while getInfo runs; it is awaited below.
     devices.catch(() => undefined);
-    const takenAtMs = performance.timeOrigin + performance.now();
-    const info = await this.getInfo(ref);
+    const infos = await Promise.all(
+      refs.map(async (ref) => {
+        const takenAtMs = performance.timeOrigin + performance.now();
+        return { takenAtMs, info: await this.getInfo(ref) };
+      }),
+    );
     const d = await devices;
-    return {
+    return infos.map(({ takenAtMs, info }, i) => ({
       takenAtMs,
       state: info.state,
       cpuTimeNs: info.cpuTimeNs,
       vcpus: info.vcpus,
       memoryKiB: info.memoryKiB,
       maxMemoryKiB: info.maxMemoryKiB,
-      ...('unavailable' in d ? { unavailable: d.unavailable } : d),
-    };
+      ...(d instanceof Map ? (d.get(refs[i]!.name) ?? { disks: [], interfaces: [] }) : { unavailable: d.unavailable }),
+    }));
   }
 
   async getState(domain: DomainTarget): Promise<DomainStateName> {

@@ -17,7 +17,7 @@ export {
   type PowerOffOutcome,
 } from './connection.js';
 export { connect, closeConnections, type ConnectOptions } from './pool.js';
-export { parseDomstats, devicesOfDomstats, sensorValues, type DomainStats, type DiskStats, type InterfaceStats, type SensorValues } from './domstats.js';
+export { parseDomstats, parseDomstatsByDomain, devicesOfDomstats, sensorValues, type DomainStats, type DiskStats, type InterfaceStats, type SensorValues } from './domstats.js';
 export { type HotplugMethod, type DeviceChangeOptions, type DeviceChangeResult } from './hotplug.js';
 export { addDeviceToDomainXml, removeDeviceFromDomainXml, DeviceXmlError } from './device-xml.js';
 export { runVirsh, type VirshOptions } from './virsh.js';

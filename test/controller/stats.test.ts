@@ -75,3 +75,49 @@ test('CLI stats ID [--interval MS]: the counters, the sensors over the interval,
   assert.equal(missing.code, 1);
   await nc.terminate(id);
 });
+
+test('statsAll: every instance folder (or the ids given) at once; what cannot be read is skipped with the reason; CLI stats with no id or several', async () => {
+  const a = await sampleInstance('10-no-nic');
+  const b = await sampleInstance('10-no-nic');
+  const gone = await sampleInstance('10-no-nic');
+  for (const i of [a, b, gone]) await nc.launch(i);
+  await conn.destroy(gone.name);
+  await conn.undefine(gone.name);
+  const broken = join(sb.instances, 'i-0badbad0');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'instance.xml'), '<instance>');
+  try {
+    const r = await nc.statsAll();
+    assert.deepEqual(
+      r.stats.map((s) => s.id),
+      [a.name, b.name].sort(),
+    );
+    assert.deepEqual(r.stats.map((s) => s.uuid).sort(), [a.uuid, b.uuid].sort());
+    assert.ok(r.stats.every((s) => s.state === 'running' && s.unavailable !== undefined));
+    const reasons = new Map(r.skipped.map((x) => [x.id, x.reason]));
+    assert.equal(reasons.get(gone.name), `libvirt has no domain ${gone.name}`);
+    assert.match(reasons.get('i-0badbad0') ?? '', /./);
+
+    const some = await nc.statsAll([b.name, 'i-nothere', b.name]);
+    assert.deepEqual(some.stats.map((s) => s.id), [b.name]);
+    assert.match(some.skipped.find((x) => x.id === 'i-nothere')?.reason ?? '', /no instance i-nothere/);
+
+    const cli = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
+    const t = await cli('stats', '--interval', '20');
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^ID +STATE +VCPUS +CPU % +NET IN +NET OUT +DISK READ +DISK WRITE\n/);
+    assert.match(t.stdout, new RegExp(`^${a.name} +running +\\d+ +[\\d.]+ +- +- +- +-$`, 'm'));
+    assert.match(t.stdout, /\(over 20 ms; network and disk in bytes\)\n$/);
+    assert.match(t.stderr, new RegExp(`domforge: ${gone.name} skipped: libvirt has no domain`));
+    const j = JSON.parse((await cli('stats', a.name, b.name, '--interval', '0', '--json')).stdout);
+    assert.deepEqual(j.stats.map((s: { id: string }) => s.id), [a.name, b.name].sort());
+    assert.equal(j.stats[0].sensors, undefined);
+    assert.deepEqual(j.skipped, []);
+  } finally {
+    const { rmSync } = await import('node:fs');
+    rmSync(broken, { recursive: true, force: true });
+    for (const i of [a, b]) await nc.terminate(i.name);
+    await nc.terminate(gone.name);
+  }
+});

@@ -55,6 +55,14 @@ test('stats: disk and interface counters of a running guest, as virsh reports th
     assert.ok(v.get('rx_bytes')! >= i.rxBytes && v.get('tx_packets')! >= i.txPackets, `${i.name}: ${JSON.stringify(i)} vs ${[...v]}`);
   }
 
+  // The sweep (one virsh domstats for every domain asked for) reads the same devices.
+  const swept = await t.nc.statsAll([g.name]);
+  assert.deepEqual(swept.skipped, []);
+  const mine = swept.stats[0]!;
+  assert.deepEqual(mine.disks!.map((d) => d.name), a.disks!.map((d) => d.name));
+  assert.deepEqual(mine.interfaces!.map((i) => i.name), a.interfaces!.map((i) => i.name));
+  for (const d of mine.disks!) assert.ok(d.readBytes >= a.disks!.find((x) => x.name === d.name)!.readBytes, d.name);
+
   await new Promise((r) => setTimeout(r, 1_000));
   const b = await t.nc.stats(g.name);
   assert.ok(b.cpuTimeNs > a.cpuTimeNs, 'the guest used CPU time in the second');

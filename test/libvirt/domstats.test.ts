@@ -113,3 +113,32 @@ test('without virsh, a daemon URI still gives the binding\'s counters, and says 
   assert.ok('unavailable' in r);
   assert.match(r.unavailable, /virsh \(\/nonexistent\/virsh\) is needed to read disk and interface counters on qemu:\/\/\/system: install libvirt-clients/);
 });
+
+test('virsh domstats for several domains: each one\'s devices, by name, from one process', async () => {
+  const { parseDomstatsByDomain, readDevicesOfDomains } = await import('../../engine/libvirt/domstats.js');
+  const two = `${RAW}Domain: 'i-87654321'\n  block.count=1\n  block.0.name=vda\n  block.0.rd.reqs=5\n  block.0.rd.bytes=2048\n  net.count=0\n\n`;
+  const parsed = parseDomstatsByDomain(two);
+  assert.deepEqual([...parsed.keys()], ['i-12345678', 'i-87654321']);
+  assert.equal(parsed.get('i-87654321')!.get('block.0.rd.bytes'), '2048');
+  assert.equal(parsed.get('i-12345678')!.get('net.0.name'), 'vnet7');
+
+  // A stand-in virsh that answers with that text and records how it was called.
+  const { mkdtempSync, writeFileSync, chmodSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-domstats-'));
+  try {
+    writeFileSync(join(dir, 'out.txt'), two);
+    const virsh = join(dir, 'virsh');
+    writeFileSync(virsh, `#!/bin/sh\necho "$@" >> '${join(dir, 'calls')}'\ncat '${join(dir, 'out.txt')}'\n`);
+    chmodSync(virsh, 0o755);
+    const r = await readDevicesOfDomains({ uri: 'qemu:///system', domains: ['i-12345678', 'i-87654321'], virsh });
+    assert.ok(r instanceof Map);
+    assert.deepEqual(r.get('i-87654321'), { disks: [{ name: 'vda', readOps: 5, readBytes: 2048, writeOps: 0, writeBytes: 0 }], interfaces: [] });
+    assert.equal(r.get('i-12345678')!.interfaces[0]!.rxBytes, 10526);
+    assert.equal(readFileSync(join(dir, 'calls'), 'utf8'), '-q -c qemu:///system domstats --raw --block --interface -- i-12345678 i-87654321\n', 'one process for both');
+    assert.deepEqual(await readDevicesOfDomains({ uri: 'qemu:///system', domains: [], virsh }), new Map());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -245,7 +245,9 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     for (const v of d.volumes) io.stdout(`  volume: ${v.id} as ${v.devName} (${v.stateName})\n`);
     for (const n of d.interfaces) {
       const attachment = n.attachmentId ? ` attachment ${n.attachmentId}` : '';
-      io.stdout(`  interface: device ${n.device ?? 0} mac ${n.mac} on ${n.bridgeDeviceName || '-'}${attachment} (${n.stateName || 'attached'})\n`);
+      // Eucalyptus writes 0.0.0.0 for "no address".
+      const ip = (label: string, v: string) => (v && v !== '0.0.0.0' ? ` ${label} ${v}` : '');
+      io.stdout(`  interface: device ${n.device ?? 0} mac ${n.mac} on ${n.bridgeDeviceName || '-'}${ip('private', n.privateIp)}${ip('public', n.publicIp)}${attachment} (${n.stateName || 'attached'})\n`);
     }
     if (d.domainXml) io.stdout(d.domainXml.endsWith('\n') ? d.domainXml : d.domainXml + '\n');
   });

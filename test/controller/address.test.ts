@@ -68,6 +68,7 @@ test('assignAddress: an instance with no primary interface is refused at /instan
   const a = await cli('assign-address', inst.name, '198.51.100.9');
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.stdout, `assigned 198.51.100.9 to ${inst.name} (interface ${mac}; was none)\n`);
+  assert.match((await cli('describe', inst.name)).stdout, new RegExp(`^  interface: device 0 mac ${mac} on br0 private 172\\.31\\.0\\.\\d+ public 198\\.51\\.100\\.9 \\(attached\\)$`, 'm'));
   const c = await cli('assign-address', inst.name, '0.0.0.0', '--json');
   assert.deepEqual([JSON.parse(c.stdout).publicIp, JSON.parse(c.stdout).previous], ['0.0.0.0', '198.51.100.9']);
   const bad = await cli('assign-address', inst.name, 'elastic');

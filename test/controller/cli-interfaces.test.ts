@@ -42,8 +42,8 @@ test('attach-interface --nic eni.xml and detach-interface ATTACHMENT_ID, with de
 
   const d = await cli('describe', ID);
   assert.equal(d.code, 0, d.stderr);
-  assert.match(d.stdout, /^ {2}interface: device 0 mac D0:0D:5A:3E:00:01 on br0 \(attached\)$/m);
-  assert.match(d.stdout, /^ {2}interface: device 1 mac d0:0d:0c:0c:0c:0c on br0 attachment eni-attach-0c0c0c0c \(attached\)$/m);
+  assert.match(d.stdout, /^ {2}interface: device 0 mac D0:0D:5A:3E:00:01 on br0 private 172\.31\.0\.11 public 10\.111\.5\.11 \(attached\)$/m);
+  assert.match(d.stdout, /^ {2}interface: device 1 mac d0:0d:0c:0c:0c:0c on br0 private 172\.31\.2\.12 attachment eni-attach-0c0c0c0c \(attached\)$/m);
 
   // The same stub again: refused before libvirt, exit 1 with the reason; --json gives the code.
   const again = await cli('attach-interface', ID, '--nic', stub, '--interface-id', 'eni-0d0d0d0d', '--json');

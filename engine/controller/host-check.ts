@@ -7,12 +7,12 @@
  * Nothing is changed: no folder is created, no domain defined. The transform is compiled
  * and rendered in a sandbox worker (as a controller renders it), on the bundled sample.
  */
-import { spawnSync } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomforgeError } from '../errors.js';
 import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
+import { runProcess, succeeded } from '../hooks/run-process.js';
 import { loadBinding, type BindingLoader } from '../libvirt/binding.js';
 import { connect } from '../libvirt/pool.js';
 import { isTestDriverUri, resolveUri } from '../libvirt/uri.js';
@@ -20,7 +20,7 @@ import { LibvirtUnavailableError } from '../libvirt/errors.js';
 import { runVirsh } from '../libvirt/virsh.js';
 import { readInputText } from '../instance/input.js';
 import { renderText } from '../render/render.js';
-import { defaultTransformPath } from '../transform/defaults.js';
+import { defaultTransformPath, shippedSamplesDir } from '../transform/defaults.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { hasXsltproc } from '../transform/xslt/guard.js';
@@ -59,8 +59,7 @@ export interface HostCheckOptions {
   hugepagesDir?: string;
 }
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-export const CHECK_SAMPLE = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
+export const CHECK_SAMPLE = join(shippedSamplesDir(), '01-linux-virtio', 'instance.xml');
 
 const firstLine = (e: unknown) => (e instanceof DomforgeError ? e.fullMessage : String((e as Error)?.message ?? e)).split('\n')[0]!;
 
@@ -116,9 +115,9 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
     out.push({ name: 'domain schema', status: 'fail', detail: firstLine(e), hint: 'every render validates against it: install libvirt, or point DOMFORGE_LIBVIRT_SCHEMAS at the folder holding domain.rng' });
   }
 
-  const virsh = spawnSync(o.virsh ?? 'virsh', ['--version'], { encoding: 'utf8' });
+  const virsh = await runProcess(o.virsh ?? 'virsh', { args: ['--version'], timeoutMs: 10_000, killGraceMs: 1_000, maxBuffer: 4096 });
   out.push(
-    virsh.status === 0
+    succeeded(virsh)
       ? { name: 'virsh', status: 'ok', detail: `virsh ${virsh.stdout.trim()}` }
       : testUri
         ? { name: 'virsh', status: 'ok', detail: `not installed; not needed on ${uri}` }
@@ -253,13 +252,15 @@ async function checkHooks(dir: string | undefined): Promise<HostCheck> {
 }
 
 async function startsWithShebang(file: string): Promise<boolean> {
+  // Only a regular file is opened: opening a FIFO (or a link to one) waits for a writer, for ever.
+  if (!(await stat(file).then((s) => s.isFile(), () => false))) return false;
   const handle = await open(file, 'r').catch(() => undefined);
   if (!handle) return false;
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
     return bytesRead === 2 && buffer.toString('latin1') === '#!';
   } catch {
-    return false; // a folder behind a link, a FIFO…: not a hook either way
+    return false; // unreadable: not a hook this check can name
   } finally {
     await handle.close();
   }

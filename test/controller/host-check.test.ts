@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHost, type HostCheck } from '../../engine/controller/host-check.js';
@@ -38,7 +39,7 @@ test('a host set up by scripts/setup.sh passes every check; the test driver is a
   assert.equal(c.get('node status')!.detail, 'enabled (no nc_state.xml)');
 });
 
-test('failures and warnings say what is wrong and what to do: a broken transform, a forgotten chmod, a disabled node, a file for a folder, a missing schema', async () => {
+test('failures and warnings say what is wrong and what to do: a broken transform, a forgotten chmod, a disabled node, a file for a folder, a missing schema', { timeout: 60_000 }, async () => {
   const bad = join(dir, 'bad.xsl');
   writeFileSync(bad, '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">\n<xsl:template match="/">\n</xsl:stylesheet>\n');
   const hooks = join(dir, 'hooks');
@@ -47,6 +48,9 @@ test('failures and warnings say what is wrong and what to do: a broken transform
   writeFileSync(join(hooks, '30-ready'), '#!/bin/sh\nexit 0\n');
   chmodSync(join(hooks, '30-ready'), 0o755);
   writeFileSync(join(hooks, 'README'), 'notes, not a hook\n');
+  // A FIFO, and a link to one, are not hooks; looking at them must not wait for a writer.
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  symlinkSync(join(dir, 'fifo'), join(hooks, '40-fifo-link'));
   const instances = join(dir, 'instances');
   mkdirSync(instances);
   writeFileSync(join(instances, 'nc_state.xml'), '<nc><enabled>false</enabled></nc>');

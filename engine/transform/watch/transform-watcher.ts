@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { FSWatcher } from 'chokidar';
 import { DomforgeError, TransformError, UsageError } from '../../errors.js';
@@ -15,10 +14,11 @@ import { proveTransform, type ProofReport, type SampleOutcome } from './prove.js
 import { ProvingSetReader } from './proving-set.js';
 import { dropSnapshot, inStore, isEditorNoise, lookAtFolder, snapshotFolder, type Snapshot } from './snapshot.js';
 import { safeRealpath } from '../links-out.js';
+import { shippedSamplesDir } from '../defaults.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
-export const DEFAULT_PROVING_SET = fileURLToPath(new URL('../../../../samples/', import.meta.url));
+export const DEFAULT_PROVING_SET = shippedSamplesDir();
 
 export interface TransformWatcherOptions {
   /** The transforms folder. Everything in it is watched: the main file, includes, partials. */

@@ -1,6 +1,6 @@
 import { DomforgeError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
-import type { DomainSummary } from '../libvirt/connection.js';
+import type { DomainRef, DomainSummary } from '../libvirt/connection.js';
 import type { DomainStats } from '../libvirt/domstats.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
@@ -142,25 +142,18 @@ export interface StatsReport {
  */
 export async function statsAll(ctx: ControllerContext, ids?: readonly string[]): Promise<StatsReport> {
   for (const id of ids ?? []) checkInstanceId(id);
-  const [wanted, domains] = await Promise.all([ids ? [...new Set(ids)].sort() : ctx.layout.ids(), ctx.connection.list()]);
-  const byName = new Map(domains.map((d) => [d.name, d]));
+  const wanted = ids ? [...new Set(ids)].sort() : await ctx.layout.ids();
   const skipped: StatsReport['skipped'] = [];
-  const refs: { id: string; uuid: string; ref: DomainSummary }[] = [];
+  const found: { id: string; ref: DomainRef }[] = [];
   for (const id of wanted) {
-    let uuid: string;
     try {
-      uuid = (await readRecord(ctx.layout, id)).uuid;
+      found.push({ id, ref: await instanceDomain(ctx, id, await readRecord(ctx.layout, id), 'read the counters of') });
     } catch (e) {
       const error = asDomforgeError(e);
       if (!error) throw e;
       skipped.push({ id, reason: error.shortMessage });
-      continue;
     }
-    const ref = byName.get(id);
-    if (!ref) skipped.push({ id, reason: `libvirt has no domain ${id}` });
-    else if (ref.uuid.toLowerCase() !== uuid.toLowerCase()) skipped.push({ id, reason: `libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${uuid})` });
-    else refs.push({ id, uuid: ref.uuid, ref });
   }
-  const stats = await ctx.connection.statsOf(refs.map((r) => r.ref));
-  return { stats: stats.map((s, i) => ({ id: refs[i]!.id, uuid: refs[i]!.uuid, ...s })), skipped };
+  const stats = await ctx.connection.statsOf(found.map((f) => f.ref));
+  return { stats: stats.map((s, i) => ({ id: found[i]!.id, uuid: found[i]!.ref.uuid, ...s })), skipped };
 }

@@ -16,6 +16,7 @@ import { DomforgeError, IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readRegularText } from '../fs/regular-file.js';
 import { childElements, lineOf, parseXml } from '../xml/parse.js';
+import { escapeText } from '../xml/serialize.js';
 import { StateConflictError } from './errors.js';
 import type { InstanceLayout } from './layout.js';
 
@@ -89,5 +90,3 @@ export async function checkNodeEnabled(layout: InstanceLayout, doing: string): P
   if (state.enabled) return;
   throw new StateConflictError(`the node is disabled: no ${doing} until it is enabled again (domforge node enable)`, { file: state.file, path: '/nc/enabled' });
 }
-
-const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -96,7 +96,7 @@ test('statsAll: every instance folder (or the ids given) at once; what cannot be
     assert.deepEqual(r.stats.map((s) => s.uuid).sort(), [a.uuid, b.uuid].sort());
     assert.ok(r.stats.every((s) => s.state === 'running' && s.unavailable !== undefined));
     const reasons = new Map(r.skipped.map((x) => [x.id, x.reason]));
-    assert.equal(reasons.get(gone.name), `libvirt has no domain ${gone.name}`);
+    assert.equal(reasons.get(gone.name), `libvirt has no domain ${gone.name} to read the counters of (terminate ${gone.name} removes its folder)`);
     assert.match(reasons.get('i-0badbad0') ?? '', /./);
 
     const some = await nc.statsAll([b.name, 'i-nothere', b.name]);

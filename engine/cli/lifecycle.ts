@@ -46,9 +46,13 @@ export function common(c: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
-export function controllerOptions(o: CommonOptions): NodeControllerOptions {
+export function controllerOptions(o: CommonOptions, io?: CliIo): NodeControllerOptions {
   const hookTimeoutMs = o.hookTimeout === undefined ? undefined : integerFlag('--hook-timeout', o.hookTimeout, 0, 'ms');
   return {
+    // Another process's operation on the same instance (the controller's, another command's) runs first: say what the command waits for.
+    onLockWait: io
+      ? (e) => io.stderr(`domforge: ${e.what} is waiting for ${e.holder ? `process ${e.holder.pid} (${e.holder.what})` : 'another process'} to finish with ${e.instanceId}\n`)
+      : undefined,
     instancesDir: o.instances ?? (process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR),
     uri: o.uri,
     hooksDir: o.hooks ?? (process.env.DOMFORGE_HOOKS || undefined),
@@ -64,7 +68,7 @@ export function controllerOptions(o: CommonOptions): NodeControllerOptions {
  * mistyped `--instances` is not made into an empty folder (a missing one holds no instances).
  */
 export async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false): Promise<T> {
-  const options = controllerOptions(o);
+  const options = controllerOptions(o, io);
   if (runsHooks) noteMissingHooks(io, options);
   const nc = await NodeController.open({ ...options, createInstancesDir: false });
   try {
@@ -122,7 +126,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (o: CommonOptions & ConfigDriveLimitFlags & { instance: string; keepFailed?: boolean }) => {
     // Read first: an instance file that cannot be read or is not valid opens nothing and creates no folder.
     const instance = await readInstance(o.instance);
-    const options = controllerOptions(o);
+    const options = controllerOptions(o, io);
     noteMissingHooks(io, options);
     const nc = await NodeController.open({ ...options, ...configDriveLimits(o), keepFailed: o.keepFailed });
     try {

@@ -40,7 +40,7 @@ export function checkPublicIp(ip: unknown): string {
 export async function assignAddress(ctx: ControllerContext, id: string, publicIp: string): Promise<AssignAddressResult> {
   checkInstanceId(id);
   const ip = checkPublicIp(publicIp);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `assign-address of ${id}`, async () => {
     const log = new InstanceLog(ctx.layout.log(id), id, 'assign-address', ctx.log);
     const steps = new Steps('assign-address', id, log, ctx.onStep);
     const record = await steps.run('read-record', () => readRecord(ctx.layout, id));

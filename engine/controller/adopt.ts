@@ -68,7 +68,7 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
   const report: AdoptReport = { adopted: [], refused: [], missingDomain: [], incomplete: [], mismatched: [], unreadable: [], untracked: [] };
   const folders = new Set(ids);
   for (const id of ids) {
-    await ctx.locks.run(id, async () => {
+    await ctx.locks.run(id, `adopt of ${id}`, async () => {
       const dir = layout.dir(id);
       const domain = byName.get(id) ?? null;
       let state: string;

@@ -89,7 +89,7 @@ export interface DetachResult {
  */
 export async function attachDevice(ctx: ControllerContext, id: string, spec: AttachSpec): Promise<AttachResult> {
   checkInstanceId(id);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `${spec.operation} of ${id}`, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
     const steps = new Steps(spec.operation, id, log, ctx.onStep);
@@ -171,7 +171,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
  */
 export async function detachDevice(ctx: ControllerContext, id: string, spec: DetachSpec): Promise<DetachResult> {
   checkInstanceId(id);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `${spec.operation} of ${id}`, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
     const steps = new Steps(spec.operation, id, log, ctx.onStep);

@@ -1,6 +1,7 @@
 /** The node controller: the whole life of an instance on one host (engine/controller/). */
 export { NodeController } from './node-controller.js';
-export type { NodeControllerOptions, TransformSource } from './options.js';
+export type { NodeControllerOptions, TransformSource, LockWaitEvent } from './options.js';
+export type { LockHolder } from './host-lock.js';
 export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissingError, type Operation, type RollbackAction } from './errors.js';
 export { LAUNCH_STEPS, type LaunchStep, type LaunchResult } from './launch.js';
 export type { TerminateOptions, TerminateResult } from './terminate.js';

@@ -91,7 +91,7 @@ export interface RebootOptions {
  */
 export async function reboot(ctx: ControllerContext, id: string, o: RebootOptions = {}): Promise<DomainSummary> {
   checkInstanceId(id);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `reboot of ${id}`, async () => {
     const log = new InstanceLog(ctx.layout.log(id), id, 'reboot', ctx.log);
     const steps = new Steps('reboot', id, log, ctx.onStep);
     const record = await steps.run('read-record', () => readRecord(ctx.layout, id));

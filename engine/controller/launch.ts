@@ -82,7 +82,7 @@ export async function launch(ctx: ControllerContext, input: Instance): Promise<L
       path: '/instance/name',
     });
   }
-  const outcome = await ctx.locks.tryRun(id, () => launchLocked(ctx, input, id));
+  const outcome = await ctx.locks.tryRun(id, `launch of ${id}`, () => launchLocked(ctx, input, id));
   if (outcome.busy) throw new StateConflictError(`launch of ${id} refused: another operation on ${id} is in progress`, { instanceId: id });
   return outcome.value;
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { IoError, UsageError } from '../errors.js';
@@ -13,7 +13,8 @@ import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import type { SchemaEngine } from '../validate/validate-domain.js';
 import type { ControllerLogSink } from './instance-log.js';
 import { InstanceLayout } from './layout.js';
-import { KeyedLock } from './lock.js';
+import { hostLock, hostLockName, tryHostLock, type LockHolder } from './host-lock.js';
+import { KeyedLock, type HostLocking } from './lock.js';
 import { FileTransformSource } from '../transform/file-source.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { RENDER_WORKER, type SandboxOptions } from '../transform/sandbox/options.js';
@@ -94,6 +95,25 @@ export interface NodeControllerOptions {
   log?: ControllerLogSink;
   /** Called before every step of every operation; a throw fails the step (tracing, fault injection). */
   onStep?: StepObserver;
+  /**
+   * One operation at a time per instance across the host's processes (see host-lock.ts):
+   * the admin's `domforge` commands and other controllers on the same instances folder wait
+   * for this controller's operation on an instance (a launch of it is refused), and this
+   * controller waits for theirs. Default true. `false` keeps the locks inside this
+   * controller, for a folder that no other process changes.
+   */
+  hostLocks?: boolean;
+  /** Told when an operation waits for another process's operation on the same instance (who holds it, when it said). */
+  onLockWait?: (e: LockWaitEvent) => void;
+}
+
+/** An operation waits for the instance's host lock. */
+export interface LockWaitEvent {
+  instanceId: string;
+  /** The operation that waits (`terminate of i-1`). */
+  what: string;
+  /** The process that holds the lock and what it does (`launch of i-1`), when it said. */
+  holder?: LockHolder;
 }
 
 /** Everything an operation needs, resolved once. */
@@ -156,9 +176,21 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
     keepFailed: o.keepFailed ?? false,
     log: o.log,
     onStep: o.onStep,
-    locks: new KeyedLock(),
+    locks: new KeyedLock(o.hostLocks === false ? undefined : await hostLocking(instancesDir, o.onLockWait)),
     tracked: new Set(),
     release: provider.release,
+  };
+}
+
+/**
+ * Host locks scoped to the instances folder's real path, so that every process naming the
+ * folder (through a symbolic link or not) takes the same lock for an instance.
+ */
+async function hostLocking(instancesDir: string, onWait: NodeControllerOptions['onLockWait']): Promise<HostLocking> {
+  const scope = await realpath(instancesDir).catch(() => instancesDir);
+  return {
+    take: (key, what) => hostLock(hostLockName(scope, key), what, onWait && ((holder) => onWait({ instanceId: key, what, holder }))),
+    tryTake: (key, what) => tryHostLock(hostLockName(scope, key), what),
   };
 }
 
@@ -223,10 +255,10 @@ function checkOptions(o: NodeControllerOptions): void {
       throw new UsageError(`Expected \`${k}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);
     }
   }
-  for (const k of ['checkPaths', 'keepFailed', 'createInstancesDir'] as const) {
+  for (const k of ['checkPaths', 'keepFailed', 'createInstancesDir', 'hostLocks'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new UsageError(`Expected \`${k}\` to be a boolean, got \`${String(o[k])}\` (${typeof o[k]})`);
   }
-  for (const k of ['log', 'onStep'] as const) {
+  for (const k of ['log', 'onStep', 'onLockWait'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new UsageError(`Expected \`${k}\` to be a function, got ${typeof o[k]}`);
   }
   const sb = o.sandbox;

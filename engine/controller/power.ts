@@ -77,7 +77,7 @@ function checkExtant(ctx: ControllerContext, id: string, record: Instance, doing
 export async function stop(ctx: ControllerContext, id: string, o: StopOptions = {}): Promise<StopResult> {
   checkInstanceId(id);
   const graceMs = checkGrace(o.graceMs, DEFAULT_STOP_GRACE_MS);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `stop of ${id}`, async () => {
     const conn = ctx.connection;
     const log = new InstanceLog(ctx.layout.log(id), id, 'stop', ctx.log);
     const steps = new Steps('stop', id, log, ctx.onStep);
@@ -118,7 +118,7 @@ export async function stop(ctx: ControllerContext, id: string, o: StopOptions = 
 
 export async function start(ctx: ControllerContext, id: string): Promise<StartResult> {
   checkInstanceId(id);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `start of ${id}`, async () => {
     const conn = ctx.connection;
     const log = new InstanceLog(ctx.layout.log(id), id, 'start', ctx.log);
     const steps = new Steps('start', id, log, ctx.onStep);

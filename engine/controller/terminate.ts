@@ -53,7 +53,7 @@ export interface TerminateResult {
 export async function terminate(ctx: ControllerContext, id: string, o: TerminateOptions = {}): Promise<TerminateResult> {
   checkInstanceId(id);
   const graceMs = checkGrace(o.graceMs);
-  return ctx.locks.run(id, async () => {
+  return ctx.locks.run(id, `terminate of ${id}`, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, 'terminate', ctx.log);
     const steps = new Steps('terminate', id, log, ctx.onStep);

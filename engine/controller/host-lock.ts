@@ -70,16 +70,17 @@ export async function tryHostLock(name: string, what: string): Promise<HeldLock 
   server.on('error', () => undefined);
   // The lock never keeps a process alive by itself: the operation that holds it does.
   server.unref();
-  let closed: Promise<void> | undefined;
   return {
     release() {
-      if (!closed) {
+      if (!released) {
         released = true;
-        closed = new Promise<void>((r) => server.close(() => r()));
+        // Closing the listening socket frees the name at once (the close callback is the
+        // handle's bookkeeping, not awaited): the next holder can bind straight away.
+        server.close();
         for (const s of waiting) s.destroy();
         waiting.clear();
       }
-      return closed;
+      return Promise.resolve();
     },
   };
 }

@@ -8,7 +8,7 @@ import { integerFlag } from './number-flags.js';
  * `domforge console-output ID [--bytes N]`: Eucalyptus's ncGetConsoleOutput, the tail of an
  * instance's serial console log. The bytes go to stdout as the guest wrote them (its text,
  * in whatever encoding, escape sequences and all); `--json` gives them in base64, as
- * Eucalyptus's API does, with `{id, path, size, truncated}`.
+ * Eucalyptus's API does, with `{id, path, size, truncated, files}`.
  */
 export const registerConsoleOutput: RegisterCommand = (program, io) => {
   common(
@@ -23,10 +23,13 @@ export const registerConsoleOutput: RegisterCommand = (program, io) => {
     const maxBytes = o.bytes === undefined ? undefined : integerFlag('--bytes', o.bytes, 1, 'bytes');
     const r = await withController(io, o, (nc) => nc.consoleOutput(id, { maxBytes }));
     if (o.json) {
-      io.stdout(JSON.stringify({ id: r.id, path: r.path, size: r.size, truncated: r.truncated, output: r.bytes.toString('base64') }) + '\n');
+      io.stdout(JSON.stringify({ id: r.id, path: r.path, size: r.size, truncated: r.truncated, files: r.files, output: r.bytes.toString('base64') }) + '\n');
       return;
     }
     io.stdout(r.bytes);
-    if (r.truncated) io.stderr(`domforge: note: the last ${r.bytes.length} of ${r.size} bytes of ${r.path} (--bytes N for more)\n`);
+    // virtlogd rolls a console log over at 2 MiB: the bytes may come from PATH.0 (…) too.
+    const rolled = r.files.length > 1 ? ` and its rolled-over ${r.files.slice(0, -1).join(', ')}` : '';
+    if (r.truncated) io.stderr(`domforge: note: the last ${r.bytes.length} of ${r.size} bytes of ${r.path}${rolled} (--bytes N for more)\n`);
+    else if (rolled) io.stderr(`domforge: note: all ${r.size} bytes of ${r.path}${rolled}\n`);
   });
 };

@@ -1,7 +1,8 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { InstanceError, IoError, UsageError, type DomforgeErrorOptions } from '../errors.js';
 import { placeInFolder } from '../fs/inside-folder.js';
-import { readRegularFileTail, type FileTail } from '../fs/regular-file.js';
+import { lstat } from 'node:fs/promises';
+import { readRegularFileTail } from '../fs/regular-file.js';
 import type { Instance } from '../instance/model.js';
 import { placeOf, sourceOf } from '../instance/source.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
@@ -25,13 +26,27 @@ export interface ConsoleOutput {
   id: string;
   /** The console log read: the record's consoleLogPath. */
   path: string;
-  /** The log's last `maxBytes` bytes (all of it when shorter), as the guest wrote them: not decoded. */
+  /**
+   * The log's last `maxBytes` bytes (all of it when shorter), as the guest wrote them: not
+   * decoded. Across virtlogd's roll-overs: the newest bytes of `PATH.0` (then `.1`, …)
+   * followed by `PATH`.
+   */
   bytes: Buffer;
   /** True when the log holds more than `bytes`: what came before them was left out. */
   truncated: boolean;
-  /** The log's size in bytes when it was read. */
+  /** The log's size in bytes when it was read, its rolled-over files included. */
   size: number;
+  /** The files `bytes` came from, oldest first: `path` alone unless virtlogd has rolled it over. */
+  files: string[];
 }
+
+/**
+ * virtlogd (which libvirt's QEMU driver gives a `<serial type="file">` to) rolls a console
+ * log over at its `max_size` (2 MiB by default): the file is renamed `PATH.0` (an older
+ * `.0` to `.1`, and so on, `max_backups` of them) and the guest's output goes on in a new
+ * `PATH`. The most rolled-over files looked for.
+ */
+const MAX_ROLLED_OVER = 100;
 
 /** Why an instance's console cannot be read as a file: it is not one, or nothing is there yet. */
 export type ConsoleUnavailableReason = 'not-a-file' | 'no-console' | 'not-written';
@@ -86,7 +101,7 @@ export async function consoleOutput(ctx: ControllerContext, id: string, o: Conso
   }
   const path = record.consoleLogPath;
   const tail = await readConsoleTail(ctx, record, maxBytes, device);
-  return { id, path, bytes: tail.bytes, truncated: tail.start > 0, size: tail.size };
+  return { id, path, ...tail };
 }
 
 function checkMaxBytes(value: unknown): number {
@@ -96,8 +111,10 @@ function checkMaxBytes(value: unknown): number {
   return n;
 }
 
-/** The record's consoleLogPath, checked to be in the instance folder, and its tail. */
-async function readConsoleTail(ctx: ControllerContext, record: Instance, maxBytes: number, device: ConsoleDevice | undefined): Promise<FileTail> {
+type ConsoleTail = Omit<ConsoleOutput, 'id' | 'path'>;
+
+/** The record's consoleLogPath, checked to be in the instance folder, and its tail (see readRolledTail). */
+async function readConsoleTail(ctx: ControllerContext, record: Instance, maxBytes: number, device: ConsoleDevice | undefined): Promise<ConsoleTail> {
   const id = record.name;
   const path = record.consoleLogPath;
   const dir = ctx.layout.dir(id);
@@ -114,11 +131,55 @@ async function readConsoleTail(ctx: ControllerContext, record: Instance, maxByte
   }
   if (where.kind === 'missing') throw await notWritten(ctx, record, device);
   try {
-    return await readRegularFileTail(where.real, maxBytes);
+    const tail = await readRolledTail(where.real, maxBytes);
+    // Named as the record names them (the folder's links resolved only to check where they lead).
+    return { ...tail, files: tail.files.map((f) => path + f.slice(where.real.length)) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw await notWritten(ctx, record, device);
     // A FIFO, a socket or a device (NotRegularFileError) is refused before any read, so it cannot block one.
-    throw new IoError(`cannot read the console log of ${id}: ${(e as Error).message}`, { file: path, cause: e });
+    throw new IoError(`cannot read the console log of ${id}: ${(e as Error).message}`, { file: (e as { file?: string }).file ?? path, cause: e });
+  }
+}
+
+/**
+ * The last `maxBytes` of a console log and of the files virtlogd rolled it over into
+ * (`file.0` the newest of them): the tail of `file`, then, while bytes are still wanted, of
+ * `file.0`, `file.1`… Only regular files are read (a link or a FIFO among the rolled-over
+ * names is refused, naming it). A roll-over while the files are read would give the bytes
+ * read from `file` twice (they are in `file.0` by then): `file`'s inode is checked after the
+ * reads, and they are made again when it changed.
+ */
+async function readRolledTail(file: string, maxBytes: number): Promise<Omit<ConsoleTail, 'files'> & { files: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const newest = await readRegularFileTail(file, maxBytes);
+    const parts = [newest.bytes];
+    const files = [file];
+    let size = newest.size;
+    let truncated = newest.start > 0;
+    let wanted = maxBytes - newest.bytes.length;
+    for (let i = 0; i < MAX_ROLLED_OVER; i++) {
+      const older = `${file}.${i}`;
+      const st = await lstat(older).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw Object.assign(e, { file: older });
+      });
+      if (!st) break;
+      if (wanted === 0) {
+        size += st.size;
+        truncated ||= st.size > 0;
+        continue;
+      }
+      const tail = await readRegularFileTail(older, wanted).catch((e: Error) => {
+        throw Object.assign(e, { file: older });
+      });
+      size += tail.size;
+      parts.unshift(tail.bytes);
+      files.unshift(older);
+      wanted -= tail.bytes.length;
+      truncated = tail.start > 0;
+    }
+    const now = await lstat(file).catch(() => undefined);
+    if (now?.ino === newest.ino || attempt === 3) return { bytes: parts.length === 1 ? newest.bytes : Buffer.concat(parts), truncated, size, files };
   }
 }
 

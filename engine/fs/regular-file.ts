@@ -67,6 +67,8 @@ export interface FileTail {
   size: number;
   /** Where in the file `bytes` start: `size - bytes.length` unless the file shrank meanwhile. */
   start: number;
+  /** The file's inode number (tells a file renamed away and replaced from the one read). */
+  ino: number;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function readRegularFileTail(file: string, maxBytes: number): Promi
       if (bytesRead === 0) break; // cut short since the fstat (a log rotated by truncation)
       got += bytesRead;
     }
-    return { bytes: bytes.subarray(0, got), size: st.size, start };
+    return { bytes: bytes.subarray(0, got), size: st.size, start, ino: st.ino };
   } finally {
     await handle.close();
   }

@@ -64,7 +64,7 @@ test('a small console log is returned whole, byte for byte (not decoded), from t
   const bytes = Buffer.concat([Buffer.from('SeaBIOS\r\nLinux version 6.1\n\x1b[0m'), Buffer.from([0xff, 0xfe, 0x00, 0x80]), Buffer.from('login: ')]);
   writeFileSync(r.log, bytes);
   const out = await nc.consoleOutput(r.id);
-  assert.deepEqual({ ...out, bytes: out.bytes.toString('hex') }, { id: r.id, path: r.log, bytes: bytes.toString('hex'), truncated: false, size: bytes.length });
+  assert.deepEqual({ ...out, bytes: out.bytes.toString('hex') }, { id: r.id, path: r.log, bytes: bytes.toString('hex'), truncated: false, size: bytes.length, files: [r.log] });
 
   // An empty log is the guest having written nothing: no error, no bytes.
   writeFileSync(r.log, '');
@@ -236,6 +236,42 @@ test('unknown and malformed ids, and a maxBytes that is not a positive integer, 
   }
 });
 
+test('a log virtlogd rolled over (PATH.1, PATH.0, PATH): the tail is read across the files, oldest first, nothing twice; size counts them all', async () => {
+  const r = await launched();
+  // As virtlogd leaves them: the guest's output in order is .1, then .0, then the log itself.
+  const [one, zero, current] = [randomBytes(3000), randomBytes(2000), randomBytes(500)];
+  writeFileSync(`${r.log}.1`, one);
+  writeFileSync(`${r.log}.0`, zero);
+  writeFileSync(r.log, current);
+  const whole = Buffer.concat([one, zero, current]);
+
+  const small = await nc.consoleOutput(r.id, { maxBytes: 400 });
+  assert.deepEqual([small.bytes.equals(current.subarray(100)), small.truncated, small.size, small.files], [true, true, 5500, [r.log]]);
+  const across = await nc.consoleOutput(r.id, { maxBytes: 1000 });
+  assert.deepEqual([across.bytes.equals(whole.subarray(whole.length - 1000)), across.truncated, across.files], [true, true, [`${r.log}.0`, r.log]]);
+  const exact = await nc.consoleOutput(r.id, { maxBytes: 2500 });
+  assert.deepEqual([exact.bytes.equals(Buffer.concat([zero, current])), exact.truncated, exact.files], [true, true, [`${r.log}.0`, r.log]], '.1 is left out');
+  const three = await nc.consoleOutput(r.id, { maxBytes: 4000 });
+  assert.deepEqual([three.bytes.equals(whole.subarray(1500)), three.truncated, three.files], [true, true, [`${r.log}.1`, `${r.log}.0`, r.log]]);
+  const all = await nc.consoleOutput(r.id);
+  assert.deepEqual([all.bytes.equals(whole), all.truncated, all.size], [true, false, 5500]);
+
+  // The CLI says where the bytes came from.
+  const t = await cli('console-output', r.id, '--bytes', '1000');
+  assert.equal(t.stderr, `domforge: note: the last 1000 of 5500 bytes of ${r.log} and its rolled-over ${r.log}.0 (--bytes N for more)\n`);
+  const j = await cli('console-output', r.id, '--json');
+  assert.deepEqual(JSON.parse(j.stdout).files, [`${r.log}.1`, `${r.log}.0`, r.log]);
+
+  // A rolled-over name that is a link (or a FIFO) is refused, named; the log alone still reads when it is enough.
+  rmSync(`${r.log}.0`);
+  symlinkSync('/etc/passwd', `${r.log}.0`);
+  const e = await failure(() => nc.consoleOutput(r.id));
+  assert.equal(e.code, 'IO_ERROR');
+  assert.equal(e.file, `${r.log}.0`);
+  assert.ok((await nc.consoleOutput(r.id, { maxBytes: 500 })).bytes.equals(current));
+  await nc.terminate(r.id);
+});
+
 test('domforge console-output prints the bytes as they are, --bytes N the last N; --json gives them in base64 with id, path, size, truncated', async () => {
   const r = await launched();
   writeFileSync(r.log, 'Booting...\nhello from the guest\n');
@@ -252,7 +288,7 @@ test('domforge console-output prints the bytes as they are, --bytes N the last N
   writeFileSync(r.log, bytes);
   const j = await cli('console-output', r.id, '--json');
   assert.equal(j.code, 0, j.stderr);
-  assert.deepEqual(JSON.parse(j.stdout), { id: r.id, path: r.log, size: 6, truncated: false, output: bytes.toString('base64') });
+  assert.deepEqual(JSON.parse(j.stdout), { id: r.id, path: r.log, size: 6, truncated: false, files: [r.log], output: bytes.toString('base64') });
 
   // Through a real stdout, in a process of its own (whose test:///default has no domain: the folder is enough).
   const child = new URL('./cli-program.js', import.meta.url).pathname;

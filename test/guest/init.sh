@@ -12,6 +12,8 @@
 #   DOMFORGE-GUEST missing PATH                        a file the drive does not have
 #   DOMFORGE-GUEST no-config-drive REASON              no drive with the label
 #   DOMFORGE-GUEST config-drive-done UPTIME            the marker: everything above is printed
+#   DOMFORGE-FLOOD N 000...                            with domforge.flood=BYTES: line N of about BYTES/105
+#   DOMFORGE-GUEST flood-done N                        after the last of those N lines
 # then stays alive and prints "block ..." / "net ..." again whenever either changes, so a
 # hot-plugged disk or NIC shows up on the console within about half a second.
 /bin/busybox --install -s /bin
@@ -86,6 +88,22 @@ else
   umount /mnt
 fi
 say config-drive-done "$(uptime_s)"
+
+# domforge.flood=BYTES on the kernel command line (a filter adds it): numbered lines of
+# about BYTES in all, then a marker. Enough to make virtlogd rotate the console log.
+flood=0
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in domforge.flood=*) flood=${arg#domforge.flood=} ;; esac
+done
+if [ "$flood" -gt 0 ]; then
+  pad=$(printf '%080d' 0)
+  n=0
+  while [ $((n * 105)) -lt "$flood" ]; do
+    n=$((n + 1))
+    printf 'DOMFORGE-FLOOD %08d %s\n' "$n" "$pad"
+  done
+  say flood-done "$n"
+fi
 
 # Stay alive: report /sys/block and /sys/class/net whenever they change.
 last="$(blocks)|$(nets)"

@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_STOP_GRACE_MS } from '../controller/power.js';
 import { checkPublicIp, NO_ADDRESS } from '../controller/address.js';
 import type { DeviceChangeResult } from '../libvirt/hotplug.js';
+import type { DomainSummary } from '../libvirt/connection.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
 import { collectParam, printTable, type CliIo } from './io.js';
@@ -44,6 +45,11 @@ export function common(c: Command): Command {
     .option('--hook-timeout <ms>', 'time limit of each hook and filter in ms (default 30000; 0 = none)')
     .option('--no-sandbox', 'compile and render the transform in this process, with no time or memory limit (a transform you trust)')
     .option('--json', 'print the result as JSON');
+}
+
+/** `shutoff (crashed)`: the state, and why when libvirt said. */
+function stateWithReason(d: DomainSummary): string {
+  return d.reason === undefined ? d.state : `${d.state} (${d.reason})`;
 }
 
 export function controllerOptions(o: CommonOptions, io?: CliIo): NodeControllerOptions {
@@ -230,7 +236,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
     const all = await withController(io, o, (nc) => nc.list());
     if (o.json) return json(io, all);
-    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}`, x.domain?.state ?? '-', x.domain?.uuid ?? '-'])]);
+    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}`, x.domain ? stateWithReason(x.domain) : '-', x.domain?.uuid ?? '-'])]);
     for (const x of all) if (x.error) io.stderr(`domforge: ${x.id}: ${x.error.message}\n`);
   });
 
@@ -244,7 +250,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const d = await withController(io, o, (nc) => nc.describe(id, { xml: o.xml }));
     if (o.json) return json(io, d);
     io.stdout(`${d.id}\n  folder: ${d.dir}\n  record state: ${d.state || '-'}${d.stopped ? ' (stopped: start runs it again)' : ''}\n`);
-    io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${d.domain.state}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
+    io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${stateWithReason(d.domain)}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
     io.stdout(`  type: ${d.instance.VmType || '-'}, ${d.instance.cores} vCPU, ${d.instance.memoryKB} KiB\n`);
     for (const v of d.volumes) io.stdout(`  volume: ${v.id} as ${v.devName} (${v.stateName})\n`);
     for (const n of d.interfaces) {

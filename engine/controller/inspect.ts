@@ -2,6 +2,7 @@ import { DomforgeError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
 import type { DomainRef, DomainSummary } from '../libvirt/connection.js';
 import type { DomainStats } from '../libvirt/domstats.js';
+import { readStateReasons } from '../libvirt/state-reasons.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
@@ -44,7 +45,9 @@ export interface DescribeOptions {
 export async function describe(ctx: ControllerContext, id: string, o: DescribeOptions = {}): Promise<InstanceDetails> {
   checkInstanceId(id);
   const instance = await readRecord(ctx.layout, id);
-  const domain = (await findDomain(ctx.connection, id)) ?? null;
+  const found = (await findDomain(ctx.connection, id)) ?? null;
+  const reason = found ? (await readStateReasons({ uri: ctx.uri, domains: [found.name] }))?.get(found.name) : undefined;
+  const domain = found && reason !== undefined ? { ...found, reason } : found;
   const domainXml = o.xml && domain ? await ctx.connection.getXML(domain.uuid) : undefined;
   return {
     id,
@@ -64,9 +67,13 @@ export async function describe(ctx: ControllerContext, id: string, o: DescribeOp
 export async function list(ctx: ControllerContext): Promise<InstanceSummary[]> {
   const [ids, domains] = await Promise.all([ctx.layout.ids(), ctx.connection.list()]);
   const byName = new Map(domains.map((d) => [d.name, d]));
+  // Why each instance's domain is in its state (one virsh for all of them, where there is one).
+  const reasons = await readStateReasons({ uri: ctx.uri, domains: ids.filter((id) => byName.has(id)) });
   return Promise.all(
     ids.map(async (id): Promise<InstanceSummary> => {
-      const base = { id, dir: ctx.layout.dir(id), domain: byName.get(id) ?? null, tracked: ctx.tracked.has(id) };
+      const d = byName.get(id);
+      const reason = reasons?.get(id);
+      const base = { id, dir: ctx.layout.dir(id), domain: d ? (reason === undefined ? d : { ...d, reason }) : null, tracked: ctx.tracked.has(id) };
       try {
         const record = await readRecord(ctx.layout, id);
         return { ...base, state: stateOf(record), stopped: isStopRequested(record) };

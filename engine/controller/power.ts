@@ -26,6 +26,7 @@ import type { ControllerContext } from './options.js';
 import { isStopRequested, readRecord, stateOf, withStopRequested, withTimestamp, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
 import { domainSummary, instanceDomain } from './summary.js';
+import { readStateReasons } from '../libvirt/state-reasons.js';
 import { checkNodeEnabled } from './node-state.js';
 import { StateConflictError } from './errors.js';
 
@@ -116,6 +117,23 @@ export async function stop(ctx: ControllerContext, id: string, o: StopOptions = 
   });
 }
 
+/** Why a domain not stopped by domforge is shut off, as libvirt tells it where it can (daemon URIs, with virsh). */
+async function whyShutOff(ctx: ControllerContext, name: string): Promise<string> {
+  const reason = (await readStateReasons({ uri: ctx.uri, domains: [name] }))?.get(name);
+  switch (reason) {
+    case 'crashed':
+      return ' (crashed: its hypervisor process ended unexpectedly — killed, or out of memory; its log in /var/log/libvirt says more)';
+    case 'shutdown':
+      return ' (shutdown: the guest powered itself off)';
+    case 'destroyed':
+      return ' (destroyed: pulled off outside domforge, e.g. virsh destroy)';
+    case undefined:
+      return ' — the guest powered itself off, or its hypervisor process ended?';
+    default:
+      return ` (${reason})`;
+  }
+}
+
 export async function start(ctx: ControllerContext, id: string): Promise<StartResult> {
   checkInstanceId(id);
   return ctx.locks.run(id, `start of ${id}`, async () => {
@@ -129,7 +147,7 @@ export async function start(ctx: ControllerContext, id: string): Promise<StartRe
       if (!isStopRequested(record)) {
         throw new StateConflictError(
           ref.id === null
-            ? `${id} was not stopped by domforge (its record's isStopRequested is not true) but its domain is shut off — the guest powered itself off? reboot ${id} starts it again`
+            ? `${id} was not stopped by domforge (its record's isStopRequested is not true) but its domain is shut off${await whyShutOff(ctx, ref.name)}; reboot ${id} starts it again`
             : `${id} is running and was not stopped: nothing to start`,
           { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/states/isStopRequested' },
         );

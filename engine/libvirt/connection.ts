@@ -32,6 +32,11 @@ export interface DomainSummary extends DomainRef {
   active: boolean;
   /** Has a persistent (inactive) configuration; false for a transient domain. */
   persistent: boolean;
+  /**
+   * Why it is in its state, in virsh's words (`crashed`, `destroyed`, `shutdown`, `booted`…),
+   * where it is known: read through virsh on daemon URIs by `describe` and `list` (see state-reasons.ts).
+   */
+  reason?: string;
 }
 
 export interface DomainInfo {

@@ -3,7 +3,8 @@ export { LibvirtError, LibvirtUnavailableError, type LibvirtErrorOptions } from 
 export { libvirtCodeOf, libvirtCodeName, type LibvirtCode } from './error-codes.js';
 export { loadBinding, isLibvirtAvailable, defaultBindingLoader, type BindingLoader, type LibvirtBinding } from './binding.js';
 export { resolveUri, isTestDriverUri, TEST_URI } from './uri.js';
-export { DOMAIN_STATES, domainStateName, type DomainStateName } from './domain-state.js';
+export { DOMAIN_STATES, domainStateName, stateReasonName, type DomainStateName } from './domain-state.js';
+export { readStateReasons, stateReasonsOfDomstats } from './state-reasons.js';
 export {
   LibvirtConnection,
   type DomainId,

@@ -364,11 +364,11 @@ function changeText(c: DeviceChangeResult): string {
 function printAdoptReport(io: CliIo, r: AdoptReport): void {
   for (const a of r.adopted) {
     const resume = a.resumed ? ', started again' : a.notResumed ? `, left off: ${a.notResumed}` : '';
-    io.stdout(`adopted ${a.id}: domain ${a.domain.state}${resume}\n`);
+    io.stdout(`adopted ${a.id}: domain ${stateWithReason(a.domain)}${resume}\n`);
   }
   for (const x of r.refused) io.stdout(`refused ${x.id}: ${x.error.shortMessage}\n`);
   for (const x of r.missingDomain) io.stdout(`no domain ${x.id}: the record says ${x.state || 'nothing'} but libvirt has no such domain\n`);
-  for (const x of r.incomplete) io.stdout(`incomplete ${x.id}: ${x.state ? `record state ${x.state}` : x.reason}${x.domain ? `, domain ${x.domain.state}` : ', no domain'}\n`);
+  for (const x of r.incomplete) io.stdout(`incomplete ${x.id}: ${x.state ? `record state ${x.state}` : x.reason}${x.domain ? `, domain ${stateWithReason(x.domain)}` : ', no domain'}\n`);
   for (const x of r.mismatched) io.stdout(`mismatched ${x.id}: domain uuid ${x.domain.uuid}, record uuid ${x.recordUuid}\n`);
   for (const x of r.unreadable) io.stdout(`unreadable ${x.id}: ${x.error.message}\n`);
   for (const d of r.untracked) io.stdout(`untracked domain ${d.name}: ${d.state}, no instance folder\n`);

@@ -4,6 +4,7 @@ import type { DomainSummary } from '../libvirt/connection.js';
 import { InstanceLog } from './instance-log.js';
 import type { ControllerContext } from './options.js';
 import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
+import { readStateReasons } from '../libvirt/state-reasons.js';
 import { readNodeState } from './node-state.js';
 import type { Instance } from '../instance/model.js';
 import { asDomforgeError } from './steps.js';
@@ -64,7 +65,10 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
   const [ids, domains] = await Promise.all([layout.ids(), conn.list()]);
   // Read once: a disabled node resumes nothing (its state file is read as a launch reads it).
   const nodeEnabled = o.resume ? (await readNodeState(layout)).enabled : false;
-  const byName = new Map(domains.map((d) => [d.name, d]));
+  const folderNames = new Set(ids);
+  // Why each instance's domain is in its state (shut off after a host reboot, a crash…), where libvirt says.
+  const reasons = await readStateReasons({ uri: ctx.uri, domains: [...new Set(domains.map((d) => d.name))].filter((name) => folderNames.has(name)) });
+  const byName = new Map(domains.map((d) => [d.name, reasons?.has(d.name) ? { ...d, reason: reasons.get(d.name) } : d]));
   const report: AdoptReport = { adopted: [], refused: [], missingDomain: [], incomplete: [], mismatched: [], unreadable: [], untracked: [] };
   const folders = new Set(ids);
   for (const id of ids) {

@@ -23,7 +23,7 @@ after(async () => tier?.cleanup());
 /** The QEMU process running the guest (libvirt passes `-name guest=ID`). */
 const qemuPid = (id: string) => Number(execFileSync('pgrep', ['-f', `guest=${id}(,|\\s)`], { encoding: 'utf8' }).trim());
 
-test('a QEMU process killed: describe and list say the domain is shut off because it crashed, start refuses saying so, reboot brings the guest back', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
+test('a QEMU process killed: describe, list and adopt say the domain is shut off because it crashed, start refuses saying so, reboot brings the guest back', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
   const t = tier!;
   const nc = t.nc;
   const g = await t.instance({ label: 'qemucrash' });
@@ -41,7 +41,12 @@ test('a QEMU process killed: describe and list say the domain is shut off becaus
   const listed = (await nc.list()).find((x) => x.id === g.name);
   assert.deepEqual([listed?.domain?.state, listed?.domain?.reason], ['shutoff', 'crashed']);
 
+  const adopted = (await nc.adopt()).adopted.find((a) => a.id === g.name);
+  assert.deepEqual([adopted?.domain.state, adopted?.domain.reason, adopted?.resumed], ['shutoff', 'crashed', undefined], 'adopt (without --resume) reports the crash and starts nothing');
+
   const common = ['--instances', t.instancesDir, '--uri', t.env.uri];
+  const cliAdopt = await lifecycleCli(['adopt'], common);
+  assert.match(cliAdopt.stdout, new RegExp(`^adopted ${g.name}: domain shutoff \\(crashed\\)$`, 'm'));
   const cliList = await lifecycleCli(['list'], common);
   assert.match(cliList.stdout, new RegExp(`^${g.name}\\s+Extant\\s+shutoff \\(crashed\\)\\s`, 'm'));
   const cliDescribe = await lifecycleCli(['describe', g.name], common);

@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'USAGE'
   | 'STATE_CONFLICT'
   | 'NODE_STATE_INVALID'
-  | 'HOST_CHECK_FAILED';
+  | 'HOST_CHECK_FAILED'
+  | 'CANCELLED';
 
 export interface ErrorPlace {
   /** File the problem is in, as given by the caller (not resolved). */
@@ -149,6 +150,24 @@ export class UsageError extends DomforgeError {
   constructor(message: string, o: DomforgeErrorOptions = {}) {
     super('USAGE', message, o);
   }
+}
+
+/** An operation cancelled through its AbortSignal (the CLI's on SIGINT or SIGTERM) before it finished; what it did was undone. */
+export class CancelledError extends DomforgeError {
+  /** What the signal was aborted with, in words (`SIGINT` from the CLI). */
+  readonly reason: string;
+  constructor(message: string, o: DomforgeErrorOptions & { reason: string }) {
+    super('CANCELLED', message, o);
+    this.reason = o.reason;
+  }
+}
+
+/** What an AbortSignal was aborted with, in words (`SIGINT`, an Error's message). */
+export function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (typeof r === 'string') return r;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  return 'aborted';
 }
 
 export function isDomforgeError(e: unknown): e is DomforgeError {

@@ -1,4 +1,5 @@
-import { DomforgeError, UsageError } from '../errors.js';
+import { constants as osConstants } from 'node:os';
+import { CancelledError, DomforgeError, UsageError } from '../errors.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -40,6 +41,7 @@ export function reportError(io: CliIo, e: unknown, json = false): number {
   if (e instanceof DomforgeError) {
     if (json) io.stderr(JSON.stringify({ error: e.toJSON() }) + '\n');
     else io.stderr(`domforge: ${e.fullMessage}\n`);
+    if (e.code === 'CANCELLED') return cancelledExit(e);
     return e instanceof UsageError ? EXIT.USAGE : EXIT.FAILED;
   }
   // Not a DomforgeError: a defect in domforge. Reported whole (the stack is what a bug report needs), and as JSON under --json.
@@ -47,6 +49,14 @@ export function reportError(io: CliIo, e: unknown, json = false): number {
   if (json) io.stderr(JSON.stringify({ error: { code: 'INTERNAL', message: err?.message ?? String(e), stack: err?.stack } }) + '\n');
   else io.stderr(`domforge: internal error: ${err?.stack ?? String(e)}\n`);
   return EXIT.FAILED;
+}
+
+/** A command cancelled by a signal exits as a shell reports a process that signal ended: 128 + its number (130 for SIGINT). */
+function cancelledExit(e: DomforgeError): number {
+  let c: unknown = e;
+  while (c instanceof DomforgeError && !(c instanceof CancelledError)) c = c.cause;
+  const n = c instanceof CancelledError ? (osConstants.signals as Record<string, number>)[c.reason] : undefined;
+  return n ? 128 + n : EXIT.FAILED;
 }
 
 /** Collects a repeatable `--param k=v` option into a record. */

@@ -3,7 +3,7 @@ export { NodeController } from './node-controller.js';
 export type { NodeControllerOptions, TransformSource, LockWaitEvent } from './options.js';
 export type { LockHolder } from './host-lock.js';
 export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissingError, type Operation, type RollbackAction } from './errors.js';
-export { LAUNCH_STEPS, type LaunchStep, type LaunchResult } from './launch.js';
+export { LAUNCH_STEPS, type LaunchStep, type LaunchResult, type LaunchOptions } from './launch.js';
 export type { TerminateOptions, TerminateResult } from './terminate.js';
 export type { InstanceSummary, InstanceDetails, InstanceStats, StatsReport, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';
 export type { AdoptReport, AdoptedInstance, AdoptOptions } from './adopt.js';

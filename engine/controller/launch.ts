@@ -75,26 +75,36 @@ export interface LaunchResult {
  * no domain is left defined and the folder is removed (or kept under `.kept` with
  * `keepFailed`), and an OperationError names the failed step.
  */
-export async function launch(ctx: ControllerContext, input: Instance): Promise<LaunchResult> {
+export interface LaunchOptions {
+  /**
+   * Cancels the launch: at the next step boundary (a running hook or filter is killed at
+   * once), everything done so far is undone as for a failure, and the launch rejects with an
+   * OperationError whose code is `CANCELLED`. A step under way (a render, a libvirt call)
+   * finishes first; the rollback itself is never cancelled.
+   */
+  signal?: AbortSignal;
+}
+
+export async function launch(ctx: ControllerContext, input: Instance, o: LaunchOptions = {}): Promise<LaunchResult> {
   const id = input?.name;
   if (!isInstanceId(id)) {
     throw new InstanceError(`the instance name ${JSON.stringify(id)} cannot name an instance folder: use letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'`, {
       path: '/instance/name',
     });
   }
-  const outcome = await ctx.locks.tryRun(id, `launch of ${id}`, () => launchLocked(ctx, input, id));
+  const outcome = await ctx.locks.tryRun(id, `launch of ${id}`, () => launchLocked(ctx, input, id, o.signal));
   if (outcome.busy) throw new StateConflictError(`launch of ${id} refused: another operation on ${id} is in progress`, { instanceId: id });
   return outcome.value;
 }
 
-async function launchLocked(ctx: ControllerContext, input: Instance, id: string): Promise<LaunchResult> {
+async function launchLocked(ctx: ControllerContext, input: Instance, id: string, signal: AbortSignal | undefined): Promise<LaunchResult> {
   const { layout, connection: conn } = ctx;
   const dir = layout.dir(id);
   const libvirtXmlPath = layout.libvirtXml(id);
   const log = new InstanceLog(layout.log(id), id, 'launch', ctx.log);
-  const steps = new Steps('launch', id, log, ctx.onStep);
+  const steps = new Steps('launch', id, log, ctx.onStep, signal);
   const warnings: string[] = [];
-  const hookContext = { instanceId: id, instanceDir: dir, libvirtXml: libvirtXmlPath, uri: ctx.uri, log: log.hookSink() };
+  const hookContext = { instanceId: id, instanceDir: dir, libvirtXml: libvirtXmlPath, uri: ctx.uri, log: log.hookSink(), signal };
 
   let record!: Instance;
   let checked!: CheckedRecord;

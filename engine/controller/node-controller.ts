@@ -7,7 +7,7 @@ import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
 import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
 import { describe, list, reboot, stats, statsAll, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions, type StatsReport } from './inspect.js';
-import { launch, type LaunchResult } from './launch.js';
+import { launch, type LaunchOptions, type LaunchResult } from './launch.js';
 import { describeResource, type DescribeResourceOptions, type ResourceReport } from './resources.js';
 import { assignAddress, type AssignAddressResult } from './address.js';
 import { readNodeState, writeNodeState, type NodeState } from './node-state.js';
@@ -69,10 +69,10 @@ export class NodeController {
    * description). See launch.ts for the steps; a failure is an OperationError naming the
    * step, after everything the launch did has been undone.
    */
-  async launch(instance: Instance | string): Promise<LaunchResult> {
+  async launch(instance: Instance | string, options: LaunchOptions = {}): Promise<LaunchResult> {
     this.open_();
     const parsed = typeof instance === 'string' ? await readInstance(instance) : instance;
-    return launch(this.ctx, parsed);
+    return launch(this.ctx, parsed, options);
   }
 
   /** pre-clean hooks → destroy → undefine → remove (or keep) the instance's files. */

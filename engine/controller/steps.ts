@@ -1,4 +1,4 @@
-import { DomforgeError, IoError } from '../errors.js';
+import { abortReason, CancelledError, DomforgeError, IoError } from '../errors.js';
 import { OperationError, type Operation, type RollbackAction } from './errors.js';
 import type { InstanceLog } from './instance-log.js';
 
@@ -43,6 +43,8 @@ export class Steps {
     readonly instanceId: string,
     private readonly log: InstanceLog,
     private readonly observer?: StepObserver,
+    /** Aborting it cancels the operation at the next step: the steps done are undone. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Runs one step; on failure rolls back and throws OperationError. */
@@ -50,6 +52,7 @@ export class Steps {
     this.current = step;
     const started = performance.now();
     try {
+      this.checkCancelled();
       await this.observer?.({ operation: this.operation, instanceId: this.instanceId, step });
       const value = await f();
       const durationMs = Math.round(performance.now() - started);
@@ -57,8 +60,19 @@ export class Steps {
       this.log.info(`step ${step}: ok in ${durationMs} ms`);
       return value;
     } catch (e) {
-      return this.fail(e);
+      // Whatever the step ran into once the operation was cancelled (a hook killed, a
+      // worker gone), the cancellation is why it stopped.
+      return this.fail(this.signal?.aborted && !(e instanceof CancelledError) ? this.cancelled(e) : e);
     }
+  }
+
+  private checkCancelled(): void {
+    if (this.signal?.aborted) throw this.cancelled();
+  }
+
+  private cancelled(cause?: unknown): CancelledError {
+    const reason = abortReason(this.signal!);
+    return new CancelledError(`${this.operation} of ${this.instanceId} cancelled (${reason})`, { cause, reason });
   }
 
   /** Records how to undo what the last step did. */

@@ -44,6 +44,10 @@ reportChildren({
 // The controller gone (killed by a signal, its clean-up never run): this worker clears what
 // the pool would have, its xsltproc processes and its scratch folder, then ends.
 if (!parentPort) {
+  // A Ctrl-C at the controller's terminal reaches this process too (same process group): the
+  // controller decides when its worker ends (it may need it to finish a render while it
+  // cancels an operation), and its end or its death ends this one.
+  process.on('SIGINT', () => undefined);
   process.on('disconnect', () => {
     for (const pid of running) {
       try {

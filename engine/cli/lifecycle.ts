@@ -63,6 +63,8 @@ export function controllerOptions(o: CommonOptions, io?: CliIo): NodeControllerO
     instancesDir: o.instances ?? (process.env.DOMFORGE_INSTANCES || DEFAULT_INSTANCES_DIR),
     uri: o.uri,
     hooksDir: o.hooks ?? (process.env.DOMFORGE_HOOKS || undefined),
+    // Each command is a short process, not a controller starting: no start events (adopt asks for them).
+    initHooks: false,
     transform: o.transform,
     params: o.param,
     hookTimeoutMs,
@@ -74,10 +76,10 @@ export function controllerOptions(o: CommonOptions, io?: CliIo): NodeControllerO
  * A controller for every command but launch: it does not create the instances folder, so a
  * mistyped `--instances` is not made into an empty folder (a missing one holds no instances).
  */
-export async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false): Promise<T> {
+export async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false, extra: Partial<NodeControllerOptions> = {}): Promise<T> {
   const options = controllerOptions(o, io);
   if (runsHooks) noteMissingHooks(io, options);
-  const nc = await NodeController.open({ ...options, createInstancesDir: false });
+  const nc = await NodeController.open({ ...options, createInstancesDir: false, ...extra });
   try {
     return await f(nc);
   } finally {
@@ -268,11 +270,12 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   common(
     program
       .command('adopt')
-      .description("After a restart: match instance folders with libvirt's domains, run pre-adopt hooks, report the rest.")
+      .description("After a restart: the controller's start hooks (pre-init, pre-hyp-check, post-init), then match instance folders with libvirt's domains, run pre-adopt hooks, report the rest.")
       .option('--resume', 'after a host reboot: start again the shut-off domains of adopted instances that were not stopped'),
   ).action(
     async (o: CommonOptions & { resume?: boolean }) => {
-      const report = await withController(io, o, (nc) => nc.adopt({ resume: o.resume === true }), true);
+      // adopt is what a node controller runs when it starts on a host: the start events come first.
+      const report = await withController(io, o, (nc) => nc.adopt({ resume: o.resume === true }), true, { initHooks: true });
       if (o.json) return json(io, report);
       printAdoptReport(io, report);
     },

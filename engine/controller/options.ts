@@ -1,5 +1,5 @@
 import { mkdir, realpath } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { IoError, UsageError } from '../errors.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
@@ -7,6 +7,7 @@ import type { BindingLoader } from '../libvirt/binding.js';
 import type { LibvirtConnection } from '../libvirt/connection.js';
 import type { DeviceChangeOptions } from '../libvirt/hotplug.js';
 import { connect } from '../libvirt/pool.js';
+import { resolveUri } from '../libvirt/uri.js';
 import { defaultTransformPath } from '../transform/defaults.js';
 import type { LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
@@ -103,9 +104,21 @@ export interface NodeControllerOptions {
    * controller, for a folder that no other process changes.
    */
   hostLocks?: boolean;
+  /**
+   * Raise the controller's start events when it opens, with `hooksDir`: `euca-nc-pre-init`,
+   * `euca-nc-pre-hyp-check` before the libvirt connection, `euca-nc-post-init` once ready;
+   * a hook that fails stops `open` (HOOK_FAILED / HOOK_TIMEOUT). Their output goes to
+   * `<instancesDir>/controller.log`. Default true: the process that opens a NodeController
+   * is the node controller starting. The CLI's commands, each a short process, pass false
+   * (but `adopt`, what a controller runs when it starts on a host).
+   */
+  initHooks?: boolean;
   /** Told when an operation waits for another process's operation on the same instance (who holds it, when it said). */
   onLockWait?: (e: LockWaitEvent) => void;
 }
+
+/** Where the output of the controller's start hooks goes, in the instances folder (an instance's hooks write its instance.log). */
+export const CONTROLLER_LOG = 'controller.log';
 
 /** An operation waits for the instance's host lock. */
 export interface LockWaitEvent {
@@ -149,19 +162,33 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
       throw new IoError(`cannot create the instances folder: ${(e as Error).message}`, { file: instancesDir, cause: e });
     }
   }
-  const connection = o.connection ?? (await connect({ uri: o.uri, loader: o.loader }));
   const hooks = o.hooksDir
     ? createHookRunner({
         dir: resolve(o.hooksDir),
         filtersDir: o.filtersDir && resolve(o.filtersDir),
         home: o.home ?? dirname(instancesDir),
-        uri: connection.uri,
+        uri: o.connection?.uri ?? resolveUri(o.uri),
         timeoutMs: o.hookTimeoutMs,
         maxLogBytes: o.hookLogBytes,
         maxLogLines: o.hookLogLines,
       })
     : undefined;
+  // A node controller's start, as Eucalyptus's: pre-init, pre-hyp-check before the hypervisor
+  // connection, post-init once the controller is ready. A hook that fails stops the start.
+  const initHooks = o.initHooks !== false ? hooks : undefined;
+  const initLog = join(instancesDir, CONTROLLER_LOG);
+  await initHooks?.run('euca-nc-pre-init', { log: initLog });
+  await initHooks?.run('euca-nc-pre-hyp-check', { log: initLog });
+  const connection = o.connection ?? (await connect({ uri: o.uri, loader: o.loader }));
   const provider = transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions, o.sandbox);
+  if (initHooks) {
+    try {
+      await initHooks.run('euca-nc-post-init', { log: initLog });
+    } catch (e) {
+      await provider.release();
+      throw e;
+    }
+  }
   return {
     layout: new InstanceLayout(instancesDir, o.keepDir && resolve(o.keepDir)),
     connection,
@@ -255,7 +282,7 @@ function checkOptions(o: NodeControllerOptions): void {
       throw new UsageError(`Expected \`${k}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);
     }
   }
-  for (const k of ['checkPaths', 'keepFailed', 'createInstancesDir', 'hostLocks'] as const) {
+  for (const k of ['checkPaths', 'keepFailed', 'createInstancesDir', 'hostLocks', 'initHooks'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new UsageError(`Expected \`${k}\` to be a boolean, got \`${String(o[k])}\` (${typeof o[k]})`);
   }
   for (const k of ['log', 'onStep', 'onLockWait'] as const) {

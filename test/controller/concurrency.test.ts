@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAUNCH_STEPS, NodeController, OperationError } from '../../engine/controller/index.js';
 import { IoError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import type { Instance } from '../../engine/instance/index.js';
-import { sampleInstance, sampleNames, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { sampleInstance, sampleNames, sandbox, shippedTransform, type Sandbox, instancesFolderEntries } from './fixtures.js';
 // A seeded PRNG, so a failing run can be replayed with its seed.
 import { mulberry32 } from '../kvp/prng.js';
 
@@ -78,6 +78,6 @@ test('200 concurrent launches with random injected failures: every success runs,
   // Terminate them all concurrently, too: nothing is left.
   const terminated = await Promise.allSettled(listed.map((x) => nc.terminate(x.id)));
   assert.deepEqual(terminated.filter((r) => r.status === 'rejected'), []);
-  assert.deepEqual(readdirSync(sb.instances), []);
+  assert.deepEqual(instancesFolderEntries(sb.instances), []);
   assert.deepEqual((await conn.list()).map((d) => d.name), ['test']);
 });

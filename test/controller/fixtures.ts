@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { readInstanceFile, type Instance } from '../../engine/instance/index.js'
 import { compileXslt } from '../../engine/transform/xslt/compile.js';
 import type { CompiledTransform } from '../../engine/transform/types.js';
 import type { NodeController, OperationError } from '../../engine/controller/index.js';
+import { CONTROLLER_LOG } from '../../engine/controller/options.js';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 export const SAMPLES = join(ROOT, 'samples');
@@ -90,4 +91,9 @@ export async function launchFailure(nc: NodeController, instance: Parameters<Nod
     () => assert.fail('launched'),
     (err: unknown) => err as OperationError,
   );
+}
+
+/** What the instances folder holds, but the controller's own log (its start hooks' output, written when it opens with hooks). */
+export function instancesFolderEntries(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f !== CONTROLLER_LOG);
 }

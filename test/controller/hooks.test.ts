@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
@@ -8,7 +8,7 @@ import { HookFailedError, HookTimeoutError } from '../../engine/hooks/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { parseXml } from '../../engine/xml/parse.js';
 import type { DomforgeError } from '../../engine/errors.js';
-import { sampleInstance, sandbox, shippedTransform, XSL, type Sandbox } from './fixtures.js';
+import { sampleInstance, sandbox, shippedTransform, XSL, type Sandbox, instancesFolderEntries } from './fixtures.js';
 
 let conn: LibvirtConnection;
 test.before(async () => {
@@ -170,7 +170,7 @@ test('a failing pre-clean hook still terminates the domain but keeps the files',
   assert.ok(existsSync(join((t.files as { kept: string }).kept, 'instance.xml')));
   assert.match(readFileSync(join((t.files as { kept: string }).kept, 'instance.log'), 'utf8'), /forensics first/);
   await assertNothingLeft(sb, inst.name);
-  assert.deepEqual(readdirSync(sb.instances), ['.kept']);
+  assert.deepEqual(instancesFolderEntries(sb.instances), ['.kept']);
   await done();
 });
 
@@ -229,14 +229,14 @@ test('a pre-clean hook that removes the instance folder, then fails: terminate s
   assert.equal(t.files, 'gone');
   assert.equal(t.preCleanFailure?.hook, '10-rm');
   await assertNothingLeft(sb, inst.name);
-  assert.deepEqual(readdirSync(sb.instances), []);
+  assert.deepEqual(instancesFolderEntries(sb.instances), []);
 
   // The same with --keep and a hook that succeeds.
   await nc.launch(inst);
   await sb.script(sb.hooks, '10-rm', 'test "$1" = euca-nc-pre-clean || exit 0\nrm -rf "$DOMFORGE_INSTANCE_DIR"');
   const k = await nc.terminate(inst.name, { keep: true });
   assert.deepEqual([k.domain, k.files, k.preCleanFailure], ['destroyed', 'gone', undefined]);
-  assert.deepEqual(readdirSync(sb.instances), []);
+  assert.deepEqual(instancesFolderEntries(sb.instances), []);
   await done();
 });
 

@@ -3,12 +3,12 @@
 // controller goes on launching once the file is fixed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
-import { childNodes, sampleInstance, sandbox, XSL, type Sandbox } from './fixtures.js';
+import { childNodes, sampleInstance, sandbox, XSL, type Sandbox, instancesFolderEntries } from './fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -80,7 +80,7 @@ test('a transform file that never finishes fails the launch with TRANSFORM_TIMEO
     await nc.close();
   }
   assert.deepEqual(await settledChildren(before), before, 'close() stops the sandbox the controller started');
-  assert.deepEqual(readdirSync(sb.instances), []);
+  assert.deepEqual(instancesFolderEntries(sb.instances), []);
 });
 
 test('sandbox: false renders in the controller thread (no worker process)', async () => {

@@ -57,7 +57,7 @@ test('after a controller restart: adopt the running guest (pre-adopt hook runs),
   const consoleLog = t.consoleOf(g.name);
   await waitForConsole(consoleLog, (r) => r.done, { timeoutMs: BOOT_TIMEOUT_MS, what: 'the guest launched by the first controller' });
 
-  // The restarted controller, with a pre-adopt hook that records what it was called with.
+  // The restarted controller, with a hook that records every event it is called for.
   const hooks = join(t.root, 'hooks');
   const calls = join(t.root, 'hook-calls.log');
   await mkdir(hooks, { recursive: true });
@@ -73,7 +73,13 @@ test('after a controller restart: adopt the running guest (pre-adopt hook runs),
   assert.equal(mine.domain.id, first.domain.id, 'the same running domain: not restarted');
   assert.equal(mine.domain.uuid, g.uuid);
   assert.ok(restarted.tracked.has(g.name));
-  assert.deepEqual((await readFile(calls, 'utf8')).trim().split('\n'), [`euca-nc-pre-adopt ${g.name} ${restarted.layout.dir(g.name)}`]);
+  // The restarted controller raised its start events when it opened (HOME: the instances folder's parent), then pre-adopt.
+  assert.deepEqual((await readFile(calls, 'utf8')).trim().split('\n'), [
+    `euca-nc-pre-init  ${t.root}`,
+    `euca-nc-pre-hyp-check  ${t.root}`,
+    `euca-nc-post-init  ${t.root}`,
+    `euca-nc-pre-adopt ${g.name} ${restarted.layout.dir(g.name)}`,
+  ]);
   const boots = (await readConsole(consoleLog)).match(/^DOMFORGE-GUEST boot /gm) ?? [];
   assert.equal(boots.length, 1, 'the guest booted once: adopting did not restart it');
 

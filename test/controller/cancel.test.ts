@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { sampleFileUnderFreshId, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { processAlive } from '../fixtures/processes.js';
 
 const CLI = new URL('./cli-program.js', import.meta.url).pathname;
 
@@ -28,14 +29,6 @@ test.after(async () => {
   await closeConnections();
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Resolves with the pid the slow hook recorded for `id`, once it runs. */
 async function hookStarted(id: string): Promise<number> {
@@ -69,7 +62,7 @@ test('launch with a signal aborted during its pre-boot hook: the hook is killed 
   ac.abort('operator stop');
   await assert.rejects(launching, cancelled('pre-boot'));
   assert.ok(performance.now() - t0 < 5_000, 'not after the hook’s 20 s');
-  assert.equal(alive(hook), false, 'the hook was killed');
+  assert.equal(processAlive(hook), false, 'the hook was killed');
   assert.equal(existsSync(join(sb.instances, inst.name)), false, 'no folder left');
   assert.equal(await conn.find(inst.name), undefined, 'no domain');
   await nc.close();
@@ -133,7 +126,7 @@ test('domforge launch: the first SIGINT cancels the launch and undoes it (exit 1
     assert.match(l.stderr(), new RegExp(`domforge: ${sig}: cancelling the launch of ${l.id}; what it did is undone`));
     assert.match(l.stderr(), new RegExp(`launch of ${l.id} failed at step 'pre-boot': launch of ${l.id} cancelled \\(${sig}\\)`));
     assert.match(l.stderr(), /rolled back: remove-folder/);
-    assert.equal(alive(hook), false, 'the hook was killed');
+    assert.equal(processAlive(hook), false, 'the hook was killed');
     assert.equal(existsSync(join(sb.instances, l.id)), false, 'no folder left');
   }
 
@@ -146,5 +139,5 @@ test('domforge launch: the first SIGINT cancels the launch and undoes it (exit 1
   const end = await l.exited;
   assert.ok(end.signal === 'SIGINT' || end.code === 130, JSON.stringify(end));
   // Ended at once, the launch may leave its hook running and its folder (terminate removes it), as a kill would.
-  if (alive(hook)) process.kill(hook, 'SIGKILL');
+  if (processAlive(hook)) process.kill(hook, 'SIGKILL');
 });

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdoptReport, LockWaitEvent, NodeController } from '../../engine/controller/index.js';
 import { tierOptions } from './env.js';
 import { openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
+import { processAlive } from '../fixtures/processes.js';
 
 const CHILD = new URL('./crash-child.js', import.meta.url).pathname;
 
@@ -57,20 +58,12 @@ function crash(operation: 'launch' | 'terminate', step: string, target: string):
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The dead controller's child processes go when it does (a worker's IPC channel closes). */
 async function childrenGone(pids: number[], step: string): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-  assert.deepEqual(pids.filter(alive), [], `no child process of the controller killed at ${step} outlives it`);
+  while (pids.some(processAlive) && Date.now() < deadline) await sleep(100);
+  assert.deepEqual(pids.filter(processAlive), [], `no child process of the controller killed at ${step} outlives it`);
 }
 
 type Seen = { kind: 'none' } | { kind: 'incomplete'; state: string; domain: string } | { kind: 'adopted'; domain: string };

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DomforgeError } from '../../engine/errors.js';
 import { tierOptions } from './env.js';
 import { openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
+import { processAlive } from '../fixtures/processes.js';
 
 let tier: Tier | undefined;
 before(async () => {
@@ -32,14 +33,6 @@ function ownLibvirtd(stateDir: string): number | string {
   return pid > 0 ? pid : 'the tier recorded no libvirtd pid';
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('libvirtd restarts under a running controller: calls fail while it is down, then the same controller reconnects and carries on', tierOptions({ timeout: TEST_TIMEOUT_MS }), async (t) => {
   const tr = tier!;
@@ -49,8 +42,8 @@ test('libvirtd restarts under a running controller: calls fail while it is down,
   const { launched } = await tr.launchAndBoot(g);
 
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.equal(alive(pid), false, 'libvirtd stopped');
+  for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(processAlive(pid), false, 'libvirtd stopped');
   try {
     const e = await tr.nc.describe(g.name).then(
       () => assert.fail('described with libvirtd down'),

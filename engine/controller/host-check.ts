@@ -8,7 +8,7 @@
  * and rendered in a sandbox worker (as a controller renders it), on the bundled sample.
  */
 import { constants, existsSync } from 'node:fs';
-import { access, open, readdir, stat } from 'node:fs/promises';
+import { access, open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomforgeError } from '../errors.js';
 import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
@@ -26,6 +26,7 @@ import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { hasXsltproc } from '../transform/xslt/guard.js';
 import { loadDomainSchema, resolveDomainSchemaPath } from '../validate/schema.js';
 import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR } from './host-resources.js';
+import { hostLockName, tryHostLock } from './host-lock.js';
 import { InstanceLayout } from './layout.js';
 import { readNodeState } from './node-state.js';
 
@@ -152,6 +153,7 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
   }
 
   out.push(await checkInstancesFolder(o.instancesDir));
+  out.push(await checkHostLocks(o.instancesDir));
   out.push(await checkHooks(o.hooksDir));
 
   try {
@@ -226,6 +228,24 @@ async function checkInstancesFolder(dir: string): Promise<HostCheck> {
   if (!writable) return { name, status: 'fail', detail: `${dir} is not writable by this user`, hint: 'run as the user that owns it' };
   const space = await fileSystemSpace(dir);
   return { name, status: 'ok', detail: `${dir}: writable, ${gib(space.availableBytes)} free of ${gib(space.totalBytes)}` };
+}
+
+/** The host-wide instance locks (abstract sockets) can be taken here: a probe lock in the instances folder's scope, taken and released. */
+async function checkHostLocks(instancesDir: string): Promise<HostCheck> {
+  const scope = await realpath(instancesDir).catch(() => instancesDir);
+  try {
+    const held = await tryHostLock(hostLockName(scope, `domforge-check-${process.pid}`), 'domforge check');
+    if (!held) return { name: 'host locks', status: 'warn', detail: 'the probe lock is held by another process', hint: 'run the check again' };
+    await held.release();
+    return { name: 'host locks', status: 'ok', detail: "one operation at a time per instance across the host's processes (Linux abstract sockets)" };
+  } catch (e) {
+    return {
+      name: 'host locks',
+      status: 'fail',
+      detail: firstLine(e),
+      hint: 'every operation on an instance takes one; `hostLocks: false` keeps them inside one controller, for a folder no other process changes',
+    };
+  }
 }
 
 async function checkHooks(dir: string | undefined): Promise<HostCheck> {

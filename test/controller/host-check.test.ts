@@ -17,7 +17,7 @@ test.after(async () => {
 });
 
 const byName = (checks: HostCheck[]) => new Map(checks.map((c) => [c.name, c]));
-const NAMES = ['node', 'libvirt binding', 'libvirt connection', 'domain schema', 'virsh', 'xsltproc', 'transform', 'instances folder', 'hooks', 'node status', 'huge pages'];
+const NAMES = ['node', 'libvirt binding', 'libvirt connection', 'domain schema', 'virsh', 'xsltproc', 'transform', 'instances folder', 'host locks', 'hooks', 'node status', 'huge pages'];
 
 test('a host set up by scripts/setup.sh passes every check; the test driver is a warning, with what to use instead', async () => {
   const checks = await checkHost({ instancesDir: join(dir, 'not-yet'), hooksDir: join(ROOT, 'hooks'), uri: 'test:///default' });
@@ -37,6 +37,7 @@ test('a host set up by scripts/setup.sh passes every check; the test driver is a
   // The shipped hooks folder runs its two example hooks; its package.json is no hook and not named.
   assert.equal(c.get('hooks')!.detail, `${join(ROOT, 'hooks')}: runs 00-log-event, 10-memballoon`);
   assert.equal(c.get('node status')!.detail, 'enabled (no nc_state.xml)');
+  assert.match(c.get('host locks')!.detail, /one operation at a time per instance across the host's processes/);
 });
 
 test('failures and warnings say what is wrong and what to do: a broken transform, a forgotten chmod, a disabled node, a file for a folder, a missing schema', { timeout: 60_000 }, async () => {
@@ -141,5 +142,5 @@ test('CLI check (doctor): the table and the hints, exit 1 naming the failed chec
     ['transform'],
   );
   assert.equal(JSON.parse(f.stderr).error.code, 'HOST_CHECK_FAILED');
-  assert.match(JSON.parse(f.stderr).error.message, /^1 of 11 checks failed: transform$/);
+  assert.match(JSON.parse(f.stderr).error.message, /^1 of 12 checks failed: transform$/);
 });

@@ -90,10 +90,15 @@ export function checkInterfaceAttachment(a: InterfaceAttachment): InterfaceAttac
  * The attachment described by a parsed `eni-XXX.xml` stub. Its interface id is the file's
  * base name, as Eucalyptus names the file after the ENI (`<instancePath>/<interfaceId>.xml`).
  */
-export function interfaceAttachmentFromStub(stub: NicStub, interfaceId: string, file?: string): InterfaceAttachment {
-  const where = file ? ` in ${file}` : '';
-  if (stub.attachmentId === undefined) throw new UsageError(`the <nic> stub${where} has no attachmentId; it is what detach-interface names the interface by`);
-  if (stub.device === undefined) throw new UsageError(`the <nic> stub${where} has no device index (attribute device; 0 is the primary interface)`);
+export function interfaceAttachmentFromStub(stub: NicStub, interfaceId: string, file?: string, place: { line?: number; column?: number } = {}): InterfaceAttachment {
+  // What the stub must say for an attachment: refused at the stub's <nic> (file, line, attribute) when it is a file.
+  const missing = (attribute: string, why: string) =>
+    file
+      ? new InstanceError(`the <nic> stub has no ${attribute}: ${why}`, { file, ...place, path: `/nic/@${attribute}` })
+      : new UsageError(`the <nic> stub has no ${attribute}: ${why}`);
+  if (stub.attachmentId === undefined) throw missing('attachmentId', 'it is what detach-interface names the interface by');
+  if (stub.device === undefined) throw missing('device', 'the device index (0 is the primary interface)');
+  if (!stub.bridgeDeviceName) throw missing('bridgeDeviceName', 'the bridge the interface joins');
   const { stateName: _state, ...rest } = stub;
   return checkInterfaceAttachment({ ...rest, interfaceId, attachmentId: stub.attachmentId, device: stub.device });
 }
@@ -111,7 +116,8 @@ export async function readInterfaceStubFile(file: string): Promise<InterfaceAtta
   if (stub.kind !== 'nic') throw new InstanceError(`expected a <nic> stub (an eni-XXX.xml), found <${stub.kind}>`, { file, line: 1, path: `/${stub.kind}` });
   // What the transform copies from it (MAC, bridge, tap name) is refused at the stub's line, as render --instance refuses it.
   validateStub(stub, { file, document });
-  return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file);
+  const root = document.documentElement as unknown as { lineNumber?: number; columnNumber?: number } | null;
+  return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file, { line: root?.lineNumber, column: root?.columnNumber });
 }
 
 /**

@@ -95,6 +95,10 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.cores > 4096) fail('/instance/cores', `cores must be at most 4096, got ${inst.cores}`);
   if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${shown(inst.memoryKB)}`);
   if (typeof inst.diskGB !== 'number' || inst.diskGB < 0) fail('/instance/diskGB', `diskGB must be a number, not negative, got ${shown(inst.diskGB)}`);
+  // Kept as text (written back as given), but a whole number, as the config drive's launch_index needs it ('' is 0).
+  if (typeof inst.launchIndex !== 'string' || (inst.launchIndex !== '' && !/^\d{1,9}$/.test(inst.launchIndex))) {
+    fail('/instance/launchIndex', `launchIndex ${JSON.stringify(inst.launchIndex)} is not a non-negative integer`);
+  }
   for (const field of ['kernel', 'ramdisk'] as const) {
     const p = inst[field];
     if (p === undefined) continue;

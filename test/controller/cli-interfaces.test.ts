@@ -64,13 +64,19 @@ test('attach-interface --nic eni.xml and detach-interface ATTACHMENT_ID, with de
   assert.equal((await cli('terminate', ID)).code, 0);
 });
 
-test('attach-interface usage errors: no --nic, a stub without attachmentId, a <volume> stub, a missing file', async () => {
+test('attach-interface refusals: no --nic (usage), a stub without attachmentId or bridge (at its <nic>), a <volume> stub, a missing file', async () => {
   assert.equal((await cli('attach-interface', 'i-x')).code, 2);
   const noAttachment = join(sb.root, 'eni-0e0e0e0e.xml');
   writeFileSync(noAttachment, '<nic mac="d0:0d:0e:0e:0e:0e" bridgeDeviceName="br0" device="1"/>');
   const r = await cli('attach-interface', 'i-x', '--nic', noAttachment);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /has no attachmentId/);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr, `domforge: ${noAttachment}:1:1: the <nic> stub has no attachmentId: it is what detach-interface names the interface by (at /nic/@attachmentId)\n`);
+  // Nor a bridge: the attribute the interface cannot do without, at the same place.
+  const noBridge = join(sb.root, 'eni-0f0f0f0f.xml');
+  writeFileSync(noBridge, '<?xml version="1.0"?>\n<nic mac="d0:0d:0f:0f:0f:0f" device="1" attachmentId="eni-attach-0f0f0f0f"/>');
+  const b = await cli('attach-interface', 'i-x', '--nic', noBridge);
+  assert.equal(b.code, 1, b.stderr);
+  assert.equal(b.stderr, `domforge: ${noBridge}:2:1: the <nic> stub has no bridgeDeviceName: the bridge the interface joins (at /nic/@bridgeDeviceName)\n`);
   const volume = join(sb.root, 'vol-1.xml');
   writeFileSync(volume, '<volume><hypervisor type="kvm"/><diskPath targetDeviceName="sdf" targetDeviceBus="scsi">/dev/x</diskPath></volume>');
   const v = await cli('attach-interface', 'i-x', '--nic', volume);

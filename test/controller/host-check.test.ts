@@ -19,6 +19,11 @@ test.after(async () => {
 const byName = (checks: HostCheck[]) => new Map(checks.map((c) => [c.name, c]));
 const NAMES = ['node', 'libvirt binding', 'libvirt connection', 'domain schema', 'virsh', 'xsltproc', 'transform', 'instances folder', 'host locks', 'hooks', 'node status', 'huge pages'];
 
+test('checkHost is part of the library, as the README says', async () => {
+  const lib = await import('../../engine/index.js');
+  assert.equal(lib.checkHost, checkHost);
+});
+
 test('a host set up by scripts/setup.sh passes every check; the test driver is a warning, with what to use instead', async () => {
   const checks = await checkHost({ instancesDir: join(dir, 'not-yet'), hooksDir: join(ROOT, 'hooks'), uri: 'test:///default' });
   assert.deepEqual(

@@ -283,7 +283,6 @@ test('an element inside a text field of instance.xml is refused at launch before
 test('a config drive refusal at launch names instance.xml, the line of the offending element and its path', async () => {
   for (const [name, edit, needle, path, message] of [
     ['c1', (t: string) => t.replace(/<userData>[^<]*</, `<userData>${TOO_MUCH_USER_DATA}<`), '<userData>', '/instance/userData', 'user data is 65537 bytes once decoded, over the 65536-byte cap (raise maxUserDataBytes, or --max-user-data on the CLI, to allow it)'],
-    ['c2', (t: string) => t.replace('<launchIndex>0</launchIndex>', '<launchIndex>two</launchIndex>'), '<launchIndex>', '/instance/launchIndex', 'launchIndex "two" is not a non-negative integer'],
     ['c3', (t: string) => t.replace('</instance>', '  <timestamps>\n    <bootTime>1700000000</bootTime>\n    <launchTime>soon</launchTime>\n  </timestamps>\n</instance>'), '<launchTime>', '/instance/timestamps/launchTime', 'launchTime "soon" is not whole seconds since 1970'],
   ] as const) {
     const { file, text, id } = configDriveFile(name, edit);
@@ -300,15 +299,26 @@ test('a config drive refusal at launch names instance.xml, the line of the offen
     assert.equal(existsSync(join(sb.instances, id)), false);
   }
 
+  // A launchIndex that is not a whole number is refused when the file is read, as the instance's other values are, at the same place.
+  {
+    const { file, text, id } = configDriveFile('c2', (t) => t.replace('<launchIndex>0</launchIndex>', '<launchIndex>two</launchIndex>'));
+    const e = await launchFailure(file);
+    assert.deepEqual([e.code, e instanceof OperationError], ['INSTANCE_INVALID', false], e.message);
+    assert.equal(e.message, `${file}:${lineIn(text, '<launchIndex>')}:3: launchIndex "two" is not a non-negative integer (at /instance/launchIndex)`);
+    assert.equal(existsSync(join(sb.instances, id)), false);
+  }
+
   // The same through `domforge launch`.
-  const { file, text, id } = configDriveFile('c4', (t) => t.replace('<launchIndex>0</launchIndex>', '<launchIndex>-1</launchIndex>'));
+  const { file, text, id } = configDriveFile('c4', (t) =>
+    t.replace('</instance>', '  <timestamps>\n    <bootTime>1700000000</bootTime>\n    <launchTime>soon</launchTime>\n  </timestamps>\n</instance>'),
+  );
   let stderr = '';
   const code = await runLifecycleCli(['launch', '--instance', file, '--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL], {
     stdout: () => undefined,
     stderr: (s) => (stderr += s),
   });
   assert.equal(code, 1, stderr);
-  const expected = `domforge: ${file}:${lineIn(text, '<launchIndex>')}:3: launch of ${id} failed at step 'config-drive': launchIndex "-1" is not a non-negative integer (at /instance/launchIndex)`;
+  const expected = `domforge: ${file}:${lineIn(text, '<launchTime>')}:5: launch of ${id} failed at step 'config-drive': launchTime "soon" is not whole seconds since 1970 (at /instance/timestamps/launchTime)`;
   assert.ok(stderr.split('\n').includes(expected), stderr);
   assert.equal(existsSync(join(sb.instances, id)), false);
 });
@@ -337,11 +347,11 @@ test('a config drive refusal at launch of a JSON description names it and the li
   assert.equal(await conn.find(id), undefined);
 
   // A copy made in code is not the file any more: no file, no line, the field's path.
-  const copy = { ...(await sampleInstance('09-q35-config-drive')), launchIndex: 'two' };
+  const copy = { ...(await sampleInstance('09-q35-config-drive')), timestamps: [['launchTime', 'soon']] as [string, string][] };
   const m = await launchFailure(copy);
   assert.equal(m.step, 'config-drive');
-  assert.deepEqual([m.file, m.line, m.path], [undefined, undefined, '/instance/launchIndex']);
-  assert.equal(m.message, `launch of ${copy.name} failed at step 'config-drive': launchIndex "two" is not a non-negative integer (at /instance/launchIndex)`);
+  assert.deepEqual([m.file, m.line, m.path], [undefined, undefined, '/instance/timestamps/launchTime']);
+  assert.equal(m.message, `launch of ${copy.name} failed at step 'config-drive': launchTime "soon" is not whole seconds since 1970 (at /instance/timestamps/launchTime)`);
   assert.equal(await conn.find(copy.name), undefined);
 });
 

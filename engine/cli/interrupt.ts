@@ -32,3 +32,13 @@ export function cancelOnInterrupt(io: CliIo, what: string): Interrupt {
   for (const s of SIGNALS) process.on(s, onSignal);
   return { signal: controller.signal, dispose };
 }
+
+/** Runs `f` with a signal its first SIGINT or SIGTERM aborts (see cancelOnInterrupt), the default handling back afterwards. */
+export async function interruptible<T>(io: CliIo, what: string, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = cancelOnInterrupt(io, what);
+  try {
+    return await f(interrupt.signal);
+  } finally {
+    interrupt.dispose();
+  }
+}

@@ -16,7 +16,7 @@ import type { DomainSummary } from '../libvirt/connection.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
 import { collectParam, printTable, type CliIo } from './io.js';
-import { cancelOnInterrupt } from './interrupt.js';
+import { cancelOnInterrupt, interruptible } from './interrupt.js';
 import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
 import type { RegisterCommand } from './commands.js';
 import { volumeOf, volumeOptions, type VolumeFlags } from './volume-flags.js';
@@ -292,7 +292,8 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .option('--interface-id <eni>', "interface id naming the files eni-XXX.xml and eni-XXX-libvirt.xml (default: the stub file's name without .xml)"),
   ).action(async (id: string, o: CommonOptions & { nic: string; interfaceId?: string }) => {
     const nic = await readInterfaceStubFile(o.nic);
-    const r = await withController(io, o, (nc) => nc.attachInterface(id, o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId }), true);
+    const attachment = o.interfaceId === undefined ? nic : { ...nic, interfaceId: o.interfaceId };
+    const r = await withController(io, o, (nc) => interruptible(io, `the attachment of ${attachment.interfaceId} to ${id}`, (signal) => nc.attachInterface(id, attachment, { signal })), true);
     if (o.json) return json(io, r);
     const mac = firstChild(parseXml(r.deviceXml).documentElement!, 'mac')?.getAttribute('address');
     io.stdout(`attached ${r.deviceId} to ${r.id}${mac ? ` (mac ${mac})` : ''}: ${changeText(r.change)}\n`);
@@ -336,7 +337,7 @@ function registerVolumes(program: Command, io: CliIo): void {
       // What the stub says that the attachment will not use. A record that cannot be read is the attach's to report.
       const record = stub && (await nc.describe(id).then((d) => d.instance, () => undefined));
       const unused = stub && record ? volumeStubDifferences(stub, record) : [];
-      return { r: await nc.attachVolume(id, volume), unused };
+      return { r: await interruptible(io, `the attachment of ${volume.id} to ${id}`, (signal) => nc.attachVolume(id, volume, { signal })), unused };
     }, true);
     const warnings = [...unused, ...r.warnings];
     if (o.json) return json(io, { ...r, warnings });

@@ -87,12 +87,12 @@ export interface DetachResult {
  * (live and persistent) → instance.xml updated. A failure undoes what was done: the device
  * is detached again if it was attached, the stub files are removed.
  */
-export async function attachDevice(ctx: ControllerContext, id: string, spec: AttachSpec): Promise<AttachResult> {
+export async function attachDevice(ctx: ControllerContext, id: string, spec: AttachSpec, o: AttachOptions = {}): Promise<AttachResult> {
   checkInstanceId(id);
   return ctx.locks.run(id, `${spec.operation} of ${id}`, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
-    const steps = new Steps(spec.operation, id, log, ctx.onStep);
+    const steps = new Steps(spec.operation, id, log, ctx.onStep, o.signal);
     const stubPath = layout.deviceStub(id, spec.deviceId);
     const xmlPath = layout.deviceXml(id, spec.deviceId);
     const warnings: string[] = [];
@@ -119,7 +119,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     });
 
     let xml = rendered;
-    const hookContext = { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, log: log.hookSink() };
+    const hookContext = { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, log: log.hookSink(), signal: o.signal };
     if (ctx.hooks) {
       const hooks = ctx.hooks;
       xml = await steps.run('filters', async () => {
@@ -162,6 +162,15 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     await log.flush();
     return { id, deviceId: spec.deviceId, deviceXml: xml, change, warnings, steps: steps.timings };
   });
+}
+
+export interface AttachOptions {
+  /**
+   * Cancels the attachment as LaunchOptions.signal cancels a launch: at the next step (a
+   * running filter or pre-attach hook killed at once), undoing what was done (the device
+   * detached again if it was attached, the stub files removed); an OperationError `CANCELLED`.
+   */
+  signal?: AbortSignal;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Instance } from '../instance/model.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
 import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
-import { attachDevice, detachDevice, type AttachResult, type DetachResult } from './devices.js';
+import { attachDevice, detachDevice, type AttachOptions, type AttachResult, type DetachResult } from './devices.js';
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
 import { describe, list, reboot, stats, statsAll, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions, type StatsReport } from './inspect.js';
 import { launch, type LaunchOptions, type LaunchResult } from './launch.js';
@@ -184,9 +184,9 @@ export class NodeController {
   }
 
   /** Renders a `<volume>` stub to a `<disk>`, runs pre-attach hooks, hot-plugs it and records it. */
-  async attachVolume(id: string, volume: VolumeAttachment): Promise<AttachResult> {
+  async attachVolume(id: string, volume: VolumeAttachment, options: AttachOptions = {}): Promise<AttachResult> {
     this.open_();
-    return attachDevice(this.ctx, id, attachVolumeSpec(volume));
+    return attachDevice(this.ctx, id, attachVolumeSpec(volume), options);
   }
 
   /** Hot-unplugs a volume, records it, runs post-detach hooks. */
@@ -205,10 +205,10 @@ export class NodeController {
    * before libvirt is called. `nic` is an InterfaceAttachment or the path of an `eni-XXX.xml`
    * stub (the interface id is its base name).
    */
-  async attachInterface(id: string, nic: InterfaceAttachment | string): Promise<AttachResult> {
+  async attachInterface(id: string, nic: InterfaceAttachment | string, options: AttachOptions = {}): Promise<AttachResult> {
     this.open_();
     const attachment = typeof nic === 'string' ? await readInterfaceStubFile(nic) : nic;
-    return attachDevice(this.ctx, id, attachInterfaceSpec(attachment));
+    return attachDevice(this.ctx, id, attachInterfaceSpec(attachment), options);
   }
 
   /** Hot-unplugs the interface of an attachment id, removes it from instance.xml, runs post-detach hooks with its XML's path. */

@@ -1,12 +1,12 @@
 /**
  * Cancelling a launch: `launch(instance, { signal })` stops at the next step (a running hook is
  * killed at once) and undoes what it did; `domforge launch` does so on its first Ctrl-C or
- * SIGTERM and exits 130 / 143, and on a second one ends at once.
+ * SIGTERM and exits 130 / 143, and on a second one ends at once. An attachment likewise.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
@@ -98,6 +98,34 @@ test('a signal aborted before the launch, or while a step runs: nothing is left,
   assert.equal(await conn.find(b.name), undefined, 'the defined domain was undefined');
   assert.equal(existsSync(join(sb.instances, b.name)), false);
   await plain.close();
+  await nc.close();
+});
+
+test('attachVolume with a signal aborted during its pre-attach hook: the hook is killed, the device never reaches libvirt, the stub files and the record are as before', { timeout: 60_000 }, async () => {
+  // A hooks folder of its own: only a slow pre-attach hook (the launch before it must not wait).
+  const hooks = join(sb.root, 'attach-hooks');
+  mkdirSync(hooks);
+  await sb.script(hooks, '10-slow-attach', `[ "$1" = euca-nc-pre-attach ] || exit 0\necho $$ > "${sb.root}/hook-$DOMFORGE_INSTANCE_ID.pid"\nexec sleep 20`);
+  const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: hooks });
+  const inst = await sampleInstance('01-linux-virtio');
+  const r = await nc.launch(inst);
+  const before = await conn.getXML(inst.name);
+  const record = readFileSync(join(r.dir, 'instance.xml'), 'utf8');
+  const ac = new AbortController();
+  const attaching = nc.attachVolume(inst.name, { id: 'vol-c0c0c0c0', devName: 'sdh', path: '/dev/vol-c0c0c0c0' }, { signal: ac.signal });
+  const hook = await hookStarted(inst.name);
+  ac.abort('operator stop');
+  await assert.rejects(attaching, (e: unknown) => {
+    assert.ok(e instanceof OperationError, String(e));
+    assert.deepEqual([e.code, e.operation, e.step, e.rolledBack], ['CANCELLED', 'attach-volume', 'pre-attach', true]);
+    return true;
+  });
+  assert.equal(processAlive(hook), false, 'the hook was killed');
+  assert.equal(await conn.getXML(inst.name), before, 'the domain is unchanged');
+  assert.equal(readFileSync(join(r.dir, 'instance.xml'), 'utf8'), record, 'the record is unchanged');
+  assert.equal(existsSync(join(r.dir, 'vol-c0c0c0c0.xml')), false);
+  assert.equal(existsSync(join(r.dir, 'vol-c0c0c0c0-libvirt.xml')), false);
+  await nc.terminate(inst.name);
   await nc.close();
 });
 

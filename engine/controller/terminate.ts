@@ -105,7 +105,8 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
         // No persistence check first (it lists every domain of the host): a transient
         // domain is gone once destroyed, which undefine reports as no such domain.
         try {
-          await conn.undefine(found ?? record.uuid);
+          // A terminate leaves nothing of the domain: a managed save image (libvirt-guests) or NVRAM goes with it.
+          await conn.undefine(found ?? record.uuid, { everything: true });
         } catch (e) {
           if (!(e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN)) throw e;
         }

@@ -1,10 +1,15 @@
 import { UsageError } from '../errors.js';
 import type { BindingDomain, BindingHypervisor } from './binding.js';
 import { domainStateName, type DomainStateName } from './domain-state.js';
-import { VIR_ERR_NO_DOMAIN } from './error-codes.js';
+import { VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID } from './error-codes.js';
 import { LibvirtError, toLibvirtError } from './errors.js';
 import { readDevicesOfDomains, type DomainStats } from './domstats.js';
 import { attachDevice, detachDevice, type DeviceChangeOptions, type DeviceChangeResult } from './hotplug.js';
+import { isTestDriverUri } from './uri.js';
+import { runVirsh } from './virsh.js';
+
+/** libvirt's refusals of a plain undefine for what it keeps beside the definition (qemu driver's messages). */
+const KEPT_BESIDE_DEFINITION = /managed save image|with \d+ snapshots?|with \d+ checkpoints?|with nvram/i;
 
 /** A domain is named by its name or its UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`). */
 export type DomainId = string;
@@ -174,9 +179,28 @@ export class LibvirtConnection {
     await this.onDomain('shutdown', domain, (d) => d.shutdown(), false);
   }
 
-  /** Removes the persistent configuration (a running domain becomes transient). */
-  async undefine(domain: DomainTarget): Promise<void> {
-    await this.onDomain('undefine', domain, (d) => d.undefine(), false);
+  /**
+   * Removes the persistent configuration (a running domain becomes transient). With
+   * `everything`, what libvirt keeps beside a definition and for which it refuses a plain
+   * undefine goes too: a managed save image (`virsh managedsave`, or libvirt-guests'
+   * `ON_SHUTDOWN=suspend` at a host's shutdown), snapshot and checkpoint metadata, a UEFI
+   * guest's NVRAM. The binding takes no undefine flags: on that refusal (daemon URIs), the
+   * domain is undefined with `virsh undefine --managed-save --snapshots-metadata
+   * --checkpoints-metadata --nvram`.
+   */
+  async undefine(domain: DomainTarget, o: { everything?: boolean } = {}): Promise<void> {
+    try {
+      await this.onDomain('undefine', domain, (d) => d.undefine(), false);
+    } catch (e) {
+      if (!o.everything || !(e instanceof LibvirtError) || e.libvirtCode !== VIR_ERR_OPERATION_INVALID || !KEPT_BESIDE_DEFINITION.test(e.message) || isTestDriverUri(this.uri)) throw e;
+      const id = typeof domain === 'string' ? domain : domain.uuid;
+      await runVirsh(['undefine', '--managed-save', '--snapshots-metadata', '--checkpoints-metadata', '--nvram', '--', id], {
+        uri: this.uri,
+        operation: 'undefine (with its managed save image, snapshot metadata and NVRAM)',
+        domain: typeof domain === 'string' ? domain : domain.name,
+        timeoutMs: 60_000,
+      });
+    }
   }
 
   /** The domain, or a LibvirtError (VIR_ERR_NO_DOMAIN when there is none). */

@@ -41,6 +41,8 @@ import type { InstanceLayout } from './layout.js';
  */
 export class NodeController {
   private closed = false;
+  /** Aborted by `close({ cancel: true })`: every launch and attachment under way is cancelled. */
+  private readonly closing = new AbortController();
 
   private constructor(private readonly ctx: ControllerContext) {}
 
@@ -72,7 +74,7 @@ export class NodeController {
   async launch(instance: Instance | string, options: LaunchOptions = {}): Promise<LaunchResult> {
     this.open_();
     const parsed = typeof instance === 'string' ? await readInstance(instance) : instance;
-    return launch(this.ctx, parsed, options);
+    return this.cancellable(options.signal, (signal) => launch(this.ctx, parsed, { ...options, signal }));
   }
 
   /** pre-clean hooks → destroy → undefine → remove (or keep) the instance's files. */
@@ -186,7 +188,7 @@ export class NodeController {
   /** Renders a `<volume>` stub to a `<disk>`, runs pre-attach hooks, hot-plugs it and records it. */
   async attachVolume(id: string, volume: VolumeAttachment, options: AttachOptions = {}): Promise<AttachResult> {
     this.open_();
-    return attachDevice(this.ctx, id, attachVolumeSpec(volume), options);
+    return this.cancellable(options.signal, (signal) => attachDevice(this.ctx, id, attachVolumeSpec(volume), { ...options, signal }));
   }
 
   /** Hot-unplugs a volume, records it, runs post-detach hooks. */
@@ -208,7 +210,7 @@ export class NodeController {
   async attachInterface(id: string, nic: InterfaceAttachment | string, options: AttachOptions = {}): Promise<AttachResult> {
     this.open_();
     const attachment = typeof nic === 'string' ? await readInterfaceStubFile(nic) : nic;
-    return attachDevice(this.ctx, id, attachInterfaceSpec(attachment), options);
+    return this.cancellable(options.signal, (signal) => attachDevice(this.ctx, id, attachInterfaceSpec(attachment), { ...options, signal }));
   }
 
   /** Hot-unplugs the interface of an attachment id, removes it from instance.xml, runs post-detach hooks with its XML's path. */
@@ -228,13 +230,40 @@ export class NodeController {
   }
 
   /**
-   * Refuses new operations and waits for the running ones. The pooled libvirt connection
-   * stays open (other controllers in the process may share it; `closeConnections()` closes it).
+   * Refuses new operations and waits for the running ones. With `cancel`, the launches and
+   * attachments under way are cancelled first (as by their own signal: each stops at its
+   * next step and undoes what it did) — a controller asked to stop does not wait out slow
+   * hooks. The pooled libvirt connection stays open (other controllers in the process may
+   * share it; `closeConnections()` closes it).
    */
-  async close(): Promise<void> {
+  async close(options: { cancel?: boolean } = {}): Promise<void> {
     this.closed = true;
+    if (options.cancel) this.closing.abort('the controller is closing');
     await this.ctx.locks.idle();
     await this.ctx.release();
+  }
+
+  /**
+   * Runs `f` with a signal aborted by the caller's `signal`, if any, or by the controller's own
+   * (`close({ cancel: true })`). The listeners go when `f` ends: a caller's long-lived signal
+   * keeps nothing of the operations it was given to.
+   */
+  private async cancellable<T>(signal: AbortSignal | undefined, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const own = this.closing.signal;
+    if (!signal) return f(own);
+    const both = new AbortController();
+    const follow = (from: AbortSignal) => () => both.abort(from.reason);
+    const [fromCaller, fromClose] = [follow(signal), follow(own)];
+    if (signal.aborted) fromCaller();
+    else if (own.aborted) fromClose();
+    signal.addEventListener('abort', fromCaller, { once: true });
+    own.addEventListener('abort', fromClose, { once: true });
+    try {
+      return await f(both.signal);
+    } finally {
+      signal.removeEventListener('abort', fromCaller);
+      own.removeEventListener('abort', fromClose);
+    }
   }
 
   private open_(): void {

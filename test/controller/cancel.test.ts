@@ -129,6 +129,32 @@ test('attachVolume with a signal aborted during its pre-attach hook: the hook is
   await nc.close();
 });
 
+test('close({ cancel: true }) cancels the launches under way (with or without a signal of their own) and returns once they are undone; close() alone waits for them', { timeout: 60_000 }, async () => {
+  const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks });
+  const [a, b] = [await sampleInstance('01-linux-virtio'), await sampleInstance('01-linux-virtio')];
+  const own = new AbortController();
+  const launches = [nc.launch(a), nc.launch(b, { signal: own.signal })].map((p) => p.then(() => 'launched', (e: OperationError) => `${e.code} ${e.step}`));
+  await Promise.all([hookStarted(a.name), hookStarted(b.name)]);
+  const t0 = performance.now();
+  await nc.close({ cancel: true });
+  assert.ok(performance.now() - t0 < 5_000, 'not after the hooks’ 20 s');
+  assert.deepEqual(await Promise.all(launches), ['CANCELLED pre-boot', 'CANCELLED pre-boot']);
+  for (const id of [a.name, b.name]) assert.equal(existsSync(join(sb.instances, id)), false, `${id}: nothing left`);
+  assert.equal(own.signal.aborted, false, "the caller's signal is the caller's");
+  await assert.rejects(nc.launch(await sampleInstance()), /closed/);
+
+  // Without cancel, close waits for the launch to finish as it would.
+  const patient = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() });
+  const c = await sampleInstance('01-linux-virtio');
+  const launched = patient.launch(c);
+  await patient.close();
+  assert.equal((await launched).id, c.name);
+  await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() }).then(async (n) => {
+    await n.terminate(c.name);
+    await n.close();
+  });
+});
+
 /** `domforge launch` of a fresh copy of a sample, in a process of its own. */
 function cliLaunch(name: string) {
   const { file, id } = sampleFileUnderFreshId(sb.root, '01-linux-virtio', name);

@@ -5,6 +5,7 @@ import { VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID } from './error-codes.js';
 import { LibvirtError, toLibvirtError } from './errors.js';
 import { readDevicesOfDomains, type DomainStats } from './domstats.js';
 import { attachDevice, detachDevice, type DeviceChangeOptions, type DeviceChangeResult } from './hotplug.js';
+import { readStateReasons } from './state-reasons.js';
 import { isTestDriverUri } from './uri.js';
 import { runVirsh } from './virsh.js';
 
@@ -343,7 +344,13 @@ export class LibvirtConnection {
         libvirtMessage: 'Requested operation is not valid: cannot reboot a transient domain by destroy and start',
       });
     }
-    await this.powerOff(domain, { graceMs });
+    const outcome = await this.powerOff(domain, { graceMs });
+    // A domain shut off by a managed save (virsh managedsave, libvirt-guests) would be restored,
+    // not rebooted, by a start: its save image goes first (the binding's start takes no FORCE_BOOT).
+    // (virsh reports the domain by its name, whichever of name or uuid it was asked for.)
+    if (outcome === 'was-off' && !isTestDriverUri(this.uri) && [...((await readStateReasons({ uri: this.uri, domains: [domain] })) ?? new Map()).values()][0] === 'saved') {
+      await runVirsh(['managedsave-remove', '--', domain], { uri: this.uri, operation: 'discard the managed save image before a reboot', domain, timeoutMs: 60_000 });
+    }
     await this.start(domain);
   }
 

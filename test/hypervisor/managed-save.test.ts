@@ -2,6 +2,7 @@
  * A managed save (`virsh managedsave`, or libvirt-guests with ON_SHUTDOWN=suspend when the
  * host shuts down): the guest's memory goes to a save image and its domain is shut off,
  * `saved`. `adopt --resume` restores it (the guest goes on where it was: `running (restored)`);
+ * `reboot` boots it anew (`running (booted)`), its save image discarded;
  * `terminate` removes the domain with its save image, which libvirt refuses to undefine on
  * its own ("Refusing to undefine while domain managed save image exists"). The test driver
  * has no managed save.
@@ -22,7 +23,7 @@ after(async () => tier?.cleanup());
 /** Where the QEMU driver of qemu:///system keeps a domain's managed save image. */
 const saveImage = (name: string) => `/var/lib/libvirt/qemu/save/${name}.save`;
 
-test('a managed-saved guest: shutoff (saved); adopt --resume restores it (not a new boot); terminate removes the domain and its save image', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
+test('a managed-saved guest: shutoff (saved); adopt --resume restores it (not a new boot), reboot boots it anew; terminate removes the domain and its save image', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
   const t = tier!;
   const virsh = (...args: string[]) => execFileSync('virsh', ['-c', t.env.uri, ...args], { encoding: 'utf8' });
   const g = await t.instance({ label: 'managedsave' });
@@ -39,6 +40,13 @@ test('a managed-saved guest: shutoff (saved); adopt --resume restores it (not a 
   const restored = await t.nc.describe(g.name);
   // libvirt's own word that the guest went on from its saved memory, not a new boot.
   assert.deepEqual([restored.domain?.state, restored.domain?.reason], ['running', 'restored']);
+
+  // A reboot of a saved guest boots it anew, as a reboot does, rather than restoring the saved memory.
+  virsh('managedsave', g.name);
+  await t.nc.reboot(g.name);
+  const rebooted = await t.nc.describe(g.name);
+  assert.deepEqual([rebooted.domain?.state, rebooted.domain?.reason], ['running', 'booted']);
+  assert.equal(existsSync(saveImage(g.name)), false, 'the save image was discarded');
 
   virsh('managedsave', g.name);
   const r = await t.nc.terminate(g.name);

@@ -104,7 +104,7 @@ export async function removeDomain(conn: LibvirtConnection, name: string): Promi
   const d = await conn.find(name);
   if (!d) return;
   if (d.id !== null) await conn.destroy(name).catch(() => undefined);
-  if ((await conn.find(name)) && (await conn.isPersistent(name).catch(() => false))) await conn.undefine(name);
+  if ((await conn.find(name)) && (await conn.isPersistent(name).catch(() => false))) await conn.undefine(name, { everything: true });
 }
 
 /** Polls `f` until it returns a value other than undefined, or throws `what` after `timeoutMs`. */

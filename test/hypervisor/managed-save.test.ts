@@ -54,3 +54,16 @@ test('a managed-saved guest: shutoff (saved); adopt --resume restores it (not a 
   assert.equal(await t.conn.find(g.name), undefined, 'no domain left');
   assert.equal(existsSync(saveImage(g.name)), false, 'nor its save image');
 });
+
+test('a domain with snapshot metadata (an external disk-only snapshot): terminate removes it with its metadata', tierOptions({ timeout: TEST_TIMEOUT_MS }), async () => {
+  const t = tier!;
+  const virsh = (...args: string[]) => execFileSync('virsh', ['-c', t.env.uri, ...args], { encoding: 'utf8' });
+  const g = await t.instance({ label: 'snapshot' });
+  await t.nc.launch(g.instance);
+  virsh('snapshot-create-as', g.name, 's1', '--disk-only', '--atomic', '--diskspec', 'vda,snapshot=external', '--diskspec', 'hdd,snapshot=no');
+  assert.equal(virsh('snapshot-list', g.name, '--name').trim(), 's1');
+  const r = await t.nc.terminate(g.name);
+  assert.deepEqual([r.domain, r.files], ['destroyed', 'removed']);
+  assert.equal(await t.conn.find(g.name), undefined, 'no domain left');
+});
+

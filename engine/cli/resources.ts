@@ -79,5 +79,11 @@ function printReport(io: CliIo, r: ResourceReport): void {
       ...r.instances.map((i) => [i.id, i.state || '-', i.domain ?? '-', i.memoryKiB, i.coreCount, i.hugepages ? (i.hugepageSizeKiB === undefined ? 'default size' : `${i.hugepageSizeKiB} KiB`) : '-']),
     ]);
   }
+  if (r.untracked.length) {
+    const memory = r.untracked.reduce((n, u) => n + u.memoryKiB, 0);
+    const vcpus = r.untracked.reduce((n, u) => n + u.vcpus, 0);
+    io.stdout(`\nother domains running on this host, not counted above (no instance folder): ${memory} KiB, ${vcpus} vCPUs\n`);
+    printTable(io, [['DOMAIN', 'STATE', 'MEMORY KiB', 'VCPUS'], ...r.untracked.map((u) => [u.name, u.state, u.memoryKiB, u.vcpus])]);
+  }
   for (const u of r.unreadable) io.stderr(`domforge: warning: ${u.id} not counted (${u.dir}): ${u.error.message}\n`);
 }

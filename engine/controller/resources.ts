@@ -44,6 +44,21 @@ export interface ResourceReport {
   instances: CommittedInstance[];
   /** Folders whose record could not be read, so not counted: each with the error naming its file. */
   unreadable: { id: string; dir: string; error: DomforgeError }[];
+  /**
+   * The host's running domains that no instance folder records (another tool's guests), with
+   * what they use now. Not in `committedKiB` / `committedCount`, as Eucalyptus counts only its
+   * instances; a scheduler sharing the host with them subtracts them itself.
+   */
+  untracked: UntrackedDomain[];
+}
+
+/** A running domain of the host with no instance folder, and what it uses (virDomainGetInfo). */
+export interface UntrackedDomain {
+  name: string;
+  uuid: string;
+  state: DomainStateName;
+  memoryKiB: number;
+  vcpus: number;
 }
 
 /** One instance's share, from its record. */
@@ -94,6 +109,16 @@ export async function describeResource(ctx: ControllerContext, o: DescribeResour
       unreadable.push({ id, dir, error });
     }
   }
+  const folders = new Set(ids);
+  const untracked = await Promise.all(
+    domains
+      .filter((d) => d.active && !folders.has(d.name))
+      .map(async (d): Promise<UntrackedDomain | undefined> => {
+        // A domain gone since the listing is simply not there any more.
+        const info = await conn.getInfo(d).catch(() => undefined);
+        return info && { name: d.name, uuid: d.uuid, state: info.state, memoryKiB: info.memoryKiB, vcpus: info.vcpus };
+      }),
+  );
   return {
     nodeStatus: node.enabled ? 'enabled' : 'disabled',
     uri: conn.uri,
@@ -105,6 +130,7 @@ export async function describeResource(ctx: ControllerContext, o: DescribeResour
     hugepages,
     instances,
     unreadable,
+    untracked: untracked.filter((u): u is UntrackedDomain => u !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
 }
 

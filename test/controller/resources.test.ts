@@ -10,6 +10,7 @@ import { readInstanceFile } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { IoError, UsageError } from '../../engine/errors.js';
 import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { lifecycleCli } from './cli-program.js';
 
 let conn: LibvirtConnection;
 const sandboxes: Sandbox[] = [];
@@ -80,6 +81,24 @@ test("describeResource: the host is libvirt's node; committed memory and vCPUs a
   assert.deepEqual(plain, { id: plain.id, dir: join(sb.instances, plain.id), state: 'Extant', domain: 'running', memoryKiB: 1048576, coreCount: 2, hugepages: false });
   assert.deepEqual(huge, { id: huge.id, dir: join(sb.instances, huge.id), state: 'Extant', domain: 'running', memoryKiB: 1048576, coreCount: 3, hugepages: true, hugepageSizeKiB: 2048 });
   await nc.close();
+});
+
+test("the host's running domains without an instance folder are reported apart (untracked), with what they use, and not counted; the CLI prints them", async () => {
+  const { sb, nc } = await controller();
+  const ids = await launchTwo(nc);
+  const r = await nc.describeResource();
+  // test:///default runs a domain of its own, `test`, which no folder records.
+  const info = await conn.getInfo('test');
+  const mine = r.untracked.find((u) => u.name === 'test');
+  assert.deepEqual(mine, { name: 'test', uuid: (await conn.lookup('test')).uuid, state: 'running', memoryKiB: info.memoryKiB, vcpus: info.vcpus });
+  assert.deepEqual(r.untracked.filter((u) => ids.includes(u.name)), [], "the folder's instances are not among them");
+  assert.ok(r.untracked.every((u) => u.state !== 'shutoff'), 'running domains only');
+  assert.equal(r.memory.committedKiB, (await recordSums(sb.instances, ids)).memoryKiB, 'and they are not in the committed figures');
+  await nc.close();
+  const out = await lifecycleCli(['describe-resource'], ['--instances', sb.instances, '--uri', 'test:///default']);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /other domains running on this host, not counted above \(no instance folder\): \d+ KiB, \d+ vCPUs/);
+  assert.match(out.stdout, new RegExp(`^test\\s+running\\s+${info.memoryKiB}\\s+${info.vcpus}$`, 'm'));
 });
 
 test('every instance folder counts whatever its state and its domain (Staging, Teardown, a stopped domain, none); over-commitment is a negative figure', async () => {

@@ -189,6 +189,8 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
       throw e;
     }
   }
+  // The hypervisor check comes again before every reconnection (libvirtd restarted): a failing hook refuses it.
+  const unregister = initHooks ? connection.beforeReopen(async () => void (await initHooks.run('euca-nc-pre-hyp-check', { log: initLog }))) : () => undefined;
   return {
     layout: new InstanceLayout(instancesDir, o.keepDir && resolve(o.keepDir)),
     connection,
@@ -205,7 +207,10 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
     onStep: o.onStep,
     locks: new KeyedLock(o.hostLocks === false ? undefined : await hostLocking(instancesDir, o.onLockWait)),
     tracked: new Set(),
-    release: provider.release,
+    release: async () => {
+      unregister();
+      await provider.release();
+    },
   };
 }
 

@@ -130,6 +130,7 @@ export class LibvirtConnection {
   /** Counts reconnects: a call that failed on an older generation does not reconnect again. */
   private generation = 0;
   private reconnecting?: Promise<void>;
+  private readonly reopenChecks = new Set<() => Promise<void>>();
   private reconnectCount = 0;
 
   /**
@@ -498,11 +499,22 @@ export class LibvirtConnection {
     }
   }
 
+  /**
+   * Registers a check run before every reopen (a controller's `euca-nc-pre-hyp-check` hooks):
+   * one that throws refuses that reconnection, and the call that needed it fails saying why.
+   * Returns its unregistration.
+   */
+  beforeReopen(check: () => Promise<void>): () => void {
+    this.reopenChecks.add(check);
+    return () => void this.reopenChecks.delete(check);
+  }
+
   /** Reopens the connection, unless a reconnect since `generation` already did (concurrent failures share one). */
   private async reconnectAfter(generation: number, error: LibvirtError): Promise<void> {
     if (this.generation === generation) {
       this.reconnecting ??= (async () => {
         try {
+          for (const check of this.reopenChecks) await check();
           const fresh = await this.reopen!();
           const old = this.hypervisor;
           this.hypervisor = fresh;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeConnections, connect, LibvirtError } from '../../engine/libvirt/index.js';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { breakableLoader, testDomainXml } from './fixtures.js';
@@ -150,6 +152,46 @@ test('a node controller across a libvirtd restart: terminate works after it, a l
     assert.equal((await nc.launch(after)).domain.state, 'running');
     await nc.terminate(after.name);
     assert.ok(conn.reconnects >= 3, String(conn.reconnects));
+  } finally {
+    await closeConnections(b.loader);
+    await sb.cleanup();
+  }
+});
+
+test("a controller's euca-nc-pre-hyp-check hooks run again before every reconnection: one that fails refuses it, the call saying why; a closed controller's do not", async () => {
+  const b = breakableLoader();
+  const conn = await connect({ uri: 'qemu:///system', loader: b.loader });
+  const sb = await sandbox();
+  const trace = join(sb.root, 'events');
+  const refuse = join(sb.root, 'refuse');
+  await sb.script(sb.hooks, '10-check', `echo "$1" >> ${trace}\n[ "$1" = euca-nc-pre-hyp-check ] && [ -e ${refuse} ] && { echo "bridge br0 is down" >&2; exit 1; }\nexit 0`);
+  const events = () => readFileSync(trace, 'utf8').trim().split('\n');
+  try {
+    const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: sb.hooks });
+    assert.deepEqual(events(), ['euca-nc-pre-init', 'euca-nc-pre-hyp-check', 'euca-nc-post-init']);
+
+    b.restart();
+    await nc.list();
+    assert.equal(conn.reconnects, 1);
+    assert.deepEqual(events().slice(3), ['euca-nc-pre-hyp-check'], 'the check ran before the reconnection');
+
+    writeFileSync(refuse, '');
+    b.restart();
+    await assert.rejects(nc.list(), (e: LibvirtError) => {
+      assert.match(e.message, /could not be reopened: .*euca-nc-pre-hyp-check hook 10-check exited with code 1/);
+      return true;
+    });
+    assert.equal(conn.reconnects, 1, 'refused: not reopened');
+    rmSync(refuse);
+    await nc.list();
+    assert.equal(conn.reconnects, 2, 'the next call reconnects once the check passes');
+
+    await nc.close();
+    const before = events().length;
+    b.restart();
+    await conn.list();
+    assert.equal(conn.reconnects, 3);
+    assert.equal(events().length, before, "a closed controller's check no longer runs");
   } finally {
     await closeConnections(b.loader);
     await sb.cleanup();

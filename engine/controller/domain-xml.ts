@@ -3,6 +3,9 @@ import { firstChild, lineOf, columnOf, parseXml, childElements, type Document } 
 import { validateDomainFragment, type FragmentKind } from '../validate/fragment.js';
 import { parseOrThrow, validateDomainXml } from '../validate/validate-domain.js';
 import type { ControllerContext } from './options.js';
+import type { Instance } from '../instance/model.js';
+import type { InstanceSource } from '../instance/source.js';
+import { checkDomainCoversInstance } from '../render/covers.js';
 
 /**
  * The gate before libvirt: libvirt's schema and domforge's checks (validateDomainXml),
@@ -10,10 +13,13 @@ import type { ControllerContext } from './options.js';
  * the record's — so that a transform, filter or hook cannot make the controller define,
  * and later destroy, a domain under another name. A missing `<uuid>` is refused like a
  * changed one: libvirt would make up a random one, and terminate would then (rightly)
- * refuse to touch a domain whose uuid is not the record's.
+ * refuse to touch a domain whose uuid is not the record's. Last, it must hold the record's
+ * attached volumes and NICs (checkDomainCoversInstance); `source` is where the caller's
+ * instance was read, which those errors name.
  * Returns the validator's warnings as text.
  */
-export async function checkDomainXml(ctx: ControllerContext, xml: string, file: string, id: string, uuid: string, document?: Document): Promise<string[]> {
+export async function checkDomainXml(ctx: ControllerContext, xml: string, file: string, id: string, record: Instance, document?: Document, source?: InstanceSource): Promise<string[]> {
+  const uuid = record.uuid;
   const doc = document ?? parseOrThrow(xml, file);
   const v = await validateDomainXml(xml, { file, schema: ctx.schema, checkPaths: ctx.checkPaths, document: doc });
   const root = doc.documentElement!;
@@ -40,6 +46,7 @@ export async function checkDomainXml(ctx: ControllerContext, xml: string, file: 
   if (normalizeUuid(gotUuid) !== normalizeUuid(uuid)) {
     throw new DomainInvalidError(`the domain's uuid ${gotUuid} is not the instance's ${uuid}`, { file, line: lineOf(u), column: columnOf(u), path: '/domain/uuid' });
   }
+  checkDomainCoversInstance(record, doc, { file, source });
   return v.warnings.map((w) => w.message);
 }
 

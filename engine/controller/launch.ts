@@ -162,7 +162,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string,
     const outputFor = sourceOf(input)?.file ?? `instance ${id}`;
     const r = await renderText(recordText, { file: layout.instanceXml(id), transform, params: ctx.params, validate: false, parsed: checked.parsed, outputFor });
     warnings.push(...r.warnings);
-    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${outputFor})`, id, record.uuid, r.document)));
+    warnings.push(...(await checkDomainXml(ctx, r.xml, `${transform.file} (output for ${outputFor})`, id, record, r.document, sourceOf(input))));
     log.info(`rendered with ${transform.file} (${transform.kind}, ${transform.hash.slice(0, 12)})`);
     return r;
   });
@@ -174,7 +174,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string,
       const report = await hooks.filter(rendered.xml, {
         ...hookContext,
         event: 'euca-nc-pre-boot',
-        validate: async (text, { filter }) => void (await checkDomainXml(ctx, text, `output of filters.d/${filter}`, id, record.uuid)),
+        validate: async (text, { filter }) => void (await checkDomainXml(ctx, text, `output of filters.d/${filter}`, id, record, undefined, sourceOf(input))),
       });
       warnings.push(...report.skipped.map((e) => e.shortMessage));
       return report.xml;
@@ -226,7 +226,7 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string,
         throw new IoError(`cannot read libvirt.xml back after the pre-boot hooks: ${(e as Error).message}`, { file: libvirtXmlPath, cause: e });
       }
       if (edited !== xml) {
-        warnings.push(...(await checkDomainXml(ctx, edited, libvirtXmlPath, id, record.uuid)));
+        warnings.push(...(await checkDomainXml(ctx, edited, libvirtXmlPath, id, record, undefined, sourceOf(input))));
         log.info(`pre-boot hooks edited libvirt.xml:\n${unifiedDiff(xml, edited, { fromFile: 'before pre-boot', toFile: 'after pre-boot' }).trimEnd()}`);
       }
       return edited;

@@ -250,7 +250,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     groupNames: (r.child('groupNames')?.children('name') ?? []).map((n) => n.text()),
     disks: { floppyPath: disks?.childText('floppyPath') ?? '', diskPaths: [] },
     vbrs: (r.child('vbrs')?.children('vbr') ?? []).map(readVbr),
-    volumes: (r.child('volumes')?.children('volume') ?? []).map(readVolume),
+    volumes: (r.child('volumes')?.children('volume') ?? []).map((v) => (lines.set(v.path, v.el), readVolume(v))),
     nics: (r.child('nics')?.children('nic') ?? []).map((n) => readNic(n, lines)),
     states: readPairs(r.child('states'), lines),
     timestamps: readPairs(r.child('timestamps'), lines),

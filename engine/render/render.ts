@@ -9,6 +9,8 @@ import type { Instance } from '../instance/model.js';
 import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import { validateDomainXml, validateDomainFragment, type SchemaEngine } from '../validate/index.js';
+import { checkDomainCoversInstance } from './covers.js';
+import { sourceOf } from '../instance/source.js';
 
 /** What an input document is: a whole instance, or a hot-plug stub for one device. */
 export type InputKind = 'instance' | 'nic' | 'volume';
@@ -117,6 +119,8 @@ export async function renderText(text: string, options: RenderOptions & { file?:
             domainXml: options.domainXml,
           });
     warnings.push(...v.warnings.map((w) => w.message));
+    // A valid domain may still have lost an attached volume or a NIC of the instance.
+    if (instance) checkDomainCoversInstance(instance, outputDocument, { file: outputLabel, source: sourceOf(instance) });
     validated = true;
   }
   return {

@@ -312,3 +312,36 @@ test('a FIFO in place of instance.xml, or of an eni- stub in the folder, is refu
   await assertNothingLeft(sb, inst.name);
   await done();
 });
+
+test('a filter or pre-boot hook that drops an attached volume or a NIC is refused and the launch rolled back: the guest never boots without them', async () => {
+  const { sb, nc, done } = await setup();
+  const inst = await sampleInstance('07-several-volumes');
+
+  await sb.script(sb.filters, '10-drop-volume', `python3 -c 'import sys,re; sys.stdout.write(re.sub(r"<disk type=\\"block\\"(?:(?!</disk>).)*vol-0e000003(?:(?!</disk>).)*</disk>", "", sys.stdin.read(), flags=re.S))'`);
+  const f = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(f.step, 'filters');
+  assert.equal(f.code, 'HOOK_FAILED');
+  const why = (f.cause as HookFailedError).cause as DomforgeError;
+  assert.equal(why.code, 'DOMAIN_INVALID');
+  assert.equal(why.file, 'output of filters.d/10-drop-volume');
+  assert.equal(why.path, '/domain/devices');
+  // An Instance copied in code (a fresh id) has no file of its own to name.
+  assert.match(why.message, /no <disk> for volume vol-0e000003, attached: no <disk> has target dev "vdd" \(its <libvirt> disk's\)/);
+  await assertNothingLeft(sb, inst.name);
+  rmSync(join(sb.filters, '10-drop-volume'));
+
+  await sb.script(sb.hooks, '10-drop-nic', 'test "$1" = euca-nc-pre-boot || exit 0\nsed -i "/<interface /,/<\\/interface>/d" "$DOMFORGE_LIBVIRT_XML"');
+  const h = await nc.launch(inst).then(() => assert.fail('launched'), (err: unknown) => err as OperationError);
+  assert.equal(h.code, 'DOMAIN_INVALID');
+  assert.equal(h.step, 'pre-boot');
+  assert.equal(h.file, join(sb.instances, inst.name, 'libvirt.xml'));
+  assert.match(h.message, /no <interface> with MAC address d0:0d:5a:3e:00:07, the instance's NIC/);
+  await assertNothingLeft(sb, inst.name);
+  rmSync(join(sb.hooks, '10-drop-nic'));
+
+  // Untouched, it launches with its three volumes.
+  await nc.launch(inst);
+  assert.equal(parseXml(await conn.getXML(inst.name)).getElementsByTagName('disk').length, 5);
+  await nc.terminate(inst.name);
+  await done();
+});

@@ -5,6 +5,7 @@ import { integerFlag } from './number-flags.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { emitInstance } from '../instance/emit.js';
+import { sourceOf, type InstanceSource } from '../instance/source.js';
 import { isJsonInstancePath, readInputText, withJsonHint } from '../instance/input.js';
 import { renderText, type Rendered } from '../render/render.js';
 import { defaultTransformPath } from '../transform/defaults.js';
@@ -62,7 +63,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const engine = parseEngineChoice(opts.engine);
       const schema = schemaFlag(opts.schema);
       if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
-      const text = await readInput(opts.instance);
+      const { text, source } = await readInput(opts.instance);
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
       // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
       const earlierDoc = earlier === undefined ? undefined : parseEarlier(earlier, opts.diff!);
@@ -82,6 +83,7 @@ export const registerRender: RegisterCommand = (program, io) => {
           validate: opts.validate,
           schema,
           checkPaths: opts.checkPaths,
+          source,
         });
       } catch (e) {
         throw e instanceof DomforgeError && e.file === opts.instance ? withJsonHint(e, text) : e;
@@ -126,9 +128,13 @@ async function refuseOutOverInput(out: string, input: string): Promise<void> {
 }
 
 /** The input as instance XML text: `.json` descriptions are turned into instance.xml first. */
-async function readInput(file: string): Promise<string> {
-  if (isJsonInstancePath(file)) return emitInstance(await readInstanceJsonFile(file));
-  return readInputText(file, 'input');
+/** The input's text, and for a JSON description the instance's own source (errors found later name its lines, not those of the XML written from it). */
+async function readInput(file: string): Promise<{ text: string; source?: InstanceSource }> {
+  if (isJsonInstancePath(file)) {
+    const inst = await readInstanceJsonFile(file);
+    return { text: emitInstance(inst), source: sourceOf(inst) };
+  }
+  return { text: await readInputText(file, 'input') };
 }
 
 /**

@@ -10,7 +10,7 @@ import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import { validateDomainXml, validateDomainFragment, type SchemaEngine } from '../validate/index.js';
 import { checkDomainCoversInstance } from './covers.js';
-import { sourceOf } from '../instance/source.js';
+import { sourceOf, type InstanceSource } from '../instance/source.js';
 
 /** What an input document is: a whole instance, or a hot-plug stub for one device. */
 export type InputKind = 'instance' | 'nic' | 'volume';
@@ -48,6 +48,12 @@ export interface RenderOptions {
    * record it renders, which its rollback removes.
    */
   outputFor?: string;
+  /**
+   * Where the instance was read from, for errors about it found in the output (a missing
+   * volume or NIC). Default: the text rendered, by `file`. A caller that renders text
+   * written from another file (an instance given as JSON) names that file's lines here.
+   */
+  source?: InstanceSource;
 }
 
 /** An input document as renderText reads it before rendering. */
@@ -120,7 +126,7 @@ export async function renderText(text: string, options: RenderOptions & { file?:
           });
     warnings.push(...v.warnings.map((w) => w.message));
     // A valid domain may still have lost an attached volume or a NIC of the instance.
-    if (instance) checkDomainCoversInstance(instance, outputDocument, { file: outputLabel, source: sourceOf(instance) });
+    if (instance) checkDomainCoversInstance(instance, outputDocument, { file: outputLabel, source: options.source ?? sourceOf(instance) });
     validated = true;
   }
   return {

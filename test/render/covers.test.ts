@@ -8,6 +8,7 @@ import { parseInstance } from '../../engine/instance/parse.js';
 import { parseXml } from '../../engine/xml/parse.js';
 import { DomainInvalidError } from '../../engine/errors.js';
 import { cli } from './cli.js';
+import { minimalJsonInstance } from '../instance/json-fixture.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const XSL = join(ROOT, 'transforms', 'libvirt.xsl');
@@ -119,4 +120,18 @@ test('domforge render: the refusal is exit 1 with the output label, line and the
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`^domforge: ${XSL} \\(output for ${file}\\):\\d+:\\d+: the domain has no <disk> for volume vol-0e000002, attached \\(${file}:${FIRST_VOLUME_LINE}\\)`));
   assert.throws(() => readFileSync(out));
+});
+
+test('domforge render of a JSON description: the refusal names the volume’s line in the JSON file, not in the XML written from it', async () => {
+  const desc = { ...minimalJsonInstance(), volumes: [{ id: 'vol-1', attachmentToken: 't', devName: 'vdb', stateName: 'attached', connectionString: '' }] };
+  const text = JSON.stringify(desc, null, 2);
+  const file = write('volume.json', text);
+  const r = await cli(['render', '--instance', file]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`the domain has no <disk> for volume vol-1, attached \\(${file}:${lineOf(text, '"id": "vol-1"') - 1}\\): it has no <libvirt> <disk>.*its devName, "vdb"`));
+  // With its disk, it renders.
+  const withDisk = { ...desc, volumes: [{ ...desc.volumes[0], libvirt: '<disk type="block" device="disk"><source dev="/dev/sdz"/><target dev="vdb" bus="virtio"/></disk>' }] };
+  const ok = await cli(['render', '--instance', write('volume-ok.json', JSON.stringify(withDisk, null, 2))]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /<target dev="vdb" bus="virtio"\/>/);
 });

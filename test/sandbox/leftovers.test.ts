@@ -139,3 +139,24 @@ test('a controller killed mid-render (SIGKILL: no clean-up of its own) leaves no
     child.kill('SIGKILL');
   }
 });
+
+for (const isolation of ['thread', 'none'] as const) {
+  test(`a controller killed mid-render with ${isolation === 'thread' ? 'its worker in a thread' : 'no sandbox'} leaves no xsltproc running: the kernel kills it with the thread that started it`, { skip }, async () => {
+    const file = await tmp.write(`killed-${isolation}/vendor.xsl`, VENDOR);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./killed-controller.js', import.meta.url)), file, input, isolation], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('rendering') && resolve());
+        child.once('exit', (code) => reject(new Error(`the controller exited with ${String(code)} before rendering`)));
+      });
+      const started = await settle(() => (processesNaming(file).length ? [] : ['no xsltproc yet']));
+      assert.deepEqual(started, [], 'xsltproc started');
+      const [xsltproc] = processesNaming(file);
+      assert.equal(readFileSync(`/proc/${xsltproc!.split(':')[0]}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1], String(child.pid), 'xsltproc is the controller’s own child');
+      child.kill('SIGKILL');
+      assert.deepEqual(await settle(() => processesNaming(file)), [], 'no xsltproc left running');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+}

@@ -5,9 +5,16 @@
  * kills a worker (a render past its time limit) it kills that worker's xsltproc too and
  * removes its folder. Outside the sandbox nothing is reported and the scratch folder is the
  * system's temporary folder.
+ *
+ * And what the pool cannot reach: when the controller itself is killed (SIGKILL), a worker
+ * thread — or the controller's own thread, rendering without a sandbox — dies with it and
+ * tells nobody. Every engine's child is therefore started through util-linux's `setpriv
+ * --pdeathsig KILL`, so the kernel kills it when the thread that started it ends.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams, type SpawnOptions } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 
 export interface ChildReporter {
   started(pid: number): void;
@@ -38,4 +45,46 @@ export function trackChild(child: ChildProcess): void {
   if (!r || pid === undefined) return;
   r.started(pid);
   child.once('exit', () => r.ended(pid));
+}
+
+let pdeathsig: boolean | undefined;
+const found = new Set<string>();
+
+/** Whether `binary` names an executable file (as given with a "/", else on PATH). Only positive answers are kept. */
+function executable(binary: string): boolean {
+  if (found.has(binary)) return true;
+  const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, binary));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      found.add(binary);
+      return true;
+    } catch {
+      // Not this one.
+    }
+  }
+  return false;
+}
+
+/**
+ * The command line that starts `binary` tied to the calling thread: `setpriv --pdeathsig
+ * KILL -- BINARY ARGS` (the kernel's PR_SET_PDEATHSIG, which follows the thread that forked
+ * the child: a worker thread's end kills what it started, the process's end kills all).
+ * Where `setpriv` cannot do it (not util-linux, or older than 2.33), or `binary` is not
+ * found (so that the spawn fails with ENOENT, as without the wrapper), `binary` as it is.
+ * The child is not tied for the moment between its fork and setpriv's prctl, about a
+ * millisecond.
+ */
+export function tiedCommand(binary: string, args: readonly string[]): { file: string; args: string[] } {
+  pdeathsig ??= spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!pdeathsig || !executable(binary)) return { file: binary, args: [...args] };
+  return { file: 'setpriv', args: ['--pdeathsig', 'KILL', '--', binary, ...args] };
+}
+
+/** `spawn` of an engine's child with its output piped: tied to this thread (tiedCommand) and reported (trackChild). Its `stdin` is null when `stdio[0]` is `ignore`. */
+export function spawnEngineChild(binary: string, args: readonly string[], options: SpawnOptions & { stdio: ['pipe' | 'ignore', 'pipe', 'pipe'] }): ChildProcessWithoutNullStreams {
+  const c = tiedCommand(binary, args);
+  const child = spawn(c.file, c.args, options);
+  trackChild(child);
+  return child as ChildProcessWithoutNullStreams;
 }

@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseXml } from '../../xml/parse.js';
-import { scratchDir, trackChild } from './children.js';
+import { scratchDir, spawnEngineChild } from './children.js';
 import { diffXml, type XmlDifference } from '../../xml/compare.js';
 import type { EngineCaveat } from './static-checks.js';
 import type { XsltEngine, XsltEngineName } from './engine.js';
@@ -113,8 +113,7 @@ async function runBatch(sheetFile: string, inputs: readonly TransformInput[], pa
     for (const [k, v] of Object.entries(params)) args.push('--stringparam', k, v);
     args.push(sheetFile, ...files);
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      trackChild(child);
+      const child = spawnEngineChild(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

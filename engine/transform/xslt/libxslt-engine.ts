@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { TransformError } from '../../errors.js';
 import { terminateError } from './error-map.js';
-import { trackChild } from './children.js';
+import { spawnEngineChild } from './children.js';
 import type { Stylesheet } from './stylesheet.js';
 import type { RenderResult, TransformParams } from '../types.js';
 import type { XsltEngine } from './engine.js';
@@ -32,8 +31,7 @@ export class LibxsltEngine implements XsltEngine {
     for (const [k, v] of Object.entries(params)) args.push('--stringparam', k, v);
     args.push(this.sheet.main.file, '-');
     return new Promise((resolve, reject) => {
-      const child = spawn(this.options.binary ?? 'xsltproc', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      trackChild(child);
+      const child = spawnEngineChild(this.options.binary ?? 'xsltproc', args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const timer = setTimeout(() => child.kill('SIGKILL'), this.options.timeoutMs ?? 10_000);

@@ -49,7 +49,8 @@ export const registerResources: RegisterCommand = (program, io) => {
   });
 };
 
-function printReport(io: CliIo, r: ResourceReport): void {
+/** The report as describe-resource prints it (exported for tests). */
+export function printReport(io: CliIo, r: ResourceReport): void {
   const h = r.host;
   io.stdout(`node: ${r.nodeStatus}${r.nodeStatus === 'disabled' ? ' (launch and start are refused: domforge node enable)' : ''}\n`);
   io.stdout(
@@ -71,6 +72,11 @@ function printReport(io: CliIo, r: ResourceReport): void {
   io.stdout('\n');
   if (r.hugepages.length === 0) io.stdout('huge pages: none on this host\n');
   else printTable(io, [['HUGE PAGE KiB', 'TOTAL', 'FREE', 'RESERVED'], ...r.hugepages.map((p) => [p.pageSizeKiB, p.totalCount, p.freeCount, p.reservedCount])]);
+  // On a host of several NUMA nodes, where the pages are: a guest pinned to nodes fits only where they are free.
+  if (r.hugepages.some((p) => p.nodes.length > 1)) {
+    io.stdout('\n');
+    printTable(io, [['HUGE PAGE KiB', 'NUMA NODE', 'TOTAL', 'FREE'], ...r.hugepages.flatMap((p) => p.nodes.map((n) => [p.pageSizeKiB, n.node, n.totalCount, n.freeCount]))]);
+  }
 
   if (r.instances.length) {
     io.stdout('\n');

@@ -20,15 +20,36 @@ export interface HugepagePool {
   freeCount: number;
   /** `resv_hugepages`: free pages promised to a mapping that has not touched them yet. */
   reservedCount: number;
+  /**
+   * The pool on each NUMA node, by node number (`/sys/devices/system/node/nodeN/hugepages/`):
+   * a guest whose pages must come from given nodes (`features/hugepages/@nodeset`) fits only
+   * where those nodes have them free. Empty when the kernel lists no node for this size.
+   */
+  nodes: HugepageNodePool[];
 }
+
+/** One NUMA node's share of a huge page pool (the kernel keeps no per-node reservation count). */
+export interface HugepageNodePool {
+  node: number;
+  /** The node's `nr_hugepages`. */
+  totalCount: number;
+  /** The node's `free_hugepages`. */
+  freeCount: number;
+}
+
+/** Where Linux lists the NUMA nodes, each with its own huge page pools (`node0/hugepages/hugepages-2048kB`). */
+export const NUMA_NODES_SYSFS_DIR = '/sys/devices/system/node';
+const NODE_FOLDER = /^node(\d+)$/;
 
 const POOL_FOLDER = /^hugepages-(\d+)kB$/;
 
 /**
- * The host's huge page pools, smallest page first. A host without huge page support has no
- * such folder: no pools. `dir` is injectable so tests can give a tree of their own.
+ * The host's huge page pools, smallest page first, each with its NUMA nodes' shares. A host
+ * without huge page support has no such folder: no pools. `dir` and `nodesDir` are
+ * injectable so tests can give trees of their own; with a `dir` of its own and no `nodesDir`,
+ * no node is read (the host's nodes would not match made-up pools).
  */
-export async function readHugepagePools(dir = HUGEPAGES_SYSFS_DIR): Promise<HugepagePool[]> {
+export async function readHugepagePools(dir = HUGEPAGES_SYSFS_DIR, nodesDir: string | undefined = dir === HUGEPAGES_SYSFS_DIR ? NUMA_NODES_SYSFS_DIR : undefined): Promise<HugepagePool[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -36,18 +57,49 @@ export async function readHugepagePools(dir = HUGEPAGES_SYSFS_DIR): Promise<Huge
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new IoError(`cannot list the huge page pools: ${(e as Error).message}`, { file: dir, cause: e });
   }
+  const nodes = nodesDir === undefined ? [] : await numaNodes(nodesDir);
   const pools = await Promise.all(
     entries.flatMap((d) => {
       const m = d.isDirectory() ? POOL_FOLDER.exec(d.name) : null;
-      return m ? [readPool(join(dir, d.name), Number(m[1]))] : [];
+      return m ? [readPool(join(dir, d.name), Number(m[1]), nodes)] : [];
     }),
   );
   return pools.sort((a, b) => a.pageSizeKiB - b.pageSizeKiB);
 }
 
-async function readPool(dir: string, pageSizeKiB: number): Promise<HugepagePool> {
+async function readPool(dir: string, pageSizeKiB: number, nodes: readonly { node: number; dir: string }[]): Promise<HugepagePool> {
   const [totalCount, freeCount, reservedCount] = await Promise.all(['nr_hugepages', 'free_hugepages', 'resv_hugepages'].map((f) => readCount(join(dir, f))));
-  return { pageSizeKiB, totalCount, freeCount, reservedCount };
+  const shares = await Promise.all(nodes.map((n) => readNodePool(join(n.dir, 'hugepages', `hugepages-${pageSizeKiB}kB`), n.node)));
+  return { pageSizeKiB, totalCount, freeCount, reservedCount, nodes: shares.filter((x): x is HugepageNodePool => x !== undefined) };
+}
+
+/** The NUMA nodes the kernel lists (`nodeN` folders), by number; none when there is no such folder (no NUMA support). */
+async function numaNodes(dir: string): Promise<{ node: number; dir: string }[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new IoError(`cannot list the NUMA nodes: ${(e as Error).message}`, { file: dir, cause: e });
+  }
+  return entries
+    .flatMap((d) => {
+      const m = d.isDirectory() || d.isSymbolicLink() ? NODE_FOLDER.exec(d.name) : null;
+      return m ? [{ node: Number(m[1]), dir: join(dir, d.name) }] : [];
+    })
+    .sort((a, b) => a.node - b.node);
+}
+
+/** A node's pool of one size, or undefined when the node has no folder for it (a memoryless node). */
+async function readNodePool(dir: string, node: number): Promise<HugepageNodePool | undefined> {
+  try {
+    await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new IoError(`cannot list the huge page pool of NUMA node ${node}: ${(e as Error).message}`, { file: dir, cause: e });
+  }
+  const [totalCount, freeCount] = await Promise.all(['nr_hugepages', 'free_hugepages'].map((f) => readCount(join(dir, f))));
+  return { node, totalCount, freeCount };
 }
 
 /** A sysfs file holding one whole number; anything else names the file. */

@@ -82,6 +82,11 @@ export interface CommittedInstance {
 export interface DescribeResourceOptions {
   /** Where the huge page pools are listed. Default `/sys/kernel/mm/hugepages`. */
   hugepagesDir?: string;
+  /**
+   * Where the NUMA nodes are listed, each with its pools. Default `/sys/devices/system/node`
+   * with the default `hugepagesDir`; with a `hugepagesDir` of its own, none unless given.
+   */
+  numaNodesDir?: string;
 }
 
 /** The host's resources and what the instances of the instances folder commit of them. */
@@ -92,7 +97,7 @@ export async function describeResource(ctx: ControllerContext, o: DescribeResour
     conn.nodeInfo(),
     layout.ids(),
     conn.list(),
-    readHugepagePools(o.hugepagesDir ?? HUGEPAGES_SYSFS_DIR),
+    readHugepagePools(o.hugepagesDir ?? HUGEPAGES_SYSFS_DIR, o.numaNodesDir),
     fileSystemSpace(layout.root),
     readNodeState(layout),
   ]);
@@ -162,8 +167,10 @@ export function budget(host: NodeInfo, instances: readonly CommittedInstance[]):
 
 function checkOptions(o: DescribeResourceOptions): void {
   if (typeof o !== 'object' || o === null) throw new UsageError('Expected describeResource options to be an object');
-  const dir = o.hugepagesDir;
-  if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
-    throw new UsageError(`Expected \`hugepagesDir\` to be a non-empty string, got \`${String(dir)}\` (${typeof dir})`);
+  for (const k of ['hugepagesDir', 'numaNodesDir'] as const) {
+    const dir = o[k];
+    if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
+      throw new UsageError(`Expected \`${k}\` to be a non-empty string, got \`${String(dir)}\` (${typeof dir})`);
+    }
   }
 }

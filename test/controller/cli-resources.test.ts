@@ -7,6 +7,7 @@ import { NodeController } from '../../engine/controller/index.js';
 import { readInstanceFile } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { lifecycleCli } from './cli-program.js';
+import { printReport } from '../../engine/cli/resources.js';
 import { XSL, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
@@ -164,4 +165,28 @@ test('describe-resource: an extra argument, an unknown or empty option, a bad --
   assert.equal(timeout.code, 2);
   assert.equal(timeout.stderr, 'domforge: Expected `--hook-timeout` to be a non-negative integer (ms), got "1e3"\n');
   assert.equal(existsSync(never), false);
+});
+
+test('describe-resource on a host of several NUMA nodes prints where the huge pages are, node by node; on one node it does not', async () => {
+  const { sb } = await twoLaunched();
+  const nc = await NodeController.open({ instancesDir: sb.instances, connection: conn, createInstancesDir: false });
+  const report = await nc.describeResource();
+  await nc.close();
+  const printed = (r: typeof report) => {
+    let out = '';
+    printReport({ stdout: (t) => void (out += String(t)), stderr: () => undefined }, r);
+    return out;
+  };
+  const pools = [
+    { pageSizeKiB: 2048, totalCount: 512, freeCount: 100, reservedCount: 0, nodes: [{ node: 0, totalCount: 256, freeCount: 40 }, { node: 1, totalCount: 256, freeCount: 60 }] },
+    { pageSizeKiB: 1048576, totalCount: 4, freeCount: 3, reservedCount: 1, nodes: [{ node: 0, totalCount: 4, freeCount: 3 }] },
+  ];
+  const two = printed({ ...report, hugepages: pools });
+  const lines = two.split('\n');
+  const head = lines.findIndex((l) => /^HUGE PAGE KiB\s+NUMA NODE\s+TOTAL\s+FREE$/.test(l));
+  assert.ok(head > 0, two);
+  assert.deepEqual(lines.slice(head + 1, head + 4).map((l) => l.trim().split(/\s+/)), [['2048', '0', '256', '40'], ['2048', '1', '256', '60'], ['1048576', '0', '4', '3']]);
+  const one = printed({ ...report, hugepages: pools.map((p) => ({ ...p, nodes: p.nodes.slice(0, 1) })) });
+  assert.doesNotMatch(one, /NUMA NODE/);
+  assert.match(one, /^HUGE PAGE KiB\s+TOTAL\s+FREE\s+RESERVED$/m);
 });

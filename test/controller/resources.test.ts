@@ -198,8 +198,20 @@ function sysfsPools(): { pageSizeKiB: number; totalCount: number; freeCount: num
   return out
     .split('\n')
     .map((l) => l.split(' '))
-    .map(([size, total, free, resv]) => ({ pageSizeKiB: parseInt(size, 10), totalCount: Number(total), freeCount: Number(free), reservedCount: Number(resv) }))
+    .map(([size, total, free, resv]) => ({ pageSizeKiB: parseInt(size, 10), totalCount: Number(total), freeCount: Number(free), reservedCount: Number(resv), nodes: sysfsNodePools(size!) }))
     .sort((a, b) => a.pageSizeKiB - b.pageSizeKiB);
+}
+
+/** The oracle of a pool's NUMA nodes: /sys/devices/system/node/nodeN/hugepages/hugepages-SIZE, read by the shell. */
+function sysfsNodePools(size: string): { node: number; totalCount: number; freeCount: number }[] {
+  const script = `cd /sys/devices/system/node 2>/dev/null || exit 0; for n in node*; do d="$n/hugepages/hugepages-${size}"; [ -d "$d" ] && echo "\${n#node} $(cat $d/nr_hugepages) $(cat $d/free_hugepages)"; done; true`;
+  const out = execFileSync('sh', ['-c', script], { encoding: 'utf8' }).trim();
+  if (!out) return [];
+  return out
+    .split('\n')
+    .map((l) => l.split(' ').map(Number))
+    .map(([node, total, free]) => ({ node: node!, totalCount: total!, freeCount: free! }))
+    .sort((a, b) => a.node - b.node);
 }
 
 test("huge pages: the host's pools are /sys/kernel/mm/hugepages's (none on a host without them)", async () => {
@@ -223,11 +235,35 @@ test('huge pages from a fake sysfs tree: two sizes, smallest first; other entrie
     pool('not-a-pool', { nr_hugepages: 'x' });
     writeFileSync(join(root, 'hugepages-64kB'), 'a file, not a pool folder');
     const expected = [
-      { pageSizeKiB: 2048, totalCount: 512, freeCount: 100, reservedCount: 0 },
-      { pageSizeKiB: 1048576, totalCount: 4, freeCount: 3, reservedCount: 1 },
+      { pageSizeKiB: 2048, totalCount: 512, freeCount: 100, reservedCount: 0, nodes: [] },
+      { pageSizeKiB: 1048576, totalCount: 4, freeCount: 3, reservedCount: 1, nodes: [] },
     ];
     const { nc } = await controller();
-    assert.deepEqual((await nc.describeResource({ hugepagesDir: root })).hugepages, expected);
+    assert.deepEqual((await nc.describeResource({ hugepagesDir: root })).hugepages, expected, 'a pools folder of its own reads none of the host’s nodes');
+
+    // Two NUMA nodes; node 1 has memory for 2 MiB pages only, node 10 sorts after node 2.
+    const nodes = join(root, 'nodes');
+    const nodePool = (node: string, size: string, total: string, free: string) => {
+      mkdirSync(join(nodes, node, 'hugepages', `hugepages-${size}kB`), { recursive: true });
+      writeFileSync(join(nodes, node, 'hugepages', `hugepages-${size}kB`, 'nr_hugepages'), `${total}\n`);
+      writeFileSync(join(nodes, node, 'hugepages', `hugepages-${size}kB`, 'free_hugepages'), `${free}\n`);
+    };
+    nodePool('node0', '2048', '256', '40');
+    nodePool('node0', '1048576', '4', '3');
+    nodePool('node10', '2048', '0', '0');
+    nodePool('node1', '2048', '256', '60');
+    mkdirSync(join(nodes, 'power'));
+    writeFileSync(join(nodes, 'possible'), '0-1\n');
+    const withNodes = await nc.describeResource({ hugepagesDir: root, numaNodesDir: nodes });
+    assert.deepEqual(
+      withNodes.hugepages.map((p) => [p.pageSizeKiB, p.nodes]),
+      [
+        [2048, [{ node: 0, totalCount: 256, freeCount: 40 }, { node: 1, totalCount: 256, freeCount: 60 }, { node: 10, totalCount: 0, freeCount: 0 }]],
+        [1048576, [{ node: 0, totalCount: 4, freeCount: 3 }]],
+      ],
+    );
+    writeFileSync(join(nodes, 'node1', 'hugepages', 'hugepages-2048kB', 'free_hugepages'), '-1\n');
+    await assert.rejects(nc.describeResource({ hugepagesDir: root, numaNodesDir: nodes }), (e: unknown) => e instanceof IoError && e.file === join(nodes, 'node1', 'hugepages', 'hugepages-2048kB', 'free_hugepages'));
     await nc.close();
 
     writeFileSync(join(root, 'hugepages-2048kB', 'free_hugepages'), 'many\n');
@@ -247,6 +283,7 @@ test('bad options are usage errors; a closed controller refuses', async () => {
   for (const hugepagesDir of ['', 7]) {
     await assert.rejects(nc.describeResource({ hugepagesDir } as never), (e: unknown) => e instanceof UsageError && /Expected `hugepagesDir` to be a non-empty string/.test(e.message));
   }
+  await assert.rejects(nc.describeResource({ numaNodesDir: '' }), (e: unknown) => e instanceof UsageError && /Expected `numaNodesDir` to be a non-empty string/.test(e.message));
   await nc.close();
   await assert.rejects(nc.describeResource(), (e: unknown) => e instanceof UsageError && /closed/.test(e.message));
 });

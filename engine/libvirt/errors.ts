@@ -85,5 +85,22 @@ export function toLibvirtError(e: unknown, operation: string, context: { domain?
   const message = typeof raw === 'string' ? raw : typeof raw?.message === 'string' ? raw.message : String(e);
   // The binding sets code -1 when it does not know it (always, as of 2.2.1).
   const code = typeof raw === 'object' && typeof raw?.code === 'number' && raw.code > 0 ? raw.code : undefined;
-  return new LibvirtError({ operation, ...context, libvirtMessage: message, libvirtCode: code, cause: e });
+  const details = operation === 'connect' ? connectHint(message) : [];
+  return new LibvirtError({ operation, ...context, libvirtMessage: message, libvirtCode: code, cause: e, ...(details.length ? { details } : {}) });
+}
+
+/**
+ * What to do about a connection refused at the daemon's socket, which libvirt's message
+ * names but does not explain: the daemon is not running (no socket), is not accepting
+ * (a socket left behind), or this user may not use it.
+ */
+export function connectHint(message: string): string[] {
+  const m = /Failed to connect socket to '([^']*)': (No such file or directory|Connection refused|Permission denied)/.exec(message);
+  if (!m) return [];
+  const [, socket, why] = m;
+  if (why === 'No such file or directory') {
+    return [`hint: no libvirt daemon listens at ${socket}: start it (systemctl start libvirtd, or virtqemud where libvirt's modular daemons are used); a URI whose driver libvirt does not know, such as a misspelt scheme, is sent to the daemon too`];
+  }
+  if (why === 'Connection refused') return [`hint: ${socket} is there but no daemon accepts on it (a daemon that stopped without removing it): restart the daemon (systemctl restart libvirtd)`];
+  return [`hint: this user may not use ${socket}: run as root, or as a member of the group the daemon's unix_sock_group names (libvirt on Debian)`];
 }

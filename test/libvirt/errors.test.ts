@@ -1,4 +1,8 @@
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import {
   connect,
@@ -83,6 +87,32 @@ test('a refused connection is a LibvirtError for `connect`, and is not cached', 
     assert.match(e.message, /^libvirt connect on qemu\+unix:\/\/\/system\?socket=\/nonexistent\/domforge.sock failed: .*No such file or directory/);
     return true;
   });
+});
+
+test('a refused connection says what to do: no daemon at the socket, or a socket no daemon accepts on', async () => {
+  await assert.rejects(connect({ uri: 'qemu+unix:///system?socket=/nonexistent/domforge.sock' }), (e: unknown) => {
+    assert.ok(e instanceof LibvirtError);
+    assert.deepEqual(e.details.map((d) => d.split(':')[0]), ['hint']);
+    assert.match(e.details[0]!, /^hint: no libvirt daemon listens at \/nonexistent\/domforge\.sock: start it \(systemctl start libvirtd, or virtqemud/);
+    assert.match(e.fullMessage, /\n  hint: no libvirt daemon listens/);
+    return true;
+  });
+  // A socket file nobody accepts on: bound, never listened (a daemon that died without removing it).
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-sock-'));
+  try {
+    const sock = join(dir, 'stale.sock');
+    execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', sock]);
+    await assert.rejects(connect({ uri: `qemu+unix:///system?socket=${sock}` }), (e: unknown) => {
+      assert.ok(e instanceof LibvirtError);
+      assert.match(e.libvirtMessage, /Connection refused/);
+      assert.equal(e.details[0], `hint: ${sock} is there but no daemon accepts on it (a daemon that stopped without removing it): restart the daemon (systemctl restart libvirtd)`);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Other failures get no hint: libvirt's message says it all.
+  await assert.rejects(connect({ uri: 'test:///nonexistent/domforge.xml' }), (e: unknown) => e instanceof LibvirtError && e.details.every((d) => !d.startsWith('hint:')));
 });
 
 test('libvirtCodeOf recognises libvirt\'s message prefixes', () => {

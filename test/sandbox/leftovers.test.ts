@@ -127,7 +127,7 @@ test('a controller killed mid-render (SIGKILL: no clean-up of its own) leaves no
       child.once('exit', (code) => reject(new Error(`the controller exited with ${String(code)} before rendering`)));
     });
     assert.deepEqual(await settle(() => (processesNaming(file).length ? [] : ['no xsltproc yet'])), [], 'xsltproc started');
-    assert.equal(namesUnder(scratch, 'domforge-worker-').length, 1, 'the worker has its scratch folder');
+    assert.deepEqual(namesUnder(scratch, 'domforge-worker-'), [], 'a worker has no scratch folder while no guard runs');
     const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
     assert.equal(workers.length, 1, 'one worker');
     child.kill('SIGKILL');
@@ -155,8 +155,25 @@ for (const isolation of ['thread', 'none'] as const) {
       assert.equal(readFileSync(`/proc/${xsltproc!.split(':')[0]}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1], String(child.pid), 'xsltproc is the controller’s own child');
       child.kill('SIGKILL');
       assert.deepEqual(await settle(() => processesNaming(file)), [], 'no xsltproc left running');
+      assert.deepEqual(leftFolders(), [], 'no scratch folder left (a worker makes one only while its guard runs)');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+}
+
+for (const isolation of ['process', 'thread'] as const) {
+  test(`a worker's scratch folder is there only while its differential guard runs (${isolation})`, { skip }, async () => {
+    const sandbox = new TransformSandbox({ size: 1, isolation });
+    try {
+      const samples = await Promise.all(PROVING_INPUTS.slice(0, 3).map(async (n) => ({ file: n, xml: await readInput(n) })));
+      const file = await tmp.write(`guard-${isolation}/libvirt.xsl`, readFileSync(new URL('../../../transforms/libvirt.xsl', import.meta.url), 'utf8'));
+      assert.deepEqual(leftFolders(), [], 'none before');
+      const r = (await sandbox.run({ kind: 'guard', source: { file }, samples, params: {} }, { file })) as { guard: { compared: number } };
+      assert.equal(r.guard.compared, 3, 'the guard compared the samples (a batch in the scratch folder)');
+      assert.deepEqual(leftFolders(), [], 'removed once the guard is done, the worker still alive');
+    } finally {
+      await sandbox.close();
     }
   });
 }

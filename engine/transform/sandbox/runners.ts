@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -94,7 +95,8 @@ interface RawHandlers {
  * inputs). Cleared when the worker has ended, however it ended.
  */
 class Leftovers {
-  readonly scratch = mkdtempSync(join(tmpdir(), 'domforge-worker-'));
+  /** Chosen here, made by the worker only while its guard runs (useScratchDir). */
+  readonly scratch = join(tmpdir(), `domforge-worker-${randomBytes(9).toString('hex')}`);
   private readonly running = new Set<number>();
 
   constructor() {

@@ -13,6 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { lstat, mkdir, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -29,13 +30,44 @@ export function reportChildren(r: ChildReporter | undefined): void {
   reporter = r;
 }
 
-/** Where engines make their temporary folders (default: the system's). */
+/**
+ * Where engines make their temporary folders (default: the system's). A sandbox worker's
+ * is a path the pool chose and has not created: it exists only while an engine uses it
+ * (useScratchDir), so a worker that never runs the guard — most of them — leaves nothing
+ * in the temporary folder, whatever way its process or thread ends.
+ */
 export function setScratchDir(dir: string | undefined): void {
   scratch = dir;
 }
 
-export function scratchDir(): string {
-  return scratch ?? tmpdir();
+let scratchUsers = 0;
+
+/**
+ * Runs `f` with the folder engines make their temporary folders in: the system's, or the
+ * worker's scratch folder, created for the time `f` runs (mode 0700; a folder already
+ * there by that name must be a real folder of this user's) and removed after the last
+ * user, once empty.
+ */
+export async function useScratchDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = scratch;
+  if (dir === undefined) return f(tmpdir());
+  scratchUsers++;
+  try {
+    await ensureOwnFolder(dir);
+    return await f(dir);
+  } finally {
+    if (--scratchUsers === 0) await rmdir(dir).catch(() => undefined);
+  }
+}
+
+async function ensureOwnFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const st = await lstat(dir);
+    if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new Error(`${dir} is already there and is not a folder of this user's`);
+  }
 }
 
 /** Reports a child process just started, and its end. */

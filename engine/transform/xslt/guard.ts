@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseXml } from '../../xml/parse.js';
-import { scratchDir, spawnEngineChild } from './children.js';
+import { spawnEngineChild, useScratchDir } from './children.js';
 import { diffXml, type XmlDifference } from '../../xml/compare.js';
 import type { EngineCaveat } from './static-checks.js';
 import type { XsltEngine, XsltEngineName } from './engine.js';
@@ -104,8 +104,12 @@ export function startLibxsltBatch(engine: XsltEngine, sheetFile: string, inputs:
   return new Map(unique.map((input, i) => [input, batch.then((outputs): Promise<Outcome> | Outcome => (outputs ? { ok: true, result: { output: outputs[i]!, warnings: [], engine: 'libxslt' } } : one(input)))]));
 }
 
-async function runBatch(sheetFile: string, inputs: readonly TransformInput[], params: TransformParams, binary: string, timeoutMs: number): Promise<string[] | undefined> {
-  const dir = await mkdtemp(join(scratchDir(), 'domforge-guard-'));
+function runBatch(sheetFile: string, inputs: readonly TransformInput[], params: TransformParams, binary: string, timeoutMs: number): Promise<string[] | undefined> {
+  return useScratchDir((scratch) => runBatchIn(scratch, sheetFile, inputs, params, binary, timeoutMs));
+}
+
+async function runBatchIn(scratch: string, sheetFile: string, inputs: readonly TransformInput[], params: TransformParams, binary: string, timeoutMs: number): Promise<string[] | undefined> {
+  const dir = await mkdtemp(join(scratch, 'domforge-guard-'));
   try {
     const files = inputs.map((_, i) => join(dir, `${i}.xml`));
     await Promise.all(inputs.map((input, i) => writeFile(files[i]!, input.xml)));

@@ -24,6 +24,7 @@ import { defaultTransformPath, shippedSamplesDir } from '../transform/defaults.j
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { RENDER_WORKER } from '../transform/sandbox/options.js';
 import { hasXsltproc } from '../transform/xslt/guard.js';
+import { canTieChildren } from '../transform/xslt/children.js';
 import { loadDomainSchema, resolveDomainSchemaPath } from '../validate/schema.js';
 import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR } from './host-resources.js';
 import { hostLockName, tryHostLock } from './host-lock.js';
@@ -126,9 +127,16 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
   );
 
   out.push(
-    hasXsltproc()
-      ? { name: 'xsltproc', status: 'ok', detail: 'installed: XSLT transforms are checked against libxslt when they change' }
-      : { name: 'xsltproc', status: 'warn', detail: 'not installed', hint: "XSLT transforms then run without the differential guard against libxslt: apt-get install xsltproc" },
+    !hasXsltproc()
+      ? { name: 'xsltproc', status: 'warn', detail: 'not installed', hint: "XSLT transforms then run without the differential guard against libxslt: apt-get install xsltproc" }
+      : canTieChildren()
+        ? { name: 'xsltproc', status: 'ok', detail: 'installed: XSLT transforms are checked against libxslt when they change; each xsltproc ends with the thread that starts it (setpriv --pdeathsig)' }
+        : {
+            name: 'xsltproc',
+            status: 'warn',
+            detail: 'installed, but setpriv cannot tie it to the thread that starts it',
+            hint: "an xsltproc started by a worker thread or without a sandbox outlives a controller killed mid-render: install util-linux's setpriv (2.33 or later)",
+          },
   );
 
   const transform = o.transform ?? defaultTransformPath();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHost, type HostCheck } from '../../engine/controller/host-check.js';
@@ -43,6 +43,19 @@ test('a host set up by scripts/setup.sh passes every check; the test driver is a
   assert.equal(c.get('hooks')!.detail, `${join(ROOT, 'hooks')}: runs 00-log-event, 10-memballoon`);
   assert.equal(c.get('node status')!.detail, 'enabled (no nc_state.xml)');
   assert.match(c.get('host locks')!.detail, /one operation at a time per instance across the host's processes/);
+  assert.match(c.get('xsltproc')!.detail, /each xsltproc ends with the thread that starts it \(setpriv --pdeathsig\)$/);
+});
+
+test('check warns when xsltproc is there but setpriv cannot tie it to the thread that starts it', async () => {
+  // A PATH holding xsltproc and nothing else: no setpriv.
+  const bin = join(dir, 'only-xsltproc');
+  mkdirSync(bin);
+  symlinkSync(execFileSync('sh', ['-c', 'command -v xsltproc'], { encoding: 'utf8' }).trim(), join(bin, 'xsltproc'));
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'domforge.js'), 'check', '--json', '--uri', 'test:///default', '--instances', join(dir, 'x-instances')], { encoding: 'utf8', env: { ...process.env, PATH: bin } });
+  const row = (JSON.parse(r.stdout) as HostCheck[]).find((c) => c.name === 'xsltproc')!;
+  assert.equal(row.status, 'warn', r.stdout);
+  assert.equal(row.detail, 'installed, but setpriv cannot tie it to the thread that starts it');
+  assert.match(row.hint!, /outlives a controller killed mid-render: install util-linux's setpriv/);
 });
 
 test('failures and warnings say what is wrong and what to do: a broken transform, a forgotten chmod, a disabled node, a file for a folder, a missing schema', { timeout: 60_000 }, async () => {

@@ -108,9 +108,14 @@ function executable(binary: string): boolean {
  * millisecond.
  */
 export function tiedCommand(binary: string, args: readonly string[]): { file: string; args: string[] } {
-  pdeathsig ??= spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
-  if (!pdeathsig || !executable(binary)) return { file: binary, args: [...args] };
+  if (!canTieChildren() || !executable(binary)) return { file: binary, args: [...args] };
   return { file: 'setpriv', args: ['--pdeathsig', 'KILL', '--', binary, ...args] };
+}
+
+/** Whether this host's `setpriv` can tie a child to the thread that starts it (asked once per process). */
+export function canTieChildren(): boolean {
+  pdeathsig ??= spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  return pdeathsig;
 }
 
 /** `spawn` of an engine's child with its output piped: tied to this thread (tiedCommand) and reported (trackChild). Its `stdin` is null when `stdio[0]` is `ignore`. */

@@ -1,9 +1,9 @@
 /**
  * What an engine leaves behind if its thread or process is killed: xsltproc processes and
  * temporary folders. In a sandbox worker the pool owns both — it is told every xsltproc
- * started (and ended) and gives each worker a scratch folder of its own — so that when it
+ * started (and ended) and names each worker a scratch folder of its own — so that when it
  * kills a worker (a render past its time limit) it kills that worker's xsltproc too and
- * removes its folder. Outside the sandbox nothing is reported and the scratch folder is the
+ * removes its folder if it is there. Outside the sandbox nothing is reported and the scratch folder is the
  * system's temporary folder.
  *
  * And what the pool cannot reach: when the controller itself is killed (SIGKILL), a worker

@@ -64,6 +64,16 @@ export interface LaunchResult {
   steps: StepTiming[];
 }
 
+export interface LaunchOptions {
+  /**
+   * Cancels the launch: at the next step boundary (a running hook or filter is killed at
+   * once), everything done so far is undone as for a failure, and the launch rejects with an
+   * OperationError whose code is `CANCELLED`. A step under way (a render, a libvirt call)
+   * finishes first; the rollback itself is never cancelled.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * Launches an instance: check it (its values, and its instance.xml as the render reads it:
  * an invalid one is refused before anything is written) → create its folder → write
@@ -75,16 +85,6 @@ export interface LaunchResult {
  * no domain is left defined and the folder is removed (or kept under `.kept` with
  * `keepFailed`), and an OperationError names the failed step.
  */
-export interface LaunchOptions {
-  /**
-   * Cancels the launch: at the next step boundary (a running hook or filter is killed at
-   * once), everything done so far is undone as for a failure, and the launch rejects with an
-   * OperationError whose code is `CANCELLED`. A step under way (a render, a libvirt call)
-   * finishes first; the rollback itself is never cancelled.
-   */
-  signal?: AbortSignal;
-}
-
 export async function launch(ctx: ControllerContext, input: Instance, o: LaunchOptions = {}): Promise<LaunchResult> {
   const id = input?.name;
   if (!isInstanceId(id)) {

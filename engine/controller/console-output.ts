@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
+import { lstat } from 'node:fs/promises';
 import { InstanceError, IoError, UsageError, type DomforgeErrorOptions } from '../errors.js';
 import { placeInFolder } from '../fs/inside-folder.js';
-import { lstat } from 'node:fs/promises';
 import { readRegularFileTail } from '../fs/regular-file.js';
 import type { Instance } from '../instance/model.js';
 import { placeOf, sourceOf } from '../instance/source.js';
@@ -137,7 +137,9 @@ async function readConsoleTail(ctx: ControllerContext, record: Instance, maxByte
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw await notWritten(ctx, record, device);
     // A FIFO, a socket or a device (NotRegularFileError) is refused before any read, so it cannot block one.
-    throw new IoError(`cannot read the console log of ${id}: ${(e as Error).message}`, { file: (e as { file?: string }).file ?? path, cause: e });
+    // A rolled-over file at fault is named, as the record names the log.
+    const at = (e as { file?: string }).file;
+    throw new IoError(`cannot read the console log of ${id}: ${(e as Error).message}`, { file: at === undefined ? path : path + at.slice(where.real.length), cause: e });
   }
 }
 
@@ -149,7 +151,7 @@ async function readConsoleTail(ctx: ControllerContext, record: Instance, maxByte
  * read from `file` twice (they are in `file.0` by then): `file`'s inode is checked after the
  * reads, and they are made again when it changed.
  */
-async function readRolledTail(file: string, maxBytes: number): Promise<Omit<ConsoleTail, 'files'> & { files: string[] }> {
+async function readRolledTail(file: string, maxBytes: number): Promise<ConsoleTail> {
   for (let attempt = 1; ; attempt++) {
     const newest = await readRegularFileTail(file, maxBytes);
     const parts = [newest.bytes];

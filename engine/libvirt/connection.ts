@@ -349,7 +349,7 @@ export class LibvirtConnection {
     // A domain shut off by a managed save (virsh managedsave, libvirt-guests) would be restored,
     // not rebooted, by a start: its save image goes first (the binding's start takes no FORCE_BOOT).
     // (virsh reports the domain by its name, whichever of name or uuid it was asked for.)
-    if (outcome === 'was-off' && !isTestDriverUri(this.uri) && [...((await readStateReasons({ uri: this.uri, domains: [domain] })) ?? new Map()).values()][0] === 'saved') {
+    if (outcome === 'was-off' && !isTestDriverUri(this.uri) && (await readStateReasons({ uri: this.uri, domains: [domain] }))?.values().next().value === 'saved') {
       await runVirsh(['managedsave-remove', '--', domain], { uri: this.uri, operation: 'discard the managed save image before a reboot', domain, timeoutMs: 60_000 });
     }
     await this.start(domain);

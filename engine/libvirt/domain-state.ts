@@ -7,7 +7,6 @@ export function domainStateName(code: number): DomainStateName {
   return DOMAIN_STATES[code] ?? 'nostate';
 }
 
-
 /**
  * Why a domain is in its state: libvirt-domain.h's `virDomain<State>Reason` enums, by state
  * number then reason number, in virsh's words (`virsh domstate --reason`: `shut off

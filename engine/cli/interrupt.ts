@@ -1,6 +1,6 @@
 import type { CliIo } from './io.js';
 
-export interface Interrupt {
+interface Interrupt {
   /** Aborted (with the signal's name) at the first SIGINT or SIGTERM. */
   readonly signal: AbortSignal;
   /** Puts the default handling of the signals back. */
@@ -15,7 +15,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * half-made instance folder or domain is left — rather than ending the process where it
  * stands. A second one ends the process at once, as the signal would have.
  */
-export function cancelOnInterrupt(io: CliIo, what: string): Interrupt {
+function cancelOnInterrupt(io: CliIo, what: string): Interrupt {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (!controller.signal.aborted) {

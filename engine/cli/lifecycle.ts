@@ -16,7 +16,7 @@ import type { DomainSummary } from '../libvirt/connection.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
 import { collectParam, printTable, type CliIo } from './io.js';
-import { cancelOnInterrupt, interruptible } from './interrupt.js';
+import { interruptible } from './interrupt.js';
 import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
 import type { RegisterCommand } from './commands.js';
 import { volumeOf, volumeOptions, type VolumeFlags } from './volume-flags.js';
@@ -138,9 +138,8 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const options = controllerOptions(o, io);
     noteMissingHooks(io, options);
     const nc = await NodeController.open({ ...options, ...configDriveLimits(o), keepFailed: o.keepFailed });
-    const interrupt = cancelOnInterrupt(io, `the launch of ${instance.name}`);
     try {
-      const r = await nc.launch(instance, { signal: interrupt.signal });
+      const r = await interruptible(io, `the launch of ${instance.name}`, (signal) => nc.launch(instance, { signal }));
       if (o.json) {
         const { instance: _omit, ...rest } = r;
         return json(io, rest);
@@ -157,7 +156,6 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
         );
       }
     } finally {
-      interrupt.dispose();
       await nc.close();
     }
   });

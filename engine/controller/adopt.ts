@@ -65,12 +65,11 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
   const [ids, domains] = await Promise.all([layout.ids(), conn.list()]);
   // Read once: a disabled node resumes nothing (its state file is read as a launch reads it).
   const nodeEnabled = o.resume ? (await readNodeState(layout)).enabled : false;
-  const folderNames = new Set(ids);
+  const folders = new Set(ids);
   // Why each instance's domain is in its state (shut off after a host reboot, a crash…), where libvirt says.
-  const reasons = await readStateReasons({ uri: ctx.uri, domains: [...new Set(domains.map((d) => d.name))].filter((name) => folderNames.has(name)) });
+  const reasons = await readStateReasons({ uri: ctx.uri, domains: [...new Set(domains.map((d) => d.name).filter((name) => folders.has(name)))] });
   const byName = new Map(domains.map((d) => [d.name, reasons?.has(d.name) ? { ...d, reason: reasons.get(d.name) } : d]));
   const report: AdoptReport = { adopted: [], refused: [], missingDomain: [], incomplete: [], mismatched: [], unreadable: [], untracked: [] };
-  const folders = new Set(ids);
   for (const id of ids) {
     await ctx.locks.run(id, `adopt of ${id}`, async () => {
       const dir = layout.dir(id);

@@ -8,7 +8,7 @@
  * and rendered in a sandbox worker (as a controller renders it), on the bundled sample.
  */
 import { constants, existsSync } from 'node:fs';
-import { access, open, readdir, realpath, stat } from 'node:fs/promises';
+import { access, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomforgeError } from '../errors.js';
 import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
@@ -27,7 +27,7 @@ import { hasXsltproc } from '../transform/xslt/guard.js';
 import { canTieChildren } from '../transform/xslt/children.js';
 import { loadDomainSchema, resolveDomainSchemaPath } from '../validate/schema.js';
 import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR } from './host-resources.js';
-import { hostLockName, tryHostLock } from './host-lock.js';
+import { hostLocking } from './options.js';
 import { InstanceLayout } from './layout.js';
 import { readNodeState } from './node-state.js';
 
@@ -240,9 +240,8 @@ async function checkInstancesFolder(dir: string): Promise<HostCheck> {
 
 /** The host-wide instance locks (abstract sockets) can be taken here: a probe lock in the instances folder's scope, taken and released. */
 async function checkHostLocks(instancesDir: string): Promise<HostCheck> {
-  const scope = await realpath(instancesDir).catch(() => instancesDir);
   try {
-    const held = await tryHostLock(hostLockName(scope, `domforge-check-${process.pid}`), 'domforge check');
+    const held = await (await hostLocking(instancesDir)).tryTake(`domforge-check-${process.pid}`, 'domforge check');
     if (!held) return { name: 'host locks', status: 'warn', detail: 'the probe lock is held by another process', hint: 'run the check again' };
     await held.release();
     return { name: 'host locks', status: 'ok', detail: "one operation at a time per instance across the host's processes (Linux abstract sockets)" };

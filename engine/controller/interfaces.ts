@@ -8,7 +8,7 @@ import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
 import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, isBridgeName, isDeviceName } from '../instance/libvirt-rules.js';
 import { validateStub } from '../instance/validate-stub.js';
-import { parseXml } from '../xml/parse.js';
+import { columnOf, lineOf, parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
 import type { AttachSpec, DetachSpec, RecordedDevice } from './devices.js';
 import { StateConflictError } from './errors.js';
@@ -116,8 +116,8 @@ export async function readInterfaceStubFile(file: string): Promise<InterfaceAtta
   if (stub.kind !== 'nic') throw new InstanceError(`expected a <nic> stub (an eni-XXX.xml), found <${stub.kind}>`, { file, line: 1, path: `/${stub.kind}` });
   // What the transform copies from it (MAC, bridge, tap name) is refused at the stub's line, as render --instance refuses it.
   validateStub(stub, { file, document });
-  const root = document.documentElement as unknown as { lineNumber?: number; columnNumber?: number } | null;
-  return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file, { line: root?.lineNumber, column: root?.columnNumber });
+  const root = document.documentElement;
+  return interfaceAttachmentFromStub(stub.data, basename(file).replace(/\.xml$/i, ''), file, { line: lineOf(root), column: columnOf(root) });
 }
 
 /**

@@ -218,7 +218,7 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
  * Host locks scoped to the instances folder's real path, so that every process naming the
  * folder (through a symbolic link or not) takes the same lock for an instance.
  */
-async function hostLocking(instancesDir: string, onWait: NodeControllerOptions['onLockWait']): Promise<HostLocking> {
+export async function hostLocking(instancesDir: string, onWait?: NodeControllerOptions['onLockWait']): Promise<HostLocking> {
   const scope = await realpath(instancesDir).catch(() => instancesDir);
   return {
     take: (key, what) => hostLock(hostLockName(scope, key), what, onWait && ((holder) => onWait({ instanceId: key, what, holder }))),

@@ -17,7 +17,8 @@ import { DomainInvalidError, type DomforgeError } from '../errors.js';
 import type { Instance, Volume } from '../instance/model.js';
 import { itemPath } from '../instance/paths.js';
 import { placeOf, type InstanceSource } from '../instance/source.js';
-import { childElements, columnOf, firstChild, lineOf, parseXml, type Document, type Element } from '../xml/parse.js';
+import { keptXml } from '../transform/handlebars/kept-xml.js';
+import { childElements, columnOf, firstChild, lineOf, type Document } from '../xml/parse.js';
 
 /** The volume states whose `<disk>` is in the domain (the shipped transforms' selection). */
 export const VOLUME_STATES_IN_DOMAIN: readonly string[] = ['attached', 'attaching'];
@@ -89,13 +90,13 @@ export function domainCoverageProblems(instance: Instance, document: Document, o
 /** The guest device an attached volume is known by: its `<libvirt>` disk's `<target dev>`, else its devName (without `/dev/`). */
 function volumeTarget(v: Volume): { dev: string | undefined; from: string } {
   if (v.libvirt !== undefined) {
-    let disk: Element | null | undefined;
+    // The parse the Handlebars helpers keep of each volume's <disk> (a text that does not parse has no target).
+    let dev: string | undefined;
     try {
-      disk = parseXml(v.libvirt).documentElement;
+      dev = keptXml(v.libvirt).targetDev;
     } catch {
-      disk = undefined;
+      dev = undefined;
     }
-    const dev = disk && disk.nodeName === 'disk' ? firstChild(disk, 'target')?.getAttribute('dev') : undefined;
     if (dev) return { dev, from: "its <libvirt> disk's" };
   }
   const name = v.devName.replace(/^\/dev\//, '');

@@ -29,6 +29,22 @@ test('npm run bench --quick: every group prints finite figures or n/a, none erro
   const targeted = launch.filter((r) => typeof r.target === 'string').map((r) => String(r.name));
   assert.equal(targeted.length, 2, targeted.join('\n'));
   assert.ok(targeted.some((n) => /^Launch \+ terminate throughput, no hooks: \d+ in flight/.test(n)), targeted.join('\n'));
+  // The throughput's CPU time, for information: domforge's whole, then its three parts, each
+  // against the pipeline's processes; the parts add up to the whole.
+  const at = launch.findIndex((r) => /^Launch \+ terminate CPU time, no hooks/.test(String(r.name)));
+  assert.ok(at >= 0, launch.map((r) => r.name).join('\n'));
+  const cpu = launch.slice(at, at + 4);
+  assert.deepEqual(
+    cpu.map((r) => [r.info, r.target, r.unit]),
+    cpu.map(() => [true, undefined, 'ms CPU/instance']),
+  );
+  assert.match(String(cpu[1]!.name), /JavaScript thread/);
+  assert.match(String(cpu[2]!.name), /other threads/);
+  assert.match(String(cpu[3]!.name), /sandbox worker/);
+  assert.ok(cpu.every((r) => r.reference === cpu[0]!.reference && (r.reference as number) > 0), JSON.stringify(cpu));
+  const parts = cpu.slice(1).reduce((s, r) => s + (r.domforge as number), 0);
+  assert.ok(Math.abs(parts - (cpu[0]!.domforge as number)) < 0.01, `parts ${parts}, whole ${String(cpu[0]!.domforge)}`);
+  assert.ok((cpu[0]!.domforge as number) > 0);
   // Launch through libvirtd, against the pipeline as the issue writes it: measured where a
   // daemon answers (the test command brings libvirtd up as root), else said why not.
   const daemon = rows.filter((r) => r.group === 'daemon');

@@ -55,7 +55,7 @@ function statTicks(path: string): { own: number; waited: number } | undefined {
 }
 
 /** The processes started by any thread of this one that still run. */
-function liveChildPids(): string[] {
+export function liveChildPids(): string[] {
   const pids: string[] = [];
   for (const task of readdirSync('/proc/self/task')) {
     try {

@@ -16,9 +16,10 @@
  *
  * Run alone: `node dist/bench/memory.js [--quick] [cycles]`.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchController } from './launch.js';
+import { liveChildPids } from './cpu.js';
 import { round, type Figure } from './lib.js';
 
 export interface BenchMemoryOptions {
@@ -37,20 +38,12 @@ const EVERY = 50;
 /** Bytes private to this process's child processes (its sandbox workers). */
 export function childrenPrivateBytes(): number {
   let total = 0;
-  for (const task of readdirSync('/proc/self/task')) {
-    let pids: string[];
+  for (const pid of liveChildPids()) {
     try {
-      pids = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      const roll = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      for (const k of ['Private_Clean', 'Private_Dirty']) total += Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(roll)?.[1] ?? 0) * 1024;
     } catch {
-      continue;
-    }
-    for (const pid of pids) {
-      try {
-        const roll = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-        for (const k of ['Private_Clean', 'Private_Dirty']) total += Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(roll)?.[1] ?? 0) * 1024;
-      } catch {
-        // The child exited between the listing and the read.
-      }
+      // The child exited between the listing and the read.
     }
   }
   return total;

@@ -22,30 +22,53 @@ function near(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= 20 + expected * 0.1, `${what}: ${actual} ms, the process says ${expected} ms`);
 }
 
+/** This process's CPU time (all its threads) by getrusage, in ms: a source apart from /proc. */
+function rusageMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Spins until this process has used `ms` more CPU time (by getrusage, which counts every
+ * thread: run it where the other threads idle), so a busy host slows it down without
+ * making it measure less. Returns the process's CPU time used meanwhile.
+ */
+const SPIN = `(ms) => {
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const start = cpu(), give = Date.now() + 20000;
+  let x = 0;
+  while (cpu() - start < ms && Date.now() < give) for (let i = 0; i < 1e5; i++) x += Math.sqrt(x + 1);
+  return x;
+}`;
+const spin = (0, eval)(SPIN) as (ms: number) => number;
+
 test('time spent on the JavaScript thread counts as js, not as another thread', () => {
   const a = cpuNow();
-  const until = performance.now() + 300;
-  let x = 0;
-  while (performance.now() < until) x += Math.sqrt(x + 1);
+  const r = rusageMs();
+  assert.ok(spin(300) > 0);
+  const used = rusageMs() - r;
   const d = cpuSince(a, cpuNow());
-  assert.ok(x > 0);
-  // Wall time is an upper bound of the thread's CPU time; on a busy host it gets less.
-  assert.ok(d.js > 100 && d.js <= 330, `js ${d.js} ms for 300 ms of spinning`);
-  assert.ok(d.js > d.otherThreads, JSON.stringify(d));
+  assert.ok(used >= 300, `spun ${used} ms`);
+  // The process's threads together are what getrusage says; the JavaScript thread spun.
+  near(d.js + d.otherThreads, used, 'js + otherThreads');
+  assert.ok(d.js >= 200 && d.js > 2 * d.otherThreads, JSON.stringify(d));
   assert.equal(d.liveChildren, 0);
   assert.equal(d.reaped, 0);
 });
 
 test('time spent on another thread of the process counts there, not as js', async () => {
   const a = cpuNow();
-  const w = new Worker('const until = performance.now() + 300; let x = 0; while (performance.now() < until) x += Math.sqrt(x + 1);', { eval: true });
+  const r = rusageMs();
+  const w = new Worker(`(${SPIN})(300)`, { eval: true });
   await new Promise((resolve, reject) => {
     w.once('exit', resolve);
     w.once('error', reject);
   });
+  const used = rusageMs() - r;
   const d = cpuSince(a, cpuNow());
-  assert.ok(d.otherThreads > 100, `otherThreads ${d.otherThreads} ms for 300 ms of spinning in a worker thread`);
-  assert.ok(d.js < d.otherThreads / 2, JSON.stringify(d));
+  assert.ok(used >= 300, `spun ${used} ms`);
+  near(d.js + d.otherThreads, used, 'js + otherThreads');
+  assert.ok(d.otherThreads >= 200 && d.js < d.otherThreads / 2, JSON.stringify(d));
 });
 
 test('a child waited for counts as reaped, as much as it says it used', () => {

@@ -24,6 +24,22 @@ export function expectNonNegativeInteger(name: string, value: unknown): void {
   }
 }
 
+/**
+ * The longest delay Node's timers hold: 2^31 − 1 ms, about 24.8 days. A longer one is not
+ * waited for: Node prints a TimeoutOverflowWarning and fires the timer after 1 ms.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A time in ms that a timer will wait (`timeoutMs`, `graceMs`, `debounceMs`…): a
+ * non-negative integer no longer than {@link MAX_TIMER_MS}. A caller that needs at least 1
+ * checks that first, in its own words.
+ */
+export function expectTimerMs(name: string, value: unknown): void {
+  expectNonNegativeInteger(name, value);
+  if ((value as number) > MAX_TIMER_MS) throw new UsageError(`Expected \`${name}\` to be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can hold), ${got(value)}`);
+}
+
 export function expectPositiveInteger(name: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { integerFlag } from './number-flags.js';
+import { millisecondsFlag } from './number-flags.js';
 import { NodeController, readInstance } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';
@@ -54,7 +54,7 @@ function stateWithReason(d: DomainSummary): string {
 }
 
 export function controllerOptions(o: CommonOptions, io?: CliIo): NodeControllerOptions {
-  const hookTimeoutMs = o.hookTimeout === undefined ? undefined : integerFlag('--hook-timeout', o.hookTimeout, 0, 'ms');
+  const hookTimeoutMs = o.hookTimeout === undefined ? undefined : millisecondsFlag('--hook-timeout', o.hookTimeout, 0);
   return {
     // Another process's operation on the same instance (the controller's, another command's) runs first: say what the command waits for.
     onLockWait: io
@@ -100,7 +100,7 @@ function noteMissingHooks(io: CliIo, o: NodeControllerOptions): void {
 }
 
 function parseGrace(value: string | undefined): number | undefined {
-  return value === undefined ? undefined : integerFlag('--grace', value, 0, 'ms');
+  return value === undefined ? undefined : millisecondsFlag('--grace', value, 0);
 }
 
 /** Prints a result as one JSON line; the errors in it as their toJSON() gives them. */

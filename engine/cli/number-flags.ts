@@ -1,6 +1,7 @@
 /** Numeric CLI flags read strictly: what `Number()` would also accept (`1e3`, `0x10`, `" 5"`) is a usage error naming the flag. */
 
 import { UsageError } from '../errors.js';
+import { MAX_TIMER_MS } from '../option-checks.js';
 
 /**
  * A whole-number flag (`--hook-timeout 500`, `--max-image 1048576`): decimal digits only,
@@ -12,6 +13,17 @@ export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: stri
   if (!Number.isSafeInteger(n) || n < min) {
     throw new UsageError(`Expected \`${flag}\` to be ${min ? 'a positive' : 'a non-negative'} integer${unit ? ` (${unit})` : ''}, got ${JSON.stringify(value)}`);
   }
+  return n;
+}
+
+/**
+ * A time in ms that a timer waits (`--timeout 2000`, `--grace 0`): a whole number as
+ * {@link integerFlag} reads it, and no more than the longest timer Node holds (a longer one
+ * would fire at once, with a Node warning on stderr), else a usage error naming the flag.
+ */
+export function millisecondsFlag(flag: string, value: string, min: 0 | 1): number {
+  const n = integerFlag(flag, value, min, 'ms');
+  if (n > MAX_TIMER_MS) throw new UsageError(`Expected \`${flag}\` to be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can hold), got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DomforgeError, UsageError, XmlSyntaxError } from '../errors.js';
-import { integerFlag } from './number-flags.js';
+import { millisecondsFlag } from './number-flags.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { emitInstance } from '../instance/emit.js';
@@ -67,7 +67,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
       // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
       const earlierDoc = earlier === undefined ? undefined : parseEarlier(earlier, opts.diff!);
-      const timeoutMs = opts.timeout === undefined ? undefined : integerFlag('--timeout', opts.timeout, 1, 'ms');
+      const timeoutMs = opts.timeout === undefined ? undefined : millisecondsFlag('--timeout', opts.timeout, 1);
       const file = opts.transform ?? defaultTransformPath();
       // The admin's transform compiles and renders in a worker process with a time and memory
       // limit, as in a node controller: a loop is TRANSFORM_TIMEOUT, not a hung command.

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { IoError } from '../errors.js';
 import type { Command } from 'commander';
-import { integerFlag } from './number-flags.js';
+import { integerFlag, millisecondsFlag } from './number-flags.js';
 import { TransformSandbox } from '../transform/sandbox/pool.js';
 import { loadProvingSet } from '../transform/watch/proving-set.js';
 import { proveTransform } from '../transform/watch/prove.js';
@@ -35,8 +35,12 @@ function integer(flag: string, v: string | undefined): number | undefined {
   return v === undefined ? undefined : integerFlag(flag, v, 1);
 }
 
+function milliseconds(flag: string, v: string | undefined): number | undefined {
+  return v === undefined ? undefined : millisecondsFlag(flag, v, 1);
+}
+
 function sandboxOptions(o: SandboxFlags) {
-  return { timeoutMs: integer('--timeout', o.timeout), maxHeapMb: integer('--heap', o.heap), prewarm: true };
+  return { timeoutMs: milliseconds('--timeout', o.timeout), maxHeapMb: integer('--heap', o.heap), prewarm: true };
 }
 
 function untilSignal(): Promise<void> {
@@ -85,7 +89,7 @@ export function registerTransforms(program: Command, io: CliIo, options: Transfo
     .option('--debounce <ms>', 'quiet time after the last write before a check (default 50)')
     .action(async (o: SandboxFlags & { versions?: string; debounce?: string }) => {
       const print = (e: WatchEvent) => io.stdout(o.json ? JSON.stringify(e) + '\n' : formatEvent(e));
-      const debounce = integer('--debounce', o.debounce);
+      const debounce = milliseconds('--debounce', o.debounce);
       const watcher = await watchTransforms(
         {
           dir: o.transforms,

@@ -2,6 +2,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { IoError, UsageError } from '../errors.js';
+import { expectTimerMs } from '../option-checks.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
 import type { BindingLoader } from '../libvirt/binding.js';
 import type { LibvirtConnection } from '../libvirt/connection.js';
@@ -281,7 +282,8 @@ function checkOptions(o: NodeControllerOptions): void {
   str('instancesDir', false);
   for (const k of ['uri', 'hooksDir', 'filtersDir', 'home', 'keepDir'] as const) str(k);
   // An image cap of 0 would refuse every drive (an image has at least its descriptors); a user-data cap of 0 refuses any user data.
-  for (const [k, min] of [['hookTimeoutMs', 0], ['hookLogBytes', 1], ['hookLogLines', 1], ['maxUserDataBytes', 0], ['maxImageBytes', 1]] as const) {
+  expectTimerMs('hookTimeoutMs', o.hookTimeoutMs);
+  for (const [k, min] of [['hookLogBytes', 1], ['hookLogLines', 1], ['maxUserDataBytes', 0], ['maxImageBytes', 1]] as const) {
     const v = o[k];
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= min)) {
       throw new UsageError(`Expected \`${k}\` to be ${min ? 'a positive' : 'a non-negative'} integer, got \`${String(v)}\` (${typeof v})`);

@@ -5,7 +5,7 @@ import { describeEnd, HookFailedError, HookTimeoutError } from './errors.js';
 import { isCancellingEvent, isHookEvent, HOOK_EVENTS, type HookEvent } from './events.js';
 import { openLogSink, type HookLogSink } from './log-sink.js';
 import { runProcess, succeeded, type ProcessResult } from './run-process.js';
-import { expectNonNegativeInteger, expectOneOf, expectPositiveInteger, expectString, expectStringRecord } from '../option-checks.js';
+import { expectNonNegativeInteger, expectOneOf, expectPositiveInteger, expectString, expectStringRecord, expectTimerMs } from '../option-checks.js';
 
 /** Options shared by nc-hooks and XML filters. */
 export interface ProcessLimits {
@@ -178,8 +178,8 @@ function paramFor(event: HookEvent, o: RunHooksOptions): string {
 }
 
 export function validateLimits(o: ProcessLimits): void {
-  expectNonNegativeInteger('timeoutMs', o.timeoutMs);
-  expectNonNegativeInteger('killGraceMs', o.killGraceMs);
+  expectTimerMs('timeoutMs', o.timeoutMs);
+  expectTimerMs('killGraceMs', o.killGraceMs);
   expectPositiveInteger('maxBuffer', o.maxBuffer);
   expectPositiveInteger('maxLogBytes', o.maxLogBytes);
   expectPositiveInteger('maxLogLines', o.maxLogLines);

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { HeadTailLines, TailBuffer } from './capture.js';
 import { groupAlive, killGroup } from './process-group.js';
 import { explainSpawnError } from './spawn-error.js';
+import { expectTimerMs } from '../option-checks.js';
 
 export interface RunProcessOptions {
   args?: readonly string[];
@@ -57,7 +58,7 @@ export interface ProcessResult {
 
 /**
  * Runs `file` in its own process group (`detached: true`, so the child is a session and
- * group leader) and always resolves, never rejects. On timeout or abort the whole group
+ * group leader) and always resolves, never rejects (a bad time limit is a UsageError thrown at once). On timeout or abort the whole group
  * gets SIGTERM, then SIGKILL after `killGraceMs`; the promise settles only once no live
  * member of the group is left (or, at worst, `killGraceMs` + 2 s after the SIGKILL).
  *
@@ -66,6 +67,8 @@ export interface ProcessResult {
  * are not killed (a hook that means to leave a daemon running should redirect its output).
  */
 export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessResult> {
+  expectTimerMs('timeoutMs', o.timeoutMs);
+  expectTimerMs('killGraceMs', o.killGraceMs);
   const args = [...(o.args ?? [])];
   const started = performance.now();
   const out = new TailBuffer(o.maxBuffer);

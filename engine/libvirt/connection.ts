@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { expectTimerMs } from '../option-checks.js';
 import type { BindingDomain, BindingHypervisor } from './binding.js';
 import { domainStateName, type DomainStateName } from './domain-state.js';
 import { VIR_ERR_NO_DOMAIN, VIR_ERR_OPERATION_INVALID } from './error-codes.js';
@@ -88,13 +89,10 @@ export interface GetXmlOptions {
 /** How {@link LibvirtConnection.powerOff} stopped a domain. */
 export type PowerOffOutcome = 'was-off' | 'shut-down' | 'destroyed';
 
-/** A grace period in ms as the lifecycle calls take it: a non-negative integer (`fallback` when not given), else a usage error. */
+/** A grace period in ms as the lifecycle calls take it: a non-negative integer a timer can hold (`fallback` when not given), else a usage error. */
 export function checkGrace(graceMs: unknown, fallback = 0): number {
-  if (graceMs === undefined) return fallback;
-  if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new UsageError(`Expected \`graceMs\` to be a non-negative integer, got \`${String(graceMs)}\` (${typeof graceMs})`);
-  }
-  return graceMs;
+  expectTimerMs('graceMs', graceMs);
+  return (graceMs as number | undefined) ?? fallback;
 }
 
 export interface RebootOptions {

@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { IoError } from '../errors.js';
+import { expectTimerMs } from '../option-checks.js';
 import type { RawSchemaError } from './schema.js';
 
 export interface VirtXmlValidateOptions {
@@ -34,6 +35,7 @@ const UNLOCATED = /^Relax-NG validity error : (.*)$/;
 export function runVirtXmlValidate(xml: string, options: VirtXmlValidateOptions = {}): Promise<VirtXmlValidateResult> {
   const command = options.command ?? 'virt-xml-validate';
   return new Promise((resolve, reject) => {
+    expectTimerMs('timeoutMs', options.timeoutMs);
     const child = spawn(command, ['-', 'domain'], { stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 });
     let stdout = '';
     let stderr = '';

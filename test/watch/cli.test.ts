@@ -95,7 +95,7 @@ test('--main outside the transforms folder is a usage error for prove and watch 
 test('a bad flag value is a usage error (exit 2)', async () => {
   const { out, io } = capture();
   assert.equal(await runCli(['node', 'domforge', 'transforms', 'prove', '--transforms', dir, '--timeout', 'soon'], io), 2);
-  assert.match(out.stderr, /Expected `--timeout` to be a positive integer, got "soon"/);
+  assert.match(out.stderr, /Expected `--timeout` to be a positive integer \(ms\), got "soon"/);
 });
 
 test('transforms versions: a --versions folder that is not there is an error naming it; an empty one is an empty history, with a note in text', async () => {

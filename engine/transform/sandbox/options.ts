@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../errors.js';
+import { expectTimerMs } from '../../option-checks.js';
 import type { SchemaEngine } from '../../validate/index.js';
 import type { SandboxIsolation } from './runners.js';
 
@@ -74,6 +75,7 @@ export function resolveSandboxOptions(o: SandboxOptions = {}): ResolvedSandboxOp
   if (o.isolation !== undefined && o.isolation !== 'process' && o.isolation !== 'thread') {
     throw new UsageError(`Expected \`isolation\` to be \`process\` or \`thread\`, got \`${String(o.isolation)}\``);
   }
+  if (o.timeoutMs !== undefined) expectTimerMs('timeoutMs', positiveInteger('timeoutMs', o.timeoutMs, 1));
   return {
     isolation: o.isolation ?? 'process',
     size: o.size === undefined ? Math.min(4, Math.max(2, availableParallelism())) : positiveInteger('size', o.size, 1),

@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
-import { TransformError, UsageError } from '../../errors.js';
+import { TransformError } from '../../errors.js';
 import type { DivergencePolicy, GuardReport } from '../xslt/guard.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import type { TransformSandbox, TaskLabel } from './pool.js';
 import type { CompileReply, ProveReply, ProvingSample, TransformSource } from './protocol.js';
 import type { Unreadable } from '../links-out.js';
+import { expectPositiveInteger, expectTimerMs } from '../../option-checks.js';
 
 export interface SandboxLoadOptions {
   /** Folder includes, imports and partials must stay inside (default: the main file's folder). */
@@ -123,9 +124,7 @@ export function pathMapper(from: string | undefined, to: string | undefined): (s
 export async function loadSandboxedTransform(sandbox: TransformSandbox, file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
   const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence, linksOut: options.linksOut, unreadable: options.unreadable };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
-  if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
-    throw new UsageError(`Expected \`timeoutMs\` to be a positive integer, got \`${String(options.timeoutMs)}\``);
-  }
+  checkTaskTimeout(options.timeoutMs);
   const label = { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs };
   const guarding = options.provingSet !== undefined && (source.engine === undefined || (source.engine as string) === 'auto') && /\.xslt?$/i.test(source.file);
   // Every idle worker compiles the same files at the same time, so the renders that
@@ -184,4 +183,10 @@ async function guardVersion(sandbox: TransformSandbox, source: TransformSource, 
   } catch {
     return undefined;
   }
+}
+
+/** A task's own time limit (`timeoutMs` of a load, of a task label): a positive integer a timer can hold. */
+export function checkTaskTimeout(timeoutMs: unknown): void {
+  expectPositiveInteger('timeoutMs', timeoutMs);
+  expectTimerMs('timeoutMs', timeoutMs);
 }

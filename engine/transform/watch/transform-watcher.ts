@@ -15,6 +15,7 @@ import { ProvingSetReader } from './proving-set.js';
 import { dropSnapshot, inStore, isEditorNoise, lookAtFolder, snapshotFolder, type Snapshot } from './snapshot.js';
 import { safeRealpath } from '../links-out.js';
 import { shippedSamplesDir } from '../defaults.js';
+import { expectTimerMs } from '../../option-checks.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
@@ -125,10 +126,9 @@ export class TransformWatcher {
     if (!options?.dir) throw new UsageError('Expected `dir` to be the transforms folder, got `undefined`');
     this.dir = resolve(options.dir);
     this.main = checkMainName(options.main ?? 'libvirt.xsl');
+    expectTimerMs('debounceMs', options.debounceMs);
+    expectTimerMs('rescanMs', options.rescanMs);
     this.debounceMs = options.debounceMs ?? 50;
-    if (!Number.isInteger(this.debounceMs) || this.debounceMs < 0) throw new UsageError(`Expected \`debounceMs\` to be a non-negative integer, got \`${String(options.debounceMs)}\``);
-    const rescan = options.rescanMs ?? 2000;
-    if (!Number.isInteger(rescan) || rescan < 0) throw new UsageError(`Expected \`rescanMs\` to be a non-negative integer, got \`${String(options.rescanMs)}\``);
     this.ownSandbox = !(options.sandbox instanceof TransformSandbox);
     this.sandbox = options.sandbox instanceof TransformSandbox ? options.sandbox : new TransformSandbox({ prewarm: true, ...options.sandbox });
   }

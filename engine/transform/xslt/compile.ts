@@ -58,7 +58,7 @@ export class CompiledXslt implements CompiledTransform {
   readonly compiledRefusal?: Error;
   private processor?: XsltProcessorEngine;
   private compiled?: CompiledEngine;
-  private libxslt?: LibxsltEngine;
+  private readonly libxslt: LibxsltEngine;
   private activation?: Promise<GuardReport>;
 
   constructor(
@@ -72,6 +72,8 @@ export class CompiledXslt implements CompiledTransform {
     this.hash = sheet.hash;
     this.report = report ?? checkStylesheet(sheet);
     this.choice = engine;
+    // Made now, not at its first render: its options are checked with the stylesheet.
+    this.libxslt = new LibxsltEngine(sheet, options.libxslt);
     if (engine === 'xslt-processor') {
       const c = this.report.caveats[0];
       if (c) {
@@ -103,7 +105,7 @@ export class CompiledXslt implements CompiledTransform {
 
   /** The engine object for a name (the compiled engine throws its refusal when it cannot run the stylesheet). */
   engine(name: XsltEngineName): XsltEngine {
-    if (name === 'libxslt') return (this.libxslt ??= new LibxsltEngine(this.sheet, this.options.libxslt));
+    if (name === 'libxslt') return this.libxslt;
     if (name === 'compiled') {
       if (this.compiledRefusal) throw this.compiledRefusal;
       return (this.compiled ??= new CompiledEngine(this.sheet));

@@ -1,4 +1,5 @@
 import { TransformError } from '../../errors.js';
+import { expectTimerMs } from '../../option-checks.js';
 import { terminateError } from './error-map.js';
 import { spawnEngineChild } from './children.js';
 import type { Stylesheet } from './stylesheet.js';
@@ -24,7 +25,9 @@ export class LibxsltEngine implements XsltEngine {
   constructor(
     private readonly sheet: Stylesheet,
     private readonly options: LibxsltOptions = {},
-  ) {}
+  ) {
+    expectTimerMs('libxslt.timeoutMs', options.timeoutMs);
+  }
 
   render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {
     const args = ['--nonet', '--nowrite', '--nomkdir'];

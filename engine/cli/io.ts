@@ -1,5 +1,6 @@
 import { constants as osConstants } from 'node:os';
 import { CancelledError, DomforgeError, UsageError } from '../errors.js';
+import { paramValueProblem } from '../transform/params.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -59,11 +60,14 @@ function cancelledExit(e: DomforgeError): number {
   return n ? 128 + n : EXIT.FAILED;
 }
 
-/** Collects a repeatable `--param k=v` option into a record. */
+/** Collects a repeatable `--param k=v` option into a record; a value no transform can be given is refused here, whatever the engine. */
 export function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new UsageError(`--param expects name=value, got ${JSON.stringify(value)}`);
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+  const [name, text] = [value.slice(0, eq), value.slice(eq + 1)];
+  const problem = paramValueProblem(text);
+  if (problem) throw new UsageError(`--param ${name}: the value cannot be a transform parameter: ${problem}`);
+  return { ...previous, [name]: text };
 }
 
 /** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */

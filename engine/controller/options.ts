@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { IoError, UsageError } from '../errors.js';
 import { expectTimerMs } from '../option-checks.js';
+import { checkTransformParams } from '../transform/params.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
 import type { BindingLoader } from '../libvirt/binding.js';
 import type { LibvirtConnection } from '../libvirt/connection.js';
@@ -303,8 +304,5 @@ function checkOptions(o: NodeControllerOptions): void {
   if (t !== undefined && typeof t !== 'string' && typeof t !== 'function' && (typeof t !== 'object' || t === null || typeof t.render !== 'function')) {
     throw new UsageError('Expected `transform` to be a file name, a compiled transform or a function returning one');
   }
-  if (o.params !== undefined) {
-    if (typeof o.params !== 'object' || o.params === null) throw new UsageError('Expected `params` to be an object of strings');
-    for (const [k, v] of Object.entries(o.params)) if (typeof v !== 'string') throw new UsageError(`Expected \`params.${k}\` to be a string, got ${typeof v}`);
-  }
+  checkTransformParams(o.params);
 }

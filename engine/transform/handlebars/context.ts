@@ -7,6 +7,7 @@ import { parseInstance } from '../../instance/parse.js';
 import { parseStub, type NicStub, type VolumeStub } from '../../instance/stubs.js';
 import type { Instance } from '../../instance/model.js';
 import type { TransformInput, TransformParams } from '../types.js';
+import { checkTransformParams } from '../params.js';
 
 export interface TemplateContext {
   /** Which entry point: the whole domain, or one device to hot-plug. */
@@ -23,6 +24,7 @@ export interface TemplateContext {
 
 /** Builds the context from what the pipeline already parsed, parsing only what it lacks. */
 export function buildContext(input: TransformInput, params: TransformParams): TemplateContext {
+  checkTransformParams(params);
   const p = { ...params };
   if (input.instance) return { input: 'instance', instance: input.instance, params: p };
   if (input.stub) return stubContext(input.stub as ReturnType<typeof parseStub>, p);

@@ -4,6 +4,7 @@ import {
   InstanceError,
   IoError,
   TransformError,
+  UsageError,
   XmlForbiddenError,
   XmlSyntaxError,
   type DomforgeErrorOptions,
@@ -136,6 +137,8 @@ export function fromWire(w: WireError, fallbackFile: string, mapFile: (s: string
       return new DomainInvalidError(message, { ...o, problems: (w.problems ?? []).map((p) => fromWire(p, fallbackFile, mapFile)) });
     case 'TransformError':
       return new TransformError(w.code as TransformErrorCode, message, o);
+    case 'UsageError':
+      return new UsageError(message, o);
   }
   if (w.code) return new DomforgeError(w.code, message, o);
   return new TransformError('TRANSFORM_RUNTIME', `${w.name}: ${message}`, { file: fallbackFile });

@@ -6,6 +6,7 @@ import type { TransformSandbox, TaskLabel } from './pool.js';
 import type { CompileReply, ProveReply, ProvingSample, TransformSource } from './protocol.js';
 import type { Unreadable } from '../links-out.js';
 import { expectPositiveInteger, expectTimerMs } from '../../option-checks.js';
+import { checkTransformParams } from '../params.js';
 
 export interface SandboxLoadOptions {
   /** Folder includes, imports and partials must stay inside (default: the main file's folder). */
@@ -125,6 +126,7 @@ export async function loadSandboxedTransform(sandbox: TransformSandbox, file: st
   const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence, linksOut: options.linksOut, unreadable: options.unreadable };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
   checkTaskTimeout(options.timeoutMs);
+  checkTransformParams(options.params);
   const label = { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs };
   const guarding = options.provingSet !== undefined && (source.engine === undefined || (source.engine as string) === 'auto') && /\.xslt?$/i.test(source.file);
   // Every idle worker compiles the same files at the same time, so the renders that

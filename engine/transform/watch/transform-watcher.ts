@@ -16,6 +16,7 @@ import { dropSnapshot, inStore, isEditorNoise, lookAtFolder, snapshotFolder, typ
 import { safeRealpath } from '../links-out.js';
 import { shippedSamplesDir } from '../defaults.js';
 import { expectTimerMs } from '../../option-checks.js';
+import { checkTransformParams } from '../params.js';
 import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
@@ -128,6 +129,7 @@ export class TransformWatcher {
     this.main = checkMainName(options.main ?? 'libvirt.xsl');
     expectTimerMs('debounceMs', options.debounceMs);
     expectTimerMs('rescanMs', options.rescanMs);
+    checkTransformParams(options.params);
     this.debounceMs = options.debounceMs ?? 50;
     this.ownSandbox = !(options.sandbox instanceof TransformSandbox);
     this.sandbox = options.sandbox instanceof TransformSandbox ? options.sandbox : new TransformSandbox({ prewarm: true, ...options.sandbox });

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseXml } from '../../xml/parse.js';
 import { spawnEngineChild, useScratchDir } from './children.js';
+import { xsltprocParamArgs } from './libxslt-engine.js';
 import { diffXml, type XmlDifference } from '../../xml/compare.js';
 import type { EngineCaveat } from './static-checks.js';
 import type { XsltEngine, XsltEngineName } from './engine.js';
@@ -113,9 +114,7 @@ async function runBatchIn(scratch: string, sheetFile: string, inputs: readonly T
   try {
     const files = inputs.map((_, i) => join(dir, `${i}.xml`));
     await Promise.all(inputs.map((input, i) => writeFile(files[i]!, input.xml)));
-    const args = ['--nonet', '--nowrite', '--nomkdir'];
-    for (const [k, v] of Object.entries(params)) args.push('--stringparam', k, v);
-    args.push(sheetFile, ...files);
+    const args = ['--nonet', '--nowrite', '--nomkdir', ...xsltprocParamArgs(params), sheetFile, ...files];
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawnEngineChild(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];

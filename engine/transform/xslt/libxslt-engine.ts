@@ -1,5 +1,6 @@
 import { TransformError } from '../../errors.js';
 import { expectTimerMs } from '../../option-checks.js';
+import { checkTransformParams } from '../params.js';
 import { terminateError } from './error-map.js';
 import { spawnEngineChild } from './children.js';
 import type { Stylesheet } from './stylesheet.js';
@@ -14,9 +15,26 @@ export interface LibxsltOptions {
 }
 
 /**
+ * An XPath 1.0 expression whose value is `value`: a string literal, or where the value holds
+ * both kinds of quote (which no XPath 1.0 literal can, and which `xsltproc --stringparam`
+ * refuses: "contains both quote and double-quotes"), a concat() of literals with each `'`
+ * given as `"'"`.
+ */
+export function xpathString(value: string): string {
+  if (!value.includes("'")) return `'${value}'`;
+  if (!value.includes('"')) return `"${value}"`;
+  return `concat(${value.split("'").map((piece) => `'${piece}'`).join(`, "'", `)})`;
+}
+
+/** xsltproc's arguments for string parameters: `--param NAME EXPR` each, any string value reaching the stylesheet intact. */
+export function xsltprocParamArgs(params: TransformParams): string[] {
+  return Object.entries(params).flatMap(([name, value]) => ['--param', name, xpathString(value)]);
+}
+
+/**
  * libxslt through `xsltproc --nonet --nowrite --nomkdir STYLESHEET -`: the reference
  * engine (what Eucalyptus linked and what admins debug with). Parameters are passed with
- * `--stringparam`. A non-zero exit, or any `compilation error` / `runtime error` line
+ * `--param` as XPath string expressions ({@link xsltprocParamArgs}). A non-zero exit, or any `compilation error` / `runtime error` line
  * (xsltproc sometimes exits 0 after those), is a failure; other stderr lines are
  * `xsl:message` output and become warnings.
  */
@@ -30,10 +48,9 @@ export class LibxsltEngine implements XsltEngine {
   }
 
   render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {
-    const args = ['--nonet', '--nowrite', '--nomkdir'];
-    for (const [k, v] of Object.entries(params)) args.push('--stringparam', k, v);
-    args.push(this.sheet.main.file, '-');
     return new Promise((resolve, reject) => {
+      checkTransformParams(params);
+      const args = ['--nonet', '--nowrite', '--nomkdir', ...xsltprocParamArgs(params), this.sheet.main.file, '-'];
       const child = spawnEngineChild(this.options.binary ?? 'xsltproc', args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];

@@ -7,6 +7,7 @@ import type { XsltEngine } from './engine.js';
 import { mapRuntimeError, terminateError } from './error-map.js';
 import type { Stylesheet } from './stylesheet.js';
 import type { RenderResult, TransformParams } from '../types.js';
+import { checkTransformParams } from '../params.js';
 
 class TerminateSignal extends Error {
   constructor(readonly text: string) {
@@ -61,6 +62,7 @@ export class XsltProcessorEngine implements XsltEngine {
   }
 
   async render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {
+    checkTransformParams(params);
     const warnings: string[] = [];
     const xslt = new (xsltProcessor().Xslt)(options(params, this.modules));
     // xsl:message goes to console.log inside xslt-processor: collect it instead.

@@ -7,6 +7,7 @@ import { Run, Runtime, applyTemplates } from './runtime.js';
 import { serialize } from './serialize.js';
 import { ELEMENT, TEXT } from './tree.js';
 import { unsupportedInput } from './refuse.js';
+import { checkTransformParams } from '../../params.js';
 
 /**
  * The compiled engine: the stylesheet is compiled once into synchronous closures
@@ -29,6 +30,7 @@ export class CompiledEngine implements XsltEngine {
 
   /** The same render, without a promise (for callers that are themselves synchronous). `file` names the input in its parse errors. */
   renderSync(inputXml: string, params: TransformParams = {}, file?: string): RenderResult {
+    checkTransformParams(params);
     const { program, output, methodGiven, strip } = this.compiled;
     const input = parseInput(inputXml, strip, file);
     const rt = new Runtime(program, input, params);

@@ -11,7 +11,8 @@ import { dirname, relative } from 'node:path';
 import { DomforgeError, IoError, TransformError } from '../../errors.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import { handlebarsLibrary, setLogSink } from './library.js';
-import { compileAst, createEnvironment, type HandlebarsEnv } from './environment.js';
+import { compileAst, createEnvironment, partialCallsOf, type HandlebarsEnv } from './environment.js';
+import { isStackOverflow, type PartialCalls } from './recursion.js';
 import { KNOWN_HELPERS, registerHelpers } from './helpers.js';
 import { checkTemplate } from './checks.js';
 import { parseTemplate } from './parse.js';
@@ -84,10 +85,13 @@ export class CompiledHandlebars implements CompiledTransform {
   /** Files being rendered, innermost last (rendering is synchronous, so one stack serves every call). */
   private readonly stack: string[] = [];
   private warnings: string[] = [];
+  /** The partial calls made at render time, which name the one that recursed when the stack overflows. */
+  private readonly partialCalls: PartialCalls;
 
   constructor(file: string, options: CompileHandlebarsOptions = {}) {
     this.file = file;
     const env = createEnvironment();
+    this.partialCalls = partialCallsOf(env);
     registerHelpers(env, () => this.stack[this.stack.length - 1] ?? file);
     // `{{log}}` messages become warnings naming the file the call is written in: its
     // loc's source (a partial written in place keeps its own), else the file rendering.
@@ -169,7 +173,8 @@ export class CompiledHandlebars implements CompiledTransform {
       try {
         return fn(context, options);
       } catch (e) {
-        throw runtimeError(e, file);
+        // A stack overflow goes on out as it is: the render names the call that recursed.
+        throw isStackOverflow(e) ? e : runtimeError(e, file);
       } finally {
         this.stack.pop();
       }
@@ -190,6 +195,7 @@ export class CompiledHandlebars implements CompiledTransform {
     this.stack.length = 0;
     this.stack.push(this.file);
     this.warnings = [];
+    this.partialCalls.reset();
     // Handlebars tells of a denied property once per process; each render hears of its own.
     (handlebarsLibrary() as unknown as { resetLoggedPropertyAccesses?(): void }).resetLoggedPropertyAccesses?.();
     const outer = setLogSink((_level, message) => this.warnings.push(`${this.stack[this.stack.length - 1] ?? this.file}: ${handlebarsMessage(message)}`));
@@ -197,7 +203,7 @@ export class CompiledHandlebars implements CompiledTransform {
       const output = this.template(context);
       return { output, warnings: this.warnings, engine: 'handlebars' };
     } catch (e) {
-      throw runtimeError(e, this.file);
+      throw this.partialCalls.error(e, this.file) ?? runtimeError(e, this.file);
     } finally {
       setLogSink(outer);
       this.stack.length = 0;

@@ -1,6 +1,7 @@
 import type Handlebars from 'handlebars';
 import { handlebarsLibrary } from './library.js';
 import { xmlEscapeExpression } from './escape.js';
+import { PartialCalls } from './recursion.js';
 
 /** The helper slot holding the function compiled code calls for `{{...}}`; `#` keeps templates from naming it. */
 export const ESCAPE_SLOT = 'domforge#xmlEscape';
@@ -20,10 +21,13 @@ interface JsCompiler {
   compiler: JsCompilerClass;
   compile(environment: unknown, options: object, context: unknown, asObject: boolean): TemplateSpecification;
   appendEscaped(): void;
+  invokePartial(isDynamic: boolean, name: string | undefined, indent: string | undefined): void;
+  push(expr: unknown): unknown;
+  popStack(): unknown;
+  source: { currentLocation?: { source?: string; start?: { line: number; column: number } }; wrap(chunk: unknown[]): unknown; functionCall(fn: unknown, type: string, params: unknown[]): unknown };
   pushSource(s: unknown): void;
   appendToBuffer(parts: unknown[]): unknown;
   aliasable(name: string): unknown;
-  popStack(): unknown;
   internalNameLookup(parent: unknown, name: string): unknown;
   objectLiteral(obj: Record<string, unknown>): unknown;
   nameLookup(parent: unknown, name: string, type?: string): unknown;
@@ -38,6 +42,8 @@ interface JsCompiler {
 interface Constants {
   locs: unknown[];
   noHash: Readonly<Record<string, never>>;
+  /** Every partial call still made at render time, to name the one that recursed (recursion.ts). */
+  partialCalls: PartialCalls;
 }
 
 /**
@@ -77,11 +83,15 @@ export function createEnvironment(): HandlebarsEnv {
   XmlJavaScriptCompiler.prototype.objectLiteral = function (this: JsCompiler, obj: Record<string, unknown>) {
     return Base.prototype.objectLiteral.call(this, sharedConstants(this, obj));
   };
+  XmlJavaScriptCompiler.prototype.invokePartial = function (this: JsCompiler, isDynamic, name, indent) {
+    Base.prototype.invokePartial.call(this, isDynamic, name, indent);
+    tracePartialCall(this, isDynamic ? undefined : name);
+  };
   internals.JavaScriptCompiler = XmlJavaScriptCompiler as unknown as JsCompilerClass;
   // An object, not a function: Handlebars wraps function helpers to add to their last
   // argument (options), which an escape function called with one value does not have.
   env.registerHelper(ESCAPE_SLOT, { escape: xmlEscapeExpression } as unknown as Handlebars.HelperDelegate);
-  const constants: Constants = { locs: [], noHash: Object.freeze({}) };
+  const constants: Constants = { locs: [], noHash: Object.freeze({}), partialCalls: new PartialCalls() };
   env.registerHelper(CONSTANTS_SLOT, constants as unknown as Handlebars.HelperDelegate);
   return env;
 }
@@ -104,6 +114,26 @@ function sharedConstants(compiler: JsCompiler, obj: Record<string, unknown>): Re
   const shared: Record<string, unknown> = { ...obj, loc: [compiler.aliasable(`${slot}.locs`), `[${index}]`] };
   if (obj.hash === '{}') shared.hash = compiler.aliasable(`${slot}.noHash`);
   return shared;
+}
+
+/**
+ * The partial call Handlebars's invokePartial just compiled (`container.invokePartial(…)`,
+ * on top of the stack) made to run through the environment's PartialCalls with its place,
+ * so that a call that recurses without end is named (recursion.ts). What it renders is the same.
+ */
+function tracePartialCall(compiler: JsCompiler, name: string | undefined): void {
+  const calls = compiler.options.constants?.partialCalls;
+  if (!calls) return;
+  const loc = compiler.source.currentLocation;
+  const index = calls.add({ file: loc?.source, line: loc?.start?.line, column: loc?.start ? loc.start.column + 1 : undefined, what: `{{> ${name ?? '(…)'}}}` });
+  const call = compiler.popStack();
+  const run = compiler.aliasable(`container.helpers[${JSON.stringify(CONSTANTS_SLOT)}].partialCalls`);
+  compiler.push(compiler.source.functionCall(run, 'run', [String(index), compiler.source.wrap(['() => ', call])]));
+}
+
+/** The partial calls of the environment `createEnvironment` made. */
+export function partialCallsOf(env: HandlebarsEnv): PartialCalls {
+  return ((env.helpers as Record<string, unknown>)[CONSTANTS_SLOT] as Constants).partialCalls;
 }
 
 /**

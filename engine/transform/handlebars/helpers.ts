@@ -10,6 +10,7 @@ import type { Instance } from '../../instance/model.js';
 import { hasPartition, nameOnBus, nextFreeName, suffixOfName } from './device-names.js';
 import type { HandlebarsEnv } from './environment.js';
 import { eachHelper } from './each.js';
+import { isStackOverflow } from './recursion.js';
 
 /** Thrown by a helper on bad input; turned into a TransformError with the template's place. */
 class HelperError extends Error {
@@ -173,9 +174,9 @@ interface Loc {
   start: { line: number; column: number };
 }
 
-/** A helper's failure as a TransformError at the helper call; errors already placed pass through. */
+/** A helper's failure as a TransformError at the helper call; errors already placed, and a stack overflow (placed by the render: recursion.ts), pass through. */
 function placeError(e: unknown, helper: string, file: string, loc: Loc | undefined): unknown {
-  if (e instanceof TransformError) return e;
+  if (e instanceof TransformError || isStackOverflow(e)) return e;
   const place = { file, line: loc?.start.line, column: loc ? loc.start.column + 1 : undefined, cause: e };
   if (e instanceof HelperError) return new TransformError(e.code, e.message, place);
   return new TransformError('TRANSFORM_RUNTIME', `helper ${helper} failed: ${(e as Error)?.message ?? String(e)}`, place);

@@ -1,6 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { CancelledError, DomforgeError, UsageError } from '../errors.js';
 import { paramValueProblem } from '../transform/params.js';
+import { STDIN_NAMES } from '../fs/regular-file.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -68,6 +69,16 @@ export function collectParam(value: string, previous: Record<string, string> = {
   const problem = paramValueProblem(text);
   if (problem) throw new UsageError(`--param ${name}: the value cannot be a transform parameter: ${problem}`);
   return { ...previous, [name]: text };
+}
+
+/**
+ * Standard input can be read once: two inputs naming it (`-` or `/dev/stdin`) are a usage
+ * error naming both, not a second read that finds it empty (`-:1:1: no root element`).
+ * `inputs` are the inputs as given: `[--diff, -]`, `[FILE, /dev/stdin]`.
+ */
+export function readStdinOnce(inputs: readonly (readonly [flag: string, file: string | undefined])[]): void {
+  const named = inputs.filter(([, file]) => file !== undefined && STDIN_NAMES.includes(file));
+  if (named.length > 1) throw new UsageError(`standard input (- or /dev/stdin) can be named only once; it is named by ${named.map(([flag, file]) => `${flag} ${file}`).join(' and ')}`);
 }
 
 /** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */

@@ -18,7 +18,7 @@ import { firstTooDeep, tooDeepMessage } from '../xml/depth.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
-import { collectParam } from './io.js';
+import { collectParam, readStdinOnce } from './io.js';
 import { SCHEMA_HELP, schemaFlag } from './schema-flag.js';
 import type { RegisterCommand } from './commands.js';
 
@@ -62,6 +62,7 @@ export const registerRender: RegisterCommand = (program, io) => {
     .action(async (opts: RenderCliOptions) => {
       const engine = parseEngineChoice(opts.engine);
       const schema = schemaFlag(opts.schema);
+      readStdinOnce([['--instance', opts.instance], ['--diff', opts.diff]]);
       if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
       const { text, source } = await readInput(opts.instance);
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');

@@ -1,11 +1,10 @@
-import { DomainInvalidError, DomforgeError, UsageError } from '../errors.js';
+import { DomainInvalidError, DomforgeError } from '../errors.js';
 import { readInputText } from '../instance/input.js';
-import { STDIN_NAMES } from '../fs/regular-file.js';
 import { FRAGMENT_KINDS, isFragmentKind, validateDomainFragment, validateDomainXml, type DomainValidation, type SchemaEngine } from '../validate/index.js';
 import { parseOrThrow } from '../validate/validate-domain.js';
 import { columnOf, lineOf, type Document } from '../xml/parse.js';
 import { SCHEMA_HELP, schemaFlag } from './schema-flag.js';
-import type { CliIo } from './io.js';
+import { readStdinOnce, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 
 interface ValidateCliOptions {
@@ -49,7 +48,7 @@ export const registerValidate: RegisterCommand = (program, io) => {
     .option('--json', 'print one JSON object ({ok, files: [{file, ok, root, warnings, error, problems}]}) instead of text')
     .action(async (files: string[], opts: ValidateCliOptions) => {
       const gate: GateOptions = { schema: schemaFlag(opts.schema), checkPaths: opts.checkPaths };
-      if (files.filter((f) => STDIN_NAMES.includes(f)).length > 1) throw new UsageError('standard input (- or /dev/stdin) can be named only once');
+      readStdinOnce(files.map((f) => ['FILE', f] as const));
       // One after another: the in-process schema is compiled once, and virt-xml-validate runs one process at a time.
       const verdicts: FileVerdict[] = [];
       for (const file of files) verdicts.push(await validateFile(file, gate));

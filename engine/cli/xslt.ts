@@ -6,7 +6,7 @@ import { TransformError, UsageError } from '../errors.js';
 import { compileXslt } from '../transform/xslt/compile.js';
 import { XSLT_ENGINE_CHOICES, type XsltEngineChoice } from '../transform/xslt/engine.js';
 import { probeCases, referenceResult, runProbe } from '../transform/xslt/probes.js';
-import type { CliIo } from './io.js';
+import { readStdinOnce, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 
 /** Parses `--engine`: auto, xslt-processor or libxslt. */
@@ -36,6 +36,7 @@ export const registerXslt: RegisterCommand = (program: Command, io: CliIo) => {
     .option('--json', 'print one JSON object')
     .action(async (stylesheet: string, opts: { proving?: string[]; engine?: string; refuse?: boolean; json?: boolean }) => {
       const engine = parseEngineChoice(opts.engine) ?? 'auto';
+      readStdinOnce((opts.proving ?? []).map((f) => ['--proving', f] as const));
       const provingSet = await Promise.all((opts.proving ?? []).map(async (file) => ({ file, xml: await readInputText(file, 'proving input') })));
       // Each read as a render reads its input: one it would refuse is refused here at its place,
       // not taken for a difference between the engines (both fail on it, each its own way).

@@ -48,6 +48,26 @@ test('a pipe given as /dev/stdin or - is read', () => {
   }
 });
 
+test('standard input named twice (--instance and --diff, xslt check --proving) is a usage error naming both, as validate - - is', () => {
+  const message = (a: string, b: string) => `standard input (- or /dev/stdin) can be named only once; it is named by ${a} and ${b}`;
+  for (const [args, a, b] of [
+    [['render', '--instance', '-', '--diff', '-'], '--instance -', '--diff -'],
+    [['render', '--instance', '/dev/stdin', '--diff', '-', '--out', join(dir, 'never.xml')], '--instance /dev/stdin', '--diff -'],
+    [['xslt', 'check', join(ROOT, 'transforms', 'libvirt.xsl'), '--proving', '-', '--proving', '/dev/stdin'], '--proving -', '--proving /dev/stdin'],
+    [['validate', '-', '/dev/stdin'], 'FILE -', 'FILE /dev/stdin'],
+  ] as const) {
+    const r = run([...args], GOOD);
+    assert.deepEqual(r, { code: 2, stdout: '', stderr: `domforge: ${message(a, b)}\n` }, args.join(' '));
+    const j = run([...args, '--json'], GOOD);
+    assert.equal(j.code, 2, args.join(' '));
+    assert.deepEqual(JSON.parse(j.stderr), { error: { code: 'USAGE', message: message(a, b) } });
+  }
+  assert.equal(existsSync(join(dir, 'never.xml')), false);
+  // Named once, with a file for the other, standard input is read.
+  const once = run(['render', '--instance', '-', '--diff', join(SAMPLE, 'libvirt.xml')], GOOD);
+  assert.deepEqual(once, { code: 0, stdout: `no differences from ${join(SAMPLE, 'libvirt.xml')}\n`, stderr: '' });
+});
+
 test('a bad --diff file fails the render before --out is written, and is named', async () => {
   const d = mkdtempSync(join(dir, 'diff-'));
   writeFileSync(join(d, 'bad.xml'), '<domain>\n  <name>x</name>\n');

@@ -1,9 +1,11 @@
 import { readInputText } from '../instance/input.js';
 import { parseRenderInput } from '../render/render.js';
+import { shippedSamplesDir } from '../transform/defaults.js';
+import { loadProvingSet } from '../transform/watch/proving-set.js';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { TransformError, UsageError } from '../errors.js';
-import { compileXslt } from '../transform/xslt/compile.js';
+import { TransformError, UsageError, type TransformErrorCode } from '../errors.js';
+import { compileXslt, type CompiledXslt } from '../transform/xslt/compile.js';
 import { XSLT_ENGINE_CHOICES, type XsltEngineChoice } from '../transform/xslt/engine.js';
 import { probeCases, referenceResult, runProbe } from '../transform/xslt/probes.js';
 import { readStdinOnce, type CliIo } from './io.js';
@@ -14,6 +16,16 @@ export function parseEngineChoice(value: string | undefined): XsltEngineChoice |
   if (value === undefined) return undefined;
   if (!XSLT_ENGINE_CHOICES.includes(value as XsltEngineChoice)) throw new UsageError(`Expected \`--engine\` to be one of ${XSLT_ENGINE_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
   return value as XsltEngineChoice;
+}
+
+/** Renders one proving input; its failure names the input after the transform's own place. */
+async function renderProvingInput(xsl: CompiledXslt, input: { file: string; xml: string }): Promise<void> {
+  try {
+    await xsl.render(input);
+  } catch (e) {
+    if (!(e instanceof TransformError)) throw e;
+    throw new TransformError(e.code as TransformErrorCode, `${e.shortMessage} (rendering the proving input ${input.file})`, { file: e.file, line: e.line, column: e.column, path: e.path, details: e.details, cause: e });
+  }
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -30,14 +42,17 @@ export const registerXslt: RegisterCommand = (program: Command, io: CliIo) => {
   xslt
     .command('check <stylesheet>')
     .description('Check a stylesheet: caveats with file:line, then render the proving inputs with both engines and say which engine launches would use')
-    .option('--proving <file>', 'an input (instance.xml or stub) for the guard to render with both engines (repeatable)', collect)
+    .option('--proving <file>', "an input (instance.xml or stub) for the guard to render with both engines (repeatable; default: domforge's samples)", collect)
     .option('--engine <name>', `${XSLT_ENGINE_CHOICES.join(', ')} (default: auto)`)
     .option('--refuse', 'refuse the stylesheet on a difference instead of pinning it to libxslt')
     .option('--json', 'print one JSON object')
     .action(async (stylesheet: string, opts: { proving?: string[]; engine?: string; refuse?: boolean; json?: boolean }) => {
       const engine = parseEngineChoice(opts.engine) ?? 'auto';
       readStdinOnce((opts.proving ?? []).map((f) => ['--proving', f] as const));
-      const provingSet = await Promise.all((opts.proving ?? []).map(async (file) => ({ file, xml: await readInputText(file, 'proving input') })));
+      // Without --proving, the default proving set: domforge's samples, as for watch and transforms prove.
+      const provingSet = opts.proving
+        ? await Promise.all(opts.proving.map(async (file) => ({ file, xml: await readInputText(file, 'proving input') })))
+        : (await loadProvingSet(shippedSamplesDir())).map(({ file, xml }) => ({ file, xml }));
       // Each read as a render reads its input: one it would refuse is refused here at its place,
       // not taken for a difference between the engines (both fail on it, each its own way).
       for (const p of provingSet) parseRenderInput(p.xml, p.file);
@@ -49,6 +64,9 @@ export const registerXslt: RegisterCommand = (program: Command, io: CliIo) => {
         io.stdout(`${xsl.file}: ${guard ? guard.summary : `engine ${engine}`}${guard ? ` (${guard.ms.toFixed(0)} ms)` : ''}\n`);
       }
       if (guard?.difference && opts.refuse) throw new TransformError('TRANSFORM_UNSUPPORTED', `refused: ${guard.summary}`, { file: xsl.file });
+      // Engines that agree may agree on failing (an endless recursion fails every input in both):
+      // each proving input is rendered with the engine launches would use, and the first failure is the command's.
+      for (const p of provingSet) await renderProvingInput(xsl, p);
     });
   xslt
     .command('probes <dir>')

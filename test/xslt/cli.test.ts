@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { registerXslt } from '../../engine/cli/xslt.js';
-import { DEFAULT_XSL, EUCA_INPUTS, skipWithoutXsltproc } from './helpers.js';
+import { DEFAULT_XSL, EUCA_INPUTS, ROOT, skipWithoutXsltproc } from './helpers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'domforge-xslt-cli-'));
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function run(args: string[]): Promise<{ stdout: string; error?: Error & { code?: string } }> {
   let stdout = '';
@@ -90,5 +96,39 @@ test('xslt check refuses a --proving input a render would refuse, at its place, 
     assert.equal((r.error as Error & { line?: number }).line, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("xslt check without --proving checks the documented default proving set, domforge's samples (as watch and transforms prove do)", { skip: skipWithoutXsltproc() }, async () => {
+  const samples = readdirSync(join(ROOT, 'samples')).filter((d) => existsSync(join(ROOT, 'samples', d, 'instance.xml')));
+  assert.ok(samples.length > 0);
+  const r = await run(['xslt', 'check', DEFAULT_XSL, '--json']);
+  assert.equal(r.error, undefined, r.error?.message);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.guard.compared, samples.length);
+  assert.equal(j.guard.summary, `compiled and libxslt agree on ${samples.length} proving inputs`);
+  const text = await run(['xslt', 'check', DEFAULT_XSL]);
+  assert.match(text.stdout, new RegExp(`: compiled and libxslt agree on ${samples.length} proving inputs \\(\\d+ ms\\)\\n$`));
+});
+
+test('xslt check fails on a stylesheet that recurses without end, at its place, naming the proving input, whatever the engine', { skip: skipWithoutXsltproc() }, async () => {
+  const sheet = join(scratch, 'loop.xsl');
+  writeFileSync(
+    sheet,
+    `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:template match="/"><domain><xsl:call-template name="loop"/></domain></xsl:template>
+<xsl:template name="loop"><x><xsl:call-template name="loop"/></x></xsl:template>
+</xsl:stylesheet>
+`,
+  );
+  const first = join(ROOT, 'samples', '01-linux-virtio', 'instance.xml');
+  for (const engine of ['auto', 'compiled', 'libxslt']) {
+    const r = await run(['xslt', 'check', sheet, '--engine', engine]);
+    const e = r.error as (Error & { code?: string; file?: string; line?: number }) | undefined;
+    assert.equal(e?.code, 'TRANSFORM_RUNTIME', `${engine}: ${e?.message}`);
+    assert.equal(e!.file, sheet);
+    assert.equal(e!.line, 3);
+    assert.match(e!.message, /recursed too deeply|infinite template recursion/);
+    assert.ok(e!.message.includes(`(rendering the proving input ${first})`), e!.message);
   }
 });

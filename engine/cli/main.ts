@@ -24,18 +24,26 @@ export function buildProgram(io: CliIo = processIo, json = false): Command {
     .exitOverride()
     .configureOutput(output);
   for (const register of commands) register(program, io);
-  for (const c of program.commands) c.exitOverride().showHelpAfterError().configureOutput(output).hook('preAction', refuseEmptyOptions);
+  for (const c of program.commands) c.exitOverride().showHelpAfterError().configureOutput(output).hook('preAction', refuseEmptyValues);
   return program;
 }
 
-/** An option given as an empty string (`--instances ""`) is a usage error: never read as "not given", never as a default. */
-function refuseEmptyOptions(_program: Command, command: Command): void {
-  const check = (c: Command) => {
+/**
+ * An option or argument given as an empty string (`--instances ""`, `validate ''`, one of
+ * several `--proving ''`) is a usage error: never read as "not given", never as a default,
+ * never as a file named '' (`stat ''`). Runs before every command's action (a group's
+ * subcommands included: commander runs a parent's preAction hook for them).
+ */
+function refuseEmptyValues(_program: Command, command: Command): void {
+  const empty = (v: unknown) => v === '' || (Array.isArray(v) && v.includes(''));
+  for (let c: Command | null = command; c; c = c.parent) {
     for (const o of c.options as readonly Option[]) {
-      if (c.getOptionValue(o.attributeName()) === '') throw new UsageError(`${o.long ?? o.short} must not be empty`);
+      if (empty(c.getOptionValue(o.attributeName()))) throw new UsageError(`${o.long ?? o.short} must not be empty`);
     }
-  };
-  for (let c: Command | null = command; c; c = c.parent) check(c);
+  }
+  command.registeredArguments.forEach((a, i) => {
+    if (empty(command.processedArgs[i])) throw new UsageError(`argument '${a.name()}' must not be empty`);
+  });
 }
 
 /** Runs the CLI with a full argv (node, script, ...args) and returns the exit code. */

@@ -10,6 +10,7 @@ import { KvpTruncatedPoolError } from '../kvp/errors.js';
 import { kvpItemsFromInstance, type KvpItemsOptions } from '../kvp/from-instance.js';
 import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNamespace, type KvpItemsCallOptions } from '../kvp/hyperv-calls.js';
 import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
+import { MAX_OPERATION_TIMEOUT_S, MIN_OPERATION_TIMEOUT_S } from '../kvp/wsman-envelope.js';
 import type { CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 import { positiveDecimalFlag } from './number-flags.js';
@@ -97,7 +98,7 @@ export function formatRecordLine(r: KvpRecord): string {
 }
 
 function vmmsOptions(opts: { host?: string; endpoint?: string; namespace?: string; messageId?: string; timeout?: string }): Omit<KvpItemsCallOptions, 'vmName' | 'items'> {
-  const timeout = opts.timeout === undefined ? undefined : positiveDecimalFlag('--timeout', opts.timeout, 'seconds');
+  const timeout = opts.timeout === undefined ? undefined : operationTimeoutFlag(opts.timeout);
   return {
     host: opts.host ?? 'localhost',
     endpoint: opts.endpoint,
@@ -105,6 +106,15 @@ function vmmsOptions(opts: { host?: string; endpoint?: string; namespace?: strin
     messageId: opts.messageId,
     operationTimeoutSeconds: timeout,
   };
+}
+
+/** `--timeout` in seconds, within what `w:OperationTimeout` can say (see MAX_OPERATION_TIMEOUT_S). */
+function operationTimeoutFlag(value: string): number {
+  const n = positiveDecimalFlag('--timeout', value, 'seconds');
+  if (n < MIN_OPERATION_TIMEOUT_S || n > MAX_OPERATION_TIMEOUT_S) {
+    throw new UsageError(`Expected \`--timeout\` to be from ${MIN_OPERATION_TIMEOUT_S} to ${MAX_OPERATION_TIMEOUT_S} seconds (WinRM counts it in whole ms, in 32 bits), got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -122,7 +132,7 @@ function addCallOptions(c: Command): Command {
     .option('--endpoint <url>', 'WinRM endpoint (default: http://HOST:5985/wsman)')
     .option('--namespace <ns>', 'WMI namespace: v2 (root\\virtualization\\v2, default) or v1')
     .option('--message-id <id>', 'a:MessageID (default: a random uuid:)')
-    .option('--timeout <seconds>', 'w:OperationTimeout in seconds (default: 60)');
+    .option('--timeout <seconds>', 'w:OperationTimeout in seconds, from 0.001 to 4294967.295 (default: 60)');
 }
 
 export const registerKvp: RegisterCommand = (program, io) => {

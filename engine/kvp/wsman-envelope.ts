@@ -133,6 +133,14 @@ function renderValue(name: string, v: WsmanValue, indent: string): string[] {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Bounds of `w:OperationTimeout`, written in seconds with three decimals (`PT60.000S`):
+ * below a millisecond it would read `PT0.000S`, and WinRM keeps a timeout as a 32-bit
+ * count of milliseconds (its MaxTimeoutms), so more than 2^32 − 1 ms cannot be meant.
+ */
+export const MIN_OPERATION_TIMEOUT_S = 0.001;
+export const MAX_OPERATION_TIMEOUT_S = 4_294_967.295;
+
 /** Renders the whole invocation envelope, indented two spaces a level. */
 export function renderInvokeEnvelope(o: WsmanInvoke): string {
   if (!NAME.test(o.method)) throw new KvpError(`Expected \`method\` to be a CIM method name, got ${JSON.stringify(o.method)}`);
@@ -141,8 +149,10 @@ export function renderInvokeEnvelope(o: WsmanInvoke): string {
   if (!Number.isInteger(maxEnvelopeSize) || maxEnvelopeSize <= 0) {
     throw new KvpError(`Expected \`maxEnvelopeSize\` to be a positive integer, got \`${maxEnvelopeSize}\` (${typeof maxEnvelopeSize})`);
   }
-  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new KvpError(`Expected \`operationTimeoutSeconds\` to be a positive number, got \`${timeout}\` (${typeof timeout})`);
+  if (typeof timeout !== 'number' || !(timeout >= MIN_OPERATION_TIMEOUT_S && timeout <= MAX_OPERATION_TIMEOUT_S)) {
+    throw new KvpError(
+      `Expected \`operationTimeoutSeconds\` to be a number of seconds from ${MIN_OPERATION_TIMEOUT_S} to ${MAX_OPERATION_TIMEOUT_S} (WinRM counts it in whole ms, in 32 bits), got \`${timeout}\` (${typeof timeout})`,
+    );
   }
   const uri = xmlText(o.resourceUri, 'resource URI');
   const body: string[] = [];

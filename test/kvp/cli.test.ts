@@ -114,6 +114,24 @@ test('kvp envelope --timeout takes decimal seconds only (1e3, 0x10, Infinity ref
   }
 });
 
+test('kvp envelope --timeout stays within what w:OperationTimeout can say: 1 ms to 2^32 - 1 ms (exit 2 outside, no exponent in the envelope)', async () => {
+  const vm = '5C8A3F57-0E7B-4B6B-9C1E-7F0D0B2D9A11';
+  for (const [given, written] of [
+    ['0.001', 'PT0.001S'],
+    ['4294967.295', 'PT4294967.295S'],
+  ]) {
+    const r = await cli('kvp', 'envelope', 'remove', '--vm-name', vm, '--key', 'k', '--timeout', given);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(`<w:OperationTimeout>${written}</w:OperationTimeout>`), r.stdout);
+  }
+  for (const bad of ['0.0004', '4294967.296', '99999999999999999999999']) {
+    const r = await cli('kvp', 'envelope', 'remove', '--vm-name', vm, '--key', 'k', '--timeout', bad);
+    assert.equal(r.code, 2, `${bad}: ${r.stdout}`);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `domforge: Expected \`--timeout\` to be from 0.001 to 4294967.295 seconds (WinRM counts it in whole ms, in 32 bits), got ${JSON.stringify(bad)}\n`);
+  }
+});
+
 test('bad input: typed errors, exit codes, nothing written', async () => {
   const out = join(dir, 'never');
   const nul = await cli('kvp', 'encode', '--set', 'k=a\u0000b', '--out', out);

@@ -233,3 +233,12 @@ test('replies that are faults or not the expected output are typed errors', () =
   assert.throws(() => parseMethodResponse('<not-soap/>'), WsmanResponseError);
   assert.throws(() => parseMethodResponse('<s:Envelope'), WsmanResponseError);
 });
+
+test('operationTimeoutSeconds: 1 ms to 2^32 - 1 ms, written with three decimals; outside, a KvpError (never PT0.000S or an exponent)', () => {
+  const call = { host: 'HYPERV-1', vmName: VM, items: [{ key: 'k', value: '' }] };
+  assert.match(renderRemoveKvpItemsEnvelope({ ...call, operationTimeoutSeconds: 0.001 }), /<w:OperationTimeout>PT0\.001S</);
+  assert.match(renderRemoveKvpItemsEnvelope({ ...call, operationTimeoutSeconds: 4294967.295 }), /<w:OperationTimeout>PT4294967\.295S</);
+  for (const bad of [0.0004, 4294967.296, 1e24, 0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => renderRemoveKvpItemsEnvelope({ ...call, operationTimeoutSeconds: bad }), /Expected `operationTimeoutSeconds` to be a number of seconds from 0\.001 to 4294967\.295/, String(bad));
+  }
+});

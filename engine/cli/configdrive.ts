@@ -10,6 +10,7 @@ import { readInstanceJsonFile } from '../instance/from-json.js';
 import { isJsonInstancePath } from '../instance/input.js';
 import type { RegisterCommand } from './commands.js';
 import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
+import { refuseStdoutImage } from './io.js';
 
 interface ConfigDriveCliOptions extends ConfigDriveLimitFlags {
   instance: string;
@@ -36,6 +37,7 @@ export const registerConfigDrive: RegisterCommand = (program, io) => {
     .addOption(maxImageOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: ConfigDriveCliOptions) => {
+      refuseStdoutImage(opts.out, 'the config drive');
       const limits = configDriveLimits(opts);
       const instance = isJsonInstancePath(opts.instance) ? await readInstanceJsonFile(opts.instance) : await readInstanceFile(opts.instance);
       const options: ConfigDriveOptions = { ...configDriveOptionsFromInstance(instance), ...limits };

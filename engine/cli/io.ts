@@ -81,6 +81,14 @@ export function readStdinOnce(inputs: readonly (readonly [flag: string, file: st
   if (named.length > 1) throw new UsageError(`standard input (- or /dev/stdin) can be named only once; it is named by ${named.map(([flag, file]) => `${flag} ${file}`).join(' and ')}`);
 }
 
+/**
+ * `--out -` for an image the command writes atomically (a config drive, a KVP pool file) while
+ * it prints its summary on stdout: a usage error, not a file named `-` in the current folder.
+ */
+export function refuseStdoutImage(out: string | undefined, what: string): void {
+  if (out === '-') throw new UsageError(`\`--out -\`: ${what} is written to a file (atomically, beside its summary on stdout), not to standard output; give the file's path (./- for a file named -)`);
+}
+
 /** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */
 export function printTable(io: CliIo, rows: (string | number)[][]): void {
   const cells = rows.map((r) => r.map(String));

@@ -50,7 +50,7 @@ export const registerRender: RegisterCommand = (program, io) => {
     .requiredOption('--instance <file>', 'instance.xml, a .json instance description, or a <nic>/<volume> stub')
     .option('--transform <file>', 'XSLT (*.xsl, *.xslt) or Handlebars (*.hbs) transform (default: $DOMFORGE_TRANSFORM, else the shipped transforms/libvirt.xsl)')
     .option('--param <name=value>', 'transform parameter, as xsltproc --stringparam (repeatable)', collectParam)
-    .option('--out <file>', 'write the XML to this file atomically instead of stdout')
+    .option('--out <file>', 'write the XML to this file atomically instead of stdout (- : stdout)')
     .option('--no-validate', 'skip libvirt schema and semantic validation (the output is still parsed strictly)')
     .option('--check-paths', 'also check that disks, kernel, initrd and console folders exist on this host')
     .option('--diff <file>', 'print a unified diff from an earlier libvirt.xml to this render instead of the XML')
@@ -63,6 +63,8 @@ export const registerRender: RegisterCommand = (program, io) => {
       const engine = parseEngineChoice(opts.engine);
       const schema = schemaFlag(opts.schema);
       readStdinOnce([['--instance', opts.instance], ['--diff', opts.diff]]);
+      // `--out -` is standard output, as `--instance -` is standard input (./- names a file called -).
+      if (opts.out === '-') opts.out = undefined;
       if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
       const { text, source } = await readInput(opts.instance);
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');

@@ -187,3 +187,36 @@ test('a reader that goes away (| head) does not crash the CLI: the command finis
   assert.equal(f.code, 1);
   assert.match(f.stderr, /^domforge: .*no-such\.xml/);
 });
+
+test('--out - is standard output for render; configdrive and kvp encode, which print a summary, refuse it (exit 2); no file named - is made', () => {
+  const d = mkdtempSync(join(dir, 'out-dash-'));
+  const inCwd = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: d, encoding: 'utf8', timeout: 20_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const instance = join(SAMPLE, 'instance.xml');
+  const plain = inCwd(['render', '--instance', instance]);
+  const dash = inCwd(['render', '--instance', instance, '--out', '-']);
+  assert.equal(dash.code, 0, dash.stderr);
+  assert.equal(dash.stdout, plain.stdout);
+  assert.ok(dash.stdout.startsWith('<domain'), dash.stdout);
+  const json = inCwd(['render', '--instance', instance, '--out', '-', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { xml?: string; out?: string };
+  assert.equal(parsed.out, undefined);
+  assert.equal(parsed.xml?.trimEnd(), plain.stdout.trimEnd());
+  for (const [args, what] of [
+    [['configdrive', '--instance', join(ROOT, 'samples', '09-q35-config-drive', 'instance.xml'), '--out', '-'], 'the config drive'],
+    [['kvp', 'encode', '--set', 'k=v', '--out', '-'], 'the pool file'],
+  ] as const) {
+    const r = inCwd([...args]);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `domforge: \`--out -\`: ${what} is written to a file (atomically, beside its summary on stdout), not to standard output; give the file's path (./- for a file named -)\n`);
+  }
+  assert.deepEqual(readdirSync(d), []);
+  // ./- still names a file called -.
+  const file = inCwd(['render', '--instance', instance, '--out', './-']);
+  assert.equal(file.code, 0, file.stderr);
+  assert.equal(readFileSync(join(d, '-'), 'utf8').trimEnd(), plain.stdout.trimEnd());
+});

@@ -66,6 +66,21 @@ describe('template errors name the file, line and what is wrong', () => {
     assert.match(compileError(`{{#each (lower 1) }}{{/each}}\n{{#bogus 1}}{{/bogus}}`).message, /unknown helper "bogus"/);
   });
 
+  test('lookup with other than two values, as {{…}} or (…), is refused at its place; with two it compiles', () => {
+    for (const [text, count, column] of [
+      ['{{lookup}}', 0, 9],
+      ['{{lookup instance}}', 1, 9],
+      ['{{lookup instance "name" "x"}}', 3, 9],
+      ['{{lower (lookup instance)}}', 1, 17],
+    ] as const) {
+      const e = compileError(`<domain>\n  <name>${text}</name>\n</domain>`);
+      assert.equal(e.code, 'TRANSFORM_SYNTAX', text);
+      assert.deepEqual([e.line, e.column], [2, column], text);
+      assert.match(e.message, new RegExp(`takes exactly 2 values \\(it has ${count}\\): \\{\\{lookup object key\\}\\}`), text);
+    }
+    compileHandlebars(tmpTemplate(`<domain><name>{{lookup instance "name"}}</name></domain>`));
+  });
+
   test('unclosed block', () => {
     const e = compileError(`<domain>\n{{#if instance}}\n  {{#each instance.nics}}x{{/each}}\n</domain>\n`);
     assert.equal(e.code, 'TRANSFORM_SYNTAX');

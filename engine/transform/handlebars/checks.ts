@@ -53,6 +53,8 @@ const RESERVED_DATA: ReadonlySet<string> = new Set(['root', 'index', 'key', 'fir
 
 /** Handlebars's block helpers that take exactly one value. */
 const ONE_VALUE_BLOCKS = new Set(['if', 'unless', 'with', 'each']);
+/** Handlebars's own helpers that are not blocks, by the number of values they take: they check it only when they run, and fail there with a JavaScript message and no line. */
+const BUILTIN_VALUES = new Map([['lookup', { values: 2, usage: '{{lookup object key}}' }]]);
 
 export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): CheckReport {
   const trustedMark = hasTrustMark(ast);
@@ -94,11 +96,19 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
     }
   };
 
+  /** `{{lookup}}`, `(lookup x)`: a built-in helper given the wrong number of values. */
+  const valueCount = (node: Node, path: hbs.AST.Expression, count: number, shown: string) => {
+    const p = path as hbs.AST.PathExpression;
+    const wanted = path.type === 'PathExpression' && !p.data && p.parts.length === 1 ? BUILTIN_VALUES.get(p.original) : undefined;
+    if (wanted !== undefined && count !== wanted.values) fail(node, `${shown} takes exactly ${wanted.values} values (it has ${count}): ${wanted.usage}`);
+  };
+
   const expr = (n: Node | undefined): void => {
     if (!n) return;
     if (n.type === 'SubExpression') {
       const s = n as hbs.AST.SubExpression;
       notABlock(s, s.path);
+      valueCount(s, s.path, s.params.length, `(${(s.path as hbs.AST.PathExpression).original ?? ''} ...)`);
       helperCall(s, s.path, `(${(s.path as hbs.AST.PathExpression).original ?? ''} ...)`);
       s.params.forEach(expr);
       s.hash?.pairs.forEach((p) => expr(p.value));
@@ -120,6 +130,7 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
       case 'MustacheStatement': {
         const m = n as hbs.AST.MustacheStatement;
         notABlock(m, m.path);
+        valueCount(m, m.path, m.params.length, `{{${(m.path as hbs.AST.PathExpression).original ?? ''}}}`);
         if (m.params.length || m.hash) helperCall(m, m.path, `{{${(m.path as hbs.AST.PathExpression).original ?? ''} ...}}`);
         else expr(m.path);
         m.params.forEach(expr);

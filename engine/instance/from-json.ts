@@ -82,6 +82,9 @@ class JsonReader {
   int(v: unknown, path: string, required = false): number | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;
     const n = typeof v === 'string' && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n === 'number' && Number.isInteger(n) && !Number.isSafeInteger(n)) {
+      return this.fail(path, `number out of range: ${describe(v)} is past ${Number.MAX_SAFE_INTEGER}, the largest whole number domforge reads`);
+    }
     if (typeof n !== 'number' || !Number.isSafeInteger(n)) return this.fail(path, `expected a whole number, got ${describe(v)}`);
     return n;
   }

@@ -70,6 +70,19 @@ export const partitionOf = (name: string): number => Number(/\d*$/.exec(name)![0
 /** The hypervisor types libvirt's QEMU driver runs, which refuse a partition in a disk target. */
 export const WHOLE_DISKS_ONLY: readonly string[] = ['kvm', 'qemu'];
 
+/**
+ * The largest memory size libvirt takes, in KiB: 2^53 − 1 KiB, 1 KiB short of 8 EiB.
+ * libvirt reads every memory size with virDomainParseMemory. On a 64-bit host its limit
+ * (virMemoryMaxValue) is LLONG_MAX bytes: a value whose bytes pass it is refused as
+ * "numerical overflow: value too large: 8EiB" (virScaleInteger), and the size in KiB, rounded
+ * up, must stay below LLONG_MAX / 1024 rounded up, 2^53 ("numerical overflow: size value too
+ * large"). Together: at most 2^53 − 1 KiB, which is 2^63 − 1024 bytes (`virsh define` of
+ * libvirt 9.0 takes 9007199254740991 KiB and 9223372036854774784 b, refuses one more of each).
+ * A 32-bit host caps `<memory>` and `<currentMemory>` lower (ULONG_MAX KiB); domforge checks
+ * for the 64-bit hosts libvirt's QEMU driver runs on.
+ */
+export const MAX_MEMORY_KIB = 2n ** 53n - 1n;
+
 /** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
 export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
 /** What {@link DISK_SERIAL} allows, as messages say it. */

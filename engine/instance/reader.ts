@@ -117,7 +117,7 @@ export class ElementReader {
     const v = value.trim();
     if (!/^[+-]?\d+$/.test(v)) return this.fail(`expected a whole number, got ${JSON.stringify(value)}`, path);
     const n = Number(v);
-    if (!Number.isSafeInteger(n)) return this.fail(`number out of range: ${v}`, path);
+    if (!Number.isSafeInteger(n)) return this.fail(`number out of range: ${v} is past ${Number.MAX_SAFE_INTEGER}, the largest whole number domforge reads`, path);
     return n;
   }
 

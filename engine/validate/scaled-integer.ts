@@ -5,6 +5,7 @@
  * `b`/`bytes`; `KB` = 1000 and `k`/`KiB` = 1024 bytes; likewise M, G, T, P, E.
  * Like libvirt's virScaleInteger, letters are case-insensitive.
  */
+import { MAX_MEMORY_KIB } from '../instance/libvirt-rules.js';
 
 const POWERS: Record<string, number> = { k: 1, m: 2, g: 3, t: 4, p: 5, e: 6 };
 
@@ -33,6 +34,16 @@ export function toKiB(value: string, unit: string | null | undefined, defaultUni
   if (per === undefined) return { ok: false, reason: `unit "${unit}" is not one libvirt knows (b, KB, KiB, MB, MiB, GB, GiB, TB, TiB, ...)` };
   const bytes = BigInt(v.replace(/^\+/, '')) * per;
   return { ok: true, bytes, kib: (bytes + 1023n) / 1024n };
+}
+
+/**
+ * {@link toKiB} for a memory size (`<memory>`, a hugepage size, a memory device's size…):
+ * also refuses a size past {@link MAX_MEMORY_KIB}, as libvirt does at define time.
+ */
+export function toMemoryKiB(value: string, unit: string | null | undefined): Scaled {
+  const r = toKiB(value, unit);
+  if (!r.ok || r.kib <= MAX_MEMORY_KIB) return r;
+  return { ok: false, reason: `${value.trim()} ${unit ?? 'KiB'} is too large: libvirt takes memory sizes up to ${MAX_MEMORY_KIB} KiB (just under 8 EiB) and refuses more as a numerical overflow` };
 }
 
 /** `2097152 KiB (2 GiB)`, for messages. */

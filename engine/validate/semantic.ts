@@ -11,7 +11,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { childElements, firstChild, lineOf, type Document, type Element } from '../xml/parse.js';
 import { Findings, attr } from './findings.js';
 import { checkDisks, checkInterfaces, machineOf } from './device-checks.js';
-import { toKiB, formatKiB } from './scaled-integer.js';
+import { toMemoryKiB, formatKiB } from './scaled-integer.js';
 
 export interface SemanticOptions {
   /** File name for messages. */
@@ -34,6 +34,7 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   checkMemory(root, f);
   checkVcpus(root, f);
   checkHugepages(root, f);
+  checkOtherMemorySizes(root, f);
   const devices = childElements(root, 'devices').flatMap((d) => childElements(d));
   checkDisks(devices, machineOf(root), f, root.getAttribute('type') ?? undefined);
   checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);
@@ -42,12 +43,15 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   return f;
 }
 
-/** `<memory>` positive; `<currentMemory>` ≤ `<memory>` ≤ `<maxMemory>` (libvirt refuses otherwise). */
+/**
+ * `<memory>` positive; `<currentMemory>` ≤ `<memory>` ≤ `<maxMemory>`; none past libvirt's
+ * limit, MAX_MEMORY_KIB of instance/libvirt-rules.ts (libvirt refuses otherwise).
+ */
 export function checkMemory(root: Element, f: Findings): void {
   const read = (name: string): bigint | undefined => {
     const el = firstChild(root, name);
     if (!el) return undefined;
-    const r = toKiB(el.textContent ?? '', el.getAttribute('unit'));
+    const r = toMemoryKiB(el.textContent ?? '', el.getAttribute('unit'));
     if (!r.ok) {
       f.error(r.reason.startsWith('unit') ? attr(el, 'unit') : el, `<${name}>: ${r.reason}`);
       return undefined;
@@ -102,11 +106,11 @@ export function checkHugepages(root: Element, f: Findings): void {
   const hp = firstChild(firstChild(root, 'memoryBacking') ?? root, 'hugepages');
   if (!hp || hp.parentNode === root) return;
   const memEl = firstChild(root, 'memory');
-  const mem = memEl ? toKiB(memEl.textContent ?? '', memEl.getAttribute('unit')) : undefined;
+  const mem = memEl ? toMemoryKiB(memEl.textContent ?? '', memEl.getAttribute('unit')) : undefined;
   for (const page of childElements(hp, 'page')) {
     const size = page.getAttribute('size');
     if (size === null) continue; // the schema requires it
-    const r = toKiB(size, page.getAttribute('unit'));
+    const r = toMemoryKiB(size, page.getAttribute('unit'));
     if (!r.ok) {
       f.error(attr(page, r.reason.startsWith('unit') ? 'unit' : 'size'), `hugepage size: ${r.reason}`);
       continue;
@@ -120,6 +124,34 @@ export function checkHugepages(root: Element, f: Findings): void {
       f.warn(attr(page, 'size'), `hugepage size ${formatKiB(r.kib)} is unusual (x86_64 has 2048 KiB and 1048576 KiB pages); check the host's /sys/kernel/mm/hugepages`);
     else if (mem?.ok && mem.kib % r.kib !== 0n)
       f.warn(memEl!, `<memory> ${formatKiB(mem.kib)} is not a multiple of the hugepage size ${formatKiB(r.kib)}`);
+  }
+}
+
+/** The sizes of a memory device libvirt reads as memory sizes, by their path below `<memory>`. */
+const MEMORY_DEVICE_SIZES = [['target', 'size'], ['target', 'requested'], ['target', 'block'], ['target', 'label', 'size'], ['source', 'pagesize']];
+
+/**
+ * The other memory sizes libvirt reads (virDomainParseMemory) held to its limit,
+ * MAX_MEMORY_KIB of instance/libvirt-rules.ts: a NUMA cell's `memory` (`<cpu><numa><cell memory unit>`), and a
+ * memory device's `<target>` `<size>`, `<requested>`, `<block>` and `<label><size>` and its
+ * `<source><pagesize>`. What else libvirt requires of them (a device's size within
+ * `<maxMemory>`, …) is left to it.
+ */
+export function checkOtherMemorySizes(root: Element, f: Findings): void {
+  const numa = firstChild(firstChild(root, 'cpu') ?? root, 'numa');
+  for (const cell of numa && numa.parentNode !== root ? childElements(numa, 'cell') : []) {
+    const memory = cell.getAttribute('memory');
+    if (memory === null) continue; // the schema requires it
+    const r = toMemoryKiB(memory, cell.getAttribute('unit'));
+    if (!r.ok) f.error(attr(cell, r.reason.startsWith('unit') ? 'unit' : 'memory'), `NUMA cell memory: ${r.reason}`);
+  }
+  for (const device of childElements(root, 'devices').flatMap((d) => childElements(d, 'memory'))) {
+    for (const path of MEMORY_DEVICE_SIZES) {
+      const el = path.reduce<Element | undefined>((at, name) => at && firstChild(at, name), device);
+      if (!el) continue;
+      const r = toMemoryKiB(el.textContent ?? '', el.getAttribute('unit'));
+      if (!r.ok) f.error(r.reason.startsWith('unit') ? attr(el, 'unit') : el, `memory device <${path.join('><')}>: ${r.reason}`);
+    }
   }
 }
 

@@ -213,3 +213,22 @@ test('a config drive path libvirt\'s schema refuses ("/" alone, a line break in 
   jsonRefused({ ...minimalJsonInstance(), configDrive: { path: '/' } }, '/instance/configDrive/@path', '"path": "/"', /^the config drive path must name a file/);
   for (const good of ['/c', '/var/lib/config drive.iso']) assert.ok((await accepted(withDrive(good))).includes(`<source file="${good}"/>`));
 });
+
+test("memoryKB past libvirt's limit (2^53 - 1 KiB, just under 8 EiB) is refused at /instance/memoryKB; the limit itself renders, validates and is defined", async () => {
+  const path = '/instance/memoryKB';
+  const withMemory = (kib: string) => edit('<memoryKB>2097152</memoryKB>', `<memoryKB>${kib}</memoryKB>`);
+  for (const bad of ['9007199254740992', '18014398509481984']) refused(withMemory(bad), path, '<memoryKB>', new RegExp(`^number out of range: ${bad} is past 9007199254740991, the largest whole number domforge reads$`));
+  jsonRefused({ ...minimalJsonInstance(), memoryKB: 2 ** 54 }, path, '"memoryKB"', /^number out of range: 18014398509481984 \(number\) is past 9007199254740991/);
+  // An Instance built in code carries any number: libvirt's own limit, in its words.
+  for (const bad of [2 ** 53, 2 ** 60]) {
+    const inst = parseInstance(SAMPLE);
+    inst.memoryKB = bad;
+    assert.throws(
+      () => validateInstance(inst),
+      (e: unknown) => e instanceof InstanceError && e.path === path && e.shortMessage === `memoryKB ${bad} is too large: libvirt takes memory sizes up to 9007199254740991 KiB (just under 8 EiB) and refuses more as a numerical overflow`,
+    );
+  }
+  const xml = await accepted(withMemory('9007199254740991'));
+  assert.match(xml, /<memory unit="KiB">9007199254740991<\/memory>/);
+  await definedOnTestDriver(xml);
+});

@@ -9,7 +9,7 @@ import { DomforgeError } from '../errors.js';
 import { childElements, lineOf, columnOf, pathOf, type Document, type Element, type Node } from '../xml/parse.js';
 import type { CompiledSchema, RawSchemaError } from './schema.js';
 import { schemaHints, describeExpected, type SchemaHints } from './schema-hints.js';
-import { explainUnit, rawProblems, humanize, type SchemaUnit } from './schema-report.js';
+import { explainUnit, rawProblems, humanize, repeatProblem, type SchemaUnit } from './schema-report.js';
 
 const serializer = new XMLSerializer();
 const serialize = (n: Node): string => serializer.serializeToString(n as never);
@@ -71,6 +71,10 @@ export function domainSchemaProblems(doc: Document, xml: string, schema: Compile
     if (found.length) culprits.add(child);
     problems.push(...found);
   }
+  for (const repeat of repeatedChildren(root, culprits, (name, xml) => schema.accepts(skeleton(open, { name, xml }, '')))) {
+    culprits.add(repeat);
+    problems.push(repeatProblem(repeat, pathOf, o.file));
+  }
   for (const dev of devices.flatMap((d) => childElements(d))) {
     const unit: SchemaUnit = { node: dev, wrap: (x) => skeleton(open, undefined, x) };
     const found = explainUnit(schema, hints, unit, o);
@@ -82,6 +86,21 @@ export function domainSchemaProblems(doc: Document, xml: string, schema: Compile
   const rest = culprits.has(root) ? [] : culprits.size ? schema.validate(blankOut(root, culprits)) : raw;
   if (rest.length) problems.push(...rawProblems(rest, { file: o.file }).map((p) => withLine(p, doc)));
   return problems;
+}
+
+/**
+ * Children of `<domain>` the schema takes alone but not together with the first of their
+ * name (a second `<name>`, `<memory>` or `<devices>`), for which libxml2 says only `Extra
+ * element name in interleave`, with no line. `accepts(name, xml)`: whether a minimal domain
+ * holding `xml` in place of its own `<name>`, … is valid. Culprits, already explained, are
+ * left out.
+ */
+function repeatedChildren(root: Element, culprits: Set<Element>, accepts: (name: string, xml: string) => boolean): Element[] {
+  const byName = new Map<string, Element[]>();
+  for (const c of childElements(root)) if (!culprits.has(c)) byName.set(c.nodeName, [...(byName.get(c.nodeName) ?? []), c]);
+  // The minimal domain has a <devices> of its own, and what a <devices> holds is checked device by device.
+  const pair = (name: string, first: Element, el: Element) => (name === 'devices' ? '<devices/>' : serialize(first) + serialize(el));
+  return [...byName].flatMap(([name, [first, ...later]]) => later.filter((el) => !accepts(name, pair(name, first!, el))));
 }
 
 /**
@@ -98,11 +117,13 @@ export function fragmentSchemaProblems(doc: Document, schema: CompiledSchema, o:
 export function placeRawProblems(doc: Document, raw: (RawSchemaError & { element?: string })[], file?: string): DomforgeError[] {
   const withPaths = raw.map((r) => {
     if (r.xpath) return r;
-    // xmllint gives "Extra element vcpu in interleave" no line: take the first <vcpu>.
+    // xmllint gives "Extra element vcpu in interleave" no line: take a second <vcpu> in
+    // <domain>, which the interleave takes once, else the first <vcpu>.
     const named = /^Extra element (\S+) in interleave$/.exec(r.message)?.[1];
+    const root = doc.documentElement!;
     const el =
-      r.line !== undefined ? findElement(doc.documentElement!, r.line, r.element) : named ? findByName(doc.documentElement!, named) : undefined;
-    if (el && r.line === undefined) return { ...r, xpath: pathOf(el), line: lineOf(el) };
+      r.line !== undefined ? findElement(root, r.line, r.element) : named ? (childElements(root, named)[1] ?? findByName(root, named)) : undefined;
+    if (el && r.line === undefined) return { ...r, xpath: pathOf(el), line: lineOf(el), column: columnOf(el) };
     return el ? { ...r, xpath: pathOf(el) } : r;
   });
   return rawProblems(withPaths, { file });

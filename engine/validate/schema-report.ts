@@ -8,12 +8,14 @@
  *
  * 1. Each *unit* — a child of `<domain>` or of `<devices>`, or a hot-plug fragment —
  *    is validated alone inside a minimal valid domain. Units that fail are culprits.
- * 2. Inside a culprit, attributes and then elements are removed one at a time,
- *    deepest first; the first removal that makes it valid names the exact node.
+ * 2. Inside a culprit, an element the schema takes once but that is given again (a
+ *    second `<target>` in a disk) is named at the repeat; otherwise attributes and then
+ *    elements are removed one at a time, deepest first, and the first removal that makes
+ *    it valid names the exact node.
  * 3. That node is described against the schema's own summary ({@link SchemaHints}):
  *    an unknown element lists what is allowed there, a bad value what was expected.
- * 4. Whatever the units do not explain (a missing `<name>`, a duplicated `<memory>`)
- *    is reported with libxml2's own message, its line and path.
+ * 4. Whatever the units do not explain (a missing `<name>`) is reported with libxml2's
+ *    own message, its line and path.
  */
 import { XMLSerializer } from '@xmldom/xmldom';
 import { DomforgeError } from '../errors.js';
@@ -48,6 +50,8 @@ export function explainUnit(schema: CompiledSchema, hints: SchemaHints | undefin
 
   // Work on a copy; `pairs` maps each copy node back to the original (for line and path).
   const copy = unit.node.cloneNode(true) as Element;
+  const repeats = repeatedIn(unit.node, copy, () => accepts(copy));
+  if (repeats) return repeats.map((el) => repeatProblem(el, path, o.file));
   const pairs: { orig: Node; copy: Node }[] = [];
   collect(unit.node, copy, pairs, true);
   let tries = 0;
@@ -90,10 +94,56 @@ export function explainUnit(schema: CompiledSchema, hints: SchemaHints | undefin
 }
 
 /**
+ * The later elements of a name, inside `orig` (or it), where the schema takes one: the unit
+ * is valid with only the first of them kept, and with only the second, but not with both.
+ * libxml2 blames something else then (`Extra element devices in interleave`, or the first
+ * one). Elements it takes several of (`<vcpupin>`) pass with both when both are right.
+ * `copy` is `orig`'s clone, which `valid` validates; it is left as it was.
+ */
+function repeatedIn(orig: Element, copy: Element, valid: () => boolean): Element[] | undefined {
+  const oc = childElements(orig);
+  const cc = childElements(copy);
+  for (const name of new Set(oc.map((e) => e.nodeName))) {
+    const at = oc.flatMap((e, i) => (e.nodeName === name ? [i] : []));
+    if (at.length < 2) continue;
+    const keepOnly = (...keep: number[]) => without(at.filter((i) => !keep.includes(i)).map((i) => cc[i]!), valid);
+    const [first, second] = at as [number, number];
+    if (keepOnly(first) && keepOnly(second) && !keepOnly(first, second)) return at.slice(1).map((i) => oc[i]!);
+  }
+  for (let i = 0; i < oc.length; i++) {
+    const found = repeatedIn(oc[i]!, cc[i]!, valid);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** `check()` with `nodes` taken out of their document, which they are put back into. */
+function without(nodes: Node[], check: () => boolean): boolean {
+  const places = nodes.map((n) => ({ n, parent: n.parentNode!, next: n.nextSibling }));
+  for (const p of places) p.parent.removeChild(p.n);
+  try {
+    return check();
+  } finally {
+    for (const p of places.reverse()) p.parent.insertBefore(p.n, p.next);
+  }
+}
+
+/** An element libvirt's schema takes once in its parent, given again: placed at the repeat, naming the first. */
+export function repeatProblem(el: Element, path: (n: Node) => string = pathOf, file?: string): DomforgeError {
+  const parent = el.parentNode as Element;
+  const first = childElements(parent, el.nodeName)[0]!;
+  return new DomforgeError(
+    'DOMAIN_INVALID',
+    `<${el.nodeName}> is given more than once in <${parent.nodeName}> (first at line ${lineOf(first) ?? '?'}); libvirt's schema takes one`,
+    { file, line: lineOf(el), column: columnOf(el), path: path(el) },
+  );
+}
+
+/**
  * Problems libxml2 reported that no unit explains, with its own wording (made a little
  * plainer), placed by its line and path. `noise` messages are dropped when others exist.
  */
-export function rawProblems(raw: RawSchemaError[], o: ReportOptions & { lineOffset?: number; mapPath?: (p: string) => string } = {}): DomforgeError[] {
+export function rawProblems(raw: (RawSchemaError & { column?: number })[], o: ReportOptions & { lineOffset?: number; mapPath?: (p: string) => string } = {}): DomforgeError[] {
   const specific = raw.filter((r) => !NOISE.some((n) => n.test(r.message)));
   const keep = specific.length ? specific : raw.slice(0, 1);
   const seen = new Set<string>();
@@ -107,6 +157,7 @@ export function rawProblems(raw: RawSchemaError[], o: ReportOptions & { lineOffs
       new DomforgeError('DOMAIN_INVALID', `libvirt's schema rejects the document: ${text}`, {
         file: o.file,
         line: line !== undefined && line > 0 ? line : undefined,
+        column: line !== undefined && line > 0 ? r.column : undefined,
         path: r.xpath ? (o.mapPath ? o.mapPath(r.xpath) : r.xpath) : undefined,
       }),
     );

@@ -71,10 +71,10 @@ test('a schema violation names the file, the line and the attribute; virt-xml-va
     r.stderr,
     `domforge: ${f}:32:7: attribute bus="virtiox" of <target> is not accepted by libvirt's schema; expected one of "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd" (at /domain/devices/disk[1]/target/@bus)\n`,
   );
-  // libvirt's own script as the engine: libxml2 places it no deeper than <devices> (line 28).
+  // libvirt's own script as the engine: libxml2 places it no deeper than <devices> (line 28, column 3).
   const p = await cli(['validate', '--schema', 'virt-xml-validate', f]);
   assert.equal(p.code, 1);
-  assert.match(p.stderr, new RegExp(`^domforge: ${esc(f)}:28: libvirt's schema rejects the document: .* \\(at /domain/devices\\)\n$`));
+  assert.match(p.stderr, new RegExp(`^domforge: ${esc(f)}:28:3: libvirt's schema rejects the document: .* \\(at /domain/devices\\)\n$`));
 });
 
 test("a semantic error names file, line and element, in a file libvirt's schema accepts", async () => {
@@ -87,6 +87,26 @@ test("a semantic error names file, line and element, in a file libvirt's schema 
   assert.equal((await cli(['validate', '--schema', 'none', f])).code, 1);
   const bus = await cli(['validate', '--schema', 'none', edited('bad-bus-only.xml', [BAD_BUS])]);
   assert.equal(bus.code, 0, bus.stderr);
+});
+
+test('a second <name> or <memory> is placed at the repeat (line, column, path), in the text and in --json, as README says', async () => {
+  for (const [name, edit, line, path, first] of [
+    ['second-name.xml', ['<name>i-0a000001</name>', '<name>i-0a000001</name><name>dup</name>'], '2:26', '/domain/name[2]', 2],
+    ['second-memory.xml', ['<currentMemory', '<memory unit="KiB">1024</memory><currentMemory'], '6:3', '/domain/memory[2]', 5],
+  ] as const) {
+    const f = edited(name, [[...edit]]);
+    assert.equal(oracleAccepts(f), false);
+    const element = /\/(\w+)\[2\]$/.exec(path)![1];
+    const message = `<${element}> is given more than once in <domain> (first at line ${first}); libvirt's schema takes one`;
+    const r = await cli(['validate', f]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `domforge: ${f}:${line}: ${message} (at ${path})\n`);
+    const j = JSON.parse((await cli(['validate', '--json', f])).stdout) as Report;
+    const [l, c] = line.split(':').map(Number);
+    const want = { code: 'DOMAIN_INVALID', message, file: f, line: l, column: c, path };
+    assert.deepEqual(j.files[0]!.error, want);
+    assert.deepEqual(j.files[0]!.problems, [want]);
+  }
 });
 
 test('every problem of a file is reported with its own line, in the text and in --json', async () => {

@@ -30,6 +30,7 @@ describe('hot-plug fragments', () => {
     { file: 'disk-bad-bus.xml', kind: 'disk', path: '/disk/target/@bus', line: 3, message: /bus="virtual" .*expected one of/, schemaValid: false },
     { file: 'interface-unknown-element.xml', kind: 'interface', path: '/interface/speed', line: 4, message: /unknown element <speed> in <interface>/, schemaValid: false },
     { file: 'interface-multicast-mac.xml', kind: 'interface', path: '/interface/mac/@address', line: 3, message: /multicast/, schemaValid: false },
+    { file: 'interface-second-mac.xml', kind: 'interface', path: '/interface/mac[2]', line: 4, message: /^<mac> is given more than once in <interface> \(first at line 3\); libvirt's schema takes one$/, schemaValid: false },
     {
       file: 'interface-duplicate-mac.xml',
       kind: 'interface',

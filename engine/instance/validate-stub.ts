@@ -2,8 +2,9 @@
  * The check validateInstance makes, for the hot-plug stubs: what the transforms copy from an
  * `eni-XXXX.xml` `<nic>` into its `<interface>` (MAC, bridge, tap name), or from a
  * `vol-XXXX.xml` `<volume>` into its `<disk>` (its `<diskPath>`: path, device name, serial),
- * held to the rules the same fields have in instance.xml, so a value libvirt would refuse is
- * refused at the stub's line and path rather than at a line of the rendered fragment.
+ * held to the rules the same fields have in instance.xml on the stub's hypervisor (no
+ * partition, `vdb1`, on KVM or QEMU), so a value libvirt would refuse is refused at the
+ * stub's line and path rather than at a line of the rendered fragment.
  */
 import { InstanceError } from '../errors.js';
 import { columnOf, firstChild, lineOf, type Document, type Element } from '../xml/parse.js';
@@ -18,7 +19,7 @@ export interface ValidateStubOptions {
 
 /** Throws an InstanceError naming the first refused value of `stub`: its file, its element's line and its path (`/nic/@mac`). */
 export function validateStub(stub: Stub, options: ValidateStubOptions = {}): void {
-  const [element, problem] = stub.kind === 'nic' ? ['/nic', nicStubProblem(stub.data)] : ['/volume/diskPath', diskPathProblem(stub.data.diskPath)];
+  const [element, problem] = stub.kind === 'nic' ? ['/nic', nicStubProblem(stub.data)] : ['/volume/diskPath', diskPathProblem(stub.data.diskPath, stub.data.hypervisor.type)];
   if (!problem) return;
   const el = elementAt(options.document, element);
   throw new InstanceError(problem.message, { file: options.file, line: el && lineOf(el), column: el && columnOf(el), path: `${element}${problem.at}` });

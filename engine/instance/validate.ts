@@ -47,10 +47,10 @@ export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?:
 /**
  * What is wrong with a `<diskPath>` (of instance.xml, or a `<volume>` stub), or undefined:
  * what the transforms copy from it into the disk's `<source>`, `<target>` and `<serial>` held
- * to libvirt's rules, and its types (which the parsers check; an Instance built in code is
- * held to them too).
+ * to libvirt's rules on a `hypervisorType` domain (`hypervisor/@type` of the instance or
+ * stub), and its types (which the parsers check; an Instance built in code is held to them too).
  */
-export function diskPathProblem(d: DiskPath): ValueProblem | undefined {
+export function diskPathProblem(d: DiskPath, hypervisorType: string): ValueProblem | undefined {
   if (!d.path) return { at: '', message: 'diskPath has no backing path' };
   if (!(SOURCE_TYPES as readonly string[]).includes(d.sourceType)) return { at: '/@sourceType', message: `unknown source type ${JSON.stringify(d.sourceType)} (expected ${SOURCE_TYPES.join(', ')})` };
   if (!(DEVICE_TYPES as readonly string[]).includes(d.targetDeviceType)) return { at: '/@targetDeviceType', message: `unknown device type ${JSON.stringify(d.targetDeviceType)} (expected ${DEVICE_TYPES.join(', ')})` };
@@ -65,6 +65,11 @@ export function diskPathProblem(d: DiskPath): ValueProblem | undefined {
   if (!(DISK_BUSES as readonly string[]).includes(d.targetDeviceBus)) return { at: '/@targetDeviceBus', message: `unknown bus ${d.targetDeviceBus}` };
   // An empty serial is none (the transforms write <serial> only for a non-empty one).
   if (d.serial && !DISK_SERIAL.test(d.serial)) return { at: '/@serial', message: `the disk serial ${JSON.stringify(d.serial)} may hold only ${DISK_SERIAL_RULE}` };
+  // Eucalyptus skips partitions on KVM; on Xen they are disks (sda1).
+  const partition = partitionOf(name);
+  if (partition > 0 && WHOLE_DISKS_ONLY.includes(hypervisorType)) {
+    return { at: '/@targetDeviceName', message: `the guest device name ${JSON.stringify(name)} names partition ${partition} of a disk; on ${hypervisorType}, libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (Xen takes them)` };
+  }
   return undefined;
 }
 
@@ -117,13 +122,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
 
   const dp = (i: number) => itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i);
   inst.disks.diskPaths.forEach((d, i) => {
-    const p = diskPathProblem(d);
+    const p = diskPathProblem(d, inst.hypervisor.type);
     if (p) fail(`${dp(i)}${p.at}`, p.message);
-    // Eucalyptus skips partitions on KVM; on Xen they are disks (sda1).
-    const partition = partitionOf(d.targetDeviceName);
-    if (partition > 0 && WHOLE_DISKS_ONLY.includes(inst.hypervisor.type)) {
-      fail(`${dp(i)}/@targetDeviceName`, `the guest device name ${JSON.stringify(d.targetDeviceName)} names partition ${partition} of a disk; on ${inst.hypervisor.type}, libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (Xen takes them)`);
-    }
   });
 
   const macs = new Map<string, string>();

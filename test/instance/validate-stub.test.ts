@@ -65,6 +65,31 @@ test("an eni- stub's MAC, bridge or tap name libvirt's schema refuses is refused
   assert.match(xml, /<source bridge=""\/>/);
 });
 
+test("a vol- stub's partition target (sdh1, vdb1) is refused at its <diskPath> on KVM and QEMU, as in instance.xml; Xen's is taken, and partition 0 is none", async () => {
+  for (const type of ['kvm', 'qemu']) {
+    const stub = type === 'kvm' ? VOL : edit(VOL, 'type="kvm"', `type="${type}"`);
+    for (const bad of ['sdh1', 'vdb1', 'sdh12']) {
+      const partition = /\d+$/.exec(bad)![0];
+      await refused(
+        edit(stub, 'targetDeviceName="sdh"', `targetDeviceName="${bad}"`),
+        '/volume/diskPath/@targetDeviceName',
+        '<diskPath',
+        new RegExp(`^the guest device name "${bad}" names partition ${partition} of a disk; on ${type}, libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets \\(Xen takes them\\)$`),
+      );
+    }
+  }
+  // The CLI says it at the stub's file and line, and writes nothing on stdout.
+  const file = join(dir, 'vol-partition.xml');
+  writeFileSync(file, edit(VOL, 'targetDeviceName="sdh"', 'targetDeviceName="sdh1"'));
+  const r = await cli(['render', '--instance', file]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`^domforge: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lineOf(VOL, '<diskPath')}:3: the guest device name "sdh1" names partition 1 of a disk; on kvm, .* \\(at /volume/diskPath/@targetDeviceName\\)\n$`));
+  // virDiskNameParse reads vdh0 as vdh, no partition: the QEMU driver takes it.
+  assert.match(await accepted(edit(VOL, 'targetDeviceName="sdh"', 'targetDeviceName="sdh0"')), /<target dev="vdh0" bus="virtio"\/>/);
+  await accepted(edit(edit(VOL, 'type="kvm"', 'type="xen"'), 'targetDeviceName="sdh"', 'targetDeviceName="sdh1"'));
+});
+
 test("a vol- stub's <diskPath> is held to the rules of instance.xml's: a path, device name or serial libvirt refuses is refused at its line", async () => {
   const path = '>/dev/disk/by-path/ip-10.111.5.2:3260-iscsi-iqn.2009-06.com.eucalyptus.ctrl:store-vol-3a3b3c3d-lun-1<';
   const file = (p: string) => edit(edit(VOL, 'sourceType="block"', 'sourceType="file"'), path, `>${p}<`);

@@ -22,6 +22,13 @@ export type DeviceType = (typeof DEVICE_TYPES)[number];
 export const SOURCE_TYPES = ['file', 'block'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
+/**
+ * The `NicType`s Eucalyptus writes (its libvirtNicType names), the ones the shipped
+ * transforms know: `none` writes no NIC, `e1000` and `rtl8139` are the model of a NIC
+ * without virtio networking, `virtio` leaves it to `os/@virtioNetwork` (e1000 without).
+ */
+export const NIC_TYPES = ['virtio', 'e1000', 'rtl8139', 'none'] as const;
+
 export const CONFIG_DRIVE_LAYOUTS = ['openstack', 'ec2', 'cloudstack'] as const;
 export type ConfigDriveLayout = (typeof CONFIG_DRIVE_LAYOUTS)[number];
 

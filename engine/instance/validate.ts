@@ -2,10 +2,11 @@ import { posix } from 'node:path';
 import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
+import { closestName } from './did-you-mean.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
 import { MAX_MEMORY_KIB, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
-import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance } from './model.js';
+import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, NIC_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
 export type Locator = (path: string) => { line?: number; column?: number };
@@ -20,7 +21,6 @@ const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const MODEL = /^[A-Za-z0-9_.-]+$/;
 
 /** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
 function shown(v: unknown): string {
@@ -118,7 +118,11 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   }
   if (inst.ramdisk !== undefined && inst.kernel === undefined) fail('/instance/ramdisk', 'a ramdisk is given without a kernel');
   if (inst.userData && compactBase64(inst.userData) === undefined) fail('/instance/userData', 'userData is not base64 (letters, digits, + and /, padded with = to a multiple of four, or unpadded)');
-  if (inst.NicType && !MODEL.test(inst.NicType)) fail('/instance/NicType', `not a NIC model name: ${JSON.stringify(inst.NicType)}`);
+  // Empty (or absent, before Eucalyptus 3.4) is none given: the NICs' model follows os/@virtioNetwork.
+  if (inst.NicType && !(NIC_TYPES as readonly string[]).includes(inst.NicType)) {
+    const near = closestName(inst.NicType.trim(), NIC_TYPES);
+    fail('/instance/NicType', `NicType ${JSON.stringify(inst.NicType)} is not one of ${NIC_TYPES.join(', ')}, the NIC types Eucalyptus writes and the shipped transforms know${near ? `; did you mean ${near}?` : ''} (a NIC of another model goes in <extraNics>, with its model)`);
+  }
 
   const dp = (i: number) => itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i);
   inst.disks.diskPaths.forEach((d, i) => {

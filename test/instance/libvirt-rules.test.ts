@@ -232,3 +232,22 @@ test("memoryKB past libvirt's limit (2^53 - 1 KiB, just under 8 EiB) is refused 
   assert.match(xml, /<memory unit="KiB">9007199254740991<\/memory>/);
   await definedOnTestDriver(xml);
 });
+
+test('a NicType Eucalyptus does not write (e1000e, VIRTIO) is refused at <NicType>, not rendered as e1000; each it writes renders its model in both transforms', async () => {
+  const path = '/instance/NicType';
+  const withNicType = (type: string, text = SAMPLE) => (type === 'virtio' ? text : edit('<NicType>virtio</NicType>', `<NicType>${type}</NicType>`, text));
+  const known = 'virtio, e1000, rtl8139, none, the NIC types Eucalyptus writes and the shipped transforms know';
+  for (const [bad, near] of [['e1000e', 'e1000'], ['VIRTIO', 'virtio'], [' rtl8139 ', 'rtl8139'], ['ne2k_pci', undefined]] as const) {
+    const hint = near ? `; did you mean ${near}\\?` : '';
+    refused(withNicType(bad), path, '<NicType>', new RegExp(`^NicType ${escapeRegExp(JSON.stringify(bad))} is not one of ${known}${hint} \\(a NIC of another model goes in <extraNics>, with its model\\)$`));
+  }
+  jsonRefused({ ...minimalJsonInstance(), NicType: 'e1000e' }, path, '"NicType"', /^NicType "e1000e" is not one of virtio, e1000, rtl8139, none/);
+  // Without virtio networking the NIC's model is the NicType's (e1000 for virtio or none given); with it, virtio.
+  const legacy = edit('virtioNetwork="true"', 'virtioNetwork="false"', edit('osVirtioNetwork="true"', 'osVirtioNetwork="false"'));
+  for (const [type, model] of [['rtl8139', 'rtl8139'], ['e1000', 'e1000'], ['virtio', 'e1000'], ['', 'e1000']]) {
+    const xml = await accepted(withNicType(type, legacy));
+    assert.deepEqual(xml.match(/<model type="[^"]*"\/>/g), [`<model type="${model}"/>`], type);
+  }
+  assert.deepEqual((await accepted(withNicType('rtl8139'))).match(/<model type="[^"]*"\/>/g), ['<model type="virtio"/>']);
+  assert.doesNotMatch(await accepted(withNicType('none')), /<interface/);
+});

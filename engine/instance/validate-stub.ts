@@ -1,6 +1,6 @@
 /**
  * The check validateInstance makes, for the hot-plug stubs: what the transforms copy from an
- * `eni-XXXX.xml` `<nic>` into its `<interface>` (MAC, bridge, tap name), or from a
+ * `eni-XXXX.xml` `<nic>` into its `<interface>` (MAC, bridge, tap name; no `model`), or from a
  * `vol-XXXX.xml` `<volume>` into its `<disk>` (its `<diskPath>`: path, device name, serial),
  * held to the rules the same fields have in instance.xml on the stub's hypervisor (no
  * partition, `vdb1`, on KVM or QEMU), so a value libvirt would refuse is refused at the
@@ -9,7 +9,7 @@
 import { InstanceError } from '../errors.js';
 import { columnOf, firstChild, lineOf, type Document, type Element } from '../xml/parse.js';
 import type { Stub } from './stubs.js';
-import { diskPathProblem, macProblem, nicPlaceProblem, type ValueProblem } from './validate.js';
+import { diskPathProblem, macProblem, nicModelProblem, nicPlaceProblem, type ValueProblem } from './validate.js';
 
 export interface ValidateStubOptions {
   file?: string;
@@ -27,7 +27,7 @@ export function validateStub(stub: Stub, options: ValidateStubOptions = {}): voi
 
 function nicStubProblem(nic: Extract<Stub, { kind: 'nic' }>['data']): ValueProblem | undefined {
   const mac = macProblem(nic.mac);
-  return mac ? { at: '/@mac', message: mac } : nicPlaceProblem(nic);
+  return mac ? { at: '/@mac', message: mac } : (nicPlaceProblem(nic) ?? nicModelProblem(nic));
 }
 
 /** The element at a path of child names from the root (`/volume/diskPath`). */

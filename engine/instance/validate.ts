@@ -6,7 +6,7 @@ import { closestName } from './did-you-mean.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
 import { MAX_MEMORY_KIB, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
-import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, NIC_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance } from './model.js';
+import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, NIC_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance, type UnknownAttribute } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
 export type Locator = (path: string) => { line?: number; column?: number };
@@ -71,6 +71,19 @@ export function diskPathProblem(d: DiskPath, hypervisorType: string): ValueProbl
     return { at: '/@targetDeviceName', message: `the guest device name ${JSON.stringify(name)} names partition ${partition} of a disk; on ${hypervisorType}, libvirt's QEMU driver attaches whole disks and refuses partitions in disk targets (Xen takes them)` };
   }
   return undefined;
+}
+
+/**
+ * A `model` attribute kept on a Eucalyptus `<nic>` (of instance.xml, or an `eni-XXXX.xml`
+ * stub), or undefined. Eucalyptus writes none, and a NIC's model follows osVirtioNetwork and
+ * NicType; the shipped transforms would not agree on it (the XSLT's NIC template, which
+ * serves extra NICs too, takes it; the Handlebars one does not see it), so it is refused
+ * rather than kept.
+ */
+export function nicModelProblem(n: { unknownAttributes?: UnknownAttribute[] }): ValueProblem | undefined {
+  const model = n.unknownAttributes?.find((a) => a.name === 'model' && a.namespace === undefined);
+  if (!model) return undefined;
+  return { at: '/@model', message: `a Eucalyptus <nic> has no model attribute (model=${JSON.stringify(model.value)}): its model follows osVirtioNetwork and NicType, and the shipped XSLT would take the attribute where the Handlebars template would not` };
 }
 
 /** What is wrong with a NIC's MAC address, or undefined: libvirt's `uniMacAddr`, six hex pairs, the first even (unicast). */
@@ -148,6 +161,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   inst.nics.forEach((n, i) => {
     checkMac(n.mac, nicPath(i));
     checkPlace(n, nicPath(i));
+    const model = nicModelProblem(n);
+    if (model) fail(`${nicPath(i)}${model.at}`, `${model.message}; a NIC of another model goes in <extraNics>, with its model`);
   });
   inst.extraNics.forEach((n, i) => {
     checkMac(n.mac, xnicPath(i));

@@ -251,3 +251,15 @@ test('a NicType Eucalyptus does not write (e1000e, VIRTIO) is refused at <NicTyp
   assert.deepEqual((await accepted(withNicType('rtl8139'))).match(/<model type="[^"]*"\/>/g), ['<model type="virtio"/>']);
   assert.doesNotMatch(await accepted(withNicType('none')), /<interface/);
 });
+
+test('a model attribute on an instance NIC is refused at it (the shipped transforms disagree on it); another attribute, or a prefixed model, is kept', async () => {
+  const path = '/instance/nics/nic/@model';
+  const message = /^a Eucalyptus <nic> has no model attribute \(model="e1000e"\): its model follows osVirtioNetwork and NicType, .*; a NIC of another model goes in <extraNics>, with its model$/;
+  refused(edit('osVirtioNetwork="true"', 'osVirtioNetwork="true" model="e1000e"'), path, '<nic ', message);
+  const inst = parseInstance(SAMPLE);
+  inst.nics[0]!.unknownAttributes = [{ name: 'model', value: 'e1000e' }];
+  assert.throws(() => validateInstance(inst), (e: unknown) => e instanceof InstanceError && e.path === path && message.test(e.shortMessage));
+  // Another attribute, or a model in another namespace, is kept as before.
+  inst.nics[0]!.unknownAttributes = [{ name: 'model', value: 'e1000e', namespace: 'urn:x' }, { name: 'speed', value: '10G' }];
+  validateInstance(inst);
+});

@@ -65,6 +65,13 @@ test("an eni- stub's MAC, bridge or tap name libvirt's schema refuses is refused
   assert.match(xml, /<source bridge=""\/>/);
 });
 
+test("a model attribute on an eni- stub's <nic> is refused there, not rendered e1000e by one transform and e1000 by the other; a prefixed one is kept", async () => {
+  const mac = 'mac="d0:0d:4e:7a:12:08"';
+  await refused(edit(ENI, mac, `${mac} model="e1000e"`), '/nic/@model', '<nic ', /^a Eucalyptus <nic> has no model attribute \(model="e1000e"\): its model follows osVirtioNetwork and NicType, and the shipped XSLT would take the attribute where the Handlebars template would not$/);
+  const xml = await accepted(edit(ENI, mac, `${mac} xmlns:x="urn:x" x:model="e1000e"`));
+  assert.match(xml, /<model type="e1000"\/>/);
+});
+
 test("a vol- stub's partition target (sdh1, vdb1) is refused at its <diskPath> on KVM and QEMU, as in instance.xml; Xen's is taken, and partition 0 is none", async () => {
   for (const type of ['kvm', 'qemu']) {
     const stub = type === 'kvm' ? VOL : edit(VOL, 'type="kvm"', `type="${type}"`);

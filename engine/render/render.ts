@@ -59,7 +59,10 @@ export interface RenderOptions {
 /** An input document as renderText reads it before rendering. */
 export interface ParsedInput {
   kind: InputKind;
-  /** The strict parse; may be left out of a kept copy (no transform needs it for an instance). */
+  /**
+   * The strict parse of the text given, when the transform renders that text (no
+   * `canonical`); may be left out of a kept copy (no transform needs it for an instance).
+   */
   document?: Document;
   /** The typed instance, checked field by field (when `kind` is `instance`). */
   instance?: Instance;
@@ -108,7 +111,8 @@ export async function renderText(text: string, options: RenderOptions & { file?:
   const given = options.parsed;
   const { kind: inputKind, document, instance, stub, canonical } = given && (given.kind === 'instance' ? given.instance : given.stub) ? given : parseRenderInput(text, file);
   const transform = typeof options.transform === 'string' ? await loadTransform(options.transform, options.load) : options.transform;
-  const result = await transform.render({ xml: canonical ?? text, file, document, instance, stub }, options.params ?? {});
+  // Either the text given, parsed strictly above, or what emitInstance / emitStub wrote from it: checked.
+  const result = await transform.render({ xml: canonical ?? text, file, document, instance, stub, checked: true }, options.params ?? {});
   const warnings = [...result.warnings];
   const outputRoot = OUTPUT_ROOT[inputKind];
   const outputLabel = `${transform.file} (output for ${options.outputFor ?? file ?? 'input'})`;
@@ -148,7 +152,7 @@ export async function renderText(text: string, options: RenderOptions & { file?:
  * what a launch renders, whatever whitespace, attribute order or omitted defaults the
  * admin's file has. The text of a launch's own instance.xml is already that form.
  */
-export function parseRenderInput(text: string, file?: string): ParsedInput & { document: Document } {
+export function parseRenderInput(text: string, file?: string): ParsedInput {
   const given = parseXml(text, { file });
   const kind = inputKindOf(given, file);
   const instance = kind === 'instance' ? parseInstance(text, { file, document: given }) : undefined;
@@ -157,8 +161,12 @@ export function parseRenderInput(text: string, file?: string): ParsedInput & { d
   if (stub) validateStub(stub, { file, document: given });
   const written = instance ? emitInstance(instance) : emitStub(stub!);
   if (written === text) return { kind, document: given, instance, stub };
-  // The document the transform reads is the written form's (its line numbers are not the file's).
-  return { kind, document: parseXml(written, { file }), instance, stub, canonical: written };
+  // The written form is not parsed again: no transform reads a parse of it (the engines parse
+  // the text, Handlebars reads the Instance), and it is well-formed as written (values a strict
+  // parse gave, escaped; kept XML as its own strict parse found it). An xmldom tree costs about
+  // 1 KB an element, and the written form has many more elements than a terse file (a <vbr> is
+  // written with all 17 of its fields): parsed again, 20,000 <vbr>s took 450 MB.
+  return { kind, instance, stub, canonical: written };
 }
 
 /** Tells instance.xml from a device stub by its root element. */

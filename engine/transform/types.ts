@@ -9,6 +9,12 @@ export interface TransformInput {
   file?: string;
   /** The strictly parsed input, when the caller already has it. */
   document?: Document;
+  /**
+   * Whether the caller has read `xml` strictly already (renderText does: it is the text it
+   * parsed, or what emitInstance / emitStub wrote from that parse), so a sandboxed render
+   * does not parse it again. Default: whether `document` is given.
+   */
+  checked?: boolean;
   /** The typed instance (the Handlebars context), when the input is an instance. */
   instance?: Instance;
   /** The typed stub, when the input is a `<nic>` or `<volume>` stub. */

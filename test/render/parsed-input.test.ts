@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseRenderInput, renderText } from '../../engine/render/render.js';
 import { loadTransform } from '../../engine/transform/load.js';
 import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
@@ -17,7 +19,7 @@ const text = readFileSync(SAMPLE, 'utf8');
 test('parseRenderInput tells the input kind and reads an instance; bad input fails as renderText fails', async () => {
   const p = parseRenderInput(text, SAMPLE);
   assert.equal(p.kind, 'instance');
-  assert.equal(p.document.documentElement?.nodeName, 'instance');
+  assert.equal(p.document?.documentElement?.nodeName, 'instance');
   assert.equal(p.instance?.name, (await renderText(text, { transform: XSL, file: SAMPLE })).instance?.name);
   const nic = parseRenderInput('<nic mac="d0:0d:12:34:56:78" bridgeDeviceName="br0" device="1"/>', 'eni.xml');
   assert.equal(nic.kind, 'nic');
@@ -90,6 +92,22 @@ test('a dry run renders what a launch renders: the input as written back, not as
   }
   // The sample itself is already in written form: nothing is parsed twice.
   assert.equal(parseRenderInput(text, SAMPLE).canonical, undefined);
+});
+
+test('the written form is not parsed again: what parseRenderInput keeps of 1,000 terse <vbr>s is their Instance, not a tree of 36,000 written elements', () => {
+  // Each <vbr><id>x</id></vbr> is written back with all 17 of its fields. A parse tree of that
+  // text (xmldom: about 1 KB an element) took 20 MB here, and 4 GB, out of memory, at 200,000.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const many = text.replace('<vbrs/>', `<vbrs>${'<vbr><id>x</id></vbr>'.repeat(1000)}</vbrs>`);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const p = parseRenderInput(many, SAMPLE);
+  gc();
+  const kept = process.memoryUsage().heapUsed - before;
+  assert.equal(p.instance?.vbrs.length, 1000);
+  assert.equal(p.canonical?.match(/<guestDeviceSerialId\/>/g)?.length, 1000);
+  assert.ok(kept < 6 * 1024 * 1024, `parseRenderInput kept ${(kept / 1048576).toFixed(1)} MiB`);
 });
 
 test('a device stub is read field by field before it is rendered', async () => {

@@ -85,8 +85,8 @@ export class SandboxedTransform implements CompiledTransform {
   }
 
   render(input: TransformInput, params: TransformParams = {}): Promise<RenderResult> {
-    // A `document` means the caller parsed the input strictly in its own thread (renderText does).
-    const checked = input.document !== undefined;
+    // The caller parsed the input strictly in its own thread (renderText does).
+    const checked = input.checked ?? input.document !== undefined;
     return this.sandbox.run({ kind: 'render', source: this.source, hash: this.hash, xml: input.xml, file: input.file, params, checked }, this.label(input.file));
   }
 

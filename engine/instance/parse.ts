@@ -5,7 +5,7 @@ import { firstTooDeep, tooDeepMessage } from '../xml/depth.js';
 import { checkDeclaredEncoding } from '../xml/decode.js';
 import { ElementReader } from './reader.js';
 import { readInputText, withJsonHint } from './input.js';
-import { validateInstance, type Locator } from './validate.js';
+import { validateInstance, vbrCountProblem, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
 import {
   CONFIG_DRIVE_LAYOUTS,
@@ -249,7 +249,7 @@ function readInstance(r: ElementReader, lines: Map<string, Element>): Instance {
     }, { unknownAttributes: unknownAttributes(os, KNOWN_ATTRIBUTES.os), unknown: unknownOf(os, []) }),
     groupNames: (r.child('groupNames')?.children('name') ?? []).map((n) => n.text()),
     disks: { floppyPath: disks?.childText('floppyPath') ?? '', diskPaths: [] },
-    vbrs: (r.child('vbrs')?.children('vbr') ?? []).map(readVbr),
+    vbrs: readVbrs(r.child('vbrs')),
     volumes: (r.child('volumes')?.children('volume') ?? []).map((v) => (lines.set(v.path, v.el), readVolume(v))),
     nics: (r.child('nics')?.children('nic') ?? []).map((n) => readNic(n, lines)),
     states: readPairs(r.child('states'), lines),
@@ -447,6 +447,14 @@ export function readDiskPath(d: ElementReader): DiskPath {
     sourceType: d.oneOf(d.attr('sourceType') ?? 'file', SOURCE_TYPES, d.at('sourceType'))!,
     serial: d.attr('serial'),
   }, { unknownAttributes: unknownAttributes(d, KNOWN_ATTRIBUTES.diskPath) });
+}
+
+/** The `<vbr>`s of `<vbrs>`: more than validateInstance allows are refused at `<vbrs>` before any is read. */
+function readVbrs(c: ElementReader | undefined): Vbr[] {
+  const list = c?.children('vbr') ?? [];
+  const problem = vbrCountProblem(list.length);
+  if (problem) c!.fail(problem);
+  return list.map(readVbr);
 }
 
 function readVbr(v: ElementReader): Vbr {

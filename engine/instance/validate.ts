@@ -22,6 +22,21 @@ const DEV_NAME = /^[a-z]{2,6}[0-9]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/**
+ * Most `<vbr>`s an instance may hold: 16 times the most a Eucalyptus node controller holds
+ * (EUCA_MAX_VBRS, 64: the size of its array of virtual boot records), so no instance a
+ * controller wrote comes near it. Far more is no instance at all, and costs: each is written
+ * back with all its 17 fields and rendered, so 200,000 (a 4 MB file) ran a render into its
+ * time limit with the blame on the transform.
+ */
+export const MAX_VBRS = 1024;
+
+/** What is said of `count` virtual boot records, when they are more than {@link MAX_VBRS}. */
+export function vbrCountProblem(count: number): string | undefined {
+  if (count <= MAX_VBRS) return undefined;
+  return `too many virtual boot records: ${count} <vbr> elements, more than the ${MAX_VBRS} an instance may have (a Eucalyptus node controller holds at most 64, EUCA_MAX_VBRS)`;
+}
+
 /** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
 function shown(v: unknown): string {
   return typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (a ${v === null ? 'null' : typeof v}, not a number)`;
@@ -136,6 +151,8 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
     const near = closestName(inst.NicType.trim(), NIC_TYPES);
     fail('/instance/NicType', `NicType ${JSON.stringify(inst.NicType)} is not one of ${NIC_TYPES.join(', ')}, the NIC types Eucalyptus writes and the shipped transforms know${near ? `; did you mean ${near}?` : ''} (a NIC of another model goes in <extraNics>, with its model)`);
   }
+  const vbrs = vbrCountProblem(inst.vbrs.length);
+  if (vbrs) fail('/instance/vbrs', vbrs);
 
   const dp = (i: number) => itemPath('/instance/disks/diskPath', inst.disks.diskPaths.length, i);
   inst.disks.diskPaths.forEach((d, i) => {

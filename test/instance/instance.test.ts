@@ -343,6 +343,28 @@ test('an instance.xml nested more than 256 levels below <instance> is refused at
   }
 });
 
+test('more than 1,024 <vbr>s are refused at <vbrs>, read from a file or made in code; 1,024 are read and written back', () => {
+  // Eucalyptus holds at most 64 (EUCA_MAX_VBRS). 200,000 (a 4 MB file) used to run a render out of heap.
+  const vbrs = (n: number) => base().replace('<vbrs/>', `<vbrs>\n${'    <vbr><id>vbr-x</id></vbr>\n'.repeat(n)}  </vbrs>`);
+  const most = parseInstance(vbrs(1024));
+  assert.equal(most.vbrs.length, 1024);
+  assert.deepEqual(parseInstance(emitInstance(most)), most);
+  for (const n of [1025, 200_000]) {
+    assert.throws(
+      () => parseInstance(vbrs(n), { file: 'many.xml' }),
+      (e: InstanceError) => {
+        assert.ok(e instanceof InstanceError, String(e));
+        assert.deepEqual([e.file, e.line, e.column, e.path], ['many.xml', lineOf(vbrs(n), '<vbrs>'), 3, '/instance/vbrs']);
+        assert.match(e.message, new RegExp(`${n} <vbr> elements, more than the 1024 an instance may have`));
+        return true;
+      },
+    );
+  }
+  // Made in code (a launch checks its record with validateInstance before writing it).
+  const made = { ...most, vbrs: [...most.vbrs, most.vbrs[0]!] };
+  assert.throws(() => validateInstance(made), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/vbrs' && /1025 <vbr> elements/.test(e.message));
+});
+
 test('emitInstance refuses kept XML that would nest elements more than 256 levels below <instance> (an Instance made in code), naming its path', () => {
   const inst = parseInstance(base());
   assert.doesNotThrow(() => emitInstance({ ...inst, unknown: [{ name: 'x-deep', xml: `<x-deep>${nested(255)}</x-deep>` }] }));

@@ -108,6 +108,44 @@ test('encodings: a UTF-8 byte order mark and UTF-16 with a byte order mark are r
   }
 });
 
+test('encodings: UTF-16 with a byte order mark whose declaration says UTF-8 (Windows PowerShell 5 Out-File) is read as UTF-16, as libxml2 reads it: --instance, --diff, and xsltproc given what is rendered', async () => {
+  const d = mkdtempSync(join(dir, 'ps-'));
+  const le = (xml: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, 'utf16le')]);
+  const be = (xml: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(xml, 'utf16le').swap16()]);
+  assert.match(GOOD, /^<\?xml version="1.0" encoding="UTF-8"\?>/);
+  writeFileSync(join(d, 'le.xml'), le(GOOD));
+  writeFileSync(join(d, 'be.xml'), be(GOOD.replace('encoding="UTF-8"', 'encoding="utf8"')));
+  writeFileSync(join(d, 'libvirt.xml'), le(`<?xml version="1.0" encoding="UTF-8"?>\n${LIBVIRT}`));
+  for (const name of ['le.xml', 'be.xml']) {
+    for (const engine of ['auto', 'libxslt']) {
+      const r = await cli(['render', '--instance', join(d, name), '--engine', engine]);
+      assert.equal(r.code, 0, `${name} ${engine}: ${r.stderr}`);
+      assert.equal(diffXml(LIBVIRT, r.stdout), undefined, `${name} ${engine}`);
+    }
+    const r = await cli(['render', '--instance', join(d, name), '--diff', join(d, 'libvirt.xml')]);
+    assert.equal(r.code, 0, `${name} --diff: ${r.stderr}`);
+    assert.equal(r.stdout, `no differences from ${join(d, 'libvirt.xml')}\n`);
+  }
+});
+
+test('encodings: a declaration a byte order mark contradicts is refused at it, saying so (not that the file needs converting from the encoding it names)', async () => {
+  const d = mkdtempSync(join(dir, 'bomenc-'));
+  const declared = (enc: string) => GOOD.replace('encoding="UTF-8"', `encoding="${enc}"`);
+  for (const [name, bytes, message] of [
+    ['le-latin1.xml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(declared('ISO-8859-1'), 'utf16le')]), /the byte order mark says the file is UTF-16LE but the declaration says encoding "ISO-8859-1": if the file reads right as UTF-16LE, declare encoding="UTF-16"$/m],
+    ['le-ascii.xml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(declared('US-ASCII'), 'utf16le')]), /the byte order mark says the file is UTF-16LE but the declaration says encoding "US-ASCII"/],
+    ['u8-latin1.xml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(declared('ISO-8859-1'))]), /the byte order mark says the file is UTF-8 but the declaration says encoding "ISO-8859-1": if the file reads right as UTF-8, declare encoding="UTF-8"$/m],
+    ['u8-utf16.xml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(declared('UTF-16'))]), /the byte order mark says the file is UTF-8 but the declaration says encoding "UTF-16"/],
+  ] as const) {
+    writeFileSync(join(d, name), bytes);
+    const r = await cli(['render', '--instance', join(d, name)]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, new RegExp(`^domforge: ${join(d, name)}:1:31: `), name);
+    assert.match(r.stderr, message, name);
+    assert.doesNotMatch(r.stderr, /iconv|not supported/, name);
+  }
+});
+
 test('encodings: a declared encoding other than UTF-8/UTF-16/US-ASCII, bytes that are not UTF-8, UTF-16 without a mark: refused at their place', async () => {
   const d = mkdtempSync(join(dir, 'badenc-'));
   const latin1 = GOOD.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace('<VmType>', '<VmType>caf\u00e9');

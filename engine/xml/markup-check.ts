@@ -47,23 +47,32 @@ export function markupSuspect(text: string, astral: boolean): boolean {
   return text.indexOf('\u0080') >= 0 || text.indexOf('\u037e') >= 0 || (astral && PLANES_15_16.test(text));
 }
 
-/** The first markup problem in `text` (see the module's comment), or undefined. */
+/**
+ * The first markup problem in `text` (see the module's comment), or undefined. An end tag
+ * that does not match the element open, and a document that ends inside one, are placed at
+ * that end tag and at the end: xmldom places both at the last text or start tag before them,
+ * which may be many lines up.
+ */
 export function firstMarkupProblem(text: string): MarkupProblem | undefined {
   const next = new NextOf(text);
-  /** Elements open; the root element's name once it has started; whether it has ended. */
-  let depth = 0;
+  /** The elements open (each start tag's name and offset); the root element's name once it has started; whether it has ended. */
+  const open: { name: string; at: number }[] = [];
   let root: string | undefined;
   let ended = false;
   for (let i = 0; ; ) {
     const lt = text.indexOf('<', i);
     const to = lt < 0 ? text.length : lt;
-    const found = depth > 0 ? characterDataProblem(text, next, i, to) : outsideProblem(text, i, to, ended);
+    const found = open.length > 0 ? characterDataProblem(text, next, i, to) : outsideProblem(text, i, to, ended);
     if (found) return found;
-    if (lt < 0) return root === undefined ? { at: text.length, message: 'no root element (XML 1.0 §2.1: a document is one element, with only comments, processing instructions and whitespace around it)' } : undefined;
+    if (lt < 0) {
+      const inner = open.at(-1);
+      if (inner) return { at: text.length, message: `the document ends inside <${inner.name}> (line ${lineAt(text, inner.at)}): its end tag is missing (${END_TAG_RULE})` };
+      return root === undefined ? { at: text.length, message: 'no root element (XML 1.0 §2.1: a document is one element, with only comments, processing instructions and whitespace around it)' } : undefined;
+    }
     const c = text.charCodeAt(lt + 1);
     if (text.startsWith('<!--', lt)) i = closeOf(text, '-->', lt + 4);
     else if (text.startsWith('<![CDATA[', lt)) {
-      if (depth === 0) return { at: lt, message: `a CDATA section ${outside(ended)}` };
+      if (open.length === 0) return { at: lt, message: `a CDATA section ${outside(ended)}` };
       i = closeOf(text, ']]>', lt + 9);
     } else if (c === 0x3f /* ? */) {
       const bad = badNameChar(text, lt + 2, nameEnd(text, lt + 2));
@@ -74,14 +83,19 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
       const end = nameEnd(text, lt + 2);
       if (end === lt + 2) return { at: lt + 2, message: "no name after '</' (XML 1.0 §3.1: an end tag is </name>)" };
       const name = text.slice(lt + 2, end);
-      if (depth === 0) {
+      const inner = open.at(-1);
+      if (!inner) {
         return { at: lt, message: ended ? `end tag </${name}> after the root element has ended (XML 1.0 §2.1: a document has one root element)` : `end tag </${name}> with no start tag` };
       }
       const gt = skipSpace(text, end);
       if (text.charCodeAt(gt) !== 0x3e /* > */) {
         return gt < text.length ? { at: gt, message: `end tag </${name}> holds more than its name (XML 1.0 §3.1: an end tag is </name>, with at most whitespace before its '>')` } : undefined;
       }
-      if (--depth === 0) ended = true;
+      if (name !== inner.name) {
+        return { at: lt, message: `Opening and ending tag mismatch: <${inner.name}> (line ${lineAt(text, inner.at)}) ends with </${name}> (${END_TAG_RULE})` };
+      }
+      open.pop();
+      if (open.length === 0) ended = true;
       i = gt + 1;
     } else {
       if (ended) {
@@ -93,8 +107,8 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
       if (!tag) return undefined;
       if ('problem' in tag) return tag.problem;
       root ??= tag.name;
-      if (!tag.closed) depth++;
-      else if (depth === 0) ended = true;
+      if (!tag.closed) open.push({ name: tag.name, at: lt });
+      else if (open.length === 0) ended = true;
       i = tag.end;
     }
   }
@@ -265,6 +279,13 @@ function badNameChar(text: string, from: number, to: number): MarkupProblem | un
     return { at: p, message: `character U+${cp.toString(16).toUpperCase().padStart(4, '0')} cannot be part of a name (XML 1.0 §2.3)` };
   }
   return undefined;
+}
+
+const END_TAG_RULE = 'XML 1.0 §3: an element ends with an end tag of its own name';
+
+/** The 1-based line of offset `at` (CR LF, LF and a lone CR each end a line, as parse.ts's lineColOf counts them). */
+function lineAt(text: string, at: number): number {
+  return text.slice(0, at).split(/\r\n?|\n/).length;
 }
 
 /** XML 1.0 §2.3 [3] S: space, tab, CR, LF. */

@@ -114,11 +114,12 @@ const BENIGN_WARNING = /^Unicode replacement character/;
 
 /**
  * xmldom's reports of a malformed attribute (it warns, and reads the tag anyway), of a
- * malformed reference or end tag (its place is that of the markup before it), and of what
+ * malformed reference or end tag, an end tag of another element's name or a document that
+ * ends inside an element (its place is that of the text or start tag before it), and of what
  * stands outside the root element (its place is none, or that of the markup before it).
  */
 const MARKUP_MESSAGE =
-  /^attribute (space is required|value must after)|missed (start )?quot|missed value|^entity not (found|matching)|^EntityRef: expecting|^Unexpected content outside root|^Extra content at the end|^CDATA outside of element|^missing root element|HierarchyRequestError|^end tag name/;
+  /^attribute (space is required|value must after)|missed (start )?quot|missed value|^entity not (found|matching)|^EntityRef: expecting|^Unexpected content outside root|^Extra content at the end|^CDATA outside of element|^missing root element|HierarchyRequestError|^end tag name|^Opening and ending tag mismatch|^unclosed xml tag/;
 
 /** Where the attribute `name` of the start tag at line:column starts (the start tag's place if it is not found). */
 function attributePlace(text: string, line: number, column: number, name: string): { line: number; column: number } {

@@ -196,7 +196,7 @@ test('attach-volume and detach-volume refuse bad input clearly (flags by name, s
     [['attach-volume', ID, '--volume', noId], 1, `domforge: ${noId}:2:1: missing required element <id>: the volume's id, which names it and its files (at /volume/id)`],
     [['attach-volume', ID, '--volume', nic], 1, `domforge: ${nic}:1:1: expected a <volume> stub (a vol-XXX.xml), found <nic> (at /nic)`],
     [['attach-volume', ID, '--volume', missing], 1, new RegExp(`^domforge: ${escape(missing)}: cannot read the volume stub: ENOENT`)],
-    [['attach-volume', ID, '--volume', syntax], 1, `domforge: ${syntax}:3:7: Opening and ending tag mismatch: "id" != "di"`],
+    [['attach-volume', ID, '--volume', syntax], 1, `domforge: ${syntax}:3:19: Opening and ending tag mismatch: <id> (line 3) ends with </di> (XML 1.0 §3: an element ends with an end tag of its own name)`],
     [['detach-volume', ID], 2, /missing required argument 'volume-id'/],
     [['detach-volume', ID, '../vol'], 2, /^domforge: Expected a volume id of letters/],
   ];

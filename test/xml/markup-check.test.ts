@@ -2,6 +2,8 @@
 // character libxml2 stops at, with what to write instead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { parseXml } from '../../engine/xml/parse.js';
 
 type Placed = Error & { code?: string; file?: string; line?: number; column?: number; shortMessage?: string };
@@ -58,6 +60,39 @@ test('an end tag with more than its name, or none, is refused where it goes wron
   refusedAt('<r>\n</>\n</r>', 2, 3, "no name after '</' (XML 1.0 §3.1: an end tag is </name>)");
   refusedAt('</r a="1"><r/>', 1, 1, 'end tag </r> with no start tag');
   refusedAt('</><r/>', 1, 3, "no name after '</'");
+});
+
+test("an end tag of another element's name is refused at that end tag, naming the start tag's line; a document that ends inside an element, at its end", () => {
+  const rule = '(XML 1.0 §3: an element ends with an end tag of its own name)';
+  const cases: [xml: string, line: number, column: number, message: string][] = [
+    ['<a><b/></c>', 1, 8, `Opening and ending tag mismatch: <a> (line 1) ends with </c> ${rule}`],
+    ['<a>\n  <b>x</b>\n  <c>\n</a>', 4, 1, 'Opening and ending tag mismatch: <c> (line 3) ends with </a>'],
+    ['<a>\n<!-- x -->\n<?p x?>\n</c >', 4, 1, 'Opening and ending tag mismatch: <a> (line 1) ends with </c>'],
+    ['<a><![CDATA[\n]]></c>', 2, 4, 'Opening and ending tag mismatch: <a> (line 1) ends with </c>'],
+    ['<a>\n<b>\n', 3, 1, `the document ends inside <b> (line 2): its end tag is missing ${rule}`],
+    ['<a>', 1, 4, 'the document ends inside <a> (line 1)'],
+  ];
+  for (const c of cases) refusedAt(...c);
+});
+
+test('a mismatched end tag in an instance is placed where xmllint places it, not at the text before it (30 lines up in a wrapped <userData>)', () => {
+  const sample = readFileSync(new URL('../../../samples/01-linux-virtio/instance.xml', import.meta.url), 'utf8');
+  const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+  const disk = sample.replace('</disks>', '</disk>');
+  const wrapped = sample.replace(/<userData>[^<]*<\/userData>/, `<userData>${Array(30).fill('QUJDRA==').join('\n')}</userdata>`);
+  assert.notEqual(disk, sample);
+  assert.notEqual(wrapped, sample);
+  const cases: [string, number, number, string][] = [
+    [disk, lineOf(disk, '</disk>'), 3, `Opening and ending tag mismatch: <disks> (line ${lineOf(disk, '<disks>')}) ends with </disk>`],
+    [wrapped, lineOf(wrapped, '</userdata>'), 9, `Opening and ending tag mismatch: <userData> (line ${lineOf(wrapped, '<userData>')}) ends with </userdata>`],
+  ];
+  const xmllint = spawnSync('xmllint', ['--version'], { stdio: 'ignore' }).status === 0;
+  for (const [xml, line, column, message] of cases) {
+    refusedAt(xml, line, column, message);
+    if (!xmllint) continue;
+    const said = spawnSync('xmllint', ['--noout', '-'], { input: xml }).stderr.toString();
+    assert.match(said, new RegExp(`^-:${line}: parser error : Opening and ending tag mismatch`), said);
+  }
 });
 
 test('the first problem in the document is the one named, whoever finds it', () => {

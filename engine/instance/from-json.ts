@@ -4,6 +4,7 @@ import { parseJsonSource, placeKey, JsonSourceError, type JsonSource } from './j
 import { columnOf, lineColOf, lineOf, parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
+import { longTextBytes, MAX_TEXT_BYTES, textTooLongMessage } from '../xml/text-length.js';
 import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type DiskRoot, type Instance } from './model.js';
 import { validateInstance, type Locator } from './validate.js';
@@ -71,13 +72,20 @@ class JsonReader {
     this.chars(v, path, text);
     return v;
   }
-  /** Every string goes into instance.xml: it must hold only characters XML 1.0 can carry (`text`: only whole Unicode, for text that is base64-encoded first). */
+  /**
+   * Every string goes into instance.xml: it must hold only characters XML 1.0 can carry (`text`:
+   * only whole Unicode, for text that is base64-encoded first), and be no longer than libxml2
+   * reads in one text node (`text`: once base64-encoded).
+   */
   chars(v: string, path: string, text = false, what = 'value'): void {
     const at = text ? findLoneSurrogate(v) : (XML_INVALID_CHARS.exec(v)?.index ?? -1);
     if (at >= 0) {
       const u = `U+${v.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`;
       this.fail(path, text ? `the text has ${u}, half of a surrogate pair: it is not Unicode text` : `the ${what} has ${u}, which XML 1.0 cannot carry`);
     }
+    // base64 writes 4 bytes for every 3 (a UTF-16 unit is at most 3 bytes of UTF-8).
+    const bytes = !text ? longTextBytes(v) : v.length * 4 > MAX_TEXT_BYTES ? Math.ceil(Buffer.byteLength(v, 'utf8') / 3) * 4 : 0;
+    if (bytes > MAX_TEXT_BYTES) this.fail(path, textTooLongMessage(text ? 'the text, base64-encoded,' : `the ${what}`, bytes));
   }
   int(v: unknown, path: string, required = false): number | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;

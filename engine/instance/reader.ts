@@ -1,5 +1,6 @@
 import { InstanceError } from '../errors.js';
 import { NODE, lineOf, columnOf, type Element } from '../xml/parse.js';
+import { longTextBytes, MAX_TEXT_BYTES, textTooLongMessage } from '../xml/text-length.js';
 
 /**
  * Typed access to one element of a parsed instance document. Every conversion error
@@ -73,7 +74,9 @@ export class ElementReader {
    * that element's line and column with the field's path: its tags would be dropped and its
    * text run into the value (`<diskPath>/a<b>c</b></diskPath>` read as `/ac`). Text in CDATA
    * is text. Comments and processing instructions are not content: the text around them is
-   * joined, as libxml2 and so an XSLT transform read the field (XPath's string value).
+   * joined, as libxml2 and so an XSLT transform read the field (XPath's string value). Joined,
+   * it is written back as one text node, which libxml2 reads only up to its limit (pieces
+   * split by comments may each be within it): a longer one is refused at the element.
    */
   text(): string {
     for (let n = this.el.firstChild; n; n = n.nextSibling) {
@@ -81,7 +84,10 @@ export class ElementReader {
       const inner = (n as Element).nodeName;
       this.fail(`<${this.el.nodeName}> holds text only, not elements: <${inner}> would be dropped, its text run into the value (escape markup as &lt;...&gt; or put it in <![CDATA[...]]>)`, this.path, n as Element);
     }
-    return this.el.textContent ?? '';
+    const text = this.el.textContent ?? '';
+    const bytes = longTextBytes(text);
+    if (bytes > MAX_TEXT_BYTES) this.fail(textTooLongMessage(`the text of <${this.el.nodeName}>`, bytes), this.path);
+    return text;
   }
 
   /** Text of a child element, or undefined when the child is absent. */

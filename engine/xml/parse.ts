@@ -3,6 +3,7 @@ import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
 import { XML_INVALID_CHARS } from './serialize.js';
 import { StrictHandler, type HandlerContext } from './strict-handler.js';
+import { firstLongText, outOfStackMessage } from './text-length.js';
 import { CDATA_END_IN_TEXT, closeOf, declarationEnd, firstMarkupProblem, markupSuspect, readStartTag, type MarkupProblem } from './markup-check.js';
 
 cacheXmldomGrammar();
@@ -32,9 +33,9 @@ export const NODE = {
 
 /**
  * Parses XML strictly with @xmldom/xmldom, refusing what libxml2 refuses: any
- * well-formedness or namespace error, unknown entity, DOCTYPE or element with more than
- * {@link MAX_ATTRIBUTES} attributes is an XmlSyntaxError / XmlForbiddenError naming
- * file:line:column. test/xml/well-formed-cases.ts holds both parsers to one table, and
+ * well-formedness or namespace error, unknown entity, DOCTYPE, element with more than
+ * {@link MAX_ATTRIBUTES} attributes or text longer than libxml2 reads (engine/xml/text-length.ts)
+ * is an XmlSyntaxError / XmlForbiddenError naming file:line:column. test/xml/well-formed-cases.ts holds both parsers to one table, and
  * lists where they differ and why.
  * Element nodes keep `lineNumber` / `columnNumber` for later messages.
  */
@@ -67,6 +68,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
       if (first || (level === 'warning' && BENIGN_WARNING.test(message))) return;
       const loc = locatorOf(context);
       first = { message: cleanMessage(message), line: loc?.lineNumber || undefined, column: loc?.columnNumber || undefined, markup: MARKUP_MESSAGE.test(message) };
+      if (OUT_OF_STACK.test(message) && first.line && first.column) first.message = outOfStackMessage(text, offsetOf(text, first.line, first.column), first.message);
       const attribute = (context as Partial<HandlerContext> | undefined)?.attribute;
       if (attribute && first.line && first.column) Object.assign(first, attributePlace(text, first.line, first.column, attribute));
     },
@@ -97,6 +99,9 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
   }
   if (!doc?.documentElement) throw new XmlSyntaxError('no root element', { file, ...lineColOf(text, text.length) });
   checkCdataEnds(text, file);
+  // Well-formed, but longer than libxml2 reads: refused here, at its place, before xsltproc or libvirt refuses it naming neither.
+  const long = firstLongText(doc, text.length);
+  if (long) throw new XmlForbiddenError(long.message, { file, line: lineOf(long.node), column: columnOf(long.node), path: pathOf(long.node) });
   return doc;
 }
 
@@ -108,6 +113,9 @@ interface Reported {
   /** One {@link firstMarkupProblem} places better (xmldom's place is the start of the tag, or none). */
   markup: boolean;
 }
+
+/** xmldom's report of a pattern that ran out of backtracking stack on a long piece of markup (it reads on past it). */
+const OUT_OF_STACK = /RangeError: Maximum call stack size exceeded/;
 
 /** The one warning that is not about the document's syntax (a U+FFFD is a character like any other). */
 const BENIGN_WARNING = /^Unicode replacement character/;

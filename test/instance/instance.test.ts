@@ -365,6 +365,27 @@ test('more than 1,024 <vbr>s are refused at <vbrs>, read from a file or made in 
   assert.throws(() => validateInstance(made), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/vbrs' && /1025 <vbr> elements/.test(e.message));
 });
 
+test('text up to libxml2\'s 10,000,000 bytes is read and written back; longer, in one node or joined from several, is refused at its element with its path', () => {
+  const withUserData = (inner: string) => base().replace(/<userData>[^<]*/, `<userData>${inner}`);
+  const most = parseInstance(withUserData('QUJD'.repeat(2_500_000)));
+  assert.equal(most.userData.length, 10_000_000);
+  assert.equal(parseInstance(emitInstance(most)).userData, most.userData);
+  const line = lineOf(base(), '<userData>');
+  for (const [inner, code] of [['QUJD'.repeat(2_500_000) + '=', 'XML_FORBIDDEN'], [`${'QUJD'.repeat(1_250_000)}<!-- cut -->${'QUJD'.repeat(1_250_000)}<![CDATA[A]]>`, 'INSTANCE_INVALID']] as const) {
+    assert.throws(
+      () => parseInstance(withUserData(inner), { file: 'big.xml' }),
+      (e: InstanceError) => {
+        assert.deepEqual([e.code, e.file, e.line, e.column, e.path], [code, 'big.xml', line, 3, '/instance/userData'], e.message);
+        assert.match(e.message, /the text of <userData> is 10000001 bytes \(UTF-8\), more than the 10000000 libxml2 reads in one text node/);
+        return true;
+      },
+    );
+  }
+  // Any text field, and a kept element's text.
+  assert.throws(() => parseInstance(base().replace('<availabilityZone>', `<availabilityZone>${'z'.repeat(10_000_001)}`)), (e: InstanceError) => e.path === '/instance/availabilityZone');
+  assert.throws(() => parseInstance(base().replace('</instance>', `<x-note>${'n'.repeat(10_000_001)}</x-note></instance>`)), (e: InstanceError) => e.path === '/instance/x-note');
+});
+
 test('emitInstance refuses kept XML that would nest elements more than 256 levels below <instance> (an Instance made in code), naming its path', () => {
   const inst = parseInstance(base());
   assert.doesNotThrow(() => emitInstance({ ...inst, unknown: [{ name: 'x-deep', xml: `<x-deep>${nested(255)}</x-deep>` }] }));

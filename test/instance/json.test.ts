@@ -39,6 +39,19 @@ async function rejectsAt(text: string, line: number, message: RegExp, path?: str
   });
 }
 
+test('a string longer than libxml2 reads in one text node (10,000,000 bytes; userDataText once base64-encoded) is refused at its JSON line', async () => {
+  const { userData: _, ...rest } = base() as Record<string, unknown>;
+  // 7,500,000 bytes of text are 10,000,000 of base64: read.
+  const most = instanceFromJson({ ...rest, userDataText: 'x'.repeat(7_500_000) });
+  assert.equal(most.userData.length, 10_000_000);
+  const text = JSON.stringify({ ...rest, userDataText: 'x'.repeat(7_500_001) }, null, 2);
+  await rejectsAt(text, lineOf(text, '"userDataText"'), /the text, base64-encoded, is 10000004 bytes \(UTF-8\), more than the 10000000 libxml2 reads in one text node/, '/instance/userDataText');
+  const data = JSON.stringify({ ...rest, userData: 'QUJD'.repeat(2_500_000) + '=' }, null, 2);
+  await rejectsAt(data, lineOf(data, '"userData"'), /the value is 10000001 bytes/, '/instance/userData');
+  const meta = JSON.stringify({ ...rest, metadata: { motd: 'm'.repeat(10_000_001) } }, null, 2);
+  await rejectsAt(meta, lineOf(meta, '"motd"'), /the value is 10000001 bytes/);
+});
+
 test('volumes[].libvirt must be one <disk> element: XML that closes <libvirt> and adds a NIC is refused at its JSON line', async () => {
   const d = { ...base(), volumes: [{ id: 'vol-1', libvirt: `${DISK}</libvirt></volume></volumes><nics><nic vlan="-1" networkIndex="-1" mac="d0:0d:00:00:00:99" bridgeDeviceName="evilbr" device="7"/></nics><volumes><volume><id>x</id><libvirt>${DISK}` }] };
   const text = JSON.stringify(d, null, 2);

@@ -121,6 +121,11 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (!(HYPERVISOR_TYPES as readonly string[]).includes(inst.hypervisor.type)) fail('/instance/hypervisor/@type', `unknown hypervisor type ${JSON.stringify(inst.hypervisor.type)} (expected ${HYPERVISOR_TYPES.join(', ')})`);
   if (!(PLATFORMS as readonly string[]).includes(inst.os.platform)) fail('/instance/os/@platform', `unknown platform ${JSON.stringify(inst.os.platform)} (expected ${PLATFORMS.join(', ')})`);
   if (!inst.name) fail('/instance/name', 'the instance name is missing');
+  // instance.xml's <name> is read trimmed (the render reads the instance written back, and a
+  // launch's record is read so): untrimmed, the name would not be the one rendered and kept.
+  if (inst.name.trim() !== inst.name) {
+    fail('/instance/name', inst.name.trim() ? `the instance name ${JSON.stringify(inst.name)} has whitespace before or after it, which instance.xml does not keep (<name> is read trimmed)` : `the instance name is only whitespace (${JSON.stringify(inst.name)})`);
+  }
   if (inst.name.length > 200) fail('/instance/name', 'the instance name is longer than 200 characters');
   if (inst.name.includes('/') || CONTROL.test(inst.name)) fail('/instance/name', `the instance name ${JSON.stringify(inst.name)} contains "/" or a control character, which libvirt refuses`);
   if (!UUID.test(inst.uuid)) fail('/instance/uuid', `not a UUID: ${JSON.stringify(inst.uuid)}`);

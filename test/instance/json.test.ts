@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { instanceFromJson, readInstanceJsonFile, emitInstance, parseInstance, InstanceError } from '../../engine/index.js';
+import { instanceFromJson, readInstanceJsonFile, emitInstance, parseInstance, validateInstance, InstanceError } from '../../engine/index.js';
 import { cli } from '../render/cli.js';
 import { minimalJsonInstance } from './json-fixture.js';
 
@@ -144,6 +144,22 @@ test('errors point at the faulty value, not the first key of its name; CR, LF an
   await rejectsAt(text, lineOf(text, '"targetDeviceName"', 2), /guest device name/);
   const meta = JSON.stringify({ ...base(), metadata: { a: 'x', '': 'y' } }, null, 2);
   await rejectsAt(meta, lineOf(meta, '"": "y"'), /needs a key/);
+});
+
+test('a name that is only whitespace, or has whitespace around it, is refused at its JSON line (it was found only in the XML written from the JSON, at that XML\'s line)', async () => {
+  // instance.xml's <name> is read trimmed: "   " was refused by the render's re-read of the
+  // written XML (x.json:7:3, a line of that XML), and " i-1 " rendered as a domain named "i-1".
+  for (const [name, message] of [['   ', /the instance name is only whitespace \("   "\)/], [' i-0a000001 ', /the instance name " i-0a000001 " has whitespace before or after it/], ['i-0a000001\n', /has whitespace before or after it/]] as const) {
+    const { name: _, ...rest } = base();
+    const text = JSON.stringify({ name, ...rest }, null, 2);
+    assert.equal(lineOf(text, '"name"'), 2);
+    await rejectsAt(text, 2, message, '/instance/name');
+    const r = await cli(['render', '--instance', write(text)]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^domforge: ${dir}/d\\d+\\.json:2:3: the instance name .*\\(at /instance/name\\)\n$`));
+  }
+  // An Instance made in code is held to the same rule (a launch checks its record with validateInstance).
+  assert.throws(() => validateInstance({ ...instanceFromJson(base()), name: 'i-1 ' }), (e: InstanceError) => e.path === '/instance/name' && /whitespace before or after/.test(e.message));
 });
 
 test('strings with characters XML 1.0 cannot carry are refused at their JSON line; userDataText may hold them (it is base64-encoded)', async () => {

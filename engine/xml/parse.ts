@@ -56,6 +56,7 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
     }
   }
   checkAttributeCounts(text, file);
+  checkElementCount(text, file);
   let first: Reported | undefined;
   const parser = new DOMParser({
     locator: true,
@@ -322,11 +323,56 @@ export const MAX_ATTRIBUTES = 1024;
  * Refuses an element with more than {@link MAX_ATTRIBUTES} attributes at its line and
  * column, before xmldom builds it. Every attribute has an `=` of its own, so a text with no
  * more `=` than the cap passes at once (every instance.xml and stylesheet domforge ships);
- * otherwise one pass over the markup counts the quoted values of each start tag, skipping
- * comments, CDATA sections, processing instructions, declarations and end tags.
+ * otherwise one pass over the markup counts the quoted values of each start tag.
  */
 function checkAttributeCounts(text: string, file: string | undefined): void {
   if (!hasMoreThan(text, '=', MAX_ATTRIBUTES)) return;
+  eachStartTag(text, (lt) => {
+    const tag = countAttributes(text, lt);
+    if (tag.count > MAX_ATTRIBUTES) {
+      throw new XmlForbiddenError(
+        `too many attributes: <${tagName(text, lt)}> has ${tag.count}, more than the ${MAX_ATTRIBUTES} one element may have (namespace declarations included; xsltproc's parse time grows with the square of their number)`,
+        { file, ...lineColOf(text, lt) },
+      );
+    }
+    return tag.end;
+  });
+}
+
+/**
+ * Most elements one document may have. xmldom holds about 1 KB for each element and each
+ * text between them, so a document of a few tens of MB of small elements (a million
+ * `<vbr>`s) would take the parse past Node's heap limit and abort the process. Real
+ * documents stay far below: a libvirt domain has a few hundred elements, an instance with
+ * 1,000 disks (the benchmark's largest) a few thousand, a stylesheet a few thousand.
+ */
+export const MAX_ELEMENTS = 100_000;
+
+/** Whether `text` may hold more than {@link MAX_ELEMENTS} elements (it has more `<` than that): only then are they counted. */
+export function mayExceedElements(text: string): boolean {
+  return hasMoreThan(text, '<', MAX_ELEMENTS);
+}
+
+/** Refuses a document of more than {@link MAX_ELEMENTS} elements at the first start tag past the cap, before xmldom builds any. */
+function checkElementCount(text: string, file: string | undefined): void {
+  if (!mayExceedElements(text)) return;
+  let count = 0;
+  eachStartTag(text, (lt) => {
+    if (++count > MAX_ELEMENTS) {
+      throw new XmlForbiddenError(
+        `too many elements: <${tagName(text, lt)}> here is element ${MAX_ELEMENTS + 1}, more than the ${MAX_ELEMENTS} one document may have (the parser holds about 1 KB for each; a libvirt domain has a few hundred)`,
+        { file, ...lineColOf(text, lt) },
+      );
+    }
+    return countAttributes(text, lt).end;
+  });
+}
+
+/**
+ * Calls `visit` with the offset of each start tag's `<`, skipping comments, CDATA sections,
+ * processing instructions, declarations and end tags; `visit` returns where its tag ends.
+ */
+function eachStartTag(text: string, visit: (lt: number) => number): void {
   for (let lt = text.indexOf('<'); lt >= 0; ) {
     let next: number;
     const c = text.charCodeAt(lt + 1);
@@ -334,20 +380,14 @@ function checkAttributeCounts(text: string, file: string | undefined): void {
     else if (text.startsWith('<![CDATA[', lt)) next = closeOf(text, ']]>', lt + 9);
     else if (c === 0x3f /* ? */) next = closeOf(text, '?>', lt + 2);
     else if (c === 0x21 /* ! */ || c === 0x2f /* / */) next = lt + 2;
-    else {
-      const tag = countAttributes(text, lt);
-      if (tag.count > MAX_ATTRIBUTES) {
-        const name = /^[^\s/>]{1,60}/.exec(text.slice(lt + 1, lt + 61))?.[0] ?? '';
-        const { line, column } = lineColOf(text, lt);
-        throw new XmlForbiddenError(
-          `too many attributes: <${name}> has ${tag.count}, more than the ${MAX_ATTRIBUTES} one element may have (namespace declarations included; xsltproc's parse time grows with the square of their number)`,
-          { file, line, column },
-        );
-      }
-      next = tag.end;
-    }
+    else next = visit(lt);
     lt = text.indexOf('<', next);
   }
+}
+
+/** The name of the start tag at `lt`, cut at 60 characters, for a message. */
+function tagName(text: string, lt: number): string {
+  return /^[^\s/>]{1,60}/.exec(text.slice(lt + 1, lt + 61))?.[0] ?? '';
 }
 
 /** Whether `text` holds `char` more than `max` times (stops counting there). */

@@ -303,7 +303,7 @@ test('an element of instance.xml with more than 1024 attributes is refused at it
 /** `n` nested <a> elements: `<a><a>…</a></a>`. */
 const nested = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
 
-test('an instance.xml nested more than 256 levels below <instance> is refused at the first element too deep, by file:line:column, at 10,000 and 100,000 levels; 256 levels are read', async () => {
+test('an instance.xml nested more than 256 levels below <instance> is refused at the first element too deep, by file:line:column, at 10,000 and 99,000 levels (more would pass the 100,000-element cap first); 256 levels are read', async () => {
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { readInstanceFile } = await import('../../engine/instance/index.js');
@@ -315,7 +315,7 @@ test('an instance.xml nested more than 256 levels below <instance> is refused at
   const volumes = readFileSync(join(SAMPLES, '07-several-volumes', 'instance.xml'), 'utf8');
   const dir = await mkdtemp(join(tmpdir(), 'domforge-depth-'));
   try {
-    for (const n of [256, 10_000, 100_000]) {
+    for (const n of [256, 10_000, 99_000]) {
       // Each place holds `n` levels of <a>; the first too deep is the <a> at level 257.
       const cases: [string, string, number][] = [
         ['an unknown element', base().replace('</instance>', `  <x-deep>${nested(n)}</x-deep>\n</instance>`), 255],
@@ -349,7 +349,7 @@ test('more than 1,024 <vbr>s are refused at <vbrs>, read from a file or made in 
   const most = parseInstance(vbrs(1024));
   assert.equal(most.vbrs.length, 1024);
   assert.deepEqual(parseInstance(emitInstance(most)), most);
-  for (const n of [1025, 200_000]) {
+  for (const n of [1025, 40_000]) {
     assert.throws(
       () => parseInstance(vbrs(n), { file: 'many.xml' }),
       (e: InstanceError) => {
@@ -396,7 +396,7 @@ test('emitInstance refuses kept XML that would nest elements more than 256 level
   const disk = (n: number) => `<disk type="file" device="disk">${nested(n)}</disk>`;
   const withVolume = (n: number) => ({ ...inst, volumes: [{ id: 'vol-1', attachmentToken: '', devName: '', stateName: '', connectionString: '', libvirt: disk(n) }] });
   assert.doesNotThrow(() => emitInstance(withVolume(252) as Instance));
-  for (const n of [253, 100_000]) {
+  for (const n of [253, 99_000]) {
     assert.throws(() => emitInstance(withVolume(n) as Instance), (e: InstanceError) => e instanceof InstanceError && e.path === '/instance/volumes/volume[1]/libvirt' && /nested too deeply/.test(e.message));
   }
 });

@@ -126,6 +126,29 @@ test('too many attributes are refused before xmldom parses: a later syntax error
   );
 });
 
+/** `<a>` holding `n - 1` empty `<v/>`, one per line from line 2: `n` elements in all. */
+const withElements = (n: number, extra = '') => `<a>${extra}\n${'<v/>\n'.repeat(n - 1)}</a>`;
+
+test('a document of more than 100,000 elements is refused at the first past the cap, before xmldom builds any; 100,000 parse, in the strict and the compiled input parser alike', () => {
+  assert.equal(parseXml(withElements(100_000)).getElementsByTagName('v').length, 99_999);
+  assert.equal(parseInput(withElements(100_000), undefined).children[0]!.children.filter((c) => c.name === 'v').length, 99_999);
+  for (const parse of [(x: string) => parseXml(x, { file: 'x.xml' }), (x: string) => parseInput(x, undefined, 'x.xml')]) {
+    for (const n of [100_001, 1_000_000]) {
+      assert.throws(
+        // A syntax error after the cap is not reached: the count comes first.
+        () => parse(`${withElements(n)}<b></c>`),
+        (e: Placed) =>
+          e.code === 'XML_FORBIDDEN' && e.file === 'x.xml' && e.line === 100_001 && e.column === 1 &&
+          e.message === 'x.xml:100001:1: too many elements: <v> here is element 100001, more than the 100000 one document may have (the parser holds about 1 KB for each; a libvirt domain has a few hundred)',
+        String(n),
+      );
+    }
+  }
+  // Only start tags count: '<' in comments, CDATA, processing instructions and end tags does not.
+  const noise = '<!-- <x><x> --><![CDATA[<x><x>]]><?pi <x> ?></z><z>'.repeat(20_000).replace(/<\/z><z>/g, '<z></z>');
+  assert.equal(parseXml(withElements(60_000, noise)).getElementsByTagName('z').length, 20_000);
+});
+
 test("']]>' in character data is refused at its line and column, as libxml2 refuses it; it may end a CDATA section and stand in attributes", () => {
   for (const [xml, line, column] of [
     ['<a>\n  <b>x ]]> y</b>\n</a>', 2, 8],

@@ -1,4 +1,4 @@
-import { parseXml, lineOf, columnOf, MAX_ATTRIBUTES, NODE, type Node, type Element } from '../../../xml/parse.js';
+import { parseXml, lineOf, columnOf, MAX_ATTRIBUTES, mayExceedElements, NODE, type Node, type Element } from '../../../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep, tooDeepMessage } from '../../../xml/depth.js';
 import { XmlSyntaxError } from '../../../errors.js';
 import { XML_INVALID_CHARS, XML_NCNAME } from '../../../xml/serialize.js';
@@ -44,7 +44,8 @@ export function parseInput(xml: string, strip: StripRule | undefined, file?: str
  * the two to one verdict and one tree.
  */
 export function parseInputFast(xml: string, strip: StripRule | undefined): XNode | undefined {
-  if (XML_INVALID_CHARS.test(xml)) return undefined;
+  // Past the strict parser's element cap, or not: it counts them, and refuses the document at its line.
+  if (XML_INVALID_CHARS.test(xml) || mayExceedElements(xml)) return undefined;
   try {
     return fastParse(xml.includes('\r') ? xml.replace(/\r\n?/g, '\n') : xml, strip);
   } catch (e) {

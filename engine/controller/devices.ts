@@ -24,8 +24,6 @@ import { Steps, type StepTiming } from './steps.js';
  */
 export interface AttachSpec {
   operation: Extract<Operation, 'attach-volume' | 'attach-interface'>;
-  /** `disk` or `interface`: what the stub must render to. */
-  fragment: FragmentKind;
   /** File base name: `vol-XXX` → `vol-XXX.xml`, `vol-XXX-libvirt.xml`. */
   deviceId: string;
   /** `volume vol-XXX`, for messages. */
@@ -112,11 +110,13 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
       steps.onUndo('remove-stub', () => rm(stubPath, { force: true }));
     });
 
-    const rendered = await steps.run('render', async () => {
+    const { xml: rendered, stub: parsedStub } = await steps.run('render', async () => {
       const r = await renderText(stub, { file: stubPath, transform: await ctx.transform(), params: ctx.params, schema: ctx.schema, checkPaths: ctx.checkPaths, domainXml });
       warnings.push(...r.warnings);
-      return r.xml;
+      return r;
     });
+    // What a filter or a hook gives back is checked as the render's output was: valid, and still the stub's device.
+    const check = (text: string, file: string) => checkDeviceXml(ctx, text, file, { stub: parsedStub!, from: spec.label, domainXml });
 
     let xml = rendered;
     const hookContext = { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, log: log.hookSink(), signal: o.signal };
@@ -126,7 +126,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
         const report = await hooks.filter(rendered, {
           ...hookContext,
           event: 'euca-nc-pre-attach',
-          validate: async (text, { filter }) => void (await checkDeviceXml(ctx, text, spec.fragment, `output of filters.d/${filter}`, domainXml)),
+          validate: async (text, { filter }) => void (await check(text, `output of filters.d/${filter}`)),
         });
         warnings.push(...report.skipped.map((e) => e.shortMessage));
         return report.xml;
@@ -144,7 +144,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
         await hooks.run('euca-nc-pre-attach', { ...hookContext, param: xmlPath });
         const edited = await readBack(xmlPath);
         if (edited !== xml) {
-          warnings.push(...(await checkDeviceXml(ctx, edited, spec.fragment, xmlPath, domainXml)));
+          warnings.push(...(await check(edited, xmlPath)));
           log.info(`pre-attach hooks edited ${spec.deviceId}-libvirt.xml:\n${unifiedDiff(xml, edited, { fromFile: 'before pre-attach', toFile: 'after pre-attach' }).trimEnd()}`);
         }
         return edited;

@@ -5,7 +5,8 @@ import { parseOrThrow, validateDomainXml } from '../validate/validate-domain.js'
 import type { ControllerContext } from './options.js';
 import type { Instance } from '../instance/model.js';
 import type { InstanceSource } from '../instance/source.js';
-import { checkDomainCoversInstance } from '../render/covers.js';
+import { checkDomainCoversInstance, checkFragmentCoversStub } from '../render/covers.js';
+import type { Stub } from '../instance/stubs.js';
 
 /**
  * The gate before libvirt: libvirt's schema and domforge's checks (validateDomainXml),
@@ -50,9 +51,18 @@ export async function checkDomainXml(ctx: ControllerContext, xml: string, file: 
   return v.warnings.map((w) => w.message);
 }
 
-/** Validates a `<disk>` / `<interface>` for hot-plug, against the running domain's devices. */
-export async function checkDeviceXml(ctx: ControllerContext, xml: string, kind: FragmentKind, file: string, domainXml: string): Promise<string[]> {
-  const v = await validateDomainFragment(xml, kind, { file, schema: ctx.schema, checkPaths: ctx.checkPaths, domainXml });
+/** The device a stub renders to. */
+const FRAGMENT_OF = { nic: 'interface', volume: 'disk' } as const satisfies Record<Stub['kind'], FragmentKind>;
+
+/**
+ * Validates a `<disk>` / `<interface>` for hot-plug, against the running domain's devices,
+ * then that it is still the device of the stub it was rendered from (`stub`, `from` naming it
+ * in messages): an ENI's `<interface>` keeps the MAC the record lists (checkFragmentCoversStub).
+ */
+export async function checkDeviceXml(ctx: ControllerContext, xml: string, file: string, o: { stub: Stub; from: string; domainXml: string }): Promise<string[]> {
+  const document = parseOrThrow(xml, file);
+  const v = await validateDomainFragment(xml, FRAGMENT_OF[o.stub.kind], { file, schema: ctx.schema, checkPaths: ctx.checkPaths, domainXml: o.domainXml, document });
+  checkFragmentCoversStub(o.stub, document, { file, from: o.from });
   return v.warnings.map((w) => w.message);
 }
 

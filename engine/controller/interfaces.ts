@@ -176,7 +176,6 @@ export function attachInterfaceSpec(a: InterfaceAttachment): AttachSpec {
   checkInterfaceAttachment(a);
   return {
     operation: 'attach-interface',
-    fragment: 'interface',
     deviceId: a.interfaceId,
     label: `interface ${a.interfaceId}`,
     conflict: (r, dir) => interfaceConflict(r, a, dir),

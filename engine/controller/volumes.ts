@@ -99,7 +99,6 @@ export function attachVolumeSpec(v: VolumeAttachment): AttachSpec {
   checkVolumeAttachment(v);
   return {
     operation: 'attach-volume',
-    fragment: 'disk',
     deviceId: v.id,
     label: `volume ${v.id}`,
     conflict: (r) => {

@@ -12,9 +12,15 @@
  *
  * How a transform writes a disk's source or a NIC's model is its own business; only the
  * device's presence, by the name the guest and the network know it by, is checked.
+ *
+ * A hot-plugged device is held to the same rule (checkFragmentCoversStub): the `<interface>`
+ * rendered from a `<nic>` stub, and what filters and pre-attach hooks make of it, must keep
+ * the stub's MAC address, which the record then lists. A `<volume>` stub's `<disk>` needs no
+ * check: the record keeps that very `<disk>` as the volume's `<libvirt>`, whatever its target.
  */
 import { DomainInvalidError, type DomforgeError } from '../errors.js';
 import type { Instance, Volume } from '../instance/model.js';
+import type { Stub } from '../instance/stubs.js';
 import { itemPath } from '../instance/paths.js';
 import { placeOf, type InstanceSource } from '../instance/source.js';
 import { keptXml } from '../transform/handlebars/kept-xml.js';
@@ -101,4 +107,25 @@ function volumeTarget(v: Volume): { dev: string | undefined; from: string } {
   }
   const name = v.devName.replace(/^\/dev\//, '');
   return { dev: name || undefined, from: 'its devName' };
+}
+
+/**
+ * Throws a DomainInvalidError, at the `<mac>` (or the `<interface>` when it has none), when
+ * the `<interface>` rendered from a `<nic>` stub does not carry the stub's MAC address: the
+ * record would list a NIC the domain does not have. `from` names the stub in the message
+ * (its file, or `interface eni-XXX`). A `<volume>` stub's `<disk>` always passes (see above).
+ */
+export function checkFragmentCoversStub(stub: Stub, document: Document, options: { file: string; from?: string }): void {
+  if (stub.kind !== 'nic') return;
+  const want = stub.data.mac.toLowerCase();
+  const root = document.documentElement!;
+  const mac = firstChild(root, 'mac');
+  const got = mac?.getAttribute('address') ?? undefined;
+  if (got?.toLowerCase() === want) return;
+  const from = options.from === undefined ? 'the <nic> stub' : `the <nic> of ${options.from}`;
+  const has = got === undefined ? 'it has no <mac> (libvirt would make one up)' : `it has ${got.toLowerCase()}`;
+  throw new DomainInvalidError(
+    `the <interface> has no MAC address ${want}, the NIC's (${from}): ${has}; instance.xml records the NIC by that MAC, and the domain must hold every NIC of the record with its MAC`,
+    mac ? { file: options.file, line: lineOf(mac), column: columnOf(mac), path: `/${root.nodeName}/mac/@address` } : { file: options.file, line: lineOf(root), column: columnOf(root), path: `/${root.nodeName}/mac` },
+  );
 }

@@ -9,7 +9,7 @@ import type { Instance } from '../instance/model.js';
 import { loadTransform, type LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import { validateDomainXml, validateDomainFragment, type SchemaEngine } from '../validate/index.js';
-import { checkDomainCoversInstance } from './covers.js';
+import { checkDomainCoversInstance, checkFragmentCoversStub } from './covers.js';
 import { sourceOf, type InstanceSource } from '../instance/source.js';
 
 /** What an input document is: a whole instance, or a hot-plug stub for one device. */
@@ -86,6 +86,8 @@ export interface Rendered {
   outputRoot: 'domain' | 'interface' | 'disk';
   /** The parsed instance, when the input was one. */
   instance?: Instance;
+  /** The parsed stub, when the input was one (`<nic>`, `<volume>`). */
+  stub?: Stub;
   /** Messages that do not stop the render (xsl:message, validation warnings). */
   warnings: string[];
   /** Whether the output passed validation (false when validation was skipped). */
@@ -131,6 +133,8 @@ export async function renderText(text: string, options: RenderOptions & { file?:
     warnings.push(...v.warnings.map((w) => w.message));
     // A valid domain may still have lost an attached volume or a NIC of the instance.
     if (instance) checkDomainCoversInstance(instance, outputDocument, { file: outputLabel, source: options.source ?? sourceOf(instance) });
+    // An ENI's <interface> must keep its <nic>'s MAC, by which the record lists it.
+    if (stub) checkFragmentCoversStub(stub, outputDocument, { file: outputLabel, from: file });
     validated = true;
   }
   return {
@@ -139,6 +143,7 @@ export async function renderText(text: string, options: RenderOptions & { file?:
     inputKind,
     outputRoot,
     instance,
+    stub,
     warnings,
     validated,
     transform: { file: transform.file, kind: transform.kind, hash: transform.hash, engine: result.engine },

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError, type InterfaceAttachment, type StepEvent } from '../../engine/controller/index.js';
-import { InstanceError } from '../../engine/errors.js';
+import { InstanceError, type DomforgeError } from '../../engine/errors.js';
+import { domainCoverageProblems } from '../../engine/render/covers.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
@@ -348,4 +349,77 @@ test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap 
   } finally {
     await nc.terminate(inst.name);
   }
+});
+
+test("a transform, filter or pre-attach hook that changes the ENI's MAC is refused at the <mac> (the record lists the NIC by its MAC), and the attach rolled back", async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const r = await nc.launch(inst);
+  const live = await conn.getXML(inst.name);
+  const inactive = await conn.getXML(inst.name, { inactive: true });
+  const record = readFileSync(join(r.dir, 'instance.xml'), 'utf8');
+  const unchanged = async (what: string) => {
+    assert.equal(await conn.getXML(inst.name), live, `${what}: the live domain is unchanged`);
+    assert.equal(await conn.getXML(inst.name, { inactive: true }), inactive, `${what}: the persistent configuration is unchanged`);
+    assert.equal(readFileSync(join(r.dir, 'instance.xml'), 'utf8'), record, `${what}: instance.xml is unchanged`);
+    assert.equal(existsSync(join(r.dir, 'eni-0000000d.xml')), false, what);
+    assert.equal(existsSync(join(r.dir, 'eni-0000000d-libvirt.xml')), false, what);
+    // The record and the domain still agree: every NIC of the record is in the domain with its MAC.
+    assert.deepEqual(domainCoverageProblems(recordOf(inst.name), parseXml(await conn.getXML(inst.name, { inactive: true })), { file: 'domain' }), [], what);
+  };
+  const mac = `the <interface> has no MAC address d0:0d:00:00:00:0d, the NIC's (the <nic> of interface eni-0000000d): it has d0:0d:99:99:99:99;`;
+
+  // A pre-attach hook editing eni-XXX-libvirt.xml: at that file, the <mac>'s line.
+  await sb.script(sb.hooks, '40-mac', 'test "$1" = euca-nc-pre-attach && sed -i "s/d0:0d:00:00:00:0d/d0:0d:99:99:99:99/I" "$3"\nexit 0');
+  try {
+    await assert.rejects(nc.attachInterface(inst.name, eni(13)), (e: OperationError) => {
+      assert.equal(e.code, 'DOMAIN_INVALID', e.message);
+      assert.equal(e.step, 'pre-attach');
+      assert.equal(e.file, join(r.dir, 'eni-0000000d-libvirt.xml'));
+      assert.equal(e.line, 3);
+      assert.equal(e.path, '/interface/mac/@address');
+      assert.ok((e.cause as DomforgeError).shortMessage.startsWith(mac), e.message);
+      assert.deepEqual(e.rollback.map((a) => [a.action, a.ok]), [['remove-device-xml', true], ['remove-stub', true]]);
+      return true;
+    });
+    await unchanged('pre-attach hook');
+    // One that removes the <mac>: libvirt would make one up.
+    await sb.script(sb.hooks, '40-mac', 'test "$1" = euca-nc-pre-attach && sed -i "/<mac /d" "$3"\nexit 0');
+    await assert.rejects(nc.attachInterface(inst.name, eni(13)), (e: OperationError) => e.code === 'DOMAIN_INVALID' && e.path === '/interface/mac' && /it has no <mac> \(libvirt would make one up\)/.test(e.message));
+    await unchanged('pre-attach hook removing the <mac>');
+  } finally {
+    rmSync(join(sb.hooks, '40-mac'), { force: true });
+  }
+
+  // A filter: its output is refused as invalid.
+  await sb.script(sb.filters, '40-mac', 'sed "s/d0:0d:00:00:00:0d/d0:0d:99:99:99:99/I"');
+  try {
+    await assert.rejects(nc.attachInterface(inst.name, eni(13)), (e: OperationError) => {
+      assert.equal(e.code, 'HOOK_FAILED');
+      assert.equal(e.step, 'filters');
+      const why = (e.cause as DomforgeError).cause as DomforgeError;
+      assert.equal(why.code, 'DOMAIN_INVALID');
+      assert.equal(why.file, 'output of filters.d/40-mac');
+      assert.equal(why.path, '/interface/mac/@address');
+      assert.ok(why.shortMessage.startsWith(mac), why.message);
+      return true;
+    });
+    await unchanged('filter');
+  } finally {
+    rmSync(join(sb.filters, '40-mac'), { force: true });
+  }
+
+  // The transform's own /nic output.
+  const xsl = join(sb.root, 'other-mac.xsl');
+  writeFileSync(xsl, readFileSync(shippedTransform().file, 'utf8').replace(/<xsl:template match="\/nic">[\s\S]*?<\/xsl:template>/, '<xsl:template match="/nic"><interface type="bridge"><mac address="d0:0d:99:99:99:99"/><source bridge="{@bridgeDeviceName}"/></interface></xsl:template>'));
+  const other = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: xsl });
+  try {
+    await assert.rejects(other.attachInterface(inst.name, eni(13)), (e: OperationError) => e.code === 'DOMAIN_INVALID' && e.step === 'render' && e.path === '/interface/mac/@address' && e.message.includes(`the <interface> has no MAC address d0:0d:00:00:00:0d`));
+    await unchanged('transform');
+  } finally {
+    await other.close();
+  }
+  // Upper case in the stub, lower case from the transform: the same MAC.
+  await nc.attachInterface(inst.name, eni(13, { mac: 'D0:0D:00:00:00:0D' }));
+  assert.deepEqual(domainCoverageProblems(recordOf(inst.name), parseXml(await conn.getXML(inst.name)), { file: 'domain' }), []);
+  await nc.terminate(inst.name);
 });

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { parseXml } from '../../engine/xml/parse.js';
+import { domainCoverageProblems } from '../../engine/render/covers.js';
+import { diffXml } from '../../engine/xml/compare.js';
 import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
@@ -140,4 +142,29 @@ test("the vol- stub carries what the record keeps on <hypervisor>, <os> and <bac
   );
   await nc.detachVolume(inst.name, 'vol-0c0c0c0c');
   await nc.terminate(inst.name);
+});
+
+test('a filter or pre-attach hook that retargets the <disk>: the record keeps the <disk> libvirt got, so record and domain agree', async () => {
+  await sb.script(sb.filters, '50-retarget', 'sed "s|dev=\\"vdf\\"|dev=\\"vdp\\"|"');
+  await sb.script(sb.hooks, '50-retarget', 'test "$1" = euca-nc-pre-attach && sed -i "s|dev=\\"vdp\\"|dev=\\"vdq\\"|" "$3"\nexit 0');
+  try {
+    const inst = await sampleInstance('01-linux-virtio');
+    const r = await nc.launch(inst);
+    const before = await liveTargets(inst.name);
+    const a = await nc.attachVolume(inst.name, { id: 'vol-0d0d0d0d', devName: 'sdf', path: '/dev/mapper/vol-0d0d0d0d' });
+    assert.match(a.deviceXml, /<target dev="vdq" bus="virtio"\/>/);
+    assert.deepEqual(await liveTargets(inst.name), [...before, 'vdq'].sort());
+    const v = (await nc.describe(inst.name)).volumes[0]!;
+    assert.deepEqual([v.id, v.devName, v.stateName], ['vol-0d0d0d0d', 'sdf', 'attached'], 'devName stays what the cloud asked for');
+    assert.equal(diffXml(v.libvirt!, a.deviceXml), undefined, 'the record keeps the <disk> libvirt got');
+    for (const inactive of [false, true]) {
+      assert.deepEqual(domainCoverageProblems(recordOf(r.dir), parseXml(await conn.getXML(inst.name, { inactive })), { file: 'domain' }), []);
+    }
+    await nc.detachVolume(inst.name, 'vol-0d0d0d0d');
+    assert.deepEqual(await liveTargets(inst.name), before);
+    await nc.terminate(inst.name);
+  } finally {
+    rmSync(join(sb.filters, '50-retarget'), { force: true });
+    rmSync(join(sb.hooks, '50-retarget'), { force: true });
+  }
 });

@@ -5,6 +5,7 @@ import { millisecondsFlag } from './number-flags.js';
 import { NodeController, readInstance } from '../controller/node-controller.js';
 import type { NodeControllerOptions } from '../controller/options.js';
 import type { AdoptReport } from '../controller/adopt.js';
+import type { DetachResult } from '../controller/detach.js';
 import { readInterfaceStubFile } from '../controller/interfaces.js';
 import { checkDeviceId, checkInstanceId } from '../controller/layout.js';
 import { volumeStubDifferences } from '../controller/volume-stub-file.js';
@@ -262,6 +263,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       const ip = (label: string, v: string) => (v && v !== '0.0.0.0' ? ` ${label} ${v}` : '');
       io.stdout(`  interface: device ${n.device ?? 0} mac ${n.mac} on ${n.bridgeDeviceName || '-'}${ip('private', n.privateIp)}${ip('public', n.publicIp)}${attachment} (${n.stateName || 'attached'})\n`);
     }
+    for (const u of d.unfinished) io.stdout(`  unfinished: ${u}\n`);
     if (d.domainXml) io.stdout(d.domainXml.endsWith('\n') ? d.domainXml : d.domainXml + '\n');
   });
 
@@ -308,7 +310,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(async (id: string, attachmentId: string, o: CommonOptions) => {
     const r = await withController(io, o, (nc) => nc.detachInterface(id, attachmentId), true);
     if (o.json) return json(io, r);
-    io.stdout(`detached ${r.deviceId} (${attachmentId}) from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
+    io.stdout(`detached ${r.deviceId} (${attachmentId}) from ${r.id}${detachNote(r)}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
   });
 
@@ -356,9 +358,15 @@ function registerVolumes(program: Command, io: CliIo): void {
     checkDeviceId(volumeId, 'volume id');
     const r = await withController(io, o, (nc) => nc.detachVolume(id, volumeId), true);
     if (o.json) return json(io, r);
-    io.stdout(`detached ${r.deviceId} from ${r.id}${r.detachedFromDomain ? '' : ': the domain no longer had it; record cleaned'}\n`);
+    io.stdout(`detached ${r.deviceId} from ${r.id}${detachNote(r)}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
   });
+}
+
+/** What a detach's line adds: that it finished an earlier detach, that the domain no longer had the device. */
+function detachNote(r: DetachResult): string {
+  const notes = [r.resumed && 'finished the detach an earlier one began', !r.detachedFromDomain && 'the domain no longer had it; record cleaned'].filter(Boolean);
+  return notes.length ? `: ${notes.join('; ')}` : '';
 }
 
 function changeText(c: DeviceChangeResult): string {
@@ -370,6 +378,7 @@ function printAdoptReport(io: CliIo, r: AdoptReport): void {
   for (const a of r.adopted) {
     const resume = a.resumed ? ', started again' : a.notResumed ? `, left off: ${a.notResumed}` : '';
     io.stdout(`adopted ${a.id}: domain ${stateWithReason(a.domain)}${resume}\n`);
+    for (const u of a.unfinished ?? []) io.stdout(`  unfinished: ${u}\n`);
   }
   for (const x of r.refused) io.stdout(`refused ${x.id}: ${x.error.shortMessage}\n`);
   for (const x of r.missingDomain) io.stdout(`no domain ${x.id}: the record says ${x.state || 'nothing'} but libvirt has no such domain\n`);

@@ -9,6 +9,7 @@ import { readNodeState } from './node-state.js';
 import type { Instance } from '../instance/model.js';
 import { asDomforgeError } from './steps.js';
 import { RecordMissingError } from './errors.js';
+import { unfinishedDetaches } from './detach.js';
 
 export interface AdoptedInstance {
   id: string;
@@ -21,6 +22,8 @@ export interface AdoptedInstance {
   notResumed?: string;
   /** With `resume`: the error of a start that failed (the instance stays adopted, its domain off). */
   resumeError?: DomforgeError;
+  /** The volumes and interfaces whose detach did not finish (`detaching`), each with the command that finishes it; left out when none. */
+  unfinished?: string[];
 }
 
 export interface AdoptOptions {
@@ -110,7 +113,8 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
         await log.flush();
       }
       ctx.tracked.add(id);
-      const adopted: AdoptedInstance = { id, dir, domain };
+      const unfinished = unfinishedDetaches(record);
+      const adopted: AdoptedInstance = { id, dir, domain, ...(unfinished.length ? { unfinished } : {}) };
       if (o.resume && !domain.active) await resume(ctx, adopted, record, nodeEnabled);
       report.adopted.push(adopted);
     });

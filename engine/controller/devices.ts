@@ -2,16 +2,12 @@ import { rm } from 'node:fs/promises';
 import { readRegularText } from '../fs/regular-file.js';
 import { IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import type { Instance } from '../instance/model.js';
 import type { DeviceChangeResult } from '../libvirt/hotplug.js';
-import { VIR_ERR_DEVICE_MISSING } from '../libvirt/error-codes.js';
-import { LibvirtError } from '../libvirt/errors.js';
 import { renderText } from '../render/render.js';
-import type { FragmentKind } from '../validate/fragment.js';
 import { checkDeviceXml } from './domain-xml.js';
-import { InstanceNotFoundError, StateConflictError, type Operation } from './errors.js';
+import { StateConflictError, type Operation } from './errors.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
@@ -39,24 +35,6 @@ export interface AttachSpec {
   attached(record: Instance, deviceXml: string): Instance;
 }
 
-/** A device the record says is attached. */
-export interface RecordedDevice {
-  /** File base name of its stub files (`vol-XXX`, `eni-XXX`). */
-  deviceId: string;
-  /** Its libvirt XML as the record keeps it (the fallback when `<deviceId>-libvirt.xml` is gone). */
-  xml?: string;
-}
-
-export interface DetachSpec {
-  operation: Extract<Operation, 'detach-volume' | 'detach-interface'>;
-  fragment: FragmentKind;
-  label: string;
-  /** The device as recorded (found in the record, or with the stub files of the instance folder `dir`), or undefined when it is not attached. */
-  recorded(record: Instance, dir: string): RecordedDevice | undefined | Promise<RecordedDevice | undefined>;
-  /** The record once the device is gone. */
-  detached(record: Instance): Instance;
-}
-
 export interface AttachResult {
   id: string;
   deviceId: string;
@@ -65,17 +43,6 @@ export interface AttachResult {
   /** How libvirt applied it (live, persistent config, method). */
   change: DeviceChangeResult;
   warnings: string[];
-  steps: StepTiming[];
-}
-
-export interface DetachResult {
-  id: string;
-  deviceId: string;
-  deviceXml: string;
-  /** False when the domain no longer had the device (the record is cleaned all the same). */
-  detachedFromDomain: boolean;
-  /** Failures of post-detach hooks (they cannot cancel anything). */
-  postDetachFailures: (HookFailedError | HookTimeoutError)[];
   steps: StepTiming[];
 }
 
@@ -173,66 +140,10 @@ export interface AttachOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Detach through libvirt (a device the domain no longer has is not an error) → instance.xml
- * updated → `euca-nc-post-detach` with the device XML's path (failures logged, never
- * thrown) → stub files removed.
- */
-export async function detachDevice(ctx: ControllerContext, id: string, spec: DetachSpec): Promise<DetachResult> {
-  checkInstanceId(id);
-  return ctx.locks.run(id, `${spec.operation} of ${id}`, async () => {
-    const { layout, connection: conn } = ctx;
-    const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
-    const steps = new Steps(spec.operation, id, log, ctx.onStep);
-
-    const record = await steps.run('read-record', () => readRecord(layout, id));
-    const { deviceId, stubPath, xmlPath, xml } = await steps.run('check', async () => {
-      const found = await spec.recorded(record, layout.dir(id));
-      if (!found) throw new InstanceNotFoundError(`${id} has no ${spec.label} attached`, { instanceId: id, file: layout.instanceXml(id) });
-      const stubPath = layout.deviceStub(id, found.deviceId);
-      const xmlPath = layout.deviceXml(id, found.deviceId);
-      // The file the pre-attach hooks approved is what libvirt has; the record's copy is the fallback.
-      const xml = (await readBack(xmlPath, true)) ?? found.xml;
-      if (!xml) throw new IoError(`neither ${xmlPath} nor the record holds the libvirt XML of ${spec.label}`, { file: xmlPath });
-      return { deviceId: found.deviceId, stubPath, xmlPath, xml };
-    });
-
-    const detachedFromDomain = await steps.run('detach', async () => {
-      try {
-        await conn.detachDevice(record.uuid, xml, ctx.hotplug);
-        return true;
-      } catch (e) {
-        if (e instanceof LibvirtError && e.libvirtCode === VIR_ERR_DEVICE_MISSING) {
-          log.info(`the domain no longer has ${spec.label}: ${e.libvirtMessage}`);
-          return false;
-        }
-        throw e;
-      }
-    });
-
-    await steps.run('record', () => writeRecord(layout, spec.detached(record)));
-
-    let postDetachFailures: DetachResult['postDetachFailures'] = [];
-    if (ctx.hooks) {
-      const hooks = ctx.hooks;
-      postDetachFailures = await steps.run('post-detach', async () => {
-        await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' }); // the hook's PARAM: make sure it exists
-        const report = await hooks.run('euca-nc-post-detach', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, param: xmlPath, log: log.hookSink() });
-        return report.failures;
-      });
-    }
-    await steps.run('remove-files', async () => {
-      await Promise.all([rm(stubPath, { force: true }), rm(xmlPath, { force: true })]);
-    });
-    steps.commit();
-    await log.flush();
-    return { id, deviceId, deviceXml: xml, detachedFromDomain, postDetachFailures, steps: steps.timings };
-  });
-}
-
-async function readBack(file: string): Promise<string>;
-async function readBack(file: string, optional: true): Promise<string | undefined>;
-async function readBack(file: string, optional = false): Promise<string | undefined> {
+/** A file of the instance folder read back (`optional`: undefined when it is missing). */
+export async function readBack(file: string): Promise<string>;
+export async function readBack(file: string, optional: true): Promise<string | undefined>;
+export async function readBack(file: string, optional = false): Promise<string | undefined> {
   try {
     return await readRegularText(file);
   } catch (e) {

@@ -48,6 +48,10 @@ export class RecordMissingError extends InstanceNotFoundError {}
  *
  * `rollback` lists every undo action; when one failed, `details` says what was left
  * behind (the instance folder is then kept and marked so `adopt()` reports it).
+ *
+ * An operation that fails past the point where it can be undone (a detach, once libvirt has
+ * removed the device) rolls nothing back: `unfinished` says what state it left and how to
+ * finish it, and `rolledBack` is false.
  */
 export class OperationError extends DomforgeError {
   readonly operation: Operation;
@@ -56,8 +60,10 @@ export class OperationError extends DomforgeError {
   readonly rollback: RollbackAction[];
   /** True when every undo action succeeded: nothing this operation did is left. */
   readonly rolledBack: boolean;
+  /** When the failure came past the point of no return: the state left, and how to finish (also the last line of `details`). */
+  readonly unfinished?: string;
 
-  constructor(o: { operation: Operation; instanceId: string; step: string; cause: DomforgeError; rollback: RollbackAction[]; details?: string[] }) {
+  constructor(o: { operation: Operation; instanceId: string; step: string; cause: DomforgeError; rollback: RollbackAction[]; details?: string[]; unfinished?: string }) {
     const c = o.cause;
     super(c.code as ErrorCode, `${o.operation} of ${o.instanceId} failed at step '${o.step}': ${c.shortMessage}`, {
       file: c.file,
@@ -71,7 +77,8 @@ export class OperationError extends DomforgeError {
     this.instanceId = o.instanceId;
     this.step = o.step;
     this.rollback = o.rollback;
-    this.rolledBack = o.rollback.every((a) => a.ok);
+    this.rolledBack = o.rollback.every((a) => a.ok) && o.unfinished === undefined;
+    this.unfinished = o.unfinished;
   }
 
   override toJSON(): Record<string, unknown> {
@@ -82,6 +89,7 @@ export class OperationError extends DomforgeError {
       step: this.step,
       rolledBack: this.rolledBack,
       rollback: this.rollback.map((a) => ({ action: a.action, ok: a.ok, error: a.error?.shortMessage })),
+      unfinished: this.unfinished,
       cause: (this.cause as DomforgeError).toJSON(),
     };
   }

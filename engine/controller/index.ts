@@ -12,7 +12,8 @@ export { NODE_STATE_FILE, readNodeState, type NodeState } from './node-state.js'
 export { DEFAULT_STOP_GRACE_MS, type StopOptions, type StopResult, type StartResult } from './power.js';
 export { ConsoleUnavailableError, DEFAULT_CONSOLE_BYTES, type ConsoleOutput, type ConsoleOutputOptions, type ConsoleUnavailableReason } from './console-output.js';
 export type { ConsoleDevice } from './console-device.js';
-export type { AttachResult, AttachOptions, DetachResult, AttachSpec, DetachSpec, RecordedDevice } from './devices.js';
+export type { AttachResult, AttachOptions, AttachSpec } from './devices.js';
+export type { DetachResult, DetachSpec, RecordedDevice } from './detach.js';
 export { volumeStubXml, type VolumeAttachment } from './volumes.js';
 export type { InterfaceAttachment } from './interfaces.js';
 export { InstanceLayout, isInstanceId, checkInstanceId } from './layout.js';

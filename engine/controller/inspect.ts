@@ -10,6 +10,7 @@ import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from
 import { Steps, asDomforgeError } from './steps.js';
 import { findDomain, instanceDomain } from './summary.js';
 import { StateConflictError } from './errors.js';
+import { unfinishedDetaches } from './detach.js';
 
 export interface InstanceSummary {
   id: string;
@@ -32,6 +33,8 @@ export interface InstanceDetails extends InstanceSummary {
   volumes: Instance['volumes'];
   /** The network interfaces (primary and attached ENIs), as recorded. */
   interfaces: Instance['nics'];
+  /** The volumes and interfaces whose detach did not finish (`detaching`), each with the command that finishes it. */
+  unfinished: string[];
   /** The live domain XML, when asked for and the domain exists. */
   domainXml?: string;
 }
@@ -59,6 +62,7 @@ export async function describe(ctx: ControllerContext, id: string, o: DescribeOp
     instance,
     volumes: instance.volumes,
     interfaces: instance.nics,
+    unfinished: unfinishedDetaches(instance),
     domainXml,
   };
 }

@@ -10,7 +10,9 @@ import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, isBridgeName, isDeviceName } from '
 import { validateStub } from '../instance/validate-stub.js';
 import { columnOf, lineOf, parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
-import type { AttachSpec, DetachSpec, RecordedDevice } from './devices.js';
+import type { AttachSpec } from './devices.js';
+import { stillDetaching, type DetachSpec, type RecordedDevice } from './detach.js';
+import { DETACHING } from '../render/covers.js';
 import { StateConflictError } from './errors.js';
 import { checkDeviceId } from './layout.js';
 
@@ -158,6 +160,7 @@ function describeNic(n: Nic): string {
  */
 export async function interfaceConflict(instance: Instance, a: InterfaceAttachment, dir: string): Promise<string | undefined> {
   const same = instance.nics.find((n) => n.attachmentId === a.attachmentId);
+  if (same?.stateName === DETACHING) return `attachment ${a.attachmentId} ${stillDetaching('detach-interface', instance.name, a.attachmentId)}`;
   if (same) return `attachment ${a.attachmentId} is already attached (MAC ${same.mac}, device ${indexOf(same)})`;
   const mac = a.mac.toLowerCase();
   const byMac = instance.nics.find((n) => n.mac.toLowerCase() === mac);
@@ -188,8 +191,8 @@ export function detachInterfaceSpec(attachmentId: string): DetachSpec {
   checkDeviceId(attachmentId, 'attachment id');
   return {
     operation: 'detach-interface',
-    fragment: 'interface',
     label: `interface attachment ${attachmentId}`,
+    key: attachmentId,
     recorded: async (r, dir) => {
       const nic = r.nics.find((n) => n.attachmentId === attachmentId);
       if (!nic) return undefined;
@@ -198,6 +201,7 @@ export function detachInterfaceSpec(attachmentId: string): DetachSpec {
       }
       return recordedInterface(nic, dir);
     },
+    marked: (r, stateName) => ({ ...r, nics: r.nics.map((n) => (n.attachmentId === attachmentId ? { ...n, stateName } : n)) }),
     detached: (r) => ({ ...r, nics: r.nics.filter((n) => n.attachmentId !== attachmentId) }),
   };
 }
@@ -210,6 +214,7 @@ export function detachInterfaceSpec(attachmentId: string): DetachSpec {
  * finds an interface to detach.
  */
 async function recordedInterface(nic: Nic, dir: string): Promise<RecordedDevice> {
+  const stateName = nic.stateName ?? '';
   const xml = `<interface type="bridge"><mac address="${escapeAttr(nic.mac.toLowerCase())}"/><source bridge="${escapeAttr(nic.bridgeDeviceName)}"/></interface>`;
   let names: string[] = [];
   try {
@@ -219,7 +224,7 @@ async function recordedInterface(nic: Nic, dir: string): Promise<RecordedDevice>
   }
   for (const name of names.filter(isStubName).sort()) {
     const stub = await readNicStub(join(dir, name));
-    if (stub?.attachmentId === nic.attachmentId) return { deviceId: name.slice(0, -'.xml'.length), xml };
+    if (stub?.attachmentId === nic.attachmentId) return { deviceId: name.slice(0, -'.xml'.length), xml, stateName };
   }
   const fromTap = nic.guestDeviceName?.includes('_') ? nic.guestDeviceName.slice(nic.guestDeviceName.indexOf('_') + 1) : undefined;
   let deviceId = nic.attachmentId!;
@@ -228,7 +233,7 @@ async function recordedInterface(nic: Nic, dir: string): Promise<RecordedDevice>
   } catch {
     // not a usable file name: keep the attachment id
   }
-  return { deviceId, xml };
+  return { deviceId, xml, stateName };
 }
 
 const isStubName = (name: string) => name.endsWith('.xml') && !name.startsWith('.') && !name.endsWith('-libvirt.xml') && name !== 'instance.xml' && name !== 'libvirt.xml';

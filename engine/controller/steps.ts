@@ -37,6 +37,7 @@ export class Steps {
   private readonly undos: Undo[] = [];
   readonly timings: StepTiming[] = [];
   private current = '';
+  private unfinished?: () => string | Promise<string>;
 
   constructor(
     readonly operation: Operation,
@@ -85,6 +86,17 @@ export class Steps {
     this.undos.length = 0;
   }
 
+  /**
+   * From here on what was done stays done (a device detached is not attached again): the
+   * undo actions are forgotten, and a later failure rolls nothing back but says, in the
+   * error's `unfinished` (and its details), what `describe` returns at that moment: the state
+   * the operation leaves and how to finish it.
+   */
+  forwardOnly(describe: () => string | Promise<string>): void {
+    this.undos.length = 0;
+    this.unfinished = describe;
+  }
+
   private async fail(e: unknown): Promise<never> {
     const cause = asDomforgeError(e);
     this.log.error(`step ${this.current} failed: ${cause ? cause.fullMessage : String((e as Error)?.stack ?? e)}`);
@@ -104,6 +116,8 @@ export class Steps {
       }
     }
     this.undos.length = 0;
+    const unfinished = await this.describeUnfinished();
+    if (unfinished) this.log.error(`not rolled back: ${unfinished}`);
     await this.log.flush();
     // Not a DomforgeError nor a system error: a bug. Rolled back all the same; thrown as is.
     if (!cause) throw e;
@@ -113,7 +127,17 @@ export class Steps {
       : rollback.length
         ? [`rolled back: ${rollback.map((a) => a.action).join(', ')}`]
         : [];
-    throw new OperationError({ operation: this.operation, instanceId: this.instanceId, step: this.current, cause, rollback, details });
+    if (unfinished) details.push(`not rolled back: ${unfinished}`);
+    throw new OperationError({ operation: this.operation, instanceId: this.instanceId, step: this.current, cause, rollback, details, unfinished });
+  }
+
+  private async describeUnfinished(): Promise<string | undefined> {
+    if (!this.unfinished) return undefined;
+    try {
+      return await this.unfinished();
+    } catch (e) {
+      return `(what is left could not be told: ${(e as Error)?.message ?? String(e)})`;
+    }
   }
 }
 

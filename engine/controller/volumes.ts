@@ -2,7 +2,9 @@ import { UsageError } from '../errors.js';
 import type { Backing, Hypervisor, Instance, Os, SourceType } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitVolumeStub } from '../instance/stubs.js';
-import type { AttachSpec, DetachSpec } from './devices.js';
+import type { AttachSpec } from './devices.js';
+import { stillDetaching, type DetachSpec } from './detach.js';
+import { DETACHING } from '../render/covers.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 import { DISK_SERIAL, DISK_SERIAL_RULE, isDiskSource } from '../instance/libvirt-rules.js';
@@ -102,7 +104,9 @@ export function attachVolumeSpec(v: VolumeAttachment): AttachSpec {
     deviceId: v.id,
     label: `volume ${v.id}`,
     conflict: (r) => {
-      if (r.volumes.some((x) => x.id === v.id)) return `${v.id} is already attached`;
+      const recorded = r.volumes.find((x) => x.id === v.id);
+      if (recorded?.stateName === DETACHING) return `${v.id} ${stillDetaching('detach-volume', r.name, v.id)}`;
+      if (recorded) return `${v.id} is already attached`;
       const same = r.volumes.find((x) => x.devName === v.devName);
       if (same) return `device ${v.devName} is already used by ${same.id}`;
       return undefined;
@@ -129,12 +133,13 @@ export function detachVolumeSpec(volumeId: string): DetachSpec {
   checkDeviceId(volumeId, 'volume id');
   return {
     operation: 'detach-volume',
-    fragment: 'disk',
     label: `volume ${volumeId}`,
+    key: volumeId,
     recorded: (r) => {
       const v = r.volumes.find((x) => x.id === volumeId);
-      return v && { deviceId: volumeId, xml: v.libvirt };
+      return v && { deviceId: volumeId, xml: v.libvirt, stateName: v.stateName };
     },
+    marked: (r, stateName) => ({ ...r, volumes: r.volumes.map((x) => (x.id === volumeId ? { ...x, stateName } : x)) }),
     detached: (r) => ({ ...r, volumes: r.volumes.filter((x) => x.id !== volumeId) }),
   };
 }

@@ -7,8 +7,9 @@
  * - every volume the record says is attached (or attaching) must be a `<disk>` whose
  *   `<target dev>` is its `<libvirt>` disk's (else its `devName`) — what the shipped
  *   transforms copy;
- * - every NIC (unless `NicType` is `none`, where Eucalyptus writes none) and every extra NIC
- *   must be an `<interface>` with its MAC address, by which the cloud's network knows it.
+ * - every NIC (unless `NicType` is `none`, where Eucalyptus writes none, or the NIC is
+ *   `detaching`) and every extra NIC must be an `<interface>` with its MAC address, by which
+ *   the cloud's network knows it.
  *
  * How a transform writes a disk's source or a NIC's model is its own business; only the
  * device's presence, by the name the guest and the network know it by, is checked.
@@ -28,6 +29,12 @@ import { childElements, columnOf, firstChild, lineOf, type Document } from '../x
 
 /** The volume states whose `<disk>` is in the domain (the shipped transforms' selection). */
 export const VOLUME_STATES_IN_DOMAIN: readonly string[] = ['attached', 'attaching'];
+
+/**
+ * The `stateName` of a volume or NIC whose detach has begun and not finished (Eucalyptus's
+ * `detaching`): libvirt may have removed it already, so the domain need not hold it.
+ */
+export const DETACHING = 'detaching';
 
 export interface CoversOptions {
   /** The domain's label in errors (`TRANSFORM (output for FILE)`, `output of filters.d/NAME`, libvirt.xml's path). */
@@ -84,7 +91,9 @@ export function domainCoverageProblems(instance: Instance, document: Document, o
     problems.push(new DomainInvalidError(`the domain has no <disk> for ${what}: ${why}; libvirt would start the guest without it`, place));
   });
   const nics: { mac: string; path: string }[] = [];
-  if (instance.NicType !== 'none') instance.nics.forEach((n, i) => nics.push({ mac: n.mac, path: itemPath('/instance/nics/nic', instance.nics.length, i) }));
+  instance.nics.forEach((n, i) => {
+    if (instance.NicType !== 'none' && n.stateName !== DETACHING) nics.push({ mac: n.mac, path: itemPath('/instance/nics/nic', instance.nics.length, i) });
+  });
   instance.extraNics.forEach((n, i) => nics.push({ mac: n.mac, path: itemPath('/instance/extraNics/nic', instance.extraNics.length, i) }));
   for (const n of nics) {
     if (macs.has(n.mac.toLowerCase())) continue;

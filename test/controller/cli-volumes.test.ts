@@ -247,3 +247,31 @@ test("attach-volume refuses a path libvirt's schema refuses for the disk's <sour
   assert.deepEqual(await liveTargets(), ['vda', 'vdb', 'vdf', 'vdg']);
   assert.equal((await cli('terminate', ID)).code, 0);
 });
+
+test('a volume left "detaching" (a detach that failed past libvirt): describe and adopt say how to finish, attach-volume refuses it, detach-volume finishes it', async () => {
+  await launch();
+  const before = await liveTargets();
+  assert.equal((await cli('attach-volume', ID, '--volume-id', 'vol-0d0d0d0d', '--dev', 'sdf', '--path', '/dev/mapper/vol-0d0d0d0d')).code, 0);
+  // What a detach that failed after libvirt let go of the volume leaves (the detach-faults tests make it for real).
+  const file = join(dir(), 'instance.xml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('<stateName>attached</stateName>', '<stateName>detaching</stateName>'));
+  const hint = 'volume vol-0d0d0d0d is still detaching (a detach that did not finish): detach-volume i-0a000001 vol-0d0d0d0d finishes it';
+
+  const d = await cli('describe', ID);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /^ {2}volume: vol-0d0d0d0d as sdf \(detaching\)$/m);
+  assert.ok(d.stdout.includes(`\n  unfinished: ${hint}\n`), d.stdout);
+  const adopted = await cli('adopt');
+  assert.ok(adopted.stdout.includes(`adopted ${ID}: domain running\n  unfinished: ${hint}\n`), adopted.stdout);
+  const again = await cli('attach-volume', ID, '--volume-id', 'vol-0d0d0d0d', '--dev', 'sdg', '--path', '/dev/mapper/vol-0d0d0d0d');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /vol-0d0d0d0d is still detaching \(a detach that did not finish\): detach-volume i-0a000001 vol-0d0d0d0d finishes it/);
+
+  const t = await cli('detach-volume', ID, 'vol-0d0d0d0d');
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(t.stdout, 'detached vol-0d0d0d0d from i-0a000001: finished the detach an earlier one began\n');
+  assert.deepEqual(await liveTargets(), before);
+  assert.deepEqual(record().volumes, []);
+  assert.doesNotMatch((await cli('describe', ID)).stdout, /unfinished/);
+  assert.equal((await cli('terminate', ID)).code, 0);
+});

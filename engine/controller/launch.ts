@@ -6,6 +6,7 @@ import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import type { Instance } from '../instance/model.js';
 import { sourceOf } from '../instance/source.js';
+import { checkInstanceStructure } from '../instance/validate.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { renderText } from '../render/render.js';
 import { checkDomainXml, domainUsesFile } from './domain-xml.js';
@@ -110,6 +111,8 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string,
   let checked!: CheckedRecord;
   await steps.run('check', async () => {
     await checkNodeEnabled(layout, 'launch');
+    // Its shape first: relocate and the checks below read its fields.
+    checkInstanceStructure(input, sourceOf(input));
     record = withState(relocate(input, layout), 'Staging');
     // The instance is checked before its folder exists: a refusal then points at the caller's
     // instance (its file and line, or the field alone), never at a record rolled back.

@@ -3,6 +3,7 @@ import { InstanceError } from '../errors.js';
 import { compactBase64 } from './user-data.js';
 import { itemPath } from './paths.js';
 import { closestName } from './did-you-mean.js';
+import { instanceStructureProblem } from './structure.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
 import { MAX_MEMORY_KIB, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
@@ -35,11 +36,6 @@ export const MAX_VBRS = 1024;
 export function vbrCountProblem(count: number): string | undefined {
   if (count <= MAX_VBRS) return undefined;
   return `too many virtual boot records: ${count} <vbr> elements, more than the ${MAX_VBRS} an instance may have (a Eucalyptus node controller holds at most 64, EUCA_MAX_VBRS)`;
-}
-
-/** A value for a message: a number as it is; anything else (an Instance built in JavaScript) quoted, with its type. */
-function shown(v: unknown): string {
-  return typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (a ${v === null ? 'null' : typeof v}, not a number)`;
 }
 
 /** A value refused below an element: `at` the attribute (`/@mac`), or `''` for the element itself, and why. */
@@ -109,15 +105,30 @@ export function macProblem(mac: string): string | undefined {
 }
 
 /**
- * Checks the meaning of an instance's values (the parser has already checked their types):
- * identifiers, sizes, paths, MACs, device names, metadata keys (each given once). Throws an InstanceError naming the first
- * problem's path and, through `locate`, its line.
+ * Checks that `inst` has the shape of an Instance: every field the type says, of the type it
+ * says (instanceStructureProblem). The parsers build such objects; an Instance built or
+ * changed in code may not. Throws an InstanceError naming the first field amiss by its path
+ * (`/instance/nics`, `/instance/volumes/volume/devName`) and, through `locate`, its line.
+ */
+export function checkInstanceStructure(inst: unknown, options: ValidateInstanceOptions = {}): asserts inst is Instance {
+  const p = instanceStructureProblem(inst);
+  if (p) failAt(options, p.path, p.message);
+}
+
+function failAt(options: ValidateInstanceOptions, path: string, message: string): never {
+  const loc = options.locate?.(path) ?? {};
+  throw new InstanceError(message, { file: options.file, line: loc.line, column: loc.column, path });
+}
+
+/**
+ * Checks the meaning of an instance's values, once its shape is checked
+ * (checkInstanceStructure, first): identifiers, sizes, paths, MACs, device names, metadata
+ * keys (each given once). Throws an InstanceError naming the first problem's path and,
+ * through `locate`, its line.
  */
 export function validateInstance(inst: Instance, options: ValidateInstanceOptions = {}): void {
-  const fail = (path: string, message: string): never => {
-    const loc = options.locate?.(path) ?? {};
-    throw new InstanceError(message, { file: options.file, line: loc.line, column: loc.column, path });
-  };
+  const fail = (path: string, message: string): never => failAt(options, path, message);
+  checkInstanceStructure(inst, options);
   if (!(HYPERVISOR_TYPES as readonly string[]).includes(inst.hypervisor.type)) fail('/instance/hypervisor/@type', `unknown hypervisor type ${JSON.stringify(inst.hypervisor.type)} (expected ${HYPERVISOR_TYPES.join(', ')})`);
   if (!(PLATFORMS as readonly string[]).includes(inst.os.platform)) fail('/instance/os/@platform', `unknown platform ${JSON.stringify(inst.os.platform)} (expected ${PLATFORMS.join(', ')})`);
   if (!inst.name) fail('/instance/name', 'the instance name is missing');
@@ -129,14 +140,14 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.name.length > 200) fail('/instance/name', 'the instance name is longer than 200 characters');
   if (inst.name.includes('/') || CONTROL.test(inst.name)) fail('/instance/name', `the instance name ${JSON.stringify(inst.name)} contains "/" or a control character, which libvirt refuses`);
   if (!UUID.test(inst.uuid)) fail('/instance/uuid', `not a UUID: ${JSON.stringify(inst.uuid)}`);
-  if (!Number.isInteger(inst.cores) || inst.cores < 1) fail('/instance/cores', `cores must be a whole number of at least 1, got ${shown(inst.cores)}`);
+  if (!Number.isInteger(inst.cores) || inst.cores < 1) fail('/instance/cores', `cores must be a whole number of at least 1, got ${inst.cores}`);
   if (inst.cores > 4096) fail('/instance/cores', `cores must be at most 4096, got ${inst.cores}`);
-  if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${shown(inst.memoryKB)}`);
+  if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${inst.memoryKB}`);
   // Written as <memory unit="KiB"> and <currentMemory>, which libvirt takes up to its limit.
   if (inst.memoryKB > Number(MAX_MEMORY_KIB)) fail('/instance/memoryKB', `memoryKB ${inst.memoryKB} is too large: libvirt takes memory sizes up to ${MAX_MEMORY_KIB} KiB (just under 8 EiB) and refuses more as a numerical overflow`);
-  if (typeof inst.diskGB !== 'number' || inst.diskGB < 0) fail('/instance/diskGB', `diskGB must be a number, not negative, got ${shown(inst.diskGB)}`);
+  if (inst.diskGB < 0) fail('/instance/diskGB', `diskGB must not be negative, got ${inst.diskGB}`);
   // Kept as text (written back as given), but a whole number, as the config drive's launch_index needs it ('' is 0).
-  if (typeof inst.launchIndex !== 'string' || (inst.launchIndex !== '' && !/^\d{1,9}$/.test(inst.launchIndex))) {
+  if (inst.launchIndex !== '' && !/^\d{1,9}$/.test(inst.launchIndex)) {
     fail('/instance/launchIndex', `launchIndex ${JSON.stringify(inst.launchIndex)} is not a non-negative integer`);
   }
   for (const field of ['kernel', 'ramdisk'] as const) {

@@ -419,8 +419,8 @@ test('an invalid Instance built in code is refused at check, naming the instance
     [{ cores: 0 }, '/instance/cores', 'cores must be a whole number of at least 1, got 0'],
     [{ kernel: 'vmlinuz' }, '/instance/kernel', 'the kernel path must be absolute: vmlinuz'],
     // A JavaScript caller's string where the model has a number: said so, not shown as if it were one.
-    [{ memoryKB: '2048' as unknown as number }, '/instance/memoryKB', 'memoryKB must be a whole number of at least 1024 (1 MiB), got "2048" (a string, not a number)'],
-    [{ diskGB: '10' as unknown as number }, '/instance/diskGB', 'diskGB must be a number, not negative, got "10" (a string, not a number)'],
+    [{ memoryKB: '2048' as unknown as number }, '/instance/memoryKB', 'Instance.memoryKB must be a number, got the string "2048"'],
+    [{ diskGB: '10' as unknown as number }, '/instance/diskGB', 'Instance.diskGB must be a number, got the string "10"'],
     // What only the record's text shows (a value XML 1.0 cannot carry): the element that would hold it.
     [{ password: 'a\u0001b' }, undefined, 'character U+0001 is not allowed in XML 1.0 (in <password>)'],
   ] as const) {
@@ -449,6 +449,42 @@ test('an invalid Instance built in code is refused at check, naming the instance
   const g = await launchFailure(inPlace);
   assert.equal(g.step, 'check', g.message);
   assert.deepEqual([g.file, g.line, g.path], [good.file, lineIn(good.text, '<memoryKB>'), '/instance/memoryKB']);
+  assert.equal(existsSync(join(sb.instances, good.id)), false);
+});
+
+test("an Instance built in code whose structure is not an Instance's (a field null, missing or of another type) is refused at check by the field's path, before anything is made", async () => {
+  const sample = await sampleInstance('09-q35-config-drive');
+  type Change = (i: typeof sample) => unknown;
+  for (const [change, path, message] of [
+    [(i) => ({ ...i, nics: null }), '/instance/nics', 'Instance.nics must be a list (an array), got null'],
+    [(i) => ({ ...i, hypervisor: null }), '/instance/hypervisor', 'Instance.hypervisor must be an object, got null'],
+    [(i) => ({ ...i, disks: { ...i.disks, diskPaths: [null] } }), '/instance/disks/diskPath', 'Instance.disks.diskPaths[0] must be an object, got null'],
+    [(i) => ({ ...i, disks: { ...i.disks, diskPaths: [...i.disks.diskPaths, 'vdz'] } }), `/instance/disks/diskPath[${sample.disks.diskPaths.length + 1}]`, `Instance.disks.diskPaths[${sample.disks.diskPaths.length}] must be an object, got the string "vdz"`],
+    [(i) => ({ ...i, volumes: [{ id: 'vol-1', stateName: 'attached' }] }), '/instance/volumes/volume/attachmentToken', 'Instance.volumes[0].attachmentToken is missing (a string is required); so are devName, connectionString'],
+    [(i) => ({ ...i, volumes: [{ id: 'vol-1', attachmentToken: '', stateName: 'attached', connectionString: '' }] }), '/instance/volumes/volume/devName', 'Instance.volumes[0].devName is missing (a string is required)'],
+    // Fields the check step read before their values were checked: the record's timestamps, its config drive.
+    [(i) => ({ ...i, timestamps: null }), '/instance/timestamps', 'Instance.timestamps must be a list of [name, value] pairs of strings, got null'],
+    [(i) => ({ ...i, configDrive: null }), '/instance/configDrive', 'Instance.configDrive must be an object, got null'],
+    [(i) => ({ ...i, features: 'hugepages' }), '/instance/features', 'Instance.features must be an object, got the string "hugepages"'],
+  ] as [Change, string, string][]) {
+    const copy = change(structuredClone(sample)) as typeof sample;
+    const e = await launchFailure(copy);
+    assert.ok(e instanceof OperationError, String(e));
+    assert.equal(e.code, 'INSTANCE_INVALID', e.message);
+    assert.equal(e.step, 'check', e.message);
+    assert.deepEqual([e.file, e.line, e.path], [undefined, undefined, path], e.message);
+    assert.equal(e.message, `launch of ${copy.name} failed at step 'check': ${message} (at ${path})`);
+    assert.deepEqual(e.rollback, []);
+    assert.equal(await conn.find(copy.name), undefined);
+    assert.equal(existsSync(join(sb.instances, copy.name)), false);
+  }
+  // Read from a file, then changed in place: the file and the line of the field's element.
+  const good = sampleFileUnderFreshId(sb.root, '09-q35-config-drive', 'shape');
+  const inPlace = await readInstanceFile(good.file);
+  (inPlace.nics[0] as { mac: unknown }).mac = 5;
+  const g = await launchFailure(inPlace);
+  assert.equal(g.step, 'check', g.message);
+  assert.deepEqual([g.code, g.file, g.line, g.path], ['INSTANCE_INVALID', good.file, lineIn(good.text, '<nic '), '/instance/nics/nic/@mac']);
   assert.equal(existsSync(join(sb.instances, good.id)), false);
 });
 

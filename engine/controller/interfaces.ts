@@ -6,7 +6,7 @@ import { InstanceError, UsageError } from '../errors.js';
 import type { Instance, Nic, UnknownAttribute, UnknownElement } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
-import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, isBridgeName, isDeviceName } from '../instance/libvirt-rules.js';
+import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, isBridgeName, isDeviceName, tapNameBytes } from '../instance/libvirt-rules.js';
 import { validateStub } from '../instance/validate-stub.js';
 import { columnOf, lineOf, parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
@@ -32,7 +32,7 @@ export interface InterfaceAttachment {
   device: number;
   /** The host bridge the interface joins. */
   bridgeDeviceName: string;
-  /** Host-side tap name (`<target dev>`). Eucalyptus uses `vn_<interface id>`. Default: none (libvirt names it). */
+  /** Host-side tap name (`<target dev>`), at most 15 bytes (Linux's IFNAMSIZ). Eucalyptus uses `vn_<interface id>`. Default: none (libvirt names it). */
   guestDeviceName?: string;
   /** Default -1. */
   vlan?: number;
@@ -81,6 +81,9 @@ export function checkInterfaceAttachment(a: InterfaceAttachment): InterfaceAttac
   }
   // Written as the interface's <target dev> when not empty.
   if (a.guestDeviceName && !isDeviceName(a.guestDeviceName)) throw new UsageError(`Expected \`guestDeviceName\` to be a tap device name of ${DEVICE_NAME_RULE}, got ${got(a.guestDeviceName)}`);
+  if (a.guestDeviceName && tapNameBytes(a.guestDeviceName) > TAP_NAME_MAX_BYTES) {
+    throw new UsageError(`Expected \`guestDeviceName\` to be a tap device name of ${TAP_NAME_LIMIT}, got ${got(a.guestDeviceName)}, ${tapNameBytes(a.guestDeviceName)} bytes`);
+  }
   if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') throw new UsageError(`Expected \`osVirtioNetwork\` to be a boolean, got ${got(a.osVirtioNetwork)}`);
   for (const k of ['unknownAttributes', 'unknown'] as const) {
     if (a[k] !== undefined && !Array.isArray(a[k])) throw new UsageError(`Expected \`${k}\` to be a list (what a stub keeps that domforge does not know), got ${got(a[k])}`);

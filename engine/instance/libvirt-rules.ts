@@ -27,6 +27,19 @@ export const DEVICE_NAME_RULE = "letters, digits, '_', '.', '-', '\\', ':' and '
 export const isAbsFilePath = (p: string): boolean => ABS_FILE_PATH.test(p);
 export const isDeviceName = (name: string): boolean => DEVICE_NAME.test(name);
 
+/**
+ * The longest name Linux gives a network interface: IFNAMSIZ (16) less its NUL. A NIC's tap
+ * (`guestDeviceName`, the `<interface>`'s `<target dev>`) is created under that name when the
+ * domain starts or the interface is hot-plugged, and the kernel refuses a longer one there:
+ * libvirt's schema takes any length. Eucalyptus keeps to it by truncating the interface id in
+ * `vn_<interface id>`.
+ */
+export const TAP_NAME_MAX_BYTES = 15;
+/** What {@link TAP_NAME_MAX_BYTES} says, as messages say it. */
+export const TAP_NAME_LIMIT = `at most ${TAP_NAME_MAX_BYTES} bytes (Linux's IFNAMSIZ, 16, less its NUL)`;
+/** A tap name's length in bytes (UTF-8, as the kernel counts it). */
+export const tapNameBytes = (name: string): number => new TextEncoder().encode(name).length;
+
 // A disk (`<disk>`: its `<source>`, `<target dev>` and `<serial>`).
 
 /**

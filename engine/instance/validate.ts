@@ -6,7 +6,7 @@ import { closestName } from './did-you-mean.js';
 import { instanceStructureProblem } from './structure.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { MAX_MEMORY_KIB, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem } from './libvirt-rules.js';
+import { MAX_MEMORY_KIB, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem, tapNameBytes } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, NIC_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance, type UnknownAttribute } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -47,11 +47,16 @@ export interface ValueProblem {
 /**
  * What libvirt refuses in where a NIC (of instance.xml, or an `eni-XXX.xml` stub) is plugged,
  * or undefined: its bridge, the interface's `<source bridge>`, and its tap name, the
- * `<target dev>` the transforms write when it is not empty.
+ * `<target dev>` the transforms write when it is not empty (which Linux also holds to
+ * TAP_NAME_MAX_BYTES).
  */
 export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?: string }): ValueProblem | undefined {
   if (!isBridgeName(n.bridgeDeviceName)) return { at: '/@bridgeDeviceName', message: `the bridge name ${JSON.stringify(n.bridgeDeviceName)} may hold only ${BRIDGE_NAME_RULE}` };
   if (n.guestDeviceName && !isDeviceName(n.guestDeviceName)) return { at: '/@guestDeviceName', message: `the tap device name ${JSON.stringify(n.guestDeviceName)} may hold only ${DEVICE_NAME_RULE}` };
+  const bytes = n.guestDeviceName ? tapNameBytes(n.guestDeviceName) : 0;
+  if (bytes > TAP_NAME_MAX_BYTES) {
+    return { at: '/@guestDeviceName', message: `the tap device name ${JSON.stringify(n.guestDeviceName)} is ${bytes} bytes long; a network interface's name is ${TAP_NAME_LIMIT}, and the host would refuse to create the tap when the domain starts or the interface is attached` };
+  }
   return undefined;
 }
 

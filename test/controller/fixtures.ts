@@ -73,13 +73,16 @@ export function childNodes(): number[] {
 
 /**
  * A sample's instance.xml as a file of its own in `dir` (`NAME.xml`), under a fresh id
- * (`i-PID` + `name`) and uuid, then edited by `edit`: for tests that need the file's lines.
+ * (`i-PID` + `name`; its NIC's tap `vn_` and the id's last 12 characters) and uuid, then
+ * edited by `edit`: for tests that need the file's lines.
  */
 export function sampleFileUnderFreshId(dir: string, sample: string, name: string, edit: (text: string) => string = (t) => t): { file: string; text: string; id: string } {
   const id = `i-${process.pid.toString(16)}${name}`;
   const original = readFileSync(join(SAMPLES, sample, 'instance.xml'), 'utf8');
   const sampleId = /<name>([^<]*)<\/name>/.exec(original)![1]!;
-  const text = edit(original.replaceAll(sampleId, id).replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`));
+  // The tap name Eucalyptus makes of the id (vn_ID) kept to the 15 bytes Linux takes.
+  const fresh = original.replaceAll(`"vn_${sampleId}"`, `"vn_${id.slice(-12)}"`).replaceAll(sampleId, id);
+  const text = edit(fresh.replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${randomUUID()}</uuid>`));
   const file = join(dir, `${name}.xml`);
   writeFileSync(file, text);
   return { file, text, id };

@@ -324,6 +324,8 @@ test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap 
     [{ mac: 'd1:0d:00:00:00:0c' }, /^Expected `mac` to be a unicast MAC address \(an even first byte, such as d0:0d:12:34:56:78\), got `d1:0d:00:00:00:0c` \(string\)$/],
     [{ bridgeDeviceName: 'br;0' }, /^Expected `bridgeDeviceName` to be a bridge name of letters, digits, '_', '\.', '-', '\\', ':', '\/' and spaces \(libvirt's schema\), got `br;0` \(string\)$/],
     [{ guestDeviceName: 'vn eni-0000000c' }, /^Expected `guestDeviceName` to be a tap device name of letters, digits, '_', '\.', '-', '\\', ':' and '\/' \(libvirt's schema\), got `vn eni-0000000c` \(string\)$/],
+    // Linux names a network interface in at most 15 bytes: a real host refuses a longer tap when it attaches.
+    [{ guestDeviceName: `vn_${'e'.repeat(37)}` }, new RegExp(`^Expected \`guestDeviceName\` to be a tap device name of at most 15 bytes \\(Linux's IFNAMSIZ, 16, less its NUL\\), got \`vn_e{37}\` \\(string\\), 40 bytes$`)],
   ] as const) {
     await assert.rejects(nc.attachInterface(inst.name, eni(12, over)), (e: Error & { code: string }) => e.code === 'USAGE' && field.test(e.message));
   }
@@ -332,6 +334,7 @@ test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap 
     ['mac="d1:0d:00:00:00:0c" bridgeDeviceName="br0"', '/nic/@mac', 'MAC address d1:0d:00:00:00:0c is a multicast address'],
     ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br,0"', '/nic/@bridgeDeviceName', `the bridge name "br,0" may hold only letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema)`],
     ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br0" guestDeviceName="vn+eni"', '/nic/@guestDeviceName', `the tap device name "vn+eni" may hold only letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)`],
+    ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br0" guestDeviceName="vn_eni-0000000c-x"', '/nic/@guestDeviceName', `the tap device name "vn_eni-0000000c-x" is 17 bytes long; a network interface's name is at most 15 bytes (Linux's IFNAMSIZ, 16, less its NUL), and the host would refuse to create the tap when the domain starts or the interface is attached`],
   ]) {
     writeFileSync(stubFile, `<?xml version="1.0"?>\n<nic xml-version="2" ${attrs} device="12" attachmentId="eni-attach-0000000c"/>\n`);
     await assert.rejects(nc.attachInterface(inst.name, stubFile), (e: unknown) => {

@@ -172,6 +172,22 @@ test("a NIC's bridge, tap name or (extra NIC) model libvirt's schema refuses is 
   await definedOnTestDriver(xml);
 });
 
+test("a NIC's tap name longer than Linux names an interface (15 bytes, IFNAMSIZ less its NUL) is refused at its <nic>, from instance.xml, JSON or code; 15 bytes are taken", async () => {
+  const nic = '/instance/nics/nic';
+  const long = `vn_${'e'.repeat(37)}`; // 40 characters
+  const message = new RegExp(`^the tap device name "${long}" is 40 bytes long; a network interface's name is at most 15 bytes \\(Linux's IFNAMSIZ, 16, less its NUL\\), and the host would refuse to create the tap when the domain starts or the interface is attached$`);
+  refused(edit(NIC, NIC.replace('vn_i-0a000001', long)), `${nic}/@guestDeviceName`, '<nic ', message);
+  refused(edit(NIC, NIC.replace('vn_i-0a000001', 'vn_eni-1a2b3c4d5')), `${nic}/@guestDeviceName`, '<nic ', /^the tap device name "vn_eni-1a2b3c4d5" is 16 bytes long/);
+  const json = minimalJsonInstance();
+  jsonRefused({ ...json, nics: [{ ...json.nics[0], guestDeviceName: long }] }, `${nic}/@guestDeviceName`, '"guestDeviceName"', message);
+  const inst = parseInstance(SAMPLE);
+  assert.throws(() => validateInstance({ ...inst, nics: [{ ...inst.nics[0]!, guestDeviceName: long }] }), (e: unknown) => e instanceof InstanceError && e.path === `${nic}/@guestDeviceName` && message.test(e.shortMessage));
+  // Eucalyptus's own form, vn_ and an 8-digit interface id, is 15 bytes: rendered and defined.
+  const xml = await accepted(edit(NIC, NIC.replace('vn_i-0a000001', 'vn_eni-1a2b3c4d')));
+  assert.match(xml, /<target dev="vn_eni-1a2b3c4d"\/>/);
+  await definedOnTestDriver(xml);
+});
+
 const withMachine = (type: string, arch: string) => edit('</instance>', `  <machine type="${type}" arch="${arch}"/>\n</instance>`);
 
 test("a machine architecture libvirt's schema does not list is refused at <machine>; each it lists, the first and the last, still renders", async () => {

@@ -10,6 +10,7 @@ import { compileXslt } from '../../engine/transform/xslt/compile.js';
 import type { CompiledTransform } from '../../engine/transform/types.js';
 import type { NodeController, OperationError } from '../../engine/controller/index.js';
 import { CONTROLLER_LOG } from '../../engine/controller/options.js';
+import type { DomforgeError } from '../../engine/errors.js';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 export const SAMPLES = join(ROOT, 'samples');
@@ -94,6 +95,19 @@ export async function launchFailure(nc: NodeController, instance: Parameters<Nod
     () => assert.fail('launched'),
     (err: unknown) => err as OperationError,
   );
+}
+
+/**
+ * The refusal behind an operation an XML filter failed by printing XML the checks refuse:
+ * the operation failed at step `filters` with HOOK_FAILED, and the DOMAIN_INVALID behind it
+ * names what the filter printed (`output of filters.d/NAME`) and `path`.
+ */
+export function filterRefusal(e: OperationError, filter: string, path: string): DomforgeError {
+  assert.equal(e.step, 'filters', e.message);
+  assert.equal(e.code, 'HOOK_FAILED', e.message);
+  const why = (e.cause as DomforgeError).cause as DomforgeError;
+  assert.deepEqual([why.code, why.file, why.path], ['DOMAIN_INVALID', `output of filters.d/${filter}`, path], why.message);
+  return why;
 }
 
 /** What the instances folder holds, but the controller's own log (its start hooks' output, written when it opens with hooks). */

@@ -8,7 +8,7 @@ import { domainCoverageProblems } from '../../engine/render/covers.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
-import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
+import { filterRefusal, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 
 let conn: LibvirtConnection;
 let sb: Sandbox;
@@ -396,16 +396,7 @@ test("a transform, filter or pre-attach hook that changes the ENI's MAC is refus
   // A filter: its output is refused as invalid.
   await sb.script(sb.filters, '40-mac', 'sed "s/d0:0d:00:00:00:0d/d0:0d:99:99:99:99/I"');
   try {
-    await assert.rejects(nc.attachInterface(inst.name, eni(13)), (e: OperationError) => {
-      assert.equal(e.code, 'HOOK_FAILED');
-      assert.equal(e.step, 'filters');
-      const why = (e.cause as DomforgeError).cause as DomforgeError;
-      assert.equal(why.code, 'DOMAIN_INVALID');
-      assert.equal(why.file, 'output of filters.d/40-mac');
-      assert.equal(why.path, '/interface/mac/@address');
-      assert.ok(why.shortMessage.startsWith(mac), why.message);
-      return true;
-    });
+    await assert.rejects(nc.attachInterface(inst.name, eni(13)), (e: OperationError) => filterRefusal(e, '40-mac', '/interface/mac/@address').shortMessage.startsWith(mac));
     await unchanged('filter');
   } finally {
     rmSync(join(sb.filters, '40-mac'), { force: true });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { DomforgeError } from '../errors.js';
 import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
 import { runProcess, succeeded } from '../hooks/run-process.js';
+import { whyScriptCannotStart } from '../hooks/spawn-error.js';
 import { loadBinding, type BindingLoader } from '../libvirt/binding.js';
 import { connect } from '../libvirt/pool.js';
 import { isTestDriverUri, resolveUri } from '../libvirt/uri.js';
@@ -261,8 +262,15 @@ async function checkHooks(dir: string | undefined): Promise<HostCheck> {
   if (!existsSync(dir)) return { name, status: 'warn', detail: `${dir} does not exist: no hooks run`, hint: 'a mistyped --hooks launches without them; Eucalyptus takes a missing folder as no hooks too' };
   let run: string[];
   let idle: string[];
+  let unstartable: string[];
   try {
-    run = (await discoverExecutables(dir)).map((x) => x.name);
+    const found = await discoverExecutables(dir);
+    run = found.map((x) => x.name);
+    // What the hook runner would say at the hook's start (a missing or CRLF-ended #! interpreter), said now rather than at every launch's pre-boot.
+    unstartable = found.flatMap((x) => {
+      const why = whyScriptCannotStart(x.path);
+      return why ? [`hook ${x.name} could not be started: ${why}`] : [];
+    });
     const entries = await readdir(dir, { withFileTypes: true });
     const candidates = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !isIgnoredName(e.name) && !run.includes(e.name)).map((e) => e.name);
     // A script with a #! line that is not executable is a hook someone forgot to chmod; other files (a README, a package.json) are not hooks.
@@ -272,6 +280,9 @@ async function checkHooks(dir: string | undefined): Promise<HostCheck> {
     return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
   }
   const detail = `${dir}: ${run.length ? `runs ${run.join(', ')}` : 'no executable hooks'}`;
+  if (unstartable.length) {
+    return { name, status: 'fail', detail: `${detail}; ${unstartable.join('; ')}`, hint: 'every launch would fail at pre-boot: fix the #! line (a carriage return at its end is a file saved with Windows line endings: sed -i \'s/\\r$//\' FILE)' };
+  }
   if (idle.length) {
     return { name, status: 'warn', detail: `${detail}; not run, not executable: ${idle.join(', ')}`, hint: 'scripts with a #! line that are not executable are not run: chmod +x the ones that should' };
   }

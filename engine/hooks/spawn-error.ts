@@ -14,23 +14,30 @@ import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 export function explainSpawnError(file: string, error: Error): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== 'ENOENT' && code !== 'EACCES') return error;
-  const line = firstLine(file);
-  if (line === undefined || !line.startsWith('#!')) return error;
-  const interpreter = line.slice(2).trim().split(/[ \t]+/)[0] ?? '';
-  let why: string | undefined;
-  if (line.endsWith('\r')) {
-    why = `its #! line ends with a carriage return (Windows line endings), so the interpreter looked for is ${JSON.stringify(interpreter + '\r')}`;
-  } else if (interpreter === '') {
-    why = 'its #! line names no interpreter';
-  } else if (!can(interpreter, constants.F_OK)) {
-    why = `its interpreter ${interpreter} (from the #! line) does not exist`;
-  } else if (!can(interpreter, constants.X_OK)) {
-    why = `its interpreter ${interpreter} (from the #! line) is not executable`;
-  }
+  const why = whyScriptCannotStart(file);
   if (!why) return error;
   const explained = new Error(`${why} (${error.message})`, { cause: error });
   Object.assign(explained, { code, syscall: (error as NodeJS.ErrnoException).syscall, path: (error as NodeJS.ErrnoException).path });
   return explained;
+}
+
+/**
+ * Why the kernel will refuse to start the script `file` because of its `#!` line (its
+ * interpreter missing or not executable, a carriage return at its end, no interpreter named),
+ * in the words explainSpawnError uses; undefined when its `#!` line is fine, or it has none.
+ * Lets `domforge check` tell before a launch what a hook's start would fail with.
+ */
+export function whyScriptCannotStart(file: string): string | undefined {
+  const line = firstLine(file);
+  if (line === undefined || !line.startsWith('#!')) return undefined;
+  const interpreter = line.slice(2).trim().split(/[ \t]+/)[0] ?? '';
+  if (line.endsWith('\r')) {
+    return `its #! line ends with a carriage return (Windows line endings), so the interpreter looked for is ${JSON.stringify(interpreter + '\r')}`;
+  }
+  if (interpreter === '') return 'its #! line names no interpreter';
+  if (!can(interpreter, constants.F_OK)) return `its interpreter ${interpreter} (from the #! line) does not exist`;
+  if (!can(interpreter, constants.X_OK)) return `its interpreter ${interpreter} (from the #! line) is not executable`;
+  return undefined;
 }
 
 /** The file's first line (up to 256 bytes, without its newline), or undefined when it cannot be read. */

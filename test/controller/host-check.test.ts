@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHost, type HostCheck } from '../../engine/controller/host-check.js';
+import { runProcess } from '../../engine/hooks/run-process.js';
 import { closeConnections } from '../../engine/libvirt/index.js';
 import { breakableLoader } from '../libvirt/fixtures.js';
 import { lifecycleCli } from './cli-program.js';
@@ -161,4 +162,30 @@ test('CLI check (doctor): the table and the hints, exit 1 naming the failed chec
   );
   assert.equal(JSON.parse(f.stderr).error.code, 'HOST_CHECK_FAILED');
   assert.match(JSON.parse(f.stderr).error.message, /^1 of 12 checks failed: transform$/);
+});
+
+test('CLI check fails a hook that cannot start (a missing #! interpreter, a CRLF #! line) with the words the hook runner uses when it runs it, exit 1', async () => {
+  const hooks = join(dir, 'unstartable-hooks');
+  mkdirSync(hooks);
+  const hook = (name: string, text: string) => {
+    writeFileSync(join(hooks, name), text);
+    chmodSync(join(hooks, name), 0o755);
+  };
+  hook('10-fine', '#!/bin/sh\nexit 0\n');
+  hook('20-bad', '#!/usr/bin/pyhton3\nprint(1)\n');
+  hook('30-crlf', '#!/bin/sh\r\nexit 0\r\n');
+  // What a launch's pre-boot says of each: runProcess's spawn error, less the kernel's own words in brackets.
+  const atRun = async (name: string) => {
+    const r = await runProcess(join(hooks, name), { timeoutMs: 5000, killGraceMs: 100, maxBuffer: 1024 });
+    return `hook ${name} could not be started: ${r.spawnError!.message.replace(/ \(spawn [^)]*\)$/, '')}`;
+  };
+  const f = await lifecycleCli(['check', '--hooks', hooks, '--json'], ['--instances', join(dir, 'cli-instances'), '--uri', 'test:///default']);
+  assert.equal(f.code, 1, f.stderr);
+  const row = (JSON.parse(f.stdout) as HostCheck[]).find((x) => x.name === 'hooks')!;
+  assert.equal(row.status, 'fail');
+  assert.equal(row.detail, `${hooks}: runs 10-fine, 20-bad, 30-crlf; ${await atRun('20-bad')}; ${await atRun('30-crlf')}`);
+  assert.match(row.detail, /hook 20-bad could not be started: its interpreter \/usr\/bin\/pyhton3 \(from the #! line\) does not exist;/);
+  assert.match(row.detail, /hook 30-crlf could not be started: its #! line ends with a carriage return/);
+  assert.match(row.hint!, /Windows line endings/);
+  assert.match(JSON.parse(f.stderr).error.message, /checks failed: hooks$/);
 });

@@ -170,7 +170,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .option('--grace <ms>', 'ask the guest to shut down and wait this long before pulling the plug (default 0)'),
   ).action(async (id: string, o: CommonOptions & { keep?: boolean; grace?: string }) => {
     const graceMs = parseGrace(o.grace); // before the controller opens, which creates the instances folder
-    const r = await withController(io, o, (nc) => nc.terminate(id, { keep: o.keep, graceMs }), true);
+    const r = await withController(io, o, (nc) => interruptible(io, `the terminate of ${id}`, (signal) => nc.terminate(id, { keep: o.keep, graceMs, signal }), 'stopped'), true);
     if (o.json) return json(io, r);
     const files = r.files === 'removed' ? 'files removed' : r.files === 'gone' ? 'files already gone' : `files kept in ${r.files.kept}`;
     io.stdout(`terminated ${r.id}: ${r.record === 'missing' ? 'no record (the folder had no instance.xml), ' : ''}domain ${r.domain}, ${files}\n`);
@@ -275,7 +275,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   ).action(
     async (o: CommonOptions & { resume?: boolean }) => {
       // adopt is what a node controller runs when it starts on a host: the start events come first.
-      const report = await withController(io, o, (nc) => nc.adopt({ resume: o.resume === true }), true, { initHooks: true });
+      const report = await withController(io, o, (nc) => interruptible(io, 'the adopt', (signal) => nc.adopt({ resume: o.resume === true, signal }), 'stopped'), true, { initHooks: true });
       if (o.json) return json(io, report);
       printAdoptReport(io, report);
     },
@@ -308,7 +308,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .argument('<id>', 'instance id')
       .argument('<attachment-id>', 'the attachment id (eni-attach-XXX) given at attach'),
   ).action(async (id: string, attachmentId: string, o: CommonOptions) => {
-    const r = await withController(io, o, (nc) => nc.detachInterface(id, attachmentId), true);
+    const r = await withController(io, o, (nc) => interruptible(io, `the detach of ${attachmentId} from ${id}`, (signal) => nc.detachInterface(id, attachmentId, { signal }), 'stopped'), true);
     if (o.json) return json(io, r);
     io.stdout(`detached ${r.deviceId} (${attachmentId}) from ${r.id}${detachNote(r)}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);
@@ -356,7 +356,7 @@ function registerVolumes(program: Command, io: CliIo): void {
   ).action(async (id: string, volumeId: string, o: CommonOptions) => {
     checkInstanceId(id);
     checkDeviceId(volumeId, 'volume id');
-    const r = await withController(io, o, (nc) => nc.detachVolume(id, volumeId), true);
+    const r = await withController(io, o, (nc) => interruptible(io, `the detach of ${volumeId} from ${id}`, (signal) => nc.detachVolume(id, volumeId, { signal }), 'stopped'), true);
     if (o.json) return json(io, r);
     io.stdout(`detached ${r.deviceId} from ${r.id}${detachNote(r)}\n`);
     for (const f of r.postDetachFailures) io.stderr(`domforge: warning: ${f.fullMessage}\n`);

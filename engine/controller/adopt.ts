@@ -1,4 +1,4 @@
-import type { DomforgeError } from '../errors.js';
+import { abortReason, CancelledError, type DomforgeError } from '../errors.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { InstanceLog } from './instance-log.js';
@@ -34,6 +34,12 @@ export interface AdoptOptions {
    * disabled node starts nothing. Default false: adopt starts, stops and removes nothing.
    */
   resume?: boolean;
+  /**
+   * Stops the adopt: a running pre-adopt hook's process group is killed, and no further
+   * instance is looked at. A CancelledError says which instance it stopped at and which
+   * were adopted (and resumed) before; adopt again does the rest.
+   */
+  signal?: AbortSignal;
 }
 
 export interface AdoptReport {
@@ -73,7 +79,15 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
   const reasons = await readStateReasons({ uri: ctx.uri, domains: [...new Set(domains.map((d) => d.name).filter((name) => folders.has(name)))] });
   const byName = new Map(domains.map((d) => [d.name, reasons?.has(d.name) ? { ...d, reason: reasons.get(d.name) } : d]));
   const report: AdoptReport = { adopted: [], refused: [], missingDomain: [], incomplete: [], mismatched: [], unreadable: [], untracked: [] };
+  const cancelled = (at: string, cause?: unknown) => {
+    const before = report.adopted.map((a) => a.id + (a.resumed ? ' (started again)' : ''));
+    return new CancelledError(
+      `adopt cancelled (${abortReason(o.signal!)}) ${at}; ${before.length ? `adopted before it: ${before.join(', ')}` : 'none adopted before it'}; run adopt again for the rest`,
+      { cause, reason: abortReason(o.signal!) },
+    );
+  };
   for (const id of ids) {
+    if (o.signal?.aborted) throw cancelled(`before ${id}`);
     await ctx.locks.run(id, `adopt of ${id}`, async () => {
       const dir = layout.dir(id);
       const domain = byName.get(id) ?? null;
@@ -100,8 +114,13 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
       if (ctx.hooks) {
         const log = new InstanceLog(layout.log(id), id, 'adopt', ctx.log);
         try {
-          await ctx.hooks.run('euca-nc-pre-adopt', { instanceId: id, instanceDir: dir, libvirtXml: layout.libvirtXml(id), uri: ctx.uri, log: log.hookSink() });
+          await ctx.hooks.run('euca-nc-pre-adopt', { instanceId: id, instanceDir: dir, libvirtXml: layout.libvirtXml(id), uri: ctx.uri, log: log.hookSink(), signal: o.signal });
         } catch (e) {
+          if (o.signal?.aborted) {
+            log.error(`pre-adopt hooks stopped: adopt cancelled (${abortReason(o.signal)})`);
+            await log.flush();
+            throw cancelled(`at the pre-adopt hooks of ${id} (stopped; ${id} not adopted)`, e);
+          }
           const code = (e as { code?: string }).code;
           if (code !== 'HOOK_FAILED' && code !== 'HOOK_TIMEOUT') throw e;
           log.error((e as HookFailedError).shortMessage);

@@ -41,6 +41,16 @@ export interface DetachSpec {
   key: string;
 }
 
+export interface DetachOptions {
+  /**
+   * Stops the detach: a running post-detach hook's process group is killed, and no further
+   * step runs. Before libvirt removed the device the record is written back as it was; after,
+   * the OperationError (code CANCELLED) says in `unfinished` what is left, and the same detach
+   * again finishes it.
+   */
+  signal?: AbortSignal;
+}
+
 export interface DetachResult {
   id: string;
   deviceId: string;
@@ -66,12 +76,12 @@ export interface DetachResult {
  * `unfinished` says what is left (which files) and that a detach of the device again
  * finishes it, as it does after a controller that died half-way.
  */
-export async function detachDevice(ctx: ControllerContext, id: string, spec: DetachSpec): Promise<DetachResult> {
+export async function detachDevice(ctx: ControllerContext, id: string, spec: DetachSpec, o: DetachOptions = {}): Promise<DetachResult> {
   checkInstanceId(id);
   return ctx.locks.run(id, `${spec.operation} of ${id}`, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, spec.operation, ctx.log);
-    const steps = new Steps(spec.operation, id, log, ctx.onStep);
+    const steps = new Steps(spec.operation, id, log, ctx.onStep, o.signal);
 
     const record = await steps.run('read-record', () => readRecord(layout, id));
     const { deviceId, stubPath, xmlPath, xml, resumed } = await steps.run('check', async () => {
@@ -122,7 +132,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
       const hooks = ctx.hooks;
       postDetachFailures = await steps.run('post-detach', async () => {
         await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' }); // the hook's PARAM: make sure it exists
-        const report = await hooks.run('euca-nc-post-detach', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, param: xmlPath, log: log.hookSink() });
+        const report = await hooks.run('euca-nc-post-detach', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, param: xmlPath, log: log.hookSink(), signal: o.signal });
         return report.failures;
       });
     }

@@ -13,7 +13,7 @@ export { DEFAULT_STOP_GRACE_MS, type StopOptions, type StopResult, type StartRes
 export { ConsoleUnavailableError, DEFAULT_CONSOLE_BYTES, type ConsoleOutput, type ConsoleOutputOptions, type ConsoleUnavailableReason } from './console-output.js';
 export type { ConsoleDevice } from './console-device.js';
 export type { AttachResult, AttachOptions, AttachSpec } from './devices.js';
-export type { DetachResult, DetachSpec, RecordedDevice } from './detach.js';
+export type { DetachOptions, DetachResult, DetachSpec, RecordedDevice } from './detach.js';
 export { volumeStubXml, type VolumeAttachment } from './volumes.js';
 export type { InterfaceAttachment } from './interfaces.js';
 export { InstanceLayout, isInstanceId, checkInstanceId } from './layout.js';

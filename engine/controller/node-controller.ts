@@ -5,7 +5,7 @@ import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
 import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
 import { attachDevice, type AttachOptions, type AttachResult } from './devices.js';
-import { detachDevice, type DetachResult } from './detach.js';
+import { detachDevice, type DetachOptions, type DetachResult } from './detach.js';
 import { consoleOutput, type ConsoleOutput, type ConsoleOutputOptions } from './console-output.js';
 import { describe, list, reboot, stats, statsAll, type DescribeOptions, type InstanceDetails, type InstanceStats, type InstanceSummary, type RebootOptions, type StatsReport } from './inspect.js';
 import { launch, type LaunchOptions, type LaunchResult } from './launch.js';
@@ -81,7 +81,7 @@ export class NodeController {
   /** pre-clean hooks → destroy → undefine → remove (or keep) the instance's files. */
   async terminate(id: string, options: TerminateOptions = {}): Promise<TerminateResult> {
     this.open_();
-    return terminate(this.ctx, id, options);
+    return this.cancellable(options.signal, (signal) => terminate(this.ctx, id, { ...options, signal }));
   }
 
   /** Destroy and start again from the persistent configuration (after an optional graceful shutdown). */
@@ -193,9 +193,9 @@ export class NodeController {
   }
 
   /** Hot-unplugs a volume, records it, runs post-detach hooks. */
-  async detachVolume(id: string, volumeId: string): Promise<DetachResult> {
+  async detachVolume(id: string, volumeId: string, options: DetachOptions = {}): Promise<DetachResult> {
     this.open_();
-    return detachDevice(this.ctx, id, detachVolumeSpec(volumeId));
+    return this.cancellable(options.signal, (signal) => detachDevice(this.ctx, id, detachVolumeSpec(volumeId), { signal }));
   }
 
   /**
@@ -215,9 +215,9 @@ export class NodeController {
   }
 
   /** Hot-unplugs the interface of an attachment id, removes it from instance.xml, runs post-detach hooks with its XML's path. */
-  async detachInterface(id: string, attachmentId: string): Promise<DetachResult> {
+  async detachInterface(id: string, attachmentId: string, options: DetachOptions = {}): Promise<DetachResult> {
     this.open_();
-    return detachDevice(this.ctx, id, detachInterfaceSpec(attachmentId));
+    return this.cancellable(options.signal, (signal) => detachDevice(this.ctx, id, detachInterfaceSpec(attachmentId), { signal }));
   }
 
   /**
@@ -227,14 +227,15 @@ export class NodeController {
    */
   async adopt(options: AdoptOptions = {}): Promise<AdoptReport> {
     this.open_();
-    return adopt(this.ctx, options);
+    return this.cancellable(options.signal, (signal) => adopt(this.ctx, { ...options, signal }));
   }
 
   /**
-   * Refuses new operations and waits for the running ones. With `cancel`, the launches and
-   * attachments under way are cancelled first (as by their own signal: each stops at its
-   * next step and undoes what it did) — a controller asked to stop does not wait out slow
-   * hooks. The pooled libvirt connection stays open (other controllers in the process may
+   * Refuses new operations and waits for the running ones. With `cancel`, the operations
+   * under way that run hooks are cancelled first, as by their own signal: a launch or attach
+   * stops at its next step and undoes what it did; a terminate, detach or adopt stops (its
+   * running hook killed) and says what is left — a controller asked to stop does not wait
+   * out slow hooks. The pooled libvirt connection stays open (other controllers in the process may
    * share it; `closeConnections()` closes it).
    */
   async close(options: { cancel?: boolean } = {}): Promise<void> {

@@ -16,6 +16,12 @@ export interface TerminateOptions {
   keep?: boolean;
   /** Ask the guest to shut down and wait this long (ms) before pulling the plug. Default 0: destroy at once. */
   graceMs?: number;
+  /**
+   * Stops the terminate: a running pre-clean hook's process group is killed, and no further
+   * step runs. Nothing is undone (a terminate only goes forward): the OperationError
+   * (code CANCELLED) says in `unfinished` what was done, and `terminate ID` again finishes it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TerminateResult {
@@ -56,7 +62,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
   return ctx.locks.run(id, `terminate of ${id}`, async () => {
     const { layout, connection: conn } = ctx;
     const log = new InstanceLog(layout.log(id), id, 'terminate', ctx.log);
-    const steps = new Steps('terminate', id, log, ctx.onStep);
+    const steps = new Steps('terminate', id, log, ctx.onStep, o.signal);
 
     const record = await steps.run('read-record', async (): Promise<Instance | undefined> => {
       try {
@@ -69,19 +75,25 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
     });
     if (!record) return terminateWithoutRecord(ctx, id, steps, log, o.keep === true);
     await steps.run('mark-teardown', () => writeRecord(layout, withTimestamp(withState(record, 'Teardown'), 'terminationRequestedTime')));
+    // From here a failure or a cancel leaves the instance part-way: say how far it got.
+    const done = ['instance.xml is marked Teardown'];
+    steps.forwardOnly(() => `${done.join(', ')}; \`terminate ${id}\` again finishes it`);
 
     let preCleanFailure: TerminateResult['preCleanFailure'];
     if (ctx.hooks) {
       const hooks = ctx.hooks;
       await steps.run('pre-clean', async () => {
         try {
-          await hooks.run('euca-nc-pre-clean', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: layout.libvirtXml(id), uri: ctx.uri, log: log.hookSink() });
+          await hooks.run('euca-nc-pre-clean', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: layout.libvirtXml(id), uri: ctx.uri, log: log.hookSink(), signal: o.signal });
         } catch (e) {
+          // A hook killed by the cancel is no pre-clean failure: the terminate stops there.
+          if (o.signal?.aborted) throw e;
           if ((e as { code?: string }).code !== 'HOOK_FAILED' && (e as { code?: string }).code !== 'HOOK_TIMEOUT') throw e;
           preCleanFailure = e as HookFailedError;
           log.error(`${preCleanFailure.shortMessage}: the files will be kept`);
         }
       });
+      done.push(preCleanFailure ? 'the pre-clean hooks ran (one failed: the files will be kept)' : 'the pre-clean hooks ran');
     }
 
     let found: DomainRef | undefined;
@@ -99,6 +111,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
       await conn.powerOff(ref, { graceMs });
       return 'destroyed' as const;
     });
+    done.push(domain === 'absent' ? 'libvirt has no domain' : domain === 'destroyed' ? 'the domain is destroyed' : 'the domain was not running');
 
     if (domain !== 'absent') {
       await steps.run('undefine', async () => {
@@ -111,6 +124,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
           if (!(e instanceof LibvirtError && e.libvirtCode === VIR_ERR_NO_DOMAIN)) throw e;
         }
       });
+      done.push('the domain is undefined');
     }
 
     const keep = o.keep || preCleanFailure !== undefined;

@@ -15,6 +15,7 @@ import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
+import { ownDomainIfAny } from './summary.js';
 
 /** A device the record lists (attached, or `detaching` when an earlier detach did not finish). */
 export interface RecordedDevice {
@@ -85,6 +86,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
 
     const record = await steps.run('read-record', () => readRecord(layout, id));
     const { deviceId, stubPath, xmlPath, xml, resumed } = await steps.run('check', async () => {
+      await ownDomainIfAny(ctx, id, record); // another instance's domain by this name: the record is not touched
       const found = await spec.recorded(record, layout.dir(id));
       if (!found) throw new InstanceNotFoundError(`${id} has no ${spec.label} attached`, { instanceId: id, file: layout.instanceXml(id) });
       const stubPath = layout.deviceStub(id, found.deviceId);

@@ -13,6 +13,7 @@ import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
+import { ownDomainIfAny } from './summary.js';
 
 /**
  * What differs between hot-plugging a volume (volumes.ts) and a network interface
@@ -66,7 +67,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     const domainXml = await steps.run('check', async () => {
       const why = await spec.conflict(record, layout.dir(id));
       if (why) throw new StateConflictError(`${spec.label} cannot be attached to ${id}: ${why}`, { instanceId: id, file: layout.instanceXml(id) });
-      const ref = await conn.find(record.uuid);
+      const ref = await ownDomainIfAny(ctx, id, record);
       if (!ref) throw new StateConflictError(`libvirt has no domain for ${id} (uuid ${record.uuid}) to attach ${spec.label} to`, { instanceId: id });
       return conn.getXML(ref.uuid);
     });

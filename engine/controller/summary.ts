@@ -21,19 +21,32 @@ export async function findDomain(conn: LibvirtConnection, domain: string): Promi
 }
 
 /**
+ * Refuses `ref`, libvirt's domain by the instance's name, when its uuid is not the record's:
+ * it is another instance's, never touched (STATE_CONFLICT at `/instance/uuid`).
+ */
+function checkSameInstance(ctx: ControllerContext, id: string, record: Instance, ref: DomainRef): void {
+  if (ref.uuid.toLowerCase() === record.uuid.toLowerCase()) return;
+  throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid}); not touching it`, {
+    instanceId: id,
+    file: ctx.layout.instanceXml(id),
+    path: '/instance/uuid',
+  });
+}
+
+/** libvirt's domain by the instance's name, or undefined when it has none; another instance's is refused (see checkSameInstance). */
+export async function ownDomainIfAny(ctx: ControllerContext, id: string, record: Instance): Promise<DomainRef | undefined> {
+  const ref = await ctx.connection.find(id);
+  if (ref) checkSameInstance(ctx, id, record, ref);
+  return ref;
+}
+
+/**
  * The instance's domain: libvirt's domain by the instance's name, which must have the record's
  * uuid. None, or another uuid (not this instance: never touched), is a STATE_CONFLICT saying
  * what could not be done (`doing`: "reboot", "stop", "read the counters of").
  */
 export async function instanceDomain(ctx: ControllerContext, id: string, record: Instance, doing: string): Promise<DomainRef> {
-  const ref = await ctx.connection.find(id);
+  const ref = await ownDomainIfAny(ctx, id, record);
   if (!ref) throw new StateConflictError(`libvirt has no domain ${id} to ${doing} (terminate ${id} removes its folder)`, { instanceId: id, file: ctx.layout.instanceXml(id) });
-  if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
-    throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid}); not touching it`, {
-      instanceId: id,
-      file: ctx.layout.instanceXml(id),
-      path: '/instance/uuid',
-    });
-  }
   return ref;
 }

@@ -1,6 +1,6 @@
 import { VIR_ERR_NO_DOMAIN } from '../libvirt/error-codes.js';
 import { LibvirtError } from '../libvirt/errors.js';
-import { checkGrace, type DomainRef } from '../libvirt/connection.js';
+import { checkGrace } from '../libvirt/connection.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import type { Instance } from '../instance/model.js';
 import { RecordMissingError, StateConflictError } from './errors.js';
@@ -10,6 +10,7 @@ import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, withState, withTimestamp, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
+import { ownDomainIfAny } from './summary.js';
 
 export interface TerminateOptions {
   /** Keep the instance's files: move its folder under the keep folder instead of removing it. Default false. */
@@ -45,11 +46,12 @@ export interface TerminateResult {
 }
 
 /**
- * Terminates an instance: mark the record `Teardown` → `euca-nc-pre-clean` hooks → destroy →
+ * Terminates an instance: check → mark the record `Teardown` → `euca-nc-pre-clean` hooks → destroy →
  * undefine → remove the folder. As in Eucalyptus, a failing pre-clean hook does not stop
  * the termination: it keeps the instance's files (moved under the keep folder). A failure
  * at destroy or undefine leaves the record marked `Teardown` (terminate again to retry).
- * A domain whose uuid is not the record's is not this instance and is never touched.
+ * A domain whose uuid is not the record's is not this instance and is never touched: it is
+ * refused at step `check`, before the record is marked or a hook runs.
  *
  * A folder with no instance.xml (a launch stopped before writing it, a removal stopped
  * half-way) is removed, or kept with `keep` or the controller's `keepFailed`, when libvirt
@@ -74,6 +76,8 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
       }
     });
     if (!record) return terminateWithoutRecord(ctx, id, steps, log, o.keep === true);
+    // Another instance's domain by this name refuses the terminate before the record or a hook is touched.
+    let found = await steps.run('check', () => ownDomainIfAny(ctx, id, record));
     await steps.run('mark-teardown', () => writeRecord(layout, withTimestamp(withState(record, 'Teardown'), 'terminationRequestedTime')));
     // From here a failure or a cancel leaves the instance part-way: say how far it got.
     const done = ['instance.xml is marked Teardown'];
@@ -96,17 +100,11 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
       done.push(preCleanFailure ? 'the pre-clean hooks ran (one failed: the files will be kept)' : 'the pre-clean hooks ran');
     }
 
-    let found: DomainRef | undefined;
     const domain = await steps.run('destroy', async () => {
-      const ref = (found = await conn.find(id));
+      // Looked up again after pre-clean hooks, which may have changed libvirt's domains; else the check's ref is fresh.
+      if (ctx.hooks) found = await ownDomainIfAny(ctx, id, record);
+      const ref = found;
       if (!ref) return 'absent' as const;
-      if (ref.uuid.toLowerCase() !== record.uuid.toLowerCase()) {
-        throw new StateConflictError(`libvirt's domain ${id} has uuid ${ref.uuid} but the record says ${record.uuid}: it is not this instance; not touching it`, {
-          instanceId: id,
-          file: layout.instanceXml(id),
-          path: '/instance/uuid',
-        });
-      }
       if (ref.id === null) return 'undefined' as const;
       await conn.powerOff(ref, { graceMs });
       return 'destroyed' as const;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
 import { DomforgeError } from '../../engine/errors.js';
@@ -188,6 +188,46 @@ test('stop and start run no hooks', async () => {
     const { rm } = await import('node:fs/promises');
     await rm(hook);
   }
+});
+
+test("another instance's domain under the instance's name: every operation refuses it before a hook runs or the record is written", async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  await nc.launch(inst);
+  const id = inst.name;
+  await nc.attachVolume(id, { id: 'vol-0a0b0c0d', devName: 'sdf', path: '/dev/mapper/vol-0a0b0c0d' });
+  const other = '00000000-0000-4000-8000-0000000000bb';
+  const xml = readFileSync(join(sb.instances, id, 'libvirt.xml'), 'utf8');
+  await conn.destroy(id);
+  await conn.undefine(id);
+  await conn.define(xml.replace(/<uuid>[^<]+<\/uuid>/, `<uuid>${other}</uuid>`));
+  await conn.start(id);
+  const ran = join(sb.root, 'foreign-hooks.log');
+  const hook = await sb.script(sb.hooks, '10-foreign-log', `echo "$1" >> ${ran}`);
+  const before = recordOf(id);
+
+  const refused = async (op: string, p: Promise<unknown>) => {
+    const e = await conflict(p, new RegExp(`domain ${id} is not this instance \\(uuid ${other}, record ${inst.uuid}\\); not touching it`));
+    assert.equal(e.path, '/instance/uuid', op);
+    assert.ok(e instanceof OperationError && e.step === (op === 'reboot' ? 'reboot' : 'check'), `${op} refused at ${(e as OperationError).step}`);
+  };
+  await refused('terminate', hooked.terminate(id));
+  await refused('stop', hooked.stop(id));
+  await refused('reboot', hooked.reboot(id));
+  await refused('attach-volume', hooked.attachVolume(id, { id: 'vol-22222222', devName: 'sdg', path: '/dev/mapper/vol-22222222' }));
+  await refused('detach-volume', hooked.detachVolume(id, 'vol-0a0b0c0d'));
+  assert.equal(recordOf(id), before, 'no refusal wrote the record');
+  setFlag(id, true); // start wants a stopped record
+  const stopped = recordOf(id);
+  await refused('start', hooked.start(id));
+  assert.equal(recordOf(id), stopped, 'start did not write the record');
+  assert.equal(statSync(ran, { throwIfNoEntry: false }), undefined, 'no hook ran');
+  const still = await conn.lookup(id);
+  assert.deepEqual([still.uuid, await conn.getState(id)], [other, 'running'], 'the other domain is untouched');
+
+  rmSync(hook);
+  await conn.destroy(id);
+  await conn.undefine(id);
+  assert.equal((await nc.terminate(id)).domain, 'absent');
 });
 
 test('refusals: not Extant, no domain, another uuid, a transient domain, a bad grace; nothing is changed', async () => {

@@ -134,6 +134,7 @@ test('a controller killed before each step of a launch: adopt accounts for the i
 // domain is destroyed at destroy, undefined at undefine, the folder removed at remove-files.
 const TERMINATE: [step: string, expected: Seen][] = [
   ['read-record', { kind: 'adopted', domain: 'running' }],
+  ['check', { kind: 'adopted', domain: 'running' }],
   ['mark-teardown', { kind: 'adopted', domain: 'running' }],
   ['pre-clean', { kind: 'incomplete', state: 'Teardown', domain: 'running' }],
   ['destroy', { kind: 'incomplete', state: 'Teardown', domain: 'running' }],

@@ -5,7 +5,7 @@ import { writeConfigDriveFromInstance } from '../configdrive/write.js';
 import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import type { Instance } from '../instance/model.js';
-import { sourceOf } from '../instance/source.js';
+import { placeOf, sourceOf } from '../instance/source.js';
 import { checkInstanceStructure } from '../instance/validate.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { renderText } from '../render/render.js';
@@ -15,7 +15,7 @@ import { StateConflictError } from './errors.js';
 import { keepFolder, removeFolder } from './folders.js';
 import { writeKvpArtefacts, type KvpArtefacts } from './kvp-artefacts.js';
 import { InstanceLog } from './instance-log.js';
-import { isInstanceId } from './layout.js';
+import { instanceIdProblem } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { checkRecord, relocate, withState, withTimestamp, writeRecord, type CheckedRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
@@ -88,11 +88,8 @@ export interface LaunchOptions {
  */
 export async function launch(ctx: ControllerContext, input: Instance, o: LaunchOptions = {}): Promise<LaunchResult> {
   const id = input?.name;
-  if (!isInstanceId(id)) {
-    throw new InstanceError(`the instance name ${JSON.stringify(id)} cannot name an instance folder: use letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'`, {
-      path: '/instance/name',
-    });
-  }
+  const problem = instanceIdProblem(id);
+  if (problem) throw new InstanceError(`the instance name ${JSON.stringify(id)} cannot name an instance folder: ${problem}`, placeOf(input && sourceOf(input), '/instance/name'));
   const outcome = await ctx.locks.tryRun(id, `launch of ${id}`, () => launchLocked(ctx, input, id, o.signal));
   if (outcome.busy) throw new StateConflictError(`launch of ${id} refused: another operation on ${id} is in progress`, { instanceId: id });
   return outcome.value;

@@ -15,9 +15,12 @@ import { IoError, UsageError } from '../errors.js';
  *     <instances>/<id>/vol-XXX.xml           a volume stub; vol-XXX-libvirt.xml its rendered <disk>
  *     <instances>/<id>/eni-XXX.xml           an interface stub; eni-XXX-libvirt.xml its rendered <interface>
  *     <instances>/.kept/<id>-<time>-<why>/   folders kept by `terminate --keep`, a failed pre-clean hook, or keepFailed
+ *     <instances>/nc_state.xml               the node's state (enabled or disabled: node-state.ts)
+ *     <instances>/controller.log             the output of the controller's start hooks
  *
  * Names starting with a dot are never instances, so `.kept` and editors' or
- * writeFileAtomic's temporary files are never mistaken for one.
+ * writeFileAtomic's temporary files are never mistaken for one; nor are the names of the
+ * instances folder's own files (RESERVED_NAMES), so no instance folder can take their place.
  */
 export class InstanceLayout {
   constructor(
@@ -83,22 +86,45 @@ export class InstanceLayout {
   }
 }
 
+/** `INSTANCES/nc_state.xml`: the node's state, as Eucalyptus's NC keeps it. */
+export const NODE_STATE_FILE = 'nc_state.xml';
+/** `INSTANCES/controller.log`: where the output of the controller's start hooks goes (an instance's hooks write its instance.log). */
+export const CONTROLLER_LOG = 'controller.log';
+/** The instances folder's own files, by name, with what each is: never an instance id. */
+export const RESERVED_NAMES: ReadonlyMap<string, string> = new Map([
+  [NODE_STATE_FILE, "the node's state file"],
+  [CONTROLLER_LOG, "the controller's log"],
+]);
+
 /** An instance id usable as a folder name and a libvirt domain name: `i-12345678`, `web-1.a`... */
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
 /** A device id (`vol-XXX`, `eni-XXX`, an attachment id). */
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function isInstanceId(id: unknown): id is string {
-  return typeof id === 'string' && ID.test(id);
+  return typeof id === 'string' && ID.test(id) && !RESERVED_NAMES.has(id);
 }
 
-/** Refuses an id that cannot be a folder name under the instances folder (`..`, `a/b`, `.x`, control characters). */
+/** What an instance id may hold, as messages say it. */
+const ID_RULE = "letters, digits, '.', '_' and '-' that does not start with '.', '_' or '-' (at most 200 characters)";
+
+/** Why `id`, a well-formed id, cannot name an instance folder (it names one of the instances folder's own files), or undefined. */
+function reservedProblem(id: string): string | undefined {
+  const reserved = RESERVED_NAMES.get(id);
+  return reserved && `${id} is the name of ${reserved}, which domforge keeps in the instances folder: an instance folder cannot take its place`;
+}
+
+/** Why `id` cannot name an instance folder, or undefined when it can. */
+export function instanceIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string' || !ID.test(id)) return `an instance id is ${ID_RULE}`;
+  return reservedProblem(id);
+}
+
+/** Refuses an id that cannot be a folder name under the instances folder (`..`, `a/b`, `.x`, control characters, nc_state.xml). */
 export function checkInstanceId(id: unknown): string {
-  if (!isInstanceId(id)) {
-    throw new UsageError(
-      `Expected an instance id of letters, digits, '.', '_' and '-' that does not start with '.', '_' or '-' (at most 200 characters), got \`${String(id)}\` (${typeof id})`,
-    );
-  }
+  if (typeof id !== 'string' || !ID.test(id)) throw new UsageError(`Expected an instance id of ${ID_RULE}, got \`${String(id)}\` (${typeof id})`);
+  const reserved = reservedProblem(id);
+  if (reserved) throw new UsageError(`Expected an instance id, got \`${id}\`: ${reserved}`);
   return id;
 }
 

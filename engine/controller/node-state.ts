@@ -5,7 +5,7 @@
  * instances; what runs keeps running, and terminate, reboot, attach and detach still work.
  *
  * domforge keeps the same file in the instances folder (`INSTANCES/nc_state.xml`; a plain
- * file there is never an instance) and reads it at every launch and start, so a node
+ * file there is never an instance, and no instance id may take its name) and reads it at every launch and start, so a node
  * disabled from the CLI is disabled for a controller process already running on the same
  * folder. No file means enabled. A launch that passed its check before the node was
  * disabled finishes.
@@ -18,9 +18,9 @@ import { readRegularText } from '../fs/regular-file.js';
 import { childElements, lineOf, parseXml } from '../xml/parse.js';
 import { escapeText } from '../xml/serialize.js';
 import { StateConflictError } from './errors.js';
-import type { InstanceLayout } from './layout.js';
+import { NODE_STATE_FILE, type InstanceLayout } from './layout.js';
 
-export const NODE_STATE_FILE = 'nc_state.xml';
+export { NODE_STATE_FILE };
 
 export interface NodeState {
   enabled: boolean;

@@ -15,7 +15,7 @@ import type { LoadTransformOptions } from '../transform/load.js';
 import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import type { SchemaEngine } from '../validate/validate-domain.js';
 import type { ControllerLogSink } from './instance-log.js';
-import { InstanceLayout } from './layout.js';
+import { CONTROLLER_LOG, InstanceLayout } from './layout.js';
 import { hostLock, hostLockName, tryHostLock, type LockHolder } from './host-lock.js';
 import { KeyedLock, type HostLocking } from './lock.js';
 import { FileTransformSource } from '../transform/file-source.js';
@@ -119,8 +119,7 @@ export interface NodeControllerOptions {
   onLockWait?: (e: LockWaitEvent) => void;
 }
 
-/** Where the output of the controller's start hooks goes, in the instances folder (an instance's hooks write its instance.log). */
-export const CONTROLLER_LOG = 'controller.log';
+export { CONTROLLER_LOG };
 
 /** An operation waits for the instance's host lock. */
 export interface LockWaitEvent {

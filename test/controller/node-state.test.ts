@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeController } from '../../engine/controller/index.js';
+import { NodeController, isInstanceId } from '../../engine/controller/index.js';
 import { DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { lifecycleCli } from './cli-program.js';
@@ -135,4 +135,33 @@ test('CLI: node [status|enable|disable]; describe-resource shows the status; the
   assert.equal(e.stdout, `node enabled (${file})\n`);
   assert.equal(e.stderr, '');
   assert.match((await cli('resources')).stdout, /^node: enabled\n/);
+});
+
+test("an instance id that is the name of the instances folder's own file (nc_state.xml, controller.log) is refused before anything is written; the node's state stays readable", async () => {
+  await nc.modifyNode('disabled');
+  await nc.modifyNode('enabled');
+  const state = readFileSync(stateFile(), 'utf8');
+  const entries = readdirSync(sb.instances).sort();
+  for (const [name, what] of [['nc_state.xml', "the node's state file"], ['controller.log', "the controller's log"]] as const) {
+    const why = `${name.replace('.', '\\.')} is the name of ${what}, which domforge keeps in the instances folder`;
+    const e = await refused(nc.launch(await sampleInstance('10-no-nic', name)), 'INSTANCE_INVALID', new RegExp(`^the instance name "${name.replace('.', '\\.')}" cannot name an instance folder: ${why}`));
+    assert.equal(e.path, '/instance/name');
+    for (const op of [nc.terminate(name), nc.describe(name), nc.stop(name)]) await refused(op, 'USAGE', new RegExp(`^Expected an instance id, got \`${name.replace('.', '\\.')}\`: ${why}`));
+    assert.equal(isInstanceId(name), false);
+  }
+  assert.deepEqual(readdirSync(sb.instances).sort(), entries, 'nothing written');
+  assert.equal(readFileSync(stateFile(), 'utf8'), state);
+  assert.equal((await nc.nodeState()).enabled, true);
+
+  // From a file, the refusal names the file and the line of <name>.
+  const inst = await sampleInstance('10-no-nic', 'nc_state.xml');
+  const file = join(sb.root, 'reserved-name.xml');
+  const { emitInstance } = await import('../../engine/instance/emit.js');
+  writeFileSync(file, emitInstance(inst));
+  const line = emitInstance(inst).split('\n').findIndex((l) => l.includes('<name>nc_state.xml</name>')) + 1;
+  const cli = await lifecycleCli(['launch', '--instance', file], ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
+  assert.equal(cli.code, 1);
+  assert.match(cli.stderr, new RegExp(`^domforge: ${file}:${line}:\\d+: the instance name "nc_state\\.xml" cannot name an instance folder`));
+  assert.deepEqual(readdirSync(sb.instances).sort(), entries, 'nothing written');
+  assert.equal(readFileSync(stateFile(), 'utf8'), state);
 });

@@ -50,6 +50,9 @@ export function common(c: Command): Command {
 }
 
 /** `shutoff (crashed)`: the state, and why when libvirt said. */
+/** How list, describe and describe-resource mark a domain by an instance's name with another uuid, as adopt calls it. */
+export const MISMATCHED = ', mismatched';
+
 function stateWithReason(d: DomainSummary): string {
   return d.reason === undefined ? d.state : `${d.state} (${d.reason})`;
 }
@@ -240,7 +243,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
     const all = await withController(io, o, (nc) => nc.list());
     if (o.json) return json(io, all);
-    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}`, x.domain ? stateWithReason(x.domain) : '-', x.domain?.uuid ?? '-'])]);
+    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}`, x.domain ? `${stateWithReason(x.domain)}${x.mismatched ? MISMATCHED : ''}` : '-', x.domain?.uuid ?? '-'])]);
     for (const x of all) if (x.error) io.stderr(`domforge: ${x.id}: ${x.error.message}\n`);
   });
 
@@ -254,7 +257,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const d = await withController(io, o, (nc) => nc.describe(id, { xml: o.xml }));
     if (o.json) return json(io, d);
     io.stdout(`${d.id}\n  folder: ${d.dir}\n  record state: ${d.state || '-'}${d.stopped ? ' (stopped: start runs it again)' : ''}\n`);
-    io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${stateWithReason(d.domain)}${d.domain.persistent ? '' : ' (transient)'}\n` : '  domain: none\n');
+    io.stdout(d.domain ? `  domain: ${d.domain.name} uuid ${d.domain.uuid} state ${stateWithReason(d.domain)}${d.domain.persistent ? '' : ' (transient)'}${d.mismatched ? `${MISMATCHED}: not this instance (record uuid ${d.instance.uuid})` : ''}\n` : '  domain: none\n');
     io.stdout(`  type: ${d.instance.VmType || '-'}, ${d.instance.cores} vCPU, ${d.instance.memoryKB} KiB\n`);
     for (const v of d.volumes) io.stdout(`  volume: ${v.id} as ${v.devName} (${v.stateName})\n`);
     for (const n of d.interfaces) {

@@ -3,7 +3,7 @@ import type { ResourceReport } from '../controller/resources.js';
 import { UsageError } from '../errors.js';
 import { printTable, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
-import { common, json, withController, type CommonOptions } from './lifecycle.js';
+import { common, json, MISMATCHED, withController, type CommonOptions } from './lifecycle.js';
 
 /**
  * domforge describe-resource (alias `resources`): what a Eucalyptus NC answers to
@@ -82,7 +82,7 @@ export function printReport(io: CliIo, r: ResourceReport): void {
     io.stdout('\n');
     printTable(io, [
       ['ID', 'RECORD', 'DOMAIN', 'MEMORY KiB', 'CORES', 'HUGE PAGES'],
-      ...r.instances.map((i) => [i.id, i.state || '-', i.domain ?? '-', i.memoryKiB, i.coreCount, i.hugepages ? (i.hugepageSizeKiB === undefined ? 'default size' : `${i.hugepageSizeKiB} KiB`) : '-']),
+      ...r.instances.map((i) => [i.id, i.state || '-', i.domain ? `${i.domain}${i.mismatched ? MISMATCHED : ''}` : '-', i.memoryKiB, i.coreCount, i.hugepages ? (i.hugepageSizeKiB === undefined ? 'default size' : `${i.hugepageSizeKiB} KiB`) : '-']),
     ]);
   }
   if (r.untracked.length) {

@@ -10,6 +10,7 @@ import type { Instance } from '../instance/model.js';
 import { asDomforgeError } from './steps.js';
 import { RecordMissingError } from './errors.js';
 import { unfinishedDetaches } from './detach.js';
+import { isOtherInstance } from './summary.js';
 
 export interface AdoptedInstance {
   id: string;
@@ -110,7 +111,7 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
       if (state === 'Staging') return void report.incomplete.push({ id, dir, state, domain, reason: 'a launch that never finished' });
       if (state === 'Teardown') return void report.incomplete.push({ id, dir, state, domain, reason: 'a terminate that never finished, or a launch whose rollback could not' });
       if (!domain) return void report.missingDomain.push({ id, dir, state });
-      if (domain.uuid.toLowerCase() !== uuid.toLowerCase()) return void report.mismatched.push({ id, dir, recordUuid: uuid, domain });
+      if (isOtherInstance(domain, { uuid })) return void report.mismatched.push({ id, dir, recordUuid: uuid, domain });
       if (ctx.hooks) {
         const log = new InstanceLog(layout.log(id), id, 'adopt', ctx.log);
         try {

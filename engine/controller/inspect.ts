@@ -8,7 +8,7 @@ import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from './record.js';
 import { Steps, asDomforgeError } from './steps.js';
-import { findDomain, instanceDomain } from './summary.js';
+import { findDomain, instanceDomain, isOtherInstance } from './summary.js';
 import { StateConflictError } from './errors.js';
 import { unfinishedDetaches } from './detach.js';
 
@@ -21,6 +21,12 @@ export interface InstanceSummary {
   stopped: boolean;
   /** libvirt's domain by that name, or null when it has none. */
   domain: DomainSummary | null;
+  /**
+   * That domain's uuid is not the record's: it is another instance's, not this one's (adopt
+   * reports it as mismatched; stop, stats, terminate... refuse it). False with no domain or
+   * no readable record.
+   */
+  mismatched: boolean;
   /** Launched or adopted by this controller. */
   tracked: boolean;
   /** Why the record could not be read (the folder is then listed, never dropped). */
@@ -58,6 +64,7 @@ export async function describe(ctx: ControllerContext, id: string, o: DescribeOp
     state: stateOf(instance),
     stopped: isStopRequested(instance),
     domain,
+    mismatched: domain !== null && isOtherInstance(domain, instance),
     tracked: ctx.tracked.has(id),
     instance,
     volumes: instance.volumes,
@@ -80,11 +87,11 @@ export async function list(ctx: ControllerContext): Promise<InstanceSummary[]> {
       const base = { id, dir: ctx.layout.dir(id), domain: d ? (reason === undefined ? d : { ...d, reason }) : null, tracked: ctx.tracked.has(id) };
       try {
         const record = await readRecord(ctx.layout, id);
-        return { ...base, state: stateOf(record), stopped: isStopRequested(record) };
+        return { ...base, state: stateOf(record), stopped: isStopRequested(record), mismatched: d !== undefined && isOtherInstance(d, record) };
       } catch (e) {
         const error = asDomforgeError(e);
         if (!error) throw e;
-        return { ...base, state: '', stopped: false, error };
+        return { ...base, state: '', stopped: false, mismatched: false, error };
       }
     }),
   );

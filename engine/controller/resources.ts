@@ -1,12 +1,13 @@
 import { UsageError, type DomforgeError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
 import type { DomainStateName } from '../libvirt/domain-state.js';
-import type { NodeInfo } from '../libvirt/connection.js';
+import type { DomainSummary, NodeInfo } from '../libvirt/connection.js';
 import { fileSystemSpace, readHugepagePools, HUGEPAGES_SYSFS_DIR, type HugepagePool } from './host-resources.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, stateOf } from './record.js';
 import { readNodeState } from './node-state.js';
 import { asDomforgeError } from './steps.js';
+import { isOtherInstance } from './summary.js';
 
 /**
  * What a Eucalyptus NC answers to `ncDescribeResource`, for the cluster controller's
@@ -69,6 +70,11 @@ export interface CommittedInstance {
   state: string;
   /** libvirt's domain state, or null when libvirt has no domain by that name. */
   domain: DomainStateName | null;
+  /**
+   * That domain's uuid is not the record's: it is another instance's (see InstanceSummary.mismatched),
+   * and `domain` is its state. The record commits its figures all the same, as with no domain.
+   */
+  mismatched: boolean;
   /** The record's `memoryKB` (KiB, whatever Eucalyptus's name says). */
   memoryKiB: number;
   /** The record's `cores`: vCPUs. */
@@ -101,13 +107,13 @@ export async function describeResource(ctx: ControllerContext, o: DescribeResour
     fileSystemSpace(layout.root),
     readNodeState(layout),
   ]);
-  const stateByName = new Map(domains.map((d) => [d.name, d.state]));
+  const byName = new Map(domains.map((d) => [d.name, d]));
   const instances: CommittedInstance[] = [];
   const unreadable: ResourceReport['unreadable'] = [];
   for (const id of ids) {
     const dir = layout.dir(id);
     try {
-      instances.push(committedBy(await readRecord(layout, id), dir, stateByName.get(id) ?? null));
+      instances.push(committedBy(await readRecord(layout, id), dir, byName.get(id) ?? null));
     } catch (e) {
       const error = asDomforgeError(e);
       if (!error) throw e;
@@ -140,14 +146,15 @@ export async function describeResource(ctx: ControllerContext, o: DescribeResour
 }
 
 /** An instance's share, from its record. */
-export function committedBy(record: Instance, dir: string, domain: DomainStateName | null): CommittedInstance {
+export function committedBy(record: Instance, dir: string, domain: Pick<DomainSummary, 'state' | 'uuid'> | null): CommittedInstance {
   const hp = record.features?.hugepages;
   const hugepages = hp?.enabled === true;
   return {
     id: record.name,
     dir,
     state: stateOf(record),
-    domain,
+    domain: domain?.state ?? null,
+    mismatched: domain !== null && isOtherInstance(domain, record),
     memoryKiB: record.memoryKB,
     coreCount: record.cores,
     hugepages,

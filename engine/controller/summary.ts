@@ -20,12 +20,15 @@ export async function findDomain(conn: LibvirtConnection, domain: string): Promi
   return domainSummary(conn, ref);
 }
 
+/** A domain by the instance's name is another instance's when its uuid is not the record's (adopt's, list's `mismatched`). */
+export const isOtherInstance = (domain: { uuid: string }, record: { uuid: string }): boolean => domain.uuid.toLowerCase() !== record.uuid.toLowerCase();
+
 /**
  * Refuses `ref`, libvirt's domain by the instance's name, when its uuid is not the record's:
  * it is another instance's, never touched (STATE_CONFLICT at `/instance/uuid`).
  */
 function checkSameInstance(ctx: ControllerContext, id: string, record: Instance, ref: DomainRef): void {
-  if (ref.uuid.toLowerCase() === record.uuid.toLowerCase()) return;
+  if (!isOtherInstance(ref, record)) return;
   throw new StateConflictError(`libvirt's domain ${id} is not this instance (uuid ${ref.uuid}, record ${record.uuid}); not touching it`, {
     instanceId: id,
     file: ctx.layout.instanceXml(id),

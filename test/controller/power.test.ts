@@ -224,6 +224,18 @@ test("another instance's domain under the instance's name: every operation refus
   const still = await conn.lookup(id);
   assert.deepEqual([still.uuid, await conn.getState(id)], [other, 'running'], 'the other domain is untouched');
 
+  // list, describe and describe-resource mark it as adopt does, and the CLI says so.
+  assert.deepEqual((await nc.list()).filter((x) => x.id === id).map((x) => [x.domain?.uuid, x.mismatched]), [[other, true]]);
+  assert.deepEqual([(await nc.describe(id)).domain?.uuid, (await nc.describe(id)).mismatched], [other, true]);
+  const share = (await nc.describeResource()).instances.find((i) => i.id === id)!;
+  assert.deepEqual([share.domain, share.mismatched, share.memoryKiB], ['running', true, inst.memoryKB]);
+  assert.deepEqual((await nc.adopt()).mismatched.map((m) => m.id), [id]);
+  const cli = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
+  assert.match((await cli('list')).stdout, new RegExp(`^${id} +Extant, stopped +running, mismatched +${other}`, 'm'));
+  assert.match((await cli('describe', id)).stdout, new RegExp(`  domain: ${id} uuid ${other} state running, mismatched: not this instance \\(record uuid ${inst.uuid}\\)\n`));
+  assert.match((await cli('describe-resource')).stdout, new RegExp(`^${id} +Extant +running, mismatched +${inst.memoryKB} `, 'm'));
+  assert.equal(JSON.parse((await cli('describe', id, '--json')).stdout).mismatched, true);
+
   rmSync(hook);
   await conn.destroy(id);
   await conn.undefine(id);

@@ -78,8 +78,8 @@ test("describeResource: the host is libvirt's node; committed memory and vCPUs a
   assert.deepEqual(r.unreadable, []);
   const [plain, huge] = ids.map((id) => r.instances.find((i) => i.id === id)!);
   assert.deepEqual(r.instances.map((i) => i.id), ids, "only the folder's instances (not the test driver's own domain `test`)");
-  assert.deepEqual(plain, { id: plain.id, dir: join(sb.instances, plain.id), state: 'Extant', domain: 'running', memoryKiB: 1048576, coreCount: 2, hugepages: false });
-  assert.deepEqual(huge, { id: huge.id, dir: join(sb.instances, huge.id), state: 'Extant', domain: 'running', memoryKiB: 1048576, coreCount: 3, hugepages: true, hugepageSizeKiB: 2048 });
+  assert.deepEqual(plain, { id: plain.id, dir: join(sb.instances, plain.id), state: 'Extant', domain: 'running', mismatched: false, memoryKiB: 1048576, coreCount: 2, hugepages: false });
+  assert.deepEqual(huge, { id: huge.id, dir: join(sb.instances, huge.id), state: 'Extant', domain: 'running', mismatched: false, memoryKiB: 1048576, coreCount: 3, hugepages: true, hugepageSizeKiB: 2048 });
   await nc.close();
 });
 

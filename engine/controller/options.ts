@@ -234,7 +234,7 @@ interface TransformProvider {
 
 function transformProvider(source: TransformSource, options: LoadTransformOptions = {}, sandbox: NodeControllerOptions['sandbox'] = {}): TransformProvider {
   const none = async () => undefined;
-  if (typeof source === 'function') return { get: async () => source(), release: none };
+  if (typeof source === 'function') return { get: async () => providedTransform(await source()), release: none };
   if (typeof source !== 'string') return { get: async () => source, release: none };
   if (sandbox === false) {
     // Its files checked on each launch: an edited stylesheet is recompiled, an unchanged one reused.
@@ -263,6 +263,24 @@ function transformProvider(source: TransformSource, options: LoadTransformOption
       await s?.close();
     },
   };
+}
+
+/**
+ * What a `transform` function returned, checked at each launch: a compiled transform, or a
+ * UsageError saying what came back instead — above all the watcher's method itself, from
+ * `() => watcher.transform` where `() => watcher.transform()` was meant.
+ */
+function providedTransform(t: unknown): CompiledTransform {
+  if (typeof t === 'object' && t !== null && typeof (t as CompiledTransform).render === 'function') return t as CompiledTransform;
+  const got =
+    typeof t === 'function'
+      ? `a function${t.name ? ` (${t.name})` : ''}: call it in the provider, as in \`() => watcher.transform()\``
+      : t === null
+        ? 'null'
+        : typeof t === 'object'
+          ? 'an object with no render()'
+          : typeof t;
+  throw new UsageError(`Expected the \`transform\` function to return a compiled transform, got ${got}`);
 }
 
 function configDriveLimits(o: NodeControllerOptions): ConfigDriveLimits {

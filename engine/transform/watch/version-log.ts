@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '../../errors.js';
 
@@ -26,7 +26,17 @@ export const VERSION_LOG = 'versions.jsonl';
 export async function recordVersion(dir: string, v: TransformVersion): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
-    await appendFile(join(dir, VERSION_LOG), JSON.stringify(v) + '\n', { mode: 0o644 });
+    const fh = await open(join(dir, VERSION_LOG), 'a+', 0o644);
+    try {
+      // A last line a crash cut short ends with no newline: the record starts a line of its
+      // own, or it would be glued to the torn text and skipped with it when the log is read.
+      const { size } = await fh.stat();
+      const last = Buffer.alloc(1);
+      const torn = size > 0 && (await fh.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a;
+      await fh.appendFile(`${torn ? '\n' : ''}${JSON.stringify(v)}\n`);
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     throw new IoError(`cannot record the activated transform version: ${(e as Error).message}`, { file: join(dir, VERSION_LOG), cause: e });
   }

@@ -3,9 +3,14 @@ import type { CliIo } from './io.js';
 interface Interrupt {
   /** Aborted (with the signal's name) at the first SIGINT or SIGTERM. */
   readonly signal: AbortSignal;
+  /** The operation has ended: a first signal from now on is noted, not a cancel, until {@link releaseInterrupts}. */
+  finish(): void;
   /** Puts the default handling of the signals back. */
   dispose(): void;
 }
+
+/** Handlers of operations that have ended, kept until the command has written its result. */
+const finished = new Set<Interrupt>();
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -28,28 +33,49 @@ const OUTCOME: Record<CancelOutcome, string> = {
  */
 function cancelOnInterrupt(io: CliIo, what: string, outcome: CancelOutcome): Interrupt {
   const controller = new AbortController();
+  let ended = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
-      io.stderr(`domforge: ${sig}: cancelling ${what}; ${OUTCOME[outcome]} (${sig} again to stop at once)\n`);
+      // Once the operation has ended, the signal cancels nothing: the process goes on to say
+      // how it ended (and exits with that), rather than dying as if it had been stopped.
+      io.stderr(ended ? `domforge: ${sig}: ${what} had already ended; writing its result (${sig} again to stop at once)\n` : `domforge: ${sig}: cancelling ${what}; ${OUTCOME[outcome]} (${sig} again to stop at once)\n`);
       controller.abort(sig);
       return;
     }
-    dispose();
+    interrupt.dispose();
     process.kill(process.pid, sig);
   };
-  const dispose = () => {
-    for (const s of SIGNALS) process.off(s, onSignal);
+  const interrupt: Interrupt = {
+    signal: controller.signal,
+    finish: () => {
+      ended = true;
+      finished.add(interrupt);
+    },
+    dispose: () => {
+      finished.delete(interrupt);
+      for (const s of SIGNALS) process.off(s, onSignal);
+    },
   };
   for (const s of SIGNALS) process.on(s, onSignal);
-  return { signal: controller.signal, dispose };
+  return interrupt;
 }
 
-/** Runs `f` with a signal its first SIGINT or SIGTERM aborts (see cancelOnInterrupt), the default handling back afterwards. */
+/**
+ * Runs `f` with a signal its first SIGINT or SIGTERM aborts (see cancelOnInterrupt). After
+ * `f` has ended, its handler stays until {@link releaseInterrupts}: a signal that lands
+ * while the command writes the result of a launch that has completed does not kill the
+ * process (exit 130, as if the launch had been cancelled and undone) with its domain running.
+ */
 export async function interruptible<T>(io: CliIo, what: string, f: (signal: AbortSignal) => Promise<T>, outcome: CancelOutcome = 'undone'): Promise<T> {
   const interrupt = cancelOnInterrupt(io, what, outcome);
   try {
     return await f(interrupt.signal);
   } finally {
-    interrupt.dispose();
+    interrupt.finish();
   }
+}
+
+/** The command has written its result: the default handling of the signals comes back. */
+export function releaseInterrupts(): void {
+  for (const i of [...finished]) i.dispose();
 }

@@ -2,6 +2,7 @@ import { packageVersion } from '../version.js';
 import { Command, CommanderError, type Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { EXIT, processIo, reportError, type CliIo } from './io.js';
+import { releaseInterrupts } from './interrupt.js';
 import { commands } from './commands.js';
 
 /**
@@ -61,5 +62,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return EXIT.USAGE;
     }
     return reportError(io, e, json);
+  } finally {
+    // The result (or the error) is written: a signal from now on ends the process as by default.
+    releaseInterrupts();
   }
 }

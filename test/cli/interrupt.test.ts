@@ -1,0 +1,67 @@
+// A signal that lands after the operation it would cancel has ended: the command goes on to
+// write its result and exits as that says (0 for a completed launch), not 130 as if the
+// launch had been cancelled and undone while its domain runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { interruptible, releaseInterrupts } from '../../engine/cli/interrupt.js';
+import type { CliIo } from '../../engine/cli/io.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin', 'domforge.js');
+
+test('after the operation has ended, a first signal is noted and kills nothing until the command has written its result; then the default handling is back', async () => {
+  const base = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
+  const err: string[] = [];
+  const io: CliIo = { stdout: () => undefined, stderr: (s) => void err.push(s) };
+  let seen: AbortSignal | undefined;
+  assert.equal(
+    await interruptible(io, 'the launch of i-1', async (signal) => {
+      seen = signal;
+      return 7;
+    }),
+    7,
+  );
+  for (const s of ['SIGINT', 'SIGTERM'] as const) assert.equal(process.listenerCount(s), base[s] + 1, s);
+  process.emit('SIGTERM', 'SIGTERM');
+  assert.deepEqual(err, ['domforge: SIGTERM: the launch of i-1 had already ended; writing its result (SIGTERM again to stop at once)\n']);
+  assert.equal(seen?.aborted, true);
+  releaseInterrupts();
+  for (const s of ['SIGINT', 'SIGTERM'] as const) assert.equal(process.listenerCount(s), base[s], s);
+  // While it runs, the first signal still cancels it.
+  const cancelled = await interruptible(io, 'the launch of i-2', async (signal) => {
+    process.emit('SIGINT', 'SIGINT');
+    return signal.aborted;
+  });
+  assert.equal(cancelled, true);
+  assert.match(err[1]!, /^domforge: SIGINT: cancelling the launch of i-2; what it did is undone/);
+  releaseInterrupts();
+});
+
+test('domforge launch: SIGINT sent as soon as it prints "launched" does not end it by the signal; it exits 0', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-late-signal-'));
+  try {
+    for (let i = 0; i < 4; i++) {
+      const child = spawn(process.execPath, [BIN, 'launch', '--instance', join(ROOT, 'samples', '01-linux-virtio', 'instance.xml'), '--instances', join(dir, `i${i}`), '--uri', 'test:///default'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.stdout.on('data', (d: Buffer) => {
+        const first = !stdout.includes('launched ');
+        stdout += d;
+        if (first && stdout.includes('launched ')) child.kill('SIGINT');
+      });
+      const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+      assert.deepEqual(end, { code: 0, signal: null }, stderr);
+      assert.match(stdout, /^launched i-0a000001: domain i-0a000001/);
+      assert.doesNotMatch(stderr, /cancelling/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

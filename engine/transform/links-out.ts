@@ -68,9 +68,10 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
 /**
  * Why a file of the transforms folder cannot be read, as a version snapshot records it for a
  * file it leaves out for what it is (the copy holds nothing there): a FIFO, socket or device;
- * a symbolic link to nothing, with what it holds (`to`, as readlink gives it).
+ * a symbolic link to nothing, or one in a loop (ELOOP), with what it holds (`to`, as readlink
+ * gives it).
  */
-export type Unreadable = { kind: 'not a regular file'; what?: NotRegularKind } | { kind: 'link to nothing'; to: string };
+export type Unreadable = { kind: 'not a regular file'; what?: NotRegularKind } | { kind: 'link to nothing' | 'link loop'; to: string };
 
 /** Reading a path through a symbolic link to nothing (`rel`, relative to the transforms folder): the message says which link, and what it holds. */
 export class LinkToNothingError extends Error {
@@ -81,6 +82,22 @@ export class LinkToNothingError extends Error {
     super(`${rel} is a symbolic link to nothing (it points to ${to})`);
     this.name = 'LinkToNothingError';
   }
+}
+
+/** Reading a path through a symbolic link in a loop (`a -> a`, `a -> b -> a`: ELOOP): the message says which link, and what it holds. */
+export class LinkLoopError extends Error {
+  constructor(
+    readonly rel: string,
+    readonly to: string,
+  ) {
+    super(`${rel} is a symbolic link in a loop (it points to ${to}; following it never ends: ELOOP)`);
+    this.name = 'LinkLoopError';
+  }
+}
+
+/** What a symbolic link that cannot be followed is: a link to nothing, or one in a loop (`error`: what following it threw). */
+export function brokenLink(error: unknown, to: string): Unreadable {
+  return { kind: (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'link loop' : 'link to nothing', to };
 }
 
 /**
@@ -113,8 +130,8 @@ export function unreadableThrough(root: string, unreadable: Readonly<Record<stri
       let real: string;
       try {
         real = realpathSync(here);
-      } catch {
-        return { rel: at, why: { kind: 'link to nothing', to: readlinkSync(here) } };
+      } catch (e) {
+        return { rel: at, why: brokenLink(e, readlinkSync(here)) };
       }
       const to = relative(realBase, real);
       if (leavesFolder(to)) return undefined;
@@ -127,7 +144,8 @@ export function unreadableThrough(root: string, unreadable: Readonly<Record<stri
 /**
  * Reads a file of the transform (a regular file only) as in the folder itself: in a
  * snapshot, a file it left out for what it is (see `unreadable`) fails as reading it in
- * place fails, not as a missing file. `real`: where the file really is, when known.
+ * place fails, not as a missing file; in either, a link in a loop is named with what it
+ * holds (LinkLoopError), not as a bare ELOOP. `real`: where the file really is, when known.
  */
 export function readThrough(root: string, unreadable: Readonly<Record<string, Unreadable>> | undefined): (path: string, real?: string) => string {
   const why = unreadableThrough(root, unreadable);
@@ -135,10 +153,12 @@ export function readThrough(root: string, unreadable: Readonly<Record<string, Un
     try {
       return readRegularFileSync(real);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ELOOP') throw e;
       const u = why(path);
       if (u?.why.kind === 'not a regular file') throw new NotRegularFileError(path, u.why.what);
       if (u?.why.kind === 'link to nothing') throw new LinkToNothingError(u.rel, u.why.to);
+      if (u?.why.kind === 'link loop') throw new LinkLoopError(u.rel, u.why.to);
       throw e;
     }
   };

@@ -1,12 +1,12 @@
 // An xsl:include of a file the version's snapshot leaves out for what it is (a FIFO, a
-// symbolic link to nothing, a file under a link to nothing), under the watcher: the copy
-// holds nothing there, yet the compile must refuse the include as the stylesheet compiled in
-// place refuses it (same message, file, line and column), not as a missing file with a note
-// of the watcher's.
+// symbolic link to nothing or in a loop, a file under a link to nothing), or of an empty
+// folder, under the watcher: the compile must refuse the include as the stylesheet compiled
+// in place refuses it (same message, file, line and column), not as a missing file with a
+// note of the watcher's, also when the file sits in a folder holding nothing else.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFile, symlink, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TransformWatcher } from '../../engine/transform/watch/index.js';
 import type { TransformSandbox } from '../../engine/transform/sandbox/index.js';
@@ -106,4 +106,32 @@ test('an xsl:include of a symbolic link to nothing, or of a file under one, is r
   }
   await quiet(watcher);
   assert.deepEqual(log.drain(), []);
+});
+
+test('an xsl:include of a FIFO, a link to nothing, a link loop or an empty folder in a folder holding nothing else is refused under the watcher as in place, every time', async () => {
+  const inc = join(dir, 'inc');
+  const file = join(inc, 'desc.xsl');
+  const text = including('inc/desc.xsl');
+  const cases: [string, () => Promise<unknown> | void, string][] = [
+    ['a FIFO', () => void execFileSync('mkfifo', [file]), 'a FIFO, not a regular file'],
+    ['a link to nothing', () => symlink('/nonexistent/x.xsl', file), 'inc/desc.xsl is a symbolic link to nothing (it points to /nonexistent/x.xsl)'],
+    ['a link loop', () => symlink('desc.xsl', file), 'inc/desc.xsl is a symbolic link in a loop (it points to desc.xsl; following it never ends: ELOOP)'],
+    ['an empty folder', () => mkdir(file), 'a folder, not a regular file'],
+  ];
+  // Twice over, in two orders: what each is called never depends on what came before.
+  for (const order of [cases, [...cases.slice(2), ...cases.slice(0, 2)]]) {
+    for (const [what, make, message] of order) {
+      await mkdir(inc);
+      await make();
+      try {
+        await refusedAsInPlace(text, `xsl:include href="inc/desc.xsl": cannot read ${file}: ${message}`);
+      } catch (e) {
+        throw new Error(`${what}: ${(e as Error).message}`, { cause: e });
+      } finally {
+        await rm(inc, { recursive: true });
+      }
+      await quiet(watcher);
+      assert.deepEqual(log.drain(), []);
+    }
+  }
 });

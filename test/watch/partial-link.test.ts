@@ -5,8 +5,8 @@
 // itself a link out, `partials/` a link out, and a link out reached through a cycle link
 // (`partials/self -> .`, which the snapshot keeps as a link); and under a linked-out
 // `partials/`, a partial that is a link again, or missing. A partial the snapshot leaves out
-// for what it is (a FIFO, a symbolic link to nothing, one under a `partials/` that is a link
-// to nothing) is refused as in place too, naming what it is, not as missing.
+// for what it is (a FIFO, a symbolic link to nothing or in a loop, one under a `partials/`
+// that is a link to nothing) is refused as in place too, naming what it is, not as missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -186,5 +186,18 @@ test('a partial that is a symbolic link to nothing, or under a partials/ that is
   await withPartialsLinkedTo('nowhere', async () => {
     await refusedAsInPlace(base, FIRST, `partial "hyperv-domain": cannot read ${join(partials, 'hyperv-domain.hbs')}: partials is a symbolic link to nothing (it points to nowhere)`);
   });
+  await noEvent();
+});
+
+test('a partial that is a symbolic link in a loop is refused under the watcher as in place, naming the link (not as a link to nothing, nor a bare ELOOP)', async () => {
+  const partial = join(partials, 'console.hbs');
+  await unlink(partial);
+  await symlink('console.hbs', partial);
+  try {
+    await refusedAsInPlace(base, CALL, `partial "console": cannot read ${partial}: partials/console.hbs is a symbolic link in a loop (it points to console.hbs; following it never ends: ELOOP)`);
+  } finally {
+    await unlink(partial);
+    await cp(join(outside, 'console.hbs'), partial);
+  }
   await noEvent();
 });

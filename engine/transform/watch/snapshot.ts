@@ -4,7 +4,7 @@ import { fileStamp } from '../../fs/file-stamp.js';
 import { notRegularKind } from '../../fs/regular-file.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
-import { safeRealpath, type Unreadable } from '../links-out.js';
+import { brokenLink, safeRealpath, type Unreadable } from '../links-out.js';
 
 /** An immutable copy of the transforms folder: what every worker compiles a version from. */
 export interface Snapshot {
@@ -14,6 +14,13 @@ export interface Snapshot {
   dir: string;
   /** Files copied, relative to the transforms folder, sorted. */
   files: string[];
+  /**
+   * Folders copied, relative to the transforms folder, sorted: every one, an empty one (or
+   * one holding only what is left out) too, so a path of the copy is a folder, or under
+   * one, where it is in the folder itself (an `xsl:include` of an empty folder is refused as
+   * a folder, not as missing). Part of `id`.
+   */
+  folders: string[];
   /** Entries of the folder left out of the copy, and why (a link out of the folder, a FIFO...). */
   left: { rel: string; why: string }[];
   /**
@@ -104,6 +111,7 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
   const linksOut: Record<string, string> = {};
   const cycles: Record<string, string> = {};
   const unreadable: Record<string, Unreadable> = {};
+  const folders: string[] = [];
   let linkedFolders = 0;
   const tooLarge = (what = `${maxFiles} files or ${maxBytes} bytes`) => new IoError(`the transforms folder is too large to keep versions of (more than ${what})`, { file: dir });
   /** A folder being copied: where it really is, and where its copy goes (relative to the copy). */
@@ -122,12 +130,13 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
       return [];
     };
     if (st.isSymbolicLink()) {
-      const real = await realpath(path).catch(() => undefined);
+      let failed: unknown;
+      const real = await realpath(path).catch((e: unknown) => void (failed = e));
       if (!real) {
         const to = await readlink(path).catch(() => undefined);
         if (to === undefined) return []; // gone since lstat
-        unreadable[rel] = { kind: 'link to nothing', to };
-        return leave('a symbolic link to nothing (its target does not exist)');
+        const why = (unreadable[rel] = brokenLink(failed, to));
+        return leave(why.kind === 'link loop' ? 'a symbolic link in a loop (ELOOP)' : 'a symbolic link to nothing (its target does not exist)');
       }
       if (!(real === root || real.startsWith(root + sep))) {
         linksOut[rel] = real;
@@ -164,12 +173,18 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
     return [{ rel, data }];
   };
   const walk = async (folder: string, chain: readonly Walked[]): Promise<Entry[]> => {
+    const rel = chain[chain.length - 1]!.rel;
+    if (rel) folders.push(rel);
     const names = (await readdir(folder)).sort();
     return (await Promise.all(names.map((name) => entry(folder, name, chain)))).flat();
   };
   const entries = await walk(root, [{ real: root, rel: '' }]);
   const hash = createHash('sha256');
   for (const e of entries) hash.update(e.rel).update('\0').update(e.data).update('\0');
+  // The folders too: an empty folder where a file of the transform is expected is refused
+  // as a folder, which a missing file is not.
+  folders.sort();
+  for (const rel of folders) hash.update('\0folder\0').update(rel).update('\0');
   // Where each link out points is part of the id: a link moved from one place outside the
   // folder to another is checked again, and refused naming where it points now.
   for (const rel of Object.keys(linksOut).sort()) hash.update('\0link\0').update(rel).update('\0').update(linksOut[rel]!).update('\0');
@@ -180,11 +195,11 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
   const target = join(store, id.slice(0, 24));
   const rels = entries.map((e) => e.rel);
   left.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, left, linksOut, cycles, unreadable };
+  if (await lstat(target).catch(() => undefined)) return { id, dir: target, files: rels, folders, left, linksOut, cycles, unreadable };
   const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(tmp, { recursive: true });
-    for (const d of new Set(entries.map((e) => dirname(join(tmp, e.rel))))) await mkdir(d, { recursive: true });
+    for (const d of folders) await mkdir(join(tmp, d), { recursive: true });
     await Promise.all(entries.map((e) => writeFile(join(tmp, e.rel), e.data, { mode: 0o444 })));
     // A cycle's link, relative, to the copy of the folder holding it: it never leaves the copy.
     for (const [rel, holder] of Object.entries(cycles)) {
@@ -200,7 +215,7 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
     await rm(tmp, { recursive: true, force: true });
     throw new IoError(`cannot keep a copy of the transforms folder in ${store}: ${(e as Error).message}`, { file: store, cause: e });
   }
-  return { id, dir: target, files: rels, left, linksOut, cycles, unreadable };
+  return { id, dir: target, files: rels, folders, left, linksOut, cycles, unreadable };
 }
 
 /** Removes a snapshot that never became a version. */

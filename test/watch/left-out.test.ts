@@ -71,7 +71,7 @@ test('a partial that is a symbolic link to nothing is named as one by the compil
   await quiet();
 });
 
-test('a main file that is a symbolic link out of the folder, or a folder, is named as such, not as missing', async () => {
+test('a main file that is a symbolic link out of the folder, or a folder (an empty one too), is named as such, not as missing', async () => {
   const main = join(dir, MAIN);
   await rename(main, join(outside, MAIN));
   await symlink(join(outside, MAIN), main);
@@ -86,6 +86,11 @@ test('a main file that is a symbolic link out of the folder, or a folder, is nam
   await rename(folder, main);
   r = await log.expect('rejected');
   assert.match(r.message, new RegExp(`the main transform ${MAIN.replace(/\./g, '\\.')} is a folder, not a file`));
+  // An empty folder is one too: the copy holds it, though no file is in it.
+  await rm(main, { recursive: true });
+  await mkdir(main);
+  r = await log.expect('rejected');
+  assert.equal(r.message, `${main}: the main transform ${MAIN} is a folder, not a file`);
   await rm(main, { recursive: true });
   await cp(join(outside, MAIN), main);
   await quiet();

@@ -328,8 +328,7 @@ export class TransformWatcher {
   private async evaluate(snap: Snapshot, reading: Promise<ProvingSample[]>): Promise<{ transform: SandboxedTransform; samples: number; speculative: boolean } | { error: DomforgeError; hash?: string; sample?: SampleOutcome }> {
     if (!snap.files.includes(this.main)) {
       const left = snap.left.find((l) => l.rel === this.main);
-      const folder = snap.files.some((f) => f.startsWith(this.main + sep));
-      const what = left ? `is ${left.why}` : folder ? 'is a folder, not a file' : 'is missing from the transforms folder';
+      const what = left ? `is ${left.why}` : snap.folders.includes(this.main) ? 'is a folder, not a file' : 'is missing from the transforms folder';
       return { error: new TransformError('TRANSFORM_SYNTAX', `the main transform ${this.main} ${what}`, { file: join(this.dir, this.main) }) };
     }
     let proved: { transform: SandboxedTransform; outcome?: ProofOutcome };

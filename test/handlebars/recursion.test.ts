@@ -74,3 +74,32 @@ test('render names the recursing call with file:line:col, in the sandbox and wit
     assert.deepEqual(JSON.parse(j.stderr), { error: { code: 'TRANSFORM_RUNTIME', message: 'the template recursed too deeply at {{> r}} (infinite recursion?)', file: inline, line: 2, column: 17 } });
   }
 });
+
+/** `{{> description}}` makes 10^7 copies of a line through seven levels of partials that each call the next ten times: past the longest string JavaScript can hold. */
+function outputBomb(): string {
+  const partials: Record<string, string> = { 'description.hbs': '{{> l1}}'.repeat(10) + '\n' };
+  for (let i = 1; i < 7; i++) partials[`l${i}.hbs`] = `{{> l${i + 1}}}`.repeat(10);
+  partials['l7.hbs'] = 'x'.repeat(100);
+  return tmpTemplate('<domain>\n{{> description}}\n</domain>\n', partials);
+}
+
+const GREW = 'the output grew past what a render may produce (the longest string JavaScript can hold)';
+
+test('partials that multiply their output past the longest string are named at the call whose output grew too long, not as JavaScript’s Invalid string length', async () => {
+  const main = outputBomb();
+  const e = failure(main, false);
+  assert.equal(e.code, 'TRANSFORM_OUT_OF_MEMORY');
+  assert.deepEqual({ file: e.file, line: e.line, column: e.column }, { file: main, line: 2, column: 1 });
+  assert.equal(e.shortMessage, `${GREW} at {{> description}} (partials that multiply their output?)`);
+  assert.ok(e.cause instanceof RangeError);
+  // Every partial written in place: no call is left to name, the template is.
+  const inlined = failure(main, true);
+  assert.equal(inlined.code, 'TRANSFORM_OUT_OF_MEMORY');
+  assert.equal(inlined.file, main);
+  assert.match(inlined.shortMessage, new RegExp(`^${GREW.replace(/[()]/g, '\\$&')}`));
+  // In the sandbox, as a launch or the watcher renders it.
+  const r = await cli(['render', '--instance', SAMPLE, '--transform', main, '--json']);
+  assert.equal(r.code, 1);
+  assert.equal(JSON.parse(r.stderr).error.code, 'TRANSFORM_OUT_OF_MEMORY');
+  assert.match(JSON.parse(r.stderr).error.message, /^the output grew past what a render may produce/);
+});

@@ -12,7 +12,7 @@ import { DomforgeError, IoError, TransformError } from '../../errors.js';
 import type { CompiledTransform, RenderResult, TransformInput, TransformParams } from '../types.js';
 import { handlebarsLibrary, setLogSink } from './library.js';
 import { compileAst, createEnvironment, partialCallsOf, type HandlebarsEnv } from './environment.js';
-import { isStackOverflow, type PartialCalls } from './recursion.js';
+import { isStackOverflow, isTooLong, type PartialCalls } from './recursion.js';
 import { KNOWN_HELPERS, registerHelpers } from './helpers.js';
 import { checkTemplate } from './checks.js';
 import { parseTemplate } from './parse.js';
@@ -173,8 +173,9 @@ export class CompiledHandlebars implements CompiledTransform {
       try {
         return fn(context, options);
       } catch (e) {
-        // A stack overflow goes on out as it is: the render names the call that recursed.
-        throw isStackOverflow(e) ? e : runtimeError(e, file);
+        // A stack overflow, or a string too long, goes on out as it is: the render names the
+        // call that recursed, or the one whose output grew past the limit.
+        throw isStackOverflow(e) || isTooLong(e) ? e : runtimeError(e, file);
       } finally {
         this.stack.pop();
       }

@@ -14,7 +14,7 @@ import type { AttachSpec } from './devices.js';
 import { stillDetaching, type DetachSpec, type RecordedDevice } from './detach.js';
 import { DETACHING } from '../render/covers.js';
 import { StateConflictError } from './errors.js';
-import { checkDeviceId } from './layout.js';
+import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 
 /**
  * A network interface (Eucalyptus VPC ENI) to attach to a running instance: the
@@ -61,33 +61,51 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 const got = (v: unknown) => `\`${String(v)}\` (${typeof v})`;
 
+/** The first refused field of an attachment: its name, what it must be, its value, and what else to say of it. */
+export interface InterfaceProblem {
+  field: keyof InterfaceAttachment;
+  expected: string;
+  value: unknown;
+  /** After the value: `17 bytes`. */
+  note?: string;
+}
+
+/** What is wrong with the fields of `a`, first refused first; undefined when it can be attached. The rules of checkInterfaceAttachment. */
+export function interfaceProblem(a: InterfaceAttachment): InterfaceProblem | undefined {
+  const problem = (field: keyof InterfaceAttachment, expected: string, note?: string): InterfaceProblem => ({ field, expected, value: a[field], ...(note ? { note } : {}) });
+  if (!isDeviceId(a.interfaceId)) return problem('interfaceId', `an interface id of ${DEVICE_ID_RULE}`);
+  if (!isDeviceId(a.attachmentId)) return problem('attachmentId', `an attachment id of ${DEVICE_ID_RULE}`);
+  if (typeof a.mac !== 'string' || !MAC.test(a.mac)) return problem('mac', 'six colon-separated hex bytes such as d0:0d:12:34:56:78');
+  // libvirt's schema takes a unicast MAC only (uniMacAddr): the first byte even.
+  if (parseInt(a.mac.slice(0, 2), 16) & 1) return problem('mac', 'a unicast MAC address (an even first byte, such as d0:0d:12:34:56:78)');
+  if (!Number.isSafeInteger(a.device) || a.device < 0) return problem('device', 'a non-negative integer (the device index; 0 is the primary interface)');
+  if (typeof a.bridgeDeviceName !== 'string' || a.bridgeDeviceName === '') return problem('bridgeDeviceName', 'a non-empty string');
+  if (!isBridgeName(a.bridgeDeviceName)) return problem('bridgeDeviceName', `a bridge name of ${BRIDGE_NAME_RULE}`);
+  for (const k of ['vlan', 'networkIndex'] as const) {
+    if (a[k] !== undefined && !Number.isSafeInteger(a[k])) return problem(k, 'an integer');
+  }
+  for (const k of ['guestDeviceName', 'publicIp', 'privateIp', 'hypervisorType', 'osPlatform'] as const) {
+    if (a[k] !== undefined && typeof a[k] !== 'string') return problem(k, 'a string');
+  }
+  // Written as the interface's <target dev> when not empty.
+  if (a.guestDeviceName && !isDeviceName(a.guestDeviceName)) return problem('guestDeviceName', `a tap device name of ${DEVICE_NAME_RULE}`);
+  if (a.guestDeviceName && tapNameBytes(a.guestDeviceName) > TAP_NAME_MAX_BYTES) return problem('guestDeviceName', `a tap device name of ${TAP_NAME_LIMIT}`, `${tapNameBytes(a.guestDeviceName)} bytes`);
+  if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') return problem('osVirtioNetwork', 'a boolean');
+  for (const k of ['unknownAttributes', 'unknown'] as const) {
+    if (a[k] !== undefined && !Array.isArray(a[k])) return problem(k, 'a list (what a stub keeps that domforge does not know)');
+  }
+  return undefined;
+}
+
 export function checkInterfaceAttachment(a: InterfaceAttachment): InterfaceAttachment {
   if (typeof a !== 'object' || a === null) {
     throw new UsageError('Expected the interface to be an object with `interfaceId`, `attachmentId`, `mac`, `device` and `bridgeDeviceName`, or the path of an eni-XXX.xml stub');
   }
-  checkDeviceId(a.interfaceId, 'interface id');
-  checkDeviceId(a.attachmentId, 'attachment id');
-  if (typeof a.mac !== 'string' || !MAC.test(a.mac)) throw new UsageError(`Expected \`mac\` to be six colon-separated hex bytes such as d0:0d:12:34:56:78, got ${got(a.mac)}`);
-  // libvirt's schema takes a unicast MAC only (uniMacAddr): the first byte even.
-  if (parseInt(a.mac.slice(0, 2), 16) & 1) throw new UsageError(`Expected \`mac\` to be a unicast MAC address (an even first byte, such as d0:0d:12:34:56:78), got ${got(a.mac)}`);
-  if (!Number.isSafeInteger(a.device) || a.device < 0) throw new UsageError(`Expected \`device\` to be a non-negative integer (the device index; 0 is the primary interface), got ${got(a.device)}`);
-  if (typeof a.bridgeDeviceName !== 'string' || a.bridgeDeviceName === '') throw new UsageError(`Expected \`bridgeDeviceName\` to be a non-empty string, got ${got(a.bridgeDeviceName)}`);
-  if (!isBridgeName(a.bridgeDeviceName)) throw new UsageError(`Expected \`bridgeDeviceName\` to be a bridge name of ${BRIDGE_NAME_RULE}, got ${got(a.bridgeDeviceName)}`);
-  for (const k of ['vlan', 'networkIndex'] as const) {
-    if (a[k] !== undefined && !Number.isSafeInteger(a[k])) throw new UsageError(`Expected \`${k}\` to be an integer, got ${got(a[k])}`);
-  }
-  for (const k of ['guestDeviceName', 'publicIp', 'privateIp', 'hypervisorType', 'osPlatform'] as const) {
-    if (a[k] !== undefined && typeof a[k] !== 'string') throw new UsageError(`Expected \`${k}\` to be a string, got ${got(a[k])}`);
-  }
-  // Written as the interface's <target dev> when not empty.
-  if (a.guestDeviceName && !isDeviceName(a.guestDeviceName)) throw new UsageError(`Expected \`guestDeviceName\` to be a tap device name of ${DEVICE_NAME_RULE}, got ${got(a.guestDeviceName)}`);
-  if (a.guestDeviceName && tapNameBytes(a.guestDeviceName) > TAP_NAME_MAX_BYTES) {
-    throw new UsageError(`Expected \`guestDeviceName\` to be a tap device name of ${TAP_NAME_LIMIT}, got ${got(a.guestDeviceName)}, ${tapNameBytes(a.guestDeviceName)} bytes`);
-  }
-  if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') throw new UsageError(`Expected \`osVirtioNetwork\` to be a boolean, got ${got(a.osVirtioNetwork)}`);
-  for (const k of ['unknownAttributes', 'unknown'] as const) {
-    if (a[k] !== undefined && !Array.isArray(a[k])) throw new UsageError(`Expected \`${k}\` to be a list (what a stub keeps that domforge does not know), got ${got(a[k])}`);
-  }
+  const p = interfaceProblem(a);
+  // The ids are worded as every device id is.
+  if (p?.field === 'interfaceId') checkDeviceId(a.interfaceId, 'interface id');
+  if (p?.field === 'attachmentId') checkDeviceId(a.attachmentId, 'attachment id');
+  if (p) throw new UsageError(`Expected \`${p.field}\` to be ${p.expected}, got ${got(p.value)}${p.note ? `, ${p.note}` : ''}`);
   return a;
 }
 
@@ -105,7 +123,14 @@ export function interfaceAttachmentFromStub(stub: NicStub, interfaceId: string, 
   if (stub.device === undefined) throw missing('device', 'the device index (0 is the primary interface)');
   if (!stub.bridgeDeviceName) throw missing('bridgeDeviceName', 'the bridge the interface joins');
   const { stateName: _state, ...rest } = stub;
-  return checkInterfaceAttachment({ ...rest, interfaceId, attachmentId: stub.attachmentId, device: stub.device });
+  const a: InterfaceAttachment = { ...rest, interfaceId, attachmentId: stub.attachmentId, device: stub.device };
+  const p = file ? interfaceProblem(a) : undefined;
+  // A stub's attribute is refused at its <nic>, as the volume stub's fields are; the interface id is the file's name, not an attribute.
+  if (p && p.field !== 'interfaceId') {
+    const note = p.note ? `, ${p.note}` : '';
+    throw new InstanceError(`${p.field} must be ${p.expected}, got ${JSON.stringify(p.value)}${note}`, { file, ...place, path: `/nic/@${p.field}` });
+  }
+  return checkInterfaceAttachment(a);
 }
 
 /**
@@ -117,8 +142,7 @@ export async function readInterfaceStubFile(file: string): Promise<InterfaceAtta
   // Read as every input file is (and as attach-volume reads its stub): encodings, `-` for stdin.
   const text = await readInputText(file, 'the interface stub');
   const document = parseXml(text, { file });
-  const stub = parseStub(text, { file, document });
-  if (stub.kind !== 'nic') throw new InstanceError(`expected a <nic> stub (an eni-XXX.xml), found <${stub.kind}>`, { file, line: 1, path: `/${stub.kind}` });
+  const stub = parseStub(text, { file, document, expect: 'nic' });
   // What the transform copies from it (MAC, bridge, tap name) is refused at the stub's line, as render --instance refuses it.
   validateStub(stub, { file, document });
   const root = document.documentElement;

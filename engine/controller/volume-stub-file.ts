@@ -42,11 +42,7 @@ export async function readVolumeStubFile(file: string): Promise<VolumeStubFile> 
   const text = await readInputText(file, 'the volume stub');
   const document = parseXml(text, { file });
   const root = document.documentElement!;
-  const parsed = parseStub(text, { file, document });
-  if (parsed.kind !== 'volume') {
-    throw new InstanceError(`expected a <volume> stub (a vol-XXX.xml), found <${parsed.kind}>`, { file, line: lineOf(root), column: columnOf(root), path: `/${parsed.kind}` });
-  }
-  const stub = parsed.data;
+  const stub = parseStub(text, { file, document, expect: 'volume' }).data;
   const d = stub.diskPath;
   const volume: VolumeAttachment = { id: stub.id, devName: d.targetDeviceName, path: d.path, sourceType: d.sourceType, ...(d.serial === undefined ? {} : { serial: d.serial }) };
   const problem = volumeProblem(volume);

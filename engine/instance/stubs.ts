@@ -46,21 +46,30 @@ export interface ParseStubOptions {
   file?: string;
   /** The strictly parsed document, when the caller already has it. */
   document?: Document;
+  /**
+   * The stub the caller needs: any other root (a `<volume>` for a `<nic>`, even one lacking
+   * what a volume stub must hold) is refused at the root as not that stub. Default: either.
+   */
+  expect?: Stub['kind'];
 }
 
-/** Parses a `<nic>` or `<volume>` stub; errors name the file, line and path. */
+/** The file each stub is, for messages. */
+const STUB_FILES: Record<Stub['kind'], string> = { nic: 'an eni-XXX.xml', volume: 'a vol-XXX.xml' };
+
+/** Parses a `<nic>` or `<volume>` stub (the one `expect` names, when given); errors name the file, line and path. */
+export function parseStub<K extends Stub['kind']>(text: string, options: ParseStubOptions & { expect: K }): Extract<Stub, { kind: K }>;
+export function parseStub(text: string, options?: ParseStubOptions): Stub;
 export function parseStub(text: string, options: ParseStubOptions = {}): Stub {
   const doc = options.document ?? parseXml(text, { file: options.file });
   const root = doc.documentElement!;
+  const place = { file: options.file, line: lineOf(root), column: columnOf(root), path: `/${root.nodeName}` };
+  if (options.expect && root.nodeName !== options.expect) {
+    throw new InstanceError(`expected a <${options.expect}> stub (${STUB_FILES[options.expect]}), found <${root.nodeName}>`, place);
+  }
   const r = new ElementReader(root, `/${root.nodeName}`, options.file);
   if (root.nodeName === 'nic') return { kind: 'nic', data: readNic(r, undefined, NIC_STUB_ATTRIBUTES) };
   if (root.nodeName === 'volume') return { kind: 'volume', data: readVolumeStub(r) };
-  throw new InstanceError(`expected root element <nic> or <volume>, found <${root.nodeName}>`, {
-    file: options.file,
-    line: lineOf(root),
-    column: columnOf(root),
-    path: `/${root.nodeName}`,
-  });
+  throw new InstanceError(`expected root element <nic> or <volume>, found <${root.nodeName}>`, place);
 }
 
 /** The children of a `<volume>` stub domforge reads; any other is kept (VolumeStub.unknown). */

@@ -95,6 +95,23 @@ test('attach-interface refusals: no --nic (usage), a stub without attachmentId o
   assert.equal(u.code, 2);
 });
 
+test("attach-interface --nic refuses a bad attachmentId or device at the stub's file, line and path (exit 1), and any <volume> as not a <nic> stub", async () => {
+  const stub = join(sb.root, 'eni-0f0f0f0f.xml');
+  for (const [attrs, message] of [
+    ['device="2" attachmentId="../../etc"', `attachmentId must be an attachment id of letters, digits, '.', '_' and '-' (e.g. vol-1a2b3c4d), got "../../etc" (at /nic/@attachmentId)`],
+    ['device="-2" attachmentId="eni-attach-0f0f0f0f"', 'device must be a non-negative integer (the device index; 0 is the primary interface), got -2 (at /nic/@device)'],
+  ]) {
+    writeFileSync(stub, `<?xml version="1.0"?>\n<nic mac="d0:0d:1a:2b:3c:4e" ${attrs} bridgeDeviceName="br0"/>\n`);
+    const r = await cli('attach-interface', 'i-x', '--nic', stub);
+    assert.deepEqual([r.code, r.stderr], [1, `domforge: ${stub}:2:1: ${message}\n`]);
+  }
+  // An empty <volume/> is not a <nic> stub either, rather than a volume stub missing its <hypervisor>.
+  const volume = join(sb.root, 'vol-2.xml');
+  writeFileSync(volume, '<volume/>\n');
+  const v = await cli('attach-interface', 'i-x', '--nic', volume);
+  assert.deepEqual([v.code, v.stderr], [1, `domforge: ${volume}:1:1: expected a <nic> stub (an eni-XXX.xml), found <volume> (at /volume)\n`]);
+});
+
 test("attach-interface --nic names the stub's file, line and path of a value libvirt's schema refuses, before anything is read or written", async () => {
   const stub = join(sb.root, 'eni-0f0f0f0f.xml');
   for (const [attrs, message] of [

@@ -174,6 +174,7 @@ test('attach-volume and detach-volume refuse bad input clearly (flags by name, s
   const badSerial = file('vol-bad-serial.xml', volumeStub('vol-33333333', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio" serial="vol/3">/dev/vol3</diskPath>'));
   const noId = file('vol-no-id.xml', volumeStub('', '<diskPath targetDeviceName="sdf" targetDeviceBus="virtio">/dev/vol3</diskPath>', (t) => t.replace('  <id></id>\n', '')));
   const nic = file('eni-0e0e0e0e.xml', '<nic xml-version="2" mac="d0:0d:0e:0e:0e:0e" bridgeDeviceName="br0" device="1" attachmentId="eni-attach-0e0e0e0e"/>\n');
+  const bareNic = file('eni-0f0f0f0f.xml', '<nic/>\n'); // not a <volume>, rather than a <nic> missing its mac
   const syntax = file('vol-syntax.xml', '<volume>\n  <hypervisor type="kvm"/>\n  <id>vol-33333333</di>\n</volume>\n');
   const missing = join(sb.root, 'vol-nothere.xml');
   const flags = ['--volume-id', 'vol-33333333', '--dev', 'sdf', '--path', '/dev/vol3'];
@@ -195,6 +196,7 @@ test('attach-volume and detach-volume refuse bad input clearly (flags by name, s
     [['attach-volume', ID, '--volume', relative], 1, `domforge: ${relative}:9:3: the path in <diskPath> must be an absolute path, got "dev/vol3" (at /volume/diskPath)`],
     [['attach-volume', ID, '--volume', noId], 1, `domforge: ${noId}:2:1: missing required element <id>: the volume's id, which names it and its files (at /volume/id)`],
     [['attach-volume', ID, '--volume', nic], 1, `domforge: ${nic}:1:1: expected a <volume> stub (a vol-XXX.xml), found <nic> (at /nic)`],
+    [['attach-volume', ID, '--volume', bareNic], 1, `domforge: ${bareNic}:1:1: expected a <volume> stub (a vol-XXX.xml), found <nic> (at /nic)`],
     [['attach-volume', ID, '--volume', missing], 1, new RegExp(`^domforge: ${escape(missing)}: cannot read the volume stub: ENOENT`)],
     [['attach-volume', ID, '--volume', syntax], 1, `domforge: ${syntax}:3:19: Opening and ending tag mismatch: <id> (line 3) ends with </di> (XML 1.0 §3: an element ends with an end tag of its own name)`],
     [['detach-volume', ID], 2, /missing required argument 'volume-id'/],

@@ -1,6 +1,6 @@
 import type { RegisterCommand } from './commands.js';
 import { checkInstanceId } from '../controller/layout.js';
-import { DEFAULT_CONSOLE_BYTES } from '../controller/console-output.js';
+import { DEFAULT_CONSOLE_BYTES, MAX_CONSOLE_BYTES } from '../controller/console-output.js';
 import { common, withController, type CommonOptions } from './lifecycle.js';
 import { integerFlag } from './number-flags.js';
 
@@ -20,7 +20,7 @@ export const registerConsoleOutput: RegisterCommand = (program, io) => {
   ).action(async (id: string, o: CommonOptions & { bytes?: string }) => {
     // Checked before the controller opens: a usage error needs no libvirt.
     checkInstanceId(id);
-    const maxBytes = o.bytes === undefined ? undefined : integerFlag('--bytes', o.bytes, 1, 'bytes');
+    const maxBytes = o.bytes === undefined ? undefined : integerFlag('--bytes', o.bytes, 1, 'bytes', { value: MAX_CONSOLE_BYTES, why: 'the largest Buffer' });
     const r = await withController(io, o, (nc) => nc.consoleOutput(id, { maxBytes }));
     if (o.json) {
       io.stdout(JSON.stringify({ id: r.id, path: r.path, size: r.size, truncated: r.truncated, files: r.files, output: r.bytes.toString('base64') }) + '\n');

@@ -3,13 +3,28 @@
 import { UsageError } from '../errors.js';
 import { MAX_TIMER_MS } from '../option-checks.js';
 
+/** The most a whole-number flag may be, and why: `{ value: 4294967296, why: 'the largest Buffer' }`. */
+export interface FlagBound {
+  value: number;
+  why: string;
+}
+
+/** Past it, a number is not held exactly: the default bound of {@link integerFlag}. */
+const EXACT: FlagBound = { value: Number.MAX_SAFE_INTEGER, why: 'the largest integer domforge reads exactly' };
+
 /**
  * A whole-number flag (`--hook-timeout 500`, `--max-image 1048576`): decimal digits only,
  * so `1e3`, `0x400`, ` 5` or `5.0` are refused rather than read as numbers, with a usage
- * error naming the flag (exit 2). `unit` is said in the message (`ms`, `bytes`).
+ * error naming the flag (exit 2). `unit` is said in the message (`ms`, `bytes`). Digits
+ * past `max` (default 2^53 - 1) are refused as more than it, compared exactly: the message
+ * says the bound and why.
  */
-export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: string): number {
-  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: string, max: FlagBound = EXACT): number {
+  const digits = /^[0-9]+$/.test(value);
+  if (digits && BigInt(value) > BigInt(max.value)) {
+    throw new UsageError(`Expected \`${flag}\` to be at most ${max.value}${unit ? ` ${unit}` : ''} (${max.why}), got ${JSON.stringify(value)}`);
+  }
+  const n = digits ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min) {
     throw new UsageError(`Expected \`${flag}\` to be ${min ? 'a positive' : 'a non-negative'} integer${unit ? ` (${unit})` : ''}, got ${JSON.stringify(value)}`);
   }
@@ -22,9 +37,7 @@ export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: stri
  * would fire at once, with a Node warning on stderr), else a usage error naming the flag.
  */
 export function millisecondsFlag(flag: string, value: string, min: 0 | 1): number {
-  const n = integerFlag(flag, value, min, 'ms');
-  if (n > MAX_TIMER_MS) throw new UsageError(`Expected \`${flag}\` to be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can hold), got ${JSON.stringify(value)}`);
-  return n;
+  return integerFlag(flag, value, min, 'ms', { value: MAX_TIMER_MS, why: 'about 24.8 days, the longest timer Node can hold' });
 }
 
 /**

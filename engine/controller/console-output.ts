@@ -16,6 +16,8 @@ import { findDomain } from './summary.js';
 
 /** What Eucalyptus's NC returns of a console log for ncGetConsoleOutput: its last 64 KiB. */
 export const DEFAULT_CONSOLE_BYTES = 64 * 1024;
+/** The most `maxBytes` may be: the largest Buffer (`buffer.constants.MAX_LENGTH`). */
+export const MAX_CONSOLE_BYTES = bufferConstants.MAX_LENGTH;
 
 export interface ConsoleOutputOptions {
   /** How many bytes from the end of the console log, a positive integer. Default 65536 (64 KiB), as Eucalyptus. */
@@ -107,7 +109,7 @@ export async function consoleOutput(ctx: ControllerContext, id: string, o: Conso
 function checkMaxBytes(value: unknown): number {
   expectPositiveInteger('maxBytes', value);
   const n = (value as number | undefined) ?? DEFAULT_CONSOLE_BYTES;
-  if (n > bufferConstants.MAX_LENGTH) throw new UsageError(`Expected \`maxBytes\` to be at most ${bufferConstants.MAX_LENGTH} (the largest Buffer), got \`${n}\` (number)`);
+  if (n > MAX_CONSOLE_BYTES) throw new UsageError(`Expected \`maxBytes\` to be at most ${MAX_CONSOLE_BYTES} (the largest Buffer), got \`${n}\` (number)`);
   return n;
 }
 

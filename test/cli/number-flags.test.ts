@@ -51,3 +51,20 @@ test('--hook-timeout, --grace, and watch / transforms prove --timeout and --debo
     assert.equal(r.stderr, `domforge: ${message(flag, '2147483648')}\n`);
   }
 });
+
+test("digits past a whole-number flag's bound name the flag and the real bound, compared exactly (not the library option, not 'a positive integer')", async () => {
+  const common = ['--instances', join(dir, 'never-created'), '--uri', 'test:///default'];
+  const big = '9007199254740993'; // 2^53 + 1: a positive integer, though not one a double holds
+  for (const [args, value, expected] of [
+    [['console-output', 'i-12345678', '--bytes'], '9007199254740991', 'at most 4294967296 bytes (the largest Buffer)'],
+    [['console-output', 'i-12345678', '--bytes'], big, 'at most 4294967296 bytes (the largest Buffer)'],
+    [['console-output', 'i-12345678', '--bytes'], '4294967297', 'at most 4294967296 bytes (the largest Buffer)'],
+    [['stats', '--interval'], big, 'at most 3600000 ms (an hour)'],
+    [['launch', '--instance', SAMPLE, '--max-image'], big, 'at most 9007199254740991 bytes (the largest integer domforge reads exactly)'],
+    [['terminate', 'i-12345678', '--grace'], big, 'at most 2147483647 ms (about 24.8 days, the longest timer Node can hold)'],
+  ] as const) {
+    const flag = args[args.length - 1]!;
+    const r = await cli([...args, value, ...common]);
+    assert.deepEqual([r.code, r.stderr], [2, `domforge: Expected \`${flag}\` to be ${expected}, got "${value}"\n`], args.join(' '));
+  }
+});

@@ -165,7 +165,7 @@ test('domforge launch --max-user-data and --max-image: the caps of its config dr
     ['--max-user-data', '1e3', 'Expected `--max-user-data` to be a non-negative integer (bytes), got "1e3"'],
     ['--max-image', '0x400', 'Expected `--max-image` to be a positive integer (bytes), got "0x400"'],
     ['--max-image', '0', 'Expected `--max-image` to be a positive integer (bytes), got "0"'],
-    ['--max-image', '9007199254740993', 'Expected `--max-image` to be a positive integer (bytes), got "9007199254740993"'],
+    ['--max-image', '9007199254740993', 'Expected `--max-image` to be at most 9007199254740991 bytes (the largest integer domforge reads exactly), got "9007199254740993"'],
   ] as const) {
     const r = await cli('launch', '--instance', file, flag, value);
     assert.equal(r.code, 2, `${flag} ${value}: ${r.stderr}`);

@@ -148,7 +148,12 @@ export async function stats(ctx: ControllerContext, id: string): Promise<Instanc
 /** `statsAll`: the instances whose counters were read, in id order, and those that could not be, with why. */
 export interface StatsReport {
   stats: InstanceStats[];
-  skipped: { id: string; reason: string }[];
+  /**
+   * `reason` is the error's message with its place (`…/instance.xml:1:20: the document ends
+   * inside <name> …`), as list and describe-resource give an unreadable record's; `error` is
+   * the error itself (in JSON its code, message, file, line, column and path).
+   */
+  skipped: { id: string; reason: string; error: DomforgeError }[];
 }
 
 /**
@@ -169,7 +174,7 @@ export async function statsAll(ctx: ControllerContext, ids?: readonly string[]):
     } catch (e) {
       const error = asDomforgeError(e);
       if (!error) throw e;
-      skipped.push({ id, reason: error.shortMessage });
+      skipped.push({ id, reason: error.message, error });
     }
   }
   const stats = await ctx.connection.statsOf(found.map((f) => f.ref));

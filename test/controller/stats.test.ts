@@ -96,8 +96,14 @@ test('statsAll: every instance folder (or the ids given) at once; what cannot be
     assert.deepEqual(r.stats.map((s) => s.uuid).sort(), [a.uuid, b.uuid].sort());
     assert.ok(r.stats.every((s) => s.state === 'running' && s.unavailable !== undefined));
     const reasons = new Map(r.skipped.map((x) => [x.id, x.reason]));
-    assert.equal(reasons.get(gone.name), `libvirt has no domain ${gone.name} to read the counters of (terminate ${gone.name} removes its folder)`);
-    assert.match(reasons.get('i-0badbad0') ?? '', /./);
+    assert.equal(reasons.get(gone.name), `${join(sb.instances, gone.name, 'instance.xml')}: libvirt has no domain ${gone.name} to read the counters of (terminate ${gone.name} removes its folder)`);
+    // With its file and line, as list and describe-resource give it.
+    const brokenFile = join(broken, 'instance.xml');
+    assert.ok(reasons.get('i-0badbad0')?.startsWith(`${brokenFile}:1:11: the document ends inside <instance>`), reasons.get('i-0badbad0'));
+    assert.deepEqual(
+      (({ code, file, line, column }) => ({ code, file, line, column }))(r.skipped.find((x) => x.id === 'i-0badbad0')!.error),
+      { code: 'XML_SYNTAX', file: brokenFile, line: 1, column: 11 },
+    );
 
     const some = await nc.statsAll([b.name, 'i-nothere', b.name]);
     assert.deepEqual(some.stats.map((s) => s.id), [b.name]);
@@ -109,7 +115,12 @@ test('statsAll: every instance folder (or the ids given) at once; what cannot be
     assert.match(t.stdout, /^ID +STATE +VCPUS +CPU % +NET IN +NET OUT +DISK READ +DISK WRITE\n/);
     assert.match(t.stdout, new RegExp(`^${a.name} +running +\\d+ +[\\d.]+ +- +- +- +-$`, 'm'));
     assert.match(t.stdout, /\(over 20 ms; network and disk in bytes\)\n$/);
-    assert.match(t.stderr, new RegExp(`domforge: ${gone.name} skipped: libvirt has no domain`));
+    assert.match(t.stderr, new RegExp(`domforge: ${gone.name} skipped: .*instance\\.xml: libvirt has no domain`));
+    assert.ok(t.stderr.includes(`domforge: i-0badbad0 skipped: ${brokenFile}:1:11: the document ends inside <instance>`), t.stderr);
+    const sj = JSON.parse((await cli('stats', '--interval', '0', '--json')).stdout);
+    const bad = sj.skipped.find((x: { id: string }) => x.id === 'i-0badbad0');
+    assert.ok(bad.reason.startsWith(`${brokenFile}:1:11: `), bad.reason);
+    assert.deepEqual([bad.error.code, bad.error.file, bad.error.line, bad.error.column], ['XML_SYNTAX', brokenFile, 1, 11]);
     const j = JSON.parse((await cli('stats', a.name, b.name, '--interval', '0', '--json')).stdout);
     assert.deepEqual(j.stats.map((s: { id: string }) => s.id), [a.name, b.name].sort());
     assert.equal(j.stats[0].sensors, undefined);

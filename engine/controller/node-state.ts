@@ -12,10 +12,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DomforgeError, IoError } from '../errors.js';
+import { DomforgeError, InstanceError, IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readRegularText } from '../fs/regular-file.js';
-import { childElements, lineOf, parseXml } from '../xml/parse.js';
+import { ElementReader } from '../instance/reader.js';
+import { lineOf, parseXml, type Element } from '../xml/parse.js';
 import { escapeText } from '../xml/serialize.js';
 import { StateConflictError } from './errors.js';
 import { NODE_STATE_FILE, type InstanceLayout } from './layout.js';
@@ -52,7 +53,7 @@ export async function readNodeState(layout: InstanceLayout): Promise<NodeState> 
   if (root?.nodeName !== 'nc') {
     throw new DomforgeError('NODE_STATE_INVALID', `the root element must be <nc>, not <${root?.nodeName ?? ''}>`, { file, line: root ? lineOf(root) : undefined, path: '/' });
   }
-  const [enabled] = childElements(root, 'enabled');
+  const enabled = onlyChild(root, 'enabled', file);
   const value = enabled?.textContent?.trim().toLowerCase();
   if (value !== 'true' && value !== 'false' && value !== '1' && value !== '0') {
     throw new DomforgeError(
@@ -61,8 +62,22 @@ export async function readNodeState(layout: InstanceLayout): Promise<NodeState> 
       { file, line: lineOf(enabled ?? root), path: '/nc/enabled' },
     );
   }
-  const version = childElements(root, 'version')[0]?.textContent?.trim();
+  const version = onlyChild(root, 'version', file)?.textContent?.trim();
   return { enabled: value === 'true' || value === '1', file, recorded: true, ...(version ? { version } : {}) };
+}
+
+/**
+ * The one `<name>` of `<nc>`: a second is refused at its line (`<enabled> is given twice
+ * (first at line 2)`, at /nc/enabled[2]), as instance.xml's single-valued fields are, rather
+ * than one of the two read and the other ignored.
+ */
+function onlyChild(root: Element, name: string, file: string): Element | undefined {
+  try {
+    return new ElementReader(root, '/nc', file).child(name)?.el;
+  } catch (e) {
+    if (!(e instanceof InstanceError)) throw e;
+    throw new DomforgeError('NODE_STATE_INVALID', e.shortMessage, { file, line: e.line, column: e.column, path: e.path, cause: e });
+  }
 }
 
 /** Records the node's state (atomically, fsynced), creating the instances folder if needed. */

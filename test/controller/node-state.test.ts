@@ -87,6 +87,13 @@ test("a state file that cannot be read refuses launches at its line; Eucalyptus'
     assert.equal(e.file, stateFile());
     writeFileSync(stateFile(), '<node><enabled>true</enabled></node>');
     await refused(nc.nodeState(), 'NODE_STATE_INVALID', /the root element must be <nc>, not <node>/);
+    // Two <enabled> (or <version>): refused at the second, as a record's repeated field is, not one read and the other ignored.
+    writeFileSync(stateFile(), '<nc>\n  <enabled>0</enabled>\n  <enabled>1</enabled>\n</nc>\n');
+    e = await refused(nc.launch(inst), 'NODE_STATE_INVALID', /<enabled> is given twice \(first at line 2\)/);
+    assert.deepEqual([e.file, e.line, e.column, e.path], [stateFile(), 3, 3, '/nc/enabled[2]']);
+    writeFileSync(stateFile(), '<nc>\n  <version>a</version>\n  <version>b</version>\n  <enabled>1</enabled>\n</nc>\n');
+    e = await refused(nc.nodeState(), 'NODE_STATE_INVALID', /<version> is given twice \(first at line 2\)/);
+    assert.deepEqual([e.line, e.path], [3, '/nc/version[2]']);
     writeFileSync(stateFile(), '<nc><version>4.4</version></nc>');
     await refused(nc.describeResource(), 'NODE_STATE_INVALID', /no <enabled> element/);
     assert.equal(existsSync(join(sb.instances, inst.name)), false);

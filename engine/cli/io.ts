@@ -90,7 +90,7 @@ export function refuseStdoutImage(out: string | undefined, what: string): void {
 }
 
 /** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */
-export function printTable(io: CliIo, rows: (string | number)[][]): void {
+export function printTable(io: CliIo, rows: (string | number | bigint)[][]): void {
   const cells = rows.map((r) => r.map(String));
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   for (const r of cells) io.stdout(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n');

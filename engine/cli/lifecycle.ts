@@ -107,8 +107,13 @@ function parseGrace(value: string | undefined): number | undefined {
   return value === undefined ? undefined : millisecondsFlag('--grace', value, 0);
 }
 
-/** Prints a result as one JSON line; the errors in it as their toJSON() gives them. */
-export const json = (io: CliIo, value: unknown) => io.stdout(JSON.stringify(value, (_k, v) => (v instanceof Error && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v)) + '\n');
+/**
+ * Prints a result as one JSON line: the errors in it as their toJSON() gives them; a bigint
+ * (an exact figure past 2^53 − 1, see Exact) as a string of its decimal digits, which a JSON
+ * parser keeps exact where a number that large would be rounded.
+ */
+export const json = (io: CliIo, value: unknown) =>
+  io.stdout(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Error && 'toJSON' in v ? (v as { toJSON(): unknown }).toJSON() : v)) + '\n');
 
 /**
  * The instance lifecycle on this host:

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import type { ResourceReport } from '../controller/resources.js';
+import { exactSum, type ResourceReport } from '../controller/resources.js';
 import { UsageError } from '../errors.js';
 import { printTable, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
@@ -86,7 +86,7 @@ export function printReport(io: CliIo, r: ResourceReport): void {
     ]);
   }
   if (r.untracked.length) {
-    const memory = r.untracked.reduce((n, u) => n + u.memoryKiB, 0);
+    const memory = exactSum(r.untracked.map((u) => u.memoryKiB));
     const vcpus = r.untracked.reduce((n, u) => n + u.vcpus, 0);
     io.stdout(`\nother domains running on this host, not counted above (no instance folder): ${memory} KiB, ${vcpus} vCPUs\n`);
     printTable(io, [['DOMAIN', 'STATE', 'MEMORY KiB', 'VCPUS'], ...r.untracked.map((u) => [u.name, u.state, u.memoryKiB, u.vcpus])]);

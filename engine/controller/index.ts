@@ -20,6 +20,6 @@ export { InstanceLayout, isInstanceId, checkInstanceId } from './layout.js';
 export type { StepEvent, StepObserver, StepTiming } from './steps.js';
 export type { ControllerLogEntry, ControllerLogSink } from './instance-log.js';
 export type { RecordState } from './record.js';
-export type { ResourceReport, CommittedInstance, DescribeResourceOptions } from './resources.js';
+export type { ResourceReport, CommittedInstance, DescribeResourceOptions, Exact } from './resources.js';
 export { readHugepagePools, fileSystemSpace, HUGEPAGES_SYSFS_DIR, NUMA_NODES_SYSFS_DIR, type HugepagePool, type HugepageNodePool, type FileSystemSpace } from './host-resources.js';
 export { checkHost, type HostCheck, type HostCheckOptions } from './host-check.js';

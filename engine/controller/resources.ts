@@ -33,8 +33,12 @@ export interface ResourceReport {
   instancesDirExists: boolean;
   /** The host as libvirt reports it (virNodeGetInfo). */
   host: NodeInfo;
-  /** `memorySizeMax` / `memorySizeAvailable` of Eucalyptus, in KiB: the host's memory and what the instances' `memoryKB` leave of it. */
-  memory: { maxKiB: number; committedKiB: number; availableKiB: number };
+  /**
+   * `memorySizeMax` / `memorySizeAvailable` of Eucalyptus, in KiB: the host's memory and what
+   * the instances' `memoryKB` leave of it. The sum and the difference are exact: a number
+   * while they are within ±(2^53 − 1), a bigint past it (see {@link Exact}).
+   */
+  memory: { maxKiB: number; committedKiB: Exact; availableKiB: Exact };
   /** `numberOfCoresMax` / `numberOfCoresAvailable`: the host's CPUs and what the instances' `cores` (vCPUs) leave of them. */
   cores: { maxCount: number; committedCount: number; availableCount: number };
   /** `diskSizeMax` / `diskSizeAvailable`, in bytes: the file system of the instances folder, where config drives and instance files go. */
@@ -162,12 +166,31 @@ export function committedBy(record: Instance, dir: string, domain: Pick<DomainSu
   };
 }
 
+/**
+ * A whole number computed exactly: a number while it is one exactly (within ±(2^53 − 1)),
+ * else a bigint. A record's `memoryKB` may be up to 2^53 − 1 KiB (libvirt's limit), so the
+ * sum of a few passes what a number holds, and would be rounded in silence. Compare it with
+ * `<`, `>`, `==` against a number as it is; convert with `BigInt(x)` for arithmetic.
+ */
+export type Exact = number | bigint;
+
+/** `n` as a number when that is exact, else the bigint itself. */
+export const exact = (n: bigint): Exact => (n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
+
+/** The exact sum of whole numbers (see {@link Exact}). */
+export const exactSum = (values: Iterable<number>): Exact => {
+  let sum = 0n;
+  for (const v of values) sum += BigInt(v);
+  return exact(sum);
+};
+
 /** Memory and cores: the host's, the sums of the instances', and the difference, signed (negative = over-committed). */
 export function budget(host: NodeInfo, instances: readonly CommittedInstance[]): Pick<ResourceReport, 'memory' | 'cores'> {
-  const committedKiB = instances.reduce((sum, i) => sum + i.memoryKiB, 0);
+  const committedKiB = exactSum(instances.map((i) => i.memoryKiB));
+  // At most 4096 vCPUs a record: their sum stays far within what a number holds exactly.
   const committedCount = instances.reduce((sum, i) => sum + i.coreCount, 0);
   return {
-    memory: { maxKiB: host.memoryKiB, committedKiB, availableKiB: host.memoryKiB - committedKiB },
+    memory: { maxKiB: host.memoryKiB, committedKiB, availableKiB: exact(BigInt(host.memoryKiB) - BigInt(committedKiB)) },
     cores: { maxCount: host.cpus, committedCount, availableCount: host.cpus - committedCount },
   };
 }

@@ -127,6 +127,30 @@ test('every instance folder counts whatever its state and its domain (Staging, T
   await nc.close();
 });
 
+test('memory sums past 2^53 are exact: a bigint in the report, its digits in the text, a string in JSON; within it, numbers as before', async () => {
+  const { sb, nc } = await controller();
+  const plain = await sampleInstance('01-linux-virtio');
+  const { id } = await nc.launch({ ...plain, memoryKB: 1048576 });
+  const max = Number.MAX_SAFE_INTEGER; // 9007199254740991 KiB, the most a record may say
+  for (const n of [1, 2, 3]) copyRecord(sb.instances, id, `${id}-${n}`, 'Staging', (t) => t.replace(/<memoryKB>\d+<\/memoryKB>/, `<memoryKB>${max}</memoryKB>`));
+  const host = virshHost();
+  const committed = 1048576n + 3n * BigInt(max); // 27021597765271549, which a sum of numbers rounds to …548 or …550
+  const available = BigInt(host.memoryKiB) - committed;
+  const r = await nc.describeResource();
+  assert.deepEqual(r.memory, { maxKiB: host.memoryKiB, committedKiB: committed, availableKiB: available });
+  assert.ok(r.memory.availableKiB < 0);
+
+  const cli = (...args: string[]) => lifecycleCli(['describe-resource', ...args], ['--instances', sb.instances, '--uri', 'test:///default']);
+  const t = await cli();
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, new RegExp(`^memory\\s+KiB\\s+${host.memoryKiB}\\s+${committed}\\s+${available}$`, 'm'));
+  assert.ok(t.stdout.includes(`memory is over-committed by ${-available} KiB\n`), t.stdout);
+  const j = await cli('--json');
+  assert.equal(j.code, 0, j.stderr);
+  assert.deepEqual(JSON.parse(j.stdout).memory, { maxKiB: host.memoryKiB, committedKiB: String(committed), availableKiB: String(available) });
+  await nc.close();
+});
+
 test('a folder whose record cannot be read is reported with its folder and file, not counted; the report goes on', async () => {
   const { sb, nc } = await controller();
   const ids = await launchTwo(nc);

@@ -122,6 +122,22 @@ test('fixing it activates again', async () => {
   assert.equal(e.hash, (await loadTransform(main)).hash);
 });
 
+test('a broken save made again after the active version was saved back is rejected again: the admin hears of every save', async () => {
+  const bad = base.replace(CRASH, `${CRASH}<xsl:value-of select="1 +"/>`);
+  await save(bad);
+  const first = await expectRejected();
+  assert.equal(first.code, 'TRANSFORM_SYNTAX');
+  await save(base); // the active version's own text: nothing to prove, no event
+  await new Promise((r) => setTimeout(r, 400));
+  await watcher.settled();
+  await save(bad);
+  const again = await expectRejected();
+  assert.deepEqual([again.code, again.line, again.column], [first.code, first.line, first.column]);
+  await save(base);
+  await new Promise((r) => setTimeout(r, 400));
+  await watcher.settled();
+});
+
 test('a save caught half-way (truncated, written 150 ms later) gives the new version and no rejection; a file left empty is rejected', async () => {
   const text = base.replace(CRASH, '<on_crash>preserve</on_crash>');
   await writeFile(main, ''); // an editor's truncation

@@ -288,7 +288,12 @@ export class TransformWatcher {
     const folder = this.readProvingFolder();
     folder.catch(() => undefined);
     const snap = await snapshotFolder(this.dir, join(this.versionsDir, 'snapshots'), { versionsDir: this.versionsDir });
-    if (snap.id === this.currentSnapshot || snap.id === this.lastRejected) return;
+    if (snap.id === this.currentSnapshot) {
+      // Back to the active version: a rejected one saved again later is news, said again.
+      this.lastRejected = undefined;
+      return;
+    }
+    if (snap.id === this.lastRejected) return;
     const reading = this.samples(folder);
     reading.catch(() => undefined);
     const outcome = await this.evaluate(snap, reading);

@@ -10,3 +10,6 @@ if (!existsSync(fileURLToPath(main))) {
 }
 const { runCli } = await import(main.href);
 process.exitCode = await runCli(process.argv);
+// The result is written: a signal from here to the exit (handles still closing) ends the
+// process with the command's own exit code, not as killed by the signal (130, "cancelled").
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(process.exitCode));

@@ -9,8 +9,8 @@ interface Interrupt {
   dispose(): void;
 }
 
-/** Handlers of operations that have ended, kept until the command has written its result. */
-const finished = new Set<Interrupt>();
+/** Handlers of operations that have ended, kept until their command (its io) has written its result. */
+const finished = new Map<CliIo, Set<Interrupt>>();
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -49,10 +49,13 @@ function cancelOnInterrupt(io: CliIo, what: string, outcome: CancelOutcome): Int
     signal: controller.signal,
     finish: () => {
       ended = true;
-      finished.add(interrupt);
+      const mine = finished.get(io) ?? new Set<Interrupt>();
+      finished.set(io, mine.add(interrupt));
     },
     dispose: () => {
-      finished.delete(interrupt);
+      const mine = finished.get(io);
+      mine?.delete(interrupt);
+      if (mine?.size === 0) finished.delete(io);
       for (const s of SIGNALS) process.off(s, onSignal);
     },
   };
@@ -62,7 +65,7 @@ function cancelOnInterrupt(io: CliIo, what: string, outcome: CancelOutcome): Int
 
 /**
  * Runs `f` with a signal its first SIGINT or SIGTERM aborts (see cancelOnInterrupt). After
- * `f` has ended, its handler stays until {@link releaseInterrupts}: a signal that lands
+ * `f` has ended, its handler stays until {@link releaseInterrupts} for `io`: a signal that lands
  * while the command writes the result of a launch that has completed does not kill the
  * process (exit 130, as if the launch had been cancelled and undone) with its domain running.
  */
@@ -75,7 +78,11 @@ export async function interruptible<T>(io: CliIo, what: string, f: (signal: Abor
   }
 }
 
-/** The command has written its result: the default handling of the signals comes back. */
-export function releaseInterrupts(): void {
-  for (const i of [...finished]) i.dispose();
+/**
+ * The command that writes to `io` has written its result: its handlers go, and with the last
+ * one the default handling of the signals comes back. Another command running in the same
+ * process (the CLI called as a library) keeps its own.
+ */
+export function releaseInterrupts(io: CliIo): void {
+  for (const i of [...(finished.get(io) ?? [])]) i.dispose();
 }

@@ -64,6 +64,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     return reportError(io, e, json);
   } finally {
     // The result (or the error) is written: a signal from now on ends the process as by default.
-    releaseInterrupts();
+    releaseInterrupts(io);
   }
 }

@@ -29,7 +29,7 @@ test('after the operation has ended, a first signal is noted and kills nothing u
   process.emit('SIGTERM', 'SIGTERM');
   assert.deepEqual(err, ['domforge: SIGTERM: the launch of i-1 had already ended; writing its result (SIGTERM again to stop at once)\n']);
   assert.equal(seen?.aborted, true);
-  releaseInterrupts();
+  releaseInterrupts(io);
   for (const s of ['SIGINT', 'SIGTERM'] as const) assert.equal(process.listenerCount(s), base[s], s);
   // While it runs, the first signal still cancels it.
   const cancelled = await interruptible(io, 'the launch of i-2', async (signal) => {
@@ -38,7 +38,23 @@ test('after the operation has ended, a first signal is noted and kills nothing u
   });
   assert.equal(cancelled, true);
   assert.match(err[1]!, /^domforge: SIGINT: cancelling the launch of i-2; what it did is undone/);
-  releaseInterrupts();
+  releaseInterrupts(io);
+});
+
+test("two commands in one process: releasing one command's handlers leaves the other's, which still notes a late signal", async () => {
+  const base = process.listenerCount('SIGINT');
+  const said: Record<string, string[]> = { a: [], b: [] };
+  const ioOf = (k: 'a' | 'b'): CliIo => ({ stdout: () => undefined, stderr: (s) => void said[k]!.push(s) });
+  const [a, b] = [ioOf('a'), ioOf('b')];
+  await interruptible(a, 'the launch of i-a', async () => undefined);
+  await interruptible(b, 'the launch of i-b', async () => undefined);
+  assert.equal(process.listenerCount('SIGINT'), base + 2);
+  releaseInterrupts(a);
+  assert.equal(process.listenerCount('SIGINT'), base + 1);
+  process.emit('SIGINT', 'SIGINT');
+  assert.deepEqual(said, { a: [], b: ['domforge: SIGINT: the launch of i-b had already ended; writing its result (SIGINT again to stop at once)\n'] });
+  releaseInterrupts(b);
+  assert.equal(process.listenerCount('SIGINT'), base);
 });
 
 test('domforge launch: SIGINT sent as soon as it prints "launched" does not end it by the signal; it exits 0', { timeout: 60_000 }, async () => {

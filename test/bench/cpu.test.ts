@@ -83,8 +83,8 @@ test('a child waited for counts as reaped, as much as it says it used', () => {
 test('a child still running counts as a live child, with what it has used so far', async () => {
   const a = cpuNow();
   const child = spawn('sh', ['-c', `${BURN}; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
   try {
-    let out = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (b: Buffer) => {
         out += b.toString();
@@ -104,4 +104,5 @@ test('a child still running counts as a live child, with what it has used so far
   const d = cpuSince(a, cpuNow());
   assert.equal(d.liveChildren, 0);
   assert.ok(d.reaped > 0);
+  near(d.reaped, ownMs(out), 'reaped once waited for'); // `exec sleep` kept the shell's pid, and sleeping uses none
 });

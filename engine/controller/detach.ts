@@ -55,7 +55,11 @@ export interface DetachOptions {
 export interface DetachResult {
   id: string;
   deviceId: string;
-  deviceXml: string;
+  /**
+   * The device XML given to libvirt; undefined when a resumed detach found neither
+   * `<deviceId>-libvirt.xml` nor a copy in the record (libvirt had let go of it already).
+   */
+  deviceXml?: string;
   /** False when the domain no longer had the device (the record is cleaned all the same). */
   detachedFromDomain: boolean;
   /** True when the record said `detaching`: this run finished a detach that an earlier one began. */
@@ -75,7 +79,10 @@ export interface DetachResult {
  * has, nothing is attached again (the guest has let go of the device, and the cloud asked
  * for it to go): a later failure leaves the entry `detaching`, and the OperationError's
  * `unfinished` says what is left (which files) and that a detach of the device again
- * finishes it, as it does after a controller that died half-way.
+ * finishes it, as it does after a controller that died half-way. Such a detach resumed after
+ * `remove-files` finds the device XML gone when the record holds no copy of it: libvirt (and
+ * the post-detach hooks) had let go of the device before the files went, so those steps do
+ * nothing and the cleanup finishes.
  */
 export async function detachDevice(ctx: ControllerContext, id: string, spec: DetachSpec, o: DetachOptions = {}): Promise<DetachResult> {
   checkInstanceId(id);
@@ -93,10 +100,14 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
       const xmlPath = layout.deviceXml(id, found.deviceId);
       // The file the pre-attach hooks approved is what libvirt has; the record's copy is the fallback.
       const xml = (await readBack(xmlPath, true)) ?? found.xml;
-      if (!xml) throw new IoError(`neither ${xmlPath} nor the record holds the libvirt XML of ${spec.label}`, { file: xmlPath });
-      return { deviceId: found.deviceId, stubPath, xmlPath, xml, resumed: found.stateName === DETACHING };
+      const resumed = found.stateName === DETACHING;
+      // `mark-detaching` runs before libvirt's detach and `remove-files` after it: a detaching
+      // device whose XML file is gone (and not in the record) is one libvirt has let go of.
+      if (!xml && !resumed) throw new IoError(`neither ${xmlPath} nor the record holds the libvirt XML of ${spec.label}`, { file: xmlPath });
+      return { deviceId: found.deviceId, stubPath, xmlPath, xml, resumed };
     });
     if (resumed) log.info(`${spec.label} is ${DETACHING}: finishing the detach an earlier ${spec.operation} began`);
+    if (!xml) log.info(`${basename(xmlPath)} is gone and the record holds no copy: libvirt and the post-detach hooks were done with ${spec.label} before its files were removed; skipping them and finishing the cleanup`);
 
     const detaching = spec.marked(record, DETACHING);
     await steps.run('mark-detaching', async () => {
@@ -107,6 +118,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     });
 
     const change = await steps.run('detach', async () => {
+      if (!xml) return undefined;
       try {
         return await conn.detachDevice(record.uuid, xml, ctx.hotplug);
       } catch (e) {
@@ -133,6 +145,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     if (ctx.hooks) {
       const hooks = ctx.hooks;
       postDetachFailures = await steps.run('post-detach', async () => {
+        if (!xml) return [];
         await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' }); // the hook's PARAM: make sure it exists
         const report = await hooks.run('euca-nc-post-detach', { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, param: xmlPath, log: log.hookSink(), signal: o.signal });
         return report.failures;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, type OperationError } from '../../engine/controller/index.js';
-import { parseInstance } from '../../engine/instance/index.js';
+import { emitInstance, parseInstance } from '../../engine/instance/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { domainCoverageProblems } from '../../engine/render/covers.js';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
@@ -148,3 +148,40 @@ for (const kind of KINDS) {
     await nc.terminate(id);
   });
 }
+
+test('detach-volume: a volume whose record entry has no <libvirt> copy, failing at `record` after its files are removed, is finished by a retry, which skips libvirt and the hooks', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const { dir } = await nc.launch(inst);
+  const id = inst.name;
+  const key = 'vol-0000ffff';
+  await nc.attachVolume(id, { id: key, devName: 'sdf', path: `/dev/mapper/${key}` });
+  // A record written without the copy (as by Eucalyptus before 4.1): vol-XXX-libvirt.xml is the only one.
+  const record = recordOf(dir);
+  writeFileSync(join(dir, 'instance.xml'), emitInstance({ ...record, volumes: record.volumes.map((v) => (v.id === key ? { ...v, libvirt: undefined } : v)) }));
+  assert.equal(recordOf(dir).volumes.find((v) => v.id === key)?.libvirt, undefined);
+
+  faultAt = { operation: 'detach-volume', step: 'record' };
+  const e = await nc.detachVolume(id, key).then(
+    () => assert.fail('detached despite a fault at record'),
+    (err: unknown) => err as OperationError,
+  );
+  assert.equal(e.step, 'record');
+  assert.match(e.unfinished ?? '', new RegExp(`its files are removed; detach-volume ${id} ${key} again finishes the detach$`));
+  assert.equal(recordOf(dir).volumes.find((v) => v.id === key)?.stateName, 'detaching');
+  assert.equal(existsSync(join(dir, `${key}-libvirt.xml`)), false);
+
+  const logBefore = readFileSync(join(dir, 'instance.log'), 'utf8');
+  assert.match(logBefore, /10-noop/, 'the failed detach ran the post-detach hook');
+  const r = await nc.detachVolume(id, key);
+  assert.deepEqual([r.resumed, r.detachedFromDomain, r.deviceXml, r.postDetachFailures], [true, false, undefined, []]);
+  assert.deepEqual(r.steps.map((s) => s.step), [...STEPS]);
+  assert.equal(recordOf(dir).volumes.find((v) => v.id === key), undefined, 'gone from the record');
+  assert.equal(existsSync(join(dir, `${key}.xml`)) || existsSync(join(dir, `${key}-libvirt.xml`)), false, 'its files stay removed');
+  assert.deepEqual((await nc.describe(id)).unfinished, []);
+  const logged = readFileSync(join(dir, 'instance.log'), 'utf8').slice(logBefore.length);
+  assert.match(logged, new RegExp(`${key}-libvirt\\.xml is gone and the record holds no copy: .*skipping them and finishing the cleanup`));
+  assert.doesNotMatch(logged, /10-noop/, 'the post-detach hooks ran before the files were removed, not again');
+  // The id is free again.
+  await nc.attachVolume(id, { id: key, devName: 'sdf', path: `/dev/mapper/${key}` });
+  await nc.terminate(id);
+});

@@ -1,6 +1,6 @@
 import { readInputText } from '../instance/input.js';
 import { parseRenderInput } from '../render/render.js';
-import { shippedSamplesDir } from '../transform/defaults.js';
+import { DEFAULT_PROVING_SET } from '../transform/watch/transform-watcher.js';
 import { loadProvingSet } from '../transform/watch/proving-set.js';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -52,7 +52,7 @@ export const registerXslt: RegisterCommand = (program: Command, io: CliIo) => {
       // Without --proving, the default proving set: domforge's samples, as for watch and transforms prove.
       const provingSet = opts.proving
         ? await Promise.all(opts.proving.map(async (file) => ({ file, xml: await readInputText(file, 'proving input') })))
-        : (await loadProvingSet(shippedSamplesDir())).map(({ file, xml }) => ({ file, xml }));
+        : (await loadProvingSet(DEFAULT_PROVING_SET)).map(({ file, xml }) => ({ file, xml }));
       // Each read as a render reads its input: one it would refuse is refused here at its place,
       // not taken for a difference between the engines (both fail on it, each its own way).
       for (const p of provingSet) parseRenderInput(p.xml, p.file);

@@ -10,7 +10,7 @@ import { KvpTruncatedPoolError } from '../kvp/errors.js';
 import { kvpItemsFromInstance, type KvpItemsOptions } from '../kvp/from-instance.js';
 import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNamespace, type KvpItemsCallOptions } from '../kvp/hyperv-calls.js';
 import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
-import { MAX_OPERATION_TIMEOUT_S, MIN_OPERATION_TIMEOUT_S } from '../kvp/wsman-envelope.js';
+import { operationTimeoutProblem } from '../kvp/wsman-envelope.js';
 import { refuseStdoutImage, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 import { positiveDecimalFlag } from './number-flags.js';
@@ -108,12 +108,11 @@ function vmmsOptions(opts: { host?: string; endpoint?: string; namespace?: strin
   };
 }
 
-/** `--timeout` in seconds, within what `w:OperationTimeout` can say (see MAX_OPERATION_TIMEOUT_S). */
+/** `--timeout` in seconds, within what `w:OperationTimeout` can say (see operationTimeoutProblem). */
 function operationTimeoutFlag(value: string): number {
   const n = positiveDecimalFlag('--timeout', value, 'seconds');
-  if (n < MIN_OPERATION_TIMEOUT_S || n > MAX_OPERATION_TIMEOUT_S) {
-    throw new UsageError(`Expected \`--timeout\` to be from ${MIN_OPERATION_TIMEOUT_S} to ${MAX_OPERATION_TIMEOUT_S} seconds (WinRM counts it in whole ms, in 32 bits), got ${JSON.stringify(value)}`);
-  }
+  const problem = operationTimeoutProblem(n);
+  if (problem) throw new UsageError(`Expected \`--timeout\` to be ${problem}, got ${JSON.stringify(value)}`);
   return n;
 }
 

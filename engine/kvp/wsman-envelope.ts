@@ -141,6 +141,16 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MIN_OPERATION_TIMEOUT_S = 0.001;
 export const MAX_OPERATION_TIMEOUT_S = 4_294_967.295;
 
+/**
+ * What `w:OperationTimeout` needs of `seconds` when it is not a number of seconds it can say
+ * (`a number of seconds from 0.001 to 4294967.295 (...)`, to follow ``Expected `<name>` to be``),
+ * or undefined when it is one. The envelope's check and the CLI's `--timeout` both use it.
+ */
+export function operationTimeoutProblem(seconds: unknown): string | undefined {
+  if (typeof seconds === 'number' && seconds >= MIN_OPERATION_TIMEOUT_S && seconds <= MAX_OPERATION_TIMEOUT_S) return undefined;
+  return `a number of seconds from ${MIN_OPERATION_TIMEOUT_S} to ${MAX_OPERATION_TIMEOUT_S} (WinRM counts it in whole ms, in 32 bits)`;
+}
+
 /** Renders the whole invocation envelope, indented two spaces a level. */
 export function renderInvokeEnvelope(o: WsmanInvoke): string {
   if (!NAME.test(o.method)) throw new KvpError(`Expected \`method\` to be a CIM method name, got ${JSON.stringify(o.method)}`);
@@ -149,11 +159,8 @@ export function renderInvokeEnvelope(o: WsmanInvoke): string {
   if (!Number.isInteger(maxEnvelopeSize) || maxEnvelopeSize <= 0) {
     throw new KvpError(`Expected \`maxEnvelopeSize\` to be a positive integer, got \`${maxEnvelopeSize}\` (${typeof maxEnvelopeSize})`);
   }
-  if (typeof timeout !== 'number' || !(timeout >= MIN_OPERATION_TIMEOUT_S && timeout <= MAX_OPERATION_TIMEOUT_S)) {
-    throw new KvpError(
-      `Expected \`operationTimeoutSeconds\` to be a number of seconds from ${MIN_OPERATION_TIMEOUT_S} to ${MAX_OPERATION_TIMEOUT_S} (WinRM counts it in whole ms, in 32 bits), got \`${timeout}\` (${typeof timeout})`,
-    );
-  }
+  const timeoutProblem = operationTimeoutProblem(timeout);
+  if (timeoutProblem) throw new KvpError(`Expected \`operationTimeoutSeconds\` to be ${timeoutProblem}, got \`${timeout}\` (${typeof timeout})`);
   const uri = xmlText(o.resourceUri, 'resource URI');
   const body: string[] = [];
   for (const p of o.params) {

@@ -128,7 +128,7 @@ test('kvp envelope --timeout stays within what w:OperationTimeout can say: 1 ms 
     const r = await cli('kvp', 'envelope', 'remove', '--vm-name', vm, '--key', 'k', '--timeout', bad);
     assert.equal(r.code, 2, `${bad}: ${r.stdout}`);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `domforge: Expected \`--timeout\` to be from 0.001 to 4294967.295 seconds (WinRM counts it in whole ms, in 32 bits), got ${JSON.stringify(bad)}\n`);
+    assert.equal(r.stderr, `domforge: Expected \`--timeout\` to be a number of seconds from 0.001 to 4294967.295 (WinRM counts it in whole ms, in 32 bits), got ${JSON.stringify(bad)}\n`);
   }
 });
 

@@ -137,7 +137,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
         change ? `${spec.label} is detached from the domain of ${id}${where ? ` (${where})` : ''}` : `the domain of ${id} no longer had ${spec.label}`,
         `instance.xml lists it as "${DETACHING}"`,
         left.length ? `${left.join(' and ')} ${left.length > 1 ? 'are' : 'is'} left in ${layout.dir(id)}` : 'its files are removed',
-        `${spec.operation} ${id} ${spec.key} again finishes the detach`,
+        `${finishingCommand(spec.operation, id, spec.key)} again finishes the detach`,
       ].join('; ');
     });
 
@@ -163,12 +163,15 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
 
 const exists = (file: string) => access(file).then(() => true, () => false);
 
+/** The command (`detach-volume ID vol-XXX`) that finishes a detach left `detaching`: what stillDetaching and a failed detach's `unfinished` name. */
+const finishingCommand = (operation: DetachSpec['operation'], id: string, key: string) => `${operation} ${id} ${key}`;
+
 /**
  * What is said of a device recorded `detaching`: `is detaching (a detach that did not
  * finish): detach-volume ID vol-XXX finishes it`, with the arguments of the library's method.
  */
 export const stillDetaching = (operation: DetachSpec['operation'], id: string, key: string) =>
-  `is still ${DETACHING} (a detach that did not finish): ${operation} ${id} ${key} finishes it`;
+  `is still ${DETACHING} (a detach that did not finish): ${finishingCommand(operation, id, key)} finishes it`;
 
 /**
  * The devices `record` lists as `detaching` (a detach that failed past libvirt, or a

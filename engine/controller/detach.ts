@@ -1,7 +1,8 @@
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { exists } from '../fs/exists.js';
 import { readRegularText } from '../fs/regular-file.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import type { Instance } from '../instance/model.js';
@@ -160,8 +161,6 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     return { id, deviceId, deviceXml: xml, detachedFromDomain, resumed, postDetachFailures, steps: steps.timings };
   });
 }
-
-const exists = (file: string) => access(file).then(() => true, () => false);
 
 /** The command (`detach-volume ID vol-XXX`) that finishes a detach left `detaching`: what stillDetaching and a failed detach's `unfinished` name. */
 const finishingCommand = (operation: DetachSpec['operation'], id: string, key: string) => `${operation} ${id} ${key}`;

@@ -1,6 +1,7 @@
-import { lstat, mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '../errors.js';
+import { exists } from '../fs/exists.js';
 import type { InstanceLayout } from './layout.js';
 
 /**
@@ -60,11 +61,4 @@ export async function keepFolder(layout: InstanceLayout, id: string, why: string
     throw new IoError(`cannot move the instance folder to ${to}: ${(e as Error).message}`, { file: from, cause: e });
   }
   return to;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
 }

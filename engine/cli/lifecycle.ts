@@ -49,10 +49,10 @@ export function common(c: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
-/** `shutoff (crashed)`: the state, and why when libvirt said. */
 /** How list, describe and describe-resource mark a domain by an instance's name with another uuid, as adopt calls it. */
 export const MISMATCHED = ', mismatched';
 
+/** `shutoff (crashed)`: the state, and why when libvirt said. */
 function stateWithReason(d: DomainSummary): string {
   return d.reason === undefined ? d.state : `${d.state} (${d.reason})`;
 }

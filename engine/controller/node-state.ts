@@ -21,8 +21,6 @@ import { escapeText } from '../xml/serialize.js';
 import { StateConflictError } from './errors.js';
 import { NODE_STATE_FILE, type InstanceLayout } from './layout.js';
 
-export { NODE_STATE_FILE };
-
 export interface NodeState {
   enabled: boolean;
   /** `INSTANCES/nc_state.xml`. */

@@ -119,8 +119,6 @@ export interface NodeControllerOptions {
   onLockWait?: (e: LockWaitEvent) => void;
 }
 
-export { CONTROLLER_LOG };
-
 /** An operation waits for the instance's host lock. */
 export interface LockWaitEvent {
   instanceId: string;

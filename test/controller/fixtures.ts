@@ -9,7 +9,7 @@ import { readInstanceFile, type Instance } from '../../engine/instance/index.js'
 import { compileXslt } from '../../engine/transform/xslt/compile.js';
 import type { CompiledTransform } from '../../engine/transform/types.js';
 import type { NodeController, OperationError } from '../../engine/controller/index.js';
-import { CONTROLLER_LOG } from '../../engine/controller/options.js';
+import { CONTROLLER_LOG } from '../../engine/controller/layout.js';
 import type { DomforgeError } from '../../engine/errors.js';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;

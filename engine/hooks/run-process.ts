@@ -58,7 +58,12 @@ export interface ProcessResult {
 
 /**
  * Runs `file` in its own process group (`detached: true`, so the child is a session and
- * group leader) and always resolves, never rejects (a bad time limit is a UsageError thrown at once). On timeout or abort the whole group
+ * group leader) and resolves with how it ended, whatever the program did (one that cannot
+ * be started too: `spawnError`). It rejects only on a bad time limit (`timeoutMs` or
+ * `killGraceMs` past the longest timer Node holds: a UsageError, before anything starts),
+ * and never throws. runHooks and runFilters have checked the limits already (validateLimits,
+ * before any hook is looked for); runVirsh, the host check and the library's callers rely on
+ * this check. On timeout or abort the whole group
  * gets SIGTERM, then SIGKILL after `killGraceMs`; the promise settles only once no live
  * member of the group is left (or, at worst, `killGraceMs` + 2 s after the SIGKILL).
  *
@@ -66,8 +71,8 @@ export interface ProcessResult {
  * stderr open, the output is read for at most 500 ms more and then left; such children
  * are not killed (a hook that means to leave a daemon running should redirect its output).
  */
-export function runProcess(file: string, o: RunProcessOptions): Promise<ProcessResult> {
-  expectTimerMs('timeoutMs', o.timeoutMs);
+export async function runProcess(file: string, o: RunProcessOptions): Promise<ProcessResult> {
+  expectTimerMs('timeoutMs', o.timeoutMs); // async: a rejection, not a throw
   expectTimerMs('killGraceMs', o.killGraceMs);
   const args = [...(o.args ?? [])];
   const started = performance.now();

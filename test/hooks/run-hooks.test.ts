@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runHooks, HookFailedError, HookTimeoutError, type HookLogEntry } from '../../engine/hooks/index.js';
+import { runHooks, runProcess, HookFailedError, HookTimeoutError, type HookLogEntry } from '../../engine/hooks/index.js';
 import { groupMembers } from '../../engine/hooks/process-group.js';
 import { UsageError } from '../../engine/errors.js';
 import { sandbox, SMALL_DOMAIN } from './fixtures.js';
@@ -322,6 +322,19 @@ test('options are validated up front', async () => {
   await assert.rejects(runHooks('nc-boot' as never, base), /Expected `event` to be one of `euca-nc-pre-init`/);
   await assert.rejects(runHooks('euca-nc-pre-init', { ...base, home: '' }), /Expected `home` to be a non-empty string, got `` \(string\)/);
   await assert.rejects(runHooks('euca-nc-pre-init', { ...base, env: { A: 1 as never } }), /Expected `env.A` to be a string/);
+});
+
+test('runProcess refuses a bad time limit by rejecting, never by throwing', async () => {
+  for (const [name, limits] of [
+    ['timeoutMs', { timeoutMs: 2 ** 31, killGraceMs: 0 }],
+    ['killGraceMs', { timeoutMs: 0, killGraceMs: -1 }],
+  ] as const) {
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => void (promise = runProcess('true', { ...limits, maxBuffer: 1024 })), name);
+    await assert.rejects(promise!, (e: unknown) => e instanceof UsageError && e.message.startsWith(`Expected \`${name}\` to be `), name);
+  }
+  const r = await runProcess('true', { timeoutMs: 2 ** 31 - 1, killGraceMs: 0, maxBuffer: 1024 });
+  assert.deepEqual([r.exitCode, r.timedOut], [0, false], 'the longest timer Node holds is taken');
 });
 
 test('aborting kills the running hook and cancels the chain', async (t) => {

@@ -81,6 +81,15 @@ describe('template errors name the file, line and what is wrong', () => {
     compileHandlebars(tmpTemplate(`<domain><name>{{lookup instance "name"}}</name></domain>`));
   });
 
+  test('lookup as a block, with any number of values, is refused at its place', () => {
+    for (const text of ['{{#lookup instance}}x{{/lookup}}', '{{#lookup}}x{{/lookup}}', '{{#lookup instance "name"}}x{{else}}y{{/lookup}}']) {
+      const e = compileError(`<domain>\n  <name>${text}</name>\n</domain>`);
+      assert.equal(e.code, 'TRANSFORM_SYNTAX', text);
+      assert.deepEqual([e.line, e.column], [2, 9], text);
+      assert.match(e.message, /lookup is not a block helper: write \{\{lookup object key\}\}/, text);
+    }
+  });
+
   test('unclosed block', () => {
     const e = compileError(`<domain>\n{{#if instance}}\n  {{#each instance.nics}}x{{/each}}\n</domain>\n`);
     assert.equal(e.code, 'TRANSFORM_SYNTAX');

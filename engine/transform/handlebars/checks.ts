@@ -4,6 +4,7 @@
  * - a helper call (`{{name arg}}`, `(name arg)`, `{{#name arg}}`) must name a known helper;
  * - a partial must be named literally (`{{> disk}}`), never computed;
  * - `{{#if}}`, `{{#unless}}`, `{{#with}}` and `{{#each}}` are blocks and take exactly one value;
+ *   `lookup` is not a block and takes exactly two;
  * - `{{#let}}` is a block of name=value pairs that sets none of Handlebars's own `@` names;
  * - a triple-stash (`{{{x}}}` or `{{& x}}`) that reads a value is refused unless the file
  *   is trusted (see TRUST_MARK).
@@ -51,10 +52,17 @@ function normalizeMark(s: string): string {
 /** Data variable names `{{#let}}` may not set (Handlebars's own). */
 const RESERVED_DATA: ReadonlySet<string> = new Set(['root', 'index', 'key', 'first', 'last', 'partial-block', '_parent']);
 
-/** Handlebars's block helpers that take exactly one value. */
-const ONE_VALUE_BLOCKS = new Set(['if', 'unless', 'with', 'each']);
-/** Handlebars's own helpers that are not blocks, by the number of values they take: they check it only when they run, and fail there with a JavaScript message and no line. */
-const BUILTIN_VALUES = new Map([['lookup', { values: 2, usage: '{{lookup object key}}' }]]);
+/**
+ * Handlebars's own helpers: whether each is a block, and how many values it takes. Handlebars
+ * checks both only when the helper runs, and fails there with a JavaScript message and no line.
+ */
+const BUILTINS: ReadonlyMap<string, { block: boolean; values: number; usage: string }> = new Map([
+  ['if', { block: true, values: 1, usage: '{{#if value}}...{{/if}}' }],
+  ['unless', { block: true, values: 1, usage: '{{#unless value}}...{{/unless}}' }],
+  ['with', { block: true, values: 1, usage: '{{#with value}}...{{/with}}' }],
+  ['each', { block: true, values: 1, usage: '{{#each value}}...{{/each}}' }],
+  ['lookup', { block: false, values: 2, usage: '{{lookup object key}}' }],
+]);
 
 export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): CheckReport {
   const trustedMark = hasTrustMark(ast);
@@ -88,19 +96,32 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
     }
   };
 
+  /** The entry for Handlebars's own helper that `path` names, if it names one. */
+  const builtin = (path: hbs.AST.Expression) => {
+    const p = path as hbs.AST.PathExpression;
+    return path.type === 'PathExpression' && !p.data && p.parts.length === 1 ? BUILTINS.get(p.original) : undefined;
+  };
+
   /** `{{if x}}` or `(each x)`: Handlebars's block helpers fail at render time when not used as blocks. */
   const notABlock = (node: Node, path: hbs.AST.Expression) => {
     const name = (path as hbs.AST.PathExpression).original;
-    if (path.type === 'PathExpression' && (ONE_VALUE_BLOCKS.has(name) || name === 'let')) {
-      fail(node, `${name} is a block helper: write {{#${name} ${name === 'let' ? 'name=value' : 'value'}}}...{{/${name}}}`);
-    }
+    const wanted = builtin(path);
+    if (wanted?.block) fail(node, `${name} is a block helper: write ${wanted.usage}`);
+    if (path.type === 'PathExpression' && name === 'let') fail(node, 'let is a block helper: write {{#let name=value}}...{{/let}}');
   };
 
-  /** `{{lookup}}`, `(lookup x)`: a built-in helper given the wrong number of values. */
+  /** `{{#lookup x}}...{{/lookup}}`: Handlebars's other helpers fail at render time when used as blocks. */
+  const aBlock = (node: Node, path: hbs.AST.Expression) => {
+    const wanted = builtin(path);
+    if (wanted && !wanted.block) fail(node, `${(path as hbs.AST.PathExpression).original} is not a block helper: write ${wanted.usage}`);
+  };
+
+  /** `{{lookup}}`, `(lookup x)`, `{{#if}}`: a built-in helper given the wrong number of values. */
   const valueCount = (node: Node, path: hbs.AST.Expression, count: number, shown: string) => {
-    const p = path as hbs.AST.PathExpression;
-    const wanted = path.type === 'PathExpression' && !p.data && p.parts.length === 1 ? BUILTIN_VALUES.get(p.original) : undefined;
-    if (wanted !== undefined && count !== wanted.values) fail(node, `${shown} takes exactly ${wanted.values} values (it has ${count}): ${wanted.usage}`);
+    const wanted = builtin(path);
+    if (wanted === undefined || count === wanted.values) return;
+    if (wanted.block) fail(node, `${shown} takes exactly one value (it has ${count})`); // every block here takes one
+    fail(node, `${shown} takes exactly ${wanted.values} values (it has ${count}): ${wanted.usage}`);
   };
 
   const expr = (n: Node | undefined): void => {
@@ -143,11 +164,11 @@ export function checkTemplate(ast: hbs.AST.Program, options: CheckOptions): Chec
       }
       case 'BlockStatement': {
         const b = n as hbs.AST.BlockStatement;
-        if (b.params.length || b.hash) helperCall(b, b.path, `{{#${(b.path as hbs.AST.PathExpression).original ?? ''} ...}}`);
-        const builtin = (b.path as hbs.AST.PathExpression).original;
-        // Handlebars's own block helpers check this only when they run, with no line.
-        if (ONE_VALUE_BLOCKS.has(builtin) && b.params.length !== 1) fail(b, `{{#${builtin}}} takes exactly one value (it has ${b.params.length})`);
-        if (builtin === 'let') {
+        const name = (b.path as hbs.AST.PathExpression).original;
+        aBlock(b, b.path);
+        if (b.params.length || b.hash) helperCall(b, b.path, `{{#${name ?? ''} ...}}`);
+        valueCount(b, b.path, b.params.length, `{{#${name}}}`);
+        if (name === 'let') {
           if (b.params.length) fail(b, 'let: takes only name=value pairs ({{#let name=value}})');
           for (const pair of b.hash?.pairs ?? []) {
             if (RESERVED_DATA.has(pair.key)) fail(pair, `let: @${pair.key} is Handlebars's own and cannot be set`);

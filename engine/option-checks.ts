@@ -30,14 +30,30 @@ export function expectNonNegativeInteger(name: string, value: unknown): void {
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** {@link MAX_TIMER_MS} and why, as the messages of the option checks and the CLI's flags say it. */
+export const TIMER_BOUND: Readonly<{ value: number; why: string }> = { value: MAX_TIMER_MS, why: 'about 24.8 days, the longest timer Node can hold' };
+
+function expectTimerBound(name: string, value: unknown): void {
+  if ((value as number) > TIMER_BOUND.value) throw new UsageError(`Expected \`${name}\` to be at most ${TIMER_BOUND.value} ms (${TIMER_BOUND.why}), ${got(value)}`);
+}
+
 /**
- * A time in ms that a timer will wait (`timeoutMs`, `graceMs`, `debounceMs`…): a
- * non-negative integer no longer than {@link MAX_TIMER_MS}. A caller that needs at least 1
- * checks that first, in its own words.
+ * A time in ms that a timer will wait (`graceMs`, `debounceMs`…): a non-negative integer
+ * no longer than {@link MAX_TIMER_MS}. 0 means at once.
  */
 export function expectTimerMs(name: string, value: unknown): void {
   expectNonNegativeInteger(name, value);
-  if ((value as number) > MAX_TIMER_MS) throw new UsageError(`Expected \`${name}\` to be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can hold), ${got(value)}`);
+  expectTimerBound(name, value);
+}
+
+/**
+ * A time limit in ms after which work is stopped (`libxslt.timeoutMs`, a sandbox's
+ * `timeoutMs`): a positive integer no longer than {@link MAX_TIMER_MS}. 0 would stop every
+ * piece of work before it could finish.
+ */
+export function expectPositiveTimerMs(name: string, value: unknown): void {
+  expectPositiveInteger(name, value);
+  expectTimerBound(name, value);
 }
 
 export function expectPositiveInteger(name: string, value: unknown): void {

@@ -70,6 +70,23 @@ test('hooks and processes: timeoutMs and killGraceMs of runHooks and runProcess,
   await refused('hookTimeoutMs', () => NodeController.open({ instancesDir: join(dir, 'instances'), createInstancesDir: false, hookTimeoutMs: TOO_LONG }));
 });
 
+test('a time limit of 0 would stop every render before it could finish: libxslt.timeoutMs and the sandbox timeoutMs of the pool, of a load and of a task are refused', async () => {
+  const zero = (name: string) => (e: unknown) => e instanceof UsageError && e.message === `Expected \`${name}\` to be a positive integer, got \`0\` (number)`;
+  assert.throws(() => compileXslt(XSL, { engine: 'libxslt', libxslt: { timeoutMs: 0 } }), zero('libxslt.timeoutMs'));
+  assert.throws(() => compileXslt(XSL, { engine: 'auto', libxslt: { timeoutMs: 0 } }), zero('libxslt.timeoutMs'));
+  assert.throws(() => resolveSandboxOptions({ timeoutMs: 0 }), zero('timeoutMs'));
+  const sandbox = new TransformSandbox({ size: 1 });
+  try {
+    await assert.rejects(sandbox.load(XSL, { timeoutMs: 0 }), zero('timeoutMs'));
+    await assert.rejects(sandbox.run({ kind: 'compile', source: { file: XSL } } as never, { file: XSL, timeoutMs: 0 }), zero('timeoutMs'));
+  } finally {
+    await sandbox.close();
+  }
+  // 1 ms is a time limit, however short.
+  assert.equal(resolveSandboxOptions({ timeoutMs: 1 }).timeoutMs, 1);
+  compileXslt(XSL, { engine: 'libxslt', libxslt: { timeoutMs: 1 } });
+});
+
 test('libvirt, xsltproc and virt-xml-validate: graceMs, libxslt.timeoutMs, timeoutMs', async () => {
   await refused('graceMs', () => checkGrace(TOO_LONG));
   assert.equal(checkGrace(MAX_TIMER_MS), MAX_TIMER_MS);

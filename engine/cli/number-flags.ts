@@ -1,7 +1,7 @@
 /** Numeric CLI flags read strictly: what `Number()` would also accept (`1e3`, `0x10`, `" 5"`) is a usage error naming the flag. */
 
 import { UsageError } from '../errors.js';
-import { MAX_TIMER_MS } from '../option-checks.js';
+import { TIMER_BOUND } from '../option-checks.js';
 
 /** The most a whole-number flag may be, and why: `{ value: 4294967296, why: 'the largest Buffer' }`. */
 export interface FlagBound {
@@ -37,7 +37,7 @@ export function integerFlag(flag: string, value: string, min: 0 | 1, unit?: stri
  * would fire at once, with a Node warning on stderr), else a usage error naming the flag.
  */
 export function millisecondsFlag(flag: string, value: string, min: 0 | 1): number {
-  return integerFlag(flag, value, min, 'ms', { value: MAX_TIMER_MS, why: 'about 24.8 days, the longest timer Node can hold' });
+  return integerFlag(flag, value, min, 'ms', TIMER_BOUND);
 }
 
 /**

@@ -33,7 +33,10 @@ test('defaults are 2 s and 256 MB in a child process; bad options are refused wi
   assert.equal(o.semiSpaceMb, 16);
   assert.equal(o.isolation, 'process');
   assert.ok(o.size >= 2 && o.size <= 4);
-  assert.throws(() => new TransformSandbox({ timeoutMs: -1 }), (e: unknown) => e instanceof UsageError && /Expected `timeoutMs` to be an integer >= 1, got `-1` \(number\)/.test(e.message));
+  // timeoutMs is checked as a load's and a task's are, in the same words.
+  for (const bad of [-1, 0, 1.5]) {
+    assert.throws(() => new TransformSandbox({ timeoutMs: bad }), (e: unknown) => e instanceof UsageError && e.message === `Expected \`timeoutMs\` to be a positive integer, got \`${bad}\` (number)`, String(bad));
+  }
   assert.throws(() => new TransformSandbox({ isolation: 'vm' as 'thread' }), UsageError);
   assert.throws(() => new TransformSandbox({ semiSpaceMb: 0 }), (e: unknown) => e instanceof UsageError && /Expected `semiSpaceMb` to be an integer >= 1/.test(e.message));
 });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../../errors.js';
-import { expectTimerMs } from '../../option-checks.js';
+import { expectPositiveTimerMs } from '../../option-checks.js';
 import type { SchemaEngine } from '../../validate/index.js';
 import type { SandboxIsolation } from './runners.js';
 
@@ -75,11 +75,11 @@ export function resolveSandboxOptions(o: SandboxOptions = {}): ResolvedSandboxOp
   if (o.isolation !== undefined && o.isolation !== 'process' && o.isolation !== 'thread') {
     throw new UsageError(`Expected \`isolation\` to be \`process\` or \`thread\`, got \`${String(o.isolation)}\``);
   }
-  if (o.timeoutMs !== undefined) expectTimerMs('timeoutMs', positiveInteger('timeoutMs', o.timeoutMs, 1));
+  expectPositiveTimerMs('timeoutMs', o.timeoutMs);
   return {
     isolation: o.isolation ?? 'process',
     size: o.size === undefined ? Math.min(4, Math.max(2, availableParallelism())) : positiveInteger('size', o.size, 1),
-    timeoutMs: o.timeoutMs === undefined ? SANDBOX_DEFAULTS.timeoutMs : positiveInteger('timeoutMs', o.timeoutMs, 1),
+    timeoutMs: o.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs,
     maxHeapMb: o.maxHeapMb === undefined ? SANDBOX_DEFAULTS.maxHeapMb : positiveInteger('maxHeapMb', o.maxHeapMb, 16),
     semiSpaceMb: o.semiSpaceMb === undefined ? SANDBOX_DEFAULTS.semiSpaceMb : positiveInteger('semiSpaceMb', o.semiSpaceMb, 1),
     warmTransforms: o.warmTransforms === undefined ? SANDBOX_DEFAULTS.warmTransforms : positiveInteger('warmTransforms', o.warmTransforms, 1),

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { DomforgeError, TransformError } from '../../errors.js';
 import { fromWire, SandboxStoppedError, TransformOutOfMemoryError, TransformTimeoutError } from './errors.js';
 import { resolveSandboxOptions, type ResolvedSandboxOptions, type SandboxOptions } from './options.js';
-import { checkTaskTimeout, loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
+import { expectPositiveTimerMs } from '../../option-checks.js';
+import { loadSandboxedTransform, type SandboxedTransform, type SandboxLoadOptions } from './sandboxed-transform.js';
 import type { SandboxTask, TaskReply, WorkerConfig, WorkerReply } from './protocol.js';
 import { startRunner, type Runner, type RunnerEnd } from './runners.js';
 
@@ -90,7 +91,7 @@ export class TransformSandbox {
   run<T extends SandboxTask>(task: T, label: TaskLabel, signal?: AbortSignal): Promise<TaskReply<T>> {
     if (this.closed) return Promise.reject(new SandboxStoppedError('the transform sandbox is closed', { file: label.file }));
     return new Promise((resolve, reject) => {
-      checkTaskTimeout(label.timeoutMs);
+      expectPositiveTimerMs('timeoutMs', label.timeoutMs);
       const job: Job = { id: this.nextId++, task, label, resolve: resolve as (v: unknown) => void, reject, signal };
       this.queue.push(job);
       if (signal) {

@@ -5,7 +5,7 @@ import type { CompiledTransform, RenderResult, TransformInput, TransformParams }
 import type { TransformSandbox, TaskLabel } from './pool.js';
 import type { CompileReply, ProveReply, ProvingSample, TransformSource } from './protocol.js';
 import type { Unreadable } from '../links-out.js';
-import { expectPositiveInteger, expectTimerMs } from '../../option-checks.js';
+import { expectPositiveTimerMs } from '../../option-checks.js';
 import { checkTransformParams } from '../params.js';
 
 export interface SandboxLoadOptions {
@@ -125,7 +125,7 @@ export function pathMapper(from: string | undefined, to: string | undefined): (s
 export async function loadSandboxedTransform(sandbox: TransformSandbox, file: string, options: SandboxLoadOptions = {}): Promise<SandboxedTransform> {
   const source: TransformSource = { file: resolve(file), root: options.root ? resolve(options.root) : undefined, engine: options.engine, trusted: options.trusted, onDivergence: options.onDivergence, linksOut: options.linksOut, unreadable: options.unreadable };
   const mapFile = pathMapper(options.displayRoot ? (source.root ?? dirname(source.file)) : undefined, options.displayRoot);
-  checkTaskTimeout(options.timeoutMs);
+  expectPositiveTimerMs('timeoutMs', options.timeoutMs);
   checkTransformParams(options.params);
   const label = { file: mapFile(source.file), mapFile, timeoutMs: options.timeoutMs };
   const guarding = options.provingSet !== undefined && (source.engine === undefined || (source.engine as string) === 'auto') && /\.xslt?$/i.test(source.file);
@@ -185,10 +185,4 @@ async function guardVersion(sandbox: TransformSandbox, source: TransformSource, 
   } catch {
     return undefined;
   }
-}
-
-/** A task's own time limit (`timeoutMs` of a load, of a task label): a positive integer a timer can hold. */
-export function checkTaskTimeout(timeoutMs: unknown): void {
-  expectPositiveInteger('timeoutMs', timeoutMs);
-  expectTimerMs('timeoutMs', timeoutMs);
 }

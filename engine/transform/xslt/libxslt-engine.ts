@@ -1,5 +1,5 @@
 import { TransformError } from '../../errors.js';
-import { expectTimerMs } from '../../option-checks.js';
+import { expectPositiveTimerMs } from '../../option-checks.js';
 import { checkTransformParams } from '../params.js';
 import { terminateError } from './error-map.js';
 import { spawnEngineChild } from './children.js';
@@ -44,7 +44,7 @@ export class LibxsltEngine implements XsltEngine {
     private readonly sheet: Stylesheet,
     private readonly options: LibxsltOptions = {},
   ) {
-    expectTimerMs('libxslt.timeoutMs', options.timeoutMs);
+    expectPositiveTimerMs('libxslt.timeoutMs', options.timeoutMs);
   }
 
   render(inputXml: string, params: TransformParams = {}): Promise<RenderResult> {

@@ -3,7 +3,7 @@ import { readInputText } from './input.js';
 import { parseJsonSource, placeKey, JsonSourceError, type JsonSource } from './json-source.js';
 import { columnOf, lineColOf, lineOf, parseXml } from '../xml/parse.js';
 import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
-import { findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
+import { codePointName, findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
 import { longTextBytes, MAX_TEXT_BYTES, textTooLongMessage } from '../xml/text-length.js';
 import { stripWhitespace } from './parse.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type DiskRoot, type Instance } from './model.js';
@@ -80,7 +80,7 @@ class JsonReader {
   chars(v: string, path: string, text = false, what = 'value'): void {
     const at = text ? findLoneSurrogate(v) : (XML_INVALID_CHARS.exec(v)?.index ?? -1);
     if (at >= 0) {
-      const u = `U+${v.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`;
+      const u = codePointName(v.charCodeAt(at));
       this.fail(path, text ? `the text has ${u}, half of a surrogate pair: it is not Unicode text` : `the ${what} has ${u}, which XML 1.0 cannot carry`);
     }
     // base64 writes 4 bytes for every 3 (a UTF-16 unit is at most 3 bytes of UTF-8).

@@ -1,5 +1,6 @@
 import { KvpError } from '../errors.js';
 import type { DomforgeErrorOptions } from '../errors.js';
+import { codePointName } from '../xml/serialize.js';
 import type { LimitProfile } from './constants.js';
 
 /**
@@ -48,7 +49,7 @@ export class KvpCharacterError extends KvpError {
   readonly index: number;
   readonly problem: KvpCharacterProblem;
   constructor(init: { key: string; field: 'key' | 'value'; index: number; problem: KvpCharacterProblem; codeUnit: number }, o: DomforgeErrorOptions = {}) {
-    const hex = 'U+' + init.codeUnit.toString(16).toUpperCase().padStart(4, '0');
+    const hex = codePointName(init.codeUnit);
     const what = init.field === 'key' ? `key ${quoteKey(init.key)}` : `value of key ${quoteKey(init.key)}`;
     const why =
       init.problem === 'nul'

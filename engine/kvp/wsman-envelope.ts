@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { KvpError } from '../errors.js';
-import { escapeAttr, XML_INVALID_CHARS } from '../xml/serialize.js';
+import { codePointName, escapeAttr, XML_INVALID_CHARS } from '../xml/serialize.js';
 import { escapeXmlText } from './cim-xml.js';
 
 /**
@@ -71,7 +71,7 @@ export interface WsmanInvoke {
 export function xmlText(s: string, where: string): string {
   const bad = XML_INVALID_CHARS.exec(s);
   if (bad) {
-    const hex = 'U+' + bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    const hex = codePointName(bad[0].charCodeAt(0));
     throw new KvpError(`${where} contains ${hex} at index ${bad.index}, which XML 1.0 cannot carry`);
   }
   return escapeXmlText(s);

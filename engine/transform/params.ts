@@ -7,18 +7,15 @@
  */
 import { UsageError } from '../errors.js';
 import { expectStringRecord } from '../option-checks.js';
+import { codePointName, XML_INVALID_CHARS } from '../xml/serialize.js';
 import type { TransformParams } from './types.js';
-
-/** Anything but XML 1.0's Char (§2.2): tab, line feed, carriage return, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF. */
-const NOT_AN_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** Why a value cannot be a transform parameter (`its character 9 is U+0001, …`), or undefined when it can. */
 export function paramValueProblem(value: string): string | undefined {
-  const m = NOT_AN_XML_CHAR.exec(value);
+  const m = XML_INVALID_CHARS.exec(value);
   if (!m) return undefined;
   const position = [...value.slice(0, m.index)].length + 1;
-  const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-  return `its character ${position} is U+${code}, which is not an XML character (XML 1.0 §2.2): libxslt cannot take it and libvirt XML cannot hold it`;
+  return `its character ${position} is ${codePointName(m[0].charCodeAt(0))}, which is not an XML character (XML 1.0 §2.2): libxslt cannot take it and libvirt XML cannot hold it`;
 }
 
 /** Checks `params` (an object of strings, each of XML characters only), naming the one at fault as `name.NAME`. */

@@ -10,6 +10,7 @@
  * these problems or when a cheap test ({@link markupSuspect}) finds a sign of one, and what
  * it cannot make sense of it leaves to xmldom, whose error then stands.
  */
+import { codePointName } from './serialize.js';
 
 export interface MarkupProblem {
   /** Offset in the text of the character the problem starts at. */
@@ -120,7 +121,7 @@ function outsideProblem(text: string, from: number, to: number, ended: boolean):
     const c = text.charCodeAt(p);
     if (isSpace(c)) continue;
     // U+00A0, U+FEFF, U+2028...: whitespace to JavaScript and to the eye, not to XML.
-    if (/\s/.test(text[p]!)) return { at: p, message: `character U+${c.toString(16).toUpperCase().padStart(4, '0')} ${outside(ended).replace('whitespace', 'whitespace (space, tab, CR, LF)')}` };
+    if (/\s/.test(text[p]!)) return { at: p, message: `character ${codePointName(c)} ${outside(ended).replace('whitespace', 'whitespace (space, tab, CR, LF)')}` };
     return { at: p, message: `text ${outside(ended)}` };
   }
   return undefined;
@@ -276,7 +277,7 @@ function badNameChar(text: string, from: number, to: number): MarkupProblem | un
     const c = text.charCodeAt(p);
     if (c !== 0x37e && !(c >= 0xdb80 && c <= 0xdbff)) continue;
     const cp = text.codePointAt(p)!;
-    return { at: p, message: `character U+${cp.toString(16).toUpperCase().padStart(4, '0')} cannot be part of a name (XML 1.0 §2.3)` };
+    return { at: p, message: `character ${codePointName(cp)} cannot be part of a name (XML 1.0 §2.3)` };
   }
   return undefined;
 }

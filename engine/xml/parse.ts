@@ -1,7 +1,7 @@
 import { DOMParser, type Document, type Node, type Element } from '@xmldom/xmldom';
 import { XmlSyntaxError, XmlForbiddenError } from '../errors.js';
 import { cacheXmldomGrammar } from './xmldom-grammar-cache.js';
-import { XML_INVALID_CHARS } from './serialize.js';
+import { codePointName, XML_INVALID_CHARS } from './serialize.js';
 import { StrictHandler, type HandlerContext } from './strict-handler.js';
 import { firstLongText, outOfStackMessage } from './text-length.js';
 import { CDATA_END_IN_TEXT, closeOf, declarationEnd, firstMarkupProblem, markupSuspect, readStartTag, type MarkupProblem } from './markup-check.js';
@@ -216,7 +216,7 @@ function checkChars(text: string, file: string | undefined): { astral: boolean }
   if (m) {
     const { line, column } = lineColOf(text, m.index);
     const cp = m[0].charCodeAt(0);
-    throw new XmlSyntaxError(`character U+${cp.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML 1.0`, { file, line, column });
+    throw new XmlSyntaxError(`character ${codePointName(cp)} is not allowed in XML 1.0`, { file, line, column });
   }
   // What is left of the suspects are surrogate pairs: characters past U+FFFF.
   const astral = { astral: suspect };

@@ -33,6 +33,11 @@ export function escapeAttr(s: string): string {
 // eslint-disable-next-line no-control-regex
 export const XML_INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** A character as Unicode names it in prose: `U+0001`, `U+FFFE`, `U+1F600`. */
+export function codePointName(cp: number): string {
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /** Index of the first unpaired surrogate in `s` (a string with one has no UTF-8 form), or -1. */
 export function findLoneSurrogate(s: string): number {
   for (let i = 0; i < s.length; i++) {

@@ -15,6 +15,7 @@ import { UsageError } from '../../engine/errors.js';
 import { renderText } from '../../engine/render/render.js';
 import { compileXslt } from '../../engine/transform/xslt/compile.js';
 import { compileHandlebars } from '../../engine/transform/handlebars/index.js';
+import { paramValueProblem } from '../../engine/transform/params.js';
 import { NodeController, TransformSandbox, TransformWatcher } from '../../engine/index.js';
 import { parseXml } from '../../engine/xml/parse.js';
 
@@ -50,9 +51,22 @@ test('a value holding a control character is refused the same way by every engin
     await assert.rejects(renderText(TEXT, { transform: compileXslt(XSL, { engine }), file: SAMPLE, params: { note: BAD } }), isRefusal, engine);
   }
   await assert.rejects(renderText(TEXT, { transform: compileHandlebars(HBS), file: SAMPLE, params: { note: BAD } }), isRefusal, 'handlebars');
-  for (const c of ['\u0000', '\u001f', '\uFFFE', '\uD800']) {
-    await assert.rejects(renderText(TEXT, { transform: XSL, file: SAMPLE, params: { note: c } }), (e: unknown) => e instanceof UsageError && /its character 1 is U\+(0000|001F|FFFE|D800), which is not an XML character/.test(e.message), JSON.stringify(c));
+  // The position counts characters, so one past U+FFFF (a surrogate pair) counts once.
+  for (const [value, at, name] of [
+    ['\u0000', 1, 'U+0000'],
+    ['\u001f', 1, 'U+001F'],
+    ['\uFFFE', 1, 'U+FFFE'],
+    ['\uD800', 1, 'U+D800'],
+    ['\u{1F600}\uDC00', 2, 'U+DC00'],
+    ['\t\u{1F600}\uFFFD\uFFFF', 4, 'U+FFFF'],
+  ] as const) {
+    await assert.rejects(
+      renderText(TEXT, { transform: XSL, file: SAMPLE, params: { note: value } }),
+      (e: unknown) => e instanceof UsageError && e.message.includes(`its character ${at} is ${name}, which is not an XML character`),
+      JSON.stringify(value),
+    );
   }
+  assert.equal(paramValueProblem('\t\n\r \uD7FF\uE000\uFFFD\u{10000}\u{10FFFF}'), undefined);
   const sandbox = new TransformSandbox({ size: 1 });
   try {
     await assert.rejects(renderText(TEXT, { transform: await sandbox.load(XSL), file: SAMPLE, params: { note: BAD } }), isRefusal, 'sandboxed');

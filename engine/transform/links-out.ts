@@ -66,38 +66,52 @@ export function realpathThrough(root: string, linksOut: Readonly<Record<string, 
 }
 
 /**
+ * A symbolic link that cannot be followed, with what it holds (`to`, as readlink gives it):
+ * one to nothing, one in a loop (ELOOP), or one that following failed otherwise (`error`:
+ * the message of what following it threw, EACCES for one).
+ */
+export type BrokenLink = { kind: 'link to nothing' | 'link loop'; to: string } | { kind: 'link not followed'; to: string; error: string };
+
+/**
  * Why a file of the transforms folder cannot be read, as a version snapshot records it for a
  * file it leaves out for what it is (the copy holds nothing there): a FIFO, socket or device;
- * a symbolic link to nothing, or one in a loop (ELOOP), with what it holds (`to`, as readlink
- * gives it).
+ * a symbolic link that cannot be followed.
  */
-export type Unreadable = { kind: 'not a regular file'; what?: NotRegularKind } | { kind: 'link to nothing' | 'link loop'; to: string };
+export type Unreadable = { kind: 'not a regular file'; what?: NotRegularKind } | BrokenLink;
 
-/** Reading a path through a symbolic link to nothing (`rel`, relative to the transforms folder): the message says which link, and what it holds. */
-export class LinkToNothingError extends Error {
-  constructor(
-    readonly rel: string,
-    readonly to: string,
-  ) {
-    super(`${rel} is a symbolic link to nothing (it points to ${to})`);
-    this.name = 'LinkToNothingError';
+/** A broken link as the messages say it: `a symbolic link to nothing (it points to nowhere.xsl)`. */
+export function describeBrokenLink(link: BrokenLink): string {
+  switch (link.kind) {
+    case 'link to nothing':
+      return `a symbolic link to nothing (it points to ${link.to})`;
+    case 'link loop':
+      return `a symbolic link in a loop (it points to ${link.to}; following it never ends: ELOOP)`;
+    default:
+      return `a symbolic link that cannot be followed (it points to ${link.to}; ${link.error})`;
   }
 }
 
-/** Reading a path through a symbolic link in a loop (`a -> a`, `a -> b -> a`: ELOOP): the message says which link, and what it holds. */
-export class LinkLoopError extends Error {
+/** Reading a path through a symbolic link that cannot be followed (`rel`, relative to the transforms folder): the message says which link, what it holds and why. */
+export class BrokenLinkError extends Error {
   constructor(
     readonly rel: string,
-    readonly to: string,
+    readonly link: BrokenLink,
   ) {
-    super(`${rel} is a symbolic link in a loop (it points to ${to}; following it never ends: ELOOP)`);
-    this.name = 'LinkLoopError';
+    super(`${rel} is ${describeBrokenLink(link)}`);
+    this.name = 'BrokenLinkError';
   }
 }
 
-/** What a symbolic link that cannot be followed is: a link to nothing, or one in a loop (`error`: what following it threw). */
-export function brokenLink(error: unknown, to: string): Unreadable {
-  return { kind: (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'link loop' : 'link to nothing', to };
+/**
+ * What a symbolic link that cannot be followed is (`error`: what following it threw): one to
+ * nothing when a name on its way does not exist (ENOENT, or ENOTDIR: a file where a folder
+ * should be), one in a loop (ELOOP), else what following it threw (EACCES...), kept.
+ */
+export function brokenLink(error: unknown, to: string): BrokenLink {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return { kind: 'link loop', to };
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'link to nothing', to };
+  return { kind: 'link not followed', to, error: error instanceof Error ? error.message : String(error) };
 }
 
 /**
@@ -145,7 +159,7 @@ export function unreadableThrough(root: string, unreadable: Readonly<Record<stri
  * Reads a file of the transform (a regular file only) as in the folder itself: in a
  * snapshot, a file it left out for what it is (see `unreadable`) fails as reading it in
  * place fails, not as a missing file; in either, a link in a loop is named with what it
- * holds (LinkLoopError), not as a bare ELOOP. `real`: where the file really is, when known.
+ * holds (BrokenLinkError), not as a bare ELOOP. `real`: where the file really is, when known.
  */
 export function readThrough(root: string, unreadable: Readonly<Record<string, Unreadable>> | undefined): (path: string, real?: string) => string {
   const why = unreadableThrough(root, unreadable);
@@ -156,10 +170,9 @@ export function readThrough(root: string, unreadable: Readonly<Record<string, Un
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ELOOP') throw e;
       const u = why(path);
-      if (u?.why.kind === 'not a regular file') throw new NotRegularFileError(path, u.why.what);
-      if (u?.why.kind === 'link to nothing') throw new LinkToNothingError(u.rel, u.why.to);
-      if (u?.why.kind === 'link loop') throw new LinkLoopError(u.rel, u.why.to);
-      throw e;
+      if (!u) throw e;
+      if (u.why.kind === 'not a regular file') throw new NotRegularFileError(path, u.why.what);
+      throw new BrokenLinkError(u.rel, u.why);
     }
   };
 }

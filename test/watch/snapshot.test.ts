@@ -8,6 +8,7 @@ import { mkdir, readFile, readlink, realpath, symlink, unlink, writeFile } from 
 import { join } from 'node:path';
 import { lookAtFolder, snapshotFolder } from '../../engine/transform/watch/snapshot.js';
 import { IoError } from '../../engine/errors.js';
+import { brokenLink, BrokenLinkError } from '../../engine/transform/links-out.js';
 import { tempDir, type TempDir } from '../sandbox/fixtures.js';
 
 const temps: TempDir[] = [];
@@ -142,4 +143,35 @@ test('the versions store inside the folder is not copied when the folder or the 
     const s = await snapshotFolder(dir, store);
     assert.deepEqual(s.files, ['libvirt.xsl'], `${dir} with the store ${store}`);
   }
+});
+
+test('a link to nothing (ENOENT, or ENOTDIR: through a file), and one in a loop, are left out and recorded as that, with what they hold', async () => {
+  const { tmp, dir, store } = await folder();
+  await tmp.write('transforms/libvirt.xsl', '<x/>');
+  await symlink('nowhere.xsl', join(dir, 'gone.xsl'));
+  await symlink('libvirt.xsl/inner.xsl', join(dir, 'through-file.xsl'));
+  await symlink('loop.xsl', join(dir, 'loop.xsl'));
+  const s = await snapshotFolder(dir, store);
+  assert.deepEqual(s.files, ['libvirt.xsl']);
+  assert.deepEqual(s.unreadable, {
+    'gone.xsl': { kind: 'link to nothing', to: 'nowhere.xsl' },
+    'through-file.xsl': { kind: 'link to nothing', to: 'libvirt.xsl/inner.xsl' },
+    'loop.xsl': { kind: 'link loop', to: 'loop.xsl' },
+  });
+  // The same words as reading the link in place (BrokenLinkError).
+  assert.deepEqual(s.left, [
+    { rel: 'gone.xsl', why: 'a symbolic link to nothing (it points to nowhere.xsl)' },
+    { rel: 'loop.xsl', why: 'a symbolic link in a loop (it points to loop.xsl; following it never ends: ELOOP)' },
+    { rel: 'through-file.xsl', why: 'a symbolic link to nothing (it points to libvirt.xsl/inner.xsl)' },
+  ]);
+});
+
+test('a link that following fails otherwise (EACCES...) keeps the real error, not "a link to nothing"', () => {
+  const denied = Object.assign(new Error("EACCES: permission denied, realpath '/t/locked/x.xsl'"), { code: 'EACCES' });
+  const link = brokenLink(denied, 'locked/x.xsl');
+  assert.deepEqual(link, { kind: 'link not followed', to: 'locked/x.xsl', error: "EACCES: permission denied, realpath '/t/locked/x.xsl'" });
+  assert.equal(new BrokenLinkError('a.xsl', link).message, "a.xsl is a symbolic link that cannot be followed (it points to locked/x.xsl; EACCES: permission denied, realpath '/t/locked/x.xsl')");
+  assert.equal(brokenLink(Object.assign(new Error('x'), { code: 'ENOTDIR' }), 'f/x').kind, 'link to nothing');
+  assert.equal(brokenLink(Object.assign(new Error('x'), { code: 'ENOENT' }), 'y').kind, 'link to nothing');
+  assert.equal(brokenLink(Object.assign(new Error('x'), { code: 'ELOOP' }), 'z').kind, 'link loop');
 });

@@ -4,7 +4,7 @@ import { fileStamp } from '../../fs/file-stamp.js';
 import { notRegularKind } from '../../fs/regular-file.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IoError } from '../../errors.js';
-import { brokenLink, safeRealpath, type Unreadable } from '../links-out.js';
+import { brokenLink, describeBrokenLink, safeRealpath, type Unreadable } from '../links-out.js';
 
 /** An immutable copy of the transforms folder: what every worker compiles a version from. */
 export interface Snapshot {
@@ -135,8 +135,9 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
       if (!real) {
         const to = await readlink(path).catch(() => undefined);
         if (to === undefined) return []; // gone since lstat
-        const why = (unreadable[rel] = brokenLink(failed, to));
-        return leave(why.kind === 'link loop' ? 'a symbolic link in a loop (ELOOP)' : 'a symbolic link to nothing (its target does not exist)');
+        const why = brokenLink(failed, to);
+        unreadable[rel] = why;
+        return leave(describeBrokenLink(why));
       }
       if (!(real === root || real.startsWith(root + sep))) {
         linksOut[rel] = real;

@@ -102,7 +102,12 @@ export function parseXml(text: string, options: ParseOptions = {}): Document {
   checkCdataEnds(text, file);
   // Well-formed, but longer than libxml2 reads: refused here, at its place, before xsltproc or libvirt refuses it naming neither.
   const long = firstLongText(doc, text.length);
-  if (long) throw new XmlForbiddenError(long.message, { file, line: lineOf(long.node), column: columnOf(long.node), path: pathOf(long.node) });
+  if (long) {
+    const owner = long.attribute === undefined ? long.node : long.element;
+    let place = { line: lineOf(owner), column: columnOf(owner) };
+    if (long.attribute !== undefined && place.line && place.column) place = attributePlace(text, place.line, place.column, long.attribute);
+    throw new XmlForbiddenError(long.message, { file, ...place, path: pathOf(long.node) });
+  }
   return doc;
 }
 

@@ -12,6 +12,9 @@
  */
 import { codePointName } from './serialize.js';
 
+// parse.ts imports this module too: lineColOf is called only when a function here runs, after both have loaded.
+import { lineColOf } from './parse.js';
+
 export interface MarkupProblem {
   /** Offset in the text of the character the problem starts at. */
   at: number;
@@ -67,7 +70,7 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
     if (found) return found;
     if (lt < 0) {
       const inner = open.at(-1);
-      if (inner) return { at: text.length, message: `the document ends inside <${inner.name}> (line ${lineAt(text, inner.at)}): its end tag is missing (${END_TAG_RULE})` };
+      if (inner) return { at: text.length, message: `the document ends inside <${inner.name}> (line ${lineColOf(text, inner.at).line}): its end tag is missing (${END_TAG_RULE})` };
       return root === undefined ? { at: text.length, message: 'no root element (XML 1.0 §2.1: a document is one element, with only comments, processing instructions and whitespace around it)' } : undefined;
     }
     const c = text.charCodeAt(lt + 1);
@@ -93,7 +96,7 @@ export function firstMarkupProblem(text: string): MarkupProblem | undefined {
         return gt < text.length ? { at: gt, message: `end tag </${name}> holds more than its name (XML 1.0 §3.1: an end tag is </name>, with at most whitespace before its '>')` } : undefined;
       }
       if (name !== inner.name) {
-        return { at: lt, message: `Opening and ending tag mismatch: <${inner.name}> (line ${lineAt(text, inner.at)}) ends with </${name}> (${END_TAG_RULE})` };
+        return { at: lt, message: `Opening and ending tag mismatch: <${inner.name}> (line ${lineColOf(text, inner.at).line}) ends with </${name}> (${END_TAG_RULE})` };
       }
       open.pop();
       if (open.length === 0) ended = true;
@@ -283,11 +286,6 @@ function badNameChar(text: string, from: number, to: number): MarkupProblem | un
 }
 
 const END_TAG_RULE = 'XML 1.0 §3: an element ends with an end tag of its own name';
-
-/** The 1-based line of offset `at` (CR LF, LF and a lone CR each end a line, as parse.ts's lineColOf counts them). */
-function lineAt(text: string, at: number): number {
-  return text.slice(0, at).split(/\r\n?|\n/).length;
-}
 
 /** XML 1.0 §2.3 [3] S: space, tab, CR, LF. */
 function isSpace(c: number): boolean {

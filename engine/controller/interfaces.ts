@@ -3,7 +3,7 @@ import { readRegularText } from '../fs/regular-file.js';
 import { readInputText } from '../instance/input.js';
 import { basename, join } from 'node:path';
 import { InstanceError, UsageError } from '../errors.js';
-import type { Instance, Nic, UnknownAttribute, UnknownElement } from '../instance/model.js';
+import { DETACHING, type Instance, type Nic, type UnknownAttribute, type UnknownElement } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
 import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, isBridgeName, isDeviceName, tapNameBytes } from '../instance/libvirt-rules.js';
@@ -12,7 +12,6 @@ import { columnOf, lineOf, parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
 import type { AttachSpec } from './devices.js';
 import { stillDetaching, type DetachSpec, type RecordedDevice } from './detach.js';
-import { DETACHING } from '../render/covers.js';
 import { StateConflictError } from './errors.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 

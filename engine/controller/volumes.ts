@@ -1,10 +1,9 @@
 import { UsageError } from '../errors.js';
-import type { Backing, Hypervisor, Instance, Os, SourceType } from '../instance/model.js';
+import { DETACHING, type Backing, type Hypervisor, type Instance, type Os, type SourceType } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec } from './devices.js';
 import { stillDetaching, type DetachSpec } from './detach.js';
-import { DETACHING } from '../render/covers.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 import { DISK_SERIAL, DISK_SERIAL_RULE, isDiskSource } from '../instance/libvirt-rules.js';

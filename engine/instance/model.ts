@@ -110,6 +110,12 @@ export interface Vbr {
   unknownAttributesOf?: UnknownAttributesOf;
 }
 
+/**
+ * The `stateName` of a volume or NIC whose detach has begun and not finished (Eucalyptus's
+ * `detaching`): libvirt may have removed it already, so the domain need not hold it.
+ */
+export const DETACHING = 'detaching';
+
 /** `/instance/volumes/volume`: an attached (or attaching) EBS volume. */
 export interface Volume {
   id: string;

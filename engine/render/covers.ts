@@ -20,7 +20,7 @@
  * check: the record keeps that very `<disk>` as the volume's `<libvirt>`, whatever its target.
  */
 import { DomainInvalidError, type DomforgeError } from '../errors.js';
-import type { Instance, Volume } from '../instance/model.js';
+import { DETACHING, type Instance, type Volume } from '../instance/model.js';
 import type { Stub } from '../instance/stubs.js';
 import { itemPath } from '../instance/paths.js';
 import { placeOf, type InstanceSource } from '../instance/source.js';
@@ -30,11 +30,6 @@ import { childElements, columnOf, firstChild, lineOf, type Document } from '../x
 /** The volume states whose `<disk>` is in the domain (the shipped transforms' selection). */
 export const VOLUME_STATES_IN_DOMAIN: readonly string[] = ['attached', 'attaching'];
 
-/**
- * The `stateName` of a volume or NIC whose detach has begun and not finished (Eucalyptus's
- * `detaching`): libvirt may have removed it already, so the domain need not hold it.
- */
-export const DETACHING = 'detaching';
 
 export interface CoversOptions {
   /** The domain's label in errors (`TRANSFORM (output for FILE)`, `output of filters.d/NAME`, libvirt.xml's path). */

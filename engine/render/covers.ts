@@ -24,7 +24,7 @@ import { DETACHING, type Instance, type Volume } from '../instance/model.js';
 import type { Stub } from '../instance/stubs.js';
 import { itemPath } from '../instance/paths.js';
 import { placeOf, type InstanceSource } from '../instance/source.js';
-import { keptXml } from '../transform/handlebars/kept-xml.js';
+import { keptXml } from '../instance/kept-xml.js';
 import { childElements, columnOf, firstChild, lineOf, type Document } from '../xml/parse.js';
 
 /** The volume states whose `<disk>` is in the domain (the shipped transforms' selection). */

@@ -2,7 +2,7 @@
  * Guest device names (`vda`, `hdb`, `sdc1`, `xvda`): the prefix names the bus, the letter
  * the slot, trailing digits a partition. Pure functions behind the device-name helpers.
  */
-import { keptXml } from './kept-xml.js';
+import { keptXml } from '../../instance/kept-xml.js';
 import type { Instance } from '../../instance/model.js';
 
 /** The name prefix libvirt and guest kernels use for a disk bus. */

@@ -5,7 +5,7 @@
  */
 import type { HelperOptions } from 'handlebars';
 import { TransformError } from '../../errors.js';
-import { keptXml } from './kept-xml.js';
+import { keptXml } from '../../instance/kept-xml.js';
 import type { Instance } from '../../instance/model.js';
 import { hasPartition, nameOnBus, nextFreeName, suffixOfName } from './device-names.js';
 import type { HandlebarsEnv } from './environment.js';

@@ -1,13 +1,14 @@
 /**
  * XML the instance keeps verbatim (a volume's `<disk>`), parsed once per distinct text.
- * The `xml` helper writes it and `nextFreeDev` reads its `<target dev>` in every render (as
- * does the check that the rendered domain still holds the volume, render/covers.ts);
+ * Handlebars' `xml` helper writes it and `nextFreeDev` reads its `<target dev>` in every
+ * render (transform/handlebars/), as does the check that the rendered domain still holds the
+ * volume (render/covers.ts);
  * both are pure functions of the text, so a render of an instance seen before (or of
  * another instance with the same volume) reuses the parse. A text that does not parse is
  * not remembered: it fails the same way every time.
  */
-import { parseXml, NODE, type Element } from '../../xml/parse.js';
-import { serializeXml } from '../../xml/serialize.js';
+import { parseXml, NODE, type Element } from '../xml/parse.js';
+import { serializeXml } from '../xml/serialize.js';
 
 export interface KeptXml {
   /** The element serialized again (what `{{xml value}}` writes). */

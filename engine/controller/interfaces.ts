@@ -6,7 +6,7 @@ import { InstanceError, UsageError } from '../errors.js';
 import { DETACHING, type Instance, type Nic, type UnknownAttribute, type UnknownElement } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
-import { BRIDGE_NAME_RULE, DEVICE_NAME_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, isBridgeName, isDeviceName, tapNameBytes } from '../instance/libvirt-rules.js';
+import { macProblem, nicPlaceProblem } from '../instance/validate.js';
 import { validateStub } from '../instance/validate-stub.js';
 import { columnOf, lineOf, parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
@@ -56,8 +56,6 @@ export interface InterfaceAttachment {
   unknown?: UnknownElement[];
 }
 
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-
 const got = (v: unknown) => `\`${String(v)}\` (${typeof v})`;
 
 /** The first refused field of an attachment: its name, what it must be, its value, and what else to say of it. */
@@ -74,21 +72,20 @@ export function interfaceProblem(a: InterfaceAttachment): InterfaceProblem | und
   const problem = (field: keyof InterfaceAttachment, expected: string, note?: string): InterfaceProblem => ({ field, expected, value: a[field], ...(note ? { note } : {}) });
   if (!isDeviceId(a.interfaceId)) return problem('interfaceId', `an interface id of ${DEVICE_ID_RULE}`);
   if (!isDeviceId(a.attachmentId)) return problem('attachmentId', `an attachment id of ${DEVICE_ID_RULE}`);
-  if (typeof a.mac !== 'string' || !MAC.test(a.mac)) return problem('mac', 'six colon-separated hex bytes such as d0:0d:12:34:56:78');
-  // libvirt's schema takes a unicast MAC only (uniMacAddr): the first byte even.
-  if (parseInt(a.mac.slice(0, 2), 16) & 1) return problem('mac', 'a unicast MAC address (an even first byte, such as d0:0d:12:34:56:78)');
+  // libvirt's schema takes a unicast MAC only (uniMacAddr), as in instance.xml and a stub; a value not a string is as malformed as ''.
+  const mac = macProblem(typeof a.mac === 'string' ? a.mac : '');
+  if (mac) return problem('mac', mac.expected);
   if (!Number.isSafeInteger(a.device) || a.device < 0) return problem('device', 'a non-negative integer (the device index; 0 is the primary interface)');
   if (typeof a.bridgeDeviceName !== 'string' || a.bridgeDeviceName === '') return problem('bridgeDeviceName', 'a non-empty string');
-  if (!isBridgeName(a.bridgeDeviceName)) return problem('bridgeDeviceName', `a bridge name of ${BRIDGE_NAME_RULE}`);
   for (const k of ['vlan', 'networkIndex'] as const) {
     if (a[k] !== undefined && !Number.isSafeInteger(a[k])) return problem(k, 'an integer');
   }
   for (const k of ['guestDeviceName', 'publicIp', 'privateIp', 'hypervisorType', 'osPlatform'] as const) {
     if (a[k] !== undefined && typeof a[k] !== 'string') return problem(k, 'a string');
   }
-  // Written as the interface's <target dev> when not empty.
-  if (a.guestDeviceName && !isDeviceName(a.guestDeviceName)) return problem('guestDeviceName', `a tap device name of ${DEVICE_NAME_RULE}`);
-  if (a.guestDeviceName && tapNameBytes(a.guestDeviceName) > TAP_NAME_MAX_BYTES) return problem('guestDeviceName', `a tap device name of ${TAP_NAME_LIMIT}`, `${tapNameBytes(a.guestDeviceName)} bytes`);
+  // The bridge and tap name (the interface's <target dev> when not empty), held to libvirt's and Linux's rules as in instance.xml and a stub.
+  const place = nicPlaceProblem({ bridgeDeviceName: a.bridgeDeviceName, guestDeviceName: a.guestDeviceName });
+  if (place) return problem(place.field, place.expected, place.note);
   if (a.osVirtioNetwork !== undefined && typeof a.osVirtioNetwork !== 'boolean') return problem('osVirtioNetwork', 'a boolean');
   for (const k of ['unknownAttributes', 'unknown'] as const) {
     if (a[k] !== undefined && !Array.isArray(a[k])) return problem(k, 'a list (what a stub keeps that domforge does not know)');

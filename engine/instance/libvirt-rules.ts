@@ -37,8 +37,8 @@ export const isDeviceName = (name: string): boolean => DEVICE_NAME.test(name);
 export const TAP_NAME_MAX_BYTES = 15;
 /** What {@link TAP_NAME_MAX_BYTES} says, as messages say it. */
 export const TAP_NAME_LIMIT = `at most ${TAP_NAME_MAX_BYTES} bytes (Linux's IFNAMSIZ, 16, less its NUL)`;
-/** A tap name's length in bytes (UTF-8, as the kernel counts it). */
-export const tapNameBytes = (name: string): number => new TextEncoder().encode(name).length;
+/** A tap name's length in bytes (UTF-8, as the kernel counts it; a {@link isDeviceName} one is ASCII, a byte a character). */
+export const tapNameBytes = (name: string): number => Buffer.byteLength(name, 'utf8');
 
 // A disk (`<disk>`: its `<source>`, `<target dev>` and `<serial>`).
 

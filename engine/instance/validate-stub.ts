@@ -26,8 +26,7 @@ export function validateStub(stub: Stub, options: ValidateStubOptions = {}): voi
 }
 
 function nicStubProblem(nic: Extract<Stub, { kind: 'nic' }>['data']): ValueProblem | undefined {
-  const mac = macProblem(nic.mac);
-  return mac ? { at: '/@mac', message: mac } : (nicPlaceProblem(nic) ?? nicModelProblem(nic));
+  return macProblem(nic.mac) ?? nicPlaceProblem(nic) ?? nicModelProblem(nic);
 }
 
 /** The element at a path of child names from the root (`/volume/diskPath`). */

@@ -44,18 +44,35 @@ export interface ValueProblem {
   message: string;
 }
 
+/** A {@link ValueProblem} of a NIC's field, with what the field must be (`a bridge name of …`) and what else to say of its value (`17 bytes`). */
+export interface NicFieldProblem extends ValueProblem {
+  field: 'mac' | 'bridgeDeviceName' | 'guestDeviceName';
+  expected: string;
+  note?: string;
+}
+
 /**
- * What libvirt refuses in where a NIC (of instance.xml, or an `eni-XXX.xml` stub) is plugged,
- * or undefined: its bridge, the interface's `<source bridge>`, and its tap name, the
- * `<target dev>` the transforms write when it is not empty (which Linux also holds to
- * TAP_NAME_MAX_BYTES).
+ * What libvirt refuses in where a NIC (of instance.xml, an `eni-XXX.xml` stub or an
+ * attachment given in code) is plugged, or undefined: its bridge, the interface's `<source
+ * bridge>`, and its tap name, the `<target dev>` the transforms write when it is not empty
+ * (which Linux also holds to TAP_NAME_MAX_BYTES).
  */
-export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?: string }): ValueProblem | undefined {
-  if (!isBridgeName(n.bridgeDeviceName)) return { at: '/@bridgeDeviceName', message: `the bridge name ${JSON.stringify(n.bridgeDeviceName)} may hold only ${BRIDGE_NAME_RULE}` };
-  if (n.guestDeviceName && !isDeviceName(n.guestDeviceName)) return { at: '/@guestDeviceName', message: `the tap device name ${JSON.stringify(n.guestDeviceName)} may hold only ${DEVICE_NAME_RULE}` };
-  const bytes = n.guestDeviceName ? tapNameBytes(n.guestDeviceName) : 0;
+export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?: string }): NicFieldProblem | undefined {
+  if (!isBridgeName(n.bridgeDeviceName)) {
+    return { field: 'bridgeDeviceName', at: '/@bridgeDeviceName', expected: `a bridge name of ${BRIDGE_NAME_RULE}`, message: `the bridge name ${JSON.stringify(n.bridgeDeviceName)} may hold only ${BRIDGE_NAME_RULE}` };
+  }
+  if (!n.guestDeviceName) return undefined;
+  const tap = JSON.stringify(n.guestDeviceName);
+  if (!isDeviceName(n.guestDeviceName)) return { field: 'guestDeviceName', at: '/@guestDeviceName', expected: `a tap device name of ${DEVICE_NAME_RULE}`, message: `the tap device name ${tap} may hold only ${DEVICE_NAME_RULE}` };
+  const bytes = tapNameBytes(n.guestDeviceName);
   if (bytes > TAP_NAME_MAX_BYTES) {
-    return { at: '/@guestDeviceName', message: `the tap device name ${JSON.stringify(n.guestDeviceName)} is ${bytes} bytes long; a network interface's name is ${TAP_NAME_LIMIT}, and the host would refuse to create the tap when the domain starts or the interface is attached` };
+    return {
+      field: 'guestDeviceName',
+      at: '/@guestDeviceName',
+      expected: `a tap device name of ${TAP_NAME_LIMIT}`,
+      note: `${bytes} bytes`,
+      message: `the tap device name ${tap} is ${bytes} bytes long; a network interface's name is ${TAP_NAME_LIMIT}, and the host would refuse to create the tap when the domain starts or the interface is attached`,
+    };
   }
   return undefined;
 }
@@ -103,9 +120,10 @@ export function nicModelProblem(n: { unknownAttributes?: UnknownAttribute[] }): 
 }
 
 /** What is wrong with a NIC's MAC address, or undefined: libvirt's `uniMacAddr`, six hex pairs, the first even (unicast). */
-export function macProblem(mac: string): string | undefined {
-  if (!MAC.test(mac)) return `malformed MAC address ${JSON.stringify(mac)} (expected six hex pairs such as d0:0d:12:34:56:78)`;
-  if (parseInt(mac.slice(0, 2), 16) & 1) return `MAC address ${mac} is a multicast address`;
+export function macProblem(mac: string): NicFieldProblem | undefined {
+  const problem = (expected: string, message: string): NicFieldProblem => ({ field: 'mac', at: '/@mac', expected, message });
+  if (!MAC.test(mac)) return problem('six colon-separated hex bytes such as d0:0d:12:34:56:78', `malformed MAC address ${JSON.stringify(mac)} (expected six hex pairs such as d0:0d:12:34:56:78)`);
+  if (parseInt(mac.slice(0, 2), 16) & 1) return problem('a unicast MAC address (an even first byte, such as d0:0d:12:34:56:78)', `MAC address ${mac} is a multicast address`);
   return undefined;
 }
 
@@ -186,7 +204,7 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   const xnicPath = (i: number) => itemPath('/instance/extraNics/nic', inst.extraNics.length, i);
   const checkMac = (mac: string, path: string) => {
     const p = macProblem(mac);
-    if (p) fail(`${path}/@mac`, p);
+    if (p) fail(`${path}${p.at}`, p.message);
     const key = mac.toLowerCase();
     const prev = macs.get(key);
     if (prev) fail(`${path}/@mac`, `MAC address ${mac} is already used by ${prev}`);

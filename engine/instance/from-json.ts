@@ -6,6 +6,7 @@ import { MAX_DEPTH, firstTooDeep } from '../xml/depth.js';
 import { codePointName, findLoneSurrogate, serializeXml, XML_INVALID_CHARS, XML_NCNAME } from '../xml/serialize.js';
 import { longTextBytes, MAX_TEXT_BYTES, textTooLongMessage } from '../xml/text-length.js';
 import { stripWhitespace } from './parse.js';
+import { outOfRangeMessage } from './reader.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, LEGACY_DISK_BUSES, PLATFORMS, SOURCE_TYPES, type DiskRoot, type Instance } from './model.js';
 import { validateInstance, type Locator } from './validate.js';
 import { rememberSource } from './source.js';
@@ -91,7 +92,7 @@ class JsonReader {
     if (v === undefined || v === null) return required ? this.fail(path, 'missing required field') : undefined;
     const n = typeof v === 'string' && /^[+-]?\d+$/.test(v.trim()) ? Number(v) : v;
     if (typeof n === 'number' && Number.isInteger(n) && !Number.isSafeInteger(n)) {
-      return this.fail(path, `number out of range: ${describe(v)} is past ${Number.MAX_SAFE_INTEGER}, the largest whole number domforge reads`);
+      return this.fail(path, outOfRangeMessage(describe(v)));
     }
     if (typeof n !== 'number' || !Number.isSafeInteger(n)) return this.fail(path, `expected a whole number, got ${describe(v)}`);
     return n;

@@ -96,6 +96,11 @@ export const WHOLE_DISKS_ONLY: readonly string[] = ['kvm', 'qemu'];
  */
 export const MAX_MEMORY_KIB = 2n ** 53n - 1n;
 
+/** What is said of a memory size (`what`: `memoryKB 9007199254740992`, `8 EiB`) past {@link MAX_MEMORY_KIB}. */
+export function memoryTooLargeMessage(what: string): string {
+  return `${what} is too large: libvirt takes memory sizes up to ${MAX_MEMORY_KIB} KiB (just under 8 EiB) and refuses more as a numerical overflow`;
+}
+
 /** `diskSerial`: the serial a disk shows its guest (`<serial>`). */
 export const DISK_SERIAL = /^[A-Za-z0-9_.+\- ]+$/;
 /** What {@link DISK_SERIAL} allows, as messages say it. */

@@ -2,6 +2,11 @@ import { InstanceError } from '../errors.js';
 import { NODE, lineOf, columnOf, type Element } from '../xml/parse.js';
 import { longTextBytes, MAX_TEXT_BYTES, textTooLongMessage } from '../xml/text-length.js';
 
+/** What is said of a whole number (`shown` as given) past Number.MAX_SAFE_INTEGER, in instance.xml or a JSON description. */
+export function outOfRangeMessage(shown: string): string {
+  return `number out of range: ${shown} is past ${Number.MAX_SAFE_INTEGER}, the largest whole number domforge reads`;
+}
+
 /**
  * Typed access to one element of a parsed instance document. Every conversion error
  * names the file, the element's line and its path (`/instance/cores`).
@@ -123,7 +128,7 @@ export class ElementReader {
     const v = value.trim();
     if (!/^[+-]?\d+$/.test(v)) return this.fail(`expected a whole number, got ${JSON.stringify(value)}`, path);
     const n = Number(v);
-    if (!Number.isSafeInteger(n)) return this.fail(`number out of range: ${v} is past ${Number.MAX_SAFE_INTEGER}, the largest whole number domforge reads`, path);
+    if (!Number.isSafeInteger(n)) return this.fail(outOfRangeMessage(v), path);
     return n;
   }
 

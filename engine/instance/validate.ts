@@ -6,7 +6,7 @@ import { closestName } from './did-you-mean.js';
 import { instanceStructureProblem } from './structure.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { MAX_MEMORY_KIB, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem, tapNameBytes } from './libvirt-rules.js';
+import { MAX_MEMORY_KIB, memoryTooLargeMessage, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem, tapNameBytes } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, NIC_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance, type UnknownAttribute } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -167,7 +167,7 @@ export function validateInstance(inst: Instance, options: ValidateInstanceOption
   if (inst.cores > 4096) fail('/instance/cores', `cores must be at most 4096, got ${inst.cores}`);
   if (!Number.isInteger(inst.memoryKB) || inst.memoryKB < 1024) fail('/instance/memoryKB', `memoryKB must be a whole number of at least 1024 (1 MiB), got ${inst.memoryKB}`);
   // Written as <memory unit="KiB"> and <currentMemory>, which libvirt takes up to its limit.
-  if (inst.memoryKB > Number(MAX_MEMORY_KIB)) fail('/instance/memoryKB', `memoryKB ${inst.memoryKB} is too large: libvirt takes memory sizes up to ${MAX_MEMORY_KIB} KiB (just under 8 EiB) and refuses more as a numerical overflow`);
+  if (inst.memoryKB > Number(MAX_MEMORY_KIB)) fail('/instance/memoryKB', memoryTooLargeMessage(`memoryKB ${inst.memoryKB}`));
   if (inst.diskGB < 0) fail('/instance/diskGB', `diskGB must not be negative, got ${inst.diskGB}`);
   // Kept as text (written back as given), but a whole number, as the config drive's launch_index needs it ('' is 0).
   if (inst.launchIndex !== '' && !/^\d{1,9}$/.test(inst.launchIndex)) {

@@ -5,7 +5,7 @@
  * `b`/`bytes`; `KB` = 1000 and `k`/`KiB` = 1024 bytes; likewise M, G, T, P, E.
  * Like libvirt's virScaleInteger, letters are case-insensitive.
  */
-import { MAX_MEMORY_KIB } from '../instance/libvirt-rules.js';
+import { MAX_MEMORY_KIB, memoryTooLargeMessage } from '../instance/libvirt-rules.js';
 
 const POWERS: Record<string, number> = { k: 1, m: 2, g: 3, t: 4, p: 5, e: 6 };
 
@@ -43,7 +43,7 @@ export function toKiB(value: string, unit: string | null | undefined, defaultUni
 export function toMemoryKiB(value: string, unit: string | null | undefined): Scaled {
   const r = toKiB(value, unit);
   if (!r.ok || r.kib <= MAX_MEMORY_KIB) return r;
-  return { ok: false, reason: `${value.trim()} ${unit ?? 'KiB'} is too large: libvirt takes memory sizes up to ${MAX_MEMORY_KIB} KiB (just under 8 EiB) and refuses more as a numerical overflow` };
+  return { ok: false, reason: memoryTooLargeMessage(`${value.trim()} ${unit ?? 'KiB'}`) };
 }
 
 /** `2097152 KiB (2 GiB)`, for messages. */

@@ -69,7 +69,7 @@ export interface BenchController {
 
 let serial = 0;
 
-export async function benchController(o: { hooks: boolean; tag: string; uri?: string }): Promise<BenchController> {
+export async function benchController(o: { hooks: boolean; tag: string; uri?: string; holdYoungGeneration?: boolean }): Promise<BenchController> {
   const root = await mkdtemp(join(tmpdir(), `domforge-bench-${o.tag}-`));
   let hooksDir: string | undefined;
   if (o.hooks) {
@@ -79,7 +79,7 @@ export async function benchController(o: { hooks: boolean; tag: string; uri?: st
     await chmod(join(hooksDir, '10-noop'), 0o755);
   }
   const base = await readInstanceFile(BENCH_SAMPLE);
-  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: o.uri ?? URI, hooksDir, transform: BENCH_XSL });
+  const nc = await NodeController.open({ instancesDir: join(root, 'instances'), uri: o.uri ?? URI, hooksDir, transform: BENCH_XSL, holdYoungGeneration: o.holdYoungGeneration });
   const next = (): Instance => ({ ...base, name: `i-b${process.pid.toString(16)}${o.tag}${(serial++).toString(16).padStart(6, '0')}`, uuid: randomUUID() });
   return {
     nc,

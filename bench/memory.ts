@@ -14,7 +14,8 @@
  * private to its children (Private_Clean + Private_Dirty in /proc/PID/smaps_rollup) —
  * what the worker adds, without counting twice the `node` binary and libraries both map.
  *
- * Run alone: `node dist/bench/memory.js [--quick] [cycles]`.
+ * Run alone: `node dist/bench/memory.js [--quick] [--no-hold] [cycles]` (`--no-hold`: the
+ * controller with `holdYoungGeneration: false`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,8 @@ export interface BenchMemoryOptions {
   cycles?: number;
   /** The cycle whose RSS is the reference. Default 1,000 (a tenth of `cycles` when fewer). */
   referenceAt?: number;
+  /** The controller's `holdYoungGeneration` (default: its default, true). */
+  holdYoungGeneration?: boolean;
   /** Called every 1,000 cycles (progress on a long run). */
   progress?: (cycle: number, rssMiB: number) => void;
 }
@@ -52,7 +55,7 @@ export function childrenPrivateBytes(): number {
 export async function benchMemory(o: BenchMemoryOptions): Promise<Figure[]> {
   const cycles = o.cycles ?? (o.quick ? 300 : 10_000);
   const referenceAt = o.referenceAt ?? (cycles >= 10_000 ? 1_000 : Math.max(EVERY, Math.round(cycles / 10 / EVERY) * EVERY));
-  const c = await benchController({ hooks: false, tag: 'm' });
+  const c = await benchController({ hooks: false, tag: 'm', holdYoungGeneration: o.holdYoungGeneration });
   let peak = 0;
   let refRss = NaN;
   let refHeap = NaN;
@@ -92,6 +95,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const figures = await benchMemory({
     quick: process.argv.includes('--quick'),
     cycles: n ? Number(n) : undefined,
+    holdYoungGeneration: !process.argv.includes('--no-hold'),
     progress: (i, rss) => process.stderr.write(`cycle ${i}: rss ${rss.toFixed(1)} MiB\n`),
   });
   for (const f of figures) console.log(JSON.stringify(f));

@@ -155,23 +155,25 @@ export const groups: Group[] = [
     // In a process of its own: the figure is a controller's footprint (its RSS plus the
     // private memory of its sandbox worker), not that of this process, which has run every
     // other benchmark (and xslt-processor) before.
-    // Three times: with Node's and glibc's defaults; with the young generation capped as the
-    // README recommends for a node controller (`--max-semi-space-size=4`: by default V8
-    // grows it to 2 × 16 MiB under a launch loop's allocation rate, a fifth of the
-    // process's RSS); and with glibc's malloc thresholds pinned as well, the README's
-    // second recommendation (`MALLOC_TRIM_THRESHOLD_`, see RECOMMENDED_MALLOC_ENV).
+    // Three times: with Node's and glibc's defaults (the controller then holds V8's young
+    // generation from its open: NodeControllerOptions.holdYoungGeneration); with
+    // `holdYoungGeneration: false`, Node's young generation as it is (by default V8 grows it
+    // to 2 × 16 MiB under a launch loop's allocation rate, a fifth of the process's RSS); and
+    // with the README's two recommendations for a node controller's process, the young
+    // generation capped by a Node flag and glibc's malloc thresholds pinned
+    // (`MALLOC_TRIM_THRESHOLD_`, see RECOMMENDED_MALLOC_ENV).
     run: async (quick) => {
       const script = fileURLToPath(new URL('./memory.js', import.meta.url));
       if (!existsSync(script)) return undefined;
       const figures: Figure[] = [];
       const malloc = Object.entries(RECOMMENDED_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
-      const variants: [string[], NodeJS.ProcessEnv, string][] = [
-        [[], {}, 'Node defaults'],
-        [[RECOMMENDED_NODE_FLAG], {}, RECOMMENDED_NODE_FLAG],
-        [[RECOMMENDED_NODE_FLAG], RECOMMENDED_MALLOC_ENV, `${RECOMMENDED_NODE_FLAG} and ${malloc}`],
+      const variants: [string[], string[], NodeJS.ProcessEnv, string][] = [
+        [[], [], {}, 'Node defaults'],
+        [[], ['--no-hold'], {}, 'Node defaults, holdYoungGeneration: false'],
+        [[RECOMMENDED_NODE_FLAG], [], RECOMMENDED_MALLOC_ENV, `${RECOMMENDED_NODE_FLAG} and ${malloc}`],
       ];
-      for (const [flags, env, label] of variants) {
-        const r = spawnSync(process.execPath, [...flags, script, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...withoutMallocTuning(process.env), ...env } });
+      for (const [flags, args, env, label] of variants) {
+        const r = spawnSync(process.execPath, [...flags, script, ...args, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...withoutMallocTuning(process.env), ...env } });
         if (r.status !== 0) throw new Error(`bench/memory.js (${label}) failed: ${(r.stderr || '').trim().split('\n').at(-1) ?? r.status}`);
         for (const l of r.stdout.trim().split('\n').filter(Boolean)) {
           const f = JSON.parse(l) as Figure;

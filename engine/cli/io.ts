@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
 import { CancelledError, DomforgeError, UsageError } from '../errors.js';
 import { paramValueProblem } from '../transform/params.js';
 import { STDIN_NAMES } from '../fs/regular-file.js';
@@ -87,6 +89,19 @@ export function readStdinOnce(inputs: readonly (readonly [flag: string, file: st
  */
 export function refuseStdoutImage(out: string | undefined, what: string): void {
   if (out === '-') throw new UsageError(`\`--out -\`: ${what} is written to a file (atomically, beside its summary on stdout), not to standard output; give the file's path (./- for a file named -)`);
+}
+
+/**
+ * `--out` naming the `--instance` file itself (by path, or as the same file through a link) is
+ * a usage error: `what` (`the render`, `the pool file`) would replace its own input.
+ */
+export async function refuseOutOverInput(out: string, input: string, what: string): Promise<void> {
+  let same = resolve(out) === resolve(input);
+  if (!same) {
+    const [a, b] = await Promise.all([stat(out).catch(() => undefined), stat(input).catch(() => undefined)]);
+    same = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+  }
+  if (same) throw new UsageError(`--out ${out} is the --instance file itself: ${what} would replace its input; write to another file`);
 }
 
 /** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */

@@ -11,7 +11,7 @@ import { kvpItemsFromInstance, type KvpItemsOptions } from '../kvp/from-instance
 import { renderAddKvpItemsEnvelope, renderRemoveKvpItemsEnvelope, type HypervNamespace, type KvpItemsCallOptions } from '../kvp/hyperv-calls.js';
 import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
 import { operationTimeoutProblem } from '../kvp/wsman-envelope.js';
-import { refuseStdoutImage, type CliIo } from './io.js';
+import { refuseOutOverInput, refuseStdoutImage, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
 import { positiveDecimalFlag } from './number-flags.js';
 
@@ -144,6 +144,7 @@ export const registerKvp: RegisterCommand = (program, io) => {
     .action(async (opts: ItemSourceOptions & { out: string; profile?: string; json?: boolean }) => {
       const profile = oneOf<LimitProfile>('--profile', opts.profile, LIMIT_PROFILES) ?? 'host';
       refuseStdoutImage(opts.out, 'the pool file');
+      if (opts.instance) await refuseOutOverInput(opts.out, opts.instance, 'the pool file');
       const records = await itemsFrom(opts);
       await writePoolFile(opts.out, records, { profile });
       const bytes = records.length * 2560;

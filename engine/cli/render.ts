@@ -1,6 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { DomforgeError, UsageError, XmlSyntaxError } from '../errors.js';
+import { DomforgeError, XmlSyntaxError } from '../errors.js';
 import { millisecondsFlag } from './number-flags.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
@@ -18,7 +16,7 @@ import { firstTooDeep, tooDeepMessage } from '../xml/depth.js';
 import { prettyXml } from '../xml/pretty.js';
 import { xmlEqual } from '../xml/compare.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
-import { collectParam, readStdinOnce } from './io.js';
+import { collectParam, readStdinOnce, refuseOutOverInput } from './io.js';
 import { SCHEMA_HELP, schemaFlag } from './schema-flag.js';
 import type { RegisterCommand } from './commands.js';
 
@@ -65,7 +63,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       readStdinOnce([['--instance', opts.instance], ['--diff', opts.diff]]);
       // `--out -` is standard output, as `--instance -` is standard input (./- names a file called -).
       if (opts.out === '-') opts.out = undefined;
-      if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance);
+      if (opts.out !== undefined) await refuseOutOverInput(opts.out, opts.instance, 'the render');
       const { text, source } = await readInput(opts.instance);
       const earlier = opts.diff === undefined ? undefined : await readInputText(opts.diff, 'earlier libvirt.xml');
       // Parsed before anything is rendered or written: a bad --diff file is named, and --out stays untouched.
@@ -119,16 +117,6 @@ export const registerRender: RegisterCommand = (program, io) => {
       }
     });
 };
-
-/** `--out` naming the input file itself (by path, or as the same file through a link) is a usage error: the render would replace its own input. */
-async function refuseOutOverInput(out: string, input: string): Promise<void> {
-  let same = resolve(out) === resolve(input);
-  if (!same) {
-    const [a, b] = await Promise.all([stat(out).catch(() => undefined), stat(input).catch(() => undefined)]);
-    same = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
-  }
-  if (same) throw new UsageError(`--out ${out} is the --instance file itself: the render would replace its input; write to another file`);
-}
 
 /** The input as instance XML text: `.json` descriptions are turned into instance.xml first. */
 /** The input's text, and for a JSON description the instance's own source (errors found later name its lines, not those of the XML written from it). */

@@ -1,7 +1,7 @@
 // `domforge kvp …` through the real CLI runner (error reporting and exit codes included).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,21 @@ test('kvp encode --instance writes pool 0 with mode 0600; decode reads it back',
   assert.deepEqual(JSON.parse(json.stdout), { records, trailingBytes: 0 });
   const payload = await cli('kvp', 'decode', out, '--payload', 'euca.password');
   assert.equal(payload.stdout, 's3cr<et');
+});
+
+test('kvp encode --out that is the --instance file (by its path or through a link) is a usage error; the instance is kept', async () => {
+  const d = mkdtempSync(join(dir, 'same-'));
+  const inst = join(d, 'instance.xml');
+  const text = readFileSync(fixture, 'utf8');
+  writeFileSync(inst, text);
+  symlinkSync(inst, join(d, 'link.xml'));
+  for (const [i, o] of [[inst, inst], [inst, join(d, '.', 'instance.xml')], [join(d, 'link.xml'), inst], [inst, join(d, 'link.xml')]]) {
+    const r = await cli('kvp', 'encode', '--instance', i!, '--out', o!);
+    assert.equal(r.code, 2, `${i} ${o}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /--out .* is the --instance file itself: the pool file would replace its input; write to another file/);
+    assert.equal(readFileSync(inst, 'utf8'), text);
+  }
 });
 
 test('kvp decode of a truncated file warns, or fails with --strict', async () => {

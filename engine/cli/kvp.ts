@@ -13,7 +13,7 @@ import { readPoolFile, writePoolFile } from '../kvp/pool-io.js';
 import { operationTimeoutProblem } from '../kvp/wsman-envelope.js';
 import { refuseOutOverInput, refuseStdoutImage, type CliIo } from './io.js';
 import type { RegisterCommand } from './commands.js';
-import { positiveDecimalFlag } from './number-flags.js';
+import { integerFlag, positiveDecimalFlag } from './number-flags.js';
 
 /**
  * `domforge kvp …`: Hyper-V KVP data exchange.
@@ -183,8 +183,7 @@ export const registerKvp: RegisterCommand = (program, io) => {
     .option('--source <n>', 'Source property (default: 0, host to guest)')
     .option('--json', 'print a JSON array of the instance strings')
     .action(async (opts: ItemSourceOptions & { source?: string; json?: boolean }) => {
-      const source = opts.source === undefined ? 0 : Number(opts.source);
-      if (!Number.isInteger(source) || source < 0 || source > 0xffff) throw new UsageError(`Expected \`--source\` to be a uint16, got ${JSON.stringify(opts.source)}`);
+      const source = opts.source === undefined ? 0 : integerFlag('--source', opts.source, 0, undefined, { value: 0xffff, why: 'Source is a uint16' });
       const records = await itemsFrom(opts);
       const lines = records.map((r) => renderKvpItem(r.key, r.value, source));
       io.stdout(opts.json ? JSON.stringify(lines) + '\n' : lines.map((l) => l + '\n').join(''));

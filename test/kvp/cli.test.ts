@@ -103,6 +103,21 @@ test('kvp items prints the CIM-XML instances', async () => {
   );
 });
 
+test('kvp items --source takes decimal digits only, 0 to 65535 (1e1, 0x10, " 7", -0 refused, exit 2)', async () => {
+  const ok = await cli('kvp', 'items', '--set', 'k=v', '--source', '65535');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(parseKvpItem(ok.stdout.trim()).source, 65535);
+  for (const bad of ['1e1', '0x10', ' 7', '-0', '', '7.0']) {
+    const r = await cli('kvp', 'items', '--set', 'k=v', '--source', bad);
+    assert.equal(r.code, 2, `${JSON.stringify(bad)}: ${r.stdout}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /Expected `--source` to be a non-negative integer|--source must not be empty/);
+  }
+  const big = await cli('kvp', 'items', '--set', 'k=v', '--source', '65536');
+  assert.equal(big.code, 2);
+  assert.equal(big.stderr, 'domforge: Expected `--source` to be at most 65535 (Source is a uint16), got "65536"\n');
+});
+
 test('kvp envelope add / remove print parseable envelopes', async () => {
   const vm = '5C8A3F57-0E7B-4B6B-9C1E-7F0D0B2D9A11';
   const r = await cli('kvp', 'envelope', 'add', '--vm-name', vm, '--host', 'HYPERV-1', '--instance', fixture, '--message-id', 'uuid:1');

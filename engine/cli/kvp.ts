@@ -84,10 +84,13 @@ async function itemsFrom(opts: ItemSourceOptions): Promise<KvpRecord[]> {
   return records;
 }
 
-/** `key=value` with backslash escapes for `\`, control characters and line ends, one record a line. */
+/**
+ * `key=value` with backslash escapes for `\`, control characters (C0, DEL and C1, U+0080 to
+ * U+009F, among them U+009B, a terminal's CSI) and line ends, one record a line.
+ */
 export function formatRecordLine(r: KvpRecord): string {
   const esc = (s: string) =>
-    s.replace(/[\\\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => {
+    s.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
       if (c === '\\') return '\\\\';
       if (c === '\n') return '\\n';
       if (c === '\r') return '\\r';

@@ -77,6 +77,14 @@ test('kvp decode of a truncated file warns, or fails with --strict', async () =>
   assert.match(missing.stderr, /no payload "nope"/);
 });
 
+test('kvp decode writes every control character escaped, C1 (U+0080 to U+009F) too: a guest\'s value cannot reach the terminal as a CSI', async () => {
+  const file = join(dir, 'controls');
+  writeFileSync(file, encodePool([{ key: 'k\u009b', value: 'a\u001b[31m\u009b31m\u0080\u0085\u009f\u00a0\u2028\u007f\\\t' }]));
+  const r = await cli('kvp', 'decode', file);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'k\\u009b=a\\u001b[31m\\u009b31m\\u0080\\u0085\\u009f\u00a0\\u2028\\u007f\\\\\\t\n');
+});
+
 test('kvp decode refuses a FIFO or a folder at once, naming it', { timeout: 10_000 }, async () => {
   const { spawnSync } = await import('node:child_process');
   const fifo = join(dir, 'pool-fifo');

@@ -4,6 +4,7 @@ import { readInstanceFile } from '../instance/parse.js';
 import { readInstanceJsonFile } from '../instance/from-json.js';
 import { isJsonInstancePath } from '../instance/input.js';
 import { LIMIT_PROFILES, type KvpRecord, type LimitProfile } from '../kvp/constants.js';
+import { assertUniqueKeys } from '../kvp/limits.js';
 import { renderKvpItem } from '../kvp/cim-xml.js';
 import { reassemble } from '../kvp/chunking.js';
 import { KvpTruncatedPoolError } from '../kvp/errors.js';
@@ -188,6 +189,8 @@ export const registerKvp: RegisterCommand = (program, io) => {
     .action(async (opts: ItemSourceOptions & { source?: string; json?: boolean }) => {
       const source = opts.source === undefined ? 0 : integerFlag('--source', opts.source, 0, undefined, { value: 0xffff, why: 'Source is a uint16' });
       const records = await itemsFrom(opts);
+      // They are AddKvpItems' DataItems: a key given twice (by --set and the instance, say) would fail the call.
+      assertUniqueKeys(records, 'in one AddKvpItems call');
       const lines = records.map((r) => renderKvpItem(r.key, r.value, source));
       io.stdout(opts.json ? JSON.stringify(lines) + '\n' : lines.map((l) => l + '\n').join(''));
     });

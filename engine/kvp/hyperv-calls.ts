@@ -1,6 +1,7 @@
 import { MAX_ITEMS_PER_CALL, type KvpRecord } from './constants.js';
 import { renderKvpItem } from './cim-xml.js';
-import { KvpDuplicateKeyError, KvpTooManyItemsError } from './errors.js';
+import { KvpTooManyItemsError } from './errors.js';
+import { assertUniqueKeys } from './limits.js';
 import { renderInvokeEnvelope, type EndpointReference, type Selector, type WsmanInvoke, type WsmanValue } from './wsman-envelope.js';
 import { KvpError } from '../errors.js';
 
@@ -110,10 +111,8 @@ export function renderKvpItemsEnvelope(method: KvpItemsMethod, o: KvpItemsCallOp
   requireNonEmpty(o.vmName, 'vmName');
   if (!Array.isArray(o.items) || o.items.length === 0) throw new KvpError(`${method} needs at least one item`);
   if (o.items.length > MAX_ITEMS_PER_CALL) throw new KvpTooManyItemsError(o.items.length, MAX_ITEMS_PER_CALL, method);
-  const seen = new Set<string>();
+  assertUniqueKeys(o.items, `in one ${method} call`);
   const dataItems: WsmanValue[] = o.items.map((r) => {
-    if (seen.has(r.key)) throw new KvpDuplicateKeyError(r.key, `in one ${method} call`);
-    seen.add(r.key);
     const xml = renderKvpItem(r.key, r.value, o.source ?? 0);
     return o.embedding === 'cdata' ? { cdata: xml } : xml;
   });

@@ -9,7 +9,7 @@ import {
   type KvpRecord,
   type LimitProfile,
 } from './constants.js';
-import { KvpCharacterError, KvpKeyError, KvpLimitError, type KvpLimitName } from './errors.js';
+import { KvpCharacterError, KvpDuplicateKeyError, KvpKeyError, KvpLimitError, type KvpLimitName } from './errors.js';
 import { KvpError } from '../errors.js';
 import { findLoneSurrogate } from '../xml/serialize.js';
 
@@ -90,4 +90,17 @@ export function validateRecord(r: KvpRecord, profile: LimitProfile = 'host'): vo
   if (k8 > lim.keyUtf8) fail('key-utf8', lim.keyUtf8, k8);
   const v8 = utf8Length(r.value);
   if (v8 > lim.valueUtf8) fail('value-utf8', lim.valueUtf8, v8);
+}
+
+/**
+ * Throws KvpDuplicateKeyError at the second record of a key already seen: the daemon never
+ * writes a key twice into a pool, and `AddKvpItems` fails on a key the VM already has.
+ * @param where ends the message: `in one pool (…)`, `in one AddKvpItems call`.
+ */
+export function assertUniqueKeys(records: readonly KvpRecord[], where: string): void {
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (seen.has(r.key)) throw new KvpDuplicateKeyError(r.key, where);
+    seen.add(r.key);
+  }
 }

@@ -1,7 +1,7 @@
 import { TextDecoder } from 'node:util';
 import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_BYTES, type KvpRecord, type LimitProfile } from './constants.js';
-import { KvpDuplicateKeyError, KvpTruncatedPoolError } from './errors.js';
-import { validateRecord } from './limits.js';
+import { KvpTruncatedPoolError } from './errors.js';
+import { assertUniqueKeys, validateRecord } from './limits.js';
 import { KvpError } from '../errors.js';
 
 /**
@@ -30,12 +30,8 @@ export function encodeRecord(r: KvpRecord, profile: LimitProfile = 'host'): Buff
  */
 export function encodePool(records: readonly KvpRecord[], profile: LimitProfile = 'host'): Buffer {
   if (!Array.isArray(records)) throw new KvpError(`Expected \`records\` to be an array, got ${typeof records}`);
-  const seen = new Set<string>();
-  for (const r of records) {
-    validateRecord(r, profile);
-    if (seen.has(r.key)) throw new KvpDuplicateKeyError(r.key, 'in one pool (hv_kvp_daemon never writes a key twice)');
-    seen.add(r.key);
-  }
+  for (const r of records) validateRecord(r, profile);
+  assertUniqueKeys(records, 'in one pool (hv_kvp_daemon never writes a key twice)');
   const out = Buffer.alloc(records.length * RECORD_BYTES);
   records.forEach((r, i) => {
     out.write(r.key, i * RECORD_BYTES, KEY_FIELD_BYTES, 'utf8');

@@ -111,6 +111,21 @@ test('kvp items prints the CIM-XML instances', async () => {
   );
 });
 
+test('kvp items refuses a key given twice, as encode and envelope add do (AddKvpItems fails on a key the VM has)', async () => {
+  for (const args of [
+    ['--set', 'a=1', '--set', 'a=2'],
+    ['--instance', fixture, '--set', 'euca.password.0=x'],
+  ]) {
+    for (const json of [[], ['--json']]) {
+      const r = await cli('kvp', 'items', ...args, ...json);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}`);
+      assert.equal(r.stdout, '');
+      const message = json.length ? (JSON.parse(r.stderr) as { error: { message: string } }).error.message : r.stderr.replace(/^domforge: /, '');
+      assert.match(message, /^key "(a|euca\.password\.0)" appears more than once in one AddKvpItems call/);
+    }
+  }
+});
+
 test('kvp items --source takes decimal digits only, 0 to 65535 (1e1, 0x10, " 7", -0 refused, exit 2)', async () => {
   const ok = await cli('kvp', 'items', '--set', 'k=v', '--source', '65535');
   assert.equal(ok.code, 0, ok.stderr);

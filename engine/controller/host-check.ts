@@ -280,12 +280,14 @@ async function checkHooks(dir: string | undefined): Promise<HostCheck> {
     return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
   }
   const detail = `${dir}: ${run.length ? `runs ${run.join(', ')}` : 'no executable hooks'}`;
+  // Both are said when both are found: the forgotten chmod must not wait for the #! fix to show.
+  const idleNote = idle.length ? `; not run, not executable: ${idle.join(', ')}` : '';
+  const idleHint = 'scripts with a #! line that are not executable are not run: chmod +x the ones that should';
   if (unstartable.length) {
-    return { name, status: 'fail', detail: `${detail}; ${unstartable.join('; ')}`, hint: 'every launch would fail at pre-boot: fix the #! line (a carriage return at its end is a file saved with Windows line endings: sed -i \'s/\\r$//\' FILE)' };
+    const hint = 'every launch would fail at pre-boot: fix the #! line (a carriage return at its end is a file saved with Windows line endings: sed -i \'s/\\r$//\' FILE)';
+    return { name, status: 'fail', detail: `${detail}; ${unstartable.join('; ')}${idleNote}`, hint: idle.length ? `${hint}; ${idleHint}` : hint };
   }
-  if (idle.length) {
-    return { name, status: 'warn', detail: `${detail}; not run, not executable: ${idle.join(', ')}`, hint: 'scripts with a #! line that are not executable are not run: chmod +x the ones that should' };
-  }
+  if (idle.length) return { name, status: 'warn', detail: `${detail}${idleNote}`, hint: idleHint };
   return { name, status: 'ok', detail };
 }
 

@@ -189,3 +189,17 @@ test('CLI check fails a hook that cannot start (a missing #! interpreter, a CRLF
   assert.match(row.hint!, /Windows line endings/);
   assert.match(JSON.parse(f.stderr).error.message, /checks failed: hooks$/);
 });
+
+test('a hook that cannot start does not hide a #! script left without its execute bit: the failing row names both', { timeout: 60_000 }, async () => {
+  const hooks = join(dir, 'hooks-both');
+  mkdirSync(hooks);
+  writeFileSync(join(hooks, '10-bad'), '#!/usr/bin/pyhton3\nprint(1)\n');
+  chmodSync(join(hooks, '10-bad'), 0o755);
+  writeFileSync(join(hooks, '20-forgotten'), '#!/bin/sh\nexit 0\n');
+  const row = byName(await checkHost({ instancesDir: join(dir, 'instances-both'), hooksDir: hooks, uri: 'test:///default' })).get('hooks')!;
+  assert.equal(row.status, 'fail');
+  assert.match(row.detail, /^\S+: runs 10-bad; hook 10-bad could not be started: its interpreter \/usr\/bin\/pyhton3 \(from the #! line\) does not exist/);
+  assert.match(row.detail, /; not run, not executable: 20-forgotten$/);
+  assert.match(row.hint!, /fix the #! line/);
+  assert.match(row.hint!, /chmod \+x/);
+});

@@ -82,11 +82,22 @@ export class HookTimeoutError extends HookErrorBase {
   }
 }
 
-/** The last `n` non-empty lines of `text`. */
+/** Characters of one stderr line quoted in a failure's details; a longer line keeps its end. */
+export const MAX_QUOTED_LINE = 1000;
+
+/**
+ * The last `n` non-empty lines of `text`, each at most MAX_QUOTED_LINE characters: of a longer
+ * one (a progress bar redrawn with CR, a dumped blob) its end, after `… (N characters left
+ * out)`, so that a failure's message stays a few lines however a hook printed.
+ */
 export function lastLines(text: string, n: number): string[] {
   if (n <= 0) return [];
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  return lines.slice(-n);
+  return lines.slice(-n).map((l) => {
+    if (l.length <= MAX_QUOTED_LINE) return l;
+    const end = l.slice(-MAX_QUOTED_LINE).replace(/^[\uDC00-\uDFFF]/, ''); // not half a surrogate pair
+    return `… (${l.length - end.length} characters left out) ${end}`;
+  });
 }
 
 /** `exit code 3`, `signal SIGKILL`, `timed out after 30000 ms` — how a process ended, in words. */

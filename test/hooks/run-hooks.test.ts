@@ -102,6 +102,27 @@ test('exit 3 in pre-boot stops the chain with HookFailedError naming the hook, c
   assert.equal((await readFile(out, 'utf8')).trim(), '10');
 });
 
+test('a failure quotes the end of each stderr line, not a whole megabyte: the message stays short, the result keeps the stderr', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  // One 3 MB line with no newline (a progress bar redrawn with CR, a dumped blob), then the reason on it.
+  await sb.script(sb.hooks, '10-loud', `head -c 3000000 /dev/zero | tr '\\0' e >&2; echo ' disk full' >&2; exit 1`);
+  await assert.rejects(
+    runHooks('euca-nc-pre-boot', { dir: sb.hooks, home: sb.root, instanceDir: sb.instanceDir }),
+    (e: unknown) => {
+      assert.ok(e instanceof HookFailedError);
+      assert.equal(e.details.length, 2);
+      assert.equal(e.details[0], 'stderr (last lines):');
+      const last = e.details[1]!;
+      assert.ok(last.length < 1100, `quoted line of ${last.length} characters`);
+      assert.match(last, /^ {2}… \(\d+ characters left out\) e+ disk full$/);
+      assert.ok(e.fullMessage.length < 2000, `message of ${e.fullMessage.length} characters`);
+      assert.equal(e.stderr.length, 1024 * 1024, 'the result keeps its maxBuffer of stderr');
+      return true;
+    },
+  );
+});
+
 test('a hook killed by a signal fails with the signal', async (t) => {
   const sb = await sandbox();
   t.after(() => sb.cleanup());

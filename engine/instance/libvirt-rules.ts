@@ -80,8 +80,11 @@ export const hasDriveLetter = (name: string): boolean => /^[a-z]/.test(driveOf(n
  */
 export const partitionOf = (name: string): number => Number(/\d*$/.exec(name)![0] || 0);
 
+/** The domain types libvirt's QEMU driver runs, whose own define-time rules domforge checks for them alone. */
+export const QEMU_DRIVER_TYPES: readonly string[] = ['kvm', 'qemu'];
+
 /** The hypervisor types libvirt's QEMU driver runs, which refuse a partition in a disk target. */
-export const WHOLE_DISKS_ONLY: readonly string[] = ['kvm', 'qemu'];
+export const WHOLE_DISKS_ONLY: readonly string[] = QEMU_DRIVER_TYPES;
 
 /**
  * The largest memory size libvirt takes, in KiB: 2^53 − 1 KiB, 1 KiB short of 8 EiB.

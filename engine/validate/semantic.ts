@@ -12,6 +12,7 @@ import { childElements, firstChild, lineOf, type Document, type Element } from '
 import { Findings, attr } from './findings.js';
 import { checkDisks, checkInterfaces, machineOf } from './device-checks.js';
 import { toMemoryKiB, formatKiB } from './scaled-integer.js';
+import { checkMemoryTotals, descendant, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
 
 export interface SemanticOptions {
   /** File name for messages. */
@@ -35,6 +36,7 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   checkVcpus(root, f);
   checkHugepages(root, f);
   checkOtherMemorySizes(root, f);
+  checkMemoryTotals(root, f, root.getAttribute('type') ?? undefined);
   const devices = childElements(root, 'devices').flatMap((d) => childElements(d));
   checkDisks(devices, machineOf(root), f, root.getAttribute('type') ?? undefined);
   checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);
@@ -134,20 +136,18 @@ const MEMORY_DEVICE_SIZES = [['target', 'size'], ['target', 'requested'], ['targ
  * The other memory sizes libvirt reads (virDomainParseMemory) held to its limit,
  * MAX_MEMORY_KIB of instance/libvirt-rules.ts: a NUMA cell's `memory` (`<cpu><numa><cell memory unit>`), and a
  * memory device's `<target>` `<size>`, `<requested>`, `<block>` and `<label><size>` and its
- * `<source><pagesize>`. What else libvirt requires of them (a device's size within
- * `<maxMemory>`, …) is left to it.
+ * `<source><pagesize>`. How they add up is checked in memory-devices.ts.
  */
 export function checkOtherMemorySizes(root: Element, f: Findings): void {
-  const numa = firstChild(firstChild(root, 'cpu') ?? root, 'numa');
-  for (const cell of numa && numa.parentNode !== root ? childElements(numa, 'cell') : []) {
+  for (const cell of numaCellsOf(root)) {
     const memory = cell.getAttribute('memory');
     if (memory === null) continue; // the schema requires it
     const r = toMemoryKiB(memory, cell.getAttribute('unit'));
     if (!r.ok) f.error(attr(cell, r.reason.startsWith('unit') ? 'unit' : 'memory'), `NUMA cell memory: ${r.reason}`);
   }
-  for (const device of childElements(root, 'devices').flatMap((d) => childElements(d, 'memory'))) {
+  for (const device of memoryDevicesOf(root)) {
     for (const path of MEMORY_DEVICE_SIZES) {
-      const el = path.reduce<Element | undefined>((at, name) => at && firstChild(at, name), device);
+      const el = descendant(device, path);
       if (!el) continue;
       const r = toMemoryKiB(el.textContent ?? '', el.getAttribute('unit'));
       if (!r.ok) f.error(r.reason.startsWith('unit') ? attr(el, 'unit') : el, `memory device <${path.join('><')}>: ${r.reason}`);

@@ -1,0 +1,99 @@
+/**
+ * Memory devices (`<devices><memory model>`), NUMA cells (`<cpu><numa><cell memory>`) and
+ * `<maxMemory>`: how libvirt adds them up, and what it refuses of them when it defines the
+ * domain (libvirt 9.0: virDomainDefPostParseMemory, virDomainMemoryDefValidate; each rule
+ * was tried with `virsh define` on test:///default and, for the QEMU driver's, on
+ * qemu:///system).
+ *
+ * libvirt's QEMU driver defines a domain with its ABI updated: with NUMA cells, it takes
+ * the domain's memory as the cells' and the memory devices' sum and writes that as
+ * `<memory>`, whatever `<memory>` said. Other drivers (the test driver among them) keep
+ * `<memory>` and count the devices in it. domforge holds a KVM or QEMU domain to both
+ * readings, so what it passes defines on test:///default and on qemu:///system alike.
+ */
+import { childElements, firstChild, lineOf, type Element } from '../xml/parse.js';
+import { Findings } from './findings.js';
+import { formatKiB, toMemoryKiB } from './scaled-integer.js';
+import { MAX_MEMORY_KIB, QEMU_DRIVER_TYPES } from '../instance/libvirt-rules.js';
+
+/** The domain's NUMA cells (`<cpu><numa><cell>`), in order: libvirt numbers them from 0. */
+export function numaCellsOf(root: Element): Element[] {
+  const numa = firstChild(firstChild(root, 'cpu') ?? root, 'numa');
+  return numa && numa.parentNode !== root ? childElements(numa, 'cell') : [];
+}
+
+/** The domain's memory devices (`<devices><memory>`), in order. */
+export function memoryDevicesOf(root: Element): Element[] {
+  return childElements(root, 'devices').flatMap((d) => childElements(d, 'memory'));
+}
+
+/** The element at `path` below `el` (`['target', 'size']`), if there is one. */
+export function descendant(el: Element, path: readonly string[]): Element | undefined {
+  return path.reduce<Element | undefined>((at, name) => at && firstChild(at, name), el);
+}
+
+/** An element's memory size in KiB (its text in its `unit`), or undefined when absent or not a size libvirt takes (reported where it is read). */
+export function kibOf(el: Element | undefined): bigint | undefined {
+  if (!el) return undefined;
+  const r = toMemoryKiB(el.textContent ?? '', el.getAttribute('unit'));
+  return r.ok ? r.kib : undefined;
+}
+
+/** A NUMA cell's `memory` in KiB, or undefined as for {@link kibOf}. */
+export function cellKiB(cell: Element): bigint | undefined {
+  const memory = cell.getAttribute('memory');
+  if (memory === null) return undefined;
+  const r = toMemoryKiB(memory, cell.getAttribute('unit'));
+  return r.ok ? r.kib : undefined;
+}
+
+const sum = (sizes: bigint[]): bigint => sizes.reduce((a, b) => a + b, 0n);
+const pastLimit = (kib: bigint): string => (kib > MAX_MEMORY_KIB ? `, past ${MAX_MEMORY_KIB} KiB, libvirt's limit on a memory size` : '');
+
+/**
+ * The memory devices must fit in the domain's memory:
+ * - libvirt counts them in `<memory>`, whose part left over is the guest's initial memory: a
+ *   total of devices past `<memory>` is refused ("Total size of memory devices exceeds the
+ *   total memory size"), and one equal to it leaves no initial memory ("Memory size must be
+ *   specified via <memory> or in the <numa> configuration"). Placed at the `<target><size>` of
+ *   the device that reaches `<memory>`.
+ * - where the domain's memory is its NUMA cells and devices together (no `<memory>`, or a
+ *   KVM or QEMU domain, whose driver takes it so), `<maxMemory>` must hold that sum ("maximum
+ *   memory size must be equal or greater than the actual memory size"): as `<maxMemory>` is
+ *   within libvirt's limit, a sum past the limit is refused with it. Placed at `<maxMemory>`.
+ * Sizes that are missing or not taken are reported where they are read, and leave the totals
+ * unchecked.
+ */
+export function checkMemoryTotals(root: Element, f: Findings, domainType?: string): void {
+  const devices = memoryDevicesOf(root);
+  const sizes = devices.map((d) => kibOf(descendant(d, ['target', 'size'])));
+  if (sizes.some((s) => s === undefined)) return;
+  const deviceKiB = sizes as bigint[];
+  const memoryEl = firstChild(root, 'memory');
+  const memory = kibOf(memoryEl);
+  if (memory !== undefined && memory > 0n) {
+    let total = 0n;
+    for (const [i, device] of devices.entries()) {
+      total += deviceKiB[i]!;
+      if (total < memory) continue;
+      const what = devices.length > 1 ? `the memory devices add up to ${formatKiB(total)} by this one` : `the memory device's size is ${formatKiB(total)}`;
+      const how = total > memory ? `more than <memory> ${formatKiB(memory)} (line ${lineOf(memoryEl) ?? '?'})` : `all of <memory> (line ${lineOf(memoryEl) ?? '?'})`;
+      f.error(descendant(device, ['target', 'size'])!, `${what}, ${how}: libvirt counts memory devices in <memory> and refuses them unless some memory is left besides them`);
+      break;
+    }
+  }
+  const cells = numaCellsOf(root);
+  const cellSizes = cells.map(cellKiB);
+  const maxEl = firstChild(root, 'maxMemory');
+  const max = kibOf(maxEl);
+  if (cells.length === 0 || cellSizes.some((s) => s === undefined) || max === undefined) return;
+  const qemu = domainType !== undefined && QEMU_DRIVER_TYPES.includes(domainType);
+  if (memoryEl && !qemu) return; // libvirt keeps <memory>, which checkMemory holds to <maxMemory>
+  if (memory !== undefined && max < memory) return; // already said by checkMemory
+  const cellTotal = sum(cellSizes as bigint[]);
+  const total = cellTotal + sum(deviceKiB);
+  if (total <= max) return;
+  const parts = devices.length ? `the NUMA cells' ${formatKiB(cellTotal)} and the memory devices' ${formatKiB(sum(deviceKiB))} together` : `the NUMA cells' total`;
+  const who = memoryEl ? "libvirt's QEMU driver takes that sum as the domain's memory, whatever <memory> says" : 'libvirt takes that sum as the domain\'s memory';
+  f.error(maxEl!, `<maxMemory> ${formatKiB(max)} is smaller than ${formatKiB(total)}, ${parts}${pastLimit(total)}: ${who}`);
+}

@@ -1,0 +1,41 @@
+/**
+ * The QEMU driver's side of test/validate/memory-cases.ts: each case is defined on
+ * qemu:///system (define only, nothing starts), which must refuse exactly the cases marked
+ * as refused by it ('qemu' or 'both'); test/validate/memory-devices.test.ts holds the test
+ * driver and domforge to the same table.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tierOptions } from './env.js';
+import { openTier, type Tier } from './harness.js';
+import { TOTAL_CASES, type MemoryCase } from '../validate/memory-cases.js';
+
+let tier: Tier | undefined;
+before(async () => {
+  if (!tierOptions().skip) tier = await openTier();
+});
+after(async () => tier?.cleanup());
+
+/** What `define` says: undefined when it takes the domain (it is undefined again). */
+async function defineError(xml: string): Promise<string | undefined> {
+  try {
+    const ref = await tier!.conn.define(xml);
+    await tier!.conn.undefine(ref.name);
+    return undefined;
+  } catch (e) {
+    return String((e as Error).message);
+  }
+}
+
+function runCases(title: string, cases: MemoryCase[]): void {
+  test(`${title}: the QEMU driver refuses exactly the cases marked as refused by it`, tierOptions(), async () => {
+    for (const c of cases) {
+      const said = await defineError(c.xml);
+      const refused = c.refusedBy === 'both' || c.refusedBy === 'qemu';
+      assert.equal(said !== undefined, refused, `${c.name}: the QEMU driver says ${said}`);
+      if (c.refusedBy === 'qemu') assert.match(said!, c.libvirt!, c.name);
+    }
+  });
+}
+
+runCases('memory devices and NUMA cells against <memory> and <maxMemory>', TOTAL_CASES);

@@ -97,3 +97,45 @@ export function checkMemoryTotals(root: Element, f: Findings, domainType?: strin
   const who = memoryEl ? "libvirt's QEMU driver takes that sum as the domain's memory, whatever <memory> says" : 'libvirt takes that sum as the domain\'s memory';
   f.error(maxEl!, `<maxMemory> ${formatKiB(max)} is smaller than ${formatKiB(total)}, ${parts}${pastLimit(total)}: ${who}`);
 }
+
+/**
+ * The smallest virtio-mem block libvirt takes, in KiB: the host's transparent hugepage size,
+ * which it reads from the host (falling back to 2 MiB); 2 MiB on x86_64, the hosts domforge
+ * checks for.
+ */
+export const VIRTIO_MEM_MIN_BLOCK_KIB = 2048n;
+
+/**
+ * A virtio-mem device's `<target>` (virDomainMemoryDefValidate): `<requested>` no larger than
+ * `<size>`; a `<block>` given (libvirt reads none as 0, "not a power of two"), a power of two
+ * of at least {@link VIRTIO_MEM_MIN_BLOCK_KIB}; `<requested>` a whole number of blocks. Each
+ * size in KiB, rounded up as libvirt reads it. A `<size>` that is not a whole number of blocks
+ * is taken: libvirt rounds it up to one when the domain starts.
+ */
+export function checkVirtioMem(root: Element, f: Findings): void {
+  for (const device of memoryDevicesOf(root).filter((d) => d.getAttribute('model') === 'virtio-mem')) {
+    const target = firstChild(device, 'target');
+    if (!target) continue; // the schema requires it
+    const [sizeEl, blockEl, requestedEl] = ['size', 'block', 'requested'].map((name) => firstChild(target, name));
+    const size = kibOf(sizeEl);
+    const requested = kibOf(requestedEl);
+    if (requested !== undefined && size !== undefined && requested > size)
+      f.error(requestedEl!, `virtio-mem <requested> ${formatKiB(requested)} is larger than the device's <size> ${formatKiB(size)}, which libvirt refuses`);
+    if (!blockEl) {
+      f.error(target, 'a virtio-mem device needs a <block> size: libvirt reads none as 0 and refuses it as not a power of two');
+      continue;
+    }
+    const block = kibOf(blockEl);
+    if (block === undefined) continue;
+    if (block === 0n || (block & (block - 1n)) !== 0n) {
+      f.error(blockEl, `virtio-mem <block> ${formatKiB(block)} is not a power of two, which libvirt refuses`);
+      continue;
+    }
+    if (block < VIRTIO_MEM_MIN_BLOCK_KIB) {
+      f.error(blockEl, `virtio-mem <block> ${formatKiB(block)} is smaller than ${formatKiB(VIRTIO_MEM_MIN_BLOCK_KIB)}, the host's transparent hugepage size on x86_64, below which libvirt refuses it`);
+      continue;
+    }
+    if (requested !== undefined && requested % block !== 0n)
+      f.error(requestedEl!, `virtio-mem <requested> ${formatKiB(requested)} is not a whole number of blocks of ${formatKiB(block)}, which libvirt refuses`);
+  }
+}

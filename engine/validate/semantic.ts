@@ -12,7 +12,7 @@ import { childElements, firstChild, lineOf, type Document, type Element } from '
 import { Findings, attr } from './findings.js';
 import { checkDisks, checkInterfaces, machineOf } from './device-checks.js';
 import { toMemoryKiB, formatKiB } from './scaled-integer.js';
-import { checkMemoryTotals, descendant, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
+import { checkMemoryTotals, checkVirtioMem, descendant, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
 
 export interface SemanticOptions {
   /** File name for messages. */
@@ -37,6 +37,7 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   checkHugepages(root, f);
   checkOtherMemorySizes(root, f);
   checkMemoryTotals(root, f, root.getAttribute('type') ?? undefined);
+  checkVirtioMem(root, f);
   const devices = childElements(root, 'devices').flatMap((d) => childElements(d));
   checkDisks(devices, machineOf(root), f, root.getAttribute('type') ?? undefined);
   checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);

@@ -97,3 +97,67 @@ export const TOTAL_CASES: MemoryCase[] = [
   },
   { name: 'cells-at-max', xml: domain('cells-at-max', maxMemory(L) + memory(L) + numa(2n ** 52n, 2n ** 52n - 1n)), refusedBy: 'none' },
 ];
+
+/** A virtio-mem device of `size`, `block` and `requested` (each a KiB count, or a size and its unit; none for absent) in a domain with room for it. */
+const virtioMem = (name: string, size: string, block?: string, requested?: string): string => {
+  const el = (tag: string, v?: string) => (v === undefined ? '' : `<${tag} unit='${v.split(' ')[1] ?? 'KiB'}'>${v.split(' ')[0]}</${tag}>`);
+  return domain(name, maxMemory(8n * GiB, 2) + memory(2n * GiB) + numa(GiB), `<memory model='virtio-mem'><target>${el('size', size)}<node>0</node>${el('block', block)}${el('requested', requested)}</target></memory>`);
+};
+
+/** A virtio-mem device's block and requested sizes. */
+export const VIRTIO_MEM_CASES: MemoryCase[] = [
+  { name: 'vmem-ok', xml: virtioMem('vmem-ok', '1048576', '2048', '524288'), refusedBy: 'none' },
+  { name: 'vmem-requested-all', xml: virtioMem('vmem-requested-all', '1048576', '2048', '1048576'), refusedBy: 'none' },
+  { name: 'vmem-no-requested', xml: virtioMem('vmem-no-requested', '1048576', '2048'), refusedBy: 'none' },
+  { name: 'vmem-block-1g', xml: virtioMem('vmem-block-1g', '1048576', '1048576', '0'), refusedBy: 'none' },
+  // libvirt rounds <size> up to a whole number of blocks when the domain starts: taken.
+  { name: 'vmem-size-not-multiple', xml: virtioMem('vmem-size-not-multiple', '1049600', '2048', '0'), refusedBy: 'none' },
+  {
+    name: 'vmem-requested-not-multiple',
+    xml: virtioMem('vmem-requested-not-multiple', '1048576', '2048', '1024'),
+    refusedBy: 'both',
+    libvirt: /requested size must be an integer multiple of block size/,
+    at: '/domain/devices/memory/target/requested',
+    message: /^virtio-mem <requested> 1024 KiB \(1 MiB\) is not a whole number of blocks of 2048 KiB \(2 MiB\), which libvirt refuses$/,
+  },
+  {
+    name: 'vmem-requested-rounded-up',
+    xml: virtioMem('vmem-requested-rounded-up', '1048576', '2 MiB', '2097153 b'),
+    refusedBy: 'both',
+    libvirt: /requested size must be an integer multiple of block size/,
+    at: '/domain/devices/memory/target/requested',
+    message: /^virtio-mem <requested> 2049 KiB is not a whole number of blocks of 2048 KiB \(2 MiB\)/,
+  },
+  {
+    name: 'vmem-requested-past-size',
+    xml: virtioMem('vmem-requested-past-size', '1048576', '2048', '2097152'),
+    refusedBy: 'both',
+    libvirt: /requested size must be smaller than or equal to @size \(1048576KiB\)/,
+    at: '/domain/devices/memory/target/requested',
+    message: /^virtio-mem <requested> 2097152 KiB \(2 GiB\) is larger than the device's <size> 1048576 KiB \(1 GiB\), which libvirt refuses$/,
+  },
+  {
+    name: 'vmem-block-not-power-of-two',
+    xml: virtioMem('vmem-block-not-power-of-two', '1050624', '3072', '0'),
+    refusedBy: 'both',
+    libvirt: /block size must be a power of two/,
+    at: '/domain/devices/memory/target/block',
+    message: /^virtio-mem <block> 3072 KiB \(3 MiB\) is not a power of two, which libvirt refuses$/,
+  },
+  {
+    name: 'vmem-block-small',
+    xml: virtioMem('vmem-block-small', '1048576', '1024', '0'),
+    refusedBy: 'both',
+    libvirt: /block size too small, must be at least 2048KiB/,
+    at: '/domain/devices/memory/target/block',
+    message: /^virtio-mem <block> 1024 KiB \(1 MiB\) is smaller than 2048 KiB \(2 MiB\), the host's transparent hugepage size on x86_64/,
+  },
+  {
+    name: 'vmem-no-block',
+    xml: virtioMem('vmem-no-block', '1048576', undefined, '0'),
+    refusedBy: 'both',
+    libvirt: /block size must be a power of two/,
+    at: '/domain/devices/memory/target',
+    message: /^a virtio-mem device needs a <block> size/,
+  },
+];

@@ -148,6 +148,18 @@ export const MAX_NODESET_NODE = 16383;
  * in order, a `^N` taking out a node named before it (`Invalid value of 'nodeset': 0,^0`).
  */
 export function nodesetProblem(nodeset: string): string | undefined {
+  const r = readNodeset(nodeset);
+  return typeof r === 'string' ? r : undefined;
+}
+
+/** The nodes a nodeset names, in increasing order, or undefined when {@link nodesetProblem} finds a problem in it. */
+export function nodesetNodes(nodeset: string): number[] | undefined {
+  const r = readNodeset(nodeset);
+  return typeof r === 'string' ? undefined : [...r].sort((a, b) => a - b);
+}
+
+/** The nodes of a nodeset, or what is wrong with it (see {@link nodesetProblem}). */
+function readNodeset(nodeset: string): Set<number> | string {
   const shown = JSON.stringify(nodeset);
   if (!CPUSET.test(nodeset)) {
     return `not a NUMA nodeset: ${shown} (expected node numbers and low-high ranges separated by commas, ^N leaving node N out, e.g. 0, 0-1, 0,2, 0-3,^2: libvirt's schema)`;
@@ -164,5 +176,5 @@ export function nodesetProblem(nodeset: string): string | undefined {
     }
   }
   if (nodes.size === 0) return `the nodeset ${shown} leaves no node (each ^N takes out a node named before it), which libvirt refuses`;
-  return undefined;
+  return nodes;
 }

@@ -12,9 +12,9 @@
  * readings, so what it passes defines on test:///default and on qemu:///system alike.
  */
 import { childElements, firstChild, lineOf, type Element } from '../xml/parse.js';
-import { Findings } from './findings.js';
+import { Findings, attr } from './findings.js';
 import { formatKiB, toMemoryKiB } from './scaled-integer.js';
-import { MAX_MEMORY_KIB, QEMU_DRIVER_TYPES } from '../instance/libvirt-rules.js';
+import { MAX_MEMORY_KIB, QEMU_DRIVER_TYPES, nodesetNodes } from '../instance/libvirt-rules.js';
 
 /** The domain's NUMA cells (`<cpu><numa><cell>`), in order: libvirt numbers them from 0. */
 export function numaCellsOf(root: Element): Element[] {
@@ -25,6 +25,12 @@ export function numaCellsOf(root: Element): Element[] {
 /** The domain's memory devices (`<devices><memory>`), in order. */
 export function memoryDevicesOf(root: Element): Element[] {
   return childElements(root, 'devices').flatMap((d) => childElements(d, 'memory'));
+}
+
+/** The `<page>` elements of `<memoryBacking><hugepages>`. */
+export function hugepagePagesOf(root: Element): Element[] {
+  const hugepages = firstChild(firstChild(root, 'memoryBacking') ?? root, 'hugepages');
+  return hugepages && hugepages.parentNode !== root ? childElements(hugepages, 'page') : [];
 }
 
 /** The element at `path` below `el` (`['target', 'size']`), if there is one. */
@@ -137,5 +143,37 @@ export function checkVirtioMem(root: Element, f: Findings): void {
     }
     if (requested !== undefined && requested % block !== 0n)
       f.error(requestedEl!, `virtio-mem <requested> ${formatKiB(requested)} is not a whole number of blocks of ${formatKiB(block)}, which libvirt refuses`);
+  }
+}
+
+/**
+ * What names a NUMA cell must name one the domain has, libvirt numbering its cells from 0: a
+ * memory device's `<target><node>` (virDomainMemoryDefValidate: "can't add memory backend for
+ * guest node '2' as the guest has only '2' NUMA nodes configured", or "… as guest has no NUMA
+ * nodes configured"), which a virtio-pmem device may not have at all ("virtio-pmem does not
+ * support NUMA nodes"); the nodes of a hugepage `<page nodeset>` (virDomainDefMemtuneValidate:
+ * "hugepages: node 2 not found"), of which, with no NUMA cells, libvirt drops a nodeset of node
+ * 0 alone and refuses any other. A nodeset libvirt cannot read is left to the schema.
+ */
+export function checkNumaNodes(root: Element, f: Findings): void {
+  const cells = numaCellsOf(root).length;
+  const has = cells === 0 ? 'the domain has no NUMA cells (<cpu><numa><cell>)' : `the domain's NUMA cells are ${cells === 1 ? '0' : `0 to ${cells - 1}`}`;
+  for (const device of memoryDevicesOf(root)) {
+    const node = descendant(device, ['target', 'node']);
+    if (!node) continue;
+    if (device.getAttribute('model') === 'virtio-pmem') {
+      f.error(node, 'a virtio-pmem device takes no NUMA node: libvirt refuses a <target><node> on one');
+      continue;
+    }
+    const text = (node.textContent ?? '').trim();
+    if (/^\d+$/.test(text) && Number(text) >= cells) f.error(node, `memory device <target><node> ${text} names a NUMA cell the domain does not have: ${has}`);
+  }
+  for (const page of hugepagePagesOf(root)) {
+    const nodeset = page.getAttribute('nodeset');
+    const nodes = nodeset === null ? undefined : nodesetNodes(nodeset);
+    if (!nodes || (cells === 0 && nodes.length === 1 && nodes[0] === 0)) continue;
+    const missing = nodes.find((n) => n >= cells);
+    if (missing !== undefined)
+      f.error(attr(page, 'nodeset'), `hugepage nodeset "${nodeset}" names NUMA cell ${missing}, which the domain does not have: ${has}${cells === 0 ? ' (libvirt drops a nodeset of node 0 alone)' : ''}`);
   }
 }

@@ -12,7 +12,7 @@ import { childElements, firstChild, lineOf, type Document, type Element } from '
 import { Findings, attr } from './findings.js';
 import { checkDisks, checkInterfaces, machineOf } from './device-checks.js';
 import { toMemoryKiB, formatKiB } from './scaled-integer.js';
-import { checkMemoryTotals, checkVirtioMem, descendant, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
+import { checkMemoryTotals, checkNumaNodes, checkVirtioMem, descendant, hugepagePagesOf, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
 
 export interface SemanticOptions {
   /** File name for messages. */
@@ -38,6 +38,7 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   checkOtherMemorySizes(root, f);
   checkMemoryTotals(root, f, root.getAttribute('type') ?? undefined);
   checkVirtioMem(root, f);
+  checkNumaNodes(root, f);
   const devices = childElements(root, 'devices').flatMap((d) => childElements(d));
   checkDisks(devices, machineOf(root), f, root.getAttribute('type') ?? undefined);
   checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);
@@ -106,11 +107,9 @@ const KNOWN_PAGE_KIB = new Set([4, 16, 64, 1024, 2048, 16384, 32768, 524288, 104
  * multiple of it, is a warning (QEMU needs the backing to be page aligned).
  */
 export function checkHugepages(root: Element, f: Findings): void {
-  const hp = firstChild(firstChild(root, 'memoryBacking') ?? root, 'hugepages');
-  if (!hp || hp.parentNode === root) return;
   const memEl = firstChild(root, 'memory');
   const mem = memEl ? toMemoryKiB(memEl.textContent ?? '', memEl.getAttribute('unit')) : undefined;
-  for (const page of childElements(hp, 'page')) {
+  for (const page of hugepagePagesOf(root)) {
     const size = page.getAttribute('size');
     if (size === null) continue; // the schema requires it
     const r = toMemoryKiB(size, page.getAttribute('unit'));

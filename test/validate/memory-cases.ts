@@ -161,3 +161,63 @@ export const VIRTIO_MEM_CASES: MemoryCase[] = [
     message: /^a virtio-mem device needs a <block> size/,
   },
 ];
+
+const hugepages = (nodeset: string): string => `<memoryBacking><hugepages><page size='2048' unit='KiB' nodeset='${nodeset}'/></hugepages></memoryBacking>`;
+const pmem = (node = ''): string => `<memory model='virtio-pmem' access='shared'><source><path>/var/lib/domforge/pmem</path></source><target><size unit='MiB'>128</size>${node}</target></memory>`;
+const withDevice = (name: string, cells: string, device: string): string => domain(name, maxMemory(8n * GiB, 2) + memory(2n * GiB) + cells, device);
+
+/** What names a NUMA cell: a memory device's <target><node>, a hugepage nodeset. */
+export const NODE_CASES: MemoryCase[] = [
+  { name: 'node-1-of-2', xml: withDevice('node-1-of-2', numa(GiB / 2n, GiB / 2n), dimm(GiB / 2n, '<node>1</node>')), refusedBy: 'none' },
+  {
+    name: 'node-2-of-2',
+    xml: withDevice('node-2-of-2', numa(GiB / 2n, GiB / 2n), dimm(GiB / 2n, '<node>2</node>')),
+    refusedBy: 'both',
+    libvirt: /can't add memory backend for guest node '2' as the guest has only '2' NUMA nodes configured/,
+    at: '/domain/devices/memory/target/node',
+    message: /^memory device <target><node> 2 names a NUMA cell the domain does not have: the domain's NUMA cells are 0 to 1$/,
+  },
+  {
+    name: 'node-without-numa',
+    xml: withDevice('node-without-numa', '', dimm(GiB / 2n)),
+    refusedBy: 'both',
+    libvirt: /can't add memory backend as guest has no NUMA nodes configured/,
+    at: '/domain/devices/memory/target/node',
+    message: /^memory device <target><node> 0 names a NUMA cell the domain does not have: the domain has no NUMA cells \(<cpu><numa><cell>\)$/,
+  },
+  { name: 'pmem', xml: withDevice('pmem', numa(GiB), pmem()), refusedBy: 'none' },
+  {
+    name: 'pmem-node',
+    xml: withDevice('pmem-node', numa(GiB), pmem('<node>0</node>')),
+    refusedBy: 'both',
+    libvirt: /virtio-pmem does not support NUMA nodes/,
+    at: '/domain/devices/memory/target/node',
+    message: /^a virtio-pmem device takes no NUMA node/,
+  },
+  { name: 'hugepages-1-of-2', xml: domain('hugepages-1-of-2', memory(GiB) + hugepages('1') + numa(GiB / 2n, GiB / 2n)), refusedBy: 'none' },
+  {
+    name: 'hugepages-2-of-2',
+    xml: domain('hugepages-2-of-2', memory(GiB) + hugepages('0,2') + numa(GiB / 2n, GiB / 2n)),
+    refusedBy: 'both',
+    libvirt: /hugepages: node 2 not found/,
+    at: '/domain/memoryBacking/hugepages/page/@nodeset',
+    message: /^hugepage nodeset "0,2" names NUMA cell 2, which the domain does not have: the domain's NUMA cells are 0 to 1$/,
+  },
+  {
+    name: 'hugepages-1-of-1',
+    xml: domain('hugepages-1-of-1', memory(GiB) + hugepages('1') + numa(GiB)),
+    refusedBy: 'both',
+    libvirt: /hugepages: node 1 not found/,
+    at: '/domain/memoryBacking/hugepages/page/@nodeset',
+    message: /names NUMA cell 1, which the domain does not have: the domain's NUMA cells are 0$/,
+  },
+  { name: 'hugepages-0-without-numa', xml: domain('hugepages-0-without-numa', memory(GiB) + hugepages('0')), refusedBy: 'none' },
+  {
+    name: 'hugepages-0-1-without-numa',
+    xml: domain('hugepages-0-1-without-numa', memory(GiB) + hugepages('0-1')),
+    refusedBy: 'both',
+    libvirt: /hugepages: node 0 not found/,
+    at: '/domain/memoryBacking/hugepages/page/@nodeset',
+    message: /^hugepage nodeset "0-1" names NUMA cell 0, which the domain does not have: the domain has no NUMA cells \(<cpu><numa><cell>\) \(libvirt drops a nodeset of node 0 alone\)$/,
+  },
+];

@@ -177,3 +177,37 @@ export function checkNumaNodes(root: Element, f: Findings): void {
       f.error(attr(page, 'nodeset'), `hugepage nodeset "${nodeset}" names NUMA cell ${missing}, which the domain does not have: ${has}${cells === 0 ? ' (libvirt drops a nodeset of node 0 alone)' : ''}`);
   }
 }
+
+/** The memory device models libvirt's QEMU driver plugs into a NUMA cell, and refuses without a `<target><node>`. */
+const NODE_MODELS = ['dimm', 'nvdimm', 'virtio-mem'];
+
+/**
+ * Memory hotplug: `<maxMemory>` with a slot count of at least 1, as libvirt requires of every
+ * domain ("both maximum memory size and memory slot count must be specified"); and on `kvm` and
+ * `qemu`, what libvirt's QEMU driver refuses at define: a memory device without `<maxMemory>`
+ * ("cannot use/hotplug a memory device when domain 'maxMemory' is not defined"), `<maxMemory>`
+ * without a NUMA cell ("At least one numa node has to be configured when enabling memory
+ * hotplug"), more memory devices than slots ("memory device count '3' exceeds slots count '2'";
+ * for dimms "failed to find an empty memory slot"), and a dimm, nvdimm or virtio-mem device
+ * without a `<target><node>` ("target NUMA node needs to be specified for memory device").
+ */
+export function checkMemoryHotplug(root: Element, f: Findings, domainType?: string): void {
+  const maxEl = firstChild(root, 'maxMemory');
+  const slots = maxEl?.getAttribute('slots');
+  if (maxEl && (slots === null || slots === undefined || /^\+?0*$/.test(slots.trim())))
+    f.error(slots ? attr(maxEl, 'slots') : maxEl, `<maxMemory> needs a slot count of at least 1 (slots="N"): libvirt refuses a maximum memory size without memory slots`);
+  if (domainType === undefined || !QEMU_DRIVER_TYPES.includes(domainType)) return;
+  const devices = memoryDevicesOf(root);
+  if (devices.length > 0 && !maxEl)
+    f.error(devices[0]!, `a memory device needs <maxMemory> (with slots) on ${domainType}: libvirt's QEMU driver refuses memory devices in a domain without one`);
+  if (maxEl && numaCellsOf(root).length === 0)
+    f.error(maxEl, `<maxMemory> enables memory hotplug, for which libvirt's QEMU driver needs at least one NUMA cell (<cpu><numa><cell>)`);
+  const count = slots && /^\+?\d+$/.test(slots.trim()) ? Number(slots) : undefined;
+  if (count !== undefined && count > 0 && devices.length > count)
+    f.error(devices[count]!, `memory device ${count + 1} of ${devices.length}, past <maxMemory slots="${slots}">: libvirt's QEMU driver gives each memory device a slot`);
+  for (const device of devices) {
+    const target = firstChild(device, 'target');
+    if (target && NODE_MODELS.includes(device.getAttribute('model') ?? '') && !firstChild(target, 'node'))
+      f.error(target, `a ${device.getAttribute('model')} device needs a <node> in its <target> on ${domainType}: libvirt's QEMU driver refuses one without a NUMA cell to plug it into`);
+  }
+}

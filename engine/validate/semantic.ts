@@ -12,7 +12,7 @@ import { childElements, firstChild, lineOf, type Document, type Element } from '
 import { Findings, attr } from './findings.js';
 import { checkDisks, checkInterfaces, machineOf } from './device-checks.js';
 import { toMemoryKiB, formatKiB } from './scaled-integer.js';
-import { checkMemoryTotals, checkNumaNodes, checkVirtioMem, descendant, hugepagePagesOf, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
+import { checkMemoryHotplug, checkMemoryTotals, checkNumaNodes, checkVirtioMem, descendant, hugepagePagesOf, memoryDevicesOf, numaCellsOf } from './memory-devices.js';
 
 export interface SemanticOptions {
   /** File name for messages. */
@@ -39,6 +39,7 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
   checkMemoryTotals(root, f, root.getAttribute('type') ?? undefined);
   checkVirtioMem(root, f);
   checkNumaNodes(root, f);
+  checkMemoryHotplug(root, f, root.getAttribute('type') ?? undefined);
   const devices = childElements(root, 'devices').flatMap((d) => childElements(d));
   checkDisks(devices, machineOf(root), f, root.getAttribute('type') ?? undefined);
   checkInterfaces(devices.filter((d) => d.nodeName === 'interface'), f);

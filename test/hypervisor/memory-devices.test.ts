@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tierOptions } from './env.js';
 import { openTier, type Tier } from './harness.js';
-import { NODE_CASES, TOTAL_CASES, VIRTIO_MEM_CASES, type MemoryCase } from '../validate/memory-cases.js';
+import { HOTPLUG_CASES, NODE_CASES, TOTAL_CASES, VIRTIO_MEM_CASES, type MemoryCase } from '../validate/memory-cases.js';
 
 let tier: Tier | undefined;
 before(async () => {
@@ -41,3 +41,4 @@ function runCases(title: string, cases: MemoryCase[]): void {
 runCases('memory devices and NUMA cells against <memory> and <maxMemory>', TOTAL_CASES);
 runCases("a virtio-mem device's <block> and <requested>", VIRTIO_MEM_CASES);
 runCases('NUMA cells named by memory devices and hugepages', NODE_CASES);
+runCases('memory hotplug: <maxMemory>, its slots, NUMA cells and a device\'s <node>', HOTPLUG_CASES);

@@ -221,3 +221,81 @@ export const NODE_CASES: MemoryCase[] = [
     message: /^hugepage nodeset "0-1" names NUMA cell 0, which the domain does not have: the domain has no NUMA cells \(<cpu><numa><cell>\) \(libvirt drops a nodeset of node 0 alone\)$/,
   },
 ];
+
+const vmem = (node = '<node>0</node>'): string =>
+  `<memory model='virtio-mem'><target><size unit='MiB'>512</size>${node}<block unit='MiB'>2</block><requested unit='MiB'>0</requested></target></memory>`;
+const nvdimm = (node = '<node>0</node>'): string =>
+  `<memory model='nvdimm'><source><path>/var/lib/domforge/nvdimm</path></source><target><size unit='MiB'>128</size>${node}</target></memory>`;
+const hotplug = (name: string, max: string, cells: string, devices: string): string => domain(name, max + memory(3n * GiB) + cells, devices);
+const MAX = maxMemory(8n * GiB, 2);
+
+/** Memory hotplug: <maxMemory> and its slots, NUMA cells, and a device's <node>. */
+export const HOTPLUG_CASES: MemoryCase[] = [
+  { name: 'slots-full', xml: hotplug('slots-full', MAX, numa(GiB), dimm(GiB / 2n) + dimm(GiB / 2n)), refusedBy: 'none' },
+  { name: 'nvdimm', xml: hotplug('nvdimm', MAX, numa(GiB), nvdimm()), refusedBy: 'none' },
+  { name: 'max-without-devices', xml: hotplug('max-without-devices', MAX, numa(GiB), ''), refusedBy: 'none' },
+  {
+    name: 'slots-0',
+    xml: hotplug('slots-0', maxMemory(8n * GiB, 0), numa(GiB), ''),
+    refusedBy: 'both',
+    libvirt: /both maximum memory size and memory slot count must be specified/,
+    at: '/domain/maxMemory/@slots',
+    message: /^<maxMemory> needs a slot count of at least 1 \(slots="N"\): libvirt refuses a maximum memory size without memory slots$/,
+  },
+  {
+    name: 'slots-past',
+    xml: hotplug('slots-past', MAX, numa(GiB), dimm(GiB / 2n) + dimm(GiB / 2n) + dimm(GiB / 2n)),
+    refusedBy: 'qemu',
+    libvirt: /failed to find an empty memory slot/,
+    at: '/domain/devices/memory[3]',
+    message: /^memory device 3 of 3, past <maxMemory slots="2">: libvirt's QEMU driver gives each memory device a slot$/,
+  },
+  {
+    name: 'slots-past-mixed',
+    xml: hotplug('slots-past-mixed', MAX, numa(GiB), dimm(GiB / 2n) + vmem() + nvdimm()),
+    refusedBy: 'qemu',
+    libvirt: /memory device count '3' exceeds slots count '2'|failed to find an empty memory slot/,
+    at: '/domain/devices/memory[3]',
+    message: /^memory device 3 of 3, past <maxMemory slots="2">/,
+  },
+  {
+    name: 'device-without-max',
+    xml: hotplug('device-without-max', '', numa(GiB), dimm(GiB / 2n)),
+    refusedBy: 'qemu',
+    libvirt: /cannot use\/hotplug a memory device when domain 'maxMemory' is not defined/,
+    at: '/domain/devices/memory',
+    message: /^a memory device needs <maxMemory> \(with slots\) on kvm: libvirt's QEMU driver refuses memory devices in a domain without one$/,
+  },
+  {
+    name: 'max-without-numa',
+    xml: hotplug('max-without-numa', MAX, '', ''),
+    refusedBy: 'qemu',
+    libvirt: /At least one numa node has to be configured when enabling memory hotplug/,
+    at: '/domain/maxMemory',
+    message: /^<maxMemory> enables memory hotplug, for which libvirt's QEMU driver needs at least one NUMA cell \(<cpu><numa><cell>\)$/,
+  },
+  {
+    name: 'dimm-without-node',
+    xml: hotplug('dimm-without-node', MAX, numa(GiB), dimm(GiB / 2n, '')),
+    refusedBy: 'qemu',
+    libvirt: /target NUMA node needs to be specified for memory device/,
+    at: '/domain/devices/memory/target',
+    message: /^a dimm device needs a <node> in its <target> on kvm: libvirt's QEMU driver refuses one without a NUMA cell to plug it into$/,
+  },
+  {
+    name: 'virtio-mem-without-node',
+    xml: hotplug('virtio-mem-without-node', MAX, numa(GiB), vmem('')),
+    refusedBy: 'qemu',
+    libvirt: /target NUMA node needs to be specified for memory device/,
+    at: '/domain/devices/memory/target',
+    message: /^a virtio-mem device needs a <node>/,
+  },
+  {
+    name: 'nvdimm-without-node',
+    xml: hotplug('nvdimm-without-node', MAX, numa(GiB), nvdimm('')),
+    refusedBy: 'qemu',
+    libvirt: /target NUMA node needs to be specified for memory device/,
+    at: '/domain/devices/memory/target',
+    message: /^a nvdimm device needs a <node>/,
+  },
+];

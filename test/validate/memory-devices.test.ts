@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DomainInvalidError, closeConnections, connect, type LibvirtConnection } from '../../engine/index.js';
 import { validateDomainXml } from '../../engine/validate/validate-domain.js';
-import { NODE_CASES, TOTAL_CASES, VIRTIO_MEM_CASES, type MemoryCase } from './memory-cases.js';
+import { HOTPLUG_CASES, NODE_CASES, TOTAL_CASES, VIRTIO_MEM_CASES, type MemoryCase } from './memory-cases.js';
 
 let conn: LibvirtConnection;
 test.before(async () => {
@@ -61,6 +61,7 @@ function runCases(title: string, cases: MemoryCase[]): void {
 runCases('memory devices and NUMA cells against <memory> and <maxMemory>', TOTAL_CASES);
 runCases("a virtio-mem device's <block> and <requested>", VIRTIO_MEM_CASES);
 runCases('NUMA cells named by memory devices and hugepages', NODE_CASES);
+runCases('memory hotplug: <maxMemory>, its slots, NUMA cells and a device\'s <node>', HOTPLUG_CASES);
 
 test('a domain of another type is held to <memory> as libvirt keeps it: NUMA cells and devices past <maxMemory> beside a <memory> within it are taken', async () => {
   const c = TOTAL_CASES.find((k) => k.name === 'sum-past-max')!;

@@ -74,7 +74,12 @@ const PLACES: { place: string; path: string; xml: (v: string, u: string) => stri
     path: '/domain/currentMemory',
     xml: (v, u) => domain(`<memory unit='KiB'>9007199254740991</memory><currentMemory unit='${u}'>${v}</currentMemory>`),
   },
-  { place: '<maxMemory>', path: '/domain/maxMemory', xml: (v, u) => domain(`<maxMemory slots='4' unit='${u}'>${v}</maxMemory>`) },
+  {
+    place: '<maxMemory>',
+    path: '/domain/maxMemory',
+    // With a NUMA cell, without which libvirt's QEMU driver refuses <maxMemory> (memory hotplug) on kvm.
+    xml: (v, u) => domain(`<maxMemory slots='4' unit='${u}'>${v}</maxMemory><cpu><numa><cell id='0' cpus='0' memory='1' unit='GiB'/></numa></cpu>`),
+  },
   {
     place: 'a hugepage size',
     path: '/domain/memoryBacking/hugepages/page/@size',

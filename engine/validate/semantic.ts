@@ -70,7 +70,8 @@ export function checkMemory(root: Element, f: Findings): void {
   const memory = read('memory');
   const current = read('currentMemory');
   const max = read('maxMemory');
-  if (!firstChild(root, 'memory')) f.error(root, 'the domain has no <memory>; libvirt needs the memory size');
+  // Without <memory>, libvirt takes the NUMA cells' total (virDomainDefPostParseMemory).
+  if (!firstChild(root, 'memory') && numaCellsOf(root).length === 0) f.error(root, 'the domain has no <memory> and no NUMA cells to take it from; libvirt needs the memory size');
   if (memory !== undefined && current !== undefined && current > memory)
     f.error(firstChild(root, 'currentMemory')!, `<currentMemory> ${formatKiB(current)} is larger than <memory> ${formatKiB(memory)}`);
   if (memory !== undefined && max !== undefined && max < memory)

@@ -96,6 +96,16 @@ export const TOTAL_CASES: MemoryCase[] = [
     message: /^<maxMemory> 9007199254740991 KiB is smaller than 9007199254740992 KiB \(8388608 TiB\), the NUMA cells' total, past 9007199254740991 KiB, libvirt's limit on a memory size: libvirt's QEMU driver/,
   },
   { name: 'cells-at-max', xml: domain('cells-at-max', maxMemory(L) + memory(L) + numa(2n ** 52n, 2n ** 52n - 1n)), refusedBy: 'none' },
+  // Without <memory>, libvirt takes the NUMA cells' total as the domain's memory.
+  { name: 'memory-from-cells', xml: domain('memory-from-cells', numa(GiB, GiB)), refusedBy: 'none' },
+  {
+    name: 'no-memory-no-cells',
+    xml: domain('no-memory-no-cells', ''),
+    refusedBy: 'both',
+    libvirt: /Memory size must be specified via <memory> or in the <numa> configuration/,
+    at: '/domain',
+    message: /^the domain has no <memory> and no NUMA cells to take it from; libvirt needs the memory size$/,
+  },
 ];
 
 /** A virtio-mem device of `size`, `block` and `requested` (each a KiB count, or a size and its unit; none for absent) in a domain with room for it. */

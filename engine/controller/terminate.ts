@@ -94,7 +94,7 @@ export async function terminate(ctx: ControllerContext, id: string, o: Terminate
           if (o.signal?.aborted) throw e;
           if ((e as { code?: string }).code !== 'HOOK_FAILED' && (e as { code?: string }).code !== 'HOOK_TIMEOUT') throw e;
           preCleanFailure = e as HookFailedError;
-          log.error(`${preCleanFailure.shortMessage}: the files will be kept`);
+          log.error(preCleanFailure.shortMessage);
         }
       });
       done.push(preCleanFailure ? 'the pre-clean hooks ran (one failed: the files will be kept)' : 'the pre-clean hooks ran');

@@ -168,7 +168,12 @@ test('a failing pre-clean hook still terminates the domain but keeps the files',
   assert.equal(t.preCleanFailure?.hook, '10-keep');
   assert.ok(typeof t.files === 'object' && /pre-clean-failed$/.test(t.files.kept));
   assert.ok(existsSync(join((t.files as { kept: string }).kept, 'instance.xml')));
-  assert.match(readFileSync(join((t.files as { kept: string }).kept, 'instance.log'), 'utf8'), /forensics first/);
+  const log = readFileSync(join((t.files as { kept: string }).kept, 'instance.log'), 'utf8');
+  assert.match(log, /forensics first/);
+  // The failure is logged once, saying once what it keeps.
+  const failure = log.split('\n').filter((l) => l.includes('10-keep') && /kept/.test(l));
+  assert.equal(failure.length, 1, log);
+  assert.equal(failure[0].match(/kept/g)?.length, 1, failure[0]);
   await assertNothingLeft(sb, inst.name);
   assert.deepEqual(instancesFolderEntries(sb.instances), ['.kept']);
   await done();

@@ -33,16 +33,17 @@ export function isIgnoredName(name: string): boolean {
  * The executables in `dir`, sorted by name in byte order (so `10-a` < `9-b` < `A` < `a`,
  * the same in every locale). Regular files and symlinks whose target is an executable
  * regular file; folders, broken symlinks, non-executables and ignored names are skipped.
- * A missing folder means no hooks; any other error reading it is an IoError.
+ * A missing folder means no hooks; any other error reading it is an IoError naming it as
+ * `what` (`hooks folder`, `filters folder`).
  */
-export async function discoverExecutables(dir: string): Promise<DiscoveredExecutable[]> {
+export async function discoverExecutables(dir: string, what = 'hooks folder'): Promise<DiscoveredExecutable[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return [];
-    throw new IoError(`cannot read hooks folder ${dir}: ${code ?? (e as Error).message}`, { file: dir, cause: e });
+    throw new IoError(`cannot read ${what} ${dir}: ${code ?? (e as Error).message}`, { file: dir, cause: e });
   }
   const found: DiscoveredExecutable[] = [];
   for (const entry of entries) {

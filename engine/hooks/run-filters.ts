@@ -73,7 +73,7 @@ export async function runFilters(xml: string, options: RunFiltersOptions): Promi
   const validate: XmlValidator = options.validate ?? ((text, { filter }) => void parseXml(text, { file: `output of ${filter}` }));
   const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
   const started = performance.now();
-  const filters = await discoverExecutables(options.dir);
+  const filters = await discoverExecutables(options.dir, 'filters folder');
   const logger = openLogSink(options.log);
   const env = hookEnvironment(event, options, options.env);
   const { maxLogBytes, maxLogLines, droppedLine } = logLimits(options);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFilters, HookFailedError, HookTimeoutError, type HookLogEntry } from '../../engine/hooks/index.js';
@@ -53,6 +54,17 @@ test('empty output means unchanged; no filters means unchanged', async (t) => {
   assert.equal(r.xml, big);
   assert.equal(r.changed, false);
   assert.deepEqual(r.filters.map((f) => [f.name, f.ok, f.changed]), [['same', true, false], ['silent', true, false]]);
+});
+
+test('a filters folder that cannot be read is named as the filters folder (here under a hooks path that is a file)', async (t) => {
+  const sb = await sandbox();
+  t.after(() => sb.cleanup());
+  const file = join(sb.root, 'hooks-is-a-file');
+  writeFileSync(file, '');
+  await assert.rejects(runFilters(SMALL_DOMAIN, { dir: join(file, 'filters.d'), instanceId: 'i-1', event: 'euca-nc-pre-boot' }), (e: unknown) => {
+    assert.match((e as Error).message, /: cannot read filters folder .*hooks-is-a-file\/filters\.d: ENOTDIR$/);
+    return true;
+  });
 });
 
 test('a failing filter cancels (fail-closed) with its name and stderr; later filters do not run', async (t) => {

@@ -12,7 +12,7 @@ import { volumeStubDifferences } from '../controller/volume-stub-file.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_STOP_GRACE_MS } from '../controller/power.js';
 import { checkPublicIp, NO_ADDRESS } from '../controller/address.js';
-import type { DeviceChangeResult } from '../libvirt/hotplug.js';
+import type { AttachChange, AttachResult } from '../controller/devices.js';
 import type { DomainSummary } from '../libvirt/connection.js';
 import { firstChild, parseXml } from '../xml/parse.js';
 import { isTestDriverUri } from '../libvirt/uri.js';
@@ -248,7 +248,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
   common(program.command('list').description('List every instance folder with its domain as libvirt reports it.')).action(async (o: CommonOptions) => {
     const all = await withController(io, o, (nc) => nc.list());
     if (o.json) return json(io, all);
-    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}`, x.domain ? `${stateWithReason(x.domain)}${x.mismatched ? MISMATCHED : ''}` : '-', x.domain?.uuid ?? '-'])]);
+    printTable(io, [['ID', 'RECORD', 'DOMAIN', 'UUID'], ...all.map((x) => [x.id, x.error ? 'unreadable' : `${x.state || '-'}${x.stopped ? ', stopped' : ''}${x.unfinished.length ? `, ${x.unfinished.length} unfinished` : ''}`, x.domain ? `${stateWithReason(x.domain)}${x.mismatched ? MISMATCHED : ''}` : '-', x.domain?.uuid ?? '-'])]);
     for (const x of all) if (x.error) io.stderr(`domforge: ${x.id}: ${x.error.message}\n`);
   });
 
@@ -304,7 +304,7 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const r = await withController(io, o, (nc) => interruptible(io, `the attachment of ${attachment.interfaceId} to ${id}`, (signal) => nc.attachInterface(id, attachment, { signal })), true);
     if (o.json) return json(io, r);
     const mac = firstChild(parseXml(r.deviceXml).documentElement!, 'mac')?.getAttribute('address');
-    io.stdout(`attached ${r.deviceId} to ${r.id}${mac ? ` (mac ${mac})` : ''}: ${changeText(r.change)}\n`);
+    io.stdout(`attached ${r.deviceId} to ${r.id}${mac ? ` (mac ${mac})` : ''}: ${changeText(r)}\n`);
     for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
     io.stdout(r.deviceXml.endsWith('\n') ? r.deviceXml : r.deviceXml + '\n');
   });
@@ -350,7 +350,7 @@ function registerVolumes(program: Command, io: CliIo): void {
     const warnings = [...unused, ...r.warnings];
     if (o.json) return json(io, { ...r, warnings });
     const target = firstChild(parseXml(r.deviceXml).documentElement!, 'target')?.getAttribute('dev');
-    io.stdout(`attached ${r.deviceId} to ${r.id} as ${volume.devName}${target ? ` (target ${target})` : ''}: ${changeText(r.change)}\n`);
+    io.stdout(`attached ${r.deviceId} to ${r.id} as ${volume.devName}${target ? ` (target ${target})` : ''}: ${changeText(r)}\n`);
     for (const w of warnings) io.stderr(`domforge: warning: ${w}\n`);
     io.stdout(r.deviceXml.endsWith('\n') ? r.deviceXml : r.deviceXml + '\n');
   });
@@ -377,9 +377,12 @@ function detachNote(r: DetachResult): string {
   return notes.length ? `: ${notes.join('; ')}` : '';
 }
 
-function changeText(c: DeviceChangeResult): string {
+/** `live and persistent (METHOD)`, and what a resumed attach adds: that it finished an earlier one, and that the domain held the device already. */
+function changeText(r: AttachResult): string {
+  const c: AttachChange = r.change;
   const where = [c.live && 'live', c.config && 'persistent'].filter(Boolean).join(' and ') || 'nowhere';
-  return `${where} (${c.method}${c.restarted ? ', domain restarted' : ''})`;
+  const how = c.method === 'none' ? 'the domain held it already' : `${c.method}${c.restarted ? ', domain restarted' : ''}`;
+  return `${where} (${how})${r.resumed ? '; finished the attach an earlier one began' : ''}`;
 }
 
 function printAdoptReport(io: CliIo, r: AdoptReport): void {

@@ -9,7 +9,7 @@ import { readNodeState } from './node-state.js';
 import type { Instance } from '../instance/model.js';
 import { asDomforgeError } from './steps.js';
 import { RecordMissingError } from './errors.js';
-import { unfinishedDetaches } from './detach.js';
+import { unfinishedChanges } from './unfinished.js';
 import { isOtherInstance } from './summary.js';
 
 export interface AdoptedInstance {
@@ -23,7 +23,7 @@ export interface AdoptedInstance {
   notResumed?: string;
   /** With `resume`: the error of a start that failed (the instance stays adopted, its domain off). */
   resumeError?: DomforgeError;
-  /** The volumes and interfaces whose detach did not finish (`detaching`), each with the command that finishes it; left out when none. */
+  /** The volumes and interfaces whose attach or detach did not finish (`attaching`, `detaching`), each with the commands that finish it; left out when none. */
   unfinished?: string[];
 }
 
@@ -133,7 +133,7 @@ export async function adopt(ctx: ControllerContext, o: AdoptOptions = {}): Promi
         await log.flush();
       }
       ctx.tracked.add(id);
-      const unfinished = unfinishedDetaches(record);
+      const unfinished = unfinishedChanges(record);
       const adopted: AdoptedInstance = { id, dir, domain, ...(unfinished.length ? { unfinished } : {}) };
       if (o.resume && !domain.active) await resume(ctx, adopted, record, nodeEnabled);
       report.adopted.push(adopted);

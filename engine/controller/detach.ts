@@ -2,13 +2,12 @@ import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IoError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { exists } from '../fs/exists.js';
 import { readRegularText } from '../fs/regular-file.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import { DETACHING, type Instance } from '../instance/model.js';
 import { VIR_ERR_DEVICE_MISSING } from '../libvirt/error-codes.js';
 import { LibvirtError } from '../libvirt/errors.js';
-import { readBack } from './devices.js';
+import { leftFiles, readBack } from './devices.js';
 import { InstanceNotFoundError, type Operation } from './errors.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
@@ -16,6 +15,7 @@ import type { ControllerContext } from './options.js';
 import { readRecord, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
 import { ownDomainIfAny } from './summary.js';
+import { finishingCommand } from './unfinished.js';
 
 /** A device the record lists (attached, or `detaching` when an earlier detach did not finish). */
 export interface RecordedDevice {
@@ -131,7 +131,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     });
     const detachedFromDomain = change !== undefined;
     steps.forwardOnly(async () => {
-      const left = (await Promise.all([stubPath, xmlPath].map(async (f) => ((await exists(f)) ? basename(f) : undefined)))).filter((f) => f !== undefined);
+      const left = await leftFiles([stubPath, xmlPath]);
       const where = change && [change.live && 'live', change.config && 'persistent configuration'].filter(Boolean).join(' and ');
       return [
         change ? `${spec.label} is detached from the domain of ${id}${where ? ` (${where})` : ''}` : `the domain of ${id} no longer had ${spec.label}`,
@@ -159,27 +159,4 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     await log.flush();
     return { id, deviceId, deviceXml: xml, detachedFromDomain, resumed, postDetachFailures, steps: steps.timings };
   });
-}
-
-/** The command (`detach-volume ID vol-XXX`) that finishes a detach left `detaching`: what stillDetaching and a failed detach's `unfinished` name. */
-const finishingCommand = (operation: DetachSpec['operation'], id: string, key: string) => `${operation} ${id} ${key}`;
-
-/**
- * What is said of a device recorded `detaching`: `is detaching (a detach that did not
- * finish): detach-volume ID vol-XXX finishes it`, with the arguments of the library's method.
- */
-export const stillDetaching = (operation: DetachSpec['operation'], id: string, key: string) =>
-  `is still ${DETACHING} (a detach that did not finish): ${finishingCommand(operation, id, key)} finishes it`;
-
-/**
- * The devices `record` lists as `detaching` (a detach that failed past libvirt, or a
- * controller that died during one), each with the command that finishes it.
- */
-export function unfinishedDetaches(record: Instance): string[] {
-  return [
-    ...record.volumes.filter((v) => v.stateName === DETACHING).map((v) => `volume ${v.id} ${stillDetaching('detach-volume', record.name, v.id)}`),
-    ...record.nics
-      .filter((n) => n.stateName === DETACHING && n.attachmentId !== undefined)
-      .map((n) => `interface attachment ${n.attachmentId} ${stillDetaching('detach-interface', record.name, n.attachmentId!)}`),
-  ];
 }

@@ -1,10 +1,14 @@
 import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { readRegularText } from '../fs/regular-file.js';
 import { IoError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
+import { exists } from '../fs/exists.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
-import type { Instance } from '../instance/model.js';
-import type { DeviceChangeResult } from '../libvirt/hotplug.js';
+import { ATTACHING, type Instance } from '../instance/model.js';
+import type { LibvirtConnection } from '../libvirt/connection.js';
+import { DeviceXmlError, domainHasDevice, removeDeviceFromDomainXml } from '../libvirt/device-xml.js';
+import type { DeviceChangeOptions, DeviceChangeResult } from '../libvirt/hotplug.js';
 import { renderText } from '../render/render.js';
 import { checkDeviceXml } from './domain-xml.js';
 import { StateConflictError, type Operation } from './errors.js';
@@ -12,8 +16,10 @@ import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
 import { readRecord, writeRecord } from './record.js';
-import { Steps, type StepTiming } from './steps.js';
+import { asDomforgeError, Steps, type StepTiming } from './steps.js';
 import { ownDomainIfAny } from './summary.js';
+import type { DetachSpec } from './detach.js';
+import { attachWaysOut, stillAttaching } from './unfinished.js';
 
 /**
  * What differs between hot-plugging a volume (volumes.ts) and a network interface
@@ -25,16 +31,32 @@ export interface AttachSpec {
   deviceId: string;
   /** `volume vol-XXX`, for messages. */
   label: string;
+  /** The detach of the same device: its key (volume id, attachment id), where the record lists it, the record without it. */
+  detach: DetachSpec;
+  /** The `stateName` of the record's entry for this device (`attaching` when an earlier attach did not finish), or undefined when it has none. */
+  state(record: Instance): string | undefined;
+  /** How the record's entry for this device differs from what this attach records (`it is attaching as sdg`), or undefined when it is the same. */
+  differs(record: Instance): string | undefined;
   /**
    * Why this device cannot be attached to this instance (already attached, MAC or device
-   * index in use...), or undefined. Called with the instance folder, before libvirt is asked anything.
+   * index in use...), or undefined. Called with the instance folder, before libvirt is asked
+   * anything; when the record has the device `attaching`, with the record without that entry.
    */
   conflict(record: Instance, dir: string): string | undefined | Promise<string | undefined>;
   /** The stub (`<volume>` / `<nic>`) to write and render. */
   stub(record: Instance): string;
-  /** The record once the device is attached (its libvirt XML given). */
-  attached(record: Instance, deviceXml: string): Instance;
+  /**
+   * The record listing the device in `stateName`, with `deviceXml` where the record keeps a
+   * device's libvirt XML: the entry it has for the device is replaced in place, else one is added.
+   */
+  recorded(record: Instance, deviceXml: string, stateName: string): Instance;
 }
+
+/**
+ * Where the domain holds the device once attached, and how libvirt was asked: a resumed attach
+ * gives libvirt only what it lacks, and `method` is `none` when the domain held it already.
+ */
+export type AttachChange = Omit<DeviceChangeResult, 'method'> & { method: DeviceChangeResult['method'] | 'none' };
 
 export interface AttachResult {
   id: string;
@@ -42,16 +64,26 @@ export interface AttachResult {
   /** The `<disk>` / `<interface>` given to libvirt (after filters and pre-attach hooks). */
   deviceXml: string;
   /** How libvirt applied it (live, persistent config, method). */
-  change: DeviceChangeResult;
+  change: AttachChange;
+  /** True when the record said `attaching`: this run finished an attach that an earlier one began. */
+  resumed: boolean;
   warnings: string[];
   steps: StepTiming[];
 }
 
 /**
  * stub → transform → validate (against the live domain's devices) → XML filters →
- * `<id>-libvirt.xml` → `euca-nc-pre-attach` (re-read, re-validate) → attach through libvirt
- * (live and persistent) → instance.xml updated. A failure undoes what was done: the device
- * is detached again if it was attached, the stub files are removed.
+ * `<id>-libvirt.xml` → `euca-nc-pre-attach` (re-read, re-validate) → `mark-attaching`: the
+ * record lists the device `attaching`, durably → attach through libvirt (live and
+ * persistent) → `record`: the device `attached`.
+ *
+ * A failure undoes what was done: the device is detached again if it was attached, the record
+ * written back as it was, the stub files removed. When the rollback cannot detach the device
+ * or write the record back, the device stays `attaching` with its files, and the
+ * OperationError's `unfinished` says what is left. An attach of a device the record has
+ * `attaching` (after that, or after a controller that died during an attach) finishes it:
+ * the same steps, libvirt already holding the device is not an error, and a failure goes
+ * back to `attaching`; a detach of it removes it instead.
  */
 export async function attachDevice(ctx: ControllerContext, id: string, spec: AttachSpec, o: AttachOptions = {}): Promise<AttachResult> {
   checkInstanceId(id);
@@ -64,18 +96,52 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     const warnings: string[] = [];
 
     const record = await steps.run('read-record', () => readRecord(layout, id));
-    const domainXml = await steps.run('check', async () => {
-      const why = await spec.conflict(record, layout.dir(id));
+    const stub = spec.stub(record);
+    const { domainXml, resumed, pending } = await steps.run('check', async () => {
+      const resumed = spec.state(record) === ATTACHING;
+      // A device an earlier attach left `attaching` is this attach's to finish, not in its way.
+      const why = await spec.conflict(resumed ? spec.detach.detached(record) : record, layout.dir(id));
       if (why) throw new StateConflictError(`${spec.label} cannot be attached to ${id}: ${why}`, { instanceId: id, file: layout.instanceXml(id) });
       const ref = await ownDomainIfAny(ctx, id, record);
       if (!ref) throw new StateConflictError(`libvirt has no domain for ${id} (uuid ${record.uuid}) to attach ${spec.label} to`, { instanceId: id });
-      return conn.getXML(ref.uuid);
+      const domainXml = await conn.getXML(ref.uuid);
+      if (!resumed) return { domainXml, resumed };
+      // Only the same attach finishes it: the record's entry and the stub left in the folder must be this attach's.
+      const earlier = await readBack(stubPath, true);
+      const other = spec.differs(record) ?? (earlier !== undefined && earlier !== stub ? `${basename(stubPath)} says otherwise` : undefined);
+      if (other) {
+        throw new StateConflictError(`${spec.label} cannot be attached to ${id}: ${spec.detach.label} ${stillAttaching(spec.operation, id, spec.detach.key)}; this attach is not the same (${other})`, {
+          instanceId: id,
+          file: layout.instanceXml(id),
+        });
+      }
+      // What the earlier attach gave libvirt: the domain holding it is not a conflict of this render.
+      const pending = (await readBack(xmlPath, true)) ?? (await spec.detach.recorded(record, layout.dir(id)))?.xml;
+      return { domainXml: pending ? withoutDevice(domainXml, pending) : domainXml, resumed, pending };
     });
+    if (resumed) log.info(`${spec.label} is ${ATTACHING}: finishing the attach an earlier ${spec.operation} began`);
 
-    const stub = spec.stub(record);
+    // Whether the record lists the device `attaching` now: what a failure leaves unless its rollback writes the record back.
+    let marked = resumed;
+    let xml = pending ?? '';
+    steps.onUnfinished(async () => {
+      if (!marked) return undefined;
+      const left = await leftFiles([stubPath, xmlPath]);
+      return [
+        await heldText(ctx, id, record.uuid, spec.label, xml),
+        `instance.xml lists it as "${ATTACHING}"`,
+        left.length ? `${left.join(' and ')} ${left.length > 1 ? 'are' : 'is'} left in ${layout.dir(id)}` : 'its files are removed',
+        attachWaysOut(spec.operation, id, spec.detach.key),
+      ].join('; ');
+    });
+    // The files of a device the record lists `attaching` stay while it does (a resumed attach's belong to the earlier one).
+    const removeUnlessKept = (file: string, remove: string, keep: string) => {
+      if (!resumed) steps.onUndo(remove, () => rm(file, { force: true }), { action: keep, run: async () => undefined });
+    };
+
     await steps.run('write-stub', async () => {
       await writeFileAtomic(stubPath, stub, { mode: 0o600, existing: 'replace' });
-      steps.onUndo('remove-stub', () => rm(stubPath, { force: true }));
+      removeUnlessKept(stubPath, 'remove-stub', 'keep-stub');
     });
 
     const { xml: rendered, stub: parsedStub } = await steps.run('render', async () => {
@@ -86,7 +152,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     // What a filter or a hook gives back is checked as the render's output was: valid, and still the stub's device.
     const check = (text: string, file: string) => checkDeviceXml(ctx, text, file, { stub: parsedStub!, from: spec.label, domainXml });
 
-    let xml = rendered;
+    xml = rendered;
     const hookContext = { instanceId: id, instanceDir: layout.dir(id), libvirtXml: xmlPath, uri: ctx.uri, log: log.hookSink(), signal: o.signal };
     if (ctx.hooks) {
       const hooks = ctx.hooks;
@@ -103,33 +169,112 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
 
     await steps.run('write-device-xml', async () => {
       await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' });
-      steps.onUndo('remove-device-xml', () => rm(xmlPath, { force: true }));
+      removeUnlessKept(xmlPath, 'remove-device-xml', 'keep-device-xml');
     });
 
     if (ctx.hooks) {
       const hooks = ctx.hooks;
+      const given = xml;
       xml = await steps.run('pre-attach', async () => {
         await hooks.run('euca-nc-pre-attach', { ...hookContext, param: xmlPath });
         const edited = await readBack(xmlPath);
-        if (edited !== xml) {
+        if (edited !== given) {
           warnings.push(...(await check(edited, xmlPath)));
-          log.info(`pre-attach hooks edited ${spec.deviceId}-libvirt.xml:\n${unifiedDiff(xml, edited, { fromFile: 'before pre-attach', toFile: 'after pre-attach' }).trimEnd()}`);
+          log.info(`pre-attach hooks edited ${spec.deviceId}-libvirt.xml:\n${unifiedDiff(given, edited, { fromFile: 'before pre-attach', toFile: 'after pre-attach' }).trimEnd()}`);
         }
         return edited;
       });
     }
 
-    const change = await steps.run('attach', async () => {
-      const c = await conn.attachDevice(record.uuid, xml, ctx.hotplug);
-      steps.onUndo('detach-device', async () => void (await conn.detachDevice(record.uuid, xml, ctx.hotplug)));
-      return c;
+    // The record says what is under way before libvirt is asked: a controller that dies from
+    // here on leaves the device `attaching`, which describe, list and adopt report.
+    const attaching = spec.recorded(record, xml, ATTACHING);
+    await steps.run('mark-attaching', async () => {
+      const text = await readRegularText(layout.instanceXml(id)); // written back as it was on a failure
+      await writeRecord(layout, attaching);
+      marked = true;
+      await syncPaths([layout.dir(id)]); // the rename too, before libvirt holds the device
+      steps.onUndo(
+        'restore-record',
+        async () => {
+          await writeRecord(layout, record, { text });
+          marked = resumed;
+        },
+        // libvirt may still hold the device: the record keeps it `attaching`.
+        { action: 'keep-attaching', run: async () => undefined },
+      );
     });
 
-    await steps.run('record', () => writeRecord(layout, spec.attached(record, xml)));
+    const change = await steps.run('attach', async (): Promise<AttachChange> => {
+      // A resumed attach gives libvirt what it does not hold yet of the device.
+      const held = resumed ? await heldBy(conn, record.uuid, xml) : undefined;
+      const options = held ? missingParts(ctx.hotplug, held) : ctx.hotplug;
+      if (!options) {
+        log.info(`the domain of ${id} holds ${spec.label} already: the earlier ${spec.operation} got that far`);
+        return { method: 'none', live: held!.live, config: held!.config, restarted: false };
+      }
+      const c = await conn.attachDevice(record.uuid, xml, options);
+      steps.onUndo('detach-device', async () => void (await conn.detachDevice(record.uuid, xml, options)));
+      return held ? { ...c, live: c.live || held.live, config: c.config || held.config } : c;
+    });
+
+    await steps.run('record', () => writeRecord(layout, spec.recorded(attaching, xml, 'attached')));
     steps.commit();
     await log.flush();
-    return { id, deviceId: spec.deviceId, deviceXml: xml, change, warnings, steps: steps.timings };
+    return { id, deviceId: spec.deviceId, deviceXml: xml, change, resumed, warnings, steps: steps.timings };
   });
+}
+
+/** The domain XML without the device of `deviceXml` (as libvirt finds it), or as it is when it has none. */
+function withoutDevice(domainXml: string, deviceXml: string): string {
+  try {
+    return removeDeviceFromDomainXml(domainXml, deviceXml);
+  } catch (e) {
+    if (e instanceof DeviceXmlError) return domainXml;
+    throw e;
+  }
+}
+
+/** Where a domain holds a device: in its running configuration (`live`, false when off) and its persistent one (`config`, false when transient). */
+interface Held {
+  active: boolean;
+  persistent: boolean;
+  live: boolean;
+  config: boolean;
+}
+
+/** Where the domain holds the device of `deviceXml` (found as libvirt finds a device to detach). */
+async function heldBy(conn: LibvirtConnection, uuid: string, deviceXml: string): Promise<Held> {
+  const ref = await conn.lookup(uuid);
+  const active = ref.id !== null;
+  const persistent = await conn.isPersistent(ref);
+  const live = active && domainHasDevice(await conn.getXML(ref), deviceXml);
+  const config = persistent && domainHasDevice(await conn.getXML(ref, { inactive: true }), deviceXml);
+  return { active, persistent, live, config };
+}
+
+/** The hot-plug options that give the domain what it lacks of the device, or undefined when it holds it wherever `hotplug` puts it. */
+function missingParts(hotplug: DeviceChangeOptions, held: Held): DeviceChangeOptions | undefined {
+  const live = (hotplug.live ?? held.active) && !held.live;
+  const config = (hotplug.config ?? held.persistent) && !held.config;
+  return live || config ? { ...hotplug, live, config } : undefined;
+}
+
+/** `volume vol-XXX is attached to the domain of ID (live and persistent configuration)`, as libvirt tells it now. */
+async function heldText(ctx: ControllerContext, id: string, uuid: string, label: string, deviceXml: string): Promise<string> {
+  if (!deviceXml) return `${label} may be attached to the domain of ${id} (its libvirt XML is not known)`;
+  try {
+    const held = await heldBy(ctx.connection, uuid, deviceXml);
+    const where = [held.live && 'live', held.config && 'persistent configuration'].filter(Boolean).join(' and ');
+    return where ? `${label} is attached to the domain of ${id} (${where})` : `${label} is not attached to the domain of ${id}`;
+  } catch (e) {
+    return `${label} may be attached to the domain of ${id} (libvirt could not tell: ${asDomforgeError(e)?.shortMessage ?? String((e as Error)?.message ?? e)})`;
+  }
+}
+
+/** The base names of those files that exist. */
+export async function leftFiles(files: readonly string[]): Promise<string[]> {
+  return (await Promise.all(files.map(async (f) => ((await exists(f)) ? basename(f) : undefined)))).filter((f) => f !== undefined);
 }
 
 export interface AttachOptions {

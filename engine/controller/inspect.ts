@@ -10,7 +10,7 @@ import { isStopRequested, readRecord, stateOf, withTimestamp, writeRecord } from
 import { Steps, asDomforgeError } from './steps.js';
 import { findDomain, instanceDomain, isOtherInstance } from './summary.js';
 import { StateConflictError } from './errors.js';
-import { unfinishedDetaches } from './detach.js';
+import { unfinishedChanges } from './unfinished.js';
 
 export interface InstanceSummary {
   id: string;
@@ -29,6 +29,11 @@ export interface InstanceSummary {
   mismatched: boolean;
   /** Launched or adopted by this controller. */
   tracked: boolean;
+  /**
+   * The volumes and interfaces whose attach or detach did not finish (`attaching`,
+   * `detaching`), each with the commands that finish it (empty when the record is unreadable).
+   */
+  unfinished: string[];
   /** Why the record could not be read (the folder is then listed, never dropped). */
   error?: DomforgeError;
 }
@@ -39,8 +44,6 @@ export interface InstanceDetails extends InstanceSummary {
   volumes: Instance['volumes'];
   /** The network interfaces (primary and attached ENIs), as recorded. */
   interfaces: Instance['nics'];
-  /** The volumes and interfaces whose detach did not finish (`detaching`), each with the command that finishes it. */
-  unfinished: string[];
   /** The live domain XML, when asked for and the domain exists. */
   domainXml?: string;
 }
@@ -69,7 +72,7 @@ export async function describe(ctx: ControllerContext, id: string, o: DescribeOp
     instance,
     volumes: instance.volumes,
     interfaces: instance.nics,
-    unfinished: unfinishedDetaches(instance),
+    unfinished: unfinishedChanges(instance),
     domainXml,
   };
 }
@@ -87,11 +90,11 @@ export async function list(ctx: ControllerContext): Promise<InstanceSummary[]> {
       const base = { id, dir: ctx.layout.dir(id), domain: d ? (reason === undefined ? d : { ...d, reason }) : null, tracked: ctx.tracked.has(id) };
       try {
         const record = await readRecord(ctx.layout, id);
-        return { ...base, state: stateOf(record), stopped: isStopRequested(record), mismatched: d !== undefined && isOtherInstance(d, record) };
+        return { ...base, state: stateOf(record), stopped: isStopRequested(record), mismatched: d !== undefined && isOtherInstance(d, record), unfinished: unfinishedChanges(record) };
       } catch (e) {
         const error = asDomforgeError(e);
         if (!error) throw e;
-        return { ...base, state: '', stopped: false, mismatched: false, error };
+        return { ...base, state: '', stopped: false, mismatched: false, unfinished: [], error };
       }
     }),
   );

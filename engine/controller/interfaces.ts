@@ -3,7 +3,7 @@ import { readRegularText } from '../fs/regular-file.js';
 import { readInputText } from '../instance/input.js';
 import { basename, join } from 'node:path';
 import { InstanceError, UsageError } from '../errors.js';
-import { DETACHING, type Instance, type Nic, type UnknownAttribute, type UnknownElement } from '../instance/model.js';
+import { ATTACHING, DETACHING, type Instance, type Nic, type UnknownAttribute, type UnknownElement } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitNicStub, parseStub, type NicStub } from '../instance/stubs.js';
 import { macProblem, nicPlaceProblem } from '../instance/validate.js';
@@ -11,7 +11,8 @@ import { validateStub } from '../instance/validate-stub.js';
 import { columnOf, lineOf, parseXml } from '../xml/parse.js';
 import { escapeAttr } from '../xml/serialize.js';
 import type { AttachSpec } from './devices.js';
-import { stillDetaching, type DetachSpec, type RecordedDevice } from './detach.js';
+import type { DetachSpec, RecordedDevice } from './detach.js';
+import { stillDetaching } from './unfinished.js';
 import { StateConflictError } from './errors.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 
@@ -204,9 +205,24 @@ export function attachInterfaceSpec(a: InterfaceAttachment): AttachSpec {
     operation: 'attach-interface',
     deviceId: a.interfaceId,
     label: `interface ${a.interfaceId}`,
+    detach: detachInterfaceSpec(a.attachmentId),
+    state: (r) => {
+      const nic = r.nics.find((n) => n.attachmentId === a.attachmentId);
+      return nic && (nic.stateName ?? '');
+    },
+    differs: (r) => {
+      const recorded = r.nics.find((n) => n.attachmentId === a.attachmentId);
+      // The whole <nic> is the attachment's: any field told otherwise is another attach.
+      return recorded && emitNicStub({ ...recorded, stateName: ATTACHING }) !== emitNicStub(nicOf(r, a, ATTACHING)) ? `the record's <nic> of ${a.attachmentId} says otherwise` : undefined;
+    },
     conflict: (r, dir) => interfaceConflict(r, a, dir),
-    stub: (r) => emitNicStub(nicOf(r, a, 'attaching')),
-    attached: (r) => ({ ...r, nics: [...r.nics, nicOf(r, a, 'attached')] }),
+    stub: (r) => emitNicStub(nicOf(r, a, ATTACHING)),
+    recorded: (r, _xml, stateName) => {
+      const nic = nicOf(r, a, stateName);
+      return r.nics.some((n) => n.attachmentId === a.attachmentId)
+        ? { ...r, nics: r.nics.map((n) => (n.attachmentId === a.attachmentId ? nic : n)) }
+        : { ...r, nics: [...r.nics, nic] };
+    },
   };
 }
 

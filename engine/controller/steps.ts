@@ -37,7 +37,7 @@ export class Steps {
   private readonly undos: Undo[] = [];
   readonly timings: StepTiming[] = [];
   private current = '';
-  private unfinished?: () => string | Promise<string>;
+  private unfinished?: () => string | undefined | Promise<string | undefined>;
 
   constructor(
     readonly operation: Operation,
@@ -94,6 +94,17 @@ export class Steps {
    */
   forwardOnly(describe: () => string | Promise<string>): void {
     this.undos.length = 0;
+    this.unfinished = describe;
+  }
+
+  /**
+   * What a failure leaves when its rollback does not take the instance back to where the
+   * operation found it (an undo that failed, or an earlier operation's unfinished state the
+   * rollback keeps): `describe` is called once the undo actions have run, and returns that
+   * state and how to finish it (the error's `unfinished`), or undefined when nothing is left.
+   * Unlike forwardOnly, the undo actions stay and run.
+   */
+  onUnfinished(describe: () => string | undefined | Promise<string | undefined>): void {
     this.unfinished = describe;
   }
 

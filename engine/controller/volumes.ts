@@ -1,9 +1,10 @@
 import { UsageError } from '../errors.js';
-import { DETACHING, type Backing, type Hypervisor, type Instance, type Os, type SourceType } from '../instance/model.js';
+import { DETACHING, type Backing, type Hypervisor, type Instance, type Os, type SourceType, type Volume } from '../instance/model.js';
 import { withKept } from '../instance/parse.js';
 import { emitVolumeStub } from '../instance/stubs.js';
 import type { AttachSpec } from './devices.js';
-import { stillDetaching, type DetachSpec } from './detach.js';
+import type { DetachSpec } from './detach.js';
+import { stillDetaching } from './unfinished.js';
 import { withoutDeclaration } from './domain-xml.js';
 import { DEVICE_ID_RULE, checkDeviceId, isDeviceId } from './layout.js';
 import { DISK_SERIAL, DISK_SERIAL_RULE, isDiskSource } from '../instance/libvirt-rules.js';
@@ -102,6 +103,12 @@ export function attachVolumeSpec(v: VolumeAttachment): AttachSpec {
     operation: 'attach-volume',
     deviceId: v.id,
     label: `volume ${v.id}`,
+    detach: detachVolumeSpec(v.id),
+    state: (r) => r.volumes.find((x) => x.id === v.id)?.stateName,
+    differs: (r) => {
+      const recorded = r.volumes.find((x) => x.id === v.id);
+      return recorded && recorded.devName !== v.devName ? `${v.id} is ${recorded.stateName} as ${recorded.devName}, not ${v.devName}` : undefined;
+    },
     conflict: (r) => {
       const recorded = r.volumes.find((x) => x.id === v.id);
       if (recorded?.stateName === DETACHING) return `${v.id} ${stillDetaching('detach-volume', r.name, v.id)}`;
@@ -111,20 +118,19 @@ export function attachVolumeSpec(v: VolumeAttachment): AttachSpec {
       return undefined;
     },
     stub: (r) => volumeStubXml(r, v),
-    attached: (r, xml) => ({
-      ...r,
-      volumes: [
-        ...r.volumes,
-        {
-          id: v.id,
-          attachmentToken: v.attachmentToken ?? '',
-          devName: v.devName,
-          stateName: 'attached',
-          connectionString: v.connectionString ?? '',
-          libvirt: withoutDeclaration(xml),
-        },
-      ],
-    }),
+    recorded: (r, xml, stateName) => {
+      const entry: Volume = {
+        id: v.id,
+        attachmentToken: v.attachmentToken ?? '',
+        devName: v.devName,
+        stateName,
+        connectionString: v.connectionString ?? '',
+        libvirt: withoutDeclaration(xml),
+      };
+      return r.volumes.some((x) => x.id === v.id)
+        ? { ...r, volumes: r.volumes.map((x) => (x.id === v.id ? entry : x)) }
+        : { ...r, volumes: [...r.volumes, entry] };
+    },
   };
 }
 

@@ -116,6 +116,13 @@ export interface Vbr {
  */
 export const DETACHING = 'detaching';
 
+/**
+ * The `stateName` of a volume or NIC whose attach has begun and not finished (Eucalyptus's
+ * `attaching`): written before libvirt is asked to attach it, so libvirt may or may not hold
+ * it yet. An attach that finishes makes it `attached`; one rolled back removes the entry.
+ */
+export const ATTACHING = 'attaching';
+
 /** `/instance/volumes/volume`: an attached (or attaching) EBS volume. */
 export interface Volume {
   id: string;

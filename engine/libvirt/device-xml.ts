@@ -78,6 +78,16 @@ export function addDeviceToDomainXml(domainXml: string, deviceXml: string): stri
   return serializeXml(doc);
 }
 
+/**
+ * Whether the domain XML holds the device of `deviceXml`, found as libvirt finds a device to
+ * detach (see matcherOf): a `<disk>` by its target dev, an `<interface>` by its MAC.
+ */
+export function domainHasDevice(domainXml: string, deviceXml: string): boolean {
+  const m = matcherOf(parseDevice(deviceXml));
+  const devices = firstChild(parseXml(domainXml, { file: 'domain XML' }).documentElement!, 'devices');
+  return m !== undefined && devices !== undefined && childElements(devices).some(m.matches);
+}
+
 /** The domain XML without the device that matches `deviceXml` (see matcherOf). */
 export function removeDeviceFromDomainXml(domainXml: string, deviceXml: string): string {
   const device = parseDevice(deviceXml);

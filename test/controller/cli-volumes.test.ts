@@ -277,3 +277,32 @@ test('a volume left "detaching" (a detach that failed past libvirt): describe an
   assert.doesNotMatch((await cli('describe', ID)).stdout, /unfinished/);
   assert.equal((await cli('terminate', ID)).code, 0);
 });
+
+test('a volume left "attaching" (a controller that died after libvirt attached it): list counts it, describe and adopt say how to finish, the same attach-volume finishes it', async () => {
+  await launch();
+  const args = ['--volume-id', 'vol-0e0e0e0e', '--dev', 'sdf', '--path', '/dev/mapper/vol-0e0e0e0e'];
+  assert.equal((await cli('attach-volume', ID, ...args)).code, 0);
+  // What a controller killed between libvirt's attach and the record leaves (attach-faults.test.ts makes it for real).
+  const file = join(dir(), 'instance.xml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('<stateName>attached</stateName>', '<stateName>attaching</stateName>'));
+  const hint = `volume vol-0e0e0e0e is still attaching (an attach that did not finish): attach-volume ${ID} with the same volume finishes the attach, detach-volume ${ID} vol-0e0e0e0e removes it`;
+
+  assert.match((await cli('list')).stdout, new RegExp(`^${ID} +Extant, 1 unfinished +running `, 'm'));
+  const d = await cli('describe', ID);
+  assert.match(d.stdout, /^ {2}volume: vol-0e0e0e0e as sdf \(attaching\)$/m);
+  assert.ok(d.stdout.includes(`\n  unfinished: ${hint}\n`), d.stdout);
+  const adopted = await cli('adopt');
+  assert.ok(adopted.stdout.includes(`adopted ${ID}: domain running\n  unfinished: ${hint}\n`), adopted.stdout);
+  // Another volume on its device is refused while it is attaching; the same attach finishes it.
+  const other = await cli('attach-volume', ID, '--volume-id', 'vol-0f0f0f0f', '--dev', 'sdf', '--path', '/dev/mapper/vol-0f0f0f0f');
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /device sdf is already used by vol-0e0e0e0e/);
+
+  const again = await cli('attach-volume', ID, ...args);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.split('\n')[0], `attached vol-0e0e0e0e to ${ID} as sdf (target vdf): live and persistent (the domain held it already); finished the attach an earlier one began`);
+  assert.deepEqual(record().volumes.map((v) => [v.id, v.stateName]), [['vol-0e0e0e0e', 'attached']]);
+  assert.match((await cli('list')).stdout, new RegExp(`^${ID} +Extant +running `, 'm'));
+  assert.doesNotMatch((await cli('describe', ID)).stdout, /unfinished/);
+  assert.equal((await cli('terminate', ID)).code, 0);
+});

@@ -275,6 +275,7 @@ test('a failure after the attach detaches the interface again (rollback), and th
       e.rollback.map((a) => [a.action, a.ok]),
       [
         ['detach-device', true],
+        ['restore-record', true],
         ['remove-device-xml', true],
         ['remove-stub', true],
       ],

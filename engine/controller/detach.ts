@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IoError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { syncPaths, writeFileAtomic } from '../fs/atomic-write.js';
 import { readRegularText } from '../fs/regular-file.js';
 import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import { DETACHING, type Instance } from '../instance/model.js';
@@ -115,6 +115,7 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
       const text = await readRegularText(layout.instanceXml(id)); // written back as it was on a failure
       await writeRecord(layout, detaching);
       steps.onUndo('restore-record', async () => void (await writeRecord(layout, record, { text })));
+      await syncPaths([layout.dir(id)]); // the rename too, before libvirt lets go of the device
     });
 
     const change = await steps.run('detach', async () => {

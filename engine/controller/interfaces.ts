@@ -32,7 +32,7 @@ export interface InterfaceAttachment {
   device: number;
   /** The host bridge the interface joins. */
   bridgeDeviceName: string;
-  /** Host-side tap name (`<target dev>`), at most 15 bytes (Linux's IFNAMSIZ). Eucalyptus uses `vn_<interface id>`. Default: none (libvirt names it). */
+  /** Host-side tap name (`<target dev>`): a name Linux takes for an interface, at most 15 bytes (its IFNAMSIZ), no `:` or `/`, not `.` or `..`. Eucalyptus uses `vn_<interface id>`. Default: none (libvirt names it). */
   guestDeviceName?: string;
   /** Default -1. */
   vlan?: number;

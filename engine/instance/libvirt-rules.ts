@@ -40,6 +40,22 @@ export const TAP_NAME_LIMIT = `at most ${TAP_NAME_MAX_BYTES} bytes (Linux's IFNA
 /** A tap name's length in bytes (UTF-8, as the kernel counts it; a {@link isDeviceName} one is ASCII, a byte a character). */
 export const tapNameBytes = (name: string): number => Buffer.byteLength(name, 'utf8');
 
+/**
+ * What else Linux refuses in a network interface's name (dev_valid_name(), net/core/dev.c):
+ * `.` and `..` (they would name folders in /sys/class/net), and a `/`, a `:` or whitespace
+ * (isspace: space, tab, LF, VT, FF, CR). The kernel refuses such a tap at the domain's start
+ * or the interface's hot-plug (TUNSETIFF: Invalid argument), though libvirt's schema
+ * (`deviceName`) takes `.`, `/` and `:`. The empty name is not refused here: a tap name left
+ * empty is none (no `<target dev>` is written; libvirt names the tap).
+ */
+export const TAP_NAME_CHARS_RULE = "other than '.' and '..', with no '/', ':' or whitespace (the kernel's dev_valid_name)";
+/** What of {@link TAP_NAME_CHARS_RULE} the tap name `name` breaks (`holds ':'`), or undefined. */
+export function tapNameCharsProblem(name: string): string | undefined {
+  if (name === '.' || name === '..') return 'is reserved (\'.\' and \'..\' name folders in /sys/class/net)';
+  const bad = /[/: \t\n\v\f\r]/.exec(name)?.[0];
+  return bad === undefined ? undefined : `holds ${JSON.stringify(bad)}`;
+}
+
 // A disk (`<disk>`: its `<source>`, `<target dev>` and `<serial>`).
 
 /**

@@ -6,7 +6,7 @@ import { closestName } from './did-you-mean.js';
 import { instanceStructureProblem } from './structure.js';
 import { duplicateMetadataKey, duplicateMetadataMessage, metadataKeyPath } from './metadata.js';
 import { volumeLabelProblem } from '../configdrive/label.js';
-import { MAX_MEMORY_KIB, memoryTooLargeMessage, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem, tapNameBytes } from './libvirt-rules.js';
+import { MAX_MEMORY_KIB, memoryTooLargeMessage, WHOLE_DISKS_ONLY, partitionOf, ARCH_NAMES, BRIDGE_NAME_RULE, DEVICE_NAME_RULE, DISK_SERIAL, DISK_SERIAL_RULE, DISK_SOURCE_RULE, NIC_MODEL_RULE, TAP_NAME_CHARS_RULE, TAP_NAME_LIMIT, TAP_NAME_MAX_BYTES, driveOf, hasDriveLetter, isAbsFilePath, isBridgeName, isDeviceName, isDiskSource, isNicModel, nodesetProblem, tapNameBytes, tapNameCharsProblem } from './libvirt-rules.js';
 import { CONFIG_DRIVE_LAYOUTS, DEVICE_TYPES, DISK_BUSES, HYPERVISOR_TYPES, NIC_TYPES, PLATFORMS, SOURCE_TYPES, type DiskPath, type Instance, type UnknownAttribute } from './model.js';
 
 /** Maps an instance path (`/instance/cores`) to the line/column it came from, when known. */
@@ -55,7 +55,7 @@ export interface NicFieldProblem extends ValueProblem {
  * What libvirt refuses in where a NIC (of instance.xml, an `eni-XXX.xml` stub or an
  * attachment given in code) is plugged, or undefined: its bridge, the interface's `<source
  * bridge>`, and its tap name, the `<target dev>` the transforms write when it is not empty
- * (which Linux also holds to TAP_NAME_MAX_BYTES).
+ * (which Linux also holds to TAP_NAME_MAX_BYTES and TAP_NAME_CHARS_RULE).
  */
 export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?: string }): NicFieldProblem | undefined {
   if (!isBridgeName(n.bridgeDeviceName)) {
@@ -72,6 +72,16 @@ export function nicPlaceProblem(n: { bridgeDeviceName: string; guestDeviceName?:
       expected: `a tap device name of ${TAP_NAME_LIMIT}`,
       note: `${bytes} bytes`,
       message: `the tap device name ${tap} is ${bytes} bytes long; a network interface's name is ${TAP_NAME_LIMIT}, and the host would refuse to create the tap when the domain starts or the interface is attached`,
+    };
+  }
+  const chars = tapNameCharsProblem(n.guestDeviceName);
+  if (chars) {
+    return {
+      field: 'guestDeviceName',
+      at: '/@guestDeviceName',
+      expected: `a tap device name ${TAP_NAME_CHARS_RULE}`,
+      note: chars,
+      message: `the tap device name ${tap} ${chars}; a network interface is named ${TAP_NAME_CHARS_RULE}, and the host would refuse to create the tap when the domain starts or the interface is attached`,
     };
   }
   return undefined;

@@ -327,6 +327,9 @@ test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap 
     [{ guestDeviceName: 'vn eni-0000000c' }, /^Expected `guestDeviceName` to be a tap device name of letters, digits, '_', '\.', '-', '\\', ':' and '\/' \(libvirt's schema\), got `vn eni-0000000c` \(string\)$/],
     // Linux names a network interface in at most 15 bytes: a real host refuses a longer tap when it attaches.
     [{ guestDeviceName: `vn_${'e'.repeat(37)}` }, new RegExp(`^Expected \`guestDeviceName\` to be a tap device name of at most 15 bytes \\(Linux's IFNAMSIZ, 16, less its NUL\\), got \`vn_e{37}\` \\(string\\), 40 bytes$`)],
+    // Nor does Linux take a ':' or a '/' in one, or '.' and '..', which libvirt's schema does.
+    [{ guestDeviceName: 'vn:eni-c' }, /^Expected `guestDeviceName` to be a tap device name other than '\.' and '\.\.', with no '\/', ':' or whitespace \(the kernel's dev_valid_name\), got `vn:eni-c` \(string\), holds ":"$/],
+    [{ guestDeviceName: '..' }, /^Expected `guestDeviceName` to be a tap device name other than .*, got `\.\.` \(string\), is reserved \('\.' and '\.\.' name folders in \/sys\/class\/net\)$/],
   ] as const) {
     await assert.rejects(nc.attachInterface(inst.name, eni(12, over)), (e: Error & { code: string }) => e.code === 'USAGE' && field.test(e.message));
   }
@@ -336,6 +339,7 @@ test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap 
     ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br,0"', '/nic/@bridgeDeviceName', `the bridge name "br,0" may hold only letters, digits, '_', '.', '-', '\\', ':', '/' and spaces (libvirt's schema)`],
     ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br0" guestDeviceName="vn+eni"', '/nic/@guestDeviceName', `the tap device name "vn+eni" may hold only letters, digits, '_', '.', '-', '\\', ':' and '/' (libvirt's schema)`],
     ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br0" guestDeviceName="vn_eni-0000000c-x"', '/nic/@guestDeviceName', `the tap device name "vn_eni-0000000c-x" is 17 bytes long; a network interface's name is at most 15 bytes (Linux's IFNAMSIZ, 16, less its NUL), and the host would refuse to create the tap when the domain starts or the interface is attached`],
+    ['mac="d0:0d:00:00:00:0c" bridgeDeviceName="br0" guestDeviceName="vn/eni-c"', '/nic/@guestDeviceName', `the tap device name "vn/eni-c" holds "/"; a network interface is named other than '.' and '..', with no '/', ':' or whitespace (the kernel's dev_valid_name), and the host would refuse to create the tap when the domain starts or the interface is attached`],
   ]) {
     writeFileSync(stubFile, `<?xml version="1.0"?>\n<nic xml-version="2" ${attrs} device="12" attachmentId="eni-attach-0000000c"/>\n`);
     await assert.rejects(nc.attachInterface(inst.name, stubFile), (e: unknown) => {
@@ -344,10 +348,10 @@ test("what libvirt's schema refuses in an ENI (a multicast MAC, a bridge or tap 
       return true;
     });
   }
-  // The boundaries libvirt's schema takes, attached for real: an upper-case unicast MAC, spaces and '\', ':' and '/' in the bridge, and every character the tap name may hold.
+  // The boundaries libvirt's schema takes, attached for real: an upper-case unicast MAC, spaces and '\', ':' and '/' in the bridge, and every character the tap name may hold (libvirt's, less Linux's ':' and '/').
   await nc.launch(inst);
   try {
-    await nc.attachInterface(inst.name, eni(12, { mac: 'D2:0D:00:00:00:0C', bridgeDeviceName: 'External vSwitch\\a:b/c.d-e_f', guestDeviceName: 'a:b/c\\d.e-f_g' }));
+    await nc.attachInterface(inst.name, eni(12, { mac: 'D2:0D:00:00:00:0C', bridgeDeviceName: 'External vSwitch\\a:b/c.d-e_f', guestDeviceName: 'a\\b.c-d_e' }));
     const iface = [...parseXml(await conn.getXML(inst.name)).getElementsByTagName('interface')].find((i) => firstChild(i, 'mac')?.getAttribute('address') === 'd2:0d:00:00:00:0c');
     assert.equal(firstChild(iface!, 'source')?.getAttribute('bridge'), 'External vSwitch\\a:b/c.d-e_f');
   } finally {

@@ -6,6 +6,7 @@
 // the domain (the oracle that the rule is libvirt's, and no stricter).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InstanceError, closeConnections, connect, instanceFromJson, loadTransform, parseInstance, renderText, runVirtXmlValidate, validateInstance, type CompiledTransform } from '../../engine/index.js';
@@ -150,7 +151,7 @@ test("a partition in a guest device name (vdb1) is refused at its <diskPath> on 
 const NIC = 'bridgeDeviceName="br0" guestDeviceName="vn_i-0a000001"';
 const withExtraNic = (attrs: string) => edit('</instance>', `  <extraNics>\n    <nic mac="d0:0d:00:00:00:09" ${attrs}/>\n  </extraNics>\n</instance>`);
 
-test("a NIC's bridge, tap name or (extra NIC) model libvirt's schema refuses is refused at its <nic>; an empty bridge, spaces, ':', '/' and '\\' are taken", async () => {
+test("a NIC's bridge, tap name or (extra NIC) model libvirt's schema refuses is refused at its <nic>; an empty bridge, spaces, ':', '/' and '\\' in a bridge, '\\' and '.' in a tap are taken", async () => {
   const nic = '/instance/nics/nic';
   for (const bad of ['br0;x', 'br0&#10;', 'brü']) {
     refused(edit(NIC, NIC.replace('br0', bad)), `${nic}/@bridgeDeviceName`, '<nic ', /^the bridge name ".*" may hold only letters, digits, '_', '\.', '-', '\\', ':', '\/' and spaces \(libvirt's schema\)$/);
@@ -166,8 +167,9 @@ test("a NIC's bridge, tap name or (extra NIC) model libvirt's schema refuses is 
   jsonRefused({ ...json, nics: [{ ...json.nics[0], bridgeDeviceName: 'br 0;' }] }, `${nic}/@bridgeDeviceName`, '"bridgeDeviceName"', /^the bridge name "br 0;"/);
   jsonRefused({ ...json, nics: [{ ...json.nics[0], guestDeviceName: 'vn 1' }] }, `${nic}/@guestDeviceName`, '"guestDeviceName"', /^the tap device name "vn 1"/);
   jsonRefused({ ...json, extraNics: [{ mac: 'd0:0d:00:00:00:09', bridgeDeviceName: 'br1', model: 'e1000.x' }] }, '/instance/extraNics/nic/@model', '"model"', /^the NIC model "e1000.x"/);
-  // What the schema takes: an empty bridge on an instance NIC, the rest of each character set.
-  const xml = await accepted(withExtraNic('bridgeDeviceName="External vSwitch 2\\a:b/c.d-e_f" model="e1000-x_2"').replace(NIC, 'bridgeDeviceName="" guestDeviceName="a:b/c\\d.e-f_g"'));
+  // What the schema takes: an empty bridge on an instance NIC, the rest of each character set
+  // (of the tap's, what Linux also takes in an interface name: not its ':' and '/').
+  const xml = await accepted(withExtraNic('bridgeDeviceName="External vSwitch 2\\a:b/c.d-e_f" model="e1000-x_2"').replace(NIC, 'bridgeDeviceName="" guestDeviceName="a\\b.c-d_e"'));
   assert.match(xml, /<source bridge=""\/>/);
   await definedOnTestDriver(xml);
 });
@@ -186,6 +188,53 @@ test("a NIC's tap name longer than Linux names an interface (15 bytes, IFNAMSIZ 
   const xml = await accepted(edit(NIC, NIC.replace('vn_i-0a000001', 'vn_eni-1a2b3c4d')));
   assert.match(xml, /<target dev="vn_eni-1a2b3c4d"\/>/);
   await definedOnTestDriver(xml);
+});
+
+test("a NIC's tap name Linux refuses as an interface name ('.', '..', a '/', a ':') is refused at its <nic>, from instance.xml, JSON or code; '...', '.x' and '\\' are taken", async () => {
+  const nic = '/instance/nics/nic';
+  const rule = "a network interface is named other than '.' and '..', with no '/', ':' or whitespace \\(the kernel's dev_valid_name\\), and the host would refuse to create the tap when the domain starts or the interface is attached$";
+  for (const [bad, found] of [
+    ['vn:eni-1', 'holds ":"'],
+    ['vn/eni-1', 'holds "/"'],
+    ['.', "is reserved \\('\\.' and '\\.\\.' name folders in /sys/class/net\\)"],
+    ['..', "is reserved \\('\\.' and '\\.\\.' name folders in /sys/class/net\\)"],
+  ] as [string, string][]) {
+    const message = new RegExp(`^the tap device name "${bad.replace(/[.]/g, '\\.')}" ${found}; ${rule}`);
+    refused(edit(NIC, NIC.replace('vn_i-0a000001', bad)), `${nic}/@guestDeviceName`, '<nic ', message);
+    const json = minimalJsonInstance();
+    jsonRefused({ ...json, nics: [{ ...json.nics[0], guestDeviceName: bad }] }, `${nic}/@guestDeviceName`, '"guestDeviceName"', message);
+    const inst = parseInstance(SAMPLE);
+    assert.throws(() => validateInstance({ ...inst, nics: [{ ...inst.nics[0]!, guestDeviceName: bad }] }), (e: unknown) => e instanceof InstanceError && e.path === `${nic}/@guestDeviceName` && message.test(e.shortMessage));
+  }
+  // Whitespace, which Linux refuses too, is already outside libvirt's deviceName.
+  refused(edit(NIC, NIC.replace('vn_i-0a000001', 'vn&#9;1')), `${nic}/@guestDeviceName`, '<nic ', /^the tap device name "vn\\t1" may hold only letters/);
+  for (const good of ['...', '.x', 'vn\\1.2']) {
+    const xml = await accepted(edit(NIC, NIC.replace('vn_i-0a000001', good)));
+    assert.match(xml, new RegExp(`<target dev="${good.replace(/[.\\\\]/g, '\\$&')}"/>`));
+    await definedOnTestDriver(xml);
+  }
+});
+
+/** Whether this host's kernel makes a tap named `name` (`ip tuntap add`, in a network namespace of a user namespace of its own); undefined when no tap can be made here at all. */
+function kernelTakes(name: string): boolean | undefined {
+  const r = spawnSync('unshare', ['-rn', 'ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap'], { stdio: 'ignore', timeout: 10_000 });
+  return r.status === 0 ? true : r.error || r.status === null ? undefined : false;
+}
+const tapsHere = kernelTakes('vn_probe') === true;
+
+test("the tap names validateInstance refuses for Linux are the ones this host's kernel refuses, and those it takes are made", { skip: tapsHere ? false : 'no tap can be made here (unshare -rn ip tuntap add)' }, () => {
+  const inst = parseInstance(SAMPLE);
+  const domforgeTakes = (tap: string) => {
+    try {
+      validateInstance({ ...inst, nics: [{ ...inst.nics[0]!, guestDeviceName: tap }] });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const tap of ['vn:1', 'vn/1', '.', '..', 'vn 1', 'vn\t1', 'x'.repeat(16), '...', '.x', 'a\\b.c-d_e', 'x'.repeat(15), 'vn_eni-1a2b3c4d']) {
+    assert.equal(domforgeTakes(tap), kernelTakes(tap), JSON.stringify(tap));
+  }
 });
 
 const withMachine = (type: string, arch: string) => edit('</instance>', `  <machine type="${type}" arch="${arch}"/>\n</instance>`);

@@ -60,8 +60,11 @@ test("an eni- stub's MAC, bridge or tap name libvirt's schema refuses is refused
   await refused(edit(ENI, mac, 'mac="d1:0d:4e:7a:12:08"'), '/nic/@mac', '<nic ', /^MAC address d1:0d:4e:7a:12:08 is a multicast address$/);
   await refused(edit(ENI, 'bridgeDeviceName="br-vpc0"', 'bridgeDeviceName="br;vpc0"'), '/nic/@bridgeDeviceName', '<nic ', /^the bridge name "br;vpc0" may hold only letters, digits/);
   await refused(edit(ENI, 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="vn eni-8c9d0e1f"'), '/nic/@guestDeviceName', '<nic ', /^the tap device name "vn eni-8c9d0e1f" may hold only letters, digits/);
-  // An upper-case unicast MAC, an empty bridge, and every character the tap name may hold.
-  const xml = await accepted(edit(edit(edit(ENI, mac, 'mac="D2:0D:4E:7A:12:08"'), 'bridgeDeviceName="br-vpc0"', 'bridgeDeviceName=""'), 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="a:b/c\\d.e-f_g"'));
+  // Linux takes no ':' or '/' in an interface name, nor '.' or '..': the host would refuse the tap.
+  await refused(edit(ENI, 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="vn:eni-8c9d0e"'), '/nic/@guestDeviceName', '<nic ', /^the tap device name "vn:eni-8c9d0e" holds ":"; a network interface is named other than '\.' and '\.\.', with no '\/', ':' or whitespace/);
+  await refused(edit(ENI, 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="."'), '/nic/@guestDeviceName', '<nic ', /^the tap device name "\." is reserved/);
+  // An upper-case unicast MAC, an empty bridge, and every character the tap name may hold (libvirt's, less Linux's ':' and '/').
+  const xml = await accepted(edit(edit(edit(ENI, mac, 'mac="D2:0D:4E:7A:12:08"'), 'bridgeDeviceName="br-vpc0"', 'bridgeDeviceName=""'), 'guestDeviceName="vn_eni-8c9d0e1f"', 'guestDeviceName="a\\b.c-d_e"'));
   assert.match(xml, /<source bridge=""\/>/);
 });
 

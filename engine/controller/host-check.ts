@@ -11,7 +11,7 @@ import { constants, existsSync } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomforgeError } from '../errors.js';
-import { discoverExecutables, isIgnoredName } from '../hooks/discover.js';
+import { discoverExecutables, FAIL_OPEN_SUFFIX, isIgnoredName } from '../hooks/discover.js';
 import { runProcess, succeeded } from '../hooks/run-process.js';
 import { whyScriptCannotStart } from '../hooks/spawn-error.js';
 import { loadBinding, type BindingLoader } from '../libvirt/binding.js';
@@ -49,6 +49,8 @@ export interface HostCheckOptions {
   uri?: string;
   instancesDir: string;
   hooksDir?: string;
+  /** The XML filters folder. Default: `<hooksDir>/filters.d`; without `hooksDir` no filters run, as in a controller. */
+  filtersDir?: string;
   /** Default: the shipped transforms/libvirt.xsl. */
   transform?: string;
   /** The instance the transform renders (default: the bundled sample 01-linux-virtio). */
@@ -164,6 +166,8 @@ export async function checkHost(o: HostCheckOptions): Promise<HostCheck[]> {
   out.push(await checkInstancesFolder(o.instancesDir));
   out.push(await checkHostLocks(o.instancesDir));
   out.push(await checkHooks(o.hooksDir));
+  // As a controller: filters run only with a hooks folder, from filters.d in it unless filtersDir is given.
+  out.push(await checkFilters(o.hooksDir === undefined ? undefined : (o.filtersDir ?? join(o.hooksDir, 'filters.d'))));
 
   try {
     const state = await readNodeState(new InstanceLayout(o.instancesDir));
@@ -256,38 +260,83 @@ async function checkHostLocks(instancesDir: string): Promise<HostCheck> {
   }
 }
 
+/** What a folder of hooks or filters holds: the programs that run, those that cannot start (in the runner's words), and scripts left without their execute bit. */
+interface FolderPrograms {
+  run: string[];
+  unstartable: { name: string; message: string }[];
+  idle: string[];
+}
+
+/**
+ * The programs of `dir` as the runner finds them (same discovery), each checked for a `#!`
+ * line the kernel would refuse (whyScriptCannotStart, the runner's own diagnosis), and named
+ * as the runner names it at its start (`hook 20-bad`, `XML filter 20-bad`).
+ */
+async function scanPrograms(dir: string, label: string): Promise<FolderPrograms> {
+  const found = await discoverExecutables(dir);
+  const run = found.map((x) => x.name);
+  // What the runner would say at the program's start (a missing or CRLF-ended #! interpreter), said now rather than at every launch.
+  const unstartable = found.flatMap((x) => {
+    const why = whyScriptCannotStart(x.path);
+    return why ? [{ name: x.name, message: `${label} ${x.name} could not be started: ${why}` }] : [];
+  });
+  const entries = await readdir(dir, { withFileTypes: true });
+  const candidates = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !isIgnoredName(e.name) && !run.includes(e.name)).map((e) => e.name);
+  // A script with a #! line that is not executable is a program someone forgot to chmod; other files (a README, a package.json) are not.
+  const idle: string[] = [];
+  for (const n of candidates) if (await startsWithShebang(join(dir, n))) idle.push(n);
+  return { run, unstartable, idle };
+}
+
+const FIX_SHEBANG = "fix the #! line (a carriage return at its end is a file saved with Windows line endings: sed -i 's/\\r$//' FILE)";
+const NOT_EXECUTABLE = (what: string) => `scripts with a #! line that are not executable are not run: chmod +x the ${what} that should`;
+
 async function checkHooks(dir: string | undefined): Promise<HostCheck> {
   const name = 'hooks';
   if (dir === undefined) return { name, status: 'ok', detail: 'no hooks folder given: no hooks run' };
   if (!existsSync(dir)) return { name, status: 'warn', detail: `${dir} does not exist: no hooks run`, hint: 'a mistyped --hooks launches without them; Eucalyptus takes a missing folder as no hooks too' };
-  let run: string[];
-  let idle: string[];
-  let unstartable: string[];
+  let p: FolderPrograms;
   try {
-    const found = await discoverExecutables(dir);
-    run = found.map((x) => x.name);
-    // What the hook runner would say at the hook's start (a missing or CRLF-ended #! interpreter), said now rather than at every launch's pre-boot.
-    unstartable = found.flatMap((x) => {
-      const why = whyScriptCannotStart(x.path);
-      return why ? [`hook ${x.name} could not be started: ${why}`] : [];
-    });
-    const entries = await readdir(dir, { withFileTypes: true });
-    const candidates = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !isIgnoredName(e.name) && !run.includes(e.name)).map((e) => e.name);
-    // A script with a #! line that is not executable is a hook someone forgot to chmod; other files (a README, a package.json) are not hooks.
-    idle = [];
-    for (const n of candidates) if (await startsWithShebang(join(dir, n))) idle.push(n);
+    p = await scanPrograms(dir, 'hook');
   } catch (e) {
     return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
   }
-  const detail = `${dir}: ${run.length ? `runs ${run.join(', ')}` : 'no executable hooks'}`;
+  const detail = `${dir}: ${p.run.length ? `runs ${p.run.join(', ')}` : 'no executable hooks'}`;
   // Both are said when both are found: the forgotten chmod must not wait for the #! fix to show.
-  const idleNote = idle.length ? `; not run, not executable: ${idle.join(', ')}` : '';
-  const idleHint = 'scripts with a #! line that are not executable are not run: chmod +x the ones that should';
-  if (unstartable.length) {
-    const hint = 'every launch would fail at pre-boot: fix the #! line (a carriage return at its end is a file saved with Windows line endings: sed -i \'s/\\r$//\' FILE)';
-    return { name, status: 'fail', detail: `${detail}; ${unstartable.join('; ')}${idleNote}`, hint: idle.length ? `${hint}; ${idleHint}` : hint };
+  const idleNote = p.idle.length ? `; not run, not executable: ${p.idle.join(', ')}` : '';
+  if (p.unstartable.length) {
+    const hint = `every launch would fail at pre-boot: ${FIX_SHEBANG}`;
+    return { name, status: 'fail', detail: `${detail}; ${p.unstartable.map((x) => x.message).join('; ')}${idleNote}`, hint: p.idle.length ? `${hint}; ${NOT_EXECUTABLE('ones')}` : hint };
   }
-  if (idle.length) return { name, status: 'warn', detail: `${detail}${idleNote}`, hint: idleHint };
+  if (p.idle.length) return { name, status: 'warn', detail: `${detail}${idleNote}`, hint: NOT_EXECUTABLE('ones') };
+  return { name, status: 'ok', detail };
+}
+
+/**
+ * The XML filters (`filters.d`), which run as hooks do: one that cannot start fails every
+ * launch and attachment at its filters step, or, marked `.fail-open`, is skipped at each (its
+ * change never made).
+ */
+async function checkFilters(dir: string | undefined): Promise<HostCheck> {
+  const name = 'filters';
+  if (dir === undefined) return { name, status: 'ok', detail: 'no hooks folder given: no filters run' };
+  // A hooks folder without filters.d is the common case: no filters, nothing to warn of.
+  if (!existsSync(dir)) return { name, status: 'ok', detail: `${dir} does not exist: no filters run` };
+  let p: FolderPrograms;
+  try {
+    p = await scanPrograms(dir, 'XML filter');
+  } catch (e) {
+    return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
+  }
+  const detail = `${dir}: ${p.run.length ? `runs ${p.run.join(', ')}` : 'no executable filters'}`;
+  const fatal = p.unstartable.filter((x) => !x.name.endsWith(FAIL_OPEN_SUFFIX));
+  const problems = [...p.unstartable.map((x) => x.message), ...(p.idle.length ? [`not run, not executable: ${p.idle.join(', ')}`] : [])].join('; ');
+  const idleHint = p.idle.length ? `; ${NOT_EXECUTABLE('filters')}` : '';
+  if (fatal.length) return { name, status: 'fail', detail: `${detail}; ${problems}`, hint: `every launch and attachment would fail at its filters: ${FIX_SHEBANG}${idleHint}` };
+  if (p.unstartable.length) {
+    return { name, status: 'warn', detail: `${detail}; ${problems}`, hint: `a fail-open filter that cannot start is skipped at every launch and attachment, its change never made: ${FIX_SHEBANG}` };
+  }
+  if (p.idle.length) return { name, status: 'warn', detail: `${detail}; ${problems}`, hint: NOT_EXECUTABLE('filters') };
   return { name, status: 'ok', detail };
 }
 

@@ -5,6 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHost, type HostCheck } from '../../engine/controller/host-check.js';
+import { HookFailedError } from '../../engine/hooks/errors.js';
+import { runFilters } from '../../engine/hooks/run-filters.js';
 import { runProcess } from '../../engine/hooks/run-process.js';
 import { closeConnections } from '../../engine/libvirt/index.js';
 import { breakableLoader } from '../libvirt/fixtures.js';
@@ -18,7 +20,7 @@ test.after(async () => {
 });
 
 const byName = (checks: HostCheck[]) => new Map(checks.map((c) => [c.name, c]));
-const NAMES = ['node', 'libvirt binding', 'libvirt connection', 'domain schema', 'virsh', 'xsltproc', 'transform', 'instances folder', 'host locks', 'hooks', 'node status', 'huge pages'];
+const NAMES = ['node', 'libvirt binding', 'libvirt connection', 'domain schema', 'virsh', 'xsltproc', 'transform', 'instances folder', 'host locks', 'hooks', 'filters', 'node status', 'huge pages'];
 
 test('checkHost is part of the library, as the README says', async () => {
   const lib = await import('../../engine/index.js');
@@ -42,6 +44,7 @@ test('a host set up by scripts/setup.sh passes every check; the test driver is a
   assert.match(c.get('instances folder')!.detail, /not-yet does not exist yet: the first launch creates it/);
   // The shipped hooks folder runs its two example hooks; its package.json is no hook and not named.
   assert.equal(c.get('hooks')!.detail, `${join(ROOT, 'hooks')}: runs 00-log-event, 10-memballoon`);
+  assert.equal(c.get('filters')!.detail, `${join(ROOT, 'hooks', 'filters.d')}: runs 50-no-hpet.fail-open`);
   assert.equal(c.get('node status')!.detail, 'enabled (no nc_state.xml)');
   assert.match(c.get('host locks')!.detail, /one operation at a time per instance across the host's processes/);
   assert.match(c.get('xsltproc')!.detail, /each xsltproc ends with the thread that starts it \(setpriv --pdeathsig\)$/);
@@ -161,7 +164,7 @@ test('CLI check (doctor): the table and the hints, exit 1 naming the failed chec
     ['transform'],
   );
   assert.equal(JSON.parse(f.stderr).error.code, 'HOST_CHECK_FAILED');
-  assert.match(JSON.parse(f.stderr).error.message, /^1 of 12 checks failed: transform$/);
+  assert.match(JSON.parse(f.stderr).error.message, /^1 of 13 checks failed: transform$/);
 });
 
 test('CLI check fails a hook that cannot start (a missing #! interpreter, a CRLF #! line) with the words the hook runner uses when it runs it, exit 1', async () => {
@@ -202,4 +205,51 @@ test('a hook that cannot start does not hide a #! script left without its execut
   assert.match(row.detail, /; not run, not executable: 20-forgotten$/);
   assert.match(row.hint!, /fix the #! line/);
   assert.match(row.hint!, /chmod \+x/);
+});
+
+test('CLI check fails an XML filter of filters.d that cannot start with the words the filter runner uses at a launch, exit 1; a fail-open one is a warning', async () => {
+  const hooks = join(dir, 'unstartable-filters');
+  const filters = join(hooks, 'filters.d');
+  mkdirSync(filters, { recursive: true });
+  const filter = (name: string, text: string) => {
+    writeFileSync(join(filters, name), text);
+    chmodSync(join(filters, name), 0o755);
+  };
+  filter('10-fine', '#!/bin/sh\ncat\n');
+  filter('20-bad', '#!/usr/bin/pyhton3\nprint(1)\n');
+  filter('30-crlf.fail-open', '#!/bin/sh\r\ncat\r\n');
+  // What a launch's filters step says of each: runFilters's error, less its outcome and the kernel's own words in brackets.
+  const atRun = async (only: string) => {
+    const one = join(dir, `filters-of-${only}`);
+    mkdirSync(one);
+    symlinkSync(join(filters, only), join(one, only));
+    const r = await runFilters('<domain/>', { dir: one, instanceId: 'i-1', event: 'euca-nc-pre-boot' }).catch((e: HookFailedError) => e);
+    const message = r instanceof HookFailedError ? r.shortMessage : r.skipped[0]!.shortMessage;
+    return message.replace(/ \(spawn [^)]*\); .*$/s, '');
+  };
+  const cli = (h: string) => lifecycleCli(['check', '--hooks', h, '--json'], ['--instances', join(dir, 'cli-instances'), '--uri', 'test:///default']);
+  let f = await cli(hooks);
+  assert.equal(f.code, 1, f.stderr);
+  let row = (JSON.parse(f.stdout) as HostCheck[]).find((x) => x.name === 'filters')!;
+  assert.equal(row.status, 'fail');
+  assert.equal(row.detail, `${filters}: runs 10-fine, 20-bad, 30-crlf.fail-open; ${await atRun('20-bad')}; ${await atRun('30-crlf.fail-open')}`);
+  assert.match(row.detail, /XML filter 20-bad could not be started: its interpreter \/usr\/bin\/pyhton3 \(from the #! line\) does not exist;/);
+  assert.match(row.detail, /XML filter 30-crlf\.fail-open could not be started: its #! line ends with a carriage return/);
+  assert.match(row.hint!, /^every launch and attachment would fail at its filters: .*Windows line endings/);
+  assert.match(JSON.parse(f.stderr).error.message, /checks failed: filters$/);
+  // The hooks row is about the hooks only.
+  assert.equal((JSON.parse(f.stdout) as HostCheck[]).find((x) => x.name === 'hooks')!.detail, `${hooks}: no executable hooks`);
+
+  // Only the fail-open filter cannot start: each launch skips it, which is a warning, not a failure.
+  rmSync(join(filters, '20-bad'));
+  f = await cli(hooks);
+  assert.equal(f.code, 0, f.stderr);
+  row = (JSON.parse(f.stdout) as HostCheck[]).find((x) => x.name === 'filters')!;
+  assert.equal(row.status, 'warn');
+  assert.match(row.hint!, /^a fail-open filter that cannot start is skipped at every launch and attachment/);
+
+  // A hooks folder without filters.d has no filters: nothing to say.
+  f = await cli(join(dir, 'unstartable-hooks'));
+  row = (JSON.parse(f.stdout) as HostCheck[]).find((x) => x.name === 'filters')!;
+  assert.deepEqual([row.status, row.detail], ['ok', `${join(dir, 'unstartable-hooks', 'filters.d')} does not exist: no filters run`]);
 });

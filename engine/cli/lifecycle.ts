@@ -79,6 +79,7 @@ export function controllerOptions(o: CommonOptions, io?: CliIo): NodeControllerO
 /**
  * A controller for every command but launch: it does not create the instances folder, so a
  * mistyped `--instances` is not made into an empty folder (a missing one holds no instances).
+ * launch opens so too; its folder step makes the folder.
  */
 export async function withController<T>(io: CliIo, o: CommonOptions, f: (nc: NodeController) => Promise<T>, runsHooks = false, extra: Partial<NodeControllerOptions> = {}): Promise<T> {
   const options = controllerOptions(o, io);
@@ -146,7 +147,8 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
     const instance = await readInstance(o.instance);
     const options = controllerOptions(o, io);
     noteMissingHooks(io, options);
-    const nc = await NodeController.open({ ...options, ...configDriveLimits(o), keepFailed: o.keepFailed });
+    // The instances folder is made by the launch's folder step: a launch refused before it (at its check) leaves nothing on disk.
+    const nc = await NodeController.open({ ...options, ...configDriveLimits(o), keepFailed: o.keepFailed, createInstancesDir: false });
     try {
       const r = await interruptible(io, `the launch of ${instance.name}`, (signal) => nc.launch(instance, { signal }));
       if (o.json) {

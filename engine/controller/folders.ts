@@ -5,6 +5,19 @@ import { exists } from '../fs/exists.js';
 import type { InstanceLayout } from './layout.js';
 
 /**
+ * Creates the instances folder (and the folders above it) if it is missing: where a
+ * controller opens (unless `createInstancesDir: false`) and where a launch makes its
+ * instance's folder, so that a launch refused before that creates nothing.
+ */
+export async function createInstancesFolder(root: string): Promise<void> {
+  try {
+    await mkdir(root, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw new IoError(`cannot create the instances folder: ${(e as Error).message}`, { file: root, cause: e });
+  }
+}
+
+/**
  * Removes an instance folder and everything in it. `instance.xml` goes last, once
  * everything else is gone, so that a removal that fails half-way leaves the record
  * behind (what adopt and terminate go by); then the folder itself. A subfolder is removed

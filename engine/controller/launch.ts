@@ -12,7 +12,7 @@ import { renderText } from '../render/render.js';
 import { checkDomainXml, domainUsesFile } from './domain-xml.js';
 import { checkNodeEnabled } from './node-state.js';
 import { StateConflictError } from './errors.js';
-import { keepFolder, removeFolder } from './folders.js';
+import { createInstancesFolder, keepFolder, removeFolder } from './folders.js';
 import { writeKvpArtefacts, type KvpArtefacts } from './kvp-artefacts.js';
 import { InstanceLog } from './instance-log.js';
 import { instanceIdProblem } from './layout.js';
@@ -127,6 +127,9 @@ async function launchLocked(ctx: ControllerContext, input: Instance, id: string,
   });
 
   await steps.run('create-folder', async () => {
+    // The instances folder too, when the controller did not make it at its open (the CLI's
+    // launch): made here, a launch refused before this step leaves nothing on disk.
+    await createInstancesFolder(layout.root);
     try {
       await mkdir(dir, { mode: 0o755 });
     } catch (e) {

@@ -1,7 +1,7 @@
-import { mkdir, realpath } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
-import { IoError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { expectTimerMs } from '../option-checks.js';
 import { checkTransformParams } from '../transform/params.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
@@ -16,6 +16,7 @@ import type { CompiledTransform, TransformParams } from '../transform/types.js';
 import type { SchemaEngine } from '../validate/validate-domain.js';
 import type { ControllerLogSink } from './instance-log.js';
 import { CONTROLLER_LOG, InstanceLayout } from './layout.js';
+import { createInstancesFolder } from './folders.js';
 import { hostLock, hostLockName, tryHostLock, type LockHolder } from './host-lock.js';
 import { KeyedLock, type HostLocking } from './lock.js';
 import { FileTransformSource } from '../transform/file-source.js';
@@ -34,7 +35,8 @@ export interface NodeControllerOptions {
    * Whether `open` creates the instances folder when it is missing. Default true. `false` for
    * a controller that only looks and changes what is there (the CLI's `list`, `terminate`,
    * …): a missing folder then holds no instances, and a mistyped path is not created; a
-   * launch needs the folder to exist.
+   * launch creates it at its `create-folder` step (so one refused before, at `check`,
+   * creates nothing: the CLI's `launch` opens so).
    */
   createInstancesDir?: boolean;
   /** libvirt URI. Default: `LIBVIRT_DEFAULT_URI`, else `test:///default`. Ignored when `connection` is given. */
@@ -166,13 +168,7 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
   checkOptions(o);
   if (o.holdYoungGeneration !== false) holdYoungGeneration();
   const instancesDir = resolve(o.instancesDir);
-  if (o.createInstancesDir !== false) {
-    try {
-      await mkdir(instancesDir, { recursive: true, mode: 0o755 });
-    } catch (e) {
-      throw new IoError(`cannot create the instances folder: ${(e as Error).message}`, { file: instancesDir, cause: e });
-    }
-  }
+  if (o.createInstancesDir !== false) await createInstancesFolder(instancesDir);
   const hooks = o.hooksDir
     ? createHookRunner({
         dir: resolve(o.hooksDir),
@@ -230,11 +226,27 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
  * folder (through a symbolic link or not) takes the same lock for an instance.
  */
 export async function hostLocking(instancesDir: string, onWait?: NodeControllerOptions['onLockWait']): Promise<HostLocking> {
-  const scope = await realpath(instancesDir).catch(() => instancesDir);
+  const scope = await realPathOnceMade(instancesDir);
   return {
     take: (key, what) => hostLock(hostLockName(scope, key), what, onWait && ((holder) => onWait({ instanceId: key, what, holder }))),
     tryTake: (key, what) => tryHostLock(hostLockName(scope, key), what),
   };
+}
+
+/**
+ * The real path `path` has, or will have once made: a folder not made yet (a controller opened
+ * with `createInstancesDir: false`, whose first launch makes it) is the real path of its
+ * nearest existing folder and the rest as given, so that its lock scope is the one every
+ * process opening it later has.
+ */
+async function realPathOnceMade(path: string): Promise<string> {
+  const rest: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const real = await realpath(p).catch(() => undefined);
+    if (real !== undefined) return join(real, ...rest.reverse());
+    if (dirname(p) === p) return resolve(path);
+    rest.push(basename(p));
+  }
 }
 
 interface TransformProvider {

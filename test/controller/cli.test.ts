@@ -199,10 +199,14 @@ test('reboot ID [--grace MS]: the domain runs again, started anew; the record ch
   assert.equal((await cli('terminate', ID)).stdout, `terminated ${ID}: domain absent, files removed\n`);
 });
 
-test('only launch creates the instances folder: every other command, and a launch whose input is refused, leaves a missing one missing', async () => {
+test('only launch creates the instances folder, at its folder step: every other command, and a launch refused before (its input unread, its check, a usage error), leaves a missing one missing', async () => {
   const missing = join(sb.root, 'no-such-instances');
   const nic = join(sb.root, 'eni-0f0f0f0f.xml');
   writeFileSync(nic, '<nic xml-version="2" mac="d0:0d:0f:0f:0f:0f" bridgeDeviceName="br0" device="1" attachmentId="eni-attach-0f0f0f0f"/>\n');
+  // An instance refused at the launch's check step: libvirt already has a domain with its uuid (the test driver's own "test").
+  const taken = join(sb.root, 'uuid-taken.xml');
+  const testDomain = (await conn.find('test'))!;
+  writeFileSync(taken, readFileSync(SAMPLE, 'utf8').replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${testDomain.uuid}</uuid>`));
   const run = (...args: string[]) => lifecycleCli(args, ['--instances', missing, '--uri', 'test:///default', '--transform', XSL]);
   const cases: [string[], number, RegExp][] = [
     [['list'], 0, /^$/],
@@ -215,6 +219,8 @@ test('only launch creates the instances folder: every other command, and a launc
     [['attach-volume', 'i-0a0000ff', '--volume-id', 'vol-0f', '--dev', 'sdf', '--path', '/dev/v'], 1, /no instance i-0a0000ff under /],
     [['detach-volume', 'i-0a0000ff', 'vol-0f'], 1, /no instance i-0a0000ff under /],
     [['launch', '--instance', join(sb.root, 'nothere.xml')], 1, /cannot read instance file: ENOENT/],
+    [['launch', '--instance', taken], 1, new RegExp(`launch of i-0a000009 failed at step 'check': libvirt already has a domain test \\(uuid ${testDomain.uuid}\\) with this instance's uuid`)],
+    [['launch', '--instance', SAMPLE, '--max-image', '0'], 2, /Expected `--max-image` to be a positive integer/],
   ];
   for (const [args, code, stderr] of cases) {
     const r = await run(...args);

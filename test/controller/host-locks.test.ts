@@ -8,11 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeController, type LockWaitEvent } from '../../engine/controller/index.js';
 import { hostLock, hostLockName, tryHostLock, type LockHolder } from '../../engine/controller/host-lock.js';
+import { hostLocking } from '../../engine/controller/options.js';
 import type { DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
@@ -171,6 +172,24 @@ test('hostLock in one process: waiters go one at a time, each after the release 
   await first.release();
   await all;
   assert.deepEqual([...order].sort(), ['a', 'b', 'c']);
+});
+
+test("an instances folder not made yet (createInstancesDir: false, the CLI's launch) locks in the scope it has once made, through a symbolic link too", async () => {
+  mkdirSync(join(sb.root, 'real-parent'));
+  symlinkSync(join(sb.root, 'real-parent'), join(sb.root, 'linked-parent'));
+  const given = join(sb.root, 'linked-parent', 'instances');
+  const early = await hostLocking(given);
+  const held = await early.tryTake('i-0a0000aa', 'launch of i-0a0000aa');
+  assert.ok(held);
+  try {
+    // The launch makes the folder; a process opening it now (by the link or by its real path) finds the lock taken.
+    mkdirSync(join(sb.root, 'real-parent', 'instances'));
+    for (const path of [given, join(sb.root, 'real-parent', 'instances')]) {
+      assert.equal(await (await hostLocking(path)).tryTake('i-0a0000aa', 'launch of i-0a0000aa'), undefined, path);
+    }
+  } finally {
+    await held.release();
+  }
 });
 
 test('two controllers on one instances folder: a launch in one refuses a launch of the same id in the other, and an operation there waits for it; hostLocks false keeps locks inside a controller', { timeout: 60_000 }, async () => {

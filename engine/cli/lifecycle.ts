@@ -9,7 +9,8 @@ import type { DetachResult } from '../controller/detach.js';
 import { readInterfaceStubFile } from '../controller/interfaces.js';
 import { checkDeviceId, checkInstanceId } from '../controller/layout.js';
 import { volumeStubDifferences } from '../controller/volume-stub-file.js';
-import { UsageError } from '../errors.js';
+import { CancelledError, UsageError } from '../errors.js';
+import { StartCancelledError } from '../controller/errors.js';
 import { DEFAULT_STOP_GRACE_MS } from '../controller/power.js';
 import { checkPublicIp, NO_ADDRESS } from '../controller/address.js';
 import type { AttachChange, AttachResult } from '../controller/devices.js';
@@ -284,8 +285,18 @@ export const registerLifecycle: RegisterCommand = (program, io) => {
       .option('--resume', 'after a host reboot: start again the shut-off domains of adopted instances that were not stopped'),
   ).action(
     async (o: CommonOptions & { resume?: boolean }) => {
-      // adopt is what a node controller runs when it starts on a host: the start events come first.
-      const report = await withController(io, o, (nc) => interruptible(io, 'the adopt', (signal) => nc.adopt({ resume: o.resume === true, signal }), 'stopped'), true, { initHooks: true });
+      // adopt is what a node controller runs when it starts on a host: the start events come
+      // first, and the first Ctrl-C or SIGTERM stops their hooks as it stops the pre-adopt ones.
+      const report = await interruptible(
+        io,
+        'the adopt',
+        (signal) =>
+          withController(io, o, (nc) => nc.adopt({ resume: o.resume === true, signal }), true, { initHooks: true, signal }).catch((e: unknown) => {
+            if (!(e instanceof StartCancelledError)) throw e;
+            throw new CancelledError(`adopt cancelled (${e.reason}) at the ${e.event} hooks of the controller's start (stopped); none adopted; run adopt again`, { cause: e, reason: e.reason });
+          }),
+        'stopped',
+      );
       if (o.json) return json(io, report);
       printAdoptReport(io, report);
     },

@@ -1,4 +1,4 @@
-import { DomforgeError, type DomforgeErrorOptions, type ErrorCode } from '../errors.js';
+import { CancelledError, DomforgeError, type DomforgeErrorOptions, type ErrorCode } from '../errors.js';
 
 /** The lifecycle operations of a NodeController. */
 export type Operation = 'launch' | 'terminate' | 'reboot' | 'stop' | 'start' | 'assign-address' | 'attach-volume' | 'detach-volume' | 'attach-interface' | 'detach-interface' | 'adopt';
@@ -92,5 +92,22 @@ export class OperationError extends DomforgeError {
       unfinished: this.unfinished,
       cause: (this.cause as DomforgeError).toJSON(),
     };
+  }
+}
+
+/** The start events `NodeController.open` raises (see `initHooks`). */
+export type StartEvent = 'euca-nc-pre-init' | 'euca-nc-pre-hyp-check' | 'euca-nc-post-init';
+
+/**
+ * CANCELLED: `open` was cancelled (its `signal`) while its start hooks ran: the running hook's
+ * process group was killed and the controller did not start. `event` is the start event it
+ * stopped at (no libvirt connection was made before `euca-nc-post-init`).
+ */
+export class StartCancelledError extends CancelledError {
+  readonly event: StartEvent;
+  constructor(event: StartEvent, reason: string, cause: unknown) {
+    const left = event === 'euca-nc-post-init' ? 'the controller did not start' : 'the controller did not start, no libvirt connection was made';
+    super(`open cancelled (${reason}) at the ${event} hooks (stopped); ${left}`, { cause, reason });
+    this.event = event;
   }
 }

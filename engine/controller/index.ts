@@ -2,7 +2,7 @@
 export { NodeController } from './node-controller.js';
 export type { NodeControllerOptions, TransformSource, LockWaitEvent } from './options.js';
 export type { LockHolder } from './host-lock.js';
-export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissingError, type Operation, type RollbackAction } from './errors.js';
+export { OperationError, StateConflictError, InstanceNotFoundError, RecordMissingError, StartCancelledError, type Operation, type RollbackAction, type StartEvent } from './errors.js';
 export { LAUNCH_STEPS, type LaunchStep, type LaunchResult, type LaunchOptions } from './launch.js';
 export type { TerminateOptions, TerminateResult } from './terminate.js';
 export type { InstanceSummary, InstanceDetails, InstanceStats, StatsReport, DescribeOptions, RebootOptions as InstanceRebootOptions } from './inspect.js';

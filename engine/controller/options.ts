@@ -1,7 +1,8 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
-import { UsageError } from '../errors.js';
+import { abortReason, UsageError } from '../errors.js';
+import { StartCancelledError, type StartEvent } from './errors.js';
 import { expectTimerMs } from '../option-checks.js';
 import { checkTransformParams } from '../transform/params.js';
 import { createHookRunner, type HookRunner } from '../hooks/hook-runner.js';
@@ -118,6 +119,15 @@ export interface NodeControllerOptions {
    * (but `adopt`, what a controller runs when it starts on a host).
    */
   initHooks?: boolean;
+  /**
+   * Cancels the start: a running start hook (`initHooks`) has its process group killed, no
+   * further start event is raised, and `open` rejects with a CancelledError (`CANCELLED`)
+   * naming the event it stopped at; the controller did not start (nothing connected when it
+   * was `euca-nc-pre-init` or `euca-nc-pre-hyp-check`). Only the start: once open, the
+   * controller's operations take their own signal, and `close({ cancel: true })` stops them.
+   * The CLI's `adopt` passes its Ctrl-C / SIGTERM here. Default: none.
+   */
+  signal?: AbortSignal;
   /** Told when an operation waits for another process's operation on the same instance (who holds it, when it said). */
   onLockWait?: (e: LockWaitEvent) => void;
   /**
@@ -184,17 +194,25 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
   // connection, post-init once the controller is ready. A hook that fails stops the start.
   const initHooks = o.initHooks !== false ? hooks : undefined;
   const initLog = join(instancesDir, CONTROLLER_LOG);
-  await initHooks?.run('euca-nc-pre-init', { log: initLog });
-  await initHooks?.run('euca-nc-pre-hyp-check', { log: initLog });
-  const connection = o.connection ?? (await connect({ uri: o.uri, loader: o.loader }));
-  const provider = transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions, o.sandbox);
-  if (initHooks) {
+  // Each start event's hooks, cancelled by the signal as an operation's are (the running hook's process group killed).
+  const start = async (event: StartEvent) => {
+    if (!initHooks) return;
     try {
-      await initHooks.run('euca-nc-post-init', { log: initLog });
+      await initHooks.run(event, { log: initLog, signal: o.signal });
     } catch (e) {
-      await provider.release();
+      if (o.signal?.aborted) throw new StartCancelledError(event, abortReason(o.signal), e);
       throw e;
     }
+  };
+  await start('euca-nc-pre-init');
+  await start('euca-nc-pre-hyp-check');
+  const connection = o.connection ?? (await connect({ uri: o.uri, loader: o.loader }));
+  const provider = transformProvider(o.transform ?? defaultTransformPath(), o.transformOptions, o.sandbox);
+  try {
+    await start('euca-nc-post-init');
+  } catch (e) {
+    await provider.release();
+    throw e;
   }
   // The hypervisor check comes again before every reconnection (libvirtd restarted): a failing hook refuses it.
   const unregister = initHooks ? connection.beforeReopen(async () => void (await initHooks.run('euca-nc-pre-hyp-check', { log: initLog }))) : () => undefined;
@@ -335,6 +353,7 @@ function checkOptions(o: NodeControllerOptions): void {
   for (const k of ['log', 'onStep', 'onLockWait'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new UsageError(`Expected \`${k}\` to be a function, got ${typeof o[k]}`);
   }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new UsageError(`Expected \`signal\` to be an AbortSignal, got ${typeof o.signal}`);
   const sb = o.sandbox;
   if (sb !== undefined && sb !== false && (typeof sb !== 'object' || sb === null)) {
     throw new UsageError('Expected `sandbox` to be sandbox options, a TransformSandbox or false');

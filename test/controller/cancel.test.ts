@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError } from '../../engine/errors.js';
-import { NodeController, OperationError } from '../../engine/controller/index.js';
+import { NodeController, OperationError, StartCancelledError } from '../../engine/controller/index.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { sampleFileUnderFreshId, sampleInstance, sandbox, shippedTransform, type Sandbox } from './fixtures.js';
 import { processAlive } from '../fixtures/processes.js';
@@ -324,4 +324,58 @@ test('adopt with a signal aborted during a pre-adopt hook: the hook is killed, C
   await noHookOutlived(hook, 'euca-nc-pre-adopt', inst.name);
   await nc.close();
   await cleanUp(inst.name);
+});
+
+// The controller's start hooks (pre-init, pre-hyp-check, post-init), which open raises and
+// the CLI's adopt with it: cancelled as adopt's own hooks are.
+
+/** A hooks folder whose hook is slow at the start event named in `slow-start-event` (and nothing else), recording its pid as 50-slow does. */
+async function startHooks(event: string): Promise<string> {
+  const dir = join(sb.root, 'start-hooks');
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    await sb.script(dir, '50-slow-start', `[ "$1" = "$(cat "${sb.root}/slow-start-event")" ] || exit 0\necho $$ > "${sb.root}/hook-$1-.pid"\nsleep 3\ntouch "${sb.root}/outlived-$1-"`);
+  }
+  writeFileSync(join(sb.root, 'slow-start-event'), event);
+  rmSync(join(sb.root, `hook-${event}-.pid`), { force: true });
+  return dir;
+}
+
+test('open with a signal aborted during a start hook: the hook is killed, StartCancelledError names the event; the controller did not start', { timeout: 60_000 }, async () => {
+  for (const [event, left] of [
+    ['euca-nc-pre-init', 'the controller did not start, no libvirt connection was made'],
+    ['euca-nc-post-init', 'the controller did not start'],
+  ] as const) {
+    const ac = new AbortController();
+    const opening = NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform(), hooksDir: await startHooks(event), signal: ac.signal });
+    const hook = await forwardHookStarted(event, '');
+    ac.abort('operator stop');
+    await assert.rejects(opening, (e: unknown) => {
+      assert.ok(e instanceof StartCancelledError, String(e));
+      assert.deepEqual([e.code, e.event, e.reason], ['CANCELLED', event, 'operator stop']);
+      assert.equal(e.message, `open cancelled (operator stop) at the ${event} hooks (stopped); ${left}`);
+      return true;
+    });
+    await noHookOutlived(hook, event, '');
+  }
+  await assert.rejects(NodeController.open({ instancesDir: sb.instances, connection: conn, signal: 'stop' as unknown as AbortSignal }), /Expected `signal` to be an AbortSignal, got string/);
+});
+
+test("domforge adopt: SIGINT during a start hook (euca-nc-pre-init) kills it and exits 130 saying none was adopted and adopt again does it; SIGTERM exits 143", { timeout: 60_000 }, async () => {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    const hooks = await startHooks('euca-nc-pre-init');
+    const child = spawn(process.execPath, [CLI, 'adopt', '--instances', sb.instances, '--uri', 'test:///default', '--hooks', hooks], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise((r) => child.once('exit', (c, s) => r({ code: c, signal: s })));
+    const hook = await forwardHookStarted('euca-nc-pre-init', '');
+    child.kill(sig);
+    assert.deepEqual(await exited, { code, signal: null }, stderr);
+    assert.match(stderr, new RegExp(`domforge: ${sig}: cancelling the adopt; its running hook is killed`));
+    assert.match(stderr, new RegExp(`\\ndomforge: adopt cancelled \\(${sig}\\) at the euca-nc-pre-init hooks of the controller's start \\(stopped\\); none adopted; run adopt again\\n`));
+    await noHookOutlived(hook, 'euca-nc-pre-init', '');
+  }
 });

@@ -7,7 +7,7 @@ import type { HookFailedError, HookTimeoutError } from '../hooks/errors.js';
 import { DETACHING, type Instance } from '../instance/model.js';
 import { VIR_ERR_DEVICE_MISSING } from '../libvirt/error-codes.js';
 import { LibvirtError } from '../libvirt/errors.js';
-import { leftFiles, readBack } from './devices.js';
+import { filesLeft, readBack } from './devices.js';
 import { InstanceNotFoundError, type Operation } from './errors.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
@@ -15,7 +15,7 @@ import type { ControllerContext } from './options.js';
 import { readRecord, writeRecord } from './record.js';
 import { Steps, type StepTiming } from './steps.js';
 import { ownDomainIfAny } from './summary.js';
-import { finishingCommand } from './unfinished.js';
+import { finishingCommand, stillDetaching } from './unfinished.js';
 
 /** A device the record lists (attached, or `detaching` when an earlier detach did not finish). */
 export interface RecordedDevice {
@@ -109,6 +109,10 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     if (resumed) log.info(`${spec.label} is ${DETACHING}: finishing the detach an earlier ${spec.operation} began`);
     if (!xml) log.info(`${basename(xmlPath)} is gone and the record holds no copy: libvirt and the post-detach hooks were done with ${spec.label} before its files were removed; skipping them and finishing the cleanup`);
 
+    // A resumed detach that fails before it gets past libvirt leaves the device as it found it: still `detaching`.
+    if (resumed) {
+      steps.onUnfinished(async () => `${spec.label} ${stillDetaching(spec.operation, id, spec.key)}; ${await filesLeft([stubPath, xmlPath], layout.dir(id))}`);
+    }
     const detaching = spec.marked(record, DETACHING);
     await steps.run('mark-detaching', async () => {
       if (resumed) return;
@@ -132,12 +136,11 @@ export async function detachDevice(ctx: ControllerContext, id: string, spec: Det
     });
     const detachedFromDomain = change !== undefined;
     steps.forwardOnly(async () => {
-      const left = await leftFiles([stubPath, xmlPath]);
       const where = change && [change.live && 'live', change.config && 'persistent configuration'].filter(Boolean).join(' and ');
       return [
         change ? `${spec.label} is detached from the domain of ${id}${where ? ` (${where})` : ''}` : `the domain of ${id} no longer had ${spec.label}`,
         `instance.xml lists it as "${DETACHING}"`,
-        left.length ? `${left.join(' and ')} ${left.length > 1 ? 'are' : 'is'} left in ${layout.dir(id)}` : 'its files are removed',
+        await filesLeft([stubPath, xmlPath], layout.dir(id)),
         `${finishingCommand(spec.operation, id, spec.key)} again finishes the detach`,
       ].join('; ');
     });

@@ -126,11 +126,10 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     let xml = pending ?? '';
     steps.onUnfinished(async () => {
       if (!marked) return undefined;
-      const left = await leftFiles([stubPath, xmlPath]);
       return [
         await heldText(ctx, id, record.uuid, spec.label, xml),
         `instance.xml lists it as "${ATTACHING}"`,
-        left.length ? `${left.join(' and ')} ${left.length > 1 ? 'are' : 'is'} left in ${layout.dir(id)}` : 'its files are removed',
+        await filesLeft([stubPath, xmlPath], layout.dir(id)),
         attachWaysOut(spec.operation, id, spec.detach.key),
       ].join('; ');
     });
@@ -273,8 +272,14 @@ async function heldText(ctx: ControllerContext, id: string, uuid: string, label:
 }
 
 /** The base names of those files that exist. */
-export async function leftFiles(files: readonly string[]): Promise<string[]> {
+async function leftFiles(files: readonly string[]): Promise<string[]> {
   return (await Promise.all(files.map(async (f) => ((await exists(f)) ? basename(f) : undefined)))).filter((f) => f !== undefined);
+}
+
+/** What is left of a device's files, for an error's `unfinished`: `vol-1.xml and vol-1-libvirt.xml are left in DIR`, or `its files are removed`. */
+export async function filesLeft(files: readonly string[], dir: string): Promise<string> {
+  const left = await leftFiles(files);
+  return left.length ? `${left.join(' and ')} ${left.length > 1 ? 'are' : 'is'} left in ${dir}` : 'its files are removed';
 }
 
 export interface AttachOptions {

@@ -185,3 +185,29 @@ test('detach-volume: a volume whose record entry has no <libvirt> copy, failing 
   await nc.attachVolume(id, { id: key, devName: 'sdf', path: `/dev/mapper/${key}` });
   await nc.terminate(id);
 });
+
+test('detach-volume: a retry of a detach left "detaching" that fails before libvirt is asked says the device is still detaching, not rolled back', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const { dir } = await nc.launch(inst);
+  const id = inst.name;
+  const key = 'vol-0000fffe';
+  await nc.attachVolume(id, { id: key, devName: 'sdf', path: `/dev/mapper/${key}` });
+  faultAt = { operation: 'detach-volume', step: 'post-detach' };
+  await assert.rejects(nc.detachVolume(id, key), (err: OperationError) => err.step === 'post-detach');
+  assert.equal(recordOf(dir).volumes.find((v) => v.id === key)?.stateName, 'detaching');
+
+  faultAt = { operation: 'detach-volume', step: 'detach' };
+  const e = await nc.detachVolume(id, key).then(
+    () => assert.fail('detached despite a fault at detach'),
+    (err: unknown) => err as OperationError,
+  );
+  assert.equal(e.step, 'detach');
+  assert.equal(e.rolledBack, false);
+  assert.equal(e.unfinished, `volume ${key} is still detaching (a detach that did not finish): detach-volume ${id} ${key} finishes it; ${key}.xml and ${key}-libvirt.xml are left in ${dir}`);
+  assert.equal(recordOf(dir).volumes.find((v) => v.id === key)?.stateName, 'detaching');
+
+  const r = await nc.detachVolume(id, key);
+  assert.equal(r.resumed, true);
+  assert.equal(recordOf(dir).volumes.find((v) => v.id === key), undefined);
+  await nc.terminate(id);
+});

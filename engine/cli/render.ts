@@ -96,7 +96,7 @@ export const registerRender: RegisterCommand = (program, io) => {
         diff = xmlEqual(earlierDoc!, r.document) ? '' : unifiedDiff(prettyXml(earlier, opts.diff), prettyXml(r.xml), { fromFile: opts.diff, toFile: opts.out ?? 'rendered' });
       }
       // Every check has passed: only now is --out replaced.
-      if (opts.out) await writeFileAtomic(opts.out, r.xml);
+      if (opts.out) await writeFileAtomic(opts.out, r.xml, { notRegularHint: 'leave out --out, or give --out -, to print to standard output' });
       for (const w of r.warnings) io.stderr(`domforge: warning: ${w}\n`);
       if (opts.json) {
         io.stdout(

@@ -22,6 +22,12 @@ export interface AtomicWriteOptions {
    * there, for the controller's own files in an instance folder (no look first).
    */
   existing?: 'resolve' | 'replace';
+  /**
+   * Added to the refusal of a device or pipe at `path` (with `existing: 'resolve'`), saying
+   * how the caller's user gets the output elsewhere: the CLI's `render` prints to standard
+   * output without `--out`. Default: nothing added.
+   */
+  notRegularHint?: string;
 }
 
 /**
@@ -34,7 +40,7 @@ export interface AtomicWriteOptions {
  * {@link syncPaths}.
  */
 export async function writeFileAtomic(given: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const path = options.existing === 'replace' ? given : await writableTarget(given);
+  const path = options.existing === 'replace' ? given : await writableTarget(given, options.notRegularHint);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fh;
@@ -85,7 +91,7 @@ export async function syncPaths(paths: readonly string[]): Promise<void> {
  * Where a write to `path` lands: `path` itself when nothing is there or a regular file is, the
  * file a symbolic link leads to (links followed); anything else is refused, naming what it is.
  */
-async function writableTarget(path: string): Promise<string> {
+async function writableTarget(path: string, notRegularHint?: string): Promise<string> {
   let real: string;
   try {
     real = await realpath(path);
@@ -97,7 +103,7 @@ async function writableTarget(path: string): Promise<string> {
   }
   const st = await stat(real);
   if (st.isFile()) return real;
-  const hint = st.isDirectory() ? '' : '; domforge writes a file whole, by renaming a new one over it, which would replace the device or pipe itself (omit the output file to print to stdout)';
+  const hint = st.isDirectory() ? '' : `; domforge writes a file whole, by renaming a new one over it, which would replace the device or pipe itself${notRegularHint ? ` (${notRegularHint})` : ''}`;
   throw new IoError(`cannot write ${path}: it is ${notRegularText(notRegularKind(st))}${hint}`, { file: path });
 }
 

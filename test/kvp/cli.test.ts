@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { runCli } from '../../engine/cli/main.js';
 import { commands } from '../../engine/cli/commands.js';
 import { registerKvp } from '../../engine/cli/kvp.js';
@@ -60,6 +61,16 @@ test('kvp encode --out that is the --instance file (by its path or through a lin
     assert.match(r.stderr, /--out .* is the --instance file itself: the pool file would replace its input; write to another file/);
     assert.equal(readFileSync(inst, 'utf8'), text);
   }
+});
+
+test('kvp encode --out naming a device or a FIFO is refused, left as it is, and not told to print to stdout (encode refuses stdout)', { timeout: 10_000 }, async () => {
+  const fifo = join(dir, 'encode-fifo');
+  execFileSync('mkfifo', [fifo]);
+  const r = await cli('kvp', 'encode', '--instance', fixture, '--out', fifo);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /cannot write .*encode-fifo: it is a FIFO, not a regular file; domforge writes a file whole, by renaming a new one over it, which would replace the device or pipe itself\n/);
+  assert.doesNotMatch(r.stderr, /stdout|standard output/);
+  assert.ok(statSync(fifo).isFIFO(), 'still a FIFO');
 });
 
 test('kvp decode of a truncated file warns, or fails with --strict', async () => {

@@ -184,6 +184,6 @@ test('--out naming a FIFO (or a device such as /dev/null) is refused and left as
   execFileSync('mkfifo', [fifo]);
   const r = await cli(['render', '--instance', join(SAMPLE, 'instance.xml'), '--out', fifo]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot write .*out-fifo: it is a FIFO, not a regular file; .*omit the output file to print to stdout/);
+  assert.match(r.stderr, /cannot write .*out-fifo: it is a FIFO, not a regular file; .*\(leave out --out, or give --out -, to print to standard output\)/);
   assert.ok(statSync(fifo).isFIFO(), 'still a FIFO');
 });

@@ -42,7 +42,7 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(given: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const path = options.existing === 'replace' ? given : await writableTarget(given, options.notRegularHint);
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, tempName(basename(path)));
   let fh;
   try {
     fh = await open(tmp, 'wx', options.mode ?? 0o644);
@@ -62,6 +62,26 @@ export async function writeFileAtomic(given: string, data: string | Uint8Array, 
     if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new IoError(`cannot write ${path}: it is a folder`, { file: path, cause: e });
     throw ioError(path, e);
   }
+}
+
+/** The longest file name Linux file systems take (NAME_MAX), in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * The temporary file's name beside `name`: `.NAME.PID.RANDOM.tmp`, with NAME cut short (at a
+ * character boundary) when the whole would be longer than NAME_MAX bytes, so that any name
+ * the folder takes can be written (a 240-byte name would otherwise fail with ENAMETOOLONG).
+ */
+function tempName(name: string): string {
+  const suffix = `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let room = NAME_MAX - 1 - suffix.length;
+  let kept = '';
+  for (const ch of name) {
+    room -= Buffer.byteLength(ch, 'utf8');
+    if (room < 0) break;
+    kept += ch;
+  }
+  return `.${kept}${suffix}`;
 }
 
 /**

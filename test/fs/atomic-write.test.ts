@@ -58,3 +58,16 @@ test("existing: 'replace' renames over whatever is there (the controller's own f
   await writeFileAtomic(fifo, 'file now', { existing: 'replace' });
   assert.ok(lstatSync(fifo).isFile());
 });
+
+test('a name as long as the folder takes (255 bytes, multi-byte characters too) is written: the temporary name beside it is cut short, not refused with ENAMETOOLONG', async () => {
+  for (const name of ['c'.repeat(251) + '.iso', 'é'.repeat(127) + 'x']) {
+    assert.equal(Buffer.byteLength(name), 255);
+    const path = join(dir, name);
+    const before = readdirSync(dir).sort();
+    await writeFileAtomic(path, 'long');
+    assert.equal(readFileSync(path, 'utf8'), 'long');
+    await writeFileAtomic(path, 'again');
+    assert.equal(readFileSync(path, 'utf8'), 'again');
+    assert.deepEqual(readdirSync(dir).sort(), [...before, name].sort());
+  }
+});

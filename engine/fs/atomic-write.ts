@@ -3,6 +3,7 @@ import { lstat, open, readlink, realpath, rename, unlink, stat } from 'node:fs/p
 import { notRegularKind, notRegularText } from './regular-file.js';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from '../errors.js';
+import { holdTempFile } from './temp-files.js';
 
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o644). */
@@ -33,7 +34,8 @@ export interface AtomicWriteOptions {
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one:
  * a temporary file in the same folder, fsync, then rename over the target.
- * On any failure the temporary file is removed and nothing at `path` changes.
+ * On any failure the temporary file is removed and nothing at `path` changes; so it is when
+ * SIGINT or SIGTERM ends the process meanwhile (see holdTempFile).
  *
  * The rename itself is made durable by an fsync of the folder, which this function does
  * not do (one folder fsync after several writes costs one, not one per file): see
@@ -43,6 +45,17 @@ export async function writeFileAtomic(given: string, data: string | Uint8Array, 
   const path = options.existing === 'replace' ? given : await writableTarget(given, options.notRegularHint);
   const dir = dirname(path);
   const tmp = join(dir, tempName(basename(path)));
+  // Held from before it exists until it is renamed or removed: a signal meanwhile removes it.
+  const release = holdTempFile(tmp);
+  try {
+    await writeThrough(tmp, path, dir, data, options);
+  } finally {
+    release();
+  }
+}
+
+/** Writes `tmp` whole and renames it to `path`; on any failure removes `tmp` and throws an IoError naming `path`. */
+async function writeThrough(tmp: string, path: string, dir: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   let fh;
   try {
     fh = await open(tmp, 'wx', options.mode ?? 0o644);

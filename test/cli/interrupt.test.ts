@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { interruptible, releaseInterrupts } from '../../engine/cli/interrupt.js';
@@ -76,6 +77,42 @@ test('domforge launch: SIGINT sent as soon as it prints "launched" does not end 
       assert.deepEqual(end, { code: 0, signal: null }, stderr);
       assert.match(stdout, /^launched i-0a000001: domain i-0a000001/);
       assert.doesNotMatch(stderr, /cancelling/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('domforge configdrive: SIGINT or SIGTERM while the image is being written ends it by the signal and leaves no temporary file', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'domforge-cd-signal-'));
+  try {
+    // 7 MiB of user data: an image whose write and fsync take long enough to be caught in them.
+    const fixture = readFileSync(join(ROOT, 'test', 'configdrive', 'fixtures', 'instance.xml'), 'utf8');
+    const instance = join(dir, 'instance.xml');
+    writeFileSync(instance, fixture.replace('<userData/>', `<userData>${randomBytes(7 * 1024 * 1024).toString('base64')}</userData>`));
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      let caught = false;
+      for (let attempt = 0; attempt < 20 && !caught; attempt++) {
+        const folder = mkdtempSync(join(dir, 'o'));
+        const iso = join(folder, 'config.iso');
+        const child = spawn(process.execPath, [BIN, 'configdrive', '--instance', instance, '--out', iso, '--max-user-data', '8000000', '--max-image', '16000000'], { stdio: 'ignore' });
+        // Stopped as soon as its temporary file appears; signalled only if it is still there (not yet renamed).
+        const watcher = watch(folder, (_event, name) => {
+          if (caught || !name?.endsWith('.tmp')) return;
+          child.kill('SIGSTOP');
+          if (readdirSync(folder).some((n) => n.endsWith('.tmp'))) {
+            caught = true;
+            child.kill(sig);
+          }
+          child.kill('SIGCONT');
+        });
+        const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+        watcher.close();
+        if (!caught) continue;
+        assert.deepEqual(end, { code: null, signal: sig });
+        assert.deepEqual(readdirSync(folder), existsSync(iso) ? ['config.iso'] : [], `${sig}: a temporary file is left`);
+      }
+      assert.ok(caught, `${sig}: never caught the write under way in 20 tries`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,56 @@
+import { unlinkSync } from 'node:fs';
+
+/**
+ * Temporary files of writes under way (writeFileAtomic's `.NAME.PID.RANDOM.tmp`), removed when
+ * a signal ends the process before they are renamed into place. Without this, Ctrl-C or
+ * SIGTERM during a slow write or fsync (a 64 MiB config drive on a busy disk) ended Node where
+ * it stood and left the temporary file beside the target: a whole or partial image, holding
+ * the admin password, that nothing would ever remove.
+ */
+const pending = new Set<string>();
+
+/** The signals that end a process by default, as a terminal or a service manager sends them (those interrupt.ts handles). */
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Holds `path` until the returned release is called: while any file is held, SIGINT and SIGTERM
+ * remove the held files, then end the process by the signal as before (exit status 128 + n). A
+ * signal that another listener handles (a launch's cancel, the embedding program's own) is left
+ * to it: the process goes on, and the write ends and removes its file as any failure does. A
+ * `process.exit()` during the write removes them too.
+ */
+export function holdTempFile(path: string): () => void {
+  if (pending.size === 0) {
+    for (const s of SIGNALS) process.on(s, onSignal);
+    process.on('exit', removeAll);
+  }
+  pending.add(path);
+  return () => {
+    if (!pending.delete(path) || pending.size > 0) return;
+    stopListening();
+  };
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  removeAll();
+  stopListening();
+  // No listener is left: the signal now does what it would have done without us.
+  process.kill(process.pid, signal);
+}
+
+function removeAll(): void {
+  for (const path of pending) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Not created yet, or already renamed into place or removed.
+    }
+  }
+  pending.clear();
+}
+
+function stopListening(): void {
+  for (const s of SIGNALS) process.off(s, onSignal);
+  process.off('exit', removeAll);
+}

@@ -10,7 +10,7 @@ import { readInstanceJsonFile } from '../instance/from-json.js';
 import { isJsonInstancePath } from '../instance/input.js';
 import type { RegisterCommand } from './commands.js';
 import { configDriveLimits, maxImageOption, maxUserDataOption, type ConfigDriveLimitFlags } from './config-drive-limits.js';
-import { refuseStdoutImage } from './io.js';
+import { refuseOutOverInput, refuseStdoutImage } from './io.js';
 
 interface ConfigDriveCliOptions extends ConfigDriveLimitFlags {
   instance: string;
@@ -45,6 +45,7 @@ export const registerConfigDrive: RegisterCommand = (program, io) => {
       if (opts.label !== undefined) options.label = usage(() => checkLabel(opts.label!));
       const out = opts.out ?? instance.configDrive?.path;
       if (!out) throw new UsageError('no output path: give --out, or /instance/configDrive/@path in the instance', { file: opts.instance });
+      await refuseOutOverInput(out, opts.instance, 'the config drive', opts.out === undefined ? `the config drive path ${out} (/instance/configDrive/@path)` : undefined);
       let drive;
       try {
         // A refusal of one of the instance's fields names its file and line.

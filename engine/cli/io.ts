@@ -92,16 +92,17 @@ export function refuseStdoutImage(out: string | undefined, what: string): void {
 }
 
 /**
- * `--out` naming the `--instance` file itself (by path, or as the same file through a link) is
- * a usage error: `what` (`the render`, `the pool file`) would replace its own input.
+ * An output naming the `--instance` file itself (by path, or as the same file through a link)
+ * is a usage error: `what` (`the render`, `the pool file`, `the config drive`) would replace its own input.
+ * `given` says where the output path came from (`--out PATH`, by default).
  */
-export async function refuseOutOverInput(out: string, input: string, what: string): Promise<void> {
+export async function refuseOutOverInput(out: string, input: string, what: string, given = `--out ${out}`): Promise<void> {
   let same = resolve(out) === resolve(input);
   if (!same) {
     const [a, b] = await Promise.all([stat(out).catch(() => undefined), stat(input).catch(() => undefined)]);
     same = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
   }
-  if (same) throw new UsageError(`--out ${out} is the --instance file itself: ${what} would replace its input; write to another file`);
+  if (same) throw new UsageError(`${given} is the --instance file itself: ${what} would replace its input; write to another file`);
 }
 
 /** Prints rows as columns padded to their widest cell, two spaces apart; the last column is not padded. */

@@ -160,6 +160,28 @@ test('domforge configdrive reports bad flags and missing folders', async () => {
   assert.ok(!readdirSync(tmp.dir).some((f) => f === 'x.iso' || f === 'y.iso'));
 });
 
+test('domforge configdrive: an output that is the --instance file (by --out, through a link, or by /instance/configDrive/@path) is a usage error; the instance is kept', async () => {
+  const { mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const d = join(tmp.dir, 'same-file');
+  mkdirSync(d);
+  const xml = join(d, 'instance.xml');
+  symlinkSync(xml, join(d, 'link.xml'));
+  const text = fixture();
+  for (const out of [xml, join(d, '.', 'instance.xml'), join(d, 'link.xml')]) {
+    writeFileSync(xml, text);
+    const io = captureIo();
+    assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', out], io), 2, io.err);
+    assert.equal(io.err, `domforge: --out ${out} is the --instance file itself: the config drive would replace its input; write to another file\n`);
+    assert.equal(readFileSync(xml, 'utf8'), text);
+  }
+  const pointing = text.replace(/<configDrive path="[^"]*"/, `<configDrive path="${xml}"`);
+  writeFileSync(xml, pointing);
+  const io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml], io), 2, io.err);
+  assert.match(io.err, /^domforge: the config drive path .*instance\.xml \(\/instance\/configDrive\/@path\) is the --instance file itself/);
+  assert.equal(readFileSync(xml, 'utf8'), pointing);
+});
+
 test('domforge configdrive takes megabytes of user data when --max-user-data allows it', async () => {
   const { writeFileSync } = await import('node:fs');
   const big = Buffer.alloc(4 << 20);

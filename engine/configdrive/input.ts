@@ -25,7 +25,7 @@ export interface ConfigDriveInput {
   password?: string;
   /** Free-form instance metadata (OpenStack `meta`). Written with keys sorted. Default `{}`. */
   meta?: Record<string, string>;
-  /** Any JSON value for vendor_data.json. Default `{}`. */
+  /** Any JSON value for vendor_data.json: null, booleans, finite numbers, strings, arrays and plain objects (anything else is refused at its path). Default `{}`. */
   vendorData?: unknown;
   /** Project (tenant/account) id, OpenStack `project_id`. Default: omitted. */
   projectId?: string;
@@ -148,8 +148,42 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
     }
     keyNames.set(k.name, i);
   }
+  if (input.vendorData !== undefined) rejectNonJson(input.vendorData, '/vendorData', []);
   const { userData: _bytes, ...textual } = input;
   rejectUnwritable(textual, '');
+}
+
+/**
+ * `vendorData` is written with JSON.stringify, which throws on a BigInt or a cycle (a bare
+ * TypeError or RangeError), writes nothing at all for a function or a symbol (an empty
+ * vendor_data.json, for which cloud-init refuses the whole drive: BrokenMetadata), and
+ * quietly turns NaN into null, a Date into a string and a Map into `{}`. So only JSON data
+ * is taken: null, booleans, finite numbers, strings, arrays and plain objects (a member
+ * that is undefined is left out, as JSON.stringify leaves it).
+ */
+function rejectNonJson(value: unknown, path: string, open: object[]): void {
+  const refuse = (what: string) => {
+    throw new ConfigDriveError(`vendorData must be JSON data (null, booleans, finite numbers, strings, arrays and plain objects), but at ${path} it is ${what}`, { path });
+  };
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) refuse(`${value}, which JSON cannot write`);
+    return;
+  }
+  if (typeof value !== 'object') refuse(value === undefined ? 'undefined, which JSON writes as null in a list' : `a ${typeof value}`);
+  const object = value as object;
+  if (open.includes(object)) refuse('the object that holds it (a cycle)');
+  const proto = Object.getPrototypeOf(object) as object | null;
+  if (Array.isArray(object)) {
+    open.push(object);
+    object.forEach((v: unknown, i) => rejectNonJson(v, `${path}/${i}`, open));
+  } else if (proto === Object.prototype || proto === null) {
+    open.push(object);
+    for (const [k, v] of Object.entries(object)) if (v !== undefined) rejectNonJson(v, `${path}/${pathSegment(k)}`, open);
+  } else {
+    refuse(`a ${(object.constructor as { name?: string } | undefined)?.name || 'non-plain'} object`);
+  }
+  open.pop();
 }
 
 /** 2100-01-01T00:00:00Z: keeps every date representable in the 7-byte ISO 9660 form and sane. */

@@ -136,6 +136,28 @@ test('lone UTF-16 surrogates anywhere in metadata (no UTF-8 form)', async () => 
   assert.ok(drive.image.length > 0);
 });
 
+test('vendorData that is not JSON data is refused at its path, not thrown as a bare TypeError or written as an empty vendor_data.json cloud-init refuses', async () => {
+  const cycle: Record<string, unknown> = { a: 1 };
+  cycle.self = cycle;
+  for (const [vendorData, path, what] of [
+    [{ big: 1n }, '/vendorData/big', 'a bigint'],
+    [cycle, '/vendorData/self', 'the object that holds it (a cycle)'],
+    [() => 1, '/vendorData', 'a function'],
+    [Symbol('s'), '/vendorData', 'a symbol'],
+    [{ n: [1, NaN] }, '/vendorData/n/1', 'NaN, which JSON cannot write'],
+    [{ when: new Date(0) }, '/vendorData/when', 'a Date object'],
+    [new Map([['k', 'v']]), '/vendorData', 'a Map object'],
+    [[undefined], '/vendorData/0', 'undefined, which JSON writes as null in a list'],
+  ] as const) {
+    await rejects({ ...good, vendorData }, {}, ConfigDriveError, new RegExp(`^vendorData must be JSON data .*, but at ${path} it is ${what.replace(/[()]/g, '\\$&')}$`), path);
+  }
+  // JSON data is written as JSON.stringify writes it: a member that is undefined left out, a value met twice (not a cycle) written twice.
+  const shared = { x: [true, null, 'é'] };
+  const drive = await writeConfigDrive(join(tmp.dir, 'vendor.iso'), { ...good, vendorData: { a: shared, b: shared, gone: undefined, bare: Object.assign(Object.create(null), { k: 1 }) } });
+  const file = drive.files.find((f) => f.path === 'openstack/latest/vendor_data.json')!;
+  assert.deepEqual(JSON.parse(Buffer.from(file.data).toString('utf8')), { a: shared, b: shared, bare: { k: 1 } });
+});
+
 test('a bad --label is a usage error (exit 2), like a bad --layout', async () => {
   const { runCli } = await import('../../engine/cli/main.js');
   const { commands } = await import('../../engine/cli/commands.js');

@@ -27,7 +27,9 @@ export function configDriveInputFromInstance(instance: Instance): ConfigDriveInp
     throw new ConfigDriveError(`launchIndex ${JSON.stringify(instance.launchIndex)} is not a non-negative integer`, { path: '/instance/launchIndex' });
   }
   const launch = instance.timestamps.find(([k]) => k === 'launchTime')?.[1];
-  const timestamp = launch === undefined || launch === '' ? 0 : Number(launch);
+  // Decimal digits only (spaces around them are the XML's): Number() would also take "0x10", "1e3" or "0b1".
+  const digits = launch?.trim() ?? '';
+  const timestamp = digits === '' ? 0 : /^\d+$/.test(digits) ? Number(digits) : NaN;
   if (!Number.isInteger(timestamp) || timestamp < 0) {
     throw new ConfigDriveError(`launchTime ${JSON.stringify(launch)} is not whole seconds since 1970`, { path: '/instance/timestamps/launchTime' });
   }

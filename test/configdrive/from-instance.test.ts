@@ -53,6 +53,20 @@ test('hostname falls back to dnsName, then the instance id; empty user data is n
   assert.equal(input.userData, undefined);
 });
 
+test('launchTime is decimal seconds (spaces around them allowed); a hex, exponent or binary number is refused, not read as another date', () => {
+  const at = (t: string) => fixture().replace('<launchTime>1700000000</launchTime>', `<launchTime>${t}</launchTime>`);
+  assert.equal(configDriveInputFromInstance(parseInstance(at('\n  1700000000\n'))).timestamp, 1700000000);
+  assert.equal(configDriveInputFromInstance(parseInstance(at(''))).timestamp, 0);
+  for (const bad of ['0x10', '1e3', '0b1', '+5', '1_000', 'Infinity']) {
+    assert.throws(() => configDriveInputFromInstance(parseInstance(at(bad))), (e: unknown) => {
+      assert.ok(e instanceof ConfigDriveError);
+      assert.equal(e.path, '/instance/timestamps/launchTime');
+      assert.equal(e.shortMessage, `launchTime ${JSON.stringify(bad)} is not whole seconds since 1970`);
+      return true;
+    }, bad);
+  }
+});
+
 test('user data must be real base64', () => {
   assert.deepEqual(Buffer.from(decodeUserData('aGlo\n  aGk=')!), Buffer.from('hihhi'));
   assert.throws(() => decodeUserData('not base64!'), (e: unknown) => {

@@ -5,13 +5,13 @@ import { placeOf, sourceOf, type InstanceSource } from '../instance/source.js';
 import { decodeBase64 } from '../instance/user-data.js';
 import { buildConfigDrive, type BuiltConfigDrive, type ConfigDriveOptions } from './build.js';
 import type { ConfigDriveInput, NetworkInterface } from './input.js';
-import { instancePathOf, largestFieldOf, type FieldSize } from './instance-path.js';
+import { hostNameOf, instancePathOf, largestFieldOf, type FieldSize } from './instance-path.js';
 import { ImageCapError } from './iso9660.js';
 
 /**
  * Maps an instance to what its config drive says (pure). Where each field comes from:
  * - `uuid`, `name` (instance id), `launchIndex`, `availabilityZone`, `password`, `metadata` → same-named fields;
- * - hostname: `privateDnsName`, else `dnsName`, else the instance id;
+ * - hostname: `privateDnsName`, else `dnsName`, else the instance id, without the whitespace around it (hostNameOf);
  * - user data: `/instance/userData` base64-decoded to the exact bytes (empty = none);
  * - the ssh key: `/instance/key/@sshKey`, named `key` (CloudStack's default key name);
  * - NICs (`nics` then `extraNics`): MAC, private IP and bridge; no netmask is known, so guests use DHCP;
@@ -44,7 +44,7 @@ export function configDriveInputFromInstance(instance: Instance): ConfigDriveInp
   return {
     uuid: instance.uuid,
     name: instance.name,
-    hostname: instance.privateDnsName || instance.dnsName || instance.name,
+    hostname: hostNameOf(instance).value,
     availabilityZone: instance.availabilityZone || undefined,
     launchIndex,
     userData: decodeUserData(instance.userData),
@@ -59,7 +59,7 @@ export function configDriveInputFromInstance(instance: Instance): ConfigDriveInp
       serviceOffering: instance.VmType || undefined,
       publicIp: usableIp(primary?.publicIp),
       localIp: usableIp(primary?.privateIp),
-      publicHostname: instance.dnsName || undefined,
+      publicHostname: instance.dnsName.trim() || undefined,
     },
     timestamp,
   };

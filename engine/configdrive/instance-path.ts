@@ -26,7 +26,7 @@ export function instancePathOf(path: string | undefined, instance: Instance, opt
     case 'imageId':
       return `/instance/${field}`;
     case 'hostname':
-      return instance.privateDnsName ? '/instance/privateDnsName' : instance.dnsName ? '/instance/dnsName' : '/instance/name';
+      return hostNameOf(instance).path;
     case 'timestamp':
       return '/instance/timestamps/launchTime';
     case 'projectId':
@@ -44,6 +44,20 @@ export function instancePathOf(path: string | undefined, instance: Instance, opt
     default:
       return undefined;
   }
+}
+
+/**
+ * The guest's host name and the field it comes from: `privateDnsName`, else `dnsName`, else the
+ * instance id. A host name holds no whitespace, so spaces and line breaks around one (an
+ * instance.xml written indented, `<privateDnsName>\n  host\n</privateDnsName>`) are the
+ * XML's, not the name's: they are left out, and a name of whitespace only is no name.
+ */
+export function hostNameOf(instance: Instance): { value: string; path: string } {
+  const privateDns = instance.privateDnsName.trim();
+  if (privateDns) return { value: privateDns, path: '/instance/privateDnsName' };
+  const publicDns = instance.dnsName.trim();
+  if (publicDns) return { value: publicDns, path: '/instance/dnsName' };
+  return { value: instance.name, path: '/instance/name' };
 }
 
 /** `/meta/KEY`: the item whose key (`…/@key`) or value (the item) cannot be written. */

@@ -67,6 +67,24 @@ test('launchTime is decimal seconds (spaces around them allowed); a hex, exponen
   }
 });
 
+test('host names written indented in instance.xml reach the guest without the spaces and line breaks around them; one of whitespace only is none', () => {
+  const indented = fixture('')
+    .replace(/<privateDnsName>([^<]*)<\/privateDnsName>/, '<privateDnsName>\n    $1\n  </privateDnsName>')
+    .replace(/<dnsName>([^<]*)<\/dnsName>/, '<dnsName>\n    $1\n  </dnsName>');
+  const input = configDriveInputFromInstance(parseInstance(indented));
+  assert.equal(input.hostname, 'euca-172-31-0-16.eucalyptus.internal');
+  assert.equal(input.cloudstack?.publicHostname, 'euca-10-111-5-16.eucalyptus.cloud.example.com');
+  const drive = buildConfigDriveFromInstance(parseInstance(indented));
+  const text = (path: string) => Buffer.from(drive.files.find((f) => f.path === path)!.data).toString('utf8');
+  assert.equal(JSON.parse(text('openstack/latest/meta_data.json')).hostname, 'euca-172-31-0-16.eucalyptus.internal');
+  assert.equal(JSON.parse(text('ec2/latest/meta-data.json'))['local-hostname'], 'euca-172-31-0-16.eucalyptus.internal');
+  assert.equal(text('cloudstack/metadata/local-hostname.txt'), 'euca-172-31-0-16.eucalyptus.internal');
+  assert.equal(text('cloudstack/metadata/public-hostname.txt'), 'euca-10-111-5-16.eucalyptus.cloud.example.com');
+  // Whitespace only: the next field is the host name (before, the drive was refused for an empty host name).
+  const blank = fixture('').replace(/<privateDnsName>[^<]*<\/privateDnsName>/, '<privateDnsName>  </privateDnsName>');
+  assert.equal(configDriveInputFromInstance(parseInstance(blank)).hostname, 'euca-10-111-5-16.eucalyptus.cloud.example.com');
+});
+
 test('user data must be real base64', () => {
   assert.deepEqual(Buffer.from(decodeUserData('aGlo\n  aGk=')!), Buffer.from('hihhi'));
   assert.throws(() => decodeUserData('not base64!'), (e: unknown) => {

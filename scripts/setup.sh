@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 #   libvirt-dev libvirt-clients  -> the native @unraid/libvirt binding, virsh, virt-xml-validate and libvirt's RNG schemas
 #   xsltproc libxml2-utils       -> libxslt (the XSLT reference engine) and xmllint
 #   xorriso genisoimage          -> ISO 9660 readers/writers used as test oracles and benchmark references
+#   libarchive-tools             -> bsdtar, libarchive's ISO 9660 reader (front to back), a test oracle
 #   util-linux                   -> blkid
 #   cloud-init                   -> cloud-init's own ConfigDrive reader, used as a test oracle
-PKGS=(libvirt-dev libvirt-clients xsltproc libxml2-utils xorriso genisoimage util-linux cloud-init python3 g++ make pkg-config)
+PKGS=(libvirt-dev libvirt-clients xsltproc libxml2-utils xorriso genisoimage libarchive-tools util-linux cloud-init python3 g++ make pkg-config)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

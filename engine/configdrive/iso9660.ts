@@ -62,8 +62,8 @@ interface HRecord {
  * contents share one extent (as hard links do with genisoimage -cache-inodes).
  *
  * Layout in sectors: 0-15 system area, 16 PVD, 17 Joliet SVD, 18 terminator,
- * then path tables, the root's Rock Ridge continuation area, primary folders,
- * Joliet folders and file data.
+ * then path tables, primary folders, Joliet folders, the root's Rock Ridge
+ * continuation area and file data: everything a folder points at lies after it.
  */
 export function buildIsoImage(files: readonly DriveFile[], options: IsoOptions): Uint8Array {
   const label = checkLabel(options.label ?? DEFAULT_LABEL);
@@ -87,16 +87,22 @@ export function buildIsoImage(files: readonly DriveFile[], options: IsoOptions):
   const ptLJoliet = take(ptJoliet);
   const ptMJoliet = take(ptJoliet);
   const erEntry = er();
-  const ceSector = take(erEntry.length);
-  // The root's "." record gets SP first and a CE pointing at the ER entry.
+  // The root's "." record gets SP first and a CE pointing at the ER entry (its sector is known
+  // once the folders have theirs; the entry's length, which sizes the root, is known now).
   const rootSelf = primary[0].records[0];
-  rootSelf.su = [sp(), ...rootSelf.su, ce(ceSector, 0, erEntry.length)];
+  const ceEntry = ce(0, 0, erEntry.length);
+  rootSelf.su = [sp(), ...rootSelf.su, ceEntry];
   rootSelf.suLength = lengthOf(rootSelf.su);
 
   for (const dir of [...primary, ...joliet]) {
     dir.size = directorySize(dir);
     dir.extent = take(dir.size);
   }
+  // After the folders, as genisoimage places it: libarchive (bsdtar) reads an image front to
+  // back and refuses a continuation area that lies before the folder pointing at it
+  // ("Invalid parameter in SUSP "CE" extension"), which was the whole image.
+  const ceSector = take(erEntry.length);
+  both32(ceEntry, 4, ceSector);
   const extents = new Map<FileNode, number>();
   const stored: { data: Uint8Array; extent: number }[] = [];
   const byLength = new Map<number, { data: Uint8Array; extent: number }[]>();

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigDriveInput } from '../../engine/configdrive/input.js';
@@ -23,7 +23,7 @@ function hasCloudInit(): boolean {
 }
 
 /** `false` when every named reader is installed, else the reason to skip. */
-export function skipUnless(...readers: ('xorriso' | 'isoinfo' | 'blkid' | 'cloud-init' | 'genisoimage')[]): string | false {
+export function skipUnless(...readers: ('xorriso' | 'isoinfo' | 'blkid' | 'cloud-init' | 'genisoimage' | 'bsdtar')[]): string | false {
   const missing = readers.filter((r) => {
     switch (r) {
       case 'xorriso':
@@ -34,6 +34,8 @@ export function skipUnless(...readers: ('xorriso' | 'isoinfo' | 'blkid' | 'cloud
         return !hasBinary('blkid', ['-V']);
       case 'genisoimage':
         return !hasBinary('genisoimage', ['-version']);
+      case 'bsdtar':
+        return !hasBinary('bsdtar', ['--version']);
       case 'cloud-init':
         return !hasCloudInit();
     }
@@ -84,6 +86,12 @@ function unquote(line: string): string {
 /** Extracts the whole image with xorriso's osirrox into `dest`. */
 export function extract(iso: string, dest: string): void {
   run('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', dest]);
+}
+
+/** Extracts the whole image with bsdtar (libarchive, which reads an image front to back) into `dest`. */
+export function bsdtarExtract(iso: string, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  run('bsdtar', ['-xf', iso, '-C', dest]);
 }
 
 /** Every regular file under `dir`, relative path → bytes. */

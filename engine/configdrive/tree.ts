@@ -30,13 +30,15 @@ const PORTABLE = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Checks one file or folder name: POSIX's portable file name characters
- * (`A-Z a-z 0-9 . _ -`), 1 to 64 of them, not `.` or `..`. Anything else would
- * be read differently by Rock Ridge, Joliet and Windows guests.
+ * (`A-Z a-z 0-9 . _ -`), 1 to 64 of them, not ending in `.` (so not `.` or `..`
+ * either). Anything else would be read differently by Rock Ridge, Joliet and
+ * Windows guests: Windows and 7-Zip (cloudbase-init's extractor) drop a
+ * trailing dot, so `a.` would be read as `a`, and would replace a file `a`.
  */
 export function checkPortableName(name: string, path: string): void {
-  if (name === '' || name === '.' || name === '..' || name.length > MAX_NAME_LENGTH || !PORTABLE.test(name)) {
+  if (name === '' || name.endsWith('.') || name.length > MAX_NAME_LENGTH || !PORTABLE.test(name)) {
     throw new ConfigDriveError(
-      `file name ${JSON.stringify(name)} in ${JSON.stringify(path)} is not portable: use 1 to ${MAX_NAME_LENGTH} of A-Z a-z 0-9 . _ - (and not . or ..)`,
+      `file name ${JSON.stringify(name)} in ${JSON.stringify(path)} is not portable: use 1 to ${MAX_NAME_LENGTH} of A-Z a-z 0-9 . _ -, not ending in . (Windows drops a trailing dot)`,
       { path },
     );
   }

@@ -55,6 +55,23 @@ test('file names that are not portable', async () => {
   }
 });
 
+test('a name ending in a dot, which Windows and 7-Zip read without it (so `a.` would replace `a`)', async () => {
+  const { buildIsoImage } = await import('../../engine/configdrive/iso9660.js');
+  const data = new TextEncoder().encode('x');
+  for (const [files, bad] of [
+    [[{ path: 'd/a.', data }, { path: 'd/a', data }], 'a.'],
+    [[{ path: 'e/readme.', data }], 'readme.'],
+    [[{ path: 'trailing./f', data }], 'trailing.'],
+    [[{ path: 'f/..', data }], '..'],
+  ] as const) {
+    assert.throws(() => buildIsoImage(files, { timestamp: 0 }), (e: unknown) => {
+      assert.ok(e instanceof ConfigDriveError, String(e));
+      assert.match(e.shortMessage, new RegExp(`^file name "${bad.replace(/\./g, '\\.')}" in ".*" is not portable: use 1 to 64 of A-Z a-z 0-9 \\. _ -, not ending in \\. \\(Windows drops a trailing dot\\)$`));
+      return true;
+    }, bad);
+  }
+});
+
 test('names that differ only in case', async () => {
   await rejects({ ...good, cloudstack: { extra: { 'Cloud': 'a', 'cloud': 'b' } } }, { layouts: ['cloudstack'] }, ConfigDriveError, /differs only in case/);
 });

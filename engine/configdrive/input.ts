@@ -125,6 +125,9 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
     }
   }
   for (const [i, nic] of (input.networks ?? []).entries()) {
+    if (typeof nic !== 'object' || nic === null) {
+      throw new ConfigDriveError(`NIC ${i} is ${JSON.stringify(nic) ?? typeof nic}; expected an object with a \`mac\``, { path: `/networks/${i}` });
+    }
     if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(nic.mac ?? '')) {
       throw new ConfigDriveError(`NIC ${i} has MAC address ${JSON.stringify(nic.mac)}; expected six hex pairs like 52:54:00:12:34:56`, {
         path: `/networks/${i}/mac`,
@@ -138,7 +141,7 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
   }
   const keyNames = new Map<string, number>();
   for (const [i, k] of (input.publicKeys ?? []).entries()) {
-    if (typeof k.name !== 'string' || k.name === '' || typeof k.data !== 'string' || k.data === '') {
+    if (typeof k !== 'object' || k === null || typeof k.name !== 'string' || k.name === '' || typeof k.data !== 'string' || k.data === '') {
       throw new ConfigDriveError(`public key ${i} needs a non-empty name and data`, { path: `/publicKeys/${i}` });
     }
     // OpenStack's public_keys maps name → key: a second key of the same name would replace the first.

@@ -118,6 +118,12 @@ test('bad labels, required fields, MACs and timestamps', async () => {
   await rejects({ ...good, launchIndex: -1 }, {}, ConfigDriveError, /`launchIndex` must be a non-negative integer/);
 });
 
+test('a NIC or a public key that is not an object (a JavaScript caller) is refused at its path, not thrown as a bare TypeError', async () => {
+  await rejects({ ...good, networks: [null as never] }, {}, ConfigDriveError, /^NIC 0 is null; expected an object with a `mac` \(at \/networks\/0\)$/, '/networks/0');
+  await rejects({ ...good, networks: [good.networks![0]!, '52:54:00:12:34:57' as never] }, {}, ConfigDriveError, /^NIC 1 is "52:54:00:12:34:57"; expected an object/, '/networks/1');
+  await rejects({ ...good, publicKeys: [null as never] }, {}, ConfigDriveError, /^public key 0 needs a non-empty name and data \(at \/publicKeys\/0\)$/, '/publicKeys/0');
+});
+
 test('a failed rebuild leaves the previous image untouched', async () => {
   const dir = join(tmp.dir, 'rebuild');
   mkdirSync(dir);

@@ -21,7 +21,9 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  */
 export function holdTempFile(path: string): () => void {
   if (pending.size === 0) {
-    for (const s of SIGNALS) process.on(s, onSignal);
+    // First in line: when it runs, a `once` listener of another (`watch`'s stop) has not yet
+    // been removed, so it still counts as one that handles the signal.
+    for (const s of SIGNALS) process.prependListener(s, onSignal);
     process.on('exit', removeAll);
   }
   pending.add(path);

@@ -71,3 +71,31 @@ test('a name as long as the folder takes (255 bytes, multi-byte characters too) 
     assert.deepEqual(readdirSync(dir).sort(), [...before, name].sort());
   }
 });
+
+test("a signal that another part of the program waits for with once() (watch's stop) is left to it while a write is under way: the write completes, the process goes on", async () => {
+  const module = new URL('../../engine/fs/atomic-write.js', import.meta.url).href;
+  const target = join(dir, 'once.out');
+  const script = join(dir, 'once.mjs');
+  writeFileSync(
+    script,
+    `import { writeFileAtomic } from ${JSON.stringify(module)};
+import { readdirSync } from 'node:fs';
+let stopped = false;
+process.once('SIGINT', () => { stopped = true; });
+const write = writeFileAtomic(${JSON.stringify(target)}, Buffer.alloc(256 * 1024 * 1024, 1));
+// SIGINT once the temporary file exists (its holder is listening by then).
+const poll = setInterval(() => {
+  if (readdirSync(${JSON.stringify(dir)}).some((n) => n.startsWith('.once.out.'))) { clearInterval(poll); process.kill(process.pid, 'SIGINT'); }
+}, 1);
+await write;
+clearInterval(poll);
+await new Promise((r) => setTimeout(r, 50));
+console.log('stopped', stopped);
+`,
+  );
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  assert.deepEqual({ status: r.status, signal: r.signal, stdout: r.stdout }, { status: 0, signal: null, stdout: 'stopped true\n' }, r.stderr);
+  assert.equal(lstatSync(target).size, 256 * 1024 * 1024);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('once.out.')), []);
+  rmSync(target);
+});

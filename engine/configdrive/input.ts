@@ -4,7 +4,7 @@ import { findLoneSurrogate } from '../xml/serialize.js';
 /**
  * Everything a config drive says about one instance, in domforge's own shape.
  * Pure data: no file names, no layout decisions (those live in `layouts/`).
- * Build it by hand, from JSON (`configDriveInputFromJson`) or from an instance.
+ * Build it by hand, or from an instance with `configDriveInputFromInstance`.
  */
 export interface ConfigDriveInput {
   /** The instance's UUID. Becomes `uuid` in meta_data.json, which cloud-init reports as instance-id. Required. */

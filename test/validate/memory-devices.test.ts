@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DomainInvalidError, closeConnections, connect, type LibvirtConnection } from '../../engine/index.js';
 import { validateDomainXml } from '../../engine/validate/validate-domain.js';
+import { defineError } from './helpers.js';
 import { HOTPLUG_CASES, NODE_CASES, TOTAL_CASES, VIRTIO_MEM_CASES, type MemoryCase } from './memory-cases.js';
 
 let conn: LibvirtConnection;
@@ -15,19 +16,8 @@ test.before(async () => {
 });
 test.after(() => closeConnections());
 
-/** What `define` says: undefined when it takes the domain (it is undefined again). */
-export async function defineError(c: LibvirtConnection, xml: string): Promise<string | undefined> {
-  try {
-    const ref = await c.define(xml);
-    await c.undefine(ref.name);
-    return undefined;
-  } catch (e) {
-    return String((e as Error).message);
-  }
-}
-
 /** domforge's problems, or [] when it takes the domain. */
-export async function problems(xml: string): Promise<{ path?: string; shortMessage: string }[]> {
+async function problems(xml: string): Promise<{ path?: string; shortMessage: string }[]> {
   const err = await validateDomainXml(xml, { file: 'd.xml' }).then(() => undefined, (e: unknown) => e);
   if (err === undefined) return [];
   assert.ok(err instanceof DomainInvalidError, String(err));
@@ -35,7 +25,7 @@ export async function problems(xml: string): Promise<{ path?: string; shortMessa
 }
 
 /** domforge refuses `c` at its place with its message, or takes it when nobody refuses it. */
-export async function assertDomforgeVerdict(c: MemoryCase): Promise<void> {
+async function assertDomforgeVerdict(c: MemoryCase): Promise<void> {
   const found = await problems(c.xml);
   if (c.refusedBy === 'none') {
     assert.deepEqual(found.map((p) => `${p.path}: ${p.shortMessage}`), [], c.name);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DomainInvalidError, closeConnections, connect, type LibvirtConnection } from '../../engine/index.js';
 import { validateDomainXml } from '../../engine/validate/validate-domain.js';
+import { defineError } from './helpers.js';
 
 let conn: LibvirtConnection;
 test.before(async () => {
@@ -106,16 +107,6 @@ const PLACES: { place: string; path: string; xml: (v: string, u: string) => stri
   },
 ];
 
-/** What `define` says: undefined when it takes the domain (it is undefined again). */
-async function defineError(xml: string): Promise<string | undefined> {
-  try {
-    const ref = await conn.define(xml);
-    await conn.undefine(ref.name);
-    return undefined;
-  } catch (e) {
-    return String((e as Error).message);
-  }
-}
 
 /** domforge's problem at `path`, or undefined. */
 async function problemAt(xml: string, path: string): Promise<string | undefined> {
@@ -129,7 +120,7 @@ for (const { place, path, xml, sizes = SIZES } of PLACES) {
   test(`${place}: refused at ${path} exactly where libvirt's define refuses it as a numerical overflow`, async () => {
     for (const [value, unit, taken] of sizes) {
       const doc = xml(value, unit);
-      const libvirt = await defineError(doc);
+      const libvirt = await defineError(conn, doc);
       assert.equal(!/numerical overflow/.test(libvirt ?? ''), taken, `libvirt on ${value} ${unit}: ${libvirt}`);
       if (taken) {
         // A size libvirt takes leaves nothing to say: domforge finds no problem anywhere, and libvirt defines the domain.

@@ -4,17 +4,23 @@
  */
 import { UsageError } from './errors.js';
 
+/**
+ * A value as a message shows it: a number as itself (JSON would write NaN and Infinity as
+ * `null`), a string quoted unless `bare`, anything else as JSON, else as String() would.
+ */
+export function shownValue(value: unknown, { bare = false } = {}): string {
+  if (typeof value === 'number' || (bare && typeof value === 'string')) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** `(number)`, `(string)`, ... as execa words it: ``Expected `timeoutMs` to be ..., got `-1` (number)``. */
 function got(value: unknown): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  let shown: string;
-  try {
-    // A number as itself: JSON would write NaN and Infinity as `null`.
-    shown = typeof value === 'string' || typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return `got \`${shown}\` (${type})`;
+  return `got \`${shownValue(value, { bare: true })}\` (${type})`;
 }
 
 export function expectNonNegativeInteger(name: string, value: unknown): void {

@@ -1,5 +1,6 @@
 import { ConfigDriveError } from '../errors.js';
 import { findLoneSurrogate } from '../xml/serialize.js';
+import { shownValue } from '../option-checks.js';
 
 /**
  * Everything a config drive says about one instance, in domforge's own shape.
@@ -106,12 +107,12 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
   }
   if (!Number.isInteger(input.timestamp) || input.timestamp < 0 || input.timestamp >= MAX_TIMESTAMP) {
     throw new ConfigDriveError(
-      `\`timestamp\` must be whole seconds since 1970 before the year 2100, got ${JSON.stringify(input.timestamp)}`,
+      `\`timestamp\` must be whole seconds since 1970 before the year 2100, got ${shownValue(input.timestamp)}`,
       { path: '/timestamp' },
     );
   }
   if (input.launchIndex !== undefined && (!Number.isInteger(input.launchIndex) || input.launchIndex < 0)) {
-    throw new ConfigDriveError(`\`launchIndex\` must be a non-negative integer, got ${JSON.stringify(input.launchIndex)}`, {
+    throw new ConfigDriveError(`\`launchIndex\` must be a non-negative integer, got ${shownValue(input.launchIndex)}`, {
       path: '/launchIndex',
     });
   }
@@ -134,7 +135,7 @@ export function validateConfigDriveInput(input: ConfigDriveInput, maxUserDataByt
       });
     }
     if (nic.mtu !== undefined && (!Number.isInteger(nic.mtu) || nic.mtu < 68 || nic.mtu > 65535)) {
-      throw new ConfigDriveError(`NIC ${i} has MTU ${JSON.stringify(nic.mtu)}; expected an integer from 68 to 65535`, {
+      throw new ConfigDriveError(`NIC ${i} has MTU ${shownValue(nic.mtu)}; expected an integer from 68 to 65535`, {
         path: `/networks/${i}/mtu`,
       });
     }

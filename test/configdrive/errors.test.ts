@@ -116,6 +116,11 @@ test('bad labels, required fields, MACs and timestamps', async () => {
   await rejects({ ...good, networks: [{ mac: '52:54:00:12:34' }] }, {}, ConfigDriveError, /NIC 0 has MAC address/, '/networks/0/mac');
   await rejects({ ...good, timestamp: 1.5 }, {}, ConfigDriveError, /`timestamp` must be whole seconds/);
   await rejects({ ...good, launchIndex: -1 }, {}, ConfigDriveError, /`launchIndex` must be a non-negative integer/);
+  // NaN and Infinity are said as such, not as JSON's `null`.
+  await rejects({ ...good, timestamp: NaN }, {}, ConfigDriveError, /`timestamp` must be whole seconds since 1970 before the year 2100, got NaN/);
+  await rejects({ ...good, launchIndex: Infinity }, {}, ConfigDriveError, /`launchIndex` must be a non-negative integer, got Infinity/);
+  await rejects({ ...good, networks: [{ ...good.networks![0]!, mtu: NaN }] }, {}, ConfigDriveError, /NIC 0 has MTU NaN; expected an integer from 68 to 65535/, '/networks/0/mtu');
+  await rejects({ ...good, networks: [{ ...good.networks![0]!, mtu: '1500' as never }] }, {}, ConfigDriveError, /NIC 0 has MTU "1500"; expected an integer/, '/networks/0/mtu');
 });
 
 test('a NIC or a public key that is not an object (a JavaScript caller) is refused at its path, not thrown as a bare TypeError', async () => {

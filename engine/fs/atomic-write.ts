@@ -125,6 +125,15 @@ export async function syncPaths(paths: readonly string[]): Promise<void> {
  * file a symbolic link leads to (links followed); anything else is refused, naming what it is.
  */
 async function writableTarget(path: string, notRegularHint?: string): Promise<string> {
+  if (path.endsWith('/')) {
+    // Not a file's name: without this, the new file was written beside the folder-to-be and the rename failed, naming it.
+    const bare = path.replace(/\/+$/, '') || '/';
+    const st = await stat(bare).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      const what = st ? `${bare} is ${st.isFile() ? 'a file' : notRegularText(notRegularKind(st))}` : 'there is none';
+      throw new IoError(`cannot write ${path}: a path ending in / names a folder, and ${what}; give the file's path`, { file: path });
+    }
+  }
   let real: string;
   try {
     real = await realpath(path);

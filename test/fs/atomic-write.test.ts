@@ -38,6 +38,13 @@ test('a device, a FIFO or a folder at the path is refused, never renamed over: a
   }
 });
 
+test('a path ending in / that is not a folder is refused before anything is written, naming the path, not a temporary file', async () => {
+  writeFileSync(join(dir, 'plain'), 'kept');
+  await refused(join(dir, 'missing') + '/', /^cannot write .*\/missing\/: a path ending in \/ names a folder, and there is none; give the file's path$/);
+  await refused(join(dir, 'plain') + '/', /^cannot write .*\/plain\/: a path ending in \/ names a folder, and .*\/plain is a file; give the file's path$/);
+  assert.equal(readFileSync(join(dir, 'plain'), 'utf8'), 'kept');
+});
+
 test('a symbolic link is followed: the file it leads to is replaced and the link stays; a link to nothing is refused', async () => {
   writeFileSync(join(dir, 'real.xml'), 'old');
   symlinkSync('real.xml', join(dir, 'link.xml'));

@@ -108,7 +108,13 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
       if (!resumed) return { domainXml, resumed };
       // Only the same attach finishes it: the record's entry and the stub left in the folder must be this attach's.
       const earlier = await readBack(stubPath, true);
-      const other = spec.differs(record) ?? (earlier !== undefined && earlier !== stub ? `${basename(stubPath)} says otherwise` : undefined);
+      // The earlier attach's files under another name (an interface attachment by another interface id) would be left behind.
+      const found = await spec.detach.recorded(record, layout.dir(id));
+      const elsewhere = found && found.deviceId !== spec.deviceId && (await exists(layout.deviceStub(id, found.deviceId)));
+      const other =
+        spec.differs(record) ??
+        (elsewhere ? `the earlier attach's stub is ${found.deviceId}.xml` : undefined) ??
+        (earlier !== undefined && earlier !== stub ? `${basename(stubPath)} says otherwise` : undefined);
       if (other) {
         throw new StateConflictError(`${spec.label} cannot be attached to ${id}: ${spec.detach.label} ${stillAttaching(spec.operation, id, spec.detach.key)}; this attach is not the same (${other})`, {
           instanceId: id,
@@ -116,7 +122,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
         });
       }
       // What the earlier attach gave libvirt: the domain holding it is not a conflict of this render.
-      const pending = (await readBack(xmlPath, true)) ?? (await spec.detach.recorded(record, layout.dir(id)))?.xml;
+      const pending = (await readBack(xmlPath, true)) ?? found?.xml;
       return { domainXml: pending ? withoutDevice(domainXml, pending) : domainXml, resumed, pending };
     });
     if (resumed) log.info(`${spec.label} is ${ATTACHING}: finishing the attach an earlier ${spec.operation} began`);

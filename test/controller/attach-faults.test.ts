@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, type AttachResult, type OperationError } from '../../engine/controller/index.js';
 import { parseInstance } from '../../engine/instance/index.js';
@@ -359,3 +359,35 @@ for (const kind of KINDS) {
     });
   }
 }
+
+test('attach-interface: an attach left "attaching" is not finished by one of another interface id under the same attachment id: its eni files would be left behind', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const { dir } = await nc.launch(inst);
+  const id = inst.name;
+  const n = 4;
+  const a = interfaceOf(n);
+  const files = [`eni-${hex(n)}.xml`, `eni-${hex(n)}-libvirt.xml`, 'instance.xml'];
+  // As a controller that died between mark-attaching and libvirt's attach leaves it: the record "attaching", both files there.
+  before = {
+    operation: 'attach-interface',
+    step: 'attach',
+    run: (i) => {
+      for (const f of files) writeFileSync(join(sb.root, `kept-${f}`), readFileSync(join(dir, f)));
+      diskFull(i);
+    },
+  };
+  await failure(nc.attachInterface(id, a), 'a fault at attach');
+  for (const f of files) renameSync(join(sb.root, `kept-${f}`), join(dir, f));
+  assert.equal(recordOf(id).nics.find((x) => x.attachmentId === a.attachmentId)?.stateName, 'attaching');
+
+  const other = { ...a, interfaceId: `eni-${hex(n + 0x100)}` };
+  const e = await failure(nc.attachInterface(id, other), 'another interface id');
+  assert.equal(e.code, 'STATE_CONFLICT');
+  assert.match(e.message, new RegExp(`this attach is not the same \\(the earlier attach's stub is eni-${hex(n)}\\.xml\\)`));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('eni-')).sort(), [`eni-${hex(n)}-libvirt.xml`, `eni-${hex(n)}.xml`]);
+
+  // The same attach finishes it.
+  const r = await nc.attachInterface(id, a);
+  assert.equal(r.resumed, true);
+  await nc.terminate(id);
+});

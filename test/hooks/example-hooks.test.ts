@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runHooks, runFilters } from '../../engine/hooks/index.js';
@@ -25,9 +25,10 @@ test('hooks/10-memballoon adds a virtio memballoon in pre-boot', async (t) => {
   const sb = await withExample('10-memballoon', 'hooks');
   t.after(() => sb.cleanup());
   const xml = join(sb.instanceDir, 'libvirt.xml');
-  await writeFile(xml, SMALL_DOMAIN);
+  await writeFile(xml, SMALL_DOMAIN, { mode: 0o600 }); // as domforge writes it
   const r = await runHooks('euca-nc-pre-boot', { dir: sb.hooks, home: sb.root, instanceDir: sb.instanceDir, libvirtXml: xml });
   assert.equal(r.results[0]!.ok, true);
+  assert.equal((await stat(xml)).mode & 0o777, 0o600, 'the edited file keeps its mode');
   const edited = await readFile(xml, 'utf8');
   const expected = SMALL_DOMAIN.replace('</devices>', '<memballoon model="virtio"/></devices>');
   assert.ok(xmlEqual(edited, expected), edited);

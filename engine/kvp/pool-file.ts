@@ -3,6 +3,7 @@ import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_BYTES, type KvpRecord, type 
 import { KvpTruncatedPoolError } from './errors.js';
 import { assertUniqueKeys, validateRecord } from './limits.js';
 import { KvpError } from '../errors.js';
+import { firstBadUtf8 } from '../xml/decode.js';
 
 /**
  * The pool-file codec: `struct kvp_record { char key[512]; char value[2048]; }` back to back,
@@ -84,20 +85,22 @@ export function decodePool(buf: Uint8Array, options: DecodePoolOptions = {}): De
       emptyRecords++;
       continue;
     }
-    const value = readCString(buf, base + KEY_FIELD_BYTES, VALUE_FIELD_BYTES, decoder, options.file, i, 'value');
+    const value = readCString(buf, base + KEY_FIELD_BYTES, VALUE_FIELD_BYTES, decoder, options.file, i, 'value', key);
     records.push({ key, value });
   }
   return { records, trailingBytes, emptyRecords };
 }
 
-function readCString(buf: Uint8Array, start: number, size: number, decoder: TextDecoder, file: string | undefined, index: number, field: string): string {
+/** A NUL-ended field; a decode error names the record, its key (`key`, for the value field) and the first bad byte. */
+function readCString(buf: Uint8Array, start: number, size: number, decoder: TextDecoder, file: string | undefined, index: number, field: string, key?: string): string {
   const fieldBytes = buf.subarray(start, start + size);
   const nul = fieldBytes.indexOf(0);
   const bytes = nul < 0 ? fieldBytes : fieldBytes.subarray(0, nul);
   try {
     return decoder.decode(bytes);
   } catch (e) {
-    throw new KvpError(`record ${index}: the ${field} field is not valid UTF-8`, { file, cause: e });
+    const at = firstBadUtf8(bytes);
+    throw new KvpError(`record ${index}${key === undefined ? '' : ` (${JSON.stringify(key)})`}: the ${field} field is not valid UTF-8 (byte ${at} of the field, file offset ${start + at})`, { file, cause: e });
   }
 }
 

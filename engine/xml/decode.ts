@@ -59,8 +59,8 @@ function utf16(b: Uint8Array, encoding: 'utf-16le' | 'utf-16be', file?: string):
   }
 }
 
-/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
-function firstBadUtf8(b: Uint8Array): number {
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (b.length when all are valid). */
+export function firstBadUtf8(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;

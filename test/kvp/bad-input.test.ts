@@ -116,3 +116,19 @@ test('base names that collide with chunk keys, and empty keys', () => {
   assert.throws(() => chunkKeys('', 'x'), KvpKeyError);
   assert.throws(() => encodeRecord({ key: '', value: 'x' }), KvpKeyError);
 });
+
+test('invalid UTF-8 read strictly names the record, its key (for a bad value), and the byte it starts at', () => {
+  const pool = new Uint8Array(encodePool([{ key: 'a', value: 'fine' }, { key: 'guest.os', value: 'x' }]));
+  pool[2560 + 512 + 1] = 0xff; // the second record's value, after its "x"
+  assert.throws(() => decodePool(pool, { fatal: true, file: 'pool1' }), (e: unknown) => {
+    assert.ok(e instanceof KvpError);
+    assert.equal(e.shortMessage, 'record 1 ("guest.os"): the value field is not valid UTF-8 (byte 1 of the field, file offset 3073)');
+    return true;
+  });
+  const badKey = new Uint8Array(encodePool([{ key: 'ab', value: 'v' }]));
+  badKey[1] = 0xc3; // a lead byte followed by "\0"
+  assert.throws(() => decodePool(badKey, { fatal: true }), (e: unknown) => {
+    assert.equal((e as KvpError).shortMessage, 'record 0: the key field is not valid UTF-8 (byte 1 of the field, file offset 1)');
+    return true;
+  });
+});

@@ -64,7 +64,7 @@ export interface NodeControllerOptions {
   transformOptions?: LoadTransformOptions;
   /**
    * Where a transform given as a file compiles and renders. By default in a sandbox of its
-   * own, one worker process started at the first launch (`RENDER_WORKER`: one worker, 2 MB semi-spaces): a
+   * own, one worker process started at the first launch (`RENDER_WORKER`: one worker, 1 MB semi-spaces): a
    * stylesheet or template that loops, recurses without end or allocates without bound
    * fails that launch with TRANSFORM_TIMEOUT or TRANSFORM_OUT_OF_MEMORY, and the
    * controller goes on. SandboxOptions for another pool, a TransformSandbox to share one

@@ -51,12 +51,12 @@ export function registerTransformCompiler(kind: TransformKind, compiler: Transfo
   compilers.set(kind, compiler);
 }
 
-/** The kind of transform a file is, by its name: `*.xsl`, `*.xslt` or `*.hbs` (`*.xml.hbs`). */
+/** The kind of transform a file is, by its name: `*.xsl`, `*.xslt`, `*.hbs` (`*.xml.hbs`) or `*.handlebars`. */
 export function transformKindOf(file: string): TransformKind {
   const ext = extname(file).toLowerCase();
   if (ext === '.xsl' || ext === '.xslt') return 'xslt';
   if (ext === '.hbs' || ext === '.handlebars') return 'handlebars';
-  throw new TransformError('TRANSFORM_UNSUPPORTED', `cannot tell what kind of transform this is from its name: expected *.xsl, *.xslt or *.hbs`, { file });
+  throw new TransformError('TRANSFORM_UNSUPPORTED', `cannot tell what kind of transform this is from its name: expected *.xsl, *.xslt, *.hbs or *.handlebars`, { file });
 }
 
 /** Reads, strictly parses and compiles a transform, choosing XSLT or Handlebars by file name. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as settle } from 'node:timers/promises';
 import { FileTransformSource } from '../../engine/transform/file-source.js';
+import { transformKindOf } from '../../engine/transform/load.js';
 import { tmpTemplate, variant } from '../handlebars/fixtures.js';
 
 async function output(source: FileTransformSource): Promise<string> {
@@ -113,4 +114,12 @@ test('a partial or an included stylesheet that is a FIFO is an error at the plac
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a transform\'s kind is told by its name (*.xsl, *.xslt, *.hbs, *.handlebars); another name is refused, naming all four', () => {
+  for (const [file, kind] of [['a.xsl', 'xslt'], ['a.XSLT', 'xslt'], ['libvirt.xml.hbs', 'handlebars'], ['a.handlebars', 'handlebars']] as const) assert.equal(transformKindOf(file), kind, file);
+  assert.throws(
+    () => transformKindOf('a.txt'),
+    (e: Error & { code?: string }) => e.code === 'TRANSFORM_UNSUPPORTED' && /expected \*\.xsl, \*\.xslt, \*\.hbs or \*\.handlebars$/.test(e.message),
+  );
 });

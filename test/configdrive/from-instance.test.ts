@@ -176,6 +176,22 @@ test('/instance/configDrive/@label and --label follow one rule: a "." is a label
   }
 });
 
+test('domforge configdrive --help gives the defaults the command uses: /instance/configDrive/@layouts and @label before all layouts and config-2', async () => {
+  // The fixture's <configDrive> names its label and layouts; without flags they are the drive's.
+  const io = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--help'], io), 0);
+  const help = io.out.replace(/\s+/g, ' ');
+  assert.match(help, /--layout <list> comma-separated layouts: openstack, ec2, cloudstack \(default: \/instance\/configDrive\/@layouts, else all\)/);
+  assert.match(help, /--label <label> volume label \(default: \/instance\/configDrive\/@label, else config-2;/);
+  const xml = join(tmp.dir, 'instance-defaults.xml');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(xml, fixture().replace('label="config-2" layouts="openstack,ec2,cloudstack"', 'label="cfg" layouts="ec2"'));
+  const out = captureIo();
+  assert.equal(await runCli(['node', 'domforge', 'configdrive', '--instance', xml, '--out', join(tmp.dir, 'defaults.iso'), '--json'], out), 0, out.err);
+  const summary = JSON.parse(out.out);
+  assert.deepEqual([summary.label, summary.layouts], ['cfg', ['ec2']]);
+});
+
 test('domforge configdrive reports bad flags and missing folders', async () => {
   const xml = join(tmp.dir, 'instance-flags.xml');
   const { writeFileSync, readdirSync } = await import('node:fs');

@@ -8,7 +8,7 @@ import { common, controllerOptions, json, type CommonOptions } from './lifecycle
  * `domforge check` (alias `doctor`): whether this host can run domforge as the common options
  * configure it — Node, the libvirt binding and connection, KVM, libvirt's schema, virsh,
  * xsltproc, the transform (rendered on the bundled sample in a sandbox), the instances folder,
- * the hooks and XML filters, the node status, huge pages. Changes nothing. Exit 1 when a check fails.
+ * the host locks, the hooks and XML filters, the node status, huge pages. Changes nothing. Exit 1 when a check fails.
  */
 export const registerCheck: RegisterCommand = (program, io) => {
   common(
@@ -16,7 +16,7 @@ export const registerCheck: RegisterCommand = (program, io) => {
       .command('check')
       .alias('doctor')
       .description(
-        'Check that this host can run domforge as configured (binding, libvirt connection, KVM, schema, virsh, xsltproc, the transform on the bundled sample, instances folder, hooks, filters, node status, huge pages). Changes nothing; exit 1 when a check fails.',
+        'Check that this host can run domforge as configured (Node.js, libvirt binding, libvirt connection, KVM, domain schema, virsh, xsltproc, the transform on the bundled sample, instances folder, host locks, hooks, filters, node status, huge pages). Changes nothing; exit 1 when a check fails.',
       ),
   ).action(async (o: CommonOptions) => {
     const c = controllerOptions(o);

@@ -167,6 +167,15 @@ test('CLI check (doctor): the table and the hints, exit 1 naming the failed chec
   assert.match(JSON.parse(f.stderr).error.message, /^1 of 13 checks failed: transform$/);
 });
 
+test('check --help names every check the command runs, host locks included', async () => {
+  const help = (await lifecycleCli(['check', '--help'], [])).stdout.replace(/\s+/g, ' ');
+  const checks = JSON.parse((await lifecycleCli(['check', '--json', '--transform', XSL], ['--instances', join(dir, 'help-instances'), '--uri', 'test:///default'])).stdout) as HostCheck[];
+  assert.deepEqual(checks.map((x) => x.name), NAMES);
+  // The Node.js row is named "node"; the others by their own names.
+  for (const name of NAMES.filter((n) => n !== 'node')) assert.ok(help.includes(name), `${name} not in: ${help}`);
+  assert.ok(help.includes('Node.js'));
+});
+
 test('CLI check fails a hook that cannot start (a missing #! interpreter, a CRLF #! line) with the words the hook runner uses when it runs it, exit 1', async () => {
   const hooks = join(dir, 'unstartable-hooks');
   mkdirSync(hooks);

@@ -134,7 +134,7 @@ export function registerTransforms(program: Command, io: CliIo, options: Transfo
       // A folder that is not there is a mistyped --versions, not an empty history.
       const st = await stat(o.versions).catch(() => undefined);
       if (!st?.isDirectory()) throw new IoError('no such folder: --versions takes the folder given to `watch --versions`', { file: o.versions });
-      const versions = await readTransformVersions(o.versions);
+      const versions = await readTransformVersions(o.versions, { onDamaged: (d) => io.stderr(`domforge: warning: ${d.file}:${d.line}: ${d.reason}; skipped\n`) });
       if (versions.length === 0 && !o.json) io.stderr(`domforge: note: no transform version has been activated with ${o.versions} yet\n`);
       for (const v of versions) {
         io.stdout(o.json ? JSON.stringify(v) + '\n' : `${v.activatedAt}  ${v.hash.slice(0, 12)}  ${v.main}  ${v.files.length} files${v.restored ? '  (restored)' : ''}\n`);

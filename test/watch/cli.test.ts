@@ -113,3 +113,26 @@ test('transforms versions: a --versions folder that is not there is an error nam
   assert.equal(await runCli(['node', 'domforge', 'transforms', 'versions', '--versions', empty, '--json'], c.io), 0);
   assert.deepEqual(c.out, { stdout: '', stderr: '' });
 });
+
+test('transforms versions: a hand-damaged line is skipped with a warning naming its line; a torn last line (a crash during an append) silently', async () => {
+  const store = join(tmp.dir, 'damaged-versions');
+  const fs = await import('node:fs/promises');
+  await fs.mkdir(store);
+  const good = (n: number) => JSON.stringify({ hash: `${n}`.repeat(64).slice(0, 64), snapshot: `s${n}`, main: 'libvirt.xsl', files: ['libvirt.xsl'], activatedAt: `2026-11-2${n}T00:00:00.000Z`, samples: 3 });
+  const log = join(store, 'versions.jsonl');
+  const escaping = JSON.stringify({ ...JSON.parse(good(3)), snapshot: '../../etc' });
+  await fs.writeFile(log, [good(1), '{"hash": "x"', '{}', '42', good(2), escaping, '{"hash":"cut'].join('\n'));
+  const { out, io } = capture();
+  assert.equal(await runCli(['node', 'domforge', 'transforms', 'versions', '--versions', store], io), 0, out.stderr);
+  assert.deepEqual(out.stdout.trim().split('\n').map((l) => l.split('  ')[0]), ['2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z']);
+  assert.equal(
+    out.stderr,
+    [
+      `domforge: warning: ${log}:2: not JSON (Expected ',' or '}' after property value in JSON at position 12); skipped`,
+      `domforge: warning: ${log}:3: not a version record (hash is missing); skipped`,
+      `domforge: warning: ${log}:4: not a version record (a number, not an object); skipped`,
+      `domforge: warning: ${log}:6: not a version record (snapshot "../../etc" is not a folder name); skipped`,
+      '',
+    ].join('\n'),
+  );
+});

@@ -1,5 +1,5 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { IoError } from '../../errors.js';
 
 /** One activated transform version, as recorded in `<versions>/versions.jsonl`. */
@@ -42,25 +42,72 @@ export async function recordVersion(dir: string, v: TransformVersion): Promise<v
   }
 }
 
-/** Every recorded version, oldest first; a missing log is an empty history. A torn last line is skipped. */
-export async function readTransformVersions(dir: string): Promise<TransformVersion[]> {
+/** A line of the log that holds no version record (hand-edited or damaged): skipped. */
+export interface DamagedVersionLine {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** `not JSON (…)`, `not a version record (hash is missing)`. */
+  reason: string;
+}
+
+export interface ReadVersionsOptions {
+  /** Told of each damaged line skipped. A torn last line (a crash during an append) is skipped without a word. */
+  onDamaged?: (d: DamagedVersionLine) => void;
+}
+
+/**
+ * Every recorded version, oldest first; a missing log is an empty history. A line that is
+ * not JSON, or not a version record, is skipped (and told to `onDamaged`): restoring or
+ * listing one would fail on its missing fields, and its snapshot and main file must name
+ * places inside the store.
+ */
+export async function readTransformVersions(dir: string, options: ReadVersionsOptions = {}): Promise<TransformVersion[]> {
+  const file = join(dir, VERSION_LOG);
   let text: string;
   try {
-    text = await readFile(join(dir, VERSION_LOG), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new IoError(`cannot read the transform version log: ${(e as Error).message}`, { file: join(dir, VERSION_LOG), cause: e });
+    throw new IoError(`cannot read the transform version log: ${(e as Error).message}`, { file, cause: e });
   }
   const out: TransformVersion[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
     if (!line.trim()) continue;
+    let v: unknown;
     try {
-      out.push(JSON.parse(line) as TransformVersion);
-    } catch {
-      // A line cut short by a crash during append.
+      v = JSON.parse(line);
+    } catch (e) {
+      // The last line, with no newline after it: an append a crash cut short.
+      if (i === lines.length - 1) continue;
+      options.onDamaged?.({ file, line: i + 1, reason: `not JSON (${(e as Error).message})` });
+      continue;
     }
+    const problem = versionProblem(v);
+    if (problem) options.onDamaged?.({ file, line: i + 1, reason: `not a version record (${problem})` });
+    else out.push(v as TransformVersion);
   }
   return out;
+}
+
+/** What keeps `v` from being a TransformVersion, or undefined. */
+function versionProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${v === null ? 'null' : Array.isArray(v) ? 'a list' : `a ${typeof v}`}, not an object`;
+  const o = v as Record<string, unknown>;
+  for (const k of ['hash', 'snapshot', 'main', 'activatedAt'] as const) {
+    if (o[k] === undefined) return `${k} is missing`;
+    if (typeof o[k] !== 'string') return `${k} is not a string`;
+  }
+  if (!Array.isArray(o.files) || o.files.some((f) => typeof f !== 'string')) return o.files === undefined ? 'files is missing' : 'files is not a list of names';
+  if (typeof o.samples !== 'number') return o.samples === undefined ? 'samples is missing' : 'samples is not a number';
+  if (o.restored !== undefined && typeof o.restored !== 'boolean') return 'restored is not true or false';
+  // Both are joined to the store's path when a version is restored.
+  const snapshot = o.snapshot as string;
+  if (snapshot === '' || snapshot === '.' || snapshot === '..' || /[/\\]/.test(snapshot)) return `snapshot ${JSON.stringify(snapshot)} is not a folder name`;
+  const main = o.main as string;
+  if (main === '' || isAbsolute(main) || main.split(/[/\\]/).includes('..')) return `main ${JSON.stringify(main)} is not a file inside the snapshot`;
+  return undefined;
 }
 
 /** The version that was active at a given time (the last one activated at or before it). */

@@ -80,6 +80,19 @@ test('the files of a linked folder count toward the limit as often as they are c
   await assert.rejects(snapshotFolder(dir, store, { maxBytes: 40 }), (e: unknown) => e instanceof IoError && /more than 512 files or 40 bytes/.test(e.message));
 });
 
+test('plain folders count against the limit too: a transforms folder of 600 empty folders is refused, not copied folder by folder at every save', async () => {
+  const { tmp, dir, store } = await folder();
+  await tmp.write('transforms/libvirt.xsl', '<x/>');
+  for (let i = 0; i < 600; i++) await mkdir(join(dir, 'empty', `f${i}`), { recursive: true });
+  await assert.rejects(snapshotFolder(dir, store), (e: unknown) => e instanceof IoError && /too large to keep versions of \(more than 512 folders\)/.test(e.message));
+  // Within the limit, they are copied.
+  const small = await folder();
+  await small.tmp.write('transforms/libvirt.xsl', '<x/>');
+  for (let i = 0; i < 10; i++) await mkdir(join(small.dir, 'empty', `f${i}`), { recursive: true });
+  const snap = await snapshotFolder(small.dir, small.store);
+  assert.equal(snap.folders.filter((f) => f.startsWith('empty/')).length, 10);
+});
+
 test('links that multiply empty folders (2^20 paths) are refused at the limit of folders, at once', async () => {
   const { dir, store } = await folder();
   // x/n0 ... x/n20, each of the first 20 with two links to the next: 2^20 paths to x/n20.

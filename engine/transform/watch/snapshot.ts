@@ -49,8 +49,9 @@ export interface Snapshot {
 
 export interface SnapshotLimits {
   /**
-   * Most files copied (default 512); also the most folders entered through symbolic links,
-   * so links that multiply empty folders cannot keep the copy walking.
+   * Most files copied (default 512); also the most folders copied, and the most folders
+   * entered through symbolic links, so that empty folders, or links that multiply them,
+   * cannot keep the copy walking.
    */
   maxFiles?: number;
   /** Most bytes copied in all (default 8 MiB). */
@@ -113,6 +114,7 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
   const unreadable: Record<string, Unreadable> = {};
   const folders: string[] = [];
   let linkedFolders = 0;
+  let plainFolders = 0;
   const tooLarge = (what = `${maxFiles} files or ${maxBytes} bytes`) => new IoError(`the transforms folder is too large to keep versions of (more than ${what})`, { file: dir });
   /** A folder being copied: where it really is, and where its copy goes (relative to the copy). */
   type Walked = { real: string; rel: string };
@@ -147,7 +149,11 @@ export async function snapshotFolder(dir: string, store: string, options: Snapsh
     }
     const tst = st.isSymbolicLink() ? await lstat(target) : st;
     if (tst.isDirectory()) {
-      if (!st.isSymbolicLink()) return walk(path, [...chain, { real: join(chain[chain.length - 1]!.real, name), rel }]);
+      if (!st.isSymbolicLink()) {
+        // Each is made again in every copy: an empty folder costs as a file does.
+        if (++plainFolders > maxFiles) throw tooLarge(`${maxFiles} folders`);
+        return walk(path, [...chain, { real: join(chain[chain.length - 1]!.real, name), rel }]);
+      }
       if (inStore(target, stores)) return leave('a symbolic link to the versions store (never part of a version)');
       let holder: Walked | undefined;
       for (const w of chain) if (w.real === target) holder = w;

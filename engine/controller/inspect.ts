@@ -11,6 +11,7 @@ import { Steps, asDomforgeError } from './steps.js';
 import { findDomain, instanceDomain, isOtherInstance } from './summary.js';
 import { StateConflictError } from './errors.js';
 import { unfinishedChanges } from './unfinished.js';
+import { checkExtant } from './power.js';
 
 export interface InstanceSummary {
   id: string;
@@ -108,7 +109,7 @@ export interface RebootOptions {
 /**
  * Reboots an instance's domain as a Eucalyptus NC does: (graceful shutdown,) destroy,
  * then start from the persistent configuration, which holds the volumes attached since.
- * Records `bootTime`.
+ * Records `bootTime`. Only an `Extant` instance that is not stopped (see power.ts).
  */
 export async function reboot(ctx: ControllerContext, id: string, o: RebootOptions = {}): Promise<DomainSummary> {
   checkInstanceId(id);
@@ -117,6 +118,8 @@ export async function reboot(ctx: ControllerContext, id: string, o: RebootOption
     const steps = new Steps('reboot', id, log, ctx.onStep);
     const record = await steps.run('read-record', () => readRecord(ctx.layout, id));
     const domain = await steps.run('reboot', async () => {
+      // A launch or terminate under way or interrupted: its domain is not a live instance's to boot again.
+      checkExtant(ctx, id, record, 'reboot');
       if (isStopRequested(record)) {
         throw new StateConflictError(`${id} is stopped: start ${id} runs it again`, { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/states/isStopRequested' });
       }

@@ -65,8 +65,11 @@ export interface StartResult {
   steps: StepTiming[];
 }
 
-/** Only a launched instance (record `Extant`) stops and starts; a launch or terminate under way or interrupted does not. */
-function checkExtant(ctx: ControllerContext, id: string, record: Instance, doing: string): void {
+/**
+ * Only a launched instance (record `Extant`) stops, starts and reboots; a launch or terminate
+ * under way or interrupted does not (its folder is never taken for a live instance).
+ */
+export function checkExtant(ctx: ControllerContext, id: string, record: Instance, doing: string): void {
   const state = stateOf(record);
   if (state === 'Extant') return;
   throw new StateConflictError(

@@ -282,6 +282,27 @@ test('refusals: not Extant, no domain, another uuid, a transient domain, a bad g
   await nc.terminate(id);
 });
 
+test('reboot refuses a record that is not Extant (a launch or terminate interrupted): its domain stays off, the record unchanged', async () => {
+  const inst = await sampleInstance('10-no-nic');
+  await nc.launch(inst);
+  const id = inst.name;
+  const file = join(sb.instances, id, 'instance.xml');
+  const launched = recordOf(id);
+  // A terminate that stopped after its destroy: the record says Teardown, the domain is defined and off.
+  await conn.destroy(id);
+  for (const state of ['Teardown', 'Staging']) {
+    const text = launched.replace(/<stateName>Extant</, `<stateName>${state}<`);
+    writeFileSync(file, text);
+    const e = await conflict(nc.reboot(id), new RegExp(`cannot reboot ${id}: its record says '${state}', not 'Extant'`));
+    assert.deepEqual([e.file, e.path], [file, '/instance/states/stateName']);
+    assert.ok(e instanceof OperationError && e.step === 'reboot');
+    assert.equal(await conn.getState(id), 'shutoff', `the domain of a ${state} record was not booted`);
+    assert.equal(recordOf(id), text, 'no bootTime written');
+  }
+  writeFileSync(file, launched);
+  await nc.terminate(id);
+});
+
 test('CLI: stop [--grace MS | --force], start; list and describe show a stopped instance; usage errors change nothing', async () => {
   const cli = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
   const inst = await sampleInstance('10-no-nic');

@@ -3,6 +3,7 @@ import type { Instance } from '../instance/model.js';
 import type { DomainRef, DomainSummary } from '../libvirt/connection.js';
 import type { DomainStats } from '../libvirt/domstats.js';
 import { readStateReasons } from '../libvirt/state-reasons.js';
+import { LibvirtError } from '../libvirt/errors.js';
 import { InstanceLog } from './instance-log.js';
 import { checkInstanceId } from './layout.js';
 import type { ControllerContext } from './options.js';
@@ -166,8 +167,8 @@ export interface StatsReport {
  * Eucalyptus's DescribeSensors shape: the counters of several instances at once — the given
  * ids, or every instance folder — with one `virsh domstats` for all their devices on a daemon
  * URI. An instance whose record cannot be read, that libvirt has no domain for, or whose
- * domain has another uuid is in `skipped` with the reason, not an error: a monitoring sweep
- * goes on. Takes no lock; changes nothing.
+ * domain has another uuid (or goes away while the counters are read) is in `skipped` with the
+ * reason, not an error: a monitoring sweep goes on. Takes no lock; changes nothing.
  */
 export async function statsAll(ctx: ControllerContext, ids?: readonly string[]): Promise<StatsReport> {
   for (const id of ids ?? []) checkInstanceId(id);
@@ -183,6 +184,37 @@ export async function statsAll(ctx: ControllerContext, ids?: readonly string[]):
       skipped.push({ id, reason: error.message, error });
     }
   }
-  const stats = await ctx.connection.statsOf(found.map((f) => f.ref));
-  return { stats: stats.map((s, i) => ({ id: found[i]!.id, uuid: found[i]!.ref.uuid, ...s })), skipped };
+  const stats = await countersOf(ctx, found, skipped);
+  return { stats, skipped: skipped.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+}
+
+/**
+ * The counters of the domains statsAll found, in their order. One of them going away after
+ * it was looked up (a terminate running meanwhile) fails libvirt's read of them all
+ * (virDomainGetInfo's VIR_ERR_NO_DOMAIN, or the one `virsh domstats` of them all, whose
+ * `failed to get domain 'ID'` carries no code): on a LibvirtError each domain is looked up
+ * again by its uuid, those gone are put in `skipped`, as one found missing is, and the others
+ * are read again. With none gone, the error was another: it is the sweep's.
+ */
+async function countersOf(ctx: ControllerContext, found: { id: string; ref: DomainRef }[], skipped: StatsReport['skipped']): Promise<InstanceStats[]> {
+  for (;;) {
+    try {
+      const stats = await ctx.connection.statsOf(found.map((f) => f.ref));
+      return stats.map((s, i) => ({ id: found[i]!.id, uuid: found[i]!.ref.uuid, ...s }));
+    } catch (e) {
+      if (!(e instanceof LibvirtError)) throw e;
+      const present = await Promise.all(found.map(async (f) => (await ctx.connection.find(f.ref.uuid)) !== undefined));
+      if (present.every(Boolean)) throw e;
+      for (const [i, f] of found.entries()) {
+        if (present[i]) continue;
+        const error = new StateConflictError(`libvirt's domain ${f.id} went away while the counters were read (terminated or undefined meanwhile)`, {
+          instanceId: f.id,
+          file: ctx.layout.instanceXml(f.id),
+          cause: e,
+        });
+        skipped.push({ id: f.id, reason: error.message, error });
+      }
+      found = found.filter((_, i) => present[i]);
+    }
+  }
 }

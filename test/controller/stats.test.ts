@@ -132,3 +132,36 @@ test('statsAll: every instance folder (or the ids given) at once; what cannot be
     await nc.terminate(gone.name);
   }
 });
+
+test('statsAll: a domain terminated while the sweep reads it is skipped, not the sweep failed', async () => {
+  // The sweep looks every instance's domain up, then reads their counters: a domain undefined
+  // in between (a terminate running meanwhile) is gone when libvirt is asked for its counters.
+  // The victim sorts first, so the lookups of the others open the window; the undefine is
+  // tried at growing delays until it lands in it.
+  const insts = [];
+  for (let i = 0; i < 20; i++) insts.push(await sampleInstance('10-no-nic', `i-${process.pid.toString(16)}race${String(i).padStart(2, '0')}`));
+  for (const i of insts) await nc.launch(i);
+  const victim = insts[0]!;
+  const ids = insts.map((i) => i.name);
+  const xml = await conn.getXML(victim.name, { inactive: true });
+  let hit: Awaited<ReturnType<typeof nc.statsAll>> | undefined;
+  for (let attempt = 0; attempt < 200 && !hit; attempt++) {
+    const sweep = nc.statsAll(ids);
+    await new Promise((r) => setTimeout(r, attempt % 30));
+    await conn.destroy(victim.name);
+    await conn.undefine(victim.name);
+    const r = await sweep; // a rejection fails the test
+    if (r.skipped.some((x) => /went away/.test(x.reason))) hit = r;
+    else assert.equal(r.stats.length + r.skipped.length, ids.length);
+    await conn.define(xml);
+    await conn.start(victim.name);
+  }
+  assert.ok(hit, 'the undefine never landed between the lookups and the read of the counters');
+  assert.deepEqual(hit.stats.map((s) => s.id), ids.slice(1), 'the others are read');
+  assert.equal(hit.skipped.length, 1);
+  const [skipped] = hit.skipped;
+  const file = join(sb.instances, victim.name, 'instance.xml');
+  assert.equal(skipped!.reason, `${file}: libvirt's domain ${victim.name} went away while the counters were read (terminated or undefined meanwhile)`);
+  assert.deepEqual([skipped!.id, skipped!.error.code, skipped!.error.file], [victim.name, 'STATE_CONFLICT', file]);
+  for (const i of insts) await nc.terminate(i.name);
+});

@@ -1,6 +1,6 @@
 import { DomforgeError } from '../errors.js';
 import type { Instance } from '../instance/model.js';
-import type { DomainRef, DomainSummary } from '../libvirt/connection.js';
+import { checkGrace, type DomainRef, type DomainSummary } from '../libvirt/connection.js';
 import type { DomainStats } from '../libvirt/domstats.js';
 import { readStateReasons } from '../libvirt/state-reasons.js';
 import { LibvirtError } from '../libvirt/errors.js';
@@ -114,6 +114,8 @@ export interface RebootOptions {
  */
 export async function reboot(ctx: ControllerContext, id: string, o: RebootOptions = {}): Promise<DomainSummary> {
   checkInstanceId(id);
+  // Up front, as stop and terminate check theirs: a bad grace waits for no lock and logs no failed step.
+  const graceMs = checkGrace(o.graceMs);
   return ctx.locks.run(id, `reboot of ${id}`, async () => {
     const log = new InstanceLog(ctx.layout.log(id), id, 'reboot', ctx.log);
     const steps = new Steps('reboot', id, log, ctx.onStep);
@@ -125,7 +127,7 @@ export async function reboot(ctx: ControllerContext, id: string, o: RebootOption
         throw new StateConflictError(`${id} is stopped: start ${id} runs it again`, { instanceId: id, file: ctx.layout.instanceXml(id), path: '/instance/states/isStopRequested' });
       }
       const ref = await instanceDomain(ctx, id, record, 'reboot');
-      await ctx.connection.reboot(ref.uuid, { graceMs: o.graceMs });
+      await ctx.connection.reboot(ref.uuid, { graceMs });
       return (await findDomain(ctx.connection, ref.uuid))!;
     });
     await steps.run('record', () => writeRecord(ctx.layout, withTimestamp(record, 'bootTime')));

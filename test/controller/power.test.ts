@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeController, OperationError } from '../../engine/controller/index.js';
-import { DomforgeError } from '../../engine/errors.js';
+import { DomforgeError, UsageError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { lifecycleCli } from './cli-program.js';
 import { sampleInstance, sandbox, shippedTransform, XSL, type Sandbox } from './fixtures.js';
@@ -300,6 +300,22 @@ test('reboot refuses a record that is not Extant (a launch or terminate interrup
     assert.equal(recordOf(id), text, 'no bootTime written');
   }
   writeFileSync(file, launched);
+  await nc.terminate(id);
+});
+
+test('reboot checks its grace up front, as stop does: a UsageError before the lock, the record or the log', async () => {
+  const inst = await sampleInstance('10-no-nic');
+  await nc.launch(inst);
+  const id = inst.name;
+  const log = join(sb.instances, id, 'instance.log');
+  const logged = readFileSync(log, 'utf8');
+  const running = (await conn.lookup(id)).id;
+  for (const graceMs of [-1, 1.5, 2 ** 31, '5' as unknown as number]) {
+    await assert.rejects(nc.reboot(id, { graceMs }), (e: unknown) => e instanceof UsageError && /`graceMs`/.test(e.message), String(graceMs));
+  }
+  await assert.rejects(nc.reboot('i-nothere', { graceMs: -1 }), UsageError, 'the grace before the instance');
+  assert.equal(readFileSync(log, 'utf8'), logged, 'no failed step logged');
+  assert.equal((await conn.lookup(id)).id, running, 'the domain was not restarted');
   await nc.terminate(id);
 });
 

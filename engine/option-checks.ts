@@ -23,6 +23,15 @@ function got(value: unknown): string {
   return `got \`${shownValue(value, { bare: true })}\` (${type})`;
 }
 
+/**
+ * The options object of an operation (`stop`, `describe`…): absent, or an object. `null`, a
+ * number or a string would otherwise fail as a bare TypeError when a field is read.
+ */
+export function expectOptions(operation: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`Expected the options of \`${operation}\` to be an object, ${got(value)}`);
+}
+
 export function expectNonNegativeInteger(name: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {

@@ -3,6 +3,7 @@ import { isJsonInstancePath } from '../instance/input.js';
 import type { Instance } from '../instance/model.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
+import { expectOptions } from '../option-checks.js';
 import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
 import { attachDevice, type AttachOptions, type AttachResult } from './devices.js';
 import { detachDevice, type DetachOptions, type DetachResult } from './detach.js';
@@ -74,6 +75,7 @@ export class NodeController {
    */
   async launch(instance: Instance | string, options: LaunchOptions = {}): Promise<LaunchResult> {
     this.open_();
+    expectOptions('launch', options);
     const parsed = typeof instance === 'string' ? await readInstance(instance) : instance;
     return this.cancellable(options.signal, (signal) => launch(this.ctx, parsed, { ...options, signal }));
   }
@@ -81,12 +83,14 @@ export class NodeController {
   /** pre-clean hooks → destroy → undefine → remove (or keep) the instance's files. */
   async terminate(id: string, options: TerminateOptions = {}): Promise<TerminateResult> {
     this.open_();
+    expectOptions('terminate', options);
     return this.cancellable(options.signal, (signal) => terminate(this.ctx, id, { ...options, signal }));
   }
 
   /** Destroy and start again from the persistent configuration (after an optional graceful shutdown). */
   async reboot(id: string, options: RebootOptions = {}): Promise<DomainSummary> {
     this.open_();
+    expectOptions('reboot', options);
     return reboot(this.ctx, id, options);
   }
 
@@ -97,6 +101,7 @@ export class NodeController {
    */
   async stop(id: string, options: StopOptions = {}): Promise<StopResult> {
     this.open_();
+    expectOptions('stop', options);
     return stop(this.ctx, id, options);
   }
 
@@ -157,6 +162,7 @@ export class NodeController {
   /** The instance's record and its domain as libvirt reports it. */
   async describe(id: string, options: DescribeOptions = {}): Promise<InstanceDetails> {
     this.open_();
+    expectOptions('describe', options);
     return describe(this.ctx, id, options);
   }
 
@@ -168,6 +174,7 @@ export class NodeController {
    */
   async consoleOutput(id: string, options: ConsoleOutputOptions = {}): Promise<ConsoleOutput> {
     this.open_();
+    expectOptions('consoleOutput', options);
     return consoleOutput(this.ctx, id, options);
   }
 
@@ -189,12 +196,14 @@ export class NodeController {
   /** Renders a `<volume>` stub to a `<disk>`, runs pre-attach hooks, hot-plugs it and records it. */
   async attachVolume(id: string, volume: VolumeAttachment, options: AttachOptions = {}): Promise<AttachResult> {
     this.open_();
+    expectOptions('attachVolume', options);
     return this.cancellable(options.signal, (signal) => attachDevice(this.ctx, id, attachVolumeSpec(volume), { ...options, signal }));
   }
 
   /** Hot-unplugs a volume, records it, runs post-detach hooks. */
   async detachVolume(id: string, volumeId: string, options: DetachOptions = {}): Promise<DetachResult> {
     this.open_();
+    expectOptions('detachVolume', options);
     return this.cancellable(options.signal, (signal) => detachDevice(this.ctx, id, detachVolumeSpec(volumeId), { signal }));
   }
 
@@ -210,6 +219,7 @@ export class NodeController {
    */
   async attachInterface(id: string, nic: InterfaceAttachment | string, options: AttachOptions = {}): Promise<AttachResult> {
     this.open_();
+    expectOptions('attachInterface', options);
     const attachment = typeof nic === 'string' ? await readInterfaceStubFile(nic) : nic;
     return this.cancellable(options.signal, (signal) => attachDevice(this.ctx, id, attachInterfaceSpec(attachment), { ...options, signal }));
   }
@@ -217,6 +227,7 @@ export class NodeController {
   /** Hot-unplugs the interface of an attachment id, removes it from instance.xml, runs post-detach hooks with its XML's path. */
   async detachInterface(id: string, attachmentId: string, options: DetachOptions = {}): Promise<DetachResult> {
     this.open_();
+    expectOptions('detachInterface', options);
     return this.cancellable(options.signal, (signal) => detachDevice(this.ctx, id, detachInterfaceSpec(attachmentId), { signal }));
   }
 
@@ -227,6 +238,7 @@ export class NodeController {
    */
   async adopt(options: AdoptOptions = {}): Promise<AdoptReport> {
     this.open_();
+    expectOptions('adopt', options);
     return this.cancellable(options.signal, (signal) => adopt(this.ctx, { ...options, signal }));
   }
 
@@ -239,6 +251,7 @@ export class NodeController {
    * share it; `closeConnections()` closes it).
    */
   async close(options: { cancel?: boolean } = {}): Promise<void> {
+    expectOptions('close', options);
     this.closed = true;
     if (options.cancel) this.closing.abort('the controller is closing');
     await this.ctx.locks.idle();

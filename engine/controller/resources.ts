@@ -1,4 +1,5 @@
 import { UsageError, type DomforgeError } from '../errors.js';
+import { expectOptions } from '../option-checks.js';
 import type { Instance } from '../instance/model.js';
 import type { DomainStateName } from '../libvirt/domain-state.js';
 import type { DomainSummary, NodeInfo } from '../libvirt/connection.js';
@@ -196,7 +197,7 @@ export function budget(host: NodeInfo, instances: readonly CommittedInstance[]):
 }
 
 function checkOptions(o: DescribeResourceOptions): void {
-  if (typeof o !== 'object' || o === null) throw new UsageError('Expected describeResource options to be an object');
+  expectOptions('describeResource', o);
   for (const k of ['hugepagesDir', 'numaNodesDir'] as const) {
     const dir = o[k];
     if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {

@@ -180,6 +180,42 @@ test('bad input: an id that cannot be a folder name, a bad instance file, unknow
   assert.deepEqual(readdirSync(sb.instances).filter((f) => !f.startsWith('.')), []);
 });
 
+test('options that are not an object (null, a string, an array) are a UsageError naming the operation, not a bare TypeError', async () => {
+  const inst = await sampleInstance('10-no-nic');
+  await nc.launch(inst);
+  const id = inst.name;
+  const record = readFileSync(join(sb.instances, id, 'instance.xml'), 'utf8');
+  const state = await conn.lookup(id);
+  const vol = { id: 'vol-0e0e0e0e', devName: 'sdf', path: '/dev/mapper/vol-0e0e0e0e' };
+  const nic = { interfaceId: 'eni-0e0e0e0e', attachmentId: 'eni-attach-0e0e0e0e', mac: 'D0:0D:0E:0E:0E:0E', device: 1, bridgeDeviceName: 'br0' };
+  // Options the types forbid, hence `never`.
+  const calls: [string, (o: never) => Promise<unknown>][] = [
+    ['launch', (o) => nc.launch(inst, o)],
+    ['terminate', (o) => nc.terminate(id, o)],
+    ['reboot', (o) => nc.reboot(id, o)],
+    ['stop', (o) => nc.stop(id, o)],
+    ['describe', (o) => nc.describe(id, o)],
+    ['consoleOutput', (o) => nc.consoleOutput(id, o)],
+    ['describeResource', (o) => nc.describeResource(o)],
+    ['attachVolume', (o) => nc.attachVolume(id, vol, o)],
+    ['detachVolume', (o) => nc.detachVolume(id, vol.id, o)],
+    ['attachInterface', (o) => nc.attachInterface(id, nic, o)],
+    ['detachInterface', (o) => nc.detachInterface(id, nic.attachmentId, o)],
+    ['adopt', (o) => nc.adopt(o)],
+  ];
+  for (const [operation, call] of calls) {
+    for (const [bad, shown] of [[null, '`null` (null)'], ['fast', '`fast` (string)'], [[], '`[]` (array)']] as const) {
+      await assert.rejects(call(bad as never), (e: unknown) => e instanceof DomforgeError && e.code === 'USAGE' && e.message === `Expected the options of \`${operation}\` to be an object, got ${shown}`, `${operation}(${String(bad)})`);
+    }
+  }
+  assert.equal(readFileSync(join(sb.instances, id, 'instance.xml'), 'utf8'), record, 'nothing written');
+  assert.equal((await conn.lookup(id)).id, state.id, 'the domain untouched');
+  const other = await NodeController.open({ instancesDir: sb.instances, connection: conn, transform: shippedTransform() });
+  await assert.rejects(other.close(null as never), (e: DomforgeError) => e.code === 'USAGE' && /`close`/.test(e.message));
+  await other.close();
+  await nc.terminate(id);
+});
+
 test('an instance.xml nested more than 256 levels deep is refused before anything is made, at its file:line:column, not at the render (10,000 levels in an unknown element, 99,000 in a volume\'s <disk>)', async () => {
   const { writeFileSync } = await import('node:fs');
   const nested = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);

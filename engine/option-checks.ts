@@ -32,6 +32,12 @@ export function expectOptions(operation: string, value: unknown): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`Expected the options of \`${operation}\` to be an object, ${got(value)}`);
 }
 
+/** A list of strings (ids), or absent: a string given alone would be read as its characters. */
+export function expectStringList(name: string, value: unknown, what: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new UsageError(`Expected ${name} to be a list of ${what}, ${got(value)}`);
+}
+
 export function expectNonNegativeInteger(name: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {

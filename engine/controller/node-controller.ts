@@ -3,7 +3,7 @@ import { isJsonInstancePath } from '../instance/input.js';
 import type { Instance } from '../instance/model.js';
 import { readInstanceFile } from '../instance/parse.js';
 import { UsageError } from '../errors.js';
-import { expectOptions } from '../option-checks.js';
+import { expectOptions, expectStringList } from '../option-checks.js';
 import { adopt, type AdoptOptions, type AdoptReport } from './adopt.js';
 import { attachDevice, type AttachOptions, type AttachResult } from './devices.js';
 import { detachDevice, type DetachOptions, type DetachResult } from './detach.js';
@@ -128,6 +128,7 @@ export class NodeController {
    */
   async statsAll(ids?: readonly string[]): Promise<StatsReport> {
     this.open_();
+    expectStringList('the ids of `statsAll`', ids, 'instance ids');
     return statsAll(this.ctx, ids);
   }
 

@@ -108,6 +108,8 @@ test('statsAll: every instance folder (or the ids given) at once; what cannot be
     const some = await nc.statsAll([b.name, 'i-nothere', b.name]);
     assert.deepEqual(some.stats.map((s) => s.id), [b.name]);
     assert.match(some.skipped.find((x) => x.id === 'i-nothere')?.reason ?? '', /no instance i-nothere/);
+    // One id given as a string, not a list: refused, not read as its characters.
+    await assert.rejects(nc.statsAll(b.name as unknown as string[]), (e: Error & { code?: string }) => e.code === 'USAGE' && e.message.includes(`Expected the ids of \`statsAll\` to be a list of instance ids, got \`${b.name}\` (string)`));
 
     const cli = (...args: string[]) => lifecycleCli(args, ['--instances', sb.instances, '--uri', 'test:///default', '--transform', XSL]);
     const t = await cli('stats', '--interval', '20');

@@ -235,7 +235,8 @@ export function detachInterfaceSpec(attachmentId: string): DetachSpec {
     recorded: async (r, dir) => {
       const nic = r.nics.find((n) => n.attachmentId === attachmentId);
       if (!nic) return undefined;
-      if (indexOf(nic) === 0) {
+      // An attach of device 0 that did not finish (`attaching`) is not yet the instance's primary interface: its detach removes it, as its rollback would have.
+      if (indexOf(nic) === 0 && nic.stateName !== ATTACHING) {
         throw new StateConflictError(`attachment ${attachmentId} is the primary interface (device 0) of ${r.name}, which cannot be detached; it goes with the instance`, { instanceId: r.name });
       }
       return recordedInterface(nic, dir);

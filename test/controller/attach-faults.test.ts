@@ -391,3 +391,43 @@ test('attach-interface: an attach left "attaching" is not finished by one of ano
   assert.equal(r.resumed, true);
   await nc.terminate(id);
 });
+
+test('attach-interface of device 0 to an instance without interfaces, left "attaching": the same attach finishes it and a detach removes it (it is not the primary interface yet)', async () => {
+  const kind = KINDS[1]!;
+  const a = { ...interfaceOf(5), device: 0 };
+  const toRecord = (run: (i: string) => void | Promise<void>) => (before = { operation: 'attach-interface', step: 'record', run });
+
+  // Left attaching with libvirt holding it (the rollback's detach refused): the same attach finishes it.
+  const one = await sampleInstance('10-no-nic');
+  await nc.launch(one);
+  toRecord(async (i) => {
+    await conn.undefine(i);
+    diskFull(i);
+  });
+  const e = await failure(nc.attachInterface(one.name, a), 'a fault at record');
+  assert.match(e.unfinished ?? '', /instance.xml lists it as "attaching"/);
+  const r = await nc.attachInterface(one.name, a);
+  assert.equal(r.resumed, true);
+  assert.equal(kind.recorded(one.name, 5)?.stateName, 'attached');
+  await nc.terminate(one.name);
+
+  // Left attaching, libvirt not holding it (the record could not be written back): a detach removes it.
+  const two = await sampleInstance('10-no-nic');
+  const { dir } = await nc.launch(two);
+  const record = join(dir, 'instance.xml');
+  const aside = join(sb.root, `${two.name}-instance.xml`);
+  toRecord((i) => {
+    renameSync(record, aside);
+    mkdirSync(join(record, 'x'), { recursive: true });
+    diskFull(i);
+  });
+  await failure(nc.attachInterface(two.name, a), 'a fault at record');
+  rmSync(record, { recursive: true });
+  renameSync(aside, record);
+  assert.equal(kind.recorded(two.name, 5)?.stateName, 'attaching');
+  const d = await nc.detachInterface(two.name, a.attachmentId);
+  assert.deepEqual([d.resumed, d.detachedFromDomain], [false, false]);
+  assert.equal(kind.recorded(two.name, 5), undefined);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('eni-')), []);
+  await nc.terminate(two.name);
+});

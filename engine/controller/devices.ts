@@ -7,7 +7,7 @@ import { exists } from '../fs/exists.js';
 import { unifiedDiff } from '../hooks/line-diff.js';
 import { ATTACHING, type Instance } from '../instance/model.js';
 import type { LibvirtConnection } from '../libvirt/connection.js';
-import { DeviceXmlError, domainHasDevice, removeDeviceFromDomainXml } from '../libvirt/device-xml.js';
+import { describeDevice, DeviceXmlError, domainHasDevice, removeDeviceFromDomainXml, sameDevice } from '../libvirt/device-xml.js';
 import type { DeviceChangeOptions, DeviceChangeResult } from '../libvirt/hotplug.js';
 import { renderText } from '../render/render.js';
 import { checkDeviceXml } from './domain-xml.js';
@@ -19,7 +19,7 @@ import { readRecord, writeRecord } from './record.js';
 import { asDomforgeError, Steps, type StepTiming } from './steps.js';
 import { ownDomainIfAny } from './summary.js';
 import type { DetachSpec } from './detach.js';
-import { attachWaysOut, stillAttaching } from './unfinished.js';
+import { attachWaysOut, detachOf, finishingCommand, stillAttaching } from './unfinished.js';
 
 /**
  * What differs between hot-plugging a volume (volumes.ts) and a network interface
@@ -97,7 +97,7 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
 
     const record = await steps.run('read-record', () => readRecord(layout, id));
     const stub = spec.stub(record);
-    const { domainXml, resumed, pending } = await steps.run('check', async () => {
+    const { domainXml, resumed, pending, earlierFile } = await steps.run('check', async () => {
       const resumed = spec.state(record) === ATTACHING;
       // A device an earlier attach left `attaching` is this attach's to finish, not in its way.
       const why = await spec.conflict(resumed ? spec.detach.detached(record) : record, layout.dir(id));
@@ -122,8 +122,9 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
         });
       }
       // What the earlier attach gave libvirt: the domain holding it is not a conflict of this render.
-      const pending = (await readBack(xmlPath, true)) ?? found?.xml;
-      return { domainXml: pending ? withoutDevice(domainXml, pending) : domainXml, resumed, pending };
+      const earlierFile = await readBack(xmlPath, true);
+      const pending = earlierFile ?? found?.xml;
+      return { domainXml: pending ? withoutDevice(domainXml, pending) : domainXml, resumed, pending, earlierFile };
     });
     if (resumed) log.info(`${spec.label} is ${ATTACHING}: finishing the attach an earlier ${spec.operation} began`);
 
@@ -132,8 +133,10 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     let xml = pending ?? '';
     steps.onUnfinished(async () => {
       if (!marked) return undefined;
+      // Told by the device XML the folder keeps (a resumed attach's rollback writes the earlier one back): what a detach gives libvirt.
+      const kept = await readBack(xmlPath, true);
       return [
-        await heldText(ctx, id, record.uuid, spec.label, xml),
+        await heldText(ctx, id, record.uuid, spec.label, kept ?? xml),
         `instance.xml lists it as "${ATTACHING}"`,
         await filesLeft([stubPath, xmlPath], layout.dir(id)),
         attachWaysOut(spec.operation, id, spec.detach.key),
@@ -175,6 +178,10 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     await steps.run('write-device-xml', async () => {
       await writeFileAtomic(xmlPath, xml, { mode: 0o600, existing: 'replace' });
       removeUnlessKept(xmlPath, 'remove-device-xml', 'keep-device-xml');
+      // A resumed attach's rollback puts back the earlier attach's file, which says what libvirt holds (unless this one's attach cannot be undone).
+      if (resumed && earlierFile !== undefined) {
+        steps.onUndo('restore-device-xml', () => writeFileAtomic(xmlPath, earlierFile, { mode: 0o600, existing: 'replace' }), { action: 'keep-device-xml', run: async () => undefined });
+      }
     });
 
     if (ctx.hooks) {
@@ -211,6 +218,17 @@ export async function attachDevice(ctx: ControllerContext, id: string, spec: Att
     });
 
     const change = await steps.run('attach', async (): Promise<AttachChange> => {
+      // The earlier attach's device, held under another name than this one's (a transform, filter or
+      // hook that now gives another target dev), would be left in the domain beside this one.
+      if (resumed && pending && !sameDevice(pending, xml)) {
+        const earlier = await heldBy(conn, record.uuid, pending);
+        if (earlier.live || earlier.config) {
+          throw new StateConflictError(
+            `${spec.label} cannot be attached to ${id}: the domain holds the ${describeDevice(pending)} the earlier ${spec.operation} gave it, and this attach gives a ${describeDevice(xml) ?? 'another device'}; ${finishingCommand(detachOf(spec.operation), id, spec.detach.key)} removes the earlier one, then ${spec.operation} attaches it anew`,
+            { instanceId: id, file: xmlPath },
+          );
+        }
+      }
       // A resumed attach gives libvirt what it does not hold yet of the device.
       const held = resumed ? await heldBy(conn, record.uuid, xml) : undefined;
       const options = held ? missingParts(ctx.hotplug, held) : ctx.hotplug;

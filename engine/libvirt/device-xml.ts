@@ -88,6 +88,15 @@ export function domainHasDevice(domainXml: string, deviceXml: string): boolean {
   return m !== undefined && devices !== undefined && childElements(devices).some(m.matches);
 }
 
+/** Whether two device XMLs name the same device, as libvirt tells devices apart (see matcherOf): two `<disk>`s of one target dev, two `<interface>`s of one MAC. */
+export function sameDevice(a: string, b: string): boolean {
+  const m = matcherOf(parseDevice(a));
+  return m !== undefined && m.matches(parseDevice(b));
+}
+
+/** How a device is told apart in messages: `disk with target dev 'vdb'`, `interface with MAC …`, or undefined when it cannot be (see matcherOf). */
+export const describeDevice = (deviceXml: string): string | undefined => matcherOf(parseDevice(deviceXml))?.describe;
+
 /** The domain XML without the device that matches `deviceXml` (see matcherOf). */
 export function removeDeviceFromDomainXml(domainXml: string, deviceXml: string): string {
   const device = parseDevice(deviceXml);

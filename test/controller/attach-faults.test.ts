@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { NodeController, type AttachResult, type OperationError } from '../../engine/controller/index.js';
 import { parseInstance } from '../../engine/instance/index.js';
+import type { DomforgeError } from '../../engine/errors.js';
 import { closeConnections, connect, type LibvirtConnection } from '../../engine/libvirt/index.js';
 import { xmlEqual } from '../../engine/xml/compare.js';
 import { firstChild, parseXml } from '../../engine/xml/parse.js';
@@ -215,7 +216,7 @@ for (const kind of KINDS) {
     // A resumed attach that fails goes back to how it found things: still attaching, its files kept, the device where it was.
     before = { operation: kind.operation, step: 'record', run: diskFull };
     const again = await failure(kind.attach(id, n), 'a fault at record');
-    assert.deepEqual(again.rollback.map((a) => [a.action, a.ok]), [['restore-record', true]], 'it attached nothing: nothing to detach');
+    assert.deepEqual(again.rollback.map((a) => [a.action, a.ok]), [['restore-record', true], ['restore-device-xml', true]], 'it attached nothing: nothing to detach');
     assert.equal(again.rolledBack, false);
     assert.match(again.unfinished ?? '', new RegExp(`^${label} is attached to the domain of ${id} \\(live\\); instance.xml lists it as "attaching"; ${files}.xml and ${files}-libvirt.xml are left in `));
     assert.equal(kind.recorded(id, n)?.stateName, 'attaching');
@@ -430,4 +431,60 @@ test('attach-interface of device 0 to an instance without interfaces, left "atta
   assert.equal(kind.recorded(two.name, 5), undefined);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('eni-')), []);
   await nc.terminate(two.name);
+});
+
+test('attach-volume: a resumed attach whose disk now has another target dev than the one the domain holds from the earlier attach is refused, not attached beside it; a detach removes the earlier one', async () => {
+  const inst = await sampleInstance('01-linux-virtio');
+  const { dir } = await nc.launch(inst);
+  const id = inst.name;
+  const v = volumeOf(6);
+  const xmlFile = join(dir, `${v.id}-libvirt.xml`);
+  const targets = async (inactive: boolean) => [...parseXml(await conn.getXML(id, { inactive })).getElementsByTagName('disk')].map((d) => firstChild(d, 'target')?.getAttribute('dev')).filter((t) => t === 'vdf' || t === 'vdg');
+  // The earlier attach's pre-attach hook moved the disk to vdg; its rollback could not detach it.
+  const flag = join(sb.root, 'move-to-vdg');
+  await sb.script(sb.hooks, '20-move-to-vdg', `[ "$1" = euca-nc-pre-attach ] && [ -e "${flag}" ] || exit 0\nsed -i 's/dev="vdf"/dev="vdg"/' "$3"`);
+  writeFileSync(flag, '');
+  try {
+    before = {
+      operation: 'attach-volume',
+      step: 'record',
+      run: (i) => {
+        const detach = conn.detachDevice.bind(conn);
+        conn.detachDevice = async () => {
+          conn.detachDevice = detach;
+          throw new Error('libvirt refused the detach');
+        };
+        diskFull(i);
+      },
+    };
+    await failure(nc.attachVolume(id, v), 'a fault at record');
+  } finally {
+    rmSync(flag);
+  }
+  assert.deepEqual([await targets(false), await targets(true)], [['vdg'], ['vdg']]);
+  assert.equal(KINDS[0]!.recorded(id, 6)?.stateName, 'attaching');
+
+  // The same attach without the hook's move renders vdf: attached beside vdg, the volume would be in the guest twice.
+  const e = await failure(nc.attachVolume(id, v), 'the domain holding the earlier disk as vdg');
+  assert.equal(e.code, 'STATE_CONFLICT');
+  assert.equal(e.step, 'attach');
+  assert.equal(
+    (e.cause as DomforgeError).shortMessage,
+    `volume ${v.id} cannot be attached to ${id}: the domain holds the disk with target dev 'vdg' the earlier attach-volume gave it, and this attach gives a disk with target dev 'vdf'; detach-volume ${id} ${v.id} removes the earlier one, then attach-volume attaches it anew`,
+  );
+  assert.deepEqual(e.rollback.map((a) => [a.action, a.ok]), [['restore-record', true], ['restore-device-xml', true]]);
+  assert.match(e.unfinished ?? '', new RegExp(`^volume ${v.id} is attached to the domain of ${id} \\(live and persistent configuration\\); instance.xml lists it as "attaching"`));
+  assert.deepEqual([await targets(false), await targets(true)], [['vdg'], ['vdg']], 'nothing attached beside it');
+  assert.match(readFileSync(xmlFile, 'utf8'), /dev="vdg"/, "the earlier attach's device XML is put back");
+  assert.equal(KINDS[0]!.recorded(id, 6)?.stateName, 'attaching');
+
+  // The way out it names: the detach removes the disk the domain holds, then the attach goes through.
+  const d = await nc.detachVolume(id, v.id);
+  assert.equal(d.detachedFromDomain, true);
+  assert.deepEqual([await targets(false), await targets(true)], [[], []]);
+  const r = await nc.attachVolume(id, v);
+  assert.equal(r.resumed, false);
+  assert.deepEqual([await targets(false), await targets(true)], [['vdf'], ['vdf']]);
+  rmSync(join(sb.hooks, '20-move-to-vdg'));
+  await nc.terminate(id);
 });

@@ -75,9 +75,11 @@ export function checkMemoryTotals(root: Element, f: Findings, domainType?: strin
   const sizes = devices.map((d) => kibOf(descendant(d, ['target', 'size'])));
   if (sizes.some((s) => s === undefined)) return;
   const deviceKiB = sizes as bigint[];
-  const memoryEl = firstChild(root, 'memory');
+  // A <memory> of 0 is none to libvirt (virDomainDefPostParseMemory), which then takes the NUMA cells' total.
+  const given = firstChild(root, 'memory');
+  const memoryEl = kibOf(given) === 0n ? undefined : given;
   const memory = kibOf(memoryEl);
-  if (memory !== undefined && memory > 0n) {
+  if (memory !== undefined) {
     let total = 0n;
     for (const [i, device] of devices.entries()) {
       total += deviceKiB[i]!;

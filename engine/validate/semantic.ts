@@ -49,10 +49,12 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
 }
 
 /**
- * `<memory>` positive; `<currentMemory>` ≤ `<memory>` ≤ `<maxMemory>`; none past libvirt's
- * limit, MAX_MEMORY_KIB of instance/libvirt-rules.ts (libvirt refuses otherwise).
+ * `<memory>` positive (or 0 or absent beside NUMA cells, whose total libvirt then takes);
+ * `<currentMemory>` ≤ `<memory>` ≤ `<maxMemory>`; none past libvirt's limit, MAX_MEMORY_KIB
+ * of instance/libvirt-rules.ts (libvirt refuses otherwise).
  */
 export function checkMemory(root: Element, f: Findings): void {
+  const cells = numaCellsOf(root).length;
   const read = (name: string): bigint | undefined => {
     const el = firstChild(root, name);
     if (!el) return undefined;
@@ -61,6 +63,8 @@ export function checkMemory(root: Element, f: Findings): void {
       f.error(r.reason.startsWith('unit') ? attr(el, 'unit') : el, `<${name}>: ${r.reason}`);
       return undefined;
     }
+    // libvirt reads a <memory> of 0 as none, and with NUMA cells takes their total instead.
+    if (r.kib === 0n && name === 'memory' && cells > 0) return undefined;
     if (r.kib === 0n) {
       f.error(el, `<${name}> must be positive, got ${(el.textContent ?? '').trim()} ${el.getAttribute('unit') ?? 'KiB'}`);
       return undefined;
@@ -70,8 +74,8 @@ export function checkMemory(root: Element, f: Findings): void {
   const memory = read('memory');
   const current = read('currentMemory');
   const max = read('maxMemory');
-  // Without <memory>, libvirt takes the NUMA cells' total (virDomainDefPostParseMemory).
-  if (!firstChild(root, 'memory') && numaCellsOf(root).length === 0) f.error(root, 'the domain has no <memory> and no NUMA cells to take it from; libvirt needs the memory size');
+  // Without <memory> (or with 0), libvirt takes the NUMA cells' total (virDomainDefPostParseMemory).
+  if (!firstChild(root, 'memory') && cells === 0) f.error(root, 'the domain has no <memory> and no NUMA cells to take it from; libvirt needs the memory size');
   if (memory !== undefined && current !== undefined && current > memory)
     f.error(firstChild(root, 'currentMemory')!, `<currentMemory> ${formatKiB(current)} is larger than <memory> ${formatKiB(memory)}`);
   if (memory !== undefined && max !== undefined && max < memory)

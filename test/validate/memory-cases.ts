@@ -98,6 +98,16 @@ export const TOTAL_CASES: MemoryCase[] = [
   { name: 'cells-at-max', xml: domain('cells-at-max', maxMemory(L) + memory(L) + numa(2n ** 52n, 2n ** 52n - 1n)), refusedBy: 'none' },
   // Without <memory>, libvirt takes the NUMA cells' total as the domain's memory.
   { name: 'memory-from-cells', xml: domain('memory-from-cells', numa(GiB, GiB)), refusedBy: 'none' },
+  // A <memory> of 0 is none to libvirt: it takes the cells' total there too.
+  { name: 'memory-0-from-cells', xml: domain('memory-0-from-cells', `<memory unit='MiB'>0</memory>` + numa(GiB, GiB)), refusedBy: 'none' },
+  {
+    name: 'memory-0-cells-past-max',
+    xml: domain('memory-0-cells-past-max', maxMemory(2n * GiB) + memory(0n) + numa(GiB, GiB), dimm(GiB)),
+    refusedBy: 'both',
+    libvirt: /maximum memory size must be equal or greater than the actual memory size/,
+    at: '/domain/maxMemory',
+    message: /^<maxMemory> 2097152 KiB \(2 GiB\) is smaller than 3145728 KiB \(3 GiB\), the NUMA cells' 2097152 KiB \(2 GiB\) and the memory devices' 1048576 KiB \(1 GiB\) together: libvirt takes that sum as the domain's memory$/,
+  },
   {
     name: 'no-memory-no-cells',
     xml: domain('no-memory-no-cells', ''),

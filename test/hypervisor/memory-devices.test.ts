@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tierOptions } from './env.js';
 import { openTier, type Tier } from './harness.js';
+import { defineError } from '../validate/helpers.js';
 import { HOTPLUG_CASES, NODE_CASES, TOTAL_CASES, VIRTIO_MEM_CASES, type MemoryCase } from '../validate/memory-cases.js';
 
 let tier: Tier | undefined;
@@ -16,21 +17,10 @@ before(async () => {
 });
 after(async () => tier?.cleanup());
 
-/** What `define` says: undefined when it takes the domain (it is undefined again). */
-async function defineError(xml: string): Promise<string | undefined> {
-  try {
-    const ref = await tier!.conn.define(xml);
-    await tier!.conn.undefine(ref.name);
-    return undefined;
-  } catch (e) {
-    return String((e as Error).message);
-  }
-}
-
 function runCases(title: string, cases: MemoryCase[]): void {
   test(`${title}: the QEMU driver refuses exactly the cases marked as refused by it`, tierOptions(), async () => {
     for (const c of cases) {
-      const said = await defineError(c.xml);
+      const said = await defineError(tier!.conn, c.xml);
       const refused = c.refusedBy === 'both' || c.refusedBy === 'qemu';
       assert.equal(said !== undefined, refused, `${c.name}: the QEMU driver says ${said}`);
       if (c.refusedBy === 'qemu') assert.match(said!, c.libvirt!, c.name);

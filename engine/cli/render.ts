@@ -46,7 +46,7 @@ export const registerRender: RegisterCommand = (program, io) => {
     .command('render')
     .description('Render libvirt XML from an instance.xml (or a <nic>/<volume> stub) through a transform, validate it, and print or write it. Touches no hypervisor.')
     .requiredOption('--instance <file>', 'instance.xml, a .json instance description, or a <nic>/<volume> stub')
-    .option('--transform <file>', 'XSLT (*.xsl, *.xslt) or Handlebars (*.hbs) transform (default: $DOMFORGE_TRANSFORM, else the shipped transforms/libvirt.xsl)')
+    .option('--transform <file>', 'XSLT (*.xsl, *.xslt) or Handlebars (*.hbs, *.handlebars) transform (default: $DOMFORGE_TRANSFORM, else the shipped transforms/libvirt.xsl)')
     .option('--param <name=value>', 'transform parameter, as xsltproc --stringparam (repeatable)', collectParam)
     .option('--out <file>', 'write the XML to this file atomically instead of stdout (- : stdout)')
     .option('--no-validate', 'skip libvirt schema and semantic validation (the output is still parsed strictly)')

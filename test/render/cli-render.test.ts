@@ -126,6 +126,13 @@ test('every command has --help', async () => {
   }
 });
 
+test("render --help names every transform kind transformKindOf takes, *.handlebars too", async () => {
+  const r = await cli(['render', '--help']);
+  assert.equal(r.code, 0);
+  const help = r.stdout.replace(/\s+/g, ' ');
+  for (const ext of ['*.xsl', '*.xslt', '*.hbs', '*.handlebars']) assert.ok(help.includes(ext), `${ext} in: ${help}`);
+});
+
 test('a defect (an error that is not a DomforgeError) is reported as an internal error, as JSON under --json', async () => {
   const { reportError, EXIT } = await import('../../engine/cli/io.js');
   let err = '';

@@ -11,7 +11,7 @@ import type { Unreadable } from '../links-out.js';
  * even one started after a kill, compiles exactly the version the hash names.
  */
 export interface TransformSource {
-  /** The main transform file (`*.xsl`, `*.xslt`, `*.hbs`). */
+  /** The main transform file (`*.xsl`, `*.xslt`, `*.hbs`, `*.handlebars`). */
   file: string;
   /** Folder includes, imports and partials must stay inside (default: the main file's folder). */
   root?: string;

@@ -93,7 +93,7 @@ export function checkMemoryTotals(root: Element, f: Findings, domainType?: strin
   const cells = numaCellsOf(root);
   const cellSizes = cells.map(cellKiB);
   const maxEl = firstChild(root, 'maxMemory');
-  const max = kibOf(maxEl);
+  const max = kibOf(maxEl) || undefined; // 0 is none to libvirt
   if (cells.length === 0 || cellSizes.some((s) => s === undefined) || max === undefined) return;
   const qemu = domainType !== undefined && QEMU_DRIVER_TYPES.includes(domainType);
   if (memoryEl && !qemu) return; // libvirt keeps <memory>, which checkMemory holds to <maxMemory>
@@ -194,9 +194,14 @@ const NODE_MODELS = ['dimm', 'nvdimm', 'virtio-mem'];
  * without a `<target><node>` ("target NUMA node needs to be specified for memory device").
  */
 export function checkMemoryHotplug(root: Element, f: Findings, domainType?: string): void {
-  const maxEl = firstChild(root, 'maxMemory');
-  const slots = maxEl?.getAttribute('slots');
-  if (maxEl && (slots === null || slots === undefined || /^\+?0*$/.test(slots.trim())))
+  const given = firstChild(root, 'maxMemory');
+  const slots = given?.getAttribute('slots');
+  const noSlots = slots === null || slots === undefined || /^\+?0*$/.test(slots.trim());
+  // libvirt reads a <maxMemory> of 0 as none: no hotplug, unless it has slots, which it refuses.
+  const maxEl = kibOf(given) === 0n ? undefined : given;
+  if (given && !maxEl && !noSlots)
+    f.error(given, `<maxMemory> of 0 with slots="${slots}": libvirt reads a maximum memory size of 0 as none, and refuses memory slots without one`);
+  if (maxEl && noSlots)
     f.error(slots ? attr(maxEl, 'slots') : maxEl, `<maxMemory> needs a slot count of at least 1 (slots="N"): libvirt refuses a maximum memory size without memory slots`);
   if (domainType === undefined || !QEMU_DRIVER_TYPES.includes(domainType)) return;
   const devices = memoryDevicesOf(root);
@@ -204,7 +209,7 @@ export function checkMemoryHotplug(root: Element, f: Findings, domainType?: stri
     f.error(devices[0]!, `a memory device needs <maxMemory> (with slots) on ${domainType}: libvirt's QEMU driver refuses memory devices in a domain without one`);
   if (maxEl && numaCellsOf(root).length === 0)
     f.error(maxEl, `<maxMemory> enables memory hotplug, for which libvirt's QEMU driver needs at least one NUMA cell (<cpu><numa><cell>)`);
-  const count = slots && /^\+?\d+$/.test(slots.trim()) ? Number(slots) : undefined;
+  const count = maxEl && slots && /^\+?\d+$/.test(slots.trim()) ? Number(slots) : undefined;
   if (count !== undefined && count > 0 && devices.length > count)
     f.error(devices[count]!, `memory device ${count + 1} of ${devices.length}, past <maxMemory slots="${slots}">: libvirt's QEMU driver gives each memory device a slot`);
   for (const device of devices) {

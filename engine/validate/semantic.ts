@@ -50,8 +50,9 @@ export function checkDomainSemantics(doc: Document, o: SemanticOptions = {}): Fi
 
 /**
  * `<memory>` positive (or 0 or absent beside NUMA cells, whose total libvirt then takes);
- * `<currentMemory>` ≤ `<memory>` ≤ `<maxMemory>`; none past libvirt's limit, MAX_MEMORY_KIB
- * of instance/libvirt-rules.ts (libvirt refuses otherwise).
+ * `<currentMemory>` ≤ `<memory>` ≤ `<maxMemory>`, where a `<currentMemory>` or `<maxMemory>`
+ * of 0 is none; none past libvirt's limit, MAX_MEMORY_KIB of instance/libvirt-rules.ts
+ * (libvirt refuses otherwise).
  */
 export function checkMemory(root: Element, f: Findings): void {
   const cells = numaCellsOf(root).length;
@@ -63,8 +64,10 @@ export function checkMemory(root: Element, f: Findings): void {
       f.error(r.reason.startsWith('unit') ? attr(el, 'unit') : el, `<${name}>: ${r.reason}`);
       return undefined;
     }
-    // libvirt reads a <memory> of 0 as none, and with NUMA cells takes their total instead.
-    if (r.kib === 0n && name === 'memory' && cells > 0) return undefined;
+    // libvirt reads a size of 0 as none given (virDomainDefPostParseMemory): a <memory> of 0
+    // beside NUMA cells is their total, a <currentMemory> of 0 is <memory>, and a <maxMemory>
+    // of 0 is no memory hotplug (checkMemoryHotplug refuses its slots).
+    if (r.kib === 0n && ((name === 'memory' && cells > 0) || name === 'currentMemory' || name === 'maxMemory')) return undefined;
     if (r.kib === 0n) {
       f.error(el, `<${name}> must be positive, got ${(el.textContent ?? '').trim()} ${el.getAttribute('unit') ?? 'KiB'}`);
       return undefined;

@@ -98,6 +98,8 @@ export const TOTAL_CASES: MemoryCase[] = [
   { name: 'cells-at-max', xml: domain('cells-at-max', maxMemory(L) + memory(L) + numa(2n ** 52n, 2n ** 52n - 1n)), refusedBy: 'none' },
   // Without <memory>, libvirt takes the NUMA cells' total as the domain's memory.
   { name: 'memory-from-cells', xml: domain('memory-from-cells', numa(GiB, GiB)), refusedBy: 'none' },
+  // A <currentMemory> of 0 is none to libvirt: it takes <memory>.
+  { name: 'current-memory-0', xml: domain('current-memory-0', memory(GiB) + `<currentMemory unit='MiB'>0</currentMemory>`), refusedBy: 'none' },
   // A <memory> of 0 is none to libvirt: it takes the cells' total there too.
   { name: 'memory-0-from-cells', xml: domain('memory-0-from-cells', `<memory unit='MiB'>0</memory>` + numa(GiB, GiB)), refusedBy: 'none' },
   {
@@ -261,6 +263,16 @@ export const HOTPLUG_CASES: MemoryCase[] = [
     libvirt: /both maximum memory size and memory slot count must be specified/,
     at: '/domain/maxMemory/@slots',
     message: /^<maxMemory> needs a slot count of at least 1 \(slots="N"\): libvirt refuses a maximum memory size without memory slots$/,
+  },
+  // libvirt reads a <maxMemory> of 0 as none: no hotplug, and slots without it refused.
+  { name: 'max-0-slots-0', xml: hotplug('max-0-slots-0', maxMemory(0n, 0), numa(GiB), ''), refusedBy: 'none' },
+  {
+    name: 'max-0-slots-2',
+    xml: hotplug('max-0-slots-2', maxMemory(0n, 2), numa(GiB), ''),
+    refusedBy: 'both',
+    libvirt: /both maximum memory size and memory slot count must be specified/,
+    at: '/domain/maxMemory',
+    message: /^<maxMemory> of 0 with slots="2": libvirt reads a maximum memory size of 0 as none, and refuses memory slots without one$/,
   },
   {
     name: 'slots-past',

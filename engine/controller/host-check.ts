@@ -270,10 +270,11 @@ interface FolderPrograms {
 /**
  * The programs of `dir` as the runner finds them (same discovery), each checked for a `#!`
  * line the kernel would refuse (whyScriptCannotStart, the runner's own diagnosis), and named
- * as the runner names it at its start (`hook 20-bad`, `XML filter 20-bad`).
+ * as the runner names it at its start (`hook 20-bad`, `XML filter 20-bad`); a folder that cannot
+ * be read is named `folder` (`hooks folder`, `filters folder`), as the runner names it.
  */
-async function scanPrograms(dir: string, label: string): Promise<FolderPrograms> {
-  const found = await discoverExecutables(dir);
+async function scanPrograms(dir: string, label: string, folder: string): Promise<FolderPrograms> {
+  const found = await discoverExecutables(dir, folder);
   const run = found.map((x) => x.name);
   // What the runner would say at the program's start (a missing or CRLF-ended #! interpreter), said now rather than at every launch.
   const unstartable = found.flatMap((x) => {
@@ -297,7 +298,7 @@ async function checkHooks(dir: string | undefined): Promise<HostCheck> {
   if (!existsSync(dir)) return { name, status: 'warn', detail: `${dir} does not exist: no hooks run`, hint: 'a mistyped --hooks launches without them; Eucalyptus takes a missing folder as no hooks too' };
   let p: FolderPrograms;
   try {
-    p = await scanPrograms(dir, 'hook');
+    p = await scanPrograms(dir, 'hook', 'hooks folder');
   } catch (e) {
     return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
   }
@@ -324,7 +325,7 @@ async function checkFilters(dir: string | undefined): Promise<HostCheck> {
   if (!existsSync(dir)) return { name, status: 'ok', detail: `${dir} does not exist: no filters run` };
   let p: FolderPrograms;
   try {
-    p = await scanPrograms(dir, 'XML filter');
+    p = await scanPrograms(dir, 'XML filter', 'filters folder');
   } catch (e) {
     return { name, status: 'fail', detail: `${dir}: ${firstLine(e)}` };
   }

@@ -216,6 +216,18 @@ test('a hook that cannot start does not hide a #! script left without its execut
   assert.match(row.hint!, /chmod \+x/);
 });
 
+test('a filters.d that cannot be read is named the filters folder, as the filter runner names it, not the hooks folder', { timeout: 60_000 }, async () => {
+  const hooks = join(dir, 'filters-not-a-folder');
+  mkdirSync(hooks);
+  writeFileSync(join(hooks, 'filters.d'), 'not a folder\n');
+  const c = byName(await checkHost({ instancesDir: join(dir, 'instances-filters-file'), hooksDir: hooks, uri: 'test:///default' }));
+  const row = c.get('filters')!;
+  assert.equal(row.status, 'fail');
+  assert.match(row.detail, /cannot read filters folder \S+\/filters\.d: ENOTDIR$/);
+  assert.doesNotMatch(row.detail, /hooks folder/);
+  assert.equal(c.get('hooks')!.detail, `${hooks}: no executable hooks`);
+});
+
 test('CLI check fails an XML filter of filters.d that cannot start with the words the filter runner uses at a launch, exit 1; a fail-open one is a warning', async () => {
   const hooks = join(dir, 'unstartable-filters');
   const filters = join(hooks, 'filters.d');

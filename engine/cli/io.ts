@@ -94,12 +94,15 @@ export function refuseStdoutImage(out: string | undefined, what: string): void {
 /**
  * An output naming the `--instance` file itself (by path, or as the same file through a link)
  * is a usage error: `what` (`the render`, `the pool file`, `the config drive`) would replace its own input.
- * `given` says where the output path came from (`--out PATH`, by default).
+ * `given` says where the output path came from (`--out PATH`, by default). An input read from
+ * standard input (`-`, `/dev/stdin`) has no path of its own: only the file standard input comes
+ * from, if any, is compared (`--out ./-` names a file called `-`, not standard input).
  */
 export async function refuseOutOverInput(out: string, input: string, what: string, given = `--out ${out}`): Promise<void> {
-  let same = resolve(out) === resolve(input);
+  const stdin = STDIN_NAMES.includes(input);
+  let same = !stdin && resolve(out) === resolve(input);
   if (!same) {
-    const [a, b] = await Promise.all([stat(out).catch(() => undefined), stat(input).catch(() => undefined)]);
+    const [a, b] = await Promise.all([stat(out).catch(() => undefined), stat(stdin ? '/dev/stdin' : input).catch(() => undefined)]);
     same = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
   }
   if (same) throw new UsageError(`${given} is the --instance file itself: ${what} would replace its input; write to another file`);

@@ -91,6 +91,23 @@ test('--out that is the --instance file (by its path or through a link) is a usa
   }
 });
 
+test('--instance - (standard input) with --out ./- (a file named -) writes that file, for render, configdrive and kvp encode; standard input redirected from --out is still refused', () => {
+  const d = mkdtempSync(join(dir, 'stdin-out-'));
+  const inCwd = (args: string[], input: string) => spawnSync(process.execPath, [BIN, ...args], { cwd: d, input, encoding: 'utf8', timeout: 20_000 });
+  for (const [command, what] of [[['render'], 'the render'], [['configdrive'], 'the config drive'], [['kvp', 'encode'], 'the pool file']] as const) {
+    rmSync(join(d, '-'), { force: true });
+    const r = inCwd([...command, '--instance', '-', '--out', './-'], GOOD);
+    assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    assert.ok(existsSync(join(d, '-')), `${what}: ./- written`);
+  }
+  // `--instance -` read from the file --out names: the input would be replaced, as with /dev/stdin.
+  writeFileSync(join(d, 'same.xml'), GOOD);
+  const same = spawnSync('sh', ['-c', `exec "$0" "$1" render --instance - --out same.xml < same.xml`, process.execPath, BIN], { cwd: d, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(same.status, 2, same.stderr);
+  assert.match(same.stderr, /--out same\.xml is the --instance file itself/);
+  assert.equal(readFileSync(join(d, 'same.xml'), 'utf8'), GOOD);
+});
+
 test('encodings: a UTF-8 byte order mark and UTF-16 with a byte order mark are read', async () => {
   const d = mkdtempSync(join(dir, 'enc-'));
   const utf16 = GOOD.replace('encoding="UTF-8"', 'encoding="UTF-16"');

@@ -16,7 +16,8 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * Holds `path` until the returned release is called: while any file is held, SIGINT and SIGTERM
  * remove the held files, then end the process by the signal as before (exit status 128 + n). A
  * signal that another listener handles (a launch's cancel, the embedding program's own) is left
- * to it: the process goes on, and the write ends and removes its file as any failure does. A
+ * to it: the process goes on, and the write ends and removes its file as any failure does
+ * (signal-exit's listeners, which themselves leave a signal to any other, do not count). A
  * `process.exit()` during the write removes them too.
  */
 export function holdTempFile(path: string): () => void {
@@ -34,11 +35,31 @@ export function holdTempFile(path: string): () => void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
+  if (process.listenerCount(signal) - 1 - signalExitListeners() > 0) return;
   removeAll();
   stopListening();
   // No listener is left: the signal now does what it would have done without us.
   process.kill(process.pid, signal);
+}
+
+/**
+ * How many of the signal's listeners are signal-exit's (loaded by execa, write-file-atomic and
+ * many more), which decide as onSignal does: each acts only when every listener of the signal
+ * is one of its own, and leaves the signal to the others otherwise. Taken for listeners that
+ * handle the signal, they and onSignal would each leave it to the other and it would be lost
+ * (the process going on as if no Ctrl-C came). signal-exit counts its listeners on a shared
+ * object for that reason (v3 and v4 count each other's): v4's under
+ * `Symbol.for('signal-exit emitter')`, v3's at `process.__signal_exit_emitter__`. Then we act,
+ * and signal-exit, finding only its own listeners left, runs its exit handlers and ends the process too.
+ */
+function signalExitListeners(): number {
+  const emitters = [(globalThis as Record<symbol, unknown>)[Symbol.for('signal-exit emitter')], (process as unknown as Record<string, unknown>).__signal_exit_emitter__];
+  let n = 0;
+  for (const e of emitters) {
+    const count = typeof e === 'object' && e !== null ? (e as { count?: unknown }).count : undefined;
+    if (typeof count === 'number' && count > 0) n += count;
+  }
+  return n;
 }
 
 function removeAll(): void {

@@ -106,3 +106,38 @@ console.log('stopped', stopped);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('once.out.')), []);
   rmSync(target);
 });
+
+test("a signal during a write is not lost when the program's other listener is signal-exit's, which leaves a signal to any other listener: the temporary file is removed and the process ends by the signal", async () => {
+  const module = new URL('../../engine/fs/atomic-write.js', import.meta.url).href;
+  const target = join(dir, 'sigexit.out');
+  const script = join(dir, 'sigexit.mjs');
+  // signal-exit's own rule (v4, as execa and write-file-atomic load it): its listener acts only
+  // when every listener of the signal is one of its own, counted on its shared emitter.
+  writeFileSync(
+    script,
+    `import { writeFileAtomic } from ${JSON.stringify(module)};
+import { readdirSync } from 'node:fs';
+const emitter = { count: 1 };
+Object.defineProperty(globalThis, Symbol.for('signal-exit emitter'), { value: emitter });
+const listener = () => {
+  if (process.listeners('SIGINT').length !== emitter.count) return;
+  process.removeListener('SIGINT', listener);
+  emitter.count -= 1;
+  console.log('signal-exit: exit handlers run');
+  process.kill(process.pid, 'SIGINT');
+};
+process.on('SIGINT', listener);
+const write = writeFileAtomic(${JSON.stringify(target)}, Buffer.alloc(256 * 1024 * 1024, 1));
+const poll = setInterval(() => {
+  if (readdirSync(${JSON.stringify(dir)}).some((n) => n.startsWith('.sigexit.out.'))) { clearInterval(poll); process.kill(process.pid, 'SIGINT'); }
+}, 1);
+await write;
+clearInterval(poll);
+await new Promise((r) => setTimeout(r, 50));
+console.log('went on');
+`,
+  );
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  assert.deepEqual({ status: r.status, signal: r.signal, stdout: r.stdout }, { status: null, signal: 'SIGINT', stdout: 'signal-exit: exit handlers run\n' }, r.stderr);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('sigexit.out')), []);
+});

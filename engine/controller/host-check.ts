@@ -335,7 +335,7 @@ async function checkFilters(dir: string | undefined): Promise<HostCheck> {
   const idleHint = p.idle.length ? `; ${NOT_EXECUTABLE('filters')}` : '';
   if (fatal.length) return { name, status: 'fail', detail: `${detail}; ${problems}`, hint: `every launch and attachment would fail at its filters: ${FIX_SHEBANG}${idleHint}` };
   if (p.unstartable.length) {
-    return { name, status: 'warn', detail: `${detail}; ${problems}`, hint: `a fail-open filter that cannot start is skipped at every launch and attachment, its change never made: ${FIX_SHEBANG}` };
+    return { name, status: 'warn', detail: `${detail}; ${problems}`, hint: `a fail-open filter that cannot start is skipped at every launch and attachment, its change never made: ${FIX_SHEBANG}${idleHint}` };
   }
   if (p.idle.length) return { name, status: 'warn', detail: `${detail}; ${problems}`, hint: NOT_EXECUTABLE('filters') };
   return { name, status: 'ok', detail };

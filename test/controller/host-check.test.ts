@@ -228,6 +228,19 @@ test('a filters.d that cannot be read is named the filters folder, as the filter
   assert.equal(c.get('hooks')!.detail, `${hooks}: no executable hooks`);
 });
 
+test('a fail-open filter that cannot start does not hide a filter script left without its execute bit: the warning names both, and its hint says both fixes', { timeout: 60_000 }, async () => {
+  const filters = join(dir, 'filters-both', 'filters.d');
+  mkdirSync(filters, { recursive: true });
+  writeFileSync(join(filters, '10-crlf.fail-open'), '#!/bin/sh\r\ncat\r\n');
+  chmodSync(join(filters, '10-crlf.fail-open'), 0o755);
+  writeFileSync(join(filters, '20-forgotten'), '#!/bin/sh\ncat\n');
+  const row = byName(await checkHost({ instancesDir: join(dir, 'instances-filters-both'), hooksDir: join(dir, 'filters-both'), uri: 'test:///default' })).get('filters')!;
+  assert.equal(row.status, 'warn');
+  assert.match(row.detail, /XML filter 10-crlf\.fail-open could not be started: .*; not run, not executable: 20-forgotten$/);
+  assert.match(row.hint!, /fix the #! line/);
+  assert.match(row.hint!, /chmod \+x the filters that should$/);
+});
+
 test('CLI check fails an XML filter of filters.d that cannot start with the words the filter runner uses at a launch, exit 1; a fail-open one is a warning', async () => {
   const hooks = join(dir, 'unstartable-filters');
   const filters = join(hooks, 'filters.d');

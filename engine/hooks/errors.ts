@@ -95,10 +95,18 @@ export function lastLines(text: string, n: number): string[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   return lines.slice(-n).map((l) => {
     if (l.length <= MAX_QUOTED_LINE) return l;
-    const end = l.slice(-MAX_QUOTED_LINE).replace(/^[\uDC00-\uDFFF]/, ''); // not half a surrogate pair
-    return `… (${l.length - end.length} characters left out) ${end}`;
+    // Counted in characters (code points), not UTF-16 units: an emoji is one, and is never cut in half.
+    let at = l.length;
+    for (let kept = 0; at > 0 && kept < MAX_QUOTED_LINE; kept++) at -= at > 1 && isLowSurrogate(l.charCodeAt(at - 1)) && isHighSurrogate(l.charCodeAt(at - 2)) ? 2 : 1;
+    if (at === 0) return l;
+    let left = 0;
+    for (let i = 0; i < at; i++) if (!(isLowSurrogate(l.charCodeAt(i)) && i > 0 && isHighSurrogate(l.charCodeAt(i - 1)))) left++;
+    return `… (${left} characters left out) ${l.slice(at)}`;
   });
 }
+
+const isHighSurrogate = (u: number) => u >= 0xd800 && u <= 0xdbff;
+const isLowSurrogate = (u: number) => u >= 0xdc00 && u <= 0xdfff;
 
 /** `exit code 3`, `signal SIGKILL`, `timed out after 30000 ms` — how a process ended, in words. */
 export function describeEnd(r: ProcessResult): string {

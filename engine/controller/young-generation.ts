@@ -15,7 +15,7 @@ import { setFlagsFromString } from 'node:v8';
  */
 
 /** V8 flags that size the young generation, as the process may give them (V8 takes `-` and `_` alike). */
-const YOUNG_GENERATION_FLAG = /(?:^|\s)--(?:max|min)[-_]semi[-_]space[-_]size\b|(?:^|\s)--semi[-_]space[-_]growth[-_]factor\b|(?:^|\s)--max[-_]young[-_]generation[-_]size\b/;
+const YOUNG_GENERATION_FLAG = /(?:^|\s)--(?:max|min)[-_]semi[-_]space[-_]size\b|(?:^|\s)--semi[-_]space[-_]growth[-_]factor\b/;
 
 /** What `holdYoungGeneration` did. */
 export type YoungGenerationHold = 'held' | 'process-sets-it';

@@ -60,7 +60,7 @@ test('the process\'s own young-generation flags win: on the command line or in N
 });
 
 test('which flags count as the process sizing its young generation (V8 takes - and _ alike)', () => {
-  for (const argv of [['--max-semi-space-size=8'], ['--min_semi_space_size=2'], ['--semi-space-growth-factor=4'], ['--max-young-generation-size=32']]) {
+  for (const argv of [['--max-semi-space-size=8'], ['--min_semi_space_size=2'], ['--semi-space-growth-factor=4']]) {
     assert.equal(holdYoungGeneration(argv, undefined), 'process-sets-it', argv[0]);
   }
   assert.equal(holdYoungGeneration([], '--max-old-space-size=512 --max-semi-space-size=4'), 'process-sets-it');

@@ -12,6 +12,8 @@ import { loadTransform } from '../../engine/transform/load.js';
 import { DEFAULT_XSL, tempDir } from '../sandbox/fixtures.js';
 import { quiet, saveWhole, startWatching, stopWatching } from './link-fixtures.js';
 import { EventLog } from './helpers.js';
+import { DEFAULT_PROVING_SET, watchTransforms } from '../../engine/transform/watch/index.js';
+import { TransformSandbox } from '../../engine/transform/sandbox/index.js';
 
 /** The default transform with another `<on_crash>`: a new version. */
 const edited = (base: string) => base.replace('<on_crash>destroy</on_crash>', '<on_crash>preserve</on_crash>');
@@ -75,3 +77,26 @@ for (const [folderBy, storeBy] of [
     }
   });
 }
+
+test('a hand-damaged line of the version log is told as an error event with its file and line when the watcher starts; the watcher goes on', async () => {
+  const tmp = await tempDir('domforge-watch-damaged-');
+  const dir = join(tmp.dir, 'transforms');
+  await tmp.write('transforms/libvirt.xsl', await readFile(DEFAULT_XSL, 'utf8'));
+  const store = join(tmp.dir, 'versions');
+  await tmp.write('versions/versions.jsonl', '{}\n');
+  const log = new EventLog();
+  const sandbox = new TransformSandbox({ size: 1, timeoutMs: 6000 });
+  const watcher = await watchTransforms({ dir, provingSet: DEFAULT_PROVING_SET, sandbox, versionsDir: store }, log.push);
+  try {
+    await log.expect('error');
+    await log.expect('activated');
+    const errors = log.events.filter((e) => e.type === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(log.events));
+    const e = errors[0] as Extract<(typeof errors)[number], { type: 'error' }>;
+    assert.equal(e.file, join(store, 'versions.jsonl'));
+    assert.equal(e.message, `${join(store, 'versions.jsonl')}:1: not a version record (hash is missing); skipped`);
+    assert.ok(watcher.transform(), 'the watcher goes on');
+  } finally {
+    await stopWatching(watcher, sandbox, tmp);
+  }
+});

@@ -3,5 +3,5 @@ export { WatchEventHub, type WatchEvents, type WatchEvent, type ActivatedEvent, 
 export { proveTransform, ExpectedOutputMismatchError, type ProofReport, type SampleOutcome } from './prove.js';
 export { loadProvingSet } from './proving-set.js';
 export { snapshotFolder, isEditorNoise, type Snapshot, type SnapshotLimits, type SnapshotOptions } from './snapshot.js';
-export { readTransformVersions, recordVersion, versionAt, VERSION_LOG, type TransformVersion } from './version-log.js';
+export { readTransformVersions, recordVersion, versionAt, VERSION_LOG, type TransformVersion, type DamagedVersionLine, type ReadVersionsOptions } from './version-log.js';
 export { stampTransformVersion, readTransformVersion, DOMFORGE_TRANSFORM_NS, type TransformStamp } from './domain-metadata.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FSWatcher } from 'chokidar';
-import { DomforgeError, TransformError, UsageError } from '../../errors.js';
+import { DomforgeError, IoError, TransformError, UsageError } from '../../errors.js';
 import { TransformSandbox } from '../sandbox/pool.js';
 import type { SandboxOptions } from '../sandbox/options.js';
 import { speculationHolds, type SandboxedTransform, type SandboxLoadOptions } from '../sandbox/sandboxed-transform.js';
@@ -17,7 +17,7 @@ import { safeRealpath } from '../links-out.js';
 import { shippedSamplesDir } from '../defaults.js';
 import { expectTimerMs } from '../../option-checks.js';
 import { checkTransformParams } from '../params.js';
-import { readTransformVersions, recordVersion, type TransformVersion } from './version-log.js';
+import { readTransformVersions, recordVersion, type DamagedVersionLine, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
 export const DEFAULT_PROVING_SET = shippedSamplesDir();
@@ -156,7 +156,9 @@ export class TransformWatcher {
       this.tempVersions = true;
     }
     await mkdir(join(this.versionsDir, 'snapshots'), { recursive: true });
-    for (const v of await readTransformVersions(this.versionsDir)) this.recorded.add(v.snapshot);
+    // A damaged line is told once, here; the watcher goes on without it.
+    const onDamaged = (d: DamagedVersionLine) => this.emitError(new IoError(`${d.reason}; skipped`, { file: d.file, line: d.line }));
+    for (const v of await readTransformVersions(this.versionsDir, { onDamaged })) this.recorded.add(v.snapshot);
     const store = this.versionsDir;
     // The folder is watched where it really is: chokidar, not following links, watches
     // nothing inside a folder given through one (`/tmp/x/link-to-transforms`), only the

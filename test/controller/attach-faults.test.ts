@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runUntilKilled } from '../fixtures/processes.js';
 import { NodeController, type AttachResult, type OperationError } from '../../engine/controller/index.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import type { DomforgeError } from '../../engine/errors.js';
@@ -308,19 +308,9 @@ test('attach-volume: a record whose volume is "attaching" with its files gone (a
 const CHILD = new URL('./attach-crash-child.js', import.meta.url).pathname;
 
 /** Runs attach-crash-child.js; resolves once it has killed itself, with the domain as libvirt held it then. */
-function crash(id: string, kind: Kind, n: number, step: string): Promise<{ xml: string; running: boolean }> {
-  const child = spawn(process.execPath, [CHILD, sb.instances, id, kind.child, String(n), step], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`the controller was to die before ${kind.operation} step ${step}, but exited with ${signal ?? `code ${code}`}:\n${err}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as { xml: string; running: boolean });
-    });
-  });
+async function crash(id: string, kind: Kind, n: number, step: string): Promise<{ xml: string; running: boolean }> {
+  const out = await runUntilKilled(CHILD, [sb.instances, id, kind.child, String(n), step], `die before ${kind.operation} step ${step}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as { xml: string; running: boolean };
 }
 
 // Killed after mark-attaching: before libvirt's attach, or after it and before the record says `attached`.

@@ -11,16 +11,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runUntilKilled } from '../fixtures/processes.js';
 import type { AttachResult, DetachResult, NodeController } from '../../engine/controller/index.js';
 import { parseInstance } from '../../engine/instance/index.js';
 import { firstChild, parseXml, type Element } from '../../engine/xml/parse.js';
 import { latest, waitForConsole } from './console.js';
 import { tierOptions } from './env.js';
-import { BOOT_TIMEOUT_MS, eventually, openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
+import { BOOT_TIMEOUT_MS, eventually, noopHooksFolder, openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
 import { randomMac } from './instance.js';
 
 const CHILD = new URL('./crash-child.js', import.meta.url).pathname;
@@ -31,11 +31,8 @@ let nc: NodeController;
 before(async () => {
   if (tierOptions().skip) return;
   tier = await openTier();
-  // A hook for every event, as in production: the attach runs its filters and pre-attach steps.
-  hooks = join(tier.root, 'hooks');
-  await mkdir(join(hooks, 'filters.d'), { recursive: true });
-  await writeFile(join(hooks, '10-noop'), '#!/bin/sh\nexit 0\n');
-  await chmod(join(hooks, '10-noop'), 0o755);
+  // So that the attach runs its filters and pre-attach steps.
+  hooks = await noopHooksFolder(tier.root);
   nc = await tier.controller({ hooksDir: hooks });
 });
 after(async () => {
@@ -44,18 +41,9 @@ after(async () => {
 });
 
 /** Runs crash-child.js's attach of `device` to `id`; resolves once it has killed itself just before `step`. */
-function crash(operation: 'attach-volume' | 'attach-interface', step: string, id: string, device: object): Promise<void> {
+async function crash(operation: 'attach-volume' | 'attach-interface', step: string, id: string, device: object): Promise<void> {
   const t = tier!;
-  const child = spawn(process.execPath, [CHILD, t.env.uri, t.instancesDir, hooks, operation, step, id, JSON.stringify(device)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`the controller was to die before ${operation} step ${step}, but exited with ${signal ?? `code ${code}`}:\n${err}`));
-      resolve();
-    });
-  });
+  await runUntilKilled(CHILD, [t.env.uri, t.instancesDir, hooks, operation, step, id, JSON.stringify(device)], `die before ${operation} step ${step}`);
 }
 
 const elements = (xml: string, tag: string): Element[] => [...parseXml(xml).getElementsByTagName(tag)];

@@ -8,15 +8,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdoptReport, LockWaitEvent, NodeController } from '../../engine/controller/index.js';
 import { tierOptions } from './env.js';
-import { openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
-import { processAlive } from '../fixtures/processes.js';
+import { noopHooksFolder, openTier, TEST_TIMEOUT_MS, type Tier } from './harness.js';
+import { processAlive, runUntilKilled } from '../fixtures/processes.js';
 
 const CHILD = new URL('./crash-child.js', import.meta.url).pathname;
 
@@ -27,11 +26,8 @@ const lockWaits: LockWaitEvent[] = [];
 before(async () => {
   if (tierOptions().skip) return;
   tier = await openTier();
-  // One hook for every event, so that launch runs its filters and pre-boot steps and terminate its pre-clean.
-  hooks = join(tier.root, 'hooks');
-  await mkdir(join(hooks, 'filters.d'), { recursive: true });
-  await writeFile(join(hooks, '10-noop'), '#!/bin/sh\nexit 0\n');
-  await chmod(join(hooks, '10-noop'), 0o755);
+  // So that launch runs its filters and pre-boot steps and terminate its pre-clean.
+  hooks = await noopHooksFolder(tier.root);
   nc = await tier.controller({ hooksDir: hooks, onLockWait: (e) => lockWaits.push(e) });
 });
 after(async () => {
@@ -40,22 +36,12 @@ after(async () => {
 });
 
 /** Runs crash-child.js; resolves once it has killed itself, with the pids of the children it had. */
-function crash(operation: 'launch' | 'terminate', step: string, target: string): Promise<number[]> {
+async function crash(operation: 'launch' | 'terminate', step: string, target: string): Promise<number[]> {
   const t = tier!;
-  const child = spawn(process.execPath, [CHILD, t.env.uri, t.instancesDir, hooks, operation, step, target], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`the controller was to die at ${operation} step ${step}, but exited with ${signal ?? `code ${code}`}:\n${err}`));
-      const m = /^children (\[.*\])$/m.exec(out);
-      if (!m) return reject(new Error(`no list of children from the controller killed at ${step}:\n${out}\n${err}`));
-      resolve(JSON.parse(m[1]!) as number[]);
-    });
-  });
+  const out = await runUntilKilled(CHILD, [t.env.uri, t.instancesDir, hooks, operation, step, target], `die at ${operation} step ${step}`);
+  const m = /^children (\[.*\])$/m.exec(out);
+  if (!m) throw new Error(`no list of children from the controller killed at ${step}:\n${out}`);
+  return JSON.parse(m[1]!) as number[];
 }
 
 

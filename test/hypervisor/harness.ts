@@ -5,7 +5,7 @@
  * test failed half-way.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,4 +138,16 @@ export async function hugepages(): Promise<{ total: number; free: number; reserv
 export async function setHugepagePool(pages: number): Promise<number> {
   await writeFile('/proc/sys/vm/nr_hugepages', `${pages}\n`);
   return Number((await readFile('/proc/sys/vm/nr_hugepages', 'utf8')).trim());
+}
+
+/**
+ * A hooks folder under `root` with one hook that does nothing for every event, and an empty
+ * `filters.d`: an operation then runs its filters and hook steps, as in production.
+ */
+export async function noopHooksFolder(root: string): Promise<string> {
+  const hooks = join(root, 'hooks');
+  await mkdir(join(hooks, 'filters.d'), { recursive: true });
+  await writeFile(join(hooks, '10-noop'), '#!/bin/sh\nexit 0\n');
+  await chmod(join(hooks, '10-noop'), 0o755);
+  return hooks;
 }

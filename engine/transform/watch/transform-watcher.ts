@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FSWatcher } from 'chokidar';
 import { DomforgeError, IoError, TransformError, UsageError } from '../../errors.js';
@@ -17,7 +17,7 @@ import { safeRealpath } from '../links-out.js';
 import { shippedSamplesDir } from '../defaults.js';
 import { expectTimerMs } from '../../option-checks.js';
 import { checkTransformParams } from '../params.js';
-import { readTransformVersions, recordVersion, type DamagedVersionLine, type TransformVersion } from './version-log.js';
+import { leadsOut, readTransformVersions, recordVersion, type DamagedVersionLine, type TransformVersion } from './version-log.js';
 
 /** domforge's own samples (`samples/` of the package): the proving set when none is given. */
 export const DEFAULT_PROVING_SET = shippedSamplesDir();
@@ -93,7 +93,7 @@ export interface ActiveTransform {
  * part of the version proved. `name` as the option or flag calls it in the message.
  */
 export function checkMainName(main: string, name = '`main`'): string {
-  if (isAbsolute(main) || main.split(/[\\/]/).includes('..')) throw new UsageError(`Expected ${name} to be a file name inside the transforms folder, got \`${main}\``);
+  if (leadsOut(main)) throw new UsageError(`Expected ${name} to be a file name inside the transforms folder, got \`${main}\``);
   return main;
 }
 

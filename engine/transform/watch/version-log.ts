@@ -106,8 +106,13 @@ function versionProblem(v: unknown): string | undefined {
   const snapshot = o.snapshot as string;
   if (snapshot === '' || snapshot === '.' || snapshot === '..' || /[/\\]/.test(snapshot)) return `snapshot ${JSON.stringify(snapshot)} is not a folder name`;
   const main = o.main as string;
-  if (main === '' || isAbsolute(main) || main.split(/[/\\]/).includes('..')) return `main ${JSON.stringify(main)} is not a file inside the snapshot`;
+  if (main === '' || leadsOut(main)) return `main ${JSON.stringify(main)} is not a file inside the snapshot`;
   return undefined;
+}
+
+/** Whether a relative name joined to a folder would lead out of it: absolute, or with a `..` part. */
+export function leadsOut(name: string): boolean {
+  return isAbsolute(name) || name.split(/[/\\]/).includes('..');
 }
 
 /** The version that was active at a given time (the last one activated at or before it). */

@@ -1,5 +1,4 @@
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ConfigDriveLimits } from '../configdrive/build.js';
 import { abortReason, UsageError } from '../errors.js';
 import { StartCancelledError, type StartEvent } from './errors.js';
@@ -18,6 +17,7 @@ import type { SchemaEngine } from '../validate/validate-domain.js';
 import type { ControllerLogSink } from './instance-log.js';
 import { CONTROLLER_LOG, InstanceLayout } from './layout.js';
 import { createInstancesFolder } from './folders.js';
+import { safeRealpath } from '../fs/real-path.js';
 import { hostLock, hostLockName, tryHostLock, type LockHolder } from './host-lock.js';
 import { KeyedLock, type HostLocking } from './lock.js';
 import { FileTransformSource } from '../transform/file-source.js';
@@ -244,27 +244,12 @@ export async function createContext(o: NodeControllerOptions): Promise<Controlle
  * folder (through a symbolic link or not) takes the same lock for an instance.
  */
 export async function hostLocking(instancesDir: string, onWait?: NodeControllerOptions['onLockWait']): Promise<HostLocking> {
-  const scope = await realPathOnceMade(instancesDir);
+  // A folder not made yet (createInstancesDir: false; the first launch makes it) has the scope it will have.
+  const scope = safeRealpath(instancesDir);
   return {
     take: (key, what) => hostLock(hostLockName(scope, key), what, onWait && ((holder) => onWait({ instanceId: key, what, holder }))),
     tryTake: (key, what) => tryHostLock(hostLockName(scope, key), what),
   };
-}
-
-/**
- * The real path `path` has, or will have once made: a folder not made yet (a controller opened
- * with `createInstancesDir: false`, whose first launch makes it) is the real path of its
- * nearest existing folder and the rest as given, so that its lock scope is the one every
- * process opening it later has.
- */
-async function realPathOnceMade(path: string): Promise<string> {
-  const rest: string[] = [];
-  for (let p = resolve(path); ; p = dirname(p)) {
-    const real = await realpath(p).catch(() => undefined);
-    if (real !== undefined) return join(real, ...rest.reverse());
-    if (dirname(p) === p) return resolve(path);
-    rest.push(basename(p));
-  }
 }
 
 interface TransformProvider {

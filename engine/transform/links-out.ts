@@ -8,23 +8,11 @@
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { NotRegularFileError, readRegularFileSync, type NotRegularKind } from '../fs/regular-file.js';
 import { leavesFolder } from '../fs/inside-folder.js';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-
-/**
- * A path's realpath; for one that does not exist (read as missing), the realpath of its
- * nearest existing folder joined with the rest, so a missing file under a symbolic link out
- * of the folder is named where it would be, outside, as in a snapshot (realpathThrough).
- */
-export function safeRealpath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    const up = dirname(p);
-    return up === p ? p : join(safeRealpath(up), basename(p));
-  }
-}
+import { safeRealpath } from '../fs/real-path.js';
+import { join, relative, resolve, sep } from 'node:path';
 
 export { leavesFolder } from '../fs/inside-folder.js';
+export { safeRealpath } from '../fs/real-path.js';
 
 /**
  * Where a path really is: where `linksOut` says when the path goes through one of those
